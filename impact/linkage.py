@@ -1,0 +1,658 @@
+"""Probabilistic supplier-name linkage with Splink on its embedded DuckDB backend.
+
+Spend files name suppliers inconsistently and carry no addresses, so unresolved
+supplier names are linked to a register (Companies House, the shared reference
+registers) by a Fellegi–Sunter model in Splink.  Splink is used rather than a
+hand-rolled fuzzy matcher because its model is explicit (m/u probabilities per
+comparison level, a prior, match weights that can be shown to the analyst) and the
+same settings run unchanged on Spark when a national register outgrows one machine.
+
+Exact keys (supplier id, company number, exact normalised name, postcode) are the
+caller's job and come first; this module is only for what is left.  Every link it
+returns is a **candidate**: ``method == "splink"`` and ``fuzzy`` is always ``True``,
+so the app shows it with its probability, weight and runner-up, and never trusts it
+silently.  ``threshold`` defaults high (0.9) for that reason.
+
+Model, in brief (see :class:`LinkDiagnostics` for what a run reports):
+
+* derived columns are computed in DuckDB SQL (vectorised, no Python row loops):
+  ``name_tokens_sorted`` (distinct tokens, sorted: a token-set view of the name),
+  first/last token, 4-character prefix, sorted-token prefixes and the postcode
+  outward code;
+* blocking rules bound the pairs: first token; 4-char prefix + last token;
+  sorted-token prefix; postcode outward code + initial (only when both sides carry
+  postcodes).  Pair counts are computed exactly (group-by join) before predicting and
+  a rule is tightened, or skipped and reported, when it would exceed ``max_pairs``;
+* comparisons: one ``name_norm`` comparison whose ordered levels mix string
+  measures (exact, Levenshtein ≤ 1, Jaro–Winkler ≥ 0.95 / 0.90, Jaro ≥ 0.80) and
+  word-set measures on ``name_tokens_sorted`` (same words, word Jaccard ≥ 0.6, all words
+  of one in the other).  One comparison, not two, because string and word measures
+  are strongly correlated and Fellegi–Sunter would add their weights twice.  When both
+  sides carry postcodes, a second comparison on outward code / area;
+* the prior ``probability_two_random_records_match`` is ``expected_match_rate /
+  len(right)``: each left name has at most one true register entry;
+* u is estimated by seeded random sampling (corrected for the true matches random
+  pairs contain, floored at the sampling resolution, Bayes factors kept monotone down
+  the levels).  m is a documented fixed vector unless postcodes make EM identifiable,
+  then EM blocked on the first name token.  Tiny inputs use fixed m and u; the
+  diagnostics say which was used and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+OUTPUT_COLUMNS: list[str] = [
+    "left_key",
+    "right_key",
+    "match_probability",
+    "match_weight",
+    "method",
+    "fuzzy",
+    "name_left",
+    "name_right",
+    "runner_up_probability",
+]
+
+#: Seed for Splink's u-estimation sampling, so two runs give identical results.
+U_SEED = 42
+#: Below these sizes random-sampling u estimates are noise (and include true matches).
+MIN_RECORDS_FOR_U = 200
+MIN_CARTESIAN_FOR_U = 100_000
+#: EM needs enough blocked pairs, spread over the levels, to be identifiable.
+MIN_PAIRS_FOR_EM = 2_000
+#: Candidate pairs below this probability are not kept when looking for runner-ups.
+RUNNER_UP_FLOOR = 0.01
+
+# Fixed parameters, per non-null level in level order (see NAME_LEVELS).
+# m (share of true matches at each level) is a documented judgement, not estimated:
+# with names as the only evidence, EM has one comparison and is not identifiable (it is
+# run only when both sides carry postcodes).  u (share of random non-matching pairs)
+# is estimated by seeded random sampling when the input is big enough; these fixed u
+# values, used only for tiny inputs, are rounded from sampling 1e6 pairs of Hyndburn
+# spend names × the shared combined register (12.7k names).
+FIXED_M: dict[str, list[float]] = {
+    "name_norm": [0.45, 0.05, 0.10, 0.10, 0.08, 0.07, 0.06, 0.05, 0.04],
+    "postcode_outward": [0.60, 0.15, 0.25],
+}
+FIXED_U: dict[str, list[float]] = {
+    "name_norm": [9e-6, 1e-6, 2e-6, 2e-6, 1.6e-6, 7e-6, 6e-6, 1e-4, 0.9999],
+    "postcode_outward": [4e-4, 1e-2, 0.99],
+}
+#: Random pairs sampled for u (resolution about 1 / this).
+U_MAX_PAIRS = 1e6
+
+_LEFT = "names_left"
+_RIGHT = "names_right"
+
+
+@dataclass(frozen=True)
+class BlockingRuleSpec:
+    """An equality blocking rule over derived key columns, with tighter fall-backs."""
+
+    name: str
+    variants: tuple[tuple[str, ...], ...]
+    needs_postcode: bool = False
+
+
+BLOCKING_RULES: tuple[BlockingRuleSpec, ...] = (
+    BlockingRuleSpec(
+        "first_token",
+        (("name_first_token",), ("name_first_token", "name_second_initial")),
+    ),
+    BlockingRuleSpec(
+        "prefix4_last_token",
+        (("name_prefix4", "name_last_token"), ("name_prefix4", "name_last_token", "name_len_band")),
+    ),
+    BlockingRuleSpec(
+        "sorted_token_prefix",
+        (("name_sorted_prefix6",), ("name_sorted_prefix10",)),
+    ),
+    BlockingRuleSpec(
+        "postcode_outward_initial",
+        (("postcode_outward", "name_initial"), ("postcode_outward", "name_prefix4")),
+        needs_postcode=True,
+    ),
+)
+
+
+@dataclass
+class LinkDiagnostics:
+    """What a linkage run did, for the app to show next to the links.
+
+    Attributes
+    ----------
+    splink_version : Splink version used.
+    threshold : match-probability threshold applied to best links.
+    n_left, n_right : input rows.
+    n_left_blank_name, n_right_blank_name : rows with no usable name (never linked).
+    n_linked : left rows with a best link at or above ``threshold``.
+    n_ambiguous : of those, links whose runner-up is within 0.1 of the best.
+    blocking_rules : rules used, as SQL-ish text, with their exact pre-dedupe pair count.
+    skipped_rules : rules dropped, with the reason (budget, no postcodes).
+    pairs_compared : distinct pairs Splink scored.
+    max_pairs : pair budget.
+    prior : ``probability_two_random_records_match``.
+    u_source, m_source : ``"random_sampling"``/``"em"`` or ``"fixed"``; why, in ``notes``.
+    parameters : one record per comparison level: comparison, level label, m, u,
+        Bayes factor and match weight (log2 BF) — the match-weight chart data.
+    run_seconds : wall time of the whole call.
+    notes : human-readable remarks (fall-backs taken, warnings).
+    """
+
+    splink_version: str = ""
+    threshold: float = 0.9
+    n_left: int = 0
+    n_right: int = 0
+    n_left_blank_name: int = 0
+    n_right_blank_name: int = 0
+    n_linked: int = 0
+    n_ambiguous: int = 0
+    blocking_rules: list[dict[str, Any]] = field(default_factory=list)
+    skipped_rules: list[dict[str, Any]] = field(default_factory=list)
+    pairs_compared: int = 0
+    max_pairs: float = 5e6
+    prior: float = float("nan")
+    u_source: str = "fixed"
+    m_source: str = "fixed"
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    run_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def parameters_frame(self) -> pd.DataFrame:
+        """The m/u/weight table as a DataFrame (empty with columns when not run)."""
+        cols = ["comparison", "level", "m_probability", "u_probability", "bayes_factor",
+                "match_weight"]
+        return pd.DataFrame(self.parameters, columns=cols)
+
+
+def link_names(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    threshold: float = 0.9,
+    max_pairs: float = 5e6,
+    *,
+    expected_match_rate: float = 0.5,
+) -> pd.DataFrame:
+    """Best register link per left name at or above ``threshold`` (candidates, never trusted).
+
+    See :func:`link_names_with_diagnostics` for arguments; this drops the diagnostics.
+    """
+    links, _ = link_names_with_diagnostics(
+        left, right, threshold=threshold, max_pairs=max_pairs,
+        expected_match_rate=expected_match_rate,
+    )
+    return links
+
+
+def link_names_with_diagnostics(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    threshold: float = 0.9,
+    max_pairs: float = 5e6,
+    *,
+    expected_match_rate: float = 0.5,
+) -> tuple[pd.DataFrame, LinkDiagnostics]:
+    """Link ``left`` names to ``right`` register rows with Splink; return links and diagnostics.
+
+    Parameters
+    ----------
+    left : unresolved suppliers: ``key`` (unique), ``name_norm`` (normalised upper-case
+        name, legal form stripped), optional ``postcode``, ``company_number`` (unused
+        here: exact keys are matched upstream).
+    right : register rows, same columns.
+    threshold : minimum match probability of a returned best link.
+    max_pairs : budget of candidate pairs; blocking rules are tightened or skipped to
+        stay under it (reported in the diagnostics).
+    expected_match_rate : share of left names assumed present in ``right``; sets the
+        prior ``expected_match_rate / len(right)``.
+
+    Returns
+    -------
+    links : one row per left key with a best link ≥ ``threshold``, columns
+        :data:`OUTPUT_COLUMNS`, sorted by ``match_probability`` descending.
+        ``runner_up_probability`` is the second-best candidate's probability (any
+        other register row, NaN if none scored ≥ 0.01): a high value means ambiguity.
+    diagnostics : :class:`LinkDiagnostics`.
+    """
+    import splink
+
+    t0 = time.perf_counter()
+    _validate(left, "left")
+    _validate(right, "right")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
+    if not 0 < expected_match_rate <= 1:
+        raise ValueError(f"expected_match_rate must be in (0, 1]; got {expected_match_rate!r}")
+    if not max_pairs >= 1:
+        raise ValueError(f"max_pairs must be at least 1; got {max_pairs!r}")
+
+    diag = LinkDiagnostics(
+        splink_version=splink.__version__, threshold=threshold, n_left=len(left),
+        n_right=len(right), max_pairs=max_pairs,
+    )
+    con = duckdb.connect()
+    try:
+        n_l, diag.n_left_blank_name, pc_l = _prepare(con, left, _LEFT)
+        n_r, diag.n_right_blank_name, pc_r = _prepare(con, right, _RIGHT)
+        if diag.n_left_blank_name or diag.n_right_blank_name:
+            diag.notes.append(
+                f"{diag.n_left_blank_name} left / {diag.n_right_blank_name} right rows have "
+                "no usable name and were not linked"
+            )
+        if n_l == 0 or n_r == 0:
+            diag.notes.append("nothing to link: no named rows on one side")
+            diag.run_seconds = time.perf_counter() - t0
+            return _empty_links(), diag
+        use_postcode = pc_l > 0 and pc_r > 0
+        rules = _choose_blocking_rules(con, use_postcode, max_pairs, diag)
+        if not rules:
+            diag.notes.append("no blocking rule fits the pair budget; nothing compared")
+            diag.run_seconds = time.perf_counter() - t0
+            return _empty_links(), diag
+        links = _run_splink(con, rules, use_postcode, n_l, n_r, expected_match_rate,
+                            threshold, diag)
+    finally:
+        con.close()
+    diag.n_linked = len(links)
+    diag.n_ambiguous = int(
+        (links["match_probability"] - links["runner_up_probability"] < 0.1).sum()
+    )
+    diag.run_seconds = time.perf_counter() - t0
+    return links, diag
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _validate(df: pd.DataFrame, side: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{side} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in ("key", "name_norm") if c not in df.columns]
+    if missing:
+        raise ValueError(f"{side} is missing required column(s) {missing}")
+    keys = df["key"]
+    if keys.isna().any():
+        raise ValueError(f"{side} has {int(keys.isna().sum())} row(s) with a missing key")
+    dup = keys.astype(str).duplicated()
+    if dup.any():
+        raise ValueError(
+            f"{side} keys must be unique; {int(dup.sum())} duplicate(s), e.g. "
+            f"{keys[dup].astype(str).iloc[0]!r}"
+        )
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, table: str) -> tuple[int, int, int]:
+    """Create ``table`` with Splink's id plus derived name/postcode columns, in SQL.
+
+    Returns (named rows, blank-name rows, rows with a valid postcode outward code).
+    """
+    src = pd.DataFrame({
+        "key": df["key"].astype(str).to_numpy(),
+        "name_norm": df["name_norm"].astype("string").to_numpy(),
+        "postcode": (df["postcode"].astype("string").to_numpy() if "postcode" in df.columns
+                     else pd.array([pd.NA] * len(df), dtype="string")),
+    })
+    con.register("_src", src)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {table} AS
+        WITH b AS (
+            SELECT key AS unique_id,
+                   NULLIF(TRIM(REGEXP_REPLACE(UPPER(name_norm), '\\s+', ' ', 'g')), '')
+                       AS name_norm,
+                   NULLIF(REGEXP_EXTRACT(UPPER(REPLACE(postcode, ' ', '')),
+                          '^([A-Z]{{1,2}}[0-9][A-Z0-9]?)[0-9][A-Z]{{2}}$', 1), '')
+                       AS postcode_outward
+            FROM _src
+        ), t AS (
+            SELECT *, STRING_SPLIT(name_norm, ' ') AS toks,
+                   LIST_SORT(LIST_DISTINCT(STRING_SPLIT(name_norm, ' '))) AS name_tokens
+            FROM b WHERE name_norm IS NOT NULL
+        ), s AS (
+            SELECT *, ARRAY_TO_STRING(name_tokens, ' ') AS name_tokens_sorted,
+                   LEN(name_tokens) AS name_n_tokens
+            FROM t
+        )
+        SELECT unique_id, name_norm, name_tokens_sorted, name_tokens, name_n_tokens,
+               postcode_outward,
+               REGEXP_EXTRACT(postcode_outward, '^[A-Z]{{1,2}}') AS postcode_area,
+               toks[1] AS name_first_token,
+               LEFT(NULLIF(toks[2], ''), 1) AS name_second_initial,
+               toks[-1] AS name_last_token,
+               LEFT(name_norm, 4) AS name_prefix4,
+               LEFT(name_norm, 1) AS name_initial,
+               LEAST(LENGTH(name_norm) // 8, 5) AS name_len_band,
+               LEFT(name_tokens_sorted, 6) AS name_sorted_prefix6,
+               LEFT(name_tokens_sorted, 10) AS name_sorted_prefix10
+        FROM s
+        ORDER BY unique_id
+    """)
+    con.unregister("_src")
+    named, with_pc = con.execute(
+        f"SELECT COUNT(*), COUNT(postcode_outward) FROM {table}"
+    ).fetchall()[0]
+    return int(named), len(df) - int(named), int(with_pc)
+
+
+def _empty_links() -> pd.DataFrame:
+    return pd.DataFrame({
+        "left_key": pd.Series(dtype="string"),
+        "right_key": pd.Series(dtype="string"),
+        "match_probability": pd.Series(dtype="float64"),
+        "match_weight": pd.Series(dtype="float64"),
+        "method": pd.Series(dtype="string"),
+        "fuzzy": pd.Series(dtype="bool"),
+        "name_left": pd.Series(dtype="string"),
+        "name_right": pd.Series(dtype="string"),
+        "runner_up_probability": pd.Series(dtype="float64"),
+    })
+
+
+# ------------------------------------------------------------------------ blocking
+
+
+def _count_pairs(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> int:
+    """Exact number of left×right pairs an equality rule on ``keys`` generates."""
+    k = ", ".join(keys)
+    not_null = " AND ".join(f"{c} IS NOT NULL" for c in keys)
+    on = " AND ".join(f"a.{c} = b.{c}" for c in keys)
+    sql = f"""
+        SELECT COALESCE(SUM(a.n * b.n), 0) FROM
+          (SELECT {k}, COUNT(*)::HUGEINT n FROM {_LEFT} WHERE {not_null} GROUP BY ALL) a
+          JOIN
+          (SELECT {k}, COUNT(*)::HUGEINT n FROM {_RIGHT} WHERE {not_null} GROUP BY ALL) b
+          ON {on}
+    """
+    return int(con.execute(sql).fetchall()[0][0])
+
+
+def _choose_blocking_rules(
+    con: duckdb.DuckDBPyConnection, use_postcode: bool, max_pairs: float,
+    diag: LinkDiagnostics,
+) -> list[tuple[str, ...]]:
+    """Pick, per rule, the loosest variant that fits the remaining pair budget."""
+    chosen: list[tuple[str, ...]] = []
+    budget = float(max_pairs)
+    for spec in BLOCKING_RULES:
+        if spec.needs_postcode and not use_postcode:
+            diag.skipped_rules.append({"rule": spec.name, "reason": "postcodes not on both sides"})
+            continue
+        counts = []
+        for keys in spec.variants:
+            n = _count_pairs(con, keys)
+            counts.append(n)
+            if n <= budget:
+                chosen.append(keys)
+                budget -= n
+                diag.blocking_rules.append({
+                    "rule": spec.name,
+                    "sql": " AND ".join(f"l.{c} = r.{c}" for c in keys),
+                    "pairs_before_dedupe": n,
+                })
+                break
+        else:
+            diag.skipped_rules.append({
+                "rule": spec.name,
+                "reason": f"over pair budget (variants would add {counts}; "
+                          f"{budget:,.0f} left of {max_pairs:,.0f})",
+            })
+    return chosen
+
+
+# ------------------------------------------------------------------------- model
+
+
+_INTER = "len(list_intersect(name_tokens_l, name_tokens_r))"
+_NSUM = "(name_n_tokens_l + name_n_tokens_r)"
+_JW = "jaro_winkler_similarity(name_norm_l, name_norm_r)"
+
+#: Name comparison levels, most to least similar: (label, SQL).  A pair falls in the
+#: first level it satisfies, so each pair draws on one level only (no double counting
+#: of correlated string and word measures).  Nested CASEs guard the costly Levenshtein
+#: (DuckDB does not short-circuit AND there); word Jaccard i/(a+b-i) >= t is written
+#: i >= t/(1+t)·(a+b) so the list intersection is computed once per level.
+NAME_LEVELS: tuple[tuple[str, str], ...] = (
+    ("Exact name", "name_norm_l = name_norm_r"),
+    ("Same set of words", "name_tokens_sorted_l = name_tokens_sorted_r"),
+    ("One edit (Levenshtein <= 1, 6+ chars)",
+     f"CASE WHEN {_JW} >= 0.9 AND least(length(name_norm_l), length(name_norm_r)) >= 6 "
+     "THEN levenshtein(name_norm_l, name_norm_r) <= 1 ELSE FALSE END"),
+    ("Jaro-Winkler >= 0.95", f"{_JW} >= 0.95"),
+    ("Word Jaccard >= 0.6", f"{_INTER} >= 0.375 * {_NSUM}"),
+    ("All words of one name in the other",
+     f"{_INTER} = least(name_n_tokens_l, name_n_tokens_r)"),
+    ("Jaro-Winkler >= 0.90", f"{_JW} >= 0.9"),
+    ("Jaro >= 0.80", "jaro_similarity(name_norm_l, name_norm_r) >= 0.8"),
+)
+
+
+def _comparisons(use_postcode: bool) -> list[Any]:
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    name = CustomComparison(
+        output_column_name="name_norm",
+        comparison_description="Normalised name: string (Levenshtein, Jaro(-Winkler)) "
+                               "and word-set (name_tokens_sorted) similarity",
+        comparison_levels=[
+            cll.CustomLevel("name_norm_l IS NULL OR name_norm_r IS NULL").configure(
+                is_null_level=True),
+            *(cll.CustomLevel(sql, label_for_charts=label) for label, sql in NAME_LEVELS),
+            cll.ElseLevel(),
+        ],
+    )
+    comps = [name]
+    if use_postcode:
+        comps.append(CustomComparison(
+            output_column_name="postcode_outward",
+            comparison_description="Postcode outward code (district), then area",
+            comparison_levels=[
+                cll.NullLevel("postcode_outward"),
+                cll.ExactMatchLevel("postcode_outward").configure(
+                    label_for_charts="Same postcode district"),
+                cll.ExactMatchLevel("postcode_area").configure(
+                    label_for_charts="Same postcode area"),
+                cll.ElseLevel(),
+            ],
+        ))
+    return comps
+
+
+def _set_fixed(linker: Any, which: str) -> None:
+    """Overwrite m or u on every non-null level with the documented fixed values."""
+    table = FIXED_M if which == "m" else FIXED_U
+    for comp in linker._settings_obj.comparisons:
+        values = table[comp.output_column_name]
+        levels = [cl for cl in comp.comparison_levels if not cl.is_null_level]
+        for cl, v in zip(levels, values, strict=True):
+            if which == "m":
+                cl.m_probability = v
+            else:
+                cl.u_probability = v
+
+
+def _tidy_u(linker: Any, sampled_pairs: float, prior: float) -> list[str]:
+    """Make sampled u usable: remove true matches, floor, keep Bayes factors monotone.
+
+    Random left×right pairs are not all non-matches: true matches occur at the prior
+    rate λ, which for a register of 10⁴–10⁶ names exceeds u of the top levels, so the
+    raw share P of a level is corrected to u = (P − λ·m) / (1 − λ).  A level left at or
+    below zero, or never hit, gets u = 1 / pairs sampled (an upper bound: its weight is
+    understated, not invented).  Levels are ordered most to least similar, so a level's
+    Bayes factor is capped at the one above it (sparse levels otherwise out-weigh
+    stricter ones by sampling noise).
+    """
+    notes = []
+    floor = min(1.0 / sampled_pairs, 1.0)
+    for comp in linker._settings_obj.comparisons:
+        levels = [cl for cl in comp.comparison_levels if not cl.is_null_level]
+        prev_bf = math.inf
+        for cl in levels:
+            raw = cl.u_probability if cl._has_estimated_u_values else 0.0
+            u = (raw - prior * cl.m_probability) / (1 - prior)
+            if u < floor:
+                notes.append(f"u of '{cl.label_for_charts}' at the sampling floor "
+                             f"1/{sampled_pairs:,.0f} (raw share {raw:.2g})")
+                u = floor
+            bf = cl.m_probability / u
+            if bf > prev_bf:
+                u, bf = min(cl.m_probability / prev_bf, 1.0), prev_bf
+            cl.u_probability = u
+            prev_bf = bf
+    return notes
+
+
+def _m_is_degenerate(linker: Any) -> str | None:
+    """Reason EM's m values are unusable (top level not match-like), or None."""
+    for comp in linker._settings_obj.comparisons:
+        levels = [cl for cl in comp.comparison_levels if not cl.is_null_level]
+        top, last = levels[0], levels[-1]
+        bf_top = top.m_probability / top.u_probability
+        bf_else = last.m_probability / last.u_probability
+        if bf_top <= 1 or bf_else >= 1:
+            return f"{comp.output_column_name}: top level BF {bf_top:.3g}, else BF {bf_else:.3g}"
+    return None
+
+
+def _run_splink(
+    con: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]], use_postcode: bool,
+    n_l: int, n_r: int, expected_match_rate: float, threshold: float,
+    diag: LinkDiagnostics,
+) -> pd.DataFrame:
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    db_api = DuckDBAPI(connection=con)
+    sdf_l = db_api.register(_LEFT, dataset_display_name=_LEFT, table_name="splink_in_left")
+    sdf_r = db_api.register(_RIGHT, dataset_display_name=_RIGHT, table_name="splink_in_right")
+    prior = min(expected_match_rate / n_r, 0.5)
+    diag.prior = prior
+    settings = SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=_comparisons(use_postcode),
+        blocking_rules_to_generate_predictions=[block_on(*keys) for keys in rules],
+        probability_two_random_records_match=prior,
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=True,
+    )
+    # Splink logs at INFO by default and warns about defaults it expects users to change.
+    splink_logger = logging.getLogger("splink")
+    old_level = splink_logger.level
+    splink_logger.setLevel(logging.ERROR)
+    try:
+        linker = Linker([sdf_l, sdf_r], settings, log_level=None)
+        _estimate(linker, con, n_l, n_r, use_postcode, diag)
+        diag.parameters = _parameter_records(linker)
+        pred = linker.inference.predict(
+            threshold_match_probability=min(RUNNER_UP_FLOOR, threshold), warning_mode="never"
+        )
+        # Pairs compared: rerun the blocking count on Splink's own blocked pairs.
+        blocked = linker.inference.compute_blocked_pairs_for_predict()
+        diag.pairs_compared = int(con.execute(
+            f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0])
+        links = con.execute(f"""
+            WITH p AS (
+                SELECT CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_l
+                            ELSE unique_id_r END AS left_key,
+                       CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_r
+                            ELSE unique_id_l END AS right_key,
+                       CASE WHEN source_dataset_l = '{_LEFT}' THEN name_norm_l
+                            ELSE name_norm_r END AS name_left,
+                       CASE WHEN source_dataset_l = '{_LEFT}' THEN name_norm_r
+                            ELSE name_norm_l END AS name_right,
+                       match_probability, match_weight
+                FROM {pred.physical_name}
+            ), r AS (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY left_key
+                          ORDER BY match_weight DESC, right_key) AS rn
+                FROM p
+            )
+            SELECT a.left_key, a.right_key, a.match_probability, a.match_weight,
+                   a.name_left, a.name_right, b.match_probability AS runner_up_probability
+            FROM r a LEFT JOIN r b ON a.left_key = b.left_key AND b.rn = 2
+            WHERE a.rn = 1 AND a.match_probability >= {threshold!r}
+            ORDER BY a.match_probability DESC, a.left_key
+        """).df()
+    finally:
+        splink_logger.setLevel(old_level)
+    links["method"] = "splink"
+    links["fuzzy"] = True
+    out = links[OUTPUT_COLUMNS].astype({
+        "left_key": "string", "right_key": "string", "method": "string",
+        "name_left": "string", "name_right": "string", "fuzzy": "bool",
+        "match_probability": "float64", "match_weight": "float64",
+        "runner_up_probability": "float64",
+    })
+    return out.reset_index(drop=True)
+
+
+def _estimate(
+    linker: Any, con: duckdb.DuckDBPyConnection, n_l: int, n_r: int, use_postcode: bool,
+    diag: LinkDiagnostics,
+) -> None:
+    """u by seeded random sampling, m by EM when identifiable; else fixed values."""
+    _set_fixed(linker, "m")
+    _set_fixed(linker, "u")
+    if min(n_l, n_r) < MIN_RECORDS_FOR_U or n_l * n_r < MIN_CARTESIAN_FOR_U:
+        diag.notes.append(
+            f"input too small to estimate u ({n_l} x {n_r} names): fixed m and u used"
+        )
+        return
+    sampled = min(U_MAX_PAIRS, n_l * n_r)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=sampled, seed=U_SEED, min_count_per_level=None, num_chunks=1,
+    )
+    diag.u_source = "random_sampling"
+    diag.notes.extend(_tidy_u(linker, sampled, diag.prior))
+    if not use_postcode:
+        diag.notes.append("names only: EM not identifiable with one comparison; fixed m used")
+        return
+    em_pairs = _count_pairs(con, ("name_first_token",))
+    if em_pairs < MIN_PAIRS_FOR_EM:
+        diag.notes.append(f"only {em_pairs} pairs share a first token: fixed m used (no EM)")
+        return
+    try:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.name_first_token = r.name_first_token",
+            max_pairs=min(diag.max_pairs, 2e6),
+            record_sample_proportion=1.0,
+        )
+    except Exception as exc:  # Splink raises several types; any failure -> fixed m
+        _set_fixed(linker, "m")
+        diag.notes.append(f"EM failed ({type(exc).__name__}: {exc}); fixed m used")
+        return
+    reason = _m_is_degenerate(linker)
+    if reason:
+        _set_fixed(linker, "m")
+        diag.notes.append(f"EM result degenerate ({reason}); fixed m used")
+        return
+    diag.notes.extend(_tidy_u(linker, sampled, diag.prior))
+    diag.m_source = "em"
+
+
+def _parameter_records(linker: Any) -> list[dict[str, Any]]:
+    """m, u, Bayes factor and match weight per comparison level (the weights chart)."""
+    rows = []
+    for comp in linker._settings_obj.comparisons:
+        for cl in comp.comparison_levels:
+            if cl.is_null_level:
+                continue
+            m, u = cl.m_probability, cl.u_probability
+            bf = m / u if m and u else float("nan")
+            rows.append({
+                "comparison": comp.output_column_name,
+                "level": cl.label_for_charts,
+                "m_probability": m,
+                "u_probability": u,
+                "bayes_factor": bf,
+                "match_weight": math.log2(bf) if bf and bf == bf and bf > 0 else float("nan"),
+            })
+    return rows

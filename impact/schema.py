@@ -1,0 +1,79 @@
+"""The canonical transaction schema every spend file is mapped to.
+
+One place defines the columns so ingest, locate, the app and the exports agree on
+names and types.  Columns a council does not publish stay empty (NA), never invented.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: Canonical columns, in output order, with their pandas dtypes.
+TRANSACTION_COLUMNS: dict[str, str] = {
+    "council": "string",
+    "source_file": "string",
+    "source_row": "int64",  # 1-based line number in the source file (header = its own line)
+    "date": "datetime64[ns]",  # payment date; NaT for per-supplier summary files
+    "period": "string",  # "YYYY-MM" of the payment, or the file's period for summaries
+    "amount": "float64",  # £, net of VAT where published so; credits are negative
+    "supplier_name": "string",  # as published
+    "supplier_name_norm": "string",  # upper-case, legal form and punctuation stripped
+    "supplier_id": "string",  # the council's vendor number
+    "company_number": "string",  # Companies House, zero-padded to 8 characters
+    "charity_number": "string",
+    "vat_number": "string",
+    "directorate": "string",
+    "service_area": "string",
+    "expense_type": "string",
+    "description": "string",
+    "transaction_id": "string",
+    "is_card": "boolean",  # purchase-card (P-card) payment
+    "cap_rev": "string",  # "capital" / "revenue" / NA
+    "is_redacted": "boolean",  # supplier withheld (personal data, commercial confidentiality)
+    "is_summary": "boolean",  # from a per-supplier summary file without payment dates
+    "is_credit": "boolean",  # amount < 0 (credit note, refund, reversal)
+}
+
+#: Columns a mapping can point at a source column (the rest are derived).
+MAPPABLE_FIELDS: tuple[str, ...] = (
+    "date",
+    "period",
+    "amount",
+    "supplier_name",
+    "supplier_id",
+    "company_number",
+    "charity_number",
+    "vat_number",
+    "directorate",
+    "service_area",
+    "expense_type",
+    "description",
+    "transaction_id",
+    "is_card",
+    "cap_rev",
+)
+
+
+def empty_transactions() -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in TRANSACTION_COLUMNS.items()})
+
+
+def conform(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with exactly the canonical columns, in order, with canonical dtypes."""
+    out = {}
+    n = len(df)
+    for col, dtype in TRANSACTION_COLUMNS.items():
+        if col in df.columns:
+            out[col] = (
+                df[col].astype(dtype)
+                if dtype != "datetime64[ns]"
+                else pd.to_datetime(df[col], errors="coerce").astype("datetime64[ns]")
+            )
+        else:
+            out[col] = pd.Series(
+                [pd.NA] * n if dtype != "datetime64[ns]" else [pd.NaT] * n,
+                index=df.index,
+                dtype=dtype,
+            )
+    return pd.DataFrame(out, index=df.index)

@@ -1,0 +1,173 @@
+"""Splink supplier-name linkage: tiny in-code fixtures plus one check on real names."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from impact.linkage import (
+    OUTPUT_COLUMNS,
+    LinkDiagnostics,
+    link_names,
+    link_names_with_diagnostics,
+)
+from impact.reference import shared_data_dir
+
+try:  # the shared normaliser; a plain fallback keeps these tests independent of it
+    from impact.names import normalise_names
+except ImportError:  # pragma: no cover
+    def normalise_names(names: pd.Series) -> pd.Series:
+        out = names.str.upper().str.replace("&", " AND ", regex=False)
+        out = out.str.replace(r"[^\w\s]", " ", regex=True)
+        out = out.str.replace(r"\b(LTD|LIMITED|PLC|LLP)\b", " ", regex=True)
+        return out.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _frame(names: list[str], prefix: str) -> pd.DataFrame:
+    return pd.DataFrame({"key": [f"{prefix}{i}" for i in range(len(names))], "name_norm": names})
+
+
+LEFT = _frame(["ACME BUILDING SERVICES", "ZEBRA PLUMBING", "NORTH WEST ELECTRICAL",
+               "PENNINE CARE HOMES"], "L")
+RIGHT = _frame(["ACME BUILDING SERVICE", "QUANTUM LOGISTICS", "NORTH WEST ELECTRICALS",
+                "NORTH WEST ELECTRICAL SERVICES", "HOMES PENNINE CARE", "ORCHARD DENTAL"], "R")
+
+
+def _by_left(links: pd.DataFrame) -> dict[str, pd.Series]:
+    return {row.left_key: row for row in links.itertuples(index=False)}
+
+
+def test_obvious_variant_links_and_unrelated_does_not() -> None:
+    links = _by_left(link_names(LEFT, RIGHT))
+    assert links["L0"].right_key == "R0"  # ACME BUILDING SERVICES ~ ...SERVICE
+    assert links["L0"].match_probability >= 0.9
+    assert links["L3"].right_key == "R4"  # same words, other order
+    assert "L1" not in links  # ZEBRA PLUMBING has no counterpart
+
+
+def test_output_schema_and_markers() -> None:
+    links = link_names(LEFT, RIGHT)
+    assert list(links.columns) == OUTPUT_COLUMNS
+    assert (links["method"] == "splink").all() and links["fuzzy"].all()
+    assert links["match_probability"].is_monotonic_decreasing
+    assert links["left_key"].is_unique
+
+
+def test_ambiguity_surfaces_runner_up() -> None:
+    links = _by_left(link_names(LEFT, RIGHT))
+    nw = links["L2"]
+    assert nw.right_key in {"R2", "R3"}
+    assert nw.runner_up_probability > 0.5  # the other NORTH WEST ELECTRICAL* row
+    assert pd.isna(links["L0"].runner_up_probability)  # nothing else near ACME
+
+
+def test_unrelated_names_do_not_link() -> None:
+    left = _frame(["BRIGHT SPARK ELECTRICS", "MOORLAND FARM SUPPLIES"], "L")
+    right = _frame(["BRIGHTON TAXIS", "MOORSIDE DENTAL PRACTICE", "OAKWOOD JOINERY"], "R")
+    assert link_names(left, right, threshold=0.5).empty
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_empty_input_returns_empty_frame_with_columns(side: str) -> None:
+    empty = _frame([], "E")
+    left, right = (empty, RIGHT) if side == "left" else (LEFT, empty)
+    links, diag = link_names_with_diagnostics(left, right)
+    assert links.empty and list(links.columns) == OUTPUT_COLUMNS
+    assert isinstance(diag, LinkDiagnostics) and diag.notes
+
+
+def test_blank_names_are_counted_not_linked() -> None:
+    left = pd.concat([LEFT, _frame(["", None], "B")], ignore_index=True)
+    links, diag = link_names_with_diagnostics(left, RIGHT)
+    assert diag.n_left == 6 and diag.n_left_blank_name == 2
+    assert not links["left_key"].str.startswith("B").any()
+
+
+def test_deterministic() -> None:
+    a = link_names(LEFT, RIGHT, threshold=0.1)
+    b = link_names(LEFT, RIGHT, threshold=0.1)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_diagnostics_show_weights_rules_and_fallback() -> None:
+    _, diag = link_names_with_diagnostics(LEFT, RIGHT)
+    params = diag.parameters_frame()
+    assert {"m_probability", "u_probability", "match_weight"} <= set(params.columns)
+    assert len(params) >= 5 and params["match_weight"].iloc[0] > 0
+    assert params["match_weight"].iloc[-1] < 0  # "all other" counts against a match
+    assert diag.u_source == "fixed" and diag.m_source == "fixed"  # tiny input
+    assert any("too small" in n for n in diag.notes)
+    assert diag.blocking_rules and diag.pairs_compared > 0
+    assert any(r["rule"].startswith("postcode") for r in diag.skipped_rules)
+
+
+def test_pair_budget_tightens_or_skips_rules() -> None:
+    _, diag = link_names_with_diagnostics(LEFT, RIGHT, max_pairs=1)
+    assert diag.pairs_compared <= 1
+    assert diag.skipped_rules
+
+
+def test_postcode_comparison_used_when_both_sides_have_postcodes() -> None:
+    left = LEFT.assign(postcode=["BB5 1AA", None, "M1 1AA", "bb11 2xx"])
+    right = RIGHT.assign(postcode=["BB5 2ZZ", None, "M1 1AB", "M2 3CD", "BB11 2XX", None])
+    links, diag = link_names_with_diagnostics(left, right)
+    assert "postcode_outward" in set(diag.parameters_frame()["comparison"])
+    assert _by_left(links)["L0"].right_key == "R0"
+
+
+def test_bad_input_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        link_names(_frame(["A", "B"], "X").assign(key="same"), RIGHT)
+    with pytest.raises(ValueError, match="name_norm"):
+        link_names(pd.DataFrame({"key": ["a"]}), RIGHT)
+
+
+# Hand-labelled by eye: (spend name, register name) -> same organisation?
+HAND_LABELLED: dict[tuple[str, str], bool] = {
+    ("BLACKBURN WITH DARWEN COUNCIL", "BLACKBURN WITH DARWEN BOROUGH COUNCIL"): True,
+    ("CONSULTANTS AND SPEC SURVEYORS", "CONSULTANTS AND SPECIALIST SURVEYORS"): True,
+    ("RAPID RECRUITMENT", "RAPID RECRUIT"): True,
+    ("SCOTTISH POWER", "SCOTTISH OPERA"): False,
+    ("HAIR AND BEAUTY STUDIO", "CAPITAL HAIR AND BEAUTY"): False,
+    ("WADE GROUP", "WEC GROUP"): False,
+    ("THYSSENKRUPP ENCASA", "THYSSENKRUPP MATERIALS"): False,
+    ("GREATER MANCHESTER PENSION FUND", "GREATER MANCHESTER BUSES SOUTH"): False,
+    ("SIGMA CARE", "SAGE CARE"): False,
+    ("ZEND CONSTRUCTION", "ESH CONSTRUCTION"): False,
+}
+
+
+@pytest.mark.shared
+def test_real_spend_names_against_combined_register() -> None:
+    data = shared_data_dir()
+    if not (data / "suppliers").is_dir():
+        pytest.skip("shared public data folder (../shared/data) is not available")
+    spend = pd.read_csv(
+        data / "spend/hyndburn/hyndburn_1603177375wpdm_July-2020.csv", encoding="cp1252"
+    )
+    name_col = next(c for c in spend.columns if c.strip().startswith("Name"))
+    names = normalise_names(spend[name_col]).dropna().drop_duplicates()
+    names = names[names != "REDACTED"].sort_values().head(300)
+    left = _frame(list(names), "L")
+    reg = pd.read_csv(data / "suppliers/supplier_locations_combined_geocoded.csv", dtype=str)
+    right = pd.DataFrame({"key": reg.index.astype(str),
+                          "name_norm": normalise_names(reg["supplier_name"]).to_numpy()})
+
+    t0 = time.perf_counter()
+    links, diag = link_names_with_diagnostics(left, right, threshold=0.5)
+    print(f"linked {len(left)} names x {len(right)} register rows in "
+          f"{time.perf_counter() - t0:.1f}s; {diag.pairs_compared} pairs; notes: {diag.notes}")
+
+    assert diag.u_source == "random_sampling"
+    fuzzy = links[links["name_left"] != links["name_right"]]
+    labelled = [HAND_LABELLED[(a, b)] for a, b in zip(fuzzy["name_left"], fuzzy["name_right"],
+                                                      strict=True) if (a, b) in HAND_LABELLED]
+    assert len(labelled) >= 3, "too few hand-labelled pairs among the fuzzy links"
+    assert sum(labelled) / len(labelled) >= 0.5
+    # Wrong pairs never reach the default (trusted-looking) threshold of 0.9.
+    wrong = {p for p, ok in HAND_LABELLED.items() if not ok}
+    is_wrong = [(a, b) in wrong for a, b in zip(links["name_left"], links["name_right"],
+                                                 strict=True)]
+    assert (links.loc[is_wrong, "match_probability"] < 0.9).all()

@@ -1,0 +1,127 @@
+"""Supplier-name normalisation on spellings seen in the shared council spend files."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impact.names import (
+    REDACTED,
+    group_near_duplicates,
+    is_redacted_name,
+    normalise_name,
+    normalise_names,
+    split_trading_as,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # legal forms, case, punctuation (variants as published by Calderdale/Hyndburn/Leeds)
+        ("Redactive Publishing Ltd", "REDACTIVE PUBLISHING"),
+        ("REDACTIVE PUBLISHING LIMITED                      ", "REDACTIVE PUBLISHING"),
+        ("The Acme (UK) Ltd - 12345", "ACME"),
+        ("ACME LIMITED (123456)", "ACME"),
+        ("Acme Limited Liability Partnership", "ACME"),
+        ("ACME LLP", "ACME"),
+        ("Acme plc", "ACME"),
+        ("ＡＣＭＥ\u3000Ltd", "ACME"),  # full-width, NFKC
+        ("Acme\u00a0Ltd.", "ACME"),
+        ("M & S PLC", "M AND S"),
+        ("Voluntary Action Calderdale CIC", "VOLUNTARY ACTION CALDERDALE"),
+        ("Voluntary Action Calderdale Community Interest Company", "VOLUNTARY ACTION CALDERDALE"),
+        ("Bunzl Uk Ltd T/A Greenham", "BUNZL"),
+        ("BUNZL UK LTD T/A GREENHAM", "BUNZL"),
+        # T/A: legal part kept when it is a registered company ...
+        ("SAINT-GOBAIN BUILDING DISTRIBUTION LTD T/A JEWSON", "SAINT GOBAIN BUILDING DISTRIBUTION"),
+        ("PARKSIDE NORTHERN LTD (T/A THE CHESTERS)", "PARKSIDE NORTHERN"),
+        ("S. J.  MCBRIDE  LTD.  T/A  WAREFENCE", "S J MCBRIDE"),
+        ("KEMP & KEMP LLP T/AS KEMP & KEMP PROPERTY CONSULTANCY", "KEMP AND KEMP"),
+        # ... otherwise the trading name
+        ("Community Resourcing T/as Eden Brown", "EDEN BROWN"),
+        ("ADDISON COURT T/A DAV HOMES LTD", "DAV HOMES"),
+        ("John Smith trading as Smith Plumbing", "SMITH PLUMBING"),
+        # names that merely contain the letters of a marker are left alone
+        ("TATA STEEL", "TATA STEEL"),
+        ("LIMITED", "LIMITED"),  # never normalised to nothing
+    ],
+)
+def test_normalise_name_variants(raw: str, expected: str) -> None:
+    assert normalise_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Redacted Personal Data",
+        "REDACTED - Personal Information",
+        "Redacted personal details",
+        " personal data",
+        "REDACTED COMMERCIAL CONFIDENTIALITY",
+        "DETAILS REDACTED",
+        "Redacted",
+        "NAME WITHHELD",
+        "Withheld",
+        "Not Disclosed",
+        "Personal Data",
+    ],
+)
+def test_redaction_markers(raw: str) -> None:
+    assert normalise_name(raw) == REDACTED
+    assert bool(is_redacted_name(pd.Series([raw])).iloc[0])
+
+
+def test_redactive_is_not_redacted() -> None:
+    s = pd.Series(["REDACTIVE MEDIA SALES LIMITED", "Redactive Publishing Ltd", None])
+    assert is_redacted_name(s).tolist() == [False, False, False]
+
+
+def test_series_keeps_index_and_na() -> None:
+    s = pd.Series(["Acme Ltd", None, "", "ACME LIMITED"], index=[10, 11, 12, 13])
+    out = normalise_names(s)
+    assert list(out.index) == [10, 11, 12, 13]
+    assert str(out.dtype) == "string"
+    assert out.iloc[0] == out.iloc[3] == "ACME"
+    assert out.isna().tolist() == [False, True, True, False]
+
+
+def test_split_trading_as() -> None:
+    s = pd.Series(["SAINT-GOBAIN BUILDING DISTRIBUTION LTD T/A JEWSON", "Acme Ltd"])
+    parts = split_trading_as(s)
+    assert parts.loc[0, "legal_name"] == "SAINT GOBAIN BUILDING DISTRIBUTION"
+    assert parts.loc[0, "trading_name"] == "JEWSON"
+    assert parts.loc[1].isna().all()
+
+
+def test_group_near_duplicates() -> None:
+    names = pd.Series(
+        ["ACME SERVICES", "ACME SERVICE", "ACME SERVICES", "ACME TRAVEL", None, "ZED SERVICES"]
+    )
+    g = group_near_duplicates(names)
+    assert g.iloc[0] == g.iloc[1] == g.iloc[2] == 0
+    assert g.iloc[3] != g.iloc[0]
+    assert pd.isna(g.iloc[4])
+    assert g.iloc[5] not in (g.iloc[0], g.iloc[3])
+
+
+def test_group_near_duplicates_reblocks_large_blocks() -> None:
+    # Every name shares the first word, so the block is split on the second word:
+    # "ACME NORTH 1" and "ACME NORTH 2" still group, across second words they cannot.
+    names = pd.Series(["ACME NORTH CARE", "ACME NORTH CARES", "ACME SOUTH CARE"])
+    g = group_near_duplicates(names, threshold=90, max_block=2)
+    assert g.iloc[0] == g.iloc[1]
+    assert g.iloc[2] != g.iloc[0]
+
+
+def test_million_rows_fast() -> None:
+    rng = np.random.default_rng(0)
+    uniq = [f"SUPPLIER {i} {'LTD' if i % 2 else 'Limited'}" for i in range(5000)]
+    s = pd.Series(rng.choice(uniq, 1_000_000))
+    t = time.perf_counter()
+    out = normalise_names(s)
+    assert time.perf_counter() - t < 10
+    assert out.nunique() == 5000
