@@ -162,16 +162,21 @@ def match_field(header: str) -> tuple[str, int] | None:
     return None
 
 
-def header_score(cells: list[str]) -> int:
+def header_score(cells: list[str], override: dict[str, str] | None = None) -> int:
     """How header-like a row is: the number of distinct canonical fields its cells name."""
     found = {m[0] for c in cells if (m := match_field(c)) is not None}
+    if override:
+        names = {norm_header(c) for c in cells}
+        found |= {f for f, h in override.items() if norm_header(h) in names}
     score = len(found)
     if "amount" not in found:
         score -= 1
     return score
 
 
-def find_header_row(cells: pd.DataFrame, scan: int = 40) -> int | None:
+def find_header_row(
+    cells: pd.DataFrame, scan: int = 40, override: dict[str, str] | None = None
+) -> int | None:
     """Index of the header row among the first ``scan`` rows, or None for header-less files.
 
     A header names at least an amount and one other canonical field and has few
@@ -187,7 +192,7 @@ def find_header_row(cells: pd.DataFrame, scan: int = 40) -> int | None:
         numeric = sum(bool(re.fullmatch(r"[£\-\d.,()\s]+", c)) for c in row)
         if numeric > len(row) // 2:
             continue
-        score = header_score(row)
+        score = header_score(row, override)
         if score > best_score:
             best, best_score = i, score
     return best
@@ -249,7 +254,7 @@ def _sniff(
     # An "amount" whose values are not money: try other unmapped numeric columns.
     if (
         "amount" in fields
-        and _share(parse_amounts(col(fields["amount"])).notna(), col(fields["amount"])) < 0.8
+        and _share(parse_amounts(col(fields["amount"])).notna(), col(fields["amount"])) < 0.5
     ):
         notes.append(f"column {headers[fields['amount']]!r} does not hold amounts")
         del fields["amount"]

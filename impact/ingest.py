@@ -22,6 +22,7 @@ from impact.columns import (
     find_header_row,
     load_mapping,
     map_columns,
+    match_field,
     norm_header,
     save_mapping,
 )
@@ -174,7 +175,7 @@ def ingest(
             reports.append(report)
             continue
         _describe_table(report, table)
-        header = find_header_row(table.cells)
+        header = find_header_row(table.cells, override=override)
         if header is None:
             deferred.append((path, table, report))
             continue
@@ -194,10 +195,7 @@ def ingest(
             progress(f"Reading header-less {path.name}", 0.95)
         layout = _matching_layout(table.cells, layouts, override)
         if layout is None:
-            report.error = (
-                f"no header row found and no known layout of this council has "
-                f"{table.cells.shape[1]} columns; save a mapping with --mapping"
-            )
+            report.error = _no_header_reason(table.cells)
             report.rows_in = len(table.cells)
             reports.append(report)
             rejects.append(
@@ -294,6 +292,19 @@ def _matching_layout(
             if amounts.notna().mean() > 0.8:
                 return headers, mapping, layout.get("source", "saved mapping")
     return None
+
+
+def _no_header_reason(cells: pd.DataFrame) -> str:
+    """One line saying why a file has no usable header, naming what its first line holds."""
+    first = next((r for r in cells.itertuples(index=False) if any(str(c).strip() for c in r)), ())
+    heads = [str(c).strip() for c in first if str(c).strip()][:12]
+    fields = {m[0] for h in heads if (m := match_field(h)) is not None}
+    missing = "amount" if "amount" not in fields else "supplier"
+    return (
+        f"no recognisable {missing} column (first line: {', '.join(heads)[:200] or 'empty'}) "
+        f"and no known layout of this council has {cells.shape[1]} columns; "
+        "save a mapping with --mapping"
+    )
 
 
 def _unique_layouts(layouts: list[dict]) -> list[dict]:

