@@ -114,8 +114,10 @@ def _repair(gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
     empty = missing | shapely.is_empty(geoms)
     if empty.any():
         codes = ", ".join(gdf.loc[empty, "code"].astype(str).head(5))
-        notes.append(f"dropped {int(empty.sum())} area(s) with empty or non-polygonal geometry "
-                     f"({codes}{', ...' if empty.sum() > 5 else ''})")
+        notes.append(
+            f"dropped {int(empty.sum())} area(s) with empty or non-polygonal geometry "
+            f"({codes}{', ...' if empty.sum() > 5 else ''})"
+        )
     out = gdf.copy()
     out["geometry"] = geoms
     return out.loc[~empty].reset_index(drop=True)
@@ -156,8 +158,10 @@ def load_boundaries(
     notes: list[str] = []
     code = code_col or _detect(raw.columns, _CODE_PATTERNS, set())
     if code is None or code not in raw.columns:
-        raise ValueError(f"{src.name}: no area code column (looked for *_code, *cd, ons_code; "
-                         f"columns are {', '.join(map(str, raw.columns))})")
+        raise ValueError(
+            f"{src.name}: no area code column (looked for *_code, *cd, ons_code; "
+            f"columns are {', '.join(map(str, raw.columns))})"
+        )
     name = name_col or _detect(raw.columns, _NAME_PATTERNS, {code})
     if name is not None and name not in raw.columns:
         raise ValueError(f"{src.name}: name column {name!r} not found")
@@ -227,8 +231,10 @@ def normalise_lsoa_lookup(raw: pd.DataFrame) -> pd.DataFrame:
     cols = _lookup_columns(raw)
     need = {"lsoa_code", "ward_code", "lad_code"} - set(cols)
     if need:
-        raise ValueError(f"LSOA lookup lacks {', '.join(sorted(need))} columns "
-                         f"(has {', '.join(map(str, raw.columns))})")
+        raise ValueError(
+            f"LSOA lookup lacks {', '.join(sorted(need))} columns "
+            f"(has {', '.join(map(str, raw.columns))})"
+        )
     out = pd.DataFrame({k: raw[v].astype("string") for k, v in cols.items()})
     out = out.rename(columns={"lsoa_code": "lsoa21_code"})
     for col in ("ward_name", "lad_name"):
@@ -271,8 +277,12 @@ def areas_for_lads(
         warn.append(f"LAD code(s) not in the LSOA lookup: {', '.join(unknown)}")
     lsoas = load_boundaries(reference.require("lsoa21_boundaries"))
     if unit == "lsoa":
-        sel = lsoas.merge(mine[["lsoa21_code", "lad_code", "lad_name"]],
-                          left_on="code", right_on="lsoa21_code", how="inner")
+        sel = lsoas.merge(
+            mine[["lsoa21_code", "lad_code", "lad_name"]],
+            left_on="code",
+            right_on="lsoa21_code",
+            how="inner",
+        )
         missing = len(mine) - len(sel)
         if missing:
             warn.append(f"{missing} LSOA(s) of the lookup have no boundary")
@@ -284,8 +294,11 @@ def areas_for_lads(
         bounds = load_boundaries(ward_file)
         have = wanted & set(bounds["code"])
         if have == wanted:
-            sel = bounds[bounds["code"].isin(wanted)].drop(columns="name").merge(
-                wards, left_on="code", right_on="ward_code")
+            sel = (
+                bounds[bounds["code"].isin(wanted)]
+                .drop(columns="name")
+                .merge(wards, left_on="code", right_on="ward_code")
+            )
             sel = sel.rename(columns={"ward_name": "name"})
             return sel[_AREA_COLUMNS].reset_index(drop=True), warn
         warn.append(
@@ -293,11 +306,13 @@ def areas_for_lads(
             "ward codes (another vintage)"
         )
     warn.append("wards built by dissolving LSOA 2021 boundaries by the lookup's ward code")
-    parts = lsoas.merge(mine[["lsoa21_code", "ward_code"]], left_on="code",
-                        right_on="lsoa21_code", how="inner")
+    parts = lsoas.merge(
+        mine[["lsoa21_code", "ward_code"]], left_on="code", right_on="lsoa21_code", how="inner"
+    )
     dissolved = parts[["ward_code", "geometry"]].dissolve(by="ward_code").reset_index()
-    sel = dissolved.merge(wards, on="ward_code").rename(columns={"ward_code": "code",
-                                                                 "ward_name": "name"})
+    sel = dissolved.merge(wards, on="ward_code").rename(
+        columns={"ward_code": "code", "ward_name": "name"}
+    )
     if len(sel) < len(wanted):
         warn.append(f"{len(wanted) - len(sel)} ward(s) have no LSOA boundary to build from")
     with warnings.catch_warnings():

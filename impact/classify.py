@@ -47,41 +47,55 @@ PUBLIC_BODY_TYPES = (
 # Patterns run on normalised names (upper case, & → AND, punctuation → spaces).
 # Order matters: the first type that matches wins (e.g. "POLICE AND CRIME COMMISSIONER").
 _PUBLIC_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("combined_authority",
-     r"COMBINED AUTHORITY|\bGMCA\b|\bTFGM\b|\bTFL\b|TRANSPORT FOR (GREATER MANCHESTER|LONDON|"
-     r"WEST MIDLANDS|THE NORTH|WALES)|PASSENGER TRANSPORT EXECUTIVE|MAYORAL"),
-    ("police_fire",
-     r"\bPOLICE\b|CONSTABULARY|FIRE AND RESCUE|FIRE AUTHORITY|FIRE SERVICE|"
-     r"FIRE AND CIVIL DEFENCE"),
-    ("nhs",
-     r"\bNHS\b|\bCCG\b|CLINICAL COMMISSIONING|INTEGRATED CARE BOARD|\bICB\b|"
-     r"(HOSPITALS?|HEALTH|HEALTHCARE|TEACHING|PARTNERSHIPS?|AMBULANCE SERVICE|"
-     r"MENTAL HEALTH) (NHS )?FOUNDATION TRUST|HEALTH AUTHORITY|PUBLIC HEALTH ENGLAND|"
-     r"UK HEALTH SECURITY|HEALTH EDUCATION ENGLAND"),
-    ("government",
-     r"\bHMRC\b|\bHM REVENUE|\bHM (COURTS|LAND REGISTRY|TREASURY|PASSPORT|PRISON)|"
-     r"\bDEPARTMENT (FOR|OF)\b|\bDWP\b|\bDVLA\b|\bMINISTRY OF\b|ENVIRONMENT AGENCY|"
-     r"CABINET OFFICE|HOME OFFICE|NATIONAL HIGHWAYS|HIGHWAYS ENGLAND|HISTORIC ENGLAND|"
-     r"NATURAL ENGLAND|HOMES ENGLAND|SPORT ENGLAND|ARTS COUNCIL|VALUATION OFFICE|"
-     r"OFFICE FOR NATIONAL STATISTICS|COMPANIES HOUSE|LAND REGISTRY|"
-     r"INFORMATION COMMISSIONER|ELECTORAL COMMISSION|CROWN COMMERCIAL SERVICE|"
-     r"CROWN PROSECUTION|MAGISTRATES|COUNTY COURT|TEACHERS PENSIONS|"
-     r"DISCLOSURE AND BARRING|INSOLVENCY SERVICE|\bOFSTED\b|\bOFGEM\b|\bOFWAT\b|"
-     r"CHARITY COMMISSION|\bDEFRA\b|\bDCMS\b|\bDLUHC\b|\bMHCLG\b|\bDFE\b|\bDFT\b"),
-    ("council",
-     r"\b(BOROUGH|CITY|COUNTY|DISTRICT|PARISH|TOWN|METROPOLITAN|PARISH AND TOWN) COUNCIL\b|"
-     r"\bMBC\b|\bMDC\b|\bCOUNCIL OF THE\b|^(\w+ ){0,2}COUNCIL$|LOCAL GOVERNMENT ASSOCIATION|"
-     r"\bPENSION FUND\b|JOINT COMMITTEE|WASTE DISPOSAL AUTHORITY|PORT HEALTH AUTHORITY"),
-    ("school_academy",
-     r"MULTI ACADEMY TRUST|ACADEMY TRUST|ACADEMIES TRUST|LEARNING TRUST|EDUCATION TRUST|"
-     r"SCHOOLS? TRUST|\bMAT\b|\bACADEMY$|\bSCHOOL$|PRIMARY SCHOOL|HIGH SCHOOL|"
-     r"INFANT SCHOOL|JUNIOR SCHOOL|NURSERY SCHOOL|GRAMMAR SCHOOL|\bCOLLEGE$|"
-     r"SIXTH FORM|\bPRIMARY$|\bJ AND I\b|^UNIVERSITY OF\b|\bUNIVERSITY$|"
-     r"CHURCH OF ENGLAND|\bC OF E\b|\bRC\b.*SCHOOL"),
-    ("other_public",
-     r"NATIONAL PARK AUTHORITY|\bCORONER|PROBATION SERVICE|LOCAL GOVERNMENT OMBUDSMAN|"
-     r"HOUSING OMBUDSMAN|VALUATION TRIBUNAL|\bTRIBUNAL\b|LOCAL PENSIONS PARTNERSHIP|"
-     r"\bOFFICE OF THE\b|\bNATIONAL AUDIT OFFICE\b|AUDIT COMMISSION"),
+    (
+        "combined_authority",
+        r"COMBINED AUTHORITY|\bGMCA\b|\bTFGM\b|\bTFL\b|TRANSPORT FOR (GREATER MANCHESTER|LONDON|"
+        r"WEST MIDLANDS|THE NORTH|WALES)|PASSENGER TRANSPORT EXECUTIVE|MAYORAL",
+    ),
+    (
+        "police_fire",
+        r"\bPOLICE\b|CONSTABULARY|FIRE AND RESCUE|FIRE AUTHORITY|FIRE SERVICE|"
+        r"FIRE AND CIVIL DEFENCE",
+    ),
+    (
+        "nhs",
+        r"\bNHS\b|\bCCG\b|CLINICAL COMMISSIONING|INTEGRATED CARE BOARD|\bICB\b|"
+        r"(HOSPITALS?|HEALTH|HEALTHCARE|TEACHING|PARTNERSHIPS?|AMBULANCE SERVICE|"
+        r"MENTAL HEALTH) (NHS )?FOUNDATION TRUST|HEALTH AUTHORITY|PUBLIC HEALTH ENGLAND|"
+        r"UK HEALTH SECURITY|HEALTH EDUCATION ENGLAND",
+    ),
+    (
+        "government",
+        r"\bHMRC\b|\bHM REVENUE|\bHM (COURTS|LAND REGISTRY|TREASURY|PASSPORT|PRISON)|"
+        r"\bDEPARTMENT (FOR|OF)\b|\bDWP\b|\bDVLA\b|\bMINISTRY OF\b|ENVIRONMENT AGENCY|"
+        r"CABINET OFFICE|HOME OFFICE|NATIONAL HIGHWAYS|HIGHWAYS ENGLAND|HISTORIC ENGLAND|"
+        r"NATURAL ENGLAND|HOMES ENGLAND|SPORT ENGLAND|ARTS COUNCIL|VALUATION OFFICE|"
+        r"OFFICE FOR NATIONAL STATISTICS|COMPANIES HOUSE|LAND REGISTRY|"
+        r"INFORMATION COMMISSIONER|ELECTORAL COMMISSION|CROWN COMMERCIAL SERVICE|"
+        r"CROWN PROSECUTION|MAGISTRATES|COUNTY COURT|TEACHERS PENSIONS|"
+        r"DISCLOSURE AND BARRING|INSOLVENCY SERVICE|\bOFSTED\b|\bOFGEM\b|\bOFWAT\b|"
+        r"CHARITY COMMISSION|\bDEFRA\b|\bDCMS\b|\bDLUHC\b|\bMHCLG\b|\bDFE\b|\bDFT\b",
+    ),
+    (
+        "council",
+        r"\b(BOROUGH|CITY|COUNTY|DISTRICT|PARISH|TOWN|METROPOLITAN|PARISH AND TOWN) COUNCIL\b|"
+        r"\bMBC\b|\bMDC\b|\bCOUNCIL OF THE\b|^(\w+ ){0,2}COUNCIL$|LOCAL GOVERNMENT ASSOCIATION|"
+        r"\bPENSION FUND\b|JOINT COMMITTEE|WASTE DISPOSAL AUTHORITY|PORT HEALTH AUTHORITY",
+    ),
+    (
+        "school_academy",
+        r"MULTI ACADEMY TRUST|ACADEMY TRUST|ACADEMIES TRUST|LEARNING TRUST|EDUCATION TRUST|"
+        r"SCHOOLS? TRUST|\bMAT\b|\bACADEMY$|\bSCHOOL$|PRIMARY SCHOOL|HIGH SCHOOL|"
+        r"INFANT SCHOOL|JUNIOR SCHOOL|NURSERY SCHOOL|GRAMMAR SCHOOL|\bCOLLEGE$|"
+        r"SIXTH FORM|\bPRIMARY$|\bJ AND I\b|^UNIVERSITY OF\b|\bUNIVERSITY$|"
+        r"CHURCH OF ENGLAND|\bC OF E\b|\bRC\b.*SCHOOL",
+    ),
+    (
+        "other_public",
+        r"NATIONAL PARK AUTHORITY|\bCORONER|PROBATION SERVICE|LOCAL GOVERNMENT OMBUDSMAN|"
+        r"HOUSING OMBUDSMAN|VALUATION TRIBUNAL|\bTRIBUNAL\b|LOCAL PENSIONS PARTNERSHIP|"
+        r"\bOFFICE OF THE\b|\bNATIONAL AUDIT OFFICE\b|AUDIT COMMISSION",
+    ),
 )
 # Words that make "X COUNCIL" a voluntary body rather than a local authority.
 _NOT_COUNCIL = r"\b(VOLUNTARY|YOUTH|SPORTS?|ADVICE|CARE|COMMUNITY|RESIDENTS|BRITISH|FAITH|MUSLIM)\b"
@@ -125,9 +139,22 @@ _GIVEN_NAMES_TEXT = (
 )
 _GIVEN_NAMES = frozenset(_GIVEN_NAMES_TEXT.split())
 _PERSON_LIKE_BRANDS = {
-    "JOHN LEWIS", "DAVID LLOYD", "TED BAKER", "PAUL SMITH", "JAMES HALL", "PETER JONES",
-    "MARTIN BROWER", "SIMON JERSEY", "JOHN DEERE", "JOHN MENZIES", "ANDREW SYKES",
-    "ALAN BOSWELL", "ROBERT DYAS", "SARAH LOU", "DAVID BROWN", "WILLIAM HILL",
+    "JOHN LEWIS",
+    "DAVID LLOYD",
+    "TED BAKER",
+    "PAUL SMITH",
+    "JAMES HALL",
+    "PETER JONES",
+    "MARTIN BROWER",
+    "SIMON JERSEY",
+    "JOHN DEERE",
+    "JOHN MENZIES",
+    "ANDREW SYKES",
+    "ALAN BOSWELL",
+    "ROBERT DYAS",
+    "SARAH LOU",
+    "DAVID BROWN",
+    "WILLIAM HILL",
 }
 _BUSINESS_WORDS = (
     r"\b(SERVICES?|SOLUTIONS|GROUP|HOLDINGS|CONSULT\w*|SYSTEMS|SUPPLIES|CARE|HOMES?|"
@@ -153,8 +180,9 @@ def _present(values: object, index: pd.Index) -> np.ndarray:
     if values is None:
         return np.zeros(len(index), dtype=bool)
     s = pd.Series(values, index=index).astype("string").str.strip()
-    return (s.notna() & (s != "") & ~s.str.fullmatch(r"(?i)(0+|N/?A|NONE|NULL|-)", na=False)
-            ).to_numpy(dtype=bool)
+    return (
+        s.notna() & (s != "") & ~s.str.fullmatch(r"(?i)(0+|N/?A|NONE|NULL|-)", na=False)
+    ).to_numpy(dtype=bool)
 
 
 def classify_suppliers(
@@ -178,8 +206,11 @@ def classify_suppliers(
     key = pd.DataFrame({"n": norm.fillna(""), "r": raw.fillna("")}, index=index)
     has_co = _present(company_number, index)
     has_ch = _present(charity_number, index)
-    sic_s = (pd.Series(sic, index=index).astype("string").str.strip()
-             if sic is not None else pd.Series(pd.NA, index=index, dtype="string"))
+    sic_s = (
+        pd.Series(sic, index=index).astype("string").str.strip()
+        if sic is not None
+        else pd.Series(pd.NA, index=index, dtype="string")
+    )
     key["co"], key["ch"], key["sic"] = has_co, has_ch, sic_s.fillna("")
     uniq = key.drop_duplicates().reset_index(drop=True)
     n, r = uniq["n"], uniq["r"].str.upper()
@@ -216,15 +247,16 @@ def classify_suppliers(
             bare = _match(n, r"^(\w+ ){0,2}COUNCIL$")
             hit &= ~(bare & (not_council | has_form))
         if pt == "school_academy":
-            hit &= ~(_match(n, _SCHOOL_NEEDS_NO_FORM) & has_form
-                     & ~_match(n, r"TRUST|ACADEMIES"))
+            hit &= ~(_match(n, _SCHOOL_NEEDS_NO_FORM) & has_form & ~_match(n, r"TRUST|ACADEMIES"))
         words = n.str.extract(f"({_nc(pattern)})", expand=False) if hit.any() else None
-        why = (("public body word: " + words.fillna("")).to_numpy(dtype=object)
-               if words is not None else "public body word")
+        why = (
+            ("public body word: " + words.fillna("")).to_numpy(dtype=object)
+            if words is not None
+            else "public body word"
+        )
         assign(hit, "public_body", why, pt)
     sic_public = (uniq["sic"].str.split(r"[;,\s]+").map(lambda xs: "1" in xs)).to_numpy(bool)
-    assign(sic_public, "public_body", "SIC pseudo-code 1 (public sector employer)",
-           "other_public")
+    assign(sic_public, "public_body", "SIC pseudo-code 1 (public sector employer)", "other_public")
 
     # 3. VCSE
     assign(uniq["ch"].to_numpy(bool), "vcse", "charity number")
@@ -270,4 +302,3 @@ def classify_suppliers(
     out = res.reindex(pd.MultiIndex.from_frame(key[["n", "r", "co", "ch", "sic"]]))
     out.index = index
     return out
-

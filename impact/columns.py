@@ -205,7 +205,7 @@ def map_columns(
 ) -> Mapping:
     """Map header positions to canonical fields, checked against the values in ``body``."""
     notes: list[str] = []
-    sample = body.head(2000)
+    sample = body.head(300)
     chosen: dict[str, tuple[int, int]] = {}
     norm = [norm_header(h) for h in headers]
     if override:

@@ -55,27 +55,73 @@ LADS: tuple[tuple[str, str, str], ...] = (
 NEIGHBOUR_LSOAS = (13, 11, 14)
 NEIGHBOUR_WARDS = (3, 4, 3)
 WARD_NAMES = (
-    "Amberfold", "Brackenhurst", "Castlegate", "Denholm Park", "Elmsworth", "Fernleigh",
-    "Gorsebank", "Hollins Cross", "Ivystone", "Juniper Vale", "Kilnhouse", "Larkhollow",
-    "Millbeck", "Netherford", "Oakthwaite", "Pennyhill", "Quarrymoor", "Ravensfold",
-    "Stonecroft", "Thistledown", "Underbrook", "Weaverside", "Yarrowfield", "Zennor Row",
+    "Amberfold",
+    "Brackenhurst",
+    "Castlegate",
+    "Denholm Park",
+    "Elmsworth",
+    "Fernleigh",
+    "Gorsebank",
+    "Hollins Cross",
+    "Ivystone",
+    "Juniper Vale",
+    "Kilnhouse",
+    "Larkhollow",
+    "Millbeck",
+    "Netherford",
+    "Oakthwaite",
+    "Pennyhill",
+    "Quarrymoor",
+    "Ravensfold",
+    "Stonecroft",
+    "Thistledown",
+    "Underbrook",
+    "Weaverside",
+    "Yarrowfield",
+    "Zennor Row",
 )
 NEIGHBOUR_WARD_SUFFIXES = ("North", "South", "Rural", "Town", "Fells", "Riverside")
 #: Far-away English cities for suppliers outside the demo region (lat, long).
 ELSEWHERE = (
-    ("London", 51.515, -0.110), ("Birmingham", 52.480, -1.895), ("Bristol", 51.455, -2.590),
-    ("Norwich", 52.630, 1.297), ("Southampton", 50.905, -1.400), ("Nottingham", 52.952, -1.150),
-    ("Newcastle", 54.975, -1.610), ("Reading", 51.455, -0.970), ("Exeter", 50.720, -3.530),
+    ("London", 51.515, -0.110),
+    ("Birmingham", 52.480, -1.895),
+    ("Bristol", 51.455, -2.590),
+    ("Norwich", 52.630, 1.297),
+    ("Southampton", 50.905, -1.400),
+    ("Nottingham", 52.952, -1.150),
+    ("Newcastle", 54.975, -1.610),
+    ("Reading", 51.455, -0.970),
+    ("Exeter", 50.720, -3.530),
     ("Cambridge", 52.205, 0.120),
 )
-LAYOUT = ("Body Name", "Directorate", "Service Area", "Expense Type", "Payment Date",
-          "Transaction Number", "Net Amount", "Supplier Name", "Supplier ID")
-CARD_LAYOUT = ("Directorate", "Cost Centre", "Transaction Date", "Merchant Name",
-               "Merchant Category", "Purpose", "Amount (inc VAT)")
+LAYOUT = (
+    "Body Name",
+    "Directorate",
+    "Service Area",
+    "Expense Type",
+    "Payment Date",
+    "Transaction Number",
+    "Net Amount",
+    "Supplier Name",
+    "Supplier ID",
+)
+CARD_LAYOUT = (
+    "Directorate",
+    "Cost Centre",
+    "Transaction Date",
+    "Merchant Name",
+    "Merchant Category",
+    "Purpose",
+    "Amount (inc VAT)",
+)
 REDACTED = "Redacted Personal Information"
-COST_CENTRES = {"Adults, Health and Wellbeing": "DB1100", "Children's Services": "DB1200",
-                "Place and Environment": "DB1300", "Housing and Communities": "DB1400",
-                "Corporate Resources": "DB1500"}
+COST_CENTRES = {
+    "Adults, Health and Wellbeing": "DB1100",
+    "Children's Services": "DB1200",
+    "Place and Environment": "DB1300",
+    "Housing and Communities": "DB1400",
+    "Corporate Resources": "DB1500",
+}
 MONTHS = pd.period_range("2024-04", "2025-03", freq="M")
 SEASON = (0.85, 0.95, 1.0, 1.0, 0.82, 1.0, 1.05, 1.05, 0.85, 1.0, 1.05, 1.35)
 ROWS_PER_MONTH = 1300
@@ -83,67 +129,200 @@ CARD_ROWS_PER_QUARTER = 125
 
 #: sector (SIC section) → (directorate, service area, expense types, name stems, card category)
 SECTORS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...], str]] = {
-    "C": ("Corporate Resources", "Communications", ("Printing", "Signage"),
-          ("Print", "Engineering", "Signs", "Fabrications"), "Printing Services"),
-    "D": ("Corporate Resources", "Facilities Management",
-          ("Utilities - Electricity", "Utilities - Gas"), ("Energy", "Power"), "Utilities"),
-    "E": ("Place and Environment", "Waste Management", ("Waste Disposal", "Recycling Contracts"),
-          ("Waste Solutions", "Recycling", "Environmental Services"), "Waste Services"),
-    "F": ("Place and Environment", "Highways and Capital Programme",
-          ("Highway Maintenance", "Construction Works", "Building Repairs"),
-          ("Construction", "Building Services", "Civil Engineering", "Roofing", "Groundworks"),
-          "Building Supplies"),
-    "G": ("Corporate Resources", "Facilities Management",
-          ("Stationery", "Equipment Purchase", "Vehicle Parts"),
-          ("Supplies", "Office Supplies", "Trade Supplies", "Motors"), "Stationery Stores"),
-    "H": ("Children's Services", "Education and Skills",
-          ("Home to School Transport", "Vehicle Hire"), ("Travel", "Coaches", "Logistics", "Taxis"),
-          "Transport"),
-    "I": ("Housing and Communities", "Events and Culture", ("Catering", "Hospitality"),
-          ("Catering", "Kitchen", "Hotel"), "Restaurants"),
-    "J": ("Corporate Resources", "ICT", ("Software Licences", "IT Hardware", "Telephony"),
-          ("Digital", "Software", "IT Solutions", "Networks"), "Computer Software"),
-    "L": ("Housing and Communities", "Housing Options", ("Temporary Accommodation", "Rent"),
-          ("Property Management", "Lettings", "Estates"), "Real Estate"),
-    "M": ("Corporate Resources", "Legal and Finance",
-          ("Consultancy", "Legal Fees", "Professional Fees"),
-          ("Consulting", "Associates", "Surveyors", "Architects"), "Professional Services"),
-    "N": ("Corporate Resources", "Facilities and HR", ("Cleaning", "Security", "Agency Staff"),
-          ("Facilities Management", "Cleaning Services", "Recruitment", "Security"),
-          "Business Services"),
-    "O": ("Corporate Resources", "Corporate Finance",
-          ("Contributions to Other Bodies", "Precepts and Levies", "Recharges"), (), ""),
-    "P": ("Children's Services", "Schools", ("Schools Funding", "Training", "Tuition Fees"),
-          ("Training", "Learning"), "Education"),
-    "Q": ("Adults, Health and Wellbeing", "Adult Social Care",
-          ("Residential Care", "Home Care", "Supported Living"),
-          ("Care Services", "Home Care", "Healthcare", "Care Homes"), "Health Services"),
-    "R": ("Housing and Communities", "Leisure and Culture", ("Events", "Leisure Services"),
-          ("Leisure", "Events", "Arts"), "Recreation"),
-    "S": ("Housing and Communities", "Communities", ("Grants to Voluntary Organisations",
-          "Commissioned Services"), ("Community Services",), "Membership Organisations"),
+    "C": (
+        "Corporate Resources",
+        "Communications",
+        ("Printing", "Signage"),
+        ("Print", "Engineering", "Signs", "Fabrications"),
+        "Printing Services",
+    ),
+    "D": (
+        "Corporate Resources",
+        "Facilities Management",
+        ("Utilities - Electricity", "Utilities - Gas"),
+        ("Energy", "Power"),
+        "Utilities",
+    ),
+    "E": (
+        "Place and Environment",
+        "Waste Management",
+        ("Waste Disposal", "Recycling Contracts"),
+        ("Waste Solutions", "Recycling", "Environmental Services"),
+        "Waste Services",
+    ),
+    "F": (
+        "Place and Environment",
+        "Highways and Capital Programme",
+        ("Highway Maintenance", "Construction Works", "Building Repairs"),
+        ("Construction", "Building Services", "Civil Engineering", "Roofing", "Groundworks"),
+        "Building Supplies",
+    ),
+    "G": (
+        "Corporate Resources",
+        "Facilities Management",
+        ("Stationery", "Equipment Purchase", "Vehicle Parts"),
+        ("Supplies", "Office Supplies", "Trade Supplies", "Motors"),
+        "Stationery Stores",
+    ),
+    "H": (
+        "Children's Services",
+        "Education and Skills",
+        ("Home to School Transport", "Vehicle Hire"),
+        ("Travel", "Coaches", "Logistics", "Taxis"),
+        "Transport",
+    ),
+    "I": (
+        "Housing and Communities",
+        "Events and Culture",
+        ("Catering", "Hospitality"),
+        ("Catering", "Kitchen", "Hotel"),
+        "Restaurants",
+    ),
+    "J": (
+        "Corporate Resources",
+        "ICT",
+        ("Software Licences", "IT Hardware", "Telephony"),
+        ("Digital", "Software", "IT Solutions", "Networks"),
+        "Computer Software",
+    ),
+    "L": (
+        "Housing and Communities",
+        "Housing Options",
+        ("Temporary Accommodation", "Rent"),
+        ("Property Management", "Lettings", "Estates"),
+        "Real Estate",
+    ),
+    "M": (
+        "Corporate Resources",
+        "Legal and Finance",
+        ("Consultancy", "Legal Fees", "Professional Fees"),
+        ("Consulting", "Associates", "Surveyors", "Architects"),
+        "Professional Services",
+    ),
+    "N": (
+        "Corporate Resources",
+        "Facilities and HR",
+        ("Cleaning", "Security", "Agency Staff"),
+        ("Facilities Management", "Cleaning Services", "Recruitment", "Security"),
+        "Business Services",
+    ),
+    "O": (
+        "Corporate Resources",
+        "Corporate Finance",
+        ("Contributions to Other Bodies", "Precepts and Levies", "Recharges"),
+        (),
+        "",
+    ),
+    "P": (
+        "Children's Services",
+        "Schools",
+        ("Schools Funding", "Training", "Tuition Fees"),
+        ("Training", "Learning"),
+        "Education",
+    ),
+    "Q": (
+        "Adults, Health and Wellbeing",
+        "Adult Social Care",
+        ("Residential Care", "Home Care", "Supported Living"),
+        ("Care Services", "Home Care", "Healthcare", "Care Homes"),
+        "Health Services",
+    ),
+    "R": (
+        "Housing and Communities",
+        "Leisure and Culture",
+        ("Events", "Leisure Services"),
+        ("Leisure", "Events", "Arts"),
+        "Recreation",
+    ),
+    "S": (
+        "Housing and Communities",
+        "Communities",
+        ("Grants to Voluntary Organisations", "Commissioned Services"),
+        ("Community Services",),
+        "Membership Organisations",
+    ),
 }
 COMPANY_WORDS = (
-    "Keystone", "Meridian", "Oakleaf", "Bluebell", "Summit", "Northgate", "Ironbridge",
-    "Brightwater", "Foxglove", "Greystone", "Harbour", "Kingfisher", "Larch", "Moorside",
-    "Nimbus", "Orchard", "Pinnacle", "Quayside", "Redwood", "Silverline", "Thornbury",
-    "Unity", "Vantage", "Willow", "Apex", "Beacon", "Cobalt", "Dalesway", "Evergreen",
-    "Fieldfare", "Granite", "Heathcote", "Inkwell", "Jetstream", "Kestrel", "Lodestar",
+    "Keystone",
+    "Meridian",
+    "Oakleaf",
+    "Bluebell",
+    "Summit",
+    "Northgate",
+    "Ironbridge",
+    "Brightwater",
+    "Foxglove",
+    "Greystone",
+    "Harbour",
+    "Kingfisher",
+    "Larch",
+    "Moorside",
+    "Nimbus",
+    "Orchard",
+    "Pinnacle",
+    "Quayside",
+    "Redwood",
+    "Silverline",
+    "Thornbury",
+    "Unity",
+    "Vantage",
+    "Willow",
+    "Apex",
+    "Beacon",
+    "Cobalt",
+    "Dalesway",
+    "Evergreen",
+    "Fieldfare",
+    "Granite",
+    "Heathcote",
+    "Inkwell",
+    "Jetstream",
+    "Kestrel",
+    "Lodestar",
 )
 LEGAL_FORMS = ("Ltd", "Limited", "PLC", "LLP", "CIC")
-SURNAMES = ("Hartley", "Okafor", "Whitworth", "Malik", "Brennan", "Sutcliffe", "Nowak",
-            "Haigh", "Chaudhry", "Lumb", "Ferreira", "Greenwood", "Ashworth", "Kowalski")
-CHARITY_STEMS = ("Community Trust", "Food Bank", "Carers Centre", "Youth Project",
-                 "Advice Centre", "Women's Refuge", "Men's Shed", "Credit Union",
-                 "Arts Collective", "Sports Foundation", "Hospice", "Mental Health Network")
+SURNAMES = (
+    "Hartley",
+    "Okafor",
+    "Whitworth",
+    "Malik",
+    "Brennan",
+    "Sutcliffe",
+    "Nowak",
+    "Haigh",
+    "Chaudhry",
+    "Lumb",
+    "Ferreira",
+    "Greenwood",
+    "Ashworth",
+    "Kowalski",
+)
+CHARITY_STEMS = (
+    "Community Trust",
+    "Food Bank",
+    "Carers Centre",
+    "Youth Project",
+    "Advice Centre",
+    "Women's Refuge",
+    "Men's Shed",
+    "Credit Union",
+    "Arts Collective",
+    "Sports Foundation",
+    "Hospice",
+    "Mental Health Network",
+)
 PUBLIC_BODIES = (  # (name, band, sector, expense type)
     ("Ashvale District Council", "neighbour", "O", "Recharges"),
     ("Harrowmoor District Council", "neighbour", "O", "Contributions to Other Bodies"),
     ("Kestrel Vale District Council", "neighbour", "O", "Recharges"),
     ("Demo Region Combined Authority", "neighbour", "O", "Precepts and Levies"),
     ("Demo Region Fire and Rescue Authority", "neighbour", "O", "Precepts and Levies"),
-    ("Demo Region Police and Crime Commissioner", "neighbour", "O",
-     "Contributions to Other Bodies"),
+    (
+        "Demo Region Police and Crime Commissioner",
+        "neighbour",
+        "O",
+        "Contributions to Other Bodies",
+    ),
     ("Demo Region Integrated Care Board", "neighbour", "Q", "Health Services"),
     ("Demo Region Transport Executive", "neighbour", "O", "Contributions to Other Bodies"),
     ("Demo Region Drainage Board", "neighbour", "O", "Precepts and Levies"),
@@ -198,8 +377,13 @@ def _write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
 def build_geography(seed: int) -> gpd.GeoDataFrame:
     """LSOAs of the borough and its neighbours with codes, names, ward and LAD (WGS84)."""
     rng = _rng(seed, 1)
-    region = make_synthetic_region(rng, n_borough=100, n_neighbours=NEIGHBOUR_LSOAS,
-                                   n_wards=20, neighbour_wards=NEIGHBOUR_WARDS)
+    region = make_synthetic_region(
+        rng,
+        n_borough=100,
+        n_neighbours=NEIGHBOUR_LSOAS,
+        n_wards=20,
+        neighbour_wards=NEIGHBOUR_WARDS,
+    )
     xy = region[["x", "y"]].to_numpy()
     adjacency = rook_adjacency(region.geometry.values)
     # MSOA-like groups of ~5 LSOAs give the "001A" style names, numbered north to south
@@ -208,11 +392,14 @@ def build_geography(seed: int) -> gpd.GeoDataFrame:
         idx = np.flatnonzero(region["lad"].to_numpy() == k)
         labels = contiguous_clusters(xy[idx], adjacency[idx][:, idx], max(1, round(len(idx) / 5)))
         cent_y = pd.Series(xy[idx, 1]).groupby(labels).mean()
-        rank = pd.Series(np.arange(1, len(cent_y) + 1),
-                         index=cent_y.sort_values(ascending=False, kind="stable").index)
+        rank = pd.Series(
+            np.arange(1, len(cent_y) + 1),
+            index=cent_y.sort_values(ascending=False, kind="stable").index,
+        )
         msoa[idx] = rank.loc[labels].to_numpy()
-    frame = pd.DataFrame({"lad": region["lad"], "msoa": msoa, "ward": region["ward"],
-                          "order": xy[:, 0] - xy[:, 1]})
+    frame = pd.DataFrame(
+        {"lad": region["lad"], "msoa": msoa, "ward": region["ward"], "order": xy[:, 0] - xy[:, 1]}
+    )
     frame["letter"] = frame.groupby(["lad", "msoa"])["order"].rank(method="first").astype(int)
     frame = frame.sort_values(["lad", "msoa", "letter"], kind="stable")
     idx = frame.index.to_numpy()
@@ -228,20 +415,26 @@ def build_geography(seed: int) -> gpd.GeoDataFrame:
             ward_names[w] = f"{LADS[k][2]} {NEIGHBOUR_WARD_SUFFIXES[w - first]}"
     geoms = km_to_lonlat(region.geometry.values[idx], ORIGIN)
     seeds = km_to_lonlat(shapely.points(xy[idx]), ORIGIN)
-    lsoa_names = [f"{LADS[k][2]} {m:03d}{chr(64 + le)}"
-                  for k, m, le in zip(lad, frame["msoa"], frame["letter"], strict=True)]
-    out = gpd.GeoDataFrame({
-        "lsoa21_code": [f"E0199{i + 1:04d}" for i in range(len(idx))],
-        "lsoa21_name": lsoa_names,
-        "ward24_code": [f"E0599{w + 1:04d}" for w in ward_ids],
-        "ward24_name": [ward_names[w] for w in ward_ids],
-        "ltla24_code": [LADS[k][0] for k in lad],
-        "ltla24_name": [LADS[k][1] for k in lad],
-        "lad_index": lad,
-        "x_km": xy[idx, 0],
-        "y_km": xy[idx, 1],
-        "seed_point": seeds,
-    }, geometry=geoms, crs=WGS84)
+    lsoa_names = [
+        f"{LADS[k][2]} {m:03d}{chr(64 + le)}"
+        for k, m, le in zip(lad, frame["msoa"], frame["letter"], strict=True)
+    ]
+    out = gpd.GeoDataFrame(
+        {
+            "lsoa21_code": [f"E0199{i + 1:04d}" for i in range(len(idx))],
+            "lsoa21_name": lsoa_names,
+            "ward24_code": [f"E0599{w + 1:04d}" for w in ward_ids],
+            "ward24_name": [ward_names[w] for w in ward_ids],
+            "ltla24_code": [LADS[k][0] for k in lad],
+            "ltla24_name": [LADS[k][1] for k in lad],
+            "lad_index": lad,
+            "x_km": xy[idx, 0],
+            "y_km": xy[idx, 1],
+            "seed_point": seeds,
+        },
+        geometry=geoms,
+        crs=WGS84,
+    )
     if not shapely.coverage_is_valid(out.geometry.values):
         raise ValueError("demo LSOA coverage is not valid after rounding; try another seed")
     return out.reset_index(drop=True)
@@ -252,8 +445,9 @@ def dissolve(lsoas: gpd.GeoDataFrame, code: str, name: str) -> gpd.GeoDataFrame:
     groups = lsoas.groupby(code, sort=True)
     geoms = [shapely.union_all(g.geometry.values) for _, g in groups]
     names = groups[name].first()
-    return gpd.GeoDataFrame({code: names.index, name: names.to_numpy()}, geometry=geoms,
-                            crs=lsoas.crs)
+    return gpd.GeoDataFrame(
+        {code: names.index, name: names.to_numpy()}, geometry=geoms, crs=lsoas.crs
+    )
 
 
 # --------------------------------------------------------------------------- deprivation
@@ -265,8 +459,7 @@ def build_deprivation(lsoas: gpd.GeoDataFrame, seed: int) -> tuple[pd.DataFrame,
     xy = lsoas[["x_km", "y_km"]].to_numpy()
     core_centre = np.array([0.8, -0.6])
     dist = np.hypot(*(xy - core_centre).T)
-    field = 2.2 * np.exp(-((dist / 4.5) ** 2)) + 0.8 * smooth_field(xy, rng, n_bumps=10,
-                                                                      scale=2.5)
+    field = 2.2 * np.exp(-((dist / 4.5) ** 2)) + 0.8 * smooth_field(xy, rng, n_bumps=10, scale=2.5)
     in_borough = lsoas["lad_index"].to_numpy() == 0
     b_mean, b_sd = field[in_borough].mean(), field[in_borough].std()
     core = np.clip(0.05 + 1.15 * (field - b_mean) / b_sd, -3.2, 3.2)
@@ -286,9 +479,12 @@ def imd2019_files(lsoas: pd.DataFrame, latent19: pd.DataFrame) -> tuple[pd.DataF
         "Local Authority District name (2019)": lsoas["ltla24_name"].to_numpy(),
     }
     long_names = {
-        "IMD": "Index of Multiple Deprivation (IMD)", "Income": "Income",
-        "Employment": "Employment", "Education": "Education, Skills and Training",
-        "Health": "Health Deprivation and Disability", "Crime": "Crime",
+        "IMD": "Index of Multiple Deprivation (IMD)",
+        "Income": "Income",
+        "Employment": "Employment",
+        "Education": "Education, Skills and Training",
+        "Health": "Health Deprivation and Disability",
+        "Crime": "Crime",
         "Housing_and_Services": "Barriers to Housing and Services",
         "Environment": "Living Environment",
     }
@@ -296,7 +492,8 @@ def imd2019_files(lsoas: pd.DataFrame, latent19: pd.DataFrame) -> tuple[pd.DataF
     for n, label in long_names.items():
         file2[f"{label} Rank (where 1 is most deprived)"] = ranks[n]
         file2[f"{label} Decile (where 1 is most deprived 10% of LSOAs)"] = rank_to_decile(
-            ranks[n], N_LSOA_2019)
+            ranks[n], N_LSOA_2019
+        )
     file1 = dict(base)
     file1["Index of Multiple Deprivation (IMD) Rank"] = pd.Series(ranks["IMD"]).map("{:,}".format)
     file1["Index of Multiple Deprivation (IMD) Decile"] = rank_to_decile(ranks["IMD"], N_LSOA_2019)
@@ -306,14 +503,21 @@ def imd2019_files(lsoas: pd.DataFrame, latent19: pd.DataFrame) -> tuple[pd.DataF
 def lad_summary(imd: pd.DataFrame, lsoas: pd.DataFrame, population: pd.Series) -> pd.DataFrame:
     """MHCLG-style LAD summaries computed from the demo LSOAs (population-weighted averages,
     share of LSOAs in the national most deprived 10 %, extent, local concentration)."""
-    frame = imd.assign(ltla24_code=lsoas["ltla24_code"].to_numpy(),
-                       ltla24_name=lsoas["ltla24_name"].to_numpy(),
-                       pop=population.to_numpy())
-    prefixes = {"IMD": "imd", "Income": "income", "Employment": "employment",
-                "Education": "education_skills_and_training",
-                "Health": "health_deprivation_and_disability", "Crime": "crime",
-                "Housing_and_Services": "barriers_to_housing_and_services",
-                "Environment": "living_environment"}
+    frame = imd.assign(
+        ltla24_code=lsoas["ltla24_code"].to_numpy(),
+        ltla24_name=lsoas["ltla24_name"].to_numpy(),
+        pop=population.to_numpy(),
+    )
+    prefixes = {
+        "IMD": "imd",
+        "Income": "income",
+        "Employment": "employment",
+        "Education": "education_skills_and_training",
+        "Health": "health_deprivation_and_disability",
+        "Crime": "crime",
+        "Housing_and_Services": "barriers_to_housing_and_services",
+        "Environment": "living_environment",
+    }
     rows = []
     for (code, name), g in frame.groupby(["ltla24_code", "ltla24_name"], sort=True):
         w = g["pop"] / g["pop"].sum()
@@ -322,17 +526,20 @@ def lad_summary(imd: pd.DataFrame, lsoas: pd.DataFrame, population: pd.Series) -
             row[f"{prefix}_average_rank"] = round(float((g[f"{stem}_rank"] * w).sum()), 2)
             row[f"{prefix}_average_score"] = round(float((g[f"{stem}_score"] * w).sum()), 3)
             row[f"{prefix}_proportion_of_lso_as_in_most_deprived_10_percent_nationally"] = round(
-                float((g[f"{stem}_decile"] == 1).mean()), 4)
+                float((g[f"{stem}_decile"] == 1).mean()), 4
+            )
             if stem == "IMD":
                 pct = g["IMD_rank"] / N_LSOA_2025
-                weight = np.where(pct <= 0.1, 1.0,
-                                  np.where(pct <= 0.3, 0.95 - 4.5 * (pct - 0.1), 0.0))
+                weight = np.where(
+                    pct <= 0.1, 1.0, np.where(pct <= 0.3, 0.95 - 4.5 * (pct - 0.1), 0.0)
+                )
                 row["imd25_extent"] = round(float((weight * w).sum()), 4)
                 srt = g.sort_values("IMD_rank")
                 cum = srt["pop"].cumsum() / srt["pop"].sum()
                 top = srt[cum.shift(fill_value=0) < 0.1]
                 row["imd25_local_concentration"] = round(
-                    float(np.average(top["IMD_rank"], weights=top["pop"])), 2)
+                    float(np.average(top["IMD_rank"], weights=top["pop"])), 2
+                )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -346,26 +553,40 @@ def build_postcodes(lsoas: gpd.GeoDataFrame, seed: int) -> pd.DataFrame:
     rng = _rng(seed, 3)
     per = np.where(lsoas["lad_index"].to_numpy() == 0, 6, 3)
     owner = np.repeat(np.arange(len(lsoas)), per)
-    pts = shapely.get_coordinates(lsoas.geometry.sample_points(
-        per, rng=rng).explode(index_parts=False).values)
+    pts = shapely.get_coordinates(
+        lsoas.geometry.sample_points(per, rng=rng).explode(index_parts=False).values
+    )
     # sample_points returns points sorted within each polygon: fine, all are deterministic
     lad = lsoas["lad_index"].to_numpy()[owner]
     ang = np.arctan2(lsoas["y_km"].to_numpy()[owner], lsoas["x_km"].to_numpy()[owner])
     district = np.where(lad == 0, 1 + ((ang + np.pi) / (2 * np.pi) * 5).astype(int) % 5, 5 + lad)
-    local = pd.DataFrame({"district": district, "lat": np.round(pts[:, 1], 5),
-                          "long": np.round(pts[:, 0], 5),
-                          "lsoa21_code": lsoas["lsoa21_code"].to_numpy()[owner],
-                          "band": np.where(lad == 0, "borough", "neighbour")})
+    local = pd.DataFrame(
+        {
+            "district": district,
+            "lat": np.round(pts[:, 1], 5),
+            "long": np.round(pts[:, 0], 5),
+            "lsoa21_code": lsoas["lsoa21_code"].to_numpy()[owner],
+            "band": np.where(lad == 0, "borough", "neighbour"),
+        }
+    )
     n_far = 12
-    far = pd.DataFrame({
-        "district": 9,
-        "lat": np.round(np.repeat([c[1] for c in ELSEWHERE], n_far)
-                        + rng.uniform(-0.03, 0.03, n_far * len(ELSEWHERE)), 5),
-        "long": np.round(np.repeat([c[2] for c in ELSEWHERE], n_far)
-                         + rng.uniform(-0.04, 0.04, n_far * len(ELSEWHERE)), 5),
-        "lsoa21_code": "",
-        "band": "elsewhere",
-    })
+    far = pd.DataFrame(
+        {
+            "district": 9,
+            "lat": np.round(
+                np.repeat([c[1] for c in ELSEWHERE], n_far)
+                + rng.uniform(-0.03, 0.03, n_far * len(ELSEWHERE)),
+                5,
+            ),
+            "long": np.round(
+                np.repeat([c[2] for c in ELSEWHERE], n_far)
+                + rng.uniform(-0.04, 0.04, n_far * len(ELSEWHERE)),
+                5,
+            ),
+            "lsoa21_code": "",
+            "band": "elsewhere",
+        }
+    )
     table = pd.concat([local, far], ignore_index=True)
     letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))  # letters real inward codes use
     inward_space = np.array([f"{d}{a}{b}" for d in range(10) for a in letters for b in letters])
@@ -395,37 +616,87 @@ def build_suppliers(postcodes: pd.DataFrame, seed: int) -> pd.DataFrame:
         if sector == "M" and form == "PLC":
             form = "LLP"
         name = f"{word} {stem} {form}"
-        rows.append({"name": name, "kind": "company", "sector": sector, "legal_form": form,
-                     "vcse": form == "CIC", "sme": form != "PLC" and rng.random() < 0.8,
-                     "band": rng.choice(["borough", "neighbour", "elsewhere"],
-                                        p=[0.1, 0.1, 0.8] if form == "PLC" else [0.44, 0.2, 0.36])})
+        rows.append(
+            {
+                "name": name,
+                "kind": "company",
+                "sector": sector,
+                "legal_form": form,
+                "vcse": form == "CIC",
+                "sme": form != "PLC" and rng.random() < 0.8,
+                "band": rng.choice(
+                    ["borough", "neighbour", "elsewhere"],
+                    p=[0.1, 0.1, 0.8] if form == "PLC" else [0.44, 0.2, 0.36],
+                ),
+            }
+        )
         if k == 0:  # one name with a non-ASCII letter, for the Windows-1252 file
-            rows[-1].update(name="Bean & Leaf Café Ltd", sector="I", legal_form="Ltd",
-                            band="borough", sme=True, vcse=False)
+            rows[-1].update(
+                name="Bean & Leaf Café Ltd",
+                sector="I",
+                legal_form="Ltd",
+                band="borough",
+                sme=True,
+                vcse=False,
+            )
     places = list(WARD_NAMES[:20])
     stems = rng.permutation(np.array([(p, c) for p in places for c in CHARITY_STEMS]))[:48]
     for place, stem in stems:
-        rows.append({"name": f"{place} {stem}", "kind": "charity",
-                     "sector": rng.choice(["Q", "S", "R", "P"], p=[0.35, 0.4, 0.15, 0.1]),
-                     "legal_form": "", "vcse": True, "sme": True,
-                     "band": rng.choice(["borough", "neighbour", "elsewhere"],
-                                        p=[0.75, 0.15, 0.1])})
+        rows.append(
+            {
+                "name": f"{place} {stem}",
+                "kind": "charity",
+                "sector": rng.choice(["Q", "S", "R", "P"], p=[0.35, 0.4, 0.15, 0.1]),
+                "legal_form": "",
+                "vcse": True,
+                "sme": True,
+                "band": rng.choice(["borough", "neighbour", "elsewhere"], p=[0.75, 0.15, 0.1]),
+            }
+        )
     for name, band, sector, _ in PUBLIC_BODIES:
-        rows.append({"name": name, "kind": "public", "sector": sector, "legal_form": "",
-                     "vcse": False, "sme": False, "band": band})
+        rows.append(
+            {
+                "name": name,
+                "kind": "public",
+                "sector": sector,
+                "legal_form": "",
+                "vcse": False,
+                "sme": False,
+                "band": band,
+            }
+        )
     initials = rng.choice(list("ABCDEGHJKLMPRSTW"), size=len(SURNAMES))
-    trades = ("Plumbing", "Decorating", "Electrical", "Gardening", "Catering", "Tutoring",
-              "Joinery", "Photography")
+    trades = (
+        "Plumbing",
+        "Decorating",
+        "Electrical",
+        "Gardening",
+        "Catering",
+        "Tutoring",
+        "Joinery",
+        "Photography",
+    )
     for k, (ini, surname) in enumerate(zip(initials, SURNAMES, strict=True)):
         style = k % 3
         trade = trades[k % len(trades)]
-        name = (f"{ini} {surname}" if style == 0 else
-                f"{ini} {surname} {trade}" if style == 1 else
-                f"{ini} {surname} t/a {surname} {trade}")
-        rows.append({"name": name, "kind": "sole_trader",
-                     "sector": {"Catering": "I", "Tutoring": "P"}.get(trade, "F"),
-                     "legal_form": "", "vcse": False, "sme": True,
-                     "band": rng.choice(["borough", "neighbour"], p=[0.8, 0.2])})
+        name = (
+            f"{ini} {surname}"
+            if style == 0
+            else f"{ini} {surname} {trade}"
+            if style == 1
+            else f"{ini} {surname} t/a {surname} {trade}"
+        )
+        rows.append(
+            {
+                "name": name,
+                "kind": "sole_trader",
+                "sector": {"Catering": "I", "Tutoring": "P"}.get(trade, "F"),
+                "legal_form": "",
+                "vcse": False,
+                "sme": True,
+                "band": rng.choice(["borough", "neighbour"], p=[0.8, 0.2]),
+            }
+        )
     sup = pd.DataFrame(rows)
     sup["entity_id"] = [f"S{k + 1:04d}" for k in range(len(sup))]
     sup["variant_of"] = ""
@@ -433,8 +704,9 @@ def build_suppliers(postcodes: pd.DataFrame, seed: int) -> pd.DataFrame:
     sup["postcode"] = ""
     for band, idx in sup.groupby("band").indices.items():
         pool = postcodes.loc[postcodes["band"] == band, "postcode"].to_numpy()
-        sup.loc[sup.index[idx], "postcode"] = rng.choice(pool, size=len(idx),
-                                                         replace=len(idx) > len(pool))
+        sup.loc[sup.index[idx], "postcode"] = rng.choice(
+            pool, size=len(idx), replace=len(idx) > len(pool)
+        )
     is_comp = sup["kind"] == "company"
     charitable_company = (sup["kind"] == "charity") & (rng.random(len(sup)) < 0.5)
     has_number = is_comp | charitable_company
@@ -446,18 +718,37 @@ def build_suppliers(postcodes: pd.DataFrame, seed: int) -> pd.DataFrame:
     variants = base.copy()
     variants["variant_of"] = base["entity_id"]
     variants["name"] = [
-        (n.replace(" Ltd", " Limited") if n.endswith(" Ltd") else n.replace(" Limited", " LTD"))
-        .upper() if i % 2 == 0 else
-        (n.replace(" Ltd", " Limited") if n.endswith(" Ltd") else n.replace(" Limited", " Ltd."))
-        for i, n in enumerate(base["name"])]
+        (
+            n.replace(" Ltd", " Limited") if n.endswith(" Ltd") else n.replace(" Limited", " LTD")
+        ).upper()
+        if i % 2 == 0
+        else (
+            n.replace(" Ltd", " Limited") if n.endswith(" Ltd") else n.replace(" Limited", " Ltd.")
+        )
+        for i, n in enumerate(base["name"])
+    ]
     sup = pd.concat([sup, variants], ignore_index=True)
-    redacted = pd.DataFrame([{"name": REDACTED, "kind": "redacted", "sector": "", "legal_form": "",
-                              "vcse": False, "sme": False, "band": "redacted",
-                              "entity_id": "", "variant_of": "", "postcode": "",
-                              "company_number": ""}])
+    redacted = pd.DataFrame(
+        [
+            {
+                "name": REDACTED,
+                "kind": "redacted",
+                "sector": "",
+                "legal_form": "",
+                "vcse": False,
+                "sme": False,
+                "band": "redacted",
+                "entity_id": "",
+                "variant_of": "",
+                "postcode": "",
+                "company_number": "",
+            }
+        ]
+    )
     sup = pd.concat([sup, redacted], ignore_index=True)
-    sup["supplier_id"] = [f"{n:06d}" for n in rng.choice(np.arange(100_000, 999_999),
-                                                         size=len(sup), replace=False)]
+    sup["supplier_id"] = [
+        f"{n:06d}" for n in rng.choice(np.arange(100_000, 999_999), size=len(sup), replace=False)
+    ]
     sup.loc[sup["kind"] == "redacted", "supplier_id"] = ""
     # which vendor records the council's own register holds (~80 %)
     register = rng.random(len(sup)) < 0.8
@@ -470,8 +761,9 @@ def build_suppliers(postcodes: pd.DataFrame, seed: int) -> pd.DataFrame:
 # --------------------------------------------------------------------------- transactions
 
 
-def _trunc_lognormal(rng: np.random.Generator, mu: np.ndarray, sigma: float,
-                     floor: float) -> np.ndarray:
+def _trunc_lognormal(
+    rng: np.random.Generator, mu: np.ndarray, sigma: float, floor: float
+) -> np.ndarray:
     """Log-normal draws conditioned on being ≥ ``floor`` (the publication threshold)."""
     lo = ndtr((np.log(floor) - mu) / sigma)
     u = rng.uniform(lo, 1.0)
@@ -487,13 +779,21 @@ def build_transactions(sup: pd.DataFrame, seed: int) -> pd.DataFrame:
     """A financial year of payments (plus purchase-card rows) in integer pence."""
     rng = _rng(seed, 5)
     payees = sup[sup["kind"] != "redacted"].reset_index(drop=True)
-    kind_w = payees["kind"].map({"company": 1.0, "charity": 0.55, "public": 0.6,
-                                 "sole_trader": 0.35}).to_numpy()
+    kind_w = (
+        payees["kind"]
+        .map({"company": 1.0, "charity": 0.55, "public": 0.6, "sole_trader": 0.35})
+        .to_numpy()
+    )
     band_w = payees["band"].map({"borough": 1.35, "neighbour": 0.6, "elsewhere": 1.0}).to_numpy()
     weight = kind_w * band_w * rng.lognormal(0, 0.9, len(payees))
     weight = weight / weight.sum()
-    mu = np.log(1300) + 0.5 * rng.normal(size=len(payees)) + payees["kind"].map(
-        {"company": 0.0, "charity": 0.1, "public": 0.6, "sole_trader": -0.5}).to_numpy()
+    mu = (
+        np.log(1300)
+        + 0.5 * rng.normal(size=len(payees))
+        + payees["kind"]
+        .map({"company": 0.0, "charity": 0.1, "public": 0.6, "sole_trader": -0.5})
+        .to_numpy()
+    )
     frames = []
     for m, month in enumerate(MONTHS):
         n = round(ROWS_PER_MONTH * SEASON[m])
@@ -501,39 +801,58 @@ def build_transactions(sup: pd.DataFrame, seed: int) -> pd.DataFrame:
         who = rng.choice(len(payees), size=n - n_red, p=weight)
         amount = _trunc_lognormal(rng, mu[who], 1.0, 500)
         red_amount = _trunc_lognormal(rng, np.full(n_red, np.log(700)), 0.6, 500)
-        part = pd.DataFrame({
-            "supplier_id": np.concatenate([payees["supplier_id"].to_numpy()[who],
-                                           np.full(n_red, "")]),
-            "pence": np.round(np.concatenate([amount, red_amount]) * 100).astype(np.int64),
-            "date": _weekdays(rng, month, n),
-            "is_card": False,
-        })
+        part = pd.DataFrame(
+            {
+                "supplier_id": np.concatenate(
+                    [payees["supplier_id"].to_numpy()[who], np.full(n_red, "")]
+                ),
+                "pence": np.round(np.concatenate([amount, red_amount]) * 100).astype(np.int64),
+                "date": _weekdays(rng, month, n),
+                "is_card": False,
+            }
+        )
         frames.append(part)
     # a few large contract payments to a handful of big suppliers
     big = payees[(payees["kind"] == "company") & payees["sector"].isin(["F", "E", "Q"])]
     big_ids = big.sample(6, random_state=rng)["supplier_id"].to_numpy()
     n_big = 20
-    frames.append(pd.DataFrame({
-        "supplier_id": rng.choice(big_ids, n_big),
-        "pence": np.round(np.exp(rng.uniform(np.log(100_000), np.log(1_500_000), n_big)) * 100
-                          ).astype(np.int64),
-        "date": pd.DatetimeIndex([_weekdays(rng, MONTHS[k], 1)[0]
-                                  for k in rng.integers(0, 12, n_big)]),
-        "is_card": False,
-    }))
+    frames.append(
+        pd.DataFrame(
+            {
+                "supplier_id": rng.choice(big_ids, n_big),
+                "pence": np.round(
+                    np.exp(rng.uniform(np.log(100_000), np.log(1_500_000), n_big)) * 100
+                ).astype(np.int64),
+                "date": pd.DatetimeIndex(
+                    [_weekdays(rng, MONTHS[k], 1)[0] for k in rng.integers(0, 12, n_big)]
+                ),
+                "is_card": False,
+            }
+        )
+    )
     # purchase cards: small payments to small local-ish traders, gross of VAT, no £500 floor
-    card_pool = payees[payees["sector"].isin(["G", "I", "H", "C", "R"]) & payees["sme"]
-                       & (payees["variant_of"] == "")]
+    card_pool = payees[
+        payees["sector"].isin(["G", "I", "H", "C", "R"])
+        & payees["sme"]
+        & (payees["variant_of"] == "")
+    ]
     n_card = 4 * CARD_ROWS_PER_QUARTER
-    card_dates = pd.DatetimeIndex(np.sort(np.concatenate(
-        [_weekdays(rng, mo, n_card // 12).to_numpy() for mo in MONTHS])))
-    frames.append(pd.DataFrame({
-        "supplier_id": rng.choice(card_pool["supplier_id"].to_numpy(), len(card_dates)),
-        "pence": np.round(np.exp(rng.normal(np.log(60), 0.9, len(card_dates))) * 100
-                          ).astype(np.int64) + 100,
-        "date": card_dates,
-        "is_card": True,
-    }))
+    card_dates = pd.DatetimeIndex(
+        np.sort(np.concatenate([_weekdays(rng, mo, n_card // 12).to_numpy() for mo in MONTHS]))
+    )
+    frames.append(
+        pd.DataFrame(
+            {
+                "supplier_id": rng.choice(card_pool["supplier_id"].to_numpy(), len(card_dates)),
+                "pence": np.round(
+                    np.exp(rng.normal(np.log(60), 0.9, len(card_dates))) * 100
+                ).astype(np.int64)
+                + 100,
+                "date": card_dates,
+                "is_card": True,
+            }
+        )
+    )
     tx = pd.concat(frames, ignore_index=True)
     # the Café must appear in June (the Windows-1252 file)
     cafe = sup.loc[sup["name"] == "Bean & Leaf Café Ltd", "supplier_id"].iloc[0]
@@ -550,14 +869,18 @@ def build_transactions(sup: pd.DataFrame, seed: int) -> pd.DataFrame:
     tx["directorate"], tx["service_area"], tx["expense_type"] = "", "", ""
     for s, idx in pd.Series(range(len(tx))).groupby(sector).indices.items():
         if s == "":
-            d = np.where(rng.random(len(idx)) < 0.6, "Adults, Health and Wellbeing",
-                         "Children's Services")
+            d = np.where(
+                rng.random(len(idx)) < 0.6, "Adults, Health and Wellbeing", "Children's Services"
+            )
             tx.loc[idx, "directorate"] = d
-            tx.loc[idx, "service_area"] = np.where(d == "Children's Services",
-                                                   "Children's Social Care", "Adult Social Care")
+            tx.loc[idx, "service_area"] = np.where(
+                d == "Children's Services", "Children's Social Care", "Adult Social Care"
+            )
             tx.loc[idx, "expense_type"] = np.where(
-                d == "Children's Services", "Foster Care Payments",
-                rng.choice(["Direct Payments", "Personal Budgets"], len(idx)))
+                d == "Children's Services",
+                "Foster Care Payments",
+                rng.choice(["Direct Payments", "Personal Budgets"], len(idx)),
+            )
             continue
         directorate, service, expenses, _, _ = SECTORS[s]
         tx.loc[idx, "directorate"] = directorate
@@ -588,26 +911,33 @@ def _spend_file(rows: pd.DataFrame, month: pd.Period) -> tuple[str, str, str, di
     if key == "2024-06":
         header[6] = "Net Amount (£)"
         encoding = "cp1252"
-        messes += ["Windows-1252 encoding (£ in header, é in a supplier name)",
-                   "header 'Net Amount (£)'", "CRLF line endings"]
+        messes += [
+            "Windows-1252 encoding (£ in header, é in a supplier name)",
+            "header 'Net Amount (£)'",
+            "CRLF line endings",
+        ]
     if key == "2024-09":
         date_fmt = "%d/%m/%y"
         messes.append("two-digit-year dates dd/mm/yy")
     if key == "2024-10":
         amount_style = "thousands"
-        messes.append('amounts with thousands separators in quotes ("1,234.50") and '
-                      'bracket negatives ("(1,234.50)")')
-    data = pd.DataFrame({
-        "Body Name": COUNCIL,
-        "Directorate": rows["directorate"].to_numpy(),
-        "Service Area": rows["service_area"].to_numpy(),
-        "Expense Type": rows["expense_type"].to_numpy(),
-        "Payment Date": rows["date"].dt.strftime(date_fmt).to_numpy(),
-        "Transaction Number": rows["transaction_id"].to_numpy(),
-        "Net Amount": _pounds(rows["pence"], amount_style).to_numpy(),
-        "Supplier Name": rows["supplier_name"].to_numpy(),
-        "Supplier ID": rows["supplier_id"].to_numpy(),
-    })
+        messes.append(
+            'amounts with thousands separators in quotes ("1,234.50") and '
+            'bracket negatives ("(1,234.50)")'
+        )
+    data = pd.DataFrame(
+        {
+            "Body Name": COUNCIL,
+            "Directorate": rows["directorate"].to_numpy(),
+            "Service Area": rows["service_area"].to_numpy(),
+            "Expense Type": rows["expense_type"].to_numpy(),
+            "Payment Date": rows["date"].dt.strftime(date_fmt).to_numpy(),
+            "Transaction Number": rows["transaction_id"].to_numpy(),
+            "Net Amount": _pounds(rows["pence"], amount_style).to_numpy(),
+            "Supplier Name": rows["supplier_name"].to_numpy(),
+            "Supplier ID": rows["supplier_id"].to_numpy(),
+        }
+    )
     data.columns = header
     if key == "2024-11":
         spacers = {1: "spacer_a", 5: "spacer_b", 8: "spacer_c"}
@@ -666,17 +996,23 @@ def _spend_file(rows: pd.DataFrame, month: pd.Period) -> tuple[str, str, str, di
 def _card_file(rows: pd.DataFrame, quarter: int, sup: pd.DataFrame) -> tuple[str, str, dict]:
     """A quarterly purchase-card file in its own layout (no supplier IDs, gross amounts)."""
     name = f"spend/demo-pcard-2024-25-q{quarter}.csv"
-    category = sup.set_index("supplier_id")["sector"].reindex(rows["supplier_id"]).map(
-        lambda s: SECTORS[s][4]).to_numpy()
-    data = pd.DataFrame({
-        "Directorate": rows["directorate"].to_numpy(),
-        "Cost Centre": rows["directorate"].map(COST_CENTRES).to_numpy(),
-        "Transaction Date": rows["date"].dt.strftime("%d/%m/%Y").to_numpy(),
-        "Merchant Name": rows["supplier_name"].to_numpy(),
-        "Merchant Category": category,
-        "Purpose": rows["expense_type"].to_numpy(),
-        "Amount (inc VAT)": _pounds(rows["pence"]).to_numpy(),
-    })
+    category = (
+        sup.set_index("supplier_id")["sector"]
+        .reindex(rows["supplier_id"])
+        .map(lambda s: SECTORS[s][4])
+        .to_numpy()
+    )
+    data = pd.DataFrame(
+        {
+            "Directorate": rows["directorate"].to_numpy(),
+            "Cost Centre": rows["directorate"].map(COST_CENTRES).to_numpy(),
+            "Transaction Date": rows["date"].dt.strftime("%d/%m/%Y").to_numpy(),
+            "Merchant Name": rows["supplier_name"].to_numpy(),
+            "Merchant Category": category,
+            "Purpose": rows["expense_type"].to_numpy(),
+            "Amount (inc VAT)": _pounds(rows["pence"]).to_numpy(),
+        }
+    )
     text = _to_csv(data)
     facts = {
         "encoding": "utf-8",
@@ -691,8 +1027,10 @@ def _card_file(rows: pd.DataFrame, quarter: int, sup: pd.DataFrame) -> tuple[str
         "card_rows": len(data),
         "first_date": rows["date"].min().strftime("%Y-%m-%d"),
         "last_date": rows["date"].max().strftime("%Y-%m-%d"),
-        "messes": ["purchase-card layout (Merchant Name, Transaction Date, Amount (inc VAT)); "
-                   "no supplier IDs or transaction numbers; amounts below £500"],
+        "messes": [
+            "purchase-card layout (Merchant Name, Transaction Date, Amount (inc VAT)); "
+            "no supplier IDs or transaction numbers; amounts below £500"
+        ],
     }
     return name, text, facts
 
@@ -787,76 +1125,160 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
     put_parquet(ref + "lsoa_2021_demo.parquet", lsoas[["lsoa21_code", "lsoa21_name", "geometry"]])
     put_parquet(ref + "wards_2024_demo.parquet", wards)
     put_parquet(ref + "lad_2024_demo.parquet", lads)
-    lookup = lsoas[["lsoa21_name", "lsoa21_code", "ward24_name", "ward24_code", "ltla24_name",
-                    "ltla24_code"]]
+    lookup = lsoas[
+        ["lsoa21_name", "lsoa21_code", "ward24_name", "ward24_code", "ltla24_name", "ltla24_code"]
+    ]
     put(ref + "lookup_lsoa21_ward24_lad24_demo.csv", _to_csv(pd.DataFrame(lookup)))
-    put(ref + "lookup_lsoa11_lsoa21_demo.csv", _to_csv(pd.DataFrame({
-        "lsoa11_name": lsoas["lsoa21_name"], "lsoa11_code": lsoas["lsoa21_code"],
-        "change_code": "U", "lsoa21_name": lsoas["lsoa21_name"],
-        "lsoa21_code": lsoas["lsoa21_code"], "ltla22_name": lsoas["ltla24_name"],
-        "ltla22_code": lsoas["ltla24_code"]})))
-    put(ref + "lookup_lad24_region24_demo.csv", _to_csv(pd.DataFrame({
-        "ltla24_name": [n for _, n, _ in LADS], "ltla24_code": [c for c, _, _ in LADS],
-        "region24_name": REGION[1], "region24_code": REGION[0]})))
+    put(
+        ref + "lookup_lsoa11_lsoa21_demo.csv",
+        _to_csv(
+            pd.DataFrame(
+                {
+                    "lsoa11_name": lsoas["lsoa21_name"],
+                    "lsoa11_code": lsoas["lsoa21_code"],
+                    "change_code": "U",
+                    "lsoa21_name": lsoas["lsoa21_name"],
+                    "lsoa21_code": lsoas["lsoa21_code"],
+                    "ltla22_name": lsoas["ltla24_name"],
+                    "ltla22_code": lsoas["ltla24_code"],
+                }
+            )
+        ),
+    )
+    put(
+        ref + "lookup_lad24_region24_demo.csv",
+        _to_csv(
+            pd.DataFrame(
+                {
+                    "ltla24_name": [n for _, n, _ in LADS],
+                    "ltla24_code": [c for c, _, _ in LADS],
+                    "region24_name": REGION[1],
+                    "region24_code": REGION[0],
+                }
+            )
+        ),
+    )
     # population: more people in the denser, more deprived core
     imd25, latent19 = build_deprivation(lsoas, seed)
     prng = _rng(seed, 6)
-    population = pd.Series(np.clip(np.round(1650 + 180 * imd25["IMD_score"].rank(pct=True)
-                                            + prng.normal(0, 280, len(lsoas))), 1200, 3000
-                                   ).astype(int))
-    put(ref + "population_lsoa21_demo.csv", _to_csv(pd.DataFrame({
-        "lsoa21_code": lsoas["lsoa21_code"], "total_residents": population}),
-        quoting=csv.QUOTE_NONNUMERIC))
+    population = pd.Series(
+        np.clip(
+            np.round(
+                1650 + 180 * imd25["IMD_score"].rank(pct=True) + prng.normal(0, 280, len(lsoas))
+            ),
+            1200,
+            3000,
+        ).astype(int)
+    )
+    put(
+        ref + "population_lsoa21_demo.csv",
+        _to_csv(
+            pd.DataFrame({"lsoa21_code": lsoas["lsoa21_code"], "total_residents": population}),
+            quoting=csv.QUOTE_NONNUMERIC,
+        ),
+    )
     postcodes = build_postcodes(lsoas, seed)
-    put(ref + "postcodes_demo.csv", _to_csv(postcodes[["postcode", "lat", "long"]]
-                                            .sort_values("postcode")))
+    put(
+        ref + "postcodes_demo.csv",
+        _to_csv(postcodes[["postcode", "lat", "long"]].sort_values("postcode")),
+    )
     # deprivation
     put("reference/imd/imd2025_lsoa21_scores_demo.csv", _to_csv(imd25))
     file1, file2 = imd2019_files(lsoas, latent19)
     put("reference/imd/imd2019_lsoa11_File_1_demo.csv", "\ufeff" + _to_csv(file1))
     put("reference/imd/imd2019_lsoa11_File_2_demo.csv", "\ufeff" + _to_csv(file2))
-    put("reference/imd/imd2025_lad_summary_demo.csv", _to_csv(lad_summary(imd25, lsoas,
-                                                                           population)))
+    put(
+        "reference/imd/imd2025_lad_summary_demo.csv", _to_csv(lad_summary(imd25, lsoas, population))
+    )
     # suppliers
     sup = build_suppliers(postcodes, seed)
     where = postcodes.set_index("postcode")
     truth = sup.assign(
-        lsoa21_code=where["lsoa21_code"].reindex(sup["postcode"]).fillna("").to_numpy())
+        lsoa21_code=where["lsoa21_code"].reindex(sup["postcode"]).fillna("").to_numpy()
+    )
     lad_of = lsoas.set_index("lsoa21_code")["ltla24_code"]
     truth["ltla24_code"] = lad_of.reindex(truth["lsoa21_code"]).fillna("").to_numpy()
-    put("expected_suppliers.csv", _to_csv(truth[[
-        "supplier_id", "name", "entity_id", "variant_of", "kind", "legal_form", "sector", "sme",
-        "vcse", "postcode", "company_number", "lsoa21_code", "ltla24_code", "band",
-        "in_council_register"]].rename(columns={"name": "supplier_name"})))
+    put(
+        "expected_suppliers.csv",
+        _to_csv(
+            truth[
+                [
+                    "supplier_id",
+                    "name",
+                    "entity_id",
+                    "variant_of",
+                    "kind",
+                    "legal_form",
+                    "sector",
+                    "sme",
+                    "vcse",
+                    "postcode",
+                    "company_number",
+                    "lsoa21_code",
+                    "ltla24_code",
+                    "band",
+                    "in_council_register",
+                ]
+            ].rename(columns={"name": "supplier_name"})
+        ),
+    )
     reg = sup[sup["in_council_register"]].copy()
     rrng = _rng(seed, 7)
     messy = rrng.random(len(reg)) < 0.06
     reg["postcode_out"] = reg["postcode"].where(
-        ~messy, reg["postcode"].str.replace(" ", "", regex=False).str.lower())
+        ~messy, reg["postcode"].str.replace(" ", "", regex=False).str.lower()
+    )
     reg.loc[rrng.random(len(reg)) < 0.1, "company_number"] = ""
     yn = {True: "Y", False: "N"}
-    put("supplier_register.csv", _to_csv(pd.DataFrame({
-        "supplier_id": reg["supplier_id"], "supplier_name": reg["name"],
-        "postcode": reg["postcode_out"], "company_number": reg["company_number"],
-        "sme": reg["sme"].map(yn), "vcse": reg["vcse"].map(yn)})))
+    put(
+        "supplier_register.csv",
+        _to_csv(
+            pd.DataFrame(
+                {
+                    "supplier_id": reg["supplier_id"],
+                    "supplier_name": reg["name"],
+                    "postcode": reg["postcode_out"],
+                    "company_number": reg["company_number"],
+                    "sme": reg["sme"].map(yn),
+                    "vcse": reg["vcse"].map(yn),
+                }
+            )
+        ),
+    )
     # the reference companies register: every vendor the council register misses, all
     # companies, plus decoys that never appear in the spend
     base = sup[(sup["variant_of"] == "") & (sup["kind"] != "redacted")]
     in_ref = (base["company_number"] != "") | ~base["in_council_register"]
     companies = base.loc[in_ref, ["name", "company_number", "postcode"]]
     drng = _rng(seed, 8)
-    decoy_names = [f"{w} {s} {f}" for w, s, f in zip(
-        drng.choice(COMPANY_WORDS, 40), drng.choice(["Holdings", "Trading", "Group", "Services"],
-                                                    40), drng.choice(["Ltd", "Limited"], 40),
-        strict=True)]
-    decoys = pd.DataFrame({"name": decoy_names,
-                           "company_number": [f"ZZ{n:06d}" for n in drng.choice(
-                               np.arange(900_000, 999_999), 40, replace=False)],
-                           "postcode": drng.choice(postcodes["postcode"].to_numpy(), 40)})
+    decoy_names = [
+        f"{w} {s} {f}"
+        for w, s, f in zip(
+            drng.choice(COMPANY_WORDS, 40),
+            drng.choice(["Holdings", "Trading", "Group", "Services"], 40),
+            drng.choice(["Ltd", "Limited"], 40),
+            strict=True,
+        )
+    ]
+    decoys = pd.DataFrame(
+        {
+            "name": decoy_names,
+            "company_number": [
+                f"ZZ{n:06d}" for n in drng.choice(np.arange(900_000, 999_999), 40, replace=False)
+            ],
+            "postcode": drng.choice(postcodes["postcode"].to_numpy(), 40),
+        }
+    )
     decoys = decoys[~decoys["name"].isin(sup["name"])].drop_duplicates("name")
     companies = pd.concat([companies, decoys]).sort_values(["name", "company_number"])
-    put("reference/suppliers/demo_companies_register.csv", _to_csv(companies.rename(
-        columns={"name": "supplier_name"})[["supplier_name", "company_number", "postcode"]]))
+    put(
+        "reference/suppliers/demo_companies_register.csv",
+        _to_csv(
+            companies.rename(columns={"name": "supplier_name"})[
+                ["supplier_name", "company_number", "postcode"]
+            ]
+        ),
+    )
     # transactions
     tx = build_transactions(sup, seed)
     files: dict[str, dict] = {}
@@ -874,7 +1296,7 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
         files[name] = facts
     card = tx[tx["is_card"]]
     for q in range(4):
-        rows = card[card["period"].isin([m.strftime("%Y-%m") for m in MONTHS[3 * q:3 * q + 3]])]
+        rows = card[card["period"].isin([m.strftime("%Y-%m") for m in MONTHS[3 * q : 3 * q + 3]])]
         name, text, facts = _card_file(rows, q + 1, sup)
         put(name, text)
         files[name] = facts
@@ -882,8 +1304,10 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
     band = sup.set_index("supplier_id")["band"]
     tx_band = band.reindex(tx["supplier_id"]).fillna("redacted").to_numpy()
     value = tx.groupby(tx_band)["pence"].sum()
-    share = {b: round(float(value.get(b, 0) / value.sum()), 4)
-             for b in ("borough", "neighbour", "elsewhere", "redacted")}
+    share = {
+        b: round(float(value.get(b, 0) / value.sum()), 4)
+        for b in ("borough", "neighbour", "elsewhere", "redacted")
+    }
     data_rows = sum(f["data_rows"] for f in files.values())
     total_pence = int(tx["pence"].sum()) + int(duplicate["pence"].sum())
     summary = {
@@ -911,35 +1335,45 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
     expected = {
         "generator": "impact.demo",
         "note": "SYNTHETIC demo data; counts computed by the generator, not read back",
-        "council": {"name": COUNCIL, "ltla24_code": LADS[0][0], "ltla24_name": LADS[0][1],
-                    "region24_code": REGION[0]},
+        "council": {
+            "name": COUNCIL,
+            "ltla24_code": LADS[0][0],
+            "ltla24_name": LADS[0][1],
+            "region24_code": REGION[0],
+        },
         "summary": summary,
-        "duplicates": [{
-            "transaction_id": str(duplicate["transaction_id"].iloc[0]),
-            "amount": round(int(duplicate["pence"].iloc[0]) / 100, 2),
-            "supplier_name": str(duplicate["supplier_name"].iloc[0]),
-            "files": ["spend/demo-spend-2024-04.csv", "spend/demo-spend-2024-05.csv"],
-        }],
+        "duplicates": [
+            {
+                "transaction_id": str(duplicate["transaction_id"].iloc[0]),
+                "amount": round(int(duplicate["pence"].iloc[0]) / 100, 2),
+                "supplier_name": str(duplicate["supplier_name"].iloc[0]),
+                "files": ["spend/demo-spend-2024-04.csv", "spend/demo-spend-2024-05.csv"],
+            }
+        ],
         "files": dict(sorted(files.items())),
         "supplier_register": {
             "rows": len(reg),
-            "messes": ["postcodes lower-case without the space in some rows",
-                       "company_number blank for some companies",
-                       "about 20 % of vendor records (incl. all name variants) absent; they "
-                       "resolve through reference/suppliers/demo_companies_register.csv"],
+            "messes": [
+                "postcodes lower-case without the space in some rows",
+                "company_number blank for some companies",
+                "about 20 % of vendor records (incl. all name variants) absent; they "
+                "resolve through reference/suppliers/demo_companies_register.csv",
+            ],
         },
     }
     written.append("expected.json")
     expected["manifest"] = sorted(written)
-    _write_text(out_dir / "expected.json", json.dumps(expected, indent=2, ensure_ascii=False)
-                + "\n")
+    _write_text(
+        out_dir / "expected.json", json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    )
     return summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m impact.demo [OUT_DIR] [--seed N]``."""
-    parser = argparse.ArgumentParser(prog="python -m impact.demo",
-                                     description="Generate the synthetic demo borough.")
+    parser = argparse.ArgumentParser(
+        prog="python -m impact.demo", description="Generate the synthetic demo borough."
+    )
     parser.add_argument("out_dir", nargs="?", type=Path, default=demo_dir())
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)

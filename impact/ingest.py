@@ -31,6 +31,7 @@ from impact.schema import conform, empty_transactions
 from impact.tables import SUPPORTED_SUFFIXES, RawTable, UnreadableFile, read_table
 from impact.values import (
     clean_company_numbers,
+    month_labels,
     parse_amounts,
     parse_cap_rev,
     parse_dates,
@@ -149,30 +150,48 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileRepo
     return files, missing
 
 
+@dataclass
+class _Staged:
+    """One readable file's mapped columns (raw strings), staged for the batch-wide pass."""
+
+    path: Path
+    report: FileReport
+    body: pd.DataFrame  # every cell, for the raw text of rejected rows
+    frame: pd.DataFrame  # canonical field → raw column, plus _row, _nonblank, _header, _texttotal
+    fields: frozenset[str]
+    card_file: bool
+    period_text: str | None
+
+
 def ingest(
     paths: Iterable[str | Path],
     council: str,
     mapping_file: Path | None = None,
     progress: ProgressFn | None = None,
 ) -> IngestResult:
-    """Read every spend file under ``paths`` for one council."""
+    """Read every spend file under ``paths`` for one council.
+
+    Files are read and their columns mapped one by one; the row-level work (parsing
+    amounts and dates, classifying rejects, normalising names) then runs once over the
+    whole batch, so many small monthly files cost little more than one big one.
+    """
     files, reports = expand_paths(paths)
     saved = load_mapping(mapping_file) if mapping_file else {"layouts": [], "columns": {}}
     layouts: list[dict] = list(saved["layouts"])
     override: dict[str, str] = saved.get("columns") or {}
-    frames: list[pd.DataFrame] = []
-    rejects: list[pd.DataFrame] = []
+    staged: list[_Staged] = []
+    failed: list[pd.DataFrame] = []
     deferred: list[tuple[Path, RawTable, FileReport]] = []
     n = max(len(files), 1)
     for i, path in enumerate(files):
         if progress:
-            progress(f"Reading {path.name}", i / n)
+            progress(f"Reading {path.name}", 0.8 * i / n)
         report = FileReport(path=str(path))
+        reports.append(report)
         try:
             table = read_table(path)
         except UnreadableFile as exc:
             report.error = str(exc)
-            reports.append(report)
             continue
         _describe_table(report, table)
         header = find_header_row(table.cells, override=override)
@@ -184,59 +203,34 @@ def ingest(
         report.preamble_lines = header
         body = table.cells.iloc[header + 1 :]
         mapping = map_columns(headers, body, override)
-        used, rejected = _process(path, council, body, headers, mapping, report)
-        if report.error is None:
+        stage = _stage(path, body, headers, mapping, report, failed)
+        if stage is not None:
+            staged.append(stage)
             layouts.append({"headers": headers, "fields": mapping.describe(), "source": path.name})
-        frames.append(used)
-        rejects.append(rejected)
-        reports.append(report)
     for path, table, report in deferred:
-        if progress:
-            progress(f"Reading header-less {path.name}", 0.95)
         layout = _matching_layout(table.cells, layouts, override)
         if layout is None:
             report.error = _no_header_reason(table.cells)
-            report.rows_in = len(table.cells)
-            reports.append(report)
-            rejects.append(
-                _rejected_rows(
-                    path,
-                    table.cells,
-                    pd.Series("no header row and no known layout", index=table.cells.index),
-                )
+            reason = "no header row and no known layout"
+            report.rows_in = report.rows_rejected = len(table.cells)
+            report.rejected_by_reason = {reason: report.rows_in} if report.rows_in else {}
+            failed.append(
+                _rejected_rows(path, table.cells, pd.Series(reason, index=table.cells.index))
             )
-            report.rows_rejected = report.rows_in
-            report.rejected_by_reason = {"no header row and no known layout": report.rows_in}
             continue
         headers, mapping, source = layout
         report.layout = f"reused layout from {source}"
-        used, rejected = _process(path, council, table.cells, headers, mapping, report)
-        frames.append(used)
-        rejects.append(rejected)
-        reports.append(report)
-    transactions = (
-        pd.concat([f for f in frames if len(f)], ignore_index=True)
-        if any(len(f) for f in frames)
-        else empty_transactions()
-    )
-    rejected = (
-        pd.concat(rejects, ignore_index=True)
-        if rejects
-        else _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
-    )
-    transactions = _name_columns(transactions, reports)
+        stage = _stage(path, table.cells, headers, mapping, report, failed)
+        if stage is not None:
+            staged.append(stage)
+    if progress:
+        progress("Checking every row", 0.85)
+    transactions, rejected = _batch(staged, council)
+    rejected = pd.concat([*failed, rejected], ignore_index=True) if failed else rejected
     transactions, dups = _split_duplicates(transactions)
     if len(dups):
         rejected = pd.concat([rejected, dups], ignore_index=True)
-        by_file = dups.groupby("source_file").size()
-        for r in reports:
-            k = int(by_file.get(Path(r.path).name, 0))
-            if k:
-                r.rows_used -= k
-                r.rows_rejected += k
-                r.rejected_by_reason[DUPLICATE] = k
-                sel = transactions["source_file"] == Path(r.path).name
-                r.total_amount = round(float(transactions.loc[sel, "amount"].sum()), 2)
+    _file_stats(staged, transactions, rejected)
     if progress:
         progress("Done", 1.0)
     order = {str(p): i for i, p in enumerate(files)}
@@ -244,24 +238,10 @@ def ingest(
     return IngestResult(
         council=council,
         transactions=transactions.reset_index(drop=True),
-        rejected=rejected,
+        rejected=rejected.reset_index(drop=True),
         files=reports,
         layouts=_unique_layouts(layouts),
     )
-
-
-def _name_columns(t: pd.DataFrame, reports: list[FileReport]) -> pd.DataFrame:
-    """Normalised names and redaction flags, computed once over the batch's distinct names."""
-    names = t["supplier_name"].fillna("")
-    redacted = is_redacted_name(names) | t["supplier_name"].isna()
-    t["is_redacted"] = redacted.astype("boolean")
-    t["supplier_name_norm"] = normalise_names(t["supplier_name"].fillna("REDACTED")).astype(
-        "string"
-    )
-    counts = redacted.groupby(t["source_file"]).sum()
-    for r in reports:
-        r.redacted_rows = int(counts.get(Path(r.path).name, 0))
-    return t
 
 
 def _describe_table(report: FileReport, table: RawTable) -> None:
@@ -318,15 +298,15 @@ def _unique_layouts(layouts: list[dict]) -> list[dict]:
     return out
 
 
-def _process(
+def _stage(
     path: Path,
-    council: str,
     body: pd.DataFrame,
     headers: list[str],
     mapping: Mapping,
     report: FileReport,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Account for every record of ``body``: the used rows in canonical form, and the rejects."""
+    failed: list[pd.DataFrame],
+) -> _Staged | None:
+    """Per-file checks that need the file's own layout; the rest waits for :func:`_batch`."""
     report.column_mapping = mapping.describe()
     report.ignored_columns = mapping.ignored
     report.notes += mapping.notes
@@ -338,164 +318,215 @@ def _process(
             f"no recognisable {missing} column (headers: "
             f"{', '.join(h for h in headers if h) or 'none'})"
         )
-        reason = pd.Series(f"file has no recognisable {missing} column", index=body.index)
+        reason = f"file has no recognisable {missing} column"
         report.rows_rejected = report.rows_in
-        report.rejected_by_reason = {reason.iloc[0]: report.rows_in} if len(body) else {}
-        return empty_transactions(), _rejected_rows(path, body, reason)
-
-    def col(name: str) -> pd.Series:
-        return (
-            body[f[name]].str.strip()
-            if name in f
-            else pd.Series(pd.NA, index=body.index, dtype="string")
-        )
-
-    reason = pd.Series(pd.NA, index=body.index, dtype="string")
-    filled = body.apply(lambda c: c.str.strip().str.len() > 0)
-    reason[~filled.any(axis=1)] = BLANK
+        report.rejected_by_reason = {reason: report.rows_in} if len(body) else {}
+        failed.append(_rejected_rows(path, body, pd.Series(reason, index=body.index)))
+        return None
+    frame = pd.DataFrame({name: body[pos] for name, pos in f.items()}, index=body.index)
+    frame["_row"] = (body.index.to_numpy() + 1).astype("int64")
+    frame["_nonblank"] = body.ne("").any(axis=1)
+    frame["_header"] = False
     first = next((i for i, h in enumerate(headers) if h), None)
     if first is not None:
         # Repeated header lines: check fully only the rows whose first header cell repeats.
-        cand = body.index[(body[first].str.strip() == headers[first]) & reason.isna()]
+        cand = body.index[body[first].str.strip() == headers[first]]
         if len(cand):
             header_norm = [norm_header(h) for h in headers]
             same = body.loc[cand].apply(
                 lambda r: [norm_header(c) for c in r] == header_norm, axis=1
             )
-            reason[same[same].index] = REPEATED_HEADER
-    raw_amount = col("amount")
-    amount = parse_amounts(raw_amount)
-    supplier = col("supplier_name") if "supplier_name" in f else col("supplier_id")
-    has_supplier = supplier.notna() & (supplier != "")
-    raw_date = col("date")
-    no_supplier = body.index[~has_supplier.to_numpy()]
-    text_total = pd.Series(False, index=body.index)
+            frame.loc[same[same].index, "_header"] = True
+    supplier = frame["supplier_name"] if "supplier_name" in f else frame["supplier_id"]
+    frame["_texttotal"] = False
+    no_supplier = body.index[((supplier.str.strip() == "") & frame["_nonblank"]).to_numpy()]
     if len(no_supplier):
-        text_total[no_supplier] = (
+        frame.loc[no_supplier, "_texttotal"] = (
             body.loc[no_supplier]
             .apply(lambda c: c.str.contains(_TOTAL_RE, regex=True, na=False))
             .any(axis=1)
         )
-    is_total = (
-        supplier.str.contains(_TOTAL_RE, regex=True, na=False)
-        | text_total
-        | (~has_supplier & (raw_date.fillna("") == "") & amount.notna() & ("date" in f))
-    )
-    reason[reason.isna() & is_total] = TOTAL
-    reason[reason.isna() & (raw_amount.fillna("") == "")] = NO_AMOUNT
-    reason[reason.isna() & amount.isna()] = BAD_AMOUNT
-    ok = reason.isna()
-    rejected = _rejected_rows(path, body[~ok], reason[~ok])
-    report.rows_used = int(ok.sum())
-    report.rows_rejected = int((~ok).sum())
-    report.rejected_by_reason = {k: int(v) for k, v in reason[~ok].value_counts().items()}
-
-    rows = body[ok]
-    idx = rows.index
-    out = pd.DataFrame(index=idx)
-    out["council"] = council
-    out["source_file"] = path.name
-    out["source_row"] = (idx.to_numpy() + 1).astype("int64")
-    out["amount"] = amount[ok]
-    names = (
-        col("supplier_name")[ok]
-        if "supplier_name" in f
-        else pd.Series(pd.NA, index=idx, dtype="string")
-    )
-    out["supplier_name"] = names.where(names != "")
-    out["supplier_id"] = col("supplier_id")[ok].replace("", pd.NA) if "supplier_id" in f else pd.NA
-    for name in (
-        "charity_number",
-        "vat_number",
-        "directorate",
-        "service_area",
-        "expense_type",
-        "description",
-        "transaction_id",
-    ):
-        out[name] = col(name)[ok].replace("", pd.NA) if name in f else pd.NA
-    out["company_number"] = (
-        clean_company_numbers(col("company_number")[ok]) if ("company_number" in f) else pd.NA
-    )
-    out["cap_rev"] = parse_cap_rev(col("cap_rev")[ok]) if "cap_rev" in f else pd.NA
-    card_file = bool(_CARD_FILE_RE.search(path.stem))
-    report.card_file = card_file
-    out["is_card"] = (
-        parse_flags(col("is_card")[ok]).fillna(card_file) if "is_card" in f else card_file
-    )
     file_period = period_from_name(path.stem)
-    _dates(out, rows, f, col, ok, file_period, report)
-    out["is_credit"] = out["amount"] < 0
-    report.total_amount = round(float(out["amount"].sum()), 2)
-    report.threshold = _threshold(path.stem, out["amount"], card_file)
-    used = conform(out)
-    if len(used):
-        dmin, dmax = used["date"].min(), used["date"].max()
-        report.date_min = None if pd.isna(dmin) else dmin.date().isoformat()
-        report.date_max = None if pd.isna(dmax) else dmax.date().isoformat()
-    return used, rejected
-
-
-def _dates(
-    out: pd.DataFrame,
-    rows: pd.DataFrame,
-    f: dict[str, int],
-    col,
-    ok: pd.Series,
-    file_period: tuple[str, str] | None,
-    report: FileReport,
-) -> None:
-    """Fill date/period/is_summary; the file's own period stands in where dates are missing."""
     period_text = None
     if file_period:
         a, b = file_period
         period_text = a if a == b else f"{a}/{b}"
         report.period = period_text
-    if "date" in f:
-        dates = parse_dates(col("date")[ok])
-        out["date"] = dates
-        out["period"] = dates.dt.strftime("%Y-%m").astype("string")
-        missing = dates.isna()
-        report.rows_without_date = int(missing.sum())
-        if missing.any():
-            out.loc[missing, "period"] = period_text
-            report.notes.append(
-                f"{int(missing.sum())} rows have no readable date; period taken from the file name"
-                if period_text
-                else f"{int(missing.sum())} rows have no readable date"
-            )
-        out["is_summary"] = False
-        return
-    out["date"] = pd.NaT
-    if "period" in f:
-        out["period"] = parse_yyyymm(col("period")[ok])
-        out["is_summary"] = False
-        return
-    # No dates at all: a per-supplier summary for the period the file covers.
-    out["period"] = period_text
-    out["is_summary"] = True
-    report.summary_file = True
-    report.rows_without_date = int(ok.sum())
-    report.notes.append(
-        "no date column: treated as a per-supplier summary for "
-        + (period_text or "an unknown period")
+    card_file = bool(_CARD_FILE_RE.search(path.stem))
+    report.card_file = card_file
+    if "date" not in f and "period" not in f:
+        report.summary_file = True
+        report.notes.append(
+            "no date column: treated as a per-supplier summary for "
+            + (period_text or "an unknown period")
+        )
+    return _Staged(
+        path, report, body, frame.reset_index(drop=True), frozenset(f), card_file, period_text
     )
 
 
-def _threshold(stem: str, amounts: pd.Series, card: bool) -> int | None:
-    """The publication threshold (£): from the file name, else from the smallest amounts."""
+_TEXT_FIELDS = (
+    "supplier_id",
+    "charity_number",
+    "vat_number",
+    "directorate",
+    "service_area",
+    "expense_type",
+    "description",
+    "transaction_id",
+)
+
+
+def _batch(staged: list[_Staged], council: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Classify and convert every staged row at once: (used rows, rejected rows)."""
+    if not staged:
+        return empty_transactions(), _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
+    frames = []
+    for k, st in enumerate(staged):
+        fr = st.frame
+        fr["_file"] = np.int32(k)
+        frames.append(fr)
+    raw = pd.concat(frames, ignore_index=True)
+    file_no = raw["_file"].to_numpy()
+
+    def field(name: str) -> pd.Series:
+        if name not in raw.columns:
+            return pd.Series(pd.NA, index=raw.index, dtype="string")
+        col = raw[name].astype("string").str.strip()
+        return col.mask(col == "")
+
+    def per_file(values: list) -> np.ndarray:
+        return np.asarray(values, dtype=object)[file_no]
+
+    has = {
+        name: per_file([name in st.fields for st in staged]).astype(bool)
+        for name in ("date", "period", "supplier_name")
+    }
+    amount_raw = field("amount")
+    amount = parse_amounts(amount_raw)
+    supplier = field("supplier_name").where(has["supplier_name"], field("supplier_id"))
+    date_raw = field("date")
+    reason = pd.Series(pd.NA, index=raw.index, dtype="string")
+    reason[~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
+    reason[reason.isna() & raw["_header"].to_numpy(dtype=bool)] = REPEATED_HEADER
+    is_total = (
+        supplier.str.contains(_TOTAL_RE, regex=True, na=False)
+        | (supplier.isna() & raw["_texttotal"].to_numpy(dtype=bool))
+        | (supplier.isna() & date_raw.isna() & amount.notna() & has["date"])
+    )
+    reason[reason.isna() & is_total] = TOTAL
+    reason[reason.isna() & amount_raw.isna()] = NO_AMOUNT
+    reason[reason.isna() & amount.isna()] = BAD_AMOUNT
+    ok = reason.isna().to_numpy()
+
+    bad = np.flatnonzero(~ok)
+    rejected_parts = []
+    for k in np.unique(file_no[bad]):
+        rows = bad[file_no[bad] == k]
+        st = staged[k]
+        local = raw.loc[rows, "_row"].to_numpy() - 1 - (st.body.index[0] if len(st.body) else 0)
+        body_rows = st.body.iloc[local]
+        rejected_parts.append(
+            _rejected_rows(
+                st.path, body_rows, pd.Series(reason.iloc[rows].to_numpy(), index=body_rows.index)
+            )
+        )
+    rejected = (
+        pd.concat(rejected_parts, ignore_index=True)
+        if rejected_parts
+        else _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
+    )
+
+    use = raw.index[ok]
+    fno = file_no[ok]
+    out = pd.DataFrame(index=use)
+    out["council"] = pd.Series(council, index=use, dtype="string")
+    out["source_file"] = pd.Series(
+        np.asarray([st.path.name for st in staged], dtype=object)[fno], index=use, dtype="string"
+    )
+    out["source_row"] = raw.loc[use, "_row"].astype("int64")
+    out["amount"] = amount[ok]
+    names = field("supplier_name")[ok]
+    out["supplier_name"] = names
+    for name in _TEXT_FIELDS:
+        out[name] = field(name)[ok]
+    out["company_number"] = clean_company_numbers(field("company_number")[ok])
+    out["cap_rev"] = parse_cap_rev(field("cap_rev")[ok])
+    card_default = pd.Series(np.asarray([st.card_file for st in staged])[fno], index=use)
+    out["is_card"] = parse_flags(field("is_card")[ok]).fillna(card_default).astype("boolean")
+    dates = parse_dates(date_raw[ok])
+    out["date"] = dates
+    period = month_labels(dates)
+    file_period = pd.Series(
+        np.asarray([st.period_text for st in staged], dtype=object)[fno], index=use, dtype="string"
+    )
+    period = period.fillna(parse_yyyymm(field("period")[ok])).fillna(file_period)
+    out["period"] = period
+    out["is_summary"] = ~(has["date"][ok] | has["period"][ok])
+    out["is_credit"] = out["amount"] < 0
+    redacted = is_redacted_name(names.fillna("")) | names.isna()
+    out["is_redacted"] = redacted.astype("boolean")
+    out["supplier_name_norm"] = normalise_names(names.fillna("REDACTED")).astype("string")
+    return conform(out), rejected
+
+
+def _file_stats(staged: list[_Staged], t: pd.DataFrame, rejected: pd.DataFrame) -> None:
+    """Per-file counts, totals and dates for the reports, from the batch results."""
+    if not staged:
+        return
+    names = pd.Series([st.path.name for st in staged])
+    used = t.groupby("source_file", observed=True)
+    counts = used.size()
+    total = used["amount"].sum()
+    dmin, dmax = used["date"].min(), used["date"].max()
+    nodate = t["date"].isna().groupby(t["source_file"]).sum()
+    red = t["is_redacted"].fillna(False).groupby(t["source_file"]).sum()
+    rej = rejected.groupby(["source_file", "reason"], observed=True).size()
+    pos = t[t["amount"] > 0]
+    below = {
+        limit: (pos["amount"] < limit).groupby(pos["source_file"]).mean() for limit in (250, 500)
+    }
+    for name, st in zip(names, staged, strict=True):
+        r = st.report
+        r.rows_used = int(counts.get(name, 0))
+        r.rows_rejected = r.rows_in - r.rows_used
+        r.rejected_by_reason = (
+            {k: int(v) for k, v in rej.loc[name].items()}
+            if name in rej.index.get_level_values(0)
+            else {}
+        )
+        r.total_amount = round(float(total.get(name, 0.0)), 2)
+        lo, hi = dmin.get(name, pd.NaT), dmax.get(name, pd.NaT)
+        r.date_min = None if pd.isna(lo) else lo.date().isoformat()
+        r.date_max = None if pd.isna(hi) else hi.date().isoformat()
+        r.rows_without_date = int(nodate.get(name, 0))
+        r.redacted_rows = int(red.get(name, 0))
+        if r.rows_without_date and not r.summary_file:
+            r.notes.append(
+                f"{r.rows_without_date} rows have no readable date; period taken from the file name"
+                if st.period_text
+                else f"{r.rows_without_date} rows have no readable date"
+            )
+        r.threshold = _threshold(
+            st.path.stem, below[500].get(name), below[250].get(name), st.card_file
+        )
+
+
+def _threshold(
+    stem: str, below_500: float | None, below_250: float | None, card: bool
+) -> int | None:
+    """The publication threshold (£): from the file name, else from the smallest amounts.
+
+    ``below_500``/``below_250`` are the shares of positive payments under £500/£250.
+    """
     m = re.search(r"(?i)(?:over|above)[-_ ]?£?(\d{3})", stem)
     if m:
         return int(m.group(1))
-    if card or amounts.empty:
+    if card or below_500 is None or pd.isna(below_500):
         return None
-    pos = amounts[amounts > 0]
-    if pos.empty:
-        return None
-    below = float((pos < 500).mean())
-    if below < 0.02:
+    if below_500 < 0.02:
         return 500
-    if float((pos < 250).mean()) < 0.02:
+    if below_250 is not None and below_250 < 0.02:
         return 250
     return None
 
@@ -527,10 +558,21 @@ def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows repeating a transaction already read from a *different* file (overlapping files)."""
     if t.empty:
         return t, _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
-    key_cols = ["transaction_id", "date", "amount", "supplier_name_norm", "description"]
-    key = pd.util.hash_pandas_object(t[key_cols].astype("string").fillna(""), index=False)
-    first_file = t["source_file"].groupby(key.to_numpy()).transform("first")
-    dup = key.duplicated().to_numpy() & (first_file.to_numpy() != t["source_file"].to_numpy())
+    if t["source_file"].nunique() < 2:
+        return t, _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
+    # Factorised codes make a cheap composite key (no string hashing of every row).
+    parts = [
+        pd.factorize(t[c], use_na_sentinel=True)[0].astype("int64")
+        for c in ("transaction_id", "supplier_name_norm", "description")
+    ]
+    parts.append(t["date"].to_numpy().view("int64"))
+    parts.append(pd.factorize(t["amount"])[0].astype("int64"))
+    key = pd.MultiIndex.from_arrays(parts)
+    codes = pd.factorize(key)[0]
+    files = pd.factorize(t["source_file"])[0]
+    first_file_code = pd.Series(files).groupby(codes).transform("first").to_numpy()
+    dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files)
+    first_file = pd.Series(pd.factorize(t["source_file"])[1].take(first_file_code), index=t.index)
     if not dup.any():
         return t, _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
     d = t[dup]

@@ -169,8 +169,14 @@ class LinkDiagnostics:
 
     def parameters_frame(self) -> pd.DataFrame:
         """The m/u/weight table as a DataFrame (empty with columns when not run)."""
-        cols = ["comparison", "level", "m_probability", "u_probability", "bayes_factor",
-                "match_weight"]
+        cols = [
+            "comparison",
+            "level",
+            "m_probability",
+            "u_probability",
+            "bayes_factor",
+            "match_weight",
+        ]
         return pd.DataFrame(self.parameters, columns=cols)
 
 
@@ -187,7 +193,10 @@ def link_names(
     See :func:`link_names_with_diagnostics` for arguments; this drops the diagnostics.
     """
     links, _ = link_names_with_diagnostics(
-        left, right, threshold=threshold, max_pairs=max_pairs,
+        left,
+        right,
+        threshold=threshold,
+        max_pairs=max_pairs,
         expected_match_rate=expected_match_rate,
     )
     return links
@@ -236,8 +245,11 @@ def link_names_with_diagnostics(
         raise ValueError(f"max_pairs must be at least 1; got {max_pairs!r}")
 
     diag = LinkDiagnostics(
-        splink_version=splink.__version__, threshold=threshold, n_left=len(left),
-        n_right=len(right), max_pairs=max_pairs,
+        splink_version=splink.__version__,
+        threshold=threshold,
+        n_left=len(left),
+        n_right=len(right),
+        max_pairs=max_pairs,
     )
     con = duckdb.connect()
     try:
@@ -258,8 +270,9 @@ def link_names_with_diagnostics(
             diag.notes.append("no blocking rule fits the pair budget; nothing compared")
             diag.run_seconds = time.perf_counter() - t0
             return _empty_links(), diag
-        links = _run_splink(con, rules, use_postcode, n_l, n_r, expected_match_rate,
-                            threshold, diag)
+        links = _run_splink(
+            con, rules, use_postcode, n_l, n_r, expected_match_rate, threshold, diag
+        )
     finally:
         con.close()
     diag.n_linked = len(links)
@@ -295,12 +308,17 @@ def _prepare(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, table: str) -> tu
 
     Returns (named rows, blank-name rows, rows with a valid postcode outward code).
     """
-    src = pd.DataFrame({
-        "key": df["key"].astype(str).to_numpy(),
-        "name_norm": df["name_norm"].astype("string").to_numpy(),
-        "postcode": (df["postcode"].astype("string").to_numpy() if "postcode" in df.columns
-                     else pd.array([pd.NA] * len(df), dtype="string")),
-    })
+    src = pd.DataFrame(
+        {
+            "key": df["key"].astype(str).to_numpy(),
+            "name_norm": df["name_norm"].astype("string").to_numpy(),
+            "postcode": (
+                df["postcode"].astype("string").to_numpy()
+                if "postcode" in df.columns
+                else pd.array([pd.NA] * len(df), dtype="string")
+            ),
+        }
+    )
     con.register("_src", src)
     con.execute(f"""
         CREATE OR REPLACE TABLE {table} AS
@@ -343,17 +361,19 @@ def _prepare(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, table: str) -> tu
 
 
 def _empty_links() -> pd.DataFrame:
-    return pd.DataFrame({
-        "left_key": pd.Series(dtype="string"),
-        "right_key": pd.Series(dtype="string"),
-        "match_probability": pd.Series(dtype="float64"),
-        "match_weight": pd.Series(dtype="float64"),
-        "method": pd.Series(dtype="string"),
-        "fuzzy": pd.Series(dtype="bool"),
-        "name_left": pd.Series(dtype="string"),
-        "name_right": pd.Series(dtype="string"),
-        "runner_up_probability": pd.Series(dtype="float64"),
-    })
+    return pd.DataFrame(
+        {
+            "left_key": pd.Series(dtype="string"),
+            "right_key": pd.Series(dtype="string"),
+            "match_probability": pd.Series(dtype="float64"),
+            "match_weight": pd.Series(dtype="float64"),
+            "method": pd.Series(dtype="string"),
+            "fuzzy": pd.Series(dtype="bool"),
+            "name_left": pd.Series(dtype="string"),
+            "name_right": pd.Series(dtype="string"),
+            "runner_up_probability": pd.Series(dtype="float64"),
+        }
+    )
 
 
 # ------------------------------------------------------------------------ blocking
@@ -375,7 +395,9 @@ def _count_pairs(con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> int:
 
 
 def _choose_blocking_rules(
-    con: duckdb.DuckDBPyConnection, use_postcode: bool, max_pairs: float,
+    con: duckdb.DuckDBPyConnection,
+    use_postcode: bool,
+    max_pairs: float,
     diag: LinkDiagnostics,
 ) -> list[tuple[str, ...]]:
     """Pick, per rule, the loosest variant that fits the remaining pair budget."""
@@ -392,18 +414,22 @@ def _choose_blocking_rules(
             if n <= budget:
                 chosen.append(keys)
                 budget -= n
-                diag.blocking_rules.append({
-                    "rule": spec.name,
-                    "sql": " AND ".join(f"l.{c} = r.{c}" for c in keys),
-                    "pairs_before_dedupe": n,
-                })
+                diag.blocking_rules.append(
+                    {
+                        "rule": spec.name,
+                        "sql": " AND ".join(f"l.{c} = r.{c}" for c in keys),
+                        "pairs_before_dedupe": n,
+                    }
+                )
                 break
         else:
-            diag.skipped_rules.append({
-                "rule": spec.name,
-                "reason": f"over pair budget (variants would add {counts}; "
-                          f"{budget:,.0f} left of {max_pairs:,.0f})",
-            })
+            diag.skipped_rules.append(
+                {
+                    "rule": spec.name,
+                    "reason": f"over pair budget (variants would add {counts}; "
+                    f"{budget:,.0f} left of {max_pairs:,.0f})",
+                }
+            )
     return chosen
 
 
@@ -422,13 +448,14 @@ _JW = "jaro_winkler_similarity(name_norm_l, name_norm_r)"
 NAME_LEVELS: tuple[tuple[str, str], ...] = (
     ("Exact name", "name_norm_l = name_norm_r"),
     ("Same set of words", "name_tokens_sorted_l = name_tokens_sorted_r"),
-    ("One edit (Levenshtein <= 1, 6+ chars)",
-     f"CASE WHEN {_JW} >= 0.9 AND least(length(name_norm_l), length(name_norm_r)) >= 6 "
-     "THEN levenshtein(name_norm_l, name_norm_r) <= 1 ELSE FALSE END"),
+    (
+        "One edit (Levenshtein <= 1, 6+ chars)",
+        f"CASE WHEN {_JW} >= 0.9 AND least(length(name_norm_l), length(name_norm_r)) >= 6 "
+        "THEN levenshtein(name_norm_l, name_norm_r) <= 1 ELSE FALSE END",
+    ),
     ("Jaro-Winkler >= 0.95", f"{_JW} >= 0.95"),
     ("Word Jaccard >= 0.6", f"{_INTER} >= 0.375 * {_NSUM}"),
-    ("All words of one name in the other",
-     f"{_INTER} = least(name_n_tokens_l, name_n_tokens_r)"),
+    ("All words of one name in the other", f"{_INTER} = least(name_n_tokens_l, name_n_tokens_r)"),
     ("Jaro-Winkler >= 0.90", f"{_JW} >= 0.9"),
     ("Jaro >= 0.80", "jaro_similarity(name_norm_l, name_norm_r) >= 0.8"),
 )
@@ -441,28 +468,33 @@ def _comparisons(use_postcode: bool) -> list[Any]:
     name = CustomComparison(
         output_column_name="name_norm",
         comparison_description="Normalised name: string (Levenshtein, Jaro(-Winkler)) "
-                               "and word-set (name_tokens_sorted) similarity",
+        "and word-set (name_tokens_sorted) similarity",
         comparison_levels=[
             cll.CustomLevel("name_norm_l IS NULL OR name_norm_r IS NULL").configure(
-                is_null_level=True),
+                is_null_level=True
+            ),
             *(cll.CustomLevel(sql, label_for_charts=label) for label, sql in NAME_LEVELS),
             cll.ElseLevel(),
         ],
     )
     comps = [name]
     if use_postcode:
-        comps.append(CustomComparison(
-            output_column_name="postcode_outward",
-            comparison_description="Postcode outward code (district), then area",
-            comparison_levels=[
-                cll.NullLevel("postcode_outward"),
-                cll.ExactMatchLevel("postcode_outward").configure(
-                    label_for_charts="Same postcode district"),
-                cll.ExactMatchLevel("postcode_area").configure(
-                    label_for_charts="Same postcode area"),
-                cll.ElseLevel(),
-            ],
-        ))
+        comps.append(
+            CustomComparison(
+                output_column_name="postcode_outward",
+                comparison_description="Postcode outward code (district), then area",
+                comparison_levels=[
+                    cll.NullLevel("postcode_outward"),
+                    cll.ExactMatchLevel("postcode_outward").configure(
+                        label_for_charts="Same postcode district"
+                    ),
+                    cll.ExactMatchLevel("postcode_area").configure(
+                        label_for_charts="Same postcode area"
+                    ),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
     return comps
 
 
@@ -499,8 +531,10 @@ def _tidy_u(linker: Any, sampled_pairs: float, prior: float) -> list[str]:
             raw = cl.u_probability if cl._has_estimated_u_values else 0.0
             u = (raw - prior * cl.m_probability) / (1 - prior)
             if u < floor:
-                notes.append(f"u of '{cl.label_for_charts}' at the sampling floor "
-                             f"1/{sampled_pairs:,.0f} (raw share {raw:.2g})")
+                notes.append(
+                    f"u of '{cl.label_for_charts}' at the sampling floor "
+                    f"1/{sampled_pairs:,.0f} (raw share {raw:.2g})"
+                )
                 u = floor
             bf = cl.m_probability / u
             if bf > prev_bf:
@@ -523,8 +557,13 @@ def _m_is_degenerate(linker: Any) -> str | None:
 
 
 def _run_splink(
-    con: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]], use_postcode: bool,
-    n_l: int, n_r: int, expected_match_rate: float, threshold: float,
+    con: duckdb.DuckDBPyConnection,
+    rules: list[tuple[str, ...]],
+    use_postcode: bool,
+    n_l: int,
+    n_r: int,
+    expected_match_rate: float,
+    threshold: float,
     diag: LinkDiagnostics,
 ) -> pd.DataFrame:
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -556,8 +595,9 @@ def _run_splink(
         )
         # Pairs compared: rerun the blocking count on Splink's own blocked pairs.
         blocked = linker.inference.compute_blocked_pairs_for_predict()
-        diag.pairs_compared = int(con.execute(
-            f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0])
+        diag.pairs_compared = int(
+            con.execute(f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0]
+        )
         links = con.execute(f"""
             WITH p AS (
                 SELECT CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_l
@@ -585,17 +625,28 @@ def _run_splink(
         splink_logger.setLevel(old_level)
     links["method"] = "splink"
     links["fuzzy"] = True
-    out = links[OUTPUT_COLUMNS].astype({
-        "left_key": "string", "right_key": "string", "method": "string",
-        "name_left": "string", "name_right": "string", "fuzzy": "bool",
-        "match_probability": "float64", "match_weight": "float64",
-        "runner_up_probability": "float64",
-    })
+    out = links[OUTPUT_COLUMNS].astype(
+        {
+            "left_key": "string",
+            "right_key": "string",
+            "method": "string",
+            "name_left": "string",
+            "name_right": "string",
+            "fuzzy": "bool",
+            "match_probability": "float64",
+            "match_weight": "float64",
+            "runner_up_probability": "float64",
+        }
+    )
     return out.reset_index(drop=True)
 
 
 def _estimate(
-    linker: Any, con: duckdb.DuckDBPyConnection, n_l: int, n_r: int, use_postcode: bool,
+    linker: Any,
+    con: duckdb.DuckDBPyConnection,
+    n_l: int,
+    n_r: int,
+    use_postcode: bool,
     diag: LinkDiagnostics,
 ) -> None:
     """u by seeded random sampling, m by EM when identifiable; else fixed values."""
@@ -608,7 +659,10 @@ def _estimate(
         return
     sampled = min(U_MAX_PAIRS, n_l * n_r)
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=sampled, seed=U_SEED, min_count_per_level=None, num_chunks=1,
+        max_pairs=sampled,
+        seed=U_SEED,
+        min_count_per_level=None,
+        num_chunks=1,
     )
     diag.u_source = "random_sampling"
     diag.notes.extend(_tidy_u(linker, sampled, diag.prior))
@@ -647,12 +701,14 @@ def _parameter_records(linker: Any) -> list[dict[str, Any]]:
                 continue
             m, u = cl.m_probability, cl.u_probability
             bf = m / u if m and u else float("nan")
-            rows.append({
-                "comparison": comp.output_column_name,
-                "level": cl.label_for_charts,
-                "m_probability": m,
-                "u_probability": u,
-                "bayes_factor": bf,
-                "match_weight": math.log2(bf) if bf and bf == bf and bf > 0 else float("nan"),
-            })
+            rows.append(
+                {
+                    "comparison": comp.output_column_name,
+                    "level": cl.label_for_charts,
+                    "m_probability": m,
+                    "u_probability": u,
+                    "bayes_factor": bf,
+                    "match_weight": math.log2(bf) if bf and bf == bf and bf > 0 else float("nan"),
+                }
+            )
     return rows

@@ -39,8 +39,17 @@ from impact.values import clean_company_numbers
 log = logging.getLogger(__name__)
 
 METHODS = ("register_id", "register_name", "company_number", "reference_name", "fuzzy", "none")
-GEO_COLUMNS = ("lat", "long", "lsoa21_code", "ward_code", "ward_name", "lad_code", "lad_name",
-               "region_code", "region_name")
+GEO_COLUMNS = (
+    "lat",
+    "long",
+    "lsoa21_code",
+    "ward_code",
+    "ward_name",
+    "lad_code",
+    "lad_name",
+    "region_code",
+    "region_name",
+)
 UNRESOLVED_TOP = 300
 
 Progress = Callable[[str, float], None]
@@ -68,8 +77,14 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     t = tx.copy()
     if "supplier_name_norm" not in t or t["supplier_name_norm"].isna().all():
         t["supplier_name_norm"] = normalise_names(t["supplier_name"])
-    for c in ("council", "supplier_id", "supplier_name", "supplier_name_norm",
-              "company_number", "charity_number"):
+    for c in (
+        "council",
+        "supplier_id",
+        "supplier_name",
+        "supplier_name_norm",
+        "company_number",
+        "charity_number",
+    ):
         if c not in t:
             t[c] = pd.NA
         t[c] = t[c].astype("string").str.strip().replace("", pd.NA)
@@ -108,7 +123,8 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     counts = counts.reset_index().sort_values(["supplier_key", "k"], ascending=[True, False])
     out["supplier_name"] = counts.groupby("supplier_key")["supplier_name"].first()
     out["name_variants"] = counts.groupby("supplier_key")["supplier_name"].agg(
-        lambda s: " | ".join(s.head(20)))
+        lambda s: " | ".join(s.head(20))
+    )
     norms = t.groupby(["supplier_key", "supplier_name_norm"], sort=False).size().rename("k")
     norms = norms.reset_index().sort_values(["supplier_key", "k"], ascending=[True, False])
     out["supplier_name_norm"] = norms.groupby("supplier_key")["supplier_name_norm"].first()
@@ -126,8 +142,9 @@ def _reference_register_paths(reference: Reference) -> list[Path]:
     return combined or paths
 
 
-def _load(paths: list[Path], progress: Progress | None, start: float, span: float
-          ) -> tuple[pd.DataFrame, list[Register]]:
+def _load(
+    paths: list[Path], progress: Progress | None, start: float, span: float
+) -> tuple[pd.DataFrame, list[Register]]:
     regs: list[Register] = []
     for i, p in enumerate(paths):
         if progress:
@@ -143,8 +160,14 @@ def _load(paths: list[Path], progress: Progress | None, start: float, span: floa
     return pd.concat(frames, ignore_index=True), regs
 
 
-def _assign(sup: pd.DataFrame, todo: pd.Series, keys: pd.Series, reg: pd.DataFrame,
-            reg_key: str, method: str) -> None:
+def _assign(
+    sup: pd.DataFrame,
+    todo: pd.Series,
+    keys: pd.Series,
+    reg: pd.DataFrame,
+    reg_key: str,
+    method: str,
+) -> None:
     """Resolve ``todo`` suppliers whose ``keys`` equal a register's ``reg_key`` (first wins)."""
     if reg.empty or reg_key not in reg:
         return
@@ -159,7 +182,8 @@ def _assign(sup: pd.DataFrame, todo: pd.Series, keys: pd.Series, reg: pd.DataFra
         sup.loc[hit, c] = r.loc[k, c].to_numpy()
     sup.loc[hit, "matched_name"] = r.loc[k, "supplier_name"].to_numpy()
     sup.loc[hit, "company_number"] = sup.loc[hit, "company_number"].fillna(
-        pd.Series(r.loc[k, "company_number"].to_numpy(), index=sup.index[hit]))
+        pd.Series(r.loc[k, "company_number"].to_numpy(), index=sup.index[hit])
+    )
     sup.loc[hit, "resolution_method"] = method
     sup.loc[hit, "resolution_probability"] = 1.0
 
@@ -196,8 +220,12 @@ def locate(
 
     if progress:
         progress("classifying suppliers", 0.1)
-    cls = classify_suppliers(sup["supplier_name_norm"], sup["supplier_name"],
-                             sup["company_number"], sup["charity_number"])
+    cls = classify_suppliers(
+        sup["supplier_name_norm"],
+        sup["supplier_name"],
+        sup["company_number"],
+        sup["charity_number"],
+    )
     sup = sup.join(cls)
 
     council_reg, c_regs = _load([Path(p) for p in registers], progress, 0.15, 0.15)
@@ -213,16 +241,29 @@ def locate(
     if progress:
         progress("matching suppliers to registers", 0.5)
     _assign(sup, todo(), sup["supplier_id"], council_reg, "supplier_id", "register_id")
-    _assign(sup, todo() & named.to_numpy(), sup["supplier_name_norm"], council_reg,
-            "supplier_name_norm", "register_name")
+    _assign(
+        sup,
+        todo() & named.to_numpy(),
+        sup["supplier_name_norm"],
+        council_reg,
+        "supplier_name_norm",
+        "register_name",
+    )
     _assign(sup, todo(), sup["company_number"], ref_reg, "company_number", "company_number")
-    _assign(sup, todo() & named.to_numpy(), sup["supplier_name_norm"], ref_reg,
-            "supplier_name_norm", "reference_name")
+    _assign(
+        sup,
+        todo() & named.to_numpy(),
+        sup["supplier_name_norm"],
+        ref_reg,
+        "supplier_name_norm",
+        "reference_name",
+    )
 
     fuzzy_note = "fuzzy linking switched off"
     if fuzzy:
-        fuzzy_note = _fuzzy(sup, named.to_numpy(),
-                            pd.concat([council_reg, ref_reg], ignore_index=True), progress)
+        fuzzy_note = _fuzzy(
+            sup, named.to_numpy(), pd.concat([council_reg, ref_reg], ignore_index=True), progress
+        )
 
     if progress:
         progress("geocoding postcodes", 0.8)
@@ -235,8 +276,10 @@ def locate(
     none = sup["resolution_method"] == "none"
     sup.loc[none, "geocode_status"] = "unresolved"
     sup.loc[none, "geocode_reason"] = np.where(
-        sup.loc[none, "is_redacted"], "supplier name redacted: cannot be placed",
-        "no register gave this supplier a postcode")
+        sup.loc[none, "is_redacted"],
+        "supplier name redacted: cannot be placed",
+        "no register gave this supplier a postcode",
+    )
     sup["is_located"] = sup["lat"].notna() & sup["long"].notna()
     sup = sup.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)
     cov = coverage(sup)
@@ -250,8 +293,9 @@ def locate(
     return LocateResult(suppliers=sup, coverage=cov, registers=reg_summaries)
 
 
-def _fuzzy(sup: pd.DataFrame, named: np.ndarray, reg: pd.DataFrame,
-           progress: Progress | None) -> str:
+def _fuzzy(
+    sup: pd.DataFrame, named: np.ndarray, reg: pd.DataFrame, progress: Progress | None
+) -> str:
     """Fuzzy links for what is still unresolved, when :mod:`impact.linkage` is present."""
     try:
         from impact.linkage import link_names
@@ -264,17 +308,21 @@ def _fuzzy(sup: pd.DataFrame, named: np.ndarray, reg: pd.DataFrame,
         progress("fuzzy name links", 0.6)
     right = reg[reg["supplier_name_norm"].notna() & reg["postcode"].notna()]
     right = right.drop_duplicates("supplier_name_norm").reset_index(drop=True)
-    left = pd.DataFrame({
-        "key": sup.loc[todo, "supplier_key"].to_numpy(),
-        "name_norm": sup.loc[todo, "supplier_name_norm"].to_numpy(),
-        "company_number": sup.loc[todo, "company_number"].to_numpy(),
-    })
-    rdf = pd.DataFrame({
-        "key": right.index.astype(str),
-        "name_norm": right["supplier_name_norm"].to_numpy(),
-        "postcode": right["postcode"].to_numpy(),
-        "company_number": right["company_number"].to_numpy(),
-    })
+    left = pd.DataFrame(
+        {
+            "key": sup.loc[todo, "supplier_key"].to_numpy(),
+            "name_norm": sup.loc[todo, "supplier_name_norm"].to_numpy(),
+            "company_number": sup.loc[todo, "company_number"].to_numpy(),
+        }
+    )
+    rdf = pd.DataFrame(
+        {
+            "key": right.index.astype(str),
+            "name_norm": right["supplier_name_norm"].to_numpy(),
+            "postcode": right["postcode"].to_numpy(),
+            "company_number": right["company_number"].to_numpy(),
+        }
+    )
     try:
         links = link_names(left, rdf)
     except Exception as exc:  # a failed optional step must not lose the exact results
@@ -305,19 +353,27 @@ def coverage(sup: pd.DataFrame) -> dict:
     total = float(spend.sum())
     loc = sup["is_located"].astype(bool)
     public = (sup["supplier_class"] == "public_body").fillna(False).astype(bool)
-    red = sup["is_redacted"].astype(bool) | (
-        sup["supplier_class"] == "individual_redacted").fillna(False).astype(bool)
+    red = sup["is_redacted"].astype(bool) | (sup["supplier_class"] == "individual_redacted").fillna(
+        False
+    ).astype(bool)
     fuzzy = sup["resolution_method"] == "fuzzy"
     by_method = {}
     for m in METHODS:
         sel = sup["resolution_method"] == m
-        by_method[m] = {"suppliers": int(sel.sum()), "amount": round(float(spend[sel].sum()), 2),
-                        "located_amount": round(float(spend[sel & loc].sum()), 2)}
+        by_method[m] = {
+            "suppliers": int(sel.sum()),
+            "amount": round(float(spend[sel].sum()), 2),
+            "located_amount": round(float(spend[sel & loc].sum()), 2),
+        }
     unresolved = sup[~loc].sort_values("spend", ascending=False).head(UNRESOLVED_TOP)
     top = [
-        {"supplier_name": _s(r.supplier_name), "supplier_name_norm": _s(r.supplier_name_norm),
-         "supplier_class": _s(r.supplier_class), "amount": round(float(r.spend), 2),
-         "n_transactions": int(r.n_transactions)}
+        {
+            "supplier_name": _s(r.supplier_name),
+            "supplier_name_norm": _s(r.supplier_name_norm),
+            "supplier_class": _s(r.supplier_class),
+            "amount": round(float(r.spend), 2),
+            "n_transactions": int(r.n_transactions),
+        }
         for r in unresolved.itertuples()
     ]
     not_pub = ~public
@@ -328,19 +384,27 @@ def coverage(sup: pd.DataFrame) -> dict:
         "located_spend": round(float(spend[loc].sum()), 2),
         "share_of_spend_located": _share(float(spend[loc].sum()), total),
         "share_of_spend_located_exact": _share(float(spend[loc & ~fuzzy].sum()), total),
-        "share_of_spend_located_excl_public": _share(float(spend[loc & not_pub].sum()),
-                                                     float(spend[not_pub].sum())),
+        "share_of_spend_located_excl_public": _share(
+            float(spend[loc & not_pub].sum()), float(spend[not_pub].sum())
+        ),
         "share_of_spend_located_excl_public_and_redacted": _share(
-            float(spend[loc & infl].sum()), float(spend[infl].sum())),
+            float(spend[loc & infl].sum()), float(spend[infl].sum())
+        ),
         "suppliers_total": len(sup),
         "suppliers_located": int(loc.sum()),
         "located_by_method": by_method,
-        "public_body_spend": {"amount": round(float(spend[public].sum()), 2),
-                              "share": _share(float(spend[public].sum()), total)},
-        "redacted_spend": {"amount": round(float(spend[red].sum()), 2),
-                           "share": _share(float(spend[red].sum()), total)},
-        "spend_by_class": {str(k): round(float(v), 2)
-                           for k, v in spend.groupby(sup["supplier_class"]).sum().items()},
+        "public_body_spend": {
+            "amount": round(float(spend[public].sum()), 2),
+            "share": _share(float(spend[public].sum()), total),
+        },
+        "redacted_spend": {
+            "amount": round(float(spend[red].sum()), 2),
+            "share": _share(float(spend[red].sum()), total),
+        },
+        "spend_by_class": {
+            str(k): round(float(v), 2)
+            for k, v in spend.groupby(sup["supplier_class"]).sum().items()
+        },
         "unresolved_top": top,
     }
 
@@ -355,6 +419,7 @@ def write_locate_outputs(dir: Path, result: LocateResult) -> dict[str, Path]:
     dir.mkdir(parents=True, exist_ok=True)
     paths = {"suppliers": dir / "suppliers.parquet", "coverage": dir / "coverage.json"}
     result.suppliers.to_parquet(paths["suppliers"], index=False)
-    paths["coverage"].write_text(json.dumps(result.coverage, indent=2, default=str),
-                                 encoding="utf-8")
+    paths["coverage"].write_text(
+        json.dumps(result.coverage, indent=2, default=str), encoding="utf-8"
+    )
     return paths

@@ -10,7 +10,8 @@ Rules of :func:`normalise_names` (in order):
    non-breaking spaces to spaces, ``&`` / ``+`` → ``AND``.
 2. Redaction markers ("Redacted Personal Data", "NAME WITHHELD", "Not Disclosed"…)
    become the single value ``REDACTED``.
-3. Trailing vendor codes (``ACME - 12345``, ``ACME (123456)``) are dropped.
+3. Payment-method notes ("(DD)", "(Direct Debit Payments)", "- 123 Consolidated Invoice")
+   and trailing vendor codes (``ACME - 12345``, ``ACME (123456)``) are dropped.
 4. "Trading as" (``T/A``, ``T/AS``, ``TA``, ``TRADING AS``): when the part before it
    carries a legal form (LTD, PLC, LLP…) it is a registered company — the entity whose
    registered address the registers hold — so that part is kept.  Otherwise the part
@@ -59,6 +60,13 @@ _LEGAL_FORM_RE = re.compile(
     r"LIMITED\s+LIABILITY\s+PARTNERSHIP|CO\s+LTD)\b"
 )
 _VENDOR_CODE_RE = re.compile(r"(\s*[-–—:]\s*\d{3,}|\s*[(\[]\s*\d{3,}\s*[)\]])\s*$")
+# Payment-method notes finance systems add to a payee ("(DD) HMRC", "EDF - 123 CONSOLIDATED
+# INVOICE", "LANCASHIRE CC (DIRECT DEBIT PAYMENTS)"): they are not part of who was paid.
+_PAYMENT_NOTE_RE = re.compile(
+    r"^\s*[(\[]\s*(?:DD|D/D|DIRECT\s+DEBIT|BACS|CHAPS)(?:\s+ONLY)?\s*[)\]]\s*"
+    r"|\s*[(\[]\s*(?:DD|D/D|DIRECT\s+DEBITS?|BACS|CHAPS)(?:\s+(?:ONLY|PAYMENTS?))?\s*[)\]]\s*$"
+    r"|\s*[-–—]?\s*(?:\d{3,}\s+)?CONSOLIDATED\s+INVOICES?\s*$"
+)
 _PUNCT_RE = re.compile(r"[^\w\s]|_")
 _SPACE_RE = re.compile(r"\s+")
 
@@ -72,8 +80,13 @@ def _legal_tail_regex() -> re.Pattern[str]:
     cleanco lacks (LIMITED LIABILITY PARTNERSHIP, COMMUNITY INTEREST COMPANY, GB).
     """
     terms = {" ".join(parts) for _, parts in prepare_default_terms()}
-    terms |= {"limited liability partnership", "community interest company",
-              "charitable incorporated organisation", "public limited company", "gb"}
+    terms |= {
+        "limited liability partnership",
+        "community interest company",
+        "charitable incorporated organisation",
+        "public limited company",
+        "gb",
+    }
     cleaned = {_SPACE_RE.sub(" ", _PUNCT_RE.sub(" ", t.upper())).strip() for t in terms}
     alts = sorted((t for t in cleaned if t), key=lambda t: (-len(t), t))
     body = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in alts)
@@ -86,10 +99,10 @@ _LEGAL_TAIL_RE = _legal_tail_regex()
 def _unique_map(values: pd.Series, fn: Callable[[str], object], dtype: str) -> pd.Series:
     """Apply ``fn`` once per distinct non-null value and map back (index preserved)."""
     s = pd.Series(values, copy=False)
-    as_obj = s.astype("object").where(s.notna(), None)
-    uniq = pd.unique(as_obj[as_obj.notna()])
-    mapping = {u: fn(str(u)) for u in uniq}
-    return pd.Series(as_obj.map(mapping), index=s.index, dtype=dtype)
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    mapped = pd.array([fn(str(u)) for u in uniq] + [None], dtype=dtype)
+    # code -1 (NA) picks the trailing None
+    return pd.Series(mapped.take(np.where(codes < 0, len(uniq), codes)), index=s.index, dtype=dtype)
 
 
 def _fold(name: str) -> str:
@@ -107,7 +120,7 @@ def _split_ta(folded: str) -> tuple[str, str | None]:
     if not m or m.start() == 0:
         return folded, None
     legal = folded[: m.start()].strip(" -([")
-    trading = folded[m.end():].strip(" -)]")
+    trading = folded[m.end() :].strip(" -)]")
     return legal, trading or None
 
 
@@ -116,7 +129,12 @@ def _strip_forms(s: str) -> str:
     s = _SPACE_RE.sub(" ", s).strip()
     if not s:
         return s
-    cleaned = _LEGAL_TAIL_RE.sub("", s).strip()
+    # Legal forms sit in the last few words: search only there (the regex is large).
+    words = s.rsplit(" ", 6)
+    head, tail = (
+        (" ".join(words[:-6]), " " + " ".join(words[-6:])) if len(words) > 6 else ("", " " + s)
+    )
+    cleaned = (head + _LEGAL_TAIL_RE.sub("", tail)).strip()
     cleaned = re.sub(r"^THE\s+", "", cleaned)
     return cleaned or s
 
@@ -128,6 +146,7 @@ def normalise_name(name: str) -> str:
         return ""
     if _is_redacted(folded):
         return REDACTED
+    folded = _PAYMENT_NOTE_RE.sub("", folded).strip() or folded
     folded = _VENDOR_CODE_RE.sub("", folded).strip()
     legal, trading = _split_ta(folded)
     if trading is not None:
@@ -203,8 +222,14 @@ def group_near_duplicates(
         if len(idx) < 2:
             continue
         names = uniq_s.iloc[idx].tolist()
-        sim = process.cdist(names, names, scorer=fuzz.token_sort_ratio,
-                            score_cutoff=threshold, dtype=np.uint8, workers=-1)
+        sim = process.cdist(
+            names,
+            names,
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=threshold,
+            dtype=np.uint8,
+            workers=-1,
+        )
         a, b = np.nonzero(sim)
         rows.append(idx[a])
         cols.append(idx[b])

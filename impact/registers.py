@@ -51,40 +51,93 @@ from impact.values import clean_company_numbers
 
 #: Canonical register columns, in order.
 REGISTER_COLUMNS = (
-    "supplier_id", "supplier_name", "supplier_name_norm", "postcode", "company_number",
-    "sme", "vcse", "sic", "source", "source_row",
+    "supplier_id",
+    "supplier_name",
+    "supplier_name_norm",
+    "postcode",
+    "company_number",
+    "sme",
+    "vcse",
+    "sic",
+    "source",
+    "source_row",
 )
 #: Header of a council register created by :func:`save_resolution`.
 TEMPLATE_COLUMNS = (
-    "supplier_id", "supplier_name", "postcode", "company_number", "sme", "vcse", "source", "note",
+    "supplier_id",
+    "supplier_name",
+    "postcode",
+    "company_number",
+    "sme",
+    "vcse",
+    "source",
+    "note",
 )
 
 #: canonical field → normalised headers (letters/digits, lower case), most specific first.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "supplier_name": (
-        "suppliername", "suppliercanonical", "suppliercompanyname", "supplierbeneficiaryname",
-        "employername", "organisationname", "organizationname", "companyname", "vendorname",
-        "payeename", "beneficiaryname", "creditorname", "tradingname", "supplier", "name",
-        "orgname", "organisation",
+        "suppliername",
+        "suppliercanonical",
+        "suppliercompanyname",
+        "supplierbeneficiaryname",
+        "employername",
+        "organisationname",
+        "organizationname",
+        "companyname",
+        "vendorname",
+        "payeename",
+        "beneficiaryname",
+        "creditorname",
+        "tradingname",
+        "supplier",
+        "name",
+        "orgname",
+        "organisation",
     ),
     "supplier_id": (
-        "supplierid", "vendorid", "suppliernumber", "vendornumber", "suppliercode",
-        "vendorcode", "supplierref", "supplierreference", "creditorid", "creditornumber",
-        "vendorno", "supplierno",
+        "supplierid",
+        "vendorid",
+        "suppliernumber",
+        "vendornumber",
+        "suppliercode",
+        "vendorcode",
+        "supplierref",
+        "supplierreference",
+        "creditorid",
+        "creditornumber",
+        "vendorno",
+        "supplierno",
     ),
     "postcode": (
-        "postcode", "supplierpostcode", "regpostcode", "regaddresspostcode",
-        "registeredpostcode", "postalcode", "pcode", "zip", "addresspostcode",
+        "postcode",
+        "supplierpostcode",
+        "regpostcode",
+        "regaddresspostcode",
+        "registeredpostcode",
+        "postalcode",
+        "pcode",
+        "zip",
+        "addresspostcode",
         "supplieraddresspostcode",
     ),
     "company_number": (
-        "companynumber", "chcompanynumber", "companyno", "companyregistrationnumber",
-        "supplierregisteredcompanynumber", "registeredcompanynumber",
-        "companieshousenumber", "crn", "companyregno",
+        "companynumber",
+        "chcompanynumber",
+        "companyno",
+        "companyregistrationnumber",
+        "supplierregisteredcompanynumber",
+        "registeredcompanynumber",
+        "companieshousenumber",
+        "crn",
+        "companyregno",
     ),
     "sme": ("smesupplier", "sme", "issme", "smeflag"),
     "vcse": (
-        "vcse", "vcsesupplier", "voluntarycommunityandsocialenterprisesupplier", "isvcse",
+        "vcse",
+        "vcsesupplier",
+        "voluntarycommunityandsocialenterprisesupplier",
+        "isvcse",
     ),
     "sic": ("sic", "siccode", "siccodes", "chsiccodes", "siccodesictext1", "sictext1"),
     "source": ("source",),
@@ -181,19 +234,28 @@ def _read_columns(path: Path, headers: list[str], wanted: list[str], encoding: s
     """The ``wanted`` columns as strings ('' for blanks), reading only those columns."""
     if path.stat().st_size <= _BIG_FILE:
         text, _, _ = decode(path.read_bytes())
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=0,
-                         names=headers, usecols=range(len(headers)), on_bad_lines="warn",
-                         index_col=False)
+        df = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            header=0,
+            names=headers,
+            usecols=range(len(headers)),
+            on_bad_lines="warn",
+            index_col=False,
+        )
         df.columns = headers
         return df[wanted]
     enc = "utf8" if encoding.startswith("utf-8") else encoding
     table = pacsv.read_csv(
         path,
-        read_options=pacsv.ReadOptions(encoding=enc, column_names=headers, skip_rows=1,
-                                       block_size=64 << 20),
+        read_options=pacsv.ReadOptions(
+            encoding=enc, column_names=headers, skip_rows=1, block_size=64 << 20
+        ),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
-            include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()),
+            include_columns=wanted,
+            column_types=dict.fromkeys(wanted, pa.string()),
             strings_can_be_null=False,
         ),
     )
@@ -223,24 +285,28 @@ def register_from_frame(df: pd.DataFrame, source: str = "frame") -> Register:
     return _build(raw, used, None, "", source)
 
 
-def _build(raw: pd.DataFrame, used: dict[str, str], path: Path | None, encoding: str,
-           source: str) -> Register:
+def _build(
+    raw: pd.DataFrame, used: dict[str, str], path: Path | None, encoding: str, source: str
+) -> Register:
     n = len(raw)
     get = {f: raw[h].str.strip() for f, h in used.items()}
     blank = pd.Series("", index=raw.index, dtype="string")
-    base = pd.DataFrame({
-        "supplier_id": get.get("supplier_id", blank),
-        "supplier_name": get.get("supplier_name", blank),
-        "postcode_raw": get.get("postcode", blank),
-        "company_number": clean_company_numbers(get.get("company_number", blank)),
-        "sme": get.get("sme", blank),
-        "vcse": get.get("vcse", blank),
-        "sic": get.get("sic", blank),
-        "source": get["source"].where(get["source"] != "", source) if "source" in get
-        else pd.Series(source, index=raw.index, dtype="string"),
-        "source_row": pd.RangeIndex(2, n + 2),  # file line: header is line 1
-        "alias": False,
-    })
+    base = pd.DataFrame(
+        {
+            "supplier_id": get.get("supplier_id", blank),
+            "supplier_name": get.get("supplier_name", blank),
+            "postcode_raw": get.get("postcode", blank),
+            "company_number": clean_company_numbers(get.get("company_number", blank)),
+            "sme": get.get("sme", blank),
+            "vcse": get.get("vcse", blank),
+            "sic": get.get("sic", blank),
+            "source": get["source"].where(get["source"] != "", source)
+            if "source" in get
+            else pd.Series(source, index=raw.index, dtype="string"),
+            "source_row": pd.RangeIndex(2, n + 2),  # file line: header is line 1
+            "alias": False,
+        }
+    )
     frames = [base]
     if "aliases" in get:
         al = get["aliases"].str.split(r"\s*\|\s*", regex=True).explode()
@@ -262,8 +328,10 @@ def _build(raw: pd.DataFrame, used: dict[str, str], path: Path | None, encoding:
     reason = reason.mask(no_key, "no supplier name or id")
     no_pc = rows["postcode"].isna()
     bad_pc = no_pc & rows["postcode_raw"].notna()
-    reason = reason.mask(reason.isna() & no_pc & rows["company_number"].isna(),
-                         "no usable postcode or company number")
+    reason = reason.mask(
+        reason.isna() & no_pc & rows["company_number"].isna(),
+        "no usable postcode or company number",
+    )
     bad_label = bad_pc & (reason == "no usable postcode or company number").fillna(False)
     reason = reason.mask(bad_label, "postcode not recognised")
     # Duplicate names: usable postcode first, then file order (stable sort).
@@ -283,8 +351,9 @@ def _build(raw: pd.DataFrame, used: dict[str, str], path: Path | None, encoding:
     ok = reason.isna()
     ok.loc[drop_silent] = False
     frame = rows.loc[ok].sort_index()
-    rejected = rows.loc[reason.notna() & ~rows["alias"],
-                        ["source_row", "supplier_name", "postcode_raw"]].copy()
+    rejected = rows.loc[
+        reason.notna() & ~rows["alias"], ["source_row", "supplier_name", "postcode_raw"]
+    ].copy()
     rejected["reason"] = reason[rejected.index]
     frame = frame[list(REGISTER_COLUMNS)].reset_index(drop=True)
     return Register(

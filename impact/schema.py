@@ -62,18 +62,15 @@ def empty_transactions() -> pd.DataFrame:
 def conform(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with exactly the canonical columns, in order, with canonical dtypes."""
     out = {}
-    n = len(df)
     for col, dtype in TRANSACTION_COLUMNS.items():
-        if col in df.columns:
-            out[col] = (
-                df[col].astype(dtype)
-                if dtype != "datetime64[ns]"
-                else pd.to_datetime(df[col], errors="coerce").astype("datetime64[ns]")
-            )
-        else:
+        if col not in df.columns:
             out[col] = pd.Series(
-                [pd.NA] * n if dtype != "datetime64[ns]" else [pd.NaT] * n,
-                index=df.index,
-                dtype=dtype,
+                pd.NaT if dtype.startswith("datetime") else pd.NA, index=df.index, dtype=dtype
             )
+        elif str(df[col].dtype) == dtype:
+            out[col] = df[col]
+        elif dtype.startswith("datetime"):
+            out[col] = pd.to_datetime(df[col], errors="coerce").astype(dtype)
+        else:
+            out[col] = df[col].astype(dtype)
     return pd.DataFrame(out, index=df.index)

@@ -103,7 +103,6 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     return text, encoding, notes
 
 
-
 _DOS_POUND = re.compile(r"\(œ\)|œ(?=\s?\d)|(?i:amount)\s*œ")
 
 
@@ -135,14 +134,11 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+_QUOTED = re.compile(r'"[^"]*"')
+
+
 def _count_outside_quotes(line: str, delim: str) -> int:
-    n, quoted = 0, False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif ch == delim and not quoted:
-            n += 1
-    return n
+    return _QUOTED.sub("", line).count(delim)
 
 
 def _read_delimited(text: str, encoding: str, notes: list[str]) -> RawTable:
@@ -150,7 +146,7 @@ def _read_delimited(text: str, encoding: str, notes: list[str]) -> RawTable:
     # An upper bound on fields per record: delimiters counted per physical line,
     # quotes ignored.  Extra all-empty columns are dropped below, and no row is
     # ever rejected by the parser for having "too many fields".
-    width = max((ln.count(delim) for ln in text.splitlines()), default=0) + 1
+    width = _max_fields(text, delim)
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -184,15 +180,33 @@ def _read_delimited(text: str, encoding: str, notes: list[str]) -> RawTable:
     return RawTable(cells=cells, encoding=encoding, delimiter=delim, kind="csv", notes=notes)
 
 
+def _max_fields(text: str, delim: str) -> int:
+    """Delimiters per physical line + 1, maximised (vectorised over the whole text)."""
+    import numpy as np
+
+    raw = np.frombuffer(text.encode("utf-8", errors="replace"), dtype=np.uint8)
+    if raw.size == 0:
+        return 1
+    newlines = np.flatnonzero((raw == 10) | (raw == 13))  # \n, \r\n and old-Mac \r
+    delims = np.flatnonzero(raw == ord(delim))
+    if delims.size == 0:
+        return 1
+    counts = np.bincount(np.searchsorted(newlines, delims))
+    return int(counts.max()) + 1
+
+
 def _tidy(cells: pd.DataFrame) -> pd.DataFrame:
     """Strings everywhere, trailing empty columns dropped, columns renumbered 0..n-1."""
-    cells = cells.fillna("")
-    nonempty = (cells != "").any(axis=0)
-    if nonempty.any():
-        last = nonempty[nonempty].index[-1]
-        cells = cells.loc[:, :last]
+    if cells.isna().to_numpy().any():
+        cells = cells.fillna("")
+    last = cells.shape[1] - 1
+    while last > 0 and not (cells.iloc[:, last] != "").any():
+        last -= 1  # trailing all-empty columns (spacer commas) go
+    cells = cells.iloc[:, : last + 1]
     cells.columns = range(cells.shape[1])
-    return cells.astype(str)
+    if any(cells[c].dtype != "str" for c in cells.columns):
+        cells = cells.astype(str)
+    return cells
 
 
 def _read_spreadsheet(path: Path) -> RawTable:

@@ -115,16 +115,18 @@ def voronoi_cells(points: np.ndarray, clip: Polygon) -> np.ndarray:
     return shapely.intersection(np.asarray(shapely.get_parts(cells)), clip)
 
 
-def rook_adjacency(geoms: Sequence[shapely.Geometry] | np.ndarray, min_shared: float = 1e-6
-                   ) -> sparse.csr_matrix:
+def rook_adjacency(
+    geoms: Sequence[shapely.Geometry] | np.ndarray, min_shared: float = 1e-6
+) -> sparse.csr_matrix:
     """Symmetric 0/1 matrix of polygons sharing an edge longer than ``min_shared``."""
     geoms = np.asarray(geoms)
     tree = shapely.STRtree(geoms)
     i, j = tree.query(geoms, predicate="intersects")
     off = i != j
     i, j = i[off], j[off]
-    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[i]),
-                                                 shapely.boundary(geoms[j])))
+    shared = shapely.length(
+        shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
+    )
     edge = shared > min_shared
     n = len(geoms)
     return sparse.csr_matrix((np.ones(edge.sum()), (i[edge], j[edge])), shape=(n, n))
@@ -176,12 +178,14 @@ def make_grid_areas(
     geoms = shapely.box(x0, y0, x0 + size, y0 + size)
     width = 9 - len(code_prefix)
     codes = [f"{code_prefix}{k + 1:0{width}d}" for k in range(nx * ny)]
-    return gpd.GeoDataFrame({"code": codes, "row": iy.ravel(), "col": ix.ravel()},
-                            geometry=geoms, crs=crs)
+    return gpd.GeoDataFrame(
+        {"code": codes, "row": iy.ravel(), "col": ix.ravel()}, geometry=geoms, crs=crs
+    )
 
 
-def smooth_field(xy: np.ndarray, rng: np.random.Generator, n_bumps: int = 12,
-                 scale: float = 3.0) -> np.ndarray:
+def smooth_field(
+    xy: np.ndarray, rng: np.random.Generator, n_bumps: int = 12, scale: float = 3.0
+) -> np.ndarray:
     """A spatially smooth random field (sum of Gaussian bumps), standardised to mean 0, sd 1."""
     lo, hi = xy.min(axis=0) - scale, xy.max(axis=0) + scale
     centres = rng.uniform(lo, hi, size=(n_bumps, 2))
@@ -219,8 +223,9 @@ def make_synthetic_region(
     ring_area = region.area - borough.area
     n_ring = int(sum(n_neighbours))
     ring_cell = np.sqrt(ring_area / n_ring)
-    outer = spaced_points(region, n_ring, 0.7 * ring_cell, rng, avoid=borough,
-                          avoid_dist=0.45 * ring_cell)
+    outer = spaced_points(
+        region, n_ring, 0.7 * ring_cell, rng, avoid=borough, avoid_dist=0.45 * ring_cell
+    )
     xy = np.vstack([inner, outer])
     cells = voronoi_cells(xy, region)
     # neighbours: angular sectors with cut points proportional to the requested sizes
@@ -242,8 +247,9 @@ def make_synthetic_region(
         labels = order_labels(labels, xy[idx])
         ward[idx] = labels + next_label
         next_label += labels.max() + 1
-    return gpd.GeoDataFrame({"lad": lad, "ward": ward, "x": xy[:, 0], "y": xy[:, 1]},
-                            geometry=cells)
+    return gpd.GeoDataFrame(
+        {"lad": lad, "ward": ward, "x": xy[:, 0], "y": xy[:, 1]}, geometry=cells
+    )
 
 
 # --------------------------------------------------------------------------- deprivation
@@ -265,8 +271,15 @@ def domain_latents(
     given) noise, so domains correlate like the real ones (Income/Employment strongly,
     Housing and Environment weakly); the IMD is their weighted sum with the IoD weights.
     """
-    loading = {"Income": 0.95, "Employment": 0.93, "Education": 0.85, "Health": 0.85,
-               "Crime": 0.75, "Housing_and_Services": 0.2, "Environment": 0.35}
+    loading = {
+        "Income": 0.95,
+        "Employment": 0.93,
+        "Education": 0.85,
+        "Health": 0.85,
+        "Crime": 0.75,
+        "Housing_and_Services": 0.2,
+        "Environment": 0.35,
+    }
     out = {}
     for name, w in loading.items():
         noise = smooth_field(xy, rng, scale=2.0) if xy is not None else rng.normal(size=len(core))
@@ -336,19 +349,21 @@ def make_transactions(
     dates = pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, days, n), unit="D")
     amount = np.round(500 * np.exp(rng.exponential(1.0, n)), 2)
     names = np.asarray(suppliers, dtype=object)[rng.integers(0, len(suppliers), n)]
-    frame = pd.DataFrame({
-        "council": council,
-        "source_file": "synthetic.csv",
-        "source_row": np.arange(2, n + 2),
-        "date": dates,
-        "period": dates.strftime("%Y-%m"),
-        "amount": amount,
-        "supplier_name": names,
-        "transaction_id": [f"T{k:07d}" for k in range(n)],
-        "is_card": False,
-        "is_redacted": False,
-        "is_summary": False,
-        "is_credit": amount < 0,
-        "is_duplicate": False,
-    })
+    frame = pd.DataFrame(
+        {
+            "council": council,
+            "source_file": "synthetic.csv",
+            "source_row": np.arange(2, n + 2),
+            "date": dates,
+            "period": dates.strftime("%Y-%m"),
+            "amount": amount,
+            "supplier_name": names,
+            "transaction_id": [f"T{k:07d}" for k in range(n)],
+            "is_card": False,
+            "is_redacted": False,
+            "is_summary": False,
+            "is_credit": amount < 0,
+            "is_duplicate": False,
+        }
+    )
     return conform(frame)

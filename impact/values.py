@@ -71,6 +71,9 @@ def parse_amounts(values: pd.Series) -> pd.Series:
     if fast.notna().all():
         return fast.astype("float64")
     s = values.astype("string").str.strip()
+    commas = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce")
+    if commas.notna().all():
+        return commas.astype("float64")
     neg = s.str.match(r"^\(.*\)$", na=False) | s.str.contains(
         r"(?:-|CR)\s*$", case=False, regex=True, na=False
     )
@@ -104,6 +107,27 @@ _EXCEL_MIN, _EXCEL_MAX = 32874, 58441
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
+def _formats_for(sample: list[str]) -> list[str]:
+    """The formats that read at least one of ``sample``, in preference order (cheap probe).
+
+    Trying every format on a whole column costs one pandas call each; probing a few
+    distinct values with ``strptime`` first keeps that to the one or two formats in use.
+    When the probe finds nothing the full list is returned, so rare formats still parse.
+    """
+    import datetime as dt
+
+    hits = []
+    for fmt in _DATE_FORMATS:
+        for value in sample:
+            try:
+                dt.datetime.strptime(value, fmt)
+            except ValueError:
+                continue
+            hits.append(fmt)
+            break
+    return hits or list(_DATE_FORMATS)
+
+
 @by_unique
 def parse_dates(values: pd.Series) -> pd.Series:
     """Date strings → datetime64; NaT where unreadable.
@@ -115,14 +139,19 @@ def parse_dates(values: pd.Series) -> pd.Series:
     s = values.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = s.notna() & (s != "")
-    for fmt in _DATE_FORMATS:
-        if not todo.any():
+    tried: set[str] = set()
+    while todo.any():
+        # Probe the values still unread: a column may switch format part-way through.
+        formats = [f for f in _formats_for(s[todo].head(50).tolist()) if f not in tried]
+        if not formats:
             break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        ok = parsed.notna()
-        if ok.any():
-            out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
-            todo.loc[ok[ok].index] = False
+        for fmt in formats:
+            tried.add(fmt)
+            parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+            ok = parsed.notna()
+            if ok.any():
+                out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
+                todo.loc[ok[ok].index] = False
     if todo.any():
         num = pd.to_numeric(s[todo], errors="coerce")
         serial = num[(num >= _EXCEL_MIN) & (num <= _EXCEL_MAX) & (num == np.floor(num))]
@@ -131,6 +160,13 @@ def parse_dates(values: pd.Series) -> pd.Series:
     # Years far outside publication range are misreads (e.g. 00:00:00 as a date).
     bad = out.notna() & ((out.dt.year < 1990) | (out.dt.year > 2100))
     return out.mask(bad)
+
+
+def month_labels(dates: pd.Series) -> pd.Series:
+    """Dates → "YYYY-MM" strings (NA for NaT), formatting each distinct date once."""
+    codes, uniques = pd.factorize(dates, use_na_sentinel=True)
+    labels = pd.array([*list(pd.DatetimeIndex(uniques).strftime("%Y-%m")), pd.NA], dtype="string")
+    return pd.Series(labels.take(np.where(codes < 0, len(uniques), codes)), index=dates.index)
 
 
 def parse_yyyymm(values: pd.Series) -> pd.Series:

@@ -313,3 +313,12 @@ def test_demo_borough_ingests_exactly_as_the_generator_expects():
     assert q["files_failed"] == []
     assert REPEATED_HEADER in q["rejected_by_reason"] and TOTAL in q["rejected_by_reason"]
     assert DUPLICATE in q["rejected_by_reason"]
+
+
+def test_a_date_column_that_changes_format_part_way_reads_fully():
+    from impact.values import parse_dates
+
+    values = pd.Series([f"{d:02d}/04/2024" for d in range(1, 29)] * 3 + ["03-Apr-24", "45385"])
+    parsed = parse_dates(values)
+    assert parsed.notna().all()
+    assert parsed.iloc[-2] == pd.Timestamp("2024-04-03") == parsed.iloc[-1]

@@ -125,3 +125,22 @@ def test_million_rows_fast() -> None:
     out = normalise_names(s)
     assert time.perf_counter() - t < 10
     assert out.nunique() == 5000
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Hyndburn's direct-debit payees and EDF's consolidated invoices (real spend names)
+        ("Lancashire County Council (Direct Debit Payments)", "LANCASHIRE COUNTY COUNCIL"),
+        (
+            "(DD) Department of Levelling Up, Housing & Comm",
+            "DEPARTMENT OF LEVELLING UP HOUSING AND COMM",
+        ),
+        ("(DD ONLY) Ribble Valley Borough Council", "RIBBLE VALLEY BOROUGH COUNCIL"),
+        ("HM Revenue & Customs (Direct Debit)", "HM REVENUE AND CUSTOMS"),
+        ("EDF Energy - 9044031649 Consolidated Invoice", "EDF ENERGY"),
+        ("DD Plumbing Ltd", "DD PLUMBING"),
+    ],
+)
+def test_payment_method_notes_are_not_part_of_the_name(raw, expected):
+    assert normalise_names(pd.Series([raw])).iloc[0] == expected

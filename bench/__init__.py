@@ -1,0 +1,1 @@
+"""Benchmarks: each module's ``run()`` returns rows for one table; ``python -m bench`` runs all."""
