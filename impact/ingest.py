@@ -460,7 +460,10 @@ def _batch(staged: list[_Staged], council: str) -> tuple[pd.DataFrame, pd.DataFr
     file_period = pd.Series(
         np.asarray([st.period_text for st in staged], dtype=object)[fno], index=use, dtype="string"
     )
-    period = period.fillna(parse_yyyymm(field("period")[ok])).fillna(file_period)
+    if "period" in raw.columns and period.isna().any():
+        missing = period.isna()
+        period[missing] = parse_yyyymm(field("period")[ok][missing])
+    period = period.fillna(file_period)
     out["period"] = period
     out["is_summary"] = ~(has["date"][ok] | has["period"][ok])
     out["is_credit"] = out["amount"] < 0

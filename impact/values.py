@@ -117,6 +117,7 @@ def _formats_for(sample: list[str]) -> list[str]:
     import datetime as dt
 
     hits = []
+    sample = sample[:12]
     for fmt in _DATE_FORMATS:
         for value in sample:
             try:
