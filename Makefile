@@ -19,9 +19,10 @@ setup: $(STAMP)  ## create .venv and install the project with its dev tools
 run: setup  ## open the app on the synthetic demo borough
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
-chromium:  ## Debian's Chromium for the browser tests
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+chromium:  ## Debian's Chromium (and an emoji font) for the browser tests
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/noto ]; } || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 lint: setup
 	$(BIN)/ruff check .

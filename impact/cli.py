@@ -38,6 +38,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=_locate)
 
+    p = sub.add_parser("areas", help="left-behind areas: clusters, hot spots, opportunity ranking")
+    from impact.areas import add_arguments as add_area_arguments
+    from impact.areas import areas_command
+
+    add_area_arguments(p)
+    p.set_defaults(func=areas_command)
+
+    p = sub.add_parser("lm3", help="LM3 local multiplier with its band (P10/P50/P90)")
+    from impact.multiplier import add_lm3_arguments, lm3_command
+
+    add_lm3_arguments(p)
+    p.set_defaults(func=lm3_command)
+
     p = sub.add_parser("demo", help="regenerate the synthetic demo borough")
     p.add_argument("--out", type=Path, help="output folder (default: data/demo)")
     p.set_defaults(func=_demo)

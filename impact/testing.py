@@ -367,3 +367,29 @@ def make_transactions(
         }
     )
     return conform(frame)
+
+
+# --------------------------------------------------------------------------- clustering
+
+
+def make_planted_clusters(
+    rng: np.random.Generator,
+    nx: int = 12,
+    ny: int = 12,
+    n_features: int = 4,
+    separation: float = 4.0,
+    noise: float = 0.5,
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """A grid of square areas in three planted, contiguous vertical bands with distinct
+    feature centres (``separation`` × √2 apart) plus Gaussian ``noise``.
+
+    Returns the areas (``make_grid_areas``), the true band (0, 1, 2) per area and the
+    feature matrix, so clustering tests can check the bands are recovered.
+    """
+    areas = make_grid_areas(nx, ny)
+    truth = np.minimum(3 * areas["col"].to_numpy() // nx, 2)
+    if n_features < 3:
+        raise ValueError("need at least 3 features to plant 3 distinct centres")
+    centres = separation * np.eye(3, n_features)  # every pair of centres equally far apart
+    x = centres[truth] + noise * rng.normal(size=(len(areas), n_features))
+    return areas, truth, x

@@ -1,0 +1,100 @@
+"""Downloads: CSV, XLSX and Parquet bytes, safe to open in a spreadsheet.
+
+Supplier names and descriptions come from published files, so a cell such as
+``=HYPERLINK(...)`` or ``@SUM(...)`` would run as a formula when an officer opens the
+download (CSV/formula injection, OWASP).  :func:`neutralise` prefixes every text cell that
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return with ``'``; every export
+goes through it.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+#: First characters a spreadsheet may read as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_text(s: pd.Series) -> bool:
+    return (
+        pd.api.types.is_object_dtype(s)
+        or pd.api.types.is_string_dtype(s)
+        or isinstance(s.dtype, pd.CategoricalDtype)
+    )
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells cannot start a formula (column names included)."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if not _is_text(s):
+            continue
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype("object")
+        is_str = s.map(lambda v: isinstance(v, str))
+        text = s.where(is_str, "").astype(str)
+        bad = is_str & text.str.startswith(FORMULA_STARTS)
+        if bad.any():
+            s = s.astype("object").copy()
+            s[bad] = "'" + text[bad]
+        out[col] = s
+    out.columns = [
+        ("'" + c) if isinstance(c, str) and c.startswith(FORMULA_STARTS) else c for c in out.columns
+    ]
+    return out
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop geometry and the index so every format gets the same flat table."""
+    out = df.drop(columns=[c for c in ("geometry",) if c in df.columns])
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a byte-order mark (so Excel reads £ correctly)."""
+    return neutralise(_plain(df)).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    """An .xlsx workbook with one sheet; timezone-aware dates are written as local."""
+    out = neutralise(_plain(df))
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_localize(None)
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        out.to_excel(xl, sheet_name=sheet[:31], index=False)
+    return buf.getvalue()
+
+
+def to_parquet_bytes(df: pd.DataFrame) -> bytes:
+    """Parquet (text neutralised too, so every download says the same thing)."""
+    out = neutralise(_plain(df))
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].astype("string")
+    buf = io.BytesIO()
+    out.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+FORMATS = {
+    "CSV": (to_csv_bytes, "text/csv", "csv"),
+    "Excel (XLSX)": (
+        to_xlsx_bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    "Parquet": (to_parquet_bytes, "application/vnd.apache.parquet", "parquet"),
+}
+
+
+def export(df: pd.DataFrame, fmt: str) -> tuple[bytes, str, str]:
+    """``(bytes, mime type, file extension)`` for one of :data:`FORMATS`."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    fn, mime, ext = FORMATS[fmt]
+    return fn(df), mime, ext

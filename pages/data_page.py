@@ -1,0 +1,195 @@
+"""Data: choose the dataset, watch it load, fix the column mapping, read the quality report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from impact.reference import ENV_VAR, demo_dir, shared_data_dir
+from impact.workspace import (
+    Workspace,
+    WorkspaceError,
+    current_mapping,
+    demo_source,
+    folder_source,
+    save_uploads,
+    source_key,
+    write_mapping,
+)
+from pages._common import (
+    SOURCE,
+    clear_caches,
+    current_source,
+    demo_banner,
+    download,
+    filtered,
+    money_col,
+    workspace,
+)
+
+st.title("Data")
+
+
+def _default_reference() -> str:
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return env
+    shared = shared_data_dir()
+    return str(shared) if shared.is_dir() else str(demo_dir() / "reference")
+
+
+def _load(source) -> bool:
+    """Ingest and locate with visible progress; on success make it the current dataset."""
+    with st.status(f"Loading {source.council}…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(msg: str, frac: float) -> None:
+            bar.progress(min(max(frac, 0.0), 1.0), text=msg)
+
+        try:
+            Workspace.load(source, progress=progress)
+        except WorkspaceError as exc:
+            status.update(label=f"Could not load: {exc}", state="error")
+            st.error(str(exc))
+            return False
+        except Exception as exc:  # one line, never a traceback
+            status.update(label="Could not load", state="error")
+            st.error(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            return False
+        status.update(label=f"Loaded {source.council}", state="complete", expanded=False)
+    st.session_state[SOURCE] = source
+    st.session_state.pop("filters", None)
+    for k in ("w_period", "w_dept", "w_etype", "w_class", "w_infl", "map_ward"):
+        st.session_state.pop(k, None)
+    return True
+
+
+st.subheader("Choose the data")
+choice = st.radio("Source", ["Synthetic demo borough", "A folder on this computer", "Upload files"],
+                  key="data_choice", horizontal=True)
+if choice == "Synthetic demo borough":
+    if st.button("Use the demo borough", key="use_demo") and _load(demo_source()):
+        st.rerun()
+elif choice == "A folder on this computer":
+    with st.form("folder_form"):
+        folder = st.text_input("Folder of spend files (or an ingested output folder)",
+                               key="folder_path", placeholder="/work/shared/data/spend/hyndburn")
+        council = st.text_input("Council name (matched to a district in the lookup)",
+                                key="folder_council", placeholder="Hyndburn")
+        reference = st.text_input("Reference data folder", value=_default_reference(),
+                                  key="folder_reference")
+        register = st.text_input("Supplier register CSV (optional)", key="folder_register")
+        lads = st.text_input("District (LAD) code(s), comma-separated (optional)",
+                             key="folder_lads", placeholder="E07000120")
+        go = st.form_submit_button("Load this folder")
+    if go:
+        try:
+            src = folder_source(
+                folder.strip(), council=council.strip() or None,
+                register=register.strip() or None, reference=reference.strip() or None,
+                lad_codes=[c.strip() for c in lads.split(",") if c.strip()])
+        except WorkspaceError as exc:
+            st.error(str(exc))
+        else:
+            if _load(src):
+                st.rerun()
+else:
+    with st.form("upload_form"):
+        council = st.text_input("Council name", key="upload_council")
+        spend = st.file_uploader("Spend files (CSV, XLSX, XLS, ODS; many at once)",
+                                 type=["csv", "xlsx", "xls", "ods"], accept_multiple_files=True,
+                                 key="upload_spend")
+        reg = st.file_uploader("Supplier register (CSV, optional)", type=["csv"],
+                               key="upload_register")
+        reference = st.text_input("Reference data folder", value=_default_reference(),
+                                  key="upload_reference")
+        go = st.form_submit_button("Read these files")
+    if go:
+        if not spend or not council.strip():
+            st.error("Give the council's name and at least one spend file.")
+        else:
+            folder = save_uploads([(f.name, f.getvalue()) for f in spend], council.strip(),
+                                  (reg.name, reg.getvalue()) if reg else None)
+            src = folder_source(folder, council=council.strip(),
+                                register=folder / "supplier_register.csv" if reg else None,
+                                reference=reference.strip() or None)
+            if _load(src):
+                st.rerun()
+
+ws = workspace()
+if ws is None:
+    st.stop()
+st.divider()
+st.subheader(f"In use: {ws.label}")
+demo_banner(ws)
+q = ws.quality
+cov = ws.coverage
+a, b, c, d = st.columns(4)
+a.metric("Rows in the files", f"{q.get('rows_in', 0):,}")
+b.metric("Rows used", f"{q.get('rows_used', 0):,}")
+c.metric("Rows set aside", f"{q.get('rows_rejected', 0):,}")
+d.metric("Spend placed (coverage)", f"{100 * (cov.get('share_of_spend_located') or 0):.1f}%")
+st.caption(
+    f"{q.get('files_read', 0)} of {q.get('files_total', 0)} files read · "
+    f"{q.get('date_min')} to {q.get('date_max')} · {q.get('months_covered', 0)} months · "
+    f"month gaps: {', '.join(q.get('month_gaps') or []) or 'none'} · "
+    f"redacted rows: {q.get('redacted_rows', 0):,} "
+    f"(£{q.get('redacted_amount', 0):,.0f}) · net total £{q.get('total_amount', 0):,.0f}")
+with st.expander("How this was calculated"):
+    st.markdown(
+        "Every line after a file's header is either used or set aside with a reason, so "
+        "rows in = rows used + rows set aside, per file and in total. Coverage is the share "
+        "of positive, non-duplicate spend whose supplier has a place (see Suppliers).")
+if q.get("rejected_by_reason"):
+    st.markdown("**Rows set aside, by reason**")
+    st.dataframe(pd.DataFrame({"reason": list(q["rejected_by_reason"]),
+                               "rows": list(q["rejected_by_reason"].values())}),
+                 hide_index=True)
+if q.get("files_failed"):
+    st.markdown("**Files that could not be read**")
+    st.dataframe(pd.DataFrame(q["files_failed"]), hide_index=True, width="stretch")
+files = pd.DataFrame(q.get("files", []))
+if len(files):
+    files["file"] = files["path"].map(lambda p: Path(p).name)
+    keep = [c for c in ("file", "rows_in", "rows_used", "rows_rejected", "total_amount",
+                        "date_min", "date_max", "threshold", "redacted_rows", "encoding",
+                        "layout", "error") if c in files]
+    st.markdown("**Per file**")
+    st.dataframe(files[keep], hide_index=True, width="stretch", height=260,
+                 column_config={"total_amount": money_col("total_amount")})
+for w in ws.warnings:
+    st.warning(w)
+
+st.subheader("Column mapping")
+st.caption("Which column of the files feeds each field. Edit a header and re-read the files "
+           "to fix a wrong guess; the mapping is saved as YAML and reused.")
+mapping = current_mapping(q)
+edited = st.data_editor(
+    pd.DataFrame({"field": list(mapping), "source column": list(mapping.values())}),
+    key="mapping_editor", hide_index=True, width="stretch", disabled=["field"],
+    num_rows="dynamic")
+if st.button("Save mapping and re-read the files", key="remap",
+             disabled=ws.source.kind == "ingested"):
+    cols = {str(r["field"]): str(r["source column"]) for _, r in edited.iterrows()
+            if pd.notna(r["field"]) and pd.notna(r["source column"])}
+    try:
+        src = write_mapping(current_source(), cols)
+    except WorkspaceError as exc:
+        st.error(str(exc))
+    else:
+        clear_caches()
+        if _load(src):
+            st.rerun()
+
+st.subheader("Downloads")
+tx = filtered(ws)
+st.caption(f"The {len(tx):,} payments in the current filters, with each supplier's place. "
+           "Cells that a spreadsheet would read as a formula are prefixed with '.")
+export_cols = [c for c in tx.columns if c not in ("supplier_key",)]
+download(tx[export_cols], f"payments-{source_key(ws.source)}", "dl-payments")
+if len(ws.rejected):
+    st.caption(f"{len(ws.rejected):,} rows set aside, with reasons:")
+    download(ws.rejected, "rows-set-aside", "dl-rejected")

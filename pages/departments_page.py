@@ -1,0 +1,98 @@
+"""Departments and time: spend by group and month, variance and outliers, local share."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from impact import metrics
+from impact.filters import apply
+from pages._common import (
+    MONEY,
+    SHARE,
+    as_percent,
+    current_filters,
+    demo_banner,
+    filtered,
+    money_cols,
+    workspace,
+)
+
+st.title("Departments and time")
+ws = workspace()
+if ws is None:
+    st.stop()
+demo_banner(ws)
+tx = filtered(ws)
+groups = {"directorate": "Directorate", "service_area": "Service area",
+          "expense_type": "Expense type"}
+groups = {k: v for k, v in groups.items() if tx[k].notna().any()} or {"directorate":
+                                                                        "Directorate"}
+by = st.radio("Group by", list(groups), format_func=groups.get, horizontal=True,
+              key="dept_by")
+if tx.empty:
+    st.info("No payments match the filters.")
+    st.stop()
+
+st.subheader(f"Spend by {groups[by].lower()} and month")
+pivot = metrics.department_months(tx, by)
+if pivot.empty:
+    st.info("These payments carry no month (per-supplier summary files).")
+else:
+    top = pivot.head(8)
+    rest = pivot.iloc[8:].sum()
+    chart = top.T
+    if len(pivot) > 8:
+        chart["(all others)"] = rest
+    st.bar_chart(chart, y_label="£ (net)", x_label="month", height=360)
+    st.dataframe(pivot.assign(total=pivot.sum(axis=1)), width="stretch",
+                 column_config={c: MONEY for c in [*pivot.columns, "total"]})
+
+st.subheader("Changes and outliers")
+var = metrics.monthly_variance(tx, by)
+out = var[var["outlier"]].sort_values("robust_z", key=lambda s: -s.abs())
+st.caption(f"{len(out)} month-on-month changes flagged as outliers (|robust z| > 3.5).")
+st.dataframe(
+    var.style.apply(lambda r: ["background-color: #fde0c5" if r["outlier"] else ""
+                               for _ in r], axis=1),
+    hide_index=True, width="stretch", height=300,
+    column_config={**money_cols("amount", "change_prev_month", "change_last_year"),
+                   "robust_z": st.column_config.NumberColumn(format="%.1f")},
+)
+with st.expander("How this was calculated"):
+    st.markdown(metrics.VARIANCE_HOW)
+
+months = sorted(m for m in ws.transactions["period"].dropna().astype(str).str.slice(0, 7)
+                .unique() if len(m) == 7)
+f = current_filters()
+sel = [m for m in months if (not f.period_from or m >= f.period_from)
+       and (not f.period_to or m <= f.period_to)]
+if not (f.period_from or f.period_to):
+    sel = months[-3:]
+# The comparison needs the months outside the filter: apply every filter except the period.
+no_period = apply(ws.transactions, replace(f, period_from=None, period_to=None))
+cmp = metrics.compare_periods(no_period, sel, by)
+st.subheader("This period against the previous one and the same period last year")
+if sel:
+    st.caption(f"Current period: {sel[0]} to {sel[-1]} "
+               f"({'from the month filter' if f.period_from or f.period_to else 'last 3 months'})"
+               ". Blank where the files do not cover the comparison period.")
+st.dataframe(as_percent(cmp, ["pct_vs_previous", "pct_vs_last_year"]), hide_index=True,
+             width="stretch",
+             column_config={**money_cols("current", "previous", "last_year", "change_vs_previous",
+                                       "change_vs_last_year"),
+                            "pct_vs_previous": SHARE, "pct_vs_last_year": SHARE})
+
+st.subheader(f"Local share by {groups[by].lower()}")
+ls = metrics.local_share_by(tx, by)
+st.dataframe(as_percent(ls, ["coverage", "local_share", "lower", "upper"]), hide_index=True,
+             width="stretch",
+             column_config={**money_cols("spend", "located", "local"),
+                            "coverage": SHARE, "local_share": SHARE, "lower": SHARE,
+                            "upper": SHARE})
+with st.expander("How this was calculated"):
+    st.markdown("Local share = £ to suppliers placed inside the council's area ÷ £ to "
+                "suppliers we could place, per group. Coverage = £ placed ÷ all £ (positive "
+                "payments). " + metrics.BOUNDS_TEXT)
+    st.caption(metrics.REGISTERED_OFFICE_CAVEAT)

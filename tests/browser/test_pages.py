@@ -1,0 +1,183 @@
+"""Every page of the app, as a person sees it in Chromium: renders, no errors, maps drawn.
+
+Pages are discovered from the sidebar navigation, so the tests follow the app as it changes.
+Screenshots (1280×720) go to ``test-artifacts/screenshots/``; with
+``IMPACT_DOCS_SCREENSHOTS=1`` the canonical ones are also written, optimised, to
+``docs/screenshots/<page>.png`` for the README (opt-in so a test run does not rewrite
+tracked files).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.browser.conftest import (
+    DECK,
+    DIALOG,
+    DOCS_SCREENSHOTS,
+    ERROR_ALERT,
+    EXCEPTION,
+    METRIC_VALUE,
+    NAV_LINK,
+    ROOT,
+    SCREENSHOTS,
+    nav_links,
+    new_context,
+    save_png,
+    scroll_to_top,
+    slug,
+    wait_idle,
+    wait_map_drawn,
+)
+
+pytestmark = pytest.mark.browser
+
+UPDATE_DOCS = os.environ.get("IMPACT_DOCS_SCREENSHOTS") == "1"
+MAP_PAGE = re.compile(r"spend\s*map|\bmap\b", re.I)
+#: The ward panel (pages/spend_map.py) shows the ward's name as a heading and these metrics.
+WARD_PANEL_TEXT = re.compile(r"Spend received|Top suppliers based here", re.I)
+POINTS_TOGGLE = re.compile(r"supplier points", re.I)
+MIN_DRAWN = 0.02  # share of canvas pixels that must differ from the background colour
+
+
+def _page_problems(page) -> list[str]:
+    """Exception boxes, error alerts and modal dialogs (page not found…), one line each."""
+    out = []
+    for sel, kind in ((EXCEPTION, "exception"), (ERROR_ALERT, "error alert"),
+                      (DIALOG, "dialog")):
+        boxes = page.locator(sel)
+        for i in range(boxes.count()):
+            if not boxes.nth(i).is_visible():
+                continue
+            text = " ".join(boxes.nth(i).inner_text().split())[:300]
+            out.append(f"{kind}: {text}")
+    return out
+
+
+def _sidebar_filter_state(page) -> list[str]:
+    """The sidebar sliders' values and the selections shown, to see that they persist."""
+    side = page.locator('[data-testid="stSidebar"]')
+    sliders = side.locator('[role="slider"]')
+    values = [sliders.nth(i).get_attribute("aria-valuetext") or
+              sliders.nth(i).get_attribute("aria-valuenow") or "" for i in range(sliders.count())]
+    switches = side.get_by_role("switch")
+    values += [str(switches.nth(i).is_checked()) for i in range(switches.count())]
+    return values
+
+
+@pytest.fixture(scope="module")
+def pages(app_url, browser) -> list[tuple[str, str]]:
+    """(label, URL) of every page; the app's first page when there is no navigation."""
+    context, page, _ = new_context(browser)
+    try:
+        page.goto(app_url)
+        wait_idle(page)
+        links = nav_links(page)
+    finally:
+        context.close()
+    return links or [("Overview", app_url + "/")]
+
+
+def test_navigation_lists_every_page(pages):
+    scripts = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
+    urls = [u for _, u in pages]
+    assert len(set(urls)) == len(urls), f"duplicate page links: {pages}"
+    if scripts:
+        assert len(pages) >= 2, f"pages/ has {len(scripts)} scripts but the sidebar shows {pages}"
+
+
+def test_every_page_renders_without_errors(pages, page_and_log):
+    """Load each page; no exception or error box; every deck.gl map draws something."""
+    page, log = page_and_log
+    problems: list[str] = []
+    for label, url in pages:
+        page.goto(url)
+        try:
+            wait_idle(page)
+        except Exception as exc:  # keep going: report every page, not just the first
+            problems.append(f"{label}: never became idle ({type(exc).__name__})")
+            continue
+        problems += [f"{label}: {p}" for p in _page_problems(page)]
+        maps = page.locator(DECK).count()
+        for i in range(maps):
+            png, share, colours = wait_map_drawn(page, i, MIN_DRAWN)
+            save_png(png, SCREENSHOTS / f"{slug(label)}-map{i}.png")
+            if share < MIN_DRAWN:
+                problems.append(f"{label}: map {i} canvas is blank ({share:.1%} drawn, "
+                                f"{colours} colours)")
+        scroll_to_top(page)
+        shot = page.screenshot()
+        save_png(shot, SCREENSHOTS / f"{slug(label)}.png")
+        if UPDATE_DOCS:
+            save_png(shot, DOCS_SCREENSHOTS / f"{slug(label)}.png", optimise=True)
+    if log.page_errors:
+        problems += [f"JS error: {e[:200]}" for e in log.page_errors]
+    assert not problems, "\n".join(problems)
+
+
+def test_spend_map_ward_click_opens_ward_panel(app_url, pages, page_and_log):
+    """Open the map as a user does (sidebar link), click the borough's centre: ward panel."""
+    page, _ = page_and_log
+    label = next((lab for lab, _ in pages if MAP_PAGE.search(lab)), None)
+    assert label, f"no map page in the sidebar navigation: {[lab for lab, _ in pages]}"
+    page.goto(app_url)
+    wait_idle(page)
+    page.locator(NAV_LINK).filter(has_text=label).first.click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    assert not _page_problems(page), _page_problems(page)
+    page.locator(DECK).first.wait_for(state="attached", timeout=15_000)
+    filters_before = _sidebar_filter_state(page)
+    points = page.get_by_role("switch", name=POINTS_TOGGLE)
+    if points.count() and points.first.is_checked():
+        # Supplier points are drawn over the wards and are pickable too: a click on one
+        # selects a supplier, not a ward.  Hide them so the centre click lands on a ward.
+        points.first.click(force=True)
+        page.wait_for_timeout(300)
+        wait_idle(page)
+    _, share, _ = wait_map_drawn(page, 0, MIN_DRAWN)
+    assert share >= MIN_DRAWN, f"the Spend map canvas is blank ({share:.1%} drawn)"
+    before = page.get_by_role("heading").all_inner_texts()
+    box = page.locator(DECK).first.bounding_box()
+    assert box, "map has no box"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    # Selection triggers a rerun; wait for it to start and finish.
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    new = [h for h in page.get_by_role("heading").all_inner_texts() if h not in before]
+    wait_map_drawn(page, 0, MIN_DRAWN)
+    scroll_to_top(page)
+    shot = page.screenshot()
+    save_png(shot, SCREENSHOTS / "spend-map-ward-selected.png")
+    if UPDATE_DOCS:
+        save_png(shot, DOCS_SCREENSHOTS / "spend-map-ward-selected.png", optimise=True)
+    assert new, "clicking the map centre showed no new heading (the ward's name)"
+    assert page.get_by_text(WARD_PANEL_TEXT).first.is_visible(), (
+        f"clicking the map centre showed no ward panel; new headings: {new}")
+    assert not _page_problems(page), _page_problems(page)
+    assert _sidebar_filter_state(page) == filters_before, (
+        "using the map's own widgets changed the sidebar filters: "
+        f"{filters_before} → {_sidebar_filter_state(page)}")
+
+
+def test_overview_at_1920x1080(app_url, browser, pages):
+    context, page, log = new_context(browser, 1920, 1080)
+    try:
+        page.goto(pages[0][1])
+        wait_idle(page)
+        problems = _page_problems(page)
+        assert not problems, "\n".join(problems)
+        page.locator(METRIC_VALUE).first.wait_for(state="visible", timeout=15_000)
+        for i in range(page.locator(DECK).count()):
+            _, share, _ = wait_map_drawn(page, i, MIN_DRAWN)
+            if share < MIN_DRAWN:
+                problems.append(f"map {i} blank at 1920×1080")
+        scroll_to_top(page)
+        save_png(page.screenshot(), SCREENSHOTS / "overview-1920x1080.png")
+        problems += [f"JS error: {e[:200]}" for e in log.page_errors]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)

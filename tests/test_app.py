@@ -1,0 +1,148 @@
+"""The Streamlit app through AppTest: every page renders, filters change figures, the resolve
+queue writes the (temporary) register.  AppTest cannot click a map: selection is tested in
+test_maps.py (``selected_ward``) and clicks in the browser tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from impact.names import normalise_names
+from impact.reference import demo_dir, project_root
+from impact.workspace import DEMO_REGISTER_ENV_VAR, WORKSPACE_ENV_VAR, folder_source
+
+APP = str(project_root() / "app.py")
+PAGES = ["pages/overview_page.py", "pages/spend_map_page.py", "pages/departments_page.py",
+         "pages/suppliers_page.py", "pages/data_page.py"]
+TIMEOUT = 120
+
+
+def _register_without_some_suppliers(target: Path, n: int = 8) -> list[str]:
+    """Copy the demo register minus ``n`` suppliers no reference register knows by name or
+    company number; their names.  (A probabilistic name link may still place a few.)"""
+    reg = pd.read_csv(demo_dir() / "supplier_register.csv", dtype=str, keep_default_na=False)
+    ref = pd.read_csv(demo_dir() / "reference" / "suppliers" / "demo_companies_register.csv",
+                      dtype=str, keep_default_na=False)
+    known = set(normalise_names(ref["supplier_name"].astype("string")))
+    reg_norm = normalise_names(reg["supplier_name"].astype("string"))
+    free = reg[~reg_norm.isin(known).to_numpy()
+               & ~reg["company_number"].isin(set(ref["company_number"]) - {""}).to_numpy()]
+    assert len(free), "the demo register has no supplier only it can place"
+    drop = free.iloc[::max(len(free) // n, 1)].head(n)
+    reg[~reg["supplier_id"].isin(drop["supplier_id"])].to_csv(target, index=False)
+    return drop["supplier_name"].tolist()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("app")
+    reg = root / "supplier_register.csv"
+    dropped = _register_without_some_suppliers(reg)
+    old = {k: os.environ.get(k) for k in (WORKSPACE_ENV_VAR, DEMO_REGISTER_ENV_VAR)}
+    os.environ[WORKSPACE_ENV_VAR] = str(root / "cache")
+    os.environ[DEMO_REGISTER_ENV_VAR] = str(reg)
+    yield {"register": reg, "dropped": dropped}
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_every_page_renders_on_the_demo(env) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    _ok(at)
+    assert at.title[0].value == "Overview"
+    assert any("Synthetic demo" in w.value for w in at.warning)
+    assert at.get("deck_gl_json_chart"), "overview map missing"
+    titles = {}
+    for page in PAGES:
+        at.switch_page(page).run()
+        _ok(at)
+        titles[page] = at.title[0].value
+    assert titles == {PAGES[0]: "Overview", PAGES[1]: "Spend map",
+                      PAGES[2]: "Departments and time", PAGES[3]: "Suppliers",
+                      PAGES[4]: "Data"}
+    assert all(e.label == "How this was calculated" for e in at.expander[:1])
+
+
+def test_filters_change_the_figures_and_the_url(env) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    total, local = _metric(at, "Total spend"), _metric(at, "Local share")
+    at.toggle(key="w_infl").set_value(True).run()
+    _ok(at)
+    assert _metric(at, "Total spend") != total
+    assert at.query_params.get("influenceable") in ("1", ["1"])
+    depts = at.multiselect(key="w_dept").options
+    at.multiselect(key="w_dept").set_value([depts[0]]).run()
+    _ok(at)
+    assert _metric(at, "Local share") != local
+    assert "dept" in at.query_params
+
+
+def test_map_page_switches_metric_and_shows_a_ward_panel(env) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page(PAGES[1]).run()
+    sb = at.selectbox(key="map_metric")
+    assert any("most deprived LSOA decile" in o for o in sb.options)  # labels shown
+    sb.set_value("worst_decile").run()
+    _ok(at)
+    at.selectbox(key="map_ward").set_value("E05990001").run()
+    _ok(at)
+    assert any(m.label == "Spend received" for m in at.metric)
+
+
+def test_resolve_queue_writes_the_register(env) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page(PAGES[3]).run()
+    _ok(at)
+    sel = at.selectbox(key="resolve_supplier")
+    names = [str(o) for o in sel.options]
+    queued = [n for n in env["dropped"] if n in names]
+    assert queued, (env["dropped"], names[:5])
+    name = queued[0]
+    sel.set_value(sel.options[names.index(name)])
+    at.text_input(key="resolve_postcode").input("ZZ1 0AB")
+    next(b for b in at.button if b.label.startswith("Save")).click().run()
+    _ok(at)
+    reg = pd.read_csv(env["register"], dtype=str, keep_default_na=False)
+    row = reg[reg["supplier_name"] == name]
+    assert len(row) == 1 and row["postcode"].iloc[0] == "ZZ1 0AB"
+    assert any("Saved" in s.value for s in at.success)
+    # The supplier has left the queue: figures were recomputed from the new register.
+    assert name not in [str(o) for o in at.selectbox(key="resolve_supplier").options]
+    # The committed demo register is untouched.
+    assert name in (demo_dir() / "supplier_register.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.shared
+def test_a_real_council_renders_every_page(env, shared_data: Path) -> None:
+    folder = shared_data / "spend" / "hyndburn"
+    files = sorted(folder.glob("hyndburn_19*.csv"))[:4]
+    if not files:
+        pytest.skip(f"no Hyndburn 2019 files in {folder}")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["source"] = folder_source(folder, council="Hyndburn",
+                                               reference=shared_data, files=files)
+    at.run()
+    _ok(at)
+    assert not any("Synthetic demo" in w.value for w in at.warning)
+    for page in PAGES:
+        at.switch_page(page).run()
+        _ok(at)
+    assert at.title[0].value == "Data"
+
+

@@ -1,0 +1,97 @@
+"""Maps: escaped tooltips, layer ids, legends, payload and click handling."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Polygon, box
+
+from impact import maps
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def _wards() -> gpd.GeoDataFrame:
+    holed = Polygon(box(1, 0, 2, 1).exterior.coords, [box(1.4, 0.4, 1.6, 0.6).exterior.coords])
+    return gpd.GeoDataFrame(
+        {"code": ["W1", "W2", "W3"], "name": [EVIL, "Bee & Co", "C"],
+         "population": [100.0, 200.0, 300.0], "worst_decile": [1, 4, None],
+         "imd_score": [40.0, 20.0, 10.0]},
+        geometry=[box(0, 0, 1, 1), holed, box(2, 0, 3, 1)], crs="EPSG:4326")
+
+
+def _figures() -> pd.DataFrame:
+    return pd.DataFrame({"code": ["W1", "W2", "W3"], "spend": [100.0, 0.0, 5000.0],
+                         "spend_per_resident": [1.0, 0.0, 16.7],
+                         "local_suppliers": [1, 0, 3]})
+
+
+def _suppliers() -> pd.DataFrame:
+    return pd.DataFrame({"supplier": [EVIL, "Fine Ltd"], "where": ["council", "elsewhere"],
+                         "ward": ["W1", None], "district": ["D", "X"], "postcode": ["ZZ1 1AA", ""],
+                         "spend": [1000.0, 10.0], "lat": [0.5, 0.2], "long": [0.5, 2.5]})
+
+
+def test_tooltips_escape_file_text() -> None:
+    deck, _ = maps.ward_deck(_wards(), "spend", _figures(), _suppliers())
+    text = deck.to_json()
+    assert EVIL not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "Bee &amp; Co" in text
+    doc = json.loads(text)
+    assert doc["mapProvider"] == "carto"
+    ids = {layer["id"] for layer in doc["layers"]}
+    assert {maps.WARD_LAYER, maps.SUPPLIER_LAYER, maps.OUTLINE_LAYER} <= ids
+    for layer in doc["layers"]:
+        if layer.get("pickable"):
+            assert layer["id"] in (maps.WARD_LAYER, maps.SUPPLIER_LAYER)
+
+
+def test_holes_become_rings_and_coordinates_are_rounded() -> None:
+    recs, _ = maps.ward_records(_wards(), _figures(), maps.METRICS["spend"])
+    w2 = next(r for r in recs if r["code"] == "W2")
+    assert len(w2["polygon"]) == 2  # outer ring + hole
+    for ring in w2["polygon"]:
+        for x, y in ring:
+            assert round(x, 5) == x and round(y, 5) == y
+
+
+@pytest.mark.parametrize("metric", ["spend", "spend_per_resident", "local_suppliers",
+                                    "worst_decile", "imd_score"])
+def test_every_metric_has_a_legend(metric: str) -> None:
+    deck, legend = maps.ward_deck(_wards(), metric, _figures())
+    assert legend.items and legend.title == maps.METRICS[metric].label
+    recs = json.loads(deck.to_json())["layers"][0]["data"]
+    assert len(recs) == 3
+
+
+def test_decile_legend_is_categorical_with_no_data() -> None:
+    colours, legend = maps.classify(pd.Series([1, 4, None]), maps.METRICS["worst_decile"])
+    assert colours[0] == maps.CIVIDIS_10[0] and colours[2] == maps.NO_DATA
+    assert [lab for _, lab in legend.items] == ["decile 1", "decile 4", "no data"]
+
+
+def test_darker_means_more() -> None:
+    colours, _ = maps.classify(pd.Series([1.0, 2.0, 3.0, 100.0]), maps.METRICS["spend"])
+    assert colours[-1] == maps.VIRIDIS_7[-1] and colours[0] == maps.VIRIDIS_7[0]
+
+
+def test_available_metrics_skips_missing_columns() -> None:
+    avail = maps.available_metrics(_wards())
+    assert "imd_score" in avail and "spend" not in avail and "income_score" not in avail
+
+
+def test_unknown_metric() -> None:
+    with pytest.raises(ValueError, match="unknown map metric"):
+        maps.ward_deck(_wards(), "nope")
+
+
+def test_selected_ward_from_event() -> None:
+    event = {"selection": {"indices": {"wards": [0]},
+                           "objects": {"wards": [{"code": "W2", "name": "x"}]}}}
+    assert maps.selected_ward(event) == "W2"
+    assert maps.selected_ward({"selection": {"indices": {}, "objects": {}}}) is None
+    assert maps.selected_ward(None) is None

@@ -1,0 +1,345 @@
+"""LM3 model: nef's worked figures, properties, the demo borough and Manchester."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from impact.localarea import LocalArea, haversine_km
+from impact.multiplier import (
+    LM3Model,
+    ModelSettings,
+    lm3_from_rounds,
+    nef_northumberland_comparison,
+    run_model,
+    value_per_pound,
+)
+from impact.priors import default_priors, load_priors, save_priors
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [str(ROOT / ".venv" / "bin" / "impact")]
+
+
+# --- nef's published arithmetic ------------------------------------------------------
+
+
+def test_money_trail_three_rounds():
+    # nef, The Money Trail (2002): R1 £100 spent; £50 of it received by local suppliers and
+    # staff (R2); they re-spend £25 locally (R3).  LM3 = (100 + 50 + 25) / 100 = 1.75.
+    assert lm3_from_rounds(100, 50, 25) == 1.75
+
+
+def test_northumberland_local_vs_non_local():
+    # nef for Northumberland County Council, 2005: local suppliers re-spent 76 % locally,
+    # non-local 36 %: £1 with a local supplier is worth £1.76, with a non-local one £0.36.
+    assert nef_northumberland_comparison() == {"local": 1.76, "non_local": 0.36}
+    assert value_per_pound(True, 0.76) == 1.76
+    assert value_per_pound(False, 0.36) == 0.36
+
+
+def test_published_figures_match_priors(shared_data):
+    pub = pd.read_csv(shared_data / "lm3" / "lm3_and_local_spend_published_figures.csv")
+    nef = pub[pub["study"] == "nef LM3 Northumberland"].set_index("metric")["value"]
+    gen = default_priors().query("supplier_class == '*' and sic_section == '*'")
+    gen = gen.set_index("recipient")["central"]
+    assert gen["local"] == nef["share of contract income re-spent locally by local suppliers"]
+    assert (
+        gen["non_local"] == nef["share of contract income re-spent locally by non-local suppliers"]
+    )
+    assert (
+        nef_northumberland_comparison()["local"]
+        == nef["value to local economy of GBP1 spent with a local supplier"]
+    )
+
+
+@pytest.mark.parametrize("r", [(0, 0, 0), (100, 120, 0), (100, 50, 60), (100, -1, 0)])
+def test_lm3_from_rounds_rejects_impossible(r):
+    with pytest.raises(ValueError):
+        lm3_from_rounds(*r)
+
+
+# --- a hand-built spend table --------------------------------------------------------
+
+
+def _spend(amounts, statuses, classes=None, sections=None) -> pd.DataFrame:
+    n = len(amounts)
+    return pd.DataFrame(
+        {
+            "supplier_key": [f"k{i}" for i in range(n)],
+            "directorate": ["A" if i % 2 else "B" for i in range(n)],
+            "amount": np.asarray(amounts, dtype=float),
+            "local_status": statuses,
+            "supplier_class": classes or ["company"] * n,
+            "sic_section": sections or [pd.NA] * n,
+            "ward_code": [f"W{i % 3}" for i in range(n)],
+            "ward_name": [f"Ward {i % 3}" for i in range(n)],
+        }
+    )
+
+
+def _flat_priors(share: float) -> pd.DataFrame:
+    p = default_priors()
+    p = p[(p["supplier_class"] == "*") & (p["sic_section"] == "*")].copy()
+    p.loc[p["recipient"] == "local", ["low", "central", "high"]] = share
+    return p
+
+
+def test_hand_worked_model_with_band():
+    # £60 local, £20 non-local, £20 unlocated; flat re-spend 50 %.
+    # lower: R2 = 60, R3 = 30 → LM3 = 1.9.  Located local share p = 60/80 = 0.75:
+    # upper: R2 = 60 + 15 = 75, R3 = 37.5 → LM3 = 2.125.
+    s = _spend([60, 20, 20], ["local", "non_local", "unknown"])
+    m = LM3Model(priors=_flat_priors(0.5), n_draws=200).fit(s)
+    assert m.r1_ == 100 and m.r2_ == 60 and m.r3_ == 30
+    assert m.lm3_ == pytest.approx(1.9) and m.lm3_lower_ == pytest.approx(1.9)
+    assert m.lm3_upper_ == pytest.approx(2.125)
+    assert m.retained_ == pytest.approx(90)
+    assert 1.9 <= m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_ <= 2.125
+    assert m.band_drivers_["main_driver"].startswith("unlocated")
+    assert "Unlocated spend £20" in m.how_calculated_
+    up = LM3Model(priors=_flat_priors(0.5), unlocated="proportional", n_draws=10).fit(s)
+    assert up.lm3_ == pytest.approx(2.125) and "upper bound" in up.shown_
+    # non-local re-spend at nef's 36 % is reported beside LM3, not in it
+    assert m.r3_non_local_ == pytest.approx(20 * 0.36)
+
+
+def test_payroll_counts_in_r1_and_r2():
+    s = _spend([100], ["non_local"])
+    m = LM3Model(payroll_gbp=100, staff_local_share=0.5).fit(s)
+    staff = default_priors().query("supplier_class == 'staff'")["central"].iloc[0]
+    assert m.r1_ == 200 and m.r2_ == 50
+    assert m.r3_ == pytest.approx(50 * staff)
+
+
+def test_public_bodies_excluded_by_default():
+    s = _spend([50, 50], ["local", "local"], ["company", "public_body"])
+    assert LM3Model(n_draws=5).fit(s).r1_ == 50
+    assert LM3Model(n_draws=5, exclude_public_bodies=False).fit(s).r1_ == 100
+
+
+def test_survey_share_replaces_prior():
+    s = _spend([100], ["local"])
+    sv = pd.DataFrame({"supplier_key": ["k0"], "respend_share": [0.2]})
+    m = LM3Model(survey_shares=sv, n_draws=50).fit(s)
+    assert m.r3_ == pytest.approx(20) and m.lm3_p10_ == pytest.approx(m.lm3_p90_)
+
+
+def test_breakdowns_add_up():
+    s = _spend([10, 20, 30, 40, 50], ["local", "non_local", "local", "unknown", "local"])
+    m = LM3Model(priors=_flat_priors(0.5), n_draws=10).fit(s)
+    assert m.by_directorate_["r1"].sum() == pytest.approx(m.r1_)
+    assert m.by_class_["r2_lower"].sum() == pytest.approx(m.r2_)
+    assert m.by_ward_["r2"].sum() == pytest.approx(m.r2_)
+    assert list(m.rounds_["round"]) == ["R1", "R2", "R3"]
+    assert m.waterfall_["gbp"].iloc[-1] == pytest.approx(m.r1_ * m.lm3_)
+
+
+def test_bad_settings_are_one_line_errors():
+    s = _spend([10], ["local"])
+    with pytest.raises(ValueError, match="unlocated"):
+        LM3Model(unlocated="maybe").fit(s)
+    with pytest.raises(ValueError, match="local_status"):
+        LM3Model().fit(s.assign(local_status="here"))
+    with pytest.raises(ValueError, match="lacks"):
+        LM3Model().fit(s.drop(columns="amount"))
+
+
+# --- properties ------------------------------------------------------------------------
+
+amounts = st.lists(st.floats(0, 1e6), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(amounts, st.data())
+def test_lm3_between_one_and_three(a, data):
+    statuses = data.draw(
+        st.lists(
+            st.sampled_from(["local", "non_local", "unknown"]), min_size=len(a), max_size=len(a)
+        )
+    )
+    share = data.draw(st.floats(0, 1))
+    if sum(a) <= 0:
+        return
+    m = LM3Model(priors=_flat_priors(share), n_draws=20).fit(_spend(a, statuses))
+    for v in (m.lm3_, m.lm3_upper_, m.lm3_p10_, m.lm3_p90_):
+        assert 1 - 1e-12 <= v <= 3 + 1e-12
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
+def test_lm3_monotone_in_local_share_and_respend(l1, l2, s1, s2):
+    (l1, l2), (s1, s2) = sorted((l1, l2)), sorted((s1, s2))
+
+    def lm3(local: float, share: float) -> float:
+        s = _spend([100 * local, 100 * (1 - local)], ["local", "non_local"])
+        return LM3Model(priors=_flat_priors(share), n_draws=5).fit(s).lm3_
+
+    assert lm3(l1, s1) <= lm3(l2, s1) + 1e-12
+    assert lm3(l1, s1) <= lm3(l1, s2) + 1e-12
+
+
+# --- local area, priors file -------------------------------------------------------------
+
+
+def test_haversine_and_radius():
+    # London (51.5074, -0.1278) to Manchester (53.4808, -2.2426): about 262 km
+    assert haversine_km(51.5074, -0.1278, 53.4808, -2.2426) == pytest.approx(262, abs=2)
+    sup = pd.DataFrame(
+        {
+            "lat": [53.48, 51.5, np.nan],
+            "long": [-2.24, -0.12, np.nan],
+            "is_located": [True, True, False],
+        }
+    )
+    st_ = LocalArea.radius(20, (53.4808, -2.2426)).status(sup)
+    assert list(st_) == ["local", "non_local", "unknown"]
+    with pytest.raises(ValueError):
+        LocalArea.radius(-1, (53, -2))
+
+
+def test_priors_round_trip(tmp_path):
+    p = default_priors()
+    p.loc[0, "central"] = 0.7
+    path = save_priors(tmp_path / "council" / "priors.csv", p)
+    back = load_priors(path)
+    assert back.loc[0, "central"] == 0.7 and len(back) == len(p)
+    assert load_priors(tmp_path / "missing.csv").equals(default_priors())
+    bad = p.copy()
+    bad.loc[1, "low"] = 0.9
+    with pytest.raises(ValueError, match="row 2"):
+        save_priors(tmp_path / "bad.csv", bad)
+    assert not (tmp_path / "bad.csv").exists()
+    with pytest.raises(ValueError, match="fallback"):
+        save_priors(tmp_path / "bad.csv", p[p["supplier_class"] != "*"])
+
+
+# --- the demo borough -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_ws(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("lm3demo")
+    demo = ROOT / "data" / "demo"
+    for cmd in (
+        ["ingest", str(demo / "spend"), "--council", "Demo", "--out", str(out)],
+        [
+            "locate",
+            str(out),
+            "--register",
+            str(demo / "supplier_register.csv"),
+            "--reference",
+            str(demo / "reference"),
+        ],
+    ):
+        subprocess.run(CLI + cmd, check=True, capture_output=True, cwd=ROOT)
+    return out
+
+
+def test_demo_model(demo_ws):
+    res = run_model(demo_ws, ModelSettings(lad_codes=("E09999999",), n_draws=500))
+    m = res.model
+    tx = pd.read_parquet(demo_ws / "transactions.parquet")
+    sup = pd.read_parquet(demo_ws / "suppliers.parquet")
+    pub = sup.loc[sup["supplier_class"] == "public_body", "supplier_key"]
+    # R1 recomputed independently: positive payments to non-public-body suppliers
+    from impact.workspace import supplier_keys
+
+    keys = supplier_keys(tx)
+    pos = tx["amount"] > 0
+    assert m.r1_ == pytest.approx(tx.loc[pos & ~keys.isin(pub), "amount"].sum())
+    loc = sup.loc[(sup["lad_code"] == "E09999999") & sup["is_located"], "supplier_key"]
+    assert m.r2_ == pytest.approx(tx.loc[pos & keys.isin(loc) & ~keys.isin(pub), "amount"].sum())
+    assert 1 < m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_ < 3
+    assert m.lm3_lower_ <= m.lm3_upper_
+    acc = res.inputs.accounting
+    assert (
+        acc["rows_used_positive"]
+        + acc["rows_left_out_credit_or_zero"]
+        + acc["rows_left_out_duplicate"]
+        + acc["rows_left_out_amount_missing"]
+        >= acc["transaction_rows"]
+    )
+    # wider area (council + neighbours) can only raise LM3
+    wide = run_model(
+        demo_ws,
+        ModelSettings(lad_codes=("E09999999", "E07999991", "E07999992", "E07999993"), n_draws=50),
+    )
+    assert wide.model.lm3_ >= m.lm3_
+    assert "E09999999" in res.how_calculated
+
+
+def test_demo_cli_json(demo_ws):
+    import json
+
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "impact.multiplier",
+            str(demo_ws),
+            "--json",
+            "--draws",
+            "200",
+            "--reference",
+            str(ROOT / "data" / "demo" / "reference"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["local_area"].endswith("E09999999") and 1 <= out["lm3"] <= 3
+    bad = subprocess.run(
+        [sys.executable, "-m", "impact.multiplier", "/nonexistent"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert bad.returncode == 2 and "not found" in bad.stderr
+
+
+@pytest.mark.shared
+def test_manchester(shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lm3man")
+    t0 = time.perf_counter()
+    subprocess.run(
+        [
+            *CLI,
+            "ingest",
+            str(shared_data / "spend" / "manchester"),
+            "--council",
+            "Manchester",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*CLI, "locate", str(out), "--reference", str(shared_data), "--no-fuzzy"]
+        if _has_no_fuzzy()
+        else [*CLI, "locate", str(out), "--reference", str(shared_data)],
+        check=True,
+        capture_output=True,
+    )
+    res = run_model(out, ModelSettings(lad_codes=("E08000003",), n_draws=300))
+    m = res.model
+    assert m.r1_ > 1e8 and 1 < m.lm3_lower_ < m.lm3_upper_ < 3
+    assert m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_
+    assert time.perf_counter() - t0 < 120
+
+
+def _has_no_fuzzy() -> bool:
+    r = subprocess.run([*CLI, "locate", "--help"], capture_output=True, text=True, check=False)
+    return "--no-fuzzy" in r.stdout

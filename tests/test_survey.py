@@ -1,0 +1,66 @@
+"""Supplier survey: the template, nef's combination, and a reason for every rejected row."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from impact.survey import TEMPLATE_COLUMNS, parse_survey, survey_template
+
+SUPPLIERS = pd.DataFrame(
+    {
+        "supplier_key": ["C|id:1", "C|id:2", "C|name:ACME BUILDERS"],
+        "supplier_id": ["1", "2", pd.NA],
+        "supplier_name": ["Bolt Care Ltd", "Nut Ltd", "Acme Builders Ltd"],
+        "supplier_name_norm": ["BOLT CARE", "NUT", "ACME BUILDERS"],
+        "spend": [10.0, 30.0, 20.0],
+    }
+)
+
+
+def test_template_header():
+    assert tuple(survey_template().columns) == TEMPLATE_COLUMNS
+    t = survey_template(SUPPLIERS)
+    assert list(t["supplier_key"]) == ["C|id:2", "C|name:ACME BUILDERS", "C|id:1"]
+
+
+def test_combination_and_rejects():
+    csv = (
+        b"supplier_key,supplier_id,supplier_name,wage_share_pct,local_staff_pct,"
+        b"local_purchase_pct,purchase_share_pct\n"
+        b"C|id:1,,,60,80,50,30\n"  # 0.6*0.8 + 0.3*0.5 = 0.63
+        b",2,,40%,50%,25%,\n"  # purchase = 60 %: 0.4*0.5 + 0.6*0.25 = 0.35
+        b",,Acme Builders Limited,50,100,0,50\n"  # by name: 0.5
+        b",99,,10,10,10,\n"  # unknown supplier
+        b"C|id:1,,,0.6,0.8,0.5,\n"  # fractions
+        b",,Nut Ltd,70,10,10,40\n"  # 70 + 40 > 100
+        b",,Bolt Care,abc,10,10,\n"  # non-numeric
+        b",,Bolt Care,10,120,10,\n"  # out of range
+    )
+    r = parse_survey(csv, SUPPLIERS)
+    assert r.rows_in == 8 and len(r.shares) + len(r.rejected) == 8
+    got = r.shares.set_index("supplier_key")["respend_share"]
+    assert got["C|id:1"] == pytest.approx(0.63)
+    assert got["C|id:2"] == pytest.approx(0.35)
+    assert got["C|name:ACME BUILDERS"] == pytest.approx(0.5)
+    reasons = dict(zip(r.rejected["row"], r.rejected["reason"], strict=True))
+    assert "not found" in reasons[5] and "fractions" in reasons[6]
+    assert "exceed 100%" in reasons[7] and "non-numeric" in reasons[8]
+    assert "0–100" in reasons[9]
+    assert any("upper bound" in n for n in r.notes)
+
+
+def test_duplicate_keeps_last_and_bad_header():
+    df = pd.DataFrame(
+        {
+            "supplier_id": ["1", "1"],
+            "wage_share_pct": ["10", "20"],
+            "local_staff_pct": ["100", "100"],
+            "local_purchase_pct": ["0", "0"],
+        }
+    )
+    r = parse_survey(df, SUPPLIERS)
+    assert r.shares["respend_share"].tolist() == [pytest.approx(0.2)]
+    assert "superseded" in r.rejected["reason"].iloc[0]
+    with pytest.raises(ValueError, match="local_staff_pct"):
+        parse_survey(df.drop(columns="local_staff_pct"), SUPPLIERS)

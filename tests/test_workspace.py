@@ -1,0 +1,127 @@
+"""Workspace: the demo borough end to end, cache keys, and registers never written in place."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from impact import metrics
+from impact.reference import demo_dir
+from impact.workspace import (
+    DEMO_REGISTER_ENV_VAR,
+    WORKSPACE_ENV_VAR,
+    Workspace,
+    current_mapping,
+    demo_source,
+    find_council_lads,
+    folder_source,
+    source_key,
+    supplier_keys,
+    writable_register,
+)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("ws")
+    reg = root / "register.csv"
+    shutil.copy(demo_dir() / "supplier_register.csv", reg)
+    old = {k: os.environ.get(k) for k in (WORKSPACE_ENV_VAR, DEMO_REGISTER_ENV_VAR)}
+    os.environ[WORKSPACE_ENV_VAR] = str(root / "cache")
+    os.environ[DEMO_REGISTER_ENV_VAR] = str(reg)
+    yield root
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def demo(env: Path) -> Workspace:
+    return Workspace.load("demo")
+
+
+def test_demo_council_name_matches_generator() -> None:
+    from impact.demo import COUNCIL
+    from impact.workspace import DEMO_COUNCIL
+
+    assert DEMO_COUNCIL == COUNCIL
+
+
+def test_demo_loads_and_accounts_for_every_row(demo: Workspace) -> None:
+    tx = demo.transactions
+    assert demo.is_demo and "synthetic" in demo.label
+    assert len(tx) == demo.quality["rows_used"]
+    assert tx["supplier_key"].isin(demo.suppliers["supplier_key"]).all()
+    assert set(tx["location_band"].unique()) <= {"council", "region", "elsewhere", "not located"}
+    assert demo.council_lads == ["E09999999"]
+    assert demo.region_codes == ["E12999999"]
+    assert len(demo.region_lads) == 4
+
+
+def test_demo_local_share_matches_the_answer_key(demo: Workspace) -> None:
+    # data/demo/README.md: borough 42.2 % of spend value (of all spend, so the lower bound).
+    f = metrics.local_share(demo.transactions, demo.council_lads)
+    assert f.lower == pytest.approx(0.422, abs=0.01)
+    assert f.coverage > 0.95
+
+
+def test_demo_wards_have_deprivation(demo: Workspace) -> None:
+    w = demo.wards
+    assert len(w) == 20 and w.crs.to_epsg() == 4326
+    assert w["imd_score"].notna().all() and w["population"].gt(0).all()
+    assert "imd2019_rank" in w
+
+
+def test_supplier_keys_match_locate() -> None:
+    tx = pd.DataFrame({"council": ["C", "C"], "supplier_id": ["7", None],
+                       "supplier_name_norm": ["A", "B"]})
+    assert supplier_keys(tx).tolist() == ["C|id:7", "C|name:B"]
+
+
+def test_source_key_changes_with_the_register(env: Path) -> None:
+    src = demo_source()
+    k1 = source_key(src)
+    reg = Path(src.register)
+    reg.write_text(reg.read_text(encoding="utf-8") + "999,New Co,ZZ1 0AB,,,\n",
+                   encoding="utf-8")
+    assert source_key(src) != k1
+
+
+def test_committed_demo_register_is_never_written(env: Path) -> None:
+    committed = demo_dir() / "supplier_register.csv"
+    src = demo_source().__class__(**{**demo_source().__dict__, "register": str(committed)})
+    new, path = writable_register(src)
+    assert path.resolve() != committed.resolve()
+    assert path.read_bytes() == committed.read_bytes()
+    assert new.register == str(path)
+
+
+def test_find_council_lads() -> None:
+    lk = pd.DataFrame({"lad_code": ["E1", "E2", "E3"],
+                       "lad_name": ["Hyndburn", "Demo Borough (synthetic)",
+                                    "Blackburn with Darwen"]})
+    assert find_council_lads("Hyndburn Borough Council", lk) == ["E1"]
+    assert find_council_lads("Demo Borough Council (synthetic)", lk) == ["E2"]
+    assert find_council_lads("Blackburn with Darwen Borough Council", lk) == ["E3"]
+    assert find_council_lads("Nowhere", lk) == []
+
+
+def test_folder_source_errors_and_register_detection(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        folder_source(tmp_path / "missing")
+    (tmp_path / "spend-2024-04.csv").write_text("a,b\n", encoding="utf-8")
+    (tmp_path / "supplier_register.csv").write_text("a,b\n", encoding="utf-8")
+    src = folder_source(tmp_path, council="X")
+    assert src.kind == "folder" and src.register.endswith("supplier_register.csv")
+
+
+def test_current_mapping_takes_the_commonest_header() -> None:
+    q = {"files": [{"column_mapping": {"amount": "Net"}}, {"column_mapping": {"amount": "Net"}},
+                   {"column_mapping": {"amount": "Value"}}]}
+    assert current_mapping(q) == {"amount": "Net"}
