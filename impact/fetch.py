@@ -1,0 +1,278 @@
+"""Fetch official boundaries and IoD files for one council, when a network is there.
+
+Optional and on request only (``impact fetch LAD_CODE --dest DIR``): the offline reference
+folder never needs it.  For one local authority district it downloads
+
+* the LSOA 2021 → ward 2024 → LAD 2024 best-fit lookup rows of that LAD (which also says
+  which wards and LSOAs to ask for: the boundary layers carry no LAD code),
+* the ward boundaries and the LSOA 2021 boundaries of those codes (GeoJSON in WGS84 from
+  the ONS Open Geography Portal, stored as GeoParquet: GeoJSON is 15-25x slower to read),
+* the national IoD 2025 File 7 CSV (MHCLG),
+
+into ``dest`` laid out so :class:`impact.reference.Reference` finds each by role (use one
+folder per council: a role resolves to one boundary file).  Files
+already present are kept (cached) unless ``force``.  Every request has a timeout; the first
+one that cannot reach its host stops the run with a one-line :class:`FetchError`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# --- Sources --------------------------------------------------------------------------------
+# ONS Open Geography Portal (geoportal.statistics.gov.uk) ArcGIS REST FeatureServer layers,
+# each queried with ``where``/``outFields``/``outSR=4326``/``f=geojson`` and paged by
+# ``resultOffset`` (2000 records per page at most):
+#   LSOA21_WD24_LAD24_EW_LU — "LSOA (2021) to Electoral Ward (2024) to LAD (2024) Best Fit
+#     Lookup in EW" (fields LSOA21CD, LSOA21NM, WD24CD, WD24NM, LAD24CD, LAD24NM);
+#   Wards_May_2024_Boundaries_UK_BGC — ward boundaries, generalised 20 m (WD24CD, WD24NM);
+#   Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BSC_V4 — the same LSOA 2021
+#     super-generalised boundaries as geography/lsoa_dec2021_ew_bsc_v4.geojson (LSOA21CD).
+# MHCLG, "English indices of deprivation 2025" release page
+#   (https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025), File 7:
+#   all ranks, scores, deciles and population denominators per LSOA 2021, CSV.
+ONS_ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
+LOOKUP_URL = f"{ONS_ARCGIS}/LSOA21_WD24_LAD24_EW_LU/FeatureServer/0/query"
+WARDS_URL = f"{ONS_ARCGIS}/Wards_May_2024_Boundaries_UK_BGC/FeatureServer/0/query"
+LSOA_URL = (
+    f"{ONS_ARCGIS}/Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BSC_V4"
+    "/FeatureServer/0/query"
+)
+IOD2025_FILE7_URL = (
+    "https://assets.publishing.service.gov.uk/media/691ded56d140bbbaa59a2a7d/"
+    "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
+)
+PAGE_SIZE = 2000
+USER_AGENT = "impact-explorer (local economic impact explorer; fetch on request)"
+# ---------------------------------------------------------------------------------------------
+
+_LAD_RE = re.compile(r"^[EWSN]\d{8}$")
+_CODES_PER_QUERY = 400  # keeps each POSTed IN (...) clause well inside server limits
+
+
+class FetchError(RuntimeError):
+    """A download failed; the message is one line and says what to do."""
+
+
+@dataclass
+class FetchResult:
+    """What :func:`fetch_council` left in ``dest``.
+
+    Attributes
+    ----------
+    files : role (as in :data:`impact.reference.ROLES`) → file path.
+    downloaded : roles fetched in this call.
+    cached : roles already present and kept.
+    notes : anything the caller should know (e.g. IoD covers England only).
+    """
+
+    lad_code: str
+    dest: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    downloaded: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def output_paths(lad_code: str, dest: Path) -> dict[str, Path]:
+    """Where each fetched file goes: names match the reference roles' glob patterns and
+    differ from every file in the shared reference folder (the LAD code is in the name)."""
+    lad = lad_code.upper()
+    return {
+        "lookup_lsoa21_ward_lad": dest / "geography" / f"lookup_lsoa21_ward24_lad24_{lad}.csv",
+        "ward_boundaries": dest / "geography" / f"wards_may2024_bgc_{lad}.parquet",
+        "lsoa21_boundaries": dest / "geography" / f"lsoa_2021_bsc_{lad}.parquet",
+        "imd2025_lsoa21": dest / "imd" / "imd2025_lsoa21_scores_mhclg_file7.csv",
+    }
+
+
+def fetch_council(
+    lad_code: str, dest: Path, timeout: float = 20, *, force: bool = False
+) -> FetchResult:
+    """Download ward and LSOA 2021 boundaries, the lookup and IoD 2025 File 7 for one LAD.
+
+    Raises :class:`FetchError` (one line) when a host cannot be reached, answers with an
+    error, or returns nothing for ``lad_code``; ``ValueError`` for a malformed code.
+    """
+    lad = lad_code.strip().upper()
+    if not _LAD_RE.match(lad):
+        raise ValueError(f"{lad_code!r} is not a LAD code (like E07000120)")
+    dest = Path(dest)
+    paths = output_paths(lad, dest)
+    result = FetchResult(lad_code=lad, dest=dest, files=dict(paths))
+    if not lad.startswith(("E", "W")):
+        raise FetchError(f"{lad}: the LSOA 2021 lookup covers England and Wales only")
+
+    lookup_path = paths["lookup_lsoa21_ward_lad"]
+    if force or not lookup_path.is_file():
+        rows = _query(
+            LOOKUP_URL,
+            f"LAD24CD = '{lad}'",
+            "LSOA21CD,LSOA21NM,WD24CD,WD24NM,LAD24CD,LAD24NM",
+            timeout,
+            geometry=False,
+        )
+        if not rows:
+            raise FetchError(f"{lad}: no LSOAs in the ONS LSOA 2021 → ward 2024 lookup")
+        _write_lookup(rows, lookup_path)
+        result.downloaded.append("lookup_lsoa21_ward_lad")
+    else:
+        result.cached.append("lookup_lsoa21_ward_lad")
+    lsoas, wards = _codes_from_lookup(lookup_path)
+
+    for role, url, code_field, name_field, codes in (
+        ("ward_boundaries", WARDS_URL, "WD24CD", "WD24NM", wards),
+        ("lsoa21_boundaries", LSOA_URL, "LSOA21CD", "LSOA21NM", lsoas),
+    ):
+        path = paths[role]
+        if not force and path.is_file():
+            result.cached.append(role)
+            continue
+        features: list[dict] = []
+        for start in range(0, len(codes), _CODES_PER_QUERY):
+            chunk = codes[start : start + _CODES_PER_QUERY]
+            quoted = ", ".join("'" + c + "'" for c in chunk)
+            where = f"{code_field} IN ({quoted})"
+            features += _query(url, where, f"{code_field},{name_field}", timeout, geometry=True)
+        got = {str((f.get("properties") or {}).get(code_field)) for f in features}
+        if not features:
+            raise FetchError(f"{lad}: {url.split('/services/')[1]} returned no {role}")
+        missing = sorted(set(codes) - got)
+        if missing:
+            result.notes.append(
+                f"{role}: {len(missing)} of {len(codes)} codes have no boundary "
+                f"(e.g. {missing[0]}); another vintage?"
+            )
+        _write_geoparquet(features, path)
+        result.downloaded.append(role)
+
+    iod = paths["imd2025_lsoa21"]
+    if force or not iod.is_file():
+        body = _get(IOD2025_FILE7_URL, None, timeout)
+        head = body[:2000].decode("utf-8-sig", errors="replace")
+        if "LSOA code (2021)" not in head:
+            raise FetchError(
+                "the IoD 2025 File 7 download does not look like File 7 "
+                "(no 'LSOA code (2021)' column); has the gov.uk address changed?"
+            )
+        _write_bytes(body, iod)
+        result.downloaded.append("imd2025_lsoa21")
+    else:
+        result.cached.append("imd2025_lsoa21")
+    if lad.startswith("W"):
+        result.notes.append("IoD 2025 covers England only: Welsh LSOAs have no IoD scores")
+    return result
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+def _host(url: str) -> str:
+    return urllib.parse.urlsplit(url).netloc
+
+
+def _get(url: str, data: dict[str, str] | None, timeout: float) -> bytes:
+    """GET (or POST ``data`` form-encoded) ``url``; every failure becomes one FetchError."""
+    body = urllib.parse.urlencode(data).encode("ascii") if data is not None else None
+    request = urllib.request.Request(url, data=body, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        raise FetchError(
+            f"{_host(url)} answered HTTP {exc.code} ({_one_line(exc.reason)})"
+        ) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FetchError(
+            f"no network: could not reach {_host(url)} ({_one_line(reason)}); "
+            "the offline reference folder still works"
+        ) from None
+
+
+def _one_line(value: object) -> str:
+    text = " ".join(str(value).split())
+    return text or type(value).__name__
+
+
+def _query(url: str, where: str, fields: str, timeout: float, *, geometry: bool) -> list[dict]:
+    """All features matching ``where`` from an ArcGIS FeatureServer layer, page by page."""
+    features: list[dict] = []
+    offset = 0
+    while True:
+        params = {
+            "where": where,
+            "outFields": fields,
+            "returnGeometry": "true" if geometry else "false",
+            "outSR": "4326",
+            "f": "geojson",
+            "resultOffset": str(offset),
+            "resultRecordCount": str(PAGE_SIZE),
+        }
+        raw = _get(url, params, timeout)
+        try:
+            page = json.loads(raw)
+        except ValueError:
+            raise FetchError(f"{_host(url)} did not return JSON for {where[:60]}") from None
+        if "error" in page:
+            err = page["error"]
+            msg = err.get("message", err) if isinstance(err, dict) else err
+            raise FetchError(f"{_host(url)} refused the query: {_one_line(msg)}")
+        batch = page.get("features") or []
+        features += batch
+        exceeded = page.get("exceededTransferLimit") or (page.get("properties") or {}).get(
+            "exceededTransferLimit"
+        )
+        if not exceeded or not batch:
+            return features
+        offset += len(batch)
+
+
+# ------------------------------------------------------------------------------- writing
+
+
+def _write_bytes(body: bytes, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(body)
+    tmp.replace(path)  # a half-written file is never taken for a cached one
+
+
+def _write_lookup(rows: list[dict], path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([r.get("properties") or r.get("attributes") or {} for r in rows])
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    _write_bytes(buf.getvalue().encode("utf-8"), path)
+
+
+def _codes_from_lookup(path: Path) -> tuple[list[str], list[str]]:
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype="string")
+    cols = {c.upper(): c for c in frame.columns}
+    if "LSOA21CD" not in cols or "WD24CD" not in cols:
+        raise FetchError(f"{path.name}: lookup lacks LSOA21CD/WD24CD; fetch again with --force")
+    # only well-formed ONS codes go into a query's IN (...) list
+    ok = re.compile(r"^[EW]\d{8}$")
+    lsoas = sorted(c for c in frame[cols["LSOA21CD"]].dropna().unique() if ok.match(c))
+    wards = sorted(c for c in frame[cols["WD24CD"]].dropna().unique() if ok.match(c))
+    return lsoas, wards
+
+
+def _write_geoparquet(features: list[dict], path: Path) -> None:
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    gdf.to_parquet(tmp, index=False)
+    tmp.replace(path)
