@@ -41,6 +41,11 @@ from impact.values import clean_company_numbers
 
 log = logging.getLogger(__name__)
 
+#: Probabilistic links at or above this place a supplier (marked ``fuzzy``); links between
+#: SUGGEST_THRESHOLD and this are only suggestions shown in the resolve queue.
+ACCEPT_THRESHOLD = 0.9
+SUGGEST_THRESHOLD = 0.5
+
 METHODS = ("register_id", "register_name", "company_number", "reference_name", "fuzzy", "none")
 GEO_COLUMNS = (
     "lat",
@@ -277,10 +282,20 @@ def locate(
     sup = supplier_table(tx)
     del tx
     n = len(sup)
-    for c in ("postcode", "sme", "vcse", "sic", "resolution_source", "matched_name"):
+    for c in (
+        "postcode",
+        "sme",
+        "vcse",
+        "sic",
+        "resolution_source",
+        "matched_name",
+        "suggested_name",
+        "suggested_postcode",
+    ):
         sup[c] = pd.Series(pd.NA, index=sup.index, dtype="string")
     sup["resolution_method"] = pd.Series("none", index=sup.index, dtype="string")
     sup["resolution_probability"] = np.nan
+    sup["suggested_probability"] = np.nan
     sup["company_number"] = sup["company_number"].astype("string")
 
     if progress:
@@ -363,7 +378,7 @@ def _fuzzy(
 ) -> str:
     """Fuzzy links for what is still unresolved, when :mod:`impact.linkage` is present."""
     try:
-        from impact.linkage import link_names
+        from impact.linkage import link_names_with_diagnostics
     except ImportError:
         return "impact.linkage not available: no fuzzy links"
     todo = (sup["resolution_method"] == "none").to_numpy() & named
@@ -389,23 +404,48 @@ def _fuzzy(
         }
     )
     try:
-        links = link_names(left, rdf)
+        links, diag = link_names_with_diagnostics(left, rdf, threshold=SUGGEST_THRESHOLD)
     except Exception as exc:  # a failed optional step must not lose the exact results
         log.warning("fuzzy linkage failed: %s", exc)
         return f"fuzzy linkage failed: {exc}"
     if links.empty:
-        return "no fuzzy links above threshold"
+        return _fuzzy_summary(diag, 0, 0)
     links = links.drop_duplicates("left_key")
     pos = pd.Series(np.arange(len(sup)), index=sup["supplier_key"])
     rows = pos[links["left_key"].astype(str)].to_numpy()
     r = right.loc[links["right_key"].astype(int).to_numpy()]
     idx = sup.index[rows]
+    prob = links["match_probability"].to_numpy()
+    # Every candidate is kept as a suggestion for the analyst's resolve queue ...
+    sup.loc[idx, "suggested_name"] = r["supplier_name"].to_numpy()
+    sup.loc[idx, "suggested_postcode"] = r["postcode"].to_numpy()
+    sup.loc[idx, "suggested_probability"] = prob
+    # ... and only links at or above the acceptance threshold place the supplier (as fuzzy).
+    accept = prob >= ACCEPT_THRESHOLD
+    idx_a, r_a = idx[accept], r[accept]
     for c in ("postcode", "sme", "vcse", "sic", "resolution_source"):
-        sup.loc[idx, c] = r[c].to_numpy()
-    sup.loc[idx, "matched_name"] = r["supplier_name"].to_numpy()
-    sup.loc[idx, "resolution_method"] = "fuzzy"
-    sup.loc[idx, "resolution_probability"] = links["match_probability"].to_numpy()
-    return f"{len(links)} fuzzy links (candidates, not exact)"
+        sup.loc[idx_a, c] = r_a[c].to_numpy()
+    sup.loc[idx_a, "matched_name"] = r_a["supplier_name"].to_numpy()
+    sup.loc[idx_a, "resolution_method"] = "fuzzy"
+    sup.loc[idx_a, "resolution_probability"] = prob[accept]
+    return _fuzzy_summary(diag, int(accept.sum()), int((~accept).sum()))
+
+
+def _fuzzy_summary(diag, accepted: int, suggested: int) -> dict:
+    """What the linkage did, with its thresholds and match weights, for coverage.json."""
+    return {
+        "engine": f"splink {diag.splink_version} (duckdb)",
+        "accept_threshold": ACCEPT_THRESHOLD,
+        "suggest_threshold": SUGGEST_THRESHOLD,
+        "accepted_links": accepted,
+        "suggestions_only": suggested,
+        "pairs_compared": int(diag.pairs_compared),
+        "blocking_rules": [str(b) for b in diag.blocking_rules],
+        "match_weights": diag.parameters_frame().to_dict(orient="records")
+        if hasattr(diag, "parameters_frame")
+        else [],
+        "notes": list(diag.notes),
+    }
 
 
 def _share(part: float, whole: float) -> float | None:

@@ -298,3 +298,38 @@ def test_calderdale_company_numbers_join(tmp_path: Path) -> None:
     joined = res.suppliers[res.suppliers["resolution_method"] == "company_number"]
     assert joined["postcode"].notna().all()
     assert res.coverage["registers"][0]["path"].endswith("supplier_locations_combined_geocoded.csv")
+
+
+@pytest.mark.parametrize("probability", [0.95, 0.6])
+def test_fuzzy_links_place_only_above_the_acceptance_threshold(
+    borough: tuple[Path, Path, Reference], monkeypatch: pytest.MonkeyPatch, probability: float
+) -> None:
+    """Probabilistic links: ≥ 0.9 places a supplier (marked fuzzy); below, a suggestion only."""
+    import impact.linkage as linkage
+    from impact.linkage import LinkDiagnostics
+
+    def fake_links(left: pd.DataFrame, right: pd.DataFrame, threshold: float, **_: object):
+        right_key = dict(zip(right["name_norm"], right["key"], strict=True))["ACME"]
+        left_key = dict(zip(left["name_norm"], left["key"], strict=True))["NOWHERE TRADERS"]
+        links = pd.DataFrame(
+            [{"left_key": left_key, "right_key": right_key, "match_probability": probability}]
+        )
+        return links, LinkDiagnostics(threshold=threshold)
+
+    monkeypatch.setattr(linkage, "link_names_with_diagnostics", fake_links)
+    tx, _, ref = borough
+    res = locate(tx, [], ref, fuzzy=True, geocoder=fake_geocoder)
+    row = res.suppliers.set_index("supplier_name_norm").loc["NOWHERE TRADERS"]
+    assert row["suggested_name"] == "Acme plc"
+    assert row["suggested_probability"] == pytest.approx(probability)
+    fuzzy = res.coverage["fuzzy"]
+    assert fuzzy["accept_threshold"] == 0.9
+    if probability >= 0.9:
+        assert row["resolution_method"] == "fuzzy" and row["postcode"] == "HX1 1AA"
+        assert fuzzy["accepted_links"] == 1
+        # the exact-key share never includes fuzzy links
+        cov = res.coverage
+        assert cov["share_of_spend_located_exact"] < cov["share_of_spend_located"]
+    else:
+        assert row["resolution_method"] == "none" and pd.isna(row["postcode"])
+        assert fuzzy["suggestions_only"] == 1 and fuzzy["accepted_links"] == 0
