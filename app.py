@@ -2,7 +2,7 @@
 
 This script runs on every page: page config, the dataset in use, the shared filters
 (canonical values in ``st.session_state["filters"]``, mirrored to ``st.query_params`` so a
-link reopens the same view), then ``st.navigation(...).run()``.  Pages in ``pages/`` are thin
+link reopens the same view), then ``st.navigation(...).run()``.  Pages in ``views/`` are thin
 views over :mod:`impact`; all numbers are computed by the library.
 """
 
@@ -11,33 +11,46 @@ from __future__ import annotations
 import streamlit as st
 
 from impact import filters as flt
-from pages._common import FILTERS, IN_FRAME, current_filters, workspace
+from views._common import FILTERS, IN_FRAME, current_filters, start_error, workspace
 
 st.set_page_config(page_title="Impact Explorer", page_icon="🗺️", layout="wide")
+# Less empty space above each page's title, so a map fits a 1280×720 screen.
+st.html("<style>.block-container, [data-testid='stMainBlockContainer'] "
+        "{padding-top: 2.2rem}</style>")
 
-# Page files are named ``*_page.py`` on purpose: with a ``pages/`` folder Streamlit starts
-# in legacy auto-pages mode until ``st.navigation`` runs, and a deep link such as
-# ``/overview`` would then run ``pages/overview.py`` alone, without this frame.  File stems
-# that differ from the ``url_path``s make every deep link run this script first.
+# The page scripts live in ``views/``, not ``pages/``: a ``pages/`` folder beside this
+# script puts Streamlit in its legacy auto-pages mode until ``st.navigation`` first runs, so
+# a deep link (``/map``) opened on a fresh server showed "Page not found" (Streamlit has no
+# setting to turn that mode off).  Never add a ``pages/`` folder; tests/test_app.py checks.
 PAGES = [
-    st.Page("pages/overview_page.py", title="Overview", icon="📊", url_path="overview",
+    st.Page("views/overview_page.py", title="Overview", icon="📊", url_path="overview",
             default=True),
-    st.Page("pages/spend_map_page.py", title="Spend map", icon="🗺️", url_path="map"),
-    st.Page("pages/departments_page.py", title="Departments and time", icon="📅",
+    st.Page("views/spend_map_page.py", title="Spend map", icon="🗺️", url_path="map"),
+    st.Page("views/departments_page.py", title="Departments and time", icon="📅",
             url_path="departments"),
-    st.Page("pages/suppliers_page.py", title="Suppliers", icon="🏢", url_path="suppliers"),
-    st.Page("pages/data_page.py", title="Data", icon="📁", url_path="data"),
+    st.Page("views/suppliers_page.py", title="Suppliers", icon="🏢", url_path="suppliers"),
+    st.Page("views/data_page.py", title="Data", icon="📁", url_path="data"),
+    st.Page("views/lm3_page.py", title="Re-spend model", icon="🔁", url_path="respend"),
+    st.Page("views/scenarios_page.py", title="Scenarios", icon="🧪", url_path="scenarios"),
+    st.Page("views/left_behind_page.py", title="Left behind", icon="🧭",
+            url_path="left-behind"),
+    st.Page("views/boardpack_page.py", title="Board pack", icon="📑", url_path="board-pack"),
+    st.Page("views/consultation_page.py", title="Consultation", icon="🗣️",
+            url_path="consultation"),
 ]
 
 
 def _sync_filters() -> None:
     """Widget values → canonical Filters → query parameters (on every widget change)."""
     months = st.session_state.get("_months") or []
+    old = current_filters()
     rng = st.session_state.get(st.session_state.get("_period_key", "w_period"))
-    rng = [rng] if isinstance(rng, str) else list(rng or [])
-    p_from, p_to = (str(rng[0]), str(rng[-1])) if rng else (None, None)
-    if months and p_from == months[0] and p_to == months[-1]:
-        p_from = p_to = None
+    if isinstance(rng, (tuple, list)) and len(rng) == 2 and all(m in months for m in rng):
+        p_from, p_to = sorted((str(rng[0]), str(rng[1])))
+        if p_from == months[0] and p_to == months[-1]:
+            p_from = p_to = None
+    else:  # no slider (one month) or an unexpected value: never collapse the period
+        p_from, p_to = old.period_from, old.period_to
     f = flt.Filters(
         period_from=p_from, period_to=p_to,
         departments=tuple(st.session_state.get("w_dept") or ()),
@@ -65,7 +78,7 @@ def _reset_filters() -> None:
 
 
 def sidebar_filters() -> None:
-    ws = workspace()
+    ws = workspace(show_error=False)  # the page shows a load error, once
     if ws is None:
         return
     opts = flt.options(ws.transactions)
@@ -119,6 +132,7 @@ def sidebar_filters() -> None:
 st.session_state[IN_FRAME] = True  # pages check it: they were reached through this frame
 try:
     sidebar_filters()
+    start_error()
     st.navigation(PAGES).run()
 finally:
     st.session_state[IN_FRAME] = False

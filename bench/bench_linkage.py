@@ -1,7 +1,8 @@
 """Time Splink name linkage: 2,000 spend names against the combined register and 1M names.
 
-Run: ``.venv/bin/python bench/bench_linkage.py``.  Prints only (no asserts).  Needs the
-shared public data for the real register; the 1M register is synthetic and deterministic.
+Run: ``.venv/bin/python bench/bench_linkage.py`` (prints details) or ``python -m bench
+--only linkage`` (rows of the one table).  Prints only (no asserts).  Needs the shared public
+data for the real register; the 1M register is synthetic and deterministic.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from bench.common import Row
 from impact.linkage import link_names_with_diagnostics
 from impact.names import normalise_names
 from impact.reference import shared_data_dir
@@ -59,7 +61,8 @@ def spend_names(n: int) -> pd.DataFrame:
     return pd.DataFrame({"key": [f"L{i}" for i in range(len(norm))], "name_norm": norm.to_numpy()})
 
 
-def run(label: str, left: pd.DataFrame, right: pd.DataFrame) -> None:
+def measure(label: str, left: pd.DataFrame, right: pd.DataFrame) -> Row:
+    """Link ``left`` to ``right`` once; print the details, return the timing row."""
     proc = psutil.Process()
     t0 = time.perf_counter()
     links, diag = link_names_with_diagnostics(left, right)
@@ -71,6 +74,26 @@ def run(label: str, left: pd.DataFrame, right: pd.DataFrame) -> None:
         print(f"   rule {r['rule']}: {r['pairs_before_dedupe']:,} pairs")
     for r in diag.skipped_rules:
         print(f"   skipped {r['rule']}: {r['reason']}")
+    return Row(f"linkage: {len(left):,} names × {label} ({len(right):,})", dt, "s",
+               note=f"{diag.pairs_compared:,} pairs compared; {len(links):,} links ≥ 0.9")
+
+
+def run(quick: bool = False) -> list[Row]:
+    """The table's rows: the real combined register, then (unless quick) 1M synthetic names."""
+    if not (shared_data_dir() / "spend" / "hyndburn").is_dir():
+        print("bench_linkage: shared data not found; skipped")
+        return []
+    left = spend_names(2000)
+    reg = pd.read_csv(shared_data_dir() / "suppliers/supplier_locations_combined_geocoded.csv",
+                      dtype=str)
+    right = pd.DataFrame({"key": reg.index.astype(str),
+                          "name_norm": normalise_names(reg["supplier_name"]).to_numpy()})
+    rows = [measure("combined register", left, right)]
+    if quick:
+        print("bench_linkage: --quick, 1M synthetic register skipped")
+    else:
+        rows.append(measure("synthetic 1M register", left, synthetic_register(1_000_000)))
+    return rows
 
 
 def main() -> None:
@@ -79,9 +102,9 @@ def main() -> None:
                       dtype=str)
     right = pd.DataFrame({"key": reg.index.astype(str),
                           "name_norm": normalise_names(reg["supplier_name"]).to_numpy()})
-    run("combined register", left, right)
+    measure("combined register", left, right)
     big = synthetic_register(1_000_000)
-    run("synthetic 1M register", left, big)
+    measure("synthetic 1M register", left, big)
     peak = getattr(psutil.Process().memory_info(), "peak_wset", None)
     try:
         import resource

@@ -70,16 +70,36 @@ def _detect(columns: Iterable[str], patterns: tuple[str, ...], exclude: set[str]
     return None
 
 
-def _set_crs(gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
-    """Normalise to WGS84; when no CRS is declared, tell BNG metres from degrees by magnitude."""
+def _set_crs(gdf: gpd.GeoDataFrame, notes: list[str], name: str = "") -> gpd.GeoDataFrame:
+    """Normalise to WGS84; when no CRS is declared, tell BNG metres from degrees by magnitude.
+
+    A file that declares degrees (a geographic CRS) but holds BNG-sized metres is common
+    after a careless export; it is read as BNG with a note.  Coordinates that fit neither
+    are refused, rather than drawn somewhere off the map.
+    """
+    bounds = gdf.total_bounds if len(gdf) else np.zeros(4)
+    bounds = np.nan_to_num(bounds)  # all-empty geometries have NaN bounds
+    xmin, ymin, xmax, ymax = bounds
+    degrees = max(abs(xmin), abs(xmax)) <= 180 and max(abs(ymin), abs(ymax)) <= 90
+    bng_like = xmin >= -1e5 and xmax <= 8e5 and ymin >= -1e5 and ymax <= 1.4e6
     if gdf.crs is None:
-        xmin, ymin, xmax, ymax = gdf.total_bounds if len(gdf) else (0.0, 0.0, 0.0, 0.0)
-        if max(abs(xmin), abs(xmax)) > 180 or max(abs(ymin), abs(ymax)) > 90:
-            notes.append("no CRS declared; coordinates are metres, read as British National Grid")
-            gdf = gdf.set_crs(BNG)
-        else:
+        if degrees:
             notes.append("no CRS declared; coordinates are degrees, read as WGS84")
             gdf = gdf.set_crs(WGS84)
+        elif bng_like:
+            notes.append("no CRS declared; coordinates are metres, read as British National Grid")
+            gdf = gdf.set_crs(BNG)
+    elif gdf.crs.is_geographic and not degrees and bng_like:
+        notes.append(
+            f"declared {gdf.crs.to_string()} (degrees) but coordinates are metres; "
+            "read as British National Grid"
+        )
+        gdf = gdf.set_crs(BNG, allow_override=True)
+    if gdf.crs is None or (gdf.crs.is_geographic and not degrees):  # other projections: trusted
+        raise ValueError(
+            f"{name}: coordinates ({xmin:,.0f}, {ymin:,.0f})–({xmax:,.0f}, {ymax:,.0f}) "
+            "do not fit WGS84 degrees or British National Grid metres; check the file's CRS"
+        )
     if not gdf.crs.equals(WGS84):
         gdf = gdf.to_crs(WGS84)
     return gdf
@@ -124,10 +144,15 @@ def _repair(gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
 
 
 def _read_any(path: Path) -> gpd.GeoDataFrame:
+    """Any vector file; a one-line ``ValueError`` when it is not one (or is damaged)."""
     suffix = "".join(path.suffixes[-1:]).lower()
-    if suffix in (".parquet", ".geoparquet"):
-        return gpd.read_parquet(path)
-    return gpd.read_file(path, engine="pyogrio")
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, engine="pyogrio")
+    except (OSError, ValueError, RuntimeError, TypeError) as exc:  # pyogrio, pyarrow errors
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"{path.name}: cannot read boundaries ({first[:160]})") from None
 
 
 def load_boundaries(
@@ -176,7 +201,7 @@ def load_boundaries(
         crs=raw.crs,
     )
     gdf["name"] = gdf["name"].astype("string")
-    gdf = _set_crs(gdf, notes)
+    gdf = _set_crs(gdf, notes, src.name)
     gdf = _repair(gdf, notes)
     for note in notes:
         log.info("%s: %s", src.name, note)

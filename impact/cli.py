@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     add_lm3_arguments(p)
     p.set_defaults(func=lm3_command)
 
+    p = sub.add_parser("board-pack", help="board pack PDF (and XLSX) for a council")
+    from impact.boardpack import add_boardpack_arguments, boardpack_command
+
+    add_boardpack_arguments(p)
+    p.set_defaults(func=boardpack_command)
+
     p = sub.add_parser("fetch", help="download one council's boundaries and IoD 2025 (network)")
     p.add_argument("lad_code", help="local authority district code, e.g. E07000120")
     p.add_argument("--dest", required=True, type=Path, help="reference folder to write into")

@@ -251,13 +251,15 @@ def _sniff(
     def col(pos: int) -> pd.Series:
         return sample[pos] if pos in sample.columns else pd.Series([], dtype=str)
 
-    # An "amount" whose values are not money: try other unmapped numeric columns.
+    # An "amount" whose values are not money: try other unmapped numeric columns.  When none
+    # holds money either, the named column is kept, so each unreadable value is rejected
+    # row by row ("amount is not a number") instead of failing the whole file.
+    named = None
     if (
         "amount" in fields
         and _share(parse_amounts(col(fields["amount"])).notna(), col(fields["amount"])) < 0.5
     ):
-        notes.append(f"column {headers[fields['amount']]!r} does not hold amounts")
-        del fields["amount"]
+        named = fields.pop("amount")
     if "amount" not in fields:
         for pos in range(len(headers)):
             if pos in fields.values():
@@ -271,8 +273,14 @@ def _sniff(
                 fields["amount"] = pos
                 notes.append(
                     f"amount taken from {headers[pos] or f'column {pos + 1}'!r} by its values"
+                    + (f" (column {headers[named]!r} does not hold amounts)" if named else "")
                 )
                 break
+    if named is not None and "amount" not in fields:
+        fields["amount"] = named
+        notes.append(
+            f"column {headers[named]!r} holds few readable amounts; rows without one are rejected"
+        )
     # Dates: a date column without dates is kept (rows then take the file's period) but noted.
     if (
         "date" in fields

@@ -739,7 +739,10 @@ def geocode_postcodes(postcodes: pd.Series, reference: Reference | None) -> pd.D
         extra["reason"] = np.where(
             blank,
             "no postcode given",
-            ("'" + texts.fillna("") + "' is not a valid UK postcode").to_numpy(dtype=object),
+            # quote at most 40 characters of what was given: reasons are one short line
+            ("'" + texts.fillna("").str.slice(0, 40) + "' is not a valid UK postcode").to_numpy(
+                dtype=object
+            ),
         )
         result = pd.concat([result, extra.astype(OUTPUT_COLUMNS)], ignore_index=True)
         take[bad] = n + bad_codes

@@ -22,11 +22,12 @@ Lookup precedence: exact (class, section) → (class, ``*``) → (``*``, section
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from impact.atomic import atomic_write_text
 
 PRIOR_COLUMNS = (
     "recipient",
@@ -256,19 +257,9 @@ def validate_priors(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def save_priors(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:
-    """Validate and write the table as CSV atomically (temp file + rename); return the path."""
+    """Validate and write the table as CSV atomically (:mod:`impact.atomic`); return the path."""
     df = validate_priors(df)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
 def load_priors(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:

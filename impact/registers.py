@@ -36,7 +36,6 @@ import csv
 import io
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from impact.atomic import atomic_write_text, locked
 from impact.geocode import normalise_postcodes
 from impact.names import normalise_names
 from impact.tables import decode
@@ -379,8 +379,9 @@ def save_resolution(
 
     The row is found by ``supplier_id`` when given, else by normalised name; it is
     created with the template header (:data:`TEMPLATE_COLUMNS`) when the file is missing.
-    The file is written to a temporary file in the same folder and moved into place with
-    ``os.replace``, so a crash never leaves a half-written register.
+    The whole read-modify-write holds the register's lock and the file is replaced
+    atomically (:mod:`impact.atomic`), so a crash never leaves a half-written register and
+    two sessions saving at once keep both rows.
     """
     path = Path(register_path)
     pc = None
@@ -397,43 +398,36 @@ def save_resolution(
         raise RegisterError("a supplier name or id is needed")
     if pc is None and co is None:
         raise RegisterError("a postcode or a company number is needed")
-    if path.exists():
-        text, _, _ = decode(path.read_bytes())
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        df.columns = [_BOM_JUNK.sub("", c) for c in df.columns]
-    else:
-        df = pd.DataFrame(columns=list(TEMPLATE_COLUMNS))
-    for c in TEMPLATE_COLUMNS:
-        if c not in df.columns:
-            df[c] = ""
-    row = {"supplier_name": supplier_name.strip(), "source": "manual"}
-    if supplier_id:
-        row["supplier_id"] = str(supplier_id).strip()
-    if pc is not None:
-        row["postcode"] = pc
-    if co is not None:
-        row["company_number"] = co
-    if note:
-        row["note"] = note
-    if supplier_id:
-        hit = df["supplier_id"].astype(str).str.strip() == str(supplier_id).strip()
-    else:
-        norm = normalise_names(pd.Series([supplier_name])).iloc[0]
-        hit = (normalise_names(df["supplier_name"].astype("string")) == norm).fillna(False)
-        hit &= df["supplier_id"].astype(str).str.strip() == ""
-    if hit.any():
-        i = hit[hit].index[0]
-        for k, v in row.items():
-            df.loc[i, k] = v
-    else:
-        df = pd.concat([df, pd.DataFrame([row])], ignore_index=True).fillna("")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with locked(path):  # read-modify-write: concurrent savers must not lose rows
+        if path.exists():
+            text, _, _ = decode(path.read_bytes())
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            df.columns = [_BOM_JUNK.sub("", c) for c in df.columns]
+        else:
+            df = pd.DataFrame(columns=list(TEMPLATE_COLUMNS))
+        for c in TEMPLATE_COLUMNS:
+            if c not in df.columns:
+                df[c] = ""
+        row = {"supplier_name": supplier_name.strip(), "source": "manual"}
+        if supplier_id:
+            row["supplier_id"] = str(supplier_id).strip()
+        if pc is not None:
+            row["postcode"] = pc
+        if co is not None:
+            row["company_number"] = co
+        if note:
+            row["note"] = note
+        if supplier_id:
+            hit = df["supplier_id"].astype(str).str.strip() == str(supplier_id).strip()
+        else:
+            norm = normalise_names(pd.Series([supplier_name])).iloc[0]
+            hit = (normalise_names(df["supplier_name"].astype("string")) == norm).fillna(False)
+            hit &= df["supplier_id"].astype(str).str.strip() == ""
+        if hit.any():
+            i = hit[hit].index[0]
+            for k, v in row.items():
+                df.loc[i, k] = v
+        else:
+            df = pd.concat([df, pd.DataFrame([row])], ignore_index=True).fillna("")
+        atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
     return path

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impact.atomic import atomic_write_text
 from impact.localarea import LOCAL, NON_LOCAL
 from impact.multiplier import ModelResult, fit_settings
 
@@ -218,23 +218,14 @@ def compare(
 
 
 def save_scenarios(path: str | os.PathLike[str], scenarios: list[Scenario]) -> Path:
-    """Write named scenarios as JSON atomically (temp file + rename)."""
+    """Write named scenarios as JSON atomically (:mod:`impact.atomic`)."""
     for s in scenarios:
         s.validate()
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError("scenario names must be unique")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"scenarios": [asdict(s) for s in scenarios]}, fh, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    doc = {"scenarios": [asdict(s) for s in scenarios]}
+    return atomic_write_text(path, json.dumps(doc, indent=2))
 
 
 def load_scenarios(path: str | os.PathLike[str]) -> list[Scenario]:

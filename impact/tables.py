@@ -17,12 +17,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from impact.limits import Limits, UploadRefused, check_rows, check_size, check_zip, sniff_kind
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".psv"}
 SUPPORTED_SUFFIXES = SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
 
-#: Default ceiling on one file; bigger files are refused with a message (configurable).
-MAX_FILE_BYTES = 2 * 1024**3
+# The python csv engine (used as the forgiving fallback) refuses fields over 128 KiB by
+# default and drops their rows; file size limits bound memory instead.
+csv.field_size_limit(2**31 - 1)
+
+#: Default ceiling on one file (``IMPACT_MAX_FILE_MB`` overrides it; see :mod:`impact.limits`).
+MAX_FILE_BYTES = Limits().max_file_bytes
 
 
 class UnreadableFile(ValueError):
@@ -41,33 +47,69 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
 
-def read_table(path: Path, max_bytes: int = MAX_FILE_BYTES) -> RawTable:
-    """Read ``path`` into a :class:`RawTable`; raise :class:`UnreadableFile` with a reason."""
+def read_table(
+    path: Path, max_bytes: int | None = None, limits: Limits | None = None
+) -> RawTable:
+    """Read ``path`` into a :class:`RawTable`; raise :class:`UnreadableFile` with a reason.
+
+    The upload limits (:mod:`impact.limits`: size, rows, zip bombs, files whose bytes are
+    not what their name says) are checked here, the one door every spend file goes through.
+    ``max_bytes`` overrides the size limit only.
+    """
+    try:
+        limits = limits or Limits.from_env()
+        if max_bytes is not None:
+            limits = Limits(**{**limits.__dict__, "max_file_bytes": max_bytes})
+        return _read_checked(path, limits)
+    except UploadRefused as exc:
+        raise UnreadableFile(str(exc)) from None
+
+
+def _read_checked(path: Path, limits: Limits) -> RawTable:
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise UnreadableFile(f"cannot open file: {exc.strerror}") from exc
     if size == 0:
         raise UnreadableFile("empty file (0 bytes)")
-    if size > max_bytes:
-        raise UnreadableFile(
-            f"file is {size / 1e6:,.0f} MB, over the {max_bytes / 1e6:,.0f} MB limit"
-        )
+    check_size(size, limits)
     with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        return _read_spreadsheet(path)
-    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        head = fh.read(16)
+    kind = sniff_kind(head)
+    suffix = path.suffix.lower()
+    if kind == "zip":
+        check_zip(path, limits)
+    if kind in ("zip", "ole"):
+        table = _read_spreadsheet(path, limits)
+        if suffix not in SPREADSHEET_SUFFIXES:
+            table.notes.append(f"named {suffix or '(no extension)'} but is a workbook; read as one")
+        return table
+    if suffix in SPREADSHEET_SUFFIXES:
         raise UnreadableFile(
             f"named {path.suffix} but is not a spreadsheet (no workbook signature)"
         )
     data = path.read_bytes()
     text, encoding, notes = decode(data)
-    return _read_delimited(text, encoding, notes)
+    table = _read_delimited(text, encoding, notes)
+    check_rows(len(table.cells), limits)
+    return table
 
 
 def decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Bytes → text, the encoding used, and notes on any repair made."""
+    """Bytes → text, the encoding used, and notes on any repair made.
+
+    Stray NUL characters (a truncated download, a UTF-16 fragment pasted into a UTF-8 file)
+    are removed whatever the encoding: left in, they glue onto the next cell and make
+    ``"\x00100.25"`` an unreadable amount.
+    """
+    text, encoding, notes = _decode(data)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        notes.append("NUL bytes removed")
+    return text, encoding, notes
+
+
+def _decode(data: bytes) -> tuple[str, str, list[str]]:
     notes: list[str] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16", notes
@@ -97,9 +139,6 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
         text = _DOS_POUND.sub(lambda m: m.group(0).replace("œ", "£"), text)
         encoding += "+dos-pound"
         notes.append("byte 0x9C read as £ (DOS code page), not œ")
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-        notes.append("NUL bytes removed")
     return text, encoding, notes
 
 
@@ -127,6 +166,8 @@ def sniff_delimiter(text: str) -> str:
             continue
         mode = max(set(nonzero), key=nonzero.count)
         score = nonzero.count(mode) * (1 + min(mode, 20) / 20)
+        # Ties (a preamble with commas above as many ';' data lines): data is at the bottom.
+        score += 0.5 * (counts[-1] == mode)
         if score > best_score:
             best, best_score = d, score
     if best_score < 0:
@@ -148,36 +189,56 @@ def _read_delimited(text: str, encoding: str, notes: list[str]) -> RawTable:
     # ever rejected by the parser for having "too many fields".
     width = _max_fields(text, delim)
     try:
-        cells = pd.read_csv(
-            io.StringIO(text),
-            sep=delim,
-            header=None,
-            names=list(range(width)),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-            quoting=csv.QUOTE_MINIMAL,
-            index_col=False,
-        )
+        cells = pd.read_csv(io.StringIO(text), **_csv_options(delim, width), engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
-        # Unbalanced quotes etc.: the python engine is slower but more forgiving.
-        notes.append(f"fallback parser used ({str(exc).splitlines()[0][:80]})")
-        cells = pd.read_csv(
-            io.StringIO(text),
-            sep=delim,
-            header=None,
-            names=list(range(width)),
-            dtype=str,
-            keep_default_na=False,
-            engine="python",
-            skip_blank_lines=False,
-            on_bad_lines="warn",
-            index_col=False,
-        )
+        reason = str(exc).splitlines()[0][:80]
+        cells = _read_fallback(text, delim, width)
+        if _kept_share(cells, text, delim) < 0.98:
+            # An unterminated quote makes a quote-aware parser swallow or drop the rest of
+            # the file: refuse it with a reason rather than lose rows silently.
+            raise UnreadableFile(
+                f"the file's quoting is broken and rows would be lost ({reason})"
+            ) from exc
+        notes.append(f"slower parser used ({reason})")
     cells = _tidy(cells)
     return RawTable(cells=cells, encoding=encoding, delimiter=delim, kind="csv", notes=notes)
+
+
+def _read_fallback(text: str, delim: str, width: int) -> pd.DataFrame:
+    """The forgiving python-engine read; surplus fields fold into the last column."""
+    cells = pd.read_csv(
+        io.StringIO(text),
+        **_csv_options(delim, width),
+        engine="python",
+        on_bad_lines=lambda fields: [*fields[: width - 1], delim.join(fields[width - 1 :])],
+    )
+    return cells.fillna("")
+
+
+def _csv_options(delim: str, width: int) -> dict:
+    """Every cell as text, positions as column names, nothing skipped or converted."""
+    return {
+        "sep": delim,
+        "header": None,
+        "names": list(range(width)),
+        "dtype": str,
+        "keep_default_na": False,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "quoting": csv.QUOTE_MINIMAL,
+        "index_col": False,
+    }
+
+
+def _kept_share(cells: pd.DataFrame, text: str, delim: str) -> float:
+    """Share of the text's non-structural characters that reached a cell (loss detector)."""
+    strip = str.maketrans("", "", f'"{delim}\r\n')
+    total = len(text.translate(strip))
+    if total == 0:
+        return 1.0
+    kept = sum(int(cells[c].str.len().sum()) for c in cells.columns)
+    kept -= sum(int(cells[c].str.count(r'["\r\n]').sum()) for c in cells.columns)
+    return kept / total
 
 
 def _max_fields(text: str, delim: str) -> int:
@@ -209,11 +270,12 @@ def _tidy(cells: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _read_spreadsheet(path: Path) -> RawTable:
+def _read_spreadsheet(path: Path, limits: Limits | None = None) -> RawTable:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        with path.open("rb") as fh:  # by content, not extension (an .xlsx saved as .xls)
+            wb = CalamineWorkbook.from_filelike(fh)
     except Exception as exc:  # calamine raises its own error types per format
         raise UnreadableFile(
             f"could not read spreadsheet: {str(exc).splitlines()[0][:120]}"
@@ -221,7 +283,12 @@ def _read_spreadsheet(path: Path) -> RawTable:
     notes: list[str] = []
     for name in wb.sheet_names:
         try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = wb.get_sheet_by_name(name)
+            rows_in_sheet = sheet.end[0] + 1 if sheet.end else 0  # end: last (row, col), 0-based
+            check_rows(rows_in_sheet, limits or Limits())  # before the cells are built
+            rows = sheet.to_python(skip_empty_area=False)
+        except UploadRefused:
+            raise
         except Exception as exc:
             notes.append(f"sheet {name!r} unreadable: {str(exc)[:80]}")
             continue

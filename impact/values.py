@@ -69,18 +69,24 @@ def parse_amounts(values: pd.Series) -> pd.Series:
     """
     fast = pd.to_numeric(values, errors="coerce")
     if fast.notna().all():
-        return fast.astype("float64")
+        return _finite(fast)
     s = values.astype("string").str.strip()
     commas = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce")
     if commas.notna().all():
-        return commas.astype("float64")
+        return _finite(commas)
     neg = s.str.match(r"^\(.*\)$", na=False) | s.str.contains(
         r"(?:-|CR)\s*$", case=False, regex=True, na=False
     )
     cleaned = s.str.replace(r"(?i)gbp|cr\s*$|[£\s,()\u00a0]|(?<=\d)-$", "", regex=True)
     num = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     num = num.where(~(neg & (num > 0)), -num)
-    return num
+    return _finite(num)
+
+
+def _finite(num: pd.Series) -> pd.Series:
+    """float64 with ``inf``/``-Infinity``/``1e999`` as NA: no payment is infinite."""
+    out = num.astype("float64")
+    return out.where(np.isfinite(out.to_numpy()))
 
 
 # Formats tried per column, most specific first.  UK publishers write day first.

@@ -322,36 +322,17 @@ class Workspace:
                 f"{Path(f['path']).name}: {f['error']}" for f in quality.get("files_failed", [])[:3]
             )
             raise WorkspaceError("no usable spend rows" + (f" ({failed})" if failed else ""))
-        suppliers, coverage = _located(source, outdir, reference, progress, use_cache)
+        suppliers, coverage, located_key = _located(
+            source, outdir, reference, progress, use_cache
+        )
         if progress:
             progress("joining places and deprivation", 0.92)
-        warnings: list[str] = []
-        notes: list[str] = []
-        imd = _imd_deciles(reference, warnings)
-        suppliers = (
-            suppliers.merge(imd, on="lsoa21_code", how="left")
-            if imd is not None
-            else suppliers.assign(imd_decile=pd.NA)
-        )
-        lookup = _lookup(reference, warnings)
-        lads = list(source.lad_codes) or (
-            find_council_lads(source.council, lookup) if lookup is not None else []
-        )
-        if not lads:
-            warnings.append(
-                f"no district in the reference lookup matches {source.council!r}; "
-                "local shares cannot be computed (give the LAD code)"
-            )
-        lad_names = (
-            sorted(
-                lookup.loc[lookup["lad_code"].isin(lads), "lad_name"].dropna().astype(str).unique()
-            )
-            if lookup is not None
-            else []
-        )
-        regions, region_lads = _regions(reference, lads, suppliers, warnings)
+        prep = _prepared(source, reference, suppliers, located_key, use_cache)
+        suppliers, wards = prep.suppliers, prep.wards
+        lads, lad_names = prep.meta["lads"], prep.meta["lad_names"]
+        regions, region_lads = prep.meta["regions"], prep.meta["region_lads"]
+        warnings, notes = list(prep.meta["warnings"]), list(prep.meta["notes"])
         tx = join_suppliers(tx, suppliers, lads, regions)
-        wards = council_wards(reference, lads, warnings, notes) if lads else _empty_wards()
         if progress:
             progress("ready", 1.0)
         return cls(
@@ -429,7 +410,7 @@ def _ingested(
 
 def _located(
     source: Source, outdir: Path, reference: Reference, progress: Progress | None, use_cache: bool
-) -> tuple[pd.DataFrame, dict]:
+) -> tuple[pd.DataFrame, dict, str]:
     from impact.locate import locate
 
     k = hashlib.sha1(
@@ -445,7 +426,7 @@ def _located(
     cache = workspace_dir() / "locate" / f"{_slug(source.council)}-{k}"
     sp, cp = cache / "suppliers.parquet", cache / "coverage.json"
     if use_cache and sp.is_file() and cp.is_file():
-        return pd.read_parquet(sp), json.loads(cp.read_text(encoding="utf-8"))
+        return pd.read_parquet(sp), json.loads(cp.read_text(encoding="utf-8")), k
     registers = (
         [Path(source.register)] if source.register and Path(source.register).is_file() else []
     )
@@ -461,7 +442,98 @@ def _located(
     cache.mkdir(parents=True, exist_ok=True)
     res.suppliers.to_parquet(sp, index=False)
     cp.write_text(json.dumps(res.coverage, default=str), encoding="utf-8")
-    return res.suppliers, json.loads(cp.read_text(encoding="utf-8"))
+    return res.suppliers, json.loads(cp.read_text(encoding="utf-8")), k
+
+
+#: Reference files the prepared places depend on (their sizes and mtimes key the cache).
+PREPARED_ROLES = (
+    "imd2025_lsoa21",
+    "lookup_lsoa21_ward_lad",
+    "lookup_lad_region",
+    "population_lsoa21",
+    "ward_boundaries",
+    "imd2019_lsoa11_file1",
+    "imd2019_lsoa11_file2",
+    "lookup_lsoa11_lsoa21",
+)
+
+
+@dataclass
+class _Prepared:
+    suppliers: pd.DataFrame
+    wards: gpd.GeoDataFrame
+    meta: dict
+
+
+def _prepared(
+    source: Source,
+    reference: Reference,
+    suppliers: pd.DataFrame,
+    located_key: str,
+    use_cache: bool,
+) -> _Prepared:
+    """Suppliers with their IoD decile, the council's districts, regions and wards.
+
+    Reading the national IoD tables and boundaries takes ~20 s for a real council, so the
+    result is kept on disk (``prepared/`` under :func:`workspace_dir`: wards as GeoParquet,
+    WGS84), keyed on the located suppliers and the reference files' sizes and mtimes.
+    """
+    parts = [CACHE_VERSION, located_key, source.council, *source.lad_codes]
+    parts += [str(reference.root.resolve())]
+    for role in PREPARED_ROLES:
+        parts += _stat(reference.find_all(role))
+    k = hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:12]
+    cache = workspace_dir() / "prepared" / f"{_slug(source.council)}-{k}"
+    sp, wp, mp = cache / "suppliers.parquet", cache / "wards.parquet", cache / "meta.json"
+    if use_cache and sp.is_file() and wp.is_file() and mp.is_file():
+        try:
+            return _Prepared(
+                pd.read_parquet(sp),
+                gpd.read_parquet(wp),
+                json.loads(mp.read_text(encoding="utf-8")),
+            )
+        except (OSError, ValueError) as exc:  # a damaged cache is rebuilt, never fatal
+            log.warning("prepared cache %s unreadable (%s): rebuilding", cache, exc)
+    warnings: list[str] = []
+    notes: list[str] = []
+    imd = _imd_deciles(reference, warnings)
+    suppliers = (
+        suppliers.merge(imd, on="lsoa21_code", how="left")
+        if imd is not None
+        else suppliers.assign(imd_decile=pd.NA)
+    )
+    lookup = _lookup(reference, warnings)
+    lads = list(source.lad_codes) or (
+        find_council_lads(source.council, lookup) if lookup is not None else []
+    )
+    if not lads:
+        warnings.append(
+            f"no district in the reference lookup matches {source.council!r}; "
+            "local shares cannot be computed (give the LAD code)"
+        )
+    lad_names = (
+        sorted(lookup.loc[lookup["lad_code"].isin(lads), "lad_name"].dropna().astype(str).unique())
+        if lookup is not None
+        else []
+    )
+    regions, region_lads = _regions(reference, lads, suppliers, warnings)
+    wards = council_wards(reference, lads, warnings, notes) if lads else _empty_wards()
+    meta = {
+        "lads": lads,
+        "lad_names": lad_names,
+        "regions": regions,
+        "region_lads": region_lads,
+        "warnings": warnings,
+        "notes": notes,
+    }
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        suppliers.to_parquet(sp, index=False)
+        wards.to_parquet(wp, index=False)
+        mp.write_text(json.dumps(meta), encoding="utf-8")
+    except (OSError, ValueError) as exc:  # a read-only disk: slower next time, still correct
+        log.warning("could not cache prepared places in %s: %s", cache, exc)
+    return _Prepared(suppliers, wards, meta)
 
 
 def _imd_deciles(reference: Reference, warnings: list[str]) -> pd.DataFrame | None:

@@ -16,8 +16,8 @@ from impact.reference import demo_dir, project_root
 from impact.workspace import DEMO_REGISTER_ENV_VAR, WORKSPACE_ENV_VAR, folder_source
 
 APP = str(project_root() / "app.py")
-PAGES = ["pages/overview_page.py", "pages/spend_map_page.py", "pages/departments_page.py",
-         "pages/suppliers_page.py", "pages/data_page.py"]
+PAGES = ["views/overview_page.py", "views/spend_map_page.py", "views/departments_page.py",
+         "views/suppliers_page.py", "views/data_page.py"]
 TIMEOUT = 120
 
 
@@ -67,7 +67,7 @@ def test_every_page_renders_on_the_demo(env) -> None:
     _ok(at)
     assert at.title[0].value == "Overview"
     assert any("Synthetic demo" in w.value for w in at.warning)
-    assert at.get("deck_gl_json_chart"), "overview map missing"
+    assert at.get("image"), "overview map missing"
     titles = {}
     for page in PAGES:
         at.switch_page(page).run()
@@ -102,7 +102,41 @@ def test_map_page_switches_metric_and_shows_a_ward_panel(env) -> None:
     _ok(at)
     at.selectbox(key="map_ward").set_value("E05990001").run()
     _ok(at)
-    assert any(m.label == "Spend received" for m in at.metric)
+    panel = " ".join(h.proto.body for h in at.get("html"))
+    assert "Spend received" in panel and "Most deprived LSOA decile" in panel
+
+
+def _period(at: AppTest) -> tuple:
+    return next(s.value for s in at.select_slider if s.key.startswith("w_period"))
+
+
+def test_map_widgets_leave_the_period_filter_alone(env) -> None:
+    """Regression: the Months filter collapsed to one month after using the map's widgets."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    slider = next(s for s in at.select_slider if s.key.startswith("w_period"))
+    months = list(slider.options)
+    slider.set_value((months[1], months[-2])).run()
+    _ok(at)
+    chosen = (months[1], months[-2])
+    assert _period(at) == chosen and at.query_params.get("from") in (months[1], [months[1]])
+    at.switch_page(PAGES[1]).run()
+    for step in (lambda: at.toggle(key="map_points").set_value(False),
+                 lambda: at.toggle(key="map_points").set_value(True),
+                 lambda: at.toggle(key="map_pick_points").set_value(True),
+                 lambda: at.selectbox(key="map_metric").set_value("worst_decile"),
+                 lambda: at.selectbox(key="map_ward").set_value("E05990001")):
+        step().run()
+        _ok(at)
+        assert _period(at) == chosen
+        f = at.session_state["filters"]
+        assert (f.period_from, f.period_to) == chosen
+
+
+def test_no_pages_folder_beside_the_app() -> None:
+    """A ``pages/`` folder beside app.py switches Streamlit to legacy auto-pages mode, and a
+    deep link on a fresh server then shows "Page not found".  Page scripts go in views/."""
+    assert not (project_root() / "pages").exists(), (
+        "move the page scripts from pages/ to views/ and list them in app.py's PAGES")
 
 
 def test_resolve_queue_writes_the_register(env) -> None:
@@ -146,3 +180,33 @@ def test_a_real_council_renders_every_page(env, shared_data: Path) -> None:
     assert at.title[0].value == "Data"
 
 
+
+
+def test_the_app_opens_on_impact_source_dir(env, monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    """IMPACT_SOURCE_DIR (+ IMPACT_COUNCIL) opens the app on a folder of spend files; a
+    folder that does not exist gives one warning and the demo; a folder without spend
+    files gives its load error once (not in the sidebar and the page)."""
+    monkeypatch.setenv("IMPACT_SOURCE_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [e.value for e in at.error if "no spend files" in e.value] == [
+        e.value for e in at.error] and len(at.error) == 1, [e.value for e in at.error]
+    assert not at.sidebar.error
+    monkeypatch.setenv("IMPACT_SOURCE_DIR", str(project_root() / "no-such-folder"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    _ok(at)
+    assert any("IMPACT_SOURCE_DIR" in w.value and "does not exist" in w.value
+               for w in at.warning)
+    assert any("Synthetic demo" in w.value for w in at.warning)
+
+    spend = demo_dir() / "spend" / "demo-spend-2024-04.csv"  # one file: a quick ingest
+    monkeypatch.setenv("IMPACT_SOURCE_DIR", str(spend))
+    monkeypatch.setenv("IMPACT_COUNCIL", "Demo Borough Council")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    _ok(at)
+    src = at.session_state["source"]
+    assert src.kind == "folder" and src.council == "Demo Borough Council"
+    assert src.files == (str(spend),)
+    assert not any("Synthetic demo" in w.value for w in at.warning)
+    assert _metric(at, "Total spend")

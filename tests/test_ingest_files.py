@@ -322,3 +322,18 @@ def test_a_date_column_that_changes_format_part_way_reads_fully():
     parsed = parse_dates(values)
     assert parsed.notna().all()
     assert parsed.iloc[-2] == pd.Timestamp("2024-04-03") == parsed.iloc[-1]
+
+
+def test_unbalanced_quotes_are_refused_rather_than_rows_lost(tmp_path):
+    # An unterminated quote would swallow the rest of the file: a one-line error instead.
+    text = HEADER + 'A,01/04/2024,T1,700,ACME LTD\nA,02/04/2024,T2,800,"BETA LTD\n'
+    text += "A,03/04/2024,T3,900,GAMMA LTD,extra,more\n"
+    _, rep = one(write(tmp_path / "x.csv", text))
+    assert rep.error and "quoting is broken" in rep.error
+
+
+def test_records_spanning_lines_with_extra_fields_keep_every_row(tmp_path):
+    text = HEADER + 'A,01/04/2024,T1,700,"Line\nbreak Ltd",extra\nA,02/04/2024,T2,800,BETA\n'
+    text += "A,03/04/2024,T3,900," + "X" * 200_000 + "\n"
+    result, _ = one(write(tmp_path / "x.csv", text))
+    assert result.transactions.amount.tolist() == [700.0, 800.0, 900.0]

@@ -50,6 +50,56 @@ def test_tooltips_escape_file_text() -> None:
             assert layer["id"] in (maps.WARD_LAYER, maps.SUPPLIER_LAYER)
 
 
+def test_tooltip_markup_is_in_the_template_and_values_in_fields() -> None:
+    """Markup only in the template (so it renders); values escaped unless the renderer does."""
+    deck, _ = maps.ward_deck(_wards(), "spend", _figures(), _suppliers(), pick_suppliers=True)
+    doc = json.loads(deck.to_json())
+    template = deck._tooltip["html"] if hasattr(deck, "_tooltip") else doc["tooltip"]["html"]
+    assert "<b>{t_title}</b>" in template and "{tip}" not in template
+    for layer in doc["layers"]:
+        if layer.get("pickable"):
+            for rec in layer["data"]:
+                assert set(maps.TOOLTIP_FIELDS) <= set(rec), rec.keys()
+                assert not any("<b>" in rec[f] or "<br" in rec[f] for f in maps.TOOLTIP_FIELDS)
+    ward = next(r for r in doc["layers"][0]["data"] if r["code"] == "W1")
+    assert ward["t_title"] == "&lt;img src=x onerror=alert(1)&gt;"
+    # Streamlit >= 1.67 escapes interpolated values itself: then they go in raw (escaping
+    # twice would show "&amp;"), and still never into the template.
+    raw, _ = maps.ward_deck(_wards(), "spend", _figures(), _suppliers(), escape=False)
+    rdoc = json.loads(raw.to_json())
+    assert any(r["t_title"] == "Bee & Co" for r in rdoc["layers"][0]["data"])
+    assert EVIL not in json.dumps(rdoc.get("tooltip", raw._tooltip if hasattr(raw, "_tooltip")
+                                           else ""))
+
+
+def test_supplier_points_do_not_block_ward_clicks_unless_asked() -> None:
+    def pickable(deck) -> dict[str, bool]:
+        return {la["id"]: bool(la.get("pickable")) for la in json.loads(deck.to_json())["layers"]}
+
+    deck, _ = maps.ward_deck(_wards(), "spend", _figures(), _suppliers())
+    assert pickable(deck)[maps.WARD_LAYER] and not pickable(deck)[maps.SUPPLIER_LAYER]
+    deck, _ = maps.ward_deck(_wards(), "spend", _figures(), _suppliers(), pick_suppliers=True)
+    assert pickable(deck)[maps.SUPPLIER_LAYER]
+    pts = maps.supplier_records(_suppliers().assign(supplier_key=["k1", "k2"]))
+    assert pts[0]["key"] == "k1" and pts[0]["fill"][3] < 200  # semi-transparent
+    event = {"selection": {"objects": {maps.SUPPLIER_LAYER: [pts[0]]}}}
+    assert maps.selected_supplier(event) == "k1" and maps.selected_ward(event) is None
+
+
+@pytest.mark.parametrize(("w", "h"), [(600, 450), (450, 600)])
+def test_view_fits_the_bounds_in_the_map(w: int, h: int) -> None:
+    import math
+
+    wards = gpd.GeoDataFrame(geometry=[box(-2.45, 53.70, -2.30, 53.80)], crs="EPSG:4326")
+    v = maps.view_for(wards, w, h)
+    scale = 512 * 2 ** v.zoom
+    px_w = 0.15 / 360 * scale
+    px_h = abs(maps._merc_y(53.80) - maps._merc_y(53.70)) * scale
+    assert px_w <= w and px_h <= h  # fits
+    assert max(px_w / w, px_h / h) > 0.8  # and fills most of the map
+    assert math.isclose(v.longitude, -2.375, abs_tol=1e-4)
+
+
 def test_holes_become_rings_and_coordinates_are_rounded() -> None:
     recs, _ = maps.ward_records(_wards(), _figures(), maps.METRICS["spend"])
     w2 = next(r for r in recs if r["code"] == "W2")
@@ -95,3 +145,20 @@ def test_selected_ward_from_event() -> None:
     assert maps.selected_ward(event) == "W2"
     assert maps.selected_ward({"selection": {"indices": {}, "objects": {}}}) is None
     assert maps.selected_ward(None) is None
+
+
+def test_ward_svg_is_static_escaped_and_coloured() -> None:
+    svg, legend = maps.ward_svg(_wards(), "spend", _figures())
+    assert svg.startswith("<svg") and svg.count("<path") == 3
+    assert EVIL not in svg and "&lt;img src=x onerror=alert(1)&gt;" in svg
+    assert "Bee &amp; Co" in svg and "<script" not in svg and "href" not in svg
+    assert maps.VIRIDIS_7[-1] in svg  # the ward with most spend is darkest
+    assert legend.items and legend.title == maps.METRICS["spend"].label
+    assert 'fill-rule="evenodd"' in svg and svg.count("M") >= 4  # W2's hole is a ring
+    # The three unit squares side by side fill the width and keep their shape (about 3:1).
+    import re
+
+    ds = " ".join(re.findall(r' d="([^"]+)"', svg)).replace("M", " ").replace("Z", " ")
+    xy = [tuple(map(float, p.split(","))) for p in ds.split()]
+    xs, ys = [x for x, _ in xy], [y for _, y in xy]
+    assert max(xs) - min(xs) > 400 and 2.8 < (max(xs) - min(xs)) / (max(ys) - min(ys)) < 3.2

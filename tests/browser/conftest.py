@@ -287,11 +287,49 @@ def hermetic_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+FIRST_DEEP_LINK = "/map"
+
+
+def page_problems(page) -> list[str]:
+    """Exception boxes, error alerts and modal dialogs (page not found…), one line each."""
+    out = []
+    for sel, kind in ((EXCEPTION, "exception"), (ERROR_ALERT, "error alert"),
+                      (DIALOG, "dialog")):
+        boxes = page.locator(sel)
+        for i in range(boxes.count()):
+            if not boxes.nth(i).is_visible():
+                continue
+            text = " ".join(boxes.nth(i).inner_text().split())[:300]
+            out.append(f"{kind}: {text}")
+    return out
+
+
 @pytest.fixture(scope="session")
-def app_url(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a Streamlit server running app.py on the demo borough."""
+def app_server(chromium_path: Path, browser, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[tuple[str, dict]]:
+    """(base URL, first visit) of a Streamlit server running app.py on the demo borough.
+
+    The server's very first request is the deep link :data:`FIRST_DEEP_LINK` (Streamlit's
+    legacy pages mode showed "Page not found" only then); ``first visit`` records what it
+    showed (url, problems, title, JS errors).
+    """
     with streamlit_server(env=hermetic_env(tmp_path_factory.mktemp("app"))) as base:
-        yield base
+        context, page, log = new_context(browser)
+        try:
+            page.goto(base + FIRST_DEEP_LINK)
+            wait_idle(page)
+            first = {"url": page.url, "problems": page_problems(page),
+                     "title": page.locator("h1").first.inner_text(),
+                     "js_errors": list(log.page_errors)}
+        finally:
+            context.close()
+        yield base, first
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server: tuple[str, dict]) -> str:
+    """Base URL of the session's Streamlit server (see ``app_server``)."""
+    return app_server[0]
 
 
 @pytest.fixture(scope="session")

@@ -16,16 +16,15 @@ import pytest
 
 from tests.browser.conftest import (
     DECK,
-    DIALOG,
     DOCS_SCREENSHOTS,
-    ERROR_ALERT,
-    EXCEPTION,
+    FIRST_DEEP_LINK,
     METRIC_VALUE,
     NAV_LINK,
     ROOT,
     SCREENSHOTS,
     nav_links,
     new_context,
+    page_problems,
     save_png,
     scroll_to_top,
     slug,
@@ -37,32 +36,23 @@ pytestmark = pytest.mark.browser
 
 UPDATE_DOCS = os.environ.get("IMPACT_DOCS_SCREENSHOTS") == "1"
 MAP_PAGE = re.compile(r"spend\s*map|\bmap\b", re.I)
-#: The ward panel (pages/spend_map.py) shows the ward's name as a heading and these metrics.
+#: The ward panel (views/spend_map_page.py) shows the ward's name as a heading and these metrics.
 WARD_PANEL_TEXT = re.compile(r"Spend received|Top suppliers based here", re.I)
 POINTS_TOGGLE = re.compile(r"supplier points", re.I)
 MIN_DRAWN = 0.02  # share of canvas pixels that must differ from the background colour
+SLIDER_THUMB = '[data-testid="stSliderThumbValue"]'
+TOOLTIP = ".deck-tooltip"
 
 
-def _page_problems(page) -> list[str]:
-    """Exception boxes, error alerts and modal dialogs (page not found…), one line each."""
-    out = []
-    for sel, kind in ((EXCEPTION, "exception"), (ERROR_ALERT, "error alert"),
-                      (DIALOG, "dialog")):
-        boxes = page.locator(sel)
-        for i in range(boxes.count()):
-            if not boxes.nth(i).is_visible():
-                continue
-            text = " ".join(boxes.nth(i).inner_text().split())[:300]
-            out.append(f"{kind}: {text}")
-    return out
+_page_problems = page_problems
 
 
 def _sidebar_filter_state(page) -> list[str]:
-    """The sidebar sliders' values and the selections shown, to see that they persist."""
+    """What the sidebar filters show: the Months range (its two thumbs' labels), the
+    "Showing: …" summary and the toggles, to see that they persist."""
     side = page.locator('[data-testid="stSidebar"]')
-    sliders = side.locator('[role="slider"]')
-    values = [sliders.nth(i).get_attribute("aria-valuetext") or
-              sliders.nth(i).get_attribute("aria-valuenow") or "" for i in range(sliders.count())]
+    values = side.locator(SLIDER_THUMB).all_inner_texts()
+    values += side.get_by_text("Showing:").all_inner_texts()
     switches = side.get_by_role("switch")
     values += [str(switches.nth(i).is_checked()) for i in range(switches.count())]
     return values
@@ -82,18 +72,31 @@ def pages(app_url, browser) -> list[tuple[str, str]]:
 
 
 def test_navigation_lists_every_page(pages):
-    scripts = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
+    scripts = sorted(p for p in (ROOT / "views").glob("*.py") if not p.name.startswith("_"))
     urls = [u for _, u in pages]
     assert len(set(urls)) == len(urls), f"duplicate page links: {pages}"
     if scripts:
-        assert len(pages) >= 2, f"pages/ has {len(scripts)} scripts but the sidebar shows {pages}"
+        assert len(pages) >= 2, f"views/ has {len(scripts)} scripts but the sidebar shows {pages}"
+
+
+def _covered_elsewhere() -> set[str]:
+    """URL paths of pages with their own browser-test module (checked there, not twice)."""
+    try:
+        from tests.browser.test_analysis_pages import PAGES as ANALYSIS
+    except ImportError:
+        return set()
+    return set(ANALYSIS)
 
 
 def test_every_page_renders_without_errors(pages, page_and_log):
-    """Load each page; no exception or error box; every deck.gl map draws something."""
+    """Open each page by its URL (a new session); no exception, error box or dialog; every
+    deck.gl map draws something."""
     page, log = page_and_log
     problems: list[str] = []
+    skip = _covered_elsewhere()
     for label, url in pages:
+        if url.rstrip("/").rsplit("/", 1)[-1] in skip:
+            continue
         page.goto(url)
         try:
             wait_idle(page)
@@ -131,10 +134,13 @@ def test_spend_map_ward_click_opens_ward_panel(app_url, pages, page_and_log):
     assert not _page_problems(page), _page_problems(page)
     page.locator(DECK).first.wait_for(state="attached", timeout=15_000)
     filters_before = _sidebar_filter_state(page)
+    assert len(filters_before) >= 3 and re.match(r"\d{4}-\d{2}$", filters_before[0]), (
+        f"no Months range in the sidebar: {filters_before}")
     points = page.get_by_role("switch", name=POINTS_TOGGLE)
-    if points.count() and points.first.is_checked():
-        # Supplier points are drawn over the wards and are pickable too: a click on one
-        # selects a supplier, not a ward.  Hide them so the centre click lands on a ward.
+    assert points.count() and points.first.is_checked(), "supplier points should start on"
+    # Toggle the points off and on again (the map's own widget), then click with the points
+    # drawn: they are not pickable unless "Click suppliers" is on, so the ward gets it.
+    for _ in range(2):
         points.first.click(force=True)
         page.wait_for_timeout(300)
         wait_idle(page)
@@ -149,6 +155,24 @@ def test_spend_map_ward_click_opens_ward_panel(app_url, pages, page_and_log):
     wait_idle(page)
     new = [h for h in page.get_by_role("heading").all_inner_texts() if h not in before]
     wait_map_drawn(page, 0, MIN_DRAWN)
+    # The tooltip renders its markup (a bold ward name), never literal tags.
+    page.mouse.move(box["x"] + box["width"] / 2 + 3, box["y"] + box["height"] / 2 + 3)
+    page.locator(TOOLTIP).first.wait_for(state="visible", timeout=5_000)
+    tip_html = page.locator(TOOLTIP).first.inner_html()
+    tip_text = page.locator(TOOLTIP).first.inner_text()
+    assert "<b>" in tip_html and "<b>" not in tip_text and "&lt;" not in tip_html, tip_html
+    # At 1280×720 the whole map is on screen, its legend beside it.
+    vh = page.viewport_size["height"]
+    assert box["y"] >= 0 and box["y"] + box["height"] <= vh, f"map not on screen: {box}"
+    lg = page.locator('[data-testid="stHtml"] b').filter(
+        has_text=re.compile(r"£ received by suppliers based in the ward")).first
+    lg_box = lg.bounding_box()
+    assert lg_box and lg_box["y"] + lg_box["height"] <= vh, f"legend below the fold: {lg_box}"
+    # The ward panel's figures are not cut off ("11,…", "Most deprive…").
+    for text in ("Spend received", "Residents", "Most deprived LSOA decile"):
+        cell = page.get_by_text(text, exact=True).first
+        assert cell.is_visible(), f"ward panel lacks {text!r}"
+        assert cell.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), f"{text!r} is clipped"
     scroll_to_top(page)
     shot = page.screenshot()
     save_png(shot, SCREENSHOTS / "spend-map-ward-selected.png")
@@ -163,6 +187,16 @@ def test_spend_map_ward_click_opens_ward_panel(app_url, pages, page_and_log):
         f"{filters_before} → {_sidebar_filter_state(page)}")
 
 
+def test_deep_links_on_a_fresh_server(app_server):
+    """The server's very first request was a deep link: no "Page not found" dialog, the
+    linked page shown.  (Every other page's URL is opened in a new session, checked for
+    dialogs, by ``test_every_page_renders_without_errors``.)"""
+    first = app_server[1]
+    assert not first["problems"], f"{FIRST_DEEP_LINK} on a fresh server: {first['problems']}"
+    assert first["title"] == "Spend map", first
+    assert first["url"].endswith(FIRST_DEEP_LINK) and not first["js_errors"], first
+
+
 def test_overview_at_1920x1080(app_url, browser, pages):
     context, page, log = new_context(browser, 1920, 1080)
     try:
@@ -175,6 +209,13 @@ def test_overview_at_1920x1080(app_url, browser, pages):
             _, share, _ = wait_map_drawn(page, i, MIN_DRAWN)
             if share < MIN_DRAWN:
                 problems.append(f"map {i} blank at 1920×1080")
+        # The Overview's ward map is a static SVG (no WebGL bundle before first paint).
+        svg = page.locator('[data-testid="stImage"] img[src^="data:image/svg+xml"]')
+        if not svg.count() or not svg.first.evaluate("e => e.naturalWidth > 0"):
+            problems.append("the Overview shows no ward map")
+        else:
+            svg.first.scroll_into_view_if_needed()
+            save_png(svg.first.screenshot(), SCREENSHOTS / "overview-map-svg.png")
         scroll_to_top(page)
         save_png(page.screenshot(), SCREENSHOTS / "overview-1920x1080.png")
         problems += [f"JS error: {e[:200]}" for e in log.page_errors]

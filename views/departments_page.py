@@ -8,7 +8,7 @@ import streamlit as st
 
 from impact import metrics
 from impact.filters import apply
-from pages._common import (
+from views._common import (
     MONEY,
     SHARE,
     as_percent,

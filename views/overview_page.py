@@ -5,15 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from impact import maps, metrics
-from pages._common import (
-    SHARE,
+from views._common import (
     as_percent,
+    blanks,
     demo_banner,
     figures,
     filtered,
+    legend,
     md_escape,
     metric,
     money_col,
+    spend_by_ward,
+    supplier_summary,
+    text_cols,
     workspace,
 )
 
@@ -44,23 +48,26 @@ st.info(md_escape(metrics.pound_sentence(figs["local"], figs["regional"], figs["
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Top suppliers")
-    top = metrics.top_suppliers(tx, 10)
+    top = supplier_summary(ws, tx).head(10)
+    cols = ["supplier", "class", "where", "ward", "district", "spend", "share"]
     st.dataframe(
-        as_percent(top[["supplier", "class", "where", "ward", "district", "spend", "share"]],
-                   ["share"]),
+        blanks(as_percent(top[cols], ["share"])),
         hide_index=True, width="stretch",
-        column_config={"spend": money_col("spend"), "share": SHARE},
+        column_config={**text_cols(top, cols), "spend": money_col("spend"),
+                       "share": st.column_config.NumberColumn("share of £", format="%.1f%%")},
     )
     st.caption("Spend is positive payments (credits excluded). 'where' is the supplier's "
                "place relative to the council: council, region, elsewhere or not located.")
 with right:
     st.subheader("Where local spend lands")
     if len(ws.wards):
-        deck, lg = maps.ward_deck(ws.wards, "spend", metrics.spend_by_ward(tx, ws.wards),
-                                  height=330)
-        st.pydeck_chart(deck, key="overview_map", width="stretch")
-        st.caption(f"{lg.title}; darker = more. Open the Spend map for the legend, points "
-                   "and ward details.")
+        # A static SVG, not a deck.gl map: the Overview's first paint does not wait for the
+        # 3 MB WebGL bundle.  The interactive map is the Spend map page.
+        svg, lg = maps.ward_svg(ws.wards, "spend", spend_by_ward(ws, tx), 440, 330)
+        st.image(svg, width="stretch")
+        legend(lg)
+        st.caption("Darker = more. Open the Spend map for each ward's figures, supplier "
+                   "points and details.")
     else:
         st.caption("No ward map: " + "; ".join(ws.warnings[:2]))
 

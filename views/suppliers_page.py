@@ -7,16 +7,19 @@ import streamlit as st
 from impact import metrics
 from impact.registers import RegisterError, save_resolution
 from impact.workspace import writable_register
-from pages._common import (
-    SHARE,
+from views._common import (
     SOURCE,
     as_percent,
+    blanks,
     clear_caches,
     current_source,
     demo_banner,
     download,
     filtered,
+    friendly,
     money_col,
+    supplier_summary,
+    text_cols,
     workspace,
 )
 
@@ -26,7 +29,7 @@ if ws is None:
     st.stop()
 demo_banner(ws)
 tx = filtered(ws)
-summary = metrics.supplier_summary(tx)
+summary = supplier_summary(ws, tx)
 info = ws.suppliers[["supplier_key", "resolution_method", "geocode_status", "geocode_reason",
                      "supplier_id", "company_number"]]
 table = summary.merge(info, on="supplier_key", how="left")
@@ -40,8 +43,12 @@ if q:
 st.caption(f"{len(shown):,} of {len(table):,} suppliers paid in the selected payments.")
 cols = ["supplier", "class", "where", "postcode", "ward", "district", "imd_decile", "spend",
         "payments", "share", "resolution_method", "geocode_status"]
-st.dataframe(as_percent(shown[cols], ["share"]), hide_index=True, width="stretch",
-             height=380, column_config={"spend": money_col("spend"), "share": SHARE})
+st.dataframe(blanks(as_percent(shown[cols], ["share"])), hide_index=True, width="stretch",
+             height=380, column_config={
+                 **text_cols(shown, cols), "spend": money_col("spend"),
+                 "share": st.column_config.NumberColumn("share of £", format="%.1f%%"),
+                 "imd_decile": st.column_config.NumberColumn(friendly("imd_decile"),
+                                                             format="%d")})
 download(shown[cols], "suppliers", "dl-suppliers")
 with st.expander("How this was calculated"):
     st.markdown(
@@ -61,8 +68,9 @@ st.caption("Suppliers we could not place, largest spend first. Give a postcode (
 if queue.empty:
     st.success("Every named supplier in the selected payments is placed.")
 else:
-    st.dataframe(queue[["supplier", "class", "spend", "payments", "geocode_reason"]].head(50),
-                 hide_index=True, width="stretch", column_config={"spend": money_col("spend")})
+    qcols = ["supplier", "class", "spend", "payments", "geocode_reason"]
+    st.dataframe(blanks(queue[qcols].head(50)), hide_index=True, width="stretch",
+                 column_config={**text_cols(queue, qcols), "spend": money_col("spend")})
     keys = queue["supplier_key"].head(200).tolist()
     labels = dict(zip(queue["supplier_key"], queue["supplier"], strict=False))
     with st.form("resolve", clear_on_submit=True):

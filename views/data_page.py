@@ -19,7 +19,7 @@ from impact.workspace import (
     source_key,
     write_mapping,
 )
-from pages._common import (
+from views._common import (
     SOURCE,
     clear_caches,
     current_source,

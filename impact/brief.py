@@ -1,0 +1,204 @@
+"""The market engagement brief: the council's local social value priorities for bidders.
+
+Bidders write better social value offers when they know *where* help is needed, *what*
+those places lack and *how* offers will be judged.  This brief is built from the same
+left-behind and opportunity analysis as the board pack (:mod:`impact.boardpack`), in plain
+words: priority areas and the Indices of Deprivation domains where they fall furthest
+behind, spend categories where little goes to local suppliers, and the supplier charter
+(:mod:`impact.charter`).  All wording a council may want to change is in
+:data:`DEFAULT_TEXT` (``string.Template`` placeholders ``$council``, ``$period``,
+``$weight``, ``$branding``) and can be overridden per call.  Output: Markdown (pastes into
+a Word document) and a PDF through the board pack's PDF code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from string import Template
+
+import pandas as pd
+
+from impact import metrics
+from impact.boardpack import OGL, SOURCES, SYNTHETIC_LABEL, PackData, _Pdf, collect
+from impact.charter import POINT_TESTS, POINTS
+from impact.filters import Filters, apply
+
+#: IoD domains in plain words: what a place lacks when it ranks low on the domain.
+DOMAIN_WORDS: dict[str, str] = {
+    "income": "low household incomes",
+    "employment": "people out of work or unable to work",
+    "education": "low skills, qualifications and training",
+    "health": "poor health and disability",
+    "crime": "high levels of crime",
+    "housing": "barriers to housing and local services",
+    "environment": "poor quality homes and surroundings",
+}
+
+DEFAULT_TEXT: dict[str, str] = {
+    "title": "$council: local social value priorities",
+    "intro": (
+        "$council wants more of its spending to benefit the people and places that need it "
+        "most. This brief tells bidders where that need is greatest, what those places lack "
+        "and how social value offers will be judged. It is based on the council's published "
+        "spend for $period, the English Indices of Deprivation 2025 and the council's "
+        "supplier charter."
+    ),
+    "areas_intro": (
+        "These wards combine high need with little of the council's spending reaching "
+        "suppliers based there. Offers that create jobs, training or supply-chain "
+        "opportunities for their residents will score well."
+    ),
+    "gaps_intro": (
+        "In these spend categories little of the council's money goes to suppliers based "
+        "in the borough. Offers that subcontract to, or build the capacity of, local "
+        "businesses and voluntary organisations in these categories are welcome."
+    ),
+    "charter_intro": "The council expects its suppliers to work towards its charter:",
+    "judging": (
+        "Social value will carry $weight % of the quality score. Offers are judged on what "
+        "is specific, measurable and delivered locally: commitments tied to the priority "
+        "areas and charter points above, with numbers and dates, score higher than general "
+        "statements. Commitments become contract terms and are monitored at contract "
+        "reviews; delivery is reported back to the council's members."
+    ),
+    "branding": "$branding",
+}
+
+
+@dataclass
+class Brief:
+    """The brief as Markdown and as sections for the PDF."""
+
+    title: str
+    markdown: str
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    synthetic: bool = False
+    council: str = ""
+    priority_areas: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def lacks(ward: pd.Series, n: int = 2) -> list[str]:
+    """The ``n`` IoD domains in which a ward ranks most deprived, in plain words."""
+    ranks = {d: pd.to_numeric(ward.get(f"{d}_rank"), errors="coerce") for d in DOMAIN_WORDS}
+    ranks = {d: r for d, r in ranks.items() if pd.notna(r)}
+    return [DOMAIN_WORDS[d] for d in sorted(ranks, key=ranks.get)[:n]]
+
+
+def local_gaps(tx: pd.DataFrame, by: str = "expense_type", n: int = 5,
+               min_share: float = 0.01) -> pd.DataFrame:
+    """Spend categories (≥ ``min_share`` of spend) with the lowest local share of placed £."""
+    if by not in tx or tx[by].isna().all():
+        by = "service_area" if "service_area" in tx and tx["service_area"].notna().any() \
+            else "directorate"
+    if "supplier_class" in tx:  # public bodies (recharges, precepts) are not a market
+        tx = tx[tx["supplier_class"].ne("public_body").fillna(True).to_numpy()]
+    g = metrics.local_share_by(tx, by=by)
+    total = g["spend"].sum()
+    g = g[(g["spend"] >= min_share * total) & g["local_share"].notna()]
+    g = g.sort_values(["local_share", "spend"], ascending=[True, False]).head(n)
+    return g.rename(columns={by: "category"}).reset_index(drop=True)
+
+
+def market_brief(
+    ws: object,
+    filters: Filters | None = None,
+    *,
+    data: PackData | None = None,
+    text: dict[str, str] | None = None,
+    branding: str = "",
+    social_value_weight: float = 20,
+    n_areas: int = 5,
+    n_categories: int = 5,
+) -> Brief:
+    """The brief for a workspace; ``text`` overrides any of :data:`DEFAULT_TEXT`."""
+    f = filters or Filters()
+    data = data or collect(ws, f)
+    tx = apply(ws.transactions, f)
+    words = {**DEFAULT_TEXT, **(text or {})}
+    values = {"council": data.council, "period": data.period,
+              "weight": f"{social_value_weight:g}", "branding": branding}
+
+    def t(key: str) -> str:
+        return Template(words[key]).safe_substitute(values)
+
+    sections: list[tuple[str, list[str]]] = [("", [t("intro")])]
+    if data.is_demo:
+        sections[0][1].insert(0, SYNTHETIC_LABEL + ".")
+    wards = ws.wards.drop(columns="geometry", errors="ignore").set_index("code") if len(
+        ws.wards) else pd.DataFrame()
+    rows = []
+    for r in data.opportunities.head(n_areas).itertuples():
+        w = wards.loc[r.code] if r.code in wards.index else pd.Series(dtype=object)
+        pop = pd.to_numeric(w.get("population"), errors="coerce")
+        rows.append({"ward": r.name, "score": round(float(r.score)),
+                     "population": None if pd.isna(pop) else int(pop),
+                     "lacks": ", ".join(lacks(w)) or "deprivation domains not available",
+                     "left_behind": bool(r.left_behind is True)})
+    areas = pd.DataFrame(rows)
+    if len(areas):
+        items = [t("areas_intro")] + [
+            f"**{a.ward}**{' (left behind)' if a.left_behind else ''}: "
+            f"{a.lacks}" + (f"; {a.population:,} residents" if a.population else "") + "."
+            for a in areas.itertuples()]
+        sections.append(("Priority areas and what they lack", items))
+    gaps = local_gaps(tx, n=n_categories)
+    if len(gaps):
+        items = [t("gaps_intro")] + [
+            f"**{g.category}**: {metrics.money(g.spend)} spent, "
+            f"{metrics.pct(g.local_share)} with suppliers based in the borough "
+            f"(of the spend we could place)."
+            for g in gaps.itertuples()]
+        sections.append(("Where local suppliers are missing", items))
+    sections.append(("The supplier charter", [t("charter_intro")] + [
+        f"**{POINTS[k]}**: {POINT_TESTS[k]}." for k in POINTS]))
+    sections.append(("How bids will be judged", [t("judging")]))
+    notes = [f"{a}: {b}." for a, b in SOURCES[:4]] + [OGL]
+    if data.is_demo:
+        notes.insert(0, SYNTHETIC_LABEL + ".")
+    sections.append(("Sources", notes))
+    title = t("title")
+    md = [f"# {_md(title)}", ""]
+    if branding:
+        md += [f"*{_md(t('branding'))}*", ""]
+    for head, paras in sections:
+        if head:
+            md += [f"## {head}", ""]
+        for i, p in enumerate(paras):
+            bullet = head and i > 0 and head != "How bids will be judged"
+            md.append(("- " if bullet else "") + _md(p, keep_bold=True))
+            md.append("")
+        md.append("")
+    return Brief(title=title, markdown="\n".join(md).replace("\n\n\n", "\n\n"),
+                 sections=sections, synthetic=data.is_demo, council=data.council,
+                 priority_areas=areas, gaps=gaps)
+
+
+def _md(text: str, keep_bold: bool = False) -> str:
+    """Inert Markdown: names from files cannot add links, images or HTML."""
+    out = (str(text).replace("\\", "\\\\").replace("<", "&lt;").replace("[", "\\[")
+           .replace("]", "\\]").replace("`", "\\`"))
+    return out if keep_bold else out.replace("*", "\\*")
+
+
+def brief_pdf(brief: Brief, branding: str = "") -> bytes:
+    """The brief as a PDF (the board pack's page furniture and fonts)."""
+    import re
+    from xml.sax.saxutils import escape
+
+    doc = _Pdf(brief.title, "market engagement brief", brief.synthetic)
+    story = [doc.p(brief.title, "h1")]
+    if branding:
+        story.append(doc.p(branding, "small"))
+
+    def rich(s: str) -> str:  # **bold** → <b>, everything else escaped
+        return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escape(s))
+
+    for head, paras in brief.sections:
+        if head:
+            story.append(doc.p(head, "h2"))
+        for i, p in enumerate(paras):
+            bullet = bool(head) and i > 0 and head != "How bids will be judged"
+            story.append(doc.p(("• " if bullet else "") + rich(p),
+                               "small" if head == "Sources" else "body", raw=True))
+    return doc.build(story)

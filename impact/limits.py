@@ -1,0 +1,155 @@
+"""Upload limits: refuse files too big, too long, zip bombs and files that lie about their type.
+
+Every spend file, from the command line or the app's upload form, is read by
+:func:`impact.tables.read_table`, which calls these checks first, so both share them.  The
+checks look only at the file's size, its first bytes and (for workbooks, which are zip
+archives) the zip's central directory — nothing is decompressed before it is judged safe.
+
+Limits come from environment variables (read on each call, so a deployment can change them
+without code): ``IMPACT_MAX_FILE_MB`` (default 200, Streamlit's own upload limit),
+``IMPACT_MAX_ROWS`` (5,000,000), ``IMPACT_MAX_UNZIPPED_MB`` (2,000: what a workbook may
+expand to) and ``IMPACT_MAX_ZIP_RATIO`` (100: real workbooks compress 5-20×, bombs 1,000×+).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MB = 1024**2
+
+
+class UploadRefused(ValueError):
+    """A file refused before reading; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Ceilings applied to one uploaded file."""
+
+    max_file_bytes: int = 200 * MB
+    max_rows: int = 5_000_000
+    max_unzipped_bytes: int = 2000 * MB
+    max_zip_ratio: float = 100.0
+    #: The ratio test applies only past this expanded size (tiny workbooks compress well).
+    ratio_floor_bytes: int = 10 * MB
+    max_zip_entries: int = 10_000
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Defaults, overridden by ``IMPACT_MAX_*`` environment variables where set."""
+        d = cls()
+        return cls(
+            max_file_bytes=int(_env_float("IMPACT_MAX_FILE_MB", d.max_file_bytes / MB) * MB),
+            max_rows=int(_env_float("IMPACT_MAX_ROWS", d.max_rows)),
+            max_unzipped_bytes=int(
+                _env_float("IMPACT_MAX_UNZIPPED_MB", d.max_unzipped_bytes / MB) * MB
+            ),
+            max_zip_ratio=_env_float("IMPACT_MAX_ZIP_RATIO", d.max_zip_ratio),
+        )
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise UploadRefused(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise UploadRefused(f"{name} must be positive, not {raw!r}")
+    return value
+
+
+def check_size(size: int, limits: Limits) -> None:
+    """Refuse a file over the size limit."""
+    if size > limits.max_file_bytes:
+        raise UploadRefused(
+            f"file is {size / MB:,.0f} MB, over the {limits.max_file_bytes / MB:,.0f} MB limit "
+            "(IMPACT_MAX_FILE_MB)"
+        )
+
+
+def check_rows(rows: int, limits: Limits) -> None:
+    """Refuse a table with more rows than the limit."""
+    if rows > limits.max_rows:
+        raise UploadRefused(
+            f"file has {rows:,} rows, over the {limits.max_rows:,}-row limit (IMPACT_MAX_ROWS); "
+            "split it by month or year"
+        )
+
+
+#: Signatures of formats that are never spend tables, with a name for the message.
+_FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a Linux program"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"{\\rtf", "an RTF document"),
+)
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+def sniff_kind(head: bytes) -> str:
+    """``"zip"``, ``"ole"`` (old .xls) or ``"text"`` from a file's first bytes.
+
+    Raises :class:`UploadRefused` naming the format when it is a known non-table format.
+    """
+    if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    for magic, what in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            raise UploadRefused(f"file is {what}, not a CSV or spreadsheet")
+    return "text"
+
+
+def check_zip(path: Path, limits: Limits) -> None:
+    """Refuse a workbook (zip) that is not one, or whose contents would expand too far.
+
+    Reads only the central directory: the declared uncompressed sizes, summed, must stay
+    under ``max_unzipped_bytes`` and (past ``ratio_floor_bytes``) under
+    ``max_zip_ratio`` × the compressed size.  An .xlsx needs ``xl/workbook.xml``, an .ods
+    ``content.xml``; any other zip (a renamed archive) is refused.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise UploadRefused(f"could not read spreadsheet: damaged zip ({exc})") from None
+    if len(infos) > limits.max_zip_entries:
+        raise UploadRefused(
+            f"workbook holds {len(infos):,} parts, over the {limits.max_zip_entries:,} limit"
+        )
+    names = {i.filename for i in infos}
+    if not ({"xl/workbook.xml", "xl/workbook.bin", "content.xml"} & names):
+        raise UploadRefused(
+            "file is a zip archive but not an Excel or OpenDocument workbook "
+            "(no xl/workbook.xml or content.xml inside)"
+        )
+    expanded = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if expanded > limits.max_unzipped_bytes:
+        raise UploadRefused(
+            f"workbook would expand to {expanded / MB:,.0f} MB, over the "
+            f"{limits.max_unzipped_bytes / MB:,.0f} MB limit (IMPACT_MAX_UNZIPPED_MB)"
+        )
+    ratio = expanded / packed
+    if expanded > limits.ratio_floor_bytes and ratio > limits.max_zip_ratio:
+        raise UploadRefused(
+            f"workbook expands {ratio:,.0f}× ({packed / MB:,.1f} MB → {expanded / MB:,.0f} MB), "
+            f"over the {limits.max_zip_ratio:,.0f}× limit for compressed files "
+            "(IMPACT_MAX_ZIP_RATIO); a zip bomb or a damaged file"
+        )

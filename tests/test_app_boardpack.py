@@ -1,0 +1,61 @@
+"""The Board pack and Consultation pages through AppTest, starting from app.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from impact.reference import demo_dir, project_root
+from impact.workspace import WORKSPACE_ENV_VAR
+
+APP = str(project_root() / "app.py")
+TIMEOUT = 180
+
+
+@pytest.fixture()
+def env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    root = tmp_path_factory.getbasetemp() / "demo-ws"
+    monkeypatch.setenv(WORKSPACE_ENV_VAR, str(root))
+    return root
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_board_pack_page(env) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/boardpack_page.py").run()
+    _ok(at)
+    assert at.title[0].value == "Board pack"
+    md = " ".join(m.value for m in at.markdown)
+    assert "Carbon commitments" in md and "unknown" in md
+    assert any("Synthetic demo attributes" in c.value for c in at.caption)
+    gen = next(b for b in at.button if b.label == "Generate the board pack")
+    gen.click().run()
+    _ok(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Board pack (PDF)" in labels and "Market brief (PDF)" in labels
+
+
+def test_consultation_page_saves_outside_the_demo_folder(env) -> None:
+    before = sorted(p.name for p in demo_dir().rglob("*"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/consultation_page.py").run()
+    _ok(at)
+    assert at.title[0].value == "Where does our £1 go?"
+    labels = [m.label for m in at.metric]
+    assert labels == ["Spent", "Stays local", "Re-spent here", "Leaks away"]
+    at.multiselect(key="cons_wards").select(at.multiselect(key="cons_wards").options[0]).run()
+    at.number_input(key="cons_v0").set_value(7).run()
+    next(b for b in at.button if b.label == "Save this session").click().run()
+    _ok(at)
+    saved = sorted(env.glob("*-consultation/session-*.json"))
+    assert saved, "no session file written under the workspace folder"
+    rec = json.loads(saved[-1].read_text(encoding="utf-8"))
+    assert rec["votes"]["Good local jobs paying the Real Living Wage"] == 7
+    assert len(rec["wards"]) == 1
+    assert sorted(p.name for p in demo_dir().rglob("*")) == before

@@ -1,0 +1,107 @@
+"""Board pack on the demo: PDF content (headline figures, images, labels, 2–6 pages), XLSX
+cells never start a formula, the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from impact import boardpack, metrics
+from impact.exports import FORMULA_STARTS
+from impact.filters import Filters, apply
+from impact.workspace import WORKSPACE_ENV_VAR, Workspace
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv(WORKSPACE_ENV_VAR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
+    ws = Workspace.load("demo")
+    # A supplier name that would run as a formula in a spreadsheet and is markup in a PDF.
+    sup = ws.suppliers.copy()
+    top = sup.sort_values("spend", ascending=False)["supplier_key"].iloc[0]
+    sup.loc[sup["supplier_key"] == top, "supplier_name"] = '=HYPERLINK("x") <b>Evil</b> & Co'
+    yield dataclasses.replace(ws, suppliers=sup)
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def pack(demo_ws):
+    data = boardpack.collect(demo_ws, Filters(), lm3_draws=100, permutations=9)
+    return data, boardpack.pdf_bytes(data), boardpack.xlsx_bytes(data)
+
+
+def _text(pdf: bytes) -> tuple[PdfReader, list[str]]:
+    r = PdfReader(io.BytesIO(pdf))
+    return r, [p.extract_text() for p in r.pages]
+
+
+def test_pdf_has_headline_figures_images_and_labels(demo_ws, pack) -> None:
+    data, pdf, _ = pack
+    reader, pages = _text(pdf)
+    assert 2 <= len(pages) <= 6
+    tx = apply(demo_ws.transactions, Filters())
+    head = metrics.headline(tx, demo_ws.council_lads, demo_ws.region_codes,
+                            demo_ws.council_lad_names)
+    text = "\n".join(pages)
+    for key in ("total", "local", "regional", "deprived"):
+        assert head[key].text in text, (key, head[key].text)
+        assert head[key].text == data.headline[key].text
+    assert metrics.pct(head["local"].coverage) in text  # coverage beside the share
+    assert all("SYNTHETIC DEMO" in p for p in pages)
+    assert sum(len(p.images) for p in reader.pages) >= 2  # spend and left-behind maps
+    assert "Open Government Licence v3.0" in text and "Crown copyright" in text
+    assert "LM3" in text and f"{data.lm3['lm3']:.2f}" in text
+    assert "Good jobs" in text and "Unknown" in text
+    assert "Filters in force".lower() in text.lower() or "filters in force" in text
+
+
+def test_xlsx_cells_never_start_a_formula(pack) -> None:
+    data, _, xlsx = pack
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
+    assert {"Headline", "Charter roll-up", "Flags", "Caveats and sources"} <= set(
+        wb.sheetnames)
+    seen_evil = False
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                if isinstance(v, str):
+                    assert not v.startswith(FORMULA_STARTS), (ws.title, v)
+                    seen_evil |= "HYPERLINK" in v
+    assert seen_evil, "the hostile supplier name should be present, neutralised"
+    head = pd.read_excel(io.BytesIO(xlsx), sheet_name="Headline", engine="openpyxl")
+    total = head.loc[head["figure"] == "Total spend", "value"].iloc[0]
+    assert total == pytest.approx(data.headline["total"].value)
+    assert (head["dataset"].str.contains("SYNTHETIC")).all()
+
+
+def test_filters_change_the_pack(demo_ws) -> None:
+    dept = sorted(demo_ws.transactions["directorate"].dropna().unique())[0]
+    f = Filters(departments=(dept,))
+    data = boardpack.collect(demo_ws, f, lm3_draws=50, permutations=9)
+    tx = apply(demo_ws.transactions, f)
+    assert data.headline["total"].text == metrics.total_spend(tx).text
+    assert "1 department(s)" in data.filters.describe()
+    with pytest.raises(ValueError, match="no payments"):
+        boardpack.collect(demo_ws, Filters(period_from="1999-01", period_to="1999-02"))
+
+
+def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
+    # the demo's ingest cache is shared with the other board pack tests (same session)
+    monkeypatch.setenv(WORKSPACE_ENV_VAR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
+    p = argparse.ArgumentParser()
+    boardpack.add_boardpack_arguments(p)
+    out = tmp_path / "pack.pdf"
+    args = p.parse_args(["demo", "--out", str(out), "--xlsx", str(tmp_path / "pack.xlsx"),
+                         "--from", "2024-04", "--to", "2024-09"])
+    assert boardpack.boardpack_command(args) == 0
+    assert out.read_bytes().startswith(b"%PDF") and (tmp_path / "pack.xlsx").is_file()
+    bad = p.parse_args([str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")])
+    assert boardpack.boardpack_command(bad) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -1,0 +1,104 @@
+"""Charter scorecard: robust attribute reading, matching, unknown ≠ no, roll-ups, flags."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from impact import charter as ch
+
+
+def _tx_sup():
+    sup = pd.DataFrame({
+        "supplier_key": ["k1", "k2", "k3", "k4"],
+        "supplier_id": ["100", "200", None, "400"],
+        "company_number": ["01234567", None, None, "07654321"],
+        "supplier_name": ["Alpha Builders Ltd", "Beta Care", "Gamma Cafe", "Delta Council"],
+        "supplier_class": ["company", "company", "company", "public_body"],
+    })
+    tx = pd.DataFrame({
+        "supplier_key": ["k1", "k1", "k2", "k3", "k4"],
+        "amount": [600.0, 400.0, 500.0, 100.0, 9999.0],
+        "directorate": ["Place", "People", "People", "Place", "Place"],
+        "supplier_class": ["company", "company", "company", "company", "public_body"],
+    })
+    return tx, sup
+
+
+CSV = (
+    "Supplier ID,Company No,Supplier Name,Real Living Wage,Modern slavery statement,"
+    "Carbon reduction plan,Net zero year,Days to pay,Apprentices,Training plan,"
+    "Local hiring,Excluded\n"
+    "100,,,Y,maybe,Yes,2040,45,2,,60%,N\n"       # by id; 'maybe' is an issue
+    ",,BETA CARE LIMITED,N,,No,,20,0,N,,\n"        # by normalised name
+    ",,,Y,,,,,,,,\n"                               # no identifier: rejected
+    "100,,,N,,,,,,,,\n"                            # duplicate of line 2: rejected
+    ",99999999,Nobody Ltd,Y,,,,,,,,\n"             # matches nothing
+)
+
+
+def test_read_match_and_unknown_is_not_no() -> None:
+    tx, sup = _tx_sup()
+    attrs = ch.read_attributes(CSV.encode("utf-8"))
+    assert attrs.rows_in == 5
+    assert attrs.rejected["row"].tolist() == [4]
+    assert set(attrs.issues["field"]) == {"modern_slavery_statement"}
+    res = ch.scorecard(tx, sup, attrs)
+    s = res.scores.set_index("supplier_key")
+    assert "k4" not in s.index  # public body not scored
+    assert s.loc["k1", "matched_by"] == "supplier id"
+    assert s.loc["k2", "matched_by"] == "name"
+    assert s.loc["k1", "good_jobs"] == ch.YES and s.loc["k2", "good_jobs"] == ch.NO
+    assert s.loc["k3", "good_jobs"] == ch.UNKNOWN  # no row: unknown, never no
+    assert s.loc["k1", "transparency"] == ch.UNKNOWN  # unreadable cell → unknown
+    assert s.loc["k1", "good_business"] == ch.NO and s.loc["k2", "good_business"] == ch.YES
+    assert s.loc["k1", "local_impact"] == ch.YES  # 60 % local hiring
+    assert s.loc["k2", "training"] == ch.NO and s.loc["k1", "training"] == ch.YES
+    assert "45 days" in s.loc["k1", "good_business_evidence"]
+    # every input row accounted for: matched + unmatched + rejected
+    cov = res.coverage
+    assert cov["attribute_rows_matched"] + cov["attribute_rows_unmatched"] + len(
+        res.rejected) == attrs.rows_in
+    assert sorted(res.rejected["row"]) == [4, 5]
+    assert "not scored" in " ".join(res.notes)
+
+
+def test_rollup_shares_and_flags_are_explained() -> None:
+    tx, sup = _tx_sup()
+    res = ch.scorecard(tx, sup, ch.read_attributes(CSV.encode("utf-8")))
+    r = res.rollup.set_index("point").loc["good_jobs"]
+    assert r["share_yes"] == pytest.approx(1000 / 1600)
+    assert r["share_no"] == pytest.approx(500 / 1600)
+    assert r["share_unknown"] == pytest.approx(100 / 1600)
+    assert "62 %" in r["sentence"] and "6 % unknown" in r["sentence"]
+    d = res.by_department.query("point == 'good_jobs' and department == 'Place'").iloc[0]
+    assert d["share_yes"] == pytest.approx(600 / 700)
+    f = res.flags.set_index("flag")
+    assert "slow payer" in f.index
+    assert "45 days" in f.loc["slow payer", "explanation"]
+    assert (res.flags["explanation"].str.len() > 40).all()
+
+
+def test_companies_house_closed_company_flagged() -> None:
+    tx, sup = _tx_sup()
+    chs = pd.DataFrame({"supplier_key": ["k2"], "ch_status": ["dissolved"],
+                        "ch_sic_codes": [None], "ch_date_of_cessation": ["2023-01-01"]})
+    res = ch.scorecard(tx, sup, None, chs)
+    s = res.scores.set_index("supplier_key")
+    assert s.loc["k2", "standards"] == ch.NO and s.loc["k1", "standards"] == ch.UNKNOWN
+    assert "closed company still paid" in res.flags["flag"].tolist()
+
+
+def test_bad_attributes_file_is_one_line_error() -> None:
+    with pytest.raises(ch.AttributesError, match="no supplier_id"):
+        ch.read_attributes(b"colour,size\nred,2\n")
+
+
+def test_demo_attributes_deterministic_and_labelled() -> None:
+    _, sup = _tx_sup()
+    sup = pd.concat([sup] * 1, ignore_index=True).assign(spend=[1.0, 2.0, 3.0, 4.0])
+    a, b = ch.demo_attributes(sup, seed=3), ch.demo_attributes(sup, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a.columns) == list(ch.TEMPLATE_COLUMNS)
+    assert a["source"].str.contains("SYNTHETIC").all()
+    assert "Delta Council" not in a["supplier_name"].tolist()  # public body skipped

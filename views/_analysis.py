@@ -1,0 +1,379 @@
+"""Shared helpers for the analysis pages (Re-spend model, Scenarios, Left behind).
+
+Nothing here computes a figure: it keeps the user's choices in ``st.session_state`` as plain
+values (so the three pages agree, and a page opened later finds them), caches library runs
+on simple keys, saves per-council files under the workspace folder, and draws the charts
+and category maps the pages share.  Figures come from :mod:`impact.multiplier`,
+:mod:`impact.scenarios` and :mod:`impact.areas`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import astuple
+from pathlib import Path
+
+import altair as alt
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from impact import maps
+from impact.areas import AreaInputs, AreaSettings, AreasResult, analyse_areas
+from impact.exports import to_csv_bytes
+from impact.multiplier import ModelResult, ModelSettings, run_model
+from impact.opportunity import N_LSOA, LeftBehindRule, ScenarioTarget
+from impact.priors import load_priors
+from impact.reference import Reference, ReferenceError, resolve_reference, shared_data_dir
+from impact.workspace import Workspace, workspace_dir
+from views._common import STREAMLIT_ESCAPES_TOOLTIPS, current_filters
+
+#: Session keys shared by the pages.
+LM3_SETTINGS = "lm3_settings"  # dict of plain values (see :func:`model_settings`)
+LM3_SURVEY = "lm3_survey"  # parsed survey for the current council (see the re-spend page)
+TARGET = "scenario_target"  # ScenarioTarget sent by the Left behind page
+TARGET_DECILES = "scenario_target_deciles"  # code → IMD decile of the target areas
+SCENARIOS = "scenarios"  # {council key: [Scenario, ...]}
+
+#: Okabe & Ito (2008) colour-blind-safe palette, in their order.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+             "#000000")
+SPOT_COLOURS = {
+    "hot spot (high next to high)": "#D55E00",
+    "high next to low": "#E69F00",
+    "low next to high": "#56B4E9",
+    "cold spot (low next to low)": "#0072B2",
+    "not significant": maps.NO_DATA,
+}
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line for ``st.error`` (never a traceback)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# ------------------------------------------------------------------ per-council files
+
+
+def council_dir(ws: Workspace) -> Path:
+    """Where this council's saved assumptions and scenarios live.
+
+    Under :func:`impact.workspace.workspace_dir` (``IMPACT_WORKSPACE_DIR``, else the
+    git-ignored ``data/councils``): never the committed demo nor the read-only shared data.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", ws.source.council.lower()).strip("-")[:40] or "council"
+    lads = "-".join(ws.council_lads)[:40]
+    return workspace_dir() / "analysis" / (f"{slug}-{lads}" if lads else slug)
+
+
+def priors_path(ws: Workspace) -> Path:
+    return council_dir(ws) / "priors.csv"
+
+
+def scenarios_path(ws: Workspace) -> Path:
+    return council_dir(ws) / "scenarios.json"
+
+
+def frame_hash(df: pd.DataFrame | None) -> str:
+    if df is None:
+        return "-"
+    return hashlib.sha1(df.to_csv(index=False).encode("utf-8")).hexdigest()[:16]
+
+
+def current_priors(ws: Workspace) -> pd.DataFrame:
+    """The council's saved priors, or the shipped defaults."""
+    return load_priors(priors_path(ws))
+
+
+# ------------------------------------------------------------------ reference data
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def reference(path: str | None) -> Reference | None:
+    try:
+        return resolve_reference(path)
+    except ReferenceError:
+        return None
+
+
+def io_table_path(ws: Workspace) -> tuple[Path | None, str]:
+    """The ONS Type I multipliers file: the council's reference, else the shared data."""
+    ref = reference(ws.source.reference)
+    p = ref.find("io_multipliers") if ref is not None else None
+    if p is not None:
+        return p, "the council's reference folder"
+    shared = shared_data_dir()
+    if shared.is_dir():
+        try:
+            p = resolve_reference(shared).find("io_multipliers")
+        except ReferenceError:
+            p = None
+        if p is not None:
+            return p, "the shared public data folder"
+    return None, ""
+
+
+# ------------------------------------------------------------------ model settings
+
+
+DEFAULT_SETTINGS = {
+    "local": "council",  # council | districts | radius
+    "lads": (),
+    "radius_km": 10.0,
+    "exclude_public_bodies": True,
+    "payroll_gbp": 0.0,
+    "staff_local_pct": 0.0,
+    "unlocated": "non_local",
+}
+
+
+def settings_values() -> dict:
+    return {**DEFAULT_SETTINGS, **st.session_state.setdefault(LM3_SETTINGS, {})}
+
+
+def council_centre(ws: Workspace) -> tuple[float, float] | None:
+    """A point inside the council (its wards' union), for a radius around it."""
+    if len(ws.wards) == 0:
+        return None
+    pt = gpd.GeoSeries([ws.wards.union_all()], crs=ws.wards.crs).representative_point().iloc[0]
+    return round(float(pt.y), 5), round(float(pt.x), 5)
+
+
+def model_settings(ws: Workspace) -> ModelSettings:
+    """The canonical settings (session state) as :class:`ModelSettings`."""
+    v = settings_values()
+    lads: tuple[str, ...] = ()
+    radius = centre = None
+    if v["local"] == "districts" and v["lads"]:
+        lads = tuple(sorted(v["lads"]))
+    elif v["local"] == "radius":
+        centre = council_centre(ws)
+        if centre is not None:
+            radius = float(v["radius_km"])
+    return ModelSettings(
+        lad_codes=lads, radius_km=radius, centre=centre,
+        exclude_public_bodies=bool(v["exclude_public_bodies"]),
+        payroll_gbp=float(v["payroll_gbp"]), staff_local_share=float(v["staff_local_pct"]) / 100,
+        unlocated=str(v["unlocated"]),
+    )
+
+
+@st.cache_data(show_spinner="Running the re-spend model…", max_entries=32)
+def _fit(ws_key: str, filters: tuple, settings: tuple, priors_key: str, survey_key: str,
+         _tx: pd.DataFrame, _suppliers: pd.DataFrame, _lads: tuple[str, ...],
+         _settings: ModelSettings, _priors: pd.DataFrame,
+         _survey: pd.DataFrame | None) -> ModelResult:
+    """One model run, keyed on the dataset, filters, settings, priors and survey hashes."""
+    return run_model((_tx, _suppliers, list(_lads)), _settings, priors=_priors,
+                     survey_shares=_survey)
+
+
+def survey_shares(ws: Workspace) -> tuple[pd.DataFrame | None, str]:
+    sv = st.session_state.get(LM3_SURVEY)
+    if sv and sv.get("ws_key") == ws.key:
+        return sv["shares"], sv["hash"]
+    return None, "-"
+
+
+def baseline(ws: Workspace, tx: pd.DataFrame) -> ModelResult | None:
+    """The model for the current settings, priors and survey (cached), or None + an error."""
+    settings = model_settings(ws)
+    try:
+        priors = current_priors(ws)
+    except (ValueError, OSError) as exc:
+        st.error(f"The saved assumptions table could not be read: {one_line(exc)}")
+        return None
+    shares, skey = survey_shares(ws)
+    try:
+        return _fit(ws.key, astuple(current_filters()), astuple(settings), frame_hash(priors),
+                    skey, tx, ws.suppliers, tuple(ws.council_lads), settings, priors, shares)
+    except (ValueError, KeyError) as exc:
+        st.error(f"The re-spend model could not run: {one_line(exc)}")
+    return None
+
+
+def ward_deciles(wards: pd.DataFrame) -> pd.Series:
+    """Ward code → IMD decile of the ward's population-weighted mean national rank."""
+    if "imd_rank" not in wards or len(wards) == 0:
+        return pd.Series(dtype="float64")
+    rank = pd.to_numeric(wards["imd_rank"], errors="coerce")
+    dec = np.ceil(rank / N_LSOA["2025"] * 10).clip(1, 10)
+    return pd.Series(dec.to_numpy(), index=wards["code"].astype(str).to_numpy())
+
+
+# ------------------------------------------------------------------ left-behind analysis
+
+
+def suppliers_for(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
+    """The supplier table with ``spend`` = positive payments in the filtered transactions."""
+    amount = pd.to_numeric(tx["amount"], errors="coerce")
+    spend = amount.where(amount > 0).groupby(tx["supplier_key"].astype("string")).sum()
+    sup = ws.suppliers.copy()
+    sup["spend"] = sup["supplier_key"].astype("string").map(spend).fillna(0.0).to_numpy()
+    return sup
+
+
+@st.cache_data(show_spinner="Comparing areas, clustering and testing hot spots…",
+               max_entries=16)
+def analyse(ws_key: str, filters: tuple, ref_path: str | None, unit: str, features: tuple,
+            weights: tuple, k: int | None, fdr: bool, rule: tuple, top: int,
+            _ws: Workspace, _tx: pd.DataFrame) -> AreasResult:
+    """:func:`impact.areas.analyse_areas` for the current council, cached on plain values."""
+    ref = reference(ref_path)
+    if ref is None:
+        raise ValueError("no reference data folder for this council")
+    inputs = AreaInputs(ref, tuple(_ws.council_lads), None, unit, suppliers_for(_ws, _tx))
+    settings = AreaSettings(
+        features=features, weights=dict(weights), k=k, permutations=499, fdr=fdr,
+        rule=LeftBehindRule(*rule), top=top,
+    )
+    return analyse_areas(inputs, settings)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def area_geometry(ws_key: str, unit: str, _ws: Workspace) -> gpd.GeoDataFrame:
+    """Display geometry of the council's wards (already on the workspace) or LSOAs."""
+    if unit == "ward":
+        return _ws.wards[["code", "name", "geometry"]]
+    from impact.boundaries import areas_for_lads, display_geometry
+
+    ref = reference(_ws.source.reference)
+    if ref is None:
+        return _ws.wards.iloc[0:0][["code", "name", "geometry"]]
+    areas, _ = areas_for_lads(ref, _ws.council_lads, "lsoa")
+    return display_geometry(areas)[["code", "name", "geometry"]]
+
+
+def set_target(codes: list[str], unit: str, label: str, deciles: dict[str, float]) -> None:
+    """Hand chosen areas to the Scenarios page."""
+    st.session_state[TARGET] = ScenarioTarget(unit, tuple(codes), label)
+    st.session_state[TARGET_DECILES] = {c: deciles.get(c, float("nan")) for c in codes}
+
+
+# ------------------------------------------------------------------ maps and charts
+
+
+def category_deck(areas: gpd.GeoDataFrame, category: pd.Series, colours: dict[str, str],
+                  title: str, extra: pd.Series | None = None, height: int = 460
+                  ) -> tuple[pdk.Deck, maps.Legend]:
+    """A map of areas coloured by a category (clusters, hot spots), with its legend.
+
+    ``category`` and ``extra`` (a plain-text tooltip line) are indexed by area code.  Built
+    from :mod:`impact.maps` pieces (tooltip template, outline, view) so it looks and escapes
+    like the other maps.
+    """
+    escape = not STREAMLIT_ESCAPES_TOOLTIPS
+    recs = []
+    for row in areas.itertuples(index=False):
+        code = str(row.code)
+        cat = category.get(code)
+        cat_text = "no data" if cat is None or (isinstance(cat, float) and math.isnan(cat)) \
+            else str(cat)
+        colour = colours.get(cat_text, maps.NO_DATA)
+        lines = [cat_text]
+        if extra is not None and code in extra.index and str(extra[code]):
+            lines.append(str(extra[code]))
+        tip = maps.tooltip_fields(row.name or code, lines, escape=escape)
+        for rings in maps._rings(row.geometry):
+            recs.append({"code": code, "polygon": rings, "fill": maps._hex_rgb(colour), **tip})
+    layers = [
+        pdk.Layer("PolygonLayer", data=recs, id=maps.WARD_LAYER, get_polygon="polygon",
+                  get_fill_color="fill", get_line_color=[255, 255, 255, 200],
+                  line_width_min_pixels=1, stroked=True, filled=True, pickable=True,
+                  auto_highlight=True),
+        pdk.Layer("PathLayer", data=maps.outline_paths(areas), id=maps.OUTLINE_LAYER,
+                  get_path="path", get_color=maps.OUTLINE, width_min_pixels=2),
+    ]
+    deck = pdk.Deck(layers=layers, initial_view_state=maps.view_for(areas, height_px=height),
+                    map_provider="carto", map_style=pdk.map_styles.LIGHT,
+                    tooltip=maps.TOOLTIP, height=height)
+    present = set(category.astype(str))
+    items = [(c, label) for label, c in colours.items() if label in present]
+    return deck, maps.Legend(title=title, items=items)
+
+
+def cluster_colours(labels) -> dict[str, str]:
+    """Cluster label → Okabe–Ito colour (cluster 1, the most deprived, first)."""
+    return {str(lab): OKABE_ITO[i % len(OKABE_ITO)] for i, lab in enumerate(labels)}
+
+
+def waterfall_chart(wf: pd.DataFrame) -> alt.Chart:
+    """R1 → R2 → R3 as a waterfall (Okabe–Ito: totals blue, leaks vermillion, gains green)."""
+    start, end, run = [], [], 0.0
+    for g, kind in zip(wf["gbp"], wf["kind"], strict=True):
+        if kind == "total":
+            s, e = 0.0, float(g)
+        else:
+            s, e = run, run + float(g)
+        start.append(s)
+        end.append(e)
+        run = e
+    short = {"R1 spend traced": "R1 spent", "leaves the area in round 1": "leaves (R1 − R2)",
+             "R2 received locally": "R2 local", "R3 re-spent locally": "R3 re-spent",
+             "R1 + R2 + R3": "R1 + R2 + R3"}
+    d = wf.assign(start=start, end=end, order=range(len(wf)))
+    d["step"] = d["step"].map(lambda x: short.get(x, x))
+    d["£m"] = (d["gbp"] / 1e6).round(2)
+    d["label"] = d["gbp"].map(lambda x: f"{'−' if x < 0 else ''}£{abs(x) / 1e6:,.1f}m")
+    d["what"] = d["kind"].map({"total": "total", "decrease": "leaves the area",
+                               "increase": "re-spent locally"})
+    colour = alt.Color("what:N", title=None, scale=alt.Scale(
+        domain=["total", "leaves the area", "re-spent locally"],
+        range=["#0072B2", "#D55E00", "#009E73"]), legend=alt.Legend(orient="bottom"))
+    x = alt.X("step:N", sort=list(d["step"]), title=None, axis=alt.Axis(labelAngle=0,
+                                                                      labelLimit=160))
+    bars = alt.Chart(d).mark_bar().encode(
+        x=x, y=alt.Y("start:Q", title="£"), y2="end:Q", color=colour,
+        tooltip=["step", alt.Tooltip("£m:Q", title="£ million"), "what"])
+    text = alt.Chart(d).mark_text(dy=-6, fontSize=12).encode(
+        x=x, y=alt.Y("max_end:Q"), text="label:N").transform_calculate(
+        max_end="max(datum.start, datum.end)")
+    return (bars + text).properties(height=360)
+
+
+def band_chart(m) -> alt.Chart:
+    """LM3: the P10–P90 band (bar), P50 (tick) and the unlocated lower/upper (points)."""
+    band = pd.DataFrame([{"what": "Monte Carlo P10–P90", "lo": m.lm3_p10_, "hi": m.lm3_p90_}])
+    pts = pd.DataFrame([
+        {"what": "P50", "lm3": m.lm3_p50_},
+        {"what": "lower (unlocated non-local)", "lm3": m.lm3_lower_},
+        {"what": "upper (unlocated local pro rata)", "lm3": m.lm3_upper_},
+    ])
+    lo = min(m.lm3_p10_, m.lm3_lower_) - 0.05
+    hi = max(m.lm3_p90_, m.lm3_upper_) + 0.05
+    x = alt.Scale(domain=[max(1.0, lo), min(3.0, hi)], zero=False)
+    bar = alt.Chart(band).mark_bar(size=22, color="#56B4E9", opacity=0.7).encode(
+        x=alt.X("lo:Q", scale=x, title="LM3"), x2="hi:Q",
+        tooltip=[alt.Tooltip("lo:Q", format=".3f", title="P10"),
+                 alt.Tooltip("hi:Q", format=".3f", title="P90")])
+    dots = alt.Chart(pts).mark_point(size=140, filled=True).encode(
+        x=alt.X("lm3:Q", scale=x),
+        shape=alt.Shape("what:N", legend=None, scale=alt.Scale(
+            domain=list(pts["what"]), range=["circle", "square", "triangle-up"])),
+        color=alt.Color("what:N", legend=None, scale=alt.Scale(
+            domain=list(pts["what"]), range=["#000000", "#D55E00", "#009E73"])),
+        tooltip=["what", alt.Tooltip("lm3:Q", format=".3f")])
+    return (bar + dots).properties(height=110)
+
+
+def csv_button(df: pd.DataFrame, label: str, name: str, key: str) -> None:
+    """One CSV download (text neutralised by :mod:`impact.exports`)."""
+    st.download_button(label, data=to_csv_bytes(df), file_name=name, mime="text/csv", key=key,
+                       on_click="ignore")
+
+
+def how_text(text: str, caption: str | None = None) -> None:
+    """A "How this was calculated" expander with library-written text (escaped)."""
+    from views._common import md_escape
+
+    with st.expander("How this was calculated"):
+        for line in str(text).splitlines():
+            if line.strip():
+                st.markdown(md_escape(line))
+        if caption:
+            st.caption(caption)

@@ -1,0 +1,283 @@
+"""Shared view helpers for the app's pages: the current workspace, filters and figure display.
+
+Pages stay thin: they call these helpers and :mod:`impact`; nothing here computes a figure.
+Every page may be run without the frame having set state (tests), so each getter
+uses ``st.session_state.setdefault``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from dataclasses import astuple
+
+import pandas as pd
+import streamlit as st
+from packaging.version import Version
+
+from impact import filters as flt
+from impact import metrics
+from impact.exports import FORMATS, export
+from impact.workspace import (
+    Source,
+    Workspace,
+    WorkspaceError,
+    demo_source,
+    folder_source,
+    source_key,
+)
+
+SOURCE = "source"
+FILTERS = "filters"
+IN_FRAME = "_in_frame"
+LOAD_ERROR = "_load_error"
+SOURCE_DIR_ENV_VAR = "IMPACT_SOURCE_DIR"
+COUNCIL_ENV_VAR = "IMPACT_COUNCIL"
+LAD_CODES_ENV_VAR = "IMPACT_LAD_CODES"
+#: Streamlit html-escapes values interpolated into pydeck ``tooltip["html"]`` from 1.67
+#: (streamlit#15820, checked in 1.67's frontend bundle); before, :mod:`impact.maps` must.
+STREAMLIT_ESCAPES_TOOLTIPS = Version(st.__version__) >= Version("1.67")
+
+
+def require_frame() -> None:
+    """Nothing to do since the views left ``pages/`` (kept: pages call it).
+
+    A page run alone (``AppTest.from_file("views/x.py")``) has no frame; each getter
+    below tolerates missing state with ``st.session_state.setdefault``.
+    """
+
+
+def current_source() -> Source:
+    return st.session_state.setdefault(SOURCE, start_source())
+
+
+def start_source() -> Source:
+    """The dataset a new session opens on: ``IMPACT_SOURCE_DIR`` (a folder of spend files
+    or an ingested output folder; council name from ``IMPACT_COUNCIL``, else the folder's
+    name; district codes from ``IMPACT_LAD_CODES`` (comma-separated) when the name does not
+    match the lookup; reference data from ``IMPACT_REFERENCE_DIR``), else the synthetic
+    demo."""
+    folder = os.environ.get(SOURCE_DIR_ENV_VAR, "").strip()
+    if not folder:
+        return demo_source()
+    try:
+        lads = [c.strip() for c in os.environ.get(LAD_CODES_ENV_VAR, "").split(",") if c.strip()]
+        return folder_source(folder, council=os.environ.get(COUNCIL_ENV_VAR, "").strip() or None,
+                             lad_codes=lads)
+    except WorkspaceError as exc:
+        st.session_state[LOAD_ERROR] = f"{SOURCE_DIR_ENV_VAR}: {exc}; showing the demo instead"
+        return demo_source()
+
+
+@st.cache_resource(show_spinner="Reading the spend files and placing suppliers…", max_entries=4)
+def _load(_source: Source, key: str) -> Workspace:
+    """One workspace per dataset; ``key`` (paths + mtimes) decides when it is stale."""
+    return Workspace.load(_source)
+
+
+def clear_caches() -> None:
+    """After a resolution or a new mapping: drop cached workspaces and figures."""
+    _load.clear()
+    headline.clear()
+    _supplier_summary.clear()
+    _spend_by_ward.clear()
+
+
+def workspace(show_error: bool = True) -> Workspace | None:
+    """The current dataset, or None (a one-line error is shown once per run).
+
+    The frame calls it first with ``show_error=False`` (sidebar); the page's call then shows
+    the error in the page, so a load error is never printed twice.
+    """
+    require_frame()
+    source = current_source()
+    error = None
+    try:
+        return _load(source, source_key(source))
+    except WorkspaceError as exc:
+        error = f"Could not load {source.council}: {exc}"
+    except Exception as exc:  # never a raw traceback for users
+        error = (f"Could not load {source.council}: {type(exc).__name__}: "
+                 f"{str(exc).splitlines()[0] if str(exc) else ''}")
+    if show_error:
+        st.error(error)
+    return None
+
+
+def start_error() -> None:
+    """Show (once) why the start-up dataset could not be used."""
+    msg = st.session_state.pop(LOAD_ERROR, None)
+    if msg:
+        st.warning(msg)
+
+
+def current_filters() -> flt.Filters:
+    return st.session_state.setdefault(FILTERS, flt.Filters())
+
+
+def filtered(ws: Workspace) -> pd.DataFrame:
+    return flt.apply(ws.transactions, current_filters())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def headline(ws_key: str, filter_values: tuple, _ws: Workspace, _tx: pd.DataFrame
+             ) -> dict[str, metrics.Figure]:
+    """Overview figures, cached on the dataset key and the filter values (small result)."""
+    return metrics.headline(_tx, _ws.council_lads, _ws.region_codes, _ws.council_lad_names)
+
+
+def figures(ws: Workspace, tx: pd.DataFrame) -> dict[str, metrics.Figure]:
+    return headline(ws.key, astuple(current_filters()), ws, tx)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _supplier_summary(ws_key: str, filter_values: tuple, _tx: pd.DataFrame) -> pd.DataFrame:
+    return metrics.supplier_summary(_tx)
+
+
+def supplier_summary(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
+    """:func:`impact.metrics.supplier_summary` of the filtered payments, cached on the dataset
+    key and the filter values (0.4 s on a real council, one row per supplier)."""
+    return _supplier_summary(ws.key, astuple(current_filters()), tx)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _spend_by_ward(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, _wards
+                   ) -> pd.DataFrame:
+    return metrics.spend_by_ward(_tx, _wards)
+
+
+def spend_by_ward(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
+    """:func:`impact.metrics.spend_by_ward`, cached like :func:`supplier_summary`."""
+    return _spend_by_ward(ws.key, astuple(current_filters()), tx, ws.wards)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def md_escape(text: object) -> str:
+    """Text from a file made inert for ``st.markdown`` (no links, images or HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def demo_banner(ws: Workspace) -> None:
+    if ws.is_demo:
+        st.warning("**Synthetic demo.** Everything shown is a synthetic borough generated by "
+                   "this project; no real council, supplier or place is depicted.", icon="🧪")
+
+
+def how(fig: metrics.Figure, expanded: bool = False) -> None:
+    """The "How this was calculated" expander for one figure."""
+    with st.expander("How this was calculated", expanded=expanded):
+        st.markdown(md_escape(fig.how))
+        if fig.coverage is not None:
+            st.caption(f"Coverage: {metrics.pct(fig.coverage)} of spend could be used.")
+        if fig.lower is not None:
+            st.caption(f"Bounds: {fig.bounds_text}.")
+        for c in fig.caveats:
+            st.caption(f"Caveat: {c}")
+        if fig.inputs:
+            st.dataframe(pd.DataFrame({"input": list(fig.inputs),
+                                       "value": [str(v) for v in fig.inputs.values()]}),
+                         hide_index=True, width="stretch")
+
+
+def metric(col, fig: metrics.Figure, show_coverage: bool = True) -> None:
+    """A figure as ``st.metric`` with its coverage beside it and its expander below."""
+    with col:
+        st.metric(fig.label, fig.text)
+        if show_coverage and fig.coverage is not None:
+            st.caption(coverage_caption(fig))
+        else:  # the same height as its neighbours, so the cards line up
+            st.caption("Every payment in the filters, placed or not; credits and refunds "
+                       "netted off.")
+        how(fig)
+
+
+def coverage_caption(fig: metrics.Figure) -> str:
+    """ "Based on the 99% of spend whose supplier we could place · range 42–43%"."""
+    extra = f" · range {fig.bounds_text}" if fig.lower is not None else ""
+    return (f"Based on the {metrics.pct(fig.coverage)} of spend whose supplier we could "
+            f"place{extra}")
+
+
+def download(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV/XLSX/Parquet download buttons (text neutralised by impact.exports)."""
+    cols = st.columns(len(FORMATS))
+    for c, (fmt, (_, mime, ext)) in zip(cols, FORMATS.items(), strict=True):
+        with c:
+            # Deferred: the bytes are built only when the button is clicked.
+            st.download_button(f"Download {fmt}", data=lambda f=fmt: export(df, f)[0],
+                               file_name=f"{name}.{ext}", mime=mime, key=f"{key}-{ext}",
+                               on_click="ignore")
+
+
+def legend(lg) -> None:
+    """Colour swatches for a map legend, compact enough to sit beside the map.
+
+    Labels are our own formatted numbers; the title may quote a file, so all is escaped.
+    """
+    items = "".join(
+        f'<span style="display:inline-block;margin:0 10px 2px 0;white-space:nowrap">'
+        f'<span style="display:inline-block;width:12px;height:12px;background:{c};'
+        f'border:1px solid #777;vertical-align:middle;margin-right:4px"></span>'
+        f"{html.escape(label)}</span>" for c, label in lg.items)
+    note = (f'<div style="color:#666;margin-top:2px">{html.escape(lg.note)}</div>'
+            if lg.note else "")
+    st.html(f'<div style="font-size:0.8rem;line-height:1.35">'
+            f"<b>{html.escape(lg.title)}</b><br/>{items}{note}</div>")
+
+
+MONEY = st.column_config.NumberColumn(format="£%,.0f")
+
+
+def money_col(name: str) -> st.column_config.NumberColumn:
+    """A £ column: whole pounds with thousands separators (printf-style ``£%,.0f``)."""
+    return st.column_config.NumberColumn(friendly(name), format="£%,.0f")
+
+
+#: Column headers people read, for the library's snake_case columns.
+HEADERS = {
+    "imd_decile": "IMD decile (1 = most deprived)",
+    "resolution_method": "placed by",
+    "geocode_status": "place status",
+    "geocode_reason": "why not placed",
+    "share": "share of £",
+    "where": "where",
+    "class": "supplier type",
+    "spend_per_resident": "£ per resident",
+    "local_suppliers": "suppliers based here",
+    "supplier_count": "suppliers",
+}
+
+
+def friendly(name: str) -> str:
+    return HEADERS.get(name, name.replace("_", " "))
+
+
+def text_cols(df: pd.DataFrame, cols: list[str]) -> dict[str, st.column_config.Column]:
+    """Friendly headers for ``cols`` (text columns), for ``column_config``."""
+    return {c: st.column_config.Column(friendly(c)) for c in cols if c in df}
+
+
+def blanks(df: pd.DataFrame) -> pd.DataFrame:
+    """Missing text as empty cells (the grid prints "None" for a missing string)."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or isinstance(out[c].dtype, pd.StringDtype):
+            out[c] = out[c].astype("string").fillna("")
+    return out
+
+
+def money_cols(*names: str) -> dict[str, st.column_config.NumberColumn]:
+    return {n: money_col(n) for n in names}
+SHARE = st.column_config.NumberColumn(format="%.1f%%")
+
+
+def as_percent(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        if c in out:
+            out[c] = 100 * pd.to_numeric(out[c], errors="coerce")
+    return out

@@ -1,0 +1,119 @@
+"""Board pack: the supplier charter scorecard, and the board pack and market brief downloads.
+
+Thin view: the scorecard comes from :mod:`impact.charter`, the PDF/XLSX from
+:mod:`impact.boardpack`, the brief from :mod:`impact.brief`.  File text (supplier names,
+evidence) only reaches the screen through ``st.dataframe`` and escaped Markdown.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from impact import charter as ch
+from impact import metrics
+from views._common import (
+    SHARE,
+    as_percent,
+    current_filters,
+    demo_banner,
+    filtered,
+    md_escape,
+    money_cols,
+    workspace,
+)
+
+st.title("Board pack")
+ws = workspace()
+if ws is None:
+    st.stop()
+demo_banner(ws)
+tx = filtered(ws)
+if tx.empty:
+    st.info("No payments match the filters. Widen them in the sidebar.")
+    st.stop()
+st.caption(f"{md_escape(ws.label)} · {metrics.period_text(tx)} · "
+           f"filters: {md_escape(current_filters().describe())}")
+
+upload = st.file_uploader("Supplier attributes CSV (optional)", type=["csv"],
+                          help="One row per supplier; see the template below.")
+try:
+    card = ch.charter_for_workspace(ws, tx, upload.getvalue() if upload else None)
+except ch.AttributesError as exc:
+    st.error(str(exc))
+    st.stop()
+st.download_button("Download the attributes template (CSV)", ch.template_csv(),
+                   file_name="supplier_attributes_template.csv", mime="text/csv")
+for n in card.notes:
+    st.caption(n)
+
+st.header("Supplier ethics charter")
+cov = card.coverage
+st.markdown(
+    f"Evidence is held for **{cov['suppliers_with_attributes']:,}** of "
+    f"**{cov['suppliers']:,}** suppliers, covering "
+    f"**{metrics.pct(cov['share_spend_with_attributes'])}** of spend. "
+    "*Unknown* means the council holds no evidence — it is not the same as *no*.")
+for r in card.rollup.itertuples():
+    st.markdown(f"- **{md_escape(r.charter_point)}**: {md_escape(r.sentence)}")
+roll = as_percent(card.rollup, ["share_yes", "share_no", "share_unknown"])
+with st.expander("Roll-up table"):
+    st.dataframe(roll.drop(columns=["point", "sentence"]), hide_index=True, width="stretch",
+                 column_config={"share_yes": SHARE, "share_no": SHARE, "share_unknown": SHARE,
+                                **money_cols("spend_yes", "spend_no", "spend_unknown")})
+
+tab1, tab2, tab3 = st.tabs(["Flags", "By department", "Suppliers"])
+with tab1:
+    if card.flags.empty:
+        st.info("No flags.")
+    else:
+        st.dataframe(card.flags.drop(columns=["supplier_key"]), hide_index=True,
+                     width="stretch", column_config=money_cols("spend"))
+with tab2:
+    point = st.selectbox("Charter point", list(ch.POINTS), format_func=ch.POINTS.get)
+    d = card.by_department[card.by_department["point"] == point]
+    st.dataframe(as_percent(d, ["share_yes", "share_no", "share_unknown"]).drop(
+        columns=["point"]), hide_index=True, width="stretch",
+        column_config={"share_yes": SHARE, "share_no": SHARE, "share_unknown": SHARE,
+                       **money_cols("spend")})
+with tab3:
+    cols = ["supplier", "department", "spend", *[c for k in ch.POINTS
+                                                 for c in (k, f"{k}_evidence")], "flags"]
+    st.dataframe(card.scores[cols], hide_index=True, width="stretch",
+                 column_config=money_cols("spend"))
+if len(card.rejected) or len(card.issues):
+    with st.expander(f"Attribute rows not used ({len(card.rejected)}) and cells read as "
+                     f"unknown ({len(card.issues)})"):
+        st.dataframe(card.rejected, hide_index=True)
+        st.dataframe(card.issues, hide_index=True)
+
+st.header("Board pack and market brief")
+st.caption("A4 PDF (2–6 pages) and an XLSX with the same figures, the maps, LM3, top "
+           "opportunities, the charter roll-up, coverage, caveats and sources.")
+if st.button("Generate the board pack", type="primary"):
+    from impact import boardpack, brief
+
+    with st.spinner("Computing figures, drawing maps and writing the PDF…"):
+        bar = st.progress(0.0, text="figures")
+        data = boardpack.collect(ws, current_filters(),
+                                 attributes=upload.getvalue() if upload else None)
+        bar.progress(0.5, text="PDF")
+        st.session_state["_bp_pdf"] = boardpack.pdf_bytes(data)
+        bar.progress(0.75, text="XLSX")
+        st.session_state["_bp_xlsx"] = boardpack.xlsx_bytes(data)
+        b = brief.market_brief(ws, current_filters(), data=data)
+        st.session_state["_bp_brief_md"] = b.markdown
+        st.session_state["_bp_brief_pdf"] = brief.brief_pdf(b)
+        bar.progress(1.0, text="done")
+        st.session_state["_bp_for"] = (ws.key, current_filters())
+if "_bp_pdf" in st.session_state and st.session_state.get("_bp_for") == (
+        ws.key, current_filters()):
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button("Board pack (PDF)", st.session_state["_bp_pdf"],
+                       file_name="board_pack.pdf", mime="application/pdf")
+    c2.download_button("Board pack (XLSX)", st.session_state["_bp_xlsx"],
+                       file_name="board_pack.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    c3.download_button("Market brief (PDF)", st.session_state["_bp_brief_pdf"],
+                       file_name="market_brief.pdf", mime="application/pdf")
+    c4.download_button("Market brief (Markdown)", st.session_state["_bp_brief_md"],
+                       file_name="market_brief.md", mime="text/markdown")
