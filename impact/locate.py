@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from impact.classify import classify_suppliers
 from impact.geocode import geocode_postcodes
+from impact.keys import supplier_key, supplier_keys  # noqa: F401 (re-exported)
 from impact.names import REDACTED, normalise_names
 from impact.reference import Reference
 from impact.registers import Register, read_register
@@ -127,11 +128,7 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     t["_amt"] = amt.where(~t["_dup"], 0.0)
     t["_pos"] = amt.clip(lower=0).where(~t["_dup"], 0.0)
     t["_n"] = (~t["_dup"]).astype(int)
-    council = t["council"].fillna("")
-    has_id = t["supplier_id"].notna()
-    key = (council + "|name:" + t["supplier_name_norm"].fillna("(no name)")).where(
-        ~has_id, council + "|id:" + t["supplier_id"].fillna("")
-    )
+    key = supplier_key(t["council"], t["supplier_id"], t["supplier_name_norm"])
     codes, keys = pd.factorize(key, sort=False)
     t["_date"] = pd.to_datetime(tx["date"], errors="coerce") if "date" in tx else pd.NaT
     g = t.groupby(codes, sort=False)

@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from impact.keys import supplier_keys
 from impact.reference import Reference, ReferenceError, demo_dir, project_root, resolve_reference
 from impact.tables import SUPPORTED_SUFFIXES
 
@@ -572,22 +573,6 @@ def _regions(
     regions = sorted(reg.loc[reg[lad_col].isin(lads), "region_code"].dropna().astype(str).unique())
     region_lads = sorted(reg.loc[reg["region_code"].isin(regions), lad_col].astype(str).unique())
     return regions, region_lads
-
-
-def supplier_keys(tx: pd.DataFrame) -> pd.Series:
-    """The supplier key :func:`impact.locate.supplier_table` gives each transaction."""
-    council = tx["council"].astype("string").fillna("")
-    sid = tx["supplier_id"].astype("string").str.strip().replace("", pd.NA)
-    norm = tx["supplier_name_norm"].astype("string").str.strip().replace("", pd.NA)
-    return pd.Series(
-        np.where(
-            sid.notna(),
-            council + "|id:" + sid.fillna(""),
-            council + "|name:" + norm.fillna("(no name)"),
-        ),
-        index=tx.index,
-        dtype="string",
-    )
 
 
 def join_suppliers(
