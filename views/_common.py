@@ -281,3 +281,21 @@ def as_percent(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
         if c in out:
             out[c] = 100 * pd.to_numeric(out[c], errors="coerce")
     return out
+
+
+def page_workspace() -> Workspace:
+    """The dataset in use, with the demo banner; stops the page (error shown) when none loads."""
+    ws = workspace()
+    if ws is None:
+        st.stop()
+    demo_banner(ws)
+    return ws
+
+
+def page_payments(ws: Workspace) -> pd.DataFrame:
+    """The payments selected by the sidebar filters; stops the page with a hint when none."""
+    tx = filtered(ws)
+    if tx.empty:
+        st.info("No payments match the filters. Widen them in the sidebar.")
+        st.stop()
+    return tx

@@ -15,22 +15,15 @@ from views._common import (
     SHARE,
     as_percent,
     current_filters,
-    demo_banner,
-    filtered,
     md_escape,
     money_cols,
-    workspace,
+    page_payments,
+    page_workspace,
 )
 
 st.title("Board pack")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
-tx = filtered(ws)
-if tx.empty:
-    st.info("No payments match the filters. Widen them in the sidebar.")
-    st.stop()
+ws = page_workspace()
+tx = page_payments(ws)
 st.caption(f"{md_escape(ws.label)} · {metrics.period_text(tx)} · "
            f"filters: {md_escape(current_filters().describe())}")
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from impact import consultation as cons
 from impact import maps
-from views._common import demo_banner, filtered, legend, md_escape, workspace
+from views._common import legend, md_escape, page_payments, page_workspace
 
 # Fixed CSS only (no file-derived text): large type for a projector at 1920×1080.
 st.html("""<style>
@@ -24,14 +24,8 @@ h1 {font-size: 3rem !important} h2 {font-size: 2.2rem !important}
 </style>""")
 
 st.title("Where does our £1 go?")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
-tx = filtered(ws)
-if tx.empty:
-    st.info("No payments match the filters. Widen them in the sidebar.")
-    st.stop()
+ws = page_workspace()
+tx = page_payments(ws)
 
 
 @st.cache_data(show_spinner="Following the money…", max_entries=16)

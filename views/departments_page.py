@@ -13,17 +13,13 @@ from views._common import (
     SHARE,
     as_percent,
     current_filters,
-    demo_banner,
     filtered,
     money_cols,
-    workspace,
+    page_workspace,
 )
 
 st.title("Departments and time")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
+ws = page_workspace()
 tx = filtered(ws)
 groups = {"directorate": "Directorate", "service_area": "Service area",
           "expense_type": "Expense type"}

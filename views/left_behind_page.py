@@ -26,20 +26,16 @@ from views._common import (
     SHARE,
     as_percent,
     current_filters,
-    demo_banner,
     download,
     filtered,
     legend,
     md_escape,
     money_col,
-    workspace,
+    page_workspace,
 )
 
 st.title("Left behind")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
+ws = page_workspace()
 st.caption("Which of the council's areas are deprived and barely reached by its spend, which "
            "kinds of place it has, and where spend could do most.  Uses the payments selected "
            "in the sidebar filters.")

@@ -34,28 +34,21 @@ from views._analysis import (
 )
 from views._common import (
     STREAMLIT_ESCAPES_TOOLTIPS,
-    demo_banner,
     download,
-    filtered,
     legend,
     md_escape,
     money_col,
-    workspace,
+    page_payments,
+    page_workspace,
 )
 
 st.title("Re-spend model")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
+ws = page_workspace()
 st.caption("How much of our £ stays and re-circulates here, and how sure are we? nef's Local "
            "Multiplier 3 (LM3) follows the council's spend for three rounds: what it pays "
            "(R1), what local suppliers and staff receive (R2) and what they re-spend locally "
            "(R3).  It uses the payments selected in the sidebar filters.")
-tx = filtered(ws)
-if tx.empty:
-    st.info("No payments match the filters. Widen them in the sidebar.")
-    st.stop()
+tx = page_payments(ws)
 
 # ------------------------------------------------------------------ settings
 v = settings_values()

@@ -8,28 +8,21 @@ from impact import maps, metrics
 from views._common import (
     as_percent,
     blanks,
-    demo_banner,
     figures,
-    filtered,
     legend,
     md_escape,
     metric,
     money_col,
+    page_payments,
+    page_workspace,
     spend_by_ward,
     supplier_summary,
     text_cols,
-    workspace,
 )
 
 st.title("Overview")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
-tx = filtered(ws)
-if tx.empty:
-    st.info("No payments match the filters. Widen them in the sidebar.")
-    st.stop()
+ws = page_workspace()
+tx = page_payments(ws)
 figs = figures(ws, tx)
 st.caption(f"{md_escape(ws.label)} · {metrics.period_text(tx)}")
 

@@ -22,21 +22,15 @@ from views._analysis import (
     scenarios_path,
     ward_deciles,
 )
-from views._common import demo_banner, download, filtered, md_escape, money_col, workspace
+from views._common import download, md_escape, money_col, page_payments, page_workspace
 
 st.title("Scenarios")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
+ws = page_workspace()
 st.caption("Move X % (or £Y) of a category's non-local spend to suppliers in an area — the "
            "council, chosen wards, or the areas sent from the Left behind page — and see what "
            "changes: located local spend, LM3 with its bands, and £ reaching the most deprived "
            "areas.  The baseline is the Re-spend model with its current settings.")
-tx = filtered(ws)
-if tx.empty:
-    st.info("No payments match the filters. Widen them in the sidebar.")
-    st.stop()
+tx = page_payments(ws)
 base = baseline(ws, tx)
 if base is None:
     st.stop()

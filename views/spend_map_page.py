@@ -17,14 +17,13 @@ from views._common import (
     STREAMLIT_ESCAPES_TOOLTIPS,
     as_percent,
     blanks,
-    demo_banner,
     filtered,
     legend,
     md_escape,
     money_col,
+    page_workspace,
     spend_by_ward,
     supplier_summary,
-    workspace,
 )
 
 MAP_HEIGHT = 430
@@ -97,10 +96,7 @@ def _supplier_panel(summary: pd.DataFrame, key: str) -> None:
 
 
 st.title("Spend map")
-ws = workspace()
-if ws is None:
-    st.stop()
-demo_banner(ws)
+ws = page_workspace()
 if len(ws.wards) == 0:
     st.error("No ward boundaries for this council: " + "; ".join(ws.warnings[:2]))
     st.stop()
