@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact import filters as flt
+from impact.analysis import filters as flt
 from views._common import FILTERS, IN_FRAME, current_filters, start_error, workspace
 
 st.set_page_config(page_title="Impact Explorer", page_icon="🗺️", layout="wide")

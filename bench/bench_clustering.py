@@ -11,8 +11,7 @@ from bench.common import Row, print_table, shared_data, timed
 
 
 def run(quick: bool = False) -> list[Row]:
-    from impact.areas import AreaInputs, build_area_table
-    from impact.clustering import (
+    from impact.analysis.clustering import (
         area_graph,
         feature_catalogue,
         kmeans_clusters,
@@ -20,7 +19,8 @@ def run(quick: bool = False) -> list[Row]:
         spatial_clusters,
         standardise,
     )
-    from impact.reference import Reference
+    from impact.analysis.leftbehind import AreaInputs, build_area_table
+    from impact.places.reference import Reference
 
     data = shared_data()
     if data is None:

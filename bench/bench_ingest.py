@@ -20,7 +20,7 @@ from bench.common import Row, print_table, run_child, shared_data
 
 CORPUS_CODE = """
 import json, time
-from impact.ingest import ingest
+from impact.ingest.transactions import ingest
 root = {root!r}
 t0 = time.perf_counter(); rows = 0; files = 0
 for council in sorted(p for p in __import__('pathlib').Path(root).iterdir() if p.is_dir()):
@@ -60,7 +60,7 @@ print(json.dumps({{'s': time.perf_counter() - t0, 'rows': rows, 'files': files}}
 BIG_CODE = """
 import json, resource, time
 from pathlib import Path
-from impact.ingest import ingest, write_outputs
+from impact.ingest.transactions import ingest, write_outputs
 t0 = time.perf_counter()
 r = ingest([{path!r}], council='Synthetic')
 write_outputs(r, Path({out!r}))

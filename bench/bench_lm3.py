@@ -32,7 +32,7 @@ def synthetic_spend(n: int = 10_000, seed: int = 1) -> pd.DataFrame:
 
 
 def run(quick: bool = False) -> list[Row]:
-    from impact.multiplier import LM3Model, ModelSettings, run_model
+    from impact.analysis.multiplier import LM3Model, ModelSettings, run_model
 
     rows = []
     spend = synthetic_spend()

@@ -34,8 +34,8 @@ import json, time
 t0 = time.perf_counter()
 from pathlib import Path
 import pandas as pd
-from impact.locate import locate
-from impact.reference import Reference
+from impact.places.locate import locate
+from impact.places.reference import Reference
 t_import = time.perf_counter() - t0
 t1 = time.perf_counter()
 res = locate(Path({dir!r}), registers=[], reference=Reference(Path({ref!r})), fuzzy={fuzzy})
@@ -74,8 +74,8 @@ def build_folder(folder: Path, reference: Path, n: int = N_ROWS, seed: int = 7) 
     import numpy as np
     import pandas as pd
 
-    from impact.names import normalise_names
-    from impact.testing import make_transactions
+    from impact.ingest.names import normalise_names
+    from impact.synthetic.factories import make_transactions
 
     rng = np.random.default_rng(seed)
     reg = pd.read_csv(

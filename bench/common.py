@@ -93,7 +93,7 @@ def print_table(rows: list[Row], file=None) -> str:
 
 def shared_data() -> Path | None:
     """The real public data folder, or None (benchmarks that need it then say so)."""
-    from impact.reference import shared_data_dir
+    from impact.places.reference import shared_data_dir
 
     path = shared_data_dir()
     return path if (path / "spend").is_dir() else None

@@ -45,7 +45,7 @@ def write_readme(table: str, quick: bool = False, readme: Path = README) -> str:
         return (f"bench.report: {readme.name} has no {START} … {END} markers; "
                 "table not written (add the two markers where it should go)")
     if new != text:
-        from impact.atomic import atomic_write_text
+        from impact.core.atomic import atomic_write_text
 
         atomic_write_text(readme, new)
     return f"bench.report: table written into {readme.name}"

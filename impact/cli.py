@@ -39,20 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_locate)
 
     p = sub.add_parser("areas", help="left-behind areas: clusters, hot spots, opportunity ranking")
-    from impact.areas import add_arguments as add_area_arguments
-    from impact.areas import areas_command
+    from impact.analysis.leftbehind import add_arguments as add_area_arguments
+    from impact.analysis.leftbehind import areas_command
 
     add_area_arguments(p)
     p.set_defaults(func=areas_command)
 
     p = sub.add_parser("lm3", help="LM3 local multiplier with its band (P10/P50/P90)")
-    from impact.multiplier import add_lm3_arguments, lm3_command
+    from impact.analysis.multiplier import add_lm3_arguments, lm3_command
 
     add_lm3_arguments(p)
     p.set_defaults(func=lm3_command)
 
     p = sub.add_parser("board-pack", help="board pack PDF (and XLSX) for a council")
-    from impact.boardpack import add_boardpack_arguments, boardpack_command
+    from impact.outputs.boardpack import add_boardpack_arguments, boardpack_command
 
     add_boardpack_arguments(p)
     p.set_defaults(func=boardpack_command)
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from impact.ingest import ingest, write_outputs
+    from impact.ingest.transactions import ingest, write_outputs
 
     def progress(msg: str, frac: float) -> None:
         if not args.quiet:
@@ -132,8 +132,8 @@ def _fmt_mapping(mapping: dict[str, str]) -> str:
 
 
 def _locate(args: argparse.Namespace) -> int:
-    from impact.locate import locate, write_locate_outputs
-    from impact.reference import ReferenceError, resolve_reference
+    from impact.places.locate import locate, write_locate_outputs
+    from impact.places.reference import ReferenceError, resolve_reference
 
     try:
         reference = resolve_reference(args.reference)
@@ -159,7 +159,7 @@ def _locate(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from impact.fetch import FetchError, fetch_council
+    from impact.places.fetch import FetchError, fetch_council
 
     try:
         res = fetch_council(args.lad_code, args.dest, timeout=args.timeout, force=args.force)
@@ -174,8 +174,8 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from impact.demo import generate_demo
-    from impact.reference import demo_dir
+    from impact.places.reference import demo_dir
+    from impact.synthetic.borough import generate_demo
 
     summary = generate_demo(args.out or demo_dir())
     print(json.dumps(summary, indent=2, default=str))

@@ -27,9 +27,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from impact.keys import supplier_keys
-from impact.reference import Reference, ReferenceError, demo_dir, project_root, resolve_reference
-from impact.tables import SUPPORTED_SUFFIXES
+from impact.ingest.schema import supplier_keys
+from impact.ingest.tables import SUPPORTED_SUFFIXES
+from impact.places.reference import (
+    Reference,
+    ReferenceError,
+    demo_dir,
+    project_root,
+    resolve_reference,
+)
 
 log = logging.getLogger(__name__)
 
@@ -360,8 +366,8 @@ def _ingested(
     source: Source, progress: Progress | None, use_cache: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict, list[dict], Path]:
     """Transactions, rejects, quality and layouts: from the folder, the disk cache or ingest."""
-    from impact.columns import load_mapping
-    from impact.ingest import ingest, write_outputs
+    from impact.ingest.columns import load_mapping
+    from impact.ingest.transactions import ingest, write_outputs
 
     if source.kind == "ingested":
         d = Path(source.path)
@@ -412,7 +418,7 @@ def _ingested(
 def _located(
     source: Source, outdir: Path, reference: Reference, progress: Progress | None, use_cache: bool
 ) -> tuple[pd.DataFrame, dict, str]:
-    from impact.locate import locate
+    from impact.places.locate import locate
 
     k = hashlib.sha1(
         "|".join(
@@ -538,7 +544,7 @@ def _prepared(
 
 
 def _imd_deciles(reference: Reference, warnings: list[str]) -> pd.DataFrame | None:
-    from impact.deprivation import load_imd2025
+    from impact.places.deprivation import load_imd2025
 
     path = reference.find("imd2025_lsoa21")
     if path is None:
@@ -549,7 +555,7 @@ def _imd_deciles(reference: Reference, warnings: list[str]) -> pd.DataFrame | No
 
 
 def _lookup(reference: Reference, warnings: list[str]) -> pd.DataFrame | None:
-    from impact.boundaries import read_lsoa_lookup
+    from impact.places.boundaries import read_lsoa_lookup
 
     path = reference.find("lookup_lsoa21_ward_lad")
     if path is None:
@@ -561,7 +567,7 @@ def _lookup(reference: Reference, warnings: list[str]) -> pd.DataFrame | None:
 def _regions(
     reference: Reference, lads: list[str], suppliers: pd.DataFrame, warnings: list[str]
 ) -> tuple[list[str], list[str]]:
-    from impact.geocode import read_region_lookup
+    from impact.places.geocode import read_region_lookup
 
     path = reference.find("lookup_lad_region")
     if path is None or not lads:
@@ -611,8 +617,8 @@ def council_wards(
     reference: Reference, lads: list[str], warnings: list[str], notes: list[str] | None = None
 ) -> gpd.GeoDataFrame:
     """The council's wards for maps: display geometry, IoD 2025 (and 2019) aggregates."""
-    from impact.boundaries import areas_for_lads, display_geometry
-    from impact.deprivation import aggregate, load_imd2025
+    from impact.places.boundaries import areas_for_lads, display_geometry
+    from impact.places.deprivation import aggregate, load_imd2025
 
     try:
         areas, warn = areas_for_lads(reference, lads, "ward")
@@ -647,7 +653,7 @@ def _imd2019_wards(
     notes: list[str],
 ) -> pd.DataFrame:
     """IoD 2019 rank per ward (bridged from LSOA 2011), or an empty frame."""
-    from impact.deprivation import aggregate, bridge_lsoa11_to_lsoa21, load_imd2019
+    from impact.places.deprivation import aggregate, bridge_lsoa11_to_lsoa21, load_imd2019
 
     f2 = reference.find("imd2019_lsoa11_file2")
     bridge = reference.find("lookup_lsoa11_lsoa21")
@@ -711,7 +717,7 @@ def write_mapping(source: Source, columns: dict[str, str]) -> Source:
     and return the source that re-ingests with it (a new cache key, so a fresh ingest)."""
     import yaml
 
-    from impact.schema import MAPPABLE_FIELDS
+    from impact.ingest.schema import MAPPABLE_FIELDS
 
     unknown = sorted(set(columns) - set(MAPPABLE_FIELDS))
     if unknown:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from impact.reference import shared_data_dir
+from impact.places.reference import shared_data_dir
 
 
 @pytest.fixture(scope="session")

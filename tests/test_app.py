@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact.names import normalise_names
-from impact.reference import demo_dir, project_root
+from impact.ingest.names import normalise_names
+from impact.places.reference import demo_dir, project_root
 from impact.workspace import DEMO_REGISTER_ENV_VAR, WORKSPACE_ENV_VAR, folder_source
 
 APP = str(project_root() / "app.py")

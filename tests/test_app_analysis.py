@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact.priors import default_priors, load_priors, save_priors
-from impact.reference import project_root
+from impact.analysis.priors import default_priors, load_priors, save_priors
+from impact.places.reference import project_root
 from impact.workspace import WORKSPACE_ENV_VAR
 
 APP = str(project_root() / "app.py")

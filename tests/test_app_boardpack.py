@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact.reference import demo_dir, project_root
+from impact.places.reference import demo_dir, project_root
 from impact.workspace import WORKSPACE_ENV_VAR
 
 APP = str(project_root() / "app.py")

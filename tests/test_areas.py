@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.areas import (
+from impact.analysis.leftbehind import (
     AreaInputs,
     AreaSettings,
     add_arguments,
@@ -16,8 +16,8 @@ from impact.areas import (
     areas_command,
     build_area_table,
 )
-from impact.boundaries import read_lsoa_lookup
-from impact.reference import Reference, demo_dir
+from impact.places.boundaries import read_lsoa_lookup
+from impact.places.reference import Reference, demo_dir
 
 DEMO_LAD = "E09999999"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from impact import atomic
-from impact.atomic import atomic_write_bytes, atomic_write_text, lock_target, locked
-from impact.priors import default_priors, load_priors, save_priors
-from impact.registers import read_register, save_resolution
-from impact.scenarios import Scenario, load_scenarios, save_scenarios
+from impact.analysis.priors import default_priors, load_priors, save_priors
+from impact.analysis.scenarios import Scenario, load_scenarios, save_scenarios
+from impact.core import atomic
+from impact.core.atomic import atomic_write_bytes, atomic_write_text, lock_target, locked
+from impact.places.registers import read_register, save_resolution
 
 
 def _leftovers(folder: Path) -> list[str]:

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from impact import boardpack, metrics
-from impact.exports import FORMULA_STARTS
-from impact.filters import Filters, apply
+from impact.analysis import metrics
+from impact.analysis.filters import Filters, apply
+from impact.outputs import boardpack
+from impact.outputs.exports import FORMULA_STARTS
 from impact.workspace import WORKSPACE_ENV_VAR, Workspace
 
 

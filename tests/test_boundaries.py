@@ -10,9 +10,9 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
-from impact import boundaries
-from impact.boundaries import areas_for_lads, display_geometry, load_boundaries
-from impact.reference import Reference, shared_data_dir
+from impact.places import boundaries
+from impact.places.boundaries import areas_for_lads, display_geometry, load_boundaries
+from impact.places.reference import Reference, shared_data_dir
 
 #: The developer's own cache folder: real-data tests reuse it so only the first run is slow.
 USER_CACHE = os.environ.get("IMPACT_CACHE_DIR")

@@ -8,9 +8,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from impact import boardpack, brief
-from impact.charter import POINTS
-from impact.filters import Filters
+from impact.analysis.charter import POINTS
+from impact.analysis.filters import Filters
+from impact.outputs import boardpack, brief
 from impact.workspace import WORKSPACE_ENV_VAR, Workspace
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from impact import charter as ch
+from impact.analysis import charter as ch
 
 
 def _tx_sup():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from impact.classify import classify_suppliers
-from impact.names import normalise_names
+from impact.ingest.names import normalise_names
+from impact.places.classify import classify_suppliers
 
 
 def _one(raw: str, **ids: str) -> pd.Series:

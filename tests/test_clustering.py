@@ -10,9 +10,9 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.metrics import adjusted_rand_score
 
-from impact import clustering as cl
-from impact.reference import Reference, demo_dir
-from impact.testing import make_grid_areas, make_planted_clusters, rook_adjacency
+from impact.analysis import clustering as cl
+from impact.places.reference import Reference, demo_dir
+from impact.synthetic.factories import make_grid_areas, make_planted_clusters, rook_adjacency
 
 
 def _graph(areas) -> sparse.csr_matrix:

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from impact.demo import generate_demo
-from impact.reference import ROLES, Reference, demo_dir, shared_data_dir
-from impact.schema import TRANSACTION_COLUMNS
-from impact.testing import (
+from impact.ingest.schema import TRANSACTION_COLUMNS
+from impact.places.reference import ROLES, Reference, demo_dir, shared_data_dir
+from impact.synthetic.borough import generate_demo
+from impact.synthetic.factories import (
     make_grid_areas,
     make_imd_table,
     make_transactions,
@@ -79,7 +79,7 @@ def test_committed_demo_is_exactly_the_generators_output(regenerated: tuple[Path
                  or "/" not in f}
     assert made == committed, f"stale or missing demo files: {sorted(made ^ committed)}"
     differ = [f for f in sorted(made) if (out / f).read_bytes() != (DEMO / f).read_bytes()]
-    assert not differ, f"regenerate with `python -m impact.demo`: {differ}"
+    assert not differ, f"regenerate with `impact demo`: {differ}"
 
 
 def test_seed_changes_the_data(tmp_path: Path, regenerated: tuple[Path, dict]) -> None:
@@ -112,7 +112,7 @@ def test_size_is_small() -> None:
 
 def test_readme_says_synthetic() -> None:
     text = (DEMO / "README.md").read_text(encoding="utf-8")
-    assert "synthetic" in text.lower() and "python -m impact.demo" in text
+    assert "synthetic" in text.lower() and "impact demo" in text
     assert "No real council" in text
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.deprivation import (
+from impact.places.deprivation import (
     DOMAINS,
     aggregate,
     bridge_lsoa11_to_lsoa21,
@@ -15,7 +15,7 @@ from impact.deprivation import (
     load_lad_summary,
     parse_number,
 )
-from impact.reference import shared_data_dir
+from impact.places.reference import shared_data_dir
 
 SHARED = shared_data_dir()
 

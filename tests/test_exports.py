@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from impact.exports import (
+from impact.outputs.exports import (
     FORMATS,
     export,
     neutralise,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from impact import fetch
-from impact.boundaries import load_boundaries, read_lsoa_lookup
-from impact.deprivation import load_imd2025
-from impact.fetch import FetchError, fetch_council, output_paths
-from impact.reference import Reference, shared_data_dir
+from impact.places import fetch
+from impact.places.boundaries import load_boundaries, read_lsoa_lookup
+from impact.places.deprivation import load_imd2025
+from impact.places.fetch import FetchError, fetch_council, output_paths
+from impact.places.reference import Reference, shared_data_dir
 
 LAD = "E07000999"
 LSOAS = {"E01000001": "E05000001", "E01000002": "E05000001", "E01000003": "E05000002"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from impact.filters import Filters, apply, options
+from impact.analysis.filters import Filters, apply, options
 
 
 def _tx() -> pd.DataFrame:

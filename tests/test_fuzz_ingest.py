@@ -24,7 +24,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from impact.ingest import ingest
+from impact.ingest.transactions import ingest
 
 XSS = "<img src=x onerror=alert(1)>"
 FORMULA = '=HYPERLINK("http://x","y")'

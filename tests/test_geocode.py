@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from impact import geocode
-from impact.geocode import (
+from impact.places import geocode
+from impact.places.geocode import (
     OUTPUT_COLUMNS,
     STATUSES,
     geocode_postcodes,
     normalise_postcodes,
     points_in_areas,
 )
-from impact.reference import Reference, shared_data_dir
+from impact.places.reference import Reference, shared_data_dir
 
 #: The developer's own cache folder: real-data tests reuse it so only the first run is slow.
 USER_CACHE = os.environ.get("IMPACT_CACHE_DIR")

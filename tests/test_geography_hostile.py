@@ -16,10 +16,10 @@ import pytest
 import shapely
 from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
-from impact import geocode
-from impact.boundaries import BNG, WGS84, areas_for_lads, load_boundaries
-from impact.geocode import STATUSES, geocode_postcodes
-from impact.reference import Reference
+from impact.places import geocode
+from impact.places.boundaries import BNG, WGS84, areas_for_lads, load_boundaries
+from impact.places.geocode import STATUSES, geocode_postcodes
+from impact.places.reference import Reference
 
 # A 1 km square in Burnley (BNG metres) and the same square in WGS84.
 BNG_BOX = box(384000, 432000, 385000, 433000)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from impact.cli import main
-from impact.ingest import BAD_AMOUNT, BLANK, DUPLICATE, REPEATED_HEADER, TOTAL, ingest
+from impact.ingest.transactions import BAD_AMOUNT, BLANK, DUPLICATE, REPEATED_HEADER, TOTAL, ingest
 
 HEADER = "Directorate,Payment Date,Transaction Number,Net Amount,Supplier Name\n"
 
@@ -239,7 +239,7 @@ def test_a_file_named_xlsx_that_is_not_a_workbook(tmp_path):
 
 
 def test_file_size_limit(tmp_path):
-    from impact.tables import UnreadableFile, read_table
+    from impact.ingest.tables import UnreadableFile, read_table
 
     f = write(tmp_path / "big.csv", HEADER + "A,01/04/2024,T1,700,ACME LTD\n" * 100)
     with pytest.raises(UnreadableFile, match="over the"):
@@ -299,7 +299,7 @@ def test_cli_exit_status(tmp_path, capsys):
 def test_demo_borough_ingests_exactly_as_the_generator_expects():
     import json
 
-    from impact.reference import demo_dir
+    from impact.places.reference import demo_dir
 
     expected = json.loads((demo_dir() / "expected.json").read_text())
     result = ingest([demo_dir() / "spend"], council="Demo")
@@ -316,7 +316,7 @@ def test_demo_borough_ingests_exactly_as_the_generator_expects():
 
 
 def test_a_date_column_that_changes_format_part_way_reads_fully():
-    from impact.values import parse_dates
+    from impact.core.values import parse_dates
 
     values = pd.Series([f"{d:02d}/04/2024" for d in range(1, 29)] * 3 + ["03-Apr-24", "45385"])
     parsed = parse_dates(values)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from impact.cli import main
-from impact.ingest import BLANK, REPEATED_HEADER, IngestResult, ingest
+from impact.ingest.transactions import BLANK, REPEATED_HEADER, IngestResult, ingest
 
 pytestmark = pytest.mark.shared
 

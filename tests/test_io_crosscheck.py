@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.io_crosscheck import (
+from impact.analysis.io_crosscheck import (
     crosscheck,
     flegg_lambda,
     flq_matrix,

@@ -7,16 +7,16 @@ import time
 import pandas as pd
 import pytest
 
-from impact.linkage import (
+from impact.places.linkage import (
     OUTPUT_COLUMNS,
     LinkDiagnostics,
     link_names,
     link_names_with_diagnostics,
 )
-from impact.reference import shared_data_dir
+from impact.places.reference import shared_data_dir
 
 try:  # the shared normaliser; a plain fallback keeps these tests independent of it
-    from impact.names import normalise_names
+    from impact.ingest.names import normalise_names
 except ImportError:  # pragma: no cover
     def normalise_names(names: pd.Series) -> pd.Series:
         out = names.str.upper().str.replace("&", " AND ", regex=False)

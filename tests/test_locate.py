@@ -9,17 +9,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import impact.registers as registers_mod
-from impact.locate import locate, write_locate_outputs
-from impact.reference import Reference, shared_data_dir
-from impact.registers import (
+import impact.places.registers as registers_mod
+from impact.ingest.schema import conform
+from impact.places.locate import locate, write_locate_outputs
+from impact.places.reference import Reference, shared_data_dir
+from impact.places.registers import (
     TEMPLATE_COLUMNS,
     RegisterError,
     read_register,
     register_from_frame,
     save_resolution,
 )
-from impact.schema import conform
 
 GEO = {  # postcode → (lat, long, lad)
     "HX1 1AA": (53.72, -1.86, "Calderdale"),
@@ -43,7 +43,7 @@ def fake_geocoder(postcodes: pd.Series, reference: object) -> pd.DataFrame:
 
 def write_tx(d: Path, rows: list[dict]) -> Path:
     d.mkdir(parents=True, exist_ok=True)
-    from impact.names import normalise_names
+    from impact.ingest.names import normalise_names
 
     df = pd.DataFrame(rows)
     df["council"] = "testborough"
@@ -283,7 +283,7 @@ def test_calderdale_company_numbers_join(tmp_path: Path) -> None:
     spend = pd.read_csv(d / "spend" / "calderdale" / "calderdale_2021-04.csv",
                         encoding="utf-8-sig", dtype=str)
     spend = spend[spend["Supplier Registered Company Number"].notna()].head(400)
-    from impact.values import clean_company_numbers
+    from impact.core.values import clean_company_numbers
 
     tx = write_tx(tmp_path / "cald", [
         {"supplier_name": n, "company_number": c, "amount": float(a)}
@@ -305,8 +305,8 @@ def test_fuzzy_links_place_only_above_the_acceptance_threshold(
     borough: tuple[Path, Path, Reference], monkeypatch: pytest.MonkeyPatch, probability: float
 ) -> None:
     """Probabilistic links: ≥ 0.9 places a supplier (marked fuzzy); below, a suggestion only."""
-    import impact.linkage as linkage
-    from impact.linkage import LinkDiagnostics
+    import impact.places.linkage as linkage
+    from impact.places.linkage import LinkDiagnostics
 
     def fake_links(left: pd.DataFrame, right: pd.DataFrame, threshold: float, **_: object):
         right_key = dict(zip(right["name_norm"], right["key"], strict=True))["ACME"]

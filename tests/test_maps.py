@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
-from impact import maps
+from impact.outputs import maps
 
 EVIL = "<img src=x onerror=alert(1)>"
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from impact import metrics
+from impact.analysis import metrics
 
 
 def _tx() -> pd.DataFrame:

@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from impact.localarea import LocalArea, haversine_km
-from impact.multiplier import (
+from impact.analysis.multiplier import (
     LM3Model,
     ModelSettings,
     lm3_from_rounds,
@@ -22,7 +21,8 @@ from impact.multiplier import (
     run_model,
     value_per_pound,
 )
-from impact.priors import default_priors, load_priors, save_priors
+from impact.analysis.priors import default_priors, load_priors, save_priors
+from impact.places.localarea import LocalArea, haversine_km
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [str(ROOT / ".venv" / "bin" / "impact")]
@@ -283,7 +283,7 @@ def test_demo_cli_json(demo_ws):
         [
             sys.executable,
             "-m",
-            "impact.multiplier",
+            "impact.analysis.multiplier",
             str(demo_ws),
             "--json",
             "--draws",
@@ -300,7 +300,7 @@ def test_demo_cli_json(demo_ws):
     out = json.loads(r.stdout)
     assert out["local_area"].endswith("E09999999") and 1 <= out["lm3"] <= 3
     bad = subprocess.run(
-        [sys.executable, "-m", "impact.multiplier", "/nonexistent"],
+        [sys.executable, "-m", "impact.analysis.multiplier", "/nonexistent"],
         capture_output=True,
         text=True,
         cwd=ROOT,

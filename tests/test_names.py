@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.names import (
+from impact.ingest.names import (
     REDACTED,
     group_near_duplicates,
     is_redacted_name,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from impact.opportunity import LeftBehindRule, OpportunityWeights, opportunity, target
+from impact.analysis.opportunity import LeftBehindRule, OpportunityWeights, opportunity, target
 
 
 def _table() -> pd.DataFrame:

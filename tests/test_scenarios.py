@@ -8,10 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from impact.localarea import LocalArea
-from impact.multiplier import ModelResult, ModelSettings, SpendInputs, fit_settings
-from impact.priors import default_priors
-from impact.scenarios import Scenario, apply_scenario, compare, load_scenarios, save_scenarios
+from impact.analysis.multiplier import ModelResult, ModelSettings, SpendInputs, fit_settings
+from impact.analysis.priors import default_priors
+from impact.analysis.scenarios import (
+    Scenario,
+    apply_scenario,
+    compare,
+    load_scenarios,
+    save_scenarios,
+)
+from impact.places.localarea import LocalArea
 
 
 def _flat(share: float) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from impact.survey import TEMPLATE_COLUMNS, parse_survey, survey_template
+from impact.analysis.survey import TEMPLATE_COLUMNS, parse_survey, survey_template
 
 SUPPLIERS = pd.DataFrame(
     {

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from impact.ingest import ingest
-from impact.limits import Limits, UploadRefused, check_zip, sniff_kind
-from impact.tables import UnreadableFile, read_table
+from impact.ingest.limits import Limits, UploadRefused, check_zip, sniff_kind
+from impact.ingest.tables import UnreadableFile, read_table
+from impact.ingest.transactions import ingest
 
 CSV = "Supplier Name,Payment Date,Amount\nACME LTD,01/04/2024,700.00\n"
 

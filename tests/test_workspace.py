@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from impact import metrics
-from impact.reference import demo_dir
+from impact.analysis import metrics
+from impact.places.reference import demo_dir
 from impact.workspace import (
     DEMO_REGISTER_ENV_VAR,
     WORKSPACE_ENV_VAR,
@@ -47,7 +47,7 @@ def demo(env: Path) -> Workspace:
 
 
 def test_demo_council_name_matches_generator() -> None:
-    from impact.demo import COUNCIL
+    from impact.synthetic.borough import COUNCIL
     from impact.workspace import DEMO_COUNCIL
 
     assert DEMO_COUNCIL == COUNCIL

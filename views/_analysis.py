@@ -22,13 +22,13 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from impact import maps
-from impact.areas import AreaInputs, AreaSettings, AreasResult, analyse_areas
-from impact.exports import to_csv_bytes
-from impact.multiplier import ModelResult, ModelSettings, run_model
-from impact.opportunity import N_LSOA, LeftBehindRule, ScenarioTarget
-from impact.priors import load_priors
-from impact.reference import Reference, ReferenceError, resolve_reference, shared_data_dir
+from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, analyse_areas
+from impact.analysis.multiplier import ModelResult, ModelSettings, run_model
+from impact.analysis.opportunity import N_LSOA, LeftBehindRule, ScenarioTarget
+from impact.analysis.priors import load_priors
+from impact.outputs import maps
+from impact.outputs.exports import to_csv_bytes
+from impact.places.reference import Reference, ReferenceError, resolve_reference, shared_data_dir
 from impact.workspace import Workspace, workspace_dir
 from views._common import STREAMLIT_ESCAPES_TOOLTIPS, current_filters
 
@@ -240,7 +240,7 @@ def area_geometry(ws_key: str, unit: str, _ws: Workspace) -> gpd.GeoDataFrame:
     """Display geometry of the council's wards (already on the workspace) or LSOAs."""
     if unit == "ward":
         return _ws.wards[["code", "name", "geometry"]]
-    from impact.boundaries import areas_for_lads, display_geometry
+    from impact.places.boundaries import areas_for_lads, display_geometry
 
     ref = reference(_ws.source.reference)
     if ref is None:

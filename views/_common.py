@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 from packaging.version import Version
 
-from impact import filters as flt
-from impact import metrics
-from impact.exports import FORMATS, export
+from impact.analysis import filters as flt
+from impact.analysis import metrics
+from impact.outputs.exports import FORMATS, export
 from impact.workspace import (
     Source,
     Workspace,

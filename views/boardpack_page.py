@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact import charter as ch
-from impact import metrics
+from impact.analysis import charter as ch
+from impact.analysis import metrics
 from views._common import (
     SHARE,
     as_percent,
@@ -83,7 +83,7 @@ st.header("Board pack and market brief")
 st.caption("A4 PDF (2–6 pages) and an XLSX with the same figures, the maps, LM3, top "
            "opportunities, the charter roll-up, coverage, caveats and sources.")
 if st.button("Generate the board pack", type="primary"):
-    from impact import boardpack, brief
+    from impact.outputs import boardpack, brief
 
     with st.spinner("Computing figures, drawing maps and writing the PDF…"):
         bar = st.progress(0.0, text="figures")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact import consultation as cons
-from impact import maps
+from impact.outputs import consultation as cons
+from impact.outputs import maps
 from views._common import legend, md_escape, page_payments, page_workspace
 
 # Fixed CSS only (no file-derived text): large type for a projector at 1920×1080.
@@ -30,7 +30,7 @@ tx = page_payments(ws)
 
 @st.cache_data(show_spinner="Following the money…", max_entries=16)
 def _story(key: str, n: int, _ws, _tx) -> cons.PoundStory | None:
-    from impact.multiplier import ModelSettings, run_model
+    from impact.analysis.multiplier import ModelSettings, run_model
 
     try:
         sub = _ws.suppliers[_ws.suppliers["supplier_key"].isin(_tx["supplier_key"])]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from impact.reference import ENV_VAR, demo_dir, shared_data_dir
+from impact.places.reference import ENV_VAR, demo_dir, shared_data_dir
 from impact.workspace import (
     Workspace,
     WorkspaceError,

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from impact import metrics
-from impact.filters import apply
+from impact.analysis import metrics
+from impact.analysis.filters import apply
 from views._common import (
     MONEY,
     SHARE,

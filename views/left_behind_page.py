@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from impact.clustering import DEFAULT_FEATURES, feature_catalogue
-from impact.opportunity import N_LSOA
+from impact.analysis.clustering import DEFAULT_FEATURES, feature_catalogue
+from impact.analysis.opportunity import N_LSOA
 from views._analysis import (
     SPOT_COLOURS,
     analyse,

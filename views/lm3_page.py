@@ -11,10 +11,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from impact import maps, metrics
-from impact.io_crosscheck import crosscheck, load_type1, why_lm3_differs
-from impact.priors import default_priors, save_priors, validate_priors
-from impact.survey import parse_survey, survey_template
+from impact.analysis import metrics
+from impact.analysis.io_crosscheck import crosscheck, load_type1, why_lm3_differs
+from impact.analysis.priors import default_priors, save_priors, validate_priors
+from impact.analysis.survey import parse_survey, survey_template
+from impact.outputs import maps
 from views._analysis import (
     LM3_SETTINGS,
     LM3_SURVEY,
@@ -58,7 +59,7 @@ LOCAL_LABELS = {"council": "The council's own district(s)", "districts": "A set 
 
 @st.cache_data(show_spinner=False)
 def _lad_options(ref_path: str | None) -> dict[str, str]:
-    from impact.boundaries import read_lsoa_lookup
+    from impact.places.boundaries import read_lsoa_lookup
 
     ref = reference(ref_path)
     path = ref.find("lookup_lsoa21_ward_lad") if ref is not None else None

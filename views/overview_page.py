@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact import maps, metrics
+from impact.analysis import metrics
+from impact.outputs import maps
 from views._common import (
     as_percent,
     blanks,

@@ -10,8 +10,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from impact import metrics
-from impact.scenarios import Scenario, compare, load_scenarios, run_scenario, save_scenarios
+from impact.analysis import metrics
+from impact.analysis.scenarios import (
+    Scenario,
+    compare,
+    load_scenarios,
+    run_scenario,
+    save_scenarios,
+)
 from views._analysis import (
     SCENARIOS,
     TARGET,

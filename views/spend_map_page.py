@@ -11,7 +11,8 @@ import html
 import pandas as pd
 import streamlit as st
 
-from impact import maps, metrics
+from impact.analysis import metrics
+from impact.outputs import maps
 from views._common import (
     SHARE,
     STREAMLIT_ESCAPES_TOOLTIPS,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact import metrics
-from impact.registers import RegisterError, save_resolution
+from impact.analysis import metrics
+from impact.places.registers import RegisterError, save_resolution
 from impact.workspace import writable_register
 from views._common import (
     SOURCE,

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from impact.reference import Reference, project_root
+from impact.places.reference import Reference, project_root
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.atomic import atomic_write_text
+from impact.core.atomic import atomic_write_text
 
 PRIOR_COLUMNS = (
     "recipient",

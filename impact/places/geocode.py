@@ -30,8 +30,8 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import shapely
 
-from impact.boundaries import cache_path, load_boundaries, read_lsoa_lookup
-from impact.reference import Reference
+from impact.places.boundaries import cache_path, load_boundaries, read_lsoa_lookup
+from impact.places.reference import Reference
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.names import normalise_names
+from impact.ingest.names import normalise_names
 
 ID_COLUMNS = ("supplier_key", "supplier_id", "supplier_name")
 ANSWER_COLUMNS = ("wage_share_pct", "local_staff_pct", "local_purchase_pct", "purchase_share_pct")

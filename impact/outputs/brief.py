@@ -18,10 +18,10 @@ from string import Template
 
 import pandas as pd
 
-from impact import metrics
-from impact.boardpack import OGL, SOURCES, SYNTHETIC_LABEL, PackData, _Pdf, collect
-from impact.charter import POINT_TESTS, POINTS
-from impact.filters import Filters, apply
+from impact.analysis import metrics
+from impact.analysis.charter import POINT_TESTS, POINTS
+from impact.analysis.filters import Filters, apply
+from impact.outputs.boardpack import OGL, SOURCES, SYNTHETIC_LABEL, PackData, _Pdf, collect
 
 #: IoD domains in plain words: what a place lacks when it ranks low on the domain.
 DOMAIN_WORDS: dict[str, str] = {

@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.localarea import LOCAL, NON_LOCAL, UNKNOWN, LocalArea, influenceable
-from impact.priors import default_priors, lookup, validate_priors
+from impact.analysis.priors import default_priors, lookup, validate_priors
+from impact.places.localarea import LOCAL, NON_LOCAL, UNKNOWN, LocalArea, influenceable
 
 SHOWN = {"non_local": "lower", "proportional": "upper"}
 BAND_TEXT = {
@@ -90,7 +90,7 @@ def nef_northumberland_comparison(priors: pd.DataFrame | None = None) -> dict[st
 
 def sic_section(sic: pd.Series) -> pd.Series:
     """SIC 2007 section letter of the first code in a ``;``/``,``-separated SIC text."""
-    from impact.io_crosscheck import section_for_division
+    from impact.analysis.io_crosscheck import section_for_division
 
     first = sic.astype("string").str.extract(r"(\d{4,5}|[A-Ua-u](?![a-z]))", expand=False)
     div = first.str.extract(r"^(\d{2})", expand=False)
@@ -754,7 +754,7 @@ def run_model(
 ) -> ModelResult:
     """Fit LM3 for a Workspace (``.transactions``, ``.suppliers``, ``.council_lads``), an
     ingested+located folder, or a ``(transactions, suppliers[, council_lads])`` tuple."""
-    from impact.priors import load_priors
+    from impact.analysis.priors import load_priors
 
     settings = settings or ModelSettings()
     tx, sup, lads = _as_frames(inputs)
@@ -838,7 +838,7 @@ def add_lm3_arguments(p: Any) -> None:
 
 
 def _council_lads(tx: pd.DataFrame, reference: Any) -> list[str]:
-    from impact.boundaries import read_lsoa_lookup
+    from impact.places.boundaries import read_lsoa_lookup
     from impact.workspace import find_council_lads
 
     path = reference.find("lookup_lsoa21_ward_lad") if reference else None
@@ -852,7 +852,7 @@ def lm3_command(args: Any) -> int:
     """``impact lm3 DIR ...``: fit the model, print the headline (or JSON); 0 ok, 2 bad input."""
     import sys
 
-    from impact.reference import ReferenceError, resolve_reference
+    from impact.places.reference import ReferenceError, resolve_reference
 
     try:
         d = Path(args.dir)
@@ -867,14 +867,14 @@ def lm3_command(args: Any) -> int:
                 lat, _, lon = args.centre.partition(",")
                 centre = (float(lat), float(lon))
             else:
-                from impact.localarea import lad_centre
+                from impact.places.localarea import lad_centre
 
                 bpath = ref.find("lad_boundaries") if ref else None
                 if not lads or bpath is None:
                     raise ValueError("--radius-km needs --centre LAT,LONG (council not found)")
                 centre = lad_centre(lads, str(bpath))
         if ref is not None and "imd_decile" not in sup and ref.find("imd2025_lsoa21"):
-            from impact.deprivation import load_imd2025
+            from impact.places.deprivation import load_imd2025
 
             imd = load_imd2025(ref.require("imd2025_lsoa21"))[["lsoa21_code", "imd_decile"]]
             sup = sup.merge(
@@ -896,7 +896,7 @@ def lm3_command(args: Any) -> int:
         )
         survey_shares, notes = None, []
         if args.survey:
-            from impact.survey import parse_survey
+            from impact.analysis.survey import parse_survey
 
             sv = parse_survey(args.survey, sup)
             survey_shares, notes = sv.shares, sv.notes
@@ -906,7 +906,7 @@ def lm3_command(args: Any) -> int:
         res.survey_notes = notes
         io = None
         if ref is not None and ref.find("io_multipliers") and "sic" in sup:
-            from impact.io_crosscheck import crosscheck, load_type1
+            from impact.analysis.io_crosscheck import crosscheck, load_type1
 
             io = crosscheck(sup, load_type1(ref.require("io_multipliers")))
     except (ValueError, OSError, KeyError) as exc:

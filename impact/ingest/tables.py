@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from impact.limits import Limits, UploadRefused, check_rows, check_size, check_zip, sniff_kind
+from impact.ingest.limits import (
+    Limits,
+    UploadRefused,
+    check_rows,
+    check_size,
+    check_zip,
+    sniff_kind,
+)
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".psv"}

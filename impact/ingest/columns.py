@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from impact.values import parse_amounts, parse_dates
+from impact.core.values import parse_amounts, parse_dates
 
 
 def norm_header(text: str) -> str:

@@ -113,7 +113,7 @@ def lad_centre(lad_codes: Iterable[str], boundaries_path: str) -> tuple[float, f
     """A point inside the union of the districts (for a radius around the council)."""
     import geopandas as gpd
 
-    from impact.boundaries import load_boundaries
+    from impact.places.boundaries import load_boundaries
 
     codes = set(lad_codes)
     gdf = load_boundaries(boundaries_path)

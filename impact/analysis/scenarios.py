@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.atomic import atomic_write_text
-from impact.localarea import LOCAL, NON_LOCAL
-from impact.multiplier import ModelResult, fit_settings
+from impact.analysis.multiplier import ModelResult, fit_settings
+from impact.core.atomic import atomic_write_text
+from impact.places.localarea import LOCAL, NON_LOCAL
 
 TARGET_KINDS = ("council", "wards", "areas")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.boundaries import normalise_lsoa_lookup
+from impact.places.boundaries import normalise_lsoa_lookup
 
 DOMAINS: tuple[str, ...] = (
     "income",

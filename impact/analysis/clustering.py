@@ -29,8 +29,8 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from impact.boundaries import BNG, WGS84, cache_path, load_boundaries
-from impact.reference import Reference
+from impact.places.boundaries import BNG, WGS84, cache_path, load_boundaries
+from impact.places.reference import Reference
 
 log = logging.getLogger(__name__)
 

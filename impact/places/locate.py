@@ -32,13 +32,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from impact.classify import classify_suppliers
-from impact.geocode import geocode_postcodes
-from impact.keys import supplier_key, supplier_keys  # noqa: F401 (re-exported)
-from impact.names import REDACTED, normalise_names
-from impact.reference import Reference
-from impact.registers import Register, read_register
-from impact.values import clean_company_numbers
+from impact.core.values import clean_company_numbers
+from impact.ingest.names import REDACTED, normalise_names
+from impact.ingest.schema import supplier_key, supplier_keys  # noqa: F401 (re-exported)
+from impact.places.classify import classify_suppliers
+from impact.places.geocode import geocode_postcodes
+from impact.places.reference import Reference
+from impact.places.registers import Register, read_register
 
 log = logging.getLogger(__name__)
 
@@ -375,9 +375,9 @@ def _fuzzy(
 ) -> str:
     """Fuzzy links for what is still unresolved, when :mod:`impact.linkage` is present."""
     try:
-        from impact.linkage import link_names_with_diagnostics
+        from impact.places.linkage import link_names_with_diagnostics
     except ImportError:
-        return "impact.linkage not available: no fuzzy links"
+        return "impact.places.linkage not available: no fuzzy links"
     todo = (sup["resolution_method"] == "none").to_numpy() & named
     if not todo.any() or reg.empty:
         return "nothing to link"

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.names import normalise_names
+from impact.ingest.names import normalise_names
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 STATUSES = (YES, NO, UNKNOWN)
@@ -734,7 +734,7 @@ def charter_for_workspace(ws: object, transactions: pd.DataFrame | None = None,
     Attributes come from ``attributes`` if given, else the council's file in the workspace
     folder (:func:`attributes_path`), else — for the demo only — :func:`demo_attributes`.
     """
-    from impact.reference import ReferenceError, resolve_reference
+    from impact.places.reference import ReferenceError, resolve_reference
 
     tx = ws.transactions if transactions is None else transactions
     attrs: Attributes | None = None

@@ -138,7 +138,7 @@ class Reference:
 
 def project_root() -> Path:
     """The project checkout (the folder holding ``impact/``)."""
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def shared_data_dir() -> Path:

@@ -17,19 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.columns import (
-    Mapping,
-    find_header_row,
-    load_mapping,
-    map_columns,
-    match_field,
-    norm_header,
-    save_mapping,
-)
-from impact.names import is_redacted_name, normalise_names
-from impact.schema import conform, empty_transactions
-from impact.tables import SUPPORTED_SUFFIXES, RawTable, UnreadableFile, read_table
-from impact.values import (
+from impact.core.values import (
     clean_company_numbers,
     month_labels,
     parse_amounts,
@@ -39,6 +27,18 @@ from impact.values import (
     parse_yyyymm,
     period_from_name,
 )
+from impact.ingest.columns import (
+    Mapping,
+    find_header_row,
+    load_mapping,
+    map_columns,
+    match_field,
+    norm_header,
+    save_mapping,
+)
+from impact.ingest.names import is_redacted_name, normalise_names
+from impact.ingest.schema import conform, empty_transactions
+from impact.ingest.tables import SUPPORTED_SUFFIXES, RawTable, UnreadableFile, read_table
 
 # Rejection reasons: short, stable strings (they are keys in quality.json).
 BLANK = "blank line"

@@ -31,7 +31,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from impact.names import REDACTED, is_redacted_name
+from impact.ingest.names import REDACTED, is_redacted_name
 
 SUPPLIER_CLASSES = ("company", "vcse", "public_body", "individual_redacted", "unknown")
 PUBLIC_BODY_TYPES = (

@@ -21,7 +21,7 @@ from scipy.special import ndtr
 from shapely.geometry import Polygon
 from sklearn.cluster import AgglomerativeClustering
 
-from impact.schema import conform
+from impact.ingest.schema import conform
 
 WGS84 = "EPSG:4326"
 KM_PER_DEG_LAT = 110.574

@@ -25,9 +25,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-from impact import metrics
-from impact.exports import neutralise
-from impact.filters import Filters, apply
+from impact.analysis import metrics
+from impact.analysis.filters import Filters, apply
+from impact.outputs.exports import neutralise
 
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 BOUNDARY_ATTRIBUTION = (
@@ -94,7 +94,7 @@ def collect(ws: object, filters: Filters | None = None, *, permutations: int = 9
             lm3_draws: int = 300, attributes: str | os.PathLike[str] | None = None
             ) -> PackData:
     """Compute the pack's figures for a :class:`impact.workspace.Workspace` and filters."""
-    from impact.charter import charter_for_workspace
+    from impact.analysis.charter import charter_for_workspace
 
     f = filters or Filters()
     tx = apply(ws.transactions, f)
@@ -111,7 +111,7 @@ def collect(ws: object, filters: Filters | None = None, *, permutations: int = 9
         wards = wards.merge(sbw[keep], on="code", how="left")
     lm3, lm3_how = None, "LM3 not computed: the council's district is unknown."
     try:
-        from impact.multiplier import ModelSettings, run_model
+        from impact.analysis.multiplier import ModelSettings, run_model
 
         sub = ws.suppliers[ws.suppliers["supplier_key"].isin(tx["supplier_key"])]
         res = run_model((tx, sub, ws.council_lads), ModelSettings(n_draws=lm3_draws))
@@ -120,8 +120,8 @@ def collect(ws: object, filters: Filters | None = None, *, permutations: int = 9
         caveats.append(f"LM3 not computed: {exc}")
     opp = pd.DataFrame()
     try:
-        from impact.areas import AreaInputs, AreaSettings, analyse_areas
-        from impact.reference import resolve_reference
+        from impact.analysis.leftbehind import AreaInputs, AreaSettings, analyse_areas
+        from impact.places.reference import resolve_reference
 
         if ws.council_lads and len(wards):
             ref = resolve_reference(ws.source.reference)
@@ -520,7 +520,7 @@ def boardpack_command(args: argparse.Namespace) -> int:
             args.xlsx.parent.mkdir(parents=True, exist_ok=True)
             args.xlsx.write_bytes(xlsx_bytes(data))
         if args.brief:
-            from impact.brief import brief_pdf, market_brief
+            from impact.outputs.brief import brief_pdf, market_brief
 
             b = market_brief(ws, f, data=data)
             args.brief.parent.mkdir(parents=True, exist_ok=True)

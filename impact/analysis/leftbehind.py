@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.boundaries import cache_path, read_lsoa_lookup
-from impact.clustering import (
+from impact.analysis.clustering import (
     DEFAULT_FEATURES,
     AreaGraph,
     KMeansResult,
@@ -34,16 +33,9 @@ from impact.clustering import (
     spatial_clusters,
     standardise,
 )
-from impact.deprivation import (
-    DOMAINS,
-    aggregate,
-    bridge_lsoa11_to_lsoa21,
-    load_imd2019,
-    load_imd2025,
-)
-from impact.hotspots import HotSpots, local_moran
-from impact.hotspots import describe as describe_hotspots
-from impact.opportunity import (
+from impact.analysis.hotspots import HotSpots, local_moran
+from impact.analysis.hotspots import describe as describe_hotspots
+from impact.analysis.opportunity import (
     HOW_OPPORTUNITY,
     N_LSOA,
     LeftBehindRule,
@@ -52,7 +44,15 @@ from impact.opportunity import (
     opportunity,
     target,
 )
-from impact.reference import Reference
+from impact.places.boundaries import cache_path, read_lsoa_lookup
+from impact.places.deprivation import (
+    DOMAINS,
+    aggregate,
+    bridge_lsoa11_to_lsoa21,
+    load_imd2019,
+    load_imd2025,
+)
+from impact.places.reference import Reference
 
 log = logging.getLogger(__name__)
 
@@ -493,7 +493,7 @@ def areas_command(args: argparse.Namespace) -> int:
     """``impact areas DIR --out FILE.csv``: write one row per area; 0 on success, 2 on error."""
     import sys
 
-    from impact.reference import ReferenceError, resolve_reference
+    from impact.places.reference import ReferenceError, resolve_reference
     from impact.workspace import find_council_lads
 
     try:

@@ -1,0 +1,1 @@
+"""Foundations every layer may use: settings, caches, atomic files, value parsing."""

@@ -1,0 +1,1 @@
+"""Files → transactions: read any council's spend files into the canonical schema."""

@@ -1,0 +1,1 @@
+"""Outputs: maps, exports, the board pack, the market brief and consultation records."""

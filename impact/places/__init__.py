@@ -1,0 +1,1 @@
+"""Suppliers and places: who was paid, where they are, and how deprived it is."""

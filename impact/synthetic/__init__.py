@@ -1,0 +1,1 @@
+"""The synthetic demo borough and synthetic data factories for benchmarks."""
