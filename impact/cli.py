@@ -174,7 +174,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from impact.places.reference import demo_dir
+    from impact.core.settings import demo_dir
     from impact.synthetic.borough import generate_demo
 
     summary = generate_demo(args.out or demo_dir())

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real public data is, and skipping cleanly when it is absent."""
+"""Shared fixtures: where the real public data is; absent data skips locally, fails in CI."""
 
 from __future__ import annotations
 
@@ -6,18 +6,27 @@ from pathlib import Path
 
 import pytest
 
-from impact.places.reference import shared_data_dir
+from tests._shared import in_ci, require
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real public data folder (../shared/data or IMPACT_SHARED_DATA); skip when absent."""
-    path = shared_data_dir()
-    if not (path / "spend").is_dir():
-        pytest.skip(f"real public data not found at {path} (set IMPACT_SHARED_DATA)")
-    return path
+    """The real public data folder (../shared/data or IMPACT_SHARED_DATA)."""
+    require("spend")
+    return require()
 
 
 @pytest.fixture(scope="session")
 def spend_dir(shared_data: Path) -> Path:
     return shared_data / "spend"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In CI a skipped real-data or browser test is a failure, whatever skipped it."""
+    report = yield
+    must_run = item.get_closest_marker("shared") or item.get_closest_marker("browser")
+    if in_ci() and report.skipped and must_run and call.when in {"setup", "call"}:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where it must run: {report.longrepr}"
+    return report

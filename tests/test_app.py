@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir, project_root
 from impact.ingest.names import normalise_names
-from impact.places.reference import demo_dir, project_root
-from impact.workspace import DEMO_REGISTER_ENV_VAR, WORKSPACE_ENV_VAR, folder_source
+from impact.sources import folder_source
+from tests._shared import missing
 
 APP = str(project_root() / "app.py")
 PAGES = ["views/overview_page.py", "views/spend_map_page.py", "views/departments_page.py",
@@ -42,9 +43,9 @@ def env(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("app")
     reg = root / "supplier_register.csv"
     dropped = _register_without_some_suppliers(reg)
-    old = {k: os.environ.get(k) for k in (WORKSPACE_ENV_VAR, DEMO_REGISTER_ENV_VAR)}
-    os.environ[WORKSPACE_ENV_VAR] = str(root / "cache")
-    os.environ[DEMO_REGISTER_ENV_VAR] = str(reg)
+    old = {k: os.environ.get(k) for k in (WORKSPACE_DIR, DEMO_REGISTER)}
+    os.environ[WORKSPACE_DIR] = str(root / "cache")
+    os.environ[DEMO_REGISTER] = str(reg)
     yield {"register": reg, "dropped": dropped}
     for k, v in old.items():
         if v is None:
@@ -167,7 +168,7 @@ def test_a_real_council_renders_every_page(env, shared_data: Path) -> None:
     folder = shared_data / "spend" / "hyndburn"
     files = sorted(folder.glob("hyndburn_19*.csv"))[:4]
     if not files:
-        pytest.skip(f"no Hyndburn 2019 files in {folder}")
+        missing(f"no Hyndburn 2019 files in {folder}")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state["source"] = folder_source(folder, council="Hyndburn",
                                                reference=shared_data, files=files)

@@ -12,8 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from impact.analysis.priors import default_priors, load_priors, save_priors
-from impact.places.reference import project_root
-from impact.workspace import WORKSPACE_ENV_VAR
+from impact.core.settings import WORKSPACE_DIR, project_root
 
 APP = str(project_root() / "app.py")
 LM3, SCN, LB = "views/lm3_page.py", "views/scenarios_page.py", "views/left_behind_page.py"
@@ -23,13 +22,13 @@ TIMEOUT = 120
 @pytest.fixture(scope="module")
 def tmp_ws(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("analysis_ws")
-    old = os.environ.get(WORKSPACE_ENV_VAR)
-    os.environ[WORKSPACE_ENV_VAR] = str(root)
+    old = os.environ.get(WORKSPACE_DIR)
+    os.environ[WORKSPACE_DIR] = str(root)
     yield root
     if old is None:
-        os.environ.pop(WORKSPACE_ENV_VAR, None)
+        os.environ.pop(WORKSPACE_DIR, None)
     else:
-        os.environ[WORKSPACE_ENV_VAR] = old
+        os.environ[WORKSPACE_DIR] = old
 
 
 def _ok(at: AppTest) -> None:

@@ -7,8 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact.places.reference import demo_dir, project_root
-from impact.workspace import WORKSPACE_ENV_VAR
+from impact.core.settings import WORKSPACE_DIR, demo_dir, project_root
 
 APP = str(project_root() / "app.py")
 TIMEOUT = 180
@@ -17,7 +16,7 @@ TIMEOUT = 180
 @pytest.fixture()
 def env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     root = tmp_path_factory.getbasetemp() / "demo-ws"
-    monkeypatch.setenv(WORKSPACE_ENV_VAR, str(root))
+    monkeypatch.setenv(WORKSPACE_DIR, str(root))
     return root
 
 

@@ -16,8 +16,9 @@ from impact.analysis.leftbehind import (
     areas_command,
     build_area_table,
 )
+from impact.core.settings import demo_dir
 from impact.places.boundaries import read_lsoa_lookup
-from impact.places.reference import Reference, demo_dir
+from impact.places.reference import Reference
 
 DEMO_LAD = "E09999999"
 

@@ -14,15 +14,16 @@ from pypdf import PdfReader
 
 from impact.analysis import metrics
 from impact.analysis.filters import Filters, apply
+from impact.core.settings import WORKSPACE_DIR
 from impact.outputs import boardpack
 from impact.outputs.exports import FORMULA_STARTS
-from impact.workspace import WORKSPACE_ENV_VAR, Workspace
+from impact.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
-    mp.setenv(WORKSPACE_ENV_VAR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
+    mp.setenv(WORKSPACE_DIR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
     ws = Workspace.load("demo")
     # A supplier name that would run as a formula in a spreadsheet and is markup in a PDF.
     sup = ws.suppliers.copy()
@@ -95,7 +96,7 @@ def test_filters_change_the_pack(demo_ws) -> None:
 
 def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
     # the demo's ingest cache is shared with the other board pack tests (same session)
-    monkeypatch.setenv(WORKSPACE_ENV_VAR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
+    monkeypatch.setenv(WORKSPACE_DIR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
     p = argparse.ArgumentParser()
     boardpack.add_boardpack_arguments(p)
     out = tmp_path / "pack.pdf"

@@ -12,7 +12,8 @@ from shapely.geometry import Polygon, box
 
 from impact.places import boundaries
 from impact.places.boundaries import areas_for_lads, display_geometry, load_boundaries
-from impact.places.reference import Reference, shared_data_dir
+from impact.places.reference import Reference
+from tests._shared import missing, shared_data_dir
 
 #: The developer's own cache folder: real-data tests reuse it so only the first run is slow.
 USER_CACHE = os.environ.get("IMPACT_CACHE_DIR")
@@ -188,7 +189,7 @@ def test_lancashire_ward_file_loads(monkeypatch):
     _use_user_cache(monkeypatch)
     path = shared_data_dir() / "geography" / "lancashire_wards" / "hyndburn_ward_boundaries.geojson"
     if not path.is_file():
-        pytest.skip(f"shared data not found at {path}")
+        missing(f"shared data not found at {path}")
     out = load_boundaries(path)
     assert len(out) == 16
     assert out["code"].str.match(r"^E05\d{6}$").all()
@@ -207,7 +208,7 @@ def test_real_lsoa_boundaries_cache_is_fast(monkeypatch):
     ref = Reference(shared_data_dir())
     path = ref.find("lsoa21_boundaries")
     if path is None:
-        pytest.skip("shared LSOA 2021 boundaries not found")
+        missing("shared LSOA 2021 boundaries not found")
     load_boundaries(path)
     t0 = time.perf_counter()
     again = load_boundaries(path)

@@ -10,14 +10,15 @@ from pypdf import PdfReader
 
 from impact.analysis.charter import POINTS
 from impact.analysis.filters import Filters
+from impact.core.settings import WORKSPACE_DIR
 from impact.outputs import boardpack, brief
-from impact.workspace import WORKSPACE_ENV_VAR, Workspace
+from impact.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
-    mp.setenv(WORKSPACE_ENV_VAR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
+    mp.setenv(WORKSPACE_DIR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
     ws = Workspace.load("demo")
     data = boardpack.collect(ws, Filters(), lm3_draws=50, permutations=9)
     yield ws, data

@@ -11,7 +11,8 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.metrics import adjusted_rand_score
 
 from impact.analysis import clustering as cl
-from impact.places.reference import Reference, demo_dir
+from impact.core.settings import demo_dir
+from impact.places.reference import Reference
 from impact.synthetic.factories import make_grid_areas, make_planted_clusters, rook_adjacency
 
 

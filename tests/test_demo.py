@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from impact.core.settings import demo_dir
 from impact.ingest.schema import TRANSACTION_COLUMNS
-from impact.places.reference import ROLES, Reference, demo_dir, shared_data_dir
+from impact.places.reference import ROLES, Reference
 from impact.synthetic.borough import generate_demo
 from impact.synthetic.factories import (
     make_grid_areas,
@@ -25,6 +26,7 @@ from impact.synthetic.factories import (
     make_transactions,
     rook_adjacency,
 )
+from tests._shared import missing, shared_data_dir
 
 DEMO = demo_dir()
 REF = DEMO / "reference"
@@ -58,7 +60,7 @@ def _files(root: Path) -> set[str]:
 def _shared_header(rel: str) -> list[str]:
     path = SHARED / rel
     if not path.is_file():
-        pytest.skip(f"real data not present at {path}")
+        missing(f"real data not present at {path}")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
         return next(csv.reader(fh))

@@ -13,16 +13,15 @@ from impact.places.deprivation import (
     load_imd2019,
     load_imd2025,
     load_lad_summary,
-    parse_number,
 )
-from impact.places.reference import shared_data_dir
+from tests._shared import missing, shared_data_dir
 
 SHARED = shared_data_dir()
 
 
 def _need_shared() -> None:
     if not (SHARED / "imd").is_dir():
-        pytest.skip(f"shared data not found at {SHARED}")
+        missing(f"shared data not found at {SHARED}")
 
 
 # --- layouts -------------------------------------------------------------------------------
@@ -68,12 +67,6 @@ def test_load_imd2025_refuses_lsoa11_and_duplicates(tmp_path):
         p2, index=False)
     with pytest.raises(ValueError, match="share an LSOA code"):
         load_imd2025(p2)
-
-
-def test_parse_number_thousands_separators():
-    out = parse_number(pd.Series(['29,199', " 1,296 ", "7", "", None, "n/a"]))
-    assert out.iloc[:3].tolist() == [29199.0, 1296.0, 7.0]
-    assert out.iloc[3:].isna().all()
 
 
 def test_load_imd2019_file1_quoted_ranks(tmp_path):

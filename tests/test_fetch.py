@@ -17,7 +17,8 @@ from impact.places import fetch
 from impact.places.boundaries import load_boundaries, read_lsoa_lookup
 from impact.places.deprivation import load_imd2025
 from impact.places.fetch import FetchError, fetch_council, output_paths
-from impact.places.reference import Reference, shared_data_dir
+from impact.places.reference import Reference
+from tests._shared import missing, shared_data_dir
 
 LAD = "E07000999"
 LSOAS = {"E01000001": "E05000001", "E01000002": "E05000001", "E01000003": "E05000002"}
@@ -194,7 +195,7 @@ def test_bad_answers_are_one_line_errors(tmp_path: Path, monkeypatch) -> None:
 def test_fetched_names_do_not_collide_with_the_shared_folder() -> None:
     root = shared_data_dir()
     if not (root / "geography").is_dir():
-        pytest.skip(f"shared data not found at {root}")
+        missing(f"shared data not found at {root}")
     for path in output_paths("E07000120", root).values():
         assert not path.exists(), path
 

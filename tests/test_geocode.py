@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from impact.core import cache
 from impact.places import geocode
 from impact.places.geocode import (
     OUTPUT_COLUMNS,
@@ -18,7 +19,8 @@ from impact.places.geocode import (
     normalise_postcodes,
     points_in_areas,
 )
-from impact.places.reference import Reference, shared_data_dir
+from impact.places.reference import Reference
+from tests._shared import missing, shared_data_dir
 
 #: The developer's own cache folder: real-data tests reuse it so only the first run is slow.
 USER_CACHE = os.environ.get("IMPACT_CACHE_DIR")
@@ -34,9 +36,7 @@ def _use_user_cache(monkeypatch) -> None:
 @pytest.fixture(autouse=True)
 def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("IMPACT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(geocode, "_TABLES", {})
-    monkeypatch.setattr(geocode, "_AREAS", {})
-    monkeypatch.setattr(geocode, "_LOOKUPS", {})
+    cache.clear_all()
 
 
 # Three hand-drawn unit squares side by side (lon 0-1, 1-2, 2-3; lat 50-51), codes A < B < C.
@@ -185,7 +185,7 @@ def test_package_fills_gaps_with_grid_conversion(tmp_path):
 def test_real_council_postcodes_land_in_their_lad(monkeypatch):
     root = shared_data_dir()
     if not (root / "geography").is_dir():
-        pytest.skip(f"shared data not found at {root}")
+        missing(f"shared data not found at {root}")
     monkeypatch.setattr(geocode, "package_available", lambda: False)  # NSPL alone suffices
     _use_user_cache(monkeypatch)
     gpg = pd.read_csv(root / "suppliers" / "gender_pay_gap_employers_2019_2023.csv",
@@ -222,9 +222,7 @@ def test_real_council_postcodes_land_in_their_lad(monkeypatch):
 
 def _fresh_memory(monkeypatch) -> None:
     """Forget in-process caches, as a new process would (disk caches stay)."""
-    monkeypatch.setattr(geocode, "_TABLES", {})
-    monkeypatch.setattr(geocode, "_AREAS", {})
-    monkeypatch.setattr(geocode, "_LOOKUPS", {})
+    cache.clear_all()
 
 
 INPUTS = pd.Series(["aa11aa", "AA1 1AB", "AA1 1AD", "AA1 1AE", "AA1 1AF", "ZZ9 9ZZ", "bad",

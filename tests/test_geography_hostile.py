@@ -16,6 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
+from impact.core import cache
 from impact.places import geocode
 from impact.places.boundaries import BNG, WGS84, areas_for_lads, load_boundaries
 from impact.places.geocode import STATUSES, geocode_postcodes
@@ -29,9 +30,7 @@ WGS_BOX = gpd.GeoSeries([BNG_BOX], crs=BNG).to_crs(WGS84).iloc[0]
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("IMPACT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(geocode, "_TABLES", {})
-    monkeypatch.setattr(geocode, "_AREAS", {})
-    monkeypatch.setattr(geocode, "_LOOKUPS", {})
+    cache.clear_all()
     monkeypatch.setattr(geocode, "package_available", lambda: False)
 
 

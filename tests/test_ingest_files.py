@@ -299,7 +299,7 @@ def test_cli_exit_status(tmp_path, capsys):
 def test_demo_borough_ingests_exactly_as_the_generator_expects():
     import json
 
-    from impact.places.reference import demo_dir
+    from impact.core.settings import demo_dir
 
     expected = json.loads((demo_dir() / "expected.json").read_text())
     result = ingest([demo_dir() / "spend"], council="Demo")

@@ -13,7 +13,7 @@ from impact.places.linkage import (
     link_names,
     link_names_with_diagnostics,
 )
-from impact.places.reference import shared_data_dir
+from tests._shared import missing, shared_data_dir
 
 try:  # the shared normaliser; a plain fallback keeps these tests independent of it
     from impact.ingest.names import normalise_names
@@ -143,7 +143,7 @@ HAND_LABELLED: dict[tuple[str, str], bool] = {
 def test_real_spend_names_against_combined_register() -> None:
     data = shared_data_dir()
     if not (data / "suppliers").is_dir():
-        pytest.skip("shared public data folder (../shared/data) is not available")
+        missing("shared public data folder (../shared/data) is not available")
     spend = pd.read_csv(
         data / "spend/hyndburn/hyndburn_1603177375wpdm_July-2020.csv", encoding="cp1252"
     )

@@ -12,7 +12,7 @@ import pytest
 import impact.places.registers as registers_mod
 from impact.ingest.schema import conform
 from impact.places.locate import locate, write_locate_outputs
-from impact.places.reference import Reference, shared_data_dir
+from impact.places.reference import Reference
 from impact.places.registers import (
     TEMPLATE_COLUMNS,
     RegisterError,
@@ -20,6 +20,7 @@ from impact.places.registers import (
     register_from_frame,
     save_resolution,
 )
+from tests._shared import missing, shared_data_dir
 
 GEO = {  # postcode → (lat, long, lad)
     "HX1 1AA": (53.72, -1.86, "Calderdale"),
@@ -51,8 +52,6 @@ def write_tx(d: Path, rows: list[dict]) -> Path:
     df["date"] = pd.Timestamp("2021-05-01")
     df["source_row"] = range(2, len(df) + 2)
     out = conform(df)
-    if "is_duplicate" in df:  # ingest now drops duplicates; locate still honours the flag
-        out["is_duplicate"] = df["is_duplicate"].fillna(False).astype(bool)
     out.to_parquet(d / "transactions.parquet", index=False)
     return d
 
@@ -70,7 +69,6 @@ def borough(tmp_path: Path) -> tuple[Path, Path, Reference]:
         {"supplier_name": "Numbered Widgets", "company_number": "123456", "amount": 300.0},
         {"supplier_name": "ACME LIMITED", "amount": 400.0},
         {"supplier_name": "Acme Ltd", "amount": -50.0},  # credit: not in positive spend
-        {"supplier_name": "Acme Ltd", "amount": 400.0, "is_duplicate": True},  # excluded
         {"supplier_name": "Nowhere Traders", "amount": 500.0},
         {"supplier_name": "Leeds City Council", "amount": 1000.0},
         {"supplier_name": "Redacted Personal Data", "amount": 250.0, "is_redacted": True},
@@ -254,7 +252,7 @@ def test_save_resolution_round_trip_and_atomic(tmp_path: Path,
 def _shared() -> Path:
     d = shared_data_dir()
     if not (d / "suppliers").is_dir():
-        pytest.skip(f"shared data not found at {d}")
+        missing(f"shared data not found at {d}")
     return d
 
 

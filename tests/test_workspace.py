@@ -10,19 +10,17 @@ import pandas as pd
 import pytest
 
 from impact.analysis import metrics
-from impact.places.reference import demo_dir
-from impact.workspace import (
-    DEMO_REGISTER_ENV_VAR,
-    WORKSPACE_ENV_VAR,
-    Workspace,
+from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir
+from impact.ingest.schema import supplier_keys
+from impact.places.councils import find_council_lads
+from impact.sources import (
     current_mapping,
     demo_source,
-    find_council_lads,
     folder_source,
     source_key,
-    supplier_keys,
     writable_register,
 )
+from impact.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +28,9 @@ def env(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("ws")
     reg = root / "register.csv"
     shutil.copy(demo_dir() / "supplier_register.csv", reg)
-    old = {k: os.environ.get(k) for k in (WORKSPACE_ENV_VAR, DEMO_REGISTER_ENV_VAR)}
-    os.environ[WORKSPACE_ENV_VAR] = str(root / "cache")
-    os.environ[DEMO_REGISTER_ENV_VAR] = str(reg)
+    old = {k: os.environ.get(k) for k in (WORKSPACE_DIR, DEMO_REGISTER)}
+    os.environ[WORKSPACE_DIR] = str(root / "cache")
+    os.environ[DEMO_REGISTER] = str(reg)
     yield root
     for k, v in old.items():
         if v is None:
@@ -44,13 +42,6 @@ def env(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def demo(env: Path) -> Workspace:
     return Workspace.load("demo")
-
-
-def test_demo_council_name_matches_generator() -> None:
-    from impact.synthetic.borough import COUNCIL
-    from impact.workspace import DEMO_COUNCIL
-
-    assert DEMO_COUNCIL == COUNCIL
 
 
 def test_demo_loads_and_accounts_for_every_row(demo: Workspace) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import astuple
 from pathlib import Path
 
@@ -26,10 +25,10 @@ from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, an
 from impact.analysis.multiplier import ModelResult, ModelSettings, run_model
 from impact.analysis.opportunity import N_LSOA, LeftBehindRule, ScenarioTarget
 from impact.analysis.priors import load_priors
+from impact.core.paths import council_folder
 from impact.outputs import maps
 from impact.outputs.exports import to_csv_bytes
-from impact.places.reference import Reference, ReferenceError, resolve_reference, shared_data_dir
-from impact.workspace import Workspace, workspace_dir
+from impact.workspace import Workspace
 from views._common import STREAMLIT_ESCAPES_TOOLTIPS, current_filters
 
 #: Session keys shared by the pages.
@@ -61,14 +60,10 @@ def one_line(exc: BaseException) -> str:
 
 
 def council_dir(ws: Workspace) -> Path:
-    """Where this council's saved assumptions and scenarios live.
-
-    Under :func:`impact.workspace.workspace_dir` (``IMPACT_WORKSPACE_DIR``, else the
-    git-ignored ``data/councils``): never the committed demo nor the read-only shared data.
-    """
-    slug = re.sub(r"[^a-z0-9]+", "-", ws.source.council.lower()).strip("-")[:40] or "council"
+    """Where this council's saved assumptions and scenarios live (under the workspace
+    folder: never the committed demo nor a read-only data folder)."""
     lads = "-".join(ws.council_lads)[:40]
-    return workspace_dir() / "analysis" / (f"{slug}-{lads}" if lads else slug)
+    return council_folder("analysis", ws.source.council, lads)
 
 
 def priors_path(ws: Workspace) -> Path:
@@ -93,29 +88,10 @@ def current_priors(ws: Workspace) -> pd.DataFrame:
 # ------------------------------------------------------------------ reference data
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def reference(path: str | None) -> Reference | None:
-    try:
-        return resolve_reference(path)
-    except ReferenceError:
-        return None
-
-
 def io_table_path(ws: Workspace) -> tuple[Path | None, str]:
-    """The ONS Type I multipliers file: the council's reference, else the shared data."""
-    ref = reference(ws.source.reference)
-    p = ref.find("io_multipliers") if ref is not None else None
-    if p is not None:
-        return p, "the council's reference folder"
-    shared = shared_data_dir()
-    if shared.is_dir():
-        try:
-            p = resolve_reference(shared).find("io_multipliers")
-        except ReferenceError:
-            p = None
-        if p is not None:
-            return p, "the shared public data folder"
-    return None, ""
+    """The ONS Type I multipliers file in the council's reference folder, if there."""
+    p = ws.reference_file("io_multipliers")
+    return (p, "the council's reference folder") if p is not None else (None, "")
 
 
 # ------------------------------------------------------------------ model settings
@@ -224,7 +200,7 @@ def analyse(ws_key: str, filters: tuple, ref_path: str | None, unit: str, featur
             weights: tuple, k: int | None, fdr: bool, rule: tuple, top: int,
             _ws: Workspace, _tx: pd.DataFrame) -> AreasResult:
     """:func:`impact.areas.analyse_areas` for the current council, cached on plain values."""
-    ref = reference(ref_path)
+    ref = _ws.reference()
     if ref is None:
         raise ValueError("no reference data folder for this council")
     inputs = AreaInputs(ref, tuple(_ws.council_lads), None, unit, suppliers_for(_ws, _tx))
@@ -238,15 +214,7 @@ def analyse(ws_key: str, filters: tuple, ref_path: str | None, unit: str, featur
 @st.cache_resource(show_spinner=False, max_entries=8)
 def area_geometry(ws_key: str, unit: str, _ws: Workspace) -> gpd.GeoDataFrame:
     """Display geometry of the council's wards (already on the workspace) or LSOAs."""
-    if unit == "ward":
-        return _ws.wards[["code", "name", "geometry"]]
-    from impact.places.boundaries import areas_for_lads, display_geometry
-
-    ref = reference(_ws.source.reference)
-    if ref is None:
-        return _ws.wards.iloc[0:0][["code", "name", "geometry"]]
-    areas, _ = areas_for_lads(ref, _ws.council_lads, "lsoa")
-    return display_geometry(areas)[["code", "name", "geometry"]]
+    return _ws.area_geometry(unit)
 
 
 def set_target(codes: list[str], unit: str, label: str, deciles: dict[str, float]) -> None:

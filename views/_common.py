@@ -8,7 +8,6 @@ uses ``st.session_state.setdefault``.
 from __future__ import annotations
 
 import html
-import os
 import re
 from dataclasses import astuple
 
@@ -18,23 +17,15 @@ from packaging.version import Version
 
 from impact.analysis import filters as flt
 from impact.analysis import metrics
+from impact.core.settings import SOURCE_DIR
 from impact.outputs.exports import FORMATS, export
-from impact.workspace import (
-    Source,
-    Workspace,
-    WorkspaceError,
-    demo_source,
-    folder_source,
-    source_key,
-)
+from impact.sources import Source, WorkspaceError, demo_source, source_key, start_source
+from impact.workspace import Workspace
 
 SOURCE = "source"
 FILTERS = "filters"
 IN_FRAME = "_in_frame"
 LOAD_ERROR = "_load_error"
-SOURCE_DIR_ENV_VAR = "IMPACT_SOURCE_DIR"
-COUNCIL_ENV_VAR = "IMPACT_COUNCIL"
-LAD_CODES_ENV_VAR = "IMPACT_LAD_CODES"
 #: Streamlit html-escapes values interpolated into pydeck ``tooltip["html"]`` from 1.67
 #: (streamlit#15820, checked in 1.67's frontend bundle); before, :mod:`impact.maps` must.
 STREAMLIT_ESCAPES_TOOLTIPS = Version(st.__version__) >= Version("1.67")
@@ -49,24 +40,16 @@ def require_frame() -> None:
 
 
 def current_source() -> Source:
-    return st.session_state.setdefault(SOURCE, start_source())
+    return st.session_state.setdefault(SOURCE, _start_source())
 
 
-def start_source() -> Source:
-    """The dataset a new session opens on: ``IMPACT_SOURCE_DIR`` (a folder of spend files
-    or an ingested output folder; council name from ``IMPACT_COUNCIL``, else the folder's
-    name; district codes from ``IMPACT_LAD_CODES`` (comma-separated) when the name does not
-    match the lookup; reference data from ``IMPACT_REFERENCE_DIR``), else the synthetic
-    demo."""
-    folder = os.environ.get(SOURCE_DIR_ENV_VAR, "").strip()
-    if not folder:
-        return demo_source()
+def _start_source() -> Source:
+    """The dataset a new session opens on (:func:`impact.sources.start_source`); when the
+    council folder set cannot be used, the demo, with the reason shown once."""
     try:
-        lads = [c.strip() for c in os.environ.get(LAD_CODES_ENV_VAR, "").split(",") if c.strip()]
-        return folder_source(folder, council=os.environ.get(COUNCIL_ENV_VAR, "").strip() or None,
-                             lad_codes=lads)
+        return start_source()
     except WorkspaceError as exc:
-        st.session_state[LOAD_ERROR] = f"{SOURCE_DIR_ENV_VAR}: {exc}; showing the demo instead"
+        st.session_state[LOAD_ERROR] = f"{SOURCE_DIR}: {exc}; showing the demo instead"
         return demo_source()
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from impact.places.reference import ENV_VAR, demo_dir, shared_data_dir
-from impact.workspace import (
-    Workspace,
+from impact.core.settings import demo_dir, settings
+from impact.sources import (
     WorkspaceError,
     current_mapping,
     demo_source,
@@ -19,6 +17,7 @@ from impact.workspace import (
     source_key,
     write_mapping,
 )
+from impact.workspace import Workspace
 from views._common import (
     SOURCE,
     clear_caches,
@@ -34,11 +33,8 @@ st.title("Data")
 
 
 def _default_reference() -> str:
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return env
-    shared = shared_data_dir()
-    return str(shared) if shared.is_dir() else str(demo_dir() / "reference")
+    """The reference folder in force (``IMPACT_REFERENCE_DIR``), else the demo borough's."""
+    return str(settings().reference_dir or demo_dir() / "reference")
 
 
 def _load(source) -> bool:
@@ -76,14 +72,16 @@ if choice == "Synthetic demo borough":
 elif choice == "A folder on this computer":
     with st.form("folder_form"):
         folder = st.text_input("Folder of spend files (or an ingested output folder)",
-                               key="folder_path", placeholder="/work/shared/data/spend/hyndburn")
+                               key="folder_path",
+                               placeholder="e.g. ~/Downloads/spend-over-500")
         council = st.text_input("Council name (matched to a district in the lookup)",
-                                key="folder_council", placeholder="Hyndburn")
+                                key="folder_council",
+                                placeholder="e.g. Anytown Borough Council")
         reference = st.text_input("Reference data folder", value=_default_reference(),
                                   key="folder_reference")
         register = st.text_input("Supplier register CSV (optional)", key="folder_register")
         lads = st.text_input("District (LAD) code(s), comma-separated (optional)",
-                             key="folder_lads", placeholder="E07000120")
+                             key="folder_lads", placeholder="ONS codes, e.g. E0XXXXXXX")
         go = st.form_submit_button("Load this folder")
     if go:
         try:

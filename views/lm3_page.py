@@ -29,7 +29,6 @@ from views._analysis import (
     io_table_path,
     one_line,
     priors_path,
-    reference,
     settings_values,
     waterfall_chart,
 )
@@ -58,15 +57,8 @@ LOCAL_LABELS = {"council": "The council's own district(s)", "districts": "A set 
 
 
 @st.cache_data(show_spinner=False)
-def _lad_options(ref_path: str | None) -> dict[str, str]:
-    from impact.places.boundaries import read_lsoa_lookup
-
-    ref = reference(ref_path)
-    path = ref.find("lookup_lsoa21_ward_lad") if ref is not None else None
-    if path is None:
-        return {}
-    lk = read_lsoa_lookup(path)[["lad_code", "lad_name"]].dropna().drop_duplicates("lad_code")
-    return dict(zip(lk["lad_code"].astype(str), lk["lad_name"].astype(str), strict=True))
+def _lad_options(ws_key: str, _ws) -> dict[str, str]:
+    return _ws.district_names()
 
 
 def _sync() -> None:
@@ -83,7 +75,7 @@ def _sync() -> None:
     }
 
 
-lads = _lad_options(ws.source.reference)
+lads = _lad_options(ws.key, ws)
 for key, val in (("lm3_w_local", v["local"]), ("lm3_w_lads", list(v["lads"])),
                  ("lm3_w_radius", v["radius_km"]), ("lm3_w_infl", v["exclude_public_bodies"]),
                  ("lm3_w_payroll", v["payroll_gbp"]), ("lm3_w_staff", v["staff_local_pct"]),

@@ -6,7 +6,7 @@ import streamlit as st
 
 from impact.analysis import metrics
 from impact.places.registers import RegisterError, save_resolution
-from impact.workspace import writable_register
+from impact.sources import writable_register
 from views._common import (
     SOURCE,
     as_percent,
@@ -77,7 +77,7 @@ else:
         key = st.selectbox("Supplier", keys, format_func=lambda k: str(labels.get(k, k)),
                            key="resolve_supplier")
         a, b = st.columns(2)
-        postcode = a.text_input("Postcode", key="resolve_postcode", placeholder="e.g. BB5 1LA")
+        postcode = a.text_input("Postcode", key="resolve_postcode", placeholder="e.g. AB1 2CD")
         company = b.text_input("or Companies House number", key="resolve_company")
         submitted = st.form_submit_button("Save to the supplier register")
     if submitted and key:

@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impact.core.paths import council_file
+from impact.core.values import clean_company_numbers, parse_numbers, parse_yes_no
 from impact.ingest.names import normalise_names
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
@@ -156,21 +158,6 @@ def template_csv() -> str:
     return ",".join(TEMPLATE_COLUMNS) + "\n"
 
 
-def _parse_flag(s: pd.Series) -> pd.Series:
-    t = s.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[t.isin(_TRUE).fillna(False).to_numpy()] = True
-    out[t.isin(_FALSE).fillna(False).to_numpy()] = False
-    return out
-
-
-def _parse_number(s: pd.Series) -> pd.Series:
-    t = s.astype("string").str.strip().str.replace(r"[£,\s]", "", regex=True)
-    pct = t.str.endswith("%").fillna(False).to_numpy(bool)
-    n = pd.to_numeric(t.str.rstrip("%").astype(object), errors="coerce").astype(float)
-    return n.where(~pct, n / 100)
-
-
 def read_attributes(source: str | os.PathLike[str] | bytes | pd.DataFrame,
                     name: str = "") -> Attributes:
     """Read a supplier-attributes CSV (path, bytes or a frame) into canonical columns."""
@@ -213,22 +200,22 @@ def read_attributes(source: str | os.PathLike[str] | bytes | pd.DataFrame,
     df.insert(0, "row", np.arange(2, len(df) + 2))  # file line numbers (header = line 1)
     issues = []
     for c in _FLAGS:
-        v = _parse_flag(df[c])
+        v = parse_yes_no(df[c])
         bad = df[c].notna() & v.isna()
         issues.append(pd.DataFrame({"row": df.loc[bad, "row"], "field": c,
                                     "value": df.loc[bad, c],
                                     "reason": "not a yes/no value: read as unknown"}))
         df[c] = v
     for c in _NUMBERS:
-        v = _parse_number(df[c])
+        v = parse_numbers(df[c], percent=True)
         bad = df[c].notna() & v.isna()
         issues.append(pd.DataFrame({"row": df.loc[bad, "row"], "field": c,
                                     "value": df.loc[bad, c],
                                     "reason": "not a number: read as unknown"}))
         df[c] = v
-    share = df["local_hiring_share"]
+    share = df["local_hiring_share"]  # "40", "40%" and "0.4" all mean 40 %
     df["local_hiring_share"] = share.where(share <= 1, share / 100)
-    df["company_number"] = _company_number(df["company_number"])
+    df["company_number"] = clean_company_numbers(df["company_number"])
     df["supplier_name_norm"] = normalise_names(df["supplier_name"])
     no_id = df[["supplier_id", "company_number", "supplier_name_norm"]].isna().all(axis=1)
     rejected = pd.DataFrame({"row": df.loc[no_id, "row"],
@@ -242,12 +229,6 @@ def read_attributes(source: str | os.PathLike[str] | bytes | pd.DataFrame,
     )
 
 
-def _company_number(s: pd.Series) -> pd.Series:
-    t = s.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    t = t.where(t.str.len() > 0)
-    return t.str.zfill(8)
-
-
 def match_attributes(attrs: Attributes, suppliers: pd.DataFrame) -> pd.DataFrame:
     """``attrs.table`` with ``supplier_key`` and ``matched_by`` (id, company number, name);
     unmatched rows keep ``supplier_key`` NA.  The first row for a supplier wins; later ones
@@ -258,7 +239,7 @@ def match_attributes(attrs: Attributes, suppliers: pd.DataFrame) -> pd.DataFrame
     sup = suppliers.drop_duplicates("supplier_key")
     keys = {
         "supplier id": (t["supplier_id"], sup["supplier_id"].astype("string").str.strip()),
-        "company number": (t["company_number"], _company_number(sup["company_number"])),
+        "company number": (t["company_number"], clean_company_numbers(sup["company_number"])),
         "name": (t["supplier_name_norm"], normalise_names(sup["supplier_name"].astype("string"))
                  if "supplier_name" in sup else sup["supplier_name_norm"].astype("string")),
     }
@@ -316,9 +297,9 @@ def companies_house_status(reference: object, suppliers: pd.DataFrame) -> pd.Dat
         if c not in reg:
             reg[c] = pd.NA
     sup = suppliers.drop_duplicates("supplier_key")
-    by_num = reg.assign(k=_company_number(reg["company_number"])).dropna(subset=["k"])
+    by_num = reg.assign(k=clean_company_numbers(reg["company_number"])).dropna(subset=["k"])
     by_num = by_num.drop_duplicates("k").set_index("k")
-    num = _company_number(sup["company_number"])
+    num = clean_company_numbers(sup["company_number"])
     a = pd.DataFrame({"supplier_key": sup["supplier_key"].astype("string").to_numpy(),
                       "k": num.to_numpy()}).merge(by_num, left_on="k", right_index=True)
     names = reg[["name", "aliases"]].assign(alias=reg["aliases"].str.split(r"\s*\|\s*"))
@@ -714,16 +695,9 @@ def demo_attributes(suppliers: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def attributes_path(council_slug: str) -> Path:
+def attributes_path(council: str) -> Path:
     """Where a council's attributes CSV is looked for in the workspace folder."""
-    from impact.workspace import workspace_dir
-
-    return workspace_dir() / f"{council_slug}-supplier_attributes.csv"
-
-
-def slug(text: str) -> str:
-    """A council name as a folder-safe slug (as :mod:`impact.workspace` names its files)."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "council"
+    return council_file(council, "supplier_attributes.csv")
 
 
 def charter_for_workspace(ws: object, transactions: pd.DataFrame | None = None,
@@ -734,20 +708,14 @@ def charter_for_workspace(ws: object, transactions: pd.DataFrame | None = None,
     Attributes come from ``attributes`` if given, else the council's file in the workspace
     folder (:func:`attributes_path`), else — for the demo only — :func:`demo_attributes`.
     """
-    from impact.places.reference import ReferenceError, resolve_reference
-
     tx = ws.transactions if transactions is None else transactions
     attrs: Attributes | None = None
     if attributes is not None:
         attrs = read_attributes(attributes)
-    elif attributes_path(slug(ws.source.council)).is_file():
-        attrs = read_attributes(attributes_path(slug(ws.source.council)))
+    elif attributes_path(ws.source.council).is_file():
+        attrs = read_attributes(attributes_path(ws.source.council))
     elif ws.is_demo:
         attrs = read_attributes(demo_attributes(ws.suppliers), name="synthetic demo attributes")
         attrs.synthetic = True
-    try:
-        ref = resolve_reference(ws.source.reference)
-    except ReferenceError:
-        ref = None
-    chs = companies_house_status(ref, ws.suppliers)
+    chs = companies_house_status(ws.reference(), ws.suppliers)
     return scorecard(tx, ws.suppliers, attrs, chs)

@@ -493,8 +493,8 @@ def areas_command(args: argparse.Namespace) -> int:
     """``impact areas DIR --out FILE.csv``: write one row per area; 0 on success, 2 on error."""
     import sys
 
+    from impact.places.councils import find_council_lads
     from impact.places.reference import ReferenceError, resolve_reference
-    from impact.workspace import find_council_lads
 
     try:
         reference = resolve_reference(args.reference)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from impact.core.values import parse_yes_no
+
 REGISTERED_OFFICE_CAVEAT = (
     "Suppliers are placed at the postcode of their register entry — often a registered or "
     "head office — so spend with national firms counts where their head office is. This "
@@ -233,20 +235,18 @@ def deprived_share(tx: pd.DataFrame) -> Figure:
     )
 
 
-def _flag(values: pd.Series) -> pd.Series:
-    """Y/N-like register flags as a nullable boolean (unknown stays NA)."""
-    s = values.astype("string").str.strip().str.upper().str.slice(0, 1)
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[s.isin(["Y", "T", "1"]).fillna(False).to_numpy()] = True
-    out[s.isin(["N", "F", "0"]).fillna(False).to_numpy()] = False
-    return out
+def _yes_no(tx: pd.DataFrame, column: str) -> pd.Series:
+    """A register's yes/no column (SME, VCSE) as a nullable boolean; all NA when absent."""
+    if column not in tx:
+        return pd.Series(pd.NA, index=tx.index, dtype="boolean")
+    return parse_yes_no(tx[column])
 
 
 def sme_share(tx: pd.DataFrame) -> Figure:
     """Share of spend with SMEs, among suppliers whose register entry says SME or not."""
     pos = _pos(tx)
     total = float(pos.sum())
-    flag = _flag(tx["sme"]) if "sme" in tx else pd.Series(pd.NA, index=tx.index, dtype="boolean")
+    flag = _yes_no(tx, "sme")
     known = flag.notna().to_numpy()
     yes = flag.fillna(False).to_numpy(bool)
     known_amt, sme_amt = float(pos[known].sum()), float(pos[yes].sum())
@@ -272,7 +272,7 @@ def vcse_share(tx: pd.DataFrame) -> Figure:
     """Share of spend with voluntary, community and social enterprise suppliers."""
     pos = _pos(tx)
     total = float(pos.sum())
-    flag = _flag(tx["vcse"]) if "vcse" in tx else pd.Series(pd.NA, index=tx.index, dtype="boolean")
+    flag = _yes_no(tx, "vcse")
     is_v = (flag.fillna(False) | (tx["supplier_class"] == "vcse").fillna(False)).to_numpy(bool)
     known = (flag.notna() | (tx["supplier_class"] != "unknown").fillna(False)).to_numpy(bool)
     known_amt, v_amt = float(pos[known].sum()), float(pos[is_v].sum())

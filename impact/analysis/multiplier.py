@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from impact.analysis.priors import default_priors, lookup, validate_priors
+from impact.ingest.schema import supplier_keys
+from impact.places import councils
 from impact.places.localarea import LOCAL, NON_LOCAL, UNKNOWN, LocalArea, influenceable
 
 SHOWN = {"non_local": "lower", "proportional": "upper"}
@@ -141,17 +143,14 @@ def prepare_spend(
 ) -> SpendInputs:
     """Join transactions to suppliers by ``supplier_key`` and aggregate positive spend.
 
-    The key is :func:`impact.workspace.supplier_keys` (council + supplier_id, else
+    The key is :func:`impact.ingest.schema.supplier_keys` (council + supplier_id, else
     normalised name), as :func:`impact.locate.supplier_table` derives it.
     """
     t = transactions
     if "supplier_key" not in t:
-        from impact.workspace import supplier_keys
-
         t = t.assign(supplier_key=supplier_keys(t))
     amount = pd.to_numeric(t["amount"], errors="coerce")
-    dup = t["is_duplicate"].fillna(False).astype(bool) if "is_duplicate" in t else False
-    pos = (amount > 0) & ~dup
+    pos = amount > 0
     sup = suppliers.drop_duplicates("supplier_key").copy()
     sup["local_status"] = area.status(sup)
     sup["influenceable"] = influenceable(sup, exclude_public_bodies)
@@ -183,9 +182,8 @@ def prepare_spend(
     acc = {
         "transaction_rows": n_in,
         "rows_used_positive": int(pos.sum()),
-        "rows_left_out_credit_or_zero": int(((amount <= 0) & ~dup).sum()),
-        "rows_left_out_amount_missing": int((amount.isna() & ~dup).sum()),
-        "rows_left_out_duplicate": int(np.sum(dup)) if not isinstance(dup, bool) else 0,
+        "rows_left_out_credit_or_zero": int((amount <= 0).sum()),
+        "rows_left_out_amount_missing": int(amount.isna().sum()),
         "positive_spend_gbp": round(float(d["amount"].sum()), 2),
         "public_body_spend_gbp": round(
             float(spend.loc[~spend["influenceable"], "amount"].sum()), 2
@@ -838,14 +836,10 @@ def add_lm3_arguments(p: Any) -> None:
 
 
 def _council_lads(tx: pd.DataFrame, reference: Any) -> list[str]:
-    from impact.places.boundaries import read_lsoa_lookup
-    from impact.workspace import find_council_lads
-
-    path = reference.find("lookup_lsoa21_ward_lad") if reference else None
     council = tx["council"].dropna().astype(str).mode() if "council" in tx else pd.Series([])
-    if path is None or council.empty:
+    if reference is None or council.empty:
         return []
-    return find_council_lads(str(council.iloc[0]), read_lsoa_lookup(path))
+    return councils.council_lads(reference, str(council.iloc[0]))
 
 
 def lm3_command(args: Any) -> int:

@@ -1,4 +1,5 @@
-"""Vectorised parsing of the values councils publish: money, dates, periods, flags.
+"""Vectorised parsing of the values people publish: money, dates, periods, flags, numbers,
+company numbers and postcodes.  One home for each, used by every reader.
 
 Transparency Code files write the same thing many ways (``"2,100.00"``, ``£1,234``,
 ``(45.00)``, ``03/04/25``, ``01-Mar-22``, Excel serials, ``202101``).  Each parser
@@ -14,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _MONTHS = {
     m: i
@@ -38,24 +41,34 @@ _MONTH_WORDS = {
 }
 
 
-def by_unique(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
-    """Apply a column parser to the distinct values only, then spread the results back.
+def apply_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn`` applied to the distinct non-null values of ``values`` only, spread back.
 
-    Spend columns repeat values heavily (a year has ~250 payment dates), so this turns
-    string work proportional to rows into work proportional to distinct values.
+    Spend columns repeat values heavily (a year has ~250 payment dates, a supplier's
+    postcode is on every one of its payments), so this turns string work proportional to
+    rows into work proportional to distinct values.  NA stays NA; the index is kept.
     """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = fn(pd.Series(uniques, dtype="object"))
+    if parsed.dtype == bool:
+        parsed = parsed.astype("boolean")
+    taken = parsed.array.take(codes, allow_fill=True)
+    return pd.Series(taken, index=values.index, dtype=parsed.dtype, name=values.name)
+
+
+def map_distinct(values: pd.Series, fn: Callable[[str], object], dtype: str) -> pd.Series:
+    """A scalar ``fn(str)`` applied once per distinct non-null value (:func:`apply_distinct`)."""
+    return apply_distinct(
+        values, lambda u: pd.Series(pd.array([fn(str(v)) for v in u], dtype=dtype), dtype=dtype)
+    )
+
+
+def by_unique(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    """Decorator: make a column parser run on distinct values only (:func:`apply_distinct`)."""
 
     @functools.wraps(fn)
-    def wrapper(values: pd.Series) -> pd.Series:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        parsed = fn(pd.Series(uniques, dtype="object"))
-        taken = (
-            parsed.take(np.where(codes < 0, 0, codes))
-            if len(parsed)
-            else parsed.reindex(range(len(codes)))
-        )
-        out = pd.Series(taken.to_numpy(), index=values.index, dtype=parsed.dtype)
-        return out.mask(codes < 0) if (codes < 0).any() else out
+    def wrapper(values: pd.Series, *args: object, **kwargs: object) -> pd.Series:
+        return apply_distinct(values, lambda u: fn(u, *args, **kwargs))
 
     return wrapper
 
@@ -223,14 +236,57 @@ def _year(text: str) -> int:
     return y + 2000 if y < 100 else y
 
 
-_TRUE = {"y", "yes", "true", "1", "gpc", "pcard", "p-card", "card", "purchase card", "c"}
+#: Words that mean yes / no in registers, attribute files and flags columns.
+YES_WORDS = frozenset({"y", "yes", "true", "t", "1", "accredited", "published", "in place"})
+NO_WORDS = frozenset({"n", "no", "false", "f", "0", "not", "not accredited", "none"})
+#: Words that mark a purchase-card payment in a card-flag column ("C" as in "Card": a
+#: column of C/blank is how some finance systems export it).
+CARD_WORDS = frozenset(
+    {"y", "yes", "true", "1", "gpc", "pcard", "p-card", "card", "purchase card", "c"}
+)
 
 
-def parse_flags(values: pd.Series) -> pd.Series:
-    """Yes/No-style flags → boolean (NA where empty)."""
+@by_unique
+def parse_yes_no(values: pd.Series) -> pd.Series:
+    """Yes/no answers → nullable boolean; NA where empty or neither (e.g. "unknown").
+
+    A whole-value match first ("in place", "not accredited"), then the first word
+    ("Yes - micro business" → yes, "Not an SME" → no).
+    """
     s = values.astype("string").str.strip().str.lower()
-    out = s.isin(_TRUE).astype("boolean")
+    first = s.str.extract(r"^([a-z0-9]+)(?:[\s,;:-]|$)", expand=False)  # not "n/a"
+    yes = s.isin(YES_WORDS) | (~s.isin(NO_WORDS) & first.isin(YES_WORDS))
+    no = s.isin(NO_WORDS) | (~s.isin(YES_WORDS) & first.isin(NO_WORDS))
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[yes.fillna(False).to_numpy(bool)] = True
+    out[no.fillna(False).to_numpy(bool)] = False
+    return out
+
+
+def parse_card_flags(values: pd.Series) -> pd.Series:
+    """Card-payment markers (``GPC``, ``P-Card``, ``Y``, ``C``) → boolean; NA where empty."""
+    s = values.astype("string").str.strip().str.lower()
+    out = s.isin(CARD_WORDS).astype("boolean")
     return out.mask(s.isna() | (s == ""))
+
+
+@by_unique
+def parse_numbers(values: pd.Series, percent: bool = False) -> pd.Series:
+    """Numbers as people type them → float: ``"29,199"``, ``" 1 296 "``, ``£1,500``.
+
+    With ``percent``, ``"40%"`` reads as 0.4 (a share); without, a ``%`` value is NA.
+    """
+    s = values.astype("string").str.strip().str.replace(r"[£,\s\u00a0]", "", regex=True)
+    pct = s.str.endswith("%").fillna(False).to_numpy(bool)
+    num = pd.to_numeric(s.str.rstrip("%").astype(object), errors="coerce").astype("float64")
+    num = num.where(~pct, num / 100) if percent else num.where(~pct)
+    return _finite(num)
+
+
+def parse_shares(values: pd.Series) -> pd.Series:
+    """Shares written as ``40%``, ``0.4`` or ``40`` → 0.4 (values over 1 are percentages)."""
+    num = parse_numbers(values, percent=True)
+    return num.where(num <= 1, num / 100)
 
 
 def parse_cap_rev(values: pd.Series) -> pd.Series:
@@ -242,13 +298,44 @@ def parse_cap_rev(values: pd.Series) -> pd.Series:
     return out
 
 
+@by_unique
 def clean_company_numbers(values: pd.Series) -> pd.Series:
-    """Companies House numbers, upper-case and zero-padded to 8 characters (NA where not one)."""
-    s = values.astype("string").str.strip().str.upper().str.replace(r"[\s.]", "", regex=True)
-    s = s.str.replace(r"\.0$", "", regex=True)
+    """Companies House numbers as the register writes them; NA where not one.
+
+    Eight characters: digits zero-padded (``1234567`` and a spreadsheet's ``1234567.0`` →
+    ``01234567``), or a two-letter prefix and six digits (``SC1234`` → ``SC001234``).
+    """
+    s = values.astype("string").str.strip().str.upper()
+    s = s.str.replace(r"\.0+$", "", regex=True).str.replace(r"[\s.\-/]", "", regex=True)
     digits = s.str.fullmatch(r"\d{1,8}", na=False)
     prefixed = s.str.fullmatch(r"[A-Z]{2}\d{1,6}", na=False)
     out = s.where(~digits, s.str.zfill(8))
-    pre = s.str.slice(0, 2) + s.str.slice(2).str.zfill(6)
-    out = out.where(~prefixed, pre)
+    out = out.where(~prefixed, s.str.slice(0, 2) + s.str.slice(2).str.zfill(6))
     return out.where(digits | prefixed).astype("string")
+
+
+#: Compact (no space) UK postcode: outward A9, A99, AA9, AA99, A9A, AA9A; inward 9AA.
+POSTCODE_COMPACT_RE = r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}"
+
+
+def normalise_postcodes(s: pd.Series) -> pd.Series:
+    """Upper-case, strip, respace to ``OUTWARD INWARD``; NA where not a UK postcode.
+
+    Works on the distinct values only (Arrow dictionary encoding and regex kernels), so a
+    column of 100k repeated supplier postcodes costs what its few thousand values cost.
+    """
+    arr = pa.array(s.astype("string").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if len(arr) == 0:
+        return pd.Series(pd.NA, index=s.index, dtype="string", name=s.name)
+    enc = pc.dictionary_encode(arr)
+    compact = pc.replace_substring_regex(pc.utf8_upper(enc.dictionary), r"[\s\v\x{85}\p{Z}]+", "")
+    ok = pc.match_substring_regex(compact, f"^{POSTCODE_COMPACT_RE}$")
+    spaced = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(compact, 0, -3),
+        pc.utf8_slice_codeunits(compact, -3),
+        pa.scalar(" ", compact.type),
+    )
+    values = pc.if_else(ok, spaced, pa.scalar(None, spaced.type)).take(enc.indices)
+    return pd.Series(pd.array(values, dtype="string"), index=s.index, name=s.name)

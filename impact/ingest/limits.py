@@ -5,18 +5,20 @@ Every spend file, from the command line or the app's upload form, is read by
 checks look only at the file's size, its first bytes and (for workbooks, which are zip
 archives) the zip's central directory — nothing is decompressed before it is judged safe.
 
-Limits come from environment variables (read on each call, so a deployment can change them
-without code): ``IMPACT_MAX_FILE_MB`` (default 200, Streamlit's own upload limit),
+Limits come from settings (environment variables read on each call, so a deployment can
+change them without code): ``IMPACT_MAX_FILE_MB`` (default 200, Streamlit's own upload limit),
 ``IMPACT_MAX_ROWS`` (5,000,000), ``IMPACT_MAX_UNZIPPED_MB`` (2,000: what a workbook may
 expand to) and ``IMPACT_MAX_ZIP_RATIO`` (100: real workbooks compress 5-20×, bombs 1,000×+).
 """
 
 from __future__ import annotations
 
-import os
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from impact.core.settings import settings
 
 MB = 1024**2
 
@@ -39,21 +41,21 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        """Defaults, overridden by ``IMPACT_MAX_*`` environment variables where set."""
-        d = cls()
+        """Defaults, overridden by ``IMPACT_MAX_*`` settings where set."""
+        d, raw = cls(), settings().limits
         return cls(
-            max_file_bytes=int(_env_float("IMPACT_MAX_FILE_MB", d.max_file_bytes / MB) * MB),
-            max_rows=int(_env_float("IMPACT_MAX_ROWS", d.max_rows)),
+            max_file_bytes=int(_number(raw, "IMPACT_MAX_FILE_MB", d.max_file_bytes / MB) * MB),
+            max_rows=int(_number(raw, "IMPACT_MAX_ROWS", d.max_rows)),
             max_unzipped_bytes=int(
-                _env_float("IMPACT_MAX_UNZIPPED_MB", d.max_unzipped_bytes / MB) * MB
+                _number(raw, "IMPACT_MAX_UNZIPPED_MB", d.max_unzipped_bytes / MB) * MB
             ),
-            max_zip_ratio=_env_float("IMPACT_MAX_ZIP_RATIO", d.max_zip_ratio),
+            max_zip_ratio=_number(raw, "IMPACT_MAX_ZIP_RATIO", d.max_zip_ratio),
         )
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
+def _number(settings_: Mapping[str, str], name: str, default: float) -> float:
+    raw = settings_.get(name)
+    if raw is None:
         return default
     try:
         value = float(raw.replace(",", "").replace("_", ""))

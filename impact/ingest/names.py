@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from cleanco.clean import prepare_default_terms
+
+from impact.core.values import map_distinct
 
 REDACTED = "REDACTED"
 
@@ -96,15 +97,6 @@ def _legal_tail_regex() -> re.Pattern[str]:
 _LEGAL_TAIL_RE = _legal_tail_regex()
 
 
-def _unique_map(values: pd.Series, fn: Callable[[str], object], dtype: str) -> pd.Series:
-    """Apply ``fn`` once per distinct non-null value and map back (index preserved)."""
-    s = pd.Series(values, copy=False)
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    mapped = pd.array([fn(str(u)) for u in uniq] + [None], dtype=dtype)
-    # code -1 (NA) picks the trailing None
-    return pd.Series(mapped.take(np.where(codes < 0, len(uniq), codes)), index=s.index, dtype=dtype)
-
-
 def _fold(name: str) -> str:
     s = unicodedata.normalize("NFKC", name).upper().replace("\u00a0", " ")
     s = s.replace("&", " AND ").replace("+", " AND ")
@@ -157,13 +149,13 @@ def normalise_name(name: str) -> str:
 
 def normalise_names(names: pd.Series) -> pd.Series:
     """Normalised supplier names (string dtype, same index); NA and blank stay NA."""
-    out = _unique_map(names, normalise_name, "string")
+    out = map_distinct(names, normalise_name, "string")
     return out.mask(out == "")
 
 
 def is_redacted_name(names: pd.Series) -> pd.Series:
     """True where a published name is a redaction marker (raw or already normalised)."""
-    out = _unique_map(names, lambda n: _is_redacted(_fold(n)), "boolean")
+    out = map_distinct(names, lambda n: _is_redacted(_fold(n)), "boolean")
     return out.fillna(False).astype(bool)
 
 
@@ -180,7 +172,7 @@ def split_trading_as(names: pd.Series) -> pd.DataFrame:
             return None, None
         return _strip_forms(legal) or None, _strip_forms(trading) or None
 
-    pairs = _unique_map(names, parts, "object")
+    pairs = map_distinct(names, parts, "object")
     legal = pairs.map(lambda p: p[0] if isinstance(p, tuple) else None)
     trading = pairs.map(lambda p: p[1] if isinstance(p, tuple) else None)
     return pd.DataFrame(

@@ -22,8 +22,8 @@ from impact.core.values import (
     month_labels,
     parse_amounts,
     parse_cap_rev,
+    parse_card_flags,
     parse_dates,
-    parse_flags,
     parse_yyyymm,
     period_from_name,
 )
@@ -453,7 +453,7 @@ def _batch(staged: list[_Staged], council: str) -> tuple[pd.DataFrame, pd.DataFr
     out["company_number"] = clean_company_numbers(field("company_number")[ok])
     out["cap_rev"] = parse_cap_rev(field("cap_rev")[ok])
     card_default = pd.Series(np.asarray([st.card_file for st in staged])[fno], index=use)
-    out["is_card"] = parse_flags(field("is_card")[ok]).fillna(card_default).astype("boolean")
+    out["is_card"] = parse_card_flags(field("is_card")[ok]).fillna(card_default).astype("boolean")
     dates = parse_dates(date_raw[ok])
     out["date"] = dates
     period = month_labels(dates)
@@ -532,6 +532,10 @@ def _threshold(
     if below_250 is not None and below_250 < 0.02:
         return 250
     return None
+
+
+#: The columns of ``rejected.parquet``: every set-aside row, with why, and its text.
+REJECTED_COLUMNS = ("source_file", "source_row", "reason", "detail", "raw")
 
 
 def _rejected_rows(path: Path, rows: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:

@@ -5,7 +5,7 @@ the council spends, how many pence reach suppliers based locally, how many of th
 re-spent locally again, and where the rest leaks.  The numbers are the LM3 rounds of
 :func:`impact.multiplier.run_model`.  What participants prioritise is saved as JSON
 (one file per session, dated) under the council's workspace folder
-(:func:`impact.workspace.workspace_dir`, ``IMPACT_WORKSPACE_DIR``) — never into the
+(:func:`impact.core.paths.council_file`, ``IMPACT_WORKSPACE_DIR``) — never into the
 committed demo folder — with an atomic write, so a crash never leaves half a file.
 """
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from impact.core.atomic import atomic_write_text, locked
+from impact.core.paths import council_file
 
 #: What participants may choose between (the charter points and the left-behind themes).
 PRIORITY_OPTIONS: tuple[str, ...] = (
@@ -58,15 +58,9 @@ def pound_story(result: object) -> PoundStory:
     return PoundStory(local, respent, 100 - local, local - respent, float(m.lm3_), text)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "council"
-
-
 def session_dir(council: str) -> Path:
     """The council's consultation folder under the workspace folder (created)."""
-    from impact.workspace import workspace_dir
-
-    d = workspace_dir() / f"{_slug(council)}-consultation"
+    d = council_file(council, "consultation")
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -89,18 +83,12 @@ def save_priorities(council: str, votes: dict[str, int], wards: list[str], notes
               "votes": {k: int(votes.get(k, 0)) for k in PRIORITY_OPTIONS},
               "notes": notes, "saved_at": dt.datetime.now().isoformat(timespec="seconds")}
     d = session_dir(council)
-    n = 1
-    while (d / f"session-{day}-{n}.json").exists():
-        n += 1
-    path = d / f"session-{day}-{n}.json"
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with locked(d / "sessions"):  # two saves at once never take the same number
+        n = 1
+        while (d / f"session-{day}-{n}.json").exists():
+            n += 1
+        path = d / f"session-{day}-{n}.json"
+        atomic_write_text(path, json.dumps(record, ensure_ascii=False, indent=2))
     return path
 
 

@@ -9,7 +9,6 @@ keyed by the source path, size and modification time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,13 +22,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from impact.places.reference import Reference, project_root
+from impact.core import cache
+from impact.core.settings import settings
+from impact.places.reference import Reference
 
 log = logging.getLogger(__name__)
 
-#: Bumped whenever the normalisation changes, so stale caches are not reused.
-CACHE_VERSION = "1"
-CACHE_ENV_VAR = "IMPACT_CACHE_DIR"
 WGS84 = "EPSG:4326"
 BNG = "EPSG:27700"
 
@@ -41,8 +39,7 @@ _AREA_COLUMNS = ["code", "name", "lad_code", "lad_name", "geometry"]
 def cache_dir() -> Path:
     """Folder for caches derived from reference data (``IMPACT_CACHE_DIR``, else
     ``data/boundaries/``, which git ignores)."""
-    env = os.environ.get(CACHE_ENV_VAR)
-    folder = Path(env) if env else project_root() / "data" / "boundaries"
+    folder = settings().cache_dir
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -54,9 +51,7 @@ def cache_path(source: str | os.PathLike[str], kind: str, *extra: object) -> Pat
     new key, so an old cache is never read for it.
     """
     src = Path(source).resolve()
-    st = src.stat()
-    raw = "|".join(map(str, (CACHE_VERSION, src, st.st_size, st.st_mtime_ns, *extra)))
-    digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+    digest = cache.key(*cache.fingerprint([src]), *extra)
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", src.name.split(".")[0])[:40]
     return cache_dir() / f"{kind}-{stem}-{digest}.parquet"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impact.core.values import parse_numbers
 from impact.places.boundaries import normalise_lsoa_lookup
 
 DOMAINS: tuple[str, ...] = (
@@ -84,14 +85,6 @@ def _shared_synonyms(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def parse_number(values: pd.Series) -> pd.Series:
-    """Numbers as published: strips thousands separators and spaces (``"29,199"`` → 29199)."""
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype("float64")
-    text = values.astype("string").str.replace(r"[,\s\u00a0]", "", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
-
-
 def _read(path: str | os.PathLike[str]) -> pd.DataFrame:
     raw = pd.read_csv(path, dtype="string", encoding="utf-8-sig")
     raw.columns = [str(c).strip() for c in raw.columns]
@@ -107,7 +100,7 @@ def _tidy(raw: pd.DataFrame, mapping: dict[str, str], code: str, source: str) ->
             col = f"{prefix}_{measure}"
             srcs = [k for k, v in mapping.items() if v == col and k in raw.columns]
             if srcs:
-                num = parse_number(raw[srcs[0]])
+                num = parse_numbers(raw[srcs[0]])
                 out[col] = num if measure == "score" else num.round().astype("Int64")
     dup = out[code].duplicated(keep=False)
     if dup.any():
@@ -253,7 +246,7 @@ def _population_series(population: pd.DataFrame) -> pd.Series:
             f"({', '.join(_POP_NAMES)})"
         )
     return (
-        parse_number(population[value])
+        parse_numbers(population[value])
         .set_axis(population[code].astype("string"))
         .groupby(level=0)
         .sum()
@@ -364,12 +357,12 @@ def load_lad_summary(path: str | os.PathLike[str]) -> pd.DataFrame:
     )
     for k, v in _LAD_SUMMARY_SYNONYMS.items():
         if v == "imd_share_lsoa_decile1" and k in out.columns:
-            out[v] = parse_number(out[k])
+            out[v] = parse_numbers(out[k])
     if "lad_code" not in out:
         raise ValueError(f"{Path(path).name}: no local authority code column")
     for col in out.columns:
         if col not in ("lad_code", "lad_name") and out[col].dtype == object:
-            parsed = parse_number(out[col])
+            parsed = parse_numbers(out[col])
             if parsed.notna().sum() >= out[col].notna().sum():
                 out[col] = parsed
     out["lad_code"] = out["lad_code"].astype("string")

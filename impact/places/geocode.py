@@ -30,6 +30,8 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import shapely
 
+from impact.core.cache import Memo
+from impact.core.values import POSTCODE_COMPACT_RE, normalise_postcodes
 from impact.places.boundaries import cache_path, load_boundaries, read_lsoa_lookup
 from impact.places.reference import Reference
 
@@ -88,33 +90,6 @@ _COUNTRY_BY_LAD_PREFIX = {
     "M": "the Isle of Man",
 }
 
-#: Compact (no space) UK postcode: outward A9, A99, AA9, AA99, A9A, AA9A; inward 9AA.
-_COMPACT_RE = r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}"
-
-
-def normalise_postcodes(s: pd.Series) -> pd.Series:
-    """Upper-case, strip, respace to ``OUTWARD INWARD``; NA where not a UK postcode.
-
-    Works on the distinct values only (Arrow dictionary encoding and regex kernels), so a
-    column of 100k repeated supplier postcodes costs what its few thousand values cost.
-    """
-    arr = pa.array(s.astype("string").array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if len(arr) == 0:
-        return pd.Series(pd.NA, index=s.index, dtype="string", name=s.name)
-    enc = pc.dictionary_encode(arr)
-    compact = pc.replace_substring_regex(pc.utf8_upper(enc.dictionary), r"[\s\v\x{85}\p{Z}]+", "")
-    ok = pc.match_substring_regex(compact, f"^{_COMPACT_RE}$")
-    spaced = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(compact, 0, -3),
-        pc.utf8_slice_codeunits(compact, -3),
-        pa.scalar(" ", compact.type),
-    )
-    values = pc.if_else(ok, spaced, pa.scalar(None, spaced.type)).take(enc.indices)
-    return pd.Series(pd.array(values, dtype="string"), index=s.index, name=s.name)
-
-
 def _encode(compact: np.ndarray) -> np.ndarray:
     """Postcodes without spaces (≤ 7 chars of A-Z0-9) → int64 keys, base 37 with 0 = padding."""
     if len(compact) == 0:
@@ -161,7 +136,7 @@ class PostcodeTable:
         return out
 
 
-_TABLES: dict[Path, PostcodeTable] = {}
+_TABLES: Memo[Path, PostcodeTable] = Memo("postcode tables")
 _LSOA_CACHE_FORMAT = "full-table-1"  # bump when the postcodes_lsoa cache layout changes
 
 
@@ -341,7 +316,7 @@ def _base_postcode_table(src: Path) -> PostcodeTable:
         compact = (
             raw[pick["postcode"]].astype("string").str.upper().str.replace(r"\s+", "", regex=True)
         )
-        ok = compact.str.fullmatch(_COMPACT_RE).fillna(False).to_numpy(dtype=bool)
+        ok = compact.str.fullmatch(POSTCODE_COMPACT_RE).fillna(False).to_numpy(dtype=bool)
         if (~ok).any():
             log.info("%s: skipped %d rows with malformed postcodes", src.name, int((~ok).sum()))
         frame: dict[str, np.ndarray] = {
@@ -404,7 +379,7 @@ def package_postcode_table(letter: str) -> PostcodeTable | None:
 
         df = reader._read_msgpack(letter.upper())
         compact = df["pcd"].astype("string").str.replace(" ", "", regex=False).str.upper()
-        ok = compact.str.fullmatch(_COMPACT_RE).fillna(False).to_numpy(dtype=bool)
+        ok = compact.str.fullmatch(POSTCODE_COMPACT_RE).fillna(False).to_numpy(dtype=bool)
         df, compact = df[ok], compact[ok]
         east = pd.to_numeric(df["oseast1m"], errors="coerce").to_numpy(float)
         north = pd.to_numeric(df["osnrth1m"], errors="coerce").to_numpy(float)
@@ -489,19 +464,17 @@ class _Areas:
     codes: np.ndarray
 
 
-_AREAS: dict[Path, _Areas] = {}
+_AREAS: Memo[Path, _Areas] = Memo("LSOA search trees")
 _PIP_CHUNK = 500_000  # points per STRtree query when placing a whole postcode table
-_LOOKUPS: dict[Path, pd.DataFrame] = {}
+_LOOKUPS: Memo[Path, pd.DataFrame] = Memo("area lookups")
 
 
 def _lsoa_areas(path: Path) -> _Areas:
-    key = cache_path(path, "boundaries", None, None)
-    if key not in _AREAS:
+    def build() -> _Areas:
         gdf = load_boundaries(path).sort_values("code", kind="stable")
-        _AREAS[key] = _Areas(
-            shapely.STRtree(gdf.geometry.to_numpy()), gdf["code"].to_numpy(dtype=object)
-        )
-    return _AREAS[key]
+        return _Areas(shapely.STRtree(gdf.geometry.to_numpy()), gdf["code"].to_numpy(dtype=object))
+
+    return _AREAS.once(cache_path(path, "boundaries", None, None), build)
 
 
 def _area_index(lat: np.ndarray, long: np.ndarray, areas: _Areas) -> np.ndarray:
@@ -532,21 +505,20 @@ def points_in_areas(lat: np.ndarray, long: np.ndarray, areas: _Areas) -> np.ndar
 def _lookup(path: Path) -> pd.DataFrame:
     """The LSOA → ward → LAD lookup indexed by LSOA, cached as parquet (CSV parsing is slow)."""
     key = cache_path(path, "lookup")
-    if key not in _LOOKUPS:
+
+    def build() -> pd.DataFrame:
         if key.is_file():
             frame = pd.read_parquet(key)
         else:
             frame = read_lsoa_lookup(path)
             frame.to_parquet(key, index=False)
-        _LOOKUPS[key] = frame.set_index("lsoa21_code")
-    return _LOOKUPS[key]
+        return frame.set_index("lsoa21_code")
+
+    return _LOOKUPS.once(key, build)
 
 
 def _region_lookup(path: Path) -> pd.DataFrame:
-    key = cache_path(path, "region")
-    if key not in _LOOKUPS:
-        _LOOKUPS[key] = read_region_lookup(path)
-    return _LOOKUPS[key]
+    return _LOOKUPS.once(cache_path(path, "region"), lambda: read_region_lookup(path))
 
 
 def read_region_lookup(path: str | os.PathLike[str]) -> pd.DataFrame:

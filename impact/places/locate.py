@@ -13,8 +13,8 @@ row per supplier and finds each a postcode, in this order (first hit wins):
    (``fuzzy``, with ``resolution_probability``): candidates, never counted as exact.
 
 Postcodes are placed by :func:`impact.geocode.geocode_postcodes`.  A supplier counts as
-*located* when it has coordinates.  Coverage is by value: positive spend in rows not
-marked ``is_duplicate``; public-body and redacted spend are shown separately because
+*located* when it has coordinates.  Coverage is by value: positive spend (ingest has already
+set duplicates aside); public-body and redacted spend are shown separately because
 they are rarely influenceable and can never be placed respectively.
 """
 
@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from impact.core.values import clean_company_numbers
+from impact.core.values import apply_distinct, clean_company_numbers
 from impact.ingest.names import REDACTED, normalise_names
 from impact.ingest.schema import supplier_key, supplier_keys  # noqa: F401 (re-exported)
 from impact.places.classify import classify_suppliers
@@ -59,6 +59,19 @@ GEO_COLUMNS = (
     "region_code",
     "region_name",
 )
+#: Supplier columns joined onto every transaction (the place and what kind of supplier).
+SUPPLIER_JOIN_COLUMNS = (
+    "supplier_key",
+    "supplier_class",
+    "public_body_type",
+    "is_located",
+    "postcode",
+    *GEO_COLUMNS,
+    "sme",
+    "vcse",
+    "resolution_method",
+    "geocode_status",
+)
 UNRESOLVED_TOP = 300
 #: The transaction columns :func:`supplier_table` reads (the rest are not loaded).
 _TX_COLUMNS = (
@@ -68,7 +81,6 @@ _TX_COLUMNS = (
     "supplier_name_norm",
     "company_number",
     "charity_number",
-    "is_duplicate",
     "is_redacted",
     "amount",
     "date",
@@ -95,7 +107,7 @@ class LocateResult:
 
 
 def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
-    """One row per supplier from canonical transactions (duplicates excluded from sums).
+    """One row per supplier from canonical transactions.
 
     Text cleaning runs on distinct values and grouping on integer codes, so 1M rows with
     20k suppliers cost what 20k cost plus a few vectorised passes.
@@ -117,17 +129,15 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
         t[c] = (
             pd.Series(pd.NA, index=tx.index, dtype="string")
             if src is None
-            else _per_unique(src, lambda u: u.str.strip().replace("", pd.NA))
+            else apply_distinct(src, lambda u: u.astype("string").str.strip().replace("", pd.NA))
         )
-    t["company_number"] = _per_unique(t["company_number"], clean_company_numbers)  # ingest too
-    dup = tx["is_duplicate"].fillna(False).astype(bool) if "is_duplicate" in tx else False
+    t["company_number"] = clean_company_numbers(t["company_number"])  # ingest too
     red = tx["is_redacted"].fillna(False).astype(bool) if "is_redacted" in tx else False
-    t["_dup"] = dup
     t["_red"] = red | (t["supplier_name_norm"] == REDACTED).fillna(False)
     amt = pd.to_numeric(tx["amount"], errors="coerce").fillna(0.0)
-    t["_amt"] = amt.where(~t["_dup"], 0.0)
-    t["_pos"] = amt.clip(lower=0).where(~t["_dup"], 0.0)
-    t["_n"] = (~t["_dup"]).astype(int)
+    t["_amt"] = amt
+    t["_pos"] = amt.clip(lower=0)
+    t["_n"] = 1
     key = supplier_key(t["council"], t["supplier_id"], t["supplier_name_norm"])
     codes, keys = pd.factorize(key, sort=False)
     t["_date"] = pd.to_datetime(tx["date"], errors="coerce") if "date" in tx else pd.NaT
@@ -138,7 +148,6 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
         company_number=("company_number", "first"),
         charity_number=("charity_number", "first"),
         n_transactions=("_n", "sum"),
-        n_rows=("_n", "size"),
         amount=("_amt", "sum"),
         spend=("_pos", "sum"),
         first_date=("_date", "min"),
@@ -155,13 +164,6 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     for c in ("supplier_name", "name_variants", "supplier_name_norm"):
         out[c] = out[c].astype("string")
     return out
-
-
-def _per_unique(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``fn`` applied to the distinct values of ``s`` only, spread back (NA stays NA)."""
-    codes, uniq = pd.factorize(s.astype("string"), use_na_sentinel=True)
-    done = fn(pd.Series(uniq, dtype="string")).astype("string")
-    return pd.Series(done.array.take(codes, allow_fill=True), index=s.index, dtype="string")
 
 
 def _ranked_values(codes: np.ndarray, values: pd.Series, n_keys: int) -> pd.DataFrame:
@@ -481,7 +483,7 @@ def coverage(sup: pd.DataFrame) -> dict:
     not_pub = ~public
     infl = ~public & ~red
     return {
-        "spend_basis": "positive amounts in rows not marked is_duplicate",
+        "spend_basis": "positive amounts (duplicates set aside at ingest)",
         "total_spend": round(total, 2),
         "located_spend": round(float(spend[loc].sum()), 2),
         "share_of_spend_located": _share(float(spend[loc].sum()), total),

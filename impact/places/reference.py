@@ -1,6 +1,7 @@
 """Find reference data (boundaries, IoD, lookups, population, postcodes) by role.
 
-One setting points at a folder: ``--reference DIR`` or ``IMPACT_REFERENCE_DIR``.
+One setting points at a folder: ``--reference DIR`` or ``IMPACT_REFERENCE_DIR``
+(:mod:`impact.core.settings`).
 Inside it each role is found by a glob pattern, so the public ``shared/data`` folder
 works exactly as it is and the demo borough can ship its own, differently named files.
 A ``reference.json`` in the folder (``{"role": "relative/path"}``) overrides any pattern.
@@ -13,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-ENV_VAR = "IMPACT_REFERENCE_DIR"
+from impact.core.settings import REFERENCE_DIR, demo_dir, settings
 
 #: role → (glob patterns tried in order, what the file holds).  The README documents this.
 ROLES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -127,7 +128,7 @@ class Reference:
             patterns = " or ".join(ROLES[role][0])
             raise ReferenceError(
                 f"no {ROLES[role][1]} in {self.root} (looked for {patterns}); "
-                f"set --reference or {ENV_VAR}"
+                f"set --reference or {REFERENCE_DIR}"
             )
         return path
 
@@ -136,26 +137,10 @@ class Reference:
         return {role: self.find(role) for role in ROLES}
 
 
-def project_root() -> Path:
-    """The project checkout (the folder holding ``impact/``)."""
-    return Path(__file__).resolve().parents[2]
-
-
-def shared_data_dir() -> Path:
-    """Real public data: ``IMPACT_SHARED_DATA`` or ``../shared/data`` beside the project."""
-    env = os.environ.get("IMPACT_SHARED_DATA")
-    return Path(env) if env else project_root().parent / "shared" / "data"
-
-
-def demo_dir() -> Path:
-    """The committed synthetic demo borough."""
-    return project_root() / "data" / "demo"
-
-
 def resolve_reference(path: str | os.PathLike[str] | None = None) -> Reference:
     """The reference folder: explicit path, else ``IMPACT_REFERENCE_DIR``, else the demo's own."""
     if path is None:
-        path = os.environ.get(ENV_VAR) or demo_dir() / "reference"
+        path = settings().reference_dir or demo_dir() / "reference"
     root = Path(path).expanduser()
     if not root.is_dir():
         raise ReferenceError(f"reference folder {root} does not exist")

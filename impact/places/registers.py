@@ -44,10 +44,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from impact.core.atomic import atomic_write_text, locked
-from impact.core.values import clean_company_numbers
+from impact.core.values import clean_company_numbers, normalise_postcodes
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import decode
-from impact.places.geocode import normalise_postcodes
 
 #: Canonical register columns, in order.
 REGISTER_COLUMNS = (

@@ -26,7 +26,8 @@ import pandas as pd
 import shapely
 from scipy.special import ndtr, ndtri
 
-from impact.places.reference import demo_dir
+from impact.core.settings import demo_dir
+from impact.synthetic import COUNCIL, GENERATOR
 from impact.synthetic.factories import (
     N_LSOA_2019,
     N_LSOA_2025,
@@ -43,8 +44,6 @@ from impact.synthetic.factories import (
 )
 
 ORIGIN = (-1.75, 53.60)  # lon, lat of the borough centre: inland West/South Yorkshire
-COUNCIL = "Demo Borough Council (synthetic)"
-GENERATOR = "impact.synthetic.borough"
 REGION = ("E12999999", "Demo Region (synthetic)")
 #: (code, name, short name used in LSOA names); the borough first.
 LADS: tuple[tuple[str, str, str], ...] = (

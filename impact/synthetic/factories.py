@@ -363,7 +363,6 @@ def make_transactions(
             "is_redacted": False,
             "is_summary": False,
             "is_credit": amount < 0,
-            "is_duplicate": False,
         }
     )
     return conform(frame)

@@ -1,0 +1,89 @@
+"""Every environment setting the project reads, in one place.
+
+Settings are read when asked for (:func:`settings`), not at import, so a deployment, a
+test's ``monkeypatch.setenv`` or a subprocess's ``env=`` takes effect without a restart.
+Nothing else in :mod:`impact` or the app reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Environment variable names, one per setting (the README documents them).
+WORKSPACE_DIR = "IMPACT_WORKSPACE_DIR"
+CACHE_DIR = "IMPACT_CACHE_DIR"
+REFERENCE_DIR = "IMPACT_REFERENCE_DIR"
+DEMO_REGISTER = "IMPACT_DEMO_REGISTER"
+SOURCE_DIR = "IMPACT_SOURCE_DIR"
+COUNCIL = "IMPACT_COUNCIL"
+LAD_CODES = "IMPACT_LAD_CODES"
+#: Upload limits (numbers; see :mod:`impact.ingest.limits`).
+LIMITS = ("IMPACT_MAX_FILE_MB", "IMPACT_MAX_ROWS", "IMPACT_MAX_UNZIPPED_MB", "IMPACT_MAX_ZIP_RATIO")
+
+
+def project_root() -> Path:
+    """The project checkout (the folder holding ``impact/``)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def demo_dir() -> Path:
+    """The committed synthetic demo borough."""
+    return project_root() / "data" / "demo"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment says, with the defaults applied.
+
+    Attributes
+    ----------
+    workspace_dir : where ingest/locate results, register edits, priors, scenarios and
+        consultation records are kept (default ``data/councils/``, git-ignored).
+    cache_dir : caches derived from reference data (default ``data/boundaries/``).
+    reference_dir : the reference data folder, or None for the demo borough's own.
+    demo_register : a register file to use for the demo instead of the committed one.
+    source_dir, council, lad_codes : the council the app opens on (None: the demo).
+    limits : raw ``IMPACT_MAX_*`` values that are set (parsed by the upload limits).
+    """
+
+    workspace_dir: Path
+    cache_dir: Path
+    reference_dir: Path | None = None
+    demo_register: Path | None = None
+    source_dir: Path | None = None
+    council: str | None = None
+    lad_codes: tuple[str, ...] = ()
+    limits: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Settings from an environment mapping (blank values count as unset)."""
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def path(name: str) -> Path | None:
+            value = get(name)
+            return Path(value).expanduser() if value else None
+
+        root = project_root()
+        lads = tuple(c.strip() for c in (get(LAD_CODES) or "").split(",") if c.strip())
+        return cls(
+            workspace_dir=path(WORKSPACE_DIR) or root / "data" / "councils",
+            cache_dir=path(CACHE_DIR) or root / "data" / "boundaries",
+            reference_dir=path(REFERENCE_DIR),
+            demo_register=path(DEMO_REGISTER),
+            source_dir=path(SOURCE_DIR),
+            council=get(COUNCIL),
+            lad_codes=lads,
+            limits={name: value for name in LIMITS if (value := get(name)) is not None},
+        )
+
+
+def settings() -> Settings:
+    """The settings now in force (read from the process environment on each call)."""
+    return Settings.from_env(os.environ)

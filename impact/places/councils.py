@@ -1,0 +1,220 @@
+"""A council's own geography: its districts, region, wards with their deprivation.
+
+Local shares need to know which districts (LADs) *are* the council, which region it sits
+in, and its wards for the maps.  All of it comes from the reference folder; a council whose
+name matches no district is told so (and can give its LAD codes) rather than shown £0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from impact.places.boundaries import areas_for_lads, display_geometry, read_lsoa_lookup
+from impact.places.deprivation import (
+    aggregate,
+    bridge_lsoa11_to_lsoa21,
+    load_imd2019,
+    load_imd2025,
+)
+from impact.places.geocode import read_region_lookup
+from impact.places.reference import Reference, ReferenceError
+
+_COUNCIL_WORDS = re.compile(
+    r"(?i)\b(council|borough|city|metropolitan|district|county|royal|of|the|and|mbc|bc|cc|dc)\b"
+)
+
+
+def norm_council_name(name: str) -> str:
+    """Council or district name without the words that differ between the two."""
+    text = _COUNCIL_WORDS.sub(" ", str(name).replace("&", " and "))
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def find_council_lads(council: str, lookup: pd.DataFrame) -> list[str]:
+    """LAD codes whose name matches the council's name ("Anytown Borough Council" →
+    Anytown); exact normalised match first, then containment.  [] when none matches."""
+    lads = lookup[["lad_code", "lad_name"]].dropna().drop_duplicates("lad_code")
+    key = norm_council_name(council)
+    if not key:
+        return []
+    names = lads["lad_name"].map(norm_council_name)
+    hit = lads.loc[names == key, "lad_code"]
+    if hit.empty:
+        hit = lads.loc[names.map(lambda n: bool(n) and (n in key or key in n)), "lad_code"]
+    return sorted(hit.astype(str).unique())
+
+
+@dataclass
+class CouncilGeography:
+    """Where a council is, as the reference data knows it.
+
+    Attributes
+    ----------
+    lads, lad_names : the council's district code(s) and their names.
+    regions, region_lads : its region(s) and every district in them.
+    wards : the council's wards (WGS84 display geometry) with IoD 2025 aggregates and
+        IoD 2019 ranks where available.
+    warnings : what could not be found (shown to the user); notes : caveats on method.
+    """
+
+    lads: list[str]
+    lad_names: list[str]
+    regions: list[str]
+    region_lads: list[str]
+    wards: gpd.GeoDataFrame
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def meta(self) -> dict:
+        """Everything but the wards, as JSON-ready values (for the prepared-places cache)."""
+        return {
+            "lads": self.lads,
+            "lad_names": self.lad_names,
+            "regions": self.regions,
+            "region_lads": self.region_lads,
+            "warnings": self.warnings,
+            "notes": self.notes,
+        }
+
+
+def council_geography(
+    reference: Reference, council: str, lad_codes: tuple[str, ...] = ()
+) -> CouncilGeography:
+    """The council's districts (given, else matched by name), region and wards."""
+    warnings: list[str] = []
+    notes: list[str] = []
+    lookup = _lookup(reference, warnings)
+    lads = list(lad_codes) or (find_council_lads(council, lookup) if lookup is not None else [])
+    if not lads:
+        warnings.append(
+            f"no district in the reference lookup matches {council!r}; "
+            "local shares cannot be computed (give the LAD code)"
+        )
+    lad_names = _lad_names(lookup, lads)
+    regions, region_lads = council_regions(reference, lads, warnings)
+    wards = council_wards(reference, lads, warnings, notes) if lads else empty_wards()
+    return CouncilGeography(lads, lad_names, regions, region_lads, wards, warnings, notes)
+
+
+def council_lads(reference: Reference, council: str) -> list[str]:
+    """The council's district codes matched by name in the reference lookup ([] if none)."""
+    path = reference.find("lookup_lsoa21_ward_lad")
+    return find_council_lads(council, read_lsoa_lookup(path)) if path is not None else []
+
+
+def district_names(reference: Reference) -> dict[str, str]:
+    """Every district in the reference lookup: LAD code → name ({} without a lookup)."""
+    path = reference.find("lookup_lsoa21_ward_lad")
+    if path is None:
+        return {}
+    lk = read_lsoa_lookup(path)[["lad_code", "lad_name"]].dropna().drop_duplicates("lad_code")
+    return dict(zip(lk["lad_code"].astype(str), lk["lad_name"].astype(str), strict=True))
+
+
+def supplier_deprivation(reference: Reference, warnings: list[str]) -> pd.DataFrame | None:
+    """``lsoa21_code → imd_decile`` (IoD 2025), or None with a warning when absent."""
+    path = reference.find("imd2025_lsoa21")
+    if path is None:
+        warnings.append("no IoD 2025 table in the reference folder: deprivation figures omitted")
+        return None
+    imd = load_imd2025(path)
+    return imd[["lsoa21_code", "imd_decile"]].astype({"lsoa21_code": "string"})
+
+
+def _lookup(reference: Reference, warnings: list[str]) -> pd.DataFrame | None:
+    path = reference.find("lookup_lsoa21_ward_lad")
+    if path is None:
+        warnings.append("no LSOA → ward → district lookup in the reference folder")
+        return None
+    return read_lsoa_lookup(path)
+
+
+def _lad_names(lookup: pd.DataFrame | None, lads: list[str]) -> list[str]:
+    if lookup is None:
+        return []
+    names = lookup.loc[lookup["lad_code"].isin(lads), "lad_name"]
+    return sorted(names.dropna().astype(str).unique())
+
+
+def council_regions(
+    reference: Reference, lads: list[str], warnings: list[str]
+) -> tuple[list[str], list[str]]:
+    """The region codes of ``lads`` and every district in those regions."""
+    path = reference.find("lookup_lad_region")
+    if path is None or not lads:
+        if lads:
+            warnings.append("no district → region lookup: regional share omitted")
+        return [], []
+    reg = read_region_lookup(path).reset_index()
+    mine = reg.loc[reg["lad_code"].isin(lads), "region_code"]
+    regions = sorted(mine.dropna().astype(str).unique())
+    region_lads = sorted(reg.loc[reg["region_code"].isin(regions), "lad_code"].astype(str).unique())
+    return regions, region_lads
+
+
+def empty_wards() -> gpd.GeoDataFrame:
+    """A ward table with no rows (the maps then say there is nothing to show)."""
+    return gpd.GeoDataFrame(
+        {"code": pd.Series(dtype="string"), "name": pd.Series(dtype="string")},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        crs="EPSG:4326",
+    )
+
+
+def council_wards(
+    reference: Reference, lads: list[str], warnings: list[str], notes: list[str] | None = None
+) -> gpd.GeoDataFrame:
+    """The council's wards for maps: display geometry, IoD 2025 (and 2019) aggregates."""
+    try:
+        areas, warn = areas_for_lads(reference, lads, "ward")
+    except (ReferenceError, ValueError, FileNotFoundError) as exc:
+        warnings.append(f"no ward map: {exc}")
+        return empty_wards()
+    warnings.extend(warn)
+    wards = display_geometry(areas)
+    lookup_path = reference.find("lookup_lsoa21_ward_lad")
+    imd_path = reference.find("imd2025_lsoa21")
+    if lookup_path is None or imd_path is None:
+        return wards.reset_index(drop=True)
+    lookup = pd.read_csv(lookup_path, dtype="string")
+    pop_path = reference.find("population_lsoa21")
+    pop = pd.read_csv(pop_path, dtype="string") if pop_path is not None else None
+    agg = aggregate(load_imd2025(imd_path), lookup, pop, "ward").drop(
+        columns=["name", "lad_code", "lad_name"], errors="ignore"
+    )
+    wards = wards.merge(agg, on="code", how="left")
+    old = _imd2019_wards(reference, lookup, pop, warnings, notes if notes is not None else warnings)
+    return wards.merge(old, on="code", how="left").reset_index(drop=True)
+
+
+def _imd2019_wards(
+    reference: Reference,
+    lookup: pd.DataFrame,
+    pop: pd.DataFrame | None,
+    warnings: list[str],
+    notes: list[str],
+) -> pd.DataFrame:
+    """IoD 2019 rank per ward (bridged from LSOA 2011), or an empty frame."""
+    f2 = reference.find("imd2019_lsoa11_file2")
+    bridge = reference.find("lookup_lsoa11_lsoa21")
+    empty = pd.DataFrame({"code": pd.Series(dtype="string")})
+    if f2 is None or bridge is None:
+        return empty
+    try:
+        imd19 = load_imd2019(f2, reference.find("imd2019_lsoa11_file1"))
+        bridged, note = bridge_lsoa11_to_lsoa21(imd19, pd.read_csv(bridge, dtype="string"))
+        agg = aggregate(bridged, lookup, pop, "ward")
+    except (ValueError, KeyError) as exc:
+        warnings.append(f"IoD 2019 not shown: {exc}")
+        return empty
+    notes.append(note)
+    keep = {
+        "imd_rank": "imd2019_rank",
+        "share_lsoa_decile1_2": "imd2019_share_lsoa_decile1_2",
+        "worst_decile": "imd2019_worst_decile",
+    }
+    return agg[["code", *[c for c in keep if c in agg]]].rename(columns=keep)
