@@ -4,12 +4,14 @@ Councils publish CSV in UTF-8, UTF-8 with BOM, Windows-1252 (sometimes with a DO
 code page ``£`` byte), UTF-16 from Excel, with commas, semicolons, tabs or pipes, and
 XLSX/XLS/ODS workbooks.  This module only turns bytes into a rectangular table of
 strings (column positions, no header yet) and says how it did so; deciding what the
-columns mean is :mod:`impact.columns`' job.
+columns mean is :mod:`impact.ingest.columns`' job.  Smaller CSVs (registers, surveys,
+reference tables) are read through the same decoder by :func:`read_csv`.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 from dataclasses import dataclass, field
@@ -114,6 +116,21 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
         text = text.replace("\x00", "")
         notes.append("NUL bytes removed")
     return text, encoding, notes
+
+
+def read_csv(source: str | Path | bytes, **options: object) -> pd.DataFrame:
+    """A small CSV (a register, an attributes or survey file, a reference table) as a frame,
+    decoded by :func:`decode` like every spend file: any encoding, BOM, NUL bytes, gzip.
+
+    ``options`` go to :func:`pandas.read_csv` (strings by default: ``dtype="string"``).
+    Raises :class:`UnreadableFile` with a one-line reason for bytes that are not text.
+    """
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    text, _, _ = decode(data)
+    options = {"dtype": "string", "keep_default_na": False, **options}
+    return pd.read_csv(io.StringIO(text), **options)
 
 
 def _decode(data: bytes) -> tuple[str, str, list[str]]:

@@ -1,0 +1,162 @@
+"""The layout is the pipeline: lower layers never import higher ones, no cycles, small
+functions, and the command line is the only place that parses arguments or prints.
+
+Read from the source with :mod:`ast` (nothing is imported), so the rules hold for code
+paths no other test reaches.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from impact.core.settings import project_root
+
+ROOT = project_root()
+PACKAGE = ROOT / "impact"
+
+#: Layer of each top-level part of :mod:`impact`: a module may import its own layer and
+#: the layers below it.  ``synthetic`` (the demo's generator) sits beside the analysis:
+#: it reads nothing above ingest and nothing but the front imports it.
+LAYERS: dict[str, int] = {
+    "core": 0,
+    "ingest": 1,
+    "places": 2,
+    "analysis": 3,
+    "synthetic": 3,
+    "outputs": 4,
+    "sources": 5,
+    "workspace": 5,
+    "cli": 6,
+}
+#: Same-layer parts that must not import each other.
+APART = {frozenset({"analysis", "synthetic"})}
+#: Functions allowed past the length limit: the demo's data tables are long by nature.
+LONG_OK = {("synthetic/borough.py", "_readme")}
+MAX_LINES = 80
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _part(module: str) -> str | None:
+    bits = module.split(".")
+    return bits[1] if len(bits) > 1 else None
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    """Every ``impact`` module imported by ``path`` (top level and inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names if a.name.startswith("impact.")]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "impact":
+                found += [(f"impact.{a.name}", node.lineno) for a in node.names]
+            elif node.module.startswith("impact."):
+                for a in node.names:
+                    sub = f"{node.module}.{a.name}"
+                    found.append((sub if sub in MODULES else node.module, node.lineno))
+    return found
+
+
+def test_every_part_has_a_layer() -> None:
+    parts = {_part(m) for m in MODULES} - {None}
+    assert parts <= set(LAYERS), f"give these a layer: {sorted(parts - set(LAYERS))}"
+
+
+def test_lower_layers_never_import_higher_ones() -> None:
+    wrong = []
+    for module, path in MODULES.items():
+        mine = _part(module)
+        if mine is None:
+            continue
+        for target, line in _imports(path):
+            theirs = _part(target)
+            if theirs is None or theirs == mine:
+                continue
+            if LAYERS[theirs] > LAYERS[mine] or frozenset({mine, theirs}) in APART:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not wrong, "\n".join(sorted(set(wrong)))
+
+
+def test_no_import_cycles() -> None:
+    graph = {
+        m: {t for t, _ in _imports(p) if t in MODULES and t != m} for m, p in MODULES.items()
+    }
+    seen: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(graph[node]):
+            if seen.get(nxt) == 1:
+                cycles.append(" → ".join([*path[path.index(nxt):], nxt]))
+            elif nxt not in seen:
+                visit(nxt, [*path, nxt])
+        seen[node] = 2
+
+    for m in sorted(graph):
+        if m not in seen:
+            visit(m, [m])
+    assert not cycles, "\n".join(cycles)
+
+
+def _functions(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+@pytest.mark.parametrize("folder", ["impact", "views"])
+def test_functions_are_short(folder: str) -> None:
+    long = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        rel = path.relative_to(PACKAGE if folder == "impact" else ROOT).as_posix()
+        for fn in _functions(path):
+            n = fn.end_lineno - fn.lineno + 1
+            if n > MAX_LINES and (rel, fn.name) not in LONG_OK:
+                long.append(f"{rel}:{fn.lineno} {fn.name} ({n} lines)")
+    assert not long, "split into named steps:\n" + "\n".join(long)
+
+
+def test_only_the_command_line_parses_arguments_or_prints() -> None:
+    wrong = []
+    for module, path in MODULES.items():
+        if module == "impact.cli":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} print()")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                if any(n.split(".")[0] in {"argparse", "click", "typer"} for n in names):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} argument parsing")
+    assert not wrong, "\n".join(sorted(set(wrong)))
+
+
+def test_library_never_imports_streamlit_or_reads_the_environment() -> None:
+    wrong = []
+    for module, path in MODULES.items():
+        text = path.read_text(encoding="utf-8")
+        if "import streamlit" in text or "from streamlit" in text:
+            wrong.append(f"{module} imports streamlit")
+        if module != "impact.core.settings" and ("os.environ" in text or "getenv(" in text):
+            wrong.append(f"{module} reads the environment (use impact.core.settings)")
+    assert not wrong, "\n".join(wrong)
