@@ -35,7 +35,7 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def pack(demo_ws):
-    data = boardpack.collect(demo_ws, Filters(), lm3_draws=100, permutations=9)
+    data = boardpack.pack_data(demo_ws, Filters(), lm3_draws=100, permutations=9)
     return data, boardpack.pdf_bytes(data), boardpack.xlsx_bytes(data)
 
 
@@ -86,12 +86,12 @@ def test_xlsx_cells_never_start_a_formula(pack) -> None:
 def test_filters_change_the_pack(demo_ws) -> None:
     dept = sorted(demo_ws.transactions["directorate"].dropna().unique())[0]
     f = Filters(departments=(dept,))
-    data = boardpack.collect(demo_ws, f, lm3_draws=50, permutations=9)
+    data = boardpack.pack_data(demo_ws, f, lm3_draws=50, permutations=9)
     tx = apply(demo_ws.transactions, f)
     assert data.headline["total"].text == metrics.total_spend(tx).text
     assert "1 department(s)" in data.filters.describe()
     with pytest.raises(ValueError, match="no payments"):
-        boardpack.collect(demo_ws, Filters(period_from="1999-01", period_to="1999-02"))
+        boardpack.pack_data(demo_ws, Filters(period_from="1999-01", period_to="1999-02"))
 
 
 def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
