@@ -3,7 +3,6 @@ cells never start a formula, the command line."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import io
 
@@ -14,6 +13,7 @@ from pypdf import PdfReader
 
 from impact.analysis import metrics
 from impact.analysis.filters import Filters, apply
+from impact.cli import main
 from impact.core.settings import WORKSPACE_DIR
 from impact.outputs import boardpack
 from impact.outputs.exports import FORMULA_STARTS
@@ -97,13 +97,9 @@ def test_filters_change_the_pack(demo_ws) -> None:
 def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
     # the demo's ingest cache is shared with the other board pack tests (same session)
     monkeypatch.setenv(WORKSPACE_DIR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
-    p = argparse.ArgumentParser()
-    boardpack.add_boardpack_arguments(p)
     out = tmp_path / "pack.pdf"
-    args = p.parse_args(["demo", "--out", str(out), "--xlsx", str(tmp_path / "pack.xlsx"),
-                         "--from", "2024-04", "--to", "2024-09"])
-    assert boardpack.boardpack_command(args) == 0
+    assert main(["board-pack", "demo", "--out", str(out), "--xlsx", str(tmp_path / "pack.xlsx"),
+                 "--from", "2024-04", "--to", "2024-09"]) == 0
     assert out.read_bytes().startswith(b"%PDF") and (tmp_path / "pack.xlsx").is_file()
-    bad = p.parse_args([str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")])
-    assert boardpack.boardpack_command(bad) == 2
+    assert main(["board-pack", str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "does not exist" in capsys.readouterr().err

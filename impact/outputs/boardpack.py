@@ -15,13 +15,10 @@ paragraph markup (:mod:`impact.outputs.pdf`); every XLSX cell goes through
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import os
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -434,70 +431,3 @@ def board_pack(ws: object, filters: Filters | None = None, **kwargs) -> tuple[by
     """``(pdf, xlsx)`` bytes for a workspace and filters."""
     data = pack_data(ws, filters, **kwargs)
     return pdf_bytes(data), xlsx_bytes(data)
-
-
-# ------------------------------------------------------------------------------- CLI
-
-
-def add_boardpack_arguments(p: argparse.ArgumentParser) -> None:
-    """``impact board-pack DIR --out FILE.pdf [--xlsx FILE.xlsx] [--reference DIR]``."""
-    p.add_argument("dir", help="a folder of spend files, an ingested folder, or 'demo'")
-    p.add_argument("--out", type=Path, required=True, help="PDF to write")
-    p.add_argument("--xlsx", type=Path, help="XLSX to write beside it")
-    p.add_argument("--reference", help="reference data folder (or IMPACT_REFERENCE_DIR)")
-    p.add_argument("--council", help="council name (default: from the folder name)")
-    p.add_argument("--attributes", help="supplier-attributes CSV (see impact.charter)")
-    p.add_argument("--brief", type=Path, help="also write the market engagement brief "
-                   "(Markdown; a .pdf beside it)")
-    p.add_argument("--from", dest="period_from", help="first month YYYY-MM")
-    p.add_argument("--to", dest="period_to", help="last month YYYY-MM")
-    p.add_argument("--department", action="append", default=[],
-                   help="only this department (repeatable)")
-    p.add_argument("--influenceable-only", action="store_true",
-                   help="exclude payments to public bodies")
-
-
-def boardpack_command(args: argparse.Namespace) -> int:
-    """Write the board pack; 0 on success, 2 on bad input (one-line message)."""
-    from impact.workspace import Workspace, WorkspaceError, demo_source, folder_source
-
-    try:
-        if str(args.dir) == "demo":
-            source = demo_source()
-        else:
-            source = folder_source(args.dir, council=args.council, reference=args.reference)
-        ws = Workspace.load(source)
-        f = Filters(period_from=args.period_from, period_to=args.period_to,
-                    departments=tuple(args.department),
-                    influenceable_only=bool(args.influenceable_only))
-        data = pack_data(ws, f, attributes=args.attributes)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(pdf_bytes(data))
-        if args.xlsx:
-            args.xlsx.parent.mkdir(parents=True, exist_ok=True)
-            args.xlsx.write_bytes(xlsx_bytes(data))
-        if args.brief:
-            from impact.outputs.brief import brief_pdf, market_brief
-
-            b = market_brief(ws, f, data=data)
-            args.brief.parent.mkdir(parents=True, exist_ok=True)
-            args.brief.write_text(b.markdown, encoding="utf-8")
-            args.brief.with_suffix(".pdf").write_bytes(brief_pdf(b))
-    except (WorkspaceError, ValueError, OSError) as exc:
-        print(f"impact board-pack: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
-    print(f"board pack → {args.out}" + (f"; workbook → {args.xlsx}" if args.xlsx else ""))
-    for c in data.caveats[:3]:
-        print(f"note: {c}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m impact.boardpack``) until the CLI wires it."""
-    p = argparse.ArgumentParser(prog="impact board-pack", description=__doc__.splitlines()[0])
-    add_boardpack_arguments(p)
-    return boardpack_command(p.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
