@@ -1,184 +1,417 @@
-"""The ``impact`` command line: the same engine the app uses, for batches and checks."""
+"""The ``impact`` command line: the same engine the app uses, for batches and checks.
+
+This is the only module that parses arguments or prints.  The library modules it runs
+(pandas, geopandas, Splink and the analysis) are imported inside each command, so
+``impact --help`` answers at once.  Exit codes: 0 done, 1 nothing could be read, 2 bad
+input or usage, 130 interrupted.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
+
+import click
+
+PATH = click.Path(path_type=Path)
+
+
+class ManyValues(click.Option):
+    """An option taking several values after one flag, as ``--local A B`` (or
+    ``--local A --local B``): every value up to the next option.  With ``may_be_empty`` the
+    flag may stand alone (no values)."""
+
+    def __init__(self, *args, may_be_empty: bool = False, **kwargs) -> None:
+        super().__init__(*args, multiple=True, **kwargs)
+        self.may_be_empty = may_be_empty
+
+
+def _one_value_per_flag(ctx: click.Context, args: list[str],
+                        flags: dict[str, bool]) -> list[str]:
+    """``--flag A B`` → ``--flag A --flag B`` for each of ``flags`` (flag → may be empty)."""
+    out: list[str] = []
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            return [*out, arg, *rest]
+        if arg not in flags:
+            out.append(arg)
+            continue
+        values = []
+        while rest and not (rest[0].startswith("-") and len(rest[0]) > 1):
+            values.append(rest.pop(0))
+        if not values and not flags[arg]:
+            raise click.BadOptionUsage(arg, f"Option '{arg}' needs at least one value.", ctx)
+        for value in values:
+            out += [arg, value]
+    return out
+
+
+class _Command(click.Command):
+    """A command whose :class:`ManyValues` options take several values after one flag."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        many = {o: p.may_be_empty for p in self.params if isinstance(p, ManyValues)
+                for o in p.opts}
+        return super().parse_args(ctx, _one_value_per_flag(ctx, args, many))
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in pipeline order, not alphabetical
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Impact Explorer: council spend files to places, local multiplier (LM3), left-behind
+    areas and board packs, the same engine the app uses."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``impact`` console script."""
-    parser = argparse.ArgumentParser(prog="impact", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("ingest", help="read spend files into DIR/transactions.parquet")
-    p.add_argument("paths", nargs="+", help="spend files or folders (CSV, XLSX, XLS, ODS)")
-    p.add_argument("--council", required=True, help="council name, e.g. 'Hyndburn'")
-    p.add_argument("--out", required=True, type=Path, help="output folder")
-    p.add_argument("--mapping", type=Path, help="saved column mapping (YAML) to apply")
-    p.add_argument("--quiet", action="store_true", help="print only the totals line")
-    p.set_defaults(func=_ingest)
-
-    p = sub.add_parser("locate", help="resolve suppliers to places: DIR/suppliers.parquet")
-    p.add_argument("dir", type=Path, help="folder written by 'impact ingest'")
-    p.add_argument(
-        "--register",
-        type=Path,
-        nargs="*",
-        default=[],
-        help="the council's supplier register CSV(s)",
-    )
-    p.add_argument("--reference", type=Path, help="reference data folder (or IMPACT_REFERENCE_DIR)")
-    p.add_argument(
-        "--no-reference-registers",
-        action="store_true",
-        help="do not use the reference folder's supplier registers",
-    )
-    p.set_defaults(func=_locate)
-
-    p = sub.add_parser("areas", help="left-behind areas: clusters, hot spots, opportunity ranking")
-    from impact.analysis.leftbehind import add_arguments as add_area_arguments
-    from impact.analysis.leftbehind import areas_command
-
-    add_area_arguments(p)
-    p.set_defaults(func=areas_command)
-
-    p = sub.add_parser("lm3", help="LM3 local multiplier with its band (P10/P50/P90)")
-    from impact.analysis.multiplier import add_lm3_arguments, lm3_command
-
-    add_lm3_arguments(p)
-    p.set_defaults(func=lm3_command)
-
-    p = sub.add_parser("board-pack", help="board pack PDF (and XLSX) for a council")
-    from impact.outputs.boardpack import add_boardpack_arguments, boardpack_command
-
-    add_boardpack_arguments(p)
-    p.set_defaults(func=boardpack_command)
-
-    p = sub.add_parser("fetch", help="download one council's boundaries and IoD 2025 (network)")
-    p.add_argument("lad_code", help="local authority district code, e.g. E07000120")
-    p.add_argument("--dest", required=True, type=Path, help="reference folder to write into")
-    p.add_argument("--force", action="store_true", help="download again even if present")
-    p.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
-    p.set_defaults(func=_fetch)
-
-    p = sub.add_parser("demo", help="regenerate the synthetic demo borough")
-    p.add_argument("--out", type=Path, help="output folder (default: data/demo)")
-    p.set_defaults(func=_demo)
-
-    args = parser.parse_args(argv)
+    """Run ``impact`` with ``argv`` (default: the process's arguments); the exit code."""
     try:
-        return int(args.func(args))
-    except KeyboardInterrupt:
+        return int(cli.main(args=argv, prog_name="impact", standalone_mode=False) or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:  # Ctrl-C
         return 130
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    from impact.ingest.transactions import ingest, write_outputs
+def _fail(command: str, message: object, code: int = 2) -> int:
+    click.echo(f"impact {command}: {message}", err=True)
+    return code
 
-    def progress(msg: str, frac: float) -> None:
-        if not args.quiet:
-            print(f"[{frac:4.0%}] {msg}", file=sys.stderr)
+
+def _progress(message: str, fraction: float) -> None:
+    click.echo(f"[{fraction:4.0%}] {message}", err=True)
+
+
+# ------------------------------------------------------------------------------ ingest
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--council", required=True, help="council name, e.g. 'Anytown Borough Council'")
+@click.option("--out", required=True, type=PATH, help="output folder")
+@click.option("--mapping", type=PATH, help="saved column mapping (YAML) to apply")
+@click.option("--quiet", is_flag=True, help="print only the totals line")
+def ingest(paths: tuple[str, ...], council: str, out: Path, mapping: Path | None,
+           quiet: bool) -> int:
+    """Read spend files into OUT/transactions.parquet.
+
+    PATHS are spend files or folders of them (CSV, XLSX, XLS, ODS).
+    """
+    from impact.ingest.transactions import ingest as read_spend
+    from impact.ingest.transactions import write_outputs
 
     try:
-        result = ingest(
-            args.paths, council=args.council, mapping_file=args.mapping, progress=progress
-        )
+        result = read_spend(list(paths), council=council, mapping_file=mapping,
+                            progress=None if quiet else _progress)
     except ValueError as exc:  # a bad --mapping file
-        print(f"impact ingest: {exc}", file=sys.stderr)
-        return 2
-    quality = write_outputs(result, args.out)
-    if not args.quiet:
+        return _fail("ingest", exc)
+    quality = write_outputs(result, out)
+    if not quiet:
         for f in quality["files"]:
-            name = Path(f["path"]).name
-            if f["error"]:
-                print(f"  ✗ {name}: {f['error']}")
-                continue
-            rej = ", ".join(f"{n} {r}" for r, n in f["rejected_by_reason"].items())
-            print(
-                f"  ✓ {name}: {f['rows_in']} in, {f['rows_used']} used, "
-                f"{f['rows_rejected']} rejected{' (' + rej + ')' if rej else ''}; "
-                f"{f['encoding']}, {f['layout']}"
-            )
-            print(f"      mapped: {_fmt_mapping(f['column_mapping'])}")
-            if f["ignored_columns"]:
-                print(f"      ignored: {', '.join(f['ignored_columns'])}")
-            for note in f["notes"]:
-                print(f"      note: {note}")
-    print(
+            for line in _file_lines(f):
+                click.echo(line)
+    click.echo(
         f"{quality['council']}: {quality['files_read']}/{quality['files_total']} files, "
         f"{quality['rows_in']} rows in = {quality['rows_used']} used + "
         f"{quality['rows_rejected']} rejected; £{quality['total_amount']:,.2f}; "
         f"{quality['date_min']} to {quality['date_max']}"
     )
     if quality["rejected_by_reason"]:
-        print("rejected: " + json.dumps(quality["rejected_by_reason"]))
+        click.echo("rejected: " + json.dumps(quality["rejected_by_reason"]))
     if quality["rows_used"] == 0 and quality["files_read"] == 0:
         reasons = "; ".join(
             f"{Path(f['path']).name}: {f['error']}" for f in quality["files_failed"]
         )
-        print(
-            f"impact ingest: nothing could be read ({reasons or 'no spend files found'})",
-            file=sys.stderr,
-        )
-        return 1
+        return _fail("ingest", f"nothing could be read ({reasons or 'no spend files found'})", 1)
     return 0
 
 
-def _fmt_mapping(mapping: dict[str, str]) -> str:
-    return ", ".join(f"{k} ← {v!r}" for k, v in mapping.items())
+def _file_lines(f: dict) -> list[str]:
+    """One file's line of the ingest report: rows, rejections, encoding, mapping, notes."""
+    name = Path(f["path"]).name
+    if f["error"]:
+        return [f"  ✗ {name}: {f['error']}"]
+    rej = ", ".join(f"{n} {r}" for r, n in f["rejected_by_reason"].items())
+    lines = [
+        f"  ✓ {name}: {f['rows_in']} in, {f['rows_used']} used, "
+        f"{f['rows_rejected']} rejected{' (' + rej + ')' if rej else ''}; "
+        f"{f['encoding']}, {f['layout']}",
+        "      mapped: " + ", ".join(f"{k} ← {v!r}" for k, v in f["column_mapping"].items()),
+    ]
+    if f["ignored_columns"]:
+        lines.append(f"      ignored: {', '.join(f['ignored_columns'])}")
+    return lines + [f"      note: {note}" for note in f["notes"]]
 
 
-def _locate(args: argparse.Namespace) -> int:
-    from impact.places.locate import locate, write_locate_outputs
+# ------------------------------------------------------------------------------ locate
+
+
+@cli.command()
+@click.argument("dir", type=PATH)
+@click.option("--register", cls=ManyValues, may_be_empty=True, type=PATH, metavar="FILE...",
+              help="the council's supplier register CSV(s)")
+@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+@click.option("--no-reference-registers", is_flag=True,
+              help="do not use the reference folder's supplier registers")
+def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
+           no_reference_registers: bool) -> int:
+    """Resolve suppliers to places: DIR/suppliers.parquet.
+
+    DIR is a folder written by 'impact ingest'.
+    """
+    from impact.places.locate import locate as place_suppliers
+    from impact.places.locate import write_locate_outputs
     from impact.places.reference import ReferenceError, resolve_reference
 
     try:
-        reference = resolve_reference(args.reference)
-        result = locate(
-            args.dir,
-            registers=list(args.register),
-            reference=reference,
-            reference_registers=not args.no_reference_registers,
-            progress=lambda m, f: print(f"[{f:4.0%}] {m}", file=sys.stderr),
+        result = place_suppliers(
+            dir,
+            registers=list(register),
+            reference=resolve_reference(reference),
+            reference_registers=not no_reference_registers,
+            progress=_progress,
         )
     except (ReferenceError, FileNotFoundError, ValueError) as exc:
-        print(f"impact locate: {exc}", file=sys.stderr)
-        return 2
-    write_locate_outputs(args.dir, result)
+        return _fail("locate", exc)
+    write_locate_outputs(dir, result)
     cov = result.coverage
-    print(
+    click.echo(
         f"located {cov['suppliers_located']}/{cov['suppliers_total']} suppliers, "
         f"{cov['share_of_spend_located']:.1%} of spend by value"
     )
     for row in cov.get("unresolved_top", [])[:10]:
-        print(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
+        click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
     return 0
 
 
-def _fetch(args: argparse.Namespace) -> int:
+# ------------------------------------------------------------------------------- areas
+
+
+@cli.command()
+@click.argument("dir", type=PATH)
+@click.option("--unit", type=click.Choice(["ward", "lsoa"]), default="ward", show_default=True,
+              help="compare wards or LSOAs 2021")
+@click.option("--scope", cls=ManyValues, metavar="LAD_CODE...",
+              help="LADs whose areas are compared (default: the council's own; 'england' for "
+              "all)")
+@click.option("--council-lad", cls=ManyValues, metavar="LAD_CODE...",
+              help="the council's own LADs (default: found from the council name in the data)")
+@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+@click.option("--out", type=PATH, required=True, help="CSV to write, one row per area")
+@click.option("--imd", type=click.Choice(["2025", "2019"]), default="2025", show_default=True,
+              help="Indices of Deprivation edition")
+@click.option("--clusters", type=int, help="fix k (default: best silhouette)")
+@click.option("--regions", type=int, help="contiguous regions (default: k)")
+@click.option("--permutations", type=int, default=999, show_default=True,
+              help="permutations for the hot spot tests")
+@click.option("--fdr", is_flag=True, help="false-discovery-rate hot spots")
+@click.option("--seed", type=int, default=0, show_default=True, help="random seed")
+def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, ...],
+          reference: Path | None, out: Path, imd: str, clusters: int | None,
+          regions: int | None, permutations: int, fdr: bool, seed: int) -> int:
+    """Left-behind areas: clusters, hot spots, opportunity ranking.
+
+    DIR is an ingested and located folder (suppliers.parquet).  Writes one row per area.
+    """
+    from impact.analysis.leftbehind import (
+        AreaSettings,
+        areas_for_folder,
+        output_table,
+        report_lines,
+    )
+    from impact.places.reference import ReferenceError
+
+    settings = AreaSettings(k=clusters, n_regions=regions, permutations=permutations,
+                            fdr=fdr, seed=seed)
+    try:
+        result = areas_for_folder(dir, reference, council_lads=council_lad,
+                                  scope=scope or None, unit=unit, imd=imd, settings=settings)
+    except (ReferenceError, ValueError, FileNotFoundError, KeyError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    output_table(result).to_csv(out, index=False)
+    for line in report_lines(result, out):
+        click.echo(line)
+    return 0
+
+
+# --------------------------------------------------------------------------------- lm3
+
+
+@cli.command()
+@click.argument("dir")
+@click.option("--local", cls=ManyValues, metavar="LAD_CODE...",
+              help="district code(s) that count as local (default: the council's own)")
+@click.option("--radius-km", type=float, metavar="KM", help="local = within KM of --centre")
+@click.option("--centre", metavar="LAT,LONG",
+              help="centre for --radius-km (default: a point inside the council)")
+@click.option("--include-public-bodies", is_flag=True,
+              help="keep payments to public bodies in R1 (default: excluded)")
+@click.option("--survey", metavar="FILE", help="supplier survey CSV (impact.analysis.survey)")
+@click.option("--priors", metavar="FILE", help="edited priors CSV (impact.analysis.priors)")
+@click.option("--payroll", type=float, default=0.0, metavar="GBP", help="council pay bill")
+@click.option("--staff-local-share", type=float, default=0.0, metavar="X",
+              help="share (0–1) of the pay bill paid to staff living locally")
+@click.option("--upper", is_flag=True,
+              help="headline shows the upper bound (unlocated local pro rata)")
+@click.option("--draws", type=int, default=1000, metavar="N", show_default=True,
+              help="Monte Carlo draws")
+@click.option("--seed", type=int, default=20050307, show_default=True, help="random seed")
+@click.option("--reference", metavar="DIR",
+              help="reference folder (finds the council's district, IMD deciles, ONS "
+              "multipliers)")
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def lm3(dir: str, local: tuple[str, ...], radius_km: float | None, centre: str | None,
+        include_public_bodies: bool, survey: str | None, priors: str | None, payroll: float,
+        staff_local_share: float, upper: bool, draws: int, seed: int, reference: str | None,
+        as_json: bool) -> int:
+    """LM3 local multiplier with its band (P10/P50/P90).
+
+    DIR is a folder with transactions.parquet and suppliers.parquet.
+    """
+    from impact.analysis.multiplier import ModelSettings, run_folder
+
+    if local and radius_km is not None:
+        raise click.UsageError("--radius-km cannot be used with --local")
+    try:
+        settings = ModelSettings(
+            lad_codes=local,
+            radius_km=radius_km,
+            centre=_lat_long(centre) if radius_km is not None and centre else None,
+            exclude_public_bodies=not include_public_bodies,
+            payroll_gbp=payroll,
+            staff_local_share=staff_local_share,
+            unlocated="proportional" if upper else "non_local",
+            n_draws=draws,
+            random_state=seed,
+            priors_path=priors,
+        )
+        run = run_folder(dir, settings, reference=reference, survey=survey)
+    except (ValueError, OSError, KeyError) as exc:
+        return _fail("lm3", exc)
+    if as_json:
+        click.echo(json.dumps(run.summary(), indent=2, default=str))
+        return 0
+    for line in run.report_lines():
+        click.echo(line)
+    return 0
+
+
+def _lat_long(text: str) -> tuple[float, float]:
+    lat, _, lon = text.partition(",")
+    return float(lat), float(lon)
+
+
+# -------------------------------------------------------------------------- board-pack
+
+
+@cli.command("board-pack")
+@click.argument("dir")
+@click.option("--out", type=PATH, required=True, help="PDF to write")
+@click.option("--xlsx", type=PATH, help="XLSX to write beside it")
+@click.option("--reference", help="reference data folder (or IMPACT_REFERENCE_DIR)")
+@click.option("--council", help="council name (default: from the folder name)")
+@click.option("--attributes", help="supplier-attributes CSV (see impact.analysis.charter)")
+@click.option("--brief", type=PATH,
+              help="also write the market engagement brief (Markdown; a .pdf beside it)")
+@click.option("--from", "period_from", help="first month YYYY-MM")
+@click.option("--to", "period_to", help="last month YYYY-MM")
+@click.option("--department", multiple=True, help="only this department (repeatable)")
+@click.option("--influenceable-only", is_flag=True, help="exclude payments to public bodies")
+def board_pack(dir: str, out: Path, xlsx: Path | None, reference: str | None,
+               council: str | None, attributes: str | None, brief: Path | None,
+               period_from: str | None, period_to: str | None, department: tuple[str, ...],
+               influenceable_only: bool) -> int:
+    """Board pack PDF (and XLSX) for a council.
+
+    DIR is a folder of spend files, an ingested folder, or 'demo'.
+    """
+    from impact.analysis.filters import Filters
+    from impact.outputs.boardpack import pack_data, pdf_bytes, xlsx_bytes
+    from impact.workspace import Workspace, WorkspaceError, demo_source, folder_source
+
+    try:
+        source = demo_source() if str(dir) == "demo" else folder_source(
+            dir, council=council, reference=reference)
+        ws = Workspace.load(source)
+        f = Filters(period_from=period_from, period_to=period_to, departments=department,
+                    influenceable_only=influenceable_only)
+        data = pack_data(ws, f, attributes=attributes)
+        _write(out, pdf_bytes(data))
+        if xlsx:
+            _write(xlsx, xlsx_bytes(data))
+        if brief:
+            _write_brief(brief, ws, f, data)
+    except (WorkspaceError, ValueError, OSError) as exc:
+        return _fail("board-pack", str(exc).splitlines()[0])
+    click.echo(f"board pack → {out}" + (f"; workbook → {xlsx}" if xlsx else ""))
+    for c in data.caveats[:3]:
+        click.echo(f"note: {c}")
+    return 0
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def _write_brief(path: Path, ws: object, filters: object, data: object) -> None:
+    """The market engagement brief as Markdown at ``path`` and a PDF beside it."""
+    from impact.outputs.brief import brief_pdf, market_brief
+
+    b = market_brief(ws, filters, data=data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(b.markdown, encoding="utf-8")
+    path.with_suffix(".pdf").write_bytes(brief_pdf(b))
+
+
+# ------------------------------------------------------------------------ fetch, demo
+
+
+@cli.command()
+@click.argument("lad_code")
+@click.option("--dest", required=True, type=PATH, help="reference folder to write into")
+@click.option("--force", is_flag=True, help="download again even if present")
+@click.option("--timeout", type=float, default=20.0, show_default=True,
+              help="seconds per request")
+def fetch(lad_code: str, dest: Path, force: bool, timeout: float) -> int:
+    """Download one council's boundaries and IoD 2025 (network).
+
+    LAD_CODE is the council's local authority district code, as in the ONS lookups.
+    """
     from impact.places.fetch import FetchError, fetch_council
 
     try:
-        res = fetch_council(args.lad_code, args.dest, timeout=args.timeout, force=args.force)
+        res = fetch_council(lad_code, dest, timeout=timeout, force=force)
     except (FetchError, ValueError) as exc:
-        print(f"impact fetch: {exc}", file=sys.stderr)
-        return 2
+        return _fail("fetch", exc)
     for role, path in res.files.items():
-        print(f"  {'downloaded' if role in res.downloaded else 'cached':10} {role}: {path}")
+        click.echo(f"  {'downloaded' if role in res.downloaded else 'cached':10} {role}: {path}")
     for note in res.notes:
-        print(f"  note: {note}")
+        click.echo(f"  note: {note}")
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
+@cli.command()
+@click.option("--out", type=PATH, help="output folder (default: data/demo)")
+@click.option("--seed", type=int, default=2024, show_default=True,
+              help="random seed (the same seed writes the same files)")
+def demo(out: Path | None, seed: int) -> int:
+    """Regenerate the synthetic demo borough."""
     from impact.core.settings import demo_dir
     from impact.synthetic.borough import generate_demo
 
-    summary = generate_demo(args.out or demo_dir())
-    print(json.dumps(summary, indent=2, default=str))
+    summary = generate_demo(out or demo_dir(), seed)
+    click.echo(json.dumps(summary, indent=2, default=str))
     return 0
 
 

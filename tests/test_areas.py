@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,11 +9,10 @@ import pytest
 from impact.analysis.leftbehind import (
     AreaInputs,
     AreaSettings,
-    add_arguments,
     analyse_areas,
-    areas_command,
     build_area_table,
 )
+from impact.cli import main
 from impact.core.settings import demo_dir
 from impact.places.boundaries import read_lsoa_lookup
 from impact.places.reference import Reference
@@ -110,10 +107,7 @@ def test_bad_inputs_give_clear_errors(tmp_path):
         build_area_table(AreaInputs(ref, ("E09000000",)))
     with pytest.raises(ValueError, match="unknown feature"):
         analyse_areas(AreaInputs(ref, (DEMO_LAD,)), AreaSettings(features=("wealth",)))
-    p = argparse.ArgumentParser()
-    add_arguments(p)
-    args = p.parse_args([str(tmp_path), "--reference", str(ref.root), "--out", "x.csv"])
-    assert areas_command(args) == 2
+    assert main(["areas", str(tmp_path), "--reference", str(ref.root), "--out", "x.csv"]) == 2
 
 
 def test_command_writes_one_row_per_area(tmp_path, capsys):
@@ -122,12 +116,8 @@ def test_command_writes_one_row_per_area(tmp_path, capsys):
     folder.mkdir()
     _suppliers(ref).to_parquet(folder / "suppliers.parquet")
     out = tmp_path / "areas.csv"
-    p = argparse.ArgumentParser()
-    add_arguments(p)
-    args = p.parse_args(
-        [str(folder), "--reference", str(ref.root), "--out", str(out), "--permutations", "99"]
-    )
-    assert areas_command(args) == 0
+    args = [str(folder), "--reference", str(ref.root), "--out", str(out), "--permutations", "99"]
+    assert main(["areas", *args]) == 0
     csv = pd.read_csv(out)
     assert len(csv) == 20 and csv["code"].is_unique
     for col in ("cluster", "cluster_profile", "deprivation_spot", "left_behind",

@@ -3,7 +3,6 @@ cells never start a formula, the command line."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import io
 
@@ -14,6 +13,7 @@ from pypdf import PdfReader
 
 from impact.analysis import metrics
 from impact.analysis.filters import Filters, apply
+from impact.cli import main
 from impact.core.settings import WORKSPACE_DIR
 from impact.outputs import boardpack
 from impact.outputs.exports import FORMULA_STARTS
@@ -35,7 +35,7 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def pack(demo_ws):
-    data = boardpack.collect(demo_ws, Filters(), lm3_draws=100, permutations=9)
+    data = boardpack.pack_data(demo_ws, Filters(), lm3_draws=100, permutations=9)
     return data, boardpack.pdf_bytes(data), boardpack.xlsx_bytes(data)
 
 
@@ -86,24 +86,20 @@ def test_xlsx_cells_never_start_a_formula(pack) -> None:
 def test_filters_change_the_pack(demo_ws) -> None:
     dept = sorted(demo_ws.transactions["directorate"].dropna().unique())[0]
     f = Filters(departments=(dept,))
-    data = boardpack.collect(demo_ws, f, lm3_draws=50, permutations=9)
+    data = boardpack.pack_data(demo_ws, f, lm3_draws=50, permutations=9)
     tx = apply(demo_ws.transactions, f)
     assert data.headline["total"].text == metrics.total_spend(tx).text
     assert "1 department(s)" in data.filters.describe()
     with pytest.raises(ValueError, match="no payments"):
-        boardpack.collect(demo_ws, Filters(period_from="1999-01", period_to="1999-02"))
+        boardpack.pack_data(demo_ws, Filters(period_from="1999-01", period_to="1999-02"))
 
 
 def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
     # the demo's ingest cache is shared with the other board pack tests (same session)
     monkeypatch.setenv(WORKSPACE_DIR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
-    p = argparse.ArgumentParser()
-    boardpack.add_boardpack_arguments(p)
     out = tmp_path / "pack.pdf"
-    args = p.parse_args(["demo", "--out", str(out), "--xlsx", str(tmp_path / "pack.xlsx"),
-                         "--from", "2024-04", "--to", "2024-09"])
-    assert boardpack.boardpack_command(args) == 0
+    assert main(["board-pack", "demo", "--out", str(out), "--xlsx", str(tmp_path / "pack.xlsx"),
+                 "--from", "2024-04", "--to", "2024-09"]) == 0
     assert out.read_bytes().startswith(b"%PDF") and (tmp_path / "pack.xlsx").is_file()
-    bad = p.parse_args([str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")])
-    assert boardpack.boardpack_command(bad) == 2
+    assert main(["board-pack", str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "does not exist" in capsys.readouterr().err

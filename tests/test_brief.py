@@ -20,7 +20,7 @@ def made(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv(WORKSPACE_DIR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
     ws = Workspace.load("demo")
-    data = boardpack.collect(ws, Filters(), lm3_draws=50, permutations=9)
+    data = boardpack.pack_data(ws, Filters(), lm3_draws=50, permutations=9)
     yield ws, data
     mp.undo()
 

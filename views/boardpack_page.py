@@ -87,8 +87,8 @@ if st.button("Generate the board pack", type="primary"):
 
     with st.spinner("Computing figures, drawing maps and writing the PDF…"):
         bar = st.progress(0.0, text="figures")
-        data = boardpack.collect(ws, current_filters(),
-                                 attributes=upload.getvalue() if upload else None)
+        data = boardpack.pack_data(ws, current_filters(),
+                                   attributes=upload.getvalue() if upload else None)
         bar.progress(0.5, text="PDF")
         st.session_state["_bp_pdf"] = boardpack.pdf_bytes(data)
         bar.progress(0.75, text="XLSX")

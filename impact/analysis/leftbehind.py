@@ -4,14 +4,14 @@ Councils first need to see what is missing and where it matters most.  This modu
 the per-area table (IoD domains, population and the council's located spend) for wards or
 LSOAs 2021 of a council, a set of councils or all of England, and runs the analyses of
 :mod:`impact.clustering`, :mod:`impact.hotspots` and :mod:`impact.opportunity` on it.
-:func:`analyse_areas` is the one entry point for the app page; :func:`areas_command` is the
-``impact areas`` command line.
+:func:`analyse_areas` is the one entry point for the app page; :func:`areas_for_folder` runs
+it on a located folder for the ``impact areas`` command (:mod:`impact.cli`).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,29 +455,7 @@ def _how(
     return out
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``impact areas`` options (the lead wires them into :mod:`impact.cli`)."""
-    p.add_argument("dir", type=Path, help="ingested and located folder (suppliers.parquet)")
-    p.add_argument("--unit", choices=["ward", "lsoa"], default="ward")
-    p.add_argument(
-        "--scope", nargs="+", metavar="LAD_CODE",
-        help="LADs whose areas are compared (default: the council's own; 'england' for all)",
-    )
-    p.add_argument(
-        "--council-lad", nargs="+", metavar="LAD_CODE",
-        help="the council's own LADs (default: found from the council name in the data)",
-    )
-    p.add_argument("--reference", type=Path, help="reference data folder (or IMPACT_REFERENCE_DIR)")
-    p.add_argument("--out", type=Path, required=True, help="CSV to write, one row per area")
-    p.add_argument("--imd", choices=["2025", "2019"], default="2025")
-    p.add_argument("--clusters", type=int, default=None, help="fix k (default: best silhouette)")
-    p.add_argument("--regions", type=int, default=None, help="contiguous regions (default: k)")
-    p.add_argument("--permutations", type=int, default=999)
-    p.add_argument("--fdr", action="store_true", help="false-discovery-rate hot spots")
-    p.add_argument("--seed", type=int, default=0)
+# ------------------------------------------------------------------- a located folder
 
 
 OUTPUT_COLUMNS = [
@@ -489,51 +467,54 @@ OUTPUT_COLUMNS = [
 ]
 
 
-def areas_command(args: argparse.Namespace) -> int:
-    """``impact areas DIR --out FILE.csv``: write one row per area; 0 on success, 2 on error."""
-    import sys
+def areas_for_folder(
+    folder: str | os.PathLike[str],
+    reference: str | os.PathLike[str] | None = None,
+    *,
+    council_lads: tuple[str, ...] = (),
+    scope: tuple[str, ...] | None = None,
+    unit: str = "ward",
+    imd: str = "2025",
+    settings: AreaSettings | None = None,
+) -> AreasResult:
+    """:func:`analyse_areas` on a located folder's ``suppliers.parquet``.
 
+    ``council_lads`` default to the districts matching the council name(s) in the data.
+    Raises ReferenceError, ValueError, FileNotFoundError or KeyError on bad input.
+    """
     from impact.places.councils import find_council_lads
-    from impact.places.reference import ReferenceError, resolve_reference
+    from impact.places.reference import resolve_reference
 
-    try:
-        reference = resolve_reference(args.reference)
-        sup_path = Path(args.dir) / "suppliers.parquet"
-        if not sup_path.is_file():
-            raise FileNotFoundError(f"{sup_path} not found: run impact locate first")
-        suppliers = pd.read_parquet(sup_path)
-        council = args.council_lad
-        if not council:
-            lookup = read_lsoa_lookup(reference.require("lookup_lsoa21_ward_lad"))
-            names = suppliers["council"].dropna().astype(str).unique() if (
-                "council" in suppliers) else []
-            council = sorted({c for n in names for c in find_council_lads(n, lookup)})
-            if not council:
-                raise ValueError(
-                    f"cannot tell the council's LAD from the name(s) {', '.join(names) or '?'}: "
-                    "give --council-lad"
-                )
-        inputs = AreaInputs(
-            reference, tuple(council), tuple(args.scope) if args.scope else None,
-            args.unit, suppliers, args.imd,
-        )
-        settings = AreaSettings(
-            k=args.clusters, n_regions=args.regions, permutations=args.permutations,
-            fdr=args.fdr, seed=args.seed,
-        )
-        result = analyse_areas(inputs, settings)
-    except (ReferenceError, ValueError, FileNotFoundError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    out = result.table[[c for c in OUTPUT_COLUMNS if c in result.table]]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(args.out, index=False)
-    for w in result.warnings:
-        print(f"note: {w}")
-    print(result.rule.describe())
+    ref = resolve_reference(reference)
+    sup_path = Path(folder) / "suppliers.parquet"
+    if not sup_path.is_file():
+        raise FileNotFoundError(f"{sup_path} not found: run impact locate first")
+    suppliers = pd.read_parquet(sup_path)
+    if not council_lads:
+        lookup = read_lsoa_lookup(ref.require("lookup_lsoa21_ward_lad"))
+        names = suppliers["council"].dropna().astype(str).unique() if (
+            "council" in suppliers) else []
+        council_lads = tuple(sorted({c for n in names for c in find_council_lads(n, lookup)}))
+        if not council_lads:
+            raise ValueError(
+                f"cannot tell the council's LAD from the name(s) {', '.join(names) or '?'}: "
+                "give --council-lad"
+            )
+    inputs = AreaInputs(ref, tuple(council_lads), scope, unit, suppliers, imd)
+    return analyse_areas(inputs, settings)
+
+
+def output_table(result: AreasResult) -> pd.DataFrame:
+    """The table ``impact areas`` writes: one row per area, :data:`OUTPUT_COLUMNS` present."""
+    return result.table[[c for c in OUTPUT_COLUMNS if c in result.table]]
+
+
+def report_lines(result: AreasResult, written_to: str | os.PathLike[str]) -> list[str]:
+    """Notes, the left-behind rule, and a count of areas, clusters and top opportunities."""
     n_lb = int(result.table["left_behind"].sum())
-    print(
-        f"{len(out)} {args.unit}s → {args.out}; k = {result.kmeans.k}; "
-        f"{n_lb} left behind; top opportunities: {', '.join(result.target.codes[:5])}"
-    )
-    return 0
+    return [
+        *(f"note: {w}" for w in result.warnings),
+        result.rule.describe(),
+        f"{len(output_table(result))} {result.unit}s → {written_to}; k = {result.kmeans.k}; "
+        f"{n_lb} left behind; top opportunities: {', '.join(result.target.codes[:5])}",
+    ]

@@ -28,7 +28,7 @@ import contextlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -786,53 +786,94 @@ def to_json(result: ModelResult) -> str:
     return json.dumps(result.summary(), indent=2, default=str)
 
 
-# --- command line -------------------------------------------------------------------------
+# --- a located folder, with what the reference folder adds ---------------------------------
 
 
-def add_lm3_arguments(p: Any) -> None:
-    """The ``impact lm3`` arguments (the lead wires this into :mod:`impact.cli`)."""
-    p.add_argument("dir", help="folder with transactions.parquet and suppliers.parquet")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument(
-        "--local",
-        nargs="+",
-        metavar="LAD_CODE",
-        help="district code(s) that count as local (default: the council's own)",
-    )
-    g.add_argument("--radius-km", type=float, metavar="KM", help="local = within KM of --centre")
-    p.add_argument(
-        "--centre",
-        metavar="LAT,LONG",
-        help="centre for --radius-km (default: a point inside the council)",
-    )
-    p.add_argument(
-        "--include-public-bodies",
-        action="store_true",
-        help="keep payments to public bodies in R1 (default: excluded)",
-    )
-    p.add_argument("--survey", metavar="FILE", help="supplier survey CSV (impact.survey)")
-    p.add_argument("--priors", metavar="FILE", help="edited priors CSV (impact.priors)")
-    p.add_argument("--payroll", type=float, default=0.0, metavar="GBP", help="council pay bill")
-    p.add_argument(
-        "--staff-local-share",
-        type=float,
-        default=0.0,
-        metavar="X",
-        help="share (0–1) of the pay bill paid to staff living locally",
-    )
-    p.add_argument(
-        "--upper",
-        action="store_true",
-        help="headline shows the upper bound (unlocated local pro rata)",
-    )
-    p.add_argument("--draws", type=int, default=1000, metavar="N", help="Monte Carlo draws")
-    p.add_argument("--seed", type=int, default=20050307)
-    p.add_argument(
-        "--reference",
-        metavar="DIR",
-        help="reference folder (finds the council's district, IMD deciles, ONS multipliers)",
-    )
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+@dataclass
+class FolderRun:
+    """LM3 for an ingested and located folder (what ``impact lm3`` shows).
+
+    ``io`` is the ONS Type I cross-check (:class:`impact.analysis.io_crosscheck.IOCrossCheck`)
+    when the reference folder has the multipliers and the suppliers have SIC codes.
+    """
+
+    result: ModelResult
+    io: Any = None
+
+    def summary(self) -> dict[str, Any]:
+        """The model summary with the survey notes and the cross-check, JSON-ready."""
+        out = self.result.summary()
+        out["survey_notes"] = self.result.survey_notes
+        if self.io is not None:
+            out["io_crosscheck"] = {
+                "type1_output_multiplier": _num(self.io.multiplier),
+                "regionalised": self.io.regionalised,
+                "spend_covered_gbp": round(self.io.spend_covered_gbp, 2),
+                "how_calculated": self.io.how_calculated,
+            }
+        return out
+
+    def report_lines(self) -> list[str]:
+        """The headline in plain text: area, rounds, LM3 with its band, £ retained, what
+        drives the band, the cross-check, survey notes and how it was calculated."""
+        m, io = self.result.model, self.io
+        bd = m.band_drivers_
+        lines = [
+            f"local area: {self.result.inputs.area.describe()}",
+            f"R1 £{m.r1_:,.0f}  R2 £{m.r2_:,.0f}  R3 £{m.r3_:,.0f}  ({m.shown_})",
+            f"LM3 {m.lm3_:.3f}  [lower {m.lm3_lower_:.3f}, upper {m.lm3_upper_:.3f}]  "
+            f"P10/P50/P90 {m.lm3_p10_:.3f}/{m.lm3_p50_:.3f}/{m.lm3_p90_:.3f}",
+            f"£ retained locally (R2+R3) P10/P50/P90 £{m.retained_p10_:,.0f}/"
+            f"£{m.retained_p50_:,.0f}/£{m.retained_p90_:,.0f}",
+            f"band driven by: {bd['main_driver']} (P10–P90 width: priors only "
+            f"{bd['priors_only_p10_p90_width']:.3f}, unlocated only "
+            f"{bd['unlocated_band_only_p10_p90_width']:.3f})",
+        ]
+        if io is not None and io.spend_covered_gbp == 0:
+            lines.append("ONS Type I cross-check: no supplier has a SIC code, so none is shown")
+        elif io is not None:
+            lines.append(
+                f"ONS Type I output multiplier (national, "
+                f"{'regionalised' if io.regionalised else 'un-regionalised'}): "
+                f"{io.multiplier:.3f} on £{io.spend_covered_gbp:,.0f} with SIC codes"
+            )
+        return [*lines, *self.result.survey_notes, self.result.how_calculated]
+
+
+def run_folder(
+    folder: str | os.PathLike[str],
+    settings: ModelSettings,
+    *,
+    reference: str | os.PathLike[str] | None = None,
+    survey: str | os.PathLike[str] | None = None,
+) -> FolderRun:
+    """Fit LM3 on an ingested and located folder.
+
+    The reference folder (``reference``, else the configured one; skipped when there is
+    none) gives the council's districts when ``settings.lad_codes`` is empty, a centre
+    inside the council for a radius without one, suppliers' IMD deciles and the ONS
+    multipliers.  ``survey`` is a supplier survey CSV (:mod:`impact.analysis.survey`).
+    Raises ValueError, OSError or KeyError on bad input.
+    """
+    from impact.places.reference import ReferenceError, resolve_reference
+
+    tx, sup, _ = _as_frames(Path(folder))
+    ref = None
+    with contextlib.suppress(ReferenceError):
+        ref = resolve_reference(reference)
+    lads = list(settings.lad_codes) or _council_lads(tx, ref)
+    if settings.radius_km is not None and settings.centre is None:
+        settings = replace(settings, centre=_council_centre(lads, ref))
+    sup = _with_imd_deciles(sup, ref)
+    survey_shares, notes = _survey(survey, sup)
+    res = run_model((tx, sup, lads), settings, survey_shares=survey_shares)
+    res.survey_notes = notes
+    io = None
+    if ref is not None and ref.find("io_multipliers") and "sic" in sup:
+        from impact.analysis.io_crosscheck import crosscheck, load_type1
+
+        io = crosscheck(sup, load_type1(ref.require("io_multipliers")))
+    return FolderRun(res, io)
 
 
 def _council_lads(tx: pd.DataFrame, reference: Any) -> list[str]:
@@ -842,121 +883,39 @@ def _council_lads(tx: pd.DataFrame, reference: Any) -> list[str]:
     return councils.council_lads(reference, str(council.iloc[0]))
 
 
-def lm3_command(args: Any) -> int:
-    """``impact lm3 DIR ...``: fit the model, print the headline (or JSON); 0 ok, 2 bad input."""
-    import sys
+def _council_centre(lads: list[str], reference: Any) -> tuple[float, float]:
+    """A point inside the council's districts (the centre of a radius not given one)."""
+    from impact.places.localarea import lad_centre
 
-    from impact.places.reference import ReferenceError, resolve_reference
+    bpath = reference.find("lad_boundaries") if reference else None
+    if not lads or bpath is None:
+        raise ValueError("--radius-km needs --centre LAT,LONG (council not found)")
+    return lad_centre(lads, str(bpath))
 
-    try:
-        d = Path(args.dir)
-        tx, sup, _ = _as_frames(d)
-        ref = None
-        with contextlib.suppress(ReferenceError):
-            ref = resolve_reference(args.reference)
-        lads = list(args.local or []) or _council_lads(tx, ref)
-        centre = None
-        if args.radius_km is not None:
-            if args.centre:
-                lat, _, lon = args.centre.partition(",")
-                centre = (float(lat), float(lon))
-            else:
-                from impact.places.localarea import lad_centre
 
-                bpath = ref.find("lad_boundaries") if ref else None
-                if not lads or bpath is None:
-                    raise ValueError("--radius-km needs --centre LAT,LONG (council not found)")
-                centre = lad_centre(lads, str(bpath))
-        if ref is not None and "imd_decile" not in sup and ref.find("imd2025_lsoa21"):
-            from impact.places.deprivation import load_imd2025
+def _with_imd_deciles(sup: pd.DataFrame, reference: Any) -> pd.DataFrame:
+    """Suppliers with the IoD 2025 decile of their LSOA, when the reference has it."""
+    if reference is None or "imd_decile" in sup or not reference.find("imd2025_lsoa21"):
+        return sup
+    from impact.places.deprivation import load_imd2025
 
-            imd = load_imd2025(ref.require("imd2025_lsoa21"))[["lsoa21_code", "imd_decile"]]
-            sup = sup.merge(
-                imd.astype({"lsoa21_code": "string"}).drop_duplicates("lsoa21_code"),
-                on="lsoa21_code",
-                how="left",
-            )
-        settings = ModelSettings(
-            lad_codes=tuple(args.local or ()),
-            radius_km=args.radius_km,
-            centre=centre,
-            exclude_public_bodies=not args.include_public_bodies,
-            payroll_gbp=args.payroll,
-            staff_local_share=args.staff_local_share,
-            unlocated="proportional" if args.upper else "non_local",
-            n_draws=args.draws,
-            random_state=args.seed,
-            priors_path=args.priors,
-        )
-        survey_shares, notes = None, []
-        if args.survey:
-            from impact.analysis.survey import parse_survey
-
-            sv = parse_survey(args.survey, sup)
-            survey_shares, notes = sv.shares, sv.notes
-            notes.append(f"survey: {len(sv.shares)} rows used, {len(sv.rejected)} rejected")
-            notes += [f"  row {r.row}: {r.reason}" for r in sv.rejected.head(20).itertuples()]
-        res = run_model((tx, sup, lads), settings, survey_shares=survey_shares)
-        res.survey_notes = notes
-        io = None
-        if ref is not None and ref.find("io_multipliers") and "sic" in sup:
-            from impact.analysis.io_crosscheck import crosscheck, load_type1
-
-            io = crosscheck(sup, load_type1(ref.require("io_multipliers")))
-    except (ValueError, OSError, KeyError) as exc:
-        print(f"impact lm3: {exc}", file=sys.stderr)
-        return 2
-    m = res.model
-    if args.json:
-        out = res.summary()
-        out["survey_notes"] = notes
-        if io is not None:
-            out["io_crosscheck"] = {
-                "type1_output_multiplier": _num(io.multiplier),
-                "regionalised": io.regionalised,
-                "spend_covered_gbp": round(io.spend_covered_gbp, 2),
-                "how_calculated": io.how_calculated,
-            }
-        print(json.dumps(out, indent=2, default=str))
-        return 0
-    print(f"local area: {res.inputs.area.describe()}")
-    print(f"R1 £{m.r1_:,.0f}  R2 £{m.r2_:,.0f}  R3 £{m.r3_:,.0f}  ({m.shown_})")
-    print(
-        f"LM3 {m.lm3_:.3f}  [lower {m.lm3_lower_:.3f}, upper {m.lm3_upper_:.3f}]  "
-        f"P10/P50/P90 {m.lm3_p10_:.3f}/{m.lm3_p50_:.3f}/{m.lm3_p90_:.3f}"
+    imd = load_imd2025(reference.require("imd2025_lsoa21"))[["lsoa21_code", "imd_decile"]]
+    return sup.merge(
+        imd.astype({"lsoa21_code": "string"}).drop_duplicates("lsoa21_code"),
+        on="lsoa21_code",
+        how="left",
     )
-    print(
-        f"£ retained locally (R2+R3) P10/P50/P90 £{m.retained_p10_:,.0f}/"
-        f"£{m.retained_p50_:,.0f}/£{m.retained_p90_:,.0f}"
-    )
-    bd = m.band_drivers_
-    print(
-        f"band driven by: {bd['main_driver']} (P10–P90 width: priors only "
-        f"{bd['priors_only_p10_p90_width']:.3f}, unlocated only "
-        f"{bd['unlocated_band_only_p10_p90_width']:.3f})"
-    )
-    if io is not None and io.spend_covered_gbp == 0:
-        print("ONS Type I cross-check: no supplier has a SIC code, so none is shown")
-    elif io is not None:
-        print(
-            f"ONS Type I output multiplier (national, "
-            f"{'regionalised' if io.regionalised else 'un-regionalised'}): "
-            f"{io.multiplier:.3f} on £{io.spend_covered_gbp:,.0f} with SIC codes"
-        )
-    for n in notes:
-        print(n)
-    print(res.how_calculated)
-    return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry (``python -m impact.multiplier DIR ...``) until the CLI wires it."""
-    import argparse
+def _survey(
+    path: str | os.PathLike[str] | None, sup: pd.DataFrame
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """``(re-spend shares, notes)`` from a supplier survey CSV; ``(None, [])`` without one."""
+    if not path:
+        return None, []
+    from impact.analysis.survey import parse_survey
 
-    p = argparse.ArgumentParser(prog="impact lm3", description="nef LM3 re-spend model")
-    add_lm3_arguments(p)
-    return lm3_command(p.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    sv = parse_survey(path, sup)
+    notes = [*sv.notes, f"survey: {len(sv.shares)} rows used, {len(sv.rejected)} rejected"]
+    notes += [f"  row {r.row}: {r.reason}" for r in sv.rejected.head(20).itertuples()]
+    return sv.shares, notes

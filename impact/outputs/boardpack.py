@@ -1,25 +1,24 @@
 """The board pack: a short PDF (A4, 2–6 pages) and an XLSX of the same figures.
 
 Members read a board pack on paper, so every figure here is one the app shows, computed
-by the same functions (:mod:`impact.metrics`, :func:`impact.multiplier.run_model`,
-:func:`impact.areas.analyse_areas`, :mod:`impact.charter`), with its coverage and caveats
-beside it, the filters in force, and the sources and Open Government Licence attributions.
-Maps are static images (matplotlib + geopandas) in colour-blind-safe palettes with legends.
-The synthetic demo is labelled on every page.
+by the same functions (:mod:`impact.analysis.metrics`,
+:func:`impact.analysis.multiplier.run_model`, :func:`impact.analysis.leftbehind.analyse_areas`,
+:mod:`impact.analysis.charter`), with its coverage and caveats beside it, the filters in
+force, and the sources and Open Government Licence attributions.  Maps are static images
+(matplotlib + geopandas) in colour-blind-safe palettes with legends.  The synthetic demo is
+labelled on every page.
 
 PDF text from files (supplier and ward names) is XML-escaped before it reaches reportlab's
-paragraph markup; every XLSX cell goes through :func:`impact.exports.neutralise`.
+paragraph markup (:mod:`impact.outputs.pdf`); every XLSX cell goes through
+:func:`impact.outputs.exports.neutralise`.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import os
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -28,26 +27,8 @@ import pandas as pd
 from impact.analysis import metrics
 from impact.analysis.filters import Filters, apply
 from impact.outputs.exports import neutralise
+from impact.outputs.pdf import BOUNDARY_ATTRIBUTION, OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
 
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
-BOUNDARY_ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
-    "Contains OS data © Crown copyright and database right 2025."
-)
-SOURCES = (
-    ("Council spend over £500", "the council's published transparency spend files"),
-    ("Indices of Deprivation 2025 and 2019", "Ministry of Housing, Communities and Local "
-     "Government (OGL v3.0)"),
-    ("Ward, LSOA and district boundaries and lookups", "Office for National Statistics "
-     "Open Geography Portal (OGL v3.0); contains OS data © Crown copyright and database right"),
-    ("Census 2021 population", "Office for National Statistics (OGL v3.0)"),
-    ("Postcode locations", "ONS National Statistics Postcode Lookup (OGL v3.0); contains "
-     "Royal Mail data © Royal Mail copyright and database right"),
-    ("Company status", "Companies House (OGL v3.0), where a reference register carries it"),
-    ("Re-spend priors", "nef (New Economics Foundation), The Money Trail (2002) and "
-     "Northumberland LM3 study (2005)"),
-)
-SYNTHETIC_LABEL = "SYNTHETIC DEMO — no real council, supplier or place is depicted"
 # Okabe–Ito: left-behind outline; viridis / cividis for sequential values.
 LEFT_BEHIND_COLOUR = "#D55E00"
 
@@ -72,28 +53,10 @@ class PackData:
     period: str = ""
 
 
-def _font() -> tuple[str, str]:
-    """A Unicode TrueType font (DejaVu, shipped with matplotlib) for names from files."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "DejaVu" in pdfmetrics.getRegisteredFontNames():
-        return "DejaVu", "DejaVu-Bold"
-    import matplotlib
-
-    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    try:
-        pdfmetrics.registerFont(TTFont("DejaVu", str(ttf / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
-    except Exception:  # no TTF available: the standard fonts (Latin-1 only)
-        return "Helvetica", "Helvetica-Bold"
-    return "DejaVu", "DejaVu-Bold"
-
-
-def collect(ws: object, filters: Filters | None = None, *, permutations: int = 99,
-            lm3_draws: int = 300, attributes: str | os.PathLike[str] | None = None
-            ) -> PackData:
-    """Compute the pack's figures for a :class:`impact.workspace.Workspace` and filters."""
+def pack_data(ws: object, filters: Filters | None = None, *, permutations: int = 99,
+              lm3_draws: int = 300, attributes: str | os.PathLike[str] | None = None
+              ) -> PackData:
+    """The pack's figures for a :class:`impact.workspace.Workspace` and filters."""
     from impact.analysis.charter import charter_for_workspace
 
     f = filters or Filters()
@@ -104,11 +67,34 @@ def collect(ws: object, filters: Filters | None = None, *, permutations: int = 9
     pound = metrics.pound_sentence(head["local"], head["regional"], head["deprived"],
                                    ws.source.council)
     caveats: list[str] = [metrics.REGISTERED_OFFICE_CAVEAT, metrics.BOUNDS_TEXT]
+    wards = _wards_with_spend(ws, tx)
+    lm3, lm3_how = _lm3_figures(ws, tx, lm3_draws, caveats)
+    opp = _left_behind_figures(ws, wards, permutations, caveats)
+    charter = charter_for_workspace(ws, tx, attributes)
+    caveats.extend(charter.notes)
+    caveats.extend(ws.warnings)
+    return PackData(
+        council=ws.source.council, is_demo=ws.is_demo, filters=f,
+        generated=dt.date.today().isoformat(), headline=head, pound=pound, wards=wards,
+        lm3=lm3, lm3_how=lm3_how, opportunities=opp, charter=charter,
+        coverage=_coverage_figures(ws, tx, head, charter),
+        caveats=[c for c in dict.fromkeys(caveats) if c], period=metrics.period_text(tx),
+    )
+
+
+def _wards_with_spend(ws: object, tx: pd.DataFrame) -> object:
+    """The council's wards with the spend with suppliers based in each."""
     wards = ws.wards.copy()
     if len(wards):
         sbw = metrics.spend_by_ward(tx, wards)
         keep = [c for c in sbw.columns if c not in ("name", "population")]
         wards = wards.merge(sbw[keep], on="code", how="left")
+    return wards
+
+
+def _lm3_figures(ws: object, tx: pd.DataFrame, lm3_draws: int,
+                 caveats: list[str]) -> tuple[dict | None, str]:
+    """``(LM3 summary or None, how calculated)``; why not computed goes to ``caveats``."""
     lm3, lm3_how = None, "LM3 not computed: the council's district is unknown."
     try:
         from impact.analysis.multiplier import ModelSettings, run_model
@@ -118,6 +104,13 @@ def collect(ws: object, filters: Filters | None = None, *, permutations: int = 9
         lm3, lm3_how = res.model.summary(), res.how_calculated
     except ValueError as exc:
         caveats.append(f"LM3 not computed: {exc}")
+    return lm3, lm3_how
+
+
+def _left_behind_figures(ws: object, wards: object, permutations: int,
+                         caveats: list[str]) -> pd.DataFrame:
+    """The top opportunities; adds ``left_behind`` and ``opportunity_score`` to ``wards``
+    and the rule, warnings or why it failed to ``caveats`` (the pack is made regardless)."""
     opp = pd.DataFrame()
     try:
         from impact.analysis.leftbehind import AreaInputs, AreaSettings, analyse_areas
@@ -141,11 +134,14 @@ def collect(ws: object, filters: Filters | None = None, *, permutations: int = 9
     except Exception as exc:  # the pack must still be produced; say what is missing
         caveats.append(f"Left-behind analysis not available: {type(exc).__name__}: "
                        f"{str(exc).splitlines()[0] if str(exc) else ''}")
-    charter = charter_for_workspace(ws, tx, attributes)
-    caveats.extend(charter.notes)
-    caveats.extend(ws.warnings)
+    return opp
+
+
+def _coverage_figures(ws: object, tx: pd.DataFrame, head: dict[str, metrics.Figure],
+                      charter: object) -> dict[str, str]:
+    """What the figures rest on: rows read and shown, shares of spend with each input."""
     q = ws.quality
-    coverage = {
+    return {
         "Payments in the files": f"{len(ws.transactions):,}",
         "Payments shown (filters applied)": f"{len(tx):,}",
         "Spend files read": str(q.get("files_read", "?")),
@@ -159,12 +155,6 @@ def collect(ws: object, filters: Filters | None = None, *, permutations: int = 9
             charter.coverage["spend_with_companies_house_status"]
             / charter.coverage["spend_total"] if charter.coverage["spend_total"] else None),
     }
-    return PackData(
-        council=ws.source.council, is_demo=ws.is_demo, filters=f,
-        generated=dt.date.today().isoformat(), headline=head, pound=pound, wards=wards,
-        lm3=lm3, lm3_how=lm3_how, opportunities=opp, charter=charter, coverage=coverage,
-        caveats=[c for c in dict.fromkeys(caveats) if c], period=metrics.period_text(tx),
-    )
 
 
 # ------------------------------------------------------------------------------- maps
@@ -232,89 +222,6 @@ def map_images(data: PackData) -> dict[str, bytes]:
 # ------------------------------------------------------------------------------- PDF
 
 
-class _Pdf:
-    """Shared reportlab styles and page furniture for the board pack and the brief."""
-
-    def __init__(self, title: str, subtitle: str, synthetic: bool) -> None:
-        from reportlab.lib import colors
-        from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-
-        self.font, self.bold = _font()
-        ss = getSampleStyleSheet()
-        base = ParagraphStyle("b", parent=ss["BodyText"], fontName=self.font, fontSize=9.5,
-                              leading=12.5)
-        self.s = {
-            "body": base,
-            "small": ParagraphStyle("s", parent=base, fontSize=7.5, leading=9.5,
-                                    textColor=colors.HexColor("#333333")),
-            "h1": ParagraphStyle("h1", parent=base, fontName=self.bold, fontSize=17,
-                                 leading=21, spaceAfter=4),
-            "h2": ParagraphStyle("h2", parent=base, fontName=self.bold, fontSize=12.5,
-                                 leading=16, spaceBefore=8, spaceAfter=4,
-                                 textColor=colors.HexColor("#1f3b57")),
-            "cell": ParagraphStyle("c", parent=base, fontSize=8, leading=10),
-            "cellb": ParagraphStyle("cb", parent=base, fontName=self.bold, fontSize=8,
-                                    leading=10),
-            "big": ParagraphStyle("big", parent=base, fontName=self.bold, fontSize=15,
-                                  leading=18),
-        }
-        self.title, self.subtitle, self.synthetic = title, subtitle, synthetic
-
-    def p(self, text: str, style: str = "body", raw: bool = False):
-        from reportlab.platypus import Paragraph
-
-        return Paragraph(text if raw else escape(str(text)), self.s[style])
-
-    def table(self, rows: list[list[object]], widths: list[float], header: bool = True):
-        from reportlab.lib import colors
-        from reportlab.platypus import Table, TableStyle
-
-        cells = [[c if not isinstance(c, str) else self.p(c, "cellb" if header and i == 0
-                                                           else "cell")
-                  for c in r] for i, r in enumerate(rows)]
-        t = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
-        style = [
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]
-        if header:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")))
-        t.setStyle(TableStyle(style))
-        return t
-
-    def _page(self, canvas, doc) -> None:
-        from reportlab.lib import colors
-        from reportlab.lib.pagesizes import A4
-
-        w, h = A4
-        canvas.saveState()
-        canvas.setFont(self.font, 7.5)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(40, h - 28, f"{self.title} — {self.subtitle}")
-        canvas.drawRightString(w - 40, 22, f"Page {doc.page}")
-        canvas.drawString(40, 22, "Impact Explorer · public data under the Open Government "
-                          "Licence v3.0 (see Sources)")
-        if self.synthetic:
-            canvas.setFillColor(colors.HexColor("#b00020"))
-            canvas.setFont(self.bold, 9)
-            canvas.drawCentredString(w / 2, h - 42, SYNTHETIC_LABEL)
-            canvas.drawCentredString(w / 2, 34, SYNTHETIC_LABEL)
-        canvas.restoreState()
-
-    def build(self, story: list) -> bytes:
-        from reportlab.lib.pagesizes import A4
-        from reportlab.platypus import SimpleDocTemplate
-
-        buf = io.BytesIO()
-        doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=40, rightMargin=40,
-                                topMargin=54, bottomMargin=50, title=self.title,
-                                author="Impact Explorer", subject=self.subtitle)
-        doc.build(story, onFirstPage=self._page, onLaterPages=self._page)
-        return buf.getvalue()
-
-
 def _fig_row(fig: metrics.Figure) -> list[str]:
     cov = metrics.pct(fig.coverage) if fig.coverage is not None else "all"
     rng = fig.bounds_text or "—"
@@ -322,13 +229,26 @@ def _fig_row(fig: metrics.Figure) -> list[str]:
 
 
 def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
-    """The board pack PDF."""
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Image, KeepTogether, PageBreak, Spacer
+    """The board pack PDF: headline and LM3, maps, then opportunities, charter, coverage,
+    caveats and sources."""
+    from reportlab.platypus import PageBreak
 
     images = map_images(data) if images is None else images
-    doc = _Pdf(f"{data.council}: local economic impact", f"board pack, {data.generated}",
-               data.is_demo)
+    doc = PdfDocument(f"{data.council}: local economic impact",
+                      f"board pack, {data.generated}", data.is_demo)
+    return doc.build([
+        *_pdf_headline(doc, data), *_pdf_lm3(doc, data), PageBreak(),
+        *_pdf_maps(doc, images), PageBreak(),
+        *_pdf_opportunities(doc, data.opportunities), *_pdf_charter(doc, data.charter),
+        *_pdf_coverage(doc, data), *_pdf_sources(doc),
+    ])
+
+
+def _pdf_headline(doc: PdfDocument, data: PackData) -> list:
+    """Title, period and filters, then the headline figures with coverage and bounds."""
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Spacer
+
     h = data.headline
     st: list = [
         doc.p(f"{data.council}: where the council's money goes", "h1"),
@@ -344,21 +264,31 @@ def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
     st.append(doc.table(rows, [6.2 * cm, 3 * cm, 4 * cm, 3.8 * cm]))
     st += [Spacer(1, 6), doc.p(data.pound), Spacer(1, 4)]
     st.append(doc.p("How: " + h["local"].how, "small"))
-    if data.lm3:
-        m = data.lm3
-        st += [doc.p("Local multiplier (LM3)", "h2"),
-               doc.p(f"LM3 = {m['lm3']:.2f} (band {m['lm3_lower']:.2f}–{m['lm3_upper']:.2f}; "
-                     f"P10–P90 {m['lm3_p10']:.2f}–{m['lm3_p90']:.2f})", "big"),
-               doc.p(f"Every £1 of influenceable spend traced (R1 {metrics.money(m['r1'])}) "
-                     f"generated about £{m['lm3']:.2f} for the local economy: "
-                     f"{metrics.money(m['r2'])} was received by local suppliers (round 2) and "
-                     f"{metrics.money(m['r3'])} re-spent locally by them (round 3). "
-                     f"Shown: {m['shown']}."),
-               doc.p(data.lm3_how.replace("\n", " "), "small")]
-    else:
-        st.append(doc.p(data.lm3_how, "small"))
-    st.append(PageBreak())
-    st.append(doc.p("Maps", "h2"))
+    return st
+
+
+def _pdf_lm3(doc: PdfDocument, data: PackData) -> list:
+    """The local multiplier with its band, or why it was not computed."""
+    if not data.lm3:
+        return [doc.p(data.lm3_how, "small")]
+    m = data.lm3
+    return [doc.p("Local multiplier (LM3)", "h2"),
+            doc.p(f"LM3 = {m['lm3']:.2f} (band {m['lm3_lower']:.2f}–{m['lm3_upper']:.2f}; "
+                  f"P10–P90 {m['lm3_p10']:.2f}–{m['lm3_p90']:.2f})", "big"),
+            doc.p(f"Every £1 of influenceable spend traced (R1 {metrics.money(m['r1'])}) "
+                  f"generated about £{m['lm3']:.2f} for the local economy: "
+                  f"{metrics.money(m['r2'])} was received by local suppliers (round 2) and "
+                  f"{metrics.money(m['r3'])} re-spent locally by them (round 3). "
+                  f"Shown: {m['shown']}."),
+            doc.p(data.lm3_how.replace("\n", " "), "small")]
+
+
+def _pdf_maps(doc: PdfDocument, images: dict[str, bytes]) -> list:
+    """The spend and left-behind maps with captions and the boundary attribution."""
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Image, KeepTogether, Spacer
+
+    st: list = [doc.p("Maps", "h2")]
     for key, caption in (("spend", "Spend with suppliers based in each ward, per resident "
                           "(viridis; darker = more £). Suppliers are placed at their "
                           "register postcode."),
@@ -371,16 +301,28 @@ def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
     if not images:
         st.append(doc.p("No ward boundaries for this council: maps omitted.", "small"))
     st.append(doc.p(BOUNDARY_ATTRIBUTION, "small"))
-    st.append(PageBreak())
-    if len(data.opportunities):
-        st.append(doc.p("Top opportunities: where more local spend would matter most", "h2"))
-        rows = [["#", "Ward", "Score", "Left behind", "Why"]]
-        for r in data.opportunities.itertuples():
-            rows.append([str(r.rank), str(r.name), f"{r.score:.0f}",
-                         "yes" if r.left_behind is True else "no", str(r.reason)])
-        st.append(doc.table(rows, [0.7 * cm, 3.0 * cm, 1.4 * cm, 1.9 * cm, 10.0 * cm]))
-    ch = data.charter
-    st.append(doc.p("Supplier ethics charter: share of spend by evidence", "h2"))
+    return st
+
+
+def _pdf_opportunities(doc: PdfDocument, opportunities: pd.DataFrame) -> list:
+    """The top opportunities table (nothing when there are none)."""
+    from reportlab.lib.units import cm
+
+    if not len(opportunities):
+        return []
+    rows = [["#", "Ward", "Score", "Left behind", "Why"]]
+    for r in opportunities.itertuples():
+        rows.append([str(r.rank), str(r.name), f"{r.score:.0f}",
+                     "yes" if r.left_behind is True else "no", str(r.reason)])
+    return [doc.p("Top opportunities: where more local spend would matter most", "h2"),
+            doc.table(rows, [0.7 * cm, 3.0 * cm, 1.4 * cm, 1.9 * cm, 10.0 * cm])]
+
+
+def _pdf_charter(doc: PdfDocument, ch: object) -> list:
+    """The charter roll-up by share of spend, its evidence coverage and the flags."""
+    from reportlab.lib.units import cm
+
+    st: list = [doc.p("Supplier ethics charter: share of spend by evidence", "h2")]
     rows = [["Charter point", "Meets it", "Does not", "Unknown", "Test"]]
     for r in ch.rollup.itertuples():
         rows.append([r.charter_point, metrics.pct(r.share_yes), metrics.pct(r.share_no),
@@ -400,17 +342,29 @@ def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
         st.append(doc.table(rows, [4.2 * cm, 3.4 * cm, 9.4 * cm]))
         if len(ch.flags) > 8:
             st.append(doc.p(f"{len(ch.flags) - 8} more flag(s) in the XLSX.", "small"))
-    st.append(doc.p("Data coverage", "h2"))
-    st.append(doc.table([["Measure", "Value"], *[[k, v] for k, v in data.coverage.items()]],
-                        [10 * cm, 7 * cm]))
-    st.append(doc.p("Caveats", "h2"))
-    for c in data.caveats[:14]:
-        st.append(doc.p("• " + c, "small"))
-    st.append(doc.p("Sources and attributions", "h2"))
-    for name, src in SOURCES:
-        st.append(doc.p(f"<b>{escape(name)}</b>: {escape(src)}", "small", raw=True))
-    st += [Spacer(1, 4), doc.p(OGL, "small"), doc.p(BOUNDARY_ATTRIBUTION, "small")]
-    return doc.build(st)
+    return st
+
+
+def _pdf_coverage(doc: PdfDocument, data: PackData) -> list:
+    """The data coverage table and the caveats."""
+    from reportlab.lib.units import cm
+
+    st: list = [doc.p("Data coverage", "h2"),
+                doc.table([["Measure", "Value"], *[[k, v] for k, v in data.coverage.items()]],
+                          [10 * cm, 7 * cm]),
+                doc.p("Caveats", "h2")]
+    st += [doc.p("• " + c, "small") for c in data.caveats[:14]]
+    return st
+
+
+def _pdf_sources(doc: PdfDocument) -> list:
+    """Sources and the Open Government Licence attributions."""
+    from reportlab.platypus import Spacer
+
+    st: list = [doc.p("Sources and attributions", "h2")]
+    st += [doc.p(f"<b>{escape(name)}</b>: {escape(src)}", "small", raw=True)
+           for name, src in SOURCES]
+    return [*st, Spacer(1, 4), doc.p(OGL, "small"), doc.p(BOUNDARY_ATTRIBUTION, "small")]
 
 
 # ------------------------------------------------------------------------------- XLSX
@@ -475,72 +429,5 @@ def xlsx_bytes(data: PackData) -> bytes:
 
 def board_pack(ws: object, filters: Filters | None = None, **kwargs) -> tuple[bytes, bytes]:
     """``(pdf, xlsx)`` bytes for a workspace and filters."""
-    data = collect(ws, filters, **kwargs)
+    data = pack_data(ws, filters, **kwargs)
     return pdf_bytes(data), xlsx_bytes(data)
-
-
-# ------------------------------------------------------------------------------- CLI
-
-
-def add_boardpack_arguments(p: argparse.ArgumentParser) -> None:
-    """``impact board-pack DIR --out FILE.pdf [--xlsx FILE.xlsx] [--reference DIR]``."""
-    p.add_argument("dir", help="a folder of spend files, an ingested folder, or 'demo'")
-    p.add_argument("--out", type=Path, required=True, help="PDF to write")
-    p.add_argument("--xlsx", type=Path, help="XLSX to write beside it")
-    p.add_argument("--reference", help="reference data folder (or IMPACT_REFERENCE_DIR)")
-    p.add_argument("--council", help="council name (default: from the folder name)")
-    p.add_argument("--attributes", help="supplier-attributes CSV (see impact.charter)")
-    p.add_argument("--brief", type=Path, help="also write the market engagement brief "
-                   "(Markdown; a .pdf beside it)")
-    p.add_argument("--from", dest="period_from", help="first month YYYY-MM")
-    p.add_argument("--to", dest="period_to", help="last month YYYY-MM")
-    p.add_argument("--department", action="append", default=[],
-                   help="only this department (repeatable)")
-    p.add_argument("--influenceable-only", action="store_true",
-                   help="exclude payments to public bodies")
-
-
-def boardpack_command(args: argparse.Namespace) -> int:
-    """Write the board pack; 0 on success, 2 on bad input (one-line message)."""
-    from impact.workspace import Workspace, WorkspaceError, demo_source, folder_source
-
-    try:
-        if str(args.dir) == "demo":
-            source = demo_source()
-        else:
-            source = folder_source(args.dir, council=args.council, reference=args.reference)
-        ws = Workspace.load(source)
-        f = Filters(period_from=args.period_from, period_to=args.period_to,
-                    departments=tuple(args.department),
-                    influenceable_only=bool(args.influenceable_only))
-        data = collect(ws, f, attributes=args.attributes)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(pdf_bytes(data))
-        if args.xlsx:
-            args.xlsx.parent.mkdir(parents=True, exist_ok=True)
-            args.xlsx.write_bytes(xlsx_bytes(data))
-        if args.brief:
-            from impact.outputs.brief import brief_pdf, market_brief
-
-            b = market_brief(ws, f, data=data)
-            args.brief.parent.mkdir(parents=True, exist_ok=True)
-            args.brief.write_text(b.markdown, encoding="utf-8")
-            args.brief.with_suffix(".pdf").write_bytes(brief_pdf(b))
-    except (WorkspaceError, ValueError, OSError) as exc:
-        print(f"impact board-pack: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
-    print(f"board pack → {args.out}" + (f"; workbook → {args.xlsx}" if args.xlsx else ""))
-    for c in data.caveats[:3]:
-        print(f"note: {c}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m impact.boardpack``) until the CLI wires it."""
-    p = argparse.ArgumentParser(prog="impact board-pack", description=__doc__.splitlines()[0])
-    add_boardpack_arguments(p)
-    return boardpack_command(p.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

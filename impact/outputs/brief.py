@@ -2,17 +2,18 @@
 
 Bidders write better social value offers when they know *where* help is needed, *what*
 those places lack and *how* offers will be judged.  This brief is built from the same
-left-behind and opportunity analysis as the board pack (:mod:`impact.boardpack`), in plain
-words: priority areas and the Indices of Deprivation domains where they fall furthest
-behind, spend categories where little goes to local suppliers, and the supplier charter
-(:mod:`impact.charter`).  All wording a council may want to change is in
+left-behind and opportunity analysis as the board pack (:mod:`impact.outputs.boardpack`),
+in plain words: priority areas and the Indices of Deprivation domains where they fall
+furthest behind, spend categories where little goes to local suppliers, and the supplier
+charter (:mod:`impact.analysis.charter`).  All wording a council may want to change is in
 :data:`DEFAULT_TEXT` (``string.Template`` placeholders ``$council``, ``$period``,
 ``$weight``, ``$branding``) and can be overridden per call.  Output: Markdown (pastes into
-a Word document) and a PDF through the board pack's PDF code.
+a Word document) and a PDF in the board pack's house style (:mod:`impact.outputs.pdf`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from string import Template
 
@@ -21,7 +22,8 @@ import pandas as pd
 from impact.analysis import metrics
 from impact.analysis.charter import POINT_TESTS, POINTS
 from impact.analysis.filters import Filters, apply
-from impact.outputs.boardpack import OGL, SOURCES, SYNTHETIC_LABEL, PackData, _Pdf, collect
+from impact.outputs.boardpack import PackData, pack_data
+from impact.outputs.pdf import OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
 
 #: IoD domains in plain words: what a place lacks when it ranks low on the domain.
 DOMAIN_WORDS: dict[str, str] = {
@@ -113,8 +115,7 @@ def market_brief(
 ) -> Brief:
     """The brief for a workspace; ``text`` overrides any of :data:`DEFAULT_TEXT`."""
     f = filters or Filters()
-    data = data or collect(ws, f)
-    tx = apply(ws.transactions, f)
+    data = data or pack_data(ws, f)
     words = {**DEFAULT_TEXT, **(text or {})}
     values = {"council": data.council, "period": data.period,
               "weight": f"{social_value_weight:g}", "branding": branding}
@@ -122,27 +123,42 @@ def market_brief(
     def t(key: str) -> str:
         return Template(words[key]).safe_substitute(values)
 
-    sections: list[tuple[str, list[str]]] = [("", [t("intro")])]
-    if data.is_demo:
-        sections[0][1].insert(0, SYNTHETIC_LABEL + ".")
+    areas = priority_areas(ws, data, n_areas)
+    gaps = local_gaps(apply(ws.transactions, f), n=n_categories)
+    sections = _sections(t, data.is_demo, areas, gaps)
+    title = t("title")
+    md = _markdown(title, sections, t("branding") if branding else None)
+    return Brief(title=title, markdown=md, sections=sections, synthetic=data.is_demo,
+                 council=data.council, priority_areas=areas, gaps=gaps)
+
+
+def priority_areas(ws: object, data: PackData, n: int = 5) -> pd.DataFrame:
+    """The pack's top ``n`` opportunities with population and what each ward lacks."""
     wards = ws.wards.drop(columns="geometry", errors="ignore").set_index("code") if len(
         ws.wards) else pd.DataFrame()
     rows = []
-    for r in data.opportunities.head(n_areas).itertuples():
+    for r in data.opportunities.head(n).itertuples():
         w = wards.loc[r.code] if r.code in wards.index else pd.Series(dtype=object)
         pop = pd.to_numeric(w.get("population"), errors="coerce")
         rows.append({"ward": r.name, "score": round(float(r.score)),
                      "population": None if pd.isna(pop) else int(pop),
                      "lacks": ", ".join(lacks(w)) or "deprivation domains not available",
                      "left_behind": bool(r.left_behind is True)})
-    areas = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def _sections(t: Callable[[str], str], synthetic: bool, areas: pd.DataFrame,
+              gaps: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """``(heading, paragraphs)`` in order; ``t`` fills a :data:`DEFAULT_TEXT` wording."""
+    sections: list[tuple[str, list[str]]] = [("", [t("intro")])]
+    if synthetic:
+        sections[0][1].insert(0, SYNTHETIC_LABEL + ".")
     if len(areas):
         items = [t("areas_intro")] + [
             f"**{a.ward}**{' (left behind)' if a.left_behind else ''}: "
             f"{a.lacks}" + (f"; {a.population:,} residents" if a.population else "") + "."
             for a in areas.itertuples()]
         sections.append(("Priority areas and what they lack", items))
-    gaps = local_gaps(tx, n=n_categories)
     if len(gaps):
         items = [t("gaps_intro")] + [
             f"**{g.category}**: {metrics.money(g.spend)} spent, "
@@ -154,24 +170,30 @@ def market_brief(
         f"**{POINTS[k]}**: {POINT_TESTS[k]}." for k in POINTS]))
     sections.append(("How bids will be judged", [t("judging")]))
     notes = [f"{a}: {b}." for a, b in SOURCES[:4]] + [OGL]
-    if data.is_demo:
+    if synthetic:
         notes.insert(0, SYNTHETIC_LABEL + ".")
     sections.append(("Sources", notes))
-    title = t("title")
+    return sections
+
+
+def _is_bullet(head: str, i: int) -> bool:
+    """Paragraphs after a section's first are bullets (except the judging text)."""
+    return bool(head) and i > 0 and head != "How bids will be judged"
+
+
+def _markdown(title: str, sections: list[tuple[str, list[str]]],
+              branding: str | None) -> str:
     md = [f"# {_md(title)}", ""]
-    if branding:
-        md += [f"*{_md(t('branding'))}*", ""]
+    if branding is not None:
+        md += [f"*{_md(branding)}*", ""]
     for head, paras in sections:
         if head:
             md += [f"## {head}", ""]
         for i, p in enumerate(paras):
-            bullet = head and i > 0 and head != "How bids will be judged"
-            md.append(("- " if bullet else "") + _md(p, keep_bold=True))
+            md.append(("- " if _is_bullet(head, i) else "") + _md(p, keep_bold=True))
             md.append("")
         md.append("")
-    return Brief(title=title, markdown="\n".join(md).replace("\n\n\n", "\n\n"),
-                 sections=sections, synthetic=data.is_demo, council=data.council,
-                 priority_areas=areas, gaps=gaps)
+    return "\n".join(md).replace("\n\n\n", "\n\n")
 
 
 def _md(text: str, keep_bold: bool = False) -> str:
@@ -186,7 +208,7 @@ def brief_pdf(brief: Brief, branding: str = "") -> bytes:
     import re
     from xml.sax.saxutils import escape
 
-    doc = _Pdf(brief.title, "market engagement brief", brief.synthetic)
+    doc = PdfDocument(brief.title, "market engagement brief", brief.synthetic)
     story = [doc.p(brief.title, "h1")]
     if branding:
         story.append(doc.p(branding, "small"))
@@ -198,7 +220,6 @@ def brief_pdf(brief: Brief, branding: str = "") -> bytes:
         if head:
             story.append(doc.p(head, "h2"))
         for i, p in enumerate(paras):
-            bullet = bool(head) and i > 0 and head != "How bids will be judged"
-            story.append(doc.p(("• " if bullet else "") + rich(p),
+            story.append(doc.p(("• " if _is_bullet(head, i) else "") + rich(p),
                                "small" if head == "Sources" else "body", raw=True))
     return doc.build(story)

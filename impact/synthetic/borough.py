@@ -8,16 +8,14 @@ unused ``ZZ`` prefix, so nothing can be mistaken for, or collide with, real reco
 
 Re-running with the same seed gives byte-identical files: seeded generators per part,
 sorted output, no timestamps, geometry built without PROJ (see ``impact.testing``).
-Run ``impact demo [--out DIR]``.
+Run ``impact demo [--out DIR] [--seed N]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,7 +24,6 @@ import pandas as pd
 import shapely
 from scipy.special import ndtr, ndtri
 
-from impact.core.settings import demo_dir
 from impact.synthetic import COUNCIL, GENERATOR
 from impact.synthetic.factories import (
     N_LSOA_2019,
@@ -1368,20 +1365,3 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
         out_dir / "expected.json", json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
     )
     return summary
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m impact.demo [OUT_DIR] [--seed N]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m impact.demo", description="Generate the synthetic demo borough."
-    )
-    parser.add_argument("out_dir", nargs="?", type=Path, default=demo_dir())
-    parser.add_argument("--seed", type=int, default=2024)
-    args = parser.parse_args(argv)
-    summary = generate_demo(args.out_dir, args.seed)
-    print(json.dumps(summary, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
