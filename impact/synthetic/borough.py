@@ -375,18 +375,29 @@ def _write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
 
 
 def build_geography(seed: int) -> gpd.GeoDataFrame:
-    """LSOAs of the borough and its neighbours with codes, names, ward and LAD (WGS84)."""
-    rng = _rng(seed, 1)
+    """LSOAs of the borough and its neighbours with codes, names, ward and LAD (WGS84).
+
+    Codes run in the order real ones do (district, then MSOA from north to south, then
+    letter), so the areas are laid out first, then grouped and ordered, then labelled.
+    """
     region = make_synthetic_region(
-        rng,
+        _rng(seed, 1),
         n_borough=100,
         n_neighbours=NEIGHBOUR_LSOAS,
         n_wards=20,
         neighbour_wards=NEIGHBOUR_WARDS,
     )
+    lsoas = _label_lsoas(region, _lsoa_order(region))
+    if not shapely.coverage_is_valid(lsoas.geometry.values):
+        raise ValueError("demo LSOA coverage is not valid after rounding; try another seed")
+    return lsoas.reset_index(drop=True)
+
+
+def _msoa_numbers(region: gpd.GeoDataFrame) -> np.ndarray:
+    """Per area, its MSOA-like group of ~5 contiguous areas, numbered 1.. north to south
+    within each district: what gives LSOA names their real "Place 001A" shape."""
     xy = region[["x", "y"]].to_numpy()
     adjacency = rook_adjacency(region.geometry.values)
-    # MSOA-like groups of ~5 LSOAs give the "001A" style names, numbered north to south
     msoa = np.empty(len(region), dtype=int)
     for k in range(len(LADS)):
         idx = np.flatnonzero(region["lad"].to_numpy() == k)
@@ -397,29 +408,52 @@ def build_geography(seed: int) -> gpd.GeoDataFrame:
             index=cent_y.sort_values(ascending=False, kind="stable").index,
         )
         msoa[idx] = rank.loc[labels].to_numpy()
+    return msoa
+
+
+def _lsoa_order(region: gpd.GeoDataFrame) -> pd.DataFrame:
+    """District, MSOA, letter (1 = A, from the north-west within an MSOA) and ward per
+    area, sorted into code order; the index is the area's row in ``region``."""
+    xy = region[["x", "y"]].to_numpy()
     frame = pd.DataFrame(
-        {"lad": region["lad"], "msoa": msoa, "ward": region["ward"], "order": xy[:, 0] - xy[:, 1]}
+        {
+            "lad": region["lad"],
+            "msoa": _msoa_numbers(region),
+            "ward": region["ward"],
+            "order": xy[:, 0] - xy[:, 1],
+        }
     )
     frame["letter"] = frame.groupby(["lad", "msoa"])["order"].rank(method="first").astype(int)
-    frame = frame.sort_values(["lad", "msoa", "letter"], kind="stable")
-    idx = frame.index.to_numpy()
-    lad = frame["lad"].to_numpy()
-    ward_ids = frame["ward"].to_numpy()
-    ward_names = {}
-    for w in np.unique(ward_ids):
+    return frame.sort_values(["lad", "msoa", "letter"], kind="stable")
+
+
+def _ward_names(region: gpd.GeoDataFrame) -> dict[int, str]:
+    """Invented names for the borough's wards; "<district> North" and so on for the
+    neighbours', so a ward's district can be read from its name."""
+    names = {}
+    for w in np.unique(region["ward"].to_numpy()):
         k = int(region.loc[region["ward"] == w, "lad"].iloc[0])
         if k == 0:
-            ward_names[w] = WARD_NAMES[w]
+            names[w] = WARD_NAMES[w]
         else:
             first = region.loc[region["lad"] == k, "ward"].min()
-            ward_names[w] = f"{LADS[k][2]} {NEIGHBOUR_WARD_SUFFIXES[w - first]}"
-    geoms = km_to_lonlat(region.geometry.values[idx], ORIGIN)
-    seeds = km_to_lonlat(shapely.points(xy[idx]), ORIGIN)
+            names[w] = f"{LADS[k][2]} {NEIGHBOUR_WARD_SUFFIXES[w - first]}"
+    return names
+
+
+def _label_lsoas(region: gpd.GeoDataFrame, order: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The areas in code order with their LSOA, ward and LAD codes and names, projected
+    from the local km grid to WGS84 (seed points too, for the postcodes)."""
+    idx = order.index.to_numpy()
+    lad = order["lad"].to_numpy()
+    ward_ids = order["ward"].to_numpy()
+    ward_names = _ward_names(region)
+    xy = region[["x", "y"]].to_numpy()[idx]
     lsoa_names = [
         f"{LADS[k][2]} {m:03d}{chr(64 + le)}"
-        for k, m, le in zip(lad, frame["msoa"], frame["letter"], strict=True)
+        for k, m, le in zip(lad, order["msoa"], order["letter"], strict=True)
     ]
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "lsoa21_code": [f"E0199{i + 1:04d}" for i in range(len(idx))],
             "lsoa21_name": lsoa_names,
@@ -428,16 +462,13 @@ def build_geography(seed: int) -> gpd.GeoDataFrame:
             "ltla24_code": [LADS[k][0] for k in lad],
             "ltla24_name": [LADS[k][1] for k in lad],
             "lad_index": lad,
-            "x_km": xy[idx, 0],
-            "y_km": xy[idx, 1],
-            "seed_point": seeds,
+            "x_km": xy[:, 0],
+            "y_km": xy[:, 1],
+            "seed_point": km_to_lonlat(shapely.points(xy), ORIGIN),
         },
-        geometry=geoms,
+        geometry=km_to_lonlat(region.geometry.values[idx], ORIGIN),
         crs=WGS84,
     )
-    if not shapely.coverage_is_valid(out.geometry.values):
-        raise ValueError("demo LSOA coverage is not valid after rounding; try another seed")
-    return out.reset_index(drop=True)
 
 
 def dissolve(lsoas: gpd.GeoDataFrame, code: str, name: str) -> gpd.GeoDataFrame:
