@@ -297,6 +297,18 @@ SURNAMES = (
     "Ashworth",
     "Kowalski",
 )
+#: Sole traders' trades, and the three ways councils write a sole trader's name.
+TRADES = (
+    "Plumbing",
+    "Decorating",
+    "Electrical",
+    "Gardening",
+    "Catering",
+    "Tutoring",
+    "Joinery",
+    "Photography",
+)
+TRADER_NAMES = ("{i} {s}", "{i} {s} {t}", "{i} {s} t/a {s} {t}")
 CHARITY_STEMS = (
     "Community Trust",
     "Food Bank",
@@ -633,160 +645,167 @@ def build_postcodes(lsoas: gpd.GeoDataFrame, seed: int) -> pd.DataFrame:
 
 def build_suppliers(postcodes: pd.DataFrame, seed: int) -> pd.DataFrame:
     """About 300 vendor records: companies, VCSE, public bodies, sole traders, name
-    variants of the same company under a second vendor number, and the redacted payee."""
+    variants of the same company under a second vendor number, and the redacted payee.
+
+    Every step draws from the one generator of this part, in this order: reordering the
+    steps would change every supplier after the first moved draw.
+    """
     rng = _rng(seed, 4)
+    rows = _companies(rng) + _charities(rng) + _public_bodies() + _sole_traders(rng)
+    sup = pd.DataFrame(rows)
+    sup["entity_id"] = [f"S{k + 1:04d}" for k in range(len(sup))]
+    sup["variant_of"] = ""
+    sup["postcode"] = _postcodes_by_band(sup["band"], postcodes, rng)
+    sup["company_number"] = _company_numbers(sup["kind"], rng)
+    sup = pd.concat([sup, _name_variants(sup, rng), _redacted_payee()], ignore_index=True)
+    sup["supplier_id"] = _vendor_numbers(sup["kind"], rng)
+    sup["in_council_register"] = _in_council_register(sup, rng)
+    return sup.sort_values("supplier_id", kind="stable").reset_index(drop=True)
+
+
+def _vendor(
+    name: str,
+    kind: str,
+    sector: str,
+    band: str,
+    legal_form: str = "",
+    vcse: bool = False,
+    sme: bool = False,
+) -> dict[str, object]:
+    """One vendor record as first drawn, in the supplier table's column order (numbers,
+    postcode and identifiers come in later steps)."""
+    return {
+        "name": name,
+        "kind": kind,
+        "sector": sector,
+        "legal_form": legal_form,
+        "vcse": vcse,
+        "sme": sme,
+        "band": band,
+    }
+
+
+def _companies(rng: np.random.Generator) -> list[dict[str, object]]:
+    """200 companies named "<word> <trade> <form>" from their sector's trades: PLCs are
+    mostly based elsewhere, small firms mostly local, CICs count as VCSE.  The first is
+    the Café, whose "é" the Windows-1252 file needs."""
     sectors = [s for s in SECTORS if s != "O"]
-    rows: list[dict[str, object]] = []
-    # companies
     n_comp = 200
     pairs = [(w, s, stem) for w in COMPANY_WORDS for s in sectors for stem in SECTORS[s][3]]
     pick = rng.choice(len(pairs), size=n_comp, replace=False)
     forms = rng.choice(LEGAL_FORMS, size=n_comp, p=[0.5, 0.3, 0.05, 0.08, 0.07])
-    for k, (p, form) in enumerate(zip(pick, forms, strict=True)):
+    rows = []
+    for p, form in zip(pick, forms, strict=True):
         word, sector, stem = pairs[p]
         if sector == "M" and form == "PLC":
             form = "LLP"
-        name = f"{word} {stem} {form}"
-        rows.append(
-            {
-                "name": name,
-                "kind": "company",
-                "sector": sector,
-                "legal_form": form,
-                "vcse": form == "CIC",
-                "sme": form != "PLC" and rng.random() < 0.8,
-                "band": rng.choice(
-                    ["borough", "neighbour", "elsewhere"],
-                    p=[0.1, 0.1, 0.8] if form == "PLC" else [0.44, 0.2, 0.36],
-                ),
-            }
+        sme = form != "PLC" and rng.random() < 0.8  # drawn before the band
+        band = rng.choice(
+            ["borough", "neighbour", "elsewhere"],
+            p=[0.1, 0.1, 0.8] if form == "PLC" else [0.44, 0.2, 0.36],
         )
-        if k == 0:  # one name with a non-ASCII letter, for the Windows-1252 file
-            rows[-1].update(
-                name="Bean & Leaf Café Ltd",
-                sector="I",
-                legal_form="Ltd",
-                band="borough",
-                sme=True,
-                vcse=False,
-            )
+        rows.append(
+            _vendor(f"{word} {stem} {form}", "company", sector, band, form, form == "CIC", sme)
+        )
+    rows[0] = _vendor("Bean & Leaf Café Ltd", "company", "I", "borough", "Ltd", sme=True)
+    return rows
+
+
+def _charities(rng: np.random.Generator) -> list[dict[str, object]]:
+    """48 local voluntary organisations ("<ward> <cause>"), mostly in the borough."""
     places = list(WARD_NAMES[:20])
     stems = rng.permutation(np.array([(p, c) for p in places for c in CHARITY_STEMS]))[:48]
+    rows = []
     for place, stem in stems:
-        rows.append(
-            {
-                "name": f"{place} {stem}",
-                "kind": "charity",
-                "sector": rng.choice(["Q", "S", "R", "P"], p=[0.35, 0.4, 0.15, 0.1]),
-                "legal_form": "",
-                "vcse": True,
-                "sme": True,
-                "band": rng.choice(["borough", "neighbour", "elsewhere"], p=[0.75, 0.15, 0.1]),
-            }
-        )
-    for name, band, sector, _ in PUBLIC_BODIES:
-        rows.append(
-            {
-                "name": name,
-                "kind": "public",
-                "sector": sector,
-                "legal_form": "",
-                "vcse": False,
-                "sme": False,
-                "band": band,
-            }
-        )
+        sector = rng.choice(["Q", "S", "R", "P"], p=[0.35, 0.4, 0.15, 0.1])
+        band = rng.choice(["borough", "neighbour", "elsewhere"], p=[0.75, 0.15, 0.1])
+        rows.append(_vendor(f"{place} {stem}", "charity", sector, band, vcse=True, sme=True))
+    return rows
+
+
+def _public_bodies() -> list[dict[str, object]]:
+    """The neighbouring councils, authorities, trusts and schools a council pays."""
+    return [_vendor(name, "public", sector, band) for name, band, sector, _ in PUBLIC_BODIES]
+
+
+def _sole_traders(rng: np.random.Generator) -> list[dict[str, object]]:
+    """Local individuals trading under their own name, in the three ways councils write
+    them ("A Smith", "A Smith Plumbing", "A Smith t/a Smith Plumbing")."""
     initials = rng.choice(list("ABCDEGHJKLMPRSTW"), size=len(SURNAMES))
-    trades = (
-        "Plumbing",
-        "Decorating",
-        "Electrical",
-        "Gardening",
-        "Catering",
-        "Tutoring",
-        "Joinery",
-        "Photography",
-    )
+    rows = []
     for k, (ini, surname) in enumerate(zip(initials, SURNAMES, strict=True)):
-        style = k % 3
-        trade = trades[k % len(trades)]
-        name = (
-            f"{ini} {surname}"
-            if style == 0
-            else f"{ini} {surname} {trade}"
-            if style == 1
-            else f"{ini} {surname} t/a {surname} {trade}"
-        )
-        rows.append(
-            {
-                "name": name,
-                "kind": "sole_trader",
-                "sector": {"Catering": "I", "Tutoring": "P"}.get(trade, "F"),
-                "legal_form": "",
-                "vcse": False,
-                "sme": True,
-                "band": rng.choice(["borough", "neighbour"], p=[0.8, 0.2]),
-            }
-        )
-    sup = pd.DataFrame(rows)
-    sup["entity_id"] = [f"S{k + 1:04d}" for k in range(len(sup))]
-    sup["variant_of"] = ""
-    # postcodes by band
-    sup["postcode"] = ""
-    for band, idx in sup.groupby("band").indices.items():
-        pool = postcodes.loc[postcodes["band"] == band, "postcode"].to_numpy()
-        sup.loc[sup.index[idx], "postcode"] = rng.choice(
-            pool, size=len(idx), replace=len(idx) > len(pool)
-        )
-    is_comp = sup["kind"] == "company"
-    charitable_company = (sup["kind"] == "charity") & (rng.random(len(sup)) < 0.5)
-    has_number = is_comp | charitable_company
+        trade = TRADES[k % len(TRADES)]
+        name = TRADER_NAMES[k % len(TRADER_NAMES)].format(i=ini, s=surname, t=trade)
+        sector = {"Catering": "I", "Tutoring": "P"}.get(trade, "F")
+        band = rng.choice(["borough", "neighbour"], p=[0.8, 0.2])
+        rows.append(_vendor(name, "sole_trader", sector, band, sme=True))
+    return rows
+
+
+def _postcodes_by_band(
+    band: pd.Series, postcodes: pd.DataFrame, rng: np.random.Generator
+) -> pd.Series:
+    """A postcode per vendor from its band's pool (borough, neighbour, elsewhere), so the
+    answer key knows where every supplier really is."""
+    out = pd.Series("", index=band.index)
+    for name, idx in band.groupby(band).indices.items():
+        pool = postcodes.loc[postcodes["band"] == name, "postcode"].to_numpy()
+        out.iloc[idx] = rng.choice(pool, size=len(idx), replace=len(idx) > len(pool))
+    return out
+
+
+def _company_numbers(kind: pd.Series, rng: np.random.Generator) -> pd.Series:
+    """Unique ``ZZnnnnnn`` numbers for every company and about half the charities (the
+    charitable companies); blank for everyone else."""
+    charitable_company = (kind == "charity") & (rng.random(len(kind)) < 0.5)
+    has_number = (kind == "company") | charitable_company
     numbers = rng.choice(1_000_000, size=int(has_number.sum()), replace=False)
-    sup["company_number"] = ""
-    sup.loc[has_number, "company_number"] = [f"ZZ{n:06d}" for n in numbers]
-    # near-duplicate vendor records: same company, name spelt differently
-    base = sup[is_comp & sup["legal_form"].isin(["Ltd", "Limited"])].sample(8, random_state=rng)
+    out = pd.Series("", index=kind.index)
+    out[has_number] = [f"ZZ{n:06d}" for n in numbers]
+    return out
+
+
+def _respelt(name: str, shout: bool) -> str:
+    """A company's name as a second vendor record spells it: the legal form written the
+    other way ("Ltd" and "Limited"), and either in capitals or with a full stop."""
+    if name.endswith(" Ltd"):
+        other = name.replace(" Ltd", " Limited")
+    else:
+        other = name.replace(" Limited", " LTD" if shout else " Ltd.")
+    return other.upper() if shout else other
+
+
+def _name_variants(sup: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Eight companies again under a second vendor record with the name spelt
+    differently, as real ledgers have: one supplier, two vendor numbers."""
+    limited = (sup["kind"] == "company") & sup["legal_form"].isin(["Ltd", "Limited"])
+    base = sup[limited].sample(8, random_state=rng)
     variants = base.copy()
     variants["variant_of"] = base["entity_id"]
-    variants["name"] = [
-        (
-            n.replace(" Ltd", " Limited") if n.endswith(" Ltd") else n.replace(" Limited", " LTD")
-        ).upper()
-        if i % 2 == 0
-        else (
-            n.replace(" Ltd", " Limited") if n.endswith(" Ltd") else n.replace(" Limited", " Ltd.")
-        )
-        for i, n in enumerate(base["name"])
-    ]
-    sup = pd.concat([sup, variants], ignore_index=True)
-    redacted = pd.DataFrame(
-        [
-            {
-                "name": REDACTED,
-                "kind": "redacted",
-                "sector": "",
-                "legal_form": "",
-                "vcse": False,
-                "sme": False,
-                "band": "redacted",
-                "entity_id": "",
-                "variant_of": "",
-                "postcode": "",
-                "company_number": "",
-            }
-        ]
-    )
-    sup = pd.concat([sup, redacted], ignore_index=True)
-    sup["supplier_id"] = [
-        f"{n:06d}" for n in rng.choice(np.arange(100_000, 999_999), size=len(sup), replace=False)
-    ]
-    sup.loc[sup["kind"] == "redacted", "supplier_id"] = ""
-    # which vendor records the council's own register holds (~80 %)
+    variants["name"] = [_respelt(n, i % 2 == 0) for i, n in enumerate(base["name"])]
+    return variants
+
+
+def _redacted_payee() -> pd.DataFrame:
+    """The one payee that stands for every redacted individual: no ids, no place."""
+    empty = dict.fromkeys(["entity_id", "variant_of", "postcode", "company_number"], "")
+    return pd.DataFrame([{**_vendor(REDACTED, "redacted", "", "redacted"), **empty}])
+
+
+def _vendor_numbers(kind: pd.Series, rng: np.random.Generator) -> list[str]:
+    """Six-digit vendor numbers, unique, blank for the redacted payee."""
+    numbers = rng.choice(np.arange(100_000, 999_999), size=len(kind), replace=False)
+    return ["" if k == "redacted" else f"{n:06d}" for k, n in zip(kind, numbers, strict=True)]
+
+
+def _in_council_register(sup: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Which vendor records the council's own register holds: about 80 %, always the
+    public bodies and sole traders, never a name variant or the redacted payee, so
+    locating the rest needs the companies register."""
     register = rng.random(len(sup)) < 0.8
     register |= sup["kind"].isin(["public", "sole_trader"])
     register &= (sup["variant_of"] == "") & (sup["kind"] != "redacted")
-    sup["in_council_register"] = register
-    return sup.sort_values("supplier_id", kind="stable").reset_index(drop=True)
+    return register
 
 
 # --------------------------------------------------------------------------- transactions
