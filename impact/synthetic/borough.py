@@ -18,6 +18,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -115,6 +116,10 @@ CARD_LAYOUT = (
     "Amount (inc VAT)",
 )
 REDACTED = "Redacted Personal Information"
+#: The supplier with a non-ASCII name, paid in June (the Windows-1252 file).
+CAFE = "Bean & Leaf Café Ltd"
+#: The spend categories every payment gets from its payee's sector.
+CATEGORIES = ("directorate", "service_area", "expense_type")
 COST_CENTRES = {
     "Adults, Health and Wellbeing": "DB1100",
     "Children's Services": "DB1200",
@@ -348,6 +353,7 @@ PUBLIC_BODIES = (  # (name, band, sector, expense type)
     ("Demo Borough Leisure Trust", "borough", "R", "Leisure Services"),
     ("Demo Region Coroners Service", "neighbour", "O", "Recharges"),
 )
+PUBLIC_EXPENSE = {name: expense for name, _, _, expense in PUBLIC_BODIES}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -707,7 +713,7 @@ def _companies(rng: np.random.Generator) -> list[dict[str, object]]:
         rows.append(
             _vendor(f"{word} {stem} {form}", "company", sector, band, form, form == "CIC", sme)
         )
-    rows[0] = _vendor("Bean & Leaf Café Ltd", "company", "I", "borough", "Ltd", sme=True)
+    rows[0] = _vendor(CAFE, "company", "I", "borough", "Ltd", sme=True)
     return rows
 
 
@@ -825,9 +831,60 @@ def _weekdays(rng: np.random.Generator, month: pd.Period, n: int) -> pd.Datetime
     return days[rng.integers(0, len(days), n)]
 
 
+@dataclass(frozen=True)
+class Payees:
+    """Who the council pays (``table``), how often (``weight``, summing to 1) and how
+    much (``mu``: the centre of each payee's log-pound payments)."""
+
+    table: pd.DataFrame
+    weight: np.ndarray
+    mu: np.ndarray
+
+
 def build_transactions(sup: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """A financial year of payments (plus purchase-card rows) in integer pence."""
+    """A financial year of payments (plus purchase-card rows) in integer pence.
+
+    Every step draws from this part's one generator in this order, so the order is part
+    of the demo: moving a step changes every payment drawn after it.
+    """
     rng = _rng(seed, 5)
+    payees = _payees(sup, rng)
+    frames = _monthly_payments(payees, rng)
+    frames.append(_contract_payments(payees.table, rng))
+    frames.append(_card_payments(payees.table, rng))
+    tx = pd.concat(frames, ignore_index=True)
+    tx["supplier_id"] = _with_the_cafe_in_june(tx, sup)
+    tx["period"] = tx["date"].dt.strftime("%Y-%m")
+    tx["pence"] = _with_credit_notes(tx, rng)
+    tx["supplier_name"] = _payee_names(tx["supplier_id"], sup)
+    _categorise(tx, sup, rng)
+    return _in_payment_order(tx, rng)
+
+
+def _pence(pounds: np.ndarray) -> np.ndarray:
+    """Whole pence, as the generator keeps money (so totals add up exactly)."""
+    return np.round(pounds * 100).astype(np.int64)
+
+
+def _payments(
+    supplier_id: np.ndarray, pence: np.ndarray, date: pd.DatetimeIndex, is_card: bool = False
+) -> pd.DataFrame:
+    """The columns every drawn payment starts with."""
+    return pd.DataFrame(
+        {"supplier_id": supplier_id, "pence": pence, "date": date, "is_card": is_card}
+    )
+
+
+def _payee_names(supplier_id: pd.Series, sup: pd.DataFrame) -> np.ndarray:
+    """The vendor name of each payment; the redacted payee's where there is no id."""
+    names = sup.set_index("supplier_id")["name"].reindex(supplier_id)
+    return names.fillna(REDACTED).to_numpy()
+
+
+def _payees(sup: pd.DataFrame, rng: np.random.Generator) -> Payees:
+    """Everyone but the redacted payee, weighted so companies and local suppliers are
+    paid most often, with payment sizes that vary by payee and kind (public bodies
+    large, sole traders small)."""
     payees = sup[sup["kind"] != "redacted"].reset_index(drop=True)
     kind_w = (
         payees["kind"]
@@ -836,7 +893,6 @@ def build_transactions(sup: pd.DataFrame, seed: int) -> pd.DataFrame:
     )
     band_w = payees["band"].map({"borough": 1.35, "neighbour": 0.6, "elsewhere": 1.0}).to_numpy()
     weight = kind_w * band_w * rng.lognormal(0, 0.9, len(payees))
-    weight = weight / weight.sum()
     mu = (
         np.log(1300)
         + 0.5 * rng.normal(size=len(payees))
@@ -844,104 +900,111 @@ def build_transactions(sup: pd.DataFrame, seed: int) -> pd.DataFrame:
         .map({"company": 0.0, "charity": 0.1, "public": 0.6, "sole_trader": -0.5})
         .to_numpy()
     )
+    return Payees(payees, weight / weight.sum(), mu)
+
+
+def _monthly_payments(payees: Payees, rng: np.random.Generator) -> list[pd.DataFrame]:
+    """Each month's payments of £500 or more (the publication threshold), following the
+    year's seasonal rhythm; 4 % go to redacted individuals."""
     frames = []
     for m, month in enumerate(MONTHS):
         n = round(ROWS_PER_MONTH * SEASON[m])
         n_red = round(0.04 * n)
-        who = rng.choice(len(payees), size=n - n_red, p=weight)
-        amount = _trunc_lognormal(rng, mu[who], 1.0, 500)
+        who = rng.choice(len(payees.table), size=n - n_red, p=payees.weight)
+        amount = _trunc_lognormal(rng, payees.mu[who], 1.0, 500)
         red_amount = _trunc_lognormal(rng, np.full(n_red, np.log(700)), 0.6, 500)
-        part = pd.DataFrame(
-            {
-                "supplier_id": np.concatenate(
-                    [payees["supplier_id"].to_numpy()[who], np.full(n_red, "")]
-                ),
-                "pence": np.round(np.concatenate([amount, red_amount]) * 100).astype(np.int64),
-                "date": _weekdays(rng, month, n),
-                "is_card": False,
-            }
-        )
-        frames.append(part)
-    # a few large contract payments to a handful of big suppliers
+        ids = np.concatenate([payees.table["supplier_id"].to_numpy()[who], np.full(n_red, "")])
+        pence = _pence(np.concatenate([amount, red_amount]))
+        frames.append(_payments(ids, pence, _weekdays(rng, month, n)))
+    return frames
+
+
+def _contract_payments(payees: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Twenty large contract payments (£100k to £1.5m) to six big construction, waste
+    and care companies: the few rows that dominate a real year's value."""
     big = payees[(payees["kind"] == "company") & payees["sector"].isin(["F", "E", "Q"])]
     big_ids = big.sample(6, random_state=rng)["supplier_id"].to_numpy()
     n_big = 20
-    frames.append(
-        pd.DataFrame(
-            {
-                "supplier_id": rng.choice(big_ids, n_big),
-                "pence": np.round(
-                    np.exp(rng.uniform(np.log(100_000), np.log(1_500_000), n_big)) * 100
-                ).astype(np.int64),
-                "date": pd.DatetimeIndex(
-                    [_weekdays(rng, MONTHS[k], 1)[0] for k in rng.integers(0, 12, n_big)]
-                ),
-                "is_card": False,
-            }
-        )
+    ids = rng.choice(big_ids, n_big)
+    pence = _pence(np.exp(rng.uniform(np.log(100_000), np.log(1_500_000), n_big)))
+    months = rng.integers(0, 12, n_big)
+    return _payments(
+        ids, pence, pd.DatetimeIndex([_weekdays(rng, MONTHS[k], 1)[0] for k in months])
     )
-    # purchase cards: small payments to small local-ish traders, gross of VAT, no £500 floor
-    card_pool = payees[
+
+
+def _card_payments(payees: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Purchase-card spend: small payments to small trading suppliers, gross of VAT and
+    with no £500 floor, spread evenly over the year."""
+    pool = payees[
         payees["sector"].isin(["G", "I", "H", "C", "R"])
         & payees["sme"]
         & (payees["variant_of"] == "")
     ]
     n_card = 4 * CARD_ROWS_PER_QUARTER
-    card_dates = pd.DatetimeIndex(
+    dates = pd.DatetimeIndex(
         np.sort(np.concatenate([_weekdays(rng, mo, n_card // 12).to_numpy() for mo in MONTHS]))
     )
-    frames.append(
-        pd.DataFrame(
-            {
-                "supplier_id": rng.choice(card_pool["supplier_id"].to_numpy(), len(card_dates)),
-                "pence": np.round(
-                    np.exp(rng.normal(np.log(60), 0.9, len(card_dates))) * 100
-                ).astype(np.int64)
-                + 100,
-                "date": card_dates,
-                "is_card": True,
-            }
-        )
-    )
-    tx = pd.concat(frames, ignore_index=True)
-    # the Café must appear in June (the Windows-1252 file)
-    cafe = sup.loc[sup["name"] == "Bean & Leaf Café Ltd", "supplier_id"].iloc[0]
+    ids = rng.choice(pool["supplier_id"].to_numpy(), len(dates))
+    pence = _pence(np.exp(rng.normal(np.log(60), 0.9, len(dates)))) + 100
+    return _payments(ids, pence, dates, is_card=True)
+
+
+def _with_the_cafe_in_june(tx: pd.DataFrame, sup: pd.DataFrame) -> pd.Series:
+    """Supplier ids with two June payments moved to the Café, whose "é" the
+    Windows-1252 June file must carry."""
+    cafe = sup.loc[sup["name"] == CAFE, "supplier_id"].iloc[0]
     june = np.flatnonzero((tx["date"].dt.month == 6) & ~tx["is_card"] & (tx["supplier_id"] != ""))
-    tx.loc[june[:2], "supplier_id"] = cafe
-    # credit notes: three per month among ordinary payments
-    tx["period"] = tx["date"].dt.strftime("%Y-%m")
+    ids = tx["supplier_id"].copy()
+    ids.iloc[june[:2]] = cafe
+    return ids
+
+
+def _with_credit_notes(tx: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+    """Pence with three ordinary payments a month turned into credit notes (negative),
+    as refunds and corrections appear in real files."""
     eligible = tx[~tx["is_card"] & (tx["supplier_id"] != "") & (tx["pence"] < 5_000_000)]
     credits = eligible.groupby("period", sort=True).sample(3, random_state=rng).index
-    tx.loc[credits, "pence"] = -tx.loc[credits, "pence"]
-    # spend categories from the supplier's sector
-    info = sup.set_index("supplier_id")
-    sector = info["sector"].reindex(tx["supplier_id"]).fillna("").to_numpy()
-    tx["directorate"], tx["service_area"], tx["expense_type"] = "", "", ""
-    for s, idx in pd.Series(range(len(tx))).groupby(sector).indices.items():
+    pence = tx["pence"].copy()
+    pence.loc[credits] = -pence.loc[credits]
+    return pence
+
+
+def _social_care(n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Categories of payments to redacted individuals: adults' direct payments and
+    personal budgets (about 60 %) or foster care."""
+    directorate = np.where(
+        rng.random(n) < 0.6, "Adults, Health and Wellbeing", "Children's Services"
+    )
+    children = directorate == "Children's Services"
+    service = np.where(children, "Children's Social Care", "Adult Social Care")
+    adults = rng.choice(["Direct Payments", "Personal Budgets"], n)
+    return directorate, service, np.where(children, "Foster Care Payments", adults)
+
+
+def _categorise(tx: pd.DataFrame, sup: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Directorate, service area and expense type (added in place) from the payee's
+    sector, so the spend's categories agree with who is paid; public bodies are paid
+    under their own expense type."""
+    sector = sup.set_index("supplier_id")["sector"].reindex(tx["supplier_id"]).fillna("")
+    for column in CATEGORIES:
+        tx[column] = ""
+    for s, idx in pd.Series(range(len(tx))).groupby(sector.to_numpy()).indices.items():
         if s == "":
-            d = np.where(
-                rng.random(len(idx)) < 0.6, "Adults, Health and Wellbeing", "Children's Services"
-            )
-            tx.loc[idx, "directorate"] = d
-            tx.loc[idx, "service_area"] = np.where(
-                d == "Children's Services", "Children's Social Care", "Adult Social Care"
-            )
-            tx.loc[idx, "expense_type"] = np.where(
-                d == "Children's Services",
-                "Foster Care Payments",
-                rng.choice(["Direct Payments", "Personal Budgets"], len(idx)),
-            )
-            continue
-        directorate, service, expenses, _, _ = SECTORS[s]
-        tx.loc[idx, "directorate"] = directorate
-        tx.loc[idx, "service_area"] = service
-        tx.loc[idx, "expense_type"] = rng.choice(list(expenses), len(idx))
-    public_expense = {name: exp for name, _, _, exp in PUBLIC_BODIES}
-    names = info["name"].reindex(tx["supplier_id"]).fillna(REDACTED).to_numpy()
-    pub = pd.Series(names).map(public_expense)
-    tx.loc[pub.notna().to_numpy(), "expense_type"] = pub.dropna().to_numpy()
-    tx["supplier_name"] = names
-    tx["shuffle"] = rng.permutation(len(tx))
+            values = _social_care(len(idx), rng)
+        else:
+            directorate, service, expenses, _, _ = SECTORS[s]
+            values = (directorate, service, rng.choice(list(expenses), len(idx)))
+        for column, value in zip(CATEGORIES, values, strict=True):
+            tx.loc[idx, column] = value
+    public = tx["supplier_name"].map(PUBLIC_EXPENSE)
+    tx.loc[public.notna(), "expense_type"] = public.dropna().to_numpy()
+
+
+def _in_payment_order(tx: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Payments by date (same-day ones in random order) with the card rows last,
+    numbered like a ledger; card rows carry no transaction number."""
+    tx = tx.assign(shuffle=rng.permutation(len(tx)))
     tx = tx.sort_values(["is_card", "date", "shuffle"], kind="stable").drop(columns="shuffle")
     tx["transaction_id"] = [f"{4_100_001 + k}" for k in range(len(tx))]
     tx.loc[tx["is_card"], "transaction_id"] = ""
