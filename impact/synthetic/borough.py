@@ -1014,101 +1014,176 @@ def _in_payment_order(tx: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
 # --------------------------------------------------------------------------- spend files
 
 
-def _spend_file(rows: pd.DataFrame, month: pd.Period) -> tuple[str, str, str, dict]:
-    """One monthly LGTC file with its deliberate mess; returns (name, text, encoding, facts)."""
-    key = month.strftime("%Y-%m")
-    name = f"spend/demo-spend-{key}.csv"
-    header = list(LAYOUT)
-    date_fmt, amount_style, encoding = "%d/%m/%Y", "plain", "utf-8"
-    messes: list[str] = []
-    if key == "2024-06":
-        header[6] = "Net Amount (£)"
-        encoding = "cp1252"
-        messes += [
+@dataclass(frozen=True)
+class Mess:
+    """How one monthly file departs from a clean LGTC CSV (``notes`` is how
+    expected.json words it): each is a mess real councils' files have."""
+
+    notes: tuple[str, ...] = ()
+    encoding: str = "utf-8"
+    newline: str = "\n"
+    amount_header: str = "Net Amount"
+    date_format: str = "%d/%m/%Y"
+    amount_style: str = "plain"
+    spacer_columns: bool = False
+    preamble: tuple[str, ...] = ()
+    repeated_header_and_total: bool = False
+    starts_with_last_april_row: bool = False
+
+
+#: The deliberate mess of each monthly file; months not listed are clean.
+MESSES: dict[str, Mess] = {
+    "2024-05": Mess(
+        notes=("first data row duplicates the last April transaction (overlapping files)",),
+        starts_with_last_april_row=True,
+    ),
+    "2024-06": Mess(
+        notes=(
             "Windows-1252 encoding (£ in header, é in a supplier name)",
             "header 'Net Amount (£)'",
             "CRLF line endings",
-        ]
-    if key == "2024-09":
-        date_fmt = "%d/%m/%y"
-        messes.append("two-digit-year dates dd/mm/yy")
-    if key == "2024-10":
-        amount_style = "thousands"
-        messes.append(
+        ),
+        encoding="cp1252",
+        newline="\r\n",
+        amount_header="Net Amount (£)",
+    ),
+    "2024-07": Mess(
+        notes=("two-line preamble before the header",),
+        preamble=(f"{COUNCIL} - Expenditure over £500\n", "Period: July 2024\n"),
+    ),
+    "2024-08": Mess(
+        notes=("header line repeated mid-file", "trailing 'Total' line"),
+        repeated_header_and_total=True,
+    ),
+    "2024-09": Mess(notes=("two-digit-year dates dd/mm/yy",), date_format="%d/%m/%y"),
+    "2024-10": Mess(
+        notes=(
             'amounts with thousands separators in quotes ("1,234.50") and '
-            'bracket negatives ("(1,234.50)")'
-        )
+            'bracket negatives ("(1,234.50)")',
+        ),
+        amount_style="thousands",
+    ),
+    "2024-11": Mess(
+        notes=("blank spacer columns (empty header cells) at positions 2, 6 and 9",),
+        spacer_columns=True,
+    ),
+}
+#: Where the spacer columns go (inserted in this order) in the November file.
+SPACERS = {1: "spacer_a", 5: "spacer_b", 8: "spacer_c"}
+CARD_NOTE = (
+    "purchase-card layout (Merchant Name, Transaction Date, Amount (inc VAT)); "
+    "no supplier IDs or transaction numbers; amounts below £500"
+)
+
+
+@dataclass(frozen=True)
+class SpendFile:
+    """One spend file as written and the rows it holds: its facts for expected.json come
+    from those rows and lines, never from reading the file back."""
+
+    name: str
+    rows: pd.DataFrame
+    lines: list[str]
+    non_data: list[tuple[int, str]]  # (1-based line number, kind) of every non-data line
+    notes: tuple[str, ...]
+    encoding: str = "utf-8"
+    newline: str = "\n"
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines).replace("\n", self.newline)
+
+    def facts(self) -> dict:
+        """The file's entry in expected.json."""
+        rows = self.rows
+        return {
+            "encoding": self.encoding,
+            "newline": self.newline,
+            "lines": len(self.lines),
+            "header_line": next(line for line, kind in self.non_data if kind == "header"),
+            "data_rows": len(rows),
+            "non_data_lines": [{"line": line, "kind": kind} for line, kind in self.non_data],
+            "amount_total": round(int(rows["pence"].sum()) / 100, 2),
+            "credit_rows": int((rows["pence"] < 0).sum()),
+            "redacted_rows": int((rows["supplier_name"] == REDACTED).sum()),
+            "card_rows": int(rows["is_card"].sum()),
+            "first_date": rows["date"].min().strftime("%Y-%m-%d"),
+            "last_date": rows["date"].max().strftime("%Y-%m-%d"),
+            "messes": list(self.notes),
+        }
+
+
+def spend_file(rows: pd.DataFrame, month: pd.Period) -> SpendFile:
+    """One monthly LGTC file with its month's deliberate mess (see :data:`MESSES`)."""
+    mess = MESSES.get(month.strftime("%Y-%m"), Mess())
+    data = _spend_columns(rows, mess)
+    if mess.spacer_columns:  # pandas cannot write empty header cells
+        head = ",".join("" if c.startswith("spacer_") else c for c in data.columns) + "\n"
+    else:
+        head = _to_csv(data.iloc[:0])
+    body = _to_csv(data, header=False).splitlines(keepends=True)
+    lines, non_data = _file_lines(head, body, _total_line(rows), mess)
+    return SpendFile(
+        name=f"spend/demo-spend-{month.strftime('%Y-%m')}.csv",
+        rows=rows,
+        lines=lines,
+        non_data=non_data,
+        notes=mess.notes,
+        encoding=mess.encoding,
+        newline=mess.newline,
+    )
+
+
+def _spend_columns(rows: pd.DataFrame, mess: Mess) -> pd.DataFrame:
+    """The rows in the LGTC layout, with the month's date, amount and header quirks."""
     data = pd.DataFrame(
         {
             "Body Name": COUNCIL,
             "Directorate": rows["directorate"].to_numpy(),
             "Service Area": rows["service_area"].to_numpy(),
             "Expense Type": rows["expense_type"].to_numpy(),
-            "Payment Date": rows["date"].dt.strftime(date_fmt).to_numpy(),
+            "Payment Date": rows["date"].dt.strftime(mess.date_format).to_numpy(),
             "Transaction Number": rows["transaction_id"].to_numpy(),
-            "Net Amount": _pounds(rows["pence"], amount_style).to_numpy(),
+            "Net Amount": _pounds(rows["pence"], mess.amount_style).to_numpy(),
             "Supplier Name": rows["supplier_name"].to_numpy(),
             "Supplier ID": rows["supplier_id"].to_numpy(),
         }
     )
-    data.columns = header
-    if key == "2024-11":
-        spacers = {1: "spacer_a", 5: "spacer_b", 8: "spacer_c"}
-        for pos, col in sorted(spacers.items()):
+    data.columns = [mess.amount_header if c == "Net Amount" else c for c in LAYOUT]
+    if mess.spacer_columns:
+        for pos, col in sorted(SPACERS.items()):
             data.insert(pos, col, "")
-        messes.append("blank spacer columns (empty header cells) at positions 2, 6 and 9")
-    head = _to_csv(data.iloc[:0])
-    if key == "2024-11":
-        head = ",".join("" if c.startswith("spacer_") else c for c in data.columns) + "\n"
-    body = _to_csv(data, header=False).splitlines(keepends=True)
-    lines: list[str] = []
-    kinds: list[tuple[int, str]] = []
-    if key == "2024-07":
-        lines += [f"{COUNCIL} - Expenditure over £500\n", "Period: July 2024\n"]
-        kinds += [(1, "preamble"), (2, "preamble")]
-        messes.append("two-line preamble before the header")
+    return data
+
+
+def _total_line(rows: pd.DataFrame) -> str:
+    """A "Total" line as councils append it: the label, then the sum under the amount."""
+    cells = [""] * len(LAYOUT)
+    cells[0], cells[6] = "Total", _pounds(pd.Series([int(rows["pence"].sum())]))[0]
+    return ",".join(cells) + "\n"
+
+
+def _file_lines(
+    head: str, body: list[str], total: str, mess: Mess
+) -> tuple[list[str], list[tuple[int, str]]]:
+    """The file's lines in order (preamble, header, data; or the data split by a repeated
+    header and followed by a total line), and where each non-data line is."""
+    lines = list(mess.preamble)
+    non_data = [(k + 1, "preamble") for k in range(len(lines))]
     lines.append(head)
-    kinds.append((len(lines), "header"))
-    if key == "2024-08":
-        half = len(body) // 2
-        lines += body[:half]
-        lines.append(head)
-        kinds.append((len(lines), "repeated_header"))
-        lines += body[half:]
-        total = int(rows["pence"].sum())
-        cells = [""] * len(header)
-        cells[0], cells[6] = "Total", _pounds(pd.Series([total]))[0]
-        lines.append(",".join(cells) + "\n")
-        kinds.append((len(lines), "total"))
-        messes += ["header line repeated mid-file", "trailing 'Total' line"]
-    else:
-        lines += body
-    text = "".join(lines)
-    if key == "2024-06":
-        text = text.replace("\n", "\r\n")
-    if key == "2024-05":
-        messes.append("first data row duplicates the last April transaction (overlapping files)")
-    facts = {
-        "encoding": encoding,
-        "newline": "\r\n" if key == "2024-06" else "\n",
-        "lines": len(lines),
-        "header_line": next(line for line, kind in kinds if kind == "header"),
-        "data_rows": len(rows),
-        "non_data_lines": [{"line": line, "kind": kind} for line, kind in kinds],
-        "amount_total": round(int(rows["pence"].sum()) / 100, 2),
-        "credit_rows": int((rows["pence"] < 0).sum()),
-        "redacted_rows": int((rows["supplier_name"] == REDACTED).sum()),
-        "card_rows": 0,
-        "first_date": rows["date"].min().strftime("%Y-%m-%d"),
-        "last_date": rows["date"].max().strftime("%Y-%m-%d"),
-        "messes": messes,
-    }
-    return name, text, encoding, facts
+    non_data.append((len(lines), "header"))
+    if not mess.repeated_header_and_total:
+        return lines + body, non_data
+    half = len(body) // 2
+    lines += [*body[:half], head]
+    non_data.append((len(lines), "repeated_header"))
+    lines += [*body[half:], total]
+    non_data.append((len(lines), "total"))
+    return lines, non_data
 
 
-def _card_file(rows: pd.DataFrame, quarter: int, sup: pd.DataFrame) -> tuple[str, str, dict]:
+def card_file(rows: pd.DataFrame, quarter: int, sup: pd.DataFrame) -> SpendFile:
     """A quarterly purchase-card file in its own layout (no supplier IDs, gross amounts)."""
-    name = f"spend/demo-pcard-2024-25-q{quarter}.csv"
     category = (
         sup.set_index("supplier_id")["sector"]
         .reindex(rows["supplier_id"])
@@ -1126,26 +1201,13 @@ def _card_file(rows: pd.DataFrame, quarter: int, sup: pd.DataFrame) -> tuple[str
             "Amount (inc VAT)": _pounds(rows["pence"]).to_numpy(),
         }
     )
-    text = _to_csv(data)
-    facts = {
-        "encoding": "utf-8",
-        "newline": "\n",
-        "lines": len(data) + 1,
-        "header_line": 1,
-        "data_rows": len(data),
-        "non_data_lines": [{"line": 1, "kind": "header"}],
-        "amount_total": round(int(rows["pence"].sum()) / 100, 2),
-        "credit_rows": int((rows["pence"] < 0).sum()),
-        "redacted_rows": 0,
-        "card_rows": len(data),
-        "first_date": rows["date"].min().strftime("%Y-%m-%d"),
-        "last_date": rows["date"].max().strftime("%Y-%m-%d"),
-        "messes": [
-            "purchase-card layout (Merchant Name, Transaction Date, Amount (inc VAT)); "
-            "no supplier IDs or transaction numbers; amounts below £500"
-        ],
-    }
-    return name, text, facts
+    return SpendFile(
+        name=f"spend/demo-pcard-2024-25-q{quarter}.csv",
+        rows=rows,
+        lines=_to_csv(data).splitlines(keepends=True),
+        non_data=[(1, "header")],
+        notes=(CARD_NOTE,),
+    )
 
 
 # --------------------------------------------------------------------------- writer
@@ -1405,15 +1467,15 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
         rows = monthly[monthly["period"] == key]
         if key == "2024-05":
             rows = pd.concat([duplicate, rows])
-        name, text, encoding, facts = _spend_file(rows, month)
-        put(name, text, encoding)
-        files[name] = facts
+        f = spend_file(rows, month)
+        put(f.name, f.text, f.encoding)
+        files[f.name] = f.facts()
     card = tx[tx["is_card"]]
     for q in range(4):
         rows = card[card["period"].isin([m.strftime("%Y-%m") for m in MONTHS[3 * q : 3 * q + 3]])]
-        name, text, facts = _card_file(rows, q + 1, sup)
-        put(name, text)
-        files[name] = facts
+        f = card_file(rows, q + 1, sup)
+        put(f.name, f.text)
+        files[f.name] = f.facts()
     # summary
     band = sup.set_index("supplier_id")["band"]
     tx_band = band.reindex(tx["supplier_id"]).fillna("redacted").to_numpy()
