@@ -7,8 +7,11 @@ labelled "(synthetic)"; postcodes use the unused ``ZZ`` area and company numbers
 unused ``ZZ`` prefix, so nothing can be mistaken for, or collide with, real records.
 
 Re-running with the same seed gives byte-identical files: seeded generators per part,
-sorted output, no timestamps, geometry built without PROJ (see ``impact.testing``).
-Run ``impact demo [--out DIR]``.
+sorted output, no timestamps, geometry built without PROJ (see
+:mod:`impact.synthetic.factories`).  Run ``impact demo [--out DIR]``.
+
+:func:`generate_demo` builds the whole :class:`Borough` first (one seeded generator per
+part, so the parts never disturb each other's draws), then writes the files from it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -354,6 +357,24 @@ PUBLIC_BODIES = (  # (name, band, sector, expense type)
     ("Demo Region Coroners Service", "neighbour", "O", "Recharges"),
 )
 PUBLIC_EXPENSE = {name: expense for name, _, _, expense in PUBLIC_BODIES}
+#: Columns of the answer key (expected_suppliers.csv), ``name`` as ``supplier_name``.
+ANSWER_KEY = (
+    "supplier_id",
+    "name",
+    "entity_id",
+    "variant_of",
+    "kind",
+    "legal_form",
+    "sector",
+    "sme",
+    "vcse",
+    "postcode",
+    "company_number",
+    "lsoa21_code",
+    "ltla24_code",
+    "band",
+    "in_council_register",
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1091,6 +1112,7 @@ class SpendFile:
 
     @property
     def text(self) -> str:
+        """The file's text with its own line endings."""
         return "".join(self.lines).replace("\n", self.newline)
 
     def facts(self) -> dict:
@@ -1113,9 +1135,14 @@ class SpendFile:
         }
 
 
+def mess_of(month: pd.Period) -> Mess:
+    """The deliberate mess of ``month``'s file (none for a clean month)."""
+    return MESSES.get(month.strftime("%Y-%m"), Mess())
+
+
 def spend_file(rows: pd.DataFrame, month: pd.Period) -> SpendFile:
     """One monthly LGTC file with its month's deliberate mess (see :data:`MESSES`)."""
-    mess = MESSES.get(month.strftime("%Y-%m"), Mess())
+    mess = mess_of(month)
     data = _spend_columns(rows, mess)
     if mess.spacer_columns:  # pandas cannot write empty header cells
         head = ",".join("" if c.startswith("spacer_") else c for c in data.columns) + "\n"
@@ -1210,10 +1237,127 @@ def card_file(rows: pd.DataFrame, quarter: int, sup: pd.DataFrame) -> SpendFile:
     )
 
 
+# --------------------------------------------------------------------------- the borough
+
+
+def build_population(imd25: pd.DataFrame, seed: int) -> pd.Series:
+    """Residents per LSOA: more people in the denser, more deprived core."""
+    rng = _rng(seed, 6)
+    score = imd25["IMD_score"].rank(pct=True)
+    residents = np.round(1650 + 180 * score + rng.normal(0, 280, len(imd25)))
+    return pd.Series(np.clip(residents, 1200, 3000).astype(int))
+
+
+def build_council_register(sup: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The council's own supplier register in its published layout, with the mess real
+    registers have: some postcodes lower-case without the space, some company numbers
+    blank."""
+    reg = sup[sup["in_council_register"]].copy()
+    rng = _rng(seed, 7)
+    messy = rng.random(len(reg)) < 0.06
+    postcode = reg["postcode"].where(
+        ~messy, reg["postcode"].str.replace(" ", "", regex=False).str.lower()
+    )
+    reg.loc[rng.random(len(reg)) < 0.1, "company_number"] = ""
+    yn = {True: "Y", False: "N"}
+    return pd.DataFrame(
+        {
+            "supplier_id": reg["supplier_id"],
+            "supplier_name": reg["name"],
+            "postcode": postcode,
+            "company_number": reg["company_number"],
+            "sme": reg["sme"].map(yn),
+            "vcse": reg["vcse"].map(yn),
+        }
+    )
+
+
+def build_companies_register(sup: pd.DataFrame, postcodes: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The reference companies register: every vendor the council register misses and
+    every numbered company, plus decoys that never appear in the spend (so a match must
+    be earned, not guessed)."""
+    base = sup[(sup["variant_of"] == "") & (sup["kind"] != "redacted")]
+    in_ref = (base["company_number"] != "") | ~base["in_council_register"]
+    companies = base.loc[in_ref, ["name", "company_number", "postcode"]]
+    decoys = _decoy_companies(postcodes, _rng(seed, 8))
+    decoys = decoys[~decoys["name"].isin(sup["name"])].drop_duplicates("name")
+    companies = pd.concat([companies, decoys]).sort_values(["name", "company_number"])
+    return companies.rename(columns={"name": "supplier_name"})[
+        ["supplier_name", "company_number", "postcode"]
+    ]
+
+
+def _decoy_companies(postcodes: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Forty companies with names like the suppliers' ("Keystone Holdings Ltd")."""
+    names = [
+        f"{w} {s} {f}"
+        for w, s, f in zip(
+            rng.choice(COMPANY_WORDS, 40),
+            rng.choice(["Holdings", "Trading", "Group", "Services"], 40),
+            rng.choice(["Ltd", "Limited"], 40),
+            strict=True,
+        )
+    ]
+    numbers = rng.choice(np.arange(900_000, 999_999), 40, replace=False)
+    return pd.DataFrame(
+        {
+            "name": names,
+            "company_number": [f"ZZ{n:06d}" for n in numbers],
+            "postcode": rng.choice(postcodes["postcode"].to_numpy(), 40),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Borough:
+    """Every table the demo's files are cut from, built once from the seed.
+
+    Each part draws from its own generator (:func:`_rng`), so building everything first
+    and writing afterwards changes nothing, and every writer is a plain function of
+    these tables.
+    """
+
+    seed: int
+    lsoas: gpd.GeoDataFrame
+    wards: gpd.GeoDataFrame
+    lads: gpd.GeoDataFrame
+    imd25: pd.DataFrame
+    latent19: pd.DataFrame
+    population: pd.Series
+    postcodes: pd.DataFrame
+    suppliers: pd.DataFrame
+    council_register: pd.DataFrame
+    companies_register: pd.DataFrame
+    transactions: pd.DataFrame
+
+
+def build_borough(seed: int) -> Borough:
+    """The whole synthetic borough: places, deprivation, people, suppliers and spend."""
+    lsoas = build_geography(seed)
+    imd25, latent19 = build_deprivation(lsoas, seed)
+    postcodes = build_postcodes(lsoas, seed)
+    sup = build_suppliers(postcodes, seed)
+    return Borough(
+        seed=seed,
+        lsoas=lsoas,
+        wards=dissolve(lsoas, "ward24_code", "ward24_name"),
+        lads=dissolve(lsoas, "ltla24_code", "ltla24_name"),
+        imd25=imd25,
+        latent19=latent19,
+        population=build_population(imd25, seed),
+        postcodes=postcodes,
+        suppliers=sup,
+        council_register=build_council_register(sup, seed),
+        companies_register=build_companies_register(sup, postcodes, seed),
+        transactions=build_transactions(sup, seed),
+    )
+
+
 # --------------------------------------------------------------------------- writer
 
 
 def _readme(summary: dict) -> str:
+    """The demo folder's README: what is synthetic and how, what is where, the numbers."""
     shares = ", ".join(f"{k} {v:.1%}" for k, v in summary["value_share_by_band"].items())
     n_lsoa_nb = summary["lsoas_total"] - summary["lsoas_borough"]
     n_ward_nb = summary["wards_total"] - summary["wards_borough"]
@@ -1261,6 +1405,8 @@ any resemblance to real ones is coincidental. Postcodes use the unused `ZZ` post
 
 
 def _manifest(out_dir: Path) -> list[str]:
+    """Files a previous run of this generator wrote to ``out_dir`` (none if another
+    tool's, or no, ``expected.json`` is there): the only files a new run may remove."""
     expected = out_dir / "expected.json"
     if not expected.is_file():
         return []
@@ -1272,243 +1418,218 @@ def _manifest(out_dir: Path) -> list[str]:
     return list(data.get("manifest", [])) if ours else []
 
 
-def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
-    """Write the whole demo folder to ``out_dir`` and return a summary (counts, totals).
+@dataclass
+class DemoFolder:
+    """The output folder and every file written to it, which becomes the manifest that
+    lets the next run remove outputs this one no longer writes."""
 
-    Files listed in a previous run's manifest are removed first, so renamed outputs never
-    linger; nothing else in ``out_dir`` is touched.
-    """
-    out_dir = Path(out_dir)
-    for rel in _manifest(out_dir):
-        (out_dir / rel).unlink(missing_ok=True)
-    written: list[str] = []
+    root: Path
+    written: list[str] = field(default_factory=list)
 
-    def put(rel: str, text: str, encoding: str = "utf-8") -> None:
-        _write_text(out_dir / rel, text, encoding)
-        written.append(rel)
+    @classmethod
+    def cleared(cls, root: Path) -> DemoFolder:
+        """``root`` with the files of the previous run's manifest removed (nothing else)."""
+        root = Path(root)
+        for rel in _manifest(root):
+            (root / rel).unlink(missing_ok=True)
+        return cls(root)
 
-    def put_parquet(rel: str, frame: gpd.GeoDataFrame) -> None:
-        path = out_dir / rel
+    def text(self, rel: str, text: str, encoding: str = "utf-8") -> None:
+        _write_text(self.root / rel, text, encoding)
+        self.written.append(rel)
+
+    def table(self, rel: str, frame: pd.DataFrame, **kw: object) -> None:
+        self.text(rel, _to_csv(frame, **kw))
+
+    def parquet(self, rel: str, frame: gpd.GeoDataFrame) -> None:
+        path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path, index=False, compression="zstd", write_covering_bbox=False)
-        written.append(rel)
+        self.written.append(rel)
 
-    # geography
-    lsoas = build_geography(seed)
-    wards = dissolve(lsoas, "ward24_code", "ward24_name")
-    lads = dissolve(lsoas, "ltla24_code", "ltla24_name")
-    ref = "reference/geography/"
-    put_parquet(ref + "lsoa_2021_demo.parquet", lsoas[["lsoa21_code", "lsoa21_name", "geometry"]])
-    put_parquet(ref + "wards_2024_demo.parquet", wards)
-    put_parquet(ref + "lad_2024_demo.parquet", lads)
+    def seal(self, expected: dict) -> None:
+        """Write ``expected.json`` last, with the manifest of everything written."""
+        self.written.append("expected.json")
+        expected = {**expected, "manifest": sorted(self.written)}
+        text = json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+        _write_text(self.root / "expected.json", text)
+
+
+def write_geography(folder: DemoFolder, borough: Borough) -> None:
+    """Boundaries, lookups, population and postcodes in the layouts of the ONS files
+    they stand in for, so the demo loads through the same readers as real data."""
+    geo = "reference/geography/"
+    lsoas = borough.lsoas
+    folder.parquet(
+        geo + "lsoa_2021_demo.parquet", lsoas[["lsoa21_code", "lsoa21_name", "geometry"]]
+    )
+    folder.parquet(geo + "wards_2024_demo.parquet", borough.wards)
+    folder.parquet(geo + "lad_2024_demo.parquet", borough.lads)
     lookup = lsoas[
         ["lsoa21_name", "lsoa21_code", "ward24_name", "ward24_code", "ltla24_name", "ltla24_code"]
     ]
-    put(ref + "lookup_lsoa21_ward24_lad24_demo.csv", _to_csv(pd.DataFrame(lookup)))
-    put(
-        ref + "lookup_lsoa11_lsoa21_demo.csv",
-        _to_csv(
-            pd.DataFrame(
-                {
-                    "lsoa11_name": lsoas["lsoa21_name"],
-                    "lsoa11_code": lsoas["lsoa21_code"],
-                    "change_code": "U",
-                    "lsoa21_name": lsoas["lsoa21_name"],
-                    "lsoa21_code": lsoas["lsoa21_code"],
-                    "ltla22_name": lsoas["ltla24_name"],
-                    "ltla22_code": lsoas["ltla24_code"],
-                }
-            )
-        ),
+    folder.table(geo + "lookup_lsoa21_ward24_lad24_demo.csv", pd.DataFrame(lookup))
+    folder.table(geo + "lookup_lsoa11_lsoa21_demo.csv", _lsoa11_lookup(lsoas))
+    folder.table(geo + "lookup_lad24_region24_demo.csv", _region_lookup())
+    folder.table(
+        geo + "population_lsoa21_demo.csv",
+        pd.DataFrame({"lsoa21_code": lsoas["lsoa21_code"], "total_residents": borough.population}),
+        quoting=csv.QUOTE_NONNUMERIC,
     )
-    put(
-        ref + "lookup_lad24_region24_demo.csv",
-        _to_csv(
-            pd.DataFrame(
-                {
-                    "ltla24_name": [n for _, n, _ in LADS],
-                    "ltla24_code": [c for c, _, _ in LADS],
-                    "region24_name": REGION[1],
-                    "region24_code": REGION[0],
-                }
-            )
-        ),
-    )
-    # population: more people in the denser, more deprived core
-    imd25, latent19 = build_deprivation(lsoas, seed)
-    prng = _rng(seed, 6)
-    population = pd.Series(
-        np.clip(
-            np.round(
-                1650 + 180 * imd25["IMD_score"].rank(pct=True) + prng.normal(0, 280, len(lsoas))
-            ),
-            1200,
-            3000,
-        ).astype(int)
-    )
-    put(
-        ref + "population_lsoa21_demo.csv",
-        _to_csv(
-            pd.DataFrame({"lsoa21_code": lsoas["lsoa21_code"], "total_residents": population}),
-            quoting=csv.QUOTE_NONNUMERIC,
-        ),
-    )
-    postcodes = build_postcodes(lsoas, seed)
-    put(
-        ref + "postcodes_demo.csv",
-        _to_csv(postcodes[["postcode", "lat", "long"]].sort_values("postcode")),
-    )
-    # deprivation
-    put("reference/imd/imd2025_lsoa21_scores_demo.csv", _to_csv(imd25))
-    file1, file2 = imd2019_files(lsoas, latent19)
-    put("reference/imd/imd2019_lsoa11_File_1_demo.csv", "\ufeff" + _to_csv(file1))
-    put("reference/imd/imd2019_lsoa11_File_2_demo.csv", "\ufeff" + _to_csv(file2))
-    put(
-        "reference/imd/imd2025_lad_summary_demo.csv", _to_csv(lad_summary(imd25, lsoas, population))
-    )
-    # suppliers
-    sup = build_suppliers(postcodes, seed)
-    where = postcodes.set_index("postcode")
-    truth = sup.assign(
-        lsoa21_code=where["lsoa21_code"].reindex(sup["postcode"]).fillna("").to_numpy()
-    )
-    lad_of = lsoas.set_index("lsoa21_code")["ltla24_code"]
-    truth["ltla24_code"] = lad_of.reindex(truth["lsoa21_code"]).fillna("").to_numpy()
-    put(
-        "expected_suppliers.csv",
-        _to_csv(
-            truth[
-                [
-                    "supplier_id",
-                    "name",
-                    "entity_id",
-                    "variant_of",
-                    "kind",
-                    "legal_form",
-                    "sector",
-                    "sme",
-                    "vcse",
-                    "postcode",
-                    "company_number",
-                    "lsoa21_code",
-                    "ltla24_code",
-                    "band",
-                    "in_council_register",
-                ]
-            ].rename(columns={"name": "supplier_name"})
-        ),
-    )
-    reg = sup[sup["in_council_register"]].copy()
-    rrng = _rng(seed, 7)
-    messy = rrng.random(len(reg)) < 0.06
-    reg["postcode_out"] = reg["postcode"].where(
-        ~messy, reg["postcode"].str.replace(" ", "", regex=False).str.lower()
-    )
-    reg.loc[rrng.random(len(reg)) < 0.1, "company_number"] = ""
-    yn = {True: "Y", False: "N"}
-    put(
-        "supplier_register.csv",
-        _to_csv(
-            pd.DataFrame(
-                {
-                    "supplier_id": reg["supplier_id"],
-                    "supplier_name": reg["name"],
-                    "postcode": reg["postcode_out"],
-                    "company_number": reg["company_number"],
-                    "sme": reg["sme"].map(yn),
-                    "vcse": reg["vcse"].map(yn),
-                }
-            )
-        ),
-    )
-    # the reference companies register: every vendor the council register misses, all
-    # companies, plus decoys that never appear in the spend
-    base = sup[(sup["variant_of"] == "") & (sup["kind"] != "redacted")]
-    in_ref = (base["company_number"] != "") | ~base["in_council_register"]
-    companies = base.loc[in_ref, ["name", "company_number", "postcode"]]
-    drng = _rng(seed, 8)
-    decoy_names = [
-        f"{w} {s} {f}"
-        for w, s, f in zip(
-            drng.choice(COMPANY_WORDS, 40),
-            drng.choice(["Holdings", "Trading", "Group", "Services"], 40),
-            drng.choice(["Ltd", "Limited"], 40),
-            strict=True,
-        )
-    ]
-    decoys = pd.DataFrame(
+    postcodes = borough.postcodes[["postcode", "lat", "long"]].sort_values("postcode")
+    folder.table(geo + "postcodes_demo.csv", postcodes)
+
+
+def _lsoa11_lookup(lsoas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """LSOA 2011 → 2021 best-fit lookup: the demo's areas did not change ("U")."""
+    return pd.DataFrame(
         {
-            "name": decoy_names,
-            "company_number": [
-                f"ZZ{n:06d}" for n in drng.choice(np.arange(900_000, 999_999), 40, replace=False)
-            ],
-            "postcode": drng.choice(postcodes["postcode"].to_numpy(), 40),
+            "lsoa11_name": lsoas["lsoa21_name"],
+            "lsoa11_code": lsoas["lsoa21_code"],
+            "change_code": "U",
+            "lsoa21_name": lsoas["lsoa21_name"],
+            "lsoa21_code": lsoas["lsoa21_code"],
+            "ltla22_name": lsoas["ltla24_name"],
+            "ltla22_code": lsoas["ltla24_code"],
         }
     )
-    decoys = decoys[~decoys["name"].isin(sup["name"])].drop_duplicates("name")
-    companies = pd.concat([companies, decoys]).sort_values(["name", "company_number"])
-    put(
-        "reference/suppliers/demo_companies_register.csv",
-        _to_csv(
-            companies.rename(columns={"name": "supplier_name"})[
-                ["supplier_name", "company_number", "postcode"]
-            ]
-        ),
+
+
+def _region_lookup() -> pd.DataFrame:
+    """LAD → region lookup: the four demo districts all sit in the demo region."""
+    return pd.DataFrame(
+        {
+            "ltla24_name": [n for _, n, _ in LADS],
+            "ltla24_code": [c for c, _, _ in LADS],
+            "region24_name": REGION[1],
+            "region24_code": REGION[0],
+        }
     )
-    # transactions
-    tx = build_transactions(sup, seed)
-    files: dict[str, dict] = {}
+
+
+def write_deprivation(folder: DemoFolder, borough: Borough) -> None:
+    """IoD 2025 scores, IoD 2019 Files 1 and 2 (with the byte-order mark the published
+    files carry) and the LAD summary, in the published layouts."""
+    imd = "reference/imd/"
+    file1, file2 = imd2019_files(borough.lsoas, borough.latent19)
+    folder.table(imd + "imd2025_lsoa21_scores_demo.csv", borough.imd25)
+    folder.text(imd + "imd2019_lsoa11_File_1_demo.csv", "\ufeff" + _to_csv(file1))
+    folder.text(imd + "imd2019_lsoa11_File_2_demo.csv", "\ufeff" + _to_csv(file2))
+    summary = lad_summary(borough.imd25, borough.lsoas, borough.population)
+    folder.table(imd + "imd2025_lad_summary_demo.csv", summary)
+
+
+def write_suppliers(folder: DemoFolder, borough: Borough) -> None:
+    """The answer key, the council's own (incomplete, messy) register and the companies
+    register that fills its gaps: together they let supplier location be scored."""
+    folder.table("expected_suppliers.csv", expected_suppliers(borough))
+    folder.table("supplier_register.csv", borough.council_register)
+    folder.table("reference/suppliers/demo_companies_register.csv", borough.companies_register)
+
+
+def expected_suppliers(borough: Borough) -> pd.DataFrame:
+    """The answer key: every vendor record with its true postcode, LSOA, district and band."""
+    sup = borough.suppliers
+    lsoa_of = borough.postcodes.set_index("postcode")["lsoa21_code"]
+    lad_of = borough.lsoas.set_index("lsoa21_code")["ltla24_code"]
+    truth = sup.assign(lsoa21_code=lsoa_of.reindex(sup["postcode"]).fillna("").to_numpy())
+    truth["ltla24_code"] = lad_of.reindex(truth["lsoa21_code"]).fillna("").to_numpy()
+    return truth[list(ANSWER_KEY)].rename(columns={"name": "supplier_name"})
+
+
+@dataclass(frozen=True)
+class Spend:
+    """The spend files written, and the April row the May file repeats."""
+
+    files: list[SpendFile]
+    duplicate: pd.DataFrame
+
+
+def write_spend(folder: DemoFolder, borough: Borough) -> Spend:
+    """Twelve monthly LGTC files, each with its month's mess, and four quarterly
+    purchase-card files."""
+    tx = borough.transactions
+    duplicate = _last_april_row(tx)
+    files = [*_monthly_files(tx, duplicate), *_card_files(tx, borough.suppliers)]
+    for f in files:
+        folder.text(f.name, f.text, f.encoding)
+    return Spend(files, duplicate)
+
+
+def _last_april_row(tx: pd.DataFrame) -> pd.DataFrame:
+    """The last named April payment, which the May file repeats, as overlapping
+    publications do."""
+    april = tx[~tx["is_card"] & (tx["period"] == "2024-04")]
+    return tx.loc[[april[(april["supplier_id"] != "") & (april["pence"] > 0)].index[-1]]]
+
+
+def _monthly_files(tx: pd.DataFrame, duplicate: pd.DataFrame) -> list[SpendFile]:
+    """One file per month of ordinary payments, as councils publish them."""
     monthly = tx[~tx["is_card"]]
-    april = monthly[monthly["period"] == "2024-04"]
-    dup_idx = april[(april["supplier_id"] != "") & (april["pence"] > 0)].index[-1]
-    duplicate = tx.loc[[dup_idx]]
+    files = []
     for month in MONTHS:
-        key = month.strftime("%Y-%m")
-        rows = monthly[monthly["period"] == key]
-        if key == "2024-05":
+        rows = monthly[monthly["period"] == month.strftime("%Y-%m")]
+        if mess_of(month).starts_with_last_april_row:
             rows = pd.concat([duplicate, rows])
-        f = spend_file(rows, month)
-        put(f.name, f.text, f.encoding)
-        files[f.name] = f.facts()
+        files.append(spend_file(rows, month))
+    return files
+
+
+def _card_files(tx: pd.DataFrame, sup: pd.DataFrame) -> list[SpendFile]:
+    """One purchase-card file per quarter: card spend is published quarterly."""
     card = tx[tx["is_card"]]
+    files = []
     for q in range(4):
-        rows = card[card["period"].isin([m.strftime("%Y-%m") for m in MONTHS[3 * q : 3 * q + 3]])]
-        f = card_file(rows, q + 1, sup)
-        put(f.name, f.text)
-        files[f.name] = f.facts()
-    # summary
-    band = sup.set_index("supplier_id")["band"]
-    tx_band = band.reindex(tx["supplier_id"]).fillna("redacted").to_numpy()
-    value = tx.groupby(tx_band)["pence"].sum()
-    share = {
-        b: round(float(value.get(b, 0) / value.sum()), 4)
-        for b in ("borough", "neighbour", "elsewhere", "redacted")
-    }
-    data_rows = sum(f["data_rows"] for f in files.values())
-    total_pence = int(tx["pence"].sum()) + int(duplicate["pence"].sum())
-    summary = {
-        "seed": seed,
+        quarter = [m.strftime("%Y-%m") for m in MONTHS[3 * q : 3 * q + 3]]
+        files.append(card_file(card[card["period"].isin(quarter)], q + 1, sup))
+    return files
+
+
+def summarise(borough: Borough, spend: Spend) -> dict:
+    """Counts and totals for the README, expected.json and the command line, from the
+    generator's own tables (never read back from the files)."""
+    lsoas, sup, tx = borough.lsoas, borough.suppliers, borough.transactions
+    in_borough = lsoas["lad_index"] == 0
+    total_pence = int(tx["pence"].sum()) + int(spend.duplicate["pence"].sum())
+    return {
+        "seed": borough.seed,
         "lsoas_total": len(lsoas),
-        "lsoas_borough": int((lsoas["lad_index"] == 0).sum()),
-        "wards_total": len(wards),
-        "wards_borough": int(lsoas.loc[lsoas["lad_index"] == 0, "ward24_code"].nunique()),
-        "lads": len(lads),
-        "postcodes": len(postcodes),
+        "lsoas_borough": int(in_borough.sum()),
+        "wards_total": len(borough.wards),
+        "wards_borough": int(lsoas.loc[in_borough, "ward24_code"].nunique()),
+        "lads": len(borough.lads),
+        "postcodes": len(borough.postcodes),
         "vendor_records": len(sup),
         "entities": int(sup.loc[sup["kind"] != "redacted", "entity_id"].nunique()),
-        "council_register_rows": len(reg),
-        "spend_files": len(files),
-        "data_rows": data_rows,
+        "council_register_rows": len(borough.council_register),
+        "spend_files": len(spend.files),
+        "data_rows": sum(len(f.rows) for f in spend.files),
         "unique_transactions": len(tx),
         "amount_total": round(total_pence / 100, 2),
         "unique_amount_total": round(int(tx["pence"].sum()) / 100, 2),
         "card_rows": int(tx["is_card"].sum()),
         "credit_rows": int((tx["pence"] < 0).sum()),
         "redacted_rows": int((tx["supplier_name"] == REDACTED).sum()),
-        "value_share_by_band": share,
+        "value_share_by_band": _value_share_by_band(sup, tx),
     }
-    put("README.md", _readme(summary))
-    expected = {
+
+
+def _value_share_by_band(sup: pd.DataFrame, tx: pd.DataFrame) -> dict[str, float]:
+    """Share of the year's spend value by where the supplier is (the demo's headline)."""
+    band_of = sup.set_index("supplier_id")["band"]
+    band = band_of.reindex(tx["supplier_id"]).fillna("redacted").to_numpy()
+    value = tx.groupby(band)["pence"].sum()
+    return {
+        b: round(float(value.get(b, 0) / value.sum()), 4)
+        for b in ("borough", "neighbour", "elsewhere", "redacted")
+    }
+
+
+def expected_json(borough: Borough, spend: Spend, summary: dict) -> dict:
+    """What the tests check the demo against: the council, the summary, the duplicate
+    row and every file's facts, as the generator knows them."""
+    duplicate = spend.duplicate.iloc[0]
+    return {
         "generator": GENERATOR,
         "note": "SYNTHETIC demo data; counts computed by the generator, not read back",
         "council": {
@@ -1520,15 +1641,15 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
         "summary": summary,
         "duplicates": [
             {
-                "transaction_id": str(duplicate["transaction_id"].iloc[0]),
-                "amount": round(int(duplicate["pence"].iloc[0]) / 100, 2),
-                "supplier_name": str(duplicate["supplier_name"].iloc[0]),
+                "transaction_id": str(duplicate["transaction_id"]),
+                "amount": round(int(duplicate["pence"]) / 100, 2),
+                "supplier_name": str(duplicate["supplier_name"]),
                 "files": ["spend/demo-spend-2024-04.csv", "spend/demo-spend-2024-05.csv"],
             }
         ],
-        "files": dict(sorted(files.items())),
+        "files": dict(sorted((f.name, f.facts()) for f in spend.files)),
         "supplier_register": {
-            "rows": len(reg),
+            "rows": len(borough.council_register),
             "messes": [
                 "postcodes lower-case without the space in some rows",
                 "company_number blank for some companies",
@@ -1537,11 +1658,23 @@ def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
             ],
         },
     }
-    written.append("expected.json")
-    expected["manifest"] = sorted(written)
-    _write_text(
-        out_dir / "expected.json", json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
-    )
+
+
+def generate_demo(out_dir: Path, seed: int = 2024) -> dict:
+    """Write the whole demo folder to ``out_dir`` and return a summary (counts, totals).
+
+    Files listed in a previous run's manifest are removed first, so renamed outputs never
+    linger; nothing else in ``out_dir`` is touched.
+    """
+    folder = DemoFolder.cleared(out_dir)
+    borough = build_borough(seed)
+    write_geography(folder, borough)
+    write_deprivation(folder, borough)
+    write_suppliers(folder, borough)
+    spend = write_spend(folder, borough)
+    summary = summarise(borough, spend)
+    folder.text("README.md", _readme(summary))
+    folder.seal(expected_json(borough, spend, summary))
     return summary
 
 
