@@ -41,7 +41,7 @@ from impact.synthetic.factories import (
     km_to_lonlat,
     latent_to_rank,
     make_imd_table,
-    make_synthetic_region,
+    make_region,
     rank_to_decile,
     rook_adjacency,
     smooth_field,
@@ -419,7 +419,7 @@ def build_geography(seed: int) -> gpd.GeoDataFrame:
     Codes run in the order real ones do (district, then MSOA from north to south, then
     letter), so the areas are laid out first, then grouped and ordered, then labelled.
     """
-    region = make_synthetic_region(
+    region = make_region(
         _rng(seed, 1),
         n_borough=100,
         n_neighbours=NEIGHBOUR_LSOAS,
