@@ -6,7 +6,8 @@ Markdown table: metric, this run, target, ratio to target, ratio to the peer mea
 the same run.  A module that fails is reported as a row and the others still run.
 
 Options: ``--quick`` skips the slow rows (10M-row ingest, 1M-name linkage, LSOA clustering,
-the real council in the browser, the geocode cold build); ``--only NAME`` (repeatable,
+the real council in the browser, the geocode cold build, Manchester end to end, 100k
+distinct names); ``--only NAME`` (repeatable,
 e.g. ``--only ingest``) runs only those modules; ``--readme`` also writes the table into
 README.md between the bench markers (see :mod:`bench.report`).
 """

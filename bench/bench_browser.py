@@ -188,7 +188,7 @@ REAL_COUNCIL = ("hyndburn", "Hyndburn")
 
 def real_council(tmp: Path) -> dict[str, str] | None:
     """Environment that opens the app on a real council, or None (printed) when absent."""
-    from impact.places.reference import shared_data_dir
+    from bench.common import shared_data_dir
 
     data = shared_data_dir()
     folder = data / "spend" / REAL_COUNCIL[0]

@@ -29,7 +29,8 @@ CHILD_CODE = """
 import json, time
 import pandas as pd
 from impact.places.geocode import geocode_postcodes
-from impact.places.reference import Reference, shared_data_dir
+from bench.common import shared_data_dir
+from impact.places.reference import Reference
 rows = pd.read_parquet({sample!r})["postcode"].astype("string")
 ref = Reference(shared_data_dir())
 t0 = time.perf_counter(); c0 = time.process_time()
@@ -50,7 +51,7 @@ def sample(n_rows: int, n_unique: int, seed: int = 0):
     import numpy as np
     import pandas as pd
 
-    from impact.places.reference import shared_data_dir
+    from bench.common import shared_data_dir
 
     table = pd.read_csv(
         shared_data_dir() / "geography" / "postcode_latlon_nspl_may2025_uk.csv.gz",
@@ -70,7 +71,7 @@ def sample(n_rows: int, n_unique: int, seed: int = 0):
 
 
 def run(keep_cache: bool = False) -> list[Row]:
-    from impact.places.reference import shared_data_dir
+    from bench.common import shared_data_dir
 
     rows: list[Row] = []
     if not (shared_data_dir() / "geography").is_dir():

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from bench.common import Row
+from bench.common import Row, shared_data_dir
 from impact.ingest.names import normalise_names
 from impact.places.linkage import link_names_with_diagnostics
-from impact.places.reference import shared_data_dir
 
 _WORDS = (
     "ACME NORTH SOUTH WEST EAST PENNINE LANCASHIRE BRIGHT OAK ORCHARD MOOR VALLEY RIVER "

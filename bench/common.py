@@ -91,9 +91,15 @@ def print_table(rows: list[Row], file=None) -> str:
     return text
 
 
+def shared_data_dir() -> Path:
+    """Where the real public data is: the tests' rule (``IMPACT_SHARED_DATA``, else
+    ``../shared/data``), from its one home in ``tests/_shared.py``."""
+    from tests._shared import shared_data_dir as tests_rule
+
+    return tests_rule()
+
+
 def shared_data() -> Path | None:
     """The real public data folder, or None (benchmarks that need it then say so)."""
-    from impact.places.reference import shared_data_dir
-
     path = shared_data_dir()
     return path if (path / "spend").is_dir() else None

@@ -78,7 +78,7 @@ def test_ward_adjacency_from_lsoa_adjacency_and_centroids():
         cl.area_graph(cont, ["W1", "W3"], member)
 
 
-def test_large_council_clusters_quickly():
+def test_a_large_council_recovers_its_planted_clusters():
     areas, truth, x = make_planted_clusters(np.random.default_rng(4), nx=30, ny=20)
     assert len(areas) == 600
     fit = cl.kmeans_clusters(x, range(2, 9))

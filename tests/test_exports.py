@@ -1,4 +1,5 @@
-"""Exports: every download neutralises spreadsheet formulas the same way."""
+"""Exports: every download reads back as the table it was made from, with the formula-looking
+text neutralised the same way in every format (the README's "formula-safe" downloads)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from impact.outputs.exports import (
-    FORMATS,
-    export,
-    neutralise,
-    to_csv_bytes,
-    to_parquet_bytes,
-    to_xlsx_bytes,
-)
+from impact.outputs.exports import FORMATS, export, neutralise
 
 DANGEROUS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 
@@ -43,29 +37,86 @@ def test_neutralise_header_and_categorical() -> None:
     assert list(out["'=cmd"]) == ["'=1", "ok"]
 
 
-def test_csv_is_neutralised() -> None:
-    back = pd.read_csv(io.BytesIO(to_csv_bytes(_frame())), encoding="utf-8-sig",
-                       keep_default_na=False)
-    assert back["supplier_name"].iloc[0].startswith("'=")
-    assert not any(str(v).startswith(("=", "+", "@")) for v in back["note"])
+#: How each download format is read back, by its file extension.
+READ_BACK = {
+    "csv": lambda data: pd.read_csv(
+        io.BytesIO(data), encoding="utf-8-sig", parse_dates=["date"], date_format="%Y-%m-%d"
+    ),
+    "xlsx": lambda data: pd.read_excel(io.BytesIO(data), engine="openpyxl"),
+    "parquet": lambda data: pd.read_parquet(io.BytesIO(data)),
+}
+MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
 
 
-def test_xlsx_is_neutralised() -> None:
-    back = pd.read_excel(io.BytesIO(to_xlsx_bytes(_frame())), engine="openpyxl")
-    assert back["supplier_name"].iloc[0] == "'=HYPERLINK(\"http://x\")"
-    assert back["note"].iloc[3] == "'@SUM(A1)"
+def _download_frame(text: list[str]) -> pd.DataFrame:
+    """A download's worth of table: formula-looking and ordinary text (£ and é included),
+    a missing name, a credit, dates and a formula-looking column name."""
+    n = len(text) + 2
+    return pd.DataFrame({
+        "supplier_name": pd.Series([*text, "Bean & Leaf Café Ltd", None], dtype="string"),
+        "note": [*text, "£ plain", "x"],
+        "amount": [-5.0, *range(1, n - 1), 1234.5],
+        "date": pd.date_range("2024-04-01", periods=n, freq="D"),
+        "=sum": range(n),
+    })
 
 
-def test_parquet_is_neutralised() -> None:
-    back = pd.read_parquet(io.BytesIO(to_parquet_bytes(_frame())))
-    assert back["note"].iloc[1] == "'+1+1"
-    assert back["amount"].iloc[0] == -5.0
+def _as_read_back(text: list[str]) -> dict[str, list]:
+    """What every format must give back for :func:`_download_frame`: each column's values,
+    the formula-looking text (and column name) behind a ``'``, everything else as it was."""
+    frame = _download_frame(text)
+    safe = ["'" + v for v in text]
+    return {
+        "supplier_name": [*safe, "Bean & Leaf Café Ltd", None],
+        "note": [*safe, "£ plain", "x"],
+        "amount": frame["amount"].tolist(),
+        "date": frame["date"].tolist(),
+        "'=sum": frame["=sum"].tolist(),
+    }
+
+
+def _values(column: pd.Series) -> list:
+    return [None if pd.isna(v) else v for v in column]
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_export_every_format(fmt: str) -> None:
-    data, mime, ext = export(_frame(), fmt)
-    assert data and mime and ext
+def test_every_format_reads_back_as_the_table_with_formulas_neutralised(fmt: str) -> None:
+    text = [v for v in DANGEROUS if "\r" not in v]  # a carriage return: see the test below
+    data, mime, ext = export(_download_frame(text), fmt)
+    assert mime == MIME[ext]
+    back = READ_BACK[ext](data)
+    expected = _as_read_back(text)
+    assert list(back.columns) == list(expected)
+    for col, values in expected.items():
+        assert _values(back[col]) == values, (fmt, col)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "cell"),
+    [
+        pytest.param(
+            "CSV",
+            "'\rCR",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="to_csv_bytes leaves a cell with a bare carriage return unquoted, so "
+                "readers split the row there (quote it, e.g. lineterminator='\\r\\n')",
+            ),
+        ),
+        # XML keeps no bare carriage return: it reads back as a line feed, still neutralised
+        ("Excel (XLSX)", "'\nCR"),
+        ("Parquet", "'\rCR"),
+    ],
+)
+def test_a_carriage_return_cell_reads_back_in_its_row(fmt: str, cell: str) -> None:
+    data, _, ext = export(_download_frame(["\rCR", "+1"]), fmt)
+    back = READ_BACK[ext](data)
+    assert len(back) == 4
+    assert _values(back["note"]) == [cell, "'+1", "£ plain", "x"]
 
 
 def test_unknown_format() -> None:

@@ -42,7 +42,7 @@ def test_query_params_round_trip() -> None:
     f = Filters(period_from="2024-05", period_to="2025-01", departments=("A", "B & C"),
                 expense_types=("x",), supplier_classes=("vcse",), influenceable_only=True)
     params = f.to_query_params()
-    assert all(isinstance(v, str) for v in params.values())
+    assert params and all(isinstance(v, str) for v in params.values())
     assert Filters.from_query_params(params) == f
     assert Filters().to_query_params() == {}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -309,8 +308,8 @@ def test_demo_cli_json(demo_ws):
 
 @pytest.mark.shared
 def test_manchester(shared_data, tmp_path_factory):
+    # The time this takes (≤ 120 s) is measured by `python -m bench --only lm3`.
     out = tmp_path_factory.mktemp("lm3man")
-    t0 = time.perf_counter()
     subprocess.run(
         [
             *CLI,
@@ -335,4 +334,3 @@ def test_manchester(shared_data, tmp_path_factory):
     m = res.model
     assert m.r1_ > 1e8 and 1 < m.lm3_lower_ < m.lm3_upper_ < 3
     assert m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_
-    assert time.perf_counter() - t0 < 120

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -117,14 +115,15 @@ def test_group_near_duplicates_reblocks_large_blocks() -> None:
     assert g.iloc[2] != g.iloc[0]
 
 
-def test_million_rows_fast() -> None:
+def test_a_million_rows_each_get_their_names_normalisation() -> None:
+    # How long this takes is measured by `python -m bench --only names`, never asserted.
     rng = np.random.default_rng(0)
     uniq = [f"SUPPLIER {i} {'LTD' if i % 2 else 'Limited'}" for i in range(5000)]
-    s = pd.Series(rng.choice(uniq, 1_000_000))
-    t = time.perf_counter()
+    s = pd.Series(rng.choice(uniq, 1_000_000), index=rng.permutation(1_000_000))
     out = normalise_names(s)
-    assert time.perf_counter() - t < 10
+    assert out.index.equals(s.index) and out.dtype == "string"
     assert out.nunique() == 5000
+    assert (out == s.str.replace(r" (LTD|Limited)$", "", regex=True)).all()
 
 
 @pytest.mark.parametrize(

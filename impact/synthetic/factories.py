@@ -1,10 +1,11 @@
-"""Tiny synthetic boroughs, deprivation tables and transactions built in code.
+"""Synthetic areas, deprivation tables and transactions, built in code.
 
-The same factories build the committed demo borough (``impact.demo``) and the small
-fixtures other tests need, so tests never depend on downloaded data.  Geometry is built
-in a local kilometre grid (x east, y north) and converted to WGS84 by a plain
-equirectangular scaling: no PROJ transformation, so the output is identical on every
-machine whatever grid files PROJ has.
+Product code, not test helpers: these builders make the committed demo borough
+(:mod:`impact.synthetic.borough`) and the synthetic inputs of the benchmarks
+(``bench/``), so neither depends on downloaded data; the tests reuse them for the same
+reason.  Geometry is built in a local kilometre grid (x east, y north) and converted to
+WGS84 by a plain equirectangular scaling: no PROJ transformation, so the output is
+identical on every machine whatever grid files PROJ has.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shapely.geometry import Polygon
 from sklearn.cluster import AgglomerativeClustering
 
 from impact.ingest.schema import conform
+from impact.synthetic import COUNCIL
 
 WGS84 = "EPSG:4326"
 KM_PER_DEG_LAT = 110.574
@@ -196,7 +198,7 @@ def smooth_field(
     return (field - field.mean()) / (sd if sd > 0 else 1.0)
 
 
-def make_synthetic_region(
+def make_region(
     rng: np.random.Generator,
     n_borough: int = 100,
     n_neighbours: Sequence[int] = (12, 12, 12),
@@ -341,11 +343,12 @@ def make_transactions(
     n: int,
     rng: np.random.Generator,
     suppliers: Sequence[str] = ("ACME SERVICES LTD", "Bramble Care Limited", "Kestrel Vale CIC"),
-    council: str = "Demo Borough Council (synthetic)",
+    council: str = COUNCIL,
     start: str = "2024-04-01",
     days: int = 365,
 ) -> pd.DataFrame:
-    """``n`` canonical transactions (see ``impact.schema``) with log-normal amounts ≥ £500."""
+    """``n`` canonical transactions (see :mod:`impact.ingest.schema`) with log-normal
+    amounts of £500 or more (the publication threshold)."""
     dates = pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, days, n), unit="D")
     amount = np.round(500 * np.exp(rng.exponential(1.0, n)), 2)
     names = np.asarray(suppliers, dtype=object)[rng.integers(0, len(suppliers), n)]

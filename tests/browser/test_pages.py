@@ -1,6 +1,7 @@
 """Every page of the app, as a person sees it in Chromium: renders, no errors, maps drawn.
 
-Pages are discovered from the sidebar navigation, so the tests follow the app as it changes.
+Pages are discovered from the sidebar navigation, so the tests follow the app as it changes;
+the navigation itself must list exactly the pages of app.py's ``PAGES``.
 Screenshots (1280×720) go to ``test-artifacts/screenshots/``; with
 ``IMPACT_DOCS_SCREENSHOTS=1`` the canonical ones are also written, optimised, to
 ``docs/screenshots/<page>.png`` for the README (opt-in so a test run does not rewrite
@@ -9,6 +10,7 @@ tracked files).
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 
@@ -71,12 +73,39 @@ def pages(app_url, browser) -> list[tuple[str, str]]:
     return links or [("Overview", app_url + "/")]
 
 
+def app_pages() -> list[dict]:
+    """Script, title and URL path of every ``st.Page`` in app.py's ``PAGES``, in order, read
+    from the source (importing app.py would run the app)."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        targets = [getattr(t, "id", "") for t in getattr(node, "targets", [])]
+        if isinstance(node, ast.Assign) and targets == ["PAGES"]:
+            return [
+                {
+                    "script": ast.literal_eval(call.args[0]),
+                    **{kw.arg: ast.literal_eval(kw.value) for kw in call.keywords},
+                }
+                for call in node.value.elts
+            ]
+    raise AssertionError("app.py has no PAGES list")
+
+
 def test_navigation_lists_every_page(pages):
-    scripts = sorted(p for p in (ROOT / "views").glob("*.py") if not p.name.startswith("_"))
+    """The sidebar shows exactly app.py's pages, by title and in order, each at its own URL;
+    and every page script in views/ is one of them."""
+    expected = app_pages()
+    scripts = sorted(
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "views").glob("*.py")
+        if not p.name.startswith("_")
+    )
+    assert sorted(p["script"] for p in expected) == scripts
+    assert [label for label, _ in pages] == [p["title"] for p in expected]
+    for (label, url), p in zip(pages, expected, strict=True):
+        path = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        assert path == p["url_path"] or p.get("default"), (label, url)
     urls = [u for _, u in pages]
     assert len(set(urls)) == len(urls), f"duplicate page links: {pages}"
-    if scripts:
-        assert len(pages) >= 2, f"views/ has {len(scripts)} scripts but the sidebar shows {pages}"
 
 
 def _covered_elsewhere() -> set[str]:
