@@ -98,15 +98,7 @@ def test_every_format_reads_back_as_the_table_with_formulas_neutralised(fmt: str
 @pytest.mark.parametrize(
     ("fmt", "cell"),
     [
-        pytest.param(
-            "CSV",
-            "'\rCR",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="to_csv_bytes leaves a cell with a bare carriage return unquoted, so "
-                "readers split the row there (quote it, e.g. lineterminator='\\r\\n')",
-            ),
-        ),
+        ("CSV", "'\rCR"),
         # XML keeps no bare carriage return: it reads back as a line feed, still neutralised
         ("Excel (XLSX)", "'\nCR"),
         ("Parquet", "'\rCR"),

@@ -54,8 +54,14 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a byte-order mark (so Excel reads £ correctly)."""
-    return neutralise(_plain(df)).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 CSV with a byte-order mark (so Excel reads £ correctly).
+
+    Every cell holding a line break or carriage return is quoted (``QUOTE_MINIMAL`` with a
+    ``\r\n`` terminator makes the writer treat a bare ``\r`` as special), so no reader splits
+    a row inside a cell.
+    """
+    text = neutralise(_plain(df)).to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
