@@ -146,54 +146,91 @@ def prepare_spend(
     The key is :func:`impact.ingest.schema.supplier_keys` (council + supplier_id, else
     normalised name), as :func:`impact.locate.supplier_table` derives it.
     """
-    t = transactions
-    if "supplier_key" not in t:
-        t = t.assign(supplier_key=supplier_keys(t))
-    amount = pd.to_numeric(t["amount"], errors="coerce")
-    pos = amount > 0
-    sup = suppliers.drop_duplicates("supplier_key").copy()
-    sup["local_status"] = area.status(sup)
-    sup["influenceable"] = influenceable(sup, exclude_public_bodies)
-    sup["sic_section"] = sic_section(sup["sic"]) if "sic" in sup else pd.NA
-    if "imd_decile" not in sup:
-        sup["imd_decile"] = pd.NA
-    cols = [c for c in SPEND_COLUMNS if c not in ("directorate", "amount") and c in sup]
-    d = pd.DataFrame(
+    if "supplier_key" not in transactions:
+        transactions = transactions.assign(supplier_key=supplier_keys(transactions))
+    amount = pd.to_numeric(transactions["amount"], errors="coerce")
+    placed = _placed_suppliers(suppliers, area, exclude_public_bodies)
+    payments = _positive_payments(transactions, amount)
+    spend, unmatched = _spend_per_supplier(payments, placed)
+    accounting = _accounting(amount, payments, spend, unmatched, exclude_public_bodies)
+    return SpendInputs(spend=spend, suppliers=placed, area=area, accounting=accounting)
+
+
+def _placed_suppliers(
+    suppliers: pd.DataFrame, area: LocalArea, exclude_public_bodies: bool
+) -> pd.DataFrame:
+    """One row per supplier with what the model asks of it: local or not, influenceable by
+    the council, SIC section (for the prior) and deprivation decile (for the scenarios)."""
+    placed = suppliers.drop_duplicates("supplier_key").copy()
+    placed["local_status"] = area.status(placed)
+    placed["influenceable"] = influenceable(placed, exclude_public_bodies)
+    placed["sic_section"] = sic_section(placed["sic"]) if "sic" in placed else pd.NA
+    if "imd_decile" not in placed:
+        placed["imd_decile"] = pd.NA
+    return placed
+
+
+def _positive_payments(transactions: pd.DataFrame, amount: pd.Series) -> pd.DataFrame:
+    """Supplier, directorate and £ of each positive payment: R1 is money spent, so credits
+    and refunds are left out (and counted in the accounting)."""
+    positive = amount > 0
+    payments = pd.DataFrame(
         {
-            "supplier_key": t["supplier_key"].astype("string"),
+            "supplier_key": transactions["supplier_key"].astype("string"),
             "directorate": (
-                t["directorate"].astype("string").fillna("(not given)")
-                if "directorate" in t
+                transactions["directorate"].astype("string").fillna("(not given)")
+                if "directorate" in transactions
                 else "(not given)"
             ),
-            "amount": amount.where(pos, 0.0),
+            "amount": amount.where(positive, 0.0),
         }
-    )[pos.to_numpy()]
-    g = d.groupby(["supplier_key", "directorate"], sort=False, observed=True)["amount"].sum()
-    spend = g.reset_index().merge(
-        sup[[*cols, "influenceable"]], on="supplier_key", how="left", indicator=True
     )
-    unmatched = spend["_merge"] == "left_only"
+    return payments[positive.to_numpy()]
+
+
+def _spend_per_supplier(
+    payments: pd.DataFrame, placed: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per (supplier, directorate) with the supplier's columns; and which rows had
+    no supplier row (they stay in, as unlocated, rather than silently dropped)."""
+    columns = [c for c in SPEND_COLUMNS if c not in ("directorate", "amount") and c in placed]
+    totals = payments.groupby(["supplier_key", "directorate"], sort=False, observed=True)
+    spend = (
+        totals["amount"]
+        .sum()
+        .reset_index()
+        .merge(placed[[*columns, "influenceable"]], on="supplier_key", how="left", indicator=True)
+    )
+    unmatched = (spend["_merge"] == "left_only").to_numpy()
     spend = spend.drop(columns="_merge")
     spend["local_status"] = spend["local_status"].astype("string").fillna(UNKNOWN)
     spend["supplier_class"] = spend["supplier_class"].astype("string").fillna("unknown")
     spend["influenceable"] = spend["influenceable"].fillna(True).astype(bool)
-    n_in = len(t)
-    acc = {
-        "transaction_rows": n_in,
-        "rows_used_positive": int(pos.sum()),
+    return spend, unmatched
+
+
+def _accounting(
+    amount: pd.Series,
+    payments: pd.DataFrame,
+    spend: pd.DataFrame,
+    unmatched: np.ndarray,
+    exclude_public_bodies: bool,
+) -> dict[str, Any]:
+    """Every transaction row and £ accounted for: used, or left out with the reason."""
+    return {
+        "transaction_rows": len(amount),
+        "rows_used_positive": int((amount > 0).sum()),
         "rows_left_out_credit_or_zero": int((amount <= 0).sum()),
         "rows_left_out_amount_missing": int(amount.isna().sum()),
-        "positive_spend_gbp": round(float(d["amount"].sum()), 2),
+        "positive_spend_gbp": round(float(payments["amount"].sum()), 2),
         "public_body_spend_gbp": round(
             float(spend.loc[~spend["influenceable"], "amount"].sum()), 2
         ),
         "public_bodies_excluded": bool(exclude_public_bodies),
         "spend_with_supplier_not_in_suppliers_table_gbp": round(
-            float(spend.loc[unmatched.to_numpy(), "amount"].sum()), 2
+            float(spend.loc[unmatched, "amount"].sum()), 2
         ),
     }
-    return SpendInputs(spend=spend, suppliers=sup, area=area, accounting=acc)
 
 
 # --- the model ------------------------------------------------------------------------
