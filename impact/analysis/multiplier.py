@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.analysis.priors import default_priors, lookup, validate_priors
+from impact.analysis.priors import default_priors, matching_priors, validate_priors
 from impact.ingest.schema import supplier_keys
 from impact.places import councils
 from impact.places.localarea import LOCAL, NON_LOCAL, UNKNOWN, LocalArea, influenceable
@@ -528,7 +528,7 @@ def spend_rows(
     """
     status = spend["local_status"].astype(str).to_numpy()
     sections = spend["sic_section"].astype("string")
-    prior = lookup(priors, spend["supplier_class"], sections, "local")
+    prior = matching_priors(priors, spend["supplier_class"], sections, "local")
     prior_share = prior["central"].to_numpy(dtype="float64").copy()
     surveyed, respend_share = _survey_answers(spend, prior_share, survey_shares)
     return SpendRows(
@@ -662,7 +662,7 @@ def _non_local_respend(spend: pd.DataFrame, rows: SpendRows, priors: pd.DataFram
     """
     non_local = rows.is_non_local
     sections = spend["sic_section"][non_local].astype("string")
-    prior = lookup(priors, spend["supplier_class"][non_local], sections, "non_local")
+    prior = matching_priors(priors, spend["supplier_class"][non_local], sections, "non_local")
     return float((rows.amount[non_local] * prior["central"].to_numpy(dtype="float64")).sum())
 
 
