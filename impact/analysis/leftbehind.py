@@ -288,6 +288,7 @@ def _reference_layers(inputs: AreaInputs, warnings: list[str]) -> _Layers:
 
 
 def _council(inputs: AreaInputs) -> tuple[str, ...]:
+    """The council's own district codes, as text (the ranking and rule cover their areas)."""
     return tuple(str(c) for c in inputs.council_lads)
 
 

@@ -187,6 +187,7 @@ def _landing(move: _Move, code: str | None) -> _Landing:
 
 
 def _is_district(code: str | None) -> bool:
+    """A local authority district code: a target outside the local area stays non-local."""
     return code is not None and code[:3] in ("E06", "E07", "E08", "E09", "W06")
 
 
