@@ -586,6 +586,7 @@ class Staff:
 
     @classmethod
     def from_payroll(cls, payroll_gbp: float, local_share: float, prior: pd.Series) -> Staff:
+        """From the settings: the pay bill and the share of it paid to staff living locally."""
         payroll = float(payroll_gbp)
         return cls(payroll, payroll * float(local_share), prior)
 
