@@ -363,3 +363,37 @@ def test_exact_keys_first_hit_wins_and_redacted_names_never_match(tmp_path: Path
     assert got.loc["ALPHA"].tolist() == ["register_id", "HX1 1AA"]
     assert got.loc["BETA"].tolist() == ["company_number", "LS1 1AA"]  # never by its name
     assert got.loc["GAMMA", "resolution_method"] == "none"
+
+
+def test_register_row_rules_one_reason_each() -> None:
+    """The register's row rules alone: unusable rows first, then duplicate names; an
+    identical alias row goes without a reason, an identical real row does not."""
+    from impact.places.registers import _canonical_rows, _reject_duplicate_names, _unusable
+
+    raw = pd.DataFrame({
+        "name": ["", "Gamma", "Delta", "Epsilon", "Acme", "Acme Ltd", "Acme", "Beta", "Beta",
+                 "Zeta"],
+        "pc": ["M1 1AA", "", "nonsense", "", "", "M1 1AA", "M1 1AA", "M1 1AA", "LS1 1AA",
+               "HX1 1AA"],
+        "co": ["", "", "", "123", "456", "", "", "", "", ""],
+        "aka": ["", "", "", "", "", "", "", "", "", "Zeta"],
+    }, dtype="string")
+    used = {"supplier_name": "name", "postcode": "pc", "company_number": "co", "aliases": "aka"}
+    rows = _canonical_rows(raw, used, "test")
+    reason = _unusable(rows)
+    silent, conflicts = _reject_duplicate_names(rows, reason)
+    assert reason.fillna("used").tolist() == [
+        "no supplier name or id",
+        "no usable postcode or company number",
+        "postcode not recognised",
+        "used",  # no postcode, kept for its company number
+        "duplicate name (kept the first with a postcode)",  # Acme without a postcode
+        "used",  # the first Acme with a postcode wins
+        "duplicate row",
+        "used",
+        "duplicate name (kept the first with a postcode)",  # Beta elsewhere: a conflict
+        "used",
+        "used",  # Zeta's alias row repeats Zeta exactly ...
+    ]
+    assert list(silent) == [10]  # ... so it is dropped without a word
+    assert conflicts == 1
