@@ -402,3 +402,29 @@ def test_period_and_card_flag_come_from_the_file_name(name, period, card):
     report = FileReport(path=name)
     assert _facts_from_file_name(Path(name), report) == (period, card)
     assert (report.period, report.card_file) == (period, card)
+
+
+def test_amount_found_by_its_values_when_the_named_column_holds_none():
+    from impact.ingest.columns import map_columns
+
+    headers = ["Supplier", "Amount", "Ref", "Value"]
+    body = pd.DataFrame([["Acme Ltd", "n/a", "A1", "10.50"], ["Beta", "-", "A2", "£1,200.00"],
+                         ["Gamma", "tbc", "A3", "(3.25)"]])
+    mapping = map_columns(headers, body)
+    assert mapping.fields["amount"] == 3
+    assert mapping.notes[0] == (
+        "amount taken from 'Value' by its values (column 'Amount' does not hold amounts)")
+    # no other column holds money either: the named one is kept, its rows rejected one by one
+    mapping = map_columns(headers[:3], body.iloc[:, :3])
+    assert mapping.fields["amount"] == 1
+    assert "holds few readable amounts" in mapping.notes[0]
+
+
+def test_a_supplier_id_column_holding_names_is_the_supplier_name():
+    from impact.ingest.columns import map_columns
+
+    body = pd.DataFrame([["Acme Widgets Ltd", "10.00"], ["Beta Services", "20.00"]])
+    mapping = map_columns(["Supplier ID", "Amount"], body)
+    assert mapping.fields == {"supplier_name": 0, "amount": 1}
+    codes = map_columns(["Supplier ID", "Amount"], pd.DataFrame([["V0012", "1.00"]]))
+    assert codes.fields == {"supplier_id": 0, "amount": 1}
