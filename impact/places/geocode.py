@@ -285,6 +285,9 @@ def _reference_source(path: Path) -> str:
     return f"the reference postcode table {path.name}"
 
 
+# The national postcode table (2.7M rows) is parsed column-wise by pyarrow straight from the
+# file for speed, not through impact.ingest.tables.decode like the smaller CSVs: it is a
+# published UTF-8 extract, read once per release and cached.
 def _base_postcode_table(src: Path) -> PostcodeTable:
     cached = cache_path(src, "postcodes")
     if cached in _TABLES:
@@ -293,9 +296,6 @@ def _base_postcode_table(src: Path) -> PostcodeTable:
         if src.suffix == ".parquet":
             raw = pd.read_parquet(src)
         else:
-            # The national table (2.7M rows) is parsed column-wise by pyarrow straight from
-            # the file for speed, not through impact.ingest.tables.decode like the smaller
-            # CSVs: it is a published UTF-8 extract, read once per release and cached.
             header = pd.read_csv(src, nrows=0).columns
             numeric = {"lat", "latitude", "long", "lon", "lng", "longitude"}
             raw = pd.read_csv(
