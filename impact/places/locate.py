@@ -73,18 +73,17 @@ SUPPLIER_JOIN_COLUMNS = (
     "geocode_status",
 )
 UNRESOLVED_TOP = 300
-#: The transaction columns :func:`supplier_table` reads (the rest are not loaded).
-_TX_COLUMNS = (
+#: Transaction text columns a supplier row is built from.
+_SUPPLIER_TEXT = (
     "council",
     "supplier_id",
     "supplier_name",
     "supplier_name_norm",
     "company_number",
     "charity_number",
-    "is_redacted",
-    "amount",
-    "date",
 )
+#: The transaction columns :func:`supplier_table` reads (the rest are not loaded).
+_TX_COLUMNS = (*_SUPPLIER_TEXT, "is_redacted", "amount", "date")
 
 Progress = Callable[[str, float], None]
 
@@ -122,17 +121,6 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     for c in ("supplier_name", "name_variants", "supplier_name_norm"):
         out[c] = out[c].astype("string")
     return out
-
-
-#: Transaction text columns a supplier row is built from.
-_SUPPLIER_TEXT = (
-    "council",
-    "supplier_id",
-    "supplier_name",
-    "supplier_name_norm",
-    "company_number",
-    "charity_number",
-)
 
 
 def _supplier_fields(tx: pd.DataFrame) -> pd.DataFrame:
