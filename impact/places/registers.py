@@ -187,13 +187,14 @@ class Register:
         }
 
 
-def _norm_header(text: str) -> str:
+def norm_header(text: str) -> str:
+    """A header as :data:`SYNONYMS` spells it: letters and digits, lower case, no BOM."""
     return re.sub(r"[^a-z0-9]", "", _BOM_JUNK.sub("", str(text)).lower())
 
 
 def match_columns(headers: list[str]) -> dict[str, str]:
     """Canonical field → header, by :data:`SYNONYMS`; one-line error when unusable."""
-    normed = [_norm_header(h) for h in headers]
+    normed = [norm_header(h) for h in headers]
     used: dict[str, str] = {}
     taken: set[int] = set()
     for fld, synonyms in SYNONYMS.items():
@@ -399,6 +400,22 @@ def _reject_duplicate_names(rows: pd.DataFrame, reason: pd.Series) -> tuple[pd.I
     return keep.index[same & keep["alias"]], conflicts
 
 
+@dataclass(frozen=True)
+class RegisterRow:
+    """One supplier's place as the council's register records it (see :data:`TEMPLATE_COLUMNS`).
+
+    ``source`` says where the fact came from: ``manual`` (typed in the app), ``import``
+    (a filled-in template), ``suggestion`` (a suggested match accepted) or any text.
+    """
+
+    supplier_name: str
+    supplier_id: str | None = None
+    postcode: str | None = None
+    company_number: str | None = None
+    note: str | None = None
+    source: str = "manual"
+
+
 def save_resolution(
     register_path: str | os.PathLike[str],
     supplier_name: str,
@@ -407,36 +424,53 @@ def save_resolution(
     supplier_id: str | None = None,
     note: str | None = None,
 ) -> Path:
-    """Add or update one supplier in the council's register CSV, atomically.
+    """Add or update one supplier in the council's register CSV, atomically
+    (:func:`save_rows` with one typed row)."""
+    row = RegisterRow(supplier_name, supplier_id, postcode, company_number, note)
+    save_rows(register_path, [row])
+    return Path(register_path)
 
-    The row is found by ``supplier_id`` when given, else by normalised name; it is
-    created with the template header (:data:`TEMPLATE_COLUMNS`) when the file is missing.
-    The whole read-modify-write holds the register's lock and the file is replaced
-    atomically (:mod:`impact.atomic`), so a crash never leaves a half-written register and
-    two sessions saving at once keep both rows.
+
+def save_rows(register_path: str | os.PathLike[str], rows: list[RegisterRow]) -> list[dict]:
+    """Add or update suppliers in the council's register CSV, atomically; return each row's
+    previous ``postcode`` and ``company_number`` ('' where there was none).
+
+    Every row is checked first (:func:`_checked_place`): one bad row saves nothing.  A row
+    is found by ``supplier_id`` when given, else by normalised name; the file is created
+    with the template header (:data:`TEMPLATE_COLUMNS`) when missing.  The whole
+    read-modify-write holds the register's lock and the file is replaced atomically
+    (:mod:`impact.core.atomic`), so a crash never leaves a half-written register and two
+    sessions saving at once keep both rows.
     """
     path = Path(register_path)
-    pc, co = _checked_place(supplier_name, postcode, company_number, supplier_id)
+    values = [_row_values(r) for r in rows]
     with locked(path):  # read-modify-write: concurrent savers must not lose rows
         df = _council_register(path)
-        row = {"supplier_name": supplier_name.strip(), "source": "manual"}
-        if supplier_id:
-            row["supplier_id"] = str(supplier_id).strip()
-        if pc is not None:
-            row["postcode"] = pc
-        if co is not None:
-            row["company_number"] = co
-        if note:
-            row["note"] = note
-        hit = _rows_of(df, supplier_name, supplier_id)
-        if hit.any():
-            i = hit[hit].index[0]
+        previous = []
+        for r, row in zip(rows, values, strict=True):
+            hit = _rows_of(df, r.supplier_name, r.supplier_id)
+            i = hit[hit].index[0] if hit.any() else len(df)
+            old = df.loc[i] if hit.any() else None
+            previous.append(
+                {k: "" if old is None else str(old[k]) for k in ("postcode", "company_number")}
+            )
+            if old is None:
+                df.loc[i] = ""
             for k, v in row.items():
                 df.loc[i, k] = v
-        else:
-            df = pd.concat([df, pd.DataFrame([row])], ignore_index=True).fillna("")
-        atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
-    return path
+        atomic_write_text(path, df.fillna("").to_csv(index=False, lineterminator="\n"))
+    return previous
+
+
+def _row_values(row: RegisterRow) -> dict[str, str]:
+    """The template cells one row sets (blank inputs leave the register's cells alone)."""
+    pc, co = _checked_place(row.supplier_name, row.postcode, row.company_number, row.supplier_id)
+    out = {"supplier_name": row.supplier_name.strip(), "source": row.source}
+    for k, v in (("supplier_id", row.supplier_id), ("postcode", pc), ("company_number", co),
+                 ("note", row.note)):
+        if v not in (None, ""):
+            out[k] = str(v).strip()
+    return out
 
 
 def _checked_place(
