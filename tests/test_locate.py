@@ -358,7 +358,7 @@ def test_exact_keys_first_hit_wins_and_redacted_names_never_match(tmp_path: Path
         "company_number": ["00000001", "00000002", "00000003"],
         "postcode": ["LS1 1AA", "LS1 1AA", "LS1 1AA"]}), "reference.csv")
     regs = locate_mod._Registers(council, reference, [], [])
-    locate_mod._match_exactly(sup, locate_mod._nameable(sup), regs, None)
+    locate_mod._match_exactly(sup, locate_mod.nameable(sup), regs, None)
     got = sup.set_index("supplier_name_norm")[["resolution_method", "postcode"]]
     assert got.loc["ALPHA"].tolist() == ["register_id", "HX1 1AA"]
     assert got.loc["BETA"].tolist() == ["company_number", "LS1 1AA"]  # never by its name

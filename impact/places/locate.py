@@ -47,7 +47,15 @@ log = logging.getLogger(__name__)
 ACCEPT_THRESHOLD = 0.9
 SUGGEST_THRESHOLD = 0.5
 
-METHODS = ("register_id", "register_name", "company_number", "reference_name", "fuzzy", "none")
+METHODS = (
+    "manual",
+    "register_id",
+    "register_name",
+    "company_number",
+    "reference_name",
+    "fuzzy",
+    "none",
+)
 GEO_COLUMNS = (
     "lat",
     "long",
@@ -218,7 +226,8 @@ def _ranked_values(codes: np.ndarray, values: pd.Series, n_keys: int) -> pd.Data
     return out
 
 
-def _reference_register_paths(reference: Reference) -> list[Path]:
+def reference_register_paths(reference: Reference) -> list[Path]:
+    """The reference registers read (the stacked ``*combined*`` table alone when present)."""
     paths = reference.find_all("supplier_registers")
     combined = [p for p in paths if "combined" in p.name.lower()]
     return combined or paths
@@ -256,7 +265,7 @@ class _Registers:
         cls, council: list[Path], reference: Reference | None, progress: Progress | None
     ) -> _Registers:
         council_rows, council_regs = _load([Path(p) for p in council], progress, 0.15, 0.15)
-        ref_paths = _reference_register_paths(reference) if reference else []
+        ref_paths = reference_register_paths(reference) if reference else []
         reference_rows, reference_regs = _load(ref_paths, progress, 0.3, 0.2)
         return cls(council_rows, reference_rows, council_regs, reference_regs)
 
@@ -329,7 +338,7 @@ def locate(
     n = len(sup)
     sup = _classified(sup, progress)
     regs = _Registers.read(registers, reference if reference_registers else None, progress)
-    named = _nameable(sup)
+    named = nameable(sup)
     _match_exactly(sup, named, regs, progress)
     fuzzy_note = "fuzzy linking switched off"
     if fuzzy:
@@ -391,7 +400,7 @@ def _classified(sup: pd.DataFrame, progress: Progress | None) -> pd.DataFrame:
     return sup.join(cls)
 
 
-def _nameable(sup: pd.DataFrame) -> np.ndarray:
+def nameable(sup: pd.DataFrame) -> np.ndarray:
     """Suppliers whose name may be matched: named and not redacted."""
     named = sup["supplier_name_norm"].notna() & (sup["supplier_name_norm"] != REDACTED)
     return (named & ~sup["is_redacted"]).to_numpy()
