@@ -4,7 +4,9 @@ A :class:`Source` is plain values (paths and names), so it can key a cache: the 
 one loaded :class:`impact.workspace.Workspace` per :func:`source_key`, and a changed spend
 file or a newly resolved supplier gives a new key, never a stale figure.  The council's own
 edits (register, column mapping, uploads) are written under the workspace folder
-(:mod:`impact.core.paths`), never into the folder the data came from.
+(:mod:`impact.core.paths`), never into the folder the data came from: the suppliers the
+officer places go to :func:`resolutions_register`, which every source of that council reads
+on every start (demo, folder, upload), for every user of that workspace.
 """
 
 from __future__ import annotations
@@ -58,11 +60,11 @@ class Source:
 
 
 def demo_source() -> Source:
-    """The committed synthetic demo borough, reading the council's own register copy once
-    resolutions have been saved (``IMPACT_DEMO_REGISTER`` overrides both)."""
+    """The committed synthetic demo borough with its committed supplier register
+    (``IMPACT_DEMO_REGISTER`` overrides it); resolutions come from
+    :func:`resolutions_register`, like every council's."""
     d = demo_dir()
-    copy = demo_register_copy()
-    register = settings().demo_register or (copy if copy.is_file() else committed_demo_register())
+    register = settings().demo_register or committed_demo_register()
     return Source(
         kind="demo",
         path=str(d / "spend"),
@@ -150,8 +152,8 @@ def spend_files(source: Source) -> list[Path]:
 def source_key(source: Source) -> str:
     """A short hash of everything the figures depend on (files, sizes, mtimes, settings).
 
-    The app passes it to its caches: a resolved supplier (register rewritten) or a new spend
-    file changes the key, so cached figures are recomputed.
+    The app passes it to its caches: a resolved supplier (the council's register rewritten)
+    or a new spend file changes the key, so cached figures are recomputed.
     """
     parts = [repr(source)]
     if source.kind == "ingested":
@@ -159,6 +161,7 @@ def source_key(source: Source) -> str:
     else:
         parts += cache.fingerprint(spend_files(source))
     parts += cache.fingerprint([source.mapping_file, source.register])
+    parts += cache.fingerprint([resolutions_register(source)])
     try:
         ref = source.reference_folder()
         parts += cache.fingerprint(ref.find_all("supplier_registers"))
@@ -188,35 +191,11 @@ def committed_demo_register() -> Path:
     return demo_dir() / "supplier_register.csv"
 
 
-def demo_register_copy() -> Path:
-    """The demo's writable register copy (used instead of the committed one once it exists)."""
-    return council_file(DEMO_COUNCIL, "supplier_register.csv")
-
-
-def writable_register(source: Source) -> tuple[Source, Path]:
-    """Where resolutions for ``source`` are saved, and the source that reads them.
-
-    The committed demo register and registers in read-only folders (the shared public data)
-    are never written: a copy under the workspace folder is made on first use and the
-    returned source points at it.
-    """
-    current = Path(source.register) if source.register else None
-    if current is not None and _may_write(current):
-        return source, current
-    target = council_file(source.council, "supplier_register.csv")
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if current is not None and current.is_file():
-            target.write_bytes(current.read_bytes())
-    return replace(source, register=str(target)), target
-
-
-def _may_write(register: Path) -> bool:
-    if register.resolve() == committed_demo_register().resolve():
-        return False
-    if register.exists():
-        return os.access(register, os.W_OK)
-    return os.access(register.parent, os.W_OK)
+def resolutions_register(source: Source) -> Path:
+    """The council's register under the workspace folder: where the suppliers an officer
+    places are saved, and which every start of that council applies
+    (:mod:`impact.places.resolutions`; its audit trail sits beside it)."""
+    return council_file(source.council, "supplier_register.csv")
 
 
 def write_mapping(source: Source, columns: dict[str, str]) -> Source:

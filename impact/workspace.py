@@ -14,7 +14,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,14 +33,27 @@ from impact.places.councils import (
     district_names,
     supplier_deprivation,
 )
-from impact.places.locate import SUPPLIER_JOIN_COLUMNS, locate
+from impact.places.locate import SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.reference import Reference, ReferenceError
+from impact.places.registers import RegisterRow
+from impact.places.resolutions import (
+    ApplyContext,
+    Author,
+    CheckResult,
+    apply_register,
+    check_rows,
+    matched,
+    register_frame,
+    rows_frame,
+    save_checked,
+)
 from impact.sources import (
     Source,
     WorkspaceError,
     demo_source,
     folder_source,
     ingest_folder,
+    resolutions_register,
     source_key,
     spend_files,
 )
@@ -76,14 +89,18 @@ class Workspace:
         decile of the supplier's LSOA, 1 = most deprived 10 %) and ``location_band``
         (:data:`BANDS`).
     suppliers : one row per supplier from :func:`impact.places.locate.locate`, with
-        ``imd_decile``.
-    coverage : the locate coverage dictionary (shares of spend located, by method ...).
+        ``imd_decile``, and the council's own register (:func:`impact.sources.
+        resolutions_register`: the suppliers officers placed) applied over it.
+    coverage : the locate coverage dictionary (shares of spend located, by method ...),
+        counted after the council's register was applied.
     quality : the ingest quality report (rows in/used/rejected, gaps, redactions ...).
     wards : the council's wards (WGS84 display geometry) with IoD 2025 aggregates and
         IoD 2019 ranks where available.
     council_lads, region_codes, region_lads : the council's district code(s), its region(s)
         and every district in those regions.
     warnings : one-line notes on what could not be done (no ward boundaries ...).
+    located : the suppliers as located, before the council's register was applied (what
+        :meth:`resolve` re-applies it to).
     """
 
     source: Source
@@ -102,6 +119,7 @@ class Workspace:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     outdir: Path | None = None
+    located: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def is_demo(self) -> bool:
@@ -127,7 +145,11 @@ class Workspace:
             source, ingested.outdir, reference, progress, use_cache
         )
         _report(progress, "joining places and deprivation", 0.92)
-        suppliers, geo = _prepared(source, reference, suppliers, located_key, use_cache)
+        located, geo = _prepared(source, reference, suppliers, located_key, use_cache)
+        register = resolutions_register(source)
+        suppliers, _ = apply_register(
+            located, register_frame(register), ApplyContext(reference, register.name)
+        )
         tx = join_suppliers(ingested.transactions, suppliers, geo.lads, geo.regions)
         _report(progress, "ready", 1.0)
         return cls(
@@ -135,7 +157,7 @@ class Workspace:
             key=source_key(source),
             transactions=tx,
             suppliers=suppliers,
-            coverage=coverage,
+            coverage={**coverage, **_coverage(suppliers, register)},
             quality=ingested.quality,
             rejected=ingested.rejected,
             wards=geo.wards,
@@ -147,6 +169,46 @@ class Workspace:
             warnings=list(geo.warnings),
             notes=list(geo.notes),
             outdir=ingested.outdir,
+            located=located,
+        )
+
+    # -- the officer's own knowledge: placed suppliers, saved and applied at once --
+
+    def resolve(self, rows: list[RegisterRow], author: Author) -> Resolved:
+        """Check ``rows``, save the accepted ones (the council's register and its audit
+        trail) and return the workspace with them applied.
+
+        Only the suppliers the rows name are re-placed and only their transactions patched
+        (:meth:`reapplied`), so the figures equal a fresh :meth:`load` (a test) at the cost
+        of a few postcodes, not a new run of locate over the whole council.
+        """
+        checks = check_rows(rows, self.reference(), self.located)
+        if not checks.accepted:
+            return Resolved(self, checks)
+        register = resolutions_register(self.source)
+        accepted = [c.row for c in checks.accepted.values()]
+        save_checked(register, list(checks.accepted.values()), author, before=self.suppliers)
+        return Resolved(self.reapplied(accepted), checks)
+
+    def reapplied(self, rows: list[RegisterRow]) -> Workspace:
+        """This workspace with the council's register applied anew to the suppliers that
+        ``rows`` name: their places, their transactions, coverage and the key."""
+        register = resolutions_register(self.source)
+        base = self.located if self.located is not None else self.suppliers
+        touched = base.loc[matched(base, rows_frame(rows)).notna().to_numpy()]
+        ctx = ApplyContext(self.reference(), register.name)
+        fresh, _ = apply_register(touched, register_frame(register), ctx)
+        suppliers = self.suppliers.copy(deep=False)
+        at = suppliers.index.get_indexer(fresh.index)
+        for c in fresh.columns:
+            suppliers[c] = _patched(suppliers[c], at, fresh[c])
+        tx = patch_transactions(self.transactions, fresh, self.council_lads, self.region_codes)
+        return replace(
+            self,
+            key=source_key(self.source),
+            transactions=tx,
+            suppliers=suppliers,
+            coverage={**self.coverage, **_coverage(suppliers, register)},
         )
 
     # -- reference data, for views and outputs (no view reads the reference folder) --
@@ -178,6 +240,29 @@ class Workspace:
             return self.wards.iloc[0:0][columns]
         areas, _ = areas_for_lads(ref, self.council_lads, unit)
         return display_geometry(areas)[columns]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What :meth:`Workspace.resolve` did: the workspace after it, and each row's outcome
+    (accepted with where it places the supplier, or refused with a reason)."""
+
+    workspace: Workspace
+    checks: CheckResult
+
+
+def _coverage(suppliers: pd.DataFrame, register: Path) -> dict:
+    """Coverage of the suppliers as now placed, and which council register was applied."""
+    out = coverage(suppliers)
+    out["council_register"] = {"path": str(register), "exists": register.is_file()}
+    return out
+
+
+def _patched(column: pd.Series, positions: np.ndarray, values: pd.Series) -> pd.Series:
+    """A copy of ``column`` with ``values`` written at ``positions`` (dtype kept)."""
+    out = column.copy()
+    out.iloc[positions] = values.astype(column.dtype).to_numpy()
+    return out
 
 
 def _as_source(source: Source | str | os.PathLike[str]) -> Source:
@@ -322,7 +407,10 @@ def _prepared(
     warnings: list[str] = []
     imd = supplier_deprivation(reference, warnings)
     suppliers = (
-        suppliers.merge(imd, on="lsoa21_code", how="left")
+        # the key in the suppliers' own dtype: a merge of "str" on "string" gives object,
+        # and the frame read back from the cache would then differ from this one
+        suppliers.merge(imd.astype({"lsoa21_code": suppliers["lsoa21_code"].dtype}),
+                        on="lsoa21_code", how="left")
         if imd is not None
         else suppliers.assign(imd_decile=pd.NA)
     )
@@ -360,6 +448,13 @@ def join_suppliers(
     """Transactions with their supplier's class and place, and a ``location_band``."""
     t = tx.copy()
     t["supplier_key"] = supplier_keys(t)
+    return _with_places(t, suppliers, council_lads, region_codes)
+
+
+def _with_places(
+    t: pd.DataFrame, suppliers: pd.DataFrame, council_lads: list[str], region_codes: list[str]
+) -> pd.DataFrame:
+    """``t`` (with ``supplier_key``) joined to its suppliers' columns, with the band."""
     cols = [c for c in (*SUPPLIER_JOIN_COLUMNS, "imd_decile") if c in suppliers.columns]
     s = suppliers[cols].drop_duplicates("supplier_key")
     t = t.merge(s, on="supplier_key", how="left", validate="many_to_one")
@@ -376,3 +471,25 @@ def join_suppliers(
     t["location_band"] = pd.Categorical(band, categories=list(BANDS))
     t["supplier_class"] = t["supplier_class"].astype("string").fillna("unknown")
     return t
+
+
+def patch_transactions(
+    tx: pd.DataFrame, suppliers: pd.DataFrame, council_lads: list[str], region_codes: list[str]
+) -> pd.DataFrame:
+    """``tx`` (already joined) with the place of the few ``suppliers`` given written anew
+    into their rows: what :func:`join_suppliers` would give, without re-joining every row.
+
+    The result is a new frame; columns that do not change are shared with ``tx``, so other
+    sessions still reading ``tx`` are unaffected.
+    """
+    rows = np.flatnonzero(tx["supplier_key"].isin(suppliers["supplier_key"]).to_numpy())
+    out = tx.copy(deep=False)
+    if not len(rows):
+        return out
+    joined = {*SUPPLIER_JOIN_COLUMNS, "imd_decile", "location_band"} - {"supplier_key"}
+    own = [c for c in tx.columns if c not in joined]
+    fresh = _with_places(tx.iloc[rows][own], suppliers, council_lads, region_codes)
+    for c in tx.columns:
+        if c not in own:
+            out[c] = _patched(tx[c], rows, fresh[c])
+    return out

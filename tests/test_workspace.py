@@ -13,12 +13,13 @@ from impact.analysis import metrics
 from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir
 from impact.ingest.schema import supplier_keys
 from impact.places.councils import find_council_lads
+from impact.places.registers import save_resolution
 from impact.sources import (
     current_mapping,
     demo_source,
     folder_source,
+    resolutions_register,
     source_key,
-    writable_register,
 )
 from impact.workspace import Workspace
 
@@ -84,13 +85,20 @@ def test_source_key_changes_with_the_register(env: Path) -> None:
     assert source_key(src) != k1
 
 
-def test_committed_demo_register_is_never_written(env: Path) -> None:
+def test_resolutions_go_under_the_workspace_never_into_a_source_register(env: Path) -> None:
+    """The council's register lives in the workspace folder, for every source of the council;
+    saving there changes the source key, and the committed demo register is never written."""
     committed = demo_dir() / "supplier_register.csv"
-    src = demo_source().__class__(**{**demo_source().__dict__, "register": str(committed)})
-    new, path = writable_register(src)
-    assert path.resolve() != committed.resolve()
-    assert path.read_bytes() == committed.read_bytes()
-    assert new.register == str(path)
+    before = committed.read_bytes()
+    src = demo_source()
+    target = resolutions_register(src)
+    assert target.parent == env / "cache" and target.name.endswith("supplier_register.csv")
+    assert resolutions_register(folder_source(demo_dir() / "spend", council=src.council)) == target
+    k1 = source_key(src)
+    save_resolution(target, "New Co", postcode="ZZ1 0AB")
+    assert source_key(src) != k1
+    assert committed.read_bytes() == before
+    target.unlink()
 
 
 def test_find_council_lads() -> None:
