@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir, project_root
 from impact.ingest.names import normalise_names
-from impact.sources import folder_source
+from impact.places.resolutions import read_audit
+from impact.sources import demo_source, folder_source, resolutions_register
 from tests._shared import missing
 
 APP = str(project_root() / "app.py")
@@ -142,26 +143,42 @@ def test_no_pages_folder_beside_the_app() -> None:
 
 
 def test_resolve_queue_writes_the_register(env) -> None:
+    """A typed postcode is checked (one not in the postcode directory is refused and nothing
+    is written), saved to the council's register under the workspace folder with an audit
+    line, and the supplier leaves the queue at once."""
+    register = resolutions_register(demo_source())
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.switch_page(PAGES[3]).run()
     _ok(at)
     sel = at.selectbox(key="resolve_supplier")
-    names = [str(o) for o in sel.options]
+    names = [sel.format_func(o) for o in sel.options]
     queued = [n for n in env["dropped"] if n in names]
     assert queued, (env["dropped"], names[:5])
     name = queued[0]
     sel.set_value(sel.options[names.index(name)])
+    at.text_input(key="resolve_postcode").input("M99 9ZZ")
+    next(b for b in at.button if b.label.startswith("Save")).click().run()
+    assert not at.exception
+    assert any("M99 9ZZ" in e.value and "not in the postcode directory" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert not register.exists()
+    sel = at.selectbox(key="resolve_supplier")
+    sel.set_value(sel.options[[sel.format_func(o) for o in sel.options].index(name)])
     at.text_input(key="resolve_postcode").input("ZZ1 0AB")
     next(b for b in at.button if b.label.startswith("Save")).click().run()
     _ok(at)
-    reg = pd.read_csv(env["register"], dtype=str, keep_default_na=False)
+    reg = pd.read_csv(register, dtype=str, keep_default_na=False)
     row = reg[reg["supplier_name"] == name]
     assert len(row) == 1 and row["postcode"].iloc[0] == "ZZ1 0AB"
-    assert any("Saved" in s.value for s in at.success)
-    # The supplier has left the queue: figures were recomputed from the new register.
-    assert name not in [str(o) for o in at.selectbox(key="resolve_supplier").options]
-    # The committed demo register is untouched.
+    assert row["source"].iloc[0] == "manual"
+    assert any("Saved" in s.value and "Figures updated" in s.value for s in at.success)
+    # The supplier has left the queue: the figures were updated without a reload.
+    sel = at.selectbox(key="resolve_supplier")
+    assert name not in [sel.format_func(o) for o in sel.options]
+    assert read_audit(register)["supplier_name"].tolist() == [name]
+    # Neither the committed demo register nor the one the demo was opened with is written.
     assert name in (demo_dir() / "supplier_register.csv").read_text(encoding="utf-8")
+    assert name not in env["register"].read_text(encoding="utf-8")
 
 
 @pytest.mark.shared

@@ -54,13 +54,28 @@ def _start_source() -> Source:
 
 
 @st.cache_resource(show_spinner="Reading the spend files and placing suppliers…", max_entries=4)
-def _load(_source: Source, key: str) -> Workspace:
-    """One workspace per dataset; ``key`` (paths + mtimes) decides when it is stale."""
-    return Workspace.load(_source)
+def _load(_source: Source, key: str, _ready: Workspace | None = None) -> Workspace:
+    """One workspace per dataset; ``key`` (paths + mtimes) decides when it is stale.
+
+    ``_ready`` is a workspace already brought up to date under ``key`` (see
+    :func:`keep_workspace`): it is kept as it is, not loaded again.
+    """
+    return _ready if _ready is not None else Workspace.load(_source)
+
+
+def keep_workspace(old: Workspace, new: Workspace) -> None:
+    """After a resolution: keep ``new`` (patched in place of a reload) under its key and
+    drop ``old``.  Figures are cached on the workspace key, so those of the new key are
+    computed when a page asks and nothing else is invalidated; other councils' workspaces
+    and figures stay cached."""
+    _load(new.source, new.key, new)
+    if old.key != new.key:
+        _load.clear(old.source, old.key)
 
 
 def clear_caches() -> None:
-    """After a resolution or a new mapping: drop cached workspaces and figures."""
+    """After a new column mapping (the spend files are read anew): drop cached workspaces
+    and figures."""
     _load.clear()
     headline.clear()
     _supplier_summary.clear()
@@ -233,6 +248,34 @@ HEADERS = {
     "local_suppliers": "suppliers based here",
     "supplier_count": "suppliers",
 }
+#: How a supplier was placed (``resolution_method``), in words.
+METHOD_WORDS = {
+    "manual": "placed by an officer",
+    "register_id": "council register (vendor number)",
+    "register_name": "council register (name)",
+    "company_number": "reference register (company number)",
+    "reference_name": "reference register (name)",
+    "fuzzy": "probable name match",
+    "none": "not placed",
+}
+#: Whether a supplier's postcode placed it (``geocode_status``), in words.
+STATUS_WORDS = {
+    "located": "placed",
+    "located_terminated": "placed (terminated postcode)",
+    "outside_england_wales": "outside England and Wales",
+    "not_found": "postcode not found",
+    "malformed": "no usable postcode",
+    "unresolved": "not placed",
+}
+
+
+def in_words(df: pd.DataFrame, columns: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """``df`` with the codes of ``columns`` (column → code → words) as words."""
+    out = df.copy()
+    for c, words in columns.items():
+        if c in out:
+            out[c] = out[c].astype("string").replace(words)
+    return out
 
 
 def friendly(name: str) -> str:

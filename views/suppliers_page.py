@@ -5,23 +5,23 @@ from __future__ import annotations
 import streamlit as st
 
 from impact.analysis import metrics
-from impact.places.registers import RegisterError, save_resolution
-from impact.sources import writable_register
+from impact.places.worklist import placeable
 from views._common import (
-    SOURCE,
+    METHOD_WORDS,
+    STATUS_WORDS,
     as_percent,
     blanks,
-    clear_caches,
-    current_source,
     demo_banner,
     download,
     filtered,
     friendly,
+    in_words,
     money_col,
     supplier_summary,
     text_cols,
     workspace,
 )
+from views._resolve import audit, bulk, meter, one_at_a_time, suggested, who
 
 st.title("Suppliers")
 ws = workspace()
@@ -32,7 +32,8 @@ tx = filtered(ws)
 summary = supplier_summary(ws, tx)
 info = ws.suppliers[["supplier_key", "resolution_method", "geocode_status", "geocode_reason",
                      "supplier_id", "company_number"]]
-table = summary.merge(info, on="supplier_key", how="left")
+table = in_words(summary.merge(info, on="supplier_key", how="left"),
+                 {"resolution_method": METHOD_WORDS, "geocode_status": STATUS_WORDS})
 
 q = st.text_input("Search suppliers", key="sup_search", placeholder="name, postcode or ward")
 shown = table
@@ -54,49 +55,32 @@ with st.expander("How this was calculated"):
     st.markdown(
         "Suppliers are grouped by the council's vendor number (else by normalised name). "
         "Each is placed from the council's supplier register (vendor number, then name), "
-        "then reference registers (company number, then name), then probable name matches "
-        "(shown as 'fuzzy'). 'class' comes from transparent rules on the name and numbers "
-        "(public body, VCSE, company, individual/redacted, unknown).")
+        "then reference registers (company number, then name), then probable name matches. "
+        "A place given by an officer (typed, imported from the template or a suggested "
+        "match accepted) comes before all of them. 'class' comes from transparent rules on "
+        "the name and numbers (public body, VCSE, company, individual/redacted, unknown).")
     st.caption(metrics.REGISTERED_OFFICE_CAVEAT)
 
-st.subheader("Resolve queue")
-queue = table[(table["geocode_status"] != "located") & (table["class"] != "individual_redacted")]
+st.subheader("Place the unplaced suppliers")
+st.caption("Every local figure rests on which supplier is where. Give a postcode (or a "
+           "Companies House number) for the suppliers we could not place: it is checked "
+           "against the postcode directory, saved to the council's supplier register with "
+           "your name, kept for every later session, and the figures update at once.")
+target = meter(ws)
+who()
+queue = table[table["supplier_key"].isin(ws.suppliers.loc[placeable(ws.suppliers),
+                                                          "supplier_key"])]
 queue = queue.sort_values("spend", ascending=False)
-st.caption("Suppliers we could not place, largest spend first. Give a postcode (or a "
-           "Companies House number) to place one: it is saved to the council's supplier "
-           "register and every figure is recalculated.")
-if queue.empty:
-    st.success("Every named supplier in the selected payments is placed.")
-else:
-    qcols = ["supplier", "class", "spend", "payments", "geocode_reason"]
-    st.dataframe(blanks(queue[qcols].head(50)), hide_index=True, width="stretch",
-                 column_config={**text_cols(queue, qcols), "spend": money_col("spend")})
-    keys = queue["supplier_key"].head(200).tolist()
-    labels = dict(zip(queue["supplier_key"], queue["supplier"], strict=False))
-    with st.form("resolve", clear_on_submit=True):
-        key = st.selectbox("Supplier", keys, format_func=lambda k: str(labels.get(k, k)),
-                           key="resolve_supplier")
-        a, b = st.columns(2)
-        postcode = a.text_input("Postcode", key="resolve_postcode", placeholder="e.g. AB1 2CD")
-        company = b.text_input("or Companies House number", key="resolve_company")
-        submitted = st.form_submit_button("Save to the supplier register")
-    if submitted and key:
-        row = queue[queue["supplier_key"] == key].iloc[0]
-        source, register = writable_register(current_source())
-        try:
-            save_resolution(register, supplier_name=str(row["supplier"]),
-                            postcode=postcode or None, company_number=company or None,
-                            supplier_id=None if row.isna()["supplier_id"] else
-                            str(row["supplier_id"]),
-                            note="resolved in Impact Explorer")
-        except (RegisterError, OSError) as exc:
-            st.error(f"Not saved: {exc}")
-        else:
-            st.session_state[SOURCE] = source
-            st.session_state["resolved_message"] = (
-                f"Saved {row['supplier']} to {register.name}; figures recalculated.")
-            clear_caches()
-            st.rerun()
-msg = st.session_state.pop("resolved_message", None)
-if msg:
-    st.success(msg)
+one, many, sug, trail = st.tabs(["One at a time", "Template for the finance team",
+                                 "Suggested matches", "Who placed what"])
+with one:
+    if queue.empty:
+        st.success("Every named supplier in the selected payments is placed.")
+    else:
+        one_at_a_time(ws, queue)
+with many:
+    bulk(ws, target)
+with sug:
+    suggested(ws)
+with trail:
+    audit(ws)
