@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from impact.core import cache
+from impact.core.atomic import locked
 from impact.core.paths import council_folder
 from impact.ingest.columns import load_mapping
 from impact.ingest.schema import supplier_keys
@@ -44,7 +45,6 @@ from impact.places.resolutions import (
     check_rows,
     matched,
     register_frame,
-    rows_frame,
     save_checked,
 )
 from impact.sources import (
@@ -147,14 +147,14 @@ class Workspace:
         _report(progress, "joining places and deprivation", 0.92)
         located, geo = _prepared(source, reference, suppliers, located_key, use_cache)
         register = resolutions_register(source)
-        suppliers, _ = apply_register(
-            located, register_frame(register), ApplyContext(reference, register.name)
-        )
+        with locked(register):  # the rows applied and the key naming them must agree
+            rows, key = register_frame(register), source_key(source)
+        suppliers, _ = apply_register(located, rows, ApplyContext(reference, register.name))
         tx = join_suppliers(ingested.transactions, suppliers, geo.lads, geo.regions)
         _report(progress, "ready", 1.0)
         return cls(
             source=source,
-            key=source_key(source),
+            key=key,
             transactions=tx,
             suppliers=suppliers,
             coverage={**coverage, **_coverage(suppliers, register)},
@@ -186,26 +186,35 @@ class Workspace:
         if not checks.accepted:
             return Resolved(self, checks)
         register = resolutions_register(self.source)
-        accepted = [c.row for c in checks.accepted.values()]
-        save_checked(register, list(checks.accepted.values()), author, before=self.suppliers)
-        return Resolved(self.reapplied(accepted), checks)
+        with locked(register):
+            # Someone else saved (or a file changed) since this workspace was built: the
+            # patch would miss their rows, so load anew (from the caches) after saving.
+            stale = source_key(self.source) != self.key
+            save_checked(register, checks, author, before=self.suppliers)
+            key = source_key(self.source)
+        if stale:
+            return Resolved(Workspace.load(self.source), checks)
+        return Resolved(self.reapplied(checks.accepted_frame(), key, checks.answers), checks)
 
-    def reapplied(self, rows: list[RegisterRow]) -> Workspace:
-        """This workspace with the council's register applied anew to the suppliers that
-        ``rows`` name: their places, their transactions, coverage and the key."""
+    def reapplied(
+        self, rows: pd.DataFrame, key: str, known: pd.DataFrame | None = None
+    ) -> Workspace:
+        """This workspace, now named ``key``, with the council's register applied anew to
+        the suppliers that ``rows`` (:func:`impact.places.resolutions.rows_frame`) name:
+        their places, their transactions and coverage.  ``known``: geocoder answers at hand."""
         register = resolutions_register(self.source)
         base = self.located if self.located is not None else self.suppliers
-        touched = base.loc[matched(base, rows_frame(rows)).notna().to_numpy()]
-        ctx = ApplyContext(self.reference(), register.name)
+        touched = base.loc[matched(base, rows).notna().to_numpy()]
+        ctx = ApplyContext(self.reference(), register.name, known=known)
         fresh, _ = apply_register(touched, register_frame(register), ctx)
         suppliers = self.suppliers.copy(deep=False)
         at = suppliers.index.get_indexer(fresh.index)
-        for c in fresh.columns:
+        for c in fresh.columns:  # a few thousand rows: patching beats comparing
             suppliers[c] = _patched(suppliers[c], at, fresh[c])
         tx = patch_transactions(self.transactions, fresh, self.council_lads, self.region_codes)
         return replace(
             self,
-            key=source_key(self.source),
+            key=key,
             transactions=tx,
             suppliers=suppliers,
             coverage={**self.coverage, **_coverage(suppliers, register)},
@@ -487,9 +496,18 @@ def patch_transactions(
     if not len(rows):
         return out
     joined = {*SUPPLIER_JOIN_COLUMNS, "imd_decile", "location_band"} - {"supplier_key"}
-    own = [c for c in tx.columns if c not in joined]
-    fresh = _with_places(tx.iloc[rows][own], suppliers, council_lads, region_codes)
+    keys = tx[["supplier_key"]].iloc[rows]  # the join needs the key alone
+    fresh = _with_places(keys, suppliers, council_lads, region_codes)
     for c in tx.columns:
-        if c not in own:
+        # Rewriting a column costs its full length: only those whose values move are.
+        if c in joined and not _same_values(tx[c].iloc[rows], fresh[c]):
             out[c] = _patched(tx[c], rows, fresh[c])
     return out
+
+
+def _same_values(old: pd.Series, new: pd.Series) -> bool:
+    """Whether two equally long columns hold the same values (NA equal to NA)."""
+    old, new = old.reset_index(drop=True), new.reset_index(drop=True)
+    if old.dtype != new.dtype:
+        old, new = old.astype(object), new.astype(old.dtype).astype(object)
+    return old.equals(new)

@@ -169,6 +169,18 @@ def test_a_save_gives_the_figures_of_a_full_reload(clean: Path) -> None:
     _same(after, Workspace.load("demo", use_cache=False), check_dtype=False)  # from scratch
 
 
+def test_two_sessions_saving_in_turn_lose_nothing(clean: Path) -> None:
+    """Session B's workspace was loaded before session A saved: B's save must not patch
+    over A's row (it loads anew from the caches instead)."""
+    a, b = Workspace.load("demo"), Workspace.load("demo")
+    todo = _unplaced(a, with_id=True)
+    a.resolve([_row(todo.iloc[0], postcode=IN_BOROUGH)], ME)
+    after_b = b.resolve([_row(todo.iloc[1], postcode="ZZ7 9WE")], ME).workspace
+    placed = after_b.suppliers.set_index("supplier_key").loc[todo["supplier_key"].head(2)]
+    assert placed["postcode"].tolist() == [IN_BOROUGH, "ZZ7 9WE"]
+    _same(after_b, Workspace.load("demo"))
+
+
 def test_resolutions_apply_however_the_council_is_opened(clean: Path) -> None:
     """Demo, a folder of spend files, an ingested folder and an upload of the same council
     all read the council's register under the workspace folder."""

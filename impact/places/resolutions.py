@@ -93,10 +93,21 @@ class Checked:
 
 @dataclass
 class CheckResult:
-    """Rows that may be saved, and the refused ones by input position with a reason."""
+    """Rows that may be saved, and the refused ones by input position with a reason.
+
+    ``frame`` holds every input row as :func:`rows_frame` gives it and ``answers`` the
+    geocoder's answer per normalised postcode, so saving and applying the accepted rows
+    reuse them instead of normalising and geocoding again.
+    """
 
     accepted: dict[int, Checked] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
+    frame: pd.DataFrame | None = None
+    answers: pd.DataFrame | None = None
+
+    def accepted_frame(self) -> pd.DataFrame:
+        """The accepted rows as :func:`rows_frame` gives them, in input order."""
+        return self.frame.iloc[sorted(self.accepted)] if self.frame is not None else rows_frame([])
 
 
 def check_rows(
@@ -114,9 +125,8 @@ def check_rows(
     """
     result = _checked_rows(rows, reference, geocoder)
     if suppliers is not None and result.accepted:
-        positions = list(result.accepted)
-        hits = matched(suppliers, rows_frame([result.accepted[i].row for i in positions]))
-        named = set(hits.dropna().astype(int))
+        positions = sorted(result.accepted)
+        named = set(matched(suppliers, result.accepted_frame()).dropna().astype(int))
         for k, i in enumerate(positions):
             if k not in named:
                 del result.accepted[i]
@@ -128,10 +138,11 @@ def check_rows(
 def _checked_rows(rows: list[RegisterRow], reference: Reference | None, geocoder: Geocoder
                   ) -> CheckResult:
     """The checks that need no supplier table (see :func:`check_rows`)."""
-    result = CheckResult()
     frame = rows_frame(rows)
     pcs = frame["postcode"].fillna(_company_postcodes(frame, reference))
     geo = geocoder(pcs, reference) if pcs.notna().any() else None
+    answers = None if geo is None else geo[pcs.notna().to_numpy()].drop_duplicates("postcode")
+    result = CheckResult(frame=frame, answers=answers)
     for i, row in enumerate(rows):
         pc, co = _text(frame["postcode"].iloc[i]), _text(frame["company_number"].iloc[i])
         reason = _refusal(row, pc, co)
@@ -217,20 +228,21 @@ class Author:
 
 
 def save_checked(
-    register: Path, checked: list[Checked], author: Author, before: pd.DataFrame | None = None
+    register: Path, checks: CheckResult, author: Author, before: pd.DataFrame | None = None
 ) -> None:
-    """Write ``checked`` to the council's register and one audit line each, under one lock.
+    """Write the accepted rows to the council's register and one audit line each, under one
+    lock.
 
     ``before`` (suppliers as now placed, with ``supplier_id``/``supplier_name_norm``,
     ``postcode``, ``resolution_method``) supplies "previous value" and "previously placed
     by"; without it the register's own previous cells are recorded.
     """
+    checked = [checks.accepted[i] for i in sorted(checks.accepted)]
     if not checked:
         return
     with locked(register):
-        rows = [c.row for c in checked]
-        previous = save_rows(register, rows)
-        placed = _previous_places(before, rows)
+        previous = save_rows(register, [c.row for c in checked])
+        placed = _previous_places(before, checks.accepted_frame())
         lines = [
             _audit_line(c, p, q, author)
             for c, p, q in zip(checked, previous, placed, strict=True)
@@ -238,12 +250,12 @@ def save_checked(
         _append_audit(audit_path(register), lines)
 
 
-def _previous_places(before: pd.DataFrame | None, rows: list[RegisterRow]) -> list[tuple]:
+def _previous_places(before: pd.DataFrame | None, rows: pd.DataFrame) -> list[tuple]:
     """Per row, the postcode and method its supplier was placed by before ('' when new)."""
     out = [("", "")] * len(rows)
     if before is None:
         return out
-    pos = matched(before, rows_frame(rows)).dropna()
+    pos = matched(before, rows).dropna()
     for i, at in pos.groupby(pos.to_numpy()).head(1).items():
         out[int(at)] = (_text(before.at[i, "postcode"]) or "",
                         str(before.at[i, "resolution_method"]))
@@ -304,7 +316,9 @@ def rows_frame(rows: list[RegisterRow]) -> pd.DataFrame:
     """Register rows as :func:`read_register` would give them (for matching in memory)."""
     df = pd.DataFrame(
         {
-            "supplier_id": pd.Series([r.supplier_id for r in rows], dtype="string"),
+            "supplier_id": pd.Series([r.supplier_id for r in rows], dtype="string")
+            .str.strip()
+            .replace("", pd.NA),
             "supplier_name": pd.Series([r.supplier_name for r in rows], dtype="string"),
             "postcode": normalise_postcodes(pd.Series([r.postcode for r in rows], dtype="string")),
             "company_number": clean_company_numbers(
@@ -345,6 +359,7 @@ class ApplyContext:
     reference: Reference | None
     register_name: str
     geocoder: Geocoder = geocode_postcodes
+    known: pd.DataFrame | None = None  # geocoder answers already at hand (CheckResult.answers)
 
 
 def apply_register(
@@ -396,7 +411,7 @@ def _place(out: pd.DataFrame, positions: np.ndarray, ctx: ApplyContext) -> None:
     if not len(positions):
         return
     idx = out.index[positions]
-    geo = ctx.geocoder(out.loc[idx, "postcode"], ctx.reference)
+    geo = _geocoded(out.loc[idx, "postcode"], ctx)
     for c in GEO_COLUMNS:
         _put(out, idx, c, geo[c])
     for c, g in (("postcode", "postcode"), ("geocode_status", "status"),
@@ -407,6 +422,15 @@ def _place(out: pd.DataFrame, positions: np.ndarray, ctx: ApplyContext) -> None:
         deciles = _imd_deciles(ctx.reference)
         lsoa = out.loc[idx, "lsoa21_code"]
         _put(out, idx, "imd_decile", lsoa.map(deciles) if deciles is not None else pd.NA)
+
+
+def _geocoded(postcodes: pd.Series, ctx: ApplyContext) -> pd.DataFrame:
+    """The geocoder's answers for ``postcodes``, reusing ``ctx.known`` when it has them all."""
+    known = ctx.known
+    norm = normalise_postcodes(postcodes)
+    if known is None or not norm.isin(known["postcode"]).all():
+        return ctx.geocoder(postcodes, ctx.reference)
+    return known.set_index("postcode").loc[norm.to_numpy()].reset_index().set_axis(postcodes.index)
 
 
 def _put(out: pd.DataFrame, idx: pd.Index, column: str, values: object) -> None:
