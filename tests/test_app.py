@@ -13,8 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir, project_root
 from impact.ingest.names import normalise_names
+from impact.outputs.exports import to_csv_bytes
+from impact.places import worklist
 from impact.places.resolutions import read_audit
 from impact.sources import demo_source, folder_source, resolutions_register
+from impact.workspace import Workspace
 from tests._shared import missing
 
 APP = str(project_root() / "app.py")
@@ -179,6 +182,30 @@ def test_resolve_queue_writes_the_register(env) -> None:
     # Neither the committed demo register nor the one the demo was opened with is written.
     assert name in (demo_dir() / "supplier_register.csv").read_text(encoding="utf-8")
     assert name not in env["register"].read_text(encoding="utf-8")
+
+
+def test_the_finance_template_goes_out_and_comes_back_accounted_for(env) -> None:
+    """The template (unplaced suppliers by £) filled in and imported on the page: every row
+    is applied or rejected with its reason, and the typed name is in the audit trail."""
+    register = resolutions_register(demo_source())
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page(PAGES[3]).run()
+    _ok(at)
+    assert any("influenceable spend is placed" in str(p.proto) for p in at.get("progress"))
+    at.text_input(key="resolver_name").input("Ada Officer").run()
+    tpl = worklist.template(Workspace.load(demo_source()).suppliers)
+    assert len(tpl) >= 3
+    tpl["Postcode"] = ["ZZ7 9WE", "M99 9ZZ"] + [""] * (len(tpl) - 2)
+    at.file_uploader(key="import_file").set_value(
+        ("vendor master.csv", to_csv_bytes(tpl), "text/csv")).run()
+    next(b for b in at.button if b.label.startswith("Import")).click().run()
+    _ok(at)
+    summary = next(m.value for m in at.markdown if "rows in" in m.value)
+    assert f"{len(tpl)} rows in = 1 applied + {len(tpl) - 1} rejected" in summary
+    trail = read_audit(register)
+    assert trail["supplier_name"].iloc[0] == tpl["Supplier name"].iloc[0]
+    assert (trail["who"].iloc[0], trail["how"].iloc[0]) == (
+        "Ada Officer", "imported from vendor master.csv")
 
 
 @pytest.mark.shared

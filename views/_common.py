@@ -258,6 +258,14 @@ METHOD_WORDS = {
     "fuzzy": "probable name match",
     "none": "not placed",
 }
+#: What kind of supplier (``supplier_class``), in words.
+CLASS_WORDS = {
+    "company": "company",
+    "vcse": "voluntary or community (VCSE)",
+    "public_body": "public body",
+    "individual_redacted": "individual or redacted",
+    "unknown": "not known",
+}
 #: Whether a supplier's postcode placed it (``geocode_status``), in words.
 STATUS_WORDS = {
     "located": "placed",

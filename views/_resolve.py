@@ -96,12 +96,18 @@ def meter(ws: Workspace) -> worklist.Target:
         st.caption(f"The {metrics.pct(t.target)} target is reached.")
     elif t.reachable:
         st.caption(f"Place these **{len(t.keys):,} suppliers** to reach "
-                   f"{metrics.pct(t.target)} of influenceable spend: they are the first "
-                   f"{len(t.keys):,} in the queue and marked in the template.")
+                   f"{metrics.pct(t.target)} of influenceable spend (marked in the template).")
     else:
         st.caption(f"Placing every named supplier would reach "
                    f"{metrics.pct(t.share_if_all)}: the rest is redacted or unnamed, so "
                    f"{metrics.pct(t.target)} cannot be reached.")
+    if t.keys:
+        with st.expander(f"The {len(t.keys):,} suppliers, largest first"):
+            sup = ws.suppliers.set_index("supplier_key").loc[list(t.keys)]
+            needed = pd.DataFrame({"supplier": sup["supplier_name"].astype("string"),
+                                   "spend": sup["spend"].astype(float)})
+            st.dataframe(blanks(needed), hide_index=True, width="stretch", height=240,
+                         column_config={"spend": money_col("spend")})
     return t
 
 
@@ -138,10 +144,10 @@ def bulk(ws: Workspace, target: worklist.Target) -> None:
                "where we have one. Fill in Postcode (or Company number) from the vendor "
                "master and import the file here; every row is checked.")
     a, b = st.columns(2)
-    for col, fmt in ((a, "CSV"), (b, "Excel (XLSX)")):
+    for col, fmt, label in ((a, "CSV", "CSV"), (b, "Excel (XLSX)", "Excel")):
         _, mime, ext = FORMATS[fmt]
         # Deferred: the bytes are built only when the button is clicked (formula-safe).
-        col.download_button(f"Download the template ({fmt})", mime=mime,
+        col.download_button(f"Download the template ({label})", mime=mime,
                             data=lambda f=fmt: export(tpl, f)[0], on_click="ignore",
                             file_name=f"suppliers-to-place.{ext}", key=f"tpl-{ext}")
     up = st.file_uploader("Filled-in template (CSV or Excel)", key="import_file",
@@ -217,6 +223,8 @@ def audit(ws: Workspace) -> None:
         st.info("No supplier has been placed in the app for this council yet.")
         return
     shown = in_words(trail, {"previously_placed_by": METHOD_WORDS})
+    when = pd.to_datetime(shown["when"], errors="coerce", utc=True)
+    shown["when"] = when.dt.tz_convert(None).dt.strftime("%d %b %Y %H:%M").fillna(shown["when"])
     cols = ["when", "who", "how", "supplier_name", "postcode", "company_number", "placed_at",
             "previous_postcode", "previously_placed_by", "flags", "note"]
     st.dataframe(blanks(shown[cols]), hide_index=True, width="stretch", height=300,

@@ -7,6 +7,7 @@ import streamlit as st
 from impact.analysis import metrics
 from impact.places.worklist import placeable
 from views._common import (
+    CLASS_WORDS,
     METHOD_WORDS,
     STATUS_WORDS,
     as_percent,
@@ -33,7 +34,8 @@ summary = supplier_summary(ws, tx)
 info = ws.suppliers[["supplier_key", "resolution_method", "geocode_status", "geocode_reason",
                      "supplier_id", "company_number"]]
 table = in_words(summary.merge(info, on="supplier_key", how="left"),
-                 {"resolution_method": METHOD_WORDS, "geocode_status": STATUS_WORDS})
+                 {"resolution_method": METHOD_WORDS, "geocode_status": STATUS_WORDS,
+                  "class": CLASS_WORDS})
 
 q = st.text_input("Search suppliers", key="sup_search", placeholder="name, postcode or ward")
 shown = table

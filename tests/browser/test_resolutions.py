@@ -49,8 +49,8 @@ def _coverage(page, base: str) -> str:
 
 
 def _first_in_queue(page) -> str:
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Supplier").first
-    return box.inner_text().splitlines()[-1].strip()
+    """The supplier the resolve form offers first (the largest unplaced one)."""
+    return page.get_by_role("combobox", name="Supplier", exact=True).input_value().strip()
 
 
 def _save(page, postcode: str) -> None:
@@ -61,10 +61,13 @@ def _save(page, postcode: str) -> None:
     wait_idle(page)
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, anchor) -> None:
+    """A screenshot of the view with ``anchor`` (a locator) in the middle of it."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     scroll_to_top(page)
-    page.screenshot(path=str(SCREENSHOTS / f"resolve-{name}.png"), full_page=True)
+    anchor.first.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SCREENSHOTS / f"resolve-{name}.png"))
 
 
 def test_a_resolution_survives_a_server_restart(browser, tmp_path: Path) -> None:
@@ -81,13 +84,13 @@ def test_a_resolution_survives_a_server_restart(browser, tmp_path: Path) -> None
             errors = page.locator(ERROR_ALERT).all_inner_texts()
             assert any("M99 9ZZ" in e and "not in the postcode directory" in e
                        for e in errors), errors
-            _shot(page, "refused")
+            _shot(page, "refused", page.locator(ERROR_ALERT))
             _save(page, "ZZ1 0AB")
             saved = page.locator(SUCCESS).all_inner_texts()
             assert any(name in s and "Figures updated" in s for s in saved), (name, saved)
             assert not page_problems(page), page_problems(page)
             assert _first_in_queue(page) != name  # it left the queue at once
-            _shot(page, "saved")
+            _shot(page, "saved", page.locator(SUCCESS))
             after = _coverage(page, base)
             assert after != before, (before, after)
             assert not log.page_errors, log.page_errors
@@ -105,7 +108,10 @@ def test_a_resolution_survives_a_server_restart(browser, tmp_path: Path) -> None
             page.wait_for_timeout(300)
             wait_idle(page)
             assert not page_problems(page), page_problems(page)
-            _shot(page, "after-restart")
+            _shot(page, "after-restart", page.get_by_text("Place the unplaced suppliers"))
+            page.get_by_role("tab", name="Template for the finance team").click()
+            page.wait_for_timeout(300)
+            _shot(page, "template", page.get_by_text("Filled-in template (CSV or Excel)"))
             assert not log.page_errors, log.page_errors
         finally:
             context.close()
