@@ -38,6 +38,7 @@ from impact.places.locate import SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.reference import Reference, ReferenceError
 from impact.places.registers import RegisterRow
 from impact.places.resolutions import (
+    APPLIED_COLUMNS,
     ApplyContext,
     Author,
     CheckResult,
@@ -209,8 +210,9 @@ class Workspace:
         fresh, _ = apply_register(touched, register_frame(register), ctx)
         suppliers = self.suppliers.copy(deep=False)
         at = suppliers.index.get_indexer(fresh.index)
-        for c in fresh.columns:  # a few thousand rows: patching beats comparing
-            suppliers[c] = _patched(suppliers[c], at, fresh[c])
+        for c in APPLIED_COLUMNS:
+            if c in fresh:
+                suppliers[c] = _patched(suppliers[c], at, fresh[c])
         tx = patch_transactions(self.transactions, fresh, self.council_lads, self.region_codes)
         return replace(
             self,

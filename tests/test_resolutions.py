@@ -205,6 +205,18 @@ def test_resolutions_apply_however_the_council_is_opened(clean: Path) -> None:
         assert got == [IN_BOROUGH, "manual"], how
 
 
+def test_rows_added_by_hand_place_like_a_council_register(clean: Path) -> None:
+    """A row typed into the register in a spreadsheet (no source) places its supplier as the
+    council's register does; only rows the app wrote count as placed by an officer."""
+    ws = Workspace.load("demo")
+    sup = _unplaced(ws, with_id=True).iloc[0]
+    clean.parent.mkdir(parents=True, exist_ok=True)
+    clean.write_text(f"supplier_id,supplier_name,postcode\n{sup['supplier_id']},"
+                     f"{sup['supplier_name']},{IN_BOROUGH}\n", encoding="utf-8")
+    got = Workspace.load("demo").suppliers.set_index("supplier_key").loc[sup["supplier_key"]]
+    assert (got["postcode"], got["resolution_method"]) == (IN_BOROUGH, "register_id")
+
+
 def test_the_audit_trail_says_who_when_how_and_what_it_replaced(clean: Path) -> None:
     ws = Workspace.load("demo")
     sup = _unplaced(ws, with_id=True).iloc[0]

@@ -68,6 +68,19 @@ AUDIT_COLUMNS = (
 )
 #: Supplier columns a register row sets (besides the geocoder's answers).
 _ROW_COLUMNS = ("postcode", "company_number", "sme", "vcse", "sic")
+#: Every supplier column :func:`apply_register` may change.
+APPLIED_COLUMNS = (
+    *_ROW_COLUMNS,
+    "resolution_method",
+    "resolution_source",
+    "matched_name",
+    "resolution_probability",
+    *GEO_COLUMNS,
+    "geocode_status",
+    "geocode_reason",
+    "is_located",
+    "imd_decile",
+)
 
 Geocoder = Callable[[pd.Series, Reference | None], pd.DataFrame]
 
@@ -212,8 +225,10 @@ def _described(answer: pd.Series) -> tuple[str, tuple[str, ...]]:
     elif pd.notna(lad) and not str(lad).startswith("E"):
         flags.append(f"in {answer['lad_name']}: outside England, so no English deprivation")
     parts = [answer[c] for c in ("ward_name", "lad_name") if pd.notna(answer[c])]
-    place = ", ".join(str(p) for p in parts) or "outside England"
-    return f"{answer['postcode']} ({place})", tuple(flags)
+    if not parts:
+        outside = answer["status"] == "outside_england_wales"
+        parts = ["outside England and Wales" if outside else "no ward found for it"]
+    return f"{answer['postcode']} ({', '.join(str(p) for p in parts)})", tuple(flags)
 
 
 # ----------------------------------------------------------------------------- saving
@@ -306,10 +321,14 @@ def read_audit(register: str | Path) -> pd.DataFrame:
 
 
 def register_frame(register: str | Path | None) -> pd.DataFrame:
-    """The council register's usable rows in canonical columns (empty when absent)."""
+    """The council register's usable rows in canonical columns (empty when absent).
+
+    A row without a ``source`` (added by hand in a spreadsheet, or copied from another
+    register) reads as the file's, so it places like any council register, not as manual.
+    """
     if register is None or not Path(register).is_file():
         return rows_frame([])
-    return read_register(register, source=MANUAL).frame
+    return read_register(register).frame
 
 
 def rows_frame(rows: list[RegisterRow]) -> pd.DataFrame:
