@@ -303,3 +303,18 @@ def test_suggestions_are_accepted_in_bulk(clean: Path) -> None:
     assert set(after.loc[todo["supplier_key"], "resolution_method"]) == {"manual"}
     norm = normalise_names(pd.Series(todo["supplier_name"].tolist(), dtype="string"))
     assert set(read_register(clean).frame["supplier_name_norm"]) == set(norm)
+
+
+@pytest.mark.shared
+def test_the_national_postcode_directory_decides(shared_data: Path) -> None:
+    """With the real reference data: a made-up postcode is refused; Scottish, Northern Irish
+    and Welsh ones are placed and flagged as outside England; an English one is not."""
+    rows = [RegisterRow(n, postcode=p) for n, p in (
+        ("A", "M99 9ZZ"), ("B", "EH1 1YZ"), ("C", "BT1 1AA"), ("D", "CF10 1EP"),
+        ("E", "HX1 1UJ"))]
+    got = check_rows(rows, Reference(shared_data))
+    assert list(got.refused) == [0] and "not in the postcode directory" in got.refused[0]
+    assert "Scotland" in got.accepted[1].flags[0]
+    assert "Northern Ireland" in got.accepted[2].flags[0]
+    assert "outside England" in got.accepted[3].flags[0] and "Cardiff" in got.accepted[3].place
+    assert got.accepted[4].flags == () and "Calderdale" in got.accepted[4].place
