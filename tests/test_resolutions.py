@@ -3,7 +3,6 @@ and a save giving exactly the figures a full reload gives."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -35,15 +34,10 @@ def _thin_register(target: Path) -> None:
 def env(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("resolutions")
     _thin_register(root / "register.csv")
-    old = {k: os.environ.get(k) for k in (WORKSPACE_DIR, DEMO_REGISTER)}
-    os.environ[WORKSPACE_DIR] = str(root / "ws")
-    os.environ[DEMO_REGISTER] = str(root / "register.csv")
-    yield root
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(WORKSPACE_DIR, str(root / "ws"))
+        mp.setenv(DEMO_REGISTER, str(root / "register.csv"))
+        yield root
 
 
 @pytest.fixture
