@@ -24,6 +24,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,18 +37,19 @@ ENV = ("IMPACT_WORKSPACE_DIR", "IMPACT_DEMO_REGISTER")
 
 
 def _save_and_figures(ws, row):
-    """One save as the page does it, then the Overview figures:
-    ((seconds to save, seconds for the figures), the new workspace)."""
+    """One save as the page does it, then the Overview figures: ((seconds to save, seconds
+    for the figures, process CPU seconds for both), the new workspace)."""
     from impact.analysis import metrics
     from impact.places.resolutions import Author
 
+    cpu = time.process_time()
     t_save, done = timed(lambda: ws.resolve([row], Author("bench", "typed in the app")))
     if done.checks.refused:
         raise RuntimeError(f"bench save refused: {done.checks.refused}")
     new = done.workspace
     t_fig, _ = timed(lambda: metrics.headline(new.transactions, new.council_lads,
                                               new.region_codes, new.council_lad_names))
-    return (t_save, t_fig), new
+    return (t_save, t_fig, time.process_time() - cpu), new
 
 
 def _rows(ws, n: int):
@@ -91,14 +93,16 @@ def _measure(label: str, ws, note: str) -> tuple[list[Row], object]:
         times.append(t)
     save = statistics.median(t[0] for t in times)
     figures = statistics.median(t[1] for t in times)
-    total = statistics.median(sum(t) for t in times)
+    total = statistics.median(t[0] + t[1] for t in times)
+    cpu = statistics.median(t[2] for t in times)
     return [
-        Row(f"save → figures updated: {label}, first save after loading", sum(first), "s",
-            target=TARGET_S, note=f"save {first[0]:.2f} s + figures {first[1]:.2f} s; reads "
-            "the postcode table and IoD into memory if not yet"),
+        Row(f"save → figures updated: {label}, first save after loading", first[0] + first[1],
+            "s", target=TARGET_S, note=f"save {first[0]:.2f} s + figures {first[1]:.2f} s; "
+            f"process CPU {first[2]:.2f} s; reads the postcode table and IoD if not yet"),
         Row(f"save → figures updated: {label} (median of {N_SAVES})", total, "s",
             target=TARGET_S, note=f"{note}; save {save:.2f} s + Overview figures "
-            f"{figures:.2f} s; max {max(sum(t) for t in times):.2f} s"),
+            f"{figures:.2f} s; process CPU {cpu:.2f} s; max "
+            f"{max(t[0] + t[1] for t in times):.2f} s"),
     ], ws
 
 
