@@ -97,6 +97,12 @@ def _legal_tail_regex() -> re.Pattern[str]:
 _LEGAL_TAIL_RE = _legal_tail_regex()
 
 
+def has_legal_form(names: list[str]) -> list[bool]:
+    """Whether each name carries a legal form (LTD, LIMITED, PLC, LLP, CIC…): evidence
+    that a column holds organisations' names (ingest reads it when judging columns)."""
+    return [bool(_LEGAL_FORM_RE.search(n.upper())) for n in names]
+
+
 def _fold(name: str) -> str:
     s = unicodedata.normalize("NFKC", name).upper().replace("\u00a0", " ")
     s = s.replace("&", " AND ").replace("+", " AND ")

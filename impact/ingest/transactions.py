@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from impact.core.values import (
+    card_markers,
     clean_company_numbers,
     month_labels,
     parse_amounts,
@@ -32,13 +33,20 @@ from impact.ingest.columns import (
     find_header_row,
     load_mapping,
     map_columns,
-    match_field,
+    named_roles,
     norm_header,
+    role_field,
     save_mapping,
 )
 from impact.ingest.names import is_redacted_name, normalise_names
 from impact.ingest.schema import conform, empty_transactions
-from impact.ingest.tables import SUPPORTED_SUFFIXES, RawTable, UnreadableFile, read_table
+from impact.ingest.tables import (
+    SUPPORTED_SUFFIXES,
+    RawTable,
+    TablePart,
+    UnreadableFile,
+    read_parts,
+)
 
 # Rejection reasons: short, stable strings (they are keys in quality.json).
 BLANK = "blank line"
@@ -58,13 +66,17 @@ ProgressFn = Callable[[str, float], None]
 class FileReport:
     """What happened to one file: how it was read, mapped and accounted."""
 
-    path: str
+    path: str  # the file; "<file> › <sheet or archive member>" for one part of it
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
     header_row: int | None = None  # 1-based record number of the header; None if header-less
     layout: str = "header"  # "header", "reused layout from <file>", or "saved mapping"
     column_mapping: dict[str, str] = field(default_factory=dict)
+    #: every column decision with its evidence (see impact.ingest.columns.Decision)
+    column_decisions: list[dict] = field(default_factory=list)
+    #: which amount was used: "net", "unlabelled", "gross" or "saved mapping"
+    amount_basis: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     preamble_lines: int = 0
     rows_in: int = 0
@@ -80,8 +92,21 @@ class FileReport:
     summary_file: bool = False
     rows_without_date: int = 0
     redacted_rows: int = 0
+    duplicate_rows: int = 0
+    duplicate_amount: float = 0.0
+    below_500_rows: int = 0
+    below_500_amount: float = 0.0
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How rows of this file (or part) are labelled in ``source_file``."""
+        return Path(self.path).name
+
+    def reviews(self) -> list[dict]:
+        """The column decisions marked "needs review"."""
+        return [d for d in self.column_decisions if d.get("needs_review")]
 
 
 @dataclass
@@ -125,9 +150,33 @@ class IngestResult:
             "card_rows": int(t["is_card"].fillna(False).sum()),
             "summary_rows": int(t["is_summary"].fillna(False).sum()),
             "rows_without_date": int(t["date"].isna().sum()),
+            "duplicates": {
+                "rows": sum(f.duplicate_rows for f in self.files),
+                "amount": round(sum(f.duplicate_amount for f in self.files), 2),
+            },
+            "below_500": {
+                "rows": sum(f.below_500_rows for f in self.files),
+                "amount": round(sum(f.below_500_amount for f in self.files), 2),
+            },
+            "amount_basis": _count_by(f.amount_basis for f in self.files if f.amount_basis),
+            "needs_review": [
+                {"file": f.name, **{k: d[k] for k in _REVIEW_KEYS}}
+                for f in self.files for d in f.reviews()
+            ],
             "suppliers": int(t["supplier_name_norm"].nunique()),
             "files": [asdict(f) for f in self.files],
         }
+
+
+_REVIEW_KEYS = ("field", "column", "needs_review", "evidence", "rows_at_stake",
+                "amount_at_stake")
+
+
+def _count_by(values: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileReport]]:
@@ -206,8 +255,7 @@ def ingest(
     for i, path in enumerate(files):
         if progress:
             progress(f"Reading {path.name}", 0.8 * i / max(len(files), 1))
-        reports.append(FileReport(path=str(path)))
-        _read_file(path, reports[-1], reading)
+        reports += _read_file(path, reading)
     for path, table, report in reading.headerless:
         _stage_by_known_layout(path, table, report, reading)
     if progress:
@@ -217,12 +265,12 @@ def ingest(
         rejected = pd.concat([*reading.failed, rejected], ignore_index=True)
     transactions, dups = _split_duplicates(transactions)
     if len(dups):
-        rejected = pd.concat([rejected, dups], ignore_index=True)
-    _file_stats(reading.staged, transactions, rejected)
+        rejected = pd.concat([rejected, _duplicate_rejects(dups)], ignore_index=True)
+    _file_stats(reading.staged, transactions, rejected, dups)
     if progress:
         progress("Done", 1.0)
     order = {str(p): i for i, p in enumerate(files)}
-    reports.sort(key=lambda r: order.get(r.path, -1))
+    reports.sort(key=lambda r: order.get(r.path.split(" › ")[0], -1))
     return IngestResult(
         council=council,
         transactions=transactions.reset_index(drop=True),
@@ -232,29 +280,49 @@ def ingest(
     )
 
 
-def _read_file(path: Path, report: FileReport, reading: _Reading) -> None:
-    """Read one file, find its header and map its columns; a file without a header waits
-    until every file's layout is known (a later file may show the layout it shares)."""
+def _read_file(path: Path, reading: _Reading) -> list[FileReport]:
+    """Read one file's tables — the file itself, each sheet of a workbook with one sheet
+    per month, each spend file in a zip archive — each reported and accounted like a file."""
     try:
-        table = read_table(path)
+        parts = read_parts(path)
     except UnreadableFile as exc:
-        report.error = str(exc)
-        return
+        return [FileReport(path=str(path), error=str(exc))]
+    reports = []
+    for part in parts:
+        source = _part_path(path, part)
+        reports.append(FileReport(path=str(source)))
+        if part.table is None:
+            reports[-1].error = part.error
+        else:
+            _read_part(source, part.table, reports[-1], reading)
+    return reports
+
+
+def _part_path(path: Path, part: TablePart) -> Path:
+    """``book.xlsx › April`` or ``year.zip › april.csv``: a path naming the part."""
+    if part.member is None:
+        return path
+    return path.with_name(f"{path.name} › {part.member.replace('/', '-')}")
+
+
+def _read_part(source: Path, table: RawTable, report: FileReport, reading: _Reading) -> None:
+    """Find one table's header and map its columns; a table without a header waits until
+    every file's layout is known (a later file may show the layout it shares)."""
     _describe_table(report, table)
     header = find_header_row(table.cells, override=reading.override)
     if header is None:
-        reading.headerless.append((path, table, report))
+        reading.headerless.append((source, table, report))
         return
     headers = [c.strip() for c in table.cells.iloc[header].tolist()]
     report.header_row = header + 1
     report.preamble_lines = header
     body = table.cells.iloc[header + 1 :]
     mapping = map_columns(headers, body, reading.override)
-    stage = _stage(_FileBody(path, body, headers, mapping), report, reading.failed)
+    stage = _stage(_FileBody(source, body, headers, mapping), report, reading.failed)
     if stage is not None:
         reading.staged.append(stage)
         reading.layouts.append(
-            {"headers": headers, "fields": mapping.describe(), "source": path.name}
+            {"headers": headers, "fields": mapping.describe(), "source": source.name}
         )
 
 
@@ -314,7 +382,7 @@ def _no_header_reason(cells: pd.DataFrame) -> str:
     """One line saying why a file has no usable header, naming what its first line holds."""
     first = next((r for r in cells.itertuples(index=False) if any(str(c).strip() for c in r)), ())
     heads = [str(c).strip() for c in first if str(c).strip()][:12]
-    fields = {m[0] for h in heads if (m := match_field(h)) is not None}
+    fields = {role_field(r) for r in named_roles(heads)}
     missing = "amount" if "amount" not in fields else "supplier"
     return (
         f"no recognisable {missing} column (first line: {', '.join(heads)[:200] or 'empty'}) "
@@ -342,6 +410,8 @@ def _stage(file: _FileBody, report: FileReport, failed: list[pd.DataFrame]) -> _
     """
     fields = file.mapping.fields
     report.column_mapping = file.mapping.describe()
+    report.column_decisions = [d.as_dict() for d in file.mapping.decisions]
+    report.amount_basis = file.mapping.amount_basis
     report.ignored_columns = file.mapping.ignored
     report.notes += file.mapping.notes
     report.rows_in = len(file.body)
@@ -556,16 +626,27 @@ def _used_rows(rows: _StackedRows, ok: np.ndarray, council: str) -> pd.DataFrame
         out[name] = rows.field(name)[ok]
     out["company_number"] = clean_company_numbers(rows.field("company_number")[ok])
     out["cap_rev"] = parse_cap_rev(rows.field("cap_rev")[ok])
-    card_default = pd.Series(np.asarray([st.card_file for st in rows.staged])[fno], index=use)
-    out["is_card"] = (
-        parse_card_flags(rows.field("is_card")[ok]).fillna(card_default).astype("boolean")
-    )
+    out["irrecoverable_vat"] = parse_amounts(rows.field("irrecoverable_vat")[ok])
+    out["is_card"] = _card_flags(rows, ok, fno, use)
     _with_dates_and_periods(out, rows, ok)
     out["is_credit"] = out["amount"] < 0
     names = out["supplier_name"]
     out["is_redacted"] = (is_redacted_name(names.fillna("")) | names.isna()).astype("boolean")
     out["supplier_name_norm"] = normalise_names(names.fillna("REDACTED")).astype("string")
     return out
+
+
+def _card_flags(rows: _StackedRows, ok: np.ndarray, fno: np.ndarray, use: pd.Index) -> pd.Series:
+    """A purchase-card payment: as the file's card column says; else a card-scheme word in
+    its transaction reference ("PCARD 9514"); else as the file's name says (a card file)."""
+    card_file = pd.Series(np.asarray([st.card_file for st in rows.staged])[fno], index=use)
+    marked = card_markers(rows.field("transaction_id")[ok])
+    return (
+        parse_card_flags(rows.field("is_card")[ok])
+        .fillna(marked.where(marked.fillna(False)))
+        .fillna(card_file)
+        .astype("boolean")
+    )
 
 
 def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows, ok: np.ndarray) -> None:
@@ -584,46 +665,81 @@ def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows, ok: np.ndarra
     out["is_summary"] = ~(rows.file_maps("date")[ok] | rows.file_maps("period")[ok])
 
 
-def _file_stats(staged: list[_Staged], t: pd.DataFrame, rejected: pd.DataFrame) -> None:
+def _file_stats(
+    staged: list[_Staged], t: pd.DataFrame, rejected: pd.DataFrame, dups: pd.DataFrame
+) -> None:
     """Per-file counts, totals and dates for the reports, from the batch results."""
     if not staged:
         return
-    names = pd.Series([st.path.name for st in staged])
-    used = t.groupby("source_file", observed=True)
-    counts = used.size()
-    total = used["amount"].sum()
-    dmin, dmax = used["date"].min(), used["date"].max()
-    nodate = t["date"].isna().groupby(t["source_file"]).sum()
-    red = t["is_redacted"].fillna(False).groupby(t["source_file"]).sum()
+    stats = _per_file(t, dups)
     rej = rejected.groupby(["source_file", "reason"], observed=True).size()
-    pos = t[t["amount"] > 0]
-    below = {
-        limit: (pos["amount"] < limit).groupby(pos["source_file"]).mean() for limit in (250, 500)
-    }
-    for name, st in zip(names, staged, strict=True):
-        r = st.report
-        r.rows_used = int(counts.get(name, 0))
+    for st in staged:
+        r, name = st.report, st.path.name
+        row = stats.loc[name] if name in stats.index else pd.Series(dtype=object)
+        r.rows_used = int(row.get("rows", 0))
         r.rows_rejected = r.rows_in - r.rows_used
         r.rejected_by_reason = (
             {k: int(v) for k, v in rej.loc[name].items()}
             if name in rej.index.get_level_values(0)
             else {}
         )
-        r.total_amount = round(float(total.get(name, 0.0)), 2)
-        lo, hi = dmin.get(name, pd.NaT), dmax.get(name, pd.NaT)
+        r.total_amount = round(float(row.get("amount", 0.0)), 2)
+        lo, hi = row.get("date_min", pd.NaT), row.get("date_max", pd.NaT)
         r.date_min = None if pd.isna(lo) else lo.date().isoformat()
         r.date_max = None if pd.isna(hi) else hi.date().isoformat()
-        r.rows_without_date = int(nodate.get(name, 0))
-        r.redacted_rows = int(red.get(name, 0))
-        if r.rows_without_date and not r.summary_file:
-            r.notes.append(
-                f"{r.rows_without_date} rows have no readable date; period taken from the file name"
-                if st.period_text
-                else f"{r.rows_without_date} rows have no readable date"
-            )
+        r.rows_without_date = int(row.get("no_date", 0))
+        r.redacted_rows = int(row.get("redacted", 0))
+        r.duplicate_rows = int(row.get("dup_rows", 0))
+        r.duplicate_amount = round(float(row.get("dup_amount", 0.0)), 2)
+        r.below_500_rows = int(row.get("below_500", 0))
+        r.below_500_amount = round(float(row.get("below_500_amount", 0.0)), 2)
+        _file_notes(r, st)
         r.threshold = _threshold(
-            st.path.stem, below[500].get(name), below[250].get(name), st.card_file
+            st.path.stem, row.get("share_below_500"), row.get("share_below_250"), st.card_file
         )
+        for d in r.column_decisions:
+            if d.get("needs_review"):
+                d["rows_at_stake"], d["amount_at_stake"] = r.rows_used, r.total_amount
+
+
+def _per_file(t: pd.DataFrame, dups: pd.DataFrame) -> pd.DataFrame:
+    """One row per source file: rows, £, dates, undated, redacted, duplicates, under £500."""
+    g = t.groupby("source_file", observed=True)
+    pos = t["amount"] > 0
+    small = pos & (t["amount"] < 500)
+    by = t["source_file"]
+    stats = pd.DataFrame({
+        "rows": g.size(),
+        "amount": g["amount"].sum(),
+        "date_min": g["date"].min(),
+        "date_max": g["date"].max(),
+        "no_date": t["date"].isna().groupby(by, observed=True).sum(),
+        "redacted": t["is_redacted"].fillna(False).groupby(by, observed=True).sum(),
+        "below_500": small.groupby(by, observed=True).sum(),
+        "below_500_amount": t["amount"].where(small, 0.0).groupby(by, observed=True).sum(),
+        "share_below_500": small[pos].groupby(by[pos], observed=True).mean(),
+        "share_below_250": (t["amount"] < 250)[pos].groupby(by[pos], observed=True).mean(),
+    })
+    if len(dups):
+        dg = dups.groupby("source_file", observed=True)
+        stats = stats.join(pd.DataFrame({"dup_rows": dg.size(), "dup_amount": dg["amount"].sum()}),
+                           how="outer")
+    counts = [c for c in stats.columns if not c.startswith(("date_", "share_"))]
+    stats[counts] = stats[counts].fillna(0)
+    return stats
+
+
+def _file_notes(r: FileReport, st: _Staged) -> None:
+    """Notes a reader needs: rows without dates, duplicates set aside, lines under £500."""
+    if r.rows_without_date and not r.summary_file:
+        r.notes.append(
+            f"{r.rows_without_date} rows have no readable date; period taken from the file name"
+            if st.period_text
+            else f"{r.rows_without_date} rows have no readable date"
+        )
+    if r.duplicate_rows:
+        r.notes.append(f"{r.duplicate_rows} rows (£{r.duplicate_amount:,.2f}) repeat payments "
+                       "already read from another file; set aside as duplicates")
 
 
 def _threshold(
@@ -678,33 +794,42 @@ def _rejected_rows(path: Path, rows: pd.DataFrame, reason: pd.Series) -> pd.Data
 
 
 def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows repeating a transaction already read from a *different* file (overlapping files)."""
-    if t.empty:
-        return t, _no_rejected_rows()
-    if t["source_file"].nunique() < 2:
-        return t, _no_rejected_rows()
+    """Rows repeating a transaction already read from a *different* file (overlapping
+    files): (rows kept, the duplicate rows with ``_first_file``, the file read first).
+
+    A duplicate has the same payment date — or, for rows without one, the same known
+    period — the same supplier, the same amount and, where published, the same
+    transaction reference.  A per-supplier summary (no dates) is only compared within its
+    own period: the same supplier paid the same total in two months is two payments, and
+    summaries of an unknown period are never set aside.
+    """
+    none = t.iloc[:0].assign(_first_file=pd.Series(dtype="string"))
+    if t.empty or t["source_file"].nunique() < 2:
+        return t, none
+    when = pd.factorize(t["date"].astype("string").fillna(t["period"]),
+                        use_na_sentinel=True)[0]
     # Factorised codes make a cheap composite key (no string hashing of every row).
-    parts = [
-        pd.factorize(t[c], use_na_sentinel=True)[0].astype("int64")
-        for c in ("transaction_id", "supplier_name_norm", "description")
-    ]
-    parts.append(t["date"].to_numpy().view("int64"))
-    parts.append(pd.factorize(t["amount"])[0].astype("int64"))
-    key = pd.MultiIndex.from_arrays(parts)
-    codes = pd.factorize(key)[0]
+    parts = [pd.factorize(t[c], use_na_sentinel=True)[0].astype("int64")
+             for c in ("transaction_id", "supplier_name_norm")]
+    parts += [when.astype("int64"), pd.factorize(t["amount"])[0].astype("int64")]
+    codes = pd.factorize(pd.MultiIndex.from_arrays(parts))[0]
     files = pd.factorize(t["source_file"])[0]
     first_file_code = pd.Series(files).groupby(codes).transform("first").to_numpy()
-    dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files)
-    first_file = pd.Series(pd.factorize(t["source_file"])[1].take(first_file_code), index=t.index)
+    dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files) & (when >= 0)
     if not dup.any():
-        return t, _no_rejected_rows()
-    d = t[dup]
-    rejected = pd.DataFrame(
+        return t, none
+    first_file = pd.factorize(t["source_file"])[1].take(first_file_code[dup])
+    return t[~dup], t[dup].assign(_first_file=np.asarray(first_file, dtype=object))
+
+
+def _duplicate_rejects(d: pd.DataFrame) -> pd.DataFrame:
+    """The duplicate rows as rejected rows: why, where first read, and their text."""
+    return pd.DataFrame(
         {
             "source_file": d["source_file"].astype("string"),
             "source_row": d["source_row"].astype("int64"),
             "reason": pd.Series(DUPLICATE, index=d.index, dtype="string"),
-            "detail": ("same transaction in " + first_file[dup].astype(str)).astype("string"),
+            "detail": ("same transaction in " + d["_first_file"].astype(str)).astype("string"),
             "raw": (
                 d["supplier_name"].fillna("")
                 + " | "
@@ -714,7 +839,6 @@ def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             ).astype("string"),
         }
     ).reset_index(drop=True)
-    return t[~dup], rejected
 
 
 def _month_gaps(months: list[str]) -> list[str]:
