@@ -216,13 +216,32 @@ def reads_as_date(text: str) -> bool:
 CARD_MARKER = r"(?i)\b(?:p[- ]?card|gpc|purchase[- ]card|procurement[- ]card)\b"
 
 
-@by_unique
 def card_markers(values: pd.Series) -> pd.Series:
     """True where a text value names a purchase-card payment (:data:`CARD_MARKER`);
-    NA where empty (so it can fill in where no card column says otherwise)."""
-    s = values.astype("string")
-    out = s.str.contains(CARD_MARKER, regex=True, na=False).astype("boolean")
-    return out.mask(s.isna() | (s.str.strip() == ""))
+    NA where empty (so it can fill in where no card column says otherwise).  One Arrow
+    regex pass: references are mostly distinct, so there is nothing to share."""
+    arr = pa.array(values.astype("string").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    hit = pc.match_substring_regex(arr, CARD_MARKER.removeprefix("(?i)"), ignore_case=True)
+    empty = pc.or_(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
+    out = pc.if_else(empty, pa.scalar(None, pa.bool_()), hit)
+    return pd.Series(pd.array(out, dtype="boolean"), index=values.index, name=values.name)
+
+
+def parse_amounts_column(values: pd.Series) -> pd.Series:
+    """:func:`parse_amounts` for a whole column at once: when every value is a plain
+    number (thousands separators aside) Arrow's cast reads it in one pass, with the same
+    result; any other value sends the column through :func:`parse_amounts`."""
+    arr = pa.array(values.astype("string").array)
+    try:
+        num = pc.cast(pc.replace_substring(arr, ",", ""), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return parse_amounts(values)
+    out = pd.Series(num.to_numpy(zero_copy_only=False), index=values.index, name=values.name)
+    if not np.isfinite(out.dropna().to_numpy()).all():
+        return parse_amounts(values)
+    return out
 
 
 def month_labels(dates: pd.Series) -> pd.Series:

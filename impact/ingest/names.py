@@ -97,10 +97,9 @@ def _legal_tail_regex() -> re.Pattern[str]:
 _LEGAL_TAIL_RE = _legal_tail_regex()
 
 
-def has_legal_form(names: list[str]) -> list[bool]:
-    """Whether each name carries a legal form (LTD, LIMITED, PLC, LLP, CIC…): evidence
-    that a column holds organisations' names (ingest reads it when judging columns)."""
-    return [bool(_LEGAL_FORM_RE.search(n.upper())) for n in names]
+#: A legal form (LTD, LIMITED, PLC, LLP, CIC…) anywhere in a name, any case (RE2 syntax,
+#: for pyarrow): evidence that a column holds organisations' names.
+LEGAL_FORM_PATTERN = "(?i)" + _LEGAL_FORM_RE.pattern
 
 
 def _fold(name: str) -> str:

@@ -11,13 +11,12 @@ nothing either way, e.g. an empty optional column).
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from impact.core.values import (
     CARD_WORDS,
@@ -27,27 +26,30 @@ from impact.core.values import (
     parse_amounts,
     reads_as_date,
 )
-from impact.ingest.names import has_legal_form
+from impact.ingest.names import LEGAL_FORM_PATTERN
+from impact.ingest.tables import arrow_strings
 
 #: Values that mean "nothing here" in a published file.
-NULL_WORDS = frozenset({"", "n/a", "na", "nil", "none", "null", "-", "#n/a", "--", "tbc", "."})
-SAMPLE_ROWS = 300
+NULL_WORDS = ("", "n/a", "na", "nil", "none", "null", "-", "#n/a", "--", "tbc", ".")
+SAMPLE_ROWS = 200
 
-_MONEY_SHAPE = re.compile(
-    r"^\(?\s*-?\s*(?:£|GBP)?\s*-?[\d,. \u00a0]*\d[\d,. \u00a0]*\)?\s*(?:-|CR)?$", re.I
-)
-_CODE = re.compile(r"^(?=.*\d)(?!(?:.*\s){4})[\w\-/.:# ]{1,40}$")
-_DIGITS = re.compile(r"^\d+$")
-_PENCE = re.compile(r"\.\d\d\)?(?:-|\s*CR)?$", re.I)
-_WORDY = re.compile(r"[A-Za-z]{3,}")
-_YYYYMM = re.compile(r"^(?:19|20)\d\d-?(?:0[1-9]|1[0-2])$")
-_COMPANY = re.compile(r"^(?:\d{6,8}|[A-Za-z]{2}\d{6})(?:\.0+)?$")
-_CHARITY = re.compile(r"^\d{6,7}(?:-\d{1,2})?$")
-_VAT = re.compile(r"^(?:GB)?\s?\d{3}\s?\d{4}\s?\d{2}(?:\s?\d{3})?$", re.I)
-_LINK = re.compile(r"^https?://", re.I)
-_CAP_REV = re.compile(r"^(?:c|r|cap|rev|capital|revenue)$", re.I)
-_CARD_ONLY = frozenset(CARD_WORDS - YES_WORDS - {"c"})
-_FLAG_WORDS = YES_WORDS | NO_WORDS | CARD_WORDS
+#: The value shapes looked for, as RE2 patterns (pyarrow runs them over a whole sample).
+SHAPES = {
+    "digits": r"^\d+$",
+    "long_digits": r"^\d{6,}$",
+    "pence": r"(?i)\.\d\d\)?(-|\s*CR)?$",
+    "wordy": r"[A-Za-z]{3,}",
+    "yyyymm": r"^(19|20)\d\d-?(0[1-9]|1[0-2])$",
+    "company": r"^(\d{6,8}|[A-Za-z]{2}\d{6})(\.0+)?$",
+    "charity": r"^\d{6,7}(-\d{1,2})?$",
+    "vat": r"(?i)^(GB)?\s?\d{3}\s?\d{4}\s?\d{2}(\s?\d{3})?$",
+    "link": r"(?i)^https?://",
+    "cap_rev": r"(?i)^(c|r|cap|rev|capital|revenue)$",
+    "legal": LEGAL_FORM_PATTERN,
+}
+_MONEY_SHAPE = "(?i)^\\(?\\s*-?\\s*(£|GBP)?\\s*-?[\\d,. \u00a0]*\\d[\\d,. \u00a0]*\\)?\\s*(-|CR)?$"
+_CARD_ONLY = sorted(CARD_WORDS - YES_WORDS - {"c"})
+_FLAG_WORDS = sorted(YES_WORDS | NO_WORDS | CARD_WORDS)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class ColumnProfile:
     pence: float = 0.0
     digits: float = 0.0  # whole numbers written as digits only
     long_digits: float = 0.0  # digit strings of 6+ characters (ids, not amounts)
-    code: float = 0.0  # one token holding a digit: V0012, 57720420PTSI, 2006-00001
+    code: float = 0.0  # a reference holding digits: V0012, 46281108_1, PCARD 9514
     wordy: float = 0.0  # holds a word of 3+ letters
     legal: float = 0.0  # names with a legal form (LTD, PLC, LLP…)
     yyyymm: float = 0.0
@@ -85,102 +87,153 @@ class ColumnProfile:
         return self.filled >= 5 and self.distinct <= 2
 
 
+def _sample_positions(length: int, n: int = SAMPLE_ROWS) -> np.ndarray:
+    """Up to ``n`` row positions spread evenly through a table (the top of a file can
+    mislead: card payments sorted first, a month's first day all credits)."""
+    if length <= n:
+        return np.arange(length)
+    return np.linspace(0, length - 1, n).astype(np.int64)
+
+
 def sample_rows(body: pd.DataFrame, n: int = SAMPLE_ROWS) -> pd.DataFrame:
-    """Up to ``n`` rows spread evenly through ``body`` (the top of a file can mislead:
-    card payments sorted first, a month's first day all credits)."""
-    if len(body) <= n:
-        return body
-    return body.iloc[np.linspace(0, len(body) - 1, n).astype(int)]
+    """The rows :func:`profile_columns` samples, as a frame."""
+    return body.take(_sample_positions(len(body), n))
 
 
-def profile_columns(body: pd.DataFrame) -> dict[int, ColumnProfile]:
+@dataclass(frozen=True)
+class _Stacked:
+    """Every sampled cell of every column in one Arrow array (blanks and "N/A" dropped),
+    with the column each came from.  Shape tests run once per *distinct* value (the
+    dictionary), one vectorised call each, and are spread back to the cells."""
+
+    values: pa.Array  # distinct values
+    index: np.ndarray  # per kept cell: its value in ``values``
+    column: np.ndarray  # per kept cell: its column's index in ``positions``
+    positions: list
+    rows: int
+    written: np.ndarray  # per column: cells with any text
+
+    @classmethod
+    def of(cls, body: pd.DataFrame) -> _Stacked:
+        positions = list(body.columns)
+        rows = _sample_positions(len(body))
+        if not positions or not len(rows):
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(pa.array([], pa.large_string()), empty, empty, positions, len(rows),
+                       np.zeros(len(positions), dtype=np.int64))
+        take = pa.array(rows)
+        cells = pa.chunked_array(
+            [c for p in positions for c in arrow_strings(body[p]).take(take).chunks]
+        ).combine_chunks()
+        enc = pc.dictionary_encode(pc.utf8_trim_whitespace(cells))
+        values = enc.dictionary
+        index = enc.indices.to_numpy(zero_copy_only=False)
+        column = np.repeat(np.arange(len(positions)), len(rows))
+        blank = pc.equal(values, "").to_numpy(zero_copy_only=False)[index]
+        written = np.bincount(column[~blank], minlength=len(positions))
+        null = pc.is_in(pc.utf8_lower(values), pa.array(NULL_WORDS)).to_numpy(
+            zero_copy_only=False)
+        keep = ~null[index]
+        return cls(values, index[keep], column[keep], positions, len(rows), written)
+
+    def share(self, mask: np.ndarray, filled: np.ndarray) -> np.ndarray:
+        """Per column, the share of its kept cells whose value ``mask`` marks."""
+        return self.share_cells(mask[self.index], filled)
+
+    def share_cells(self, cells: np.ndarray, filled: np.ndarray) -> np.ndarray:
+        """Per column, the share of its kept cells that ``cells`` marks."""
+        hits = np.bincount(self.column, weights=cells.astype(float),
+                           minlength=len(self.positions))
+        return np.divide(hits, filled, out=np.zeros(len(filled)), where=filled > 0)
+
+    def matches(self, pattern: str) -> np.ndarray:
+        return pc.match_substring_regex(self.values, pattern).to_numpy(zero_copy_only=False)
+
+    def within(self, words: list[str]) -> np.ndarray:
+        return pc.is_in(pc.utf8_lower(self.values), pa.array(words)).to_numpy(
+            zero_copy_only=False)
+
+    def count(self, pattern: str) -> np.ndarray:
+        return pc.count_substring_regex(self.values, pattern).to_numpy(zero_copy_only=False)
+
+
+def profile_columns(body: pd.DataFrame) -> dict:
     """Each column's :class:`ColumnProfile`, from one sample of ``body``'s rows."""
-    sample = sample_rows(body)
-    columns, written = {}, {}
-    for pos in sample.columns:
-        texts = [str(v).strip() for v in sample[pos].tolist()]
-        columns[pos] = Counter(t for t in texts if t.lower() not in NULL_WORDS)
-        written[pos] = sum(bool(t) for t in texts)
-    money = _money_by_value(columns)
+    stacked = _Stacked.of(body)
+    n = len(stacked.positions)
+    filled = np.bincount(stacked.column, minlength=n).astype(float)
+    shares = {name: stacked.share(stacked.matches(p), filled) for name, p in SHAPES.items()}
+    shares["code"] = stacked.share(_code_mask(stacked), filled)
+    shares["money"] = stacked.share(_money_mask(stacked), filled)
+    shares["card"] = stacked.share(stacked.within(_CARD_ONLY), filled)
+    shares["flags"] = stacked.share(stacked.within(_FLAG_WORDS), filled)
+    shares["date"] = _date_shares(stacked, filled)
+    distinct, examples = _distinct_and_examples(stacked)
     return {
-        pos: replace(_profile(counts, len(sample), money), written=written[pos])
-        for pos, counts in columns.items()
+        pos: ColumnProfile(
+            rows=stacked.rows, filled=int(filled[i]), written=int(stacked.written[i]),
+            distinct=int(distinct[i]), example=examples.get(i, ""),
+            **{k: round(float(v[i]), 4) for k, v in shares.items()},
+        )
+        for i, pos in enumerate(stacked.positions)
     }
 
 
-def _money_by_value(columns: dict[int, Counter]) -> dict[str, bool]:
-    """Which distinct values read as money.  Plain numbers are settled by ``float``; the
-    rest (``£1,234``, ``(45.00)``, ``12.50-``…) by one :func:`parse_amounts` call, so
-    money means exactly what the row-by-row parse will accept."""
-    out: dict[str, bool] = {}
-    rest = []
-    for v in {v for c in columns.values() for v in c}:
-        if not _MONEY_SHAPE.match(v):
-            out[v] = False
-            continue
-        try:
-            out[v] = "_" not in v and math.isfinite(float(v.replace(",", "")))
-        except ValueError:
-            rest.append(v)
-    if rest:
-        parsed = parse_amounts(pd.Series(rest, dtype="string"))
-        out.update(zip(rest, parsed.notna().tolist(), strict=True))
+def _code_mask(s: _Stacked) -> np.ndarray:
+    """A reference or code: holds a digit, at most three spaces, at most 40 characters,
+    mostly not letters (``46281108_1``, ``1038986 - 2``, ``PCARD 9514``, ``CRINV0008145``)."""
+    length = pc.utf8_length(s.values).to_numpy(zero_copy_only=False)
+    letters = s.count("[A-Za-z]")
+    spaces = s.count(" ")
+    return s.matches(r"\d") & (spaces <= 3) & (length <= 40) & (letters <= 0.6 * length)
+
+
+_PLAIN_NUMBER = r"^-?\d+(\.\d+)?$"
+
+
+def _money_mask(s: _Stacked) -> np.ndarray:
+    """Values reading as money exactly as :func:`parse_amounts` reads them: plain numbers
+    (thousands separators aside) at once, the other money-shaped values (``£1,234``,
+    ``(45.00)``, ``12.50-``) by one :func:`parse_amounts` call."""
+    plain = pc.match_substring_regex(pc.replace_substring(s.values, ",", ""), _PLAIN_NUMBER)
+    out = plain.to_numpy(zero_copy_only=False).copy()
+    other = s.matches(_MONEY_SHAPE) & ~out
+    if other.any():
+        values = pd.Series(s.values.filter(pa.array(other)).to_pylist(), dtype="string")
+        out[other] = parse_amounts(values).notna().to_numpy()
     return out
 
 
-def _profile(counts: Counter, rows: int, money: dict[str, bool]) -> ColumnProfile:
-    filled = sum(counts.values())
-    if not filled:
-        return ColumnProfile(rows=rows)
-    values = list(counts)
-    weights = np.fromiter(counts.values(), dtype=float) / filled
-
-    def share(test) -> float:
-        return float(np.dot(weights, [bool(test(v)) for v in values]))
-
-    return ColumnProfile(
-        rows=rows,
-        filled=filled,
-        distinct=len(values),
-        date=_date_share(values, weights),
-        money=share(money.get),
-        pence=share(_PENCE.search),
-        digits=share(_DIGITS.match),
-        long_digits=share(lambda v: len(v) >= 6 and v.isdigit()),
-        code=share(_is_code),
-        wordy=share(_WORDY.search),
-        legal=float(np.dot(weights, has_legal_form(values))),
-        yyyymm=share(_YYYYMM.match),
-        card=share(lambda v: v.lower() in _CARD_ONLY),
-        flags=share(lambda v: v.lower() in _FLAG_WORDS),
-        cap_rev=share(_CAP_REV.match),
-        company=share(_COMPANY.match),
-        charity=share(_CHARITY.match),
-        vat=share(_VAT.match),
-        link=share(_LINK.match),
-        example=max(counts, key=counts.__getitem__)[:40],
-    )
+def _date_shares(s: _Stacked, filled: np.ndarray) -> np.ndarray:
+    """Per column: the share of values shaped like dates, times the share of up to 40 of
+    them that read as dates in full.  Bare five-digit numbers (Excel serials, but also
+    plain amounts) count only in a column of nearly nothing else."""
+    shaped = s.matches(DATE_SHAPE.pattern)
+    serial = s.matches(r"^\d{5}(\.0+)?$")
+    serial_cols = s.share(serial, filled) >= 0.9
+    cell_shaped = shaped[s.index] & ~(serial[s.index] & ~serial_cols[s.column])
+    share = s.share_cells(cell_shaped, filled)
+    for i in np.flatnonzero(share >= 0.3):
+        ids = np.unique(s.index[cell_shaped & (s.column == i)])[:40]
+        checked = s.values.take(pa.array(ids)).to_pylist()
+        share[i] *= sum(map(reads_as_date, checked)) / len(checked)
+    share[share < 0.3] = 0.0
+    return share
 
 
-def _is_code(v: str) -> bool:
-    """A reference or code: holds a digit, at most three spaces, mostly not letters
-    (``46281108_1``, ``1038986 - 2``, ``PCARD 9514``, ``CRINV0008145``)."""
-    return bool(_CODE.match(v)) and sum(ch.isalpha() for ch in v) <= 0.6 * len(v)
-
-
-def _date_share(values: list[str], weights: np.ndarray) -> float:
-    """Share of values reading as dates, from their shape and up to 40 of them read in
-    full; bare five-digit numbers (Excel serials, but also plain amounts) count only when
-    nearly every value is one."""
-    shaped = np.array([bool(DATE_SHAPE.match(v)) for v in values], dtype=bool)
-    serial = np.array([len(v) == 5 and v.isdigit() for v in values], dtype=bool)
-    if float(np.dot(weights, serial)) < 0.9:
-        shaped &= ~serial
-    shape_share = float(np.dot(weights, shaped))
-    if shape_share < 0.3:
-        return 0.0
-    checked = [v for v, ok in zip(values, shaped, strict=True) if ok][:40]
-    return shape_share * sum(map(reads_as_date, checked)) / len(checked)
+def _distinct_and_examples(s: _Stacked) -> tuple[np.ndarray, dict[int, str]]:
+    """Per column: distinct values, and its most common value (for the evidence text)."""
+    n = len(s.positions)
+    width = max(len(s.values), 1)
+    pairs, counts = np.unique(s.column.astype(np.int64) * width + s.index, return_counts=True)
+    cols = pairs // width
+    distinct = np.bincount(cols, minlength=n)
+    examples = {}
+    for col in np.unique(cols):
+        mine = cols == col
+        best = pairs[mine][np.argmax(counts[mine])] % width
+        examples[int(col)] = str(s.values[int(best)])[:40]
+    return distinct, examples
 
 
 # --------------------------------------------------------------------- fit to each role

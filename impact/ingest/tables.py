@@ -23,6 +23,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -35,6 +36,9 @@ from impact.ingest.limits import (
     sniff_kind,
     zip_entries,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".psv"}
@@ -192,10 +196,15 @@ def _archive_member(zf, info, name: str, limits: Limits) -> list[TablePart]:
 
 
 def _read_text(data: bytes, limits: Limits) -> RawTable:
-    """A delimited text file: the fast path when it parses cleanly, else the careful one."""
-    table = _read_fast(data)
+    """A delimited text file: decoded (any encoding), then the fast path when it parses
+    cleanly, else the careful one."""
+    text, encoding, notes = decode(data)
+    if not notes and encoding in ("utf-8", "utf-8-sig"):
+        utf8 = data[3:] if encoding == "utf-8-sig" else data  # as published: no re-encoding
+    else:
+        utf8 = text.encode("utf-8")
+    table = _read_fast(utf8, text[:65536], encoding, notes)
     if table is None:
-        text, encoding, notes = decode(data)
         table = _read_delimited(text, encoding, notes)
     check_rows(len(table.cells), limits)
     return table
@@ -306,18 +315,16 @@ def _count_outside_quotes(line: str, delim: str) -> int:
     return _QUOTED.sub("", line).count(delim)
 
 
-def _read_fast(data: bytes) -> RawTable | None:
-    """pyarrow's CSV reader, when the file parses cleanly: UTF-8, no NUL bytes, and every
-    record with the first line's number of fields.  None otherwise (the careful path
-    then reads it), so the fast path never changes what a file yields, only how fast."""
+def _read_fast(data: bytes, head: str, encoding: str, notes: list[str]) -> RawTable | None:
+    """pyarrow's CSV reader on the file as UTF-8, when it parses cleanly: every record
+    with the first line's number of fields and every quote closed.  None otherwise (the
+    careful path then reads it), so the fast path changes how fast a file is read, never
+    what it yields."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
-        return None
     if data.count(b'"') % 2:  # an unterminated quote: the careful path says what it costs
         return None
-    head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff")
     try:
         delim = sniff_delimiter(head)
         first = next(csv.reader([head.split("\n", 1)[0].rstrip("\r")], delimiter=delim))
@@ -341,8 +348,7 @@ def _read_fast(data: bytes) -> RawTable | None:
         return None
     cells = table.to_pandas()
     cells.columns = range(cells.shape[1])
-    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    return RawTable(_tidy(cells), encoding=encoding, delimiter=delim, kind="csv", notes=[])
+    return RawTable(_tidy(cells), encoding=encoding, delimiter=delim, kind="csv", notes=notes)
 
 
 def _read_delimited(text: str, encoding: str, notes: list[str]) -> RawTable:
@@ -483,6 +489,21 @@ def _holds_table(cells: pd.DataFrame) -> bool:
     """At least two rows with two or more filled cells (not a sheet of notes)."""
     filled = (cells != "").sum(axis=1)
     return int((filled >= 2).sum()) >= 2
+
+
+def arrow_strings(column: pd.Series) -> pa.ChunkedArray:
+    """A column of the grid as Arrow strings (no copy: every table read here is
+    Arrow-backed), for vectorised string work without a Python object per cell."""
+    import pyarrow as pa
+
+    values = column.array
+    if hasattr(values, "__arrow_array__"):
+        arr = values.__arrow_array__()
+    else:
+        arr = pa.chunked_array([pa.array(column.astype(str).tolist())])
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr.fill_null("") if arr.null_count else arr
 
 
 def _cell_text(value: object) -> str:

@@ -16,12 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from impact.core.values import (
+    apply_distinct,
     card_markers,
     clean_company_numbers,
     month_labels,
     parse_amounts,
+    parse_amounts_column,
     parse_cap_rev,
     parse_card_flags,
     parse_dates,
@@ -45,6 +49,7 @@ from impact.ingest.tables import (
     RawTable,
     TablePart,
     UnreadableFile,
+    arrow_strings,
     read_parts,
 )
 
@@ -222,6 +227,16 @@ class _FileBody:
     mapping: Mapping
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A table whose header is found, waiting for its layout's column decisions."""
+
+    source: Path
+    report: FileReport
+    headers: list[str]
+    body: pd.DataFrame
+
+
 @dataclass
 class _Reading:
     """What reading the files one by one gathers for the batch-wide pass."""
@@ -230,6 +245,7 @@ class _Reading:
     override: dict[str, str]  # columns the saved mapping fixes
     staged: list[_Staged] = field(default_factory=list)
     failed: list[pd.DataFrame] = field(default_factory=list)  # rows of files refused whole
+    pending: list[_Pending] = field(default_factory=list)
     headerless: list[tuple[Path, RawTable, FileReport]] = field(default_factory=list)
 
     @classmethod
@@ -246,16 +262,21 @@ def ingest(
 ) -> IngestResult:
     """Read every spend file under ``paths`` for one council.
 
-    Files are read and their columns mapped one by one; the row-level work (parsing
-    amounts and dates, classifying rejects, normalising names) then runs once over the
-    whole batch, so many small monthly files cost little more than one big one.
+    Files are read and their headers found one by one; the columns of each layout (files
+    with the same header) are then judged once, from values sampled across all its files;
+    the row-level work (parsing amounts and dates, classifying rejects, normalising
+    names) then runs once over the whole batch, so many small monthly files cost little
+    more than one big one.
     """
     files, reports = expand_paths(paths)
     reading = _Reading.start(mapping_file)
     for i, path in enumerate(files):
         if progress:
-            progress(f"Reading {path.name}", 0.8 * i / max(len(files), 1))
+            progress(f"Reading {path.name}", 0.7 * i / max(len(files), 1))
         reports += _read_file(path, reading)
+    if progress:
+        progress("Recognising columns", 0.75)
+    _map_layouts(reading)
     for path, table, report in reading.headerless:
         _stage_by_known_layout(path, table, report, reading)
     if progress:
@@ -316,14 +337,37 @@ def _read_part(source: Path, table: RawTable, report: FileReport, reading: _Read
     headers = [c.strip() for c in table.cells.iloc[header].tolist()]
     report.header_row = header + 1
     report.preamble_lines = header
-    body = table.cells.iloc[header + 1 :]
-    mapping = map_columns(headers, body, reading.override)
-    stage = _stage(_FileBody(source, body, headers, mapping), report, reading.failed)
-    if stage is not None:
-        reading.staged.append(stage)
-        reading.layouts.append(
-            {"headers": headers, "fields": mapping.describe(), "source": source.name}
-        )
+    reading.pending.append(_Pending(source, report, headers, table.cells.iloc[header + 1 :]))
+
+
+def _map_layouts(reading: _Reading) -> None:
+    """Judge each layout's columns once, from a sample spread across all its files, and
+    stage every file with its layout's mapping (in file order)."""
+    groups: dict[tuple[str, ...], list[_Pending]] = {}
+    for p in reading.pending:
+        groups.setdefault(tuple(p.headers), []).append(p)
+    mappings: dict[tuple[str, ...], Mapping] = {}
+    for p in reading.pending:
+        key = tuple(p.headers)
+        if key not in mappings:
+            mappings[key] = map_columns(p.headers, _layout_sample(groups[key]), reading.override)
+        mapping = mappings[key]
+        stage = _stage(_FileBody(p.source, p.body, p.headers, mapping), p.report, reading.failed)
+        if stage is not None:
+            reading.staged.append(stage)
+            reading.layouts.append(
+                {"headers": p.headers, "fields": mapping.describe(), "source": p.source.name}
+            )
+    reading.pending.clear()
+
+
+def _layout_sample(files: list[_Pending], rows: int = 240) -> pd.DataFrame:
+    """Rows spread evenly through every file of one layout (a month whose column is empty
+    does not decide for the year, nor does the first file alone)."""
+    each = max(rows // len(files), 10)
+    parts = [p.body.take(np.linspace(0, len(p.body) - 1, min(each, len(p.body))).astype(int))
+             for p in files if len(p.body)]
+    return pd.concat(parts, ignore_index=True) if parts else files[0].body
 
 
 def _stage_by_known_layout(
@@ -449,43 +493,75 @@ def _mapped_frame(file: _FileBody) -> pd.DataFrame:
     file line (``_row``), any text (``_nonblank``), a repeated header (``_header``) and a
     total line without a supplier (``_texttotal``)."""
     body, fields = file.body, file.mapping.fields
-    frame = pd.DataFrame({name: body[pos] for name, pos in fields.items()}, index=body.index)
-    frame["_row"] = (body.index.to_numpy() + 1).astype("int64")
-    frame["_nonblank"] = body.ne("").any(axis=1)
-    frame["_header"] = _repeated_headers(body, file.headers)
-    supplier = frame["supplier_name"] if "supplier_name" in fields else frame["supplier_id"]
-    frame["_texttotal"] = _total_lines_without_supplier(body, supplier, frame["_nonblank"])
+    nonblank = _any_text(body)
+    supplier = body[fields["supplier_name"] if "supplier_name" in fields
+                    else fields["supplier_id"]]
+    frame = pd.DataFrame(
+        {
+            **{name: body[pos] for name, pos in fields.items()},
+            "_row": (body.index.to_numpy() + 1).astype("int64"),
+            "_nonblank": nonblank,
+            "_header": _repeated_headers(body, file.headers),
+            "_texttotal": _total_lines_without_supplier(body, supplier, nonblank),
+        },
+        index=body.index,
+    )
     return frame.reset_index(drop=True)
 
 
-def _repeated_headers(body: pd.DataFrame, headers: list[str]) -> pd.Series:
+def _blank(column: pd.Series, strip: bool = False) -> np.ndarray:
+    """Per cell: whether it is empty (after trimming spaces, with ``strip``)."""
+    text = arrow_strings(column)
+    if strip:
+        text = pc.utf8_trim_whitespace(text)
+    return pc.equal(text, "").to_numpy(zero_copy_only=False)
+
+
+def _any_text(body: pd.DataFrame) -> np.ndarray:
+    """Per row: whether any cell holds text (a blank line has none)."""
+    out = np.zeros(len(body), dtype=bool)
+    for c in body.columns:
+        out |= ~_blank(body[c])
+    return out
+
+
+def _repeated_headers(body: pd.DataFrame, headers: list[str]) -> np.ndarray:
     """Rows repeating the header (files pasted together): checked fully only where the
     first header cell repeats, so a big file costs one string comparison per row."""
-    same_header = pd.Series(False, index=body.index)
+    same_header = np.zeros(len(body), dtype=bool)
     first = next((i for i, h in enumerate(headers) if h), None)
     if first is None:
         return same_header
-    cand = body.index[body[first].str.strip() == headers[first]]
+    text = pc.utf8_trim_whitespace(arrow_strings(body[first]))
+    cand = np.flatnonzero(pc.equal(text, headers[first]).to_numpy(zero_copy_only=False))
     if len(cand):
         header_norm = [norm_header(h) for h in headers]
-        same = body.loc[cand].apply(lambda r: [norm_header(c) for c in r] == header_norm, axis=1)
-        same_header.loc[same[same].index] = True
+        rows = body.iloc[cand].itertuples(index=False)
+        same_header[cand] = [[norm_header(c) for c in r] == header_norm for r in rows]
     return same_header
 
 
 def _total_lines_without_supplier(
-    body: pd.DataFrame, supplier: pd.Series, nonblank: pd.Series
-) -> pd.Series:
+    body: pd.DataFrame, supplier: pd.Series, nonblank: np.ndarray
+) -> np.ndarray:
     """Rows without a supplier whose text says "total" in any cell (a subtotal line)."""
-    texttotal = pd.Series(False, index=body.index)
-    no_supplier = body.index[((supplier.str.strip() == "") & nonblank).to_numpy()]
+    texttotal = np.zeros(len(body), dtype=bool)
+    no_supplier = np.flatnonzero(_blank(supplier, strip=True) & nonblank)
     if len(no_supplier):
-        texttotal.loc[no_supplier] = (
-            body.loc[no_supplier]
-            .apply(lambda c: c.str.contains(_TOTAL_RE, regex=True, na=False))
-            .any(axis=1)
+        rows = body.iloc[no_supplier]
+        texttotal[no_supplier] = np.logical_or.reduce(
+            [_says_total(rows[c]).to_numpy() for c in rows.columns]
         )
     return texttotal
+
+
+def _says_total(values: pd.Series) -> pd.Series:
+    """Whether each text reads as a total line's label ("Total", "Grand total:", "Sub-total
+    for April"), judged once per distinct text."""
+    said = apply_distinct(
+        values.astype("string"), lambda u: u.str.contains(_TOTAL_RE, regex=True, na=False)
+    )
+    return said.fillna(False).astype(bool)
 
 
 def _facts_from_file_name(path: Path, report: FileReport) -> tuple[str | None, bool]:
@@ -528,8 +604,9 @@ def _field(raw: pd.DataFrame, name: str) -> pd.Series:
     """A canonical field's text, stripped, blank → NA (all NA when no file maps it)."""
     if name not in raw.columns:
         return pd.Series(pd.NA, index=raw.index, dtype="string")
-    col = raw[name].astype("string").str.strip()
-    return col.mask(col == "")
+    text = pc.utf8_trim_whitespace(arrow_strings(raw[name]))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=raw.index)
 
 
 @dataclass(frozen=True)
@@ -557,7 +634,7 @@ class _StackedRows:
             raw=raw,
             file_no=raw["_file"].to_numpy(),
             amount_text=amount_text,
-            amount=parse_amounts(amount_text),
+            amount=parse_amounts_column(amount_text),
             date_text=_field(raw, "date"),
         )
 
@@ -584,7 +661,7 @@ def _reject_reasons(rows: _StackedRows) -> pd.Series:
     reason[~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
     reason[reason.isna() & raw["_header"].to_numpy(dtype=bool)] = REPEATED_HEADER
     is_total = (
-        supplier.str.contains(_TOTAL_RE, regex=True, na=False)
+        _says_total(supplier)
         | (supplier.isna() & raw["_texttotal"].to_numpy(dtype=bool))
         | (supplier.isna() & rows.date_text.isna() & rows.amount.notna() & rows.file_maps("date"))
     )
@@ -613,19 +690,15 @@ def _used_rows(rows: _StackedRows, ok: np.ndarray, council: str) -> pd.DataFrame
     use = rows.raw.index[ok]
     fno = rows.file_no[ok]
     out = pd.DataFrame(index=use)
-    out["council"] = pd.Series(council, index=use, dtype="string")
-    out["source_file"] = pd.Series(
-        np.asarray([st.path.name for st in rows.staged], dtype=object)[fno],
-        index=use,
-        dtype="string",
-    )
+    out["council"] = _repeated_text([council], np.zeros(len(use), dtype=np.int64), use)
+    out["source_file"] = _repeated_text([st.path.name for st in rows.staged], fno, use)
     out["source_row"] = rows.raw.loc[use, "_row"].astype("int64")
     out["amount"] = rows.amount[ok]
     out["supplier_name"] = rows.field("supplier_name")[ok]
     for name in _TEXT_FIELDS:
         out[name] = rows.field(name)[ok]
     out["company_number"] = clean_company_numbers(rows.field("company_number")[ok])
-    out["cap_rev"] = parse_cap_rev(rows.field("cap_rev")[ok])
+    out["cap_rev"] = apply_distinct(rows.field("cap_rev")[ok], parse_cap_rev)
     out["irrecoverable_vat"] = parse_amounts(rows.field("irrecoverable_vat")[ok])
     out["is_card"] = _card_flags(rows, ok, fno, use)
     _with_dates_and_periods(out, rows, ok)
@@ -636,13 +709,19 @@ def _used_rows(rows: _StackedRows, ok: np.ndarray, council: str) -> pd.DataFrame
     return out
 
 
+def _repeated_text(values: list[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values[codes]`` as a string column, built in Arrow (no Python object per row)."""
+    arr = pa.array(values, type=pa.large_string()).take(pa.array(codes))
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=index)
+
+
 def _card_flags(rows: _StackedRows, ok: np.ndarray, fno: np.ndarray, use: pd.Index) -> pd.Series:
     """A purchase-card payment: as the file's card column says; else a card-scheme word in
     its transaction reference ("PCARD 9514"); else as the file's name says (a card file)."""
     card_file = pd.Series(np.asarray([st.card_file for st in rows.staged])[fno], index=use)
     marked = card_markers(rows.field("transaction_id")[ok])
     return (
-        parse_card_flags(rows.field("is_card")[ok])
+        apply_distinct(rows.field("is_card")[ok], parse_card_flags)
         .fillna(marked.where(marked.fillna(False)))
         .fillna(card_file)
         .astype("boolean")
@@ -806,13 +885,10 @@ def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     none = t.iloc[:0].assign(_first_file=pd.Series(dtype="string"))
     if t.empty or t["source_file"].nunique() < 2:
         return t, none
-    when = pd.factorize(t["date"].astype("string").fillna(t["period"]),
-                        use_na_sentinel=True)[0]
-    # Factorised codes make a cheap composite key (no string hashing of every row).
-    parts = [pd.factorize(t[c], use_na_sentinel=True)[0].astype("int64")
+    when = _when(t)
+    parts = [pd.factorize(t[c], use_na_sentinel=True)[0]
              for c in ("transaction_id", "supplier_name_norm")]
-    parts += [when.astype("int64"), pd.factorize(t["amount"])[0].astype("int64")]
-    codes = pd.factorize(pd.MultiIndex.from_arrays(parts))[0]
+    codes = _combined_codes([*parts, when, pd.factorize(t["amount"])[0]])
     files = pd.factorize(t["source_file"])[0]
     first_file_code = pd.Series(files).groupby(codes).transform("first").to_numpy()
     dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files) & (when >= 0)
@@ -820,6 +896,26 @@ def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         return t, none
     first_file = pd.factorize(t["source_file"])[1].take(first_file_code[dup])
     return t[~dup], t[dup].assign(_first_file=np.asarray(first_file, dtype=object))
+
+
+def _when(t: pd.DataFrame) -> np.ndarray:
+    """A code per row for *when* it was paid: its date, else its known period; -1 for a
+    row with neither (never a duplicate)."""
+    dates = t["date"].to_numpy().view("int64")
+    period = pd.factorize(t["period"], use_na_sentinel=True)[0]
+    dated = ~t["date"].isna().to_numpy()
+    key = np.where(dated, dates, np.iinfo(np.int64).min + 1 + period)
+    codes = pd.factorize(key)[0]
+    return np.where(dated | (period >= 0), codes, -1)
+
+
+def _combined_codes(parts: list[np.ndarray]) -> np.ndarray:
+    """One code per distinct combination of several integer codes (each ≥ -1), built
+    pairwise so the intermediate numbers never overflow."""
+    codes = parts[0].astype(np.int64) + 1
+    for part in parts[1:]:
+        codes = pd.factorize(codes * (int(part.max(initial=0)) + 2) + part.astype(np.int64) + 1)[0]
+    return codes
 
 
 def _duplicate_rejects(d: pd.DataFrame) -> pd.DataFrame:
