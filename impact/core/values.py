@@ -225,8 +225,11 @@ def card_markers(values: pd.Series) -> pd.Series:
         arr = arr.combine_chunks()
     hit = pc.match_substring_regex(arr, CARD_MARKER.removeprefix("(?i)"), ignore_case=True)
     empty = pc.or_(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
-    out = pc.if_else(empty, pa.scalar(None, pa.bool_()), hit)
-    return pd.Series(pd.array(out, dtype="boolean"), index=values.index, name=values.name)
+    out = pd.arrays.BooleanArray(
+        hit.fill_null(False).to_numpy(zero_copy_only=False),
+        empty.fill_null(True).to_numpy(zero_copy_only=False),
+    )
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 def parse_amounts_column(values: pd.Series) -> pd.Series:

@@ -440,7 +440,7 @@ def find_header_row(
     least two things wins (ties: the first).
     """
     best, best_score, data_run = None, 1.0, 0
-    for i, row in enumerate(cells.head(scan).itertuples(index=False)):
+    for i, row in enumerate(_rows(cells, scan)):
         if best is not None and best_score >= 3 and i > best + 3:
             break
         texts = [str(c).strip() for c in row if str(c).strip()]
@@ -457,6 +457,13 @@ def find_header_row(
         if score > best_score:
             best, best_score = i, score
     return best
+
+
+def _rows(cells: pd.DataFrame, limit: int, block: int = 16):
+    """The first ``limit`` rows as lists of text, read a few at a time (a header is
+    usually found in the first rows: the rest of a big table is never converted)."""
+    for start in range(0, min(limit, len(cells)), block):
+        yield from cells.iloc[start : min(start + block, limit)].to_numpy(dtype=object).tolist()
 
 
 # --------------------------------------------------------------------- saved mappings

@@ -42,7 +42,7 @@ from impact.ingest.columns import (
     role_field,
     save_mapping,
 )
-from impact.ingest.names import is_redacted_name, normalise_names
+from impact.ingest.names import normalise_and_flag
 from impact.ingest.schema import conform, empty_transactions
 from impact.ingest.tables import (
     SUPPORTED_SUFFIXES,
@@ -549,9 +549,9 @@ def _total_lines_without_supplier(
     no_supplier = np.flatnonzero(_blank(supplier, strip=True) & nonblank)
     if len(no_supplier):
         rows = body.iloc[no_supplier]
-        texttotal[no_supplier] = np.logical_or.reduce(
-            [_says_total(rows[c]).to_numpy() for c in rows.columns]
-        )
+        cells = pd.concat([rows[c] for c in rows.columns], ignore_index=True)  # column-major
+        said = _says_total(cells).to_numpy().reshape(rows.shape[1], len(rows))
+        texttotal[no_supplier] = said.any(axis=0)
     return texttotal
 
 
@@ -597,13 +597,15 @@ def _batch(staged: list[_Staged], council: str) -> tuple[pd.DataFrame, pd.DataFr
     rows = _StackedRows.of(staged)
     reason = _reject_reasons(rows)
     ok = reason.isna().to_numpy()
-    return conform(_used_rows(rows, ok, council)), _rejected_in_batch(rows, reason, ok)
+    used = _used_rows(rows.subset(ok), council)
+    return conform(used), _rejected_in_batch(rows, reason, ok)
 
 
 def _field(raw: pd.DataFrame, name: str) -> pd.Series:
     """A canonical field's text, stripped, blank → NA (all NA when no file maps it)."""
     if name not in raw.columns:
-        return pd.Series(pd.NA, index=raw.index, dtype="string")
+        nulls = pa.nulls(len(raw), pa.large_string())
+        return pd.Series(pd.arrays.ArrowStringArray(nulls), index=raw.index)
     text = pc.utf8_trim_whitespace(arrow_strings(raw[name]))
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
     return pd.Series(pd.arrays.ArrowStringArray(text), index=raw.index)
@@ -641,13 +643,26 @@ class _StackedRows:
     def field(self, name: str) -> pd.Series:
         return _field(self.raw, name)
 
-    def per_file(self, values: list) -> np.ndarray:
-        """One value per staged file, spread to that file's rows."""
-        return np.asarray(values, dtype=object)[self.file_no]
+    def subset(self, keep: np.ndarray) -> _StackedRows:
+        """The same rows, only those ``keep`` marks (no copy when it marks them all)."""
+        if keep.all():
+            return self
+        return _StackedRows(
+            staged=self.staged,
+            raw=self.raw[keep],
+            file_no=self.file_no[keep],
+            amount_text=self.amount_text[keep],
+            amount=self.amount[keep],
+            date_text=self.date_text[keep],
+        )
+
+    def per_file_text(self, values: list[str | None]) -> pd.Series:
+        """One text per staged file (or None), spread to that file's rows."""
+        return _repeated_text(values, self.file_no, self.raw.index)
 
     def file_maps(self, name: str) -> np.ndarray:
         """Per row: whether its file has a column for ``name``."""
-        return self.per_file([name in st.fields for st in self.staged]).astype(bool)
+        return np.asarray([name in st.fields for st in self.staged], dtype=bool)[self.file_no]
 
 
 def _reject_reasons(rows: _StackedRows) -> pd.Series:
@@ -685,63 +700,63 @@ def _rejected_in_batch(rows: _StackedRows, reason: pd.Series, ok: np.ndarray) ->
     return pd.concat(parts, ignore_index=True) if parts else _no_rejected_rows()
 
 
-def _used_rows(rows: _StackedRows, ok: np.ndarray, council: str) -> pd.DataFrame:
+def _used_rows(rows: _StackedRows, council: str) -> pd.DataFrame:
     """The used rows in canonical columns: where each came from, its £, its text fields."""
-    use = rows.raw.index[ok]
-    fno = rows.file_no[ok]
+    use = rows.raw.index
     out = pd.DataFrame(index=use)
     out["council"] = _repeated_text([council], np.zeros(len(use), dtype=np.int64), use)
-    out["source_file"] = _repeated_text([st.path.name for st in rows.staged], fno, use)
-    out["source_row"] = rows.raw.loc[use, "_row"].astype("int64")
-    out["amount"] = rows.amount[ok]
-    out["supplier_name"] = rows.field("supplier_name")[ok]
+    out["source_file"] = rows.per_file_text([st.path.name for st in rows.staged])
+    out["source_row"] = rows.raw["_row"].astype("int64")
+    out["amount"] = rows.amount
+    out["supplier_name"] = rows.field("supplier_name")
     for name in _TEXT_FIELDS:
-        out[name] = rows.field(name)[ok]
-    out["company_number"] = clean_company_numbers(rows.field("company_number")[ok])
-    out["cap_rev"] = apply_distinct(rows.field("cap_rev")[ok], parse_cap_rev)
-    out["irrecoverable_vat"] = parse_amounts(rows.field("irrecoverable_vat")[ok])
-    out["is_card"] = _card_flags(rows, ok, fno, use)
-    _with_dates_and_periods(out, rows, ok)
+        out[name] = rows.field(name)
+    out["company_number"] = clean_company_numbers(rows.field("company_number"))
+    out["cap_rev"] = apply_distinct(rows.field("cap_rev"), parse_cap_rev)
+    out["irrecoverable_vat"] = parse_amounts_column(rows.field("irrecoverable_vat"))
+    out["is_card"] = _card_flags(rows)
+    _with_dates_and_periods(out, rows)
     out["is_credit"] = out["amount"] < 0
-    names = out["supplier_name"]
-    out["is_redacted"] = (is_redacted_name(names.fillna("")) | names.isna()).astype("boolean")
-    out["supplier_name_norm"] = normalise_names(names.fillna("REDACTED")).astype("string")
+    norm, redacted = normalise_and_flag(out["supplier_name"])
+    out["is_redacted"] = redacted.astype("boolean")
+    out["supplier_name_norm"] = norm.astype("string")
     return out
 
 
-def _repeated_text(values: list[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
+def _repeated_text(values: list[str | None], codes: np.ndarray, index: pd.Index) -> pd.Series:
     """``values[codes]`` as a string column, built in Arrow (no Python object per row)."""
     arr = pa.array(values, type=pa.large_string()).take(pa.array(codes))
     return pd.Series(pd.arrays.ArrowStringArray(arr), index=index)
 
 
-def _card_flags(rows: _StackedRows, ok: np.ndarray, fno: np.ndarray, use: pd.Index) -> pd.Series:
+def _card_flags(rows: _StackedRows) -> pd.Series:
     """A purchase-card payment: as the file's card column says; else a card-scheme word in
     its transaction reference ("PCARD 9514"); else as the file's name says (a card file)."""
-    card_file = pd.Series(np.asarray([st.card_file for st in rows.staged])[fno], index=use)
-    marked = card_markers(rows.field("transaction_id")[ok])
+    card_file = pd.Series(
+        np.asarray([st.card_file for st in rows.staged])[rows.file_no], index=rows.raw.index
+    )
+    marked = card_markers(rows.field("transaction_id"))
     return (
-        apply_distinct(rows.field("is_card")[ok], parse_card_flags)
+        apply_distinct(rows.field("is_card"), parse_card_flags)
         .fillna(marked.where(marked.fillna(False)))
         .fillna(card_file)
         .astype("boolean")
     )
 
 
-def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows, ok: np.ndarray) -> None:
+def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows) -> None:
     """Payment date, and the month it falls in: from the date, else a period column, else
     the file's name.  A file with neither date nor period column is a summary."""
-    dates = parse_dates(rows.date_text[ok])
+    dates = parse_dates(rows.date_text)
     out["date"] = dates
     period = month_labels(dates)
-    file_period = pd.Series(
-        rows.per_file([st.period_text for st in rows.staged])[ok], index=out.index, dtype="string"
-    )
-    if "period" in rows.raw.columns and period.isna().any():
-        missing = period.isna()
-        period[missing] = parse_yyyymm(rows.field("period")[ok][missing])
-    out["period"] = period.fillna(file_period)
-    out["is_summary"] = ~(rows.file_maps("date")[ok] | rows.file_maps("period")[ok])
+    if period.isna().any():
+        if "period" in rows.raw.columns:
+            missing = period.isna()
+            period[missing] = parse_yyyymm(rows.field("period")[missing])
+        period = period.fillna(rows.per_file_text([st.period_text for st in rows.staged]))
+    out["period"] = period
+    out["is_summary"] = ~(rows.file_maps("date") | rows.file_maps("period"))
 
 
 def _file_stats(
@@ -783,22 +798,29 @@ def _file_stats(
 
 def _per_file(t: pd.DataFrame, dups: pd.DataFrame) -> pd.DataFrame:
     """One row per source file: rows, £, dates, undated, redacted, duplicates, under £500."""
-    g = t.groupby("source_file", observed=True)
-    pos = t["amount"] > 0
-    small = pos & (t["amount"] < 500)
-    by = t["source_file"]
+    codes, files = pd.factorize(t["source_file"])
+    n = len(files)
+    amount = t["amount"].to_numpy(dtype=float)
+    pos, small = amount > 0, (amount > 0) & (amount < 500)
+
+    def total(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        keep = slice(None) if where is None else where
+        return np.bincount(codes[keep], weights=values[keep].astype(float), minlength=n)
+
+    rows, positive = total(np.ones(len(t))), total(np.ones(len(t)), pos)
+    dates = t["date"].groupby(codes)
     stats = pd.DataFrame({
-        "rows": g.size(),
-        "amount": g["amount"].sum(),
-        "date_min": g["date"].min(),
-        "date_max": g["date"].max(),
-        "no_date": t["date"].isna().groupby(by, observed=True).sum(),
-        "redacted": t["is_redacted"].fillna(False).groupby(by, observed=True).sum(),
-        "below_500": small.groupby(by, observed=True).sum(),
-        "below_500_amount": t["amount"].where(small, 0.0).groupby(by, observed=True).sum(),
-        "share_below_500": small[pos].groupby(by[pos], observed=True).mean(),
-        "share_below_250": (t["amount"] < 250)[pos].groupby(by[pos], observed=True).mean(),
-    })
+        "rows": rows,
+        "amount": total(amount),
+        "date_min": dates.min().reindex(range(n)).to_numpy(),
+        "date_max": dates.max().reindex(range(n)).to_numpy(),
+        "no_date": total(t["date"].isna().to_numpy()),
+        "redacted": total(t["is_redacted"].fillna(False).to_numpy(dtype=bool)),
+        "below_500": total(small),
+        "below_500_amount": total(amount, small),
+        "share_below_500": total(small, pos) / np.where(positive > 0, positive, np.nan),
+        "share_below_250": total(amount < 250, pos) / np.where(positive > 0, positive, np.nan),
+    }, index=pd.Index(files, name="source_file"))
     if len(dups):
         dg = dups.groupby("source_file", observed=True)
         stats = stats.join(pd.DataFrame({"dup_rows": dg.size(), "dup_amount": dg["amount"].sum()}),
