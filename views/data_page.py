@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.core.settings import demo_dir, settings
+from impact.ingest.schema import FIELD_LABELS, MAPPABLE_FIELDS
 from impact.sources import (
     WorkspaceError,
     current_mapping,
@@ -30,6 +31,39 @@ from views._common import (
 )
 
 st.title("Data")
+
+_BASIS_WORDS = {
+    "net": "net of VAT",
+    "unlabelled": "as published (not labelled net or gross)",
+    "gross": "including VAT (no net column)",
+    "saved mapping": "as the saved mapping says",
+}
+
+
+def _columns_to_check(quality: dict) -> list[dict]:
+    """The column choices marked "needs review", one row per column and reason, in plain
+    words, with how many files, rows and £ rest on each."""
+    grouped: dict[tuple, dict] = {}
+    for r in quality.get("needs_review") or []:
+        key = (r["field"], r["column"], r["needs_review"])
+        row = grouped.setdefault(key, {
+            "Field": FIELD_LABELS.get(r["field"], r["field"]), "Column used": r["column"],
+            "Why it needs checking": r["needs_review"], "Files": 0, "Rows": 0,
+            "£ that rests on it": 0.0})
+        row["Files"] += 1
+        row["Rows"] += r.get("rows_at_stake") or 0
+        row["£ that rests on it"] += r.get("amount_at_stake") or 0.0
+    return list(grouped.values())
+
+
+def _evidence_by_field(quality: dict) -> dict[tuple[str, str], str]:
+    """(field, column) → the evidence for that choice, from the first file that made it."""
+    out: dict[tuple[str, str], str] = {}
+    for f in quality.get("files") or []:
+        for d in f.get("column_decisions") or []:
+            out.setdefault((d["field"], d["column"]), d["evidence"])
+    return out
+
 
 
 def _default_reference() -> str:
@@ -162,17 +196,37 @@ for w in ws.warnings:
     st.warning(w)
 
 st.subheader("Column mapping")
-st.caption("Which column of the files feeds each field. Edit a header and re-read the files "
-           "to fix a wrong guess; the mapping is saved as YAML and reused.")
+st.caption("Which column of the files feeds each field, and why it was chosen. Edit a column "
+           "name and re-read the files to fix a wrong choice; the mapping is saved and reused.")
+_reviews = _columns_to_check(q)
+if _reviews:
+    st.warning(f"{len(_reviews)} column choice(s) need a person to check them: the files did "
+               "not say clearly enough which column holds this. Please confirm or correct "
+               "them below.")
+    st.dataframe(pd.DataFrame(_reviews), hide_index=True, width="stretch",
+                 column_config={"£ that rests on it": money_col("£ that rests on it")})
+_basis = q.get("amount_basis") or {}
+if _basis:
+    st.caption("Amounts used: " + "; ".join(
+        f"{_BASIS_WORDS.get(k, k)} in {n} file{'s' if n > 1 else ''}" for k, n in _basis.items()))
 mapping = current_mapping(q)
+_why = _evidence_by_field(q)
 edited = st.data_editor(
-    pd.DataFrame({"field": list(mapping), "source column": list(mapping.values())}),
-    key="mapping_editor", hide_index=True, width="stretch", disabled=["field"],
-    num_rows="dynamic")
+    pd.DataFrame({
+        "Field": [FIELD_LABELS.get(f, f) for f in mapping],
+        "Column in the files": list(mapping.values()),
+        "How it was recognised": [_why.get((f, h), "") for f, h in mapping.items()],
+    }),
+    key="mapping_editor", hide_index=True, width="stretch",
+    disabled=["How it was recognised"], num_rows="dynamic",
+    column_config={"Field": st.column_config.SelectboxColumn(
+        options=[FIELD_LABELS[f] for f in MAPPABLE_FIELDS], required=True)})
 if st.button("Save mapping and re-read the files", key="remap",
              disabled=ws.source.kind == "ingested"):
-    cols = {str(r["field"]): str(r["source column"]) for _, r in edited.iterrows()
-            if pd.notna(r["field"]) and pd.notna(r["source column"])}
+    keys = {label: f for f, label in FIELD_LABELS.items()}
+    cols = {keys.get(str(r["Field"]), str(r["Field"])): str(r["Column in the files"])
+            for _, r in edited.iterrows()
+            if pd.notna(r["Field"]) and pd.notna(r["Column in the files"])}
     try:
         src = write_mapping(current_source(), cols)
     except WorkspaceError as exc:

@@ -226,7 +226,7 @@ def map_columns(
         if d.field != "amount":
             mapping.fields[d.field] = d.position
     _date_over_period(mapping)
-    _flag_reviews(mapping, scores, assigned, body)
+    _flag_reviews(mapping, scores, body)
     mapping.notes += _notes(mapping, scores)
     mapping.fields = dict(sorted(mapping.fields.items(), key=lambda kv: kv[1]))
     used = set(mapping.fields.values())
@@ -262,10 +262,10 @@ def _evidence(scores: _Scores, r: int, role: str) -> str:
     if scores.header[r, c] >= header_min(role):
         phrase = header_scores(header)[role][1]
         said = f"header {header!r} reads as {phrase!r} ({scores.header[r, c]:.2f})"
-    else:
-        said = (f"header {header!r} does not name it" if header else "no header") + \
-            "; found by its values"
-    return f"{said}; values: {_values_said(scores.profiles.get(pos, ColumnProfile()), role)}"
+        return f"{said}; values: {_values_said(scores.profiles.get(pos, ColumnProfile()), role)}"
+    said = f"header {header!r} does not name it" if header else "no header"
+    return f"{said}; found by its values: " + _values_said(
+        scores.profiles.get(pos, ColumnProfile()), role)
 
 
 def _values_said(p: ColumnProfile, role: str) -> str:
@@ -319,11 +319,11 @@ def _date_over_period(mapping: Mapping) -> None:
         mapping.decisions = [d for d in mapping.decisions if d.role != "period"]
 
 
-def _flag_reviews(
-    mapping: Mapping, scores: _Scores, assigned: dict[int, str], body: pd.DataFrame
-) -> None:
-    """Mark decisions a person should check: weak evidence, or a close rival column."""
-    taken = {r for r, role in assigned.items() if role not in ABSORBING}
+def _flag_reviews(mapping: Mapping, scores: _Scores, body: pd.DataFrame) -> None:
+    """Mark decisions a person should check: weak evidence, or a close rival column (one
+    whose values were not used for any field)."""
+    used = set(mapping.fields.values())
+    taken = {r for r, pos in enumerate(scores.positions) if pos in used}
     sample = sample_rows(body)
     for d in mapping.decisions:
         if d.evidence == "saved mapping" or scores.profiles.get(d.position,

@@ -457,8 +457,9 @@ def _read_workbook(data: bytes, limits: Limits) -> list[TablePart]:
     if not sheets:
         raise UnreadableFile("spreadsheet has no non-empty sheet")
     tables = [t for t in sheets if _holds_table(t.cells)] or sheets[:1]
+    kept = {id(t) for t in tables}
     notes += [f"sheet {t.sheet!r} holds no table (text only); not read"
-              for t in sheets if t not in tables]
+              for t in sheets if id(t) not in kept]
     tables[0].notes = notes + tables[0].notes
     if len(tables) == 1:
         return [TablePart(None, tables[0])]

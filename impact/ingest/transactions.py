@@ -566,14 +566,16 @@ def _says_total(values: pd.Series) -> pd.Series:
 
 def _facts_from_file_name(path: Path, report: FileReport) -> tuple[str | None, bool]:
     """The period (``2024-05`` or ``2024-04/2024-06``) and whether it is a P-card file, as
-    the file's name says: summaries and undated rows take their period from it."""
-    file_period = period_from_name(path.stem)
+    the name says — a sheet's or archive member's own name first, then its file's:
+    summaries and undated rows take their period from it."""
+    names = [Path(part).stem for part in reversed(path.name.split(" › "))]
+    file_period = next((p for n in names if (p := period_from_name(n))), None)
     period_text = None
     if file_period:
         a, b = file_period
         period_text = a if a == b else f"{a}/{b}"
         report.period = period_text
-    card_file = bool(_CARD_FILE_RE.search(path.stem))
+    card_file = any(_CARD_FILE_RE.search(n) for n in names)
     report.card_file = card_file
     return period_text, card_file
 
