@@ -150,7 +150,10 @@ def _strip_forms(s: str) -> str:
 
 def normalise_name(name: str) -> str:
     """One name, by the module rules (use :func:`normalise_names` for columns)."""
-    folded = _fold(name)
+    return _normalise_folded(_fold(name))
+
+
+def _normalise_folded(folded: str) -> str:
     if not folded:
         return ""
     if _is_redacted(folded):
@@ -186,8 +189,7 @@ def normalise_and_flag(names: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     def both(unique: pd.Series) -> pd.Series:
         folded = [_fold(str(n)) for n in unique]
-        keys = [f"{int(_is_redacted(f))}{normalise_name(n)}" for f, n in zip(folded, unique,
-                                                                             strict=True)]
+        keys = [f"{int(_is_redacted(f))}{_normalise_folded(f)}" for f in folded]
         return pd.Series(pd.array(keys, dtype="string"))
 
     keys = apply_distinct(filled, both)

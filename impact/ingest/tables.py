@@ -196,16 +196,20 @@ def _archive_member(zf, info, name: str, limits: Limits) -> list[TablePart]:
 
 
 def _read_text(data: bytes, limits: Limits) -> RawTable:
-    """A delimited text file: decoded (any encoding), then the fast path when it parses
-    cleanly, else the careful one."""
-    text, encoding, notes = decode(data)
-    if not notes and encoding in ("utf-8", "utf-8-sig"):
-        utf8 = data[3:] if encoding == "utf-8-sig" else data  # as published: no re-encoding
-    else:
-        utf8 = text.encode("utf-8")
-    table = _read_fast(utf8, text[:65536], encoding, notes)
+    """A delimited text file: the fast path when it parses cleanly, else the careful one.
+
+    Plain ASCII goes to the fast path as published (no decoding needed); anything else is
+    decoded first (:func:`decode`: any encoding, NUL bytes, the DOS ``£``), then tried
+    fast, then read carefully.
+    """
+    table = None
+    if data.isascii() and b"\x00" not in data:
+        table = _read_fast(data, data[:65536].decode("ascii"), "utf-8", [])
     if table is None:
-        table = _read_delimited(text, encoding, notes)
+        text, encoding, notes = decode(data)
+        table = _read_fast(text.encode("utf-8"), text[:65536], encoding, notes)
+        if table is None:
+            table = _read_delimited(text, encoding, notes)
     check_rows(len(table.cells), limits)
     return table
 
@@ -334,7 +338,7 @@ def _read_fast(data: bytes, head: str, encoding: str, notes: list[str]) -> RawTa
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=len(data) > 8 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=b'"' in data, ignore_empty_lines=False
             ),
