@@ -21,6 +21,7 @@ from impact.sources import (
 from impact.workspace import Workspace
 from views._common import (
     SOURCE,
+    blanks,
     clear_caches,
     current_source,
     demo_banner,
@@ -40,6 +41,24 @@ _BASIS_WORDS = {
 }
 
 
+_BASIS_SHORT = {"net": "net of VAT", "unlabelled": "as published", "gross": "including VAT",
+                "saved mapping": "as mapped"}
+
+
+def _field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field).capitalize()
+
+
+#: The per-file report's columns, in plain words.
+_FILE_COLUMNS = {
+    "file": "File", "rows_in": "Rows in", "rows_used": "Rows used",
+    "rows_rejected": "Rows set aside", "total_amount": "£ used", "date_min": "First payment",
+    "date_max": "Last payment", "threshold": "Threshold (£)", "amount_basis": "Amounts",
+    "redacted_rows": "Redacted rows", "duplicate_rows": "Duplicates", "encoding": "Encoding",
+    "layout": "Header", "error": "Could not be read because",
+}
+
+
 def _columns_to_check(quality: dict) -> list[dict]:
     """The column choices marked "needs review", one row per column and reason, in plain
     words, with how many files, rows and £ rest on each."""
@@ -47,7 +66,8 @@ def _columns_to_check(quality: dict) -> list[dict]:
     for r in quality.get("needs_review") or []:
         key = (r["field"], r["column"], r["needs_review"])
         row = grouped.setdefault(key, {
-            "Field": FIELD_LABELS.get(r["field"], r["field"]), "Column used": r["column"],
+            "Field": _field_label(r["field"]),
+            "Column used": r["column"],
             "Why it needs checking": r["needs_review"], "Files": 0, "Rows": 0,
             "£ that rests on it": 0.0})
         row["Files"] += 1
@@ -186,12 +206,16 @@ if q.get("files_failed"):
 files = pd.DataFrame(q.get("files", []))
 if len(files):
     files["file"] = files["path"].map(lambda p: Path(p).name)
-    keep = [c for c in ("file", "rows_in", "rows_used", "rows_rejected", "total_amount",
-                        "date_min", "date_max", "threshold", "redacted_rows", "encoding",
-                        "layout", "error") if c in files]
+    if "amount_basis" in files:
+        files["amount_basis"] = files["amount_basis"].map(_BASIS_SHORT)
+    if "threshold" in files:  # text, so a file without one shows a blank, not "None"
+        files["threshold"] = files["threshold"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    keep = [c for c in _FILE_COLUMNS if c in files]
     st.markdown("**Per file**")
-    st.dataframe(files[keep], hide_index=True, width="stretch", height=260,
-                 column_config={"total_amount": money_col("total_amount")})
+    st.dataframe(blanks(files[keep]), hide_index=True, width="stretch", height=260,
+                 column_config={c: (st.column_config.NumberColumn(label, format="£%,.0f")
+                                    if c.endswith("amount") else st.column_config.Column(label))
+                                for c, label in _FILE_COLUMNS.items()})
 for w in ws.warnings:
     st.warning(w)
 
@@ -200,11 +224,13 @@ st.caption("Which column of the files feeds each field, and why it was chosen. E
            "name and re-read the files to fix a wrong choice; the mapping is saved and reused.")
 _reviews = _columns_to_check(q)
 if _reviews:
-    st.warning(f"{len(_reviews)} column choice(s) need a person to check them: the files did "
-               "not say clearly enough which column holds this. Please confirm or correct "
-               "them below.")
+    _n = len(_reviews)
+    st.warning(f"{_n} column choice{'s need' if _n > 1 else ' needs'} a person to check: the "
+               "files did not say clearly enough which column holds this. Please confirm or "
+               "correct it in the table below.")
     st.dataframe(pd.DataFrame(_reviews), hide_index=True, width="stretch",
-                 column_config={"£ that rests on it": money_col("£ that rests on it")})
+                 column_config={"£ that rests on it": money_col("£ that rests on it"),
+                                "Rows": st.column_config.NumberColumn(format="%,.0f")})
 _basis = q.get("amount_basis") or {}
 if _basis:
     st.caption("Amounts used: " + "; ".join(
@@ -213,17 +239,17 @@ mapping = current_mapping(q)
 _why = _evidence_by_field(q)
 edited = st.data_editor(
     pd.DataFrame({
-        "Field": [FIELD_LABELS.get(f, f) for f in mapping],
+        "Field": [_field_label(f) for f in mapping],
         "Column in the files": list(mapping.values()),
         "How it was recognised": [_why.get((f, h), "") for f, h in mapping.items()],
     }),
     key="mapping_editor", hide_index=True, width="stretch",
     disabled=["How it was recognised"], num_rows="dynamic",
     column_config={"Field": st.column_config.SelectboxColumn(
-        options=[FIELD_LABELS[f] for f in MAPPABLE_FIELDS], required=True)})
+        options=[_field_label(f) for f in MAPPABLE_FIELDS], required=True)})
 if st.button("Save mapping and re-read the files", key="remap",
              disabled=ws.source.kind == "ingested"):
-    keys = {label: f for f, label in FIELD_LABELS.items()}
+    keys = {_field_label(f): f for f in MAPPABLE_FIELDS}
     cols = {keys.get(str(r["Field"]), str(r["Field"])): str(r["Column in the files"])
             for _, r in edited.iterrows()
             if pd.notna(r["Field"]) and pd.notna(r["Column in the files"])}
