@@ -163,17 +163,13 @@ def _review_lines(reviews: list[dict]) -> list[str]:
     """The decisions to check, one line per column and reason, with the files, rows and
     £ that rest on it."""
     from impact.ingest.schema import FIELD_LABELS
+    from impact.ingest.transactions import summarise_reviews
 
-    grouped: dict[tuple[str, str, str], list[dict]] = {}
-    for r in reviews:
-        grouped.setdefault((r["field"], r["column"], r["needs_review"]), []).append(r)
     lines = ["Needs review (check these columns, or fix them with --mapping):"] if reviews else []
-    for (fld, column, why), items in grouped.items():
-        rows = sum(r["rows_at_stake"] or 0 for r in items)
-        pounds = sum(r["amount_at_stake"] or 0 for r in items)
-        where = items[0]["file"] if len(items) == 1 else f"{len(items)} files"
-        lines.append(f"  ⚠ {FIELD_LABELS.get(fld, fld)} ← {column!r} ({where}): {why}; "
-                     f"{rows:,} rows, £{pounds:,.2f} at stake")
+    for g in summarise_reviews(reviews):
+        where = g["first_file"] if g["files"] == 1 else f"{g['files']} files"
+        lines.append(f"  ⚠ {FIELD_LABELS.get(g['field'], g['field'])} ← {g['column']!r} "
+                     f"({where}): {g['why']}; {g['rows']:,} rows, £{g['amount']:,.2f} at stake")
     return lines
 
 

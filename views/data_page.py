@@ -9,6 +9,7 @@ import streamlit as st
 
 from impact.core.settings import demo_dir, settings
 from impact.ingest.schema import FIELD_LABELS, MAPPABLE_FIELDS
+from impact.ingest.transactions import summarise_reviews
 from impact.sources import (
     WorkspaceError,
     current_mapping,
@@ -62,18 +63,12 @@ _FILE_COLUMNS = {
 def _columns_to_check(quality: dict) -> list[dict]:
     """The column choices marked "needs review", one row per column and reason, in plain
     words, with how many files, rows and £ rest on each."""
-    grouped: dict[tuple, dict] = {}
-    for r in quality.get("needs_review") or []:
-        key = (r["field"], r["column"], r["needs_review"])
-        row = grouped.setdefault(key, {
-            "Field": _field_label(r["field"]),
-            "Column used": r["column"],
-            "Why it needs checking": r["needs_review"], "Files": 0, "Rows": 0,
-            "£ that rests on it": 0.0})
-        row["Files"] += 1
-        row["Rows"] += r.get("rows_at_stake") or 0
-        row["£ that rests on it"] += r.get("amount_at_stake") or 0.0
-    return list(grouped.values())
+    return [
+        {"Field": _field_label(g["field"]), "Column used": g["column"],
+         "Why it needs checking": g["why"], "Files": g["files"], "Rows": g["rows"],
+         "£ that rests on it": g["amount"]}
+        for g in summarise_reviews(quality.get("needs_review") or [])
+    ]
 
 
 def _evidence_by_field(quality: dict) -> dict[tuple[str, str], str]:

@@ -177,6 +177,22 @@ _REVIEW_KEYS = ("field", "column", "needs_review", "evidence", "rows_at_stake",
                 "amount_at_stake")
 
 
+def summarise_reviews(reviews: list[dict]) -> list[dict]:
+    """The decisions to check (``quality["needs_review"]``), one per column and reason:
+    field, column, why, the files it is in (count and first), and the rows and £ that rest
+    on it across them."""
+    grouped: dict[tuple[str, str, str], dict] = {}
+    for r in reviews:
+        key = (r["field"], r["column"], r["needs_review"])
+        g = grouped.setdefault(key, {"field": key[0], "column": key[1], "why": key[2],
+                                     "files": 0, "first_file": r["file"], "rows": 0,
+                                     "amount": 0.0})
+        g["files"] += 1
+        g["rows"] += r.get("rows_at_stake") or 0
+        g["amount"] += r.get("amount_at_stake") or 0.0
+    return list(grouped.values())
+
+
 def _count_by(values: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for v in values:
