@@ -325,6 +325,7 @@ def _read_fast(data: bytes, head: str, encoding: str, notes: list[str]) -> RawTa
     careful path then reads it), so the fast path changes how fast a file is read, never
     what it yields."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     if data.count(b'"') % 2:  # an unterminated quote: the careful path says what it costs
@@ -350,9 +351,12 @@ def _read_fast(data: bytes, head: str, encoding: str, notes: list[str]) -> RawTa
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
         return None
-    cells = table.to_pandas()
+    # Trailing all-empty columns (spacer commas) go before the conversion, as _tidy would.
+    while table.num_columns > 1 and not pc.max(pc.utf8_length(table.column(-1))).as_py():
+        table = table.remove_column(table.num_columns - 1)
+    cells = table.to_pandas()  # no nulls (strings_can_be_null=False), Arrow strings
     cells.columns = range(cells.shape[1])
-    return RawTable(_tidy(cells), encoding=encoding, delimiter=delim, kind="csv", notes=notes)
+    return RawTable(cells, encoding=encoding, delimiter=delim, kind="csv", notes=notes)
 
 
 def _read_delimited(text: str, encoding: str, notes: list[str]) -> RawTable:

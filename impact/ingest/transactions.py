@@ -890,17 +890,15 @@ def _no_rejected_rows() -> pd.DataFrame:
 
 
 def _rejected_rows(path: Path, rows: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
-    if len(rows) and rows.shape[1] > 1:
-        text = (
-            rows.iloc[:, 0]
-            .astype(str)
-            .str.cat([rows.iloc[:, i].astype(str) for i in range(1, rows.shape[1])], sep=" | ")
-            .str.slice(0, 500)
-        )
-    elif len(rows):
-        text = rows.iloc[:, 0].astype(str).str.slice(0, 500)
+    """Rejected rows with their reason and their cells' text joined (first 500 characters)."""
+    if len(rows) and rows.shape[1]:
+        cells = [arrow_strings(rows.iloc[:, i]) for i in range(rows.shape[1])]
+        sep = pa.scalar(" | ", pa.large_string())
+        joined = pc.binary_join_element_wise(*cells, sep) if len(cells) > 1 else cells[0]
+        text = pd.Series(pd.arrays.ArrowStringArray(pc.utf8_slice_codeunits(joined, 0, 500)),
+                         index=rows.index)
     else:
-        text = pd.Series(dtype="string")
+        text = pd.Series(pd.NA, index=rows.index, dtype="string")
     return pd.DataFrame(
         {
             "source_file": pd.Series(path.name, index=rows.index, dtype="string"),
