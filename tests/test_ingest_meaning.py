@@ -315,3 +315,24 @@ def test_card_payments_are_flagged_from_their_reference(tmp_path):
     result, _ = one(write(tmp_path / "all-april-2024.csv", text))
     assert result.transactions.is_card.tolist() == [True, False]
     assert result.quality()["below_500"] == {"rows": 1, "amount": 12.0}
+
+
+def test_one_file_of_a_layout_whose_values_do_not_read_is_flagged_on_its_own(tmp_path):
+    header = ["Supplier Name", "Paid Date", "Amount"]
+    good = [[n, d, a] for n, a, d, _ in ROWS]
+    write(tmp_path / "spend-2024-04.csv", csv_text(header, good))
+    no_dates = [[n, "00:00:00", a] for n, a, *_ in ROWS]
+    no_amounts = [[n, d, "tbc"] for n, _, d, _ in ROWS]
+    write(tmp_path / "spend-2024-05.csv", csv_text(header, no_dates))
+    write(tmp_path / "spend-2024-06.csv", csv_text(header, no_amounts))
+    result = ingest([tmp_path], council="Test")
+    reviews = {(r["file"], r["field"]): r for r in result.quality()["needs_review"]}
+    assert set(reviews) == {("spend-2024-05.csv", "date"), ("spend-2024-06.csv", "amount")}
+    assert "4 of 4 rows have no readable date" in reviews[("spend-2024-05.csv", "date")][
+        "needs_review"]
+    assert reviews[("spend-2024-05.csv", "date")]["amount_at_stake"] == pytest.approx(4842.55)
+    assert reviews[("spend-2024-06.csv", "amount")]["rows_at_stake"] == 4
+    may = next(f for f in result.files if f.name == "spend-2024-05.csv")
+    assert may.rows_used == 4 and may.rows_without_date == 4  # kept, with May from its name
+    assert set(result.transactions.loc[result.transactions.source_file == may.name, "period"]) \
+        == {"2024-05"}

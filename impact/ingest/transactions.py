@@ -809,9 +809,33 @@ def _file_stats(
         r.threshold = _threshold(
             st.path.stem, row.get("share_below_500"), row.get("share_below_250"), st.card_file
         )
-        for d in r.column_decisions:
-            if d.get("needs_review"):
-                d["rows_at_stake"], d["amount_at_stake"] = r.rows_used, r.total_amount
+        _review_by_this_files_values(r)
+
+
+def _review_by_this_files_values(r: FileReport) -> None:
+    """A layout's decision, checked against this file's own rows: a date column without a
+    readable date in most of them, or an amount column without a readable amount, is
+    marked for review here even when the layout's other files bear it out.  Then each
+    decision to review gets the rows and £ of this file that rest on it (for an amount
+    that does not read: the rows it left unread)."""
+    unread = sum(n for why, n in r.rejected_by_reason.items() if why in (NO_AMOUNT, BAD_AMOUNT))
+    for d in r.column_decisions:
+        if not d.get("needs_review"):
+            d["needs_review"] = _this_files_doubt(r, d, unread)
+        if d["needs_review"]:
+            d["rows_at_stake"], d["amount_at_stake"] = r.rows_used, r.total_amount
+            if d["field"] == "amount" and unread > r.rows_in / 2:
+                d["rows_at_stake"] = unread
+
+
+def _this_files_doubt(r: FileReport, d: dict, unread_amounts: int) -> str | None:
+    if d["field"] == "date" and r.rows_used and r.rows_without_date > r.rows_used / 2:
+        return (f"in this file {r.rows_without_date:,} of {r.rows_used:,} rows have no "
+                f"readable date in {d['column']!r}")
+    if d["field"] == "amount" and r.rows_in and unread_amounts > r.rows_in / 2:
+        return (f"in this file {unread_amounts:,} of {r.rows_in:,} rows have no readable "
+                f"amount in {d['column']!r}")
+    return None
 
 
 def _per_file(t: pd.DataFrame, dups: pd.DataFrame) -> pd.DataFrame:
