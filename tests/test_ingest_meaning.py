@@ -336,3 +336,14 @@ def test_one_file_of_a_layout_whose_values_do_not_read_is_flagged_on_its_own(tmp
     assert may.rows_used == 4 and may.rows_without_date == 4  # kept, with May from its name
     assert set(result.transactions.loc[result.transactions.source_file == may.name, "period"]) \
         == {"2024-05"}
+
+
+def test_a_saved_mapping_wins_and_is_never_marked_for_review(tmp_path):
+    rows = [[n, d, a, a] for n, a, d, _ in ROWS]
+    f = write(tmp_path / "x.csv", csv_text(["Who", "When", "Gross", "Net"], rows))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("columns:\n  supplier_name: Who\n  date: When\n  amount: Gross\n")
+    result, rep = one(f, mapping_file=mapping)
+    assert rep.column_mapping == {"supplier_name": "Who", "date": "When", "amount": "Gross"}
+    assert rep.amount_basis == "saved mapping" and rep.reviews() == []
+    assert all(d["evidence"].startswith("saved mapping") for d in rep.column_decisions)

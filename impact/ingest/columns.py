@@ -120,9 +120,6 @@ class Mapping:
         """canonical field → source header, for reports."""
         return {f: _label(self.headers, i) for f, i in self.fields.items()}
 
-    def reviews(self) -> list[Decision]:
-        return [d for d in self.decisions if d.needs_review]
-
 
 def _label(headers: list[str], pos: int) -> str:
     return headers[pos] or f"(column {pos + 1})"
@@ -270,7 +267,7 @@ def _evidence(scores: _Scores, r: int, role: str) -> str:
 
 def _values_said(p: ColumnProfile, role: str) -> str:
     if p.empty:
-        return "empty in this file"
+        return "the column is empty"
     kind = {
         "date": ("dates", p.date), "period": ("year-month periods", max(p.yyyymm, p.date)),
         "supplier_name": ("names", p.wordy), "supplier_id": ("codes", max(p.code, p.digits)),
@@ -284,14 +281,15 @@ def _values_said(p: ColumnProfile, role: str) -> str:
     return f"{kind[1]:.0%} {kind[0]}{extra} (e.g. {p.example!r})"
 
 
-def _position(decisions: list[Decision], role: str) -> Decision | None:
+def _with_role(decisions: list[Decision], role: str) -> Decision | None:
+    """The decision giving ``role`` to a column, if any."""
     return next((d for d in decisions if d.role == role), None)
 
 
 def _choose_amount(decisions: list[Decision], mapping: Mapping) -> list[Decision]:
     """The amount by the Code's order: net of VAT, else unlabelled, else gross.  The other
     amount columns are left out, and the choice is said."""
-    found = [d for role in AMOUNT_ROLES if (d := _position(decisions, role))]
+    found = [d for role in AMOUNT_ROLES if (d := _with_role(decisions, role))]
     if not found:
         return [d for d in decisions if d.role not in ABSORBING]
     chosen = found[0]
@@ -313,7 +311,7 @@ def _choose_amount(decisions: list[Decision], mapping: Mapping) -> list[Decision
 
 def _date_over_period(mapping: Mapping) -> None:
     """The date wins over a period code (the period is derived from a readable date)."""
-    date = _position(mapping.decisions, "date")
+    date = _with_role(mapping.decisions, "date")
     if date is not None and date.value_score >= 0.5 and "period" in mapping.fields:
         mapping.fields.pop("period")
         mapping.decisions = [d for d in mapping.decisions if d.role != "period"]
@@ -326,8 +324,8 @@ def _flag_reviews(mapping: Mapping, scores: _Scores, body: pd.DataFrame) -> None
     taken = {r for r, pos in enumerate(scores.positions) if pos in used}
     sample = sample_rows(body)
     for d in mapping.decisions:
-        if d.evidence == "saved mapping" or scores.profiles.get(d.position,
-                                                                ColumnProfile()).empty:
+        if d.evidence.startswith("saved mapping") or scores.profiles.get(
+                d.position, ColumnProfile()).empty:
             continue  # fixed by a person, or nothing in this file rests on it
         c = ROLES.index(d.role)
         rivals = [
