@@ -343,7 +343,7 @@ def test_a_saved_mapping_wins_and_is_never_marked_for_review(tmp_path):
     f = write(tmp_path / "x.csv", csv_text(["Who", "When", "Gross", "Net"], rows))
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("columns:\n  supplier_name: Who\n  date: When\n  amount: Gross\n")
-    result, rep = one(f, mapping_file=mapping)
+    _, rep = one(f, mapping_file=mapping)
     assert rep.column_mapping == {"supplier_name": "Who", "date": "When", "amount": "Gross"}
     assert rep.amount_basis == "saved mapping" and rep.reviews() == []
     assert all(d["evidence"].startswith("saved mapping") for d in rep.column_decisions)
