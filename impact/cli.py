@@ -103,7 +103,9 @@ def ingest(paths: tuple[str, ...], council: str, out: Path, mapping: Path | None
            quiet: bool) -> int:
     """Read spend files into OUT/transactions.parquet.
 
-    PATHS are spend files or folders of them (CSV, XLSX, XLS, ODS).
+    PATHS are spend files or folders of them (CSV, XLSX, XLS, ODS, or zip archives of
+    these).  Prints how each file was read and, once per layout, what each column was
+    taken to mean and why; decisions a person should check are marked "needs review".
     """
     from impact.ingest.transactions import ingest as read_spend
     from impact.ingest.transactions import write_outputs
@@ -115,9 +117,8 @@ def ingest(paths: tuple[str, ...], council: str, out: Path, mapping: Path | None
         return _fail("ingest", exc)
     quality = write_outputs(result, out)
     if not quiet:
-        for f in quality["files"]:
-            for line in _file_lines(f):
-                click.echo(line)
+        for line in _ingest_report(quality):
+            click.echo(line)
     click.echo(
         f"{quality['council']}: {quality['files_read']}/{quality['files_total']} files, "
         f"{quality['rows_in']} rows in = {quality['rows_used']} used + "
@@ -126,6 +127,12 @@ def ingest(paths: tuple[str, ...], council: str, out: Path, mapping: Path | None
     )
     if quality["rejected_by_reason"]:
         click.echo("rejected: " + json.dumps(quality["rejected_by_reason"]))
+    dups = quality["duplicates"]
+    if dups["rows"]:
+        click.echo(f"duplicates set aside: {dups['rows']:,} rows, £{dups['amount']:,.2f}")
+    if quality["needs_review"]:
+        click.echo(f"needs review: {len(quality['needs_review'])} column decision(s); "
+                   "see above, or fix them with --mapping")
     if quality["rows_used"] == 0 and quality["files_read"] == 0:
         reasons = "; ".join(
             f"{Path(f['path']).name}: {f['error']}" for f in quality["files_failed"]
@@ -134,8 +141,40 @@ def ingest(paths: tuple[str, ...], council: str, out: Path, mapping: Path | None
     return 0
 
 
+def _ingest_report(quality: dict) -> list[str]:
+    """Each file's line, then each layout's column decisions (with their evidence) once
+    for all its files, then the decisions that need a person's review and what rests on
+    them."""
+    lines: list[str] = []
+    layouts: dict[str, list[dict]] = {}
+    for f in quality["files"]:
+        lines += _file_lines(f)
+        if not f["error"]:
+            what = [{k: v for k, v in d.items() if not k.endswith("_at_stake")}
+                    for d in f["column_decisions"]]
+            key = json.dumps([what, f["ignored_columns"]], sort_keys=True)
+            layouts.setdefault(key, []).append(f)
+    for files in layouts.values():
+        lines += _layout_lines(files)
+    return lines + _review_lines(quality["needs_review"])
+
+
+def _review_lines(reviews: list[dict]) -> list[str]:
+    """The decisions to check, one line per column and reason, with the files, rows and
+    £ that rest on it."""
+    from impact.ingest.schema import FIELD_LABELS
+    from impact.ingest.transactions import summarise_reviews
+
+    lines = ["Needs review (check these columns, or fix them with --mapping):"] if reviews else []
+    for g in summarise_reviews(reviews):
+        where = g["first_file"] if g["files"] == 1 else f"{g['files']} files"
+        lines.append(f"  ⚠ {FIELD_LABELS.get(g['field'], g['field'])} ← {g['column']!r} "
+                     f"({where}): {g['why']}; {g['rows']:,} rows, £{g['amount']:,.2f} at stake")
+    return lines
+
+
 def _file_lines(f: dict) -> list[str]:
-    """One file's line of the ingest report: rows, rejections, encoding, mapping, notes."""
+    """One file's line of the ingest report: rows, rejections, encoding, notes."""
     name = Path(f["path"]).name
     if f["error"]:
         return [f"  ✗ {name}: {f['error']}"]
@@ -143,12 +182,25 @@ def _file_lines(f: dict) -> list[str]:
     lines = [
         f"  ✓ {name}: {f['rows_in']} in, {f['rows_used']} used, "
         f"{f['rows_rejected']} rejected{' (' + rej + ')' if rej else ''}; "
-        f"{f['encoding']}, {f['layout']}",
-        "      mapped: " + ", ".join(f"{k} ← {v!r}" for k, v in f["column_mapping"].items()),
+        f"{f['encoding']}, {f['layout']}"
     ]
-    if f["ignored_columns"]:
-        lines.append(f"      ignored: {', '.join(f['ignored_columns'])}")
     return lines + [f"      note: {note}" for note in f["notes"]]
+
+
+def _layout_lines(files: list[dict]) -> list[str]:
+    """The column decisions of one layout, each with its evidence."""
+    from impact.ingest.schema import FIELD_LABELS
+
+    names = [Path(f["path"]).name for f in files]
+    which = names[0] if len(names) == 1 else f"{len(names)} files ({names[0]} … {names[-1]})"
+    lines = [f"Columns of {which}:"]
+    for d in files[0]["column_decisions"]:
+        mark = "⚠" if d["needs_review"] else "•"
+        label = FIELD_LABELS.get(d["field"], d["field"])
+        lines.append(f"  {mark} {label} ← {d['column']!r}: {d['evidence']}")
+    if files[0]["ignored_columns"]:
+        lines.append(f"    not used: {', '.join(files[0]['ignored_columns'])}")
+    return lines
 
 
 # ------------------------------------------------------------------------------ locate

@@ -237,3 +237,24 @@ def test_preamble_commas_do_not_outvote_semicolon_data(tmp_path: Path) -> None:
     r, rep = _one(tmp_path, pre + b"Supplier Name;Amount\r\nA;100.25\r\nB;1.00\r\n")
     assert rep.error is None and rep.delimiter == ";"
     assert r.transactions["amount"].tolist() == [100.25, 1.0]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(files)
+def test_the_fast_path_reads_exactly_what_the_careful_path_reads(batch: tuple) -> None:
+    """Whenever pyarrow's reader takes a file, its grid is the careful reader's, cell for
+    cell (the fast path changes how fast, never what is read)."""
+    from impact.ingest.tables import _read_delimited, _read_fast, decode
+
+    for _, data, _ in batch:
+        try:
+            text, encoding, notes = decode(data)
+        except Exception:
+            continue
+        fast = _read_fast(text.encode("utf-8"), text[:65536], encoding, list(notes))
+        if fast is None:
+            continue
+        careful = _read_delimited(text, encoding, list(notes))
+        assert fast.delimiter == careful.delimiter
+        pd.testing.assert_frame_equal(fast.cells, careful.cells, check_dtype=False)

@@ -8,6 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from impact.core.settings import demo_dir, settings
+from impact.ingest.schema import FIELD_LABELS, MAPPABLE_FIELDS
+from impact.ingest.transactions import summarise_reviews
 from impact.sources import (
     WorkspaceError,
     current_mapping,
@@ -20,6 +22,7 @@ from impact.sources import (
 from impact.workspace import Workspace
 from views._common import (
     SOURCE,
+    blanks,
     clear_caches,
     current_source,
     demo_banner,
@@ -30,6 +33,52 @@ from views._common import (
 )
 
 st.title("Data")
+
+_BASIS_WORDS = {
+    "net": "net of VAT",
+    "unlabelled": "as published (not labelled net or gross)",
+    "gross": "including VAT (no net column)",
+    "saved mapping": "as the saved mapping says",
+}
+
+
+_BASIS_SHORT = {"net": "net of VAT", "unlabelled": "as published", "gross": "including VAT",
+                "saved mapping": "as mapped"}
+
+
+def _field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field).capitalize()
+
+
+#: The per-file report's columns, in plain words.
+_FILE_COLUMNS = {
+    "file": "File", "rows_in": "Rows in", "rows_used": "Rows used",
+    "rows_rejected": "Rows set aside", "total_amount": "£ used", "date_min": "First payment",
+    "date_max": "Last payment", "threshold": "Threshold (£)", "amount_basis": "Amounts",
+    "redacted_rows": "Redacted rows", "duplicate_rows": "Duplicates", "encoding": "Encoding",
+    "layout": "Header", "error": "Could not be read because",
+}
+
+
+def _columns_to_check(quality: dict) -> list[dict]:
+    """The column choices marked "needs review", one row per column and reason, in plain
+    words, with how many files, rows and £ rest on each."""
+    return [
+        {"Field": _field_label(g["field"]), "Column used": g["column"],
+         "Why it needs checking": g["why"], "Files": g["files"], "Rows": g["rows"],
+         "£ that rests on it": g["amount"]}
+        for g in summarise_reviews(quality.get("needs_review") or [])
+    ]
+
+
+def _evidence_by_field(quality: dict) -> dict[tuple[str, str], str]:
+    """(field, column) → the evidence for that choice, from the first file that made it."""
+    out: dict[tuple[str, str], str] = {}
+    for f in quality.get("files") or []:
+        for d in f.get("column_decisions") or []:
+            out.setdefault((d["field"], d["column"]), d["evidence"])
+    return out
+
 
 
 def _default_reference() -> str:
@@ -152,27 +201,53 @@ if q.get("files_failed"):
 files = pd.DataFrame(q.get("files", []))
 if len(files):
     files["file"] = files["path"].map(lambda p: Path(p).name)
-    keep = [c for c in ("file", "rows_in", "rows_used", "rows_rejected", "total_amount",
-                        "date_min", "date_max", "threshold", "redacted_rows", "encoding",
-                        "layout", "error") if c in files]
+    if "amount_basis" in files:
+        files["amount_basis"] = files["amount_basis"].map(_BASIS_SHORT)
+    if "threshold" in files:  # text, so a file without one shows a blank, not "None"
+        files["threshold"] = files["threshold"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    keep = [c for c in _FILE_COLUMNS if c in files]
     st.markdown("**Per file**")
-    st.dataframe(files[keep], hide_index=True, width="stretch", height=260,
-                 column_config={"total_amount": money_col("total_amount")})
+    st.dataframe(blanks(files[keep]), hide_index=True, width="stretch", height=260,
+                 column_config={c: (st.column_config.NumberColumn(label, format="£%,.0f")
+                                    if c.endswith("amount") else st.column_config.Column(label))
+                                for c, label in _FILE_COLUMNS.items()})
 for w in ws.warnings:
     st.warning(w)
 
 st.subheader("Column mapping")
-st.caption("Which column of the files feeds each field. Edit a header and re-read the files "
-           "to fix a wrong guess; the mapping is saved as YAML and reused.")
+st.caption("Which column of the files feeds each field, and why it was chosen. Edit a column "
+           "name and re-read the files to fix a wrong choice; the mapping is saved and reused.")
+_reviews = _columns_to_check(q)
+if _reviews:
+    _n = len(_reviews)
+    st.warning(f"{_n} column choice{'s need' if _n > 1 else ' needs'} a person to check: the "
+               "files did not say clearly enough which column holds this. Please confirm or "
+               "correct it in the table below.")
+    st.dataframe(pd.DataFrame(_reviews), hide_index=True, width="stretch",
+                 column_config={"£ that rests on it": money_col("£ that rests on it"),
+                                "Rows": st.column_config.NumberColumn(format="%,.0f")})
+_basis = q.get("amount_basis") or {}
+if _basis:
+    st.caption("Amounts used: " + "; ".join(
+        f"{_BASIS_WORDS.get(k, k)} in {n} file{'s' if n > 1 else ''}" for k, n in _basis.items()))
 mapping = current_mapping(q)
+_why = _evidence_by_field(q)
 edited = st.data_editor(
-    pd.DataFrame({"field": list(mapping), "source column": list(mapping.values())}),
-    key="mapping_editor", hide_index=True, width="stretch", disabled=["field"],
-    num_rows="dynamic")
+    pd.DataFrame({
+        "Field": [_field_label(f) for f in mapping],
+        "Column in the files": list(mapping.values()),
+        "How it was recognised": [_why.get((f, h), "") for f, h in mapping.items()],
+    }),
+    key="mapping_editor", hide_index=True, width="stretch",
+    disabled=["How it was recognised"], num_rows="dynamic",
+    column_config={"Field": st.column_config.SelectboxColumn(
+        options=[_field_label(f) for f in MAPPABLE_FIELDS], required=True)})
 if st.button("Save mapping and re-read the files", key="remap",
              disabled=ws.source.kind == "ingested"):
-    cols = {str(r["field"]): str(r["source column"]) for _, r in edited.iterrows()
-            if pd.notna(r["field"]) and pd.notna(r["source column"])}
+    keys = {_field_label(f): f for f in MAPPABLE_FIELDS}
+    cols = {keys.get(str(r["Field"]), str(r["Field"])): str(r["Column in the files"])
+            for _, r in edited.iterrows()
+            if pd.notna(r["Field"]) and pd.notna(r["Column in the files"])}
     try:
         src = write_mapping(current_source(), cols)
     except WorkspaceError as exc:

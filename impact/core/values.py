@@ -182,6 +182,71 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return out.mask(bad)
 
 
+#: The shapes a date is written in (a cheap filter before ``strptime``): d/m/y with any
+#: separator and an optional time, a month name, eight digits (yyyymmdd), or an Excel serial.
+DATE_SHAPE = re.compile(
+    r"^(\d{1,4}[-/. ]\d{1,2}[-/. ]\d{2,4}|\d{1,2}[-/ ][A-Za-z]{3,9}[-/ ]\d{2,4}"
+    r"|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
+    r"([ T]\d{1,2}:\d\d(:\d\d(\.\d+)?)?)?$|^\d{5}(\.0+)?$"
+)
+
+
+def reads_as_date(text: str) -> bool:
+    """Whether one value reads as a date the way :func:`parse_dates` would read it (the
+    same formats, Excel serials, years 1990-2100): a scalar check for judging what a
+    column holds from a few values, where a vectorised call per column costs more."""
+    import datetime as dt
+
+    text = text.strip()
+    if not DATE_SHAPE.match(text):
+        return False
+    if text.replace(".0", "").isdigit() and len(text.split(".")[0]) == 5:
+        return _EXCEL_MIN <= float(text) <= _EXCEL_MAX
+    for fmt in _DATE_FORMATS:
+        try:
+            year = dt.datetime.strptime(text, fmt).year
+        except ValueError:
+            continue
+        return 1990 <= year <= 2100
+    return False
+
+
+#: Words that mark a payment made by purchase card when they stand in a reference or a
+#: type column ("PCARD 9514", "GPC", "P-Card"): generic card-scheme words.
+CARD_MARKER = r"(?i)\b(?:p[- ]?card|gpc|purchase[- ]card|procurement[- ]card)\b"
+
+
+def card_markers(values: pd.Series) -> pd.Series:
+    """True where a text value names a purchase-card payment (:data:`CARD_MARKER`);
+    NA where empty (so it can fill in where no card column says otherwise).  One Arrow
+    regex pass: references are mostly distinct, so there is nothing to share."""
+    arr = pa.array(values.astype("string").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    hit = pc.match_substring_regex(arr, CARD_MARKER.removeprefix("(?i)"), ignore_case=True)
+    empty = pc.or_(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
+    out = pd.arrays.BooleanArray(
+        hit.fill_null(False).to_numpy(zero_copy_only=False),
+        empty.fill_null(True).to_numpy(zero_copy_only=False),
+    )
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def parse_amounts_column(values: pd.Series) -> pd.Series:
+    """:func:`parse_amounts` for a whole column at once: when every value is a plain
+    number (thousands separators aside) Arrow's cast reads it in one pass, with the same
+    result; any other value sends the column through :func:`parse_amounts`."""
+    arr = pa.array(values.astype("string").array)
+    try:
+        num = pc.cast(pc.replace_substring(arr, ",", ""), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return parse_amounts(values)
+    out = pd.Series(num.to_numpy(zero_copy_only=False), index=values.index, name=values.name)
+    if not np.isfinite(out.dropna().to_numpy()).all():
+        return parse_amounts(values)
+    return out
+
+
 def month_labels(dates: pd.Series) -> pd.Series:
     """Dates → "YYYY-MM" strings (NA for NaT), formatting each distinct date once."""
     codes, uniques = pd.factorize(dates, use_na_sentinel=True)

@@ -1,23 +1,72 @@
-"""Decide what each column of a spend file means.
+"""Decide what each column of a spend file means, and say why.
 
-Headers are matched against a synonym table (normalised: lower case, letters and
-digits only), then checked against the values ("sniffing"): an *amount* column must
-mostly parse as money, a *date* column as dates, and a column headed "Supplier ID"
-that holds names is the supplier name.  A council's mapping can be saved as YAML and
-passed back to override any of this.
+Every (column, role) pair is scored from two kinds of evidence: what the header says
+(:mod:`impact.ingest.vocabulary`: tokens compared with the Transparency Code's names for
+each field) and what the values are (:mod:`impact.ingest.profile`: shares of dates,
+money, names, codes).  Roles are then given to columns as *one* assignment over the whole
+score matrix (:func:`scipy.optimize.linear_sum_assignment`), so a ``Net`` beside a
+``Gross`` and a ``VAT``, or a ``Payment Date`` beside an ``Effective Date``, are weighed
+together rather than the first synonym winning.
+
+Each decision keeps its evidence; a weak one (found by values alone, values that fit
+poorly) or an ambiguous one (another column fits almost as well and holds different
+values) is marked *needs review* rather than guessed silently.  The amount follows the
+Code: net of VAT when a net column exists, else an unlabelled amount, else gross — and
+the choice is said.  A council's mapping can be saved as YAML and passed back to fix
+any decision (``columns:`` field → header).
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
-from impact.core.values import parse_amounts, parse_dates
+from impact.ingest.profile import (
+    ColumnProfile,
+    agreement,
+    profile_columns,
+    sample_rows,
+    value_fit,
+    value_only_fit,
+)
+from impact.ingest.schema import FIELD_LABELS
+from impact.ingest.vocabulary import (
+    ABSORBING,
+    AMOUNT_ROLES,
+    PHRASES,
+    best_role,
+    header_scores,
+)
+
+#: A header naming a role at least this well counts as header evidence.  Roles whose
+#: values are distinctive (dates, money, names, flags) accept a looser header, since the
+#: values then confirm it; for labels, references and registration numbers (whose values
+#: fit many columns) the header must say more: "Invoice Number" is no description, and
+#: its numbers are no company numbers.
+HEADER_MIN = 0.45
+HEADER_MIN_WEAK_VALUES = 0.6
+VALUE_ROLES = frozenset({"date", "period", "amount_net", "amount", "amount_gross", "vat_amount",
+                         "irrecoverable_vat", "supplier_name", "is_card", "cap_rev"})
+#: Weight of a role found by its values alone (never "confident" by itself).
+VALUE_ONLY = 0.5
+#: Scores below this are no assignment at all; below ``CONFIDENT`` one that needs review.
+MIN_SCORE = 0.299
+CONFIDENT = 0.55
+#: Another column within this score of the chosen one (holding other values): ambiguous.
+AMBIGUOUS_MARGIN = 0.08
+#: Fields whose column choice changes the figures (totals, dates, who was paid, links to
+#: registers): a close rival column makes them ambiguous.  For the descriptive fields
+#: only weak evidence is flagged.
+KEY_FIELDS = frozenset({"amount", "date", "period", "supplier_name", "supplier_id",
+                        "company_number"})
+
+ROLES = tuple(PHRASES)
+_BASIS = {"amount_net": "net", "amount": "unlabelled", "amount_gross": "gross"}
 
 
 def norm_header(text: str) -> str:
@@ -25,110 +74,35 @@ def norm_header(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(text).lower())
 
 
-#: canonical field → header regexes on the normalised header, best first.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "amount": (
-        r"^(net)?amount(paid|gbp|excl?vat|exvat|net)?$",
-        r"^netamount",
-        r"^total(excludesvat|exvat|net)?$",
-        r"^(line|transaction|invoice|payment)?(net)?(amount|value)(excl?udingvat|exvat)?$",
-        r"^value$",
-        r"^(expenditure|spend|payment)(amount)?$",
-        r"amountpaid",
-        r"^sum$",
-        r"^amount",
-        r"^netvalue",
-        r"totalamount",
-    ),
-    "supplier_name": (
-        r"^(supplier|vendor|payee|beneficiary|creditor|merchant)(beneficiary)?name$",
-        r"^supplier(beneficiary)?name",
-        r"^(supplier|vendor|payee|beneficiary|recipient)$",
-        r"^name$",
-        r"^companyname$",
-        r"^suppliername",
-        r"^paidto$",
-        r"^supplierdescription$",
-    ),
-    "date": (
-        r"^(payment|paid|invoicepayment|transaction|invoice|posting|cheque)date$",
-        r"^datepaid$",
-        r"^date(ofpayment|oftransaction)?$",
-        r"paymentdate",
-        r"paiddate",
-        r"^(effective)?date",
-        r"^updated$",
-    ),
-    "period": (r"^(period|month|accountingperiod|paymentmonth)$",),
-    "supplier_id": (
-        r"^(supplier|vendor|creditor|payee)(id|no|number|ref|reference|code)$",
-        r"^supplierid",
-    ),
-    "company_number": (
-        r"(registered)?companynumber",
-        r"^companyno$",
-        r"^companiesnumber",
-        r"^crn$",
-        r"^supplierregisteredcompanynumber$",
-    ),
-    "charity_number": (r"charitynumber", r"^charityno$", r"registeredcharity"),
-    "vat_number": (r"vatregistrationnumber", r"^vatno$", r"^vatnumber$", r"^vatreg"),
-    "directorate": (
-        r"^directorate",
-        r"^department(area)?$",
-        r"^(organisational|organisation|organizational)unit",
-        r"^(organisatonal)unit$",
-        r"^portfolio$",
-        r"^division$",
-        r"^nstrg",
-    ),
-    "service_area": (
-        r"^service(area|division|divisionlabel|label)?$",
-        r"^expensearea$",
-        r"^servicecostcentre$",
-        r"^(cost)?centre(name)?$",
-        r"^costcentrename$",
-        r"^servicesercop$",
-        r"^bvacopset$",
-        r"^servicearea",
-    ),
-    "expense_type": (
-        r"^expen(se|diture|ses)(type|category|catergory|unit)?$",
-        r"^expensestype$",
-        r"^expen(diture|se)cat",
-        r"^accountdetail$",
-        r"^(category|categoryinternalname)$",
-        r"^subjective",
-        r"^groupdescription$",
-        r"^procurementclassification",
-        r"^cipfsubj",
-        r"^merchantcategory$",
-        r"^(detailed)?expen(diture|se)code$",
-    ),
-    "description": (
-        r"^description$",
-        r"^(purpose|purposeofspend|narrative|details|extendeddescription)",
-        r"^(transaction|line|invoice|item)description$",
-        r"^cipfsubs",
-    ),
-    "transaction_id": (
-        r"^(transaction|trans|invoice|internal|payment|document)(no|number|ref|id|refnumber|reference)$",
-        r"^hbcrefno$",
-        r"^transno$",
-        r"^internalrefnumber$",
-        r"^(reference|ref|refno)$",
-    ),
-    "is_card": (r"^(procurement|purchase|p)card(tran|transaction)?$", r"^pcard", r"^tt$", r"^gpc$"),
-    "cap_rev": (
-        r"^(cap|capital)(or|\/)?(rev|revenue)$",
-        r"^caporrev$",
-        r"^capitalorrevenue$",
-        r"^typeofexpenditure$",
-        r"^type$",
-        r"^caprev$",
-        r"^capitalrevenue$",
-    ),
-}
+def header_min(role: str) -> float:
+    """How well a header must name ``role`` to count as evidence for it."""
+    return HEADER_MIN if role in VALUE_ROLES else HEADER_MIN_WEAK_VALUES
+
+
+def role_field(role: str) -> str:
+    """The canonical field a role feeds (the three amount roles all feed ``amount``)."""
+    return "amount" if role in AMOUNT_ROLES else role
+
+
+@dataclass
+class Decision:
+    """One column's role, the evidence for it, and whether a person should check it."""
+
+    field: str
+    column: str
+    position: int
+    role: str
+    header_score: float
+    value_score: float
+    score: float
+    evidence: str
+    runner_up: str | None = None
+    needs_review: str | None = None  # why, in plain words; None when confident
+    rows_at_stake: int | None = None
+    amount_at_stake: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -139,63 +113,98 @@ class Mapping:
     headers: list[str]
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    amount_basis: str | None = None  # "net", "unlabelled", "gross" or "saved mapping"
 
     def describe(self) -> dict[str, str]:
         """canonical field → source header, for reports."""
-        return {f: self.headers[i] or f"(column {i + 1})" for f, i in self.fields.items()}
+        return {f: _label(self.headers, i) for f, i in self.fields.items()}
 
 
-_COMPILED = {f: tuple(re.compile(p) for p in pats) for f, pats in SYNONYMS.items()}
+def _label(headers: list[str], pos: int) -> str:
+    return headers[pos] or f"(column {pos + 1})"
 
 
-@functools.lru_cache(maxsize=65536)
-def match_field(header: str) -> tuple[str, int] | None:
-    """The canonical field a header names and the synonym rank (lower is better), or None."""
-    h = norm_header(header)
-    if not h or len(h) > 80:
-        return None
-    raw = str(header).strip().lower()
-    for fld, patterns in _COMPILED.items():
-        for rank, pat in enumerate(patterns):
-            if pat.search(h) or pat.search(raw):
-                return fld, rank
-    return None
+# ----------------------------------------------------------------------------- scoring
 
 
-def header_score(cells: list[str], override: dict[str, str] | None = None) -> int:
-    """How header-like a row is: the number of distinct canonical fields its cells name."""
-    found = {m[0] for c in cells if (m := match_field(c)) is not None}
-    if override:
-        names = {norm_header(c) for c in cells}
-        found |= {f for f, h in override.items() if norm_header(h) in names}
-    score = len(found)
-    if "amount" not in found:
-        score -= 1
-    return score
+@dataclass(frozen=True)
+class _Scores:
+    """The score matrix (columns × roles) and what it was built from."""
+
+    positions: list[int]
+    headers: list[str]
+    profiles: dict[int, ColumnProfile]
+    header: np.ndarray  # header evidence per (column, role)
+    value: np.ndarray  # value fit per (column, role)
+    total: np.ndarray  # combined score
+    fixed: dict[str, int]  # role → position fixed by a saved mapping
 
 
-def find_header_row(
-    cells: pd.DataFrame, scan: int = 40, override: dict[str, str] | None = None
-) -> int | None:
-    """Index of the header row among the first ``scan`` rows, or None for header-less files.
+def _score(headers: list[str], body: pd.DataFrame, override: dict[str, str] | None) -> _Scores:
+    profiles = profile_columns(body)
+    positions = [
+        i for i, h in enumerate(headers) if h.strip() or profiles.get(i, ColumnProfile()).written
+    ]
+    hs = np.zeros((len(positions), len(ROLES)))
+    vs = np.zeros_like(hs)
+    total = np.zeros_like(hs)
+    for r, pos in enumerate(positions):
+        named = header_scores(headers[pos]) if headers[pos].strip() else {}
+        prof = profiles.get(pos, ColumnProfile())
+        for c, role in enumerate(ROLES):
+            h = named.get(role, (0.0, ""))[0]
+            hs[r, c], vs[r, c] = h, value_fit(prof, role)
+            if h >= header_min(role):
+                total[r, c] = h * (0.3 + 0.7 * vs[r, c])
+            else:
+                total[r, c] = VALUE_ONLY * value_only_fit(prof, role)
+    fixed = _fix_saved(positions, headers, total, override)
+    return _Scores(positions, headers, profiles, hs, vs, total, fixed)
 
-    A header names at least an amount and one other canonical field and has few
-    numeric cells; the best-scoring row wins (ties: the first).
-    """
-    best, best_score = None, 1
-    for i in range(min(scan, len(cells))):
-        if best_score >= 4 and best is not None and i > best + 1:
-            break  # a clear header followed by data: no need to read further
-        row = [c for c in cells.iloc[i].tolist() if c.strip()]
-        if not row:
+
+def _fix_saved(
+    positions: list[int], headers: list[str], total: np.ndarray, override: dict[str, str] | None
+) -> dict[str, int]:
+    """A saved mapping (field → header) wins outright: its cells score 2, its columns and
+    fields are closed to anything else."""
+    fixed: dict[str, int] = {}
+    norm = [norm_header(headers[p]) for p in positions]
+    for fld, header in (override or {}).items():
+        role = "amount" if fld == "amount" else fld
+        if role not in ROLES or norm_header(header) not in norm:
             continue
-        numeric = sum(bool(re.fullmatch(r"[£\-\d.,()\s]+", c)) for c in row)
-        if numeric > len(row) // 2:
-            continue
-        score = header_score(row, override)
-        if score > best_score:
-            best, best_score = i, score
-    return best
+        r, c = norm.index(norm_header(header)), ROLES.index(role)
+        total[r, :] = 0.0
+        if fld == "amount":
+            total[:, [ROLES.index(a) for a in AMOUNT_ROLES]] = 0.0
+        total[:, c] = 0.0
+        total[r, c] = 2.0
+        fixed[role] = positions[r]
+    return fixed
+
+
+def _assign(scores: _Scores) -> dict[int, str]:
+    """Row (column index in ``scores``) → role, as one assignment maximising the total
+    score.  Absorbing roles (body, supplier type…) may take any number of columns."""
+    from scipy.optimize import linear_sum_assignment
+
+    n = len(scores.positions)
+    if n == 0:
+        return {}
+    absorbing = [c for c, r in enumerate(ROLES) if r in ABSORBING]
+    keep = [c for c, r in enumerate(ROLES) if r not in ABSORBING]
+    parts = [scores.total[:, keep]] + [scores.total[:, absorbing]] * n
+    matrix = np.hstack(parts)
+    roles = [ROLES[c] for c in keep] + [ROLES[c] for c in absorbing] * n
+    # Cubed, so one strong match outweighs two weak ones (maximising a plain sum would
+    # trade a clear "Payment Date" → date for two half-fits).
+    gain = np.where(matrix >= MIN_SCORE, matrix, 0.0) ** 3
+    rows, cols = linear_sum_assignment(gain, maximize=True)
+    return {int(r): roles[c] for r, c in zip(rows, cols, strict=True) if gain[r, c] > 0}
+
+
+# ------------------------------------------------------------------------ the mapping
 
 
 def map_columns(
@@ -203,142 +212,259 @@ def map_columns(
     body: pd.DataFrame,
     override: dict[str, str] | None = None,
 ) -> Mapping:
-    """Map header positions to canonical fields, checked against the values in ``body``."""
-    notes: list[str] = []
-    sample = body.head(300)
-    chosen: dict[str, tuple[int, int]] = {}
-    norm = [norm_header(h) for h in headers]
-    if override:
-        for fld, header in override.items():
-            target = norm_header(header)
-            if target in norm:
-                chosen[fld] = (-1, norm.index(target))
-    for pos, h in enumerate(headers):
-        m = match_field(h)
-        if m is None:
-            continue
-        fld, rank = m
-        if fld in chosen and chosen[fld][0] <= rank:
-            continue
-        if any(p == pos for _, p in chosen.values()):
-            continue
-        chosen[fld] = (rank, pos)
-    fields = {f: p for f, (_, p) in chosen.items()}
-    _sniff(fields, headers, sample, notes)
-    used = set(fields.values())
-    ignored = [
-        h or f"(blank header, column {i + 1})"
-        for i, h in enumerate(headers)
-        if i not in used and _has_values(sample, i)
+    """Map header positions to canonical fields from header and values together."""
+    headers = [str(h).strip() for h in headers]
+    scores = _score(headers, body, override)
+    assigned = _assign(scores)
+    decisions = [_decision(scores, r, role) for r, role in sorted(assigned.items())]
+    mapping = Mapping(fields={}, headers=list(headers))
+    mapping.decisions = _choose_amount(decisions, mapping)
+    for d in mapping.decisions:
+        if d.field != "amount":
+            mapping.fields[d.field] = d.position
+    _date_over_period(mapping)
+    _flag_reviews(mapping, scores, body)
+    mapping.notes += _notes(mapping, scores)
+    mapping.fields = dict(sorted(mapping.fields.items(), key=lambda kv: kv[1]))
+    used = set(mapping.fields.values())
+    mapping.ignored = [
+        headers[p] or f"(blank header, column {p + 1})"
+        for p in scores.positions
+        if p not in used and scores.profiles.get(p, ColumnProfile()).written
     ]
-    return Mapping(fields=fields, headers=list(headers), ignored=ignored, notes=notes)
+    return mapping
 
 
-def _has_values(sample: pd.DataFrame, pos: int) -> bool:
-    return pos in sample.columns and bool((sample[pos].str.strip() != "").any())
+def _decision(scores: _Scores, r: int, role: str) -> Decision:
+    pos = scores.positions[r]
+    c = ROLES.index(role)
+    fixed = scores.fixed.get(role) == pos
+    return Decision(
+        field=role_field(role),
+        column=_label(scores.headers, pos),
+        position=pos,
+        role=role,
+        header_score=round(float(scores.header[r, c]), 2),
+        value_score=round(float(scores.value[r, c]), 2),
+        score=round(min(float(scores.total[r, c]), 1.0), 2),
+        evidence="saved mapping" if fixed else _evidence(scores, r, role),
+    )
 
 
-def _share(mask: pd.Series, values: pd.Series) -> float:
-    present = values.str.strip() != ""
-    return float(mask[present].mean()) if present.any() else 0.0
+def _evidence(scores: _Scores, r: int, role: str) -> str:
+    """One line: what the header says and what the values are."""
+    pos = scores.positions[r]
+    header = scores.headers[pos]
+    c = ROLES.index(role)
+    if scores.header[r, c] >= header_min(role):
+        phrase = header_scores(header)[role][1]
+        said = f"header {header!r} reads as {phrase!r} ({scores.header[r, c]:.2f})"
+        return f"{said}; values: {_values_said(scores.profiles.get(pos, ColumnProfile()), role)}"
+    said = f"header {header!r} does not name it" if header else "no header"
+    return f"{said}; found by its values: " + _values_said(
+        scores.profiles.get(pos, ColumnProfile()), role)
 
 
-@dataclass(frozen=True)
-class _Sample:
-    """A file's headers and first rows: what the value checks look at."""
-
-    headers: list[str]
-    rows: pd.DataFrame
-
-    def col(self, pos: int) -> pd.Series:
-        return self.rows[pos] if pos in self.rows.columns else pd.Series([], dtype=str)
-
-
-def _sniff(
-    fields: dict[str, int], headers: list[str], sample: pd.DataFrame, notes: list[str]
-) -> None:
-    """Check mapped columns against their values; repair the common mislabels."""
-    values = _Sample(headers, sample)
-    _amount_by_values(fields, values, notes)
-    _note_dates_that_do_not_read(fields, values, notes)
-    _names_in_the_supplier_id_column(fields, values, notes)
-    # The date wins over a period code: the period is derived from the date.
-    if "date" in fields and "period" in fields:
-        fields.pop("period")
+def _values_said(p: ColumnProfile, role: str) -> str:
+    if p.empty:
+        return "the column is empty"
+    kind = {
+        "date": ("dates", p.date), "period": ("year-month periods", max(p.yyyymm, p.date)),
+        "supplier_name": ("names", p.wordy), "supplier_id": ("codes", max(p.code, p.digits)),
+        "transaction_id": ("references", max(p.code, p.digits)),
+        "company_number": ("company numbers", p.company), "charity_number": (
+            "charity numbers", p.charity), "vat_number": ("VAT numbers", p.vat),
+        "is_card": ("card markers or yes/no", max(p.card, p.flags)),
+        "cap_rev": ("capital/revenue", p.cap_rev),
+    }.get(role, ("amounts", p.money) if "amount" in role or "vat" in role else ("text", 1.0))
+    extra = f", {p.legal:.0%} with a legal form" if role == "supplier_name" and p.legal else ""
+    return f"{kind[1]:.0%} {kind[0]}{extra} (e.g. {p.example!r})"
 
 
-def _amount_by_values(fields: dict[str, int], values: _Sample, notes: list[str]) -> None:
-    """An "amount" whose values are not money: try other unmapped numeric columns.  When none
-    holds money either, the named column is kept, so each unreadable value is rejected
-    row by row ("amount is not a number") instead of failing the whole file."""
-    headers = values.headers
-    named = None
-    if "amount" in fields:
-        amounts = values.col(fields["amount"])
-        if _share(parse_amounts(amounts).notna(), amounts) < 0.5:
-            named = fields.pop("amount")
-    if "amount" not in fields:
-        pos = _money_column(fields, values)
-        if pos is not None:
-            fields["amount"] = pos
-            notes.append(
-                f"amount taken from {headers[pos] or f'column {pos + 1}'!r} by its values"
-                + (f" (column {headers[named]!r} does not hold amounts)" if named else "")
-            )
-    if named is not None and "amount" not in fields:
-        fields["amount"] = named
-        notes.append(
-            f"column {headers[named]!r} holds few readable amounts; rows without one are rejected"
-        )
+def _with_role(decisions: list[Decision], role: str) -> Decision | None:
+    """The decision giving ``role`` to a column, if any."""
+    return next((d for d in decisions if d.role == role), None)
 
 
-def _money_column(fields: dict[str, int], values: _Sample) -> int | None:
-    """The first unmapped column that is mostly filled with money written with pence."""
-    for pos in range(len(values.headers)):
-        if pos in fields.values():
-            continue
-        col = values.col(pos)
-        if (
-            (col.str.strip() != "").mean() > 0.8
-            and _share(parse_amounts(col).notna(), col) > 0.95
-            and col.str.contains(r"\.\d\d$", regex=True).mean() > 0.5
-        ):
-            return pos
+def _choose_amount(decisions: list[Decision], mapping: Mapping) -> list[Decision]:
+    """The amount by the Code's order: net of VAT, else unlabelled, else gross.  The other
+    amount columns are left out, and the choice is said."""
+    found = [d for role in AMOUNT_ROLES if (d := _with_role(decisions, role))]
+    if not found:
+        return [d for d in decisions if d.role not in ABSORBING]
+    chosen = found[0]
+    mapping.fields["amount"] = chosen.position
+    mapping.amount_basis = "saved mapping" if chosen.evidence == "saved mapping" else \
+        _BASIS[chosen.role]
+    why = {
+        "net": "net of VAT, as the Transparency Code asks",
+        "unlabelled": "no net column; the amount is as published (not labelled net or gross)",
+        "gross": "no net or unlabelled amount column: these amounts include VAT",
+        "saved mapping": "the saved mapping names it",
+    }[mapping.amount_basis]
+    others = [d.column for d in found[1:]]
+    chosen.evidence += f"; amount {mapping.amount_basis}: {why}"
+    if others:
+        chosen.evidence += f" (not used: {', '.join(repr(o) for o in others)})"
+    return [d for d in decisions if d.role not in ABSORBING and d not in found[1:]]
+
+
+def _date_over_period(mapping: Mapping) -> None:
+    """The date wins over a period code (the period is derived from a readable date)."""
+    date = _with_role(mapping.decisions, "date")
+    if date is not None and date.value_score >= 0.5 and "period" in mapping.fields:
+        mapping.fields.pop("period")
+        mapping.decisions = [d for d in mapping.decisions if d.role != "period"]
+
+
+def _flag_reviews(mapping: Mapping, scores: _Scores, body: pd.DataFrame) -> None:
+    """Mark decisions a person should check: weak evidence, or a close rival column (one
+    whose values were not used for any field)."""
+    used = set(mapping.fields.values())
+    taken = {r for r, pos in enumerate(scores.positions) if pos in used}
+    sample = sample_rows(body)
+    for d in mapping.decisions:
+        if d.evidence.startswith("saved mapping") or scores.profiles.get(
+                d.position, ColumnProfile()).empty:
+            continue  # fixed by a person, or nothing in this file rests on it
+        c = ROLES.index(d.role)
+        rivals = [
+            (float(scores.total[r, c]), scores.positions[r])
+            for r in range(len(scores.positions))
+            if r not in taken and scores.positions[r] != d.position
+        ]
+        best = max(rivals, default=(0.0, -1))
+        if best[0] >= MIN_SCORE:
+            d.runner_up = f"{_label(scores.headers, best[1])!r} ({best[0]:.2f})"
+        if d.score < CONFIDENT:
+            d.needs_review = _weak_reason(d)
+        elif (d.field in KEY_FIELDS and best[0] >= d.score - AMBIGUOUS_MARGIN
+              and not _same_values(sample, d, best[1])):
+            d.needs_review = (f"ambiguous: {_label(scores.headers, best[1])!r} fits almost as "
+                              "well and holds different values")
+
+
+def _same_values(sample: pd.DataFrame, d: Decision, other: int) -> bool:
+    if d.position not in sample.columns or other not in sample.columns:
+        return False
+    return agreement(sample[d.position], sample[other]) >= 0.98
+
+
+def _weak_reason(d: Decision) -> str:
+    label = FIELD_LABELS.get(d.field, d.field)
+    if d.header_score < header_min(d.role):
+        return f"{label} found by its values only; the header {d.column!r} does not name it"
+    if d.value_score < 0.5:
+        return f"the header {d.column!r} names the {label}, but its values do not fit"
+    return f"weak evidence for the {label}"
+
+
+def _notes(mapping: Mapping, scores: _Scores) -> list[str]:
+    """Plain notes for the report: an amount or a field found by its values, a column
+    whose values do not fit its header."""
+    notes = []
+    for d in mapping.decisions:
+        named = _better_named(scores, d) if d.field == "amount" else None
+        own = best_role(d.column) if d.role in VALUE_ROLES else None
+        if d.field == "amount" and (named or d.header_score < header_min(d.role)):
+            notes.append(f"amount taken from {d.column!r} by its values"
+                         + (f" (column {named!r} does not hold amounts)" if named else ""))
+        elif d.value_score < 0.5 and d.field in ("amount", "date"):
+            p = scores.profiles.get(d.position, ColumnProfile())
+            what = "few readable amounts; rows without one are rejected" \
+                if d.field == "amount" else "no readable dates"
+            notes.append(f"column {d.column!r} holds {what}"
+                         + (f" (e.g. {p.example!r})" if d.field == "date" and p.example else ""))
+        elif own and role_field(own[0]) != d.field and own[1] > d.header_score + 0.2:
+            label = FIELD_LABELS.get(d.field, d.field)
+            notes.append(f"{label} taken from {d.column!r} by its values "
+                         f"(it holds {_values_said(scores.profiles[d.position], d.role)})")
+    return notes
+
+
+def _better_named(scores: _Scores, d: Decision) -> str | None:
+    """A column whose header names an amount better than the chosen one's, passed over
+    because its values are not money."""
+    cols = [ROLES.index(a) for a in AMOUNT_ROLES]
+    r_chosen = scores.positions.index(d.position)
+    chosen_h = scores.header[r_chosen, cols].max()
+    for r, pos in enumerate(scores.positions):
+        if pos != d.position and scores.header[r, cols].max() > chosen_h + 0.01 and \
+                scores.value[r, cols].max() < 0.5:
+            return _label(scores.headers, pos)
     return None
 
 
-def _note_dates_that_do_not_read(
-    fields: dict[str, int], values: _Sample, notes: list[str]
-) -> None:
-    """A date column without dates is kept (rows then take the file's period) but noted."""
-    if "date" not in fields:
-        return
-    dates = values.col(fields["date"])
-    if _share(parse_dates(dates).notna(), dates) < 0.5:
-        header = values.headers[fields["date"]]
-        notes.append(
-            f"column {header!r} holds no readable dates (e.g. {dates.iloc[0]!r})"
-            if len(values.rows)
-            else f"column {header!r} holds no readable dates"
-        )
+# ------------------------------------------------------------------------- the header
 
 
-def _names_in_the_supplier_id_column(
-    fields: dict[str, int], values: _Sample, notes: list[str]
-) -> None:
-    """A "Supplier ID" column holding names is the supplier name (Gateshead's Supplier ID(T))."""
-    if "supplier_name" in fields or "supplier_id" not in fields:
-        return
-    ids = values.col(fields["supplier_id"])
-    ids = ids[ids.str.strip() != ""]
-    code_like = ids.str.fullmatch(r"[A-Za-z]{0,3}[\d_/\-.]+[A-Za-z\d_/\-.]*", na=False).mean()
-    wordy = ids.str.contains(r"[A-Za-z]{3,}", regex=True, na=False).mean()
-    if len(ids) and code_like < 0.2 and wordy > 0.7:
-        fields["supplier_name"] = fields.pop("supplier_id")
-        notes.append(
-            f"supplier names taken from {values.headers[fields['supplier_name']]!r} "
-            "(it holds names, not codes)"
-        )
+def named_roles(cells: list[str], override: dict[str, str] | None = None) -> set[str]:
+    """The roles a row's cells name clearly (a header row names several)."""
+    found = set()
+    for c in cells:
+        hit = best_role(c) if c and len(c) <= 80 else None
+        if hit and hit[1] >= 0.7:
+            found.add(hit[0])
+    if override:
+        names = {norm_header(c) for c in cells}
+        found |= {("amount" if f == "amount" else f) for f, h in override.items()
+                  if norm_header(h) in names}
+    return found
+
+
+def header_score(cells: list[str], override: dict[str, str] | None = None) -> float:
+    """How header-like a row is: distinct kept roles it names, absorbing ones at half
+    weight; a row naming neither an amount nor a supplier scores one less."""
+    roles = named_roles(cells, override)
+    kept = {role_field(r) for r in roles if r not in ABSORBING}
+    score = len(kept) + 0.5 * len(roles & ABSORBING)
+    if "amount" not in kept and not kept & {"supplier_name", "supplier_id"}:
+        score -= 1
+    return score
+
+
+_NUMERIC = re.compile(r"^[£\-\d.,()\s/:%]+$")
+
+
+def find_header_row(
+    cells: pd.DataFrame, scan: int = 1000, override: dict[str, str] | None = None
+) -> int | None:
+    """Index of the header row, or None for a header-less file.
+
+    Report exports put a preamble of any length above the header (a title, ``Report
+    Date:``, ``Parameters:``, date ranges, thresholds, blank lines, decorative filler):
+    rows are read until a clear header has been followed by a few rows, or until a long
+    run of data rows shows the header is not above them.  The best-scoring row naming at
+    least two things wins (ties: the first).
+    """
+    best, best_score, data_run = None, 1.0, 0
+    for i, row in enumerate(_rows(cells, scan)):
+        if best is not None and best_score >= 3 and i > best + 3:
+            break
+        texts = [str(c).strip() for c in row if str(c).strip()]
+        if not texts:
+            continue
+        numeric = sum(bool(_NUMERIC.match(t)) for t in texts)
+        if numeric > len(texts) // 2 or (numeric and len(texts) >= 3):
+            data_run += 1
+            if data_run >= 30:
+                break
+            continue
+        data_run = 0
+        score = header_score(texts, override)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _rows(cells: pd.DataFrame, limit: int, block: int = 16):
+    """The first ``limit`` rows as lists of text, read a few at a time (a header is
+    usually found in the first rows: the rest of a big table is never converted)."""
+    for start in range(0, min(limit, len(cells)), block):
+        yield from cells.iloc[start : min(start + block, limit)].to_numpy(dtype=object).tolist()
+
+
+# --------------------------------------------------------------------- saved mappings
 
 
 def save_mapping(path: Path, council: str, layouts: list[dict]) -> None:

@@ -1,9 +1,10 @@
 """Upload limits: refuse files too big, too long, zip bombs and files that lie about their type.
 
 Every spend file, from the command line or the app's upload form, is read by
-:func:`impact.tables.read_table`, which calls these checks first, so both share them.  The
-checks look only at the file's size, its first bytes and (for workbooks, which are zip
-archives) the zip's central directory — nothing is decompressed before it is judged safe.
+:func:`impact.ingest.tables.read_parts`, which calls these checks first, so both share
+them.  The checks look only at the file's size, its first bytes and (for workbooks and zip
+archives of spend files) the zip's central directory — nothing is decompressed before it is
+judged safe, and each file inside an archive is checked again as a file.
 
 Limits come from settings (environment variables read on each call, so a deployment can
 change them without code): ``IMPACT_MAX_FILE_MB`` (default 200, Streamlit's own upload limit),
@@ -17,6 +18,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from impact.core.settings import settings
 
@@ -118,40 +120,58 @@ def sniff_kind(head: bytes) -> str:
     return "text"
 
 
-def check_zip(path: Path, limits: Limits) -> None:
-    """Refuse a workbook (zip) that is not one, or whose contents would expand too far.
+#: Members of a zip that make it a workbook (Excel) or an OpenDocument spreadsheet.
+WORKBOOK_PARTS = frozenset({"xl/workbook.xml", "xl/workbook.bin", "content.xml"})
 
-    Reads only the central directory: the declared uncompressed sizes, summed, must stay
-    under ``max_unzipped_bytes`` and (past ``ratio_floor_bytes``) under
-    ``max_zip_ratio`` × the compressed size.  An .xlsx needs ``xl/workbook.xml``, an .ods
-    ``content.xml``; any other zip (a renamed archive) is refused.
+
+def zip_entries(source: Path | BinaryIO, limits: Limits, what: str = "workbook"
+                ) -> list[zipfile.ZipInfo]:
+    """A zip's entries, read from its central directory only (nothing is decompressed),
+    once judged safe: at most ``max_zip_entries`` parts, declared sizes summing under
+    ``max_unzipped_bytes`` and (past ``ratio_floor_bytes``) under ``max_zip_ratio`` × the
+    compressed size.  ``what`` names the file in messages ("workbook", "archive").
+
+    Decompressing a member later never yields more than its declared size (the zip
+    reader stops there and checks the CRC), so these checks bound the memory used.
     """
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(source) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise UploadRefused(f"could not read spreadsheet: damaged zip ({exc})") from None
+        prefix = "could not read spreadsheet" if what == "workbook" else "could not read archive"
+        raise UploadRefused(f"{prefix}: damaged zip ({exc})") from None
     if len(infos) > limits.max_zip_entries:
         raise UploadRefused(
-            f"workbook holds {len(infos):,} parts, over the {limits.max_zip_entries:,} limit"
-        )
-    names = {i.filename for i in infos}
-    if not ({"xl/workbook.xml", "xl/workbook.bin", "content.xml"} & names):
-        raise UploadRefused(
-            "file is a zip archive but not an Excel or OpenDocument workbook "
-            "(no xl/workbook.xml or content.xml inside)"
+            f"{what} holds {len(infos):,} parts, over the {limits.max_zip_entries:,} limit"
         )
     expanded = sum(i.file_size for i in infos)
     packed = max(sum(i.compress_size for i in infos), 1)
     if expanded > limits.max_unzipped_bytes:
         raise UploadRefused(
-            f"workbook would expand to {expanded / MB:,.0f} MB, over the "
+            f"{what} would expand to {expanded / MB:,.0f} MB, over the "
             f"{limits.max_unzipped_bytes / MB:,.0f} MB limit (IMPACT_MAX_UNZIPPED_MB)"
         )
     ratio = expanded / packed
     if expanded > limits.ratio_floor_bytes and ratio > limits.max_zip_ratio:
         raise UploadRefused(
-            f"workbook expands {ratio:,.0f}× ({packed / MB:,.1f} MB → {expanded / MB:,.0f} MB), "
+            f"{what} expands {ratio:,.0f}× ({packed / MB:,.1f} MB → {expanded / MB:,.0f} MB), "
             f"over the {limits.max_zip_ratio:,.0f}× limit for compressed files "
             "(IMPACT_MAX_ZIP_RATIO); a zip bomb or a damaged file"
+        )
+    return infos
+
+
+def is_workbook(infos: list[zipfile.ZipInfo]) -> bool:
+    """Whether a zip's entries are those of an Excel or OpenDocument workbook."""
+    return bool(WORKBOOK_PARTS & {i.filename for i in infos})
+
+
+def check_zip(path: Path | BinaryIO, limits: Limits) -> None:
+    """Refuse a workbook (zip) that is not one, or whose contents would expand too far
+    (see :func:`zip_entries`).  An .xlsx needs ``xl/workbook.xml``, an .ods
+    ``content.xml``; any other zip named as a workbook (a renamed archive) is refused."""
+    if not is_workbook(zip_entries(path, limits)):
+        raise UploadRefused(
+            "file is a zip archive but not an Excel or OpenDocument workbook "
+            "(no xl/workbook.xml or content.xml inside)"
         )

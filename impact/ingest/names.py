@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from cleanco.clean import prepare_default_terms
 
-from impact.core.values import map_distinct
+from impact.core.values import apply_distinct, map_distinct
 
 REDACTED = "REDACTED"
 
@@ -72,14 +72,8 @@ _PUNCT_RE = re.compile(r"[^\w\s]|_")
 _SPACE_RE = re.compile(r"\s+")
 
 
-def _legal_tail_regex() -> re.Pattern[str]:
-    """cleanco's legal-form terms as one end-anchored regex.
-
-    ``cleanco.basename`` loops over ~320 terms in Python per name (≈100 µs); the same
-    terms compiled once strip 50k names in well under a second.  Unlike basename, the
-    regex strips stacked forms ("CO LTD", "UK LIMITED") in one go; we add the UK forms
-    cleanco lacks (LIMITED LIABILITY PARTNERSHIP, COMMUNITY INTEREST COMPANY, GB).
-    """
+def _legal_terms() -> list[str]:
+    """cleanco's legal-form terms plus the UK forms it lacks, upper case, single-spaced."""
     terms = {" ".join(parts) for _, parts in prepare_default_terms()}
     terms |= {
         "limited liability partnership",
@@ -89,12 +83,31 @@ def _legal_tail_regex() -> re.Pattern[str]:
         "gb",
     }
     cleaned = {_SPACE_RE.sub(" ", _PUNCT_RE.sub(" ", t.upper())).strip() for t in terms}
-    alts = sorted((t for t in cleaned if t), key=lambda t: (-len(t), t))
+    return sorted(t for t in cleaned if t)
+
+
+def _legal_tail_regex() -> re.Pattern[str]:
+    """cleanco's legal-form terms as one end-anchored regex.
+
+    ``cleanco.basename`` loops over ~320 terms in Python per name (≈100 µs); the same
+    terms compiled once strip 50k names in well under a second.  Unlike basename, the
+    regex strips stacked forms ("CO LTD", "UK LIMITED") in one go; we add the UK forms
+    cleanco lacks (LIMITED LIABILITY PARTNERSHIP, COMMUNITY INTEREST COMPANY, GB).
+    """
+    alts = sorted(_legal_terms(), key=lambda t: (-len(t), t))
     body = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in alts)
     return re.compile(rf"(?:\s+(?:{body}))+$")
 
 
 _LEGAL_TAIL_RE = _legal_tail_regex()
+#: The last word of every legal-form term: a name ending otherwise has no legal tail, so
+#: the large regex is not run on it.
+_LEGAL_LAST_WORDS = frozenset(t.rsplit(" ", 1)[-1] for t in _legal_terms())
+
+
+#: A legal form (LTD, LIMITED, PLC, LLP, CIC…) anywhere in a name, any case (RE2 syntax,
+#: for pyarrow): evidence that a column holds organisations' names.
+LEGAL_FORM_PATTERN = "(?i)" + _LEGAL_FORM_RE.pattern
 
 
 def _fold(name: str) -> str:
@@ -108,6 +121,8 @@ def _is_redacted(folded: str) -> bool:
 
 
 def _split_ta(folded: str) -> tuple[str, str | None]:
+    if "/" not in folded and "." not in folded and "TRADING" not in folded:
+        return folded, None  # every form _TA_RE knows has one of these
     m = _TA_RE.search(folded)
     if not m or m.start() == 0:
         return folded, None
@@ -126,31 +141,60 @@ def _strip_forms(s: str) -> str:
     head, tail = (
         (" ".join(words[:-6]), " " + " ".join(words[-6:])) if len(words) > 6 else ("", " " + s)
     )
-    cleaned = (head + _LEGAL_TAIL_RE.sub("", tail)).strip()
+    if words[-1] in _LEGAL_LAST_WORDS:
+        tail = _LEGAL_TAIL_RE.sub("", tail)
+    cleaned = (head + tail).strip()
     cleaned = re.sub(r"^THE\s+", "", cleaned)
     return cleaned or s
 
 
 def normalise_name(name: str) -> str:
     """One name, by the module rules (use :func:`normalise_names` for columns)."""
-    folded = _fold(name)
+    return _normalise_folded(_fold(name))
+
+
+def _normalise_folded(folded: str) -> str:
     if not folded:
         return ""
     if _is_redacted(folded):
         return REDACTED
-    folded = _PAYMENT_NOTE_RE.sub("", folded).strip() or folded
-    folded = _VENDOR_CODE_RE.sub("", folded).strip()
+    if "(" in folded or "[" in folded or "CONSOLIDATED" in folded:
+        folded = _PAYMENT_NOTE_RE.sub("", folded).strip() or folded
+    folded = _drop_vendor_code(folded)
     legal, trading = _split_ta(folded)
     if trading is not None:
         folded = legal if _LEGAL_FORM_RE.search(legal) else trading
-    folded = _VENDOR_CODE_RE.sub("", folded).strip()
+    folded = _drop_vendor_code(folded)
     return _strip_forms(folded)
+
+
+def _drop_vendor_code(s: str) -> str:
+    """``ACME - 12345`` / ``ACME (123456)`` → ``ACME`` (the code ends the name: a digit
+    or a closing bracket last, or there is nothing to drop)."""
+    if s and (s[-1].isdigit() or s[-1] in ")]"):
+        return _VENDOR_CODE_RE.sub("", s).strip()
+    return s.strip()
 
 
 def normalise_names(names: pd.Series) -> pd.Series:
     """Normalised supplier names (string dtype, same index); NA and blank stay NA."""
     out = map_distinct(names, normalise_name, "string")
     return out.mask(out == "")
+
+
+def normalise_and_flag(names: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`normalise_names` of ``names`` (NA read as a redacted name) and
+    :func:`is_redacted_name` (NA is redacted) in one pass over the distinct names."""
+    filled = names.fillna(REDACTED)
+
+    def both(unique: pd.Series) -> pd.Series:
+        folded = [_fold(str(n)) for n in unique]
+        keys = [f"{int(_is_redacted(f))}{_normalise_folded(f)}" for f in folded]
+        return pd.Series(pd.array(keys, dtype="string"))
+
+    keys = apply_distinct(filled, both)
+    norm = keys.str.slice(1)
+    return norm.mask(norm == ""), (keys.str.slice(0, 1) == "1").astype(bool)
 
 
 def is_redacted_name(names: pd.Series) -> pd.Series:

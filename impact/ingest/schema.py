@@ -16,6 +16,7 @@ TRANSACTION_COLUMNS: dict[str, str] = {
     "date": "datetime64[ns]",  # payment date; NaT for per-supplier summary files
     "period": "string",  # "YYYY-MM" of the payment, or the file's period for summaries
     "amount": "float64",  # £, net of VAT where published so; credits are negative
+    "irrecoverable_vat": "float64",  # £ of VAT the council cannot recover, where published
     "supplier_name": "string",  # as published
     "supplier_name_norm": "string",  # upper-case, legal form and punctuation stripped
     "supplier_id": "string",  # the council's vendor number
@@ -51,7 +52,28 @@ MAPPABLE_FIELDS: tuple[str, ...] = (
     "transaction_id",
     "is_card",
     "cap_rev",
+    "irrecoverable_vat",
 )
+
+#: Each mappable field in plain words, for reports and screens.
+FIELD_LABELS: dict[str, str] = {
+    "date": "payment date",
+    "period": "period",
+    "amount": "amount",
+    "supplier_name": "supplier name",
+    "supplier_id": "supplier reference",
+    "company_number": "company number",
+    "charity_number": "charity number",
+    "vat_number": "VAT registration number",
+    "directorate": "directorate",
+    "service_area": "service area",
+    "expense_type": "expense type",
+    "description": "description",
+    "transaction_id": "transaction reference",
+    "is_card": "purchase-card flag",
+    "cap_rev": "capital or revenue",
+    "irrecoverable_vat": "irrecoverable VAT",
+}
 
 
 def empty_transactions() -> pd.DataFrame:
@@ -64,9 +86,8 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col, dtype in TRANSACTION_COLUMNS.items():
         if col not in df.columns:
-            out[col] = pd.Series(
-                pd.NaT if dtype.startswith("datetime") else pd.NA, index=df.index, dtype=dtype
-            )
+            missing = {"datetime64[ns]": pd.NaT, "float64": float("nan")}.get(dtype, pd.NA)
+            out[col] = pd.Series(missing, index=df.index, dtype=dtype)
         elif str(df[col].dtype) == dtype:
             out[col] = df[col]
         elif dtype.startswith("datetime"):

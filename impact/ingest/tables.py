@@ -1,11 +1,18 @@
 """Read any spend file into a grid of strings, whatever its format or encoding.
 
 Councils publish CSV in UTF-8, UTF-8 with BOM, Windows-1252 (sometimes with a DOS
-code page ``£`` byte), UTF-16 from Excel, with commas, semicolons, tabs or pipes, and
-XLSX/XLS/ODS workbooks.  This module only turns bytes into a rectangular table of
-strings (column positions, no header yet) and says how it did so; deciding what the
-columns mean is :mod:`impact.ingest.columns`' job.  Smaller CSVs (registers, surveys,
-reference tables) are read through the same decoder by :func:`read_csv`.
+code page ``£`` byte), UTF-16 from Excel, with commas, semicolons, tabs or pipes,
+XLSX/XLS/ODS workbooks (sometimes one sheet per month) and zip archives of any of these.
+This module only turns bytes into rectangular tables of strings (column positions, no
+header yet) and says how it did so; deciding what the columns mean is
+:mod:`impact.ingest.columns`' job.  Each table is a *part*: a plain file has one, a
+workbook one per sheet holding a table, an archive one per spend file inside it.
+
+Text files take a fast path when they parse cleanly (UTF-8, one field count throughout:
+pyarrow's multi-threaded CSV reader) and the careful path otherwise (any encoding, ragged
+lines, preambles, broken quoting), with the same result either way.  Smaller CSVs
+(registers, surveys, reference tables) are read through the same decoder by
+:func:`read_csv`.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,13 +32,18 @@ from impact.ingest.limits import (
     UploadRefused,
     check_rows,
     check_size,
-    check_zip,
+    is_workbook,
     sniff_kind,
+    zip_entries,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".psv"}
-SUPPORTED_SUFFIXES = SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
+ARCHIVE_SUFFIXES = {".zip"}
+SUPPORTED_SUFFIXES = SPREADSHEET_SUFFIXES | TEXT_SUFFIXES | ARCHIVE_SUFFIXES
 
 # The python csv engine (used as the forgiving fallback) refuses fields over 128 KiB by
 # default and drops their rows; file size limits bound memory instead.
@@ -56,14 +69,25 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
 
-def read_table(
-    path: Path, max_bytes: int | None = None, limits: Limits | None = None
-) -> RawTable:
-    """Read ``path`` into a :class:`RawTable`; raise :class:`UnreadableFile` with a reason.
+@dataclass
+class TablePart:
+    """One table of a file: the file itself, one sheet of a workbook, or one spend file
+    inside an archive (``member`` names it; None for the file itself)."""
 
-    The upload limits (:mod:`impact.limits`: size, rows, zip bombs, files whose bytes are
-    not what their name says) are checked here, the one door every spend file goes through.
-    ``max_bytes`` overrides the size limit only.
+    member: str | None
+    table: RawTable | None = None
+    error: str | None = None  # one line, when this part could not be read
+
+
+def read_parts(
+    path: Path, max_bytes: int | None = None, limits: Limits | None = None
+) -> list[TablePart]:
+    """Every table in ``path``; raise :class:`UnreadableFile` with a reason when the file
+    as a whole cannot be read.
+
+    The upload limits (:mod:`impact.ingest.limits`: size, rows, zip bombs, files whose
+    bytes are not what their name says) are checked here, the one door every spend file
+    goes through.  ``max_bytes`` overrides the size limit only.
     """
     try:
         limits = limits or Limits.from_env()
@@ -74,7 +98,17 @@ def read_table(
         raise UnreadableFile(str(exc)) from None
 
 
-def _read_checked(path: Path, limits: Limits) -> RawTable:
+def read_table(
+    path: Path, max_bytes: int | None = None, limits: Limits | None = None
+) -> RawTable:
+    """The first table in ``path`` (see :func:`read_parts`); its error as an exception."""
+    part = read_parts(path, max_bytes, limits)[0]
+    if part.table is None:
+        raise UnreadableFile(part.error or "nothing could be read")
+    return part.table
+
+
+def _read_checked(path: Path, limits: Limits) -> list[TablePart]:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -82,24 +116,100 @@ def _read_checked(path: Path, limits: Limits) -> RawTable:
     if size == 0:
         raise UnreadableFile("empty file (0 bytes)")
     check_size(size, limits)
-    with path.open("rb") as fh:
-        head = fh.read(16)
-    kind = sniff_kind(head)
-    suffix = path.suffix.lower()
+    return _parts_of(path.read_bytes(), path.suffix.lower(), limits, in_archive=False)
+
+
+def _parts_of(data: bytes, suffix: str, limits: Limits, in_archive: bool) -> list[TablePart]:
+    """The tables in one file's bytes, judged by their content, not their name."""
+    kind = sniff_kind(data[:16])
     if kind == "zip":
-        check_zip(path, limits)
+        what = "archive" if suffix in ARCHIVE_SUFFIXES else "workbook"
+        infos = zip_entries(io.BytesIO(data), limits, what)
+        if not is_workbook(infos):
+            if suffix in SPREADSHEET_SUFFIXES or in_archive:
+                raise UploadRefused(
+                    "an archive inside an archive is not read; unzip it first" if in_archive
+                    else "file is a zip archive but not an Excel or OpenDocument workbook "
+                    "(no xl/workbook.xml or content.xml inside)"
+                )
+            return _read_archive(data, infos, limits)
     if kind in ("zip", "ole"):
-        table = _read_spreadsheet(path, limits)
-        if suffix not in SPREADSHEET_SUFFIXES:
-            table.notes.append(f"named {suffix or '(no extension)'} but is a workbook; read as one")
-        return table
+        parts = _read_workbook(data, limits)
+        if suffix not in SPREADSHEET_SUFFIXES and parts[0].table is not None:
+            parts[0].table.notes.append(
+                f"named {suffix or '(no extension)'} but is a workbook; read as one"
+            )
+        return parts
     if suffix in SPREADSHEET_SUFFIXES:
+        raise UnreadableFile(f"named {suffix} but is not a spreadsheet (no workbook signature)")
+    if suffix in ARCHIVE_SUFFIXES:
+        raise UnreadableFile("named .zip but is not a zip archive")
+    return [TablePart(None, _read_text(data, limits))]
+
+
+def _read_archive(data: bytes, infos: list, limits: Limits) -> list[TablePart]:
+    """Every spend file in a zip archive, each a part named by its file name; files of
+    other kinds are noted, not read.  Each member is checked against the file limits
+    before it is decompressed (its declared size bounds what decompressing yields)."""
+    import zipfile
+
+    parts: list[TablePart] = []
+    skipped = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in sorted(infos, key=lambda i: i.filename):
+            name = info.filename.rsplit("/", 1)[-1]
+            suffix = Path(name).suffix.lower()
+            if info.is_dir() or not name or name.startswith(".") or "__MACOSX" in info.filename:
+                continue
+            if suffix not in SUPPORTED_SUFFIXES:
+                skipped.append(name)
+                continue
+            parts += _archive_member(zf, info, name, limits)
+    if not parts:
         raise UnreadableFile(
-            f"named {path.suffix} but is not a spreadsheet (no workbook signature)"
+            "archive holds no spend files"
+            + (f" (only {', '.join(skipped[:5])})" if skipped else " (it is empty)")
         )
-    data = path.read_bytes()
-    text, encoding, notes = decode(data)
-    table = _read_delimited(text, encoding, notes)
+    if skipped and parts[0].table is not None:
+        parts[0].table.notes.append(f"archive files not read (not spend files): "
+                                    f"{', '.join(skipped[:10])}")
+    return parts
+
+
+def _archive_member(zf, info, name: str, limits: Limits) -> list[TablePart]:
+    """One archive member's tables (a workbook member may hold several sheets)."""
+    import zipfile
+
+    try:
+        check_size(info.file_size, limits)
+        data = zf.read(info)
+        if not data:
+            raise UnreadableFile("empty file (0 bytes)")
+        inner = _parts_of(data, Path(name).suffix.lower(), limits, in_archive=True)
+    except (UploadRefused, UnreadableFile) as exc:
+        return [TablePart(name, error=str(exc))]
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:  # CRC, encryption
+        return [TablePart(name, error=f"could not unzip: {str(exc).splitlines()[0][:100]}")]
+    for part in inner:
+        part.member = name if part.member is None else f"{name} › {part.member}"
+    return inner
+
+
+def _read_text(data: bytes, limits: Limits) -> RawTable:
+    """A delimited text file: the fast path when it parses cleanly, else the careful one.
+
+    Plain ASCII goes to the fast path as published (no decoding needed); anything else is
+    decoded first (:func:`decode`: any encoding, NUL bytes, the DOS ``£``), then tried
+    fast, then read carefully.
+    """
+    table = None
+    if data.isascii() and b"\x00" not in data:
+        table = _read_fast(data, data[:65536].decode("ascii"), "utf-8", [])
+    if table is None:
+        text, encoding, notes = decode(data)
+        table = _read_fast(text.encode("utf-8"), text[:65536], encoding, notes)
+        if table is None:
+            table = _read_delimited(text, encoding, notes)
     check_rows(len(table.cells), limits)
     return table
 
@@ -180,6 +290,9 @@ _DELIMS = (",", ";", "\t", "|")
 def sniff_delimiter(text: str) -> str:
     """The delimiter whose per-line count is most consistent and largest in the first lines."""
     lines = [ln for ln in text[:50_000].splitlines()[:60] if ln.strip()]
+    if len(text) > 100_000:  # a long preamble: lines from the middle are surely data
+        middle = text[len(text) // 2 : len(text) // 2 + 20_000].splitlines()[1:41]
+        lines += [ln for ln in middle if ln.strip()]
     if not lines:
         raise UnreadableFile("file has no text lines")
     best, best_score = ",", -1.0
@@ -204,6 +317,46 @@ _QUOTED = re.compile(r'"[^"]*"')
 
 def _count_outside_quotes(line: str, delim: str) -> int:
     return _QUOTED.sub("", line).count(delim)
+
+
+def _read_fast(data: bytes, head: str, encoding: str, notes: list[str]) -> RawTable | None:
+    """pyarrow's CSV reader on the file as UTF-8, when it parses cleanly: every record
+    with the first line's number of fields and every quote closed.  None otherwise (the
+    careful path then reads it), so the fast path changes how fast a file is read, never
+    what it yields."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if data.count(b'"') % 2:  # an unterminated quote: the careful path says what it costs
+        return None
+    try:
+        delim = sniff_delimiter(head)
+        first = next(csv.reader([head.split("\n", 1)[0].rstrip("\r")], delimiter=delim))
+    except (UnreadableFile, csv.Error, StopIteration):
+        return None
+    names = [str(i) for i in range(max(len(first), 1))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=len(data) > 8 << 20),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=b'"' in data, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return None
+    # Trailing all-empty columns (spacer commas) go before the conversion, as _tidy would.
+    while table.num_columns > 1 and not pc.max(pc.utf8_length(table.column(-1))).as_py():
+        table = table.remove_column(table.num_columns - 1)
+    cells = table.to_pandas()  # no nulls (strings_can_be_null=False), Arrow strings
+    cells.columns = range(cells.shape[1])
+    return RawTable(cells, encoding=encoding, delimiter=delim, kind="csv", notes=notes)
 
 
 def _read_delimited(text: str, encoding: str, notes: list[str]) -> RawTable:
@@ -294,45 +447,72 @@ def _tidy(cells: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _read_spreadsheet(path: Path, limits: Limits | None = None) -> RawTable:
+def _read_workbook(data: bytes, limits: Limits) -> list[TablePart]:
+    """Every sheet holding a table, each a part (named by the sheet when there are
+    several: a workbook with one sheet per month).  Empty sheets, sheets of prose (a
+    cover note) and unreadable sheets are noted; when no sheet holds a table the first
+    non-empty one is returned, so its rows are accounted for and refused with a reason."""
     from python_calamine import CalamineWorkbook
 
     try:
-        with path.open("rb") as fh:  # by content, not extension (an .xlsx saved as .xls)
-            wb = CalamineWorkbook.from_filelike(fh)
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))  # by content, not extension
     except Exception as exc:  # calamine raises its own error types per format
         raise UnreadableFile(
             f"could not read spreadsheet: {str(exc).splitlines()[0][:120]}"
         ) from exc
     notes: list[str] = []
-    for name in wb.sheet_names:
-        try:
-            sheet = wb.get_sheet_by_name(name)
-            rows_in_sheet = sheet.end[0] + 1 if sheet.end else 0  # end: last (row, col), 0-based
-            check_rows(rows_in_sheet, limits or Limits())  # before the cells are built
-            rows = sheet.to_python(skip_empty_area=False)
-        except UploadRefused:
-            raise
-        except Exception as exc:
-            notes.append(f"sheet {name!r} unreadable: {str(exc)[:80]}")
-            continue
-        if not rows or not any(any(str(c).strip() for c in r) for r in rows):
-            notes.append(f"sheet {name!r} is empty")
-            continue
-        width = max(len(r) for r in rows)
-        cells = pd.DataFrame([[_cell_text(c) for c in r] + [""] * (width - len(r)) for r in rows])
-        others = [s for s in wb.sheet_names if s != name]
-        if others:
-            notes.append(f"read sheet {name!r}; other sheets not read: {', '.join(others)}")
-        return RawTable(
-            _tidy(cells),
-            encoding="xlsx",
-            delimiter=None,
-            kind="spreadsheet",
-            sheet=name,
-            notes=notes,
-        )
-    raise UnreadableFile("spreadsheet has no non-empty sheet")
+    sheets = [t for name in wb.sheet_names if (t := _read_sheet(wb, name, limits, notes))]
+    if not sheets:
+        raise UnreadableFile("spreadsheet has no non-empty sheet")
+    tables = [t for t in sheets if _holds_table(t.cells)] or sheets[:1]
+    kept = {id(t) for t in tables}
+    notes += [f"sheet {t.sheet!r} holds no table (text only); not read"
+              for t in sheets if id(t) not in kept]
+    tables[0].notes = notes + tables[0].notes
+    if len(tables) == 1:
+        return [TablePart(None, tables[0])]
+    return [TablePart(t.sheet, t) for t in tables]
+
+
+def _read_sheet(wb, name: str, limits: Limits, notes: list[str]) -> RawTable | None:
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        rows_in_sheet = sheet.end[0] + 1 if sheet.end else 0  # end: last (row, col), 0-based
+        check_rows(rows_in_sheet, limits)  # before the cells are built
+        rows = sheet.to_python(skip_empty_area=False)
+    except UploadRefused:
+        raise
+    except Exception as exc:
+        notes.append(f"sheet {name!r} unreadable: {str(exc)[:80]}")
+        return None
+    if not rows or not any(any(str(c).strip() for c in r) for r in rows):
+        notes.append(f"sheet {name!r} is empty")
+        return None
+    width = max(len(r) for r in rows)
+    cells = pd.DataFrame([[_cell_text(c) for c in r] + [""] * (width - len(r)) for r in rows])
+    return RawTable(_tidy(cells), encoding="xlsx", delimiter=None, kind="spreadsheet",
+                    sheet=name, notes=[])
+
+
+def _holds_table(cells: pd.DataFrame) -> bool:
+    """At least two rows with two or more filled cells (not a sheet of notes)."""
+    filled = (cells != "").sum(axis=1)
+    return int((filled >= 2).sum()) >= 2
+
+
+def arrow_strings(column: pd.Series) -> pa.ChunkedArray:
+    """A column of the grid as Arrow strings (no copy: every table read here is
+    Arrow-backed), for vectorised string work without a Python object per cell."""
+    import pyarrow as pa
+
+    values = column.array
+    if hasattr(values, "__arrow_array__"):
+        arr = values.__arrow_array__()
+    else:
+        arr = pa.chunked_array([pa.array(column.astype(str).tolist())])
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr.fill_null("") if arr.null_count else arr
 
 
 def _cell_text(value: object) -> str:

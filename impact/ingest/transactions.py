@@ -16,11 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from impact.core.values import (
+    apply_distinct,
+    card_markers,
     clean_company_numbers,
     month_labels,
     parse_amounts,
+    parse_amounts_column,
     parse_cap_rev,
     parse_card_flags,
     parse_dates,
@@ -32,13 +37,21 @@ from impact.ingest.columns import (
     find_header_row,
     load_mapping,
     map_columns,
-    match_field,
+    named_roles,
     norm_header,
+    role_field,
     save_mapping,
 )
-from impact.ingest.names import is_redacted_name, normalise_names
+from impact.ingest.names import normalise_and_flag
 from impact.ingest.schema import conform, empty_transactions
-from impact.ingest.tables import SUPPORTED_SUFFIXES, RawTable, UnreadableFile, read_table
+from impact.ingest.tables import (
+    SUPPORTED_SUFFIXES,
+    RawTable,
+    TablePart,
+    UnreadableFile,
+    arrow_strings,
+    read_parts,
+)
 
 # Rejection reasons: short, stable strings (they are keys in quality.json).
 BLANK = "blank line"
@@ -58,13 +71,17 @@ ProgressFn = Callable[[str, float], None]
 class FileReport:
     """What happened to one file: how it was read, mapped and accounted."""
 
-    path: str
+    path: str  # the file; "<file> › <sheet or archive member>" for one part of it
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
     header_row: int | None = None  # 1-based record number of the header; None if header-less
     layout: str = "header"  # "header", "reused layout from <file>", or "saved mapping"
     column_mapping: dict[str, str] = field(default_factory=dict)
+    #: every column decision with its evidence (see impact.ingest.columns.Decision)
+    column_decisions: list[dict] = field(default_factory=list)
+    #: which amount was used: "net", "unlabelled", "gross" or "saved mapping"
+    amount_basis: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     preamble_lines: int = 0
     rows_in: int = 0
@@ -80,8 +97,21 @@ class FileReport:
     summary_file: bool = False
     rows_without_date: int = 0
     redacted_rows: int = 0
+    duplicate_rows: int = 0
+    duplicate_amount: float = 0.0
+    below_500_rows: int = 0
+    below_500_amount: float = 0.0
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How rows of this file (or part) are labelled in ``source_file``."""
+        return Path(self.path).name
+
+    def reviews(self) -> list[dict]:
+        """The column decisions marked "needs review"."""
+        return [d for d in self.column_decisions if d.get("needs_review")]
 
 
 @dataclass
@@ -125,9 +155,49 @@ class IngestResult:
             "card_rows": int(t["is_card"].fillna(False).sum()),
             "summary_rows": int(t["is_summary"].fillna(False).sum()),
             "rows_without_date": int(t["date"].isna().sum()),
+            "duplicates": {
+                "rows": sum(f.duplicate_rows for f in self.files),
+                "amount": round(sum(f.duplicate_amount for f in self.files), 2),
+            },
+            "below_500": {
+                "rows": sum(f.below_500_rows for f in self.files),
+                "amount": round(sum(f.below_500_amount for f in self.files), 2),
+            },
+            "amount_basis": _count_by(f.amount_basis for f in self.files if f.amount_basis),
+            "needs_review": [
+                {"file": f.name, **{k: d[k] for k in _REVIEW_KEYS}}
+                for f in self.files for d in f.reviews()
+            ],
             "suppliers": int(t["supplier_name_norm"].nunique()),
             "files": [asdict(f) for f in self.files],
         }
+
+
+_REVIEW_KEYS = ("field", "column", "needs_review", "evidence", "rows_at_stake",
+                "amount_at_stake")
+
+
+def summarise_reviews(reviews: list[dict]) -> list[dict]:
+    """The decisions to check (``quality["needs_review"]``), one per column and reason:
+    field, column, why, the files it is in (count and first), and the rows and £ that rest
+    on it across them."""
+    grouped: dict[tuple[str, str, str], dict] = {}
+    for r in reviews:
+        key = (r["field"], r["column"], r["needs_review"])
+        g = grouped.setdefault(key, {"field": key[0], "column": key[1], "why": key[2],
+                                     "files": 0, "first_file": r["file"], "rows": 0,
+                                     "amount": 0.0})
+        g["files"] += 1
+        g["rows"] += r.get("rows_at_stake") or 0
+        g["amount"] += r.get("amount_at_stake") or 0.0
+    return list(grouped.values())
+
+
+def _count_by(values: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileReport]]:
@@ -173,6 +243,16 @@ class _FileBody:
     mapping: Mapping
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A table whose header is found, waiting for its layout's column decisions."""
+
+    source: Path
+    report: FileReport
+    headers: list[str]
+    body: pd.DataFrame
+
+
 @dataclass
 class _Reading:
     """What reading the files one by one gathers for the batch-wide pass."""
@@ -181,6 +261,7 @@ class _Reading:
     override: dict[str, str]  # columns the saved mapping fixes
     staged: list[_Staged] = field(default_factory=list)
     failed: list[pd.DataFrame] = field(default_factory=list)  # rows of files refused whole
+    pending: list[_Pending] = field(default_factory=list)
     headerless: list[tuple[Path, RawTable, FileReport]] = field(default_factory=list)
 
     @classmethod
@@ -197,17 +278,21 @@ def ingest(
 ) -> IngestResult:
     """Read every spend file under ``paths`` for one council.
 
-    Files are read and their columns mapped one by one; the row-level work (parsing
-    amounts and dates, classifying rejects, normalising names) then runs once over the
-    whole batch, so many small monthly files cost little more than one big one.
+    Files are read and their headers found one by one; the columns of each layout (files
+    with the same header) are then judged once, from values sampled across all its files;
+    the row-level work (parsing amounts and dates, classifying rejects, normalising
+    names) then runs once over the whole batch, so many small monthly files cost little
+    more than one big one.
     """
     files, reports = expand_paths(paths)
     reading = _Reading.start(mapping_file)
     for i, path in enumerate(files):
         if progress:
-            progress(f"Reading {path.name}", 0.8 * i / max(len(files), 1))
-        reports.append(FileReport(path=str(path)))
-        _read_file(path, reports[-1], reading)
+            progress(f"Reading {path.name}", 0.7 * i / max(len(files), 1))
+        reports += _read_file(path, reading)
+    if progress:
+        progress("Recognising columns", 0.75)
+    _map_layouts(reading)
     for path, table, report in reading.headerless:
         _stage_by_known_layout(path, table, report, reading)
     if progress:
@@ -217,12 +302,12 @@ def ingest(
         rejected = pd.concat([*reading.failed, rejected], ignore_index=True)
     transactions, dups = _split_duplicates(transactions)
     if len(dups):
-        rejected = pd.concat([rejected, dups], ignore_index=True)
-    _file_stats(reading.staged, transactions, rejected)
+        rejected = pd.concat([rejected, _duplicate_rejects(dups)], ignore_index=True)
+    _file_stats(reading.staged, transactions, rejected, dups)
     if progress:
         progress("Done", 1.0)
     order = {str(p): i for i, p in enumerate(files)}
-    reports.sort(key=lambda r: order.get(r.path, -1))
+    reports.sort(key=lambda r: order.get(r.path.split(" › ")[0], -1))
     return IngestResult(
         council=council,
         transactions=transactions.reset_index(drop=True),
@@ -232,30 +317,73 @@ def ingest(
     )
 
 
-def _read_file(path: Path, report: FileReport, reading: _Reading) -> None:
-    """Read one file, find its header and map its columns; a file without a header waits
-    until every file's layout is known (a later file may show the layout it shares)."""
+def _read_file(path: Path, reading: _Reading) -> list[FileReport]:
+    """Read one file's tables — the file itself, each sheet of a workbook with one sheet
+    per month, each spend file in a zip archive — each reported and accounted like a file."""
     try:
-        table = read_table(path)
+        parts = read_parts(path)
     except UnreadableFile as exc:
-        report.error = str(exc)
-        return
+        return [FileReport(path=str(path), error=str(exc))]
+    reports = []
+    for part in parts:
+        source = _part_path(path, part)
+        reports.append(FileReport(path=str(source)))
+        if part.table is None:
+            reports[-1].error = part.error
+        else:
+            _read_part(source, part.table, reports[-1], reading)
+    return reports
+
+
+def _part_path(path: Path, part: TablePart) -> Path:
+    """``book.xlsx › April`` or ``year.zip › april.csv``: a path naming the part."""
+    if part.member is None:
+        return path
+    return path.with_name(f"{path.name} › {part.member.replace('/', '-')}")
+
+
+def _read_part(source: Path, table: RawTable, report: FileReport, reading: _Reading) -> None:
+    """Find one table's header and map its columns; a table without a header waits until
+    every file's layout is known (a later file may show the layout it shares)."""
     _describe_table(report, table)
     header = find_header_row(table.cells, override=reading.override)
     if header is None:
-        reading.headerless.append((path, table, report))
+        reading.headerless.append((source, table, report))
         return
     headers = [c.strip() for c in table.cells.iloc[header].tolist()]
     report.header_row = header + 1
     report.preamble_lines = header
-    body = table.cells.iloc[header + 1 :]
-    mapping = map_columns(headers, body, reading.override)
-    stage = _stage(_FileBody(path, body, headers, mapping), report, reading.failed)
-    if stage is not None:
-        reading.staged.append(stage)
-        reading.layouts.append(
-            {"headers": headers, "fields": mapping.describe(), "source": path.name}
-        )
+    reading.pending.append(_Pending(source, report, headers, table.cells.iloc[header + 1 :]))
+
+
+def _map_layouts(reading: _Reading) -> None:
+    """Judge each layout's columns once, from a sample spread across all its files, and
+    stage every file with its layout's mapping (in file order)."""
+    groups: dict[tuple[str, ...], list[_Pending]] = {}
+    for p in reading.pending:
+        groups.setdefault(tuple(p.headers), []).append(p)
+    mappings: dict[tuple[str, ...], Mapping] = {}
+    for p in reading.pending:
+        key = tuple(p.headers)
+        if key not in mappings:
+            mappings[key] = map_columns(p.headers, _layout_sample(groups[key]), reading.override)
+        mapping = mappings[key]
+        stage = _stage(_FileBody(p.source, p.body, p.headers, mapping), p.report, reading.failed)
+        if stage is not None:
+            reading.staged.append(stage)
+            reading.layouts.append(
+                {"headers": p.headers, "fields": mapping.describe(), "source": p.source.name}
+            )
+    reading.pending.clear()
+
+
+def _layout_sample(files: list[_Pending], rows: int = 240) -> pd.DataFrame:
+    """Rows spread evenly through every file of one layout (a month whose column is empty
+    does not decide for the year, nor does the first file alone)."""
+    each = max(rows // len(files), 10)
+    parts = [p.body.take(np.linspace(0, len(p.body) - 1, min(each, len(p.body))).astype(int))
+             for p in files if len(p.body)]
+    return pd.concat(parts, ignore_index=True) if parts else files[0].body
 
 
 def _stage_by_known_layout(
@@ -314,7 +442,7 @@ def _no_header_reason(cells: pd.DataFrame) -> str:
     """One line saying why a file has no usable header, naming what its first line holds."""
     first = next((r for r in cells.itertuples(index=False) if any(str(c).strip() for c in r)), ())
     heads = [str(c).strip() for c in first if str(c).strip()][:12]
-    fields = {m[0] for h in heads if (m := match_field(h)) is not None}
+    fields = {role_field(r) for r in named_roles(heads)}
     missing = "amount" if "amount" not in fields else "supplier"
     return (
         f"no recognisable {missing} column (first line: {', '.join(heads)[:200] or 'empty'}) "
@@ -342,6 +470,8 @@ def _stage(file: _FileBody, report: FileReport, failed: list[pd.DataFrame]) -> _
     """
     fields = file.mapping.fields
     report.column_mapping = file.mapping.describe()
+    report.column_decisions = [d.as_dict() for d in file.mapping.decisions]
+    report.amount_basis = file.mapping.amount_basis
     report.ignored_columns = file.mapping.ignored
     report.notes += file.mapping.notes
     report.rows_in = len(file.body)
@@ -379,55 +509,89 @@ def _mapped_frame(file: _FileBody) -> pd.DataFrame:
     file line (``_row``), any text (``_nonblank``), a repeated header (``_header``) and a
     total line without a supplier (``_texttotal``)."""
     body, fields = file.body, file.mapping.fields
-    frame = pd.DataFrame({name: body[pos] for name, pos in fields.items()}, index=body.index)
-    frame["_row"] = (body.index.to_numpy() + 1).astype("int64")
-    frame["_nonblank"] = body.ne("").any(axis=1)
-    frame["_header"] = _repeated_headers(body, file.headers)
-    supplier = frame["supplier_name"] if "supplier_name" in fields else frame["supplier_id"]
-    frame["_texttotal"] = _total_lines_without_supplier(body, supplier, frame["_nonblank"])
+    nonblank = _any_text(body)
+    supplier = body[fields["supplier_name"] if "supplier_name" in fields
+                    else fields["supplier_id"]]
+    frame = pd.DataFrame(
+        {
+            **{name: body[pos] for name, pos in fields.items()},
+            "_row": (body.index.to_numpy() + 1).astype("int64"),
+            "_nonblank": nonblank,
+            "_header": _repeated_headers(body, file.headers),
+            "_texttotal": _total_lines_without_supplier(body, supplier, nonblank),
+        },
+        index=body.index,
+    )
     return frame.reset_index(drop=True)
 
 
-def _repeated_headers(body: pd.DataFrame, headers: list[str]) -> pd.Series:
+def _blank(column: pd.Series, strip: bool = False) -> np.ndarray:
+    """Per cell: whether it is empty (after trimming spaces, with ``strip``)."""
+    text = arrow_strings(column)
+    if strip:
+        text = pc.utf8_trim_whitespace(text)
+    return pc.equal(text, "").to_numpy(zero_copy_only=False)
+
+
+def _any_text(body: pd.DataFrame) -> np.ndarray:
+    """Per row: whether any cell holds text (a blank line has none)."""
+    out = np.zeros(len(body), dtype=bool)
+    for c in body.columns:
+        out |= ~_blank(body[c])
+    return out
+
+
+def _repeated_headers(body: pd.DataFrame, headers: list[str]) -> np.ndarray:
     """Rows repeating the header (files pasted together): checked fully only where the
     first header cell repeats, so a big file costs one string comparison per row."""
-    same_header = pd.Series(False, index=body.index)
+    same_header = np.zeros(len(body), dtype=bool)
     first = next((i for i, h in enumerate(headers) if h), None)
     if first is None:
         return same_header
-    cand = body.index[body[first].str.strip() == headers[first]]
+    text = pc.utf8_trim_whitespace(arrow_strings(body[first]))
+    cand = np.flatnonzero(pc.equal(text, headers[first]).to_numpy(zero_copy_only=False))
     if len(cand):
         header_norm = [norm_header(h) for h in headers]
-        same = body.loc[cand].apply(lambda r: [norm_header(c) for c in r] == header_norm, axis=1)
-        same_header.loc[same[same].index] = True
+        rows = body.iloc[cand].itertuples(index=False)
+        same_header[cand] = [[norm_header(c) for c in r] == header_norm for r in rows]
     return same_header
 
 
 def _total_lines_without_supplier(
-    body: pd.DataFrame, supplier: pd.Series, nonblank: pd.Series
-) -> pd.Series:
+    body: pd.DataFrame, supplier: pd.Series, nonblank: np.ndarray
+) -> np.ndarray:
     """Rows without a supplier whose text says "total" in any cell (a subtotal line)."""
-    texttotal = pd.Series(False, index=body.index)
-    no_supplier = body.index[((supplier.str.strip() == "") & nonblank).to_numpy()]
+    texttotal = np.zeros(len(body), dtype=bool)
+    no_supplier = np.flatnonzero(_blank(supplier, strip=True) & nonblank)
     if len(no_supplier):
-        texttotal.loc[no_supplier] = (
-            body.loc[no_supplier]
-            .apply(lambda c: c.str.contains(_TOTAL_RE, regex=True, na=False))
-            .any(axis=1)
-        )
+        rows = body.iloc[no_supplier]
+        cells = pd.concat([rows[c] for c in rows.columns], ignore_index=True)  # column-major
+        said = _says_total(cells).to_numpy().reshape(rows.shape[1], len(rows))
+        texttotal[no_supplier] = said.any(axis=0)
     return texttotal
+
+
+def _says_total(values: pd.Series) -> pd.Series:
+    """Whether each text reads as a total line's label ("Total", "Grand total:", "Sub-total
+    for April"), judged once per distinct text."""
+    said = apply_distinct(
+        values.astype("string"), lambda u: u.str.contains(_TOTAL_RE, regex=True, na=False)
+    )
+    return said.fillna(False).astype(bool)
 
 
 def _facts_from_file_name(path: Path, report: FileReport) -> tuple[str | None, bool]:
     """The period (``2024-05`` or ``2024-04/2024-06``) and whether it is a P-card file, as
-    the file's name says: summaries and undated rows take their period from it."""
-    file_period = period_from_name(path.stem)
+    the name says — a sheet's or archive member's own name first, then its file's:
+    summaries and undated rows take their period from it."""
+    names = [Path(part).stem for part in reversed(path.name.split(" › "))]
+    file_period = next((p for n in names if (p := period_from_name(n))), None)
     period_text = None
     if file_period:
         a, b = file_period
         period_text = a if a == b else f"{a}/{b}"
         report.period = period_text
-    card_file = bool(_CARD_FILE_RE.search(path.stem))
+    card_file = any(_CARD_FILE_RE.search(n) for n in names)
     report.card_file = card_file
     return period_text, card_file
 
@@ -451,15 +615,18 @@ def _batch(staged: list[_Staged], council: str) -> tuple[pd.DataFrame, pd.DataFr
     rows = _StackedRows.of(staged)
     reason = _reject_reasons(rows)
     ok = reason.isna().to_numpy()
-    return conform(_used_rows(rows, ok, council)), _rejected_in_batch(rows, reason, ok)
+    used = _used_rows(rows.subset(ok), council)
+    return conform(used), _rejected_in_batch(rows, reason, ok)
 
 
 def _field(raw: pd.DataFrame, name: str) -> pd.Series:
     """A canonical field's text, stripped, blank → NA (all NA when no file maps it)."""
     if name not in raw.columns:
-        return pd.Series(pd.NA, index=raw.index, dtype="string")
-    col = raw[name].astype("string").str.strip()
-    return col.mask(col == "")
+        nulls = pa.nulls(len(raw), pa.large_string())
+        return pd.Series(pd.arrays.ArrowStringArray(nulls), index=raw.index)
+    text = pc.utf8_trim_whitespace(arrow_strings(raw[name]))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=raw.index)
 
 
 @dataclass(frozen=True)
@@ -487,20 +654,33 @@ class _StackedRows:
             raw=raw,
             file_no=raw["_file"].to_numpy(),
             amount_text=amount_text,
-            amount=parse_amounts(amount_text),
+            amount=parse_amounts_column(amount_text),
             date_text=_field(raw, "date"),
         )
 
     def field(self, name: str) -> pd.Series:
         return _field(self.raw, name)
 
-    def per_file(self, values: list) -> np.ndarray:
-        """One value per staged file, spread to that file's rows."""
-        return np.asarray(values, dtype=object)[self.file_no]
+    def subset(self, keep: np.ndarray) -> _StackedRows:
+        """The same rows, only those ``keep`` marks (no copy when it marks them all)."""
+        if keep.all():
+            return self
+        return _StackedRows(
+            staged=self.staged,
+            raw=self.raw[keep],
+            file_no=self.file_no[keep],
+            amount_text=self.amount_text[keep],
+            amount=self.amount[keep],
+            date_text=self.date_text[keep],
+        )
+
+    def per_file_text(self, values: list[str | None]) -> pd.Series:
+        """One text per staged file (or None), spread to that file's rows."""
+        return _repeated_text(values, self.file_no, self.raw.index)
 
     def file_maps(self, name: str) -> np.ndarray:
         """Per row: whether its file has a column for ``name``."""
-        return self.per_file([name in st.fields for st in self.staged]).astype(bool)
+        return np.asarray([name in st.fields for st in self.staged], dtype=bool)[self.file_no]
 
 
 def _reject_reasons(rows: _StackedRows) -> pd.Series:
@@ -514,7 +694,7 @@ def _reject_reasons(rows: _StackedRows) -> pd.Series:
     reason[~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
     reason[reason.isna() & raw["_header"].to_numpy(dtype=bool)] = REPEATED_HEADER
     is_total = (
-        supplier.str.contains(_TOTAL_RE, regex=True, na=False)
+        _says_total(supplier)
         | (supplier.isna() & raw["_texttotal"].to_numpy(dtype=bool))
         | (supplier.isna() & rows.date_text.isna() & rows.amount.notna() & rows.file_maps("date"))
     )
@@ -538,92 +718,171 @@ def _rejected_in_batch(rows: _StackedRows, reason: pd.Series, ok: np.ndarray) ->
     return pd.concat(parts, ignore_index=True) if parts else _no_rejected_rows()
 
 
-def _used_rows(rows: _StackedRows, ok: np.ndarray, council: str) -> pd.DataFrame:
+def _used_rows(rows: _StackedRows, council: str) -> pd.DataFrame:
     """The used rows in canonical columns: where each came from, its £, its text fields."""
-    use = rows.raw.index[ok]
-    fno = rows.file_no[ok]
+    use = rows.raw.index
     out = pd.DataFrame(index=use)
-    out["council"] = pd.Series(council, index=use, dtype="string")
-    out["source_file"] = pd.Series(
-        np.asarray([st.path.name for st in rows.staged], dtype=object)[fno],
-        index=use,
-        dtype="string",
-    )
-    out["source_row"] = rows.raw.loc[use, "_row"].astype("int64")
-    out["amount"] = rows.amount[ok]
-    out["supplier_name"] = rows.field("supplier_name")[ok]
+    out["council"] = _repeated_text([council], np.zeros(len(use), dtype=np.int64), use)
+    out["source_file"] = rows.per_file_text([st.path.name for st in rows.staged])
+    out["source_row"] = rows.raw["_row"].astype("int64")
+    out["amount"] = rows.amount
+    out["supplier_name"] = rows.field("supplier_name")
     for name in _TEXT_FIELDS:
-        out[name] = rows.field(name)[ok]
-    out["company_number"] = clean_company_numbers(rows.field("company_number")[ok])
-    out["cap_rev"] = parse_cap_rev(rows.field("cap_rev")[ok])
-    card_default = pd.Series(np.asarray([st.card_file for st in rows.staged])[fno], index=use)
-    out["is_card"] = (
-        parse_card_flags(rows.field("is_card")[ok]).fillna(card_default).astype("boolean")
-    )
-    _with_dates_and_periods(out, rows, ok)
+        out[name] = rows.field(name)
+    out["company_number"] = clean_company_numbers(rows.field("company_number"))
+    out["cap_rev"] = apply_distinct(rows.field("cap_rev"), parse_cap_rev)
+    out["irrecoverable_vat"] = parse_amounts_column(rows.field("irrecoverable_vat"))
+    out["is_card"] = _card_flags(rows)
+    _with_dates_and_periods(out, rows)
     out["is_credit"] = out["amount"] < 0
-    names = out["supplier_name"]
-    out["is_redacted"] = (is_redacted_name(names.fillna("")) | names.isna()).astype("boolean")
-    out["supplier_name_norm"] = normalise_names(names.fillna("REDACTED")).astype("string")
+    norm, redacted = normalise_and_flag(out["supplier_name"])
+    out["is_redacted"] = redacted.astype("boolean")
+    out["supplier_name_norm"] = norm.astype("string")
     return out
 
 
-def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows, ok: np.ndarray) -> None:
+def _repeated_text(values: list[str | None], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values[codes]`` as a string column, built in Arrow (no Python object per row)."""
+    arr = pa.array(values, type=pa.large_string()).take(pa.array(codes))
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=index)
+
+
+def _card_flags(rows: _StackedRows) -> pd.Series:
+    """A purchase-card payment: as the file's card column says; else a card-scheme word in
+    its transaction reference ("PCARD 9514"); else as the file's name says (a card file)."""
+    card_file = pd.Series(
+        np.asarray([st.card_file for st in rows.staged])[rows.file_no], index=rows.raw.index
+    )
+    marked = card_markers(rows.field("transaction_id"))
+    return (
+        apply_distinct(rows.field("is_card"), parse_card_flags)
+        .fillna(marked.where(marked.fillna(False)))
+        .fillna(card_file)
+        .astype("boolean")
+    )
+
+
+def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows) -> None:
     """Payment date, and the month it falls in: from the date, else a period column, else
     the file's name.  A file with neither date nor period column is a summary."""
-    dates = parse_dates(rows.date_text[ok])
+    dates = parse_dates(rows.date_text)
     out["date"] = dates
     period = month_labels(dates)
-    file_period = pd.Series(
-        rows.per_file([st.period_text for st in rows.staged])[ok], index=out.index, dtype="string"
-    )
-    if "period" in rows.raw.columns and period.isna().any():
-        missing = period.isna()
-        period[missing] = parse_yyyymm(rows.field("period")[ok][missing])
-    out["period"] = period.fillna(file_period)
-    out["is_summary"] = ~(rows.file_maps("date")[ok] | rows.file_maps("period")[ok])
+    if period.isna().any():
+        if "period" in rows.raw.columns:
+            missing = period.isna()
+            period[missing] = parse_yyyymm(rows.field("period")[missing])
+        period = period.fillna(rows.per_file_text([st.period_text for st in rows.staged]))
+    out["period"] = period
+    out["is_summary"] = ~(rows.file_maps("date") | rows.file_maps("period"))
 
 
-def _file_stats(staged: list[_Staged], t: pd.DataFrame, rejected: pd.DataFrame) -> None:
+def _file_stats(
+    staged: list[_Staged], t: pd.DataFrame, rejected: pd.DataFrame, dups: pd.DataFrame
+) -> None:
     """Per-file counts, totals and dates for the reports, from the batch results."""
     if not staged:
         return
-    names = pd.Series([st.path.name for st in staged])
-    used = t.groupby("source_file", observed=True)
-    counts = used.size()
-    total = used["amount"].sum()
-    dmin, dmax = used["date"].min(), used["date"].max()
-    nodate = t["date"].isna().groupby(t["source_file"]).sum()
-    red = t["is_redacted"].fillna(False).groupby(t["source_file"]).sum()
+    stats = _per_file(t, dups)
     rej = rejected.groupby(["source_file", "reason"], observed=True).size()
-    pos = t[t["amount"] > 0]
-    below = {
-        limit: (pos["amount"] < limit).groupby(pos["source_file"]).mean() for limit in (250, 500)
-    }
-    for name, st in zip(names, staged, strict=True):
-        r = st.report
-        r.rows_used = int(counts.get(name, 0))
+    for st in staged:
+        r, name = st.report, st.path.name
+        row = stats.loc[name] if name in stats.index else pd.Series(dtype=object)
+        r.rows_used = int(row.get("rows", 0))
         r.rows_rejected = r.rows_in - r.rows_used
         r.rejected_by_reason = (
             {k: int(v) for k, v in rej.loc[name].items()}
             if name in rej.index.get_level_values(0)
             else {}
         )
-        r.total_amount = round(float(total.get(name, 0.0)), 2)
-        lo, hi = dmin.get(name, pd.NaT), dmax.get(name, pd.NaT)
+        r.total_amount = round(float(row.get("amount", 0.0)), 2)
+        lo, hi = row.get("date_min", pd.NaT), row.get("date_max", pd.NaT)
         r.date_min = None if pd.isna(lo) else lo.date().isoformat()
         r.date_max = None if pd.isna(hi) else hi.date().isoformat()
-        r.rows_without_date = int(nodate.get(name, 0))
-        r.redacted_rows = int(red.get(name, 0))
-        if r.rows_without_date and not r.summary_file:
-            r.notes.append(
-                f"{r.rows_without_date} rows have no readable date; period taken from the file name"
-                if st.period_text
-                else f"{r.rows_without_date} rows have no readable date"
-            )
+        r.rows_without_date = int(row.get("no_date", 0))
+        r.redacted_rows = int(row.get("redacted", 0))
+        r.duplicate_rows = int(row.get("dup_rows", 0))
+        r.duplicate_amount = round(float(row.get("dup_amount", 0.0)), 2)
+        r.below_500_rows = int(row.get("below_500", 0))
+        r.below_500_amount = round(float(row.get("below_500_amount", 0.0)), 2)
+        _file_notes(r, st)
         r.threshold = _threshold(
-            st.path.stem, below[500].get(name), below[250].get(name), st.card_file
+            st.path.stem, row.get("share_below_500"), row.get("share_below_250"), st.card_file
         )
+        _review_by_this_files_values(r)
+
+
+def _review_by_this_files_values(r: FileReport) -> None:
+    """A layout's decision, checked against this file's own rows: a date column without a
+    readable date in most of them, or an amount column without a readable amount, is
+    marked for review here even when the layout's other files bear it out.  Then each
+    decision to review gets the rows and £ of this file that rest on it (for an amount
+    that does not read: the rows it left unread)."""
+    unread = sum(n for why, n in r.rejected_by_reason.items() if why in (NO_AMOUNT, BAD_AMOUNT))
+    for d in r.column_decisions:
+        if not d.get("needs_review"):
+            d["needs_review"] = _this_files_doubt(r, d, unread)
+        if d["needs_review"]:
+            d["rows_at_stake"], d["amount_at_stake"] = r.rows_used, r.total_amount
+            if d["field"] == "amount" and unread > r.rows_in / 2:
+                d["rows_at_stake"] = unread
+
+
+def _this_files_doubt(r: FileReport, d: dict, unread_amounts: int) -> str | None:
+    if d["field"] == "date" and r.rows_used and r.rows_without_date > r.rows_used / 2:
+        return (f"in this file {r.rows_without_date:,} of {r.rows_used:,} rows have no "
+                f"readable date in {d['column']!r}")
+    if d["field"] == "amount" and r.rows_in and unread_amounts > r.rows_in / 2:
+        return (f"in this file {unread_amounts:,} of {r.rows_in:,} rows have no readable "
+                f"amount in {d['column']!r}")
+    return None
+
+
+def _per_file(t: pd.DataFrame, dups: pd.DataFrame) -> pd.DataFrame:
+    """One row per source file: rows, £, dates, undated, redacted, duplicates, under £500."""
+    codes, files = pd.factorize(t["source_file"])
+    n = len(files)
+    amount = t["amount"].to_numpy(dtype=float)
+    pos, small = amount > 0, (amount > 0) & (amount < 500)
+
+    def total(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        keep = slice(None) if where is None else where
+        return np.bincount(codes[keep], weights=values[keep].astype(float), minlength=n)
+
+    rows, positive = total(np.ones(len(t))), total(np.ones(len(t)), pos)
+    dates = t["date"].groupby(codes)
+    stats = pd.DataFrame({
+        "rows": rows,
+        "amount": total(amount),
+        "date_min": dates.min().reindex(range(n)).to_numpy(),
+        "date_max": dates.max().reindex(range(n)).to_numpy(),
+        "no_date": total(t["date"].isna().to_numpy()),
+        "redacted": total(t["is_redacted"].fillna(False).to_numpy(dtype=bool)),
+        "below_500": total(small),
+        "below_500_amount": total(amount, small),
+        "share_below_500": total(small, pos) / np.where(positive > 0, positive, np.nan),
+        "share_below_250": total(amount < 250, pos) / np.where(positive > 0, positive, np.nan),
+    }, index=pd.Index(files, name="source_file"))
+    if len(dups):
+        dg = dups.groupby("source_file", observed=True)
+        stats = stats.join(pd.DataFrame({"dup_rows": dg.size(), "dup_amount": dg["amount"].sum()}),
+                           how="outer")
+    counts = [c for c in stats.columns if not c.startswith(("date_", "share_"))]
+    stats[counts] = stats[counts].fillna(0)
+    return stats
+
+
+def _file_notes(r: FileReport, st: _Staged) -> None:
+    """Notes a reader needs: rows without dates, duplicates set aside, lines under £500."""
+    if r.rows_without_date and not r.summary_file:
+        r.notes.append(
+            f"{r.rows_without_date} rows have no readable date; period taken from the file name"
+            if st.period_text
+            else f"{r.rows_without_date} rows have no readable date"
+        )
+    if r.duplicate_rows:
+        r.notes.append(f"{r.duplicate_rows} rows (£{r.duplicate_amount:,.2f}) repeat payments "
+                       "already read from another file; set aside as duplicates")
 
 
 def _threshold(
@@ -655,17 +914,15 @@ def _no_rejected_rows() -> pd.DataFrame:
 
 
 def _rejected_rows(path: Path, rows: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
-    if len(rows) and rows.shape[1] > 1:
-        text = (
-            rows.iloc[:, 0]
-            .astype(str)
-            .str.cat([rows.iloc[:, i].astype(str) for i in range(1, rows.shape[1])], sep=" | ")
-            .str.slice(0, 500)
-        )
-    elif len(rows):
-        text = rows.iloc[:, 0].astype(str).str.slice(0, 500)
+    """Rejected rows with their reason and their cells' text joined (first 500 characters)."""
+    if len(rows) and rows.shape[1]:
+        cells = [arrow_strings(rows.iloc[:, i]) for i in range(rows.shape[1])]
+        sep = pa.scalar(" | ", pa.large_string())
+        joined = pc.binary_join_element_wise(*cells, sep) if len(cells) > 1 else cells[0]
+        text = pd.Series(pd.arrays.ArrowStringArray(pc.utf8_slice_codeunits(joined, 0, 500)),
+                         index=rows.index)
     else:
-        text = pd.Series(dtype="string")
+        text = pd.Series(pd.NA, index=rows.index, dtype="string")
     return pd.DataFrame(
         {
             "source_file": pd.Series(path.name, index=rows.index, dtype="string"),
@@ -678,33 +935,59 @@ def _rejected_rows(path: Path, rows: pd.DataFrame, reason: pd.Series) -> pd.Data
 
 
 def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows repeating a transaction already read from a *different* file (overlapping files)."""
-    if t.empty:
-        return t, _no_rejected_rows()
-    if t["source_file"].nunique() < 2:
-        return t, _no_rejected_rows()
-    # Factorised codes make a cheap composite key (no string hashing of every row).
-    parts = [
-        pd.factorize(t[c], use_na_sentinel=True)[0].astype("int64")
-        for c in ("transaction_id", "supplier_name_norm", "description")
-    ]
-    parts.append(t["date"].to_numpy().view("int64"))
-    parts.append(pd.factorize(t["amount"])[0].astype("int64"))
-    key = pd.MultiIndex.from_arrays(parts)
-    codes = pd.factorize(key)[0]
+    """Rows repeating a transaction already read from a *different* file (overlapping
+    files): (rows kept, the duplicate rows with ``_first_file``, the file read first).
+
+    A duplicate has the same payment date — or, for rows without one, the same known
+    period — the same supplier, the same amount and, where published, the same
+    transaction reference.  A per-supplier summary (no dates) is only compared within its
+    own period: the same supplier paid the same total in two months is two payments, and
+    summaries of an unknown period are never set aside.
+    """
+    none = t.iloc[:0].assign(_first_file=pd.Series(dtype="string"))
+    if t.empty or t["source_file"].nunique() < 2:
+        return t, none
+    when = _when(t)
+    parts = [pd.factorize(t[c], use_na_sentinel=True)[0]
+             for c in ("transaction_id", "supplier_name_norm")]
+    codes = _combined_codes([*parts, when, pd.factorize(t["amount"])[0]])
     files = pd.factorize(t["source_file"])[0]
     first_file_code = pd.Series(files).groupby(codes).transform("first").to_numpy()
-    dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files)
-    first_file = pd.Series(pd.factorize(t["source_file"])[1].take(first_file_code), index=t.index)
+    dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files) & (when >= 0)
     if not dup.any():
-        return t, _no_rejected_rows()
-    d = t[dup]
-    rejected = pd.DataFrame(
+        return t, none
+    first_file = pd.factorize(t["source_file"])[1].take(first_file_code[dup])
+    return t[~dup], t[dup].assign(_first_file=np.asarray(first_file, dtype=object))
+
+
+def _when(t: pd.DataFrame) -> np.ndarray:
+    """A code per row for *when* it was paid: its date, else its known period; -1 for a
+    row with neither (never a duplicate)."""
+    dates = t["date"].to_numpy().view("int64")
+    period = pd.factorize(t["period"], use_na_sentinel=True)[0]
+    dated = ~t["date"].isna().to_numpy()
+    key = np.where(dated, dates, np.iinfo(np.int64).min + 1 + period)
+    codes = pd.factorize(key)[0]
+    return np.where(dated | (period >= 0), codes, -1)
+
+
+def _combined_codes(parts: list[np.ndarray]) -> np.ndarray:
+    """One code per distinct combination of several integer codes (each ≥ -1), built
+    pairwise so the intermediate numbers never overflow."""
+    codes = parts[0].astype(np.int64) + 1
+    for part in parts[1:]:
+        codes = pd.factorize(codes * (int(part.max(initial=0)) + 2) + part.astype(np.int64) + 1)[0]
+    return codes
+
+
+def _duplicate_rejects(d: pd.DataFrame) -> pd.DataFrame:
+    """The duplicate rows as rejected rows: why, where first read, and their text."""
+    return pd.DataFrame(
         {
             "source_file": d["source_file"].astype("string"),
             "source_row": d["source_row"].astype("int64"),
             "reason": pd.Series(DUPLICATE, index=d.index, dtype="string"),
-            "detail": ("same transaction in " + first_file[dup].astype(str)).astype("string"),
+            "detail": ("same transaction in " + d["_first_file"].astype(str)).astype("string"),
             "raw": (
                 d["supplier_name"].fillna("")
                 + " | "
@@ -714,7 +997,6 @@ def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             ).astype("string"),
         }
     ).reset_index(drop=True)
-    return t[~dup], rejected
 
 
 def _month_gaps(months: list[str]) -> list[str]:
