@@ -1,0 +1,1329 @@
+"""Public bodies: who a payee is, and where its spend lands.
+
+Payments to other public bodies (HMRC, other councils, police, fire, NHS, pension funds,
+academies) are a large share of council spend, and none of them needs a lookup service:
+public reference tables say who they are.  This gazetteer gives each body a class
+(:data:`BODY_CLASSES`) and one of three places:
+
+* an **area**: the districts a council, combined authority, police force or fire authority
+  serves (a county's area is its districts'; a body that has ended takes its successor's);
+* a **site**: an NHS trust's headquarters postcode;
+* **national**: a department or agency serving the whole country, whose spend is no
+  place's local spend.
+
+Bodies and their names are data: the reference tables found by role (local authorities with
+alternative names and GSS codes, the GOV.UK registers, NHS trusts, academy trusts,
+universities, housing providers) plus :data:`DECLARED` (bodies the register snapshots
+predate) and the class phrases of :data:`AREA_CLASSES`.  One matcher
+(:meth:`Gazetteer.match`) reads every payee name the same way, first rule first:
+
+1. ``exact``: the name's key (:func:`name_key`) is a body's name or alternative name;
+2. ``core``: a council, NHS trust or combined authority written with other type words
+   ("Ribble Valley BC", "Bradford MDC", "Leeds and York Partnership NHS FT");
+3. ``compact``: the same with the spaces gone ("NEWCASTLEUPONTYNE HOSPITALTRUST");
+4. ``area``: class words around an area's name ("P&CC West Yorkshire", "NHS Calderdale
+   CCG", "Tyne & Wear Fire and Rescue Authority", "Lancashire County Pension Fund");
+5. ``prefix``: the name starts with a body's name and goes on with an office or an account
+   ("HMRC Shipley Office", "Exeter City Council (Rates & C/Tax)");
+6. ``truncated``: a name the publisher cut short is the start of one body's name only
+   ("Department for Levelling Up, Housing & Comm...");
+7. ``abbreviated``: each word the start of the body's ("Dept of Business Energy & Ind
+   Strat");
+8. ``initialism``: the initials of an official name ("GMCA", "HMRC", "LCC").
+
+A name that fits several bodies with different places (LCC: Lancashire, Leeds, Liverpool,
+Lincolnshire … County/City Council) is resolved by proximity to the paying council — the
+body whose area holds it or lies within it, else a neighbour, else one in its region — and
+marked ``proximity``; when the nearest tier still holds several, the name stays unresolved
+and the candidates are named.  Nothing is guessed silently.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from impact.core.cache import Memo, fingerprint
+from impact.core.values import clean_company_numbers, normalise_postcodes
+from impact.ingest.names import normalise_name, normalise_names
+from impact.ingest.tables import read_csv
+from impact.places.boundaries import read_lsoa_lookup
+from impact.places.geocode import read_region_lookup
+from impact.places.reference import Reference
+
+log = logging.getLogger(__name__)
+
+#: Body class → what it is, in words.
+BODY_CLASSES: dict[str, str] = {
+    "council": "council",
+    "combined_authority": "combined authority",
+    "police": "police and crime commissioner or police force",
+    "fire": "fire and rescue authority",
+    "nhs": "NHS body",
+    "government": "government department or agency",
+    "school_academy": "academy trust or school",
+    "university": "university",
+    "housing_association": "housing association",
+    "pension_fund": "pension fund",
+    "other_public": "other public body",
+}
+#: Where a body's spend lands: its area's districts, its headquarters postcode, or nowhere
+#: local ("national").  "" when the reference data gives no place (an academy trust found
+#: only by name: a register may still place it by its company number).
+PLACE_KINDS = ("area", "site", "national", "")
+
+#: Bodies the reference snapshots predate or do not hold: (official name, class, place).
+#: Machinery-of-government changes since the GOV.UK register backup, and national schemes
+#: run for a department.  A council's own payees are never listed here.
+DECLARED: tuple[tuple[str, str, str], ...] = (
+    ("Department for Levelling Up, Housing and Communities", "government", "national"),
+    ("Department for Communities and Local Government", "government", "national"),
+    ("Department of Health", "government", "national"),
+    ("Ministry of Housing, Communities and Local Government", "government", "national"),
+    ("Department for Energy Security and Net Zero", "government", "national"),
+    ("Department for Science, Innovation and Technology", "government", "national"),
+    ("Department for Business and Trade", "government", "national"),
+    ("Department for Culture, Media and Sport", "government", "national"),
+    ("UK Health Security Agency", "government", "national"),
+    ("Office for Health Improvement and Disparities", "government", "national"),
+    ("National Highways", "government", "national"),
+    ("HM Courts and Tribunals Service", "government", "national"),
+    ("Education and Skills Funding Agency", "government", "national"),
+    ("Teachers' Pensions", "pension_fund", "national"),
+    ("Teachers' Pension Scheme", "pension_fund", "national"),
+    ("NHS Pensions", "pension_fund", "national"),
+    ("Civil Service Pensions", "pension_fund", "national"),
+    ("NHS England", "nhs", "national"),
+    ("NHS Supply Chain", "nhs", "national"),
+    ("NHS Property Services", "nhs", "national"),
+    ("NHS Digital", "nhs", "national"),
+    ("NHS Business Services Authority", "nhs", "national"),
+    ("NHS Blood and Transplant", "nhs", "national"),
+    ("Local Government Association", "other_public", "national"),
+    ("Local Government and Social Care Ombudsman", "other_public", "national"),
+    ("Housing Ombudsman", "other_public", "national"),
+    ("Care Quality Commission", "government", "national"),
+)
+
+#: Class phrases that name a body by its area ("<area> Police", "NHS <area> ICB"): (class,
+#: phrases that say the class on their own, phrases that do only beside an area's name).
+#: The area is what is left once the phrase and filler words are gone; "A and B" is both.
+AREA_CLASSES: tuple[tuple[str, str, str], ...] = (
+    (
+        "police",
+        r"OFFICE POLICE CRIME COMMISSIONER|POLICE CRIME COMMISSIONER|POLICE FIRE CRIME "
+        r"COMMISSIONER|CHIEF CONSTABLE|POLICE AUTHORITY|POLICE FORCE|CONSTABULARY|POLICE",
+        r"PCC",
+    ),
+    (
+        "fire",
+        r"FIRE RESCUE SERVICE|FIRE RESCUE AUTHORITY|FIRE RESCUE|FIRE CIVIL DEFENCE AUTHORITY|"
+        r"FIRE AUTHORITY",
+        r"FIRE SERVICE|FIRE BRIGADE|FRS|FRA",
+    ),
+    (
+        "other_public",
+        r"PORT HEALTH AUTHORITY|PROBATION SERVICE|PROBATION TRUST|CORONER SERVICE|"
+        r"YOUTH OFFENDING SERVICE|YOUTH OFFENDING TEAM|WASTE DISPOSAL AUTHORITY|"
+        r"MAGISTRATES COURT|VALUATION TRIBUNAL",
+        r"PROBATION|CORONER|WASTE AUTHORITY",
+    ),
+    (
+        "nhs",
+        r"CLINICAL COMMISSIONING GROUP|CCG|INTEGRATED CARE BOARD|ICB|PRIMARY CARE TRUST|"
+        r"HEALTH AUTHORITY|NHS",
+        r"INTEGRATED CARE SYSTEM|ICS|PCT",
+    ),
+    (
+        "pension_fund",
+        r"LOCAL GOVERNMENT PENSION SCHEME|PENSION FUND|SUPERANNUATION FUND|LGPS",
+        r"PENSION SCHEME",
+    ),
+    # A college named for a place is its further-education college.
+    ("school_academy", r"(?!)", r"SIXTH FORM COLLEGE|COLLEGE"),
+    (
+        "combined_authority",
+        r"MAYORAL COMBINED COUNTY AUTHORITY|MAYORAL COMBINED AUTHORITY|COMBINED COUNTY "
+        r"AUTHORITY|COMBINED AUTHORITY|PASSENGER TRANSPORT EXECUTIVE",
+        r"^TRANSPORT|PTE|MAYORAL|CA",
+    ),
+)
+#: A name with a legal form (LTD, PLC …) is a company: it is never read as a public body
+#: by its class words or initials alone.
+_LEGAL_FORM = re.compile(r"\b(?:LTD|LIMITED|PLC|LLP|CIC|INC|L\.T\.D|P\.L\.C)\b")
+#: Compass words a commissioner's area may carry ("NHS Central Manchester CCG"): the body
+#: is then placed at the whole area the rest names.
+_COMPASS = frozenset({"NORTH", "SOUTH", "EAST", "WEST", "CENTRAL", "MID", "INNER", "OUTER"})
+
+#: Names that say what a body is whatever its name (the register may predate it):
+#: (class, pattern on the normalised name, place).
+CLASS_NAMES: tuple[tuple[str, str, str], ...] = (
+    (
+        "government",
+        r"^(DEPARTMENT|MINISTRY) (FOR|OF) \w|\b(HM|HER MAJESTY S?|HIS MAJESTY S?) [A-Z]",
+        "national",
+    ),
+)
+
+#: Words dropped from every key: they vary between spellings of one name.
+FILLERS = frozenset({"THE", "OF", "FOR", "AND", "AT", "ON"})
+#: Abbreviations written out in every key (both sides), so "NHS FT" meets "NHS Foundation
+#: Trust" and "Bradford Met Council" meets "Metropolitan".
+ABBREVIATIONS: dict[str, str] = {
+    "FT": "FOUNDATION TRUST",
+    "NHSFT": "NHS FOUNDATION TRUST",
+    "FDN": "FOUNDATION",
+    "HOSP": "HOSPITAL",
+    "DIST": "DISTRICT",
+    "CNCL": "COUNCIL",
+    "CNL": "COUNCIL",
+    "COUN": "COUNCIL",
+    "MET": "METROPOLITAN",
+    "METRO": "METROPOLITAN",
+    "DEPT": "DEPARTMENT",
+    "DEP": "DEPARTMENT",
+    "DPT": "DEPARTMENT",
+    "FNDTN": "FOUNDATION",
+    "GOVT": "GOVERNMENT",
+    "UNIV": "UNIVERSITY",
+    "UNI": "UNIVERSITY",
+    "SCHL": "SCHOOL",
+    "SCH": "SCHOOL",
+    "ACAD": "ACADEMY",
+    "COLL": "COLLEGE",
+    "ASSOC": "ASSOCIATION",
+    "MCR": "MANCHESTER",
+    "BHAM": "BIRMINGHAM",
+    "HMCTS": "HM COURTS TRIBUNALS SERVICE",
+    "PANDCC": "PCC",
+}
+#: Type words of each family of names, dropped to form the family's *core* key: a payee
+#: carrying one of the family's markers is looked up by its core.
+FAMILIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # family: (type words dropped for the core, markers a payee must carry)
+    "council": (
+        frozenset(
+            {
+                *("COUNCIL", "BOROUGH", "CITY", "COUNTY", "DISTRICT", "METROPOLITAN", "ROYAL"),
+                *("CORPORATION", "LONDON", "UNITARY", "AUTHORITY"),
+                *("MBC", "BC", "CC", "DC", "MDC", "UA", "LBC", "RBC", "CBC"),
+            }
+        ),
+        frozenset(
+            {"COUNCIL", "CORPORATION", "MBC", "BC", "CC", "DC", "MDC", "UA", "LBC", "RBC", "CBC"}
+        ),
+    ),
+    "nhs": (
+        frozenset(["NHS", "FOUNDATION", "TRUST", "TRUSTS"]),
+        frozenset(["NHS", "TRUST"]),
+    ),
+    "combined_authority": (
+        frozenset(["COMBINED", "COUNTY", "MAYORAL", "AUTHORITY", "CA"]),
+        frozenset(["COMBINED", "CA"]),
+    ),
+}
+#: A council named with one of these before COUNCIL is a parish, town or community council,
+#: never the principal council of the same name.
+_LOCAL_COUNCIL = re.compile(r"\b(PARISH|TOWN|VILLAGE|COMMUNITY|NEIGHBOURHOOD) COUNCIL\b")
+#: Tokens that keep their letters in an initialism ("HM Revenue and Customs" → HMRC).
+_WHOLE_IN_INITIALS = frozenset({"HM", "UK", "NHS"})
+_MIN_INITIALS, _MAX_INITIALS = 3, 7
+#: A word this long is words typed without spaces: only then is the compact key tried.
+_RUN_TOGETHER = 12
+#: A publisher-truncated name must keep this much to be read as the start of a name.
+_TRUNCATED_MIN_TOKENS, _TRUNCATED_MIN_CHARS = 3, 18
+#: Names with words cut short must keep this many words.
+_ABBREVIATED_MIN_TOKENS = 3
+
+#: Type words at the end of a compact key (longest first, so TRUSTS goes before TRUST).
+_TYPE_SUFFIXES = re.compile(
+    "(?:"
+    + "|".join(sorted({w for d, _ in FAMILIES.values() for w in d if len(w) > 2}, key=len)[::-1])
+    + ")+$"
+)
+#: Phrases read as one token before keys are built ("P&CC" → PCC, "C of E" → CE).
+_PHRASES = (
+    (re.compile(r"\bP AND CC\b"), "PCC"),
+    (re.compile(r"\bC OF E\b"), "CE"),
+    (re.compile(r"\b(HER|HIS) MAJESTY ?S\b"), "HM"),
+)
+_SINGLE_LETTERS = re.compile(r"\b([A-Z])\s(?=[A-Z]\b)")
+_DIGITS = re.compile(r"\d")
+_VOWEL = re.compile(r"[AEIOU]")
+
+
+# ----------------------------------------------------------------------------- keys
+
+
+def name_key(norm: str) -> str:
+    """A normalised name (:func:`impact.ingest.names.normalise_names`) as a match key:
+    letter runs joined ("B C" → BC), abbreviations written out, fillers dropped, plurals
+    singular."""
+    text = _SINGLE_LETTERS.sub(r"\1", phrased(str(norm)))
+    tokens: list[str] = []
+    for tok in text.split():
+        tokens.extend(ABBREVIATIONS.get(tok, tok).split())
+    return " ".join(_singular(t) for t in tokens if t not in FILLERS)
+
+
+def phrased(text: str) -> str:
+    """``text`` with the phrases of :data:`_PHRASES` read as one token."""
+    for pattern, repl in _PHRASES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _singular(token: str) -> str:
+    if (
+        len(token) > 4
+        and token.endswith("S")
+        and not token.endswith(("SS", "US", "IS"))
+        and _VOWEL.search(token[:-1])
+    ):
+        return token[:-1]
+    return token
+
+
+def core_key(key: str, family: str) -> str:
+    """``key`` without the type words of ``family`` ("" when nothing else is left)."""
+    drop = FAMILIES[family][0]
+    return " ".join(t for t in key.split() if t not in drop)
+
+
+def has_marker(key: str, family: str) -> bool:
+    """True when ``key`` carries one of ``family``'s markers (COUNCIL, BC, NHS, TRUST …)."""
+    return bool(FAMILIES[family][1].intersection(key.split()))
+
+
+def compact_key(key: str) -> str:
+    """``key`` with the spaces gone and type words stripped from its end, for names typed
+    without spaces ("NEWCASTLEUPONTYNE HOSPITALTRUST")."""
+    text = key.replace(" ", "")
+    stripped = _TYPE_SUFFIXES.sub("", text)
+    return stripped if len(stripped) >= 4 else text
+
+
+def initialisms(official: str) -> set[str]:
+    """Initials of an official name: without and with the letters of OF/FOR ("Department
+    for Education" → DFE; "City of Bradford Metropolitan District Council" → CBMDC, COBMDC);
+    HM, UK and NHS keep their letters.  Only 3–7 letters."""
+    words = _SINGLE_LETTERS.sub(r"\1", phrased(normalise_name(official))).split()
+    out = set()
+    for keep in (frozenset(), frozenset({"OF", "FOR"})):
+        letters = "".join(
+            w if w in _WHOLE_IN_INITIALS else w[0]
+            for w in words
+            if (w not in FILLERS or w in keep) and not _DIGITS.search(w)
+        )
+        if _MIN_INITIALS <= len(letters) <= _MAX_INITIALS:
+            out.add(letters)
+    return out
+
+
+# ----------------------------------------------------------------------------- bodies
+
+
+@dataclass(frozen=True)
+class Body:
+    """One public body: its class and place, and every name it goes by."""
+
+    body_id: str
+    name: str
+    body_class: str
+    place: str  # one of PLACE_KINDS
+    lads: tuple[str, ...] = ()
+    postcode: str | None = None
+    current: bool = True
+    source: str = ""
+    company_number: str | None = None
+    names: tuple[str, ...] = ()  # alternative names (the official one is always used)
+    initials_of: tuple[str, ...] = ()  # official names initialisms are built from
+    successors: tuple[str, ...] = ()  # body ids (ended local authorities)
+
+    @property
+    def place_id(self) -> tuple:
+        """What the spend's place is: bodies with equal place ids land in the same place."""
+        return (self.place, self.lads, self.postcode)
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The districts the gazetteer places areas in: LAD names, regions, neighbours."""
+
+    lad_names: dict[str, str] = field(default_factory=dict)
+    lad_regions: dict[str, str] = field(default_factory=dict)
+    region_names: dict[str, str] = field(default_factory=dict)
+    neighbours: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def regions_of(self, lads: Iterable[str]) -> set[str]:
+        return {self.lad_regions[lad] for lad in lads if lad in self.lad_regions}
+
+
+def read_geography(reference: Reference) -> Geography:
+    """LAD names (LSOA lookup), regions (region lookup) and neighbours (LAD boundaries);
+    each part empty when its file is missing."""
+    lad_names: dict[str, str] = {}
+    path = reference.find("lookup_lsoa21_ward_lad")
+    if path is not None:
+        lk = read_lsoa_lookup(path)[["lad_code", "lad_name"]].dropna().drop_duplicates("lad_code")
+        lad_names = dict(zip(lk["lad_code"].astype(str), lk["lad_name"].astype(str), strict=True))
+    lad_regions: dict[str, str] = {}
+    region_names: dict[str, str] = {}
+    path = reference.find("lookup_lad_region")
+    if path is not None:
+        reg = read_region_lookup(path).dropna(subset=["region_code"])
+        lad_regions = reg["region_code"].astype(str).to_dict()
+        names = reg.dropna(subset=["region_name"]).drop_duplicates("region_code")
+        region_names = dict(zip(names["region_code"], names["region_name"], strict=True))
+    return Geography(lad_names, lad_regions, region_names, _neighbours(reference))
+
+
+def _neighbours(reference: Reference) -> dict[str, frozenset[str]]:
+    """LAD → the LADs whose boundaries touch it ({} without a boundary file)."""
+    path = reference.find("lad_boundaries")
+    if path is None:
+        return {}
+    from impact.places.boundaries import load_boundaries
+
+    try:
+        gdf = load_boundaries(path)
+    except (OSError, ValueError) as exc:
+        log.warning("no district neighbours: %s", exc)
+        return {}
+    code = "code" if "code" in gdf else gdf.columns[0]
+    geoms = gdf.to_crs(27700).geometry.buffer(50) if gdf.crs else gdf.geometry
+    left, right = geoms.sindex.query(geoms, predicate="intersects")
+    codes = gdf[code].astype(str).to_numpy()
+    out: dict[str, set[str]] = defaultdict(set)
+    for a, b in zip(codes[left], codes[right], strict=True):
+        if a != b:
+            out[a].add(b)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _norm_header(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+def _columns(raw: pd.DataFrame, wanted: dict[str, tuple[str, ...]], what: str) -> pd.DataFrame:
+    """The ``wanted`` fields of a reference table, found by header meaning (case, spaces
+    and punctuation ignored); a one-line error naming the table when one is missing."""
+    by_norm = {_norm_header(c): c for c in raw.columns}
+    out = {}
+    for fld, synonyms in wanted.items():
+        hit = next((by_norm[s] for s in synonyms if s in by_norm), None)
+        if hit is None:
+            raise ValueError(
+                f"{what} has no {fld} column (headers: {', '.join(map(str, raw.columns))})"
+            )
+        out[fld] = raw[hit].astype("string").str.strip().fillna("")
+    return pd.DataFrame(out)
+
+
+def _table(reference: Reference, role: str, wanted: dict, what: str) -> pd.DataFrame | None:
+    """A reference table's fields, or None (logged) when it is absent or unreadable."""
+    path = reference.find(role)
+    if path is None:
+        return None
+    try:
+        return _columns(read_csv(path), wanted, f"{path.name} ({what})").assign(
+            source_file=path.name
+        )
+    except (ValueError, OSError) as exc:
+        log.warning("gazetteer: %s not used: %s", path.name, exc)
+        return None
+
+
+_LA_FIELDS = {
+    "code": ("localauthoritycode", "code", "key"),
+    "official": ("officialname",),
+    "nice": ("nicename", "name"),
+    "gss": ("gsscode", "gss"),
+    "end": ("enddate",),
+    "replaced_by": ("replacedby",),
+    "type": ("localauthoritytype", "type"),
+    "county": ("countyla", "county"),
+    "ca": ("combinedauthority",),
+}
+
+
+def _local_authorities(reference: Reference, geo: Geography) -> list[Body]:
+    """Every local authority, past and present, with its area: its own district, a
+    county's districts, a combined authority's members, an ended one's successors'."""
+    las = _table(reference, "local_authorities", _LA_FIELDS, "local authorities")
+    if las is None:
+        return _districts_as_councils(geo)
+    names = _alternative_names(reference, las)
+    official = _register_official_names(reference)
+    areas = _la_areas(las, geo)
+    bodies = []
+    for r in las.itertuples(index=False):
+        ca = r.type in ("COMB", "SRA")
+        bodies.append(
+            Body(
+                body_id=f"la:{r.code}",
+                name=r.official or r.nice,
+                body_class="combined_authority" if ca else "council",
+                place="area" if areas.get(r.code) else "",
+                lads=areas.get(r.code, ()),
+                current=r.end == "",
+                source=r.source_file,
+                names=tuple(
+                    dict.fromkeys([r.nice, *names.get(r.code, ()), *official.get(r.code, ())])
+                ),
+                initials_of=tuple(
+                    dict.fromkeys(x for x in (r.official, *official.get(r.code, ())) if x)
+                ),
+            )
+        )
+    return bodies
+
+
+def _districts_as_councils(geo: Geography) -> list[Body]:
+    """Without a local-authority table, each district of the LSOA lookup is a council."""
+    return [
+        Body(f"lad:{code}", name, "council", "area", (code,), source="district lookup")
+        for code, name in geo.lad_names.items()
+    ]
+
+
+def _alternative_names(reference: Reference, las: pd.DataFrame) -> dict[str, list[str]]:
+    """Register code → name variants, from the name lookup (one name per row), else the
+    table's own comma-separated ``alt-names`` (commas inside names then split them)."""
+    table = _table(
+        reference,
+        "local_authority_names",
+        {"name": ("laname", "name"), "code": ("localauthoritycode", "code")},
+        "local-authority names",
+    )
+    out: dict[str, list[str]] = defaultdict(list)
+    if table is not None:
+        for name, code in zip(table["name"], table["code"], strict=True):
+            out[code].append(name)
+        return out
+    path = reference.find("local_authorities")
+    raw = read_csv(path) if path is not None else pd.DataFrame()
+    alt = _columns(raw, {"alt": ("altnames",)}, "local authorities") if len(raw) else None
+    if alt is not None:
+        for code, text in zip(las["code"], alt["alt"], strict=True):
+            out[code].extend(x.strip() for x in text.split(",") if x.strip())
+    return out
+
+
+def _register_official_names(reference: Reference) -> dict[str, list[str]]:
+    """Register code → official names in the GOV.UK local-authority register."""
+    table = _table(
+        reference,
+        "local_authority_register",
+        {"code": ("key", "localauthorityeng"), "official": ("officialname",), "name": ("name",)},
+        "local-authority register",
+    )
+    out: dict[str, list[str]] = defaultdict(list)
+    if table is not None:
+        for r in table.itertuples(index=False):
+            out[r.code].extend(x for x in (r.official, r.name) if x)
+    return out
+
+
+#: Local-authority types whose area is their members' (counties, combined authorities).
+_GROUPS = frozenset({"CTY", "COMB", "SRA"})
+
+
+def _la_areas(las: pd.DataFrame, geo: Geography) -> dict[str, tuple[str, ...]]:
+    """Register code → the districts it serves (sorted LAD codes; () when unknown)."""
+    known = set(geo.lad_names)
+    own = {
+        r.code: (r.gss,)
+        for r in las.itertuples()
+        if r.gss and (r.gss in known or not known or (r.end == "" and r.type not in _GROUPS))
+    }
+    members: dict[str, set[str]] = defaultdict(set)
+    for r in las.itertuples():
+        if r.code in own and r.end == "":
+            for parent in (r.county, r.ca):
+                if parent:
+                    members[parent].add(r.code)
+    succ = {
+        r.code: [x.strip() for x in r.replaced_by.split(",") if x.strip()] for r in las.itertuples()
+    }
+
+    def area(code: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if code in seen:
+            return set()
+        seen = seen | {code}
+        if code in own:
+            return set(own[code])
+        if members.get(code):
+            return set().union(*(area(m, seen) for m in members[code]))
+        return set().union(*(area(s, seen) for s in succ.get(code, ())))
+
+    return {code: tuple(sorted(area(code))) for code in las["code"]}
+
+
+def _government(reference: Reference) -> list[Body]:
+    """GOV.UK government organisations: national, whatever their end date."""
+    table = _table(
+        reference,
+        "government_organisations",
+        {"key": ("key", "governmentorganisation"), "name": ("name",), "end": ("enddate",)},
+        "government organisations",
+    )
+    if table is None:
+        return []
+    return [
+        Body(
+            f"gov:{r.key}",
+            r.name,
+            "government",
+            "national",
+            current=r.end == "",
+            source=r.source_file,
+            initials_of=(r.name,),
+        )
+        for r in table.itertuples(index=False)
+        if r.name
+    ]
+
+
+def _nhs_trusts(reference: Reference) -> list[Body]:
+    """NHS trusts at their headquarters postcode (ODS)."""
+    table = _table(
+        reference,
+        "nhs_trusts",
+        {
+            "code": ("orgcode", "organisationcode", "code"),
+            "name": ("name", "organisationname"),
+            "postcode": ("postcode",),
+            "close": ("closedate", "enddate"),
+        },
+        "NHS trusts",
+    )
+    if table is None:
+        return []
+    pcs = normalise_postcodes(table["postcode"])
+    return [
+        Body(
+            f"ods:{r.code}",
+            r.name,
+            "nhs",
+            "site" if pd.notna(pc) else "",
+            postcode=None if pd.isna(pc) else str(pc),
+            current=r.close == "",
+            source=r.source_file,
+        )
+        for r, pc in zip(table.itertuples(index=False), pcs, strict=True)
+        if r.name
+    ]
+
+
+def _academy_trusts(reference: Reference) -> list[Body]:
+    """Academy trusts: a class and a company number (registers may then place them)."""
+    table = _table(
+        reference,
+        "academy_trusts",
+        {"name": ("entity", "name", "academytrust"), "company": ("companynumber",)},
+        "academy trusts",
+    )
+    if table is None:
+        return []
+    numbers = clean_company_numbers(table["company"])
+    return [
+        Body(
+            f"at:{co if pd.notna(co) else name}",
+            name,
+            "school_academy",
+            "",
+            source=src,
+            company_number=None if pd.isna(co) else str(co),
+        )
+        for name, co, src in zip(table["name"], numbers, table["source_file"], strict=True)
+        if name
+    ]
+
+
+def _universities(reference: Reference) -> list[Body]:
+    table = _table(reference, "universities", {"name": ("name",)}, "universities")
+    if table is None:
+        return []
+    return [
+        Body(f"uni:{n}", n, "university", "", source=s)
+        for n, s in zip(table["name"], table["source_file"], strict=True)
+        if n
+    ]
+
+
+def _housing_providers(reference: Reference) -> list[Body]:
+    """Registered providers, named through the charity and mutual-society tables (the
+    provider list holds only codes and company or charity numbers)."""
+    table = _table(
+        reference,
+        "housing_providers",
+        {"code": ("rpcode", "code"), "company": ("companynumber",), "org": ("orgid",)},
+        "housing providers",
+    )
+    if table is None:
+        return []
+    names = _organisation_names(reference)
+    bodies = []
+    for r in table.itertuples(index=False):
+        co = r.company.upper()
+        name = names.get(r.org) or names.get(f"GB-COH-{co}")
+        if name:
+            bodies.append(
+                Body(
+                    f"rp:{r.code}",
+                    name,
+                    "housing_association",
+                    "",
+                    source=r.source_file,
+                    company_number=co or None,
+                )
+            )
+    return bodies
+
+
+def _organisation_names(reference: Reference) -> dict[str, str]:
+    """Organisation id (GB-CHC-…, GB-COH-…, GB-MPR-…) → name, from every id table."""
+    out: dict[str, str] = {}
+    for role in ("charity_companies", "mutual_societies"):
+        table = _table(
+            reference,
+            role,
+            {"a": ("orgida", "mutualid"), "b": ("orgidb", "companyid"), "name": ("name",)},
+            role.replace("_", " "),
+        )
+        if table is not None:
+            for a, b, name in zip(table["a"], table["b"], table["name"], strict=True):
+                out.setdefault(a, name)
+                out.setdefault(b, name)
+    return out
+
+
+def _declared() -> list[Body]:
+    return [
+        Body(f"declared:{name}", name, cls, place, source="declared", initials_of=(name,))
+        for name, cls, place in DECLARED
+    ]
+
+
+# ----------------------------------------------------------------------------- index
+
+
+@dataclass(frozen=True)
+class Match:
+    """What the gazetteer makes of one payee name.
+
+    ``body`` is the body found (None when none, or when several fit and proximity did not
+    decide); ``rule`` the rule that found it (see the module docstring); ``proximity`` True
+    when several bodies fitted and the nearest to the paying council was taken;
+    ``candidates`` names the bodies that fitted when it stayed undecided; ``body_class``
+    the class even without a body (class words around an area no table names).
+    """
+
+    body: Body | None = None
+    rule: str = ""
+    proximity: bool = False
+    candidates: tuple[str, ...] = ()
+    body_class: str = ""
+
+
+_NO_MATCH = Match()
+
+
+@dataclass
+class _Index:
+    """Every key a body is known by, per rule."""
+
+    exact: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    cores: dict[str, dict[str, list[str]]] = field(
+        default_factory=lambda: {f: defaultdict(list) for f in FAMILIES}
+    )
+    compact: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    initials: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    areas: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    sorted_keys: list[str] = field(default_factory=list)
+    sorted_ids: list[str] = field(default_factory=list)
+    by_initials: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _keys_of(names: list[str]) -> list[str]:
+    """Match keys of names, in one vectorised normalisation."""
+    if not names:
+        return []
+    norm = normalise_names(pd.Series(names, dtype="string")).fillna("")
+    return [name_key(text) for text in norm]
+
+
+#: Classes whose bodies may be known by a single word ("Calderdale", "Ofsted"); an academy
+#: trust or housing association called "Life" or "Manor" may not.
+_ONE_WORD = frozenset({"council", "combined_authority", "government", "nhs"})
+
+
+def _meaningful(key: str) -> bool:
+    """A key says more than type words ("CITY", "COUNCIL"): usable as an alias."""
+    generic = FILLERS | FAMILIES["council"][0]
+    return any(t not in generic for t in key.split()) and len(key) > 2
+
+
+def _add(table: dict[str, list[str]], key: str, body_id: str) -> None:
+    if key and body_id not in table[key]:
+        table[key].append(body_id)
+
+
+def _build_index(bodies: dict[str, Body]) -> _Index:
+    """Keys for every body's names, cores, compact forms, initialisms and areas."""
+    idx = _Index()
+    pairs = [
+        (b.body_id, n) for b in bodies.values() for n in dict.fromkeys((b.name, *b.names)) if n
+    ]
+    keys = _keys_of([n for _, n in pairs])
+    for (body_id, _), key in zip(pairs, keys, strict=True):
+        if not _meaningful(key) or (" " not in key and bodies[body_id].body_class not in _ONE_WORD):
+            continue
+        _add(idx.exact, key, body_id)
+        _add(idx.compact, compact_key(key), body_id)
+        for family in _families_of(bodies[body_id].body_class):
+            core = core_key(key, family)
+            if _meaningful(core):
+                _add(idx.cores[family], core, body_id)
+                _add(idx.compact, compact_key(core), body_id)
+    for b in bodies.values():
+        for official in b.initials_of:
+            for letters in initialisms(official):
+                _add(idx.initials, letters, b.body_id)
+    idx.areas = _area_index(bodies, pairs, keys)
+    ordered = sorted((k, i) for k, ids in idx.exact.items() for i in ids)
+    idx.sorted_keys = [k for k, _ in ordered]
+    idx.sorted_ids = [i for _, i in ordered]
+    for k in idx.exact:
+        if len(k.split()) >= _ABBREVIATED_MIN_TOKENS:
+            idx.by_initials[_first_letters(k)].append(k)
+    return idx
+
+
+def _first_letters(key: str) -> str:
+    return "".join(t[0] for t in key.split())
+
+
+def _families_of(body_class: str) -> tuple[str, ...]:
+    return tuple(f for f in FAMILIES if f == body_class)
+
+
+def _area_index(
+    bodies: dict[str, Body], pairs: list[tuple[str, str]], keys: list[str]
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Area name key → (LAD codes, display name), from councils' and combined authorities'
+    names and cores; a key naming two different areas is dropped (current bodies first)."""
+    found: dict[str, dict[tuple[str, ...], tuple[bool, str]]] = defaultdict(dict)
+    for (body_id, _), key in zip(pairs, keys, strict=True):
+        b = bodies[body_id]
+        if b.place != "area" or b.body_class not in ("council", "combined_authority"):
+            continue
+        for k in {key, core_key(key, "council"), core_key(key, "combined_authority")}:
+            if _meaningful(k):
+                prev = found[k].get(b.lads)
+                if prev is None or (b.current and not prev[0]):
+                    found[k][b.lads] = (b.current, b.name)
+    out = {}
+    for k, options in found.items():
+        current = {lads: v for lads, v in options.items() if v[0]} or options
+        if len(current) == 1:
+            lads, (_, name) = next(iter(current.items()))
+            out[k] = (lads, name)
+    return out
+
+
+# ----------------------------------------------------------------------------- matcher
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A payee name as the rules read it."""
+
+    key: str  # :func:`name_key`
+    text: str  # the normalised name, phrases joined
+    local: bool  # a parish, town or community council
+    company: bool  # a legal form in the published name
+
+
+@dataclass(frozen=True)
+class Payer:
+    """The paying council, as proximity needs it: its districts, neighbours and regions."""
+
+    lads: frozenset[str] = frozenset()
+    neighbours: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+
+
+class Gazetteer:
+    """Public bodies and the one matcher over them (see the module docstring)."""
+
+    def __init__(
+        self,
+        bodies: Iterable[Body],
+        geography: Geography | None = None,
+        charity_companies: frozenset[str] = frozenset(),
+    ) -> None:
+        #: Company numbers of charities (for classing a company-numbered payee as VCSE).
+        self.charity_companies = charity_companies
+        self.bodies: dict[str, Body] = {}
+        for b in bodies:
+            self.bodies.setdefault(b.body_id, b)
+        self.geography = geography or Geography()
+        self._idx = _build_index(self.bodies)
+        self._area_patterns = [
+            (cls, re.compile(rf"\b(?:{strong})\b"), re.compile(rf"\b(?:{weak})\b"))
+            for cls, strong, weak in AREA_CLASSES
+        ]
+
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    def add_areas(self, areas: dict[str, tuple[tuple[str, ...], str]]) -> None:
+        """More area names (postal counties, towns); names already known keep their area."""
+        for k, v in areas.items():
+            self._idx.areas.setdefault(k, v)
+
+    # -- the paying council
+
+    def payer(self, council: str) -> Payer:
+        """The paying council's districts, their neighbours and regions (empty when its
+        name matches no council: proximity is then not used)."""
+        m = self.match_one(normalise_name(str(council)), str(council))
+        if m.body is None or m.body.body_class not in ("council", "combined_authority"):
+            return Payer()
+        lads = frozenset(m.body.lads)
+        near = set().union(*(self.geography.neighbours.get(x, frozenset()) for x in lads))
+        return Payer(lads, frozenset(near - lads), frozenset(self.geography.regions_of(lads)))
+
+    # -- matching
+
+    def match(
+        self, names: pd.Series, raw_names: pd.Series | None = None, payer: Payer | None = None
+    ) -> pd.DataFrame:
+        """One row per name (same index): the :class:`Match` fields as columns, the body's
+        class, place, districts (``;``-joined), postcode and company number."""
+        raw = raw_names if raw_names is not None else names
+        frame = pd.DataFrame(
+            {"n": names.astype("string").fillna(""), "r": raw.astype("string").fillna("")},
+            index=names.index,
+        )
+        distinct = frame.drop_duplicates()
+        rows = [self._row(self.match_one(n, r, payer)) for n, r in distinct.itertuples(index=False)]
+        answers = pd.DataFrame(rows, index=pd.MultiIndex.from_frame(distinct))
+        out = answers.reindex(pd.MultiIndex.from_frame(frame))
+        out.index = names.index
+        return out.astype({c: "string" for c in out.columns if c != "gz_proximity"})
+
+    def _row(self, m: Match) -> dict:
+        b = m.body
+        return {
+            "gz_body_id": b.body_id if b else None,
+            "gz_name": b.name if b else None,
+            "gz_class": (b.body_class if b else m.body_class) or None,
+            "gz_place": b.place if b and b.place else None,
+            "gz_lads": ";".join(b.lads) if b and b.lads else None,
+            "gz_postcode": b.postcode if b else None,
+            "gz_company_number": b.company_number if b else None,
+            "gz_source": b.source if b else None,
+            "gz_rule": m.rule or None,
+            "gz_proximity": bool(m.proximity),
+            "gz_candidates": " | ".join(m.candidates) or None,
+        }
+
+    def match_one(self, norm: str, raw: str = "", payer: Payer | None = None) -> Match:
+        """The body a normalised payee name stands for (see the module docstring)."""
+        text = phrased(str(norm or ""))
+        key = name_key(text)
+        if not _meaningful(key):
+            return _NO_MATCH
+        name = _Name(
+            key, text, bool(_LOCAL_COUNCIL.search(text)), bool(_LEGAL_FORM.search(str(raw).upper()))
+        )
+        for rule, ids in self._candidates(name):
+            if ids:
+                return self._decide(ids, rule, payer or Payer())
+        named = self._class_name(name)
+        return named if named.body is not None else self._area_class(name) or _NO_MATCH
+
+    def _class_name(self, name: _Name) -> Match:
+        """A body known only by what its name says it is (:data:`CLASS_NAMES`)."""
+        if name.company:
+            return _NO_MATCH
+        for cls, pattern, place in CLASS_NAMES:
+            if re.search(pattern, name.text):
+                body = Body(
+                    f"{cls}:{name.text}",
+                    name.text.title(),
+                    cls,
+                    place,
+                    source="what the payee name says",
+                )
+                return Match(self.bodies.setdefault(body.body_id, body), "class", body_class=cls)
+        return _NO_MATCH
+
+    def _candidates(self, name: _Name) -> Iterator[tuple[str, list[str]]]:
+        """(rule, body ids) for each rule in order; stops being asked once one fits."""
+        idx, key = self._idx, name.key
+        yield "exact", idx.exact.get(key, [])
+        if not name.local:
+            for family in FAMILIES:
+                if has_marker(key, family):
+                    yield "core", idx.cores[family].get(core_key(key, family), [])
+        if any(len(t) >= _RUN_TOGETHER for t in key.split()):
+            yield "compact", idx.compact.get(compact_key(key), [])
+        area = self._area_class(name)
+        if area is not None and area.body is not None:
+            yield "area", [area.body.body_id]
+        yield "prefix", self._prefix(name)
+        yield "truncated", self._truncated(key)
+        yield "abbreviated", self._abbreviated(key)
+        tokens = key.split()
+        if len(tokens) == 1 and tokens[0].isalpha() and not name.company:
+            yield "initialism", idx.initials.get(tokens[0], [])
+
+    def _prefix(self, name: _Name) -> list[str]:
+        """Bodies whose whole name (two words or more, or four initials or more that fit one
+        place) the payee starts with, the rest naming no body of another class."""
+        tokens = name.key.split()
+        for n in range(len(tokens) - 1, 0, -1):
+            head, tail = " ".join(tokens[:n]), " ".join(tokens[n:])
+            ids = list(self._idx.exact.get(head, [])) if n > 1 else []
+            if not name.local:
+                for family in FAMILIES:
+                    if has_marker(tokens[n - 1], family):
+                        ids += self._idx.cores[family].get(core_key(head, family), [])
+            if n == 1 and not ids and head.isalpha() and len(head) > 3 and not name.company:
+                initials = self._idx.initials.get(head, [])
+                ids = initials if len({self.bodies[i].place_id for i in initials}) == 1 else []
+            ids = [i for i in ids if self._tail_agrees(tail, self.bodies[i].body_class)]
+            if ids:
+                return list(dict.fromkeys(ids))
+        return []
+
+    def _tail_agrees(self, tail: str, body_class: str) -> bool:
+        """The words after a body's name name no body of another class ("LCC PENSION FUND"
+        is a pension fund, not the council)."""
+        for cls, strong, _ in self._area_patterns:
+            if cls != body_class and strong.search(tail):
+                return False
+        return not re.search(r"\b(SCHOOL|ACADEMY|COLLEGE|UNIVERSITY)\b", tail) or (
+            body_class in ("school_academy", "university")
+        )
+
+    def _truncated(self, key: str) -> list[str]:
+        """Bodies whose name starts with the whole payee name, when it looks cut short."""
+        if len(key.split()) < _TRUNCATED_MIN_TOKENS or len(key) < _TRUNCATED_MIN_CHARS:
+            return []
+        keys, ids = self._idx.sorted_keys, self._idx.sorted_ids
+        lo = bisect.bisect_left(keys, key)
+        hi = bisect.bisect_right(keys, key + "\uffff")
+        hits = [ids[i] for i in range(lo, hi) if keys[i] != key and 2 * len(key) >= len(keys[i])]
+        return list(dict.fromkeys(hits))
+
+    def _abbreviated(self, key: str) -> list[str]:
+        """Bodies whose name has the payee's words, some cut short ("Dept of Business
+        Energy & Ind Strat"): as many words, each the start of the body's."""
+        tokens = key.split()
+        if len(tokens) < _ABBREVIATED_MIN_TOKENS:
+            return []
+        hits: list[str] = []
+        for alias in self._idx.by_initials.get(_first_letters(key), []):
+            full = alias.split()
+            if len(full) == len(tokens) and all(
+                f.startswith(t) for t, f in zip(tokens, full, strict=True)
+            ):
+                hits += self._idx.exact[alias]
+        return list(dict.fromkeys(hits))
+
+    def _area_class(self, name: _Name) -> Match | None:
+        """Class words around an area's name: a body of that class serving that area; the
+        class alone when the words say it on their own and no area is named."""
+        for cls, strong, weak in self._area_patterns:
+            said = strong.search(name.key)
+            if not said and not weak.search(name.key):
+                continue
+            rest = weak.sub(" ", strong.sub(" ", name.key)).split()
+            rest = [t for t in rest if t not in ("OFFICE", "CHIEF", "SERVICE")]
+            found = self.commissioned_area(rest)
+            if found is not None:
+                lads, label = found
+                body = Body(
+                    f"{cls}:{' '.join(rest)}",
+                    f"{BODY_CLASSES[cls]} ({label})",
+                    cls,
+                    "area",
+                    lads,
+                    source="area named in the payee name",
+                )
+                return Match(self.bodies.setdefault(body.body_id, body), "area", body_class=cls)
+            if said and not name.company:
+                return Match(body_class=cls)
+        return None
+
+    def commissioned_area(self, tokens: list[str]) -> tuple[tuple[str, ...], str] | None:
+        """The area of a body's name, a compass word before it allowed ("Central Manchester"
+        is placed at Manchester)."""
+        if not tokens:
+            return None
+        found = self.area(tokens)
+        if found is None and len(tokens) > 1 and tokens[0] in _COMPASS:
+            found = self.area(tokens[1:])
+        return found
+
+    def area(self, tokens: list[str], depth: int = 3) -> tuple[tuple[str, ...], str] | None:
+        """The districts an area name covers; "A B" may be two areas ("Avon and Somerset")."""
+        areas = self._idx.areas
+        whole = " ".join(tokens)
+        for k in (whole, core_key(whole, "council")):
+            if k in areas:
+                return areas[k]
+        if depth <= 1:
+            return None
+        for i in range(1, len(tokens)):
+            left = self.area(tokens[:i], 1)
+            right = self.area(tokens[i:], depth - 1) if left else None
+            if left and right:
+                return tuple(sorted(set(left[0]) | set(right[0]))), f"{left[1]}, {right[1]}"
+        return None
+
+    def _decide(self, ids: list[str], rule: str, payer: Payer) -> Match:
+        """One body from the candidates: the same place counts once (a current body before
+        an ended one), then proximity to the paying council decides, or no one does."""
+        bodies = [self.bodies[i] for i in ids]
+        by_place: dict[tuple, Body] = {}
+        for b in sorted(bodies, key=lambda b: not b.current):
+            by_place.setdefault(b.place_id, b)
+        options = list(by_place.values())
+        if len(options) == 1:
+            return Match(options[0], rule)
+        for tier in (self._holds, self._near, self._same_region):
+            near = [b for b in options if b.lads and tier(b, payer)]
+            if len(near) == 1:
+                return Match(near[0], rule, proximity=True)
+            if len(near) > 1:
+                break
+        names = tuple(dict.fromkeys(b.name for b in options))
+        cls = {b.body_class for b in options}
+        return Match(None, rule, candidates=names, body_class=cls.pop() if len(cls) == 1 else "")
+
+    @staticmethod
+    def _holds(b: Body, payer: Payer) -> bool:
+        lads = set(b.lads)
+        return bool(payer.lads) and (payer.lads <= lads or lads <= payer.lads)
+
+    @staticmethod
+    def _near(b: Body, payer: Payer) -> bool:
+        return bool(set(b.lads) & (payer.neighbours | payer.lads))
+
+    def _same_region(self, b: Body, payer: Payer) -> bool:
+        return bool(self.geography.regions_of(b.lads) & payer.regions)
+
+
+# ----------------------------------------------------------------------------- loading
+
+#: Roles the gazetteer reads (their fingerprints key its cache and the located suppliers').
+ROLES = (
+    "local_authorities",
+    "local_authority_names",
+    "local_authority_register",
+    "government_organisations",
+    "nhs_trusts",
+    "academy_trusts",
+    "universities",
+    "housing_providers",
+    "charity_companies",
+    "mutual_societies",
+    "lookup_lsoa21_ward_lad",
+    "lookup_lad_region",
+    "lad_boundaries",
+    "employer_addresses",
+    "postcodes",
+)
+_GAZETTEERS: Memo[tuple, Gazetteer] = Memo("gazetteers")
+
+
+def reference_files(reference: Reference) -> list[Path]:
+    """Every reference file the gazetteer reads."""
+    return [p for role in ROLES for p in reference.find_all(role)]
+
+
+def load_gazetteer(reference: Reference | None) -> Gazetteer:
+    """The gazetteer of a reference folder, built once per process and set of files;
+    declared bodies only when there is no folder."""
+    if reference is None:
+        return _GAZETTEERS.once(("declared",), lambda: Gazetteer(_declared()))
+    key = tuple(fingerprint(reference_files(reference)))
+    return _GAZETTEERS.once(key, lambda: _build(reference))
+
+
+def _build(reference: Reference) -> Gazetteer:
+    geo = read_geography(reference)
+    bodies = [
+        *_local_authorities(reference, geo),
+        *_declared(),
+        *_government(reference),
+        *_nhs_trusts(reference),
+        *_academy_trusts(reference),
+        *_universities(reference),
+        *_housing_providers(reference),
+    ]
+    gaz = Gazetteer(bodies, geo, _charity_company_numbers(reference))
+    gaz.add_areas(postal_areas(reference))
+    return gaz
+
+
+def _charity_company_numbers(reference: Reference) -> frozenset[str]:
+    """Company numbers of charities that are also companies (GB-COH-… beside GB-CHC-…)."""
+    table = _table(
+        reference,
+        "charity_companies",
+        {"a": ("orgida",), "b": ("orgidb",)},
+        "charity companies",
+    )
+    if table is None:
+        return frozenset()
+    ids = pd.concat([table["a"], table["b"]])
+    numbers = ids[ids.str.startswith("GB-COH-")].str.removeprefix("GB-COH-")
+    return frozenset(clean_company_numbers(numbers).dropna().astype(str))
+
+
+# ----------------------------------------------------------------------------- hints
+
+#: Public bodies a council pays that are, by what they are, nearly always in its own area:
+#: its parish and town councils (it collects their precepts) and its schools (it funds
+#: them).  Used last, for those no register placed, and marked as an assumption.
+ASSUMED_LOCAL: tuple[str, ...] = ("council", "school_academy")
+#: Parish, town and community councils (principal councils are in the gazetteer).
+_PARISH = re.compile(
+    r"\b(?:PARISH|TOWN|VILLAGE|COMMUNITY|NEIGHBOURHOOD) COUNCIL\b|\bPARISH MEETING\b"
+)
+#: Education bodies that serve more than the council's own area.
+_NOT_ASSUMED = re.compile(r"\b(?:COLLEGE|UNIVERSITY|INDEPENDENT|LTD|LIMITED)$|\bUNIVERSITY\b")
+
+#: Where a payee name names a place: "(Anytown)" in brackets, "… for/of/in Anytown" at
+#: its end, or "Anytown" before an institution's word.  Low confidence, kept apart.
+NAME_HINTS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\((?P<place>[^()]{3,})\)"),
+    re.compile(r"\b(?:FOR|OF|IN) (?P<place>[A-Z][A-Z ]+)$"),
+    re.compile(r"^(?P<place>[A-Z][A-Z ]+?) (?:COLLEGE|UNIVERSITY|HOSPICE|CVS|NHS)\b"),
+    re.compile(r"\b(?:ACADEMY|SCHOOL|COLLEGE|UNIVERSITY|HOSPICE|CVS) (?P<place>[A-Z][A-Z ]+)$"),
+)
+
+
+def assumed_local(names: pd.Series, body_types: pd.Series) -> pd.Series:
+    """True for the bodies :data:`ASSUMED_LOCAL` takes to be in the paying council's own
+    area: parish and town councils, and schools and academy trusts (not colleges or
+    universities), by public-body type and name."""
+    text = names.astype("string").fillna("")
+    types = body_types.astype("string")
+    parish = (types == "council").fillna(False) & text.str.contains(_PARISH)
+    school = (types == "school_academy").fillna(False) & ~text.str.contains(_NOT_ASSUMED)
+    return parish | school
+
+
+def name_hint(gazetteer: Gazetteer, norm: str, raw: str) -> tuple[tuple[str, ...], str] | None:
+    """The area a place name inside a payee name names (its districts and name), or None.
+    The bracket rule reads the published name, the "for/of/in" rule the normalised one,
+    the others the key (abbreviations written out)."""
+    texts = (str(raw).upper(), str(norm), name_key(str(norm)), name_key(str(norm)))
+    for pattern, text in zip(NAME_HINTS, texts, strict=True):
+        m = pattern.search(text)
+        if m is None:
+            continue
+        tokens = name_key(normalise_name(m.group("place"))).split()
+        for n in range(len(tokens), 0, -1):
+            found = gazetteer.commissioned_area(tokens[:n])
+            if found is not None:
+                return found
+    return None
+
+
+def name_hints(gazetteer: Gazetteer, names: pd.Series, raw_names: pd.Series) -> pd.DataFrame:
+    """Per name (same index): ``hint_lads`` (``;``-joined) and ``hint_area`` of the place its
+    name names (:data:`NAME_HINTS`), NA where none."""
+    frame = pd.DataFrame(
+        {"n": names.astype("string").fillna(""), "r": raw_names.astype("string").fillna("")},
+        index=names.index,
+    )
+    distinct = frame.drop_duplicates()
+    rows = []
+    for n, r in distinct.itertuples(index=False):
+        found = name_hint(gazetteer, n, r)
+        rows.append((";".join(found[0]), found[1]) if found else (None, None))
+    answers = pd.DataFrame(
+        rows,
+        columns=["hint_lads", "hint_area"],
+        index=pd.MultiIndex.from_frame(distinct),
+        dtype="string",
+    )
+    out = answers.reindex(pd.MultiIndex.from_frame(frame))
+    out.index = names.index
+    return out
+
+
+# ----------------------------------------------------------------------------- postal areas
+
+#: Address parts that name no area.
+_NOT_AN_AREA = frozenset({"UNITED KINGDOM", "ENGLAND", "UK", "GREAT BRITAIN", "GB", "WALES"})
+#: A postal county or town counts once this many addresses name it, and a district is in
+#: it once this many of those addresses lie there and this share of them.
+_AREA_MIN_ADDRESSES, _AREA_MIN_IN_DISTRICT, _AREA_MIN_SHARE = 20, 3, 0.03
+
+
+def postal_areas(reference: Reference) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Area names that are no council's — postal counties ("Tyne and Wear", "Merseyside")
+    and towns — as the districts their addresses' postcodes lie in, read from a table of
+    addresses with postcodes (employers'); {} without one."""
+    table = _table(
+        reference,
+        "employer_addresses",
+        {"address": ("address", "registeredaddress"), "postcode": ("postcode", "postcodes")},
+        "employer addresses",
+    )
+    if table is None or table.empty:
+        return {}
+    from impact.places.geocode import geocode_postcodes
+
+    lads = geocode_postcodes(table["postcode"], reference)["lad_code"].astype("string")
+    last = table["address"].map(_last_area_part)
+    found = pd.DataFrame({"area": last, "lad": lads}).dropna()
+    return _areas_from_counts(found)
+
+
+def _last_area_part(address: str) -> str | None:
+    """The last part of an address that is neither a postcode nor a country."""
+    for part in reversed([p.strip() for p in str(address).split(",")]):
+        upper = part.upper()
+        if not part or upper in _NOT_AN_AREA or _DIGITS.search(part):
+            continue
+        return part if re.fullmatch(r"[A-Za-z&' .-]{3,40}", part) else None
+    return None
+
+
+def _areas_from_counts(found: pd.DataFrame) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Area key → (districts, name) where enough addresses say so."""
+    found = found.assign(key=_keys_of(found["area"].astype(str).tolist()))
+    totals = found["key"].value_counts()
+    found = found[found["key"].map(totals) >= _AREA_MIN_ADDRESSES]
+    pairs = found.groupby(["key", "lad"]).size().rename("n").reset_index()
+    pairs = pairs[
+        (pairs["n"] >= _AREA_MIN_IN_DISTRICT)
+        & (pairs["n"] / pairs["key"].map(totals) >= _AREA_MIN_SHARE)
+    ]
+    names = found.groupby("key")["area"].agg(lambda x: x.mode().iloc[0].title())
+    return {
+        str(key): (tuple(sorted(rows["lad"].astype(str))), str(names[key]))
+        for key, rows in pairs.groupby("key")
+        if _meaningful(str(key))
+    }
