@@ -26,8 +26,9 @@ def _one(raw: str, **ids: str) -> pd.Series:
         ("Ash Green Primary School", "public_body", "school_academy"),
         ("Castle Hill Primary", "public_body", "school_academy"),
         ("Calder Learning Trust", "public_body", "school_academy"),
-        ("West Yorkshire Police", "public_body", "police_fire"),
-        ("West Yorkshire Fire and Rescue Authority", "public_body", "police_fire"),
+        # police and fire are separate classes since the gazetteer places them apart
+        ("West Yorkshire Police", "public_body", "police"),
+        ("West Yorkshire Fire and Rescue Authority", "public_body", "fire"),
         ("HM Revenue & Customs", "public_body", "government"),
         ("Department for Work and Pensions", "public_body", "government"),
         ("GMCA", "public_body", "combined_authority"),
@@ -46,7 +47,8 @@ def _one(raw: str, **ids: str) -> pd.Series:
         ("Alison Copeland", "individual_redacted", None),
         ("J D Ingram", "individual_redacted", None),
         ("John Lewis", "unknown", None),  # a brand, not a person
-        ("J R Properties", "unknown", None),
+        # "Properties" is a trading word: a business, no longer left unknown
+        ("J R Properties", "company", None),
         ("Humankind", "unknown", None),
     ],
 )
@@ -85,7 +87,7 @@ def _after(rule, *raw: str) -> list[tuple[str, str]]:
     from impact.places import classify
 
     s = pd.Series(raw)
-    rows = classify._row_keys(normalise_names(s), s, None, None, None)
+    rows = classify._row_keys(normalise_names(s), s, classify.Identifiers())
     verdict = classify._Verdict.empty(len(rows))
     rule(classify._Evidence.of(rows), verdict)
     return list(zip(verdict.supplier_class, verdict.reason, strict=True))
@@ -94,9 +96,11 @@ def _after(rule, *raw: str) -> list[tuple[str, str]]:
 def test_rules_run_in_the_documented_order() -> None:
     from impact.places import classify
 
+    # care pools, payments to people and trading names joined the rules for issue 13
     assert [r.__name__ for r in classify.RULES] == [
-        "_redaction_rule", "_public_body_rule", "_vcse_rule", "_company_rule", "_person_rule",
-        "_no_name_rule",
+        "_redaction_rule", "_care_pool_rule", "_public_body_rule", "_vcse_rule",
+        "_company_rule", "_person_rule", "_to_people_rule", "_no_name_rule",
+        "_trading_name_rule",
     ]
 
 
