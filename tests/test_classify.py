@@ -138,3 +138,62 @@ def test_vcse_rule_place_words_and_mutuals_are_not_vcse() -> None:
                  "Halifax Opportunities Trust", "Trust Homes PLC", "Locala CIC")
     assert [c for c, _ in got] == ["vcse", "unknown", "unknown", "vcse", "unknown", "vcse"]
     assert got[0][1] == "VCSE word: CHURCH" and got[5][1] == "CIC/CIO legal form"
+
+
+# ------------------------------------------------- rules added for issue 13 (made-up names)
+
+
+def test_care_pool_rule_by_name_or_supplier_id() -> None:
+    from impact.places.classify import Identifiers, _care_pool_rule
+
+    assert _after(_care_pool_rule, "2021:02D  Dementia", "2022:13LD Learning Disabilities",
+                  "Direct Payments", "Dementia Care Homes Ltd", "Acme") == [
+        ("individual_redacted", "care payments to people (personal budgets)")] * 3 + [
+        ("unknown", "no rule matched")] * 2
+    s = pd.Series(["Anytown Adults 0042"])
+    out = classify_suppliers(normalise_names(s), s,
+                             ids=Identifiers(supplier_id=pd.Series(["Personal Budgets"])))
+    assert out.iloc[0]["supplier_class"] == "individual_redacted"
+
+
+def test_aggregate_lines_name_no_payee() -> None:
+    from impact.places.classify import _redaction_rule
+
+    got = _after(_redaction_rule, "Miscellaneous Payments BACS", "General Expenses",
+                 "Various - Total Expenses", "General Widgets Ltd")
+    assert [c for c, _ in got] == ["individual_redacted"] * 3 + ["unknown"]
+    assert got[0][1] == "no payee named (aggregate line)"
+
+
+def test_payments_to_people_unless_a_firm() -> None:
+    from impact.places.classify import _to_people_rule
+
+    got = _after(_to_people_rule, "Foster Care - Bacs", "Rent Refunds", "Anyvoice Payroll",
+                 "Midshire HR & Payroll Solutions", "Capstone Foster Care Agency")
+    assert [c for c, _ in got] == ["individual_redacted"] * 3 + ["unknown"] * 2
+
+
+def test_trading_name_rule() -> None:
+    from impact.places.classify import Identifiers, _trading_name_rule
+
+    got = _after(_trading_name_rule, "Northvale Energy", "Brookside Care Home",
+                 "WWW.WIDGETSHOP.CO.UK", "Ashgrove Court", "Kenton Hall N H",
+                 "Jo Bloggs T/A Bloggs Cabs", "Humanity")
+    assert [c for c, _ in got] == ["company"] * 6 + ["unknown"]
+    assert got[0][1] == "trading name: ENERGY"
+    assert got[3][1] == "a building's name (a care home or hotel)"
+    s = pd.Series(["Sonic Megastar 42"])
+    card = classify_suppliers(normalise_names(s), s,
+                              ids=Identifiers(card_only=pd.Series([True]))).iloc[0]
+    assert (card["supplier_class"], card["class_reason"]) == (
+        "company", "paid only by purchase card (a merchant)")
+
+
+def test_colleges_pre_schools_and_barristers() -> None:
+    assert _one("Oakridge College")["supplier_class"] == "vcse"  # no FE word: a charity
+    assert _one("Oakridge Community College")["public_body_type"] == "school_academy"
+    assert _one("Little Acorns Pre-School")["supplier_class"] == "vcse"
+    assert _one("Sunnyside Day Nursery")["supplier_class"] == "company"
+    assert _one("Jane Doe KC")["supplier_class"] == "individual_redacted"
+    assert _one("Anyshire Pension Fund")["public_body_type"] == "pension_fund"
+    assert _one("University of Anytown")["public_body_type"] == "university"

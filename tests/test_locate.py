@@ -402,3 +402,82 @@ def test_register_row_rules_one_reason_each() -> None:
     ]
     assert list(silent) == [10]  # ... so it is dropped without a word
     assert conflicts == 1
+
+
+# ------------------------------------------------------------- public bodies and basis
+
+
+def test_public_bodies_placed_with_their_basis_and_national_apart(tmp_path: Path) -> None:
+    from tests._public_world import ANYTOWN, BRIDGEFORD, LOWTOWN, R1, write_public_world
+
+    ref = write_public_world(tmp_path / "ref")
+    out = write_tx(tmp_path / "out", [
+        {"supplier_name": "HMRC - Anytown Office", "amount": 1000.0},
+        {"supplier_name": "Lakeshire County Council", "amount": 500.0},
+        {"supplier_name": "Anytown Hospitals NHS FT", "amount": 400.0},
+        {"supplier_name": "Oak Primary School", "amount": 300.0},
+        {"supplier_name": "Widgets (Lowtown) Ltd", "amount": 200.0},
+        {"supplier_name": "Typed By Hand Ltd", "amount": 100.0},
+        {"supplier_name": "LCC", "amount": 50.0},
+        {"supplier_name": "Nowhere Traders", "amount": 25.0},
+    ])
+    tx = pd.read_parquet(out / "transactions.parquet")
+    tx["council"] = "Anytown Borough Council"  # the paying council, for proximity
+    tx.to_parquet(out / "transactions.parquet", index=False)
+    register = write_csv(tmp_path / "register.csv",
+                         "supplier_name,postcode,source\nTyped By Hand Ltd,M1 1AA,manual\n")
+    res = locate(out, [register], ref, fuzzy=False, geocoder=fake_geocoder)
+    s = res.suppliers.set_index("supplier_name")
+    got = s[["resolution_method", "place_basis", "is_located"]].to_dict("index")
+    assert got == {
+        "HMRC - Anytown Office": {"resolution_method": "gazetteer", "place_basis": "national",
+                                  "is_located": False},
+        "Lakeshire County Council": {"resolution_method": "gazetteer",
+                                     "place_basis": "public_body", "is_located": True},
+        "Anytown Hospitals NHS FT": {"resolution_method": "gazetteer",
+                                     "place_basis": "public_body", "is_located": True},
+        "Oak Primary School": {"resolution_method": "proximity", "place_basis": "public_body",
+                               "is_located": True},
+        "Widgets (Lowtown) Ltd": {"resolution_method": "name_hint", "place_basis": "name_hint",
+                                  "is_located": True},
+        "Typed By Hand Ltd": {"resolution_method": "register_name", "place_basis": "manual",
+                              "is_located": True},
+        "LCC": {"resolution_method": "proximity", "place_basis": "public_body",
+                "is_located": True},
+        "Nowhere Traders": {"resolution_method": "none", "place_basis": None,
+                            "is_located": False},
+    }
+    county = s.loc["Lakeshire County Council"]
+    assert county["area_lad_codes"] == f"{ANYTOWN};{BRIDGEFORD}"
+    assert pd.isna(county["lad_code"]) and county["region_code"] == R1  # two districts, one region
+    assert pd.isna(county["lsoa21_code"]) and county["geocode_status"] == "area"
+    assert s.loc["Oak Primary School", "lad_code"] == ANYTOWN
+    assert s.loc["Widgets (Lowtown) Ltd", "lad_code"] == LOWTOWN
+    assert s.loc["HMRC - Anytown Office", "geocode_status"] == "national"
+    assert s.loc["LCC", "matched_name"] == "Lakeshire County Council"
+
+    cov = res.coverage
+    total = 2575.0
+    assert cov["share_of_spend_national"] == pytest.approx(1000 / total, abs=1e-6)
+    assert cov["located_by_basis"] == {
+        "council_register": 0.0, "registered_office": 0.0,
+        "public_body": pytest.approx(1250 / total, abs=1e-6),
+        "name_hint": pytest.approx(200 / total, abs=1e-6),
+        "manual": pytest.approx(100 / total, abs=1e-6),
+    }
+    assert cov["share_of_spend_located"] == pytest.approx(1550 / total, abs=1e-6)
+    assert cov["public_body_spend"]["share_placed_or_national"] == 1.0
+    assert [u["supplier_name"] for u in cov["unresolved_top"]] == ["Nowhere Traders"]
+
+
+def test_reference_rows_basis_by_their_source() -> None:
+    from impact.places.locate import _basis_of
+
+    sources = pd.Series(["gender_pay_gap", "salford_contracts_register", "nhs_ods_trusts",
+                         "manual", "finance system"])
+    assert _basis_of(sources, False).tolist() == [
+        "registered_office", "council_register", "public_body", "registered_office",
+        "registered_office"]
+    assert _basis_of(sources, True).tolist() == [
+        "council_register", "council_register", "council_register", "manual",
+        "council_register"]

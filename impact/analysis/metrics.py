@@ -364,8 +364,10 @@ def pound_sentence(local: Figure, regional: Figure, deprived: Figure, council: s
             "is not known."
         )
     lp = round(100 * local.value)
+    national = float(local.inputs.get("spend_national") or 0.0)
+    placed = "we could place or know to be national bodies" if national else "we could place"
     parts = [
-        f"Of every £1 {council} paid to suppliers we could place, {lp}p went to "
+        f"Of every £1 {council} paid to suppliers {placed}, {lp}p went to "
         "suppliers based in the council's own area"
     ]
     if regional.value is not None:
@@ -380,7 +382,6 @@ def pound_sentence(local: Figure, regional: Figure, deprived: Figure, council: s
             f" {round(100 * deprived.value)}p went to suppliers in the most deprived "
             "20% of neighbourhoods in England."
         )
-    national = float(local.inputs.get("spend_national") or 0.0)
     if national:
         text += (
             f" We could place suppliers, or know them to be national bodies, for "

@@ -11,10 +11,10 @@ public reference tables say who they are.  This gazetteer gives each body a clas
 * **national**: a department or agency serving the whole country, whose spend is no
   place's local spend.
 
-Bodies and their names are data: the reference tables found by role (local authorities with
-alternative names and GSS codes, the GOV.UK registers, NHS trusts, academy trusts,
-universities, housing providers) plus :data:`DECLARED` (bodies the register snapshots
-predate) and the class phrases of :data:`AREA_CLASSES`.  One matcher
+Bodies and their names are data: the reference tables read by
+:mod:`impact.places.public_bodies` (local authorities with alternative names and GSS codes,
+the GOV.UK registers, NHS trusts, academy trusts, universities, housing providers, bodies
+the register snapshots predate) and the class phrases of :data:`AREA_CLASSES`.  One matcher
 (:meth:`Gazetteer.match`) reads every payee name the same way, first rule first:
 
 1. ``exact``: the name's key (:func:`name_key`) is a body's name or alternative name;
@@ -46,17 +46,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-from impact.core.cache import Memo, fingerprint
-from impact.core.values import clean_company_numbers, normalise_postcodes
 from impact.ingest.names import normalise_name, normalise_names
-from impact.ingest.tables import read_csv
-from impact.places.boundaries import read_lsoa_lookup
-from impact.places.geocode import read_region_lookup
-from impact.places.reference import Reference
 
 log = logging.getLogger(__name__)
 
@@ -78,39 +71,6 @@ BODY_CLASSES: dict[str, str] = {
 #: local ("national").  "" when the reference data gives no place (an academy trust found
 #: only by name: a register may still place it by its company number).
 PLACE_KINDS = ("area", "site", "national", "")
-
-#: Bodies the reference snapshots predate or do not hold: (official name, class, place).
-#: Machinery-of-government changes since the GOV.UK register backup, and national schemes
-#: run for a department.  A council's own payees are never listed here.
-DECLARED: tuple[tuple[str, str, str], ...] = (
-    ("Department for Levelling Up, Housing and Communities", "government", "national"),
-    ("Department for Communities and Local Government", "government", "national"),
-    ("Department of Health", "government", "national"),
-    ("Ministry of Housing, Communities and Local Government", "government", "national"),
-    ("Department for Energy Security and Net Zero", "government", "national"),
-    ("Department for Science, Innovation and Technology", "government", "national"),
-    ("Department for Business and Trade", "government", "national"),
-    ("Department for Culture, Media and Sport", "government", "national"),
-    ("UK Health Security Agency", "government", "national"),
-    ("Office for Health Improvement and Disparities", "government", "national"),
-    ("National Highways", "government", "national"),
-    ("HM Courts and Tribunals Service", "government", "national"),
-    ("Education and Skills Funding Agency", "government", "national"),
-    ("Teachers' Pensions", "pension_fund", "national"),
-    ("Teachers' Pension Scheme", "pension_fund", "national"),
-    ("NHS Pensions", "pension_fund", "national"),
-    ("Civil Service Pensions", "pension_fund", "national"),
-    ("NHS England", "nhs", "national"),
-    ("NHS Supply Chain", "nhs", "national"),
-    ("NHS Property Services", "nhs", "national"),
-    ("NHS Digital", "nhs", "national"),
-    ("NHS Business Services Authority", "nhs", "national"),
-    ("NHS Blood and Transplant", "nhs", "national"),
-    ("Local Government Association", "other_public", "national"),
-    ("Local Government and Social Care Ombudsman", "other_public", "national"),
-    ("Housing Ombudsman", "other_public", "national"),
-    ("Care Quality Commission", "government", "national"),
-)
 
 #: Class phrases that name a body by its area ("<area> Police", "NHS <area> ICB"): (class,
 #: phrases that say the class on their own, phrases that do only beside an area's name).
@@ -231,7 +191,9 @@ FAMILIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 #: A council named with one of these before COUNCIL is a parish, town or community council,
 #: never the principal council of the same name.
-_LOCAL_COUNCIL = re.compile(r"\b(PARISH|TOWN|VILLAGE|COMMUNITY|NEIGHBOURHOOD) COUNCIL\b")
+_LOCAL_COUNCIL = re.compile(
+    r"\b(?:PARISH|TOWN|VILLAGE|COMMUNITY|NEIGHBOURHOOD) COUNCIL\b|\bPARISH MEETING\b"
+)
 #: Tokens that keep their letters in an initialism ("HM Revenue and Customs" → HMRC).
 _WHOLE_IN_INITIALS = frozenset({"HM", "UK", "NHS"})
 _MIN_INITIALS, _MAX_INITIALS = 3, 7
@@ -366,356 +328,6 @@ class Geography:
         return {self.lad_regions[lad] for lad in lads if lad in self.lad_regions}
 
 
-def read_geography(reference: Reference) -> Geography:
-    """LAD names (LSOA lookup), regions (region lookup) and neighbours (LAD boundaries);
-    each part empty when its file is missing."""
-    lad_names: dict[str, str] = {}
-    path = reference.find("lookup_lsoa21_ward_lad")
-    if path is not None:
-        lk = read_lsoa_lookup(path)[["lad_code", "lad_name"]].dropna().drop_duplicates("lad_code")
-        lad_names = dict(zip(lk["lad_code"].astype(str), lk["lad_name"].astype(str), strict=True))
-    lad_regions: dict[str, str] = {}
-    region_names: dict[str, str] = {}
-    path = reference.find("lookup_lad_region")
-    if path is not None:
-        reg = read_region_lookup(path).dropna(subset=["region_code"])
-        lad_regions = reg["region_code"].astype(str).to_dict()
-        names = reg.dropna(subset=["region_name"]).drop_duplicates("region_code")
-        region_names = dict(zip(names["region_code"], names["region_name"], strict=True))
-    return Geography(lad_names, lad_regions, region_names, _neighbours(reference))
-
-
-def _neighbours(reference: Reference) -> dict[str, frozenset[str]]:
-    """LAD → the LADs whose boundaries touch it ({} without a boundary file)."""
-    path = reference.find("lad_boundaries")
-    if path is None:
-        return {}
-    from impact.places.boundaries import load_boundaries
-
-    try:
-        gdf = load_boundaries(path)
-    except (OSError, ValueError) as exc:
-        log.warning("no district neighbours: %s", exc)
-        return {}
-    code = "code" if "code" in gdf else gdf.columns[0]
-    geoms = gdf.to_crs(27700).geometry.buffer(50) if gdf.crs else gdf.geometry
-    left, right = geoms.sindex.query(geoms, predicate="intersects")
-    codes = gdf[code].astype(str).to_numpy()
-    out: dict[str, set[str]] = defaultdict(set)
-    for a, b in zip(codes[left], codes[right], strict=True):
-        if a != b:
-            out[a].add(b)
-    return {k: frozenset(v) for k, v in out.items()}
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-def _norm_header(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(text).lower())
-
-
-def _columns(raw: pd.DataFrame, wanted: dict[str, tuple[str, ...]], what: str) -> pd.DataFrame:
-    """The ``wanted`` fields of a reference table, found by header meaning (case, spaces
-    and punctuation ignored); a one-line error naming the table when one is missing."""
-    by_norm = {_norm_header(c): c for c in raw.columns}
-    out = {}
-    for fld, synonyms in wanted.items():
-        hit = next((by_norm[s] for s in synonyms if s in by_norm), None)
-        if hit is None:
-            raise ValueError(
-                f"{what} has no {fld} column (headers: {', '.join(map(str, raw.columns))})"
-            )
-        out[fld] = raw[hit].astype("string").str.strip().fillna("")
-    return pd.DataFrame(out)
-
-
-def _table(reference: Reference, role: str, wanted: dict, what: str) -> pd.DataFrame | None:
-    """A reference table's fields, or None (logged) when it is absent or unreadable."""
-    path = reference.find(role)
-    if path is None:
-        return None
-    try:
-        return _columns(read_csv(path), wanted, f"{path.name} ({what})").assign(
-            source_file=path.name
-        )
-    except (ValueError, OSError) as exc:
-        log.warning("gazetteer: %s not used: %s", path.name, exc)
-        return None
-
-
-_LA_FIELDS = {
-    "code": ("localauthoritycode", "code", "key"),
-    "official": ("officialname",),
-    "nice": ("nicename", "name"),
-    "gss": ("gsscode", "gss"),
-    "end": ("enddate",),
-    "replaced_by": ("replacedby",),
-    "type": ("localauthoritytype", "type"),
-    "county": ("countyla", "county"),
-    "ca": ("combinedauthority",),
-}
-
-
-def _local_authorities(reference: Reference, geo: Geography) -> list[Body]:
-    """Every local authority, past and present, with its area: its own district, a
-    county's districts, a combined authority's members, an ended one's successors'."""
-    las = _table(reference, "local_authorities", _LA_FIELDS, "local authorities")
-    if las is None:
-        return _districts_as_councils(geo)
-    names = _alternative_names(reference, las)
-    official = _register_official_names(reference)
-    areas = _la_areas(las, geo)
-    bodies = []
-    for r in las.itertuples(index=False):
-        ca = r.type in ("COMB", "SRA")
-        bodies.append(
-            Body(
-                body_id=f"la:{r.code}",
-                name=r.official or r.nice,
-                body_class="combined_authority" if ca else "council",
-                place="area" if areas.get(r.code) else "",
-                lads=areas.get(r.code, ()),
-                current=r.end == "",
-                source=r.source_file,
-                names=tuple(
-                    dict.fromkeys([r.nice, *names.get(r.code, ()), *official.get(r.code, ())])
-                ),
-                initials_of=tuple(
-                    dict.fromkeys(x for x in (r.official, *official.get(r.code, ())) if x)
-                ),
-            )
-        )
-    return bodies
-
-
-def _districts_as_councils(geo: Geography) -> list[Body]:
-    """Without a local-authority table, each district of the LSOA lookup is a council."""
-    return [
-        Body(f"lad:{code}", name, "council", "area", (code,), source="district lookup")
-        for code, name in geo.lad_names.items()
-    ]
-
-
-def _alternative_names(reference: Reference, las: pd.DataFrame) -> dict[str, list[str]]:
-    """Register code → name variants, from the name lookup (one name per row), else the
-    table's own comma-separated ``alt-names`` (commas inside names then split them)."""
-    table = _table(
-        reference,
-        "local_authority_names",
-        {"name": ("laname", "name"), "code": ("localauthoritycode", "code")},
-        "local-authority names",
-    )
-    out: dict[str, list[str]] = defaultdict(list)
-    if table is not None:
-        for name, code in zip(table["name"], table["code"], strict=True):
-            out[code].append(name)
-        return out
-    path = reference.find("local_authorities")
-    raw = read_csv(path) if path is not None else pd.DataFrame()
-    alt = _columns(raw, {"alt": ("altnames",)}, "local authorities") if len(raw) else None
-    if alt is not None:
-        for code, text in zip(las["code"], alt["alt"], strict=True):
-            out[code].extend(x.strip() for x in text.split(",") if x.strip())
-    return out
-
-
-def _register_official_names(reference: Reference) -> dict[str, list[str]]:
-    """Register code → official names in the GOV.UK local-authority register."""
-    table = _table(
-        reference,
-        "local_authority_register",
-        {"code": ("key", "localauthorityeng"), "official": ("officialname",), "name": ("name",)},
-        "local-authority register",
-    )
-    out: dict[str, list[str]] = defaultdict(list)
-    if table is not None:
-        for r in table.itertuples(index=False):
-            out[r.code].extend(x for x in (r.official, r.name) if x)
-    return out
-
-
-#: Local-authority types whose area is their members' (counties, combined authorities).
-_GROUPS = frozenset({"CTY", "COMB", "SRA"})
-
-
-def _la_areas(las: pd.DataFrame, geo: Geography) -> dict[str, tuple[str, ...]]:
-    """Register code → the districts it serves (sorted LAD codes; () when unknown)."""
-    known = set(geo.lad_names)
-    own = {
-        r.code: (r.gss,)
-        for r in las.itertuples()
-        if r.gss and (r.gss in known or not known or (r.end == "" and r.type not in _GROUPS))
-    }
-    members: dict[str, set[str]] = defaultdict(set)
-    for r in las.itertuples():
-        if r.code in own and r.end == "":
-            for parent in (r.county, r.ca):
-                if parent:
-                    members[parent].add(r.code)
-    succ = {
-        r.code: [x.strip() for x in r.replaced_by.split(",") if x.strip()] for r in las.itertuples()
-    }
-
-    def area(code: str, seen: frozenset[str] = frozenset()) -> set[str]:
-        if code in seen:
-            return set()
-        seen = seen | {code}
-        if code in own:
-            return set(own[code])
-        if members.get(code):
-            return set().union(*(area(m, seen) for m in members[code]))
-        return set().union(*(area(s, seen) for s in succ.get(code, ())))
-
-    return {code: tuple(sorted(area(code))) for code in las["code"]}
-
-
-def _government(reference: Reference) -> list[Body]:
-    """GOV.UK government organisations: national, whatever their end date."""
-    table = _table(
-        reference,
-        "government_organisations",
-        {"key": ("key", "governmentorganisation"), "name": ("name",), "end": ("enddate",)},
-        "government organisations",
-    )
-    if table is None:
-        return []
-    return [
-        Body(
-            f"gov:{r.key}",
-            r.name,
-            "government",
-            "national",
-            current=r.end == "",
-            source=r.source_file,
-            initials_of=(r.name,),
-        )
-        for r in table.itertuples(index=False)
-        if r.name
-    ]
-
-
-def _nhs_trusts(reference: Reference) -> list[Body]:
-    """NHS trusts at their headquarters postcode (ODS)."""
-    table = _table(
-        reference,
-        "nhs_trusts",
-        {
-            "code": ("orgcode", "organisationcode", "code"),
-            "name": ("name", "organisationname"),
-            "postcode": ("postcode",),
-            "close": ("closedate", "enddate"),
-        },
-        "NHS trusts",
-    )
-    if table is None:
-        return []
-    pcs = normalise_postcodes(table["postcode"])
-    return [
-        Body(
-            f"ods:{r.code}",
-            r.name,
-            "nhs",
-            "site" if pd.notna(pc) else "",
-            postcode=None if pd.isna(pc) else str(pc),
-            current=r.close == "",
-            source=r.source_file,
-        )
-        for r, pc in zip(table.itertuples(index=False), pcs, strict=True)
-        if r.name
-    ]
-
-
-def _academy_trusts(reference: Reference) -> list[Body]:
-    """Academy trusts: a class and a company number (registers may then place them)."""
-    table = _table(
-        reference,
-        "academy_trusts",
-        {"name": ("entity", "name", "academytrust"), "company": ("companynumber",)},
-        "academy trusts",
-    )
-    if table is None:
-        return []
-    numbers = clean_company_numbers(table["company"])
-    return [
-        Body(
-            f"at:{co if pd.notna(co) else name}",
-            name,
-            "school_academy",
-            "",
-            source=src,
-            company_number=None if pd.isna(co) else str(co),
-        )
-        for name, co, src in zip(table["name"], numbers, table["source_file"], strict=True)
-        if name
-    ]
-
-
-def _universities(reference: Reference) -> list[Body]:
-    table = _table(reference, "universities", {"name": ("name",)}, "universities")
-    if table is None:
-        return []
-    return [
-        Body(f"uni:{n}", n, "university", "", source=s)
-        for n, s in zip(table["name"], table["source_file"], strict=True)
-        if n
-    ]
-
-
-def _housing_providers(reference: Reference) -> list[Body]:
-    """Registered providers, named through the charity and mutual-society tables (the
-    provider list holds only codes and company or charity numbers)."""
-    table = _table(
-        reference,
-        "housing_providers",
-        {"code": ("rpcode", "code"), "company": ("companynumber",), "org": ("orgid",)},
-        "housing providers",
-    )
-    if table is None:
-        return []
-    names = _organisation_names(reference)
-    bodies = []
-    for r in table.itertuples(index=False):
-        co = r.company.upper()
-        name = names.get(r.org) or names.get(f"GB-COH-{co}")
-        if name:
-            bodies.append(
-                Body(
-                    f"rp:{r.code}",
-                    name,
-                    "housing_association",
-                    "",
-                    source=r.source_file,
-                    company_number=co or None,
-                )
-            )
-    return bodies
-
-
-def _organisation_names(reference: Reference) -> dict[str, str]:
-    """Organisation id (GB-CHC-…, GB-COH-…, GB-MPR-…) → name, from every id table."""
-    out: dict[str, str] = {}
-    for role in ("charity_companies", "mutual_societies"):
-        table = _table(
-            reference,
-            role,
-            {"a": ("orgida", "mutualid"), "b": ("orgidb", "companyid"), "name": ("name",)},
-            role.replace("_", " "),
-        )
-        if table is not None:
-            for a, b, name in zip(table["a"], table["b"], table["name"], strict=True):
-                out.setdefault(a, name)
-                out.setdefault(b, name)
-    return out
-
-
-def _declared() -> list[Body]:
-    return [
-        Body(f"declared:{name}", name, cls, place, source="declared", initials_of=(name,))
-        for name, cls, place in DECLARED
-    ]
-
-
 # ----------------------------------------------------------------------------- index
 
 
@@ -756,8 +368,8 @@ class _Index:
     by_initials: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _keys_of(names: list[str]) -> list[str]:
-    """Match keys of names, in one vectorised normalisation."""
+def keys_of(names: list[str]) -> list[str]:
+    """Match keys (:func:`name_key`) of names, in one vectorised normalisation."""
     if not names:
         return []
     norm = normalise_names(pd.Series(names, dtype="string")).fillna("")
@@ -769,7 +381,7 @@ def _keys_of(names: list[str]) -> list[str]:
 _ONE_WORD = frozenset({"council", "combined_authority", "government", "nhs"})
 
 
-def _meaningful(key: str) -> bool:
+def meaningful(key: str) -> bool:
     """A key says more than type words ("CITY", "COUNCIL"): usable as an alias."""
     generic = FILLERS | FAMILIES["council"][0]
     return any(t not in generic for t in key.split()) and len(key) > 2
@@ -786,15 +398,15 @@ def _build_index(bodies: dict[str, Body]) -> _Index:
     pairs = [
         (b.body_id, n) for b in bodies.values() for n in dict.fromkeys((b.name, *b.names)) if n
     ]
-    keys = _keys_of([n for _, n in pairs])
+    keys = keys_of([n for _, n in pairs])
     for (body_id, _), key in zip(pairs, keys, strict=True):
-        if not _meaningful(key) or (" " not in key and bodies[body_id].body_class not in _ONE_WORD):
+        if not meaningful(key) or (" " not in key and bodies[body_id].body_class not in _ONE_WORD):
             continue
         _add(idx.exact, key, body_id)
         _add(idx.compact, compact_key(key), body_id)
         for family in _families_of(bodies[body_id].body_class):
             core = core_key(key, family)
-            if _meaningful(core):
+            if meaningful(core):
                 _add(idx.cores[family], core, body_id)
                 _add(idx.compact, compact_key(core), body_id)
     for b in bodies.values():
@@ -830,7 +442,7 @@ def _area_index(
         if b.place != "area" or b.body_class not in ("council", "combined_authority"):
             continue
         for k in {key, core_key(key, "council"), core_key(key, "combined_authority")}:
-            if _meaningful(k):
+            if meaningful(k):
                 prev = found[k].get(b.lads)
                 if prev is None or (b.current and not prev[0]):
                     found[k][b.lads] = (b.current, b.name)
@@ -945,7 +557,7 @@ class Gazetteer:
         """The body a normalised payee name stands for (see the module docstring)."""
         text = phrased(str(norm or ""))
         key = name_key(text)
-        if not _meaningful(key):
+        if not meaningful(key):
             return _NO_MATCH
         name = _Name(
             key, text, bool(_LOCAL_COUNCIL.search(text)), bool(_LEGAL_FORM.search(str(raw).upper()))
@@ -1130,84 +742,8 @@ class Gazetteer:
         return bool(self.geography.regions_of(b.lads) & payer.regions)
 
 
-# ----------------------------------------------------------------------------- loading
-
-#: Roles the gazetteer reads (their fingerprints key its cache and the located suppliers').
-ROLES = (
-    "local_authorities",
-    "local_authority_names",
-    "local_authority_register",
-    "government_organisations",
-    "nhs_trusts",
-    "academy_trusts",
-    "universities",
-    "housing_providers",
-    "charity_companies",
-    "mutual_societies",
-    "lookup_lsoa21_ward_lad",
-    "lookup_lad_region",
-    "lad_boundaries",
-    "employer_addresses",
-    "postcodes",
-)
-_GAZETTEERS: Memo[tuple, Gazetteer] = Memo("gazetteers")
-
-
-def reference_files(reference: Reference) -> list[Path]:
-    """Every reference file the gazetteer reads."""
-    return [p for role in ROLES for p in reference.find_all(role)]
-
-
-def load_gazetteer(reference: Reference | None) -> Gazetteer:
-    """The gazetteer of a reference folder, built once per process and set of files;
-    declared bodies only when there is no folder."""
-    if reference is None:
-        return _GAZETTEERS.once(("declared",), lambda: Gazetteer(_declared()))
-    key = tuple(fingerprint(reference_files(reference)))
-    return _GAZETTEERS.once(key, lambda: _build(reference))
-
-
-def _build(reference: Reference) -> Gazetteer:
-    geo = read_geography(reference)
-    bodies = [
-        *_local_authorities(reference, geo),
-        *_declared(),
-        *_government(reference),
-        *_nhs_trusts(reference),
-        *_academy_trusts(reference),
-        *_universities(reference),
-        *_housing_providers(reference),
-    ]
-    gaz = Gazetteer(bodies, geo, _charity_company_numbers(reference))
-    gaz.add_areas(postal_areas(reference))
-    return gaz
-
-
-def _charity_company_numbers(reference: Reference) -> frozenset[str]:
-    """Company numbers of charities that are also companies (GB-COH-… beside GB-CHC-…)."""
-    table = _table(
-        reference,
-        "charity_companies",
-        {"a": ("orgida",), "b": ("orgidb",)},
-        "charity companies",
-    )
-    if table is None:
-        return frozenset()
-    ids = pd.concat([table["a"], table["b"]])
-    numbers = ids[ids.str.startswith("GB-COH-")].str.removeprefix("GB-COH-")
-    return frozenset(clean_company_numbers(numbers).dropna().astype(str))
-
-
 # ----------------------------------------------------------------------------- hints
 
-#: Public bodies a council pays that are, by what they are, nearly always in its own area:
-#: its parish and town councils (it collects their precepts) and its schools (it funds
-#: them).  Used last, for those no register placed, and marked as an assumption.
-ASSUMED_LOCAL: tuple[str, ...] = ("council", "school_academy")
-#: Parish, town and community councils (principal councils are in the gazetteer).
-_PARISH = re.compile(
-    r"\b(?:PARISH|TOWN|VILLAGE|COMMUNITY|NEIGHBOURHOOD) COUNCIL\b|\bPARISH MEETING\b"
-)
 #: Education bodies that serve more than the council's own area.
 _NOT_ASSUMED = re.compile(r"\b(?:COLLEGE|UNIVERSITY|INDEPENDENT|LTD|LIMITED)$|\bUNIVERSITY\b")
 
@@ -1222,12 +758,13 @@ NAME_HINTS: tuple[re.Pattern[str], ...] = (
 
 
 def assumed_local(names: pd.Series, body_types: pd.Series) -> pd.Series:
-    """True for the bodies :data:`ASSUMED_LOCAL` takes to be in the paying council's own
-    area: parish and town councils, and schools and academy trusts (not colleges or
-    universities), by public-body type and name."""
+    """True for the public bodies taken to be in the paying council's own area: parish and
+    town councils (it collects their precepts), and schools and academy trusts (it funds
+    them) — not colleges or universities, which serve wider areas.  Used last, for those no
+    register placed, and marked as the assumption it is."""
     text = names.astype("string").fillna("")
     types = body_types.astype("string")
-    parish = (types == "council").fillna(False) & text.str.contains(_PARISH)
+    parish = (types == "council").fillna(False) & text.str.contains(_LOCAL_COUNCIL)
     school = (types == "school_academy").fillna(False) & ~text.str.contains(_NOT_ASSUMED)
     return parish | school
 
@@ -1270,60 +807,3 @@ def name_hints(gazetteer: Gazetteer, names: pd.Series, raw_names: pd.Series) -> 
     out = answers.reindex(pd.MultiIndex.from_frame(frame))
     out.index = names.index
     return out
-
-
-# ----------------------------------------------------------------------------- postal areas
-
-#: Address parts that name no area.
-_NOT_AN_AREA = frozenset({"UNITED KINGDOM", "ENGLAND", "UK", "GREAT BRITAIN", "GB", "WALES"})
-#: A postal county or town counts once this many addresses name it, and a district is in
-#: it once this many of those addresses lie there and this share of them.
-_AREA_MIN_ADDRESSES, _AREA_MIN_IN_DISTRICT, _AREA_MIN_SHARE = 20, 3, 0.03
-
-
-def postal_areas(reference: Reference) -> dict[str, tuple[tuple[str, ...], str]]:
-    """Area names that are no council's — postal counties ("Tyne and Wear", "Merseyside")
-    and towns — as the districts their addresses' postcodes lie in, read from a table of
-    addresses with postcodes (employers'); {} without one."""
-    table = _table(
-        reference,
-        "employer_addresses",
-        {"address": ("address", "registeredaddress"), "postcode": ("postcode", "postcodes")},
-        "employer addresses",
-    )
-    if table is None or table.empty:
-        return {}
-    from impact.places.geocode import geocode_postcodes
-
-    lads = geocode_postcodes(table["postcode"], reference)["lad_code"].astype("string")
-    last = table["address"].map(_last_area_part)
-    found = pd.DataFrame({"area": last, "lad": lads}).dropna()
-    return _areas_from_counts(found)
-
-
-def _last_area_part(address: str) -> str | None:
-    """The last part of an address that is neither a postcode nor a country."""
-    for part in reversed([p.strip() for p in str(address).split(",")]):
-        upper = part.upper()
-        if not part or upper in _NOT_AN_AREA or _DIGITS.search(part):
-            continue
-        return part if re.fullmatch(r"[A-Za-z&' .-]{3,40}", part) else None
-    return None
-
-
-def _areas_from_counts(found: pd.DataFrame) -> dict[str, tuple[tuple[str, ...], str]]:
-    """Area key → (districts, name) where enough addresses say so."""
-    found = found.assign(key=_keys_of(found["area"].astype(str).tolist()))
-    totals = found["key"].value_counts()
-    found = found[found["key"].map(totals) >= _AREA_MIN_ADDRESSES]
-    pairs = found.groupby(["key", "lad"]).size().rename("n").reset_index()
-    pairs = pairs[
-        (pairs["n"] >= _AREA_MIN_IN_DISTRICT)
-        & (pairs["n"] / pairs["key"].map(totals) >= _AREA_MIN_SHARE)
-    ]
-    names = found.groupby("key")["area"].agg(lambda x: x.mode().iloc[0].title())
-    return {
-        str(key): (tuple(sorted(rows["lad"].astype(str))), str(names[key]))
-        for key, rows in pairs.groupby("key")
-        if _meaningful(str(key))
-    }

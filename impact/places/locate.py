@@ -54,11 +54,11 @@ from impact.places.gazetteer import (
     Geography,
     Payer,
     assumed_local,
-    load_gazetteer,
     name_hints,
 )
-from impact.places.gazetteer import reference_files as gazetteer_files
 from impact.places.geocode import geocode_postcodes
+from impact.places.public_bodies import load_gazetteer
+from impact.places.public_bodies import reference_files as gazetteer_files
 from impact.places.reference import Reference
 from impact.places.registers import Register, read_register
 
@@ -345,7 +345,7 @@ EXACT_KEYS = (
 #: basis), first that fits.  A council register's rows typed in the app are ``manual``.
 REFERENCE_BASIS: tuple[tuple[str, str], ...] = (
     (r"(?i)contract|council|supplier.?register|vendor", "council_register"),
-    (r"(?i)\bnhs\b|\bods\b", "public_body"),
+    (r"(?i)(?:^|[^a-z])(?:nhs|ods)(?:[^a-z]|$)", "public_body"),
 )
 
 
