@@ -182,3 +182,14 @@ def test_no_reference_folder_still_knows_national_bodies(tmp_path: Path) -> None
     g = load_gazetteer(None)
     assert g.match_one("HMRC", "HMRC").body is None  # the register is not there
     assert g.match_one("TEACHERS PENSIONS", "").body.place == "national"
+
+
+def test_the_disk_cache_round_trip_matches_alike(world: Gazetteer) -> None:
+    import json
+
+    again = Gazetteer.from_state(json.loads(json.dumps(world.state())))
+    anytown = world.payer("Anytown Borough Council")
+    for raw in ("Anytown BC", "LCC", "HMRC - Anytown Office", "P&CC Lakeshire",
+                "Driver & Vehicle Lic Agency", "Anytown Hospitals NHS Foundati"):
+        a, b = _match(world, raw, anytown), _match(again, raw, again.payer("Anytown BC"))
+        assert (a.rule, a.body, a.proximity) == (b.rule, b.body, b.proximity), raw

@@ -45,7 +45,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
@@ -368,6 +368,10 @@ class _Index:
     by_initials: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
+#: Index fields held as plain mappings or lists (the disk cache writes them as they are).
+_INDEX_LISTS = ("exact", "compact", "initials", "sorted_keys", "sorted_ids", "by_initials")
+
+
 def keys_of(names: list[str]) -> list[str]:
     """Match keys (:func:`name_key`) of names, in one vectorised normalisation."""
     if not names:
@@ -485,6 +489,7 @@ class Gazetteer:
         bodies: Iterable[Body],
         geography: Geography | None = None,
         charity_companies: frozenset[str] = frozenset(),
+        index: _Index | None = None,
     ) -> None:
         #: Company numbers of charities (for classing a company-numbered payee as VCSE).
         self.charity_companies = charity_companies
@@ -492,7 +497,7 @@ class Gazetteer:
         for b in bodies:
             self.bodies.setdefault(b.body_id, b)
         self.geography = geography or Geography()
-        self._idx = _build_index(self.bodies)
+        self._idx = index or _build_index(self.bodies)
         self._area_patterns = [
             (cls, re.compile(rf"\b(?:{strong})\b"), re.compile(rf"\b(?:{weak})\b"))
             for cls, strong, weak in AREA_CLASSES
@@ -500,6 +505,48 @@ class Gazetteer:
 
     def __len__(self) -> int:
         return len(self.bodies)
+
+    def state(self) -> dict:
+        """Everything the gazetteer knows as JSON-ready values (its disk cache), so a new
+        process reads it rather than normalising every name again."""
+        geo, idx = self.geography, self._idx
+        return {
+            "bodies": [asdict(b) for b in self.bodies.values()],
+            "geography": {
+                **{k: getattr(geo, k) for k in ("lad_names", "lad_regions", "region_names")},
+                "neighbours": {k: sorted(v) for k, v in geo.neighbours.items()},
+            },
+            "charity_companies": sorted(self.charity_companies),
+            "index": {
+                **{k: getattr(idx, k) for k in _INDEX_LISTS},
+                "cores": idx.cores,
+                "areas": {k: [list(lads), name] for k, (lads, name) in idx.areas.items()},
+            },
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> Gazetteer:
+        """The gazetteer :meth:`state` describes."""
+        bodies = [
+            Body(**{k: tuple(v) if isinstance(v, list) else v for k, v in b.items()})
+            for b in state["bodies"]
+        ]
+        g = state["geography"]
+        neighbours = {k: frozenset(v) for k, v in g.pop("neighbours").items()}
+        i = state["index"]
+        idx = _Index(
+            **{
+                k: defaultdict(list, i[k]) if isinstance(i[k], dict) else i[k] for k in _INDEX_LISTS
+            },
+            cores={f: defaultdict(list, d) for f, d in i["cores"].items()},
+            areas={k: (tuple(v[0]), v[1]) for k, v in i["areas"].items()},
+        )
+        return cls(
+            bodies,
+            Geography(**g, neighbours=neighbours),
+            frozenset(state["charity_companies"]),
+            index=idx,
+        )
 
     def add_areas(self, areas: dict[str, tuple[tuple[str, ...], str]]) -> None:
         """More area names (postal counties, towns); names already known keep their area."""

@@ -22,6 +22,7 @@ process and set of files.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import defaultdict
@@ -29,10 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from impact.core.atomic import atomic_write_text
 from impact.core.cache import Memo, fingerprint
+from impact.core.cache import key as cache_key
 from impact.core.values import clean_company_numbers, normalise_postcodes
 from impact.ingest.tables import read_csv
-from impact.places.boundaries import read_lsoa_lookup
+from impact.places.boundaries import cache_dir, read_lsoa_lookup
 from impact.places.gazetteer import Body, Gazetteer, Geography, keys_of, meaningful
 from impact.places.geocode import read_region_lookup
 from impact.places.reference import Reference
@@ -444,6 +447,8 @@ ROLES = (
     "postcodes",
 )
 _GAZETTEERS: Memo[tuple, Gazetteer] = Memo("gazetteers")
+#: The code that builds a gazetteer: a change to it makes the disk cache stale.
+_CODE = (Path(__file__), Path(__file__).with_name("gazetteer.py"))
 
 
 def reference_files(reference: Reference) -> list[Path]:
@@ -456,8 +461,25 @@ def load_gazetteer(reference: Reference | None) -> Gazetteer:
     declared bodies only when there is no folder."""
     if reference is None:
         return _GAZETTEERS.once(("declared",), lambda: Gazetteer(_declared()))
-    key = tuple(fingerprint(reference_files(reference)))
-    return _GAZETTEERS.once(key, lambda: _build(reference))
+    key = tuple(fingerprint([*reference_files(reference), *_CODE]))
+    return _GAZETTEERS.once(key, lambda: _cached(reference, key))
+
+
+def _cached(reference: Reference, key: tuple) -> Gazetteer:
+    """The gazetteer from its disk cache (keyed on the reference files and this code), else
+    built and cached; a damaged cache is rebuilt, an unwritable one only costs time."""
+    path = cache_dir() / f"gazetteer-{cache_key(*key)}.json"
+    if path.is_file():
+        try:
+            return Gazetteer.from_state(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("gazetteer cache %s unreadable (%s): rebuilding", path.name, exc)
+    gaz = _build(reference)
+    try:
+        atomic_write_text(path, json.dumps(gaz.state()))
+    except OSError as exc:
+        log.warning("could not cache the gazetteer in %s: %s", path, exc)
+    return gaz
 
 
 def _build(reference: Reference) -> Gazetteer:
