@@ -652,23 +652,38 @@ class Gazetteer:
             yield "initialism", idx.initials.get(tokens[0], [])
 
     def _prefix(self, name: _Name) -> list[str]:
-        """Bodies whose whole name (two words or more, or four initials or more that fit one
-        place) the payee starts with, the rest naming no body of another class."""
+        """Bodies whose whole name the payee starts with, going on with an office or an
+        account ("HMRC Shipley Office", "Exeter City Council (Rates)"): never a company's
+        name; a council only when its type word is there ("Kent County Supplies" and "North
+        East Autism Society" are no council); initials only a national body's."""
+        if name.company:
+            return []
         tokens = name.key.split()
         for n in range(len(tokens) - 1, 0, -1):
             head, tail = " ".join(tokens[:n]), " ".join(tokens[n:])
-            ids = list(self._idx.exact.get(head, [])) if n > 1 else []
-            if not name.local:
-                for family in FAMILIES:
-                    if has_marker(tokens[n - 1], family):
-                        ids += self._idx.cores[family].get(core_key(head, family), [])
-            if n == 1 and not ids and head.isalpha() and len(head) > 3 and not name.company:
-                initials = self._idx.initials.get(head, [])
-                ids = initials if len({self.bodies[i].place_id for i in initials}) == 1 else []
+            ids = self._prefix_heads(head, n, name.local)
             ids = [i for i in ids if self._tail_agrees(tail, self.bodies[i].body_class)]
             if ids:
                 return list(dict.fromkeys(ids))
         return []
+
+    def _prefix_heads(self, head: str, n: int, local: bool) -> list[str]:
+        """Bodies ``head`` (the payee's first ``n`` words) names in full."""
+        if n == 1:
+            initials = self._idx.initials.get(head, []) if len(head) > 3 else []
+            places = {self.bodies[i].place_id for i in initials}
+            return initials if places == {("national", (), None)} else []
+        typed = has_marker(head, "council") or has_marker(head, "combined_authority")
+        ids = [
+            i
+            for i in self._idx.exact.get(head, [])
+            if typed or self.bodies[i].body_class not in ("council", "combined_authority")
+        ]
+        if not local:
+            for family in FAMILIES:
+                if has_marker(head.rsplit(" ", 1)[-1], family):
+                    ids += self._idx.cores[family].get(core_key(head, family), [])
+        return ids
 
     def _tail_agrees(self, tail: str, body_class: str) -> bool:
         """The words after a body's name name no body of another class ("LCC PENSION FUND"
