@@ -140,18 +140,18 @@ def _columns(raw: pd.DataFrame, wanted: dict[str, tuple[str, ...]], what: str) -
     return pd.DataFrame(out)
 
 
-def _table(reference: Reference, role: str, wanted: dict, what: str) -> pd.DataFrame | None:
-    """A reference table's fields, or None (logged) when it is absent or unreadable."""
+def _table(reference: Reference, role: str, wanted: dict, what: str) -> pd.DataFrame:
+    """A reference table's fields and ``source_file``; no rows (logged when unreadable)
+    when it is absent, so a missing table only makes the gazetteer smaller."""
     path = reference.find(role)
-    if path is None:
-        return None
-    try:
-        return _columns(read_csv(path), wanted, f"{path.name} ({what})").assign(
-            source_file=path.name
-        )
-    except (ValueError, OSError) as exc:
-        log.warning("gazetteer: %s not used: %s", path.name, exc)
-        return None
+    if path is not None:
+        try:
+            return _columns(read_csv(path), wanted, f"{path.name} ({what})").assign(
+                source_file=path.name
+            )
+        except (ValueError, OSError) as exc:
+            log.warning("gazetteer: %s not used: %s", path.name, exc)
+    return pd.DataFrame(columns=[*wanted, "source_file"], dtype="string")
 
 
 _LA_FIELDS = {
@@ -171,7 +171,7 @@ def _local_authorities(reference: Reference, geo: Geography) -> list[Body]:
     """Every local authority, past and present, with its area: its own district, a
     county's districts, a combined authority's members, an ended one's successors'."""
     las = _table(reference, "local_authorities", _LA_FIELDS, "local authorities")
-    if las is None:
+    if las.empty:
         return _districts_as_councils(geo)
     names = _alternative_names(reference, las)
     official = _register_official_names(reference)
@@ -217,7 +217,7 @@ def _alternative_names(reference: Reference, las: pd.DataFrame) -> dict[str, lis
         "local-authority names",
     )
     out: dict[str, list[str]] = defaultdict(list)
-    if table is not None:
+    if not table.empty:
         for name, code in zip(table["name"], table["code"], strict=True):
             out[code].append(name)
         return out
@@ -239,9 +239,8 @@ def _register_official_names(reference: Reference) -> dict[str, list[str]]:
         "local-authority register",
     )
     out: dict[str, list[str]] = defaultdict(list)
-    if table is not None:
-        for r in table.itertuples(index=False):
-            out[r.code].extend(x for x in (r.official, r.name) if x)
+    for r in table.itertuples(index=False):
+        out[r.code].extend(x for x in (r.official, r.name) if x)
     return out
 
 
@@ -288,8 +287,6 @@ def _government(reference: Reference) -> list[Body]:
         {"key": ("key", "governmentorganisation"), "name": ("name",), "end": ("enddate",)},
         "government organisations",
     )
-    if table is None:
-        return []
     return [
         Body(
             f"gov:{r.key}",
@@ -318,8 +315,6 @@ def _nhs_trusts(reference: Reference) -> list[Body]:
         },
         "NHS trusts",
     )
-    if table is None:
-        return []
     pcs = normalise_postcodes(table["postcode"])
     return [
         Body(
@@ -344,8 +339,6 @@ def _academy_trusts(reference: Reference) -> list[Body]:
         {"name": ("entity", "name", "academytrust"), "company": ("companynumber",)},
         "academy trusts",
     )
-    if table is None:
-        return []
     numbers = clean_company_numbers(table["company"])
     return [
         Body(
@@ -363,8 +356,6 @@ def _academy_trusts(reference: Reference) -> list[Body]:
 
 def _universities(reference: Reference) -> list[Body]:
     table = _table(reference, "universities", {"name": ("name",)}, "universities")
-    if table is None:
-        return []
     return [
         Body(f"uni:{n}", n, "university", "", source=s)
         for n, s in zip(table["name"], table["source_file"], strict=True)
@@ -381,8 +372,6 @@ def _housing_providers(reference: Reference) -> list[Body]:
         {"code": ("rpcode", "code"), "company": ("companynumber",), "org": ("orgid",)},
         "housing providers",
     )
-    if table is None:
-        return []
     names = _organisation_names(reference)
     bodies = []
     for r in table.itertuples(index=False):
@@ -412,10 +401,9 @@ def _organisation_names(reference: Reference) -> dict[str, str]:
             {"a": ("orgida", "mutualid"), "b": ("orgidb", "companyid"), "name": ("name",)},
             role.replace("_", " "),
         )
-        if table is not None:
-            for a, b, name in zip(table["a"], table["b"], table["name"], strict=True):
-                out.setdefault(a, name)
-                out.setdefault(b, name)
+        for a, b, name in zip(table["a"], table["b"], table["name"], strict=True):
+            out.setdefault(a, name)
+            out.setdefault(b, name)
     return out
 
 
@@ -506,8 +494,6 @@ def _charity_company_numbers(reference: Reference) -> frozenset[str]:
         {"a": ("orgida",), "b": ("orgidb",)},
         "charity companies",
     )
-    if table is None:
-        return frozenset()
     ids = pd.concat([table["a"], table["b"]])
     numbers = ids[ids.str.startswith("GB-COH-")].str.removeprefix("GB-COH-")
     return frozenset(clean_company_numbers(numbers).dropna().astype(str))
@@ -532,7 +518,7 @@ def postal_areas(reference: Reference) -> dict[str, tuple[tuple[str, ...], str]]
         {"address": ("address", "registeredaddress"), "postcode": ("postcode", "postcodes")},
         "employer addresses",
     )
-    if table is None or table.empty:
+    if table.empty:
         return {}
     from impact.places.geocode import geocode_postcodes
 
