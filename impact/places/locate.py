@@ -520,6 +520,7 @@ class _PublicBodies:
                          payer).reindex(sup.index)
         hits["gz_proximity"] = hits["gz_proximity"].fillna(False).astype(bool)
         _class_public_bodies(sup, hits)
+        _national_by_class_words(sup, hits)
         return cls(gaz, payer, hits)
 
     def place(self, sup: pd.DataFrame, todo: np.ndarray) -> None:
@@ -597,7 +598,11 @@ def _class_public_bodies(sup: pd.DataFrame, hits: pd.DataFrame) -> None:
     other = hits["gz_class"].map(NOT_PUBLIC)
     sup.loc[known, "supplier_class"] = other[known].fillna("public_body")
     sup.loc[known, "public_body_type"] = hits.loc[known, "gz_class"].where(other[known].isna())
-    # What the name's own words class as a government body is national (HMRC, DVLA …).
+
+
+def _national_by_class_words(sup: pd.DataFrame, hits: pd.DataFrame) -> None:
+    """A government body the name rules found (HMRC, DVLA, a county court) and the
+    gazetteer did not is national too: its class words name a national department."""
     words = (sup["public_body_type"] == "government").fillna(False) & hits["gz_place"].isna()
     hits.loc[words, "gz_place"] = "national"
     hits.loc[words, "gz_source"] = "a government body by its name's words"
