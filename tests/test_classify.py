@@ -197,3 +197,11 @@ def test_colleges_pre_schools_and_barristers() -> None:
     assert _one("Jane Doe KC")["supplier_class"] == "individual_redacted"
     assert _one("Anyshire Pension Fund")["public_body_type"] == "pension_fund"
     assert _one("University of Anytown")["public_body_type"] == "university"
+
+
+def test_project_names() -> None:
+    assert _one("Anytown Young Peoples Project")["supplier_class"] == "vcse"
+    # normalising drops "Company"; the published name still says what it is
+    row = _one("Bridgeworks (Anytown) Project Company")
+    assert (row["supplier_class"], row["class_reason"]) == (
+        "company", "trading name: PROJECT COMPANY")

@@ -140,6 +140,7 @@ _VCSE_STRONG = (
     r"\bPRE ?SCHOOL\b|\bPLAYGROUP\b|CHILDRENS? CENTRE|CHILDREN S CENTRE|\bADVOCACY\b|"
     r"\bMENCAP\b|\bHEALTHWATCH\b|\bMINSTER\b|\bACTION GROUP\b|\bFESTIVAL\b|"
     r"\bCOMMUNITY TRANSPORT\b|\bCVS\b|\bPARISH CHURCH\b|\bPCC$|\bYMCA\b|"
+    r"\b(YOUNG PEOPLES?|YOUTH|WOMENS?|HEALTH|MUSIC|ARTS|FOOD|FAMILY|CHILDRENS?) PROJECTS?$|"
     r"\bAGAINST\b|\bWELFARE\b|\bTOGETHER$|"
     r"\bCOLLEGE$"
 )
@@ -524,9 +525,12 @@ def _trading_name_rule(e: _Evidence, v: _Verdict) -> None:
     v.assign(_match(e.upper, r"\bT\s*/\s*AS?\b|\bTRADING AS\b"), "company", "trading as")
     web = _match(e.norm, _WEB)
     v.assign(web, "company", "web address or online marketplace")
-    words = _match(e.norm, _TRADING_WORDS)
+    # the published name too: normalising drops "Company" from "Aura Project Company"
+    words = _match(e.norm, _TRADING_WORDS) | _match(e.clean, _TRADING_WORDS)
     if words.any():
-        w = e.norm.str.extract(f"({_nc(_TRADING_WORDS)})", expand=False)
+        w = e.norm.str.extract(f"({_nc(_TRADING_WORDS)})", expand=False).fillna(
+            e.clean.str.extract(f"({_nc(_TRADING_WORDS)})", expand=False)
+        )
         v.assign(words, "company", ("trading name: " + w.fillna("")).to_numpy(dtype=object))
     v.assign(e.card_only, "company", "paid only by purchase card (a merchant)")
     v.assign(_match(e.norm, _BUILDING_NAME), "company", "a building's name (a care home or hotel)")

@@ -216,6 +216,8 @@ _PHRASES = (
     (re.compile(r"\bC OF E\b"), "CE"),
     (re.compile(r"\b(HER|HIS) MAJESTY ?S\b"), "HM"),
 )
+_CLASS_NAMES = tuple((c, re.compile(p), place) for c, p, place in CLASS_NAMES)
+_EDUCATION = re.compile(r"\b(?:SCHOOL|ACADEMY|COLLEGE|UNIVERSITY)\b")
 _SINGLE_LETTERS = re.compile(r"\b([A-Z])\s(?=[A-Z]\b)")
 _DIGITS = re.compile(r"\d")
 _VOWEL = re.compile(r"[AEIOU]")
@@ -385,10 +387,13 @@ def keys_of(names: list[str]) -> list[str]:
 _ONE_WORD = frozenset({"council", "combined_authority", "government", "nhs"})
 
 
+#: Words that alone name no body.
+_GENERIC = FILLERS | FAMILIES["council"][0]
+
+
 def meaningful(key: str) -> bool:
     """A key says more than type words ("CITY", "COUNCIL"): usable as an alias."""
-    generic = FILLERS | FAMILIES["council"][0]
-    return any(t not in generic for t in key.split()) and len(key) > 2
+    return len(key) > 2 and any(t not in _GENERIC for t in key.split())
 
 
 def _add(table: dict[str, list[str]], key: str, body_id: str) -> None:
@@ -502,6 +507,7 @@ class Gazetteer:
             (cls, re.compile(rf"\b(?:{strong})\b"), re.compile(rf"\b(?:{weak})\b"))
             for cls, strong, weak in AREA_CLASSES
         ]
+        self._any_class_word = re.compile("|".join(rf"\b(?:{s}|{w})\b" for _, s, w in AREA_CLASSES))
 
     def __len__(self) -> int:
         return len(self.bodies)
@@ -609,18 +615,19 @@ class Gazetteer:
         name = _Name(
             key, text, bool(_LOCAL_COUNCIL.search(text)), bool(_LEGAL_FORM.search(str(raw).upper()))
         )
-        for rule, ids in self._candidates(name):
+        area = self._area_class(name)
+        for rule, ids in self._candidates(name, area):
             if ids:
                 return self._decide(ids, rule, payer or Payer())
         named = self._class_name(name)
-        return named if named.body is not None else self._area_class(name) or _NO_MATCH
+        return named if named.body is not None else area or _NO_MATCH
 
     def _class_name(self, name: _Name) -> Match:
         """A body known only by what its name says it is (:data:`CLASS_NAMES`)."""
         if name.company:
             return _NO_MATCH
-        for cls, pattern, place in CLASS_NAMES:
-            if re.search(pattern, name.text):
+        for cls, pattern, place in _CLASS_NAMES:
+            if pattern.search(name.text):
                 body = Body(
                     f"{cls}:{name.text}",
                     name.text.title(),
@@ -631,8 +638,9 @@ class Gazetteer:
                 return Match(self.bodies.setdefault(body.body_id, body), "class", body_class=cls)
         return _NO_MATCH
 
-    def _candidates(self, name: _Name) -> Iterator[tuple[str, list[str]]]:
-        """(rule, body ids) for each rule in order; stops being asked once one fits."""
+    def _candidates(self, name: _Name, area: Match | None) -> Iterator[tuple[str, list[str]]]:
+        """(rule, body ids) for each rule in order; stops being asked once one fits.
+        ``area`` is what the class words around an area's name found (rule 4)."""
         idx, key = self._idx, name.key
         yield "exact", idx.exact.get(key, [])
         if not name.local:
@@ -641,7 +649,6 @@ class Gazetteer:
                     yield "core", idx.cores[family].get(core_key(key, family), [])
         if any(len(t) >= _RUN_TOGETHER for t in key.split()):
             yield "compact", idx.compact.get(compact_key(key), [])
-        area = self._area_class(name)
         if area is not None and area.body is not None:
             yield "area", [area.body.body_id]
         yield "prefix", self._prefix(name)
@@ -691,9 +698,7 @@ class Gazetteer:
         for cls, strong, _ in self._area_patterns:
             if cls != body_class and strong.search(tail):
                 return False
-        return not re.search(r"\b(SCHOOL|ACADEMY|COLLEGE|UNIVERSITY)\b", tail) or (
-            body_class in ("school_academy", "university")
-        )
+        return not _EDUCATION.search(tail) or (body_class in ("school_academy", "university"))
 
     def _truncated(self, key: str) -> list[str]:
         """Bodies whose name starts with the whole payee name, when it looks cut short."""
@@ -723,6 +728,8 @@ class Gazetteer:
     def _area_class(self, name: _Name) -> Match | None:
         """Class words around an area's name: a body of that class serving that area; the
         class alone when the words say it on their own and no area is named."""
+        if not self._any_class_word.search(name.key):
+            return None
         for cls, strong, weak in self._area_patterns:
             said = strong.search(name.key)
             if not said and not weak.search(name.key):
