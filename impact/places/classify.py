@@ -265,6 +265,16 @@ def _match(s: pd.Series, pattern: str) -> np.ndarray:
     return s.str.contains(_nc(pattern), regex=True, na=False).to_numpy(dtype=bool)
 
 
+def _words(texts: pd.Series, pattern: str, rows: np.ndarray, label: str) -> np.ndarray:
+    """The reason a rule gives: ``label`` and the words of ``pattern`` found, extracted only
+    for ``rows`` (the ones the rule speaks for), so a rule costs what its hits cost."""
+    out = np.full(len(texts), label, dtype=object)
+    if rows.any():
+        found = texts[rows].str.extract(f"({_nc(pattern)})", expand=False).fillna("")
+        out[rows] = (label + ": " + found).to_numpy(dtype=object)
+    return out
+
+
 def _present(values: object, index: pd.Index) -> np.ndarray:
     """True where an identifier column is given and non-blank."""
     if values is None:
@@ -443,12 +453,7 @@ def _public_body_rule(e: _Evidence, v: _Verdict) -> None:
     gender-pay-gap service gives public-sector employers."""
     for ptype, pattern in _PUBLIC_PATTERNS:
         hit = _public_body_words(e, ptype, pattern)
-        words = e.norm.str.extract(f"({_nc(pattern)})", expand=False) if hit.any() else None
-        why = (
-            ("public body word: " + words.fillna("")).to_numpy(dtype=object)
-            if words is not None
-            else "public body word"
-        )
+        why = _words(e.norm, pattern, hit & ~v.done, "public body word")
         v.assign(hit, "public_body", why, ptype)
     sic_public = (e.sic.str.split(r"[;,\s]+").map(lambda xs: "1" in xs)).to_numpy(bool)
     why = "SIC pseudo-code 1 (public sector employer)"
@@ -478,9 +483,7 @@ def _vcse_rule(e: _Evidence, v: _Verdict) -> None:
     # Place words (PILKINGTON BROS (CHURCH) LTD) do not make a company a VCSE.
     place_only = _match(e.norm, r"\b(CHURCH|CHAPEL|MINSTER)\b") & e.has_legal_form
     strong = _match(e.norm, _VCSE_STRONG) & ~not_vcse & ~place_only
-    if strong.any():
-        w = e.norm.str.extract(f"({_nc(_VCSE_STRONG)})", expand=False)
-        v.assign(strong, "vcse", ("VCSE word: " + w.fillna("")).to_numpy(dtype=object))
+    v.assign(strong, "vcse", _words(e.norm, _VCSE_STRONG, strong & ~v.done, "VCSE word"))
     weak = _match(e.norm, _VCSE_WEAK) & ~not_vcse & ~_match(e.upper, _PLC_RAW)
     v.assign(weak, "vcse", "VCSE word (TRUST/FOUNDATION/ASSOCIATION/SOCIETY)")
 
@@ -526,12 +529,15 @@ def _trading_name_rule(e: _Evidence, v: _Verdict) -> None:
     web = _match(e.norm, _WEB)
     v.assign(web, "company", "web address or online marketplace")
     # the published name too: normalising drops "Company" from "Aura Project Company"
-    words = _match(e.norm, _TRADING_WORDS) | _match(e.clean, _TRADING_WORDS)
-    if words.any():
-        w = e.norm.str.extract(f"({_nc(_TRADING_WORDS)})", expand=False).fillna(
-            e.clean.str.extract(f"({_nc(_TRADING_WORDS)})", expand=False)
-        )
-        v.assign(words, "company", ("trading name: " + w.fillna("")).to_numpy(dtype=object))
+    in_norm = _match(e.norm, _TRADING_WORDS)
+    in_published = _match(e.clean, _TRADING_WORDS) & ~in_norm
+    todo = ~v.done
+    why = np.where(
+        in_norm,
+        _words(e.norm, _TRADING_WORDS, in_norm & todo, "trading name"),
+        _words(e.clean, _TRADING_WORDS, in_published & todo, "trading name"),
+    )
+    v.assign(in_norm | in_published, "company", why)
     v.assign(e.card_only, "company", "paid only by purchase card (a merchant)")
     v.assign(_match(e.norm, _BUILDING_NAME), "company", "a building's name (a care home or hotel)")
 

@@ -842,7 +842,8 @@ def name_hint(gazetteer: Gazetteer, norm: str, raw: str) -> tuple[tuple[str, ...
     """The area a place name inside a payee name names (its districts and name), or None.
     The bracket rule reads the published name, the "for/of/in" rule the normalised one,
     the others the key (abbreviations written out)."""
-    texts = (str(raw).upper(), str(norm), name_key(str(norm)), name_key(str(norm)))
+    key = name_key(str(norm))
+    texts = (str(raw).upper(), str(norm), key, key)
     for pattern, text in zip(NAME_HINTS, texts, strict=True):
         m = pattern.search(text)
         if m is None:
