@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from impact.ingest.names import REDACTED, is_redacted_name
 
@@ -262,7 +264,24 @@ def _nc(pattern: str) -> str:
 
 
 def _match(s: pd.Series, pattern: str) -> np.ndarray:
-    return s.str.contains(_nc(pattern), regex=True, na=False).to_numpy(dtype=bool)
+    """True where ``pattern`` is found: by Arrow's RE2 (fast, compiled once per call), or
+    Python's ``re`` for the few patterns RE2 cannot run (look-arounds)."""
+    pat = _nc(pattern)
+    try:
+        hit = pc.match_substring_regex(pa.array(s.array, pa.string()), pat)
+    except pa.ArrowInvalid:
+        return s.str.contains(pat, regex=True, na=False).to_numpy(dtype=bool)
+    return hit.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _match_open(s: pd.Series, pattern: str, v: _Verdict) -> np.ndarray:
+    """:func:`_match` on the suppliers no earlier rule took (the later rules' hits are
+    only wanted there, and most suppliers are taken by then)."""
+    out = np.zeros(len(s), dtype=bool)
+    open_ = ~v.done
+    if open_.any():
+        out[open_] = _match(s[open_], pattern)
+    return out
 
 
 def _words(texts: pd.Series, pattern: str, rows: np.ndarray, label: str) -> np.ndarray:
@@ -518,28 +537,28 @@ def _person_rule(e: _Evidence, v: _Verdict) -> None:
 def _to_people_rule(e: _Evidence, v: _Verdict) -> None:
     """5b. Payments a council makes to people under a service's name (foster carers,
     bursaries, rent refunds, a payroll), unless business words make it a firm."""
-    people = _match(e.norm, _TO_PEOPLE) & ~_match(e.norm, _FIRM_WORDS)
+    people = _match_open(e.norm, _TO_PEOPLE, v) & ~_match_open(e.norm, _FIRM_WORDS, v)
     v.assign(people, "individual_redacted", "payments to people (carers, refunds, payroll)")
 
 
 def _trading_name_rule(e: _Evidence, v: _Verdict) -> None:
     """6. A trading name: "trading as", business words or a web address; or a merchant paid
     only by purchase card."""
-    v.assign(_match(e.upper, r"\bT\s*/\s*AS?\b|\bTRADING AS\b"), "company", "trading as")
-    web = _match(e.norm, _WEB)
-    v.assign(web, "company", "web address or online marketplace")
+    trades = _match_open(e.upper, r"\bT\s*/\s*AS?\b|\bTRADING AS\b", v)
+    v.assign(trades, "company", "trading as")
+    v.assign(_match_open(e.norm, _WEB, v), "company", "web address or online marketplace")
     # the published name too: normalising drops "Company" from "Aura Project Company"
-    in_norm = _match(e.norm, _TRADING_WORDS)
-    in_published = _match(e.clean, _TRADING_WORDS) & ~in_norm
-    todo = ~v.done
+    in_norm = _match_open(e.norm, _TRADING_WORDS, v)
+    in_published = _match_open(e.clean, _TRADING_WORDS, v) & ~in_norm
     why = np.where(
         in_norm,
-        _words(e.norm, _TRADING_WORDS, in_norm & todo, "trading name"),
-        _words(e.clean, _TRADING_WORDS, in_published & todo, "trading name"),
+        _words(e.norm, _TRADING_WORDS, in_norm, "trading name"),
+        _words(e.clean, _TRADING_WORDS, in_published, "trading name"),
     )
     v.assign(in_norm | in_published, "company", why)
     v.assign(e.card_only, "company", "paid only by purchase card (a merchant)")
-    v.assign(_match(e.norm, _BUILDING_NAME), "company", "a building's name (a care home or hotel)")
+    building = _match_open(e.norm, _BUILDING_NAME, v)
+    v.assign(building, "company", "a building's name (a care home or hotel)")
 
 
 def _no_name_rule(e: _Evidence, v: _Verdict) -> None:
