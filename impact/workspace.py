@@ -35,6 +35,7 @@ from impact.places.councils import (
     supplier_deprivation,
 )
 from impact.places.locate import SUPPLIER_JOIN_COLUMNS, coverage, locate
+from impact.places.locate import reference_files as locate_reference_files
 from impact.places.reference import Reference, ReferenceError
 from impact.places.registers import RegisterRow
 from impact.places.resolutions import (
@@ -63,8 +64,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
 
-#: Where a supplier sits relative to the council (``location_band`` column).
-BANDS = ("council", "region", "elsewhere", "not located")
+#: Where a supplier sits relative to the council (``location_band`` column).  "national":
+#: a national body (HMRC, a government department), known and no place's local spend.
+BANDS = ("council", "region", "elsewhere", "national", "not located")
 
 #: Reference files the prepared places depend on (their fingerprints key the cache).
 PREPARED_ROLES = (
@@ -373,7 +375,7 @@ def _located(
     """Suppliers with places and coverage, from the disk cache or :func:`locate`."""
     k = cache.key(
         *cache.fingerprint([outdir / "transactions.parquet", source.register]),
-        *cache.fingerprint(reference.find_all("supplier_registers")),
+        *cache.fingerprint(locate_reference_files(reference)),
         str(reference.root.resolve()),
         length=12,
     )
@@ -470,13 +472,15 @@ def _with_places(
     s = suppliers[cols].drop_duplicates("supplier_key")
     t = t.merge(s, on="supplier_key", how="left", validate="many_to_one")
     t["is_located"] = t["is_located"].fillna(False).astype(bool)
+    national = _column(t, "place_basis").eq("national").fillna(False).to_numpy(bool)
     band = np.select(
         [
+            national,
             ~t["is_located"],
-            t["lad_code"].isin(council_lads).to_numpy(),
+            t["lad_code"].isin(council_lads).to_numpy() | _area_within(t, council_lads),
             t["region_code"].isin(region_codes).to_numpy(),
         ],
-        ["not located", "council", "region"],
+        ["national", "not located", "council", "region"],
         default="elsewhere",
     )
     t["location_band"] = pd.Categorical(band, categories=list(BANDS))
@@ -513,3 +517,18 @@ def _same_values(old: pd.Series, new: pd.Series) -> bool:
     if old.dtype != new.dtype:
         old, new = old.astype(object), new.astype(old.dtype).astype(object)
     return old.equals(new)
+
+
+def _column(t: pd.DataFrame, name: str) -> pd.Series:
+    """A supplier column, all NA when a cached supplier table predates it."""
+    if name in t:
+        return t[name].astype("string")
+    return pd.Series(pd.NA, index=t.index, dtype="string")
+
+
+def _area_within(t: pd.DataFrame, council_lads: list[str]) -> np.ndarray:
+    """True for suppliers placed at an area (``area_lad_codes``) wholly inside the council."""
+    area = _column(t, "area_lad_codes")
+    mine = set(council_lads)
+    inside = {a: bool(mine) and set(a.split(";")) <= mine for a in area.dropna().unique()}
+    return area.map(inside).fillna(False).to_numpy(bool)

@@ -26,8 +26,9 @@ def _one(raw: str, **ids: str) -> pd.Series:
         ("Ash Green Primary School", "public_body", "school_academy"),
         ("Castle Hill Primary", "public_body", "school_academy"),
         ("Calder Learning Trust", "public_body", "school_academy"),
-        ("West Yorkshire Police", "public_body", "police_fire"),
-        ("West Yorkshire Fire and Rescue Authority", "public_body", "police_fire"),
+        # police and fire are separate classes since the gazetteer places them apart
+        ("West Yorkshire Police", "public_body", "police"),
+        ("West Yorkshire Fire and Rescue Authority", "public_body", "fire"),
         ("HM Revenue & Customs", "public_body", "government"),
         ("Department for Work and Pensions", "public_body", "government"),
         ("GMCA", "public_body", "combined_authority"),
@@ -46,7 +47,8 @@ def _one(raw: str, **ids: str) -> pd.Series:
         ("Alison Copeland", "individual_redacted", None),
         ("J D Ingram", "individual_redacted", None),
         ("John Lewis", "unknown", None),  # a brand, not a person
-        ("J R Properties", "unknown", None),
+        # "Properties" is a trading word: a business, no longer left unknown
+        ("J R Properties", "company", None),
         ("Humankind", "unknown", None),
     ],
 )
@@ -85,7 +87,7 @@ def _after(rule, *raw: str) -> list[tuple[str, str]]:
     from impact.places import classify
 
     s = pd.Series(raw)
-    rows = classify._row_keys(normalise_names(s), s, None, None, None)
+    rows = classify._row_keys(normalise_names(s), s, classify.Identifiers())
     verdict = classify._Verdict.empty(len(rows))
     rule(classify._Evidence.of(rows), verdict)
     return list(zip(verdict.supplier_class, verdict.reason, strict=True))
@@ -94,9 +96,11 @@ def _after(rule, *raw: str) -> list[tuple[str, str]]:
 def test_rules_run_in_the_documented_order() -> None:
     from impact.places import classify
 
+    # care pools, payments to people and trading names joined the rules for issue 13
     assert [r.__name__ for r in classify.RULES] == [
-        "_redaction_rule", "_public_body_rule", "_vcse_rule", "_company_rule", "_person_rule",
-        "_no_name_rule",
+        "_redaction_rule", "_care_pool_rule", "_public_body_rule", "_vcse_rule",
+        "_company_rule", "_person_rule", "_to_people_rule", "_no_name_rule",
+        "_trading_name_rule",
     ]
 
 
@@ -134,3 +138,70 @@ def test_vcse_rule_place_words_and_mutuals_are_not_vcse() -> None:
                  "Halifax Opportunities Trust", "Trust Homes PLC", "Locala CIC")
     assert [c for c, _ in got] == ["vcse", "unknown", "unknown", "vcse", "unknown", "vcse"]
     assert got[0][1] == "VCSE word: CHURCH" and got[5][1] == "CIC/CIO legal form"
+
+
+# ------------------------------------------------- rules added for issue 13 (made-up names)
+
+
+def test_care_pool_rule_by_name_or_supplier_id() -> None:
+    from impact.places.classify import Identifiers, _care_pool_rule
+
+    assert _after(_care_pool_rule, "2021:02D  Dementia", "2022:13LD Learning Disabilities",
+                  "Direct Payments", "Dementia Care Homes Ltd", "Acme") == [
+        ("individual_redacted", "care payments to people (personal budgets)")] * 3 + [
+        ("unknown", "no rule matched")] * 2
+    s = pd.Series(["Anytown Adults 0042"])
+    out = classify_suppliers(normalise_names(s), s,
+                             ids=Identifiers(supplier_id=pd.Series(["Personal Budgets"])))
+    assert out.iloc[0]["supplier_class"] == "individual_redacted"
+
+
+def test_aggregate_lines_name_no_payee() -> None:
+    from impact.places.classify import _redaction_rule
+
+    got = _after(_redaction_rule, "Miscellaneous Payments BACS", "General Expenses",
+                 "Various - Total Expenses", "General Widgets Ltd")
+    assert [c for c, _ in got] == ["individual_redacted"] * 3 + ["unknown"]
+    assert got[0][1] == "no payee named (aggregate line)"
+
+
+def test_payments_to_people_unless_a_firm() -> None:
+    from impact.places.classify import _to_people_rule
+
+    got = _after(_to_people_rule, "Foster Care - Bacs", "Rent Refunds", "Anyvoice Payroll",
+                 "Midshire HR & Payroll Solutions", "Capstone Foster Care Agency")
+    assert [c for c, _ in got] == ["individual_redacted"] * 3 + ["unknown"] * 2
+
+
+def test_trading_name_rule() -> None:
+    from impact.places.classify import Identifiers, _trading_name_rule
+
+    got = _after(_trading_name_rule, "Northvale Energy", "Brookside Care Home",
+                 "WWW.WIDGETSHOP.CO.UK", "Ashgrove Court", "Kenton Hall N H",
+                 "Jo Bloggs T/A Bloggs Cabs", "Humanity")
+    assert [c for c, _ in got] == ["company"] * 6 + ["unknown"]
+    assert got[0][1] == "trading name: ENERGY"
+    assert got[3][1] == "a building's name (a care home or hotel)"
+    s = pd.Series(["Sonic Megastar 42"])
+    card = classify_suppliers(normalise_names(s), s,
+                              ids=Identifiers(card_only=pd.Series([True]))).iloc[0]
+    assert (card["supplier_class"], card["class_reason"]) == (
+        "company", "paid only by purchase card (a merchant)")
+
+
+def test_colleges_pre_schools_and_barristers() -> None:
+    assert _one("Oakridge College")["supplier_class"] == "vcse"  # no FE word: a charity
+    assert _one("Oakridge Community College")["public_body_type"] == "school_academy"
+    assert _one("Little Acorns Pre-School")["supplier_class"] == "vcse"
+    assert _one("Sunnyside Day Nursery")["supplier_class"] == "company"
+    assert _one("Jane Doe KC")["supplier_class"] == "individual_redacted"
+    assert _one("Anyshire Pension Fund")["public_body_type"] == "pension_fund"
+    assert _one("University of Anytown")["public_body_type"] == "university"
+
+
+def test_project_names() -> None:
+    assert _one("Anytown Young Peoples Project")["supplier_class"] == "vcse"
+    # normalising drops "Company"; the published name still says what it is
+    row = _one("Bridgeworks (Anytown) Project Company")
+    assert (row["supplier_class"], row["class_reason"]) == (
+        "company", "trading name: PROJECT COMPANY")

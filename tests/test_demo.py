@@ -32,7 +32,23 @@ DEMO = demo_dir()
 REF = DEMO / "reference"
 SHARED = shared_data_dir()
 #: Roles the demo does not ship: national economic tables and published LM3 figures.
-NOT_IN_DEMO = {"io_multipliers", "lm3_published"}
+NOT_IN_DEMO = {
+    "io_multipliers",
+    "lm3_published",
+    # the public-body gazetteer's tables: without them the demo's councils come from its
+    # district lookup and the declared national bodies (impact.places.gazetteer)
+    "local_authorities",
+    "local_authority_names",
+    "local_authority_register",
+    "government_organisations",
+    "academy_trusts",
+    "universities",
+    "housing_providers",
+    "charity_companies",
+    "mutual_societies",
+    "nhs_trusts",
+    "employer_addresses",
+}
 
 
 @pytest.fixture(scope="module")

@@ -111,7 +111,10 @@ def test_each_resolution_path_and_coverage(borough: tuple[Path, Path, Reference]
     assert cov["total_spend"] == 2750.0
     assert cov["located_spend"] == 1000.0  # 100+200+300+400
     assert cov["share_of_spend_located"] == pytest.approx(1000 / 2750, abs=1e-6)
-    assert cov["public_body_spend"] == {"amount": 1000.0, "share": pytest.approx(1000 / 2750)}
+    # Leeds City Council is classed a public body but this reference folder holds no
+    # local-authority table to place it: none of the public-body spend is placed
+    assert cov["public_body_spend"] == {
+        "amount": 1000.0, "share": pytest.approx(1000 / 2750), "share_placed_or_national": 0.0}
     assert cov["redacted_spend"]["amount"] == 250.0
     assert cov["share_of_spend_located_excl_public"] == pytest.approx(1000 / 1750, abs=1e-6)
     assert cov["share_of_spend_located_excl_public_and_redacted"] == pytest.approx(
@@ -345,7 +348,7 @@ def test_exact_keys_first_hit_wins_and_redacted_names_never_match(tmp_path: Path
          "is_redacted": True},
         {"supplier_name": "Gamma Ltd", "amount": 1.0},
     ])
-    sup = locate_mod._read_suppliers(tx, None)
+    sup = locate_mod._classified(locate_mod._read_suppliers(tx, None), None)
 
     def rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         return register_from_frame(frame).frame.assign(resolution_source=source)
@@ -358,7 +361,9 @@ def test_exact_keys_first_hit_wins_and_redacted_names_never_match(tmp_path: Path
         "company_number": ["00000001", "00000002", "00000003"],
         "postcode": ["LS1 1AA", "LS1 1AA", "LS1 1AA"]}), "reference.csv")
     regs = locate_mod._Registers(council, reference, [], [])
-    locate_mod._match_exactly(sup, locate_mod.nameable(sup), regs, None)
+    named = locate_mod.nameable(sup)
+    public = locate_mod._PublicBodies.read(sup, named, None, None)
+    locate_mod._match_exactly(sup, named, regs, public, None)
     got = sup.set_index("supplier_name_norm")[["resolution_method", "postcode"]]
     assert got.loc["ALPHA"].tolist() == ["register_id", "HX1 1AA"]
     assert got.loc["BETA"].tolist() == ["company_number", "LS1 1AA"]  # never by its name
@@ -397,3 +402,82 @@ def test_register_row_rules_one_reason_each() -> None:
     ]
     assert list(silent) == [10]  # ... so it is dropped without a word
     assert conflicts == 1
+
+
+# ------------------------------------------------------------- public bodies and basis
+
+
+def test_public_bodies_placed_with_their_basis_and_national_apart(tmp_path: Path) -> None:
+    from tests._public_world import ANYTOWN, BRIDGEFORD, LOWTOWN, R1, write_public_world
+
+    ref = write_public_world(tmp_path / "ref")
+    out = write_tx(tmp_path / "out", [
+        {"supplier_name": "HMRC - Anytown Office", "amount": 1000.0},
+        {"supplier_name": "Lakeshire County Council", "amount": 500.0},
+        {"supplier_name": "Anytown Hospitals NHS FT", "amount": 400.0},
+        {"supplier_name": "Oak Primary School", "amount": 300.0},
+        {"supplier_name": "Widgets (Lowtown) Ltd", "amount": 200.0},
+        {"supplier_name": "Typed By Hand Ltd", "amount": 100.0},
+        {"supplier_name": "LCC", "amount": 50.0},
+        {"supplier_name": "Nowhere Traders", "amount": 25.0},
+    ])
+    tx = pd.read_parquet(out / "transactions.parquet")
+    tx["council"] = "Anytown Borough Council"  # the paying council, for proximity
+    tx.to_parquet(out / "transactions.parquet", index=False)
+    register = write_csv(tmp_path / "register.csv",
+                         "supplier_name,postcode,source\nTyped By Hand Ltd,M1 1AA,manual\n")
+    res = locate(out, [register], ref, fuzzy=False, geocoder=fake_geocoder)
+    s = res.suppliers.set_index("supplier_name")
+    got = s[["resolution_method", "place_basis", "is_located"]].to_dict("index")
+    assert got == {
+        "HMRC - Anytown Office": {"resolution_method": "gazetteer", "place_basis": "national",
+                                  "is_located": False},
+        "Lakeshire County Council": {"resolution_method": "gazetteer",
+                                     "place_basis": "public_body", "is_located": True},
+        "Anytown Hospitals NHS FT": {"resolution_method": "gazetteer",
+                                     "place_basis": "public_body", "is_located": True},
+        "Oak Primary School": {"resolution_method": "proximity", "place_basis": "public_body",
+                               "is_located": True},
+        "Widgets (Lowtown) Ltd": {"resolution_method": "name_hint", "place_basis": "name_hint",
+                                  "is_located": True},
+        "Typed By Hand Ltd": {"resolution_method": "register_name", "place_basis": "manual",
+                              "is_located": True},
+        "LCC": {"resolution_method": "proximity", "place_basis": "public_body",
+                "is_located": True},
+        "Nowhere Traders": {"resolution_method": "none", "place_basis": None,
+                            "is_located": False},
+    }
+    county = s.loc["Lakeshire County Council"]
+    assert county["area_lad_codes"] == f"{ANYTOWN};{BRIDGEFORD}"
+    assert pd.isna(county["lad_code"]) and county["region_code"] == R1  # two districts, one region
+    assert pd.isna(county["lsoa21_code"]) and county["geocode_status"] == "area"
+    assert s.loc["Oak Primary School", "lad_code"] == ANYTOWN
+    assert s.loc["Widgets (Lowtown) Ltd", "lad_code"] == LOWTOWN
+    assert s.loc["HMRC - Anytown Office", "geocode_status"] == "national"
+    assert s.loc["LCC", "matched_name"] == "Lakeshire County Council"
+
+    cov = res.coverage
+    total = 2575.0
+    assert cov["share_of_spend_national"] == pytest.approx(1000 / total, abs=1e-6)
+    assert cov["located_by_basis"] == {
+        "council_register": 0.0, "registered_office": 0.0,
+        "public_body": pytest.approx(1250 / total, abs=1e-6),
+        "name_hint": pytest.approx(200 / total, abs=1e-6),
+        "manual": pytest.approx(100 / total, abs=1e-6),
+    }
+    assert cov["share_of_spend_located"] == pytest.approx(1550 / total, abs=1e-6)
+    assert cov["public_body_spend"]["share_placed_or_national"] == 1.0
+    assert [u["supplier_name"] for u in cov["unresolved_top"]] == ["Nowhere Traders"]
+
+
+def test_reference_rows_basis_by_their_source() -> None:
+    from impact.places.locate import _basis_of
+
+    sources = pd.Series(["gender_pay_gap", "salford_contracts_register", "nhs_ods_trusts",
+                         "manual", "finance system"])
+    assert _basis_of(sources, False).tolist() == [
+        "registered_office", "council_register", "public_body", "registered_office",
+        "registered_office"]
+    assert _basis_of(sources, True).tolist() == [
+        "council_register", "council_register", "council_register", "manual",
+        "council_register"]

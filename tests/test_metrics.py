@@ -132,3 +132,48 @@ def test_local_share_by() -> None:
     out = metrics.local_share_by(_tx()).set_index("directorate")
     assert out.loc["A", "local_share"] == pytest.approx(1.0)
     assert out.loc["B", "coverage"] == pytest.approx(250 / 350)
+
+
+# --------------------------------------------- national bodies: known, and never local
+
+
+def _tx_national() -> pd.DataFrame:
+    """The table above plus £200 to a national body (HMRC): known, placed nowhere."""
+    t = _tx()
+    row = t.iloc[[4]].copy()
+    row[["supplier_key", "location_band", "amount", "is_located", "directorate"]] = [
+        "s6", "national", 200.0, False, "B"]
+    return pd.concat([t, row], ignore_index=True)
+
+
+def test_local_share_counts_national_spend_as_known_and_not_local() -> None:
+    f = metrics.local_share(_tx_national(), ["E1"], ["Town"])
+    # positive 700; placed 400; national 200 (known: 600); local 150; unplaced 100
+    assert f.value == pytest.approx(150 / 600)
+    assert f.coverage == pytest.approx(600 / 700)
+    assert f.lower == pytest.approx(150 / 700)
+    assert f.upper == pytest.approx((150 + 100) / 700)  # only the unplaced £100 may be local
+    assert f.lower <= f.value <= f.upper
+    assert f.inputs["spend_national"] == 200.0 and "national bodies" in f.how
+
+
+def test_regional_and_deprived_shares_with_national_spend() -> None:
+    t = _tx_national()
+    r = metrics.regional_share(t, ["R"])
+    assert (r.value, r.lower, r.upper) == pytest.approx((300 / 600, 300 / 700, 400 / 700))
+    d = metrics.deprived_share(t)
+    # deciles known for £300 (deprived £250) + national £200 known not deprived
+    assert (d.value, d.coverage) == pytest.approx((250 / 500, 500 / 700))
+    assert d.upper == pytest.approx((250 + 200) / 700)
+
+
+def test_local_share_by_and_the_sentence_with_national_spend() -> None:
+    out = metrics.local_share_by(_tx_national()).set_index("directorate")
+    assert out.loc["B", "coverage"] == pytest.approx(450 / 550)  # 150 + 100 placed + 200 national
+    assert out.loc["B", "upper"] == pytest.approx(100 / 550)
+    t = _tx_national()
+    text = metrics.pound_sentence(metrics.local_share(t, ["E1"]), metrics.regional_share(t, ["R"]),
+                                  metrics.deprived_share(t), "Anytown")
+    assert text.startswith("Of every £1 Anytown paid to suppliers we could place or know to be "
+                           "national bodies, 25p went")
+    assert "or know them to be national bodies, for 86% of the spend" in text

@@ -146,3 +146,25 @@ def test_prepared_places_are_cached_on_disk_and_equal_a_fresh_build(
     # A damaged cache file is rebuilt, not fatal.
     prepared[0].write_bytes(b"not parquet")
     assert len(Workspace.load("demo").wards) == len(demo.wards)
+
+
+def test_bands_national_and_areas() -> None:
+    """A national body is its own band; a body placed at an area is local only when the
+    whole area lies in the council, else regional when the area shares its region."""
+    from impact.workspace import join_suppliers
+
+    sup = pd.DataFrame({
+        "supplier_key": ["k1", "k2", "k3", "k4", "k5"],
+        "supplier_class": ["public_body"] * 5,
+        "is_located": [False, True, True, True, False],
+        "place_basis": ["national", "public_body", "public_body", "registered_office", None],
+        "area_lad_codes": [None, "E1", "E1;E2", None, None],
+        "lad_code": [None, "E1", None, "E9", None],
+        "region_code": [None, "R", "R", "R", None],
+    })
+    tx = pd.DataFrame({"council": "c", "supplier_id": ["k1", "k2", "k3", "k4", "k5"],
+                       "supplier_name_norm": "x", "amount": 1.0})
+    sup["supplier_key"] = supplier_keys(tx).to_numpy()
+    joined = join_suppliers(tx, sup, ["E1"], ["R"])
+    assert joined["location_band"].tolist() == [
+        "national", "council", "region", "region", "not located"]

@@ -3,9 +3,13 @@
 Every function takes transactions already joined to places
 (:class:`impact.workspace.Workspace` ``.transactions``) and already filtered
 (:func:`impact.filters.apply`).  Figures that depend on where suppliers are come with their
-*coverage* (the share of £ whose supplier could be placed) and two bounds: the lower bound
-counts every unplaced £ as not local, the upper bound as local.  The point estimate assumes
-unplaced spend is distributed like placed spend — the bounds show how much that matters.
+*coverage* (the share of £ whose supplier could be placed, or is a national body) and two
+bounds: the lower bound counts every unplaced £ as not local, the upper bound as local.
+The point estimate assumes unplaced spend is distributed like placed spend — the bounds
+show how much that matters.  Spend with **national** bodies (HMRC, government departments:
+``location_band == "national"``) is known, and is no place's local spend: it counts as
+neither local nor unplaced, so it sits in every share's denominator and never in a bound's
+unknown part.
 
 Spend basis for shares: positive payments (credits and refunds excluded), as in
 :func:`impact.locate.coverage`.  Totals are net (credits subtracted) as published.
@@ -28,6 +32,10 @@ REGISTERED_OFFICE_CAVEAT = (
 BOUNDS_TEXT = (
     "Lower bound: every unplaced £ assumed to go elsewhere. Upper bound: every unplaced £ "
     "assumed to stay. The central figure assumes unplaced spend is like placed spend."
+)
+NATIONAL_TEXT = (
+    "{amount} went to national bodies (government departments and agencies such as HMRC): "
+    "known, and no place's local spend, so counted as leaving the area and never as unplaced."
 )
 
 
@@ -83,6 +91,45 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b > 0 else None
 
 
+@dataclass(frozen=True)
+class _Known:
+    """The £ a place-dependent share rests on: all positive spend, the part placed, and the
+    part paid to national bodies (known, never local)."""
+
+    total: float
+    placed: float
+    national: float
+
+    @classmethod
+    def of(cls, tx: pd.DataFrame, pos: pd.Series, placed: np.ndarray) -> _Known:
+        national = _national(tx)
+        return cls(float(pos.sum()), float(pos[placed & ~national].sum()),
+                   float(pos[national].sum()))
+
+    @property
+    def known(self) -> float:
+        return self.placed + self.national
+
+    def share(self, inside: float) -> tuple[float | None, float | None, float | None]:
+        """(point, lower, upper) for ``inside`` £: the point over what is known; the bounds
+        with the unknown £ all elsewhere or all inside."""
+        return (
+            _ratio(inside, self.known),
+            _ratio(inside, self.total),
+            _ratio(inside + self.total - self.known, self.total),
+        )
+
+    def national_text(self) -> str:
+        return " " + NATIONAL_TEXT.format(amount=money(self.national)) if self.national else ""
+
+
+def _national(tx: pd.DataFrame) -> np.ndarray:
+    """True for payments to national bodies (``location_band == "national"``)."""
+    if "location_band" not in tx:
+        return np.zeros(len(tx), dtype=bool)
+    return tx["location_band"].astype("string").eq("national").fillna(False).to_numpy(bool)
+
+
 def period_text(tx: pd.DataFrame) -> str:
     """ "Apr 2024 to Mar 2025 (12 months)" from the ``period`` column."""
     months = sorted(tx["period"].dropna().astype(str).str.slice(0, 7).unique())
@@ -128,10 +175,9 @@ def _band_share(
     unavailable: str | None,
 ) -> Figure:
     pos = _positive_amounts(tx)
-    total = float(pos.sum())
-    located = float(pos[tx["is_located"].to_numpy(bool)].sum())
+    k = _Known.of(tx, pos, tx["is_located"].to_numpy(bool))
     inside = float(pos[tx["location_band"].isin(bands).to_numpy()].sum())
-    cov = _ratio(located, total)
+    cov = _ratio(k.known, k.total)
     if unavailable:
         return Figure(
             key=key,
@@ -140,16 +186,14 @@ def _band_share(
             text="—",
             how=unavailable,
             coverage=cov,
-            inputs={"total_spend": round(total, 2)},
+            inputs={"total_spend": round(k.total, 2)},
         )
-    value = _ratio(inside, located)
-    lower = _ratio(inside, total)
-    upper = _ratio(inside + total - located, total)
+    value, lower, upper = k.share(inside)
     how = (
         f"£ paid to suppliers whose postcode is {where} ({money(inside)}), divided by the £ "
-        f"paid to suppliers we could place ({money(located)}). {pct(cov)} of the "
-        f"{money(total)} of payments (positive amounts) went to suppliers we could place. "
-        + BOUNDS_TEXT
+        f"paid to suppliers we could place or know to be national ({money(k.known)}). "
+        f"{pct(cov)} of the {money(k.total)} of payments (positive amounts) went to suppliers "
+        f"we could place or to national bodies.{k.national_text()} " + BOUNDS_TEXT
     )
     return Figure(
         key=key,
@@ -159,8 +203,9 @@ def _band_share(
         how=how,
         inputs={
             "spend_inside": round(inside, 2),
-            "spend_located": round(located, 2),
-            "spend_total": round(total, 2),
+            "spend_located": round(k.placed, 2),
+            "spend_national": round(k.national, 2),
+            "spend_total": round(k.total, 2),
         },
         coverage=cov,
         lower=lower,
@@ -201,17 +246,15 @@ def regional_share(tx: pd.DataFrame, region_codes: list[str], region_name: str =
 def deprived_share(tx: pd.DataFrame) -> Figure:
     """Share of spend to suppliers based in the 20 % most deprived LSOAs of England."""
     pos = _positive_amounts(tx)
-    total = float(pos.sum())
     dec = (
         pd.to_numeric(tx["imd_decile"], errors="coerce")
         if "imd_decile" in tx
         else pd.Series(np.nan, index=tx.index)
     )
-    known = dec.notna().to_numpy()
-    in_12 = (dec <= 2).fillna(False).to_numpy(bool)
-    known_amt, dep_amt = float(pos[known].sum()), float(pos[in_12].sum())
-    cov = _ratio(known_amt, total)
-    value = _ratio(dep_amt, known_amt)
+    k = _Known.of(tx, pos, dec.notna().to_numpy())
+    dep_amt = float(pos[(dec <= 2).fillna(False).to_numpy(bool)].sum())
+    cov = _ratio(k.known, k.total)
+    value, lower, upper = k.share(dep_amt)
     return Figure(
         key="deprived",
         label="To suppliers in the most deprived 20% of areas",
@@ -220,18 +263,20 @@ def deprived_share(tx: pd.DataFrame) -> Figure:
         how=(
             f"£ paid to suppliers whose postcode lies in an LSOA in IoD 2025 deciles 1–2 "
             f"(the most deprived 20 % of neighbourhoods in England; {money(dep_amt)}), divided "
-            f"by the £ paid to suppliers whose LSOA is known ({money(known_amt)}, "
-            f"{pct(cov)} of spend). Suppliers outside England or not placed have no decile. "
+            f"by the £ paid to suppliers whose LSOA is known or that are national bodies "
+            f"({money(k.known)}, {pct(cov)} of spend). Suppliers outside England, placed at "
+            f"a whole district, or not placed have no decile.{k.national_text()} "
             + BOUNDS_TEXT
         ),
         inputs={
             "spend_deciles_1_2": round(dep_amt, 2),
-            "spend_with_decile": round(known_amt, 2),
-            "spend_total": round(total, 2),
+            "spend_with_decile": round(k.placed, 2),
+            "spend_national": round(k.national, 2),
+            "spend_total": round(k.total, 2),
         },
         coverage=cov,
-        lower=_ratio(dep_amt, total),
-        upper=_ratio(dep_amt + total - known_amt, total),
+        lower=lower,
+        upper=upper,
         caveats=(REGISTERED_OFFICE_CAVEAT,),
     )
 
@@ -319,8 +364,10 @@ def pound_sentence(local: Figure, regional: Figure, deprived: Figure, council: s
             "is not known."
         )
     lp = round(100 * local.value)
+    national = float(local.inputs.get("spend_national") or 0.0)
+    placed = "we could place or know to be national bodies" if national else "we could place"
     parts = [
-        f"Of every £1 {council} paid to suppliers we could place, {lp}p went to "
+        f"Of every £1 {council} paid to suppliers {placed}, {lp}p went to "
         "suppliers based in the council's own area"
     ]
     if regional.value is not None:
@@ -335,7 +382,13 @@ def pound_sentence(local: Figure, regional: Figure, deprived: Figure, council: s
             f" {round(100 * deprived.value)}p went to suppliers in the most deprived "
             "20% of neighbourhoods in England."
         )
-    text += f" We could place suppliers for {pct(local.coverage)} of the spend."
+    if national:
+        text += (
+            f" We could place suppliers, or know them to be national bodies, for "
+            f"{pct(local.coverage)} of the spend."
+        )
+    else:
+        text += f" We could place suppliers for {pct(local.coverage)} of the spend."
     return text
 
 
@@ -597,13 +650,15 @@ def compare_periods(tx: pd.DataFrame, months: list[str], by: str = "directorate"
 
 
 def local_share_by(tx: pd.DataFrame, by: str = "directorate") -> pd.DataFrame:
-    """Per group: spend, coverage, local share of placed spend and its bounds."""
+    """Per group: spend, coverage, local share of placed spend and its bounds (national
+    bodies' spend counts as known and not local, as in :func:`local_share`)."""
     pos = _positive_amounts(tx)
+    national = _national(tx)
     t = pd.DataFrame(
         {
             "group": tx[by].astype("string").fillna("(not given)"),
             "spend": pos,
-            "located": pos.where(tx["is_located"].to_numpy(bool), 0.0),
+            "located": pos.where(tx["is_located"].to_numpy(bool) | national, 0.0),
             "local": pos.where(tx["location_band"].eq("council").to_numpy(bool), 0.0),
         }
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 #: Bumped whenever a cached output changes meaning, so every old cache file is ignored.
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -10,7 +10,10 @@ traced and fixed.
 
 Order of precedence (first that applies wins):
 
-1. redaction marker → ``individual_redacted``
+1. redaction marker, or an aggregate line naming no payee ("Miscellaneous payments")
+   → ``individual_redacted``; a pool of care payments to people
+   (personal budgets, direct payments, individual service funds, or a cost code and a client
+   group such as "2021:02D Dementia", in the name or the supplier id) likewise;
 2. public-body words → ``public_body`` (+ ``public_body_type``); SIC pseudo-code ``1``
    (used by the gender-pay-gap service for public-sector employers) likewise
 3. charity number, or VCSE words (CHARITY, CIC, HOSPICE, CHURCH…; TRUST / FOUNDATION /
@@ -20,8 +23,13 @@ Order of precedence (first that applies wins):
    → ``company``
 5. a title ("MR J SMITH") or a bare initial-and-surname / common-given-name-and-surname
    of exactly two words → ``individual_redacted`` (conservative: brands named after
-   people such as JOHN LEWIS are excluded)
-6. otherwise ``unknown``
+   people such as JOHN LEWIS are excluded); payments a council makes to people under a
+   service's name (foster carers, bursaries, refunds, a payroll) likewise; no name and
+   no identifier → ``unknown``
+6. a trading name: business words (ENERGY, CONSTRUCTION, CARE HOME, RECRUITMENT …) or a
+   web address → ``company``; a payee paid only by purchase card is a merchant, and a
+   building's name ("Balmoral Court", as care homes trade) a business → ``company``
+7. otherwise ``unknown``
 """
 
 from __future__ import annotations
@@ -31,17 +39,22 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from impact.ingest.names import REDACTED, is_redacted_name
 
 SUPPLIER_CLASSES = ("company", "vcse", "public_body", "individual_redacted", "unknown")
 PUBLIC_BODY_TYPES = (
     "council",
-    "nhs",
-    "school_academy",
-    "police_fire",
-    "government",
     "combined_authority",
+    "police",
+    "fire",
+    "nhs",
+    "government",
+    "school_academy",
+    "university",
+    "pension_fund",
     "other_public",
 )
 
@@ -54,16 +67,21 @@ _PUBLIC_PATTERNS: tuple[tuple[str, str], ...] = (
         r"WEST MIDLANDS|THE NORTH|WALES)|PASSENGER TRANSPORT EXECUTIVE|MAYORAL",
     ),
     (
-        "police_fire",
-        r"\bPOLICE\b|CONSTABULARY|FIRE AND RESCUE|FIRE AUTHORITY|FIRE SERVICE|"
-        r"FIRE AND CIVIL DEFENCE",
+        "police",
+        r"\bPOLICE\b|CONSTABULARY|POLICE AND CRIME COMMISSIONER",
     ),
+    (
+        "fire",
+        r"FIRE AND RESCUE|FIRE AUTHORITY|FIRE SERVICE|FIRE AND CIVIL DEFENCE",
+    ),
+    ("pension_fund", r"\bPENSION FUND\b|\bSUPERANNUATION FUND\b|\bTEACHERS PENSIONS?\b"),
     (
         "nhs",
         r"\bNHS\b|\bCCG\b|CLINICAL COMMISSIONING|INTEGRATED CARE BOARD|\bICB\b|"
         r"(HOSPITALS?|HEALTH|HEALTHCARE|TEACHING|PARTNERSHIPS?|AMBULANCE SERVICE|"
         r"MENTAL HEALTH) (NHS )?FOUNDATION TRUST|HEALTH AUTHORITY|PUBLIC HEALTH ENGLAND|"
-        r"UK HEALTH SECURITY|HEALTH EDUCATION ENGLAND",
+        r"UK HEALTH SECURITY|HEALTH EDUCATION ENGLAND|\bUNI(VERSITY)? HOSPITALS?\b|"
+        r"\bHOSPITALS? (NHS )?(FOUNDATION )?TRUST\b",
     ),
     (
         "government",
@@ -73,7 +91,7 @@ _PUBLIC_PATTERNS: tuple[tuple[str, str], ...] = (
         r"NATURAL ENGLAND|HOMES ENGLAND|SPORT ENGLAND|ARTS COUNCIL|VALUATION OFFICE|"
         r"OFFICE FOR NATIONAL STATISTICS|COMPANIES HOUSE|LAND REGISTRY|"
         r"INFORMATION COMMISSIONER|ELECTORAL COMMISSION|CROWN COMMERCIAL SERVICE|"
-        r"CROWN PROSECUTION|MAGISTRATES|COUNTY COURT|TEACHERS PENSIONS|"
+        r"CROWN PROSECUTION|MAGISTRATES|COUNTY COURT|"
         r"DISCLOSURE AND BARRING|INSOLVENCY SERVICE|\bOFSTED\b|\bOFGEM\b|\bOFWAT\b|"
         r"CHARITY COMMISSION|\bDEFRA\b|\bDCMS\b|\bDLUHC\b|\bMHCLG\b|\bDFE\b|\bDFT\b",
     ),
@@ -81,14 +99,17 @@ _PUBLIC_PATTERNS: tuple[tuple[str, str], ...] = (
         "council",
         r"\b(BOROUGH|CITY|COUNTY|DISTRICT|PARISH|TOWN|METROPOLITAN|PARISH AND TOWN) COUNCIL\b|"
         r"\bMBC\b|\bMDC\b|\bCOUNCIL OF THE\b|^(\w+ ){0,2}COUNCIL$|LOCAL GOVERNMENT ASSOCIATION|"
-        r"\bPENSION FUND\b|JOINT COMMITTEE|WASTE DISPOSAL AUTHORITY|PORT HEALTH AUTHORITY",
+        r"JOINT COMMITTEE|WASTE DISPOSAL AUTHORITY|PORT HEALTH AUTHORITY",
     ),
+    ("university", r"^UNIVERSITY OF\b|\bUNIVERSITY$"),
     (
         "school_academy",
         r"MULTI ACADEMY TRUST|ACADEMY TRUST|ACADEMIES TRUST|LEARNING TRUST|EDUCATION TRUST|"
         r"SCHOOLS? TRUST|\bMAT\b|\bACADEMY$|\bSCHOOL$|PRIMARY SCHOOL|HIGH SCHOOL|"
-        r"INFANT SCHOOL|JUNIOR SCHOOL|NURSERY SCHOOL|GRAMMAR SCHOOL|\bCOLLEGE$|"
-        r"SIXTH FORM|\bPRIMARY$|\bJ AND I\b|^UNIVERSITY OF\b|\bUNIVERSITY$|"
+        r"INFANT SCHOOL|JUNIOR SCHOOL|NURSERY SCHOOL|GRAMMAR SCHOOL|SIXTH FORM|"
+        r"\b(COMMUNITY|TECHNOLOGY|ARTS|SPORTS|SCIENCE|LANGUAGE|BUSINESS|ENTERPRISE|"
+        r"ENGINEERING|MATHS|MATHEMATICS|PERFORMING ARTS|SPECIALIST) COLLEGE\b|COLLEGE ACADEMY|"
+        r"FURTHER EDUCATION|\bPRIMARY$|\bJ AND I\b|"
         r"CHURCH OF ENGLAND|\bC OF E\b|\bRC\b.*SCHOOL",
     ),
     (
@@ -102,6 +123,13 @@ _PUBLIC_PATTERNS: tuple[tuple[str, str], ...] = (
 _NOT_COUNCIL = r"\b(VOLUNTARY|YOUTH|SPORTS?|ADVICE|CARE|COMMUNITY|RESIDENTS|BRITISH|FAITH|MUSLIM)\b"
 # A school in a company's name (driving school, dance academy) stays a company.
 _SCHOOL_NEEDS_NO_FORM = r"\bACADEMY$|\bSCHOOL$|\bCOLLEGE$"
+# Schools that are no public body: pre-schools and playgroups (VCSE), nurseries, driving,
+# dance and language schools (businesses).
+_NOT_A_SCHOOL = (
+    r"\bPRE ?SCHOOLS?\b|\bDAY NURSERY\b|\bNURSER(Y|IES)\b(?! SCHOOL)|OUT OF SCHOOL|"
+    r"\b(DRIVING|DANCE|DANCING|LANGUAGE|STAGE|SWIM(MING)?|MUSIC|RIDING|FLYING|MONTESSORI|"
+    r"KNOWLEDGE|KIDS|TRAINING) (SCHOOL|ACADEMY)\b"
+)
 
 _VCSE_STRONG = (
     r"\bCHARITY\b|\bCHARITABLE\b|COMMUNITY INTEREST|\bVOLUNTARY\b|\bHOSPICE\b|\bCHURCH\b|"
@@ -112,7 +140,11 @@ _VCSE_STRONG = (
     r"\bFRIENDS OF\b|\bMUTUAL AID\b|\bFOOD ?BANK\b|\bCREDIT UNION\b|\bTRUSTEES\b|"
     r"\b(CRICKET|BOWLING|LUNCHEON|YOUTH|BOXING|RUGBY LEAGUE|AMATEUR) CLUB\b|\bJFC\b|"
     r"\bPRE ?SCHOOL\b|\bPLAYGROUP\b|CHILDRENS? CENTRE|CHILDREN S CENTRE|\bADVOCACY\b|"
-    r"\bMENCAP\b|\bHEALTHWATCH\b|\bMINSTER\b|\bACTION GROUP\b|\bFESTIVAL\b"
+    r"\bMENCAP\b|\bHEALTHWATCH\b|\bMINSTER\b|\bACTION GROUP\b|\bFESTIVAL\b|"
+    r"\bCOMMUNITY TRANSPORT\b|\bCVS\b|\bPARISH CHURCH\b|\bPCC$|\bYMCA\b|"
+    r"\b(YOUNG PEOPLES?|YOUTH|WOMENS?|HEALTH|MUSIC|ARTS|FOOD|FAMILY|CHILDRENS?) PROJECTS?$|"
+    r"\bAGAINST\b|\bWELFARE\b|\bTOGETHER$|"
+    r"\bCOLLEGE$"
 )
 _VCSE_WEAK = r"\b(TRUST|FOUNDATION|ASSOCIATION|SOCIETY)($| OF\b| FOR\b)"
 _NOT_VCSE = r"BUILDING SOCIETY|CO OPERATIVE SOCIETY|COOPERATIVE SOCIETY|HOUSING SOCIETY LTD"
@@ -136,7 +168,13 @@ _GIVEN_NAMES_TEXT = (
     "SUSAN SARAH KAREN JULIE LISA CLAIRE HELEN NICOLA JANE EMMA RACHEL ELIZABETH "
     "LOUISE MICHELLE JOANNE ALISON AMANDA DEBORAH ANGELA CAROL PATRICIA MARGARET "
     "LINDA JENNIFER CATHERINE GILLIAN JACQUELINE KATHRYN VICTORIA REBECCA LAURA HANNAH "
-    "MOHAMMED MOHAMMAD MUHAMMAD AHMED ALI IMRAN TARIQ ASIF SHAHID NADEEM"
+    "MOHAMMED MOHAMMAD MUHAMMAD AHMED ALI IMRAN TARIQ ASIF SHAHID NADEEM "
+    "SAMANTHA MEGAN ZOE HEIDI NICHOLA NICOLE ELLA CHLOE SOPHIE LUCY AMY JESSICA CHARLOTTE "
+    "KATIE KATE KATHERINE JOANNA DAWN TRACEY TRACY SHARON DONNA LORRAINE JULIA DIANE "
+    "DEBBIE JACKIE WENDY YVONNE PAULA ANNA ANNE ANN MARIA MARY SUZANNE JOSEPH RYAN JACK "
+    "BEN BENJAMIN SAMUEL LIAM CARL WAYNE SHAUN SEAN DEAN GLEN GLENN TONY NIGEL TREVOR "
+    "ROGER BARRY COLIN DEREK RAYMOND KENNETH GORDON DOUGLAS FRASER HARRY GEORGE OLIVER "
+    "NATALIE GEMMA LEANNE KELLY KERRY HAYLEY STACEY ABIGAIL BETHANY AMBER JADE"
 )
 _GIVEN_NAMES = frozenset(_GIVEN_NAMES_TEXT.split())
 _PERSON_LIKE_BRANDS = {
@@ -166,6 +204,59 @@ _BUSINESS_WORDS = (
     r"DECORATORS?|LANDSCAPES?|LANDSCAPING|HAULAGE|CATERING|SECURITY|PRINT\w*|FUELS?)\b"
 )
 
+#: Pools of care payments to people: a personal budget, direct payments, an individual
+#: service fund, or a cost code followed by a client group ("2021:02D Dementia").
+_CARE_POOL = (
+    r"\bPERSONAL (HEALTH )?BUDGETS?\b|\bDIRECT PAYMENTS?\b|\bINDIVIDUAL SERVICE FUNDS?\b|"
+    r"^\d+ \w*\d\w* ?(DEMENTIA|LEARNING DISABILIT\w*|PHYSICAL\w* DISABL\w*|\w*FRAILTY|"
+    r"MENTAL HEALTH|SENSORY|SUBSTANCE MISUSE|OLDER PEOPLE|AUTIS\w*|CARERS?)\b"
+)
+#: A line that names no payee: an aggregate of payments (sundries, expenses, grants).
+_NO_PAYEE = (
+    r"^(MISC(ELLANEOUS)?|SUNDRY|SUNDRIES|VARIOUS|GENERAL|OTHER)( \w+)? (PAYMENTS?|EXPENSES|"
+    r"CREDITORS?|SUPPLIERS?|PAYEES?)\b|^(GRANT|HOUSING|BACS|PETTY CASH|CASH) PAYMENTS?$|"
+    r"\bTOTAL EXPENSES\b|^(MISC(ELLANEOUS)?|SUNDRY|SUNDRIES|VARIOUS)$"
+)
+#: Payments a council makes to people under a service's name.
+_TO_PEOPLE = (
+    r"^FOSTER (CARE|CARERS?|PARENTS?)\b|\bFOSTERING ALLOWANCES?\b|\bKINSHIP CARERS?\b|"
+    r"\bSPECIAL GUARDIANSHIP\b|\bSHARED LIVES CARERS?\b|\bBURSARY\b|\bBURSARIES\b|"
+    r"\bPAYROLL\b|\bSTIPENDS?\b|"
+    r"\bALLOWANCES?$|\b(RENT|COUNCIL TAX|HOUSING BENEFIT|DEPOSIT|TENANT) REFUNDS?\b|^REFUNDS?$"
+)
+#: Words of a trading name: what a business sells or is.
+_TRADING_WORDS = (
+    r"\b(ENERGY|ELECTRIC(ITY)?|POWER|FUELS?|OILS?|PETROLEUM|RECYCLING|WASTE|ENVIRONMENTAL|"
+    r"LIGHTING|TRAVEL|TAXIS?|CABS|CARS|COACHES|MOTORS|GARAGE|HAULAGE|LOGISTICS|TRANSPORT|"
+    r"FREIGHT|COURIERS?|PROCUREMENT|INSURANCE|ASSURANCE|BANK|FINANCE|CAPITAL|INVESTMENTS?|"
+    r"CONSTRUCTION|CONTRACTORS?|CONTRACTING|BUILDERS?|CIVILS|ENGINEERING|ENGINEERS|"
+    r"ELECTRICAL|PLUMBING|HEATING|ROOFING|SCAFFOLDING|GLAZING|WINDOWS|JOINERY|DECORATORS?|"
+    r"LANDSCAPES?|LANDSCAPING|GROUNDWORKS|AGGREGATES|PLASTICS|STEEL|TIMBER|SUPPLIES|"
+    r"PRODUCTS|EQUIPMENT|SYSTEMS|SOLUTIONS|TECHNOLOG(Y|IES)|SOFTWARE|DIGITAL|TELECOMS?|"
+    r"COMMUNICATIONS|NETWORKS?|MEDIA|MARKETING|DESIGNS?|PRINT(ING|ERS)?|CONSULT\w*|"
+    r"ASSOCIATES|PARTNERS|GROUP|HOLDINGS|ENTERPRISES?|INTERNATIONAL|UK|RESOURC\w*|"
+    r"RECRUIT\w*|STAFFING|PERSONNEL|AGENCY|PROPERT(Y|IES)|ESTATES?|LETTINGS|DEVELOPMENTS?|"
+    r"HOMES|(CARE|NURSING|RESIDENTIAL|REST) HOMES?|HOME ?CARE|HEALTH ?CARE|CARE (GROUP|"
+    r"SERVICES|CENTRE|VILLAGE|SOLUTIONS)|DOMICILIARY|HOTELS?|GUEST HOUSE|CATERING|FOODS?|"
+    r"CLEANING|HYGIENE|SECURITY|LIFTS|HIRE|RENTALS?|STORES?|SHOPS?|SUPERMARKETS?|"
+    r"MARKETPLACE|ONLINE|DIRECT|WHOLESALE|TRADING|TRADERS|SERVICES|SERVIES|SVCS|MANAGEMENT|"
+    r"MAINTENANCE|PFI|PROJECT COMPANY|SPV|LEISURE|FITNESS|PHARMACY|CHEMISTS?|OPTICIANS|"
+    r"DENTAL|VETERINARY|SOLICITORS|CHAMBERS|ACCOUNTANTS|ARCHITECTS?|SURVEYORS|AUCTIONEERS|"
+    r"INVESTORS|LIFT|MUNICIPAL|PARTNERSHIP|PARTNSHIP|P SHP|FOSTERING\w*|"
+    r"NURSERY|NURSERIES|CHILDCARE|DAY ?CARE|KINDERGARTEN|CRECHE|CHILDMINDER|EARLY YEARS|"
+    r"SUPPORTED LIVING|ASSISTED LIVING|RESIDENTIAL|RES HOME|\w*CARE|CARE AND SUPPORT)\b"
+)
+#: A building's name, as care homes, hostels and hotels trade under ("Balmoral Court",
+#: "Kenton Hall N H"): taken as a business (most such homes are run by companies).
+_BUILDING_NAME = (
+    r"^(\w+ ){1,3}(COURT|HOUSE|LODGE|GRANGE|MANOR|HALL|VILLA|CLOSE|GARDENS|VIEW|PARK|"
+    r"MEWS|TOWERS|HEIGHTS|PLACE)( N H| NH| MH| APH| RH)?$|\b(N H|NH|APH|RH|MH)$"
+)
+#: Words that make a service's name a firm's ("Midland HR & Payroll Solutions").
+_FIRM_WORDS = r"\b(SOLUTIONS|SERVICES|GROUP|AGENCY|SYSTEMS|CONSULT\w*|PARTNERS|ASSOCIATES|UK)\b"
+#: A web address or an online marketplace in the payee name: a business.
+_WEB = r"^WWW |\b(COM|CO UK|NET)$|\bCO UK\b|\bAMZN|\bAMAZON\b|\bPAYPAL\b|\bEBAY\b"
+
 
 def _nc(pattern: str) -> str:
     """Make every group non-capturing (``str.contains`` warns about capturing groups)."""
@@ -173,7 +264,34 @@ def _nc(pattern: str) -> str:
 
 
 def _match(s: pd.Series, pattern: str) -> np.ndarray:
-    return s.str.contains(_nc(pattern), regex=True, na=False).to_numpy(dtype=bool)
+    """True where ``pattern`` is found: by Arrow's RE2 (fast, compiled once per call), or
+    Python's ``re`` for the few patterns RE2 cannot run (look-arounds)."""
+    pat = _nc(pattern)
+    try:
+        hit = pc.match_substring_regex(pa.array(s.array, pa.string()), pat)
+    except pa.ArrowInvalid:
+        return s.str.contains(pat, regex=True, na=False).to_numpy(dtype=bool)
+    return hit.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _match_open(s: pd.Series, pattern: str, v: _Verdict) -> np.ndarray:
+    """:func:`_match` on the suppliers no earlier rule took (the later rules' hits are
+    only wanted there, and most suppliers are taken by then)."""
+    out = np.zeros(len(s), dtype=bool)
+    open_ = ~v.done
+    if open_.any():
+        out[open_] = _match(s[open_], pattern)
+    return out
+
+
+def _words(texts: pd.Series, pattern: str, rows: np.ndarray, label: str) -> np.ndarray:
+    """The reason a rule gives: ``label`` and the words of ``pattern`` found, extracted only
+    for ``rows`` (the ones the rule speaks for), so a rule costs what its hits cost."""
+    out = np.full(len(texts), label, dtype=object)
+    if rows.any():
+        found = texts[rows].str.extract(f"({_nc(pattern)})", expand=False).fillna("")
+        out[rows] = (label + ": " + found).to_numpy(dtype=object)
+    return out
 
 
 def _present(values: object, index: pd.Index) -> np.ndarray:
@@ -186,21 +304,38 @@ def _present(values: object, index: pd.Index) -> np.ndarray:
     ).to_numpy(dtype=bool)
 
 
+@dataclass(frozen=True)
+class Identifiers:
+    """What a council publishes beside a payee's name, each optional (one value per name):
+    ``supplier_id`` (its vendor reference, which sometimes says what the payee is),
+    ``card_only`` (True when every payment was by purchase card)."""
+
+    company_number: pd.Series | None = None
+    charity_number: pd.Series | None = None
+    sic: pd.Series | None = None
+    supplier_id: pd.Series | None = None
+    card_only: pd.Series | None = None
+
+
 def classify_suppliers(
     names_norm: pd.Series,
     raw_names: pd.Series | None = None,
     company_number: pd.Series | None = None,
     charity_number: pd.Series | None = None,
     sic: pd.Series | None = None,
+    *,
+    ids: Identifiers | None = None,
 ) -> pd.DataFrame:
     """Classify suppliers; one row per input row, same index.
 
     Returns columns ``supplier_class`` (one of :data:`SUPPLIER_CLASSES`),
     ``public_body_type`` (one of :data:`PUBLIC_BODY_TYPES` or NA) and ``class_reason``.
     ``raw_names`` (as published) lets legal forms such as LTD/CIC count, which the
-    normalised name no longer carries; without it they are simply not used.
+    normalised name no longer carries; without it they are simply not used.  ``ids`` gives
+    every identifier at once (the three keyword identifiers are kept for short calls).
     """
-    rows = _row_keys(names_norm, raw_names, company_number, charity_number, sic)
+    ids = ids or Identifiers(company_number, charity_number, sic)
+    rows = _row_keys(names_norm, raw_names, ids)
     distinct = rows.drop_duplicates().reset_index(drop=True)
     evidence = _Evidence.of(distinct)
     verdict = _Verdict.empty(len(distinct))
@@ -209,27 +344,35 @@ def classify_suppliers(
     return _per_row(verdict.frame(), distinct, rows)
 
 
+_KEY_COLUMNS = ["n", "r", "co", "ch", "sic", "id", "card"]
+
+
 def _row_keys(
-    names_norm: pd.Series,
-    raw_names: pd.Series | None,
-    company_number: pd.Series | None,
-    charity_number: pd.Series | None,
-    sic: pd.Series | None,
+    names_norm: pd.Series, raw_names: pd.Series | None, ids: Identifiers
 ) -> pd.DataFrame:
     """Everything a rule reads, per input row: the rules then run once per distinct key."""
     index = names_norm.index
     norm = names_norm.astype("string")
     raw = raw_names.astype("string") if raw_names is not None else norm
     key = pd.DataFrame({"n": norm.fillna(""), "r": raw.fillna("")}, index=index)
-    sic_s = (
-        pd.Series(sic, index=index).astype("string").str.strip()
-        if sic is not None
-        else pd.Series(pd.NA, index=index, dtype="string")
+    key["co"] = _present(ids.company_number, index)
+    key["ch"] = _present(ids.charity_number, index)
+    key["sic"] = _text(ids.sic, index)
+    key["id"] = _text(ids.supplier_id, index).str.upper()
+    card = ids.card_only
+    key["card"] = (
+        pd.Series(card, index=index).fillna(False).astype(bool).to_numpy()
+        if card is not None
+        else False
     )
-    key["co"] = _present(company_number, index)
-    key["ch"] = _present(charity_number, index)
-    key["sic"] = sic_s.fillna("")
     return key
+
+
+def _text(values: pd.Series | None, index: pd.Index) -> pd.Series:
+    """An optional text column, stripped, "" where absent."""
+    if values is None:
+        return pd.Series("", index=index, dtype="string")
+    return pd.Series(values, index=index).astype("string").str.strip().fillna("")
 
 
 @dataclass(frozen=True)
@@ -244,6 +387,8 @@ class _Evidence:
     has_company_number: np.ndarray
     has_charity_number: np.ndarray
     sic: pd.Series  # SIC codes as given ("" when none)
+    supplier_id: pd.Series  # the council's vendor reference, upper case ("" when none)
+    card_only: np.ndarray  # every payment by purchase card
 
     @classmethod
     def of(cls, distinct: pd.DataFrame) -> _Evidence:
@@ -260,6 +405,8 @@ class _Evidence:
             has_company_number=distinct["co"].to_numpy(bool),
             has_charity_number=distinct["ch"].to_numpy(bool),
             sic=distinct["sic"],
+            supplier_id=distinct["id"],
+            card_only=distinct["card"].to_numpy(bool),
         )
 
 
@@ -306,9 +453,18 @@ class _Verdict:
 
 
 def _redaction_rule(e: _Evidence, v: _Verdict) -> None:
-    """1. A redaction marker: the council withheld a person's name, whatever else it says."""
+    """1. A redaction marker: the council withheld a person's name, whatever else it says;
+    an aggregate line ("Miscellaneous payments") names no payee either."""
     red = (e.norm == REDACTED).to_numpy() | is_redacted_name(e.published).to_numpy()
     v.assign(red, "individual_redacted", "redaction marker in name")
+    v.assign(_match(e.norm, _NO_PAYEE), "individual_redacted", "no payee named (aggregate line)")
+
+
+def _care_pool_rule(e: _Evidence, v: _Verdict) -> None:
+    """1b. A pool of care payments to people (personal budgets, direct payments): what the
+    name or the supplier id says, whatever else the name carries."""
+    pool = _match(e.norm, _CARE_POOL) | _match(e.supplier_id, _CARE_POOL)
+    v.assign(pool, "individual_redacted", "care payments to people (personal budgets)")
 
 
 def _public_body_rule(e: _Evidence, v: _Verdict) -> None:
@@ -316,12 +472,7 @@ def _public_body_rule(e: _Evidence, v: _Verdict) -> None:
     gender-pay-gap service gives public-sector employers."""
     for ptype, pattern in _PUBLIC_PATTERNS:
         hit = _public_body_words(e, ptype, pattern)
-        words = e.norm.str.extract(f"({_nc(pattern)})", expand=False) if hit.any() else None
-        why = (
-            ("public body word: " + words.fillna("")).to_numpy(dtype=object)
-            if words is not None
-            else "public body word"
-        )
+        why = _words(e.norm, pattern, hit & ~v.done, "public body word")
         v.assign(hit, "public_body", why, ptype)
     sic_public = (e.sic.str.split(r"[;,\s]+").map(lambda xs: "1" in xs)).to_numpy(bool)
     why = "SIC pseudo-code 1 (public sector employer)"
@@ -338,6 +489,7 @@ def _public_body_words(e: _Evidence, ptype: str, pattern: str) -> np.ndarray:
     if ptype == "school_academy":
         school_word = _match(e.norm, _SCHOOL_NEEDS_NO_FORM)
         hit &= ~(school_word & e.has_legal_form & ~_match(e.norm, r"TRUST|ACADEMIES"))
+        hit &= ~_match(e.norm, _NOT_A_SCHOOL)
     return hit
 
 
@@ -350,9 +502,7 @@ def _vcse_rule(e: _Evidence, v: _Verdict) -> None:
     # Place words (PILKINGTON BROS (CHURCH) LTD) do not make a company a VCSE.
     place_only = _match(e.norm, r"\b(CHURCH|CHAPEL|MINSTER)\b") & e.has_legal_form
     strong = _match(e.norm, _VCSE_STRONG) & ~not_vcse & ~place_only
-    if strong.any():
-        w = e.norm.str.extract(f"({_nc(_VCSE_STRONG)})", expand=False)
-        v.assign(strong, "vcse", ("VCSE word: " + w.fillna("")).to_numpy(dtype=object))
+    v.assign(strong, "vcse", _words(e.norm, _VCSE_STRONG, strong & ~v.done, "VCSE word"))
     weak = _match(e.norm, _VCSE_WEAK) & ~not_vcse & ~_match(e.upper, _PLC_RAW)
     v.assign(weak, "vcse", "VCSE word (TRUST/FOUNDATION/ASSOCIATION/SOCIETY)")
 
@@ -372,6 +522,8 @@ def _person_rule(e: _Evidence, v: _Verdict) -> None:
     trades = _match(e.upper, r"\bT\s*/\s*AS?\b|TRADING AS")
     title = (_match(e.clean, _TITLES) | _match(e.norm, _TITLES)) & ~trades
     v.assign(title, "individual_redacted", "personal title in name")
+    barrister = _match(e.norm, r"^(\w+ ){1,3}(KC|QC)$")
+    v.assign(barrister, "individual_redacted", "a barrister (KC/QC) in practice on their own")
     biz = _match(e.norm, _BUSINESS_WORDS)
     initial = _match(e.norm, _INITIAL_SURNAME) & ~biz & ~e.norm.isin(["E ON", "B AND Q"]).to_numpy()
     v.assign(initial, "individual_redacted", "initial and surname")
@@ -382,25 +534,55 @@ def _person_rule(e: _Evidence, v: _Verdict) -> None:
     v.assign(person, "individual_redacted", "given name and surname")
 
 
+def _to_people_rule(e: _Evidence, v: _Verdict) -> None:
+    """5b. Payments a council makes to people under a service's name (foster carers,
+    bursaries, rent refunds, a payroll), unless business words make it a firm."""
+    people = _match_open(e.norm, _TO_PEOPLE, v) & ~_match_open(e.norm, _FIRM_WORDS, v)
+    v.assign(people, "individual_redacted", "payments to people (carers, refunds, payroll)")
+
+
+def _trading_name_rule(e: _Evidence, v: _Verdict) -> None:
+    """6. A trading name: "trading as", business words or a web address; or a merchant paid
+    only by purchase card."""
+    trades = _match_open(e.upper, r"\bT\s*/\s*AS?\b|\bTRADING AS\b", v)
+    v.assign(trades, "company", "trading as")
+    v.assign(_match_open(e.norm, _WEB, v), "company", "web address or online marketplace")
+    # the published name too: normalising drops "Company" from "Aura Project Company"
+    in_norm = _match_open(e.norm, _TRADING_WORDS, v)
+    in_published = _match_open(e.clean, _TRADING_WORDS, v) & ~in_norm
+    why = np.where(
+        in_norm,
+        _words(e.norm, _TRADING_WORDS, in_norm, "trading name"),
+        _words(e.clean, _TRADING_WORDS, in_published, "trading name"),
+    )
+    v.assign(in_norm | in_published, "company", why)
+    v.assign(e.card_only, "company", "paid only by purchase card (a merchant)")
+    building = _match_open(e.norm, _BUILDING_NAME, v)
+    v.assign(building, "company", "a building's name (a care home or hotel)")
+
+
 def _no_name_rule(e: _Evidence, v: _Verdict) -> None:
-    """6. No name and no identifier: unknown, and said so."""
+    """5c. No name and no identifier: unknown, and said so."""
     v.assign((e.norm == "").to_numpy(), "unknown", "no name")
 
 
 #: The rules in order of precedence (the module docstring lists them): first to speak wins.
 RULES = (
     _redaction_rule,
+    _care_pool_rule,
     _public_body_rule,
     _vcse_rule,
     _company_rule,
     _person_rule,
+    _to_people_rule,
     _no_name_rule,
+    _trading_name_rule,
 )
 
 
 def _per_row(answers: pd.DataFrame, distinct: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Each distinct key's answer back onto every input row, with the input's index."""
-    answers.index = pd.MultiIndex.from_frame(distinct[["n", "r", "co", "ch", "sic"]])
-    out = answers.reindex(pd.MultiIndex.from_frame(rows[["n", "r", "co", "ch", "sic"]]))
+    answers.index = pd.MultiIndex.from_frame(distinct[_KEY_COLUMNS])
+    out = answers.reindex(pd.MultiIndex.from_frame(rows[_KEY_COLUMNS]))
     out.index = rows.index
     return out

@@ -1,21 +1,33 @@
 """Suppliers to places, with honest coverage.
 
 Reads ``DIR/transactions.parquet`` (canonical schema, :mod:`impact.schema`), builds one
-row per supplier and finds each a postcode, in this order (first hit wins):
+row per supplier and finds each a place, in this order (first hit wins):
 
 1. the council's own registers (``--register``): exact ``supplier_id``
    (``register_id``), then exact normalised name (``register_name``);
-2. the reference registers (role ``supplier_registers``): exact Companies House number
+2. the public-sector gazetteer (:mod:`impact.places.gazetteer`, ``gazetteer``): other
+   councils, combined authorities, police, fire, NHS trusts and commissioners, government
+   departments and agencies, pension funds — placed at their area or site, or marked
+   **national**; a name that fits several bodies and was decided by proximity to the paying
+   council is ``proximity``;
+3. the reference registers (role ``supplier_registers``): exact Companies House number
    (``company_number``), then exact normalised name (``reference_name``).  When the
    folder holds the stacked ``*combined*`` table only that one is read, so the same
    rows are not loaded twice;
-3. probabilistic name links from :mod:`impact.linkage` when it is importable
-   (``fuzzy``, with ``resolution_probability``): candidates, never counted as exact.
+4. probabilistic name links from :mod:`impact.linkage` when it is importable
+   (``fuzzy``, with ``resolution_probability``): candidates, never counted as exact;
+5. the paying council's own parish and town councils and schools that nothing above
+   placed (``proximity``: an assumption, marked as one);
+6. a place named inside the payee name ("… (Anytown) Ltd", "Solutions for Anytown":
+   ``name_hint``, low confidence).
 
-Postcodes are placed by :func:`impact.geocode.geocode_postcodes`.  A supplier counts as
-*located* when it has coordinates.  Coverage is by value: positive spend (ingest has already
-set duplicates aside); public-body and redacted spend are shown separately because
-they are rarely influenceable and can never be placed respectively.
+Every placed supplier carries its ``place_basis`` (:data:`PLACE_BASES`): what its place
+stands for.  Postcodes are placed by :func:`impact.geocode.geocode_postcodes`; a public
+body's area places it at district level (``area_lad_codes``).  A supplier counts as
+*located* when it has coordinates or an area; a **national** body is neither located nor
+unplaced.  Coverage is by value: positive spend (ingest has already set duplicates aside);
+public-body and redacted spend are shown separately because they are rarely influenceable
+and can never be placed respectively.
 """
 
 from __future__ import annotations
@@ -32,11 +44,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from impact.core.values import apply_distinct, clean_company_numbers
+from impact.core.values import apply_distinct, clean_company_numbers, parse_yes_no
 from impact.ingest.names import REDACTED, normalise_names
 from impact.ingest.schema import supplier_key, supplier_keys  # noqa: F401 (re-exported)
-from impact.places.classify import classify_suppliers
+from impact.places.classify import Identifiers, classify_suppliers
+from impact.places.gazetteer import (
+    BODY_CLASSES,
+    Gazetteer,
+    Geography,
+    Payer,
+    assumed_local,
+    name_hints,
+)
 from impact.places.geocode import geocode_postcodes
+from impact.places.public_bodies import load_gazetteer
+from impact.places.public_bodies import reference_files as gazetteer_files
 from impact.places.reference import Reference
 from impact.places.registers import Register, read_register
 
@@ -51,11 +73,23 @@ METHODS = (
     "manual",
     "register_id",
     "register_name",
+    "gazetteer",
     "company_number",
     "reference_name",
     "fuzzy",
+    "proximity",
+    "name_hint",
     "none",
 )
+#: What a placed supplier's place stands for (``place_basis``), in words.
+PLACE_BASES: dict[str, str] = {
+    "council_register": "council register (a trading address)",
+    "registered_office": "registered office",
+    "public_body": "public body's area or site",
+    "national": "national body (no place's local spend)",
+    "name_hint": "place named in the payee name (low confidence)",
+    "manual": "placed by hand",
+}
 GEO_COLUMNS = (
     "lat",
     "long",
@@ -78,6 +112,8 @@ SUPPLIER_JOIN_COLUMNS = (
     "sme",
     "vcse",
     "resolution_method",
+    "place_basis",
+    "area_lad_codes",
     "geocode_status",
 )
 UNRESOLVED_TOP = 300
@@ -91,7 +127,7 @@ _SUPPLIER_TEXT = (
     "charity_number",
 )
 #: The transaction columns :func:`supplier_table` reads (the rest are not loaded).
-_TX_COLUMNS = (*_SUPPLIER_TEXT, "is_redacted", "amount", "date")
+_TX_COLUMNS = (*_SUPPLIER_TEXT, "is_redacted", "is_card", "amount", "date")
 
 Progress = Callable[[str, float], None]
 
@@ -152,6 +188,7 @@ def _supplier_fields(tx: pd.DataFrame) -> pd.DataFrame:
     t["company_number"] = clean_company_numbers(t["company_number"])  # ingest too
     red = tx["is_redacted"].fillna(False).astype(bool) if "is_redacted" in tx else False
     t["_red"] = red | (t["supplier_name_norm"] == REDACTED).fillna(False)
+    t["_card"] = tx["is_card"].fillna(False).astype(bool) if "is_card" in tx else False
     amt = pd.to_numeric(tx["amount"], errors="coerce").fillna(0.0)
     t["_amt"] = amt
     t["_pos"] = amt.clip(lower=0)
@@ -173,6 +210,7 @@ def _per_supplier_totals(rows: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
         first_date=("_date", "min"),
         last_date=("_date", "max"),
         is_redacted=("_red", "all"),
+        card_only=("_card", "all"),
     )
 
 
@@ -224,6 +262,11 @@ def _ranked_values(codes: np.ndarray, values: pd.Series, n_keys: int) -> pd.Data
     n_values = np.bincount(key, minlength=n_keys)[:n_keys]
     out["n"] = pd.Series(n_values).where(n_values > 0)
     return out
+
+
+def reference_files(reference: Reference) -> list[Path]:
+    """Every reference file :func:`locate` reads (their fingerprints key its cache)."""
+    return [*reference.find_all("supplier_registers"), *gazetteer_files(reference)]
 
 
 def reference_register_paths(reference: Reference) -> list[Path]:
@@ -288,13 +331,35 @@ class _ExactKey:
     named_only: bool  # only suppliers with a usable (unredacted) name
 
 
-#: Exact joins, most trusted first (see the module docstring): the first hit wins.
+#: Exact joins, most trusted first (see the module docstring): the first hit wins.  The
+#: gazetteer's turn (its own matcher, not a column join) comes between the council's
+#: registers and the reference ones.
+GAZETTEER_KEY = _ExactKey("supplier_name_norm", "gazetteer", from_council=False, named_only=True)
 EXACT_KEYS = (
     _ExactKey("supplier_id", "register_id", from_council=True, named_only=False),
     _ExactKey("supplier_name_norm", "register_name", from_council=True, named_only=True),
+    GAZETTEER_KEY,
     _ExactKey("company_number", "company_number", from_council=False, named_only=False),
     _ExactKey("supplier_name_norm", "reference_name", from_council=False, named_only=True),
 )
+#: A reference register's rows stand for registered offices unless their ``source`` says
+#: the register is a council's own (trading addresses) or a public body list: (pattern,
+#: basis), first that fits.  A council register's rows typed in the app are ``manual``.
+REFERENCE_BASIS: tuple[tuple[str, str], ...] = (
+    (r"(?i)contract|council|supplier.?register|vendor", "council_register"),
+    (r"(?i)(?:^|[^a-z])(?:nhs|ods)(?:[^a-z]|$)", "public_body"),
+)
+
+
+def _basis_of(sources: pd.Series, from_council: np.ndarray | bool) -> np.ndarray:
+    """The place basis of register rows, from where the rows came (see :data:`PLACE_BASES`)."""
+    src = sources.astype("string").fillna("")
+    basis = np.full(len(src), "registered_office", dtype=object)
+    for pattern, value in reversed(REFERENCE_BASIS):
+        basis[src.str.contains(pattern, regex=True).to_numpy(bool)] = value
+    council = np.broadcast_to(np.asarray(from_council, dtype=bool), basis.shape)
+    manual = src.str.strip().str.lower().eq("manual").to_numpy(bool)
+    return np.where(council, np.where(manual, "manual", "council_register"), basis)
 
 
 def _assign(sup: pd.DataFrame, todo: np.ndarray, reg: pd.DataFrame, key: _ExactKey) -> None:
@@ -311,6 +376,7 @@ def _assign(sup: pd.DataFrame, todo: np.ndarray, reg: pd.DataFrame, key: _ExactK
     k = keys[hit]
     for c in ("postcode", "sme", "vcse", "sic", "resolution_source"):
         sup.loc[hit, c] = r.loc[k, c].to_numpy()
+    sup.loc[hit, "place_basis"] = _basis_of(r.loc[k, "source"], key.from_council)
     sup.loc[hit, "matched_name"] = r.loc[k, "supplier_name"].to_numpy()
     sup.loc[hit, "company_number"] = sup.loc[hit, "company_number"].fillna(
         pd.Series(r.loc[k, "company_number"].to_numpy(), index=sup.index[hit])
@@ -339,13 +405,20 @@ def locate(
     sup = _classified(sup, progress)
     regs = _Registers.read(registers, reference if reference_registers else None, progress)
     named = nameable(sup)
-    _match_exactly(sup, named, regs, progress)
+    public = _PublicBodies.read(sup, named, reference, progress)
+    _match_exactly(sup, named, regs, public, progress)
     fuzzy_note = "fuzzy linking switched off"
     if fuzzy:
-        all_rows = pd.concat([regs.council_rows, regs.reference_rows], ignore_index=True)
+        all_rows = pd.concat(
+            [regs.council_rows.assign(_council=True), regs.reference_rows.assign(_council=False)],
+            ignore_index=True,
+        )
         fuzzy_note = _fuzzy(sup, named, all_rows, progress)
+    public.place_assumed_local(sup, named)
+    public.place_by_name_hint(sup, named)
+    _class_from_registers(sup, public.gazetteer.charity_companies)
     _report(progress, "geocoding postcodes", 0.8)
-    sup = _placed(sup, geocoder(sup["postcode"], reference))
+    sup = _placed(sup, geocoder(sup["postcode"], reference), public.gazetteer)
     cov = coverage(sup)
     cov["fuzzy"] = fuzzy_note
     cov["registers"] = regs.summaries()
@@ -379,6 +452,8 @@ def _read_suppliers(dir: Path, progress: Progress | None) -> pd.DataFrame:
         "matched_name",
         "suggested_name",
         "suggested_postcode",
+        "place_basis",
+        "area_lad_codes",
     ):
         sup[c] = pd.Series(pd.NA, index=sup.index, dtype="string")
     sup["resolution_method"] = pd.Series("none", index=sup.index, dtype="string")
@@ -391,12 +466,13 @@ def _read_suppliers(dir: Path, progress: Progress | None) -> pd.DataFrame:
 def _classified(sup: pd.DataFrame, progress: Progress | None) -> pd.DataFrame:
     """What kind of organisation each supplier is (coverage reports public bodies apart)."""
     _report(progress, "classifying suppliers", 0.1)
-    cls = classify_suppliers(
-        sup["supplier_name_norm"],
-        sup["supplier_name"],
-        sup["company_number"],
-        sup["charity_number"],
+    ids = Identifiers(
+        company_number=sup["company_number"],
+        charity_number=sup["charity_number"],
+        supplier_id=sup["supplier_id"],
+        card_only=sup["card_only"],
     )
+    cls = classify_suppliers(sup["supplier_name_norm"], sup["supplier_name"], ids=ids)
     return sup.join(cls)
 
 
@@ -407,23 +483,165 @@ def nameable(sup: pd.DataFrame) -> np.ndarray:
 
 
 def _match_exactly(
-    sup: pd.DataFrame, named: np.ndarray, regs: _Registers, progress: Progress | None
+    sup: pd.DataFrame,
+    named: np.ndarray,
+    regs: _Registers,
+    public: _PublicBodies,
+    progress: Progress | None,
 ) -> None:
     """Each exact key in turn (:data:`EXACT_KEYS`) on the suppliers still unresolved."""
     _report(progress, "matching suppliers to registers", 0.5)
     for key in EXACT_KEYS:
         todo = (sup["resolution_method"] == "none").to_numpy()
-        _assign(sup, todo & named if key.named_only else todo, regs.rows(key.from_council), key)
+        todo = todo & named if key.named_only else todo
+        if key is GAZETTEER_KEY:
+            public.place(sup, todo)
+        else:
+            _assign(sup, todo, regs.rows(key.from_council), key)
 
 
-def _placed(sup: pd.DataFrame, geo: pd.DataFrame) -> pd.DataFrame:
-    """The geocoder's answers on each supplier, why the unresolved have none, and the
-    biggest suppliers first."""
+@dataclass
+class _PublicBodies:
+    """The gazetteer's answers for one council's suppliers, and the steps that use them."""
+
+    gazetteer: Gazetteer
+    payer: Payer
+    hits: pd.DataFrame  # gazetteer match columns, one row per supplier (NA where unnamed)
+
+    @classmethod
+    def read(
+        cls, sup: pd.DataFrame, named: np.ndarray, reference: Reference | None,
+        progress: Progress | None,
+    ) -> _PublicBodies:
+        """Match every named supplier against the gazetteer and class the bodies found."""
+        _report(progress, "recognising public bodies", 0.4)
+        gaz = load_gazetteer(reference)
+        councils = sup["council"].dropna()
+        payer = gaz.payer(str(councils.mode().iloc[0])) if len(councils) else Payer()
+        hits = gaz.match(sup.loc[named, "supplier_name_norm"], sup.loc[named, "supplier_name"],
+                         payer).reindex(sup.index)
+        hits["gz_proximity"] = hits["gz_proximity"].fillna(False).astype(bool)
+        _class_public_bodies(sup, hits)
+        _national_by_class_words(sup, hits)
+        return cls(gaz, payer, hits)
+
+    def place(self, sup: pd.DataFrame, todo: np.ndarray) -> None:
+        """Place ``todo`` suppliers the gazetteer knows: area, site or national; give an
+        academy trust or housing association found by name its company number."""
+        h = self.hits
+        hit = todo & h["gz_place"].notna().to_numpy()
+        sel = sup.index[hit]
+        sup.loc[sel, "resolution_method"] = np.where(h.loc[sel, "gz_proximity"], "proximity",
+                                                     "gazetteer")
+        sup.loc[sel, "resolution_probability"] = np.where(h.loc[sel, "gz_proximity"], np.nan, 1.0)
+        sup.loc[sel, "resolution_source"] = h.loc[sel, "gz_source"]
+        sup.loc[sel, "matched_name"] = h.loc[sel, "gz_name"]
+        place = h.loc[sel, "gz_place"]
+        sup.loc[sel, "place_basis"] = np.where(place == "national", "national", "public_body")
+        sup.loc[sel, "area_lad_codes"] = h.loc[sel, "gz_lads"].where(place == "area")
+        sup.loc[sel, "postcode"] = h.loc[sel, "gz_postcode"].where(place == "site")
+        numbered = todo & h["gz_company_number"].notna().to_numpy() & sup["company_number"].isna()
+        sup.loc[numbered, "company_number"] = h.loc[numbered, "gz_company_number"]
+
+    def place_assumed_local(self, sup: pd.DataFrame, named: np.ndarray) -> None:
+        """The paying council's own parish and town councils and schools that nothing else
+        placed: in its own area, marked as the assumption it is."""
+        if not self.payer.lads:
+            return
+        todo = (sup["resolution_method"] == "none").to_numpy() & named
+        public = (sup["supplier_class"] == "public_body").fillna(False).to_numpy(bool)
+        hit = todo & public & assumed_local(sup["supplier_name_norm"],
+                                            sup["public_body_type"]).to_numpy(bool)
+        sup.loc[hit, "resolution_method"] = "proximity"
+        sup.loc[hit, "resolution_source"] = (
+            "assumed in the paying council's own area (its parish councils and schools)"
+        )
+        sup.loc[hit, "place_basis"] = "public_body"
+        sup.loc[hit, "area_lad_codes"] = ";".join(sorted(self.payer.lads))
+
+    def place_by_name_hint(self, sup: pd.DataFrame, named: np.ndarray) -> None:
+        """What is still unplaced, at the place its name names (low confidence)."""
+        todo = (sup["resolution_method"] == "none").to_numpy() & named
+        todo &= ~(sup["supplier_class"] == "individual_redacted").fillna(False).to_numpy(bool)
+        if not todo.any():
+            return
+        hints = name_hints(self.gazetteer, sup.loc[todo, "supplier_name_norm"],
+                           sup.loc[todo, "supplier_name"])
+        sel = hints.index[hints["hint_lads"].notna()]
+        sup.loc[sel, "resolution_method"] = "name_hint"
+        sup.loc[sel, "resolution_source"] = "a place named in the payee name"
+        sup.loc[sel, "matched_name"] = hints.loc[sel, "hint_area"]
+        sup.loc[sel, "place_basis"] = "name_hint"
+        sup.loc[sel, "area_lad_codes"] = hints.loc[sel, "hint_lads"]
+
+
+#: Gazetteer classes that are no public body: registered housing providers are
+#: not-for-profit societies and companies (VCSE), whatever registers list them.
+NOT_PUBLIC = {"housing_association": "vcse"}
+
+
+def _class_public_bodies(sup: pd.DataFrame, hits: pd.DataFrame) -> None:
+    """Every supplier the gazetteer recognises is a public body of its class (a housing
+    provider a VCSE), and says which (or which several it could be)."""
+    known = hits["gz_class"].notna() & ~sup["supplier_class"].eq("individual_redacted")
+    found = known & hits["gz_name"].notna()
+    sup.loc[found, "class_reason"] = (
+        hits.loc[found, "gz_class"].map(BODY_CLASSES) + ": " + hits.loc[found, "gz_name"]
+    )
+    several = known & hits["gz_candidates"].notna()
+    sup.loc[several, "class_reason"] = (
+        "one of: " + hits.loc[several, "gz_candidates"]
+        + " (the paying council's area did not decide)"
+    )
+    by_words = known & ~found & ~several
+    sup.loc[by_words, "class_reason"] = (
+        hits.loc[by_words, "gz_class"].map(BODY_CLASSES) + " by its name's class words"
+    )
+    other = hits["gz_class"].map(NOT_PUBLIC)
+    sup.loc[known, "supplier_class"] = other[known].fillna("public_body")
+    sup.loc[known, "public_body_type"] = hits.loc[known, "gz_class"].where(other[known].isna())
+
+
+def _national_by_class_words(sup: pd.DataFrame, hits: pd.DataFrame) -> None:
+    """A government body the name rules found (HMRC, DVLA, a county court) and the
+    gazetteer did not is national too: its class words name a national department."""
+    words = (sup["public_body_type"] == "government").fillna(False) & hits["gz_place"].isna()
+    hits.loc[words, "gz_place"] = "national"
+    hits.loc[words, "gz_source"] = "a government body by its name's words"
+    hits.loc[words, "gz_name"] = sup.loc[words, "supplier_name"]
+
+
+def _class_from_registers(sup: pd.DataFrame, charity_companies: frozenset[str]) -> None:
+    """Suppliers the name rules left unknown, classed by what a register said of them: a
+    company number (a charity's, when the charity tables list it), VCSE or SIC flags."""
+    unknown = (sup["supplier_class"] == "unknown").fillna(False)
+    sic = sup["sic"].astype("string").fillna("")
+    public = unknown & sic.str.split(r"[;,\s]+").map(lambda xs: "1" in xs)
+    sup.loc[public, ["supplier_class", "public_body_type"]] = ["public_body", "other_public"]
+    sup.loc[public, "class_reason"] = "a register's SIC pseudo-code 1 (public sector employer)"
+    number = sup["company_number"].astype("string")
+    vcse = unknown & ~public & (
+        number.isin(charity_companies) | parse_yes_no(sup["vcse"]).fillna(False)
+    )
+    sup.loc[vcse, "supplier_class"] = "vcse"
+    sup.loc[vcse, "class_reason"] = "a register lists it as a charity or VCSE"
+    company = unknown & ~public & ~vcse & (number.notna() | (sic != ""))
+    sup.loc[company, "supplier_class"] = "company"
+    sup.loc[company, "class_reason"] = "a register gives it a company number or SIC code"
+
+
+def _placed(sup: pd.DataFrame, geo: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
+    """The geocoder's answers on each supplier, areas on those placed at one, why the
+    unresolved have none, and the biggest suppliers first."""
     for c in GEO_COLUMNS:
         sup[c] = geo[c].to_numpy()
     sup["postcode"] = geo["postcode"].astype("string").to_numpy()
     sup["geocode_status"] = geo["status"].astype("string").to_numpy()
     sup["geocode_reason"] = geo["reason"].astype("string").to_numpy()
+    _at_areas(sup, gazetteer.geography)
+    national = (sup["place_basis"] == "national").fillna(False)
+    sup.loc[national, "geocode_status"] = "national"
+    sup.loc[national, "geocode_reason"] = "a national body: its spend is no place's local spend"
     none = sup["resolution_method"] == "none"
     sup.loc[none, "geocode_status"] = "unresolved"
     sup.loc[none, "geocode_reason"] = np.where(
@@ -431,8 +649,35 @@ def _placed(sup: pd.DataFrame, geo: pd.DataFrame) -> pd.DataFrame:
         "supplier name redacted: cannot be placed",
         "no register gave this supplier a postcode",
     )
-    sup["is_located"] = sup["lat"].notna() & sup["long"].notna()
+    area = sup["area_lad_codes"].notna()
+    sup["is_located"] = (sup["lat"].notna() & sup["long"].notna()) | area
+    sup["place_basis"] = sup["place_basis"].where(sup["is_located"] | national)
     return sup.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _at_areas(sup: pd.DataFrame, geography: Geography) -> None:
+    """District and region of suppliers placed at an area: the district when it is one, the
+    region when all its districts share one; no point, LSOA or ward (an area is not a
+    neighbourhood)."""
+    area = sup["area_lad_codes"].notna()
+    if not area.any():
+        return
+    lads = sup.loc[area, "area_lad_codes"].str.split(";")
+    one = lads.str.len() == 1
+    regions = lads.map(lambda xs: {geography.lad_regions.get(x) for x in xs})
+    region = regions.map(lambda rs: next(iter(rs)) if len(rs) == 1 else None)
+    for c in GEO_COLUMNS:
+        sup.loc[area, c] = pd.NA
+    sup.loc[area, "lad_code"] = lads.str[0].where(one)
+    sup.loc[area, "lad_name"] = np.where(
+        one, lads.str[0].map(geography.lad_names), sup.loc[area, "matched_name"]
+    )
+    sup.loc[area, "region_code"] = region
+    sup.loc[area, "region_name"] = region.map(geography.region_names)
+    sup.loc[area, "geocode_status"] = "area"
+    sup.loc[area, "geocode_reason"] = "placed at an area: " + lads.str.len().astype(str) + (
+        " district(s)"
+    )
 
 
 def _fuzzy(
@@ -487,6 +732,7 @@ def _fuzzy(
     idx_a, r_a = idx[accept], r[accept]
     for c in ("postcode", "sme", "vcse", "sic", "resolution_source"):
         sup.loc[idx_a, c] = r_a[c].to_numpy()
+    sup.loc[idx_a, "place_basis"] = _basis_of(r_a["source"], r_a["_council"].to_numpy(bool))
     sup.loc[idx_a, "matched_name"] = r_a["supplier_name"].to_numpy()
     sup.loc[idx_a, "resolution_method"] = "fuzzy"
     sup.loc[idx_a, "resolution_probability"] = prob[accept]
@@ -519,30 +765,13 @@ def coverage(sup: pd.DataFrame) -> dict:
     spend = sup["spend"].astype(float)
     total = float(spend.sum())
     loc = sup["is_located"].astype(bool)
+    basis = sup["place_basis"] if "place_basis" in sup else pd.Series(pd.NA, index=sup.index)
+    national = (basis == "national").fillna(False).astype(bool)
     public = (sup["supplier_class"] == "public_body").fillna(False).astype(bool)
     red = sup["is_redacted"].astype(bool) | (sup["supplier_class"] == "individual_redacted").fillna(
         False
     ).astype(bool)
     fuzzy = sup["resolution_method"] == "fuzzy"
-    by_method = {}
-    for m in METHODS:
-        sel = sup["resolution_method"] == m
-        by_method[m] = {
-            "suppliers": int(sel.sum()),
-            "amount": round(float(spend[sel].sum()), 2),
-            "located_amount": round(float(spend[sel & loc].sum()), 2),
-        }
-    unresolved = sup[~loc].sort_values("spend", ascending=False).head(UNRESOLVED_TOP)
-    top = [
-        {
-            "supplier_name": _s(r.supplier_name),
-            "supplier_name_norm": _s(r.supplier_name_norm),
-            "supplier_class": _s(r.supplier_class),
-            "amount": round(float(r.spend), 2),
-            "n_transactions": int(r.n_transactions),
-        }
-        for r in unresolved.itertuples()
-    ]
     not_pub = ~public
     infl = ~public & ~red
     return {
@@ -550,6 +779,12 @@ def coverage(sup: pd.DataFrame) -> dict:
         "total_spend": round(total, 2),
         "located_spend": round(float(spend[loc].sum()), 2),
         "share_of_spend_located": _share(float(spend[loc].sum()), total),
+        "share_of_spend_national": _share(float(spend[national].sum()), total),
+        "located_by_basis": {
+            b: _share(float(spend[loc & (basis == b).fillna(False)].sum()), total)
+            for b in PLACE_BASES
+            if b != "national"
+        },
         "share_of_spend_located_exact": _share(float(spend[loc & ~fuzzy].sum()), total),
         "share_of_spend_located_excl_public": _share(
             float(spend[loc & not_pub].sum()), float(spend[not_pub].sum())
@@ -559,10 +794,14 @@ def coverage(sup: pd.DataFrame) -> dict:
         ),
         "suppliers_total": len(sup),
         "suppliers_located": int(loc.sum()),
-        "located_by_method": by_method,
+        "suppliers_national": int(national.sum()),
+        "located_by_method": _by_method(sup, spend, loc),
         "public_body_spend": {
             "amount": round(float(spend[public].sum()), 2),
             "share": _share(float(spend[public].sum()), total),
+            "share_placed_or_national": _share(
+                float(spend[public & (loc | national)].sum()), float(spend[public].sum())
+            ),
         },
         "redacted_spend": {
             "amount": round(float(spend[red].sum()), 2),
@@ -572,8 +811,36 @@ def coverage(sup: pd.DataFrame) -> dict:
             str(k): round(float(v), 2)
             for k, v in spend.groupby(sup["supplier_class"]).sum().items()
         },
-        "unresolved_top": top,
+        "unresolved_top": _unresolved_top(sup[~loc & ~national]),
     }
+
+
+def _by_method(sup: pd.DataFrame, spend: pd.Series, loc: pd.Series) -> dict:
+    """Suppliers, £ and £ placed per resolution method."""
+    out = {}
+    for m in METHODS:
+        sel = sup["resolution_method"] == m
+        out[m] = {
+            "suppliers": int(sel.sum()),
+            "amount": round(float(spend[sel].sum()), 2),
+            "located_amount": round(float(spend[sel & loc].sum()), 2),
+        }
+    return out
+
+
+def _unresolved_top(unplaced: pd.DataFrame) -> list[dict]:
+    """The analyst's work queue: the unplaced suppliers, largest £ first."""
+    top = unplaced.sort_values("spend", ascending=False).head(UNRESOLVED_TOP)
+    return [
+        {
+            "supplier_name": _s(r.supplier_name),
+            "supplier_name_norm": _s(r.supplier_name_norm),
+            "supplier_class": _s(r.supplier_class),
+            "amount": round(float(r.spend), 2),
+            "n_transactions": int(r.n_transactions),
+        }
+        for r in top.itertuples()
+    ]
 
 
 def _s(v: object) -> str | None:

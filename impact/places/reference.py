@@ -78,6 +78,51 @@ ROLES: dict[str, tuple[tuple[str, ...], str]] = {
         ("suppliers/*.csv",),
         "Reference supplier registers (name/company number → postcode)",
     ),
+    "local_authorities": (
+        ("organisations/*local_authorities*.csv", "organisations/*uk_la*.csv"),
+        "Local authorities with GSS codes, type, county, combined authority, alternative "
+        "names (mySociety)",
+    ),
+    "local_authority_names": (
+        ("organisations/*la*name*registry*.csv", "organisations/*local*authorit*names*.csv"),
+        "Local-authority name variants → register code (mySociety)",
+    ),
+    "local_authority_register": (
+        ("organisations/*register*local-authority*.csv",),
+        "GOV.UK local-authority register (official names, types, dates)",
+    ),
+    "government_organisations": (
+        ("organisations/*government-organisation*.csv", "organisations/*government*org*.csv"),
+        "GOV.UK government-organisation register (departments, agencies, public bodies)",
+    ),
+    "academy_trusts": (
+        ("organisations/*academy*trust*.csv",),
+        "Academy trusts with company numbers",
+    ),
+    "universities": (
+        ("organisations/*universit*.csv",),
+        "Universities with their charity or other identifiers",
+    ),
+    "housing_providers": (
+        ("organisations/*rsp*.csv", "organisations/*housing*provider*.csv"),
+        "Registered social housing providers with company or charity numbers",
+    ),
+    "charity_companies": (
+        ("organisations/*charity-company*.csv",),
+        "Charities that are also companies: charity and company identifiers with the name",
+    ),
+    "mutual_societies": (
+        ("organisations/*mutual*.csv",),
+        "Mutual societies (co-operative and community benefit) with identifiers and name",
+    ),
+    "nhs_trusts": (
+        ("suppliers/*nhs*trust*.csv", "organisations/*nhs*trust*.csv", "suppliers/*etr*.csv"),
+        "NHS trusts with their headquarters postcode (NHS Digital ODS)",
+    ),
+    "employer_addresses": (
+        ("suppliers/*pay_gap*.csv", "suppliers/*employer*address*.csv"),
+        "Employers' addresses with postcodes (postal counties and towns are read from them)",
+    ),
     "io_multipliers": (
         ("economics/*type1_multipliers*.csv",),
         "ONS input-output Type I multipliers by industry",
