@@ -30,6 +30,10 @@ ROLES: dict[str, tuple[tuple[str, ...], str]] = {
         ("imd/*imd2025*lad*summary*.csv*",),
         "IoD 2025 local authority district summaries (MHCLG)",
     ),
+    "local_authorities": (
+        ("organisations/*local_authorities*.csv*",),
+        "Every UK local authority: GSS code, type, region, county (mySociety)",
+    ),
     "imd2019_lsoa11_file2": (
         ("imd/*imd2019*lsoa11*File_2*.csv*", "imd/*IoD2019*Domains*.csv*"),
         "IoD 2019 domain ranks and deciles per LSOA 2011 (File 2)",
