@@ -192,6 +192,71 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
     return 0
 
 
+# ----------------------------------------------------------------------------- compare
+
+
+@cli.command()
+@click.argument("dirs", nargs=-1, required=True, type=PATH)
+@click.option("--out", required=True, type=PATH, help="CSV to write, one row per council and "
+              "period")
+@click.option("--period", type=click.Choice(["year", "quarter", "all"]), default="year",
+              show_default=True, help="financial years, calendar quarters or the whole span")
+@click.option("--store", "store_dir", type=PATH,
+              help="the multi-council store (default: the workspace folder's store/)")
+@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | None,
+            reference: Path | None) -> int:
+    """Compare councils: shares, concentration, LM3 and £ per resident with coverage.
+
+    DIRS are folders written by 'impact ingest' and 'impact locate'.  Each is added to the
+    store (unchanged ones are not re-read); a figure whose coverage is too low is written
+    as "not enough data".
+    """
+    from impact.analysis.compare import MIN_COVERAGE, for_csv, latest_periods
+    from impact.outputs.exports import to_csv_bytes
+    from impact.places.reference import ReferenceError, resolve_reference
+    from impact.store import Store, StoreError, add_folder, compare_councils
+
+    try:
+        ref = resolve_reference(reference)
+    except ReferenceError as exc:
+        return _fail("compare", exc)
+    store = Store(store_dir) if store_dir else Store.default()
+    ids = []
+    for d in dirs:
+        try:
+            entry, written = add_folder(store, d, ref)
+        except (StoreError, OSError, ValueError) as exc:
+            click.echo(f"impact compare: {d}: {exc}", err=True)
+            continue
+        ids.append(entry.council_id)
+        click.echo(f"{'added' if written else 'unchanged'}: {entry.council} "
+                   f"({entry.rows:,} payments)", err=True)
+    if not ids:
+        return _fail("compare", "no council folder could be read", 1)
+    table = compare_councils(store, list(dict.fromkeys(ids)), period)
+    _write(out, to_csv_bytes(for_csv(table)))
+    click.echo(f"{len(table)} rows → {out}; shares below {MIN_COVERAGE:.0%} coverage are "
+               "'not enough data'")
+    for line in _compare_lines(latest_periods(table)):
+        click.echo(line)
+    return 0
+
+
+def _compare_lines(latest: object) -> list[str]:
+    """One line per council: its latest period's local share (or why not) and coverage."""
+    from impact.analysis.metrics import pct
+
+    lines = []
+    for r in latest.itertuples():
+        share = ("not enough data" if r.local_share != r.local_share
+                 else pct(r.local_share, 1))
+        lines.append(f"  {r.council} {r.period}: local share {share} (placed "
+                     f"{pct(r.placed_share)}, range {pct(r.local_share_lower)}–"
+                     f"{pct(r.local_share_upper)})")
+    return lines
+
+
 # ------------------------------------------------------------------------------- areas
 
 
