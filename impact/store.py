@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,10 +35,11 @@ from impact.analysis.compare import LM3_DRAWS, TABLE_VERSION, CouncilInfo, compa
 from impact.core import cache
 from impact.core.atomic import atomic_write_text
 from impact.core.paths import slug, workspace_dir
-from impact.places.authorities import CouncilProfile, council_profile
+from impact.core.settings import settings
+from impact.places.authorities import CouncilProfile, council_profile, load_authorities
 from impact.places.councils import supplier_deprivation
 from impact.places.reference import Reference
-from impact.workspace import join_suppliers
+from impact.workspace import Workspace, join_suppliers
 
 #: Bumped when the stored columns change meaning: every council is then re-read once.
 STORE_VERSION = "1"
@@ -123,8 +125,8 @@ class Store:
 
     @classmethod
     def default(cls) -> Store:
-        """The store under the workspace folder (``IMPACT_WORKSPACE_DIR``/store)."""
-        return cls(workspace_dir() / "store")
+        """The store in the settings (``IMPACT_STORE_DIR``, else the workspace's store/)."""
+        return cls(settings().store_dir or workspace_dir() / "store")
 
     @property
     def payments_dir(self) -> Path:
@@ -284,6 +286,37 @@ def add_folder(store: Store, folder: str | Path, reference: Reference, *,
     return store.put(entry, rows), True
 
 
+def add_workspace(store: Store, ws: Workspace) -> tuple[CouncilEntry, bool]:
+    """Add the council a :class:`~impact.workspace.Workspace` has loaded (the app's button).
+
+    Its payments are already joined to places; the profile comes from the reference data
+    (a county's districts, not a namesake's), falling back to the workspace's districts.
+    """
+    name = ws.source.council
+    fp = cache.key(STORE_VERSION, "workspace", ws.key)
+    held = store.entry(slug(name))
+    if held is not None and held.fingerprint == fp:
+        return held, False
+    ref = ws.reference()
+    profile = (council_profile(ref, name, ws.source.lad_codes) if ref is not None else None)
+    if profile is None or not profile.lads:
+        profile = CouncilProfile(
+            council=name, gss_code=None, type=None, type_name=None, region=None,
+            lads=list(ws.council_lads), lad_names=list(ws.council_lad_names),
+            region_codes=list(ws.region_codes), population=_ward_residents(ws))
+    entry = CouncilEntry(council_id=slug(name), council=name, profile=profile,
+                         rows=len(ws.transactions), years=[], fingerprint=fp,
+                         located_share=ws.coverage.get("share_of_spend_located"),
+                         synthetic=ws.is_demo, source=ws.source.path,
+                         warnings=list(profile.warnings))
+    return store.put(entry, ws.transactions), True
+
+
+def _ward_residents(ws: Workspace) -> float | None:
+    pop = ws.wards["population"].sum() if "population" in ws.wards else 0
+    return float(pop) if pop > 0 else None
+
+
 def placed_payments(tx: pd.DataFrame, suppliers: pd.DataFrame, reference: Reference,
                     profile: CouncilProfile) -> pd.DataFrame:
     """Transactions joined to their supplier's place, IoD decile and location band."""
@@ -359,3 +392,51 @@ def compare_councils(store: Store, council_ids: list[str] | None = None, freq: s
     parts = [council_measures(store, entries[c], freq, lm3_draws) for c in ids]
     return pd.concat(parts, ignore_index=True) if parts else compare_table(
         pd.DataFrame(), [], freq)
+
+
+def authority_table(store: Store, reference: Reference | None) -> pd.DataFrame:
+    """Every council neighbours can be chosen from, with ``council_id`` where it is stored.
+
+    The reference data's authority table (all English councils) when there is one, else
+    the stored councils' own profiles (a synthetic store has no reference table).
+    """
+    entries = store.entries()
+    stored = {e.profile.gss_code: e.council_id for e in entries if e.profile.gss_code}
+    table = load_authorities(reference) if reference is not None else pd.DataFrame()
+    if table.empty:
+        table = pd.DataFrame([{
+            "gss_code": e.profile.gss_code, "name": e.council, "type": e.profile.type,
+            "type_name": e.profile.type_name, "region": e.profile.region,
+            "imd_score": e.profile.imd_score} for e in entries if e.profile.gss_code],
+            columns=["gss_code", "name", "type", "type_name", "region", "imd_score"])
+    return table.assign(council_id=table["gss_code"].map(stored))
+
+
+# ------------------------------------------------------------------- synthetic national
+
+
+def write_national_demo(store: Store, councils: int = 300, rows: int = 100_000,
+                        seed: int = 2024, progress: Callable[[str, float], None] | None = None
+                        ) -> list[CouncilEntry]:
+    """Fill ``store`` with the synthetic national dataset (:mod:`impact.synthetic.national`):
+    ``councils`` councils of ``rows`` payments each, every one marked synthetic."""
+    from impact.synthetic.national import company_names, council_payments, national_councils
+
+    table = national_councils(councils, seed)
+    names = company_names(50_000, seed)
+    done = []
+    for i, c in enumerate(table.itertuples(index=False)):
+        row = pd.Series(c._asdict())
+        profile = CouncilProfile(
+            council=c.council, gss_code=c.gss_code, type=c.type, type_name=c.type_name,
+            region=c.region, lads=[c.gss_code], lad_names=[c.council],
+            region_codes=[c.region_code], population=float(c.population),
+            imd_score=float(c.imd_score))
+        entry = CouncilEntry(council_id=c.council_id, council=c.council, profile=profile,
+                             rows=0, years=[], located_share=None, synthetic=True,
+                             fingerprint=cache.key("synthetic national", seed, rows, i),
+                             source="synthetic national dataset (impact demo --national)")
+        done.append(store.put(entry, council_payments(row, rows, names, seed)))
+        if progress:
+            progress(f"{c.council}: {rows:,} payments", (i + 1) / len(table))
+    return done

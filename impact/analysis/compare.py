@@ -18,6 +18,7 @@ with the nearest IMD 2025 average score (:func:`statistical_neighbours`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -287,11 +288,63 @@ def for_csv(table: pd.DataFrame) -> pd.DataFrame:
     cells that are NaN become :data:`NOT_ENOUGH_DATA`.
     """
     out = table.copy()
+    for col in out.select_dtypes("number").columns:  # pennies, 0.01 % points, 0.0001 LM3
+        out[col] = out[col].round(2 if col in ("total_spend", "spend_per_resident") else 4)
     withheld = [m.key for m in MEASURES] + ["lm3_p10", "lm3_p90"]
     for col in withheld:
         values = out[col].astype(object)
         out[col] = values.where(pd.notna(out[col]), NOT_ENOUGH_DATA)
     return out
+
+
+#: Plain-English headers of the non-measure columns (the CSV keeps the short names).
+COLUMN_LABELS = {
+    "council": "Council", "council_type": "Type of council", "region": "Region",
+    "period": "Period", "period_start": "First month", "period_end": "Last month",
+    "payments": "Payments", "months_with_payments": "Months with payments",
+    "months_in_period": "Months in the period", "months_covered": "Share of months published",
+    "population": "Residents (Census 2021)", "lm3_p10": "LM3 low estimate (P10)",
+    "lm3_p90": "LM3 high estimate (P90)", "lm3_coverage": "LM3 coverage (spend placed)",
+    "concentration_coverage": "Concentration coverage (named suppliers)",
+}
+_SUFFIXES = (("_lower", "lowest possible"), ("_upper", "highest possible"),
+             ("_coverage", "coverage"))
+
+
+def column_label(col: str) -> str:
+    """A column's header for people: the measure's label, with "coverage" or the bound."""
+    if col in COLUMN_LABELS:
+        return COLUMN_LABELS[col]
+    if col in MEASURE_BY_KEY:
+        return MEASURE_BY_KEY[col].label
+    for suffix, words in _SUFFIXES:
+        base = col.removesuffix(suffix)
+        if base != col and base in MEASURE_BY_KEY:
+            return f"{MEASURE_BY_KEY[base].label}: {words}"
+    return col.replace("_", " ").capitalize()
+
+
+def _cell_text(col: str) -> Callable[[float], str]:
+    """How one numeric column reads on screen: %, £, an index or an LM3."""
+    if col in ("total_spend", "spend_per_resident"):
+        return metrics.money
+    if col.startswith("lm3_") and not col.endswith("_coverage"):
+        return lambda v: f"{v:.3f}"
+    if "share" in col or col.endswith("coverage") or col == "months_covered":
+        return lambda v: metrics.pct(v, 1)
+    return lambda v: f"{v:,.0f}"
+
+
+def screen_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as people read it: plain headers, no codes, values as text (12.3 %, £1.2m),
+    "not enough data" where a figure is withheld."""
+    out = table.drop(columns=["council_id", "council_code"]).copy()
+    withheld = {m.key for m in MEASURES} | {"lm3_p10", "lm3_p90"}
+    for col in out.select_dtypes("number").columns:
+        text = _cell_text(col)
+        blank = NOT_ENOUGH_DATA if col in withheld else ""
+        out[col] = [text(v) if pd.notna(v) else blank for v in out[col]]
+    return out.rename(columns=column_label)
 
 
 # --------------------------------------------------------------------- ranks, neighbours
@@ -318,12 +371,15 @@ def ranked(table: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def latest_periods(table: pd.DataFrame) -> pd.DataFrame:
-    """Each council's latest dated period (its "no payments" or undated row when that is
-    all it has), so councils publishing different years can still be set side by side."""
-    dated = table["period_start"].notna()
-    order = table.assign(_dated=dated).sort_values(["council_id", "_dated", "period_start"])
-    return order.groupby("council_id", sort=False).tail(1).drop(columns="_dated").sort_values(
-        "council").reset_index(drop=True)
+    """Each council's latest complete period (months published ≥ :data:`MIN_MONTHS_COVERED`),
+    else its latest dated one, else its "no payments" or undated row — so councils
+    publishing different years can still be set side by side, each on its best year."""
+    complete = pd.to_numeric(table["months_covered"], errors="coerce") >= MIN_MONTHS_COVERED
+    order = table.assign(_dated=table["period_start"].notna(), _complete=complete).sort_values(
+        ["council_id", "_complete", "_dated", "period_start"], na_position="first")
+    latest = order.groupby("council_id", sort=False).tail(1)
+    return latest.drop(columns=["_dated", "_complete"]).sort_values("council").reset_index(
+        drop=True)
 
 
 def statistical_neighbours(authorities: pd.DataFrame, gss_code: str | None,

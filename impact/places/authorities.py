@@ -136,7 +136,8 @@ class CouncilProfile:
 
     ``gss_code``, ``type``, ``type_name`` and ``region`` are None when the council's name
     matches no authority (then ``lads`` may still come from the district lookup);
-    ``population`` is Census 2021 usual residents of its districts (None when unknown).
+    ``population`` is Census 2021 usual residents of its districts (None when unknown);
+    ``imd_score`` the authority's IMD 2025 average score (see :func:`load_authorities`).
     """
 
     council: str
@@ -148,6 +149,7 @@ class CouncilProfile:
     lad_names: list[str]
     region_codes: list[str]
     population: float | None
+    imd_score: float | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -179,6 +181,7 @@ def council_profile(
         lad_names=sorted(names.get(c, c) for c in lads),
         region_codes=regions,
         population=_residents(reference, lads),
+        imd_score=None if row is None or pd.isna(row["imd_score"]) else float(row["imd_score"]),
         warnings=warnings,
     )
 
