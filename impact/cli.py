@@ -249,6 +249,9 @@ def _compare_lines(latest: object) -> list[str]:
 
     lines = []
     for r in latest.itertuples():
+        if not r.payments:
+            lines.append(f"  {r.council}: no payments read")
+            continue
         share = ("not enough data" if r.local_share != r.local_share
                  else pct(r.local_share, 1))
         lines.append(f"  {r.council} {r.period}: local share {share} (placed "
@@ -470,13 +473,42 @@ def fetch(lad_code: str, dest: Path, force: bool, timeout: float) -> int:
 @click.option("--out", type=PATH, help="output folder (default: data/demo)")
 @click.option("--seed", type=int, default=2024, show_default=True,
               help="random seed (the same seed writes the same files)")
-def demo(out: Path | None, seed: int) -> int:
-    """Regenerate the synthetic demo borough."""
+@click.option("--national", is_flag=True,
+              help="write the synthetic national dataset into a store instead")
+@click.option("--councils", type=click.IntRange(1, 999), default=300, show_default=True,
+              help="with --national: how many synthetic councils")
+@click.option("--rows", type=click.IntRange(1), default=100_000, show_default=True,
+              help="with --national: payments per council")
+@click.option("--store", "store_dir", type=PATH,
+              help="with --national: the store to fill (default: <workspace>/national-demo)")
+def demo(out: Path | None, seed: int, national: bool, councils: int, rows: int,
+         store_dir: Path | None) -> int:
+    """Regenerate the synthetic demo borough (or, with --national, a synthetic national
+    dataset of COUNCILS × ROWS payments for Compare and the benchmarks)."""
+    if national:
+        return _national_demo(store_dir, councils, rows, seed)
     from impact.core.settings import demo_dir
     from impact.synthetic.borough import generate_demo
 
     summary = generate_demo(out or demo_dir(), seed)
     click.echo(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def _national_demo(store_dir: Path | None, councils: int, rows: int, seed: int) -> int:
+    """Fill a store with the synthetic national dataset; a store holding real councils is
+    refused (synthetic councils must never sit beside real ones)."""
+    from impact.core.paths import workspace_dir
+    from impact.store import Store, write_national_demo
+
+    store = Store(store_dir or workspace_dir() / "national-demo")
+    real = [e.council for e in store.entries() if not e.synthetic]
+    if real:
+        return _fail("demo", f"{store.root} holds real councils ({real[0]} ...): choose "
+                     "another --store")
+    write_national_demo(store, councils, rows, seed, progress=_progress)
+    click.echo(f"{councils} synthetic councils × {rows:,} payments → {store.root} "
+               f"(open it with IMPACT_STORE_DIR={store.root})")
     return 0
 
 

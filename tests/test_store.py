@@ -174,3 +174,49 @@ def test_compare_rows_are_kept_and_not_recomputed(tmp_path: Path, reference, mon
     again = compare_councils(store, freq="quarter", lm3_draws=20)
     pd.testing.assert_frame_equal(first, again)
     assert first["period"].tolist() == ["2023 Q4", "2024 Q1", "2024 Q2"]
+
+
+def test_impact_compare_writes_one_row_per_council_and_period(tmp_path: Path, reference,
+                                                             capsys) -> None:
+    from impact.cli import main
+
+    dirs = [str(council_folder(tmp_path, "Demo Borough Council")),
+            str(council_folder(tmp_path, "Ashvale District Council (synthetic)", seed=2))]
+    out, store = tmp_path / "compare.csv", tmp_path / "store"
+    args = ["compare", *dirs, "--out", str(out), "--store", str(store), "--reference",
+            str(reference.root), "--period", "quarter"]
+    assert main(args) == 0
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert table.groupby("council")["period"].apply(list).to_dict() == {
+        "Ashvale District Council (synthetic)": ["2023 Q4", "2024 Q1", "2024 Q2"],
+        "Demo Borough Council": ["2023 Q4", "2024 Q1", "2024 Q2"]}
+    assert set(table["sme_share"]) == {NOT_ENOUGH_DATA}  # no register says who is an SME
+    assert "added: Demo Borough Council" in capsys.readouterr().err
+    assert main(args) == 0
+    assert "unchanged: Demo Borough Council" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "nowhere"), "--out", str(out), "--store",
+                 str(store), "--reference", str(reference.root)]) == 1
+
+
+def test_the_national_demo_is_deterministic_and_labelled(tmp_path: Path, capsys) -> None:
+    from impact.cli import main
+
+    for name in ("a", "b"):
+        assert main(["demo", "--national", "--councils", "2", "--rows", "300", "--store",
+                     str(tmp_path / name)]) == 0
+    a, b = Store(tmp_path / "a").payments(), Store(tmp_path / "b").payments()
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 600 and a["council"].str.endswith("(synthetic)").all()
+    assert a["supplier_name"].str.endswith("(synthetic)").all()
+    assert all(e.synthetic for e in Store(tmp_path / "a").entries())
+
+
+def test_the_national_demo_never_joins_real_councils(tmp_path: Path, reference, capsys
+                                                     ) -> None:
+    from impact.cli import main
+
+    store = Store(tmp_path / "store")
+    add_folder(store, council_folder(tmp_path, "Demo Borough Council"), reference)
+    assert main(["demo", "--national", "--councils", "1", "--rows", "10", "--store",
+                 str(store.root)]) == 2
+    assert "holds real councils" in capsys.readouterr().err
