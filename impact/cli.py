@@ -260,6 +260,39 @@ def _compare_lines(latest: object) -> list[str]:
     return lines
 
 
+@cli.command()
+@click.option("--out", required=True, type=PATH, help="file to write (.parquet or .csv)")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="DuckDB on this machine, or Spark (IMPACT_SPARK_MASTER, "
+              "or spark-submit's --master)")
+@click.option("--category", type=click.Choice(["supplier_class", "expense_type",
+                                               "directorate"]),
+              default="supplier_class", show_default=True, help="what to split spend by")
+@click.option("--store", "store_dir", type=PATH,
+              help="the multi-council store (default: IMPACT_STORE_DIR or the workspace's)")
+def national(out: Path, engine: str, category: str, store_dir: Path | None) -> int:
+    """Spend by council × supplier's ward × category, over every council in the store.
+
+    The same SQL runs on DuckDB or Spark SQL over the store's partitioned Parquet.
+    """
+    from impact.outputs.exports import to_csv_bytes
+    from impact.store import Store, StoreError, national_aggregate
+
+    store = Store(store_dir) if store_dir else Store.default()
+    try:
+        table = national_aggregate(store, engine, category)
+    except StoreError as exc:
+        return _fail("national", exc, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        _write(out, to_csv_bytes(table))
+    else:
+        table.to_parquet(out, index=False)
+    click.echo(f"{len(table):,} rows ({table['council_id'].nunique()} councils, "
+               f"£{table['spend'].sum():,.0f} placed) → {out} [{engine}]")
+    return 0
+
+
 # ------------------------------------------------------------------------------- areas
 
 

@@ -29,9 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from impact.analysis.compare import LM3_DRAWS, TABLE_VERSION, CouncilInfo, compare_table
+from impact.analysis.national import AGGREGATE_COLUMNS, spend_by_ward_sql
 from impact.core import cache
 from impact.core.atomic import atomic_write_text
 from impact.core.paths import slug, workspace_dir
@@ -48,7 +50,7 @@ STORE_VERSION = "1"
 PAYMENT_COLUMNS: dict[str, str] = {
     "council": "string",
     "source_file": "string",
-    "source_row": "int64",
+    "source_row": "Int64",
     "date": "datetime64[ms]",
     "period": "string",
     "amount": "float64",
@@ -226,7 +228,7 @@ def conform_payments(df: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col, dtype in PAYMENT_COLUMNS.items():
         if col not in df:
-            empty = pd.NaT if dtype.startswith("datetime") else pd.NA
+            empty = {"datetime64[ms]": pd.NaT, "float64": np.nan}.get(dtype, pd.NA)
             out[col] = pd.Series(empty, index=df.index, dtype=dtype)
         elif dtype.startswith("datetime"):
             out[col] = pd.to_datetime(df[col], errors="coerce").astype(dtype)
@@ -410,6 +412,42 @@ def authority_table(store: Store, reference: Reference | None) -> pd.DataFrame:
             "imd_score": e.profile.imd_score} for e in entries if e.profile.gss_code],
             columns=["gss_code", "name", "type", "type_name", "region", "imd_score"])
     return table.assign(council_id=table["gss_code"].map(stored))
+
+
+# -------------------------------------------------------------------- national, engines
+
+#: Engines that run the store's SQL: the same query text on either.
+ENGINES = ("duckdb", "spark")
+
+
+def run_sql(store: Store, query: str, engine: str = "duckdb") -> pd.DataFrame:
+    """``query`` over the store's ``payments`` view, on DuckDB or Spark SQL.
+
+    Spark reads the same partitioned Parquet (partition columns as text, like DuckDB) in the
+    session :func:`impact.core.spark.spark_session` configures: local[2] here, a cluster
+    under ``spark-submit``.  The result is collected to the driver as one frame.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "duckdb":
+        return store.sql(query)
+    if not store.has_payments():
+        raise StoreError(f"{store.root} holds no payments")
+    from impact.core.spark import spark_session, to_pandas
+
+    spark = spark_session()
+    spark.read.parquet(str(store.payments_dir)).createOrReplaceTempView("payments")
+    return to_pandas(spark.sql(query))
+
+
+def national_aggregate(store: Store, engine: str = "duckdb",
+                       category: str = "supplier_class") -> pd.DataFrame:
+    """Spend by council × supplier's ward × category (:func:`impact.analysis.national.
+    spend_by_ward_sql`) on either engine, in one column order and type."""
+    out = run_sql(store, spend_by_ward_sql(category), engine)
+    out = out[list(AGGREGATE_COLUMNS)]
+    return out.astype({"payments": "int64", "suppliers": "int64", "in_council_area": "bool",
+                       "spend": "float64", "net": "float64"}).reset_index(drop=True)
 
 
 # ------------------------------------------------------------------- synthetic national

@@ -22,6 +22,8 @@ COUNCIL = "IMPACT_COUNCIL"
 LAD_CODES = "IMPACT_LAD_CODES"
 STORE_DIR = "IMPACT_STORE_DIR"
 SPARK_MASTER = "IMPACT_SPARK_MASTER"
+#: Set by ``spark-submit`` for the Python it starts (read, never set, by this project).
+SPARK_SUBMIT_GATEWAY = "PYSPARK_GATEWAY_PORT"
 #: Upload limits (numbers; see :mod:`impact.ingest.limits`).
 LIMITS = ("IMPACT_MAX_FILE_MB", "IMPACT_MAX_ROWS", "IMPACT_MAX_UNZIPPED_MB", "IMPACT_MAX_ZIP_RATIO")
 
@@ -52,6 +54,7 @@ class Settings:
         (default ``<workspace>/store``).
     spark_master : where Spark runs: a master URL (default ``local[2]``); under
         ``spark-submit`` its ``--master`` wins.
+    spark_submitted : this process was started by ``spark-submit``.
     limits : raw ``IMPACT_MAX_*`` values that are set (parsed by the upload limits).
     """
 
@@ -64,6 +67,7 @@ class Settings:
     lad_codes: tuple[str, ...] = ()
     store_dir: Path | None = None
     spark_master: str | None = None
+    spark_submitted: bool = False
     limits: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +95,7 @@ class Settings:
             lad_codes=lads,
             store_dir=path(STORE_DIR) or workspace / "store",
             spark_master=get(SPARK_MASTER),
+            spark_submitted=get(SPARK_SUBMIT_GATEWAY) is not None,
             limits={name: value for name in LIMITS if (value := get(name)) is not None},
         )
 
