@@ -101,6 +101,27 @@ def test_lsoa_unit_wider_scope_and_no_spend():
     assert any("left out of the clustering" in w for w in res.warnings)
 
 
+def test_england_scope_without_spend_compares_every_area_with_iod():
+    ref = _ref()
+    table, member, notes = build_area_table(AreaInputs(ref, (DEMO_LAD,), scope=("england",)))
+    lk = read_lsoa_lookup(ref.require("lookup_lsoa21_ward_lad"))
+    assert set(table["lad_code"]) == set(lk["lad_code"]) and len(table) == 30
+    assert table["in_council"].sum() == 20
+    assert set(member["code"]) == set(table["code"])
+    for col in ("spend", "n_suppliers", "spend_per_resident", "suppliers_per_1000"):
+        assert table[col].isna().all()  # no spend layer: blank, never zero
+    assert not any("£" in n for n in notes)
+
+
+def test_hotspots_can_be_left_out():
+    ref = _ref()
+    res = analyse_areas(AreaInputs(ref, (DEMO_LAD,), suppliers=_suppliers(ref)),
+                        AreaSettings(hotspots=False, k=3))
+    assert res.hotspots == {} and "deprivation_spot" not in res.table
+    assert res.kmeans.k == 3 and res.table["region"].nunique() == 3
+    assert not any(k.startswith("hotspots_") for k in res.how_calculated)
+
+
 def test_bad_inputs_give_clear_errors(tmp_path):
     ref = _ref()
     with pytest.raises(ValueError, match="not in the LSOA lookup"):

@@ -102,3 +102,60 @@ def test_demo_attributes_deterministic_and_labelled() -> None:
     assert list(a.columns) == list(ch.TEMPLATE_COLUMNS)
     assert a["source"].str.contains("SYNTHETIC").all()
     assert "Delta Council" not in a["supplier_name"].tolist()  # public body skipped
+
+
+def test_attributes_read_through_the_one_decoder() -> None:
+    import gzip
+
+    text = "Supplier Name,Real Living Wage\nCafé Ltd,Y\n"
+    for data in (text.encode("utf-16"), text.encode("cp1252"), text.encode("utf-8-sig"),
+                 gzip.compress(text.encode("utf-8"))):
+        attrs = ch.read_attributes(data)
+        assert attrs.table["supplier_name"].tolist() == ["Café Ltd"]
+        assert attrs.table["real_living_wage"].tolist() == [True]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"\x00\x01\x02\x03" * 100, "cannot decode the attributes file upload"),
+    (b"", "cannot read the attributes file upload: "),
+    (b'supplier_id,excluded\n"100,N\n', "cannot read the attributes file upload: "),
+])
+def test_unreadable_attributes_are_one_line_errors(data: bytes, message: str) -> None:
+    with pytest.raises(ch.AttributesError, match=message) as err:
+        ch.read_attributes(data)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_attributes_file_names_it(tmp_path) -> None:
+    with pytest.raises(ch.AttributesError, match=r"cannot read the attributes file .*missing"):
+        ch.read_attributes(tmp_path / "missing.csv")
+
+
+def _evidence(**columns) -> pd.DataFrame:
+    """One supplier per row with every attribute column unknown unless given."""
+    n = len(next(iter(columns.values())))
+    blank = {c: pd.array([pd.NA] * n, dtype="boolean") for c in ch._FLAGS}
+    blank |= {c: [float("nan")] * n for c in ch._NUMBERS}
+    blank |= {"exclusion_reason": [pd.NA] * n, "ch_status": [pd.NA] * n}
+    cols = {k: (pd.array(v, dtype="boolean") if k in ch._FLAGS else v)
+            for k, v in columns.items()}
+    return pd.DataFrame(blank | cols)
+
+
+def test_local_impact_is_yes_on_either_test_and_no_only_on_evidence() -> None:
+    s = _evidence(social_value_committed=[1000, 1000, float("nan"), float("nan")],
+                  social_value_delivered=[900, 100, float("nan"), float("nan")],
+                  local_hiring_share=[float("nan"), 0.2, 0.6, float("nan")])
+    status, evidence = ch._points(s)["local_impact"]
+    assert status.tolist() == [ch.YES, ch.NO, ch.YES, ch.UNKNOWN]
+    assert evidence[1] == "delivered £100 of £1,000 social value committed; 20 % of staff " \
+                          "live locally"
+
+
+def test_standards_no_for_closed_companies_yes_only_when_checked() -> None:
+    s = _evidence(excluded=[False, pd.NA, True, pd.NA],
+                  ch_status=["active", "dissolved", pd.NA, "active"])
+    status, evidence = ch._points(s)["standards"]
+    assert status.tolist() == [ch.YES, ch.NO, ch.NO, ch.UNKNOWN]
+    assert evidence[1].endswith("Companies House: dissolved")
+    assert evidence[2] == "excluded/debarred: reason not given"

@@ -75,3 +75,62 @@ def test_index_preserved_and_reason_given() -> None:
     assert list(out.index) == [7, 8, 9]
     assert out["class_reason"].notna().all()
     assert out.loc[9, "supplier_class"] == "unknown"
+
+
+# ------------------------------------------------------------- each rule on its own
+
+
+def _after(rule, *raw: str) -> list[tuple[str, str]]:
+    """(class, reason) per name after ``rule`` alone ran: what that rule claims, no more."""
+    from impact.places import classify
+
+    s = pd.Series(raw)
+    rows = classify._row_keys(normalise_names(s), s, None, None, None)
+    verdict = classify._Verdict.empty(len(rows))
+    rule(classify._Evidence.of(rows), verdict)
+    return list(zip(verdict.supplier_class, verdict.reason, strict=True))
+
+
+def test_rules_run_in_the_documented_order() -> None:
+    from impact.places import classify
+
+    assert [r.__name__ for r in classify.RULES] == [
+        "_redaction_rule", "_public_body_rule", "_vcse_rule", "_company_rule", "_person_rule",
+        "_no_name_rule",
+    ]
+
+
+def test_public_body_rule_leaves_look_alikes_alone() -> None:
+    from impact.places.classify import _public_body_rule
+
+    got = _after(_public_body_rule, "Anytown Council", "Youth Council", "Sports Council Ltd",
+                 "Oak Academy", "Dance Academy Ltd", "Star Academy Trust Ltd")
+    assert [c for c, _ in got] == [
+        "public_body", "unknown", "unknown", "public_body", "unknown", "public_body"]
+    assert got[0][1] == "public body word: ANYTOWN COUNCIL"
+
+
+def test_person_rule_is_conservative() -> None:
+    from impact.places.classify import _person_rule
+
+    got = _after(_person_rule, "Mr J Smith", "Mr J Smith T/A Smith Plumbing", "J D Ingram",
+                 "B and Q", "Karen Jones", "John Lewis", "David Smith Builders", "Acme")
+    assert got == [
+        ("individual_redacted", "personal title in name"),
+        ("unknown", "no rule matched"),  # trades as a business
+        ("individual_redacted", "initial and surname"),
+        ("unknown", "no rule matched"),
+        ("individual_redacted", "given name and surname"),
+        ("unknown", "no rule matched"),  # a brand named after a person
+        ("unknown", "no rule matched"),  # business word
+        ("unknown", "no rule matched"),
+    ]
+
+
+def test_vcse_rule_place_words_and_mutuals_are_not_vcse() -> None:
+    from impact.places.classify import _vcse_rule
+
+    got = _after(_vcse_rule, "St Mary's Church", "Church Farm Ltd", "Leeds Building Society",
+                 "Halifax Opportunities Trust", "Trust Homes PLC", "Locala CIC")
+    assert [c for c, _ in got] == ["vcse", "unknown", "unknown", "vcse", "unknown", "vcse"]
+    assert got[0][1] == "VCSE word: CHURCH" and got[5][1] == "CIC/CIO legal form"

@@ -225,3 +225,36 @@ def test_real_imd2019_files_and_bridge():
     bridged, warning = bridge_lsoa11_to_lsoa21(imd19, lookup)
     assert len(bridged) == 33755 and bridged["imd_rank"].notna().all()
     assert "merged" in warning
+
+
+def test_weights_are_populations_only_where_the_whole_area_has_them():
+    from impact.places.deprivation import _lsoas_in_areas
+
+    imd, lookup, population = _tiny()
+    extra = pd.concat([imd, imd.head(1).assign(lsoa21_code="L9")], ignore_index=True)
+    lsoas, unmatched = _lsoas_in_areas(
+        extra, lookup, population[population["lsoa21_code"] != "L3"], "ward")
+    weights = dict(zip(lsoas.frame["lsoa21_code"], lsoas.weights, strict=True))
+    # W1 has every population; W2 lacks L3's, so both its LSOAs weigh the same
+    assert weights == {"L1": 1000.0, "L2": 3000.0, "L3": 1.0, "L4": 1.0}
+    assert unmatched == 1  # L9 is in no ward of the lookup
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])
+def test_iod_tables_in_any_encoding_read_alike(tmp_path, encoding):
+    """IoD tables are read through the one decoder, like every spend file: an Excel
+    re-save (UTF-16, Windows-1252) reads the same as the published UTF-8."""
+    imd_path, summary_path = tmp_path / "imd.csv", tmp_path / "summary.csv"
+    imd_path.write_bytes(
+        ("lsoa21_code,IMD_score,IMD_rank,IMD_decile\n"
+         "E01000001,8.742,26525,8\nE01000002,,31203,10\n").encode(encoding))
+    summary_path.write_bytes(
+        ("LTLA24_code,LTLA24_name,IMD - Average score\n"
+         "E07000120,Hyndburn – Accrington,30.5\n").encode(encoding))
+    imd = load_imd2025(imd_path)
+    assert imd["lsoa21_code"].tolist() == ["E01000001", "E01000002"]
+    assert imd["imd_rank"].tolist() == [26525, 31203]
+    assert imd["imd_score"].isna().tolist() == [False, True]  # a blank stays missing
+    summary = load_lad_summary(summary_path)
+    assert summary.loc[0, "lad_name"] == "Hyndburn – Accrington"
+    assert summary.loc[0, "imd_average_score"] == 30.5

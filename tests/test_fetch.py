@@ -223,3 +223,14 @@ def test_real_fetch_of_hyndburn(tmp_path: Path) -> None:
     assert len(wards) >= 10 and wards["code"].str.startswith("E05").all()
     assert len(lsoas) >= 40 and lsoas["code"].str.startswith("E01").all()
     assert load_imd2025(res.files["imd2025_lsoa21"])["lsoa21_code"].nunique() > 30_000
+
+
+def test_file7_check_decodes_like_every_csv() -> None:
+    """The File 7 check reads the download's head as every CSV is read: a UTF-16 or
+    Windows-1252 File 7 passes, a web page or binary answer does not."""
+    text = FILE7.decode("utf-8").lstrip("\ufeff")
+    assert fetch._looks_like_file7(FILE7)
+    assert fetch._looks_like_file7(text.encode("utf-16"))
+    assert fetch._looks_like_file7(text.encode("cp1252"))
+    assert not fetch._looks_like_file7(b"<html>moved</html>")
+    assert not fetch._looks_like_file7(b"\x00\x01\x02" * 700)

@@ -297,3 +297,45 @@ def test_listed_without_point_uses_the_precomputed_package_gaps(ref, tmp_path, m
     calls.clear()
     again = geocode_postcodes(pd.Series(["AA1 1AG"]), ref)
     assert again["status"].tolist() == ["located"] and calls == []  # no letter file read
+
+
+# ------------------------------------------------------------------ the steps, one by one
+
+
+def test_country_rule_lad_code_decides_then_postcode_area():
+    postcodes = pd.Series(["TD15 1AA", "TD1 1AA", "BT1 1AA", "M1 1AE", "JE2 3QA", "EH1 1AA",
+                           "IM1 1AA"], dtype="string")
+    lad_letter = np.array(["E", None, None, None, "L", "?", "M"], dtype=object)
+    where = geocode._country_outside_england_wales(postcodes, lad_letter)
+    assert list(where) == [
+        None,  # TD15 is in England by its LAD code, though TD is mostly Scottish
+        "Scotland",  # no LAD code: the postcode area decides
+        "Northern Ireland",
+        None,
+        "the Channel Islands",  # the LAD code wins over the area's "Jersey"
+        "Scotland",  # an unknown LAD letter falls back to the area
+        "the Isle of Man",
+    ]
+
+
+def test_status_rule_an_lsoa_beats_the_postcode_area():
+    points = geocode._Points.empty(4)
+    points.found[:] = [True, True, True, False]
+    points.lat[:3], points.lon[:3] = 55.6, -2.0
+    points.lat[2] = np.nan  # listed without a point
+    points.terminated[1] = True
+    points.lsoa[0] = "E01027000"  # a TD point inside an English LSOA
+    where = np.array(["Scotland", "Scotland", None, None], dtype=object)
+    assert list(geocode._statuses(points, where)) == [
+        "located", "outside_england_wales", "not_found", "not_found"]
+
+
+def test_malformed_answers_quote_at_most_forty_characters():
+    texts = pd.Series([None, "  ", "x" * 50, "N/A"], dtype="string")
+    out = geocode._malformed_answers(texts)
+    assert out.dtypes.astype(str).to_dict() == OUTPUT_COLUMNS
+    assert (out["status"] == "malformed").all()
+    assert out["reason"].tolist() == [
+        "no postcode given", "no postcode given",
+        f"'{'x' * 40}' is not a valid UK postcode", "'N/A' is not a valid UK postcode"]
+    assert out["lat"].isna().all() and out["lsoa21_code"].isna().all()

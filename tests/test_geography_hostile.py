@@ -207,3 +207,26 @@ def test_malformed_postcode_reason_is_short(tmp_path: Path) -> None:
                             _reference(tmp_path / "ref"))
     assert out["status"].iloc[0] == "malformed"
     assert len(out["reason"].iloc[0]) < 400
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])
+def test_lookups_saved_by_excel_read_alike(tmp_path: Path, encoding: str) -> None:
+    """A lookup a user re-saved (UTF-16 from Excel, Windows-1252) reads like the published
+    UTF-8 one: every small reference CSV goes through the one decoder."""
+    from impact.places.boundaries import read_lsoa_lookup
+    from impact.places.fetch import _codes_from_lookup
+    from impact.places.geocode import read_region_lookup
+
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_bytes(
+        ("LSOA21CD,LSOA21NM,WD24CD,WD24NM,LAD24CD,LAD24NM\n"
+         "E01000001,Test 001A,E05000001,Church – West,E07000999,Testshire\n"
+         "E01000002,Test 001B,E05000002,,E07000999,Testshire\n").encode(encoding))
+    lk = read_lsoa_lookup(lookup)
+    assert lk["ward_name"].tolist()[0] == "Church – West"
+    assert pd.isna(lk["ward_name"].iloc[1])  # a blank cell is missing, as before
+    assert _codes_from_lookup(lookup) == (["E01000001", "E01000002"], ["E05000001", "E05000002"])
+    region = tmp_path / "region.csv"
+    region.write_bytes(
+        "LAD24CD,RGN24CD,RGN24NM\nE07000999,E12000002,North West – test\n".encode(encoding))
+    assert read_region_lookup(region).loc["E07000999", "region_name"] == "North West – test"

@@ -337,3 +337,94 @@ def test_records_spanning_lines_with_extra_fields_keep_every_row(tmp_path):
     text += "A,03/04/2024,T3,900," + "X" * 200_000 + "\n"
     result, _ = one(write(tmp_path / "x.csv", text))
     assert result.transactions.amount.tolist() == [700.0, 800.0, 900.0]
+
+
+# ------------------------------------------------------------- the batch steps, alone
+
+
+def _staged(cells: list[list[str]], name: str = "spend-2024-05.csv"):
+    from impact.ingest.columns import map_columns
+    from impact.ingest.transactions import FileReport, _FileBody, _stage
+
+    table = pd.DataFrame(cells)
+    headers, body = table.iloc[0].tolist(), table.iloc[1:]
+    report = FileReport(path=name)
+    return _stage(_FileBody(Path(name), body, headers, map_columns(headers, body)), report, [])
+
+
+def test_reject_reasons_first_that_applies():
+    from impact.ingest.transactions import NO_AMOUNT, _reject_reasons, _StackedRows
+
+    staged = _staged([
+        ["Supplier", "Amount", "Date"],
+        ["Acme Ltd", "10.00", "2024-05-01"],
+        ["", "", ""],
+        ["Supplier", "Amount", "Date"],
+        ["Total", "10.00", ""],
+        ["Beta Ltd", "", "2024-05-02"],
+        ["Gamma Ltd", "ten", "2024-05-03"],
+        ["", "20.00", ""],  # no supplier, no date, an amount: a total line
+        ["", "Grand total", "5"],  # "total" in a cell of a line without supplier
+        ["Delta Ltd", "5.00", ""],  # no date is no reason: the file's period applies
+    ])
+    reasons = _reject_reasons(_StackedRows.of([staged])).tolist()
+    assert reasons == [pd.NA, BLANK, REPEATED_HEADER, TOTAL, NO_AMOUNT, BAD_AMOUNT, TOTAL,
+                       TOTAL, pd.NA]
+
+
+def test_a_file_without_amount_column_is_refused_row_by_row():
+    from impact.ingest.columns import map_columns
+    from impact.ingest.transactions import FileReport, _FileBody, _stage
+
+    table = pd.DataFrame([["Supplier", "Date"], ["Acme Ltd", "2024-05-01"], ["Beta", ""]])
+    headers, body = table.iloc[0].tolist(), table.iloc[1:]
+    report, failed = FileReport(path="x.csv"), []
+    assert _stage(_FileBody(Path("x.csv"), body, headers, map_columns(headers, body)),
+                  report, failed) is None
+    assert report.error == "no recognisable amount column (headers: Supplier, Date)"
+    assert report.rows_in == report.rows_rejected == 2
+    assert failed[0]["reason"].tolist() == ["file has no recognisable amount column"] * 2
+    assert failed[0]["source_row"].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("name", "period", "card"),
+    [
+        ("demo-spend-2024-09.csv", "2024-09", False),
+        ("hyndburn_Aug-25.csv", "2025-08", False),
+        ("council_p-card_2024-05.csv", "2024-05", True),
+        ("misc.csv", None, False),
+    ],
+)
+def test_period_and_card_flag_come_from_the_file_name(name, period, card):
+    from impact.ingest.transactions import FileReport, _facts_from_file_name
+
+    report = FileReport(path=name)
+    assert _facts_from_file_name(Path(name), report) == (period, card)
+    assert (report.period, report.card_file) == (period, card)
+
+
+def test_amount_found_by_its_values_when_the_named_column_holds_none():
+    from impact.ingest.columns import map_columns
+
+    headers = ["Supplier", "Amount", "Ref", "Value"]
+    body = pd.DataFrame([["Acme Ltd", "n/a", "A1", "10.50"], ["Beta", "-", "A2", "£1,200.00"],
+                         ["Gamma", "tbc", "A3", "(3.25)"]])
+    mapping = map_columns(headers, body)
+    assert mapping.fields["amount"] == 3
+    assert mapping.notes[0] == (
+        "amount taken from 'Value' by its values (column 'Amount' does not hold amounts)")
+    # no other column holds money either: the named one is kept, its rows rejected one by one
+    mapping = map_columns(headers[:3], body.iloc[:, :3])
+    assert mapping.fields["amount"] == 1
+    assert "holds few readable amounts" in mapping.notes[0]
+
+
+def test_a_supplier_id_column_holding_names_is_the_supplier_name():
+    from impact.ingest.columns import map_columns
+
+    body = pd.DataFrame([["Acme Widgets Ltd", "10.00"], ["Beta Services", "20.00"]])
+    mapping = map_columns(["Supplier ID", "Amount"], body)
+    assert mapping.fields == {"supplier_name": 0, "amount": 1}
+    codes = map_columns(["Supplier ID", "Amount"], pd.DataFrame([["V0012", "1.00"]]))
+    assert codes.fields == {"supplier_id": 0, "amount": 1}

@@ -171,3 +171,34 @@ def test_real_spend_names_against_combined_register() -> None:
     is_wrong = [(a, b) in wrong for a, b in zip(links["name_left"], links["name_right"],
                                                  strict=True)]
     assert (links.loc[is_wrong, "match_probability"] < 0.9).all()
+
+
+def test_best_links_ties_sides_runner_up_and_threshold() -> None:
+    """The best-link step alone: highest weight per left name (ties: lowest register key),
+    the runner-up's probability, either side order, nothing under the threshold."""
+    import duckdb
+
+    from impact.places.linkage import _LEFT, _RIGHT, _best_links
+
+    pairs = pd.DataFrame(
+        [  # source_dataset_l, unique_id_l, unique_id_r, name_l, name_r, probability, weight
+            (_LEFT, "L1", "R2", "ACME", "ACME CO", 0.97, 5.0),
+            (_LEFT, "L1", "R1", "ACME", "ACME", 0.97, 5.0),
+            (_LEFT, "L1", "R3", "ACME", "ACNE", 0.40, -1.0),
+            (_RIGHT, "R9", "L2", "BETA", "BETA LTD", 0.99, 9.0),  # Splink put the sides swapped
+            (_LEFT, "L3", "R4", "GAMMA", "GAMMON", 0.50, 0.0),
+        ],
+        columns=["source_dataset_l", "unique_id_l", "unique_id_r", "name_norm_l",
+                 "name_norm_r", "match_probability", "match_weight"],
+    )
+    con = duckdb.connect()
+    try:
+        con.register("pairs", pairs)
+        links = _best_links(con, "pairs", 0.9)
+    finally:
+        con.close()
+    assert links["left_key"].tolist() == ["L2", "L1"]  # most probable first; L3 under 0.9
+    assert links["right_key"].tolist() == ["R9", "R1"]
+    assert links["name_left"].tolist() == ["BETA LTD", "ACME"]
+    assert links["runner_up_probability"].iloc[1] == 0.97
+    assert pd.isna(links["runner_up_probability"].iloc[0])

@@ -331,3 +331,69 @@ def test_fuzzy_links_place_only_above_the_acceptance_threshold(
     else:
         assert row["resolution_method"] == "none" and pd.isna(row["postcode"])
         assert fuzzy["suggestions_only"] == 1 and fuzzy["accepted_links"] == 0
+
+
+def test_exact_keys_first_hit_wins_and_redacted_names_never_match(tmp_path: Path) -> None:
+    """The exact-join step alone: id before name before company number, names only for
+    suppliers whose name is usable."""
+    from impact.places import locate as locate_mod
+
+    tx = write_tx(tmp_path / "out", [
+        {"supplier_name": "Alpha Ltd", "supplier_id": "V1", "company_number": "00000001",
+         "amount": 1.0},
+        {"supplier_name": "Beta Ltd", "company_number": "00000002", "amount": 1.0,
+         "is_redacted": True},
+        {"supplier_name": "Gamma Ltd", "amount": 1.0},
+    ])
+    sup = locate_mod._read_suppliers(tx, None)
+
+    def rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+        return register_from_frame(frame).frame.assign(resolution_source=source)
+
+    council = rows(pd.DataFrame({
+        "supplier_id": ["V1", "", ""], "supplier_name": ["Other", "Alpha", "Beta"],
+        "postcode": ["HX1 1AA", "M1 1AA", "M1 1AA"]}), "council.csv")
+    reference = rows(pd.DataFrame({
+        "supplier_name": ["Alpha", "Beta", "Gamma Holdings"],
+        "company_number": ["00000001", "00000002", "00000003"],
+        "postcode": ["LS1 1AA", "LS1 1AA", "LS1 1AA"]}), "reference.csv")
+    regs = locate_mod._Registers(council, reference, [], [])
+    locate_mod._match_exactly(sup, locate_mod._nameable(sup), regs, None)
+    got = sup.set_index("supplier_name_norm")[["resolution_method", "postcode"]]
+    assert got.loc["ALPHA"].tolist() == ["register_id", "HX1 1AA"]
+    assert got.loc["BETA"].tolist() == ["company_number", "LS1 1AA"]  # never by its name
+    assert got.loc["GAMMA", "resolution_method"] == "none"
+
+
+def test_register_row_rules_one_reason_each() -> None:
+    """The register's row rules alone: unusable rows first, then duplicate names; an
+    identical alias row goes without a reason, an identical real row does not."""
+    from impact.places.registers import _canonical_rows, _reject_duplicate_names, _unusable
+
+    raw = pd.DataFrame({
+        "name": ["", "Gamma", "Delta", "Epsilon", "Acme", "Acme Ltd", "Acme", "Beta", "Beta",
+                 "Zeta"],
+        "pc": ["M1 1AA", "", "nonsense", "", "", "M1 1AA", "M1 1AA", "M1 1AA", "LS1 1AA",
+               "HX1 1AA"],
+        "co": ["", "", "", "123", "456", "", "", "", "", ""],
+        "aka": ["", "", "", "", "", "", "", "", "", "Zeta"],
+    }, dtype="string")
+    used = {"supplier_name": "name", "postcode": "pc", "company_number": "co", "aliases": "aka"}
+    rows = _canonical_rows(raw, used, "test")
+    reason = _unusable(rows)
+    silent, conflicts = _reject_duplicate_names(rows, reason)
+    assert reason.fillna("used").tolist() == [
+        "no supplier name or id",
+        "no usable postcode or company number",
+        "postcode not recognised",
+        "used",  # no postcode, kept for its company number
+        "duplicate name (kept the first with a postcode)",  # Acme without a postcode
+        "used",  # the first Acme with a postcode wins
+        "duplicate row",
+        "used",
+        "duplicate name (kept the first with a postcode)",  # Beta elsewhere: a conflict
+        "used",
+        "used",  # Zeta's alias row repeats Zeta exactly ...
+    ]
+    assert list(silent) == [10]  # ... so it is dropped without a word
+    assert conflicts == 1

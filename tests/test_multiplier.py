@@ -13,11 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from impact.analysis.multiplier import (
+    Draws,
     LM3Model,
     ModelSettings,
+    Staff,
+    central_band,
+    draw,
     lm3_from_rounds,
+    monte_carlo,
+    monte_carlo_inputs,
     nef_northumberland_comparison,
+    rounds_table,
     run_model,
+    simulate,
+    spend_rows,
     value_per_pound,
 )
 from impact.analysis.priors import default_priors, load_priors, save_priors
@@ -334,3 +343,91 @@ def test_manchester(shared_data, tmp_path_factory):
     m = res.model
     assert m.r1_ > 1e8 and 1 < m.lm3_lower_ < m.lm3_upper_ < 3
     assert m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_
+
+
+# --- the model's steps -----------------------------------------------------------------
+
+
+def _rows(amounts, statuses, share=0.5, survey=None):
+    return spend_rows(_spend(amounts, statuses), _flat_priors(share), survey)
+
+
+def _staff(payroll=0.0, local_share=0.0, central=0.5):
+    prior = pd.Series({"low": central, "central": central, "high": central})
+    return Staff.from_payroll(payroll, local_share, prior)
+
+
+def test_central_band_by_hand():
+    # £60 local, £20 non-local, £20 unlocated at 50 %; payroll £100, half paid locally,
+    # staff re-spend 40 %: R1 = 200; lower R2 = 60 + 50, R3 = 30 + 20; located local
+    # share 60/80 = 0.75, so the upper end places £15 more locally.
+    band = central_band(
+        _rows([60, 20, 20], ["local", "non_local", "unknown"]), _staff(100, 0.5, 0.4)
+    )
+    assert band.r1 == 200 and band.local_share_located == 0.75 and band.unlocated_gbp == 20
+    assert (band.lower.r2, band.lower.r3) == (110, 50)
+    assert (band.upper.r2_suppliers, band.upper.r3_suppliers) == (75, 37.5)
+    assert band.lm3(band.lower) == pytest.approx(360 / 200)
+    assert band.at(0.0) is band.lower and band.at(1.0) is band.upper
+
+
+def test_monte_carlo_inputs_keep_every_pound():
+    survey = pd.DataFrame({"supplier_key": ["k0", "k3"], "respend_share": [0.2, 0.9]})
+    statuses = ["local", "local", "non_local", "unknown", "unknown"]
+    rows = _rows([10, 20, 30, 40, 50], statuses, survey=survey)
+    band = central_band(rows, _staff())
+    mc = monte_carlo_inputs(rows, band, _flat_priors(0.5))
+    assert mc.local_by_prior.sum() == 20 and mc.unlocated_by_prior.sum() == 50  # not surveyed
+    assert mc.surveyed_r3_local == pytest.approx(10 * 0.2)
+    assert mc.surveyed_r3_unlocated == pytest.approx(40 * 0.9)
+
+
+def test_draws_reproducible_and_within_the_prior_ranges():
+    p = default_priors()
+    s = _spend(
+        [10, 20, 30],
+        ["local", "unknown", "local"],
+        ["company", "vcse", "company"],
+        ["F", pd.NA, "Q"],
+    )
+    rows = spend_rows(s, p, None)
+    mc = monte_carlo_inputs(rows, central_band(rows, _staff()), p)
+    a, b = draw(mc, 400, 7), draw(mc, 400, 7)
+    np.testing.assert_array_equal(a.shares, b.shares)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert a.shares.shape == (400, len(mc.prior_central))
+    assert ((a.shares >= mc.prior_low) & (a.shares <= mc.prior_high)).all()
+    assert ((a.theta >= 0) & (a.theta < 1)).all()
+    assert not np.array_equal(draw(mc, 400, 8).theta, a.theta)
+
+
+def test_simulate_at_the_band_ends_gives_the_central_figures():
+    rows = _rows([60, 20, 20], ["local", "non_local", "unknown"])
+    band = central_band(rows, _staff(100, 0.5, 0.4))
+    mc = monte_carlo_inputs(rows, band, _flat_priors(0.5))
+    ends = Draws(np.tile(mc.prior_central, (2, 1)), np.array([0.0, 1.0]), np.full(2, 0.4))
+    lm3, retained = simulate(mc, ends)
+    assert lm3 == pytest.approx([band.lm3(band.lower), band.lm3(band.upper)])
+    assert retained == pytest.approx([band.lower.retained, band.upper.retained])
+
+
+def test_monte_carlo_names_the_driver_of_the_band():
+    # fixed priors: only where unlocated spend is can move LM3
+    rows = _rows([60, 20, 20], ["local", "non_local", "unknown"])
+    mc = monte_carlo_inputs(rows, central_band(rows, _staff()), _flat_priors(0.5))
+    res = monte_carlo(mc, draw(mc, 200, 1), theta_shown=0.0)
+    assert res.band_drivers["priors_only_p10_p90_width"] == 0
+    assert res.band_drivers["main_driver"].startswith("unlocated")
+    assert list(res.draws.columns) == ["theta", "lm3", "retained"] and len(res.draws) == 200
+    assert res.lm3_percentiles[0] <= res.lm3_percentiles[1] <= res.lm3_percentiles[2]
+
+
+def test_rounds_table_splits_suppliers_and_staff():
+    band = central_band(
+        _rows([60, 20, 20], ["local", "non_local", "unknown"]), _staff(100, 0.5, 0.4)
+    )
+    t = rounds_table(band, 1.0).set_index("round")
+    assert t.loc["R1", "gbp_suppliers"] + t.loc["R1", "gbp_staff"] == 200
+    assert t.loc["R2", "gbp_shown"] == band.upper.r2 == t.loc["R2", "gbp_upper"]
+    assert t.loc["R3", "gbp_staff"] == pytest.approx(50 * 0.4)
+    assert t.attrs["unlocated_gbp"] == 20

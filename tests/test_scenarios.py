@@ -116,3 +116,20 @@ def test_save_load_and_bad_scenarios(tmp_path):
     with pytest.raises(ValueError, match="not a saved scenarios"):
         load_scenarios(tmp_path / "junk.json")
     assert np.isfinite(compare(_baseline(), sc)["lm3_shown"]).all()
+
+
+def test_moved_spend_split_over_targets_and_placed_by_kind_of_code():
+    spend = _baseline().inputs.spend.assign(influenceable=[True, True, False])  # c stays
+    codes = ("E01000001", "E09000001", "E08000099", "W7")  # LSOA, local/far district, ward
+    sc = Scenario("split", share=0.5, target_kind="areas", target_codes=codes)
+    oc = apply_scenario(spend, sc, ("E09000001",), pd.Series({"E01000001": 1, "W7": 9}))
+    kept, new = oc.spend.iloc[:3], oc.spend.iloc[3:]
+    assert kept["amount"].tolist() == [60.0, 20.0, 20.0]  # half of b's £40 moved
+    assert new["amount"].tolist() == [5.0] * 4 and oc.moved_gbp == 20
+    assert (new["supplier_key"] == "scenario:split:b").all()
+    assert new["local_status"].tolist() == ["local", "local", "non_local", "local"]
+    assert new["lsoa21_code"].tolist()[0] == "E01000001"
+    assert new["lad_code"].tolist()[1:3] == ["E09000001", "E08000099"]
+    assert new["ward_code"].tolist()[3] == "W7" and new["ward_code"].isna().sum() == 3
+    assert oc.moved_to_local_gbp == 15 and oc.to_deprived_gbp == 5
+    assert oc.from_deprived_gbp == 20  # b's supplier is in a decile-1 area

@@ -64,3 +64,30 @@ def test_duplicate_keeps_last_and_bad_header():
     assert "superseded" in r.rejected["reason"].iloc[0]
     with pytest.raises(ValueError, match="local_staff_pct"):
         parse_survey(df.drop(columns="local_staff_pct"), SUPPLIERS)
+
+
+def test_survey_read_through_the_one_decoder():
+    text = (
+        "supplier_name,wage_share_pct,local_staff_pct,local_purchase_pct\nBolt Care Ltd,50,100,0\n"
+    )
+    sup = SUPPLIERS.assign(supplier_name_norm=["BOLT CARE", "NUT", "ACME BUILDERS"])
+    for data in (text.encode("utf-16"), text.encode("cp1252"), text.encode("utf-8-sig")):
+        r = parse_survey(data, sup)
+        assert r.shares["supplier_key"].tolist() == ["C|id:1"], data[:4]
+    with pytest.raises(ValueError, match="could not read the survey CSV"):
+        parse_survey(b"\x00\x01\x02\x03" * 100, SUPPLIERS)
+
+
+def test_each_row_rejected_once_for_its_most_basic_fault():
+    df = pd.DataFrame(
+        {
+            "supplier_id": ["99", "1", "1", "2"],
+            "wage_share_pct": ["500", "", "500", "0.5"],
+            "local_staff_pct": ["10", "10", "10", "0.5"],
+            "local_purchase_pct": ["10", "10", "10", "200"],
+        }
+    )
+    reasons = parse_survey(df, SUPPLIERS).rejected["reason"].tolist()
+    assert "not found" in reasons[0]  # before its out-of-range answer
+    assert "non-numeric" in reasons[1] and "0–100" in reasons[2]
+    assert "0–100" in reasons[3]  # out of range before "looks like fractions"

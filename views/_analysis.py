@@ -196,9 +196,9 @@ def suppliers_for(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Comparing areas, clustering and testing hot spots…",
                max_entries=16)
-def analyse(ws_key: str, filters: tuple, ref_path: str | None, unit: str, features: tuple,
-            weights: tuple, k: int | None, fdr: bool, rule: tuple, top: int,
-            _ws: Workspace, _tx: pd.DataFrame) -> AreasResult:
+def compare_areas(ws_key: str, filters: tuple, ref_path: str | None, unit: str,
+                  features: tuple, weights: tuple, k: int | None, fdr: bool, rule: tuple,
+                  top: int, _ws: Workspace, _tx: pd.DataFrame) -> AreasResult:
     """:func:`impact.areas.analyse_areas` for the current council, cached on plain values."""
     ref = _ws.reference()
     if ref is None:

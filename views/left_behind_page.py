@@ -14,10 +14,10 @@ from impact.analysis.clustering import DEFAULT_FEATURES, feature_catalogue
 from impact.analysis.opportunity import N_LSOA
 from views._analysis import (
     SPOT_COLOURS,
-    analyse,
     area_geometry,
     category_deck,
     cluster_colours,
+    compare_areas,
     how_text,
     one_line,
     set_target,
@@ -85,10 +85,10 @@ if max_dec > 2 and unit == "ward":
     st.caption("Ward tables carry residents' shares for deciles 1 and 1–2 only; a wider rule "
                "uses the ward's most deprived LSOA decile instead.")
 try:
-    res = analyse(ws.key, astuple(current_filters()),
-                  ws.source.reference, unit, features, weights,
-                  None if k_choice == "best" else int(k_choice), bool(fdr),
-                  (int(max_dec), float(min_share), float(reach_q)), int(top), ws, tx)
+    res = compare_areas(ws.key, astuple(current_filters()),
+                        ws.source.reference, unit, features, weights,
+                        None if k_choice == "best" else int(k_choice), bool(fdr),
+                        (int(max_dec), float(min_share), float(reach_q)), int(top), ws, tx)
 except (ValueError, KeyError, FileNotFoundError) as exc:
     st.error(f"The areas could not be compared: {one_line(exc)}")
     st.stop()

@@ -32,18 +32,19 @@ match no supplier in the spend are counted as unmatched.  Every input row is acc
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from impact.core.paths import council_file
-from impact.core.values import clean_company_numbers, parse_numbers, parse_yes_no
+from impact.core.values import clean_company_numbers, parse_numbers, parse_shares, parse_yes_no
 from impact.ingest.names import normalise_names
+from impact.ingest.tables import UnreadableFile, read_csv
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 STATUSES = (YES, NO, UNKNOWN)
@@ -149,7 +150,8 @@ class Attributes:
     synthetic: bool = False
 
 
-def _key(text: object) -> str:
+def _header_key(text: object) -> str:
+    """A header as lower-case letters and digits only, so headers match loosely."""
     return re.sub(r"[^a-z0-9]", "", str(text).lower())
 
 
@@ -160,71 +162,103 @@ def template_csv() -> str:
 
 def read_attributes(source: str | os.PathLike[str] | bytes | pd.DataFrame,
                     name: str = "") -> Attributes:
-    """Read a supplier-attributes CSV (path, bytes or a frame) into canonical columns."""
+    """Read a supplier-attributes CSV (path, bytes or a frame) into canonical columns.
+
+    Steps: the cells as text → columns named as in the template → yes/no and numbers
+    parsed (a cell that cannot be read is unknown, listed in ``issues``) → rows with no
+    identifier rejected.
+    """
+    raw, label = _read_cells(source, name)
+    table = _template_columns(raw, label)
+    issues = _parse_values(table)
+    return _identified(table, issues, label)
+
+
+def _read_cells(source: str | os.PathLike[str] | bytes | pd.DataFrame,
+                name: str) -> tuple[pd.DataFrame, str]:
+    """The file's cells as text, and the label messages name it by.
+
+    Through :func:`impact.ingest.tables.read_csv`, the decoder every spend file goes
+    through: a council's file saved from Excel (cp1252), with a BOM or gzipped reads the
+    same way here.  A file that cannot be read is one :class:`AttributesError` line.
+    """
     if isinstance(source, pd.DataFrame):
-        raw, label = source.astype("string"), name or "table"
-    else:
-        data = source if isinstance(source, bytes) else None
-        label = name or ("upload" if data is not None else str(source))
-        try:
-            raw = None
-            for enc in ("utf-8-sig", "cp1252"):
-                try:
-                    buf = io.BytesIO(data) if data is not None else source
-                    raw = pd.read_csv(buf, dtype="string", keep_default_na=False,
-                                      encoding=enc, skip_blank_lines=True)
-                    break
-                except UnicodeDecodeError:
-                    continue
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise AttributesError(f"cannot read the attributes file {label}: "
-                                  f"{str(exc).splitlines()[0]}") from None
-        if raw is None:
-            raise AttributesError(f"cannot decode the attributes file {label}")
-    lookup = {syn: canon for canon, syns in _SYNONYMS.items() for syn in (_key(canon), *syns)}
-    rename: dict[str, str] = {}
-    for col in raw.columns:
-        canon = lookup.get(_key(col))
-        if canon and canon not in rename.values():
-            rename[col] = canon
+        return source.astype("string"), name or "table"
+    label = name or ("upload" if isinstance(source, bytes) else str(source))
+    try:
+        raw = read_csv(source if isinstance(source, bytes) else Path(source),
+                       skip_blank_lines=True)
+    except (UnreadableFile, UnicodeDecodeError):
+        raise AttributesError(f"cannot decode the attributes file {label}") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise AttributesError(f"cannot read the attributes file {label}: "
+                              f"{str(exc).splitlines()[0]}") from None
+    return raw, label
+
+
+def _template_columns(raw: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The template's columns (those the file lacks are blank), stripped text, blank = NA,
+    and ``row``: the file line each row came from, so every message can point at it."""
+    rename = _header_names(raw.columns)
     if not {"supplier_id", "company_number", "supplier_name"} & set(rename.values()):
         raise AttributesError(
             f"{label}: no supplier_id, company_number or supplier_name column "
             f"(expected the template header: {', '.join(TEMPLATE_COLUMNS[:3])}, ...)")
-    df = raw[list(rename)].rename(columns=rename)
+    table = raw[list(rename)].rename(columns=rename)
     for c in TEMPLATE_COLUMNS:
-        if c not in df:
-            df[c] = pd.NA
-    df = df[list(TEMPLATE_COLUMNS)].astype("string")
-    df = df.apply(lambda s: s.str.strip().replace("", pd.NA))
-    df.insert(0, "row", np.arange(2, len(df) + 2))  # file line numbers (header = line 1)
+        if c not in table:
+            table[c] = pd.NA
+    table = table[list(TEMPLATE_COLUMNS)].astype("string")
+    table = table.apply(lambda s: s.str.strip().replace("", pd.NA))
+    table.insert(0, "row", np.arange(2, len(table) + 2))  # file line numbers (header = line 1)
+    return table
+
+
+def _header_names(columns: pd.Index) -> dict[str, str]:
+    """File header → template column, matched loosely (``Real Living Wage``, ``rlw``); the
+    first header for a template column wins."""
+    synonyms = {syn: canon for canon, syns in _SYNONYMS.items()
+                for syn in (_header_key(canon), *syns)}
+    rename: dict[str, str] = {}
+    for col in columns:
+        canon = synonyms.get(_header_key(col))
+        if canon and canon not in rename.values():
+            rename[col] = canon
+    return rename
+
+
+def _parse_values(table: pd.DataFrame) -> pd.DataFrame:
+    """Parse the yes/no and number columns of ``table`` in place; return the cells that could
+    not be read (row, field, value, reason).  Why not fail: an unreadable cell is unknown,
+    and unknown is never no."""
+    parsers = {c: (parse_yes_no, "not a yes/no value") for c in _FLAGS}
+    for c in _NUMBERS:  # "40", "40%" and "0.4" all mean a 40 % share of local hiring
+        parse = parse_shares if c == "local_hiring_share" else partial(parse_numbers, percent=True)
+        parsers[c] = (parse, "not a number")
     issues = []
-    for c in _FLAGS:
-        v = parse_yes_no(df[c])
-        bad = df[c].notna() & v.isna()
-        issues.append(pd.DataFrame({"row": df.loc[bad, "row"], "field": c,
-                                    "value": df.loc[bad, c],
-                                    "reason": "not a yes/no value: read as unknown"}))
-        df[c] = v
-    for c in _NUMBERS:
-        v = parse_numbers(df[c], percent=True)
-        bad = df[c].notna() & v.isna()
-        issues.append(pd.DataFrame({"row": df.loc[bad, "row"], "field": c,
-                                    "value": df.loc[bad, c],
-                                    "reason": "not a number: read as unknown"}))
-        df[c] = v
-    share = df["local_hiring_share"]  # "40", "40%" and "0.4" all mean 40 %
-    df["local_hiring_share"] = share.where(share <= 1, share / 100)
-    df["company_number"] = clean_company_numbers(df["company_number"])
-    df["supplier_name_norm"] = normalise_names(df["supplier_name"])
-    no_id = df[["supplier_id", "company_number", "supplier_name_norm"]].isna().all(axis=1)
-    rejected = pd.DataFrame({"row": df.loc[no_id, "row"],
+    for column, (parse, what) in parsers.items():
+        values = parse(table[column])
+        bad = table[column].notna() & values.isna()
+        issues.append(pd.DataFrame({"row": table.loc[bad, "row"], "field": column,
+                                    "value": table.loc[bad, column],
+                                    "reason": f"{what}: read as unknown"}))
+        table[column] = values
+    return pd.concat(issues, ignore_index=True).astype({"row": "int64"})
+
+
+def _identified(table: pd.DataFrame, issues: pd.DataFrame, label: str) -> Attributes:
+    """Identifiers cleaned as the supplier table has them (company numbers, normalised names)
+    so they can be matched; a row with none of them cannot be, and is rejected."""
+    table["company_number"] = clean_company_numbers(table["company_number"])
+    table["supplier_name_norm"] = normalise_names(table["supplier_name"])
+    no_id = table[["supplier_id", "company_number", "supplier_name_norm"]].isna().all(axis=1)
+    rejected = pd.DataFrame({"row": table.loc[no_id, "row"],
                              "reason": "no supplier_id, company_number or supplier_name"})
     return Attributes(
-        table=df[~no_id].reset_index(drop=True),
+        table=table[~no_id].reset_index(drop=True),
         rejected=rejected.reset_index(drop=True),
-        issues=pd.concat(issues, ignore_index=True).astype({"row": "int64"}),
-        rows_in=len(df),
+        issues=issues,
+        rows_in=len(table),
         source=label,
     )
 
@@ -275,7 +309,7 @@ def companies_house_status(reference: object, suppliers: pd.DataFrame) -> pd.Dat
             head = pd.read_csv(p, nrows=0).columns
         except (OSError, ValueError):
             continue
-        low = {_key(c): c for c in head}
+        low = {_header_key(c): c for c in head}
         status = low.get("chstatus") or low.get("companystatus")
         if status is None:
             continue
@@ -364,26 +398,45 @@ def _fmt_money(v: pd.Series) -> pd.Series:
 
 
 def _points(s: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
-    """(status, evidence) per charter point from attribute and data columns of ``s``."""
-    def yn(v: pd.Series, yes: str, no: str) -> pd.Series:
-        return pd.Series(np.where(v.isna(), "not recorded", np.where(v.fillna(False), yes, no)),
-                         index=v.index)
+    """(status, evidence) per charter point from attribute and data columns of ``s``, in the
+    charter's order: one rule per point, each saying what "yes" and "no" need."""
+    rules = {"good_jobs": _good_jobs, "transparency": _transparency,
+             "good_business": _good_business, "local_impact": _local_impact,
+             "carbon": _carbon, "training": _training, "standards": _standards}
+    return {point: rule(s) for point, rule in rules.items()}
 
-    out = {}
+
+def _recorded(v: pd.Series, yes: str, no: str) -> pd.Series:
+    """Evidence text for a yes/no attribute, saying so when it was not recorded."""
+    return pd.Series(np.where(v.isna(), "not recorded", np.where(v.fillna(False), yes, no)),
+                     index=v.index)
+
+
+def _good_jobs(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     rlw = s["real_living_wage"]
-    out["good_jobs"] = (_status(rlw == True, rlw == False),  # noqa: E712 (nullable)
-                        yn(rlw, "Real Living Wage accredited", "not Real Living Wage accredited"))
+    return (_status(rlw == True, rlw == False),  # noqa: E712 (nullable)
+            _recorded(rlw, "Real Living Wage accredited", "not Real Living Wage accredited"))
+
+
+def _transparency(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     mss = s["modern_slavery_statement"]
-    out["transparency"] = (_status(mss == True, mss == False),  # noqa: E712
-                           yn(mss, "modern slavery statement published",
-                              "no modern slavery statement"))
+    return (_status(mss == True, mss == False),  # noqa: E712
+            _recorded(mss, "modern slavery statement published", "no modern slavery statement"))
+
+
+def _good_business(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     days = s["payment_days"]
-    out["good_business"] = (
+    return (
         _status(days <= PAYMENT_DAYS_TARGET, days > PAYMENT_DAYS_TARGET),
         pd.Series(np.where(days.isna(), "days to pay not recorded",
                            "pays suppliers in " + days.round().astype("Int64").astype(str)
                            + " days on average"), index=s.index),
     )
+
+
+def _local_impact(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Yes on either test (social value delivered, or local hiring); no only when the
+    evidence held fails both."""
     com, dlv, hire = s["social_value_committed"], s["social_value_delivered"], s[
         "local_hiring_share"]
     ratio = (dlv / com).where(com > 0)
@@ -398,28 +451,37 @@ def _points(s: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
     hire_txt = (hire * 100).round().astype("Int64").astype(str) + " % of staff live locally"
     ev[has_h & has_sv] = (ev + "; " + hire_txt)[has_h & has_sv]
     ev[has_h & ~has_sv] = hire_txt[has_h & ~has_sv]
-    out["local_impact"] = (_status(yes, no), ev)
+    return _status(yes, no), ev
+
+
+def _carbon(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     crp, nz = s["carbon_reduction_plan"], s["net_zero_year"]
     yes = (crp == True) & ((nz <= NET_ZERO_LATEST) | nz.isna())  # noqa: E712
     no = (crp == False) | ((crp == True) & (nz > NET_ZERO_LATEST))  # noqa: E712
-    ev = yn(crp, "carbon reduction plan", "no carbon reduction plan")
+    ev = _recorded(crp, "carbon reduction plan", "no carbon reduction plan")
     nz_txt = "; net zero by " + nz.round().astype("Int64").astype(str)
-    ev = ev.where(nz.isna(), ev + nz_txt)
-    out["carbon"] = (_status(yes, no), ev)
+    return _status(yes, no), ev.where(nz.isna(), ev + nz_txt)
+
+
+def _training(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     app, tp = s["apprentices"], s["training_plan"]
     yes = (app >= 1) | (tp == True)  # noqa: E712
     no = ~yes.fillna(False) & ((app == 0) | app.isna()) & ((tp == False) | tp.isna()) & (  # noqa: E712
         app.notna() | tp.notna())
     ev = pd.Series("training not recorded", index=s.index)
     app_txt = app.round().astype("Int64").astype(str) + " apprentice(s)"
-    tp_txt = yn(tp, "training plan", "no training plan")
+    tp_txt = _recorded(tp, "training plan", "no training plan")
     ev = ev.where(app.isna(), app_txt)
     ev = ev.where(tp.isna(), np.where(app.isna(), tp_txt, ev + "; " + tp_txt))
-    out["training"] = (_status(yes, no), ev)
+    return _status(yes, no), ev
+
+
+def _standards(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """No when excluded or Companies House shows the company closed; yes only when the
+    council recorded it as not excluded (an open company alone is not evidence)."""
     exc = s["excluded"]
     closed = s["ch_status"].astype("string").str.lower().str.contains(
         "|".join(CLOSED_STATUSES), regex=True).astype("boolean")
-    active = s["ch_status"].astype("string").str.lower().eq("active").astype("boolean")
     no = (exc == True) | (closed == True)  # noqa: E712
     yes = ~no.fillna(False) & (exc == False)  # noqa: E712
     ev = pd.Series("exclusion checks not recorded", index=s.index)
@@ -429,10 +491,19 @@ def _points(s: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
     ev[(exc == False).fillna(False).to_numpy(bool)] = "not excluded or debarred"  # noqa: E712
     ch_txt = "; Companies House: " + s["ch_status"].astype("string")
     has_ch = s["ch_status"].notna()
-    ev = ev.where(~has_ch, ev + ch_txt)
-    out["standards"] = (_status(yes, no), ev)
-    s["_ch_active"] = active
-    return out
+    return _status(yes, no), ev.where(~has_ch, ev + ch_txt)
+
+
+@dataclass(frozen=True)
+class _Paid:
+    """What the council paid the suppliers it chose: £ per supplier and department, the
+    department with most of each supplier's £, the total, and £ to public bodies."""
+
+    by_department: pd.DataFrame
+    main_department: pd.Series
+    by_supplier: pd.Series
+    total: float
+    public_gbp: float
 
 
 def scorecard(
@@ -446,54 +517,102 @@ def scorecard(
     Payments to public bodies (other councils, NHS, government: ``supplier_class`` =
     ``public_body``) are left out — the charter is for suppliers the council chooses — and
     the amount left out is stated in ``notes``.
+
+    Steps: what each supplier was paid → its attributes and Companies House status → the
+    seven points → flags → roll-ups, coverage and notes.
     """
+    paid = _paid(transactions)
+    scores = _supplier_rows(paid, suppliers)
+    scores, matched = _with_attributes(scores, attributes, suppliers)
+    scores = _with_companies_house(scores, ch_status)
+    long = _score_points(scores)
+    flags = _flags(scores)
+    scores["flags"] = scores["supplier_key"].map(
+        flags.groupby("supplier_key")["flag"].agg("; ".join)).fillna("")
+    scores = scores.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)
+    rejected, issues = _attribute_problems(attributes)
+    return CharterResult(
+        scores=scores,
+        long=long,
+        rollup=_rollup(long, paid.total),
+        by_department=_by_department(paid.by_department, scores),
+        flags=flags.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True),
+        coverage=_coverage(scores, paid, attributes, matched),
+        rejected=rejected,
+        issues=issues,
+        synthetic=bool(attributes is not None and attributes.synthetic),
+        notes=_notes(paid, attributes),
+    )
+
+
+def _paid(transactions: pd.DataFrame) -> _Paid:
+    """Positive £ per supplier and department, public bodies left out (and totalled, so the
+    notes can say how much was not scored)."""
     public = (transactions["supplier_class"].eq("public_body").fillna(False).to_numpy(bool)
               if "supplier_class" in transactions else np.zeros(len(transactions), bool))
-    public_gbp = float(pd.to_numeric(transactions["amount"], errors="coerce")
-                       .fillna(0.0).clip(lower=0.0)[public].sum())
-    transactions = transactions[~public]
-    amt = pd.to_numeric(transactions["amount"], errors="coerce").fillna(0.0).clip(lower=0.0)
-    keys = transactions["supplier_key"].astype("string")
-    t = pd.DataFrame({"supplier_key": keys, "amount": amt,
-                      "department": transactions["directorate"].astype("string")
-                      .fillna("(not given)")})
-    dept = t.groupby(["supplier_key", "department"], observed=True)["amount"].sum()
-    dept = dept.reset_index()
-    main = (dept.sort_values("amount", ascending=False, kind="stable")
+    amount = pd.to_numeric(transactions["amount"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    chosen = transactions[~public]
+    lines = pd.DataFrame({"supplier_key": chosen["supplier_key"].astype("string"),
+                          "amount": amount[~public],
+                          "department": chosen["directorate"].astype("string")
+                          .fillna("(not given)")})
+    by_department = lines.groupby(["supplier_key", "department"], observed=True)["amount"].sum()
+    by_department = by_department.reset_index()
+    main = (by_department.sort_values("amount", ascending=False, kind="stable")
             .drop_duplicates("supplier_key").set_index("supplier_key")["department"])
-    spend = t.groupby("supplier_key", observed=True)["amount"].sum()
-    spend = spend[spend > 0]
-    total = float(spend.sum())
+    by_supplier = lines.groupby("supplier_key", observed=True)["amount"].sum()
+    by_supplier = by_supplier[by_supplier > 0]
+    return _Paid(by_department, main, by_supplier, float(by_supplier.sum()),
+                 float(amount[public].sum()))
+
+
+def _supplier_rows(paid: _Paid, suppliers: pd.DataFrame) -> pd.DataFrame:
+    """One row per supplier paid: name, main department, £ and share of the total."""
     sup = suppliers.drop_duplicates("supplier_key").set_index("supplier_key")
+    spend = paid.by_supplier
     s = pd.DataFrame({"supplier_key": spend.index.astype("string"), "spend": spend.to_numpy()})
     s["supplier"] = s["supplier_key"].map(sup["supplier_name"]).astype("string").fillna(
         "(no name)")
-    s["department"] = s["supplier_key"].map(main)
-    s["share"] = s["spend"] / total if total > 0 else np.nan
+    s["department"] = s["supplier_key"].map(paid.main_department)
+    s["share"] = s["spend"] / paid.total if paid.total > 0 else np.nan
     s["last_paid"] = s["supplier_key"].map(sup["last_date"]) if "last_date" in sup else pd.NaT
+    return s
+
+
+def _with_attributes(s: pd.DataFrame, attributes: Attributes | None,
+                     suppliers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``s`` with each supplier's attribute row (blank without one: unknown, never no), and
+    the matched attributes table (None without a file)."""
+    matched = None
     if attributes is not None:
         matched = match_attributes(attributes, suppliers)
-        keep = ["supplier_key", *[c for c in TEMPLATE_COLUMNS[3:]], "matched_by", "row"]
+        keep = ["supplier_key", *TEMPLATE_COLUMNS[3:], "matched_by", "row"]
         s = s.merge(matched.dropna(subset=["supplier_key"])[keep], on="supplier_key",
                     how="left")
-        n_matched = int(matched["supplier_key"].notna().sum())
-        n_unmatched = int(matched["supplier_key"].isna().sum())
     else:
         for c in TEMPLATE_COLUMNS[3:]:
             s[c] = pd.NA
         s["matched_by"], s["row"] = pd.NA, pd.NA
-        n_matched = n_unmatched = 0
     for c in _FLAGS:
         s[c] = s[c].astype("boolean")
     for c in _NUMBERS:
         s[c] = pd.to_numeric(s[c], errors="coerce")
+    return s, matched
+
+
+def _with_companies_house(s: pd.DataFrame, ch_status: pd.DataFrame | None) -> pd.DataFrame:
+    """``s`` with the Companies House status columns (blank where none was found)."""
     chs = ch_status if ch_status is not None else pd.DataFrame(
         columns=["supplier_key", "ch_status", "ch_sic_codes", "ch_date_of_cessation"])
-    s = s.merge(chs.drop(columns=["ch_source"], errors="ignore").astype(
+    return s.merge(chs.drop(columns=["ch_source"], errors="ignore").astype(
         {"supplier_key": "string"}), on="supplier_key", how="left")
-    pts = _points(s)
+
+
+def _score_points(s: pd.DataFrame) -> pd.DataFrame:
+    """Add each point's status and evidence, and counts of yes/no/unknown, to ``s``; return
+    the same as one row per supplier and point (what the roll-ups sum)."""
     long_parts = []
-    for k, (st, ev) in pts.items():
+    for k, (st, ev) in _points(s).items():
         s[k] = st.to_numpy()
         s[f"{k}_evidence"] = ev.astype(str).to_numpy()
         long_parts.append(pd.DataFrame({"supplier_key": s["supplier_key"],
@@ -501,57 +620,55 @@ def scorecard(
                                         "charter_point": POINTS[k], "status": st.to_numpy(),
                                         "evidence": ev.astype(str).to_numpy(),
                                         "spend": s["spend"]}))
-    point_cols = list(POINTS)
-    s["points_yes"] = (s[point_cols] == YES).sum(axis=1)
-    s["points_no"] = (s[point_cols] == NO).sum(axis=1)
-    s["points_unknown"] = (s[point_cols] == UNKNOWN).sum(axis=1)
-    flags = _flags(s)
-    s["flags"] = s["supplier_key"].map(flags.groupby("supplier_key")["flag"].agg("; ".join)
-                                       ).fillna("")
-    s = s.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)
-    long = pd.concat(long_parts, ignore_index=True)
-    rollup = _rollup(long, total)
-    by_dept = _by_department(dept, s)
+    for status in STATUSES:
+        s[f"points_{status}"] = (s[list(POINTS)] == status).sum(axis=1)
+    return pd.concat(long_parts, ignore_index=True)
+
+
+def _attribute_problems(attributes: Attributes | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Attribute rows not used and cells read as unknown (empty without a file)."""
+    if attributes is None:
+        return (pd.DataFrame(columns=["row", "reason"]),
+                pd.DataFrame(columns=["row", "field", "value", "reason"]))
+    return attributes.rejected, attributes.issues
+
+
+def _coverage(s: pd.DataFrame, paid: _Paid, attributes: Attributes | None,
+              matched: pd.DataFrame | None) -> dict:
+    """How much of the spend the scores rest on evidence for, and every attribute row
+    accounted for (matched + unmatched + rejected = rows in)."""
     with_attr = float(s.loc[s["row"].notna(), "spend"].sum())
-    rows_in = attributes.rows_in if attributes is not None else 0
-    rejected = attributes.rejected if attributes is not None else pd.DataFrame(
-        columns=["row", "reason"])
-    coverage = {
+    keys = matched["supplier_key"] if matched is not None else pd.Series(dtype="string")
+    return {
         "suppliers": len(s),
         "suppliers_with_attributes": int(s["row"].notna().sum()),
-        "spend_total": round(total, 2),
+        "spend_total": round(paid.total, 2),
         "spend_with_attributes": round(with_attr, 2),
-        "share_spend_with_attributes": with_attr / total if total > 0 else None,
+        "share_spend_with_attributes": with_attr / paid.total if paid.total > 0 else None,
         "spend_with_companies_house_status": round(
             float(s.loc[s["ch_status"].notna(), "spend"].sum()), 2),
-        "spend_public_bodies_not_scored": round(public_gbp, 2),
-        "attribute_rows_in": rows_in,
-        "attribute_rows_matched": n_matched,
-        "attribute_rows_unmatched": n_unmatched,
-        "attribute_rows_rejected": len(rejected),
+        "spend_public_bodies_not_scored": round(paid.public_gbp, 2),
+        "attribute_rows_in": attributes.rows_in if attributes is not None else 0,
+        "attribute_rows_matched": int(keys.notna().sum()),
+        "attribute_rows_unmatched": int(keys.isna().sum()),
+        "attribute_rows_rejected": len(attributes.rejected) if attributes is not None else 0,
         "attributes_source": attributes.source if attributes is not None else "",
     }
+
+
+def _notes(paid: _Paid, attributes: Attributes | None) -> list[str]:
+    """What the reader must know to read the scores: spend not scored, evidence missing,
+    synthetic attributes."""
     notes = []
-    if public_gbp > 0:
-        notes.append(f"£{public_gbp:,.0f} paid to public bodies is not scored on the charter.")
+    if paid.public_gbp > 0:
+        notes.append(f"£{paid.public_gbp:,.0f} paid to public bodies is not scored on the "
+                     "charter.")
     if attributes is None:
         notes.append("No supplier-attributes file: every charter point is unknown except "
                      "what Companies House status shows.")
     if attributes is not None and attributes.synthetic:
         notes.append(SYNTHETIC_NOTE)
-    return CharterResult(
-        scores=s.drop(columns=["_ch_active"], errors="ignore"),
-        long=long,
-        rollup=rollup,
-        by_department=by_dept,
-        flags=flags.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True),
-        coverage=coverage,
-        rejected=rejected,
-        issues=attributes.issues if attributes is not None else pd.DataFrame(
-            columns=["row", "field", "value", "reason"]),
-        synthetic=bool(attributes is not None and attributes.synthetic),
-        notes=notes,
-    )
+    return notes
 
 
 def _rollup(long: pd.DataFrame, total: float) -> pd.DataFrame:

@@ -22,7 +22,9 @@ import pandas as pd
 from impact.analysis.clustering import (
     DEFAULT_FEATURES,
     AreaGraph,
+    FeatureSpec,
     KMeansResult,
+    Standardised,
     area_graph,
     cluster_profiles,
     feature_catalogue,
@@ -58,6 +60,9 @@ log = logging.getLogger(__name__)
 
 ENGLAND = "england"
 SPEND_FEATURES = ("spend_per_resident", "suppliers_per_1000", "spend_share")
+#: Columns of :func:`spend_layer` per area (zero where no located supplier).
+SPEND_LAYER_COLUMNS = ("spend", "n_suppliers", "suppliers_company", "suppliers_vcse",
+                       "suppliers_other")
 
 
 @dataclass
@@ -148,7 +153,7 @@ def _lsoa_names(path: Path) -> pd.Series:
     return raw.drop_duplicates(code).set_index(code)[name]
 
 
-def _deprivation(reference: Reference, imd: str, warnings: list[str]) -> pd.DataFrame:
+def _load_iod(reference: Reference, imd: str, warnings: list[str]) -> pd.DataFrame:
     """IoD per LSOA 2021; IoD 2025 is cached as parquet (parsing the CSV takes ~8 s)."""
     if imd == "2025":
         src = reference.require("imd2025_lsoa21")
@@ -237,91 +242,199 @@ def build_area_table(inputs: AreaInputs, include_public_bodies: bool = False) ->
     domain scores/ranks (IoD 2019: ``<domain>_pct2019`` too), ``share_pop_decile1_2``,
     ``spend, n_suppliers, suppliers_company/vcse/other, spend_per_resident,
     suppliers_per_1000, spend_share``.
+
+    Steps: the reference layers → the LSOAs of the areas in scope → IoD and population per
+    area → the council's located spend per area.
     """
     if inputs.unit not in ("ward", "lsoa"):
         raise ValueError(f"unit must be 'ward' or 'lsoa', not {inputs.unit!r}")
-    ref = inputs.reference
     warnings: list[str] = []
+    layers = _reference_layers(inputs, warnings)
+    lsoas = _lsoas_in_scope(inputs, layers)
+    table = _iod_per_area(inputs, layers, lsoas, warnings)
+    if inputs.suppliers is not None:
+        table = _with_spend(table, inputs, layers.lookup, include_public_bodies, warnings)
+    else:
+        for c in [*SPEND_LAYER_COLUMNS, *SPEND_FEATURES]:
+            table[c] = np.nan
+    table = table.sort_values("code", kind="stable").reset_index(drop=True)
+    membership = lsoas[["lsoa21_code", "ward_code"]].rename(columns={"ward_code": "code"})
+    return table, membership, warnings
+
+
+@dataclass(frozen=True)
+class _Layers:
+    """The reference tables an area table is built from: the LSOA 2021 → ward → LAD lookup
+    (and its file, for LSOA names), IoD per LSOA 2021 and population (None if absent)."""
+
+    lookup: pd.DataFrame
+    lookup_path: Path
+    imd: pd.DataFrame
+    population: pd.DataFrame | None
+
+
+def _reference_layers(inputs: AreaInputs, warnings: list[str]) -> _Layers:
+    """Read the layers once; a missing population file is a warning (no spend per
+    resident), not an error, because deprivation alone is still worth comparing."""
+    ref = inputs.reference
     lookup_path = ref.require("lookup_lsoa21_ward_lad")
     lookup = read_lsoa_lookup(lookup_path)
-    imd = _deprivation(ref, inputs.imd, warnings)
+    imd = _load_iod(ref, inputs.imd, warnings)
     pop_path = ref.find("population_lsoa21")
-    pop = pd.read_csv(pop_path, dtype="string") if pop_path is not None else None
-    if pop is None:
+    population = pd.read_csv(pop_path, dtype="string") if pop_path is not None else None
+    if population is None:
         warnings.append("no population file: spend per resident cannot be computed")
-    council = tuple(str(c) for c in inputs.council_lads)
+    return _Layers(lookup, lookup_path, imd, population)
+
+
+def _council(inputs: AreaInputs) -> tuple[str, ...]:
+    """The council's own district codes, as text (the ranking and rule cover their areas)."""
+    return tuple(str(c) for c in inputs.council_lads)
+
+
+def _lsoas_in_scope(inputs: AreaInputs, layers: _Layers) -> pd.DataFrame:
+    """The lookup rows of every area compared (``ward_code``/``ward_name`` name the area,
+    whatever the unit).  Why strict: a mistyped district code would otherwise compare
+    nothing and say nothing."""
+    council = _council(inputs)
     scope = tuple(inputs.scope or council)
+    lookup = layers.lookup
     if any(s.lower() == ENGLAND for s in scope):
-        lads = set(lookup.loc[lookup["lsoa21_code"].isin(imd["lsoa21_code"]), "lad_code"])
+        lads = set(lookup.loc[lookup["lsoa21_code"].isin(layers.imd["lsoa21_code"]), "lad_code"])
     else:
         lads = set(scope) | set(council)
     unknown = sorted(set(scope) - set(lookup["lad_code"]) - {ENGLAND, ENGLAND.upper()})
     unknown = [u for u in unknown if u.lower() != ENGLAND]
     if unknown:
         raise ValueError(f"LAD code(s) not in the LSOA lookup: {', '.join(unknown)}")
-    mine = lookup[lookup["lad_code"].isin(lads)].copy()
-    if mine.empty:
+    lsoas = lookup[lookup["lad_code"].isin(lads)].copy()
+    if lsoas.empty:
         raise ValueError("no areas in the chosen scope")
     if inputs.unit == "lsoa":
-        names = _lsoa_names(lookup_path)
-        mine["ward_code"] = mine["lsoa21_code"]
-        mine["ward_name"] = mine["lsoa21_code"].map(names).fillna(mine["lsoa21_code"])
-    table = aggregate(imd, mine, pop, "ward")
-    missing = sorted(set(mine["ward_code"]) - set(table["code"]))
+        names = _lsoa_names(layers.lookup_path)
+        lsoas["ward_code"] = lsoas["lsoa21_code"]
+        lsoas["ward_name"] = lsoas["lsoa21_code"].map(names).fillna(lsoas["lsoa21_code"])
+    return lsoas
+
+
+def _iod_per_area(
+    inputs: AreaInputs, layers: _Layers, lsoas: pd.DataFrame, warnings: list[str]
+) -> pd.DataFrame:
+    """Population-weighted IoD per area and whether it is the council's.  IoD 2019 ranks
+    also become national percentiles, so both vintages read "higher = more deprived"."""
+    table = aggregate(layers.imd, lsoas, layers.population, "ward")
+    missing = sorted(set(lsoas["ward_code"]) - set(table["code"]))
     if missing:
         warnings.append(f"{len(missing)} area(s) have no IoD values and are left out")
     if inputs.imd == "2019":
         for d in ("imd", *DOMAINS):
             if f"{d}_rank" in table:
                 table[f"{d}_pct2019"] = 1 - table[f"{d}_rank"] / N_LSOA["2019"]
-    table["in_council"] = table["lad_code"].isin(council)
-    membership = mine[["lsoa21_code", "ward_code"]].rename(columns={"ward_code": "code"})
-    spend_cols = ["spend", "n_suppliers", "suppliers_company", "suppliers_vcse", "suppliers_other"]
-    if inputs.suppliers is not None:
-        per, council_local, notes = spend_layer(
-            inputs.suppliers, lookup, inputs.unit, council, include_public_bodies
-        )
-        placed = per["code"].isin(table["code"])
-        outside = float(per.loc[~placed, "spend"].sum())
-        if outside:
-            notes.append(f"£{outside:,.0f} located outside the areas compared")
-        table = table.merge(per, on="code", how="left")
-        table[spend_cols] = table[spend_cols].fillna(0)
-        popn = pd.to_numeric(table["population"], errors="coerce")
-        table["spend_per_resident"] = (table["spend"] / popn).where(popn > 0)
-        table["suppliers_per_1000"] = (1000 * table["n_suppliers"] / popn).where(popn > 0)
-        table["spend_share"] = table["spend"] / council_local if council_local else 0.0
-        warnings.extend(notes)
-    else:
-        for c in [*spend_cols, "spend_per_resident", "suppliers_per_1000", "spend_share"]:
-            table[c] = np.nan
-    table = table.sort_values("code", kind="stable").reset_index(drop=True)
-    return table, membership, warnings
+    table["in_council"] = table["lad_code"].isin(_council(inputs))
+    return table
+
+
+def _with_spend(
+    table: pd.DataFrame,
+    inputs: AreaInputs,
+    lookup: pd.DataFrame,
+    include_public_bodies: bool,
+    warnings: list[str],
+) -> pd.DataFrame:
+    """``table`` with the council's located spend per area, per resident and as a share of
+    its local spend; £ placed outside the areas compared is said, not lost."""
+    per, council_local, notes = spend_layer(
+        inputs.suppliers, lookup, inputs.unit, _council(inputs), include_public_bodies
+    )
+    outside = float(per.loc[~per["code"].isin(table["code"]), "spend"].sum())
+    if outside:
+        notes.append(f"£{outside:,.0f} located outside the areas compared")
+    table = table.merge(per, on="code", how="left")
+    table[list(SPEND_LAYER_COLUMNS)] = table[list(SPEND_LAYER_COLUMNS)].fillna(0)
+    popn = pd.to_numeric(table["population"], errors="coerce")
+    table["spend_per_resident"] = (table["spend"] / popn).where(popn > 0)
+    table["suppliers_per_1000"] = (1000 * table["n_suppliers"] / popn).where(popn > 0)
+    table["spend_share"] = table["spend"] / council_local if council_local else 0.0
+    warnings.extend(notes)
+    return table
 
 
 # --------------------------------------------------------------------------- analysis
 
 
 def analyse_areas(inputs: AreaInputs, settings: AreaSettings | None = None) -> AreasResult:
-    """Table, clusters, hot spots, left-behind rule and opportunity ranking in one call."""
-    s = settings or AreaSettings()
-    table, membership, warnings = build_area_table(inputs, s.include_public_bodies)
+    """Table, clusters, hot spots, left-behind rule and opportunity ranking in one call.
+
+    Steps: the per-area table → the features, standardised → which areas touch → k-means
+    clusters and contiguous regions → hot spots → the left-behind rule → the ranking.
+    """
+    settings = settings or AreaSettings()
+    table, membership, warnings = build_area_table(inputs, settings.include_public_bodies)
+    features = _features(inputs, settings, table, warnings)
+    graph = _contiguity_graph(inputs, table, membership, warnings)
+    deprivation = _deprivation_scores(table, inputs.imd)
+    clusters = _add_clusters(table, features, graph, settings, deprivation)
+    spots = _add_hotspots(table, deprivation, graph, settings, inputs.suppliers is not None)
+    _add_left_behind(table, inputs, settings, warnings)
+    ranking = _add_opportunity(table, graph, settings, inputs.imd)
+    feature_table = _feature_table(features)
+    specs, z = features.specs, features.std.z
+    return AreasResult(
+        table=table,
+        unit=inputs.unit,
+        features=feature_table,
+        kmeans=clusters.kmeans,
+        silhouettes=clusters.silhouettes,
+        cluster_profiles=clusters.cluster_profiles,
+        region_profiles=clusters.region_profiles,
+        cluster_chart=profile_chart(table, table["cluster"].to_numpy(), specs, z),
+        region_chart=profile_chart(table, table["region"].to_numpy(), specs, z),
+        hotspots=spots,
+        rule=settings.rule,
+        ranking=ranking,
+        target=target(ranking, inputs.unit, settings.top),
+        graph=graph,
+        how_calculated=_how_calculated(inputs, settings, clusters, spots, feature_table),
+        warnings=warnings,
+    )
+
+
+@dataclass(frozen=True)
+class _Features:
+    """The features compared (``specs``) and their standardised values (``std``)."""
+
+    specs: list[FeatureSpec]
+    std: Standardised
+
+
+def _features(
+    inputs: AreaInputs, settings: AreaSettings, table: pd.DataFrame, warnings: list[str]
+) -> _Features:
+    """The chosen features, standardised.  Without located spend the spend features are
+    left out (and said), rather than clustering on a column of blanks."""
     catalogue = feature_catalogue(inputs.imd)
-    unknown = [f for f in s.features if f not in catalogue]
+    unknown = [f for f in settings.features if f not in catalogue]
     if unknown:
         raise ValueError(
             f"unknown feature(s) {', '.join(unknown)}; choose from {', '.join(catalogue)}"
         )
-    chosen = list(s.features)
+    chosen = list(settings.features)
     if inputs.suppliers is None:
         dropped = [f for f in chosen if f in SPEND_FEATURES]
         if dropped:
             warnings.append(f"no located spend: {', '.join(dropped)} left out of the clustering")
         chosen = [f for f in chosen if f not in SPEND_FEATURES]
     specs = [catalogue[f] for f in chosen]
-    std = standardise(table, specs, {k: v for k, v in s.weights.items() if k in chosen})
+    std = standardise(table, specs, {k: v for k, v in settings.weights.items() if k in chosen})
     warnings.extend(std.notes)
+    return _Features(specs, std)
 
+
+def _contiguity_graph(
+    inputs: AreaInputs, table: pd.DataFrame, membership: pd.DataFrame, warnings: list[str]
+) -> AreaGraph:
+    """Which areas touch (queen contiguity of their LSOAs).  Islands and gaps are joined to
+    their nearest area so contiguous regions and hot spots cover every area; said."""
     contiguity = lsoa_contiguity(inputs.reference)
     graph = area_graph(
         contiguity, table["code"].tolist(), membership if inputs.unit == "ward" else None
@@ -332,43 +445,99 @@ def analyse_areas(inputs: AreaInputs, settings: AreaSettings | None = None) -> A
             f"{graph.components} separate part(s) (islands or gaps) joined to their nearest "
             f"area to allow contiguous clusters: {shown}{' …' if len(graph.added) > 5 else ''}"
         )
+    return graph
 
-    dep_col = "imd_score" if inputs.imd == "2025" else "imd_pct2019"
-    dep = pd.to_numeric(table[dep_col], errors="coerce").fillna(0).to_numpy()
-    km = kmeans_clusters(std.x, s.k_values, s.k, random_state=s.seed)
-    table["cluster"] = order_clusters(km.labels, dep)
-    n_regions = s.n_regions or km.k
-    regions = spatial_clusters(std.x, graph.adjacency, min(n_regions, len(table)))
-    table["region"] = order_clusters(regions, dep)
-    cprof = cluster_profiles(std.z, table["cluster"].to_numpy(), specs, table["population"])
-    rprof = cluster_profiles(std.z, table["region"].to_numpy(), specs, table["population"])
+
+def _deprivation_scores(table: pd.DataFrame, imd: str) -> np.ndarray:
+    """Overall deprivation per area (higher = more deprived): orders clusters and is the
+    hot-spot variable."""
+    column = "imd_score" if imd == "2025" else "imd_pct2019"
+    return pd.to_numeric(table[column], errors="coerce").fillna(0).to_numpy()
+
+
+@dataclass(frozen=True)
+class _Clusters:
+    """k-means and the contiguous regions, with a plain-words profile of each."""
+
+    kmeans: KMeansResult
+    n_regions: int
+    cluster_profiles: pd.DataFrame
+    region_profiles: pd.DataFrame
+
+    @property
+    def silhouettes(self) -> pd.DataFrame:
+        """k → silhouette of each k-means tried (the page charts how k was chosen)."""
+        tried = self.kmeans.silhouettes
+        return pd.DataFrame({"k": list(tried), "silhouette": list(tried.values())})
+
+
+def _add_clusters(
+    table: pd.DataFrame,
+    features: _Features,
+    graph: AreaGraph,
+    settings: AreaSettings,
+    deprivation: np.ndarray,
+) -> _Clusters:
+    """Add ``cluster``/``region`` and their profiles to ``table``.  Both are numbered from
+    the most deprived, so "cluster 1" means the same thing on every run."""
+    x, z, specs = features.std.x, features.std.z, features.specs
+    km = kmeans_clusters(x, settings.k_values, settings.k, random_state=settings.seed)
+    table["cluster"] = order_clusters(km.labels, deprivation)
+    n_regions = settings.n_regions or km.k
+    regions = spatial_clusters(x, graph.adjacency, min(n_regions, len(table)))
+    table["region"] = order_clusters(regions, deprivation)
+    cprof = cluster_profiles(z, table["cluster"].to_numpy(), specs, table["population"])
+    rprof = cluster_profiles(z, table["region"].to_numpy(), specs, table["population"])
     table["cluster_profile"] = table["cluster"].map(cprof.set_index("cluster")["profile"])
     table["region_profile"] = table["region"].map(rprof.set_index("cluster")["profile"])
+    return _Clusters(km, n_regions, cprof, rprof)
 
+
+def _add_hotspots(
+    table: pd.DataFrame,
+    deprivation: np.ndarray,
+    graph: AreaGraph,
+    settings: AreaSettings,
+    has_spend: bool,
+) -> dict[str, HotSpots]:
+    """Local Moran's I of deprivation and, with located spend, of spend reach (log spend
+    per resident): ``<name>_spot`` and ``<name>_p`` columns, and the tests by name."""
     spots: dict[str, HotSpots] = {}
-    if s.hotspots:
-        spots["deprivation"] = local_moran(
-            dep, graph.adjacency, s.permutations, s.seed, s.alpha, s.fdr
-        )
-        table["deprivation_spot"] = spots["deprivation"].table["spot"].to_numpy()
-        table["deprivation_p"] = spots["deprivation"].table["p"].to_numpy()
-        if inputs.suppliers is not None:
-            reach = np.log1p(pd.to_numeric(table["spend_per_resident"], errors="coerce"))
-            spots["spend"] = local_moran(
-                reach.to_numpy(), graph.adjacency, s.permutations, s.seed, s.alpha, s.fdr
-            )
-            table["spend_spot"] = spots["spend"].table["spot"].to_numpy()
-            table["spend_p"] = spots["spend"].table["p"].to_numpy()
 
-    council = table["in_council"]
+    def test(name: str, values: np.ndarray) -> None:
+        spots[name] = local_moran(values, graph.adjacency, settings.permutations,
+                                  settings.seed, settings.alpha, settings.fdr)
+        table[f"{name}_spot"] = spots[name].table["spot"].to_numpy()
+        table[f"{name}_p"] = spots[name].table["p"].to_numpy()
+
+    if settings.hotspots:
+        test("deprivation", deprivation)
+        if has_spend:
+            reach = np.log1p(pd.to_numeric(table["spend_per_resident"], errors="coerce"))
+            test("spend", reach.to_numpy())
+    return spots
+
+
+def _add_left_behind(
+    table: pd.DataFrame, inputs: AreaInputs, settings: AreaSettings, warnings: list[str]
+) -> None:
+    """``left_behind`` by the rule; the rule needs spend reach, so without located spend
+    no area is marked (and that is said)."""
     if inputs.suppliers is not None:
-        table["left_behind"] = s.rule.apply(table, council)
+        table["left_behind"] = settings.rule.apply(table, table["in_council"])
     else:
         table["left_behind"] = False
         warnings.append("no located spend: the left-behind rule needs spend reach")
-    idx = np.flatnonzero(council.to_numpy())
-    sub_adj = graph.adjacency[idx][:, idx]
-    ranking = opportunity(table.iloc[idx], sub_adj, s.opportunity, inputs.imd)
+
+
+def _add_opportunity(
+    table: pd.DataFrame, graph: AreaGraph, settings: AreaSettings, imd: str
+) -> pd.DataFrame:
+    """Rank the council's own areas (need, gap, capacity nearby), best first, and copy the
+    score, its parts and the reason onto ``table``."""
+    council = np.flatnonzero(table["in_council"].to_numpy())
+    within = graph.adjacency[council][:, council]
+    ranking = opportunity(table.iloc[council], within, settings.opportunity, imd)
     ranking = ranking.sort_values(["rank"]).reset_index(drop=True)
     ranking.insert(1, "name", ranking["code"].map(table.set_index("code")["name"]))
     parts = ranking.set_index("code")
@@ -382,42 +551,27 @@ def analyse_areas(inputs: AreaInputs, settings: AreaSettings | None = None) -> A
         ("reason", "reason"),
     ):
         table[col] = table["code"].map(parts[src])
-    features = pd.DataFrame(
+    return ranking
+
+
+def _feature_table(features: _Features) -> pd.DataFrame:
+    """The features used, with scale and weight: shown beside the clusters so a reader
+    sees what they rest on."""
+    return pd.DataFrame(
         [
             {"feature": sp.key, "label": sp.label, "column": sp.column,
              "scale": "log(1 + x), z-score" if sp.log else "z-score",
-             "weight": std.weights[sp.key]}
-            for sp in specs
+             "weight": features.std.weights[sp.key]}
+            for sp in features.specs
         ]
     )
-    sil = pd.DataFrame(
-        {"k": list(km.silhouettes), "silhouette": list(km.silhouettes.values())}
-    )
-    how = _how(inputs, s, km, n_regions, spots, features)
-    return AreasResult(
-        table=table,
-        unit=inputs.unit,
-        features=features,
-        kmeans=km,
-        silhouettes=sil,
-        cluster_profiles=cprof,
-        region_profiles=rprof,
-        cluster_chart=profile_chart(table, table["cluster"].to_numpy(), specs, std.z),
-        region_chart=profile_chart(table, table["region"].to_numpy(), specs, std.z),
-        hotspots=spots,
-        rule=s.rule,
-        ranking=ranking,
-        target=target(ranking, inputs.unit, s.top),
-        graph=graph,
-        how_calculated=how,
-        warnings=warnings,
-    )
 
 
-def _how(
-    inputs: AreaInputs, s: AreaSettings, km: KMeansResult, n_regions: int,
+def _how_calculated(
+    inputs: AreaInputs, s: AreaSettings, clusters: _Clusters,
     spots: dict[str, HotSpots], features: pd.DataFrame,
 ) -> dict[str, str]:
+    km, n_regions = clusters.kmeans, clusters.n_regions
     unit = "ward (2024 codes; LSOAs 2021 grouped by the ONS best-fit lookup)" if (
         inputs.unit == "ward") else "LSOA 2021"
     weights = ", ".join(f"{r.label} ×{r.weight:g}" for r in features.itertuples())

@@ -74,7 +74,8 @@ def pct(x: float | None, digits: int = 0) -> str:
     return f"{100 * x:.{digits}f}%"
 
 
-def _pos(tx: pd.DataFrame) -> pd.Series:
+def _positive_amounts(tx: pd.DataFrame) -> pd.Series:
+    """Each payment's £, credits and unreadable amounts as 0 (money spent, not net)."""
     return pd.to_numeric(tx["amount"], errors="coerce").fillna(0.0).clip(lower=0.0)
 
 
@@ -126,7 +127,7 @@ def _band_share(
     where: str,
     unavailable: str | None,
 ) -> Figure:
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     total = float(pos.sum())
     located = float(pos[tx["is_located"].to_numpy(bool)].sum())
     inside = float(pos[tx["location_band"].isin(bands).to_numpy()].sum())
@@ -215,7 +216,7 @@ def national_share(tx: pd.DataFrame, region_codes: list[str]) -> Figure:
 
 def deprived_share(tx: pd.DataFrame) -> Figure:
     """Share of spend to suppliers based in the 20 % most deprived LSOAs of England."""
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     total = float(pos.sum())
     dec = (
         pd.to_numeric(tx["imd_decile"], errors="coerce")
@@ -260,7 +261,7 @@ def _yes_no(tx: pd.DataFrame, column: str) -> pd.Series:
 
 def sme_share(tx: pd.DataFrame) -> Figure:
     """Share of spend with SMEs, among suppliers whose register entry says SME or not."""
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     total = float(pos.sum())
     flag = _yes_no(tx, "sme")
     known = flag.notna().to_numpy()
@@ -286,7 +287,7 @@ def sme_share(tx: pd.DataFrame) -> Figure:
 
 def vcse_share(tx: pd.DataFrame) -> Figure:
     """Share of spend with voluntary, community and social enterprise suppliers."""
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     total = float(pos.sum())
     flag = _yes_no(tx, "vcse")
     is_v = (flag.fillna(False) | (tx["supplier_class"] == "vcse").fillna(False)).to_numpy(bool)
@@ -404,7 +405,7 @@ def supplier_summary(tx: pd.DataFrame) -> pd.DataFrame:
                 "share",
             ]
         )
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     t = tx.assign(_pos=pos)
     g = t.groupby("supplier_key", sort=False, observed=True)
     # The name published most often for each supplier (vectorised: no per-group lambda).
@@ -442,7 +443,7 @@ def spend_by_ward(tx: pd.DataFrame, wards: pd.DataFrame) -> pd.DataFrame:
         {"code": wards["code"].astype("string"), "name": wards["name"].astype("string")}
     )
     base["population"] = wards["population"].to_numpy() if "population" in wards else np.nan
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     local = tx["location_band"].eq("council").to_numpy(bool)
     t = pd.DataFrame(
         {
@@ -513,7 +514,7 @@ def ward_panel(tx: pd.DataFrame, wards: pd.DataFrame, code: str, n: int = 8) -> 
         "name": str(r["name"]),
         "profile": profile,
         "domain_ranks": domains,
-        "spend": float(_pos(in_ward).sum()),
+        "spend": float(_positive_amounts(in_ward).sum()),
         "payments": len(in_ward),
         "suppliers": supplier_summary(in_ward).head(n),
     }
@@ -645,7 +646,7 @@ def compare_periods(tx: pd.DataFrame, months: list[str], by: str = "directorate"
 
 def local_share_by(tx: pd.DataFrame, by: str = "directorate") -> pd.DataFrame:
     """Per group: spend, coverage, local share of placed spend and its bounds."""
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     t = pd.DataFrame(
         {
             "group": tx[by].astype("string").fillna("(not given)"),

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.analysis.priors import default_priors, lookup, validate_priors
+from impact.analysis.priors import default_priors, matching_priors, validate_priors
 from impact.ingest.schema import supplier_keys
 from impact.places import councils
 from impact.places.localarea import LOCAL, NON_LOCAL, UNKNOWN, LocalArea, influenceable
@@ -146,54 +146,91 @@ def prepare_spend(
     The key is :func:`impact.ingest.schema.supplier_keys` (council + supplier_id, else
     normalised name), as :func:`impact.locate.supplier_table` derives it.
     """
-    t = transactions
-    if "supplier_key" not in t:
-        t = t.assign(supplier_key=supplier_keys(t))
-    amount = pd.to_numeric(t["amount"], errors="coerce")
-    pos = amount > 0
-    sup = suppliers.drop_duplicates("supplier_key").copy()
-    sup["local_status"] = area.status(sup)
-    sup["influenceable"] = influenceable(sup, exclude_public_bodies)
-    sup["sic_section"] = sic_section(sup["sic"]) if "sic" in sup else pd.NA
-    if "imd_decile" not in sup:
-        sup["imd_decile"] = pd.NA
-    cols = [c for c in SPEND_COLUMNS if c not in ("directorate", "amount") and c in sup]
-    d = pd.DataFrame(
+    if "supplier_key" not in transactions:
+        transactions = transactions.assign(supplier_key=supplier_keys(transactions))
+    amount = pd.to_numeric(transactions["amount"], errors="coerce")
+    placed = _placed_suppliers(suppliers, area, exclude_public_bodies)
+    payments = _positive_payments(transactions, amount)
+    spend, unmatched = _spend_per_supplier(payments, placed)
+    accounting = _accounting(amount, payments, spend, unmatched, exclude_public_bodies)
+    return SpendInputs(spend=spend, suppliers=placed, area=area, accounting=accounting)
+
+
+def _placed_suppliers(
+    suppliers: pd.DataFrame, area: LocalArea, exclude_public_bodies: bool
+) -> pd.DataFrame:
+    """One row per supplier with what the model asks of it: local or not, influenceable by
+    the council, SIC section (for the prior) and deprivation decile (for the scenarios)."""
+    placed = suppliers.drop_duplicates("supplier_key").copy()
+    placed["local_status"] = area.status(placed)
+    placed["influenceable"] = influenceable(placed, exclude_public_bodies)
+    placed["sic_section"] = sic_section(placed["sic"]) if "sic" in placed else pd.NA
+    if "imd_decile" not in placed:
+        placed["imd_decile"] = pd.NA
+    return placed
+
+
+def _positive_payments(transactions: pd.DataFrame, amount: pd.Series) -> pd.DataFrame:
+    """Supplier, directorate and £ of each positive payment: R1 is money spent, so credits
+    and refunds are left out (and counted in the accounting)."""
+    positive = amount > 0
+    payments = pd.DataFrame(
         {
-            "supplier_key": t["supplier_key"].astype("string"),
+            "supplier_key": transactions["supplier_key"].astype("string"),
             "directorate": (
-                t["directorate"].astype("string").fillna("(not given)")
-                if "directorate" in t
+                transactions["directorate"].astype("string").fillna("(not given)")
+                if "directorate" in transactions
                 else "(not given)"
             ),
-            "amount": amount.where(pos, 0.0),
+            "amount": amount.where(positive, 0.0),
         }
-    )[pos.to_numpy()]
-    g = d.groupby(["supplier_key", "directorate"], sort=False, observed=True)["amount"].sum()
-    spend = g.reset_index().merge(
-        sup[[*cols, "influenceable"]], on="supplier_key", how="left", indicator=True
     )
-    unmatched = spend["_merge"] == "left_only"
+    return payments[positive.to_numpy()]
+
+
+def _spend_per_supplier(
+    payments: pd.DataFrame, placed: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per (supplier, directorate) with the supplier's columns; and which rows had
+    no supplier row (they stay in, as unlocated, rather than silently dropped)."""
+    columns = [c for c in SPEND_COLUMNS if c not in ("directorate", "amount") and c in placed]
+    totals = payments.groupby(["supplier_key", "directorate"], sort=False, observed=True)
+    spend = (
+        totals["amount"]
+        .sum()
+        .reset_index()
+        .merge(placed[[*columns, "influenceable"]], on="supplier_key", how="left", indicator=True)
+    )
+    unmatched = (spend["_merge"] == "left_only").to_numpy()
     spend = spend.drop(columns="_merge")
     spend["local_status"] = spend["local_status"].astype("string").fillna(UNKNOWN)
     spend["supplier_class"] = spend["supplier_class"].astype("string").fillna("unknown")
     spend["influenceable"] = spend["influenceable"].fillna(True).astype(bool)
-    n_in = len(t)
-    acc = {
-        "transaction_rows": n_in,
-        "rows_used_positive": int(pos.sum()),
+    return spend, unmatched
+
+
+def _accounting(
+    amount: pd.Series,
+    payments: pd.DataFrame,
+    spend: pd.DataFrame,
+    unmatched: np.ndarray,
+    exclude_public_bodies: bool,
+) -> dict[str, Any]:
+    """Every transaction row and £ accounted for: used, or left out with the reason."""
+    return {
+        "transaction_rows": len(amount),
+        "rows_used_positive": int((amount > 0).sum()),
         "rows_left_out_credit_or_zero": int((amount <= 0).sum()),
         "rows_left_out_amount_missing": int(amount.isna().sum()),
-        "positive_spend_gbp": round(float(d["amount"].sum()), 2),
+        "positive_spend_gbp": round(float(payments["amount"].sum()), 2),
         "public_body_spend_gbp": round(
             float(spend.loc[~spend["influenceable"], "amount"].sum()), 2
         ),
         "public_bodies_excluded": bool(exclude_public_bodies),
         "spend_with_supplier_not_in_suppliers_table_gbp": round(
-            float(spend.loc[unmatched.to_numpy(), "amount"].sum()), 2
+            float(spend.loc[unmatched, "amount"].sum()), 2
         ),
     }
-    return SpendInputs(spend=spend, suppliers=sup, area=area, accounting=acc)
 
 
 # --- the model ------------------------------------------------------------------------
@@ -277,7 +314,38 @@ class LM3Model:
         }
 
     # ------------------------------------------------------------------
+    def fit(self, spend: pd.DataFrame) -> LM3Model:
+        """Fit on a spend table (:func:`prepare_spend`); sets the trailing-underscore results.
+
+        Steps: check the settings and the table → one array per column (re-spend shares
+        from the priors, or the survey) → the central figures at both ends of the
+        unlocated band → the Monte Carlo → tables for the charts → the method in words.
+        """
+        priors = validate_priors(self.priors) if self.priors is not None else default_priors()
+        table = self._validate(spend)
+        rows = spend_rows(table, priors, self.survey_shares)
+        staff = Staff.from_payroll(self.payroll_gbp, self.staff_local_share, _staff_prior(priors))
+        band = central_band(rows, staff)
+        self._set_central(band, rows)
+        self.r3_non_local_ = _non_local_respend(table, rows, priors)
+        inputs = monte_carlo_inputs(rows, band, priors)
+        draws = draw(inputs, self.n_draws, self.random_state)
+        self._set_monte_carlo(monte_carlo(inputs, draws, self._theta_shown))
+        self.rounds_ = rounds_table(band, self._theta_shown)
+        self.waterfall_ = waterfall_table(band.r1, self.r2_, self.r3_)
+        self._set_breakdowns(table, rows, band.local_share_located)
+        self.n_suppliers_ = int(table["supplier_key"].nunique())
+        self.how_calculated_ = self._how(priors, band)
+        return self
+
+    @property
+    def _theta_shown(self) -> float:
+        """Where in the unlocated band the headline sits: 0 = lower bound, 1 = upper."""
+        return 0.0 if self.unlocated == "non_local" else 1.0
+
     def _validate(self, spend: pd.DataFrame) -> pd.DataFrame:
+        """Fail early, in one line, on a table or a setting the model cannot use; return
+        the rows the model counts."""
         need = ("supplier_key", "amount", "local_status", "supplier_class")
         missing = [c for c in need if c not in spend]
         if missing:
@@ -288,303 +356,49 @@ class LM3Model:
             raise ValueError("payroll must be ≥ 0 and staff local share within 0–1")
         if int(self.n_draws) < 1:
             raise ValueError("n_draws must be at least 1")
-        s = spend.copy()
-        s["amount"] = pd.to_numeric(s["amount"], errors="coerce").fillna(0.0).clip(lower=0.0)
-        if "influenceable" not in s:
-            s["influenceable"] = True
-        if self.exclude_public_bodies:
-            s = s[
-                s["influenceable"].fillna(True).astype(bool)
-                & (s["supplier_class"].astype("string") != "public_body").fillna(True)
-            ]
-        bad = ~s["local_status"].isin([LOCAL, NON_LOCAL, UNKNOWN])
-        if bad.any():
-            raise ValueError(
-                "local_status must be local/non_local/unknown, not "
-                f"{s['local_status'][bad].iloc[0]!r}"
-            )
-        for c in ("sic_section", "directorate", "ward_code", "ward_name", "imd_decile"):
-            if c not in s:
-                s[c] = pd.NA
-        return s
+        return _counted_spend(spend, self.exclude_public_bodies)
 
-    def fit(self, spend: pd.DataFrame) -> LM3Model:
-        """Fit on a spend table (:func:`prepare_spend`); sets the trailing-underscore results."""
-        pri = validate_priors(self.priors) if self.priors is not None else default_priors()
-        s = self._validate(spend)
-        amt = s["amount"].to_numpy(dtype="float64")
-        st = s["local_status"].astype(str).to_numpy()
-        is_loc, is_unk, is_non = st == LOCAL, st == UNKNOWN, st == NON_LOCAL
-        pr = lookup(pri, s["supplier_class"], s["sic_section"].astype("string"), "local")
-        share_c = pr["central"].to_numpy(dtype="float64").copy()
-        prior_row = pr["prior_row"].to_numpy()
-        surveyed = np.zeros(len(s), dtype=bool)
-        if self.survey_shares is not None and len(self.survey_shares):
-            sv = self.survey_shares.drop_duplicates("supplier_key", keep="last")
-            m = (
-                s["supplier_key"]
-                .astype("string")
-                .map(
-                    pd.Series(
-                        sv["respend_share"].to_numpy(dtype="float64"),
-                        index=sv["supplier_key"].astype("string"),
-                    )
-                )
-            )
-            surveyed = m.notna().to_numpy()
-            share_c = np.where(surveyed, m.fillna(0).to_numpy(dtype="float64"), share_c)
-        staff = pri[(pri["recipient"] == "local") & (pri["supplier_class"] == "staff")]
-        generic = (pri["recipient"] == "local") & (pri["supplier_class"] == "*")
-        generic &= pri["sic_section"] == "*"
-        staff_row = staff.iloc[0] if len(staff) else pri[generic].iloc[0]
-
-        payroll = float(self.payroll_gbp)
-        staff_r2 = payroll * float(self.staff_local_share)
-        r1 = float(amt.sum()) + payroll
-        located = float(amt[~is_unk].sum())
-        local = float(amt[is_loc].sum())
-        p = local / located if located > 0 else 0.0
-        unk = float(amt[is_unk].sum())
-        self.local_share_located_ = p
-        self.unlocated_gbp_ = unk
-        self.surveyed_gbp_ = float(amt[surveyed & is_loc].sum())
-
-        def rounds(theta: float) -> tuple[float, float, float, float]:
-            w = is_loc + theta * p * is_unk
-            r2s = float((amt * w).sum())
-            r3s = float((amt * w * share_c).sum())
-            return r2s + staff_r2, r3s + staff_r2 * float(staff_row["central"]), r2s, r3s
-
-        lo, hi = rounds(0.0), rounds(1.0)
-        theta_shown = 0.0 if self.unlocated == "non_local" else 1.0
-        shown = lo if theta_shown == 0.0 else hi
+    def _set_central(self, band: Band, rows: SpendRows) -> None:
+        """The headline figures (priors at central values) for the end of the band shown."""
+        shown = band.at(self._theta_shown)
+        self.local_share_located_ = band.local_share_located
+        self.unlocated_gbp_ = band.unlocated_gbp
+        self.surveyed_gbp_ = float(rows.amount[rows.surveyed & rows.is_local].sum())
         self.shown_ = BAND_TEXT[self.unlocated]
-        self.r1_ = r1
-        self.r2_, self.r3_ = shown[0], shown[1]
-        if r1 > 0:
-            self.lm3_lower_ = (r1 + lo[0] + lo[1]) / r1
-            self.lm3_upper_ = (r1 + hi[0] + hi[1]) / r1
-        else:
-            self.lm3_lower_ = self.lm3_upper_ = float("nan")
-        self.lm3_ = self.lm3_lower_ if theta_shown == 0.0 else self.lm3_upper_
+        self.r1_ = band.r1
+        self.r2_, self.r3_ = shown.r2, shown.r3
+        self.lm3_lower_, self.lm3_upper_ = band.lm3(band.lower), band.lm3(band.upper)
+        self.lm3_ = band.lm3(shown)
         self.retained_ = self.r2_ + self.r3_
-        self.retained_lower_, self.retained_upper_ = lo[0] + lo[1], hi[0] + hi[1]
-        self.staff_r2_ = staff_r2
-        nl = lookup(
-            pri, s["supplier_class"][is_non], s["sic_section"][is_non].astype("string"), "non_local"
-        )
-        self.r3_non_local_ = float((amt[is_non] * nl["central"].to_numpy(dtype="float64")).sum())
+        self.retained_lower_, self.retained_upper_ = band.lower.retained, band.upper.retained
+        self.staff_r2_ = band.staff.r2_gbp
 
-        self._monte_carlo(
-            pri,
-            amt,
-            is_loc,
-            is_unk,
-            surveyed,
-            share_c,
-            prior_row,
-            p,
-            payroll,
-            staff_r2,
-            staff_row,
-            theta_shown,
-        )
-        self.rounds_ = self._rounds_table(lo, hi, theta_shown, r1, unk, payroll)
-        self.waterfall_ = self._waterfall(r1)
-        self._breakdowns(s, amt, is_loc, is_unk, share_c, p, theta_shown, surveyed)
-        self.n_suppliers_ = int(s["supplier_key"].nunique())
-        self.how_calculated_ = self._how(pri, s, amt, surveyed, is_loc)
-        return self
+    def _set_monte_carlo(self, result: MonteCarloResult) -> None:
+        """The band around the headline: the figures to report (P10/P50/P90) and its drivers."""
+        self.draws_ = result.draws
+        self.lm3_p10_, self.lm3_p50_, self.lm3_p90_ = result.lm3_percentiles
+        self.retained_p10_, self.retained_p50_, self.retained_p90_ = result.retained_percentiles
+        self.band_drivers_ = result.band_drivers
 
-    # ------------------------------------------------------------------
-    def _monte_carlo(
-        self,
-        pri,
-        amt,
-        is_loc,
-        is_unk,
-        surveyed,
-        share_c,
-        prior_row,
-        p,
-        payroll,
-        staff_r2,
-        staff_row,
-        theta_shown,
-    ) -> None:
-        rng = np.random.default_rng(self.random_state)
-        n = int(self.n_draws)
-        groups, inv = np.unique(prior_row, return_inverse=True)
-        free = ~surveyed
-        a_loc = np.bincount(inv, weights=amt * (is_loc & free), minlength=len(groups))
-        a_unk = np.bincount(inv, weights=amt * (is_unk & free), minlength=len(groups))
-        s_loc = float((amt * share_c * (is_loc & surveyed)).sum())
-        s_unk = float((amt * share_c * (is_unk & surveyed)).sum())
-        loc = float(amt[is_loc].sum())
-        unk = float(amt[is_unk].sum())
-        g = pri.loc[groups]
-        lo_, md_, hi_ = (g[c].to_numpy(dtype="float64") for c in ("low", "central", "high"))
-        u = rng.random((n, len(groups)))
-        shares = _tri_ppf(u, lo_, md_, hi_)
-        theta = rng.random(n)
-        su = rng.random(n)
-        staff_s = _tri_ppf(su, *(np.float64(staff_row[c]) for c in ("low", "central", "high")))
-        r1 = float(amt.sum()) + payroll
+    def _set_breakdowns(self, table: pd.DataFrame, rows: SpendRows, local_share: float) -> None:
+        """Where the money goes: by directorate, supplier class, ward and supplier."""
+        lines = _breakdown_lines(table, rows, local_share)
+        self.by_directorate_ = _summarise_lines(lines, "directorate")
+        self.by_class_ = _summarise_lines(lines, "supplier_class")
+        self.by_ward_ = _by_ward(table, rows)
+        self.by_supplier_ = _by_supplier(lines, table, rows)
 
-        def run(sh: np.ndarray, th: np.ndarray, ss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            r2 = loc + th * p * unk + staff_r2
-            r3 = sh @ a_loc + th * p * (sh @ a_unk) + s_loc + th * p * s_unk + staff_r2 * ss
-            ret = r2 + r3
-            return (r1 + ret) / r1 if r1 > 0 else np.full_like(ret, np.nan), ret
+    def _how(self, priors: pd.DataFrame, band: Band) -> str:
+        """The method in plain English with this fit's figures, so every number can be
+        traced: what R1, R2 and R3 are, then the band around them and the caveats."""
+        lines = [*self._how_rounds(priors, band), *self._how_band()]
+        return "\n".join(x for x in lines if x)
 
-        lm3, ret = run(shares, theta, staff_s)
-        self.draws_ = pd.DataFrame({"theta": theta, "lm3": lm3, "retained": ret})
-        q = np.percentile(lm3, [10, 50, 90]) if r1 > 0 else [np.nan] * 3
-        qr = np.percentile(ret, [10, 50, 90])
-        self.lm3_p10_, self.lm3_p50_, self.lm3_p90_ = (float(x) for x in q)
-        self.retained_p10_, self.retained_p50_, self.retained_p90_ = (float(x) for x in qr)
-        fixed = np.full(n, theta_shown)
-        lm3_pri, _ = run(shares, fixed, staff_s)
-        central = np.broadcast_to(md_, shares.shape)
-        lm3_band, _ = run(central, theta, np.full(n, float(staff_row["central"])))
-
-        def width(x: np.ndarray) -> float:
-            return float(np.subtract(*np.percentile(x, [90, 10]))) if r1 > 0 else float("nan")
-
-        self.band_drivers_ = {
-            "priors_only_p10_p90_width": width(lm3_pri),
-            "unlocated_band_only_p10_p90_width": width(lm3_band),
-            "both_p10_p90_width": width(lm3),
-            "unlocated_share_of_r1": unk / r1 if r1 > 0 else float("nan"),
-            "main_driver": (
-                "unlocated spend (where it is)"
-                if width(lm3_band) > width(lm3_pri)
-                else "re-spend priors (how much local suppliers re-spend)"
-            ),
-        }
-
-    def _rounds_table(self, lo, hi, theta_shown, r1, unk, payroll) -> pd.DataFrame:
-        shown = lo if theta_shown == 0 else hi
-        rows = [
-            ("R1", "spend traced (round 1)", r1, r1, r1, r1 - payroll, payroll),
-            (
-                "R2",
-                "received by local suppliers and staff (round 2)",
-                lo[0],
-                hi[0],
-                shown[0],
-                shown[2],
-                self.staff_r2_,
-            ),
-            (
-                "R3",
-                "re-spent locally by them (round 3)",
-                lo[1],
-                hi[1],
-                shown[1],
-                shown[3],
-                shown[1] - shown[3],
-            ),
-        ]
-        df = pd.DataFrame(
-            rows,
-            columns=[
-                "round",
-                "label",
-                "gbp_lower",
-                "gbp_upper",
-                "gbp_shown",
-                "gbp_suppliers",
-                "gbp_staff",
-            ],
-        )
-        df["share_of_r1_shown"] = df["gbp_shown"] / r1 if r1 > 0 else np.nan
-        df.attrs["unlocated_gbp"] = unk
-        return df
-
-    def _waterfall(self, r1: float) -> pd.DataFrame:
-        """Steps for a waterfall: R1, minus what leaves in round 1, R2, plus R3, LM3 total."""
-        return pd.DataFrame(
-            {
-                "step": [
-                    "R1 spend traced",
-                    "leaves the area in round 1",
-                    "R2 received locally",
-                    "R3 re-spent locally",
-                    "R1 + R2 + R3",
-                ],
-                "gbp": [r1, -(r1 - self.r2_), self.r2_, self.r3_, r1 + self.r2_ + self.r3_],
-                "kind": ["total", "decrease", "total", "increase", "total"],
-            }
-        )
-
-    def _breakdowns(self, s, amt, is_loc, is_unk, share_c, p, theta_shown, surveyed) -> None:
-        d = pd.DataFrame(
-            {
-                "directorate": s["directorate"].astype("string").fillna("(not given)").to_numpy(),
-                "supplier_class": s["supplier_class"].astype("string").to_numpy(),
-                "supplier_key": s["supplier_key"].astype("string").to_numpy(),
-                "r1": amt,
-                "r2_lower": amt * is_loc,
-                "r2_upper": amt * (is_loc + p * is_unk),
-                "unlocated": amt * is_unk,
-            }
-        )
-        d["r3_lower"] = d["r2_lower"] * share_c
-        d["r3_upper"] = d["r2_upper"] * share_c
-
-        def summarise(by: str) -> pd.DataFrame:
-            g = d.groupby(by, observed=True, sort=False)[
-                ["r1", "r2_lower", "r2_upper", "r3_lower", "r3_upper", "unlocated"]
-            ].sum()
-            for b in ("lower", "upper"):
-                g[f"lm3_{b}"] = (g["r1"] + g[f"r2_{b}"] + g[f"r3_{b}"]) / g["r1"].where(g["r1"] > 0)
-                g[f"retained_{b}"] = g[f"r2_{b}"] + g[f"r3_{b}"]
-            return g.sort_values("r1", ascending=False).reset_index()
-
-        self.by_directorate_ = summarise("directorate")
-        self.by_class_ = summarise("supplier_class")
-        w = pd.DataFrame(
-            {
-                "ward_code": s["ward_code"].astype("string").to_numpy(),
-                "ward_name": s["ward_name"].astype("string").to_numpy(),
-                "imd_decile": pd.to_numeric(s["imd_decile"], errors="coerce").to_numpy(),
-                "supplier_key": s["supplier_key"].astype("string").to_numpy(),
-                "r2": amt,
-                "r3": amt * share_c,
-            }
-        )[is_loc]
-        w["ward_code"] = w["ward_code"].fillna("(no ward)")
-        bw = w.groupby("ward_code", sort=False).agg(
-            ward_name=("ward_name", "first"),
-            r2=("r2", "sum"),
-            r3=("r3", "sum"),
-            suppliers=("supplier_key", "nunique"),
-            imd_decile=("imd_decile", "median"),
-        )
-        self.by_ward_ = bw.sort_values("r2", ascending=False).reset_index()
-        sup = d.assign(share=share_c, surveyed=surveyed, status=s["local_status"].to_numpy())
-        self.by_supplier_ = (
-            sup.groupby("supplier_key", sort=False)
-            .agg(
-                r1=("r1", "sum"),
-                r2_lower=("r2_lower", "sum"),
-                r3_lower=("r3_lower", "sum"),
-                local_status=("status", "first"),
-                supplier_class=("supplier_class", "first"),
-                respend_share=("share", "first"),
-                surveyed=("surveyed", "first"),
-            )
-            .sort_values("r1", ascending=False)
-            .reset_index()
-        )
-
-    def _how(self, pri, s, amt, surveyed, is_loc) -> str:
-        pub = pri["published"].to_numpy()
-        n_j = int((~pub).sum())
-        local_total = float(amt[is_loc].sum())
-        sv = self.surveyed_gbp_ / local_total if local_total > 0 else 0.0
-        lines = [
+    def _how_rounds(self, priors: pd.DataFrame, band: Band) -> list[str]:
+        """What was counted in R1, R2 and R3, and where the re-spend shares came from."""
+        n_judged = int((~priors["published"].to_numpy()).sum())
+        surveyed = self.surveyed_gbp_ / band.local_gbp if band.local_gbp > 0 else 0.0
+        return [
             f"LM3 = (R1 + R2 + R3) / R1 (nef, The Money Trail 2002). R1 = £{self.r1_:,.0f} of "
             "positive payments"
             + (" excluding public bodies" if self.exclude_public_bodies else " (all suppliers)")
@@ -598,10 +412,15 @@ class LM3Model:
             )
             + f": £{self.r2_:,.0f}.",
             f"R3 = each local recipient's R2 × its local re-spend share: £{self.r3_:,.0f}. "
-            f"Shares come from the supplier survey for {sv:.0%} of local spend and from priors "
-            f"by supplier class and SIC section for the rest ({n_j} of {len(pri)} prior rows are "
-            "judgements, not published figures; the generic 76% local re-spend is nef's "
-            "Northumberland 2005 figure).",
+            f"Shares come from the supplier survey for {surveyed:.0%} of local spend and from "
+            f"priors by supplier class and SIC section for the rest ({n_judged} of {len(priors)} "
+            "prior rows are judgements, not published figures; the generic 76% local re-spend "
+            "is nef's Northumberland 2005 figure).",
+        ]
+
+    def _how_band(self) -> list[str]:
+        """How sure the figure is: the unlocated band, the Monte Carlo and the caveats."""
+        return [
             f"Unlocated spend £{self.unlocated_gbp_:,.0f} ({self.unlocated_gbp_ / self.r1_:.0%} of "
             f"R1) is not assumed non-local: LM3 is {self.lm3_lower_:.2f} if it is all non-local "
             f"and {self.lm3_upper_:.2f} if it is local in the same proportion as located spend "
@@ -617,7 +436,6 @@ class LM3Model:
             "substitute for a round-3 survey; non-local suppliers' local re-spend "
             f"(£{self.r3_non_local_:,.0f} at nef's 36%) is not counted in LM3.",
         ]
-        return "\n".join(x for x in lines if x)
 
     def summary(self) -> dict[str, Any]:
         """Headline figures as plain JSON-ready values."""
@@ -648,6 +466,465 @@ class LM3Model:
         out["shown"] = self.shown_
         out["band_drivers"] = {k: _num(v) for k, v in self.band_drivers_.items()}
         return out
+
+
+# --- the model's steps ------------------------------------------------------------------
+
+
+def _counted_spend(spend: pd.DataFrame, exclude_public_bodies: bool) -> pd.DataFrame:
+    """The spend rows R1 counts, with every column the later steps read.
+
+    Why here: amounts that cannot be read count as £0 rather than failing the fit, public
+    bodies are left out when asked (the council cannot choose them), and a ``local_status``
+    the model does not know is an error, not silently non-local.
+    """
+    counted = spend.copy()
+    amount = pd.to_numeric(counted["amount"], errors="coerce")
+    counted["amount"] = amount.fillna(0.0).clip(lower=0.0)
+    if "influenceable" not in counted:
+        counted["influenceable"] = True
+    if exclude_public_bodies:
+        counted = counted[
+            counted["influenceable"].fillna(True).astype(bool)
+            & (counted["supplier_class"].astype("string") != "public_body").fillna(True)
+        ]
+    bad = ~counted["local_status"].isin([LOCAL, NON_LOCAL, UNKNOWN])
+    if bad.any():
+        raise ValueError(
+            "local_status must be local/non_local/unknown, not "
+            f"{counted['local_status'][bad].iloc[0]!r}"
+        )
+    for c in ("sic_section", "directorate", "ward_code", "ward_name", "imd_decile"):
+        if c not in counted:
+            counted[c] = pd.NA
+    return counted
+
+
+@dataclass(frozen=True)
+class SpendRows:
+    """The counted spend as arrays, one element per row: what the arithmetic reads.
+
+    ``respend_share`` is each row's central local re-spend share (the survey answer where
+    there is one, else the prior); ``prior_row`` is the priors-table row it came from, so
+    the Monte Carlo can draw one value per prior row.
+    """
+
+    amount: np.ndarray
+    is_local: np.ndarray
+    is_unlocated: np.ndarray
+    is_non_local: np.ndarray
+    respend_share: np.ndarray
+    prior_row: np.ndarray
+    surveyed: np.ndarray
+
+
+def spend_rows(
+    spend: pd.DataFrame, priors: pd.DataFrame, survey_shares: pd.DataFrame | None
+) -> SpendRows:
+    """Arrays of :class:`SpendRows` from :func:`_counted_spend`'s table.
+
+    Why: the central figures, the Monte Carlo and the breakdowns all weigh the same £ by
+    the same shares; reading the frame once keeps them in step and fast.
+    """
+    status = spend["local_status"].astype(str).to_numpy()
+    sections = spend["sic_section"].astype("string")
+    prior = matching_priors(priors, spend["supplier_class"], sections, "local")
+    prior_share = prior["central"].to_numpy(dtype="float64").copy()
+    surveyed, respend_share = _survey_answers(spend, prior_share, survey_shares)
+    return SpendRows(
+        amount=spend["amount"].to_numpy(dtype="float64"),
+        is_local=status == LOCAL,
+        is_unlocated=status == UNKNOWN,
+        is_non_local=status == NON_LOCAL,
+        respend_share=respend_share,
+        prior_row=prior["prior_row"].to_numpy(),
+        surveyed=surveyed,
+    )
+
+
+def _survey_answers(
+    spend: pd.DataFrame, prior_share: np.ndarray, survey_shares: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows a supplier answered the survey for, and the shares with answers in place.
+
+    Why: nef measures round 3 by asking suppliers; an answer replaces the prior (and is
+    not drawn in the Monte Carlo).  A supplier answering twice keeps its last answer.
+    """
+    surveyed = np.zeros(len(spend), dtype=bool)
+    if survey_shares is None or not len(survey_shares):
+        return surveyed, prior_share
+    answers = survey_shares.drop_duplicates("supplier_key", keep="last")
+    by_key = pd.Series(
+        answers["respend_share"].to_numpy(dtype="float64"),
+        index=answers["supplier_key"].astype("string"),
+    )
+    answer = spend["supplier_key"].astype("string").map(by_key)
+    surveyed = answer.notna().to_numpy()
+    return surveyed, np.where(surveyed, answer.fillna(0).to_numpy(dtype="float64"), prior_share)
+
+
+def _staff_prior(priors: pd.DataFrame) -> pd.Series:
+    """The prior row for local staff's re-spend: the ``staff`` row, else the generic local
+    row (a priors table edited without a staff row still fits)."""
+    local = priors["recipient"] == "local"
+    staff = priors[local & (priors["supplier_class"] == "staff")]
+    generic = local & (priors["supplier_class"] == "*") & (priors["sic_section"] == "*")
+    return staff.iloc[0] if len(staff) else priors[generic].iloc[0]
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The council's own pay, which nef's LM3 counts like spend with a supplier.
+
+    ``payroll_gbp`` is in R1, ``r2_gbp`` (the part paid to staff living locally) in R2,
+    and they re-spend it locally by ``prior`` (low, central, high) in R3.
+    """
+
+    payroll_gbp: float
+    r2_gbp: float
+    prior: pd.Series
+
+    @classmethod
+    def from_payroll(cls, payroll_gbp: float, local_share: float, prior: pd.Series) -> Staff:
+        """From the settings: the pay bill and the share of it paid to staff living locally."""
+        payroll = float(payroll_gbp)
+        return cls(payroll, payroll * float(local_share), prior)
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """R2 and R3 (£, staff included) at one point of the unlocated band, with the
+    suppliers' part of each (the rest is staff)."""
+
+    r2: float
+    r3: float
+    r2_suppliers: float
+    r3_suppliers: float
+
+    @property
+    def retained(self) -> float:
+        """£ retained locally: R2 + R3."""
+        return self.r2 + self.r3
+
+
+@dataclass(frozen=True)
+class Band:
+    """The central figures (priors at central values) at both ends of the unlocated band:
+    ``lower`` counts unlocated spend non-local, ``upper`` local in the proportion
+    ``local_share_located`` of located spend."""
+
+    r1: float
+    local_gbp: float
+    unlocated_gbp: float
+    local_share_located: float
+    staff: Staff
+    lower: Rounds
+    upper: Rounds
+
+    def at(self, theta: float) -> Rounds:
+        """The end of the band at ``theta`` (0: lower, else upper)."""
+        return self.lower if theta == 0.0 else self.upper
+
+    def lm3(self, rounds: Rounds) -> float:
+        """(R1 + R2 + R3) / R1; NaN when nothing was spent."""
+        return (self.r1 + rounds.r2 + rounds.r3) / self.r1 if self.r1 > 0 else float("nan")
+
+
+def central_band(rows: SpendRows, staff: Staff) -> Band:
+    """R1, and R2/R3 at both ends of the unlocated band.
+
+    Why both: unlocated spend is never silently non-local; the two ends are the figures a
+    reader can reproduce by hand, and the Monte Carlo draws between them.
+    """
+    r1 = float(rows.amount.sum()) + staff.payroll_gbp
+    located = float(rows.amount[~rows.is_unlocated].sum())
+    local = float(rows.amount[rows.is_local].sum())
+    share = local / located if located > 0 else 0.0
+    unlocated = float(rows.amount[rows.is_unlocated].sum())
+    lower = _rounds_at(rows, 0.0, share, staff)
+    upper = _rounds_at(rows, 1.0, share, staff)
+    return Band(r1, local, unlocated, share, staff, lower, upper)
+
+
+def _rounds_at(rows: SpendRows, theta: float, local_share: float, staff: Staff) -> Rounds:
+    """R2 and R3 when a fraction ``theta`` of unlocated spend is placed local pro rata."""
+    weight = rows.is_local + theta * local_share * rows.is_unlocated
+    r2 = float((rows.amount * weight).sum())
+    r3 = float((rows.amount * weight * rows.respend_share).sum())
+    staff_r3 = staff.r2_gbp * float(staff.prior["central"])
+    return Rounds(r2 + staff.r2_gbp, r3 + staff_r3, r2, r3)
+
+
+def _non_local_respend(spend: pd.DataFrame, rows: SpendRows, priors: pd.DataFrame) -> float:
+    """Local re-spend by non-local suppliers at the non-local priors.
+
+    Why apart: nef counts round 3 only from round-2 recipients, so this is reported beside
+    LM3 (the "£0.36" of nef's Northumberland study), never in it.
+    """
+    non_local = rows.is_non_local
+    sections = spend["sic_section"][non_local].astype("string")
+    prior = matching_priors(priors, spend["supplier_class"][non_local], sections, "non_local")
+    return float((rows.amount[non_local] * prior["central"].to_numpy(dtype="float64")).sum())
+
+
+@dataclass(frozen=True)
+class MonteCarloInputs:
+    """What the Monte Carlo varies, with spend collapsed to one £ total per prior row.
+
+    Why: every supplier under one prior row gets the same draw (a wrong judgement is wrong
+    for all it covers), so R3 for a draw is a matrix product over a few prior rows rather
+    than a sum over every supplier.  Surveyed rows are measured, so they are not drawn.
+    """
+
+    band: Band
+    prior_low: np.ndarray
+    prior_central: np.ndarray
+    prior_high: np.ndarray
+    local_by_prior: np.ndarray
+    unlocated_by_prior: np.ndarray
+    surveyed_r3_local: float
+    surveyed_r3_unlocated: float
+
+
+def monte_carlo_inputs(rows: SpendRows, band: Band, priors: pd.DataFrame) -> MonteCarloInputs:
+    """:class:`MonteCarloInputs` for ``rows``: £ not surveyed per prior row and status, the
+    surveyed R3, and the (low, central, high) of each prior row used."""
+    groups, group_of_row = np.unique(rows.prior_row, return_inverse=True)
+    drawn = ~rows.surveyed
+
+    def per_prior(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(group_of_row, weights=rows.amount * mask, minlength=len(groups))
+
+    def surveyed_r3(mask: np.ndarray) -> float:
+        return float((rows.amount * rows.respend_share * (mask & rows.surveyed)).sum())
+
+    used = priors.loc[groups]
+    return MonteCarloInputs(
+        band=band,
+        prior_low=used["low"].to_numpy(dtype="float64"),
+        prior_central=used["central"].to_numpy(dtype="float64"),
+        prior_high=used["high"].to_numpy(dtype="float64"),
+        local_by_prior=per_prior(rows.is_local & drawn),
+        unlocated_by_prior=per_prior(rows.is_unlocated & drawn),
+        surveyed_r3_local=surveyed_r3(rows.is_local),
+        surveyed_r3_unlocated=surveyed_r3(rows.is_unlocated),
+    )
+
+
+@dataclass(frozen=True)
+class Draws:
+    """One Monte Carlo sample: per draw, a re-spend share for each prior row (``shares``,
+    draws × prior rows), the place in the unlocated band (``theta``) and the staff share."""
+
+    shares: np.ndarray
+    theta: np.ndarray
+    staff_share: np.ndarray
+
+
+def draw(inputs: MonteCarloInputs, n_draws: int, random_state: int) -> Draws:
+    """Priors triangular(low, central, high), the band position uniform on [0, 1].
+
+    Drawn in this order (prior shares, band, staff) from one ``default_rng(random_state)``,
+    so a seed gives the same figures in every version and paired scenario fits compare
+    like with like.
+    """
+    rng = np.random.default_rng(random_state)
+    n = int(n_draws)
+    uniform = rng.random((n, len(inputs.prior_central)))
+    shares = _tri_ppf(uniform, inputs.prior_low, inputs.prior_central, inputs.prior_high)
+    theta = rng.random(n)
+    staff_uniform = rng.random(n)
+    staff_range = (np.float64(inputs.band.staff.prior[c]) for c in ("low", "central", "high"))
+    return Draws(shares, theta, _tri_ppf(staff_uniform, *staff_range))
+
+
+def simulate(inputs: MonteCarloInputs, draws: Draws) -> tuple[np.ndarray, np.ndarray]:
+    """LM3 and £ retained (R2 + R3) for each draw."""
+    band = inputs.band
+    placed = draws.theta * band.local_share_located
+    r2 = band.local_gbp + placed * band.unlocated_gbp + band.staff.r2_gbp
+    r3 = (
+        draws.shares @ inputs.local_by_prior
+        + placed * (draws.shares @ inputs.unlocated_by_prior)
+        + inputs.surveyed_r3_local
+        + placed * inputs.surveyed_r3_unlocated
+        + band.staff.r2_gbp * draws.staff_share
+    )
+    retained = r2 + r3
+    lm3 = (band.r1 + retained) / band.r1 if band.r1 > 0 else np.full_like(retained, np.nan)
+    return lm3, retained
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """The draws (``theta``, ``lm3``, ``retained``), P10/P50/P90 and the band's drivers."""
+
+    draws: pd.DataFrame
+    lm3_percentiles: tuple[float, float, float]
+    retained_percentiles: tuple[float, float, float]
+    band_drivers: dict[str, Any]
+
+
+def monte_carlo(inputs: MonteCarloInputs, draws: Draws, theta_shown: float) -> MonteCarloResult:
+    """P10/P50/P90 of LM3 and £ retained over ``draws``, and what drives the band."""
+    lm3, retained = simulate(inputs, draws)
+    has_r1 = inputs.band.r1 > 0
+    lm3_q = np.percentile(lm3, [10, 50, 90]) if has_r1 else [np.nan] * 3
+    retained_q = np.percentile(retained, [10, 50, 90])
+    return MonteCarloResult(
+        draws=pd.DataFrame({"theta": draws.theta, "lm3": lm3, "retained": retained}),
+        lm3_percentiles=tuple(float(x) for x in lm3_q),
+        retained_percentiles=tuple(float(x) for x in retained_q),
+        band_drivers=_band_drivers(inputs, draws, lm3, theta_shown),
+    )
+
+
+def _band_drivers(
+    inputs: MonteCarloInputs, draws: Draws, lm3: np.ndarray, theta_shown: float
+) -> dict[str, Any]:
+    """P10–P90 width of LM3 from the priors alone (band fixed where shown) and from the
+    unlocated band alone (priors at central values).
+
+    Why: it tells the council what would narrow the band — a supplier survey (priors) or
+    placing more suppliers (unlocated spend).
+    """
+    n = len(draws.theta)
+    priors_only, _ = simulate(inputs, replace(draws, theta=np.full(n, theta_shown)))
+    central = Draws(
+        shares=np.broadcast_to(inputs.prior_central, draws.shares.shape),
+        theta=draws.theta,
+        staff_share=np.full(n, float(inputs.band.staff.prior["central"])),
+    )
+    band_only, _ = simulate(inputs, central)
+    r1 = inputs.band.r1
+
+    def width(x: np.ndarray) -> float:
+        return float(np.subtract(*np.percentile(x, [90, 10]))) if r1 > 0 else float("nan")
+
+    return {
+        "priors_only_p10_p90_width": width(priors_only),
+        "unlocated_band_only_p10_p90_width": width(band_only),
+        "both_p10_p90_width": width(lm3),
+        "unlocated_share_of_r1": inputs.band.unlocated_gbp / r1 if r1 > 0 else float("nan"),
+        "main_driver": (
+            "unlocated spend (where it is)"
+            if width(band_only) > width(priors_only)
+            else "re-spend priors (how much local suppliers re-spend)"
+        ),
+    }
+
+
+def rounds_table(band: Band, theta_shown: float) -> pd.DataFrame:
+    """R1/R2/R3 at both ends of the band and as shown, split into suppliers and staff."""
+    shown, staff = band.at(theta_shown), band.staff
+    table = pd.DataFrame(
+        {
+            "round": ["R1", "R2", "R3"],
+            "label": [
+                "spend traced (round 1)",
+                "received by local suppliers and staff (round 2)",
+                "re-spent locally by them (round 3)",
+            ],
+            "gbp_lower": [band.r1, band.lower.r2, band.lower.r3],
+            "gbp_upper": [band.r1, band.upper.r2, band.upper.r3],
+            "gbp_shown": [band.r1, shown.r2, shown.r3],
+            "gbp_suppliers": [band.r1 - staff.payroll_gbp, shown.r2_suppliers, shown.r3_suppliers],
+            "gbp_staff": [staff.payroll_gbp, staff.r2_gbp, shown.r3 - shown.r3_suppliers],
+        }
+    )
+    table["share_of_r1_shown"] = table["gbp_shown"] / band.r1 if band.r1 > 0 else np.nan
+    table.attrs["unlocated_gbp"] = band.unlocated_gbp
+    return table
+
+
+def waterfall_table(r1: float, r2: float, r3: float) -> pd.DataFrame:
+    """Steps for a waterfall: R1, minus what leaves in round 1, R2, plus R3, LM3 total."""
+    return pd.DataFrame(
+        {
+            "step": [
+                "R1 spend traced",
+                "leaves the area in round 1",
+                "R2 received locally",
+                "R3 re-spent locally",
+                "R1 + R2 + R3",
+            ],
+            "gbp": [r1, -(r1 - r2), r2, r3, r1 + r2 + r3],
+            "kind": ["total", "decrease", "total", "increase", "total"],
+        }
+    )
+
+
+def _breakdown_lines(spend: pd.DataFrame, rows: SpendRows, local_share: float) -> pd.DataFrame:
+    """Each spend row's R1, R2 and R3 at both ends of the band, with what it is grouped by."""
+    lines = pd.DataFrame(
+        {
+            "directorate": spend["directorate"].astype("string").fillna("(not given)").to_numpy(),
+            "supplier_class": spend["supplier_class"].astype("string").to_numpy(),
+            "supplier_key": spend["supplier_key"].astype("string").to_numpy(),
+            "r1": rows.amount,
+            "r2_lower": rows.amount * rows.is_local,
+            "r2_upper": rows.amount * (rows.is_local + local_share * rows.is_unlocated),
+            "unlocated": rows.amount * rows.is_unlocated,
+        }
+    )
+    lines["r3_lower"] = lines["r2_lower"] * rows.respend_share
+    lines["r3_upper"] = lines["r2_upper"] * rows.respend_share
+    return lines
+
+
+def _summarise_lines(lines: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Rounds, LM3 and £ retained per value of ``by`` (lower and upper), largest R1 first."""
+    sums = ["r1", "r2_lower", "r2_upper", "r3_lower", "r3_upper", "unlocated"]
+    table = lines.groupby(by, observed=True, sort=False)[sums].sum()
+    for end in ("lower", "upper"):
+        r2, r3 = table[f"r2_{end}"], table[f"r3_{end}"]
+        table[f"lm3_{end}"] = (table["r1"] + r2 + r3) / table["r1"].where(table["r1"] > 0)
+        table[f"retained_{end}"] = r2 + r3
+    return table.sort_values("r1", ascending=False).reset_index()
+
+
+def _by_ward(spend: pd.DataFrame, rows: SpendRows) -> pd.DataFrame:
+    """Round-2 and round-3 £ by the ward of the local supplier receiving it (for the map)."""
+    local = pd.DataFrame(
+        {
+            "ward_code": spend["ward_code"].astype("string").to_numpy(),
+            "ward_name": spend["ward_name"].astype("string").to_numpy(),
+            "imd_decile": pd.to_numeric(spend["imd_decile"], errors="coerce").to_numpy(),
+            "supplier_key": spend["supplier_key"].astype("string").to_numpy(),
+            "r2": rows.amount,
+            "r3": rows.amount * rows.respend_share,
+        }
+    )[rows.is_local]
+    local["ward_code"] = local["ward_code"].fillna("(no ward)")
+    wards = local.groupby("ward_code", sort=False).agg(
+        ward_name=("ward_name", "first"),
+        r2=("r2", "sum"),
+        r3=("r3", "sum"),
+        suppliers=("supplier_key", "nunique"),
+        imd_decile=("imd_decile", "median"),
+    )
+    return wards.sort_values("r2", ascending=False).reset_index()
+
+
+def _by_supplier(lines: pd.DataFrame, spend: pd.DataFrame, rows: SpendRows) -> pd.DataFrame:
+    """One row per supplier: R1, lower R2/R3, status, class and the share used (surveyed?)."""
+    suppliers = lines.assign(
+        share=rows.respend_share, surveyed=rows.surveyed, status=spend["local_status"].to_numpy()
+    )
+    return (
+        suppliers.groupby("supplier_key", sort=False)
+        .agg(
+            r1=("r1", "sum"),
+            r2_lower=("r2_lower", "sum"),
+            r3_lower=("r3_lower", "sum"),
+            local_status=("status", "first"),
+            supplier_class=("supplier_class", "first"),
+            respend_share=("share", "first"),
+            surveyed=("surveyed", "first"),
+        )
+        .sort_values("r1", ascending=False)
+        .reset_index()
+    )
 
 
 def _num(v: Any) -> Any:

@@ -269,7 +269,7 @@ def load_priors(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return validate_priors(pd.read_csv(path, dtype={"sic_section": "string"}))
 
 
-def lookup(
+def matching_priors(
     priors: pd.DataFrame,
     supplier_class: pd.Series,
     sic_section: pd.Series,

@@ -91,8 +91,33 @@ def apply_scenario(
     local_lads: tuple[str, ...] = (),
     imd_deciles: pd.Series | None = None,
 ) -> ScenarioOutcome:
-    """Move the scenario's spend; ``imd_deciles`` maps target codes (ward/LSOA) → decile."""
+    """Move the scenario's spend; ``imd_deciles`` maps target codes (ward/LSOA) → decile.
+
+    Steps: the eligible non-local spend → the fraction of it moved → what stays → the moved
+    £ landing on a hypothetical supplier in each target area.
+    """
     scenario.validate()
+    eligible = _eligible_rows(spend, scenario)
+    pool = float(spend.loc[eligible, "amount"].sum())
+    fraction = _fraction_moved(scenario, pool)
+    if fraction == 0.0 or pool == 0.0:  # nothing moves: the baseline itself, exactly
+        return ScenarioOutcome(spend, 0.0, 0.0, 0.0, 0.0)
+    move = _Move(scenario, spend[eligible], fraction, local_lads, imd_deciles)
+    kept = spend.copy()
+    kept.loc[eligible, "amount"] = kept.loc[eligible, "amount"] * (1 - fraction)
+    landed = [_landing(move, code) for code in move.codes]
+    return ScenarioOutcome(
+        spend=pd.concat([kept, *(x.lines for x in landed)], ignore_index=True),
+        moved_gbp=pool * fraction,
+        moved_to_local_gbp=sum((x.gbp if x.local else 0.0 for x in landed), 0.0),
+        to_deprived_gbp=sum((x.gbp if x.deprived else 0.0 for x in landed), 0.0),
+        from_deprived_gbp=_from_deprived(move),
+    )
+
+
+def _eligible_rows(spend: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Rows whose spend may move: non-local, influenceable (a council cannot re-let its
+    payments to other public bodies) and in the scenario's category."""
     eligible = np.array(spend["local_status"] == NON_LOCAL, dtype=bool)
     if "influenceable" in spend:
         eligible &= spend["influenceable"].fillna(True).astype(bool).to_numpy()
@@ -106,49 +131,85 @@ def apply_scenario(
             .fillna(False)
             .to_numpy()
         )
-    pool = float(spend.loc[eligible, "amount"].sum())
+    return eligible
+
+
+def _fraction_moved(scenario: Scenario, pool: float) -> float:
+    """The share of the eligible £ that moves; an amount is capped at all of it."""
     if scenario.share is not None:
-        f = float(scenario.share)
-    else:
-        f = min(float(scenario.amount_gbp) / pool, 1.0) if pool > 0 else 0.0
-    if f == 0.0 or pool == 0.0:
-        return ScenarioOutcome(spend, 0.0, 0.0, 0.0, 0.0)
-    src = spend[eligible]
-    src_dec = pd.to_numeric(src.get("imd_decile"), errors="coerce") if "imd_decile" in src else None
-    from_dep = (
-        float((src["amount"] * f)[(src_dec <= 2).fillna(False)].sum())
-        if src_dec is not None
-        else 0.0
-    )
-    kept = spend.copy()
-    kept.loc[eligible, "amount"] = kept.loc[eligible, "amount"] * (1 - f)
-    codes = list(scenario.target_codes) or [None]
-    parts, to_local, to_dep = [], 0.0, 0.0
-    for code in codes:  # a handful of target codes
-        new = src.copy()
-        new["amount"] = src["amount"] * f / len(codes)
-        new["supplier_key"] = f"scenario:{scenario.name}:" + src["supplier_key"].astype(str)
-        is_lad = code is not None and code[:3] in ("E06", "E07", "E08", "E09", "W06")
-        local = not (is_lad and local_lads and code not in local_lads)
-        new["local_status"] = LOCAL if local else NON_LOCAL
-        for c in ("ward_code", "ward_name", "lsoa21_code", "lad_code"):
-            if c in new:
-                new[c] = pd.NA
-        if code is not None:
-            col = (
-                "lsoa21_code"
-                if code.startswith(("E01", "W01"))
-                else ("lad_code" if is_lad else "ward_code")
-            )
-            new[col] = code
-        dec = imd_deciles.get(code, np.nan) if (imd_deciles is not None and code) else np.nan
-        new["imd_decile"] = dec
-        moved = float(new["amount"].sum())
-        to_local += moved if local else 0.0
-        to_dep += moved if (pd.notna(dec) and float(dec) <= 2) else 0.0
-        parts.append(new)
-    out = pd.concat([kept, *parts], ignore_index=True)
-    return ScenarioOutcome(out, pool * f, to_local, to_dep, from_dep)
+        return float(scenario.share)
+    return min(float(scenario.amount_gbp) / pool, 1.0) if pool > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class _Move:
+    """What moves: the eligible lines (``source``), the fraction of their £, and where to
+    (the scenario's targets; ``local_lads`` and ``imd_deciles`` describe them)."""
+
+    scenario: Scenario
+    source: pd.DataFrame
+    fraction: float
+    local_lads: tuple[str, ...]
+    imd_deciles: pd.Series | None
+
+    @property
+    def codes(self) -> list[str | None]:
+        """Target codes, the moved £ split evenly over them; [None] = anywhere local."""
+        return list(self.scenario.target_codes) or [None]
+
+
+@dataclass(frozen=True)
+class _Landing:
+    """The moved £ arriving at one target: its new spend lines, £, and whether it is local
+    and in an IMD decile 1–2 area."""
+
+    lines: pd.DataFrame
+    gbp: float
+    local: bool
+    deprived: bool
+
+
+def _landing(move: _Move, code: str | None) -> _Landing:
+    """The eligible lines copied onto a hypothetical supplier in ``code``: same class and
+    sector, so the same re-spend prior applies and only the place changes."""
+    source = move.source
+    lines = source.copy()
+    lines["amount"] = source["amount"] * move.fraction / len(move.codes)
+    lines["supplier_key"] = f"scenario:{move.scenario.name}:" + source["supplier_key"].astype(str)
+    local = not (_is_district(code) and move.local_lads and code not in move.local_lads)
+    lines["local_status"] = LOCAL if local else NON_LOCAL
+    _place(lines, code)
+    known = move.imd_deciles is not None and code
+    decile = move.imd_deciles.get(code, np.nan) if known else np.nan
+    lines["imd_decile"] = decile
+    deprived = bool(pd.notna(decile) and float(decile) <= 2)
+    return _Landing(lines, float(lines["amount"].sum()), local, deprived)
+
+
+def _is_district(code: str | None) -> bool:
+    """A local authority district code: a target outside the local area stays non-local."""
+    return code is not None and code[:3] in ("E06", "E07", "E08", "E09", "W06")
+
+
+def _place(lines: pd.DataFrame, code: str | None) -> None:
+    """Put ``lines`` in ``code`` (an LSOA, district or ward code), their old place cleared."""
+    for c in ("ward_code", "ward_name", "lsoa21_code", "lad_code"):
+        if c in lines:
+            lines[c] = pd.NA
+    if code is not None:
+        if code.startswith(("E01", "W01")):
+            lines["lsoa21_code"] = code
+        else:
+            lines["lad_code" if _is_district(code) else "ward_code"] = code
+
+
+def _from_deprived(move: _Move) -> float:
+    """Moved £ that had gone to suppliers in IMD decile 1–2 areas (it leaves them)."""
+    source = move.source
+    if "imd_decile" not in source:
+        return 0.0
+    decile = pd.to_numeric(source.get("imd_decile"), errors="coerce")
+    return float((source["amount"] * move.fraction)[(decile <= 2).fillna(False)].sum())
 
 
 def run_scenario(

@@ -28,7 +28,6 @@ with a decimal (e.g. 0.6) is rejected as "looks like fractions" rather than gues
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +36,12 @@ import numpy as np
 import pandas as pd
 
 from impact.ingest.names import normalise_names
+from impact.ingest.tables import read_csv
 
 ID_COLUMNS = ("supplier_key", "supplier_id", "supplier_name")
 ANSWER_COLUMNS = ("wage_share_pct", "local_staff_pct", "local_purchase_pct", "purchase_share_pct")
+#: Answers every row needs (a blank purchase share has a default).
+REQUIRED_ANSWERS = ANSWER_COLUMNS[:3]
 TEMPLATE_COLUMNS = (*ID_COLUMNS, *ANSWER_COLUMNS)
 
 
@@ -77,7 +79,12 @@ class SurveyResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _pct(v: pd.Series) -> pd.Series:
+def _percentages(v: pd.Series) -> pd.Series:
+    """Answers as the percentages typed (``40`` and ``40%`` are both 40); NaN if not a number.
+
+    Not :func:`impact.core.values.parse_numbers`: that reads ``40%`` as the share 0.4, and
+    the survey asks for percentages 0–100.
+    """
     t = v.astype("string").str.strip().str.rstrip("%").str.strip().replace("", pd.NA)
     return pd.to_numeric(t, errors="coerce").astype("Float64").astype("float64")
 
@@ -90,67 +97,117 @@ def parse_survey(
     ``suppliers`` needs ``supplier_key`` and ideally ``supplier_id``, ``supplier_name_norm``.
     Every row is accepted or rejected with a reason; a supplier answered twice keeps its
     last row (the earlier is rejected as superseded).
+
+    Steps: read the answers → match each row to a supplier → the first reason each row
+    cannot be used → nef's combination for the rows kept.
+    """
+    raw = _read_answers(source)
+    key = _match(raw, suppliers)
+    answers = _Answers.of(raw)
+    reason = _rejections(key, answers)
+    ok = reason.isna()
+    rejected = pd.DataFrame({"row": raw.index[~ok] + 2, "reason": reason[~ok].astype("string")})
+    notes = []
+    if answers.given["purchase_share_pct"].isna().any():
+        notes.append("blank purchase_share_pct taken as 100 − wage_share_pct (an upper bound)")
+    res = SurveyResult(
+        _respend_shares(key, answers, ok), rejected.reset_index(drop=True), len(raw), notes
+    )
+    assert len(res.shares) + len(res.rejected) == len(raw)
+    return res
+
+
+def _read_answers(source: str | os.PathLike[str] | bytes | pd.DataFrame) -> pd.DataFrame:
+    """The survey's cells as text, headers lower-case; one ValueError line when the file
+    cannot be read or lacks the columns every row needs.
+
+    Through :func:`impact.ingest.tables.read_csv`, the one decoder: a survey saved from
+    Excel (cp1252) or as UTF-16 reads as a UTF-8 one does.
     """
     if isinstance(source, pd.DataFrame):
         raw = source.copy()
     else:
-        data = io.BytesIO(source) if isinstance(source, bytes) else source
         try:
-            raw = pd.read_csv(data, dtype="string", encoding="utf-8-sig", skip_blank_lines=True)
+            raw = read_csv(
+                source if isinstance(source, bytes) else Path(source),
+                keep_default_na=True,
+                skip_blank_lines=True,
+            )
         except (ValueError, OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"could not read the survey CSV: {exc}") from None
     raw.columns = [str(c).strip().lower() for c in raw.columns]
-    need = ("wage_share_pct", "local_staff_pct", "local_purchase_pct")
-    missing = [c for c in need if c not in raw.columns]
+    missing = [c for c in REQUIRED_ANSWERS if c not in raw.columns]
     if missing or not any(c in raw.columns for c in ID_COLUMNS):
         raise ValueError(
             "survey header must include one of supplier_key/supplier_id/supplier_name and "
-            f"{', '.join(need)} (missing: {', '.join(missing) or 'an id column'})"
+            f"{', '.join(REQUIRED_ANSWERS)} (missing: {', '.join(missing) or 'an id column'})"
         )
-    n = len(raw)
-    reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-    key = _match(raw, suppliers)
-    reason[key.isna()] = "supplier not found among this council's suppliers"
-    ans = {
-        c: _pct(raw[c]) if c in raw else pd.Series(np.nan, index=raw.index) for c in ANSWER_COLUMNS
-    }
-    given = pd.DataFrame(ans)
-    blank = given[list(need)].isna().any(axis=1)
-    reason[reason.isna() & blank] = "missing or non-numeric answer (need the three % columns)"
-    out_of_range = ((given < 0) | (given > 100)).any(axis=1)
-    reason[reason.isna() & out_of_range] = "a percentage is outside 0–100"
-    vals = given[list(need)]
-    fractional = (vals <= 1).all(axis=1) & (vals % 1 != 0).any(axis=1)
-    reason[reason.isna() & fractional] = "answers look like fractions (0–1); give percentages 0–100"
-    purchase = given["purchase_share_pct"].fillna(100 - given["wage_share_pct"])
-    over = (given["wage_share_pct"] + purchase) > 100 + 1e-9
-    reason[reason.isna() & over] = "wage share + purchase share exceed 100% of turnover"
+    return raw
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """Each row's answers as percentages (``given``, NaN where blank or not a number) and
+    its purchase share: as given, else ``100 − wage_share_pct`` (an upper bound)."""
+
+    given: pd.DataFrame
+    purchase: pd.Series
+
+    @classmethod
+    def of(cls, raw: pd.DataFrame) -> _Answers:
+        blank = pd.Series(np.nan, index=raw.index)
+        given = pd.DataFrame(
+            {c: _percentages(raw[c]) if c in raw else blank for c in ANSWER_COLUMNS}
+        )
+        return cls(given, given["purchase_share_pct"].fillna(100 - given["wage_share_pct"]))
+
+
+def _rejections(key: pd.Series, answers: _Answers) -> pd.Series:
+    """Why each row cannot be used (NA: it can).  The checks run in order and the first
+    that fails is the reason, so a row is rejected once, for its most basic fault; a
+    supplier answering twice keeps its last usable row."""
+    given, required = answers.given, answers.given[list(REQUIRED_ANSWERS)]
+    checks = [
+        (key.isna(), "supplier not found among this council's suppliers"),
+        (required.isna().any(axis=1), "missing or non-numeric answer (need the three % columns)"),
+        (((given < 0) | (given > 100)).any(axis=1), "a percentage is outside 0–100"),
+        (
+            (required <= 1).all(axis=1) & (required % 1 != 0).any(axis=1),
+            "answers look like fractions (0–1); give percentages 0–100",
+        ),
+        (
+            (given["wage_share_pct"] + answers.purchase) > 100 + 1e-9,
+            "wage share + purchase share exceed 100% of turnover",
+        ),
+    ]
+    reason = pd.Series(pd.NA, index=key.index, dtype="string")
+    for failed, why in checks:
+        reason[reason.isna() & failed] = why
     ok = reason.isna()
-    dup = ok & key.where(ok).duplicated(keep="last") & key.notna()
-    reason[dup] = "superseded by a later row for the same supplier"
-    ok = reason.isna()
-    f = given.loc[ok] / 100.0
-    p = purchase.loc[ok] / 100.0
+    reason[ok & key.where(ok).duplicated(keep="last") & key.notna()] = (
+        "superseded by a later row for the same supplier"
+    )
+    return reason
+
+
+def _respend_shares(key: pd.Series, answers: _Answers, ok: pd.Series) -> pd.DataFrame:
+    """nef's combination for the rows kept: wage share × local staff share + purchase share
+    × local purchase share, all as fractions of the supplier's turnover."""
+    fractions = answers.given.loc[ok] / 100.0
     shares = pd.DataFrame(
         {
             "supplier_key": key[ok].astype("string"),
-            "wage_share": f["wage_share_pct"],
-            "local_staff_share": f["local_staff_pct"],
-            "purchase_share": p,
-            "local_purchase_share": f["local_purchase_pct"],
+            "wage_share": fractions["wage_share_pct"],
+            "local_staff_share": fractions["local_staff_pct"],
+            "purchase_share": answers.purchase.loc[ok] / 100.0,
+            "local_purchase_share": fractions["local_purchase_pct"],
         }
     )
     shares["respend_share"] = (
         shares["wage_share"] * shares["local_staff_share"]
         + shares["purchase_share"] * shares["local_purchase_share"]
     )
-    rejected = pd.DataFrame({"row": raw.index[~ok] + 2, "reason": reason[~ok].astype("string")})
-    notes = []
-    if given["purchase_share_pct"].isna().any():
-        notes.append("blank purchase_share_pct taken as 100 − wage_share_pct (an upper bound)")
-    res = SurveyResult(shares.reset_index(drop=True), rejected.reset_index(drop=True), n, notes)
-    assert len(res.shares) + len(res.rejected) == n
-    return res
+    return shares.reset_index(drop=True)
 
 
 def _match(raw: pd.DataFrame, suppliers: pd.DataFrame) -> pd.Series:

@@ -243,72 +243,102 @@ def _share(mask: pd.Series, values: pd.Series) -> float:
     return float(mask[present].mean()) if present.any() else 0.0
 
 
+@dataclass(frozen=True)
+class _Sample:
+    """A file's headers and first rows: what the value checks look at."""
+
+    headers: list[str]
+    rows: pd.DataFrame
+
+    def col(self, pos: int) -> pd.Series:
+        return self.rows[pos] if pos in self.rows.columns else pd.Series([], dtype=str)
+
+
 def _sniff(
     fields: dict[str, int], headers: list[str], sample: pd.DataFrame, notes: list[str]
 ) -> None:
     """Check mapped columns against their values; repair the common mislabels."""
+    values = _Sample(headers, sample)
+    _amount_by_values(fields, values, notes)
+    _note_dates_that_do_not_read(fields, values, notes)
+    _names_in_the_supplier_id_column(fields, values, notes)
+    # The date wins over a period code: the period is derived from the date.
+    if "date" in fields and "period" in fields:
+        fields.pop("period")
 
-    def col(pos: int) -> pd.Series:
-        return sample[pos] if pos in sample.columns else pd.Series([], dtype=str)
 
-    # An "amount" whose values are not money: try other unmapped numeric columns.  When none
-    # holds money either, the named column is kept, so each unreadable value is rejected
-    # row by row ("amount is not a number") instead of failing the whole file.
+def _amount_by_values(fields: dict[str, int], values: _Sample, notes: list[str]) -> None:
+    """An "amount" whose values are not money: try other unmapped numeric columns.  When none
+    holds money either, the named column is kept, so each unreadable value is rejected
+    row by row ("amount is not a number") instead of failing the whole file."""
+    headers = values.headers
     named = None
-    if (
-        "amount" in fields
-        and _share(parse_amounts(col(fields["amount"])).notna(), col(fields["amount"])) < 0.5
-    ):
-        named = fields.pop("amount")
+    if "amount" in fields:
+        amounts = values.col(fields["amount"])
+        if _share(parse_amounts(amounts).notna(), amounts) < 0.5:
+            named = fields.pop("amount")
     if "amount" not in fields:
-        for pos in range(len(headers)):
-            if pos in fields.values():
-                continue
-            values = col(pos)
-            if (
-                (values.str.strip() != "").mean() > 0.8
-                and _share(parse_amounts(values).notna(), values) > 0.95
-                and values.str.contains(r"\.\d\d$", regex=True).mean() > 0.5
-            ):
-                fields["amount"] = pos
-                notes.append(
-                    f"amount taken from {headers[pos] or f'column {pos + 1}'!r} by its values"
-                    + (f" (column {headers[named]!r} does not hold amounts)" if named else "")
-                )
-                break
+        pos = _money_column(fields, values)
+        if pos is not None:
+            fields["amount"] = pos
+            notes.append(
+                f"amount taken from {headers[pos] or f'column {pos + 1}'!r} by its values"
+                + (f" (column {headers[named]!r} does not hold amounts)" if named else "")
+            )
     if named is not None and "amount" not in fields:
         fields["amount"] = named
         notes.append(
             f"column {headers[named]!r} holds few readable amounts; rows without one are rejected"
         )
-    # Dates: a date column without dates is kept (rows then take the file's period) but noted.
-    if (
-        "date" in fields
-        and _share(parse_dates(col(fields["date"])).notna(), col(fields["date"])) < 0.5
-    ):
+
+
+def _money_column(fields: dict[str, int], values: _Sample) -> int | None:
+    """The first unmapped column that is mostly filled with money written with pence."""
+    for pos in range(len(values.headers)):
+        if pos in fields.values():
+            continue
+        col = values.col(pos)
+        if (
+            (col.str.strip() != "").mean() > 0.8
+            and _share(parse_amounts(col).notna(), col) > 0.95
+            and col.str.contains(r"\.\d\d$", regex=True).mean() > 0.5
+        ):
+            return pos
+    return None
+
+
+def _note_dates_that_do_not_read(
+    fields: dict[str, int], values: _Sample, notes: list[str]
+) -> None:
+    """A date column without dates is kept (rows then take the file's period) but noted."""
+    if "date" not in fields:
+        return
+    dates = values.col(fields["date"])
+    if _share(parse_dates(dates).notna(), dates) < 0.5:
+        header = values.headers[fields["date"]]
         notes.append(
-            f"column {headers[fields['date']]!r} holds no readable dates "
-            f"(e.g. {col(fields['date']).iloc[0]!r})"
-            if len(sample)
-            else f"column {headers[fields['date']]!r} holds no readable dates"
+            f"column {header!r} holds no readable dates (e.g. {dates.iloc[0]!r})"
+            if len(values.rows)
+            else f"column {header!r} holds no readable dates"
         )
-    # A "Supplier ID" column holding names is the supplier name (Gateshead's Supplier ID(T)).
-    if "supplier_name" not in fields and "supplier_id" in fields:
-        values = col(fields["supplier_id"])
-        values = values[values.str.strip() != ""]
-        code_like = values.str.fullmatch(
-            r"[A-Za-z]{0,3}[\d_/\-.]+[A-Za-z\d_/\-.]*", na=False
-        ).mean()
-        wordy = values.str.contains(r"[A-Za-z]{3,}", regex=True, na=False).mean()
-        if len(values) and code_like < 0.2 and wordy > 0.7:
-            fields["supplier_name"] = fields.pop("supplier_id")
-            notes.append(
-                f"supplier names taken from {headers[fields['supplier_name']]!r} "
-                "(it holds names, not codes)"
-            )
-    # The date wins over a period code: the period is derived from the date.
-    if "date" in fields and "period" in fields:
-        fields.pop("period")
+
+
+def _names_in_the_supplier_id_column(
+    fields: dict[str, int], values: _Sample, notes: list[str]
+) -> None:
+    """A "Supplier ID" column holding names is the supplier name (Gateshead's Supplier ID(T))."""
+    if "supplier_name" in fields or "supplier_id" not in fields:
+        return
+    ids = values.col(fields["supplier_id"])
+    ids = ids[ids.str.strip() != ""]
+    code_like = ids.str.fullmatch(r"[A-Za-z]{0,3}[\d_/\-.]+[A-Za-z\d_/\-.]*", na=False).mean()
+    wordy = ids.str.contains(r"[A-Za-z]{3,}", regex=True, na=False).mean()
+    if len(ids) and code_like < 0.2 and wordy > 0.7:
+        fields["supplier_name"] = fields.pop("supplier_id")
+        notes.append(
+            f"supplier names taken from {values.headers[fields['supplier_name']]!r} "
+            "(it holds names, not codes)"
+        )
 
 
 def save_mapping(path: Path, council: str, layouts: list[dict]) -> None:

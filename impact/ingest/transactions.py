@@ -163,6 +163,32 @@ class _Staged:
     period_text: str | None
 
 
+@dataclass(frozen=True)
+class _FileBody:
+    """One file's records after its header, and what its columns were taken to mean."""
+
+    path: Path
+    body: pd.DataFrame
+    headers: list[str]
+    mapping: Mapping
+
+
+@dataclass
+class _Reading:
+    """What reading the files one by one gathers for the batch-wide pass."""
+
+    layouts: list[dict]  # the saved mapping's layouts, then each file's as it is read
+    override: dict[str, str]  # columns the saved mapping fixes
+    staged: list[_Staged] = field(default_factory=list)
+    failed: list[pd.DataFrame] = field(default_factory=list)  # rows of files refused whole
+    headerless: list[tuple[Path, RawTable, FileReport]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, mapping_file: Path | None) -> _Reading:
+        saved = load_mapping(mapping_file) if mapping_file else {"layouts": [], "columns": {}}
+        return cls(list(saved["layouts"]), saved.get("columns") or {})
+
+
 def ingest(
     paths: Iterable[str | Path],
     council: str,
@@ -176,61 +202,23 @@ def ingest(
     whole batch, so many small monthly files cost little more than one big one.
     """
     files, reports = expand_paths(paths)
-    saved = load_mapping(mapping_file) if mapping_file else {"layouts": [], "columns": {}}
-    layouts: list[dict] = list(saved["layouts"])
-    override: dict[str, str] = saved.get("columns") or {}
-    staged: list[_Staged] = []
-    failed: list[pd.DataFrame] = []
-    deferred: list[tuple[Path, RawTable, FileReport]] = []
-    n = max(len(files), 1)
+    reading = _Reading.start(mapping_file)
     for i, path in enumerate(files):
         if progress:
-            progress(f"Reading {path.name}", 0.8 * i / n)
-        report = FileReport(path=str(path))
-        reports.append(report)
-        try:
-            table = read_table(path)
-        except UnreadableFile as exc:
-            report.error = str(exc)
-            continue
-        _describe_table(report, table)
-        header = find_header_row(table.cells, override=override)
-        if header is None:
-            deferred.append((path, table, report))
-            continue
-        headers = [c.strip() for c in table.cells.iloc[header].tolist()]
-        report.header_row = header + 1
-        report.preamble_lines = header
-        body = table.cells.iloc[header + 1 :]
-        mapping = map_columns(headers, body, override)
-        stage = _stage(path, body, headers, mapping, report, failed)
-        if stage is not None:
-            staged.append(stage)
-            layouts.append({"headers": headers, "fields": mapping.describe(), "source": path.name})
-    for path, table, report in deferred:
-        layout = _matching_layout(table.cells, layouts, override)
-        if layout is None:
-            report.error = _no_header_reason(table.cells)
-            reason = "no header row and no known layout"
-            report.rows_in = report.rows_rejected = len(table.cells)
-            report.rejected_by_reason = {reason: report.rows_in} if report.rows_in else {}
-            failed.append(
-                _rejected_rows(path, table.cells, pd.Series(reason, index=table.cells.index))
-            )
-            continue
-        headers, mapping, source = layout
-        report.layout = f"reused layout from {source}"
-        stage = _stage(path, table.cells, headers, mapping, report, failed)
-        if stage is not None:
-            staged.append(stage)
+            progress(f"Reading {path.name}", 0.8 * i / max(len(files), 1))
+        reports.append(FileReport(path=str(path)))
+        _read_file(path, reports[-1], reading)
+    for path, table, report in reading.headerless:
+        _stage_by_known_layout(path, table, report, reading)
     if progress:
         progress("Checking every row", 0.85)
-    transactions, rejected = _batch(staged, council)
-    rejected = pd.concat([*failed, rejected], ignore_index=True) if failed else rejected
+    transactions, rejected = _batch(reading.staged, council)
+    if reading.failed:
+        rejected = pd.concat([*reading.failed, rejected], ignore_index=True)
     transactions, dups = _split_duplicates(transactions)
     if len(dups):
         rejected = pd.concat([rejected, dups], ignore_index=True)
-    _file_stats(staged, transactions, rejected)
+    _file_stats(reading.staged, transactions, rejected)
     if progress:
         progress("Done", 1.0)
     order = {str(p): i for i, p in enumerate(files)}
@@ -240,8 +228,56 @@ def ingest(
         transactions=transactions.reset_index(drop=True),
         rejected=rejected.reset_index(drop=True),
         files=reports,
-        layouts=_unique_layouts(layouts),
+        layouts=_unique_layouts(reading.layouts),
     )
+
+
+def _read_file(path: Path, report: FileReport, reading: _Reading) -> None:
+    """Read one file, find its header and map its columns; a file without a header waits
+    until every file's layout is known (a later file may show the layout it shares)."""
+    try:
+        table = read_table(path)
+    except UnreadableFile as exc:
+        report.error = str(exc)
+        return
+    _describe_table(report, table)
+    header = find_header_row(table.cells, override=reading.override)
+    if header is None:
+        reading.headerless.append((path, table, report))
+        return
+    headers = [c.strip() for c in table.cells.iloc[header].tolist()]
+    report.header_row = header + 1
+    report.preamble_lines = header
+    body = table.cells.iloc[header + 1 :]
+    mapping = map_columns(headers, body, reading.override)
+    stage = _stage(_FileBody(path, body, headers, mapping), report, reading.failed)
+    if stage is not None:
+        reading.staged.append(stage)
+        reading.layouts.append(
+            {"headers": headers, "fields": mapping.describe(), "source": path.name}
+        )
+
+
+def _stage_by_known_layout(
+    path: Path, table: RawTable, report: FileReport, reading: _Reading
+) -> None:
+    """A header-less file is read with the newest known layout of as many columns whose
+    amounts read; without one, every record is rejected with the reason."""
+    layout = _matching_layout(table.cells, reading.layouts, reading.override)
+    if layout is None:
+        report.error = _no_header_reason(table.cells)
+        reason = "no header row and no known layout"
+        report.rows_in = report.rows_rejected = len(table.cells)
+        report.rejected_by_reason = {reason: report.rows_in} if report.rows_in else {}
+        reading.failed.append(
+            _rejected_rows(path, table.cells, pd.Series(reason, index=table.cells.index))
+        )
+        return
+    headers, mapping, source = layout
+    report.layout = f"reused layout from {source}"
+    stage = _stage(_FileBody(path, table.cells, headers, mapping), report, reading.failed)
+    if stage is not None:
+        reading.staged.append(stage)
 
 
 def _describe_table(report: FileReport, table: RawTable) -> None:
@@ -298,54 +334,93 @@ def _unique_layouts(layouts: list[dict]) -> list[dict]:
     return out
 
 
-def _stage(
-    path: Path,
-    body: pd.DataFrame,
-    headers: list[str],
-    mapping: Mapping,
-    report: FileReport,
-    failed: list[pd.DataFrame],
-) -> _Staged | None:
-    """Per-file checks that need the file's own layout; the rest waits for :func:`_batch`."""
-    report.column_mapping = mapping.describe()
-    report.ignored_columns = mapping.ignored
-    report.notes += mapping.notes
-    report.rows_in = len(body)
-    f = mapping.fields
-    if "amount" not in f or not ({"supplier_name", "supplier_id"} & f.keys()):
-        missing = "amount" if "amount" not in f else "supplier"
-        report.error = (
-            f"no recognisable {missing} column (headers: "
-            f"{', '.join(h for h in headers if h) or 'none'})"
-        )
-        reason = f"file has no recognisable {missing} column"
-        report.rows_rejected = report.rows_in
-        report.rejected_by_reason = {reason: report.rows_in} if len(body) else {}
-        failed.append(_rejected_rows(path, body, pd.Series(reason, index=body.index)))
+def _stage(file: _FileBody, report: FileReport, failed: list[pd.DataFrame]) -> _Staged | None:
+    """Per-file checks that need the file's own layout; the rest waits for :func:`_batch`.
+
+    A file without an amount or supplier column is refused whole (its rows go to
+    ``failed``, each with the reason), so no record of it is lost silently.
+    """
+    fields = file.mapping.fields
+    report.column_mapping = file.mapping.describe()
+    report.ignored_columns = file.mapping.ignored
+    report.notes += file.mapping.notes
+    report.rows_in = len(file.body)
+    if "amount" not in fields or not ({"supplier_name", "supplier_id"} & fields.keys()):
+        failed.append(_refuse_file(file, report))
         return None
-    frame = pd.DataFrame({name: body[pos] for name, pos in f.items()}, index=body.index)
+    frame = _mapped_frame(file)
+    period_text, card_file = _facts_from_file_name(file.path, report)
+    if "date" not in fields and "period" not in fields:
+        report.summary_file = True
+        report.notes.append(
+            "no date column: treated as a per-supplier summary for "
+            + (period_text or "an unknown period")
+        )
+    return _Staged(
+        file.path, report, file.body, frame, frozenset(fields), card_file, period_text
+    )
+
+
+def _refuse_file(file: _FileBody, report: FileReport) -> pd.DataFrame:
+    """Report why a file has no usable amount or supplier column; all its rows, rejected."""
+    missing = "amount" if "amount" not in file.mapping.fields else "supplier"
+    report.error = (
+        f"no recognisable {missing} column (headers: "
+        f"{', '.join(h for h in file.headers if h) or 'none'})"
+    )
+    reason = f"file has no recognisable {missing} column"
+    report.rows_rejected = report.rows_in
+    report.rejected_by_reason = {reason: report.rows_in} if len(file.body) else {}
+    return _rejected_rows(file.path, file.body, pd.Series(reason, index=file.body.index))
+
+
+def _mapped_frame(file: _FileBody) -> pd.DataFrame:
+    """The mapped columns by canonical name, with what the batch pass needs per row:
+    file line (``_row``), any text (``_nonblank``), a repeated header (``_header``) and a
+    total line without a supplier (``_texttotal``)."""
+    body, fields = file.body, file.mapping.fields
+    frame = pd.DataFrame({name: body[pos] for name, pos in fields.items()}, index=body.index)
     frame["_row"] = (body.index.to_numpy() + 1).astype("int64")
     frame["_nonblank"] = body.ne("").any(axis=1)
-    frame["_header"] = False
+    frame["_header"] = _repeated_headers(body, file.headers)
+    supplier = frame["supplier_name"] if "supplier_name" in fields else frame["supplier_id"]
+    frame["_texttotal"] = _total_lines_without_supplier(body, supplier, frame["_nonblank"])
+    return frame.reset_index(drop=True)
+
+
+def _repeated_headers(body: pd.DataFrame, headers: list[str]) -> pd.Series:
+    """Rows repeating the header (files pasted together): checked fully only where the
+    first header cell repeats, so a big file costs one string comparison per row."""
+    same_header = pd.Series(False, index=body.index)
     first = next((i for i, h in enumerate(headers) if h), None)
-    if first is not None:
-        # Repeated header lines: check fully only the rows whose first header cell repeats.
-        cand = body.index[body[first].str.strip() == headers[first]]
-        if len(cand):
-            header_norm = [norm_header(h) for h in headers]
-            same = body.loc[cand].apply(
-                lambda r: [norm_header(c) for c in r] == header_norm, axis=1
-            )
-            frame.loc[same[same].index, "_header"] = True
-    supplier = frame["supplier_name"] if "supplier_name" in f else frame["supplier_id"]
-    frame["_texttotal"] = False
-    no_supplier = body.index[((supplier.str.strip() == "") & frame["_nonblank"]).to_numpy()]
+    if first is None:
+        return same_header
+    cand = body.index[body[first].str.strip() == headers[first]]
+    if len(cand):
+        header_norm = [norm_header(h) for h in headers]
+        same = body.loc[cand].apply(lambda r: [norm_header(c) for c in r] == header_norm, axis=1)
+        same_header.loc[same[same].index] = True
+    return same_header
+
+
+def _total_lines_without_supplier(
+    body: pd.DataFrame, supplier: pd.Series, nonblank: pd.Series
+) -> pd.Series:
+    """Rows without a supplier whose text says "total" in any cell (a subtotal line)."""
+    texttotal = pd.Series(False, index=body.index)
+    no_supplier = body.index[((supplier.str.strip() == "") & nonblank).to_numpy()]
     if len(no_supplier):
-        frame.loc[no_supplier, "_texttotal"] = (
+        texttotal.loc[no_supplier] = (
             body.loc[no_supplier]
             .apply(lambda c: c.str.contains(_TOTAL_RE, regex=True, na=False))
             .any(axis=1)
         )
+    return texttotal
+
+
+def _facts_from_file_name(path: Path, report: FileReport) -> tuple[str | None, bool]:
+    """The period (``2024-05`` or ``2024-04/2024-06``) and whether it is a P-card file, as
+    the file's name says: summaries and undated rows take their period from it."""
     file_period = period_from_name(path.stem)
     period_text = None
     if file_period:
@@ -354,15 +429,7 @@ def _stage(
         report.period = period_text
     card_file = bool(_CARD_FILE_RE.search(path.stem))
     report.card_file = card_file
-    if "date" not in f and "period" not in f:
-        report.summary_file = True
-        report.notes.append(
-            "no date column: treated as a per-supplier summary for "
-            + (period_text or "an unknown period")
-        )
-    return _Staged(
-        path, report, body, frame.reset_index(drop=True), frozenset(f), card_file, period_text
-    )
+    return period_text, card_file
 
 
 _TEXT_FIELDS = (
@@ -380,97 +447,141 @@ _TEXT_FIELDS = (
 def _batch(staged: list[_Staged], council: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Classify and convert every staged row at once: (used rows, rejected rows)."""
     if not staged:
-        return empty_transactions(), _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
-    frames = []
-    for k, st in enumerate(staged):
-        fr = st.frame
-        fr["_file"] = np.int32(k)
-        frames.append(fr)
-    raw = pd.concat(frames, ignore_index=True)
-    file_no = raw["_file"].to_numpy()
+        return empty_transactions(), _no_rejected_rows()
+    rows = _StackedRows.of(staged)
+    reason = _reject_reasons(rows)
+    ok = reason.isna().to_numpy()
+    return conform(_used_rows(rows, ok, council)), _rejected_in_batch(rows, reason, ok)
 
-    def field(name: str) -> pd.Series:
-        if name not in raw.columns:
-            return pd.Series(pd.NA, index=raw.index, dtype="string")
-        col = raw[name].astype("string").str.strip()
-        return col.mask(col == "")
 
-    def per_file(values: list) -> np.ndarray:
-        return np.asarray(values, dtype=object)[file_no]
+def _field(raw: pd.DataFrame, name: str) -> pd.Series:
+    """A canonical field's text, stripped, blank → NA (all NA when no file maps it)."""
+    if name not in raw.columns:
+        return pd.Series(pd.NA, index=raw.index, dtype="string")
+    col = raw[name].astype("string").str.strip()
+    return col.mask(col == "")
 
-    has = {
-        name: per_file([name in st.fields for st in staged]).astype(bool)
-        for name in ("date", "period", "supplier_name")
-    }
-    amount_raw = field("amount")
-    amount = parse_amounts(amount_raw)
-    supplier = field("supplier_name").where(has["supplier_name"], field("supplier_id"))
-    date_raw = field("date")
+
+@dataclass(frozen=True)
+class _StackedRows:
+    """Every staged file's rows in one frame, with the values several steps read."""
+
+    staged: list[_Staged]
+    raw: pd.DataFrame  # the staged frames stacked, plus ``_file``
+    file_no: np.ndarray  # which staged file each row comes from
+    amount_text: pd.Series
+    amount: pd.Series  # parsed (NA where unreadable)
+    date_text: pd.Series
+
+    @classmethod
+    def of(cls, staged: list[_Staged]) -> _StackedRows:
+        frames = []
+        for k, st in enumerate(staged):
+            fr = st.frame
+            fr["_file"] = np.int32(k)
+            frames.append(fr)
+        raw = pd.concat(frames, ignore_index=True)
+        amount_text = _field(raw, "amount")
+        return cls(
+            staged=staged,
+            raw=raw,
+            file_no=raw["_file"].to_numpy(),
+            amount_text=amount_text,
+            amount=parse_amounts(amount_text),
+            date_text=_field(raw, "date"),
+        )
+
+    def field(self, name: str) -> pd.Series:
+        return _field(self.raw, name)
+
+    def per_file(self, values: list) -> np.ndarray:
+        """One value per staged file, spread to that file's rows."""
+        return np.asarray(values, dtype=object)[self.file_no]
+
+    def file_maps(self, name: str) -> np.ndarray:
+        """Per row: whether its file has a column for ``name``."""
+        return self.per_file([name in st.fields for st in self.staged]).astype(bool)
+
+
+def _reject_reasons(rows: _StackedRows) -> pd.Series:
+    """Why each row is set aside (NA: used), the first reason that applies: blank line,
+    repeated header, total line, no amount, amount not a number."""
+    raw = rows.raw
+    supplier = rows.field("supplier_name").where(
+        rows.file_maps("supplier_name"), rows.field("supplier_id")
+    )
     reason = pd.Series(pd.NA, index=raw.index, dtype="string")
     reason[~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
     reason[reason.isna() & raw["_header"].to_numpy(dtype=bool)] = REPEATED_HEADER
     is_total = (
         supplier.str.contains(_TOTAL_RE, regex=True, na=False)
         | (supplier.isna() & raw["_texttotal"].to_numpy(dtype=bool))
-        | (supplier.isna() & date_raw.isna() & amount.notna() & has["date"])
+        | (supplier.isna() & rows.date_text.isna() & rows.amount.notna() & rows.file_maps("date"))
     )
     reason[reason.isna() & is_total] = TOTAL
-    reason[reason.isna() & amount_raw.isna()] = NO_AMOUNT
-    reason[reason.isna() & amount.isna()] = BAD_AMOUNT
-    ok = reason.isna().to_numpy()
+    reason[reason.isna() & rows.amount_text.isna()] = NO_AMOUNT
+    reason[reason.isna() & rows.amount.isna()] = BAD_AMOUNT
+    return reason
 
+
+def _rejected_in_batch(rows: _StackedRows, reason: pd.Series, ok: np.ndarray) -> pd.DataFrame:
+    """The set-aside rows with their reason and the raw text of every cell, file by file."""
     bad = np.flatnonzero(~ok)
-    rejected_parts = []
-    for k in np.unique(file_no[bad]):
-        rows = bad[file_no[bad] == k]
-        st = staged[k]
-        local = raw.loc[rows, "_row"].to_numpy() - 1 - (st.body.index[0] if len(st.body) else 0)
-        body_rows = st.body.iloc[local]
-        rejected_parts.append(
-            _rejected_rows(
-                st.path, body_rows, pd.Series(reason.iloc[rows].to_numpy(), index=body_rows.index)
-            )
-        )
-    rejected = (
-        pd.concat(rejected_parts, ignore_index=True)
-        if rejected_parts
-        else _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
-    )
+    parts = []
+    for k in np.unique(rows.file_no[bad]):
+        mine = bad[rows.file_no[bad] == k]
+        st = rows.staged[k]
+        first = st.body.index[0] if len(st.body) else 0
+        body_rows = st.body.iloc[rows.raw.loc[mine, "_row"].to_numpy() - 1 - first]
+        why = pd.Series(reason.iloc[mine].to_numpy(), index=body_rows.index)
+        parts.append(_rejected_rows(st.path, body_rows, why))
+    return pd.concat(parts, ignore_index=True) if parts else _no_rejected_rows()
 
-    use = raw.index[ok]
-    fno = file_no[ok]
+
+def _used_rows(rows: _StackedRows, ok: np.ndarray, council: str) -> pd.DataFrame:
+    """The used rows in canonical columns: where each came from, its £, its text fields."""
+    use = rows.raw.index[ok]
+    fno = rows.file_no[ok]
     out = pd.DataFrame(index=use)
     out["council"] = pd.Series(council, index=use, dtype="string")
     out["source_file"] = pd.Series(
-        np.asarray([st.path.name for st in staged], dtype=object)[fno], index=use, dtype="string"
+        np.asarray([st.path.name for st in rows.staged], dtype=object)[fno],
+        index=use,
+        dtype="string",
     )
-    out["source_row"] = raw.loc[use, "_row"].astype("int64")
-    out["amount"] = amount[ok]
-    names = field("supplier_name")[ok]
-    out["supplier_name"] = names
+    out["source_row"] = rows.raw.loc[use, "_row"].astype("int64")
+    out["amount"] = rows.amount[ok]
+    out["supplier_name"] = rows.field("supplier_name")[ok]
     for name in _TEXT_FIELDS:
-        out[name] = field(name)[ok]
-    out["company_number"] = clean_company_numbers(field("company_number")[ok])
-    out["cap_rev"] = parse_cap_rev(field("cap_rev")[ok])
-    card_default = pd.Series(np.asarray([st.card_file for st in staged])[fno], index=use)
-    out["is_card"] = parse_card_flags(field("is_card")[ok]).fillna(card_default).astype("boolean")
-    dates = parse_dates(date_raw[ok])
+        out[name] = rows.field(name)[ok]
+    out["company_number"] = clean_company_numbers(rows.field("company_number")[ok])
+    out["cap_rev"] = parse_cap_rev(rows.field("cap_rev")[ok])
+    card_default = pd.Series(np.asarray([st.card_file for st in rows.staged])[fno], index=use)
+    out["is_card"] = (
+        parse_card_flags(rows.field("is_card")[ok]).fillna(card_default).astype("boolean")
+    )
+    _with_dates_and_periods(out, rows, ok)
+    out["is_credit"] = out["amount"] < 0
+    names = out["supplier_name"]
+    out["is_redacted"] = (is_redacted_name(names.fillna("")) | names.isna()).astype("boolean")
+    out["supplier_name_norm"] = normalise_names(names.fillna("REDACTED")).astype("string")
+    return out
+
+
+def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows, ok: np.ndarray) -> None:
+    """Payment date, and the month it falls in: from the date, else a period column, else
+    the file's name.  A file with neither date nor period column is a summary."""
+    dates = parse_dates(rows.date_text[ok])
     out["date"] = dates
     period = month_labels(dates)
     file_period = pd.Series(
-        np.asarray([st.period_text for st in staged], dtype=object)[fno], index=use, dtype="string"
+        rows.per_file([st.period_text for st in rows.staged])[ok], index=out.index, dtype="string"
     )
-    if "period" in raw.columns and period.isna().any():
+    if "period" in rows.raw.columns and period.isna().any():
         missing = period.isna()
-        period[missing] = parse_yyyymm(field("period")[ok][missing])
-    period = period.fillna(file_period)
-    out["period"] = period
-    out["is_summary"] = ~(has["date"][ok] | has["period"][ok])
-    out["is_credit"] = out["amount"] < 0
-    redacted = is_redacted_name(names.fillna("")) | names.isna()
-    out["is_redacted"] = redacted.astype("boolean")
-    out["supplier_name_norm"] = normalise_names(names.fillna("REDACTED")).astype("string")
-    return conform(out), rejected
+        period[missing] = parse_yyyymm(rows.field("period")[ok][missing])
+    out["period"] = period.fillna(file_period)
+    out["is_summary"] = ~(rows.file_maps("date")[ok] | rows.file_maps("period")[ok])
 
 
 def _file_stats(staged: list[_Staged], t: pd.DataFrame, rejected: pd.DataFrame) -> None:
@@ -538,6 +649,11 @@ def _threshold(
 REJECTED_COLUMNS = ("source_file", "source_row", "reason", "detail", "raw")
 
 
+def _no_rejected_rows() -> pd.DataFrame:
+    """An empty rejected table, with the columns and types of a full one."""
+    return _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
+
+
 def _rejected_rows(path: Path, rows: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
     if len(rows) and rows.shape[1] > 1:
         text = (
@@ -564,9 +680,9 @@ def _rejected_rows(path: Path, rows: pd.DataFrame, reason: pd.Series) -> pd.Data
 def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows repeating a transaction already read from a *different* file (overlapping files)."""
     if t.empty:
-        return t, _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
+        return t, _no_rejected_rows()
     if t["source_file"].nunique() < 2:
-        return t, _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
+        return t, _no_rejected_rows()
     # Factorised codes make a cheap composite key (no string hashing of every row).
     parts = [
         pd.factorize(t[c], use_na_sentinel=True)[0].astype("int64")
@@ -581,7 +697,7 @@ def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files)
     first_file = pd.Series(pd.factorize(t["source_file"])[1].take(first_file_code), index=t.index)
     if not dup.any():
-        return t, _rejected_rows(Path("."), pd.DataFrame(), pd.Series(dtype=str))
+        return t, _no_rejected_rows()
     d = t[dup]
     rejected = pd.DataFrame(
         {

@@ -24,6 +24,7 @@ import shapely
 
 from impact.core import cache
 from impact.core.settings import settings
+from impact.ingest.tables import read_csv
 from impact.places.reference import Reference
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ def normalise_lsoa_lookup(raw: pd.DataFrame) -> pd.DataFrame:
 def read_lsoa_lookup(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and normalise the LSOA 2021 → ward → LAD lookup (see :func:`normalise_lsoa_lookup`)."""
     try:
-        return normalise_lsoa_lookup(pd.read_csv(path, dtype="string"))
+        return normalise_lsoa_lookup(read_csv(path, keep_default_na=True))
     except ValueError as exc:
         raise ValueError(f"{Path(path).name}: {exc}") from None
 
@@ -288,27 +289,47 @@ def areas_for_lads(
     """
     if unit not in ("ward", "lsoa"):
         raise ValueError(f"unit must be 'ward' or 'lsoa', not {unit!r}")
-    lads = {str(c).strip() for c in lad_codes}
+    warn: list[str] = []
+    mine = _lookup_rows_of(reference, {str(c).strip() for c in lad_codes}, warn)
+    lsoas = load_boundaries(reference.require("lsoa21_boundaries"))
+    if unit == "lsoa":
+        return _lsoas_of(lsoas, mine, warn), warn
+    wards = mine.drop_duplicates("ward_code")[["ward_code", "ward_name", "lad_code", "lad_name"]]
+    found = _wards_from_boundary_files(reference, wards, warn)
+    if found is None:
+        found = _wards_dissolved_from_lsoas(lsoas, mine, wards, warn)
+    return found, warn
+
+
+def _lookup_rows_of(reference: Reference, lads: set[str], warn: list[str]) -> pd.DataFrame:
+    """The lookup's LSOA rows of ``lads``; a LAD code the lookup lacks is warned about."""
     lookup = read_lsoa_lookup(reference.require("lookup_lsoa21_ward_lad"))
     mine = lookup[lookup["lad_code"].isin(lads)]
-    warn: list[str] = []
     unknown = sorted(lads - set(mine["lad_code"]))
     if unknown:
         warn.append(f"LAD code(s) not in the LSOA lookup: {', '.join(unknown)}")
-    lsoas = load_boundaries(reference.require("lsoa21_boundaries"))
-    if unit == "lsoa":
-        sel = lsoas.merge(
-            mine[["lsoa21_code", "lad_code", "lad_name"]],
-            left_on="code",
-            right_on="lsoa21_code",
-            how="inner",
-        )
-        missing = len(mine) - len(sel)
-        if missing:
-            warn.append(f"{missing} LSOA(s) of the lookup have no boundary")
-        return sel[_AREA_COLUMNS].reset_index(drop=True), warn
+    return mine
 
-    wards = mine.drop_duplicates("ward_code")[["ward_code", "ward_name", "lad_code", "lad_name"]]
+
+def _lsoas_of(lsoas: gpd.GeoDataFrame, mine: pd.DataFrame, warn: list[str]) -> gpd.GeoDataFrame:
+    """The LSOA polygons of the lookup rows, with their LAD; missing polygons are counted."""
+    sel = lsoas.merge(
+        mine[["lsoa21_code", "lad_code", "lad_name"]],
+        left_on="code",
+        right_on="lsoa21_code",
+        how="inner",
+    )
+    missing = len(mine) - len(sel)
+    if missing:
+        warn.append(f"{missing} LSOA(s) of the lookup have no boundary")
+    return sel[_AREA_COLUMNS].reset_index(drop=True)
+
+
+def _wards_from_boundary_files(
+    reference: Reference, wards: pd.DataFrame, warn: list[str]
+) -> gpd.GeoDataFrame | None:
+    """The wards from the first ward boundary file holding every one of the lookup's ward
+    codes (names from the lookup); None, with a warning per file, when no file does."""
     wanted = set(wards["ward_code"])
     for ward_file in reference.find_all("ward_boundaries"):
         bounds = load_boundaries(ward_file)
@@ -320,11 +341,18 @@ def areas_for_lads(
                 .merge(wards, left_on="code", right_on="ward_code")
             )
             sel = sel.rename(columns={"ward_name": "name"})
-            return sel[_AREA_COLUMNS].reset_index(drop=True), warn
+            return sel[_AREA_COLUMNS].reset_index(drop=True)
         warn.append(
             f"ward boundaries {ward_file.name} hold {len(have)} of the lookup's {len(wanted)} "
             "ward codes (another vintage)"
         )
+    return None
+
+
+def _wards_dissolved_from_lsoas(
+    lsoas: gpd.GeoDataFrame, mine: pd.DataFrame, wards: pd.DataFrame, warn: list[str]
+) -> gpd.GeoDataFrame:
+    """Each ward as the union of its LSOAs: matches the lookup whatever the ward vintage."""
     warn.append("wards built by dissolving LSOA 2021 boundaries by the lookup's ward code")
     parts = lsoas.merge(
         mine[["lsoa21_code", "ward_code"]], left_on="code", right_on="lsoa21_code", how="inner"
@@ -333,9 +361,10 @@ def areas_for_lads(
     sel = dissolved.merge(wards, on="ward_code").rename(
         columns={"ward_code": "code", "ward_name": "name"}
     )
+    wanted = set(wards["ward_code"])
     if len(sel) < len(wanted):
         warn.append(f"{len(wanted) - len(sel)} ward(s) have no LSOA boundary to build from")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sel = gpd.GeoDataFrame(sel, geometry="geometry", crs=lsoas.crs)
-    return sel[_AREA_COLUMNS].reset_index(drop=True), warn
+    return sel[_AREA_COLUMNS].reset_index(drop=True)

@@ -27,6 +27,7 @@ Order of precedence (first that applies wins):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -199,106 +200,207 @@ def classify_suppliers(
     ``raw_names`` (as published) lets legal forms such as LTD/CIC count, which the
     normalised name no longer carries; without it they are simply not used.
     """
+    rows = _row_keys(names_norm, raw_names, company_number, charity_number, sic)
+    distinct = rows.drop_duplicates().reset_index(drop=True)
+    evidence = _Evidence.of(distinct)
+    verdict = _Verdict.empty(len(distinct))
+    for rule in RULES:
+        rule(evidence, verdict)
+    return _per_row(verdict.frame(), distinct, rows)
+
+
+def _row_keys(
+    names_norm: pd.Series,
+    raw_names: pd.Series | None,
+    company_number: pd.Series | None,
+    charity_number: pd.Series | None,
+    sic: pd.Series | None,
+) -> pd.DataFrame:
+    """Everything a rule reads, per input row: the rules then run once per distinct key."""
     index = names_norm.index
     norm = names_norm.astype("string")
     raw = raw_names.astype("string") if raw_names is not None else norm
-    # Work on unique (norm, raw) pairs, then map back.
     key = pd.DataFrame({"n": norm.fillna(""), "r": raw.fillna("")}, index=index)
-    has_co = _present(company_number, index)
-    has_ch = _present(charity_number, index)
     sic_s = (
         pd.Series(sic, index=index).astype("string").str.strip()
         if sic is not None
         else pd.Series(pd.NA, index=index, dtype="string")
     )
-    key["co"], key["ch"], key["sic"] = has_co, has_ch, sic_s.fillna("")
-    uniq = key.drop_duplicates().reset_index(drop=True)
-    n, r = uniq["n"], uniq["r"].str.upper()
-    # Normalise the raw form a little for regexes that need punctuation gone.
-    r_clean = r.str.replace("&", " AND ", regex=False).str.replace(r"[^\w\s.()]", " ", regex=True)
-    r_clean = r_clean.str.replace(r"\s+", " ", regex=True).str.strip()
+    key["co"] = _present(company_number, index)
+    key["ch"] = _present(charity_number, index)
+    key["sic"] = sic_s.fillna("")
+    return key
 
-    m = len(uniq)
-    cls = np.full(m, "unknown", dtype=object)
-    ptype = np.full(m, None, dtype=object)
-    reason = np.full(m, "no rule matched", dtype=object)
-    done = np.zeros(m, dtype=bool)
 
-    def assign(mask: np.ndarray, c: str, why: str | np.ndarray, pt: str | None = None) -> None:
-        nonlocal done
-        sel = mask & ~done
-        cls[sel] = c
-        reason[sel] = why[sel] if isinstance(why, np.ndarray) else why
-        if pt is not None:
-            ptype[sel] = pt
-        done |= sel
+@dataclass(frozen=True)
+class _Evidence:
+    """What the rules read, per distinct supplier: the name in its forms and the identifiers."""
 
-    # 1. redaction
-    red = (n == REDACTED).to_numpy() | is_redacted_name(uniq["r"]).to_numpy()
-    assign(red, "individual_redacted", "redaction marker in name")
+    norm: pd.Series  # normalised name ("" when none)
+    published: pd.Series  # as published ("" when none)
+    upper: pd.Series  # as published, upper case (legal forms, T/A)
+    clean: pd.Series  # upper case, & → AND, punctuation gone (titles)
+    has_legal_form: np.ndarray  # LTD, PLC, LLP ... in the published name
+    has_company_number: np.ndarray
+    has_charity_number: np.ndarray
+    sic: pd.Series  # SIC codes as given ("" when none)
 
-    # 2. public bodies
-    has_form = _match(r, _LEGAL_FORM_RAW)
-    not_council = _match(n, _NOT_COUNCIL)
-    for pt, pattern in _PUBLIC_PATTERNS:
-        hit = _match(n, pattern)
-        if pt == "council":
-            # "X COUNCIL" alone is a council unless it names a voluntary body
-            bare = _match(n, r"^(\w+ ){0,2}COUNCIL$")
-            hit &= ~(bare & (not_council | has_form))
-        if pt == "school_academy":
-            hit &= ~(_match(n, _SCHOOL_NEEDS_NO_FORM) & has_form & ~_match(n, r"TRUST|ACADEMIES"))
-        words = n.str.extract(f"({_nc(pattern)})", expand=False) if hit.any() else None
+    @classmethod
+    def of(cls, distinct: pd.DataFrame) -> _Evidence:
+        upper = distinct["r"].str.upper()
+        clean = upper.str.replace("&", " AND ", regex=False)
+        clean = clean.str.replace(r"[^\w\s.()]", " ", regex=True)
+        clean = clean.str.replace(r"\s+", " ", regex=True).str.strip()
+        return cls(
+            norm=distinct["n"],
+            published=distinct["r"],
+            upper=upper,
+            clean=clean,
+            has_legal_form=_match(upper, _LEGAL_FORM_RAW),
+            has_company_number=distinct["co"].to_numpy(bool),
+            has_charity_number=distinct["ch"].to_numpy(bool),
+            sic=distinct["sic"],
+        )
+
+
+@dataclass
+class _Verdict:
+    """Class, public-body type and reason per distinct supplier; the first rule to speak
+    for a supplier wins, so the rules run in order of precedence (see :data:`RULES`)."""
+
+    supplier_class: np.ndarray
+    body_type: np.ndarray
+    reason: np.ndarray
+    done: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> _Verdict:
+        return cls(
+            supplier_class=np.full(n, "unknown", dtype=object),
+            body_type=np.full(n, None, dtype=object),
+            reason=np.full(n, "no rule matched", dtype=object),
+            done=np.zeros(n, dtype=bool),
+        )
+
+    def assign(
+        self, mask: np.ndarray, supplier_class: str, why: str | np.ndarray, ptype: str | None = None
+    ) -> None:
+        """Give ``supplier_class`` (and ``why``) to the suppliers in ``mask`` that no earlier
+        rule took."""
+        sel = mask & ~self.done
+        self.supplier_class[sel] = supplier_class
+        self.reason[sel] = why[sel] if isinstance(why, np.ndarray) else why
+        if ptype is not None:
+            self.body_type[sel] = ptype
+        self.done |= sel
+
+    def frame(self) -> pd.DataFrame:
+        """The answers as the output columns, one row per distinct supplier."""
+        return pd.DataFrame(
+            {
+                "supplier_class": pd.Series(self.supplier_class, dtype="string"),
+                "public_body_type": pd.Series(self.body_type, dtype="string"),
+                "class_reason": pd.Series(self.reason, dtype="string"),
+            }
+        )
+
+
+def _redaction_rule(e: _Evidence, v: _Verdict) -> None:
+    """1. A redaction marker: the council withheld a person's name, whatever else it says."""
+    red = (e.norm == REDACTED).to_numpy() | is_redacted_name(e.published).to_numpy()
+    v.assign(red, "individual_redacted", "redaction marker in name")
+
+
+def _public_body_rule(e: _Evidence, v: _Verdict) -> None:
+    """2. Public-body words, first type first; then SIC pseudo-code 1, which the
+    gender-pay-gap service gives public-sector employers."""
+    for ptype, pattern in _PUBLIC_PATTERNS:
+        hit = _public_body_words(e, ptype, pattern)
+        words = e.norm.str.extract(f"({_nc(pattern)})", expand=False) if hit.any() else None
         why = (
             ("public body word: " + words.fillna("")).to_numpy(dtype=object)
             if words is not None
             else "public body word"
         )
-        assign(hit, "public_body", why, pt)
-    sic_public = (uniq["sic"].str.split(r"[;,\s]+").map(lambda xs: "1" in xs)).to_numpy(bool)
-    assign(sic_public, "public_body", "SIC pseudo-code 1 (public sector employer)", "other_public")
+        v.assign(hit, "public_body", why, ptype)
+    sic_public = (e.sic.str.split(r"[;,\s]+").map(lambda xs: "1" in xs)).to_numpy(bool)
+    why = "SIC pseudo-code 1 (public sector employer)"
+    v.assign(sic_public, "public_body", why, "other_public")
 
-    # 3. VCSE
-    assign(uniq["ch"].to_numpy(bool), "vcse", "charity number")
-    assign(_match(r, _VCSE_FORM_RAW), "vcse", "CIC/CIO legal form")
-    not_vcse = _match(n, _NOT_VCSE) | _match(r, _NOT_VCSE)
+
+def _public_body_words(e: _Evidence, ptype: str, pattern: str) -> np.ndarray:
+    """Names matching ``ptype``'s pattern, less the look-alikes: "X COUNCIL" naming a
+    voluntary body or a company, a company's "DANCE ACADEMY LTD"."""
+    hit = _match(e.norm, pattern)
+    if ptype == "council":
+        bare = _match(e.norm, r"^(\w+ ){0,2}COUNCIL$")
+        hit &= ~(bare & (_match(e.norm, _NOT_COUNCIL) | e.has_legal_form))
+    if ptype == "school_academy":
+        school_word = _match(e.norm, _SCHOOL_NEEDS_NO_FORM)
+        hit &= ~(school_word & e.has_legal_form & ~_match(e.norm, r"TRUST|ACADEMIES"))
+    return hit
+
+
+def _vcse_rule(e: _Evidence, v: _Verdict) -> None:
+    """3. Charity number, CIC/CIO form, strong VCSE words, then the weak ones (TRUST,
+    FOUNDATION ... as the last word or before OF/FOR, never with PLC)."""
+    v.assign(e.has_charity_number, "vcse", "charity number")
+    v.assign(_match(e.upper, _VCSE_FORM_RAW), "vcse", "CIC/CIO legal form")
+    not_vcse = _match(e.norm, _NOT_VCSE) | _match(e.upper, _NOT_VCSE)
     # Place words (PILKINGTON BROS (CHURCH) LTD) do not make a company a VCSE.
-    place_only = _match(n, r"\b(CHURCH|CHAPEL|MINSTER)\b") & has_form
-    strong = _match(n, _VCSE_STRONG) & ~not_vcse & ~place_only
+    place_only = _match(e.norm, r"\b(CHURCH|CHAPEL|MINSTER)\b") & e.has_legal_form
+    strong = _match(e.norm, _VCSE_STRONG) & ~not_vcse & ~place_only
     if strong.any():
-        w = n.str.extract(f"({_nc(_VCSE_STRONG)})", expand=False)
-        assign(strong, "vcse", ("VCSE word: " + w.fillna("")).to_numpy(dtype=object))
-    weak = _match(n, _VCSE_WEAK) & ~not_vcse & ~_match(r, _PLC_RAW)
-    assign(weak, "vcse", "VCSE word (TRUST/FOUNDATION/ASSOCIATION/SOCIETY)")
+        w = e.norm.str.extract(f"({_nc(_VCSE_STRONG)})", expand=False)
+        v.assign(strong, "vcse", ("VCSE word: " + w.fillna("")).to_numpy(dtype=object))
+    weak = _match(e.norm, _VCSE_WEAK) & ~not_vcse & ~_match(e.upper, _PLC_RAW)
+    v.assign(weak, "vcse", "VCSE word (TRUST/FOUNDATION/ASSOCIATION/SOCIETY)")
 
-    # 4. companies
-    assign(uniq["co"].to_numpy(bool), "company", "company number")
-    assign(has_form, "company", "legal form in name")
-    assign(_match(n, r"BUILDING SOCIETY|CO OPERATIVE"), "company", "mutual/co-operative")
-    assign((uniq["sic"] != "").to_numpy(bool), "company", "SIC code")
 
-    # 5. people (conservative); "DR X T/A Y" trades as a business, so no person rule
-    trades = _match(r, r"\bT\s*/\s*AS?\b|TRADING AS")
-    title = (_match(r_clean, _TITLES) | _match(n, _TITLES)) & ~trades
-    assign(title, "individual_redacted", "personal title in name")
-    biz = _match(n, _BUSINESS_WORDS)
-    initial = _match(n, _INITIAL_SURNAME) & ~biz & ~n.isin(["E ON", "B AND Q"]).to_numpy()
-    assign(initial, "individual_redacted", "initial and surname")
-    parts = n.str.split(" ")
+def _company_rule(e: _Evidence, v: _Verdict) -> None:
+    """4. Company number, a legal form in the published name, a mutual, or a SIC code."""
+    v.assign(e.has_company_number, "company", "company number")
+    v.assign(e.has_legal_form, "company", "legal form in name")
+    v.assign(_match(e.norm, r"BUILDING SOCIETY|CO OPERATIVE"), "company", "mutual/co-operative")
+    v.assign((e.sic != "").to_numpy(bool), "company", "SIC code")
+
+
+def _person_rule(e: _Evidence, v: _Verdict) -> None:
+    """5. People, conservatively: a title, an initial and surname, or a common given name
+    and a surname.  "DR X T/A Y" trades as a business, so it is no person; business words
+    and brands named after people (JOHN LEWIS) are excluded."""
+    trades = _match(e.upper, r"\bT\s*/\s*AS?\b|TRADING AS")
+    title = (_match(e.clean, _TITLES) | _match(e.norm, _TITLES)) & ~trades
+    v.assign(title, "individual_redacted", "personal title in name")
+    biz = _match(e.norm, _BUSINESS_WORDS)
+    initial = _match(e.norm, _INITIAL_SURNAME) & ~biz & ~e.norm.isin(["E ON", "B AND Q"]).to_numpy()
+    v.assign(initial, "individual_redacted", "initial and surname")
+    parts = e.norm.str.split(" ")
     two = (parts.str.len() == 2).to_numpy()
     given = parts.str[0].isin(_GIVEN_NAMES).to_numpy()
-    person = two & given & ~biz & ~n.isin(_PERSON_LIKE_BRANDS).to_numpy()
-    assign(person, "individual_redacted", "given name and surname")
-    assign((n == "").to_numpy(), "unknown", "no name")
+    person = two & given & ~biz & ~e.norm.isin(_PERSON_LIKE_BRANDS).to_numpy()
+    v.assign(person, "individual_redacted", "given name and surname")
 
-    res = pd.DataFrame(
-        {
-            "supplier_class": pd.Series(cls, dtype="string"),
-            "public_body_type": pd.Series(ptype, dtype="string"),
-            "class_reason": pd.Series(reason, dtype="string"),
-        }
-    )
-    res.index = pd.MultiIndex.from_frame(uniq[["n", "r", "co", "ch", "sic"]])
-    out = res.reindex(pd.MultiIndex.from_frame(key[["n", "r", "co", "ch", "sic"]]))
-    out.index = index
+
+def _no_name_rule(e: _Evidence, v: _Verdict) -> None:
+    """6. No name and no identifier: unknown, and said so."""
+    v.assign((e.norm == "").to_numpy(), "unknown", "no name")
+
+
+#: The rules in order of precedence (the module docstring lists them): first to speak wins.
+RULES = (
+    _redaction_rule,
+    _public_body_rule,
+    _vcse_rule,
+    _company_rule,
+    _person_rule,
+    _no_name_rule,
+)
+
+
+def _per_row(answers: pd.DataFrame, distinct: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Each distinct key's answer back onto every input row, with the input's index."""
+    answers.index = pd.MultiIndex.from_frame(distinct[["n", "r", "co", "ch", "sic"]])
+    out = answers.reindex(pd.MultiIndex.from_frame(rows[["n", "r", "co", "ch", "sic"]]))
+    out.index = rows.index
     return out

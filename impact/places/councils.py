@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+from impact.ingest.tables import read_csv
 from impact.places.boundaries import areas_for_lads, display_geometry, read_lsoa_lookup
 from impact.places.deprivation import (
     aggregate,
@@ -180,9 +181,9 @@ def council_wards(
     imd_path = reference.find("imd2025_lsoa21")
     if lookup_path is None or imd_path is None:
         return wards.reset_index(drop=True)
-    lookup = pd.read_csv(lookup_path, dtype="string")
+    lookup = read_csv(lookup_path, keep_default_na=True)
     pop_path = reference.find("population_lsoa21")
-    pop = pd.read_csv(pop_path, dtype="string") if pop_path is not None else None
+    pop = read_csv(pop_path, keep_default_na=True) if pop_path is not None else None
     agg = aggregate(load_imd2025(imd_path), lookup, pop, "ward").drop(
         columns=["name", "lad_code", "lad_name"], errors="ignore"
     )
@@ -206,7 +207,7 @@ def _imd2019_wards(
         return empty
     try:
         imd19 = load_imd2019(f2, reference.find("imd2019_lsoa11_file1"))
-        bridged, note = bridge_lsoa11_to_lsoa21(imd19, pd.read_csv(bridge, dtype="string"))
+        bridged, note = bridge_lsoa11_to_lsoa21(imd19, read_csv(bridge, keep_default_na=True))
         agg = aggregate(bridged, lookup, pop, "ward")
     except (ValueError, KeyError) as exc:
         warnings.append(f"IoD 2019 not shown: {exc}")

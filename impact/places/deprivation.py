@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from impact.core.values import parse_numbers
+from impact.ingest.tables import read_csv
 from impact.places.boundaries import normalise_lsoa_lookup
+
+if TYPE_CHECKING:
+    from pandas.api.typing import SeriesGroupBy
 
 DOMAINS: tuple[str, ...] = (
     "income",
@@ -86,7 +92,7 @@ def _shared_synonyms(columns: list[str]) -> dict[str, str]:
 
 
 def _read(path: str | os.PathLike[str]) -> pd.DataFrame:
-    raw = pd.read_csv(path, dtype="string", encoding="utf-8-sig")
+    raw = read_csv(path, keep_default_na=True)
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw
 
@@ -272,12 +278,40 @@ def aggregate(
     """
     if level not in ("ward", "lad"):
         raise ValueError(f"level must be 'ward' or 'lad', not {level!r}")
+    lsoas, unmatched = _lsoas_in_areas(imd, lookup, population, level)
+    out = _area_counts(lsoas, level)
+    _weighted_means(out, lsoas)
+    if "imd_decile" in lsoas.frame:
+        _most_deprived_shares(out, lsoas)
+    out = out.reset_index().rename(columns={lsoas.key: "code", f"{level}_name": "name"})
+    out.attrs["unmatched_lsoas"] = unmatched
+    return out
+
+
+@dataclass(frozen=True)
+class _LsoasInAreas:
+    """Every LSOA with its area (ward or LAD) and the weight it carries in that area."""
+
+    frame: pd.DataFrame  # IoD columns, area code and name, population
+    key: str  # the area code column: ward_code or lad_code
+    weighted: pd.Series  # per LSOA: every LSOA of its area has a population
+    weights: np.ndarray  # the population where the area is weighted, else 1.0
+
+    def by_area(self, values: pd.Series) -> SeriesGroupBy:
+        return values.groupby(self.frame[self.key])
+
+
+def _lsoas_in_areas(
+    imd: pd.DataFrame, lookup: pd.DataFrame, population: pd.DataFrame | None, level: str
+) -> tuple[_LsoasInAreas, int]:
+    """The IoD rows joined to their area, with populations; and how many LSOAs the lookup
+    lacks.  An area is population-weighted only when all its LSOAs have a population:
+    mixing weighted and unweighted LSOAs would skew its mean."""
     lk = normalise_lsoa_lookup(lookup)
     key, name = f"{level}_code", f"{level}_name"
     keep = ["lsoa21_code", key, name] + (["lad_code", "lad_name"] if level == "ward" else [])
     df = imd.merge(lk[keep], on="lsoa21_code", how="inner")
     unmatched = int((~imd["lsoa21_code"].isin(lk["lsoa21_code"])).sum())
-
     if population is not None:
         pop = population_by_lsoa(population)
         df["population"] = df["lsoa21_code"].map(pop).astype("float64")
@@ -286,14 +320,26 @@ def aggregate(
     has_pop = df["population"].notna() & (df["population"] > 0)
     weighted = has_pop.groupby(df[key]).transform("all")
     w = df["population"].where(weighted, 1.0).to_numpy(float)
-    g = df.groupby(key, sort=True)
+    return _LsoasInAreas(df, key, weighted, w), unmatched
 
+
+def _area_counts(lsoas: _LsoasInAreas, level: str) -> pd.DataFrame:
+    """Per area: its name (and LAD for a ward), LSOAs, population and whether weighted."""
+    df, name = lsoas.frame, f"{level}_name"
+    g = df.groupby(lsoas.key, sort=True)
     out = g.agg(**{name: (name, "first")}, n_lsoa=("lsoa21_code", "size"))
     if level == "ward":
         out["lad_code"] = g["lad_code"].first()
         out["lad_name"] = g["lad_name"].first()
-    out["population"] = g["population"].sum(min_count=1).where(weighted.groupby(df[key]).all())
-    out["population_weighted"] = weighted.groupby(df[key]).all()
+    all_weighted = lsoas.by_area(lsoas.weighted).all()
+    out["population"] = g["population"].sum(min_count=1).where(all_weighted)
+    out["population_weighted"] = all_weighted
+    return out
+
+
+def _weighted_means(out: pd.DataFrame, lsoas: _LsoasInAreas) -> None:
+    """Weighted mean score and rank of each index present, over the LSOAs with a value."""
+    df, w = lsoas.frame, lsoas.weights
     for prefix in INDICES:
         for measure in ("score", "rank"):
             col = f"{prefix}_{measure}"
@@ -303,21 +349,23 @@ def aggregate(
             ok = x.notna().to_numpy()
             wx = pd.Series(np.where(ok, w * x.fillna(0).to_numpy(), 0.0), index=df.index)
             ww = pd.Series(np.where(ok, w, 0.0), index=df.index)
-            num, den = wx.groupby(df[key]).sum(), ww.groupby(df[key]).sum()
+            num, den = lsoas.by_area(wx).sum(), lsoas.by_area(ww).sum()
             out[col] = (num / den).where(den > 0)
-    if "imd_decile" in df:
-        dec = df["imd_decile"].astype("float64")
-        for label, top in (("decile1", 1), ("decile1_2", 2)):
-            inside = (dec <= top).astype(float).where(dec.notna())
-            out[f"share_lsoa_{label}"] = inside.groupby(df[key]).mean()
-            popw = pd.Series(w, index=df.index)
-            out[f"share_pop_{label}"] = (inside.fillna(0) * popw).groupby(df[key]).sum() / (
-                popw.where(dec.notna(), 0.0).groupby(df[key]).sum()
-            )
-        out["worst_decile"] = df.groupby(key)["imd_decile"].min()
-    out = out.reset_index().rename(columns={key: "code", name: "name"})
-    out.attrs["unmatched_lsoas"] = unmatched
-    return out
+
+
+def _most_deprived_shares(out: pd.DataFrame, lsoas: _LsoasInAreas) -> None:
+    """Shares of LSOAs, and of residents, in the most deprived 10 % / 20 % nationally, and
+    the area's worst decile."""
+    df = lsoas.frame
+    dec = df["imd_decile"].astype("float64")
+    popw = pd.Series(lsoas.weights, index=df.index)
+    for label, top in (("decile1", 1), ("decile1_2", 2)):
+        inside = (dec <= top).astype(float).where(dec.notna())
+        out[f"share_lsoa_{label}"] = lsoas.by_area(inside).mean()
+        out[f"share_pop_{label}"] = lsoas.by_area(inside.fillna(0) * popw).sum() / (
+            lsoas.by_area(popw.where(dec.notna(), 0.0)).sum()
+        )
+    out["worst_decile"] = df.groupby(lsoas.key)["imd_decile"].min()
 
 
 _LAD_SUMMARY_SYNONYMS = {
@@ -344,7 +392,7 @@ def load_lad_summary(path: str | os.PathLike[str]) -> pd.DataFrame:
     workbook headers (``IMD - Average score`` → ``imd_average_score``).  The IMD share of
     LSOAs in the most deprived 10 % is also given as ``imd_share_lsoa_decile1``.
     """
-    raw = pd.read_csv(path, encoding="utf-8-sig")
+    raw = read_csv(path, dtype=None, keep_default_na=True)
     raw.columns = [
         _snake(str(c)).replace("imd_2025_", "imd_").replace("imd_2019_", "imd_")
         for c in raw.columns

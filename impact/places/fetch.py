@@ -105,70 +105,116 @@ def fetch_council(
     if not _LAD_RE.match(lad):
         raise ValueError(f"{lad_code!r} is not a LAD code (like E07000120)")
     dest = Path(dest)
-    paths = output_paths(lad, dest)
-    result = FetchResult(lad_code=lad, dest=dest, files=dict(paths))
+    result = FetchResult(lad_code=lad, dest=dest, files=dict(output_paths(lad, dest)))
     if not lad.startswith(("E", "W")):
         raise FetchError(f"{lad}: the LSOA 2021 lookup covers England and Wales only")
-
-    lookup_path = paths["lookup_lsoa21_ward_lad"]
-    if force or not lookup_path.is_file():
-        rows = _query(
-            LOOKUP_URL,
-            f"LAD24CD = '{lad}'",
-            "LSOA21CD,LSOA21NM,WD24CD,WD24NM,LAD24CD,LAD24NM",
-            timeout,
-            geometry=False,
-        )
-        if not rows:
-            raise FetchError(f"{lad}: no LSOAs in the ONS LSOA 2021 → ward 2024 lookup")
-        _write_lookup(rows, lookup_path)
-        result.downloaded.append("lookup_lsoa21_ward_lad")
-    else:
-        result.cached.append("lookup_lsoa21_ward_lad")
-    lsoas, wards = _codes_from_lookup(lookup_path)
-
-    for role, url, code_field, name_field, codes in (
-        ("ward_boundaries", WARDS_URL, "WD24CD", "WD24NM", wards),
-        ("lsoa21_boundaries", LSOA_URL, "LSOA21CD", "LSOA21NM", lsoas),
-    ):
-        path = paths[role]
-        if not force and path.is_file():
-            result.cached.append(role)
-            continue
-        features: list[dict] = []
-        for start in range(0, len(codes), _CODES_PER_QUERY):
-            chunk = codes[start : start + _CODES_PER_QUERY]
-            quoted = ", ".join("'" + c + "'" for c in chunk)
-            where = f"{code_field} IN ({quoted})"
-            features += _query(url, where, f"{code_field},{name_field}", timeout, geometry=True)
-        got = {str((f.get("properties") or {}).get(code_field)) for f in features}
-        if not features:
-            raise FetchError(f"{lad}: {url.split('/services/')[1]} returned no {role}")
-        missing = sorted(set(codes) - got)
-        if missing:
-            result.notes.append(
-                f"{role}: {len(missing)} of {len(codes)} codes have no boundary "
-                f"(e.g. {missing[0]}); another vintage?"
-            )
-        _write_geoparquet(features, path)
-        result.downloaded.append(role)
-
-    iod = paths["imd2025_lsoa21"]
-    if force or not iod.is_file():
-        body = _get(IOD2025_FILE7_URL, None, timeout)
-        head = body[:2000].decode("utf-8-sig", errors="replace")
-        if "LSOA code (2021)" not in head:
-            raise FetchError(
-                "the IoD 2025 File 7 download does not look like File 7 "
-                "(no 'LSOA code (2021)' column); has the gov.uk address changed?"
-            )
-        _write_bytes(body, iod)
-        result.downloaded.append("imd2025_lsoa21")
-    else:
-        result.cached.append("imd2025_lsoa21")
+    run = _Run(lad, timeout, force, result)
+    _fetch_lookup(run)
+    lsoas, wards = _codes_from_lookup(result.files["lookup_lsoa21_ward_lad"])
+    _fetch_boundaries(run, _Layer("ward_boundaries", WARDS_URL, "WD24CD", "WD24NM"), wards)
+    _fetch_boundaries(run, _Layer("lsoa21_boundaries", LSOA_URL, "LSOA21CD", "LSOA21NM"), lsoas)
+    _fetch_iod(run)
     if lad.startswith("W"):
         result.notes.append("IoD 2025 covers England only: Welsh LSOAs have no IoD scores")
     return result
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One :func:`fetch_council` call: what every download step needs, and its result."""
+
+    lad: str
+    timeout: float
+    force: bool
+    result: FetchResult  # filled in step by step
+
+    def needs(self, role: str) -> bool:
+        """Whether to download ``role``: forced, or not on disk yet (else noted as cached)."""
+        if self.force or not self.result.files[role].is_file():
+            return True
+        self.result.cached.append(role)
+        return False
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """An ONS boundary layer: where it is and which fields hold the code and the name."""
+
+    role: str
+    url: str
+    code_field: str
+    name_field: str
+
+
+def _fetch_lookup(run: _Run) -> None:
+    """The lookup rows of the LAD: they also say which wards and LSOAs to ask for, as the
+    boundary layers carry no LAD code."""
+    role = "lookup_lsoa21_ward_lad"
+    if not run.needs(role):
+        return
+    rows = _query(
+        LOOKUP_URL,
+        f"LAD24CD = '{run.lad}'",
+        "LSOA21CD,LSOA21NM,WD24CD,WD24NM,LAD24CD,LAD24NM",
+        run.timeout,
+        geometry=False,
+    )
+    if not rows:
+        raise FetchError(f"{run.lad}: no LSOAs in the ONS LSOA 2021 → ward 2024 lookup")
+    _write_lookup(rows, run.result.files[role])
+    run.result.downloaded.append(role)
+
+
+def _fetch_boundaries(run: _Run, layer: _Layer, codes: list[str]) -> None:
+    """The polygons of ``codes`` from ``layer``, asked for in chunks the server accepts;
+    codes without a boundary (another vintage) are noted, not fatal."""
+    if not run.needs(layer.role):
+        return
+    features: list[dict] = []
+    for start in range(0, len(codes), _CODES_PER_QUERY):
+        chunk = codes[start : start + _CODES_PER_QUERY]
+        quoted = ", ".join("'" + c + "'" for c in chunk)
+        where = f"{layer.code_field} IN ({quoted})"
+        fields = f"{layer.code_field},{layer.name_field}"
+        features += _query(layer.url, where, fields, run.timeout, geometry=True)
+    got = {str((f.get("properties") or {}).get(layer.code_field)) for f in features}
+    if not features:
+        raise FetchError(f"{run.lad}: {layer.url.split('/services/')[1]} returned no {layer.role}")
+    missing = sorted(set(codes) - got)
+    if missing:
+        run.result.notes.append(
+            f"{layer.role}: {len(missing)} of {len(codes)} codes have no boundary "
+            f"(e.g. {missing[0]}); another vintage?"
+        )
+    _write_geoparquet(features, run.result.files[layer.role])
+    run.result.downloaded.append(layer.role)
+
+
+def _fetch_iod(run: _Run) -> None:
+    """The national IoD 2025 File 7, refused when the download is not File 7 (a moved
+    address answers with a web page)."""
+    role = "imd2025_lsoa21"
+    if not run.needs(role):
+        return
+    body = _get(IOD2025_FILE7_URL, None, run.timeout)
+    if not _looks_like_file7(body):
+        raise FetchError(
+            "the IoD 2025 File 7 download does not look like File 7 "
+            "(no 'LSOA code (2021)' column); has the gov.uk address changed?"
+        )
+    _write_bytes(body, run.result.files[role])
+    run.result.downloaded.append(role)
+
+
+def _looks_like_file7(body: bytes) -> bool:
+    """Whether the first bytes, decoded as every CSV is, name File 7's LSOA code column."""
+    from impact.ingest.tables import UnreadableFile, decode
+
+    try:
+        head, _, _ = decode(body[:2000])
+    except UnreadableFile:
+        return False
+    return "LSOA code (2021)" in head
 
 
 # ----------------------------------------------------------------------------- requests
@@ -255,9 +301,9 @@ def _write_lookup(rows: list[dict], path: Path) -> None:
 
 
 def _codes_from_lookup(path: Path) -> tuple[list[str], list[str]]:
-    import pandas as pd
+    from impact.ingest.tables import read_csv
 
-    frame = pd.read_csv(path, dtype="string")
+    frame = read_csv(path, keep_default_na=True)
     cols = {c.upper(): c for c in frame.columns}
     if "LSOA21CD" not in cols or "WD24CD" not in cols:
         raise FetchError(f"{path.name}: lookup lacks LSOA21CD/WD24CD; fetch again with --force")

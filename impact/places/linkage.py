@@ -40,10 +40,11 @@ Model, in brief (see :class:`LinkDiagnostics` for what a run reports):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,15 +236,7 @@ def link_names_with_diagnostics(
     import splink
 
     t0 = time.perf_counter()
-    _validate(left, "left")
-    _validate(right, "right")
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
-    if not 0 < expected_match_rate <= 1:
-        raise ValueError(f"expected_match_rate must be in (0, 1]; got {expected_match_rate!r}")
-    if not max_pairs >= 1:
-        raise ValueError(f"max_pairs must be at least 1; got {max_pairs!r}")
-
+    _check_arguments(left, right, threshold, max_pairs, expected_match_rate)
     diag = LinkDiagnostics(
         splink_version=splink.__version__,
         threshold=threshold,
@@ -253,26 +246,7 @@ def link_names_with_diagnostics(
     )
     con = duckdb.connect()
     try:
-        n_l, diag.n_left_blank_name, pc_l = _prepare(con, left, _LEFT)
-        n_r, diag.n_right_blank_name, pc_r = _prepare(con, right, _RIGHT)
-        if diag.n_left_blank_name or diag.n_right_blank_name:
-            diag.notes.append(
-                f"{diag.n_left_blank_name} left / {diag.n_right_blank_name} right rows have "
-                "no usable name and were not linked"
-            )
-        if n_l == 0 or n_r == 0:
-            diag.notes.append("nothing to link: no named rows on one side")
-            diag.run_seconds = time.perf_counter() - t0
-            return _empty_links(), diag
-        use_postcode = pc_l > 0 and pc_r > 0
-        rules = _choose_blocking_rules(con, use_postcode, max_pairs, diag)
-        if not rules:
-            diag.notes.append("no blocking rule fits the pair budget; nothing compared")
-            diag.run_seconds = time.perf_counter() - t0
-            return _empty_links(), diag
-        links = _run_splink(
-            con, rules, use_postcode, n_l, n_r, expected_match_rate, threshold, diag
-        )
+        links = _link(con, left, right, expected_match_rate, diag)
     finally:
         con.close()
     diag.n_linked = len(links)
@@ -281,6 +255,64 @@ def link_names_with_diagnostics(
     )
     diag.run_seconds = time.perf_counter() - t0
     return links, diag
+
+
+def _check_arguments(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    threshold: float,
+    max_pairs: float,
+    expected_match_rate: float,
+) -> None:
+    """Refuse bad input before anything is built, with a message naming the argument."""
+    _validate(left, "left")
+    _validate(right, "right")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
+    if not 0 < expected_match_rate <= 1:
+        raise ValueError(f"expected_match_rate must be in (0, 1]; got {expected_match_rate!r}")
+    if not max_pairs >= 1:
+        raise ValueError(f"max_pairs must be at least 1; got {max_pairs!r}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one Splink run links, decided before the model is built."""
+
+    rules: list[tuple[str, ...]]  # blocking keys, one tuple per rule
+    use_postcode: bool  # both sides carry postcodes: compare them too
+    n_left: int  # named rows on each side
+    n_right: int
+    expected_match_rate: float
+    threshold: float
+
+
+def _link(
+    con: duckdb.DuckDBPyConnection,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    expected_match_rate: float,
+    diag: LinkDiagnostics,
+) -> pd.DataFrame:
+    """Prepare both sides, choose blocking rules within the pair budget, then run Splink;
+    no links (and a note saying why) when one side has no names or no rule fits."""
+    n_l, diag.n_left_blank_name, pc_l = _prepare(con, left, _LEFT)
+    n_r, diag.n_right_blank_name, pc_r = _prepare(con, right, _RIGHT)
+    if diag.n_left_blank_name or diag.n_right_blank_name:
+        diag.notes.append(
+            f"{diag.n_left_blank_name} left / {diag.n_right_blank_name} right rows have "
+            "no usable name and were not linked"
+        )
+    if n_l == 0 or n_r == 0:
+        diag.notes.append("nothing to link: no named rows on one side")
+        return _empty_links()
+    use_postcode = pc_l > 0 and pc_r > 0
+    rules = _choose_blocking_rules(con, use_postcode, diag.max_pairs, diag)
+    if not rules:
+        diag.notes.append("no blocking rule fits the pair budget; nothing compared")
+        return _empty_links()
+    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold)
+    return _run_splink(con, plan, diag)
 
 
 # --------------------------------------------------------------------------- input
@@ -556,73 +588,94 @@ def _m_is_degenerate(linker: Any) -> str | None:
     return None
 
 
-def _run_splink(
-    con: duckdb.DuckDBPyConnection,
-    rules: list[tuple[str, ...]],
-    use_postcode: bool,
-    n_l: int,
-    n_r: int,
-    expected_match_rate: float,
-    threshold: float,
-    diag: LinkDiagnostics,
-) -> pd.DataFrame:
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnostics) -> pd.DataFrame:
+    """Fit the model, score the blocked pairs, keep each left name's best link."""
+    from splink import Linker
 
-    db_api = DuckDBAPI(connection=con)
-    sdf_l = db_api.register(_LEFT, dataset_display_name=_LEFT, table_name="splink_in_left")
-    sdf_r = db_api.register(_RIGHT, dataset_display_name=_RIGHT, table_name="splink_in_right")
-    prior = min(expected_match_rate / n_r, 0.5)
-    diag.prior = prior
-    settings = SettingsCreator(
-        link_type="link_only",
-        unique_id_column_name="unique_id",
-        comparisons=_comparisons(use_postcode),
-        blocking_rules_to_generate_predictions=[block_on(*keys) for keys in rules],
-        probability_two_random_records_match=prior,
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=True,
-    )
-    # Splink logs at INFO by default and warns about defaults it expects users to change.
-    splink_logger = logging.getLogger("splink")
-    old_level = splink_logger.level
-    splink_logger.setLevel(logging.ERROR)
-    try:
-        linker = Linker([sdf_l, sdf_r], settings, log_level=None)
-        _estimate(linker, con, n_l, n_r, use_postcode, diag)
+    datasets, settings = _splink_inputs(con, plan, diag)
+    with _splink_quiet():
+        linker = Linker(datasets, settings, log_level=None)
+        _estimate(linker, con, plan, diag)
         diag.parameters = _parameter_records(linker)
         pred = linker.inference.predict(
-            threshold_match_probability=min(RUNNER_UP_FLOOR, threshold), warning_mode="never"
+            threshold_match_probability=min(RUNNER_UP_FLOOR, plan.threshold),
+            warning_mode="never",
         )
         # Pairs compared: rerun the blocking count on Splink's own blocked pairs.
         blocked = linker.inference.compute_blocked_pairs_for_predict()
         diag.pairs_compared = int(
             con.execute(f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0]
         )
-        links = con.execute(f"""
-            WITH p AS (
-                SELECT CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_l
-                            ELSE unique_id_r END AS left_key,
-                       CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_r
-                            ELSE unique_id_l END AS right_key,
-                       CASE WHEN source_dataset_l = '{_LEFT}' THEN name_norm_l
-                            ELSE name_norm_r END AS name_left,
-                       CASE WHEN source_dataset_l = '{_LEFT}' THEN name_norm_r
-                            ELSE name_norm_l END AS name_right,
-                       match_probability, match_weight
-                FROM {pred.physical_name}
-            ), r AS (
-                SELECT *, ROW_NUMBER() OVER (PARTITION BY left_key
-                          ORDER BY match_weight DESC, right_key) AS rn
-                FROM p
-            )
-            SELECT a.left_key, a.right_key, a.match_probability, a.match_weight,
-                   a.name_left, a.name_right, b.match_probability AS runner_up_probability
-            FROM r a LEFT JOIN r b ON a.left_key = b.left_key AND b.rn = 2
-            WHERE a.rn = 1 AND a.match_probability >= {threshold!r}
-            ORDER BY a.match_probability DESC, a.left_key
-        """).df()
+        links = _best_links(con, pred.physical_name, plan.threshold)
+    return _as_output_links(links)
+
+
+def _splink_inputs(
+    con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnostics
+) -> tuple[list[Any], Any]:
+    """Both prepared tables registered with Splink, and the model's settings; the prior
+    assumes each left name has at most one true register entry."""
+    from splink import DuckDBAPI, SettingsCreator, block_on
+
+    db_api = DuckDBAPI(connection=con)
+    sdf_l = db_api.register(_LEFT, dataset_display_name=_LEFT, table_name="splink_in_left")
+    sdf_r = db_api.register(_RIGHT, dataset_display_name=_RIGHT, table_name="splink_in_right")
+    prior = min(plan.expected_match_rate / plan.n_right, 0.5)
+    diag.prior = prior
+    settings = SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=_comparisons(plan.use_postcode),
+        blocking_rules_to_generate_predictions=[block_on(*keys) for keys in plan.rules],
+        probability_two_random_records_match=prior,
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=True,
+    )
+    return [sdf_l, sdf_r], settings
+
+
+@contextlib.contextmanager
+def _splink_quiet() -> Iterator[None]:
+    """Splink logs at INFO by default and warns about defaults it expects users to change."""
+    splink_logger = logging.getLogger("splink")
+    old_level = splink_logger.level
+    splink_logger.setLevel(logging.ERROR)
+    try:
+        yield
     finally:
         splink_logger.setLevel(old_level)
+
+
+def _best_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: float) -> pd.DataFrame:
+    """Each left name's best-weighted pair at or above ``threshold``, with the runner-up's
+    probability (ties: lowest register key), whichever side Splink put each name on."""
+    return con.execute(f"""
+        WITH p AS (
+            SELECT CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_l
+                        ELSE unique_id_r END AS left_key,
+                   CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_r
+                        ELSE unique_id_l END AS right_key,
+                   CASE WHEN source_dataset_l = '{_LEFT}' THEN name_norm_l
+                        ELSE name_norm_r END AS name_left,
+                   CASE WHEN source_dataset_l = '{_LEFT}' THEN name_norm_r
+                        ELSE name_norm_l END AS name_right,
+                   match_probability, match_weight
+            FROM {predictions}
+        ), r AS (
+            SELECT *, ROW_NUMBER() OVER (PARTITION BY left_key
+                      ORDER BY match_weight DESC, right_key) AS rn
+            FROM p
+        )
+        SELECT a.left_key, a.right_key, a.match_probability, a.match_weight,
+               a.name_left, a.name_right, b.match_probability AS runner_up_probability
+        FROM r a LEFT JOIN r b ON a.left_key = b.left_key AND b.rn = 2
+        WHERE a.rn = 1 AND a.match_probability >= {threshold!r}
+        ORDER BY a.match_probability DESC, a.left_key
+    """).df()
+
+
+def _as_output_links(links: pd.DataFrame) -> pd.DataFrame:
+    """:data:`OUTPUT_COLUMNS` in order and type; every link marked a Splink candidate."""
     links["method"] = "splink"
     links["fuzzy"] = True
     out = links[OUTPUT_COLUMNS].astype(
@@ -644,12 +697,11 @@ def _run_splink(
 def _estimate(
     linker: Any,
     con: duckdb.DuckDBPyConnection,
-    n_l: int,
-    n_r: int,
-    use_postcode: bool,
+    plan: _Plan,
     diag: LinkDiagnostics,
 ) -> None:
     """u by seeded random sampling, m by EM when identifiable; else fixed values."""
+    n_l, n_r = plan.n_left, plan.n_right
     _set_fixed(linker, "m")
     _set_fixed(linker, "u")
     if min(n_l, n_r) < MIN_RECORDS_FOR_U or n_l * n_r < MIN_CARTESIAN_FOR_U:
@@ -666,7 +718,7 @@ def _estimate(
     )
     diag.u_source = "random_sampling"
     diag.notes.extend(_tidy_u(linker, sampled, diag.prior))
-    if not use_postcode:
+    if not plan.use_postcode:
         diag.notes.append("names only: EM not identifiable with one comparison; fixed m used")
         return
     em_pairs = _count_pairs(con, ("name_first_token",))

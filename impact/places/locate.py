@@ -73,18 +73,17 @@ SUPPLIER_JOIN_COLUMNS = (
     "geocode_status",
 )
 UNRESOLVED_TOP = 300
-#: The transaction columns :func:`supplier_table` reads (the rest are not loaded).
-_TX_COLUMNS = (
+#: Transaction text columns a supplier row is built from.
+_SUPPLIER_TEXT = (
     "council",
     "supplier_id",
     "supplier_name",
     "supplier_name_norm",
     "company_number",
     "charity_number",
-    "is_redacted",
-    "amount",
-    "date",
 )
+#: The transaction columns :func:`supplier_table` reads (the rest are not loaded).
+_TX_COLUMNS = (*_SUPPLIER_TEXT, "is_redacted", "amount", "date")
 
 Progress = Callable[[str, float], None]
 
@@ -112,19 +111,30 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     Text cleaning runs on distinct values and grouping on integer codes, so 1M rows with
     20k suppliers cost what 20k cost plus a few vectorised passes.
     """
+    rows = _supplier_fields(tx)
+    key = supplier_key(rows["council"], rows["supplier_id"], rows["supplier_name_norm"])
+    codes, keys = pd.factorize(key, sort=False)
+    out = _per_supplier_totals(rows, codes)
+    out = _with_name_variants(out, rows, codes, len(keys))
+    out.index = pd.Index(np.asarray(keys, dtype=object), name="supplier_key")
+    out = out.reset_index()
+    for c in ("supplier_name", "name_variants", "supplier_name_norm"):
+        out[c] = out[c].astype("string")
+    return out
+
+
+def _supplier_fields(tx: pd.DataFrame) -> pd.DataFrame:
+    """Per transaction: the supplier's text fields stripped (blank → NA) and the measures
+    totalled per supplier (``_red``, ``_amt``, ``_pos``, ``_n``, ``_date``).
+
+    The normalised name is computed here only when ingest did not store one.
+    """
     if "supplier_name_norm" not in tx or tx["supplier_name_norm"].isna().all():
         norm_src = normalise_names(tx["supplier_name"])
     else:
         norm_src = tx["supplier_name_norm"]
     t = pd.DataFrame(index=tx.index)
-    for c in (
-        "council",
-        "supplier_id",
-        "supplier_name",
-        "supplier_name_norm",
-        "company_number",
-        "charity_number",
-    ):
+    for c in _SUPPLIER_TEXT:
         src = norm_src if c == "supplier_name_norm" else tx.get(c)
         t[c] = (
             pd.Series(pd.NA, index=tx.index, dtype="string")
@@ -138,11 +148,13 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     t["_amt"] = amt
     t["_pos"] = amt.clip(lower=0)
     t["_n"] = 1
-    key = supplier_key(t["council"], t["supplier_id"], t["supplier_name_norm"])
-    codes, keys = pd.factorize(key, sort=False)
     t["_date"] = pd.to_datetime(tx["date"], errors="coerce") if "date" in tx else pd.NaT
-    g = t.groupby(codes, sort=False)
-    out = g.agg(
+    return t
+
+
+def _per_supplier_totals(rows: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """Identifiers (first seen), counts, £ (all and positive only), dates, redaction."""
+    return rows.groupby(codes, sort=False).agg(
         council=("council", "first"),
         supplier_id=("supplier_id", "first"),
         company_number=("company_number", "first"),
@@ -154,15 +166,18 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
         last_date=("_date", "max"),
         is_redacted=("_red", "all"),
     )
-    names = _ranked_values(codes, t["supplier_name"], len(keys))
+
+
+def _with_name_variants(
+    out: pd.DataFrame, rows: pd.DataFrame, codes: np.ndarray, n_keys: int
+) -> pd.DataFrame:
+    """The supplier's most used published and normalised names, and every spelling seen
+    (councils print one supplier several ways; the analyst sees them all)."""
+    names = _ranked_values(codes, rows["supplier_name"], n_keys)
     out["supplier_name"] = names["top"]
     out["name_variants"] = names["joined"]
-    out["supplier_name_norm"] = _ranked_values(codes, t["supplier_name_norm"], len(keys))["top"]
+    out["supplier_name_norm"] = _ranked_values(codes, rows["supplier_name_norm"], n_keys)["top"]
     out["n_name_variants"] = names["n"].fillna(0).astype(int)
-    out.index = pd.Index(np.asarray(keys, dtype=object), name="supplier_key")
-    out = out.reset_index()
-    for c in ("supplier_name", "name_variants", "supplier_name_norm"):
-        out[c] = out[c].astype("string")
     return out
 
 
@@ -227,20 +242,60 @@ def _load(
     return pd.concat(frames, ignore_index=True), regs
 
 
-def _assign(
-    sup: pd.DataFrame,
-    todo: pd.Series,
-    keys: pd.Series,
-    reg: pd.DataFrame,
-    reg_key: str,
-    method: str,
-) -> None:
-    """Resolve ``todo`` suppliers whose ``keys`` equal a register's ``reg_key`` (first wins)."""
-    if reg.empty or reg_key not in reg:
+@dataclass(frozen=True)
+class _Registers:
+    """Every register of one run, stacked per kind: the council's own, then the reference."""
+
+    council_rows: pd.DataFrame
+    reference_rows: pd.DataFrame
+    council: list[Register]
+    reference: list[Register]
+
+    @classmethod
+    def read(
+        cls, council: list[Path], reference: Reference | None, progress: Progress | None
+    ) -> _Registers:
+        council_rows, council_regs = _load([Path(p) for p in council], progress, 0.15, 0.15)
+        ref_paths = _reference_register_paths(reference) if reference else []
+        reference_rows, reference_regs = _load(ref_paths, progress, 0.3, 0.2)
+        return cls(council_rows, reference_rows, council_regs, reference_regs)
+
+    def rows(self, from_council: bool) -> pd.DataFrame:
+        return self.council_rows if from_council else self.reference_rows
+
+    def summaries(self) -> list[dict]:
+        """What was read from each register, for coverage.json."""
+        out = [{**r.summary(), "kind": "council"} for r in self.council]
+        return out + [{**r.summary(), "kind": "reference"} for r in self.reference]
+
+
+@dataclass(frozen=True)
+class _ExactKey:
+    """One exact join of suppliers to registers: the column both share, and its method."""
+
+    column: str
+    method: str  # the resolution_method it gives
+    from_council: bool  # the council's own registers, else the reference ones
+    named_only: bool  # only suppliers with a usable (unredacted) name
+
+
+#: Exact joins, most trusted first (see the module docstring): the first hit wins.
+EXACT_KEYS = (
+    _ExactKey("supplier_id", "register_id", from_council=True, named_only=False),
+    _ExactKey("supplier_name_norm", "register_name", from_council=True, named_only=True),
+    _ExactKey("company_number", "company_number", from_council=False, named_only=False),
+    _ExactKey("supplier_name_norm", "reference_name", from_council=False, named_only=True),
+)
+
+
+def _assign(sup: pd.DataFrame, todo: np.ndarray, reg: pd.DataFrame, key: _ExactKey) -> None:
+    """Resolve ``todo`` suppliers whose ``key.column`` equals a register row's (first wins)."""
+    if reg.empty or key.column not in reg:
         return
-    r = reg[reg[reg_key].notna() & reg["postcode"].notna()]
-    r = r.drop_duplicates(reg_key, keep="first")
-    r = r.set_index(r[reg_key].rename("_key"))
+    keys = sup[key.column]
+    r = reg[reg[key.column].notna() & reg["postcode"].notna()]
+    r = r.drop_duplicates(key.column, keep="first")
+    r = r.set_index(r[key.column].rename("_key"))
     hit = todo & keys.isin(r.index).to_numpy()
     if not hit.any():
         return
@@ -251,7 +306,7 @@ def _assign(
     sup.loc[hit, "company_number"] = sup.loc[hit, "company_number"].fillna(
         pd.Series(r.loc[k, "company_number"].to_numpy(), index=sup.index[hit])
     )
-    sup.loc[hit, "resolution_method"] = method
+    sup.loc[hit, "resolution_method"] = key.method
     sup.loc[hit, "resolution_probability"] = 1.0
 
 
@@ -270,17 +325,42 @@ def locate(
     ``fuzzy=False`` skips the probabilistic step; ``geocoder`` replaces
     :func:`impact.geocode.geocode_postcodes` (same interface), e.g. in tests.
     """
-    dir = Path(dir)
+    sup = _read_suppliers(Path(dir), progress)
+    n = len(sup)
+    sup = _classified(sup, progress)
+    regs = _Registers.read(registers, reference if reference_registers else None, progress)
+    named = _nameable(sup)
+    _match_exactly(sup, named, regs, progress)
+    fuzzy_note = "fuzzy linking switched off"
+    if fuzzy:
+        all_rows = pd.concat([regs.council_rows, regs.reference_rows], ignore_index=True)
+        fuzzy_note = _fuzzy(sup, named, all_rows, progress)
+    _report(progress, "geocoding postcodes", 0.8)
+    sup = _placed(sup, geocoder(sup["postcode"], reference))
+    cov = coverage(sup)
+    cov["fuzzy"] = fuzzy_note
+    cov["registers"] = regs.summaries()
+    _report(progress, "done", 1.0)
+    assert len(sup) == n
+    return LocateResult(suppliers=sup, coverage=cov, registers=cov["registers"])
+
+
+def _report(progress: Progress | None, what: str, share: float) -> None:
+    if progress:
+        progress(what, share)
+
+
+def _read_suppliers(dir: Path, progress: Progress | None) -> pd.DataFrame:
+    """One row per supplier, with blank resolution columns for the steps to fill; only the
+    transaction columns a supplier needs are read."""
     tx_path = dir / "transactions.parquet"
     if not tx_path.is_file():
         raise FileNotFoundError(f"{tx_path} not found: run ingest first")
-    if progress:
-        progress("reading transactions", 0.0)
+    _report(progress, "reading transactions", 0.0)
     present = set(pq.read_schema(tx_path).names)
     tx = pd.read_parquet(tx_path, columns=[c for c in _TX_COLUMNS if c in present])
     sup = supplier_table(tx)
     del tx
-    n = len(sup)
     for c in (
         "postcode",
         "sme",
@@ -296,57 +376,40 @@ def locate(
     sup["resolution_probability"] = np.nan
     sup["suggested_probability"] = np.nan
     sup["company_number"] = sup["company_number"].astype("string")
+    return sup
 
-    if progress:
-        progress("classifying suppliers", 0.1)
+
+def _classified(sup: pd.DataFrame, progress: Progress | None) -> pd.DataFrame:
+    """What kind of organisation each supplier is (coverage reports public bodies apart)."""
+    _report(progress, "classifying suppliers", 0.1)
     cls = classify_suppliers(
         sup["supplier_name_norm"],
         sup["supplier_name"],
         sup["company_number"],
         sup["charity_number"],
     )
-    sup = sup.join(cls)
+    return sup.join(cls)
 
-    council_reg, c_regs = _load([Path(p) for p in registers], progress, 0.15, 0.15)
-    ref_paths = _reference_register_paths(reference) if reference and reference_registers else []
-    ref_reg, r_regs = _load(ref_paths, progress, 0.3, 0.2)
 
+def _nameable(sup: pd.DataFrame) -> np.ndarray:
+    """Suppliers whose name may be matched: named and not redacted."""
     named = sup["supplier_name_norm"].notna() & (sup["supplier_name_norm"] != REDACTED)
-    named = named & ~sup["is_redacted"]
+    return (named & ~sup["is_redacted"]).to_numpy()
 
-    def todo() -> np.ndarray:
-        return (sup["resolution_method"] == "none").to_numpy()
 
-    if progress:
-        progress("matching suppliers to registers", 0.5)
-    _assign(sup, todo(), sup["supplier_id"], council_reg, "supplier_id", "register_id")
-    _assign(
-        sup,
-        todo() & named.to_numpy(),
-        sup["supplier_name_norm"],
-        council_reg,
-        "supplier_name_norm",
-        "register_name",
-    )
-    _assign(sup, todo(), sup["company_number"], ref_reg, "company_number", "company_number")
-    _assign(
-        sup,
-        todo() & named.to_numpy(),
-        sup["supplier_name_norm"],
-        ref_reg,
-        "supplier_name_norm",
-        "reference_name",
-    )
+def _match_exactly(
+    sup: pd.DataFrame, named: np.ndarray, regs: _Registers, progress: Progress | None
+) -> None:
+    """Each exact key in turn (:data:`EXACT_KEYS`) on the suppliers still unresolved."""
+    _report(progress, "matching suppliers to registers", 0.5)
+    for key in EXACT_KEYS:
+        todo = (sup["resolution_method"] == "none").to_numpy()
+        _assign(sup, todo & named if key.named_only else todo, regs.rows(key.from_council), key)
 
-    fuzzy_note = "fuzzy linking switched off"
-    if fuzzy:
-        fuzzy_note = _fuzzy(
-            sup, named.to_numpy(), pd.concat([council_reg, ref_reg], ignore_index=True), progress
-        )
 
-    if progress:
-        progress("geocoding postcodes", 0.8)
-    geo = geocoder(sup["postcode"], reference)
+def _placed(sup: pd.DataFrame, geo: pd.DataFrame) -> pd.DataFrame:
+    """The geocoder's answers on each supplier, why the unresolved have none, and the
+    biggest suppliers first."""
     for c in GEO_COLUMNS:
         sup[c] = geo[c].to_numpy()
     sup["postcode"] = geo["postcode"].astype("string").to_numpy()
@@ -360,16 +423,7 @@ def locate(
         "no register gave this supplier a postcode",
     )
     sup["is_located"] = sup["lat"].notna() & sup["long"].notna()
-    sup = sup.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)
-    cov = coverage(sup)
-    cov["fuzzy"] = fuzzy_note
-    reg_summaries = [{**r.summary(), "kind": "council"} for r in c_regs]
-    reg_summaries += [{**r.summary(), "kind": "reference"} for r in r_regs]
-    cov["registers"] = reg_summaries
-    if progress:
-        progress("done", 1.0)
-    assert len(sup) == n
-    return LocateResult(suppliers=sup, coverage=cov, registers=reg_summaries)
+    return sup.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _fuzzy(

@@ -46,7 +46,7 @@ import pyarrow.csv as pacsv
 from impact.core.atomic import atomic_write_text, locked
 from impact.core.values import clean_company_numbers, normalise_postcodes
 from impact.ingest.names import normalise_names
-from impact.ingest.tables import decode
+from impact.ingest.tables import decode, read_csv
 
 #: Canonical register columns, in order.
 REGISTER_COLUMNS = (
@@ -230,13 +230,16 @@ def _read_header(path: Path) -> tuple[list[str], str]:
 
 
 def _read_columns(path: Path, headers: list[str], wanted: list[str], encoding: str) -> pd.DataFrame:
-    """The ``wanted`` columns as strings ('' for blanks), reading only those columns."""
+    """The ``wanted`` columns as strings ('' for blanks), reading only those columns.
+
+    Registers are decoded by :func:`impact.ingest.tables.read_csv` like every other CSV;
+    a very large file (a Companies House bulk file runs to gigabytes) is read column-wise
+    by pyarrow instead, in the ``encoding`` that :func:`decode` found for its first bytes.
+    """
     if path.stat().st_size <= _BIG_FILE:
-        text, _, _ = decode(path.read_bytes())
-        df = pd.read_csv(
-            io.StringIO(text),
+        df = read_csv(
+            path,
             dtype=str,
-            keep_default_na=False,
             header=0,
             names=headers,
             usecols=range(len(headers)),
@@ -261,6 +264,15 @@ def _read_columns(path: Path, headers: list[str], wanted: list[str], encoding: s
     return table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """Where a register's rows came from, as its :class:`Register` reports it."""
+
+    path: Path | None
+    encoding: str
+    source: str  # the ``source`` of rows whose own source column is blank
+
+
 def read_register(path: str | os.PathLike[str], source: str | None = None) -> Register:
     """Read any supplier register CSV into canonical columns (see module docstring)."""
     path = Path(path)
@@ -271,7 +283,7 @@ def read_register(path: str | os.PathLike[str], source: str | None = None) -> Re
     cols = list(dict.fromkeys(used.values()))
     raw = _read_columns(path, headers, cols, encoding)
     raw = raw.astype("string").fillna("")
-    return _build(raw, used, path, encoding, source or path.stem)
+    return _build(raw, used, _Origin(path, encoding, source or path.stem))
 
 
 def register_from_frame(df: pd.DataFrame, source: str = "frame") -> Register:
@@ -281,12 +293,38 @@ def register_from_frame(df: pd.DataFrame, source: str = "frame") -> Register:
     raw = df.copy()
     raw.columns = headers
     raw = raw[list(dict.fromkeys(used.values()))].astype("string").fillna("")
-    return _build(raw, used, None, "", source)
+    return _build(raw, used, _Origin(None, "", source))
 
 
-def _build(
-    raw: pd.DataFrame, used: dict[str, str], path: Path | None, encoding: str, source: str
-) -> Register:
+def _build(raw: pd.DataFrame, used: dict[str, str], origin: _Origin) -> Register:
+    """Canonical rows (aliases as extra rows), then the rules of the module docstring:
+    unusable rows and duplicate names are rejected with a reason, never dropped silently
+    (identical alias rows excepted)."""
+    rows = _canonical_rows(raw, used, origin.source)
+    reason = _unusable(rows)
+    silent, conflicts = _reject_duplicate_names(rows, reason)
+    ok = reason.isna()
+    ok.loc[silent] = False
+    frame = rows.loc[ok].sort_index()
+    rejected = rows.loc[
+        reason.notna() & ~rows["alias"], ["source_row", "supplier_name", "postcode_raw"]
+    ].copy()
+    rejected["reason"] = reason[rejected.index]
+    frame = frame[list(REGISTER_COLUMNS)].reset_index(drop=True)
+    return Register(
+        frame=frame,
+        columns_used={k: v for k, v in used.items()},
+        rejected=rejected.reset_index(drop=True),
+        path=origin.path,
+        encoding=origin.encoding,
+        conflicts=conflicts,
+        no_postcode_kept=int((frame["postcode"].isna()).sum()),
+    )
+
+
+def _canonical_rows(raw: pd.DataFrame, used: dict[str, str], source: str) -> pd.DataFrame:
+    """One row per register row in canonical columns, plus one per alias; names and
+    postcodes normalised, blanks NA, ``source_row`` the file line (header is line 1)."""
     n = len(raw)
     get = {f: raw[h].str.strip() for f, h in used.items()}
     blank = pd.Series("", index=raw.index, dtype="string")
@@ -302,26 +340,34 @@ def _build(
             "source": get["source"].where(get["source"] != "", source)
             if "source" in get
             else pd.Series(source, index=raw.index, dtype="string"),
-            "source_row": pd.RangeIndex(2, n + 2),  # file line: header is line 1
+            "source_row": pd.RangeIndex(2, n + 2),
             "alias": False,
         }
     )
-    frames = [base]
-    if "aliases" in get:
-        al = get["aliases"].str.split(r"\s*\|\s*", regex=True).explode()
-        al = al[al.notna() & (al.str.strip() != "")]
-        al = al[~al.str.fullmatch(_ODS_CODE.pattern, na=False)]
-        extra = base.loc[al.index].copy()
-        extra["supplier_name"] = al.str.strip().to_numpy()
-        extra["alias"] = True
-        frames.append(extra)
+    frames = [base] if "aliases" not in get else [base, _alias_rows(base, get["aliases"])]
     rows = pd.concat(frames, ignore_index=True)
     rows = rows.replace({"": pd.NA})
     rows["supplier_name_norm"] = normalise_names(rows["supplier_name"])
     rows["postcode"] = normalise_postcodes(rows["postcode_raw"])
     for c in ("supplier_id", "supplier_name", "sme", "vcse", "sic", "source"):
         rows[c] = rows[c].astype("string")
+    return rows
 
+
+def _alias_rows(base: pd.DataFrame, aliases: pd.Series) -> pd.DataFrame:
+    """A copy of its row for each `` | ``-separated alias; bare ODS codes are not names."""
+    al = aliases.str.split(r"\s*\|\s*", regex=True).explode()
+    al = al[al.notna() & (al.str.strip() != "")]
+    al = al[~al.str.fullmatch(_ODS_CODE.pattern, na=False)]
+    extra = base.loc[al.index].copy()
+    extra["supplier_name"] = al.str.strip().to_numpy()
+    extra["alias"] = True
+    return extra
+
+
+def _unusable(rows: pd.DataFrame) -> pd.Series:
+    """Why a row cannot be used (NA: usable): no name or id; no postcode that reads and
+    no company number that a company-number join could still use."""
     reason = pd.Series(pd.NA, index=rows.index, dtype="string")
     no_key = rows["supplier_name_norm"].isna() & rows["supplier_id"].isna()
     reason = reason.mask(no_key, "no supplier name or id")
@@ -332,8 +378,13 @@ def _build(
         "no usable postcode or company number",
     )
     bad_label = bad_pc & (reason == "no usable postcode or company number").fillna(False)
-    reason = reason.mask(bad_label, "postcode not recognised")
-    # Duplicate names: usable postcode first, then file order (stable sort).
+    return reason.mask(bad_label, "postcode not recognised")
+
+
+def _reject_duplicate_names(rows: pd.DataFrame, reason: pd.Series) -> tuple[pd.Index, int]:
+    """Mark duplicate names in ``reason``: the row with a usable postcode wins, then file
+    order.  Returns the identical alias rows to drop without a word, and how many names
+    were seen with different postcodes (conflicts)."""
     keep = rows[reason.isna()].copy()
     keep["_pc"] = keep["postcode"].isna()
     keep = keep.sort_values(["_pc"], kind="stable")
@@ -343,27 +394,9 @@ def _build(
     dup = named & keep.duplicated(["supplier_name_norm", "supplier_id"], keep="first")
     # Identical alias rows (same name, same postcode) are not worth reporting as rejects.
     same = dup & keep.duplicated(["supplier_name_norm", "supplier_id", "postcode"], keep="first")
-    dup_idx = keep.index[dup & ~same]
-    reason.loc[dup_idx] = "duplicate name (kept the first with a postcode)"
-    drop_silent = keep.index[same & keep["alias"]]
+    reason.loc[keep.index[dup & ~same]] = "duplicate name (kept the first with a postcode)"
     reason.loc[keep.index[same & ~keep["alias"]]] = "duplicate row"
-    ok = reason.isna()
-    ok.loc[drop_silent] = False
-    frame = rows.loc[ok].sort_index()
-    rejected = rows.loc[
-        reason.notna() & ~rows["alias"], ["source_row", "supplier_name", "postcode_raw"]
-    ].copy()
-    rejected["reason"] = reason[rejected.index]
-    frame = frame[list(REGISTER_COLUMNS)].reset_index(drop=True)
-    return Register(
-        frame=frame,
-        columns_used={k: v for k, v in used.items()},
-        rejected=rejected.reset_index(drop=True),
-        path=path,
-        encoding=encoding,
-        conflicts=conflicts,
-        no_postcode_kept=int((frame["postcode"].isna()).sum()),
-    )
+    return keep.index[same & keep["alias"]], conflicts
 
 
 def save_resolution(
@@ -383,6 +416,37 @@ def save_resolution(
     two sessions saving at once keep both rows.
     """
     path = Path(register_path)
+    pc, co = _checked_place(supplier_name, postcode, company_number, supplier_id)
+    with locked(path):  # read-modify-write: concurrent savers must not lose rows
+        df = _council_register(path)
+        row = {"supplier_name": supplier_name.strip(), "source": "manual"}
+        if supplier_id:
+            row["supplier_id"] = str(supplier_id).strip()
+        if pc is not None:
+            row["postcode"] = pc
+        if co is not None:
+            row["company_number"] = co
+        if note:
+            row["note"] = note
+        hit = _rows_of(df, supplier_name, supplier_id)
+        if hit.any():
+            i = hit[hit].index[0]
+            for k, v in row.items():
+                df.loc[i, k] = v
+        else:
+            df = pd.concat([df, pd.DataFrame([row])], ignore_index=True).fillna("")
+        atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
+    return path
+
+
+def _checked_place(
+    supplier_name: str,
+    postcode: str | None,
+    company_number: str | None,
+    supplier_id: str | None,
+) -> tuple[str | None, str | None]:
+    """The normalised postcode and company number to save; a one-line error when either
+    does not read, or when there is no name or id, or nothing that places the supplier."""
     pc = None
     if postcode not in (None, ""):
         pc = normalise_postcodes(pd.Series([postcode], dtype="string")).iloc[0]
@@ -397,36 +461,28 @@ def save_resolution(
         raise RegisterError("a supplier name or id is needed")
     if pc is None and co is None:
         raise RegisterError("a postcode or a company number is needed")
-    with locked(path):  # read-modify-write: concurrent savers must not lose rows
-        if path.exists():
-            text, _, _ = decode(path.read_bytes())
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-            df.columns = [_BOM_JUNK.sub("", c) for c in df.columns]
-        else:
-            df = pd.DataFrame(columns=list(TEMPLATE_COLUMNS))
-        for c in TEMPLATE_COLUMNS:
-            if c not in df.columns:
-                df[c] = ""
-        row = {"supplier_name": supplier_name.strip(), "source": "manual"}
-        if supplier_id:
-            row["supplier_id"] = str(supplier_id).strip()
-        if pc is not None:
-            row["postcode"] = pc
-        if co is not None:
-            row["company_number"] = co
-        if note:
-            row["note"] = note
-        if supplier_id:
-            hit = df["supplier_id"].astype(str).str.strip() == str(supplier_id).strip()
-        else:
-            norm = normalise_names(pd.Series([supplier_name])).iloc[0]
-            hit = (normalise_names(df["supplier_name"].astype("string")) == norm).fillna(False)
-            hit &= df["supplier_id"].astype(str).str.strip() == ""
-        if hit.any():
-            i = hit[hit].index[0]
-            for k, v in row.items():
-                df.loc[i, k] = v
-        else:
-            df = pd.concat([df, pd.DataFrame([row])], ignore_index=True).fillna("")
-        atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
-    return path
+    return pc, co
+
+
+def _council_register(path: Path) -> pd.DataFrame:
+    """The council's register as text cells with every template column (an empty one
+    with the template header when the file does not exist yet)."""
+    if path.exists():
+        df = read_csv(path, dtype=str)
+        df.columns = [_BOM_JUNK.sub("", c) for c in df.columns]
+    else:
+        df = pd.DataFrame(columns=list(TEMPLATE_COLUMNS))
+    for c in TEMPLATE_COLUMNS:
+        if c not in df.columns:
+            df[c] = ""
+    return df
+
+
+def _rows_of(df: pd.DataFrame, supplier_name: str, supplier_id: str | None) -> pd.Series:
+    """Rows that are this supplier: by id when given, else by normalised name among the
+    rows without an id."""
+    if supplier_id:
+        return df["supplier_id"].astype(str).str.strip() == str(supplier_id).strip()
+    norm = normalise_names(pd.Series([supplier_name])).iloc[0]
+    hit = (normalise_names(df["supplier_name"].astype("string")) == norm).fillna(False)
+    return hit & (df["supplier_id"].astype(str).str.strip() == "")
