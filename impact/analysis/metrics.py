@@ -317,7 +317,7 @@ def concentration(tx: pd.DataFrame, n: int = 10) -> tuple[Figure, Figure]:
     percentage shares of every supplier, 0–10,000 (10,000 = one supplier), as competition
     authorities use it.
     """
-    pos = _pos(tx)
+    pos = _positive_amounts(tx)
     named = ~tx["is_redacted"].fillna(False).astype(bool).to_numpy() if "is_redacted" in tx \
         else np.ones(len(tx), bool)
     total, named_amt = float(pos.sum()), float(pos[named].sum())

@@ -27,8 +27,9 @@ LOCAL_DRIVER_MEMORY = "4g"
 def spark_session(app: str = "impact-explorer") -> Any:
     """The active Spark session, or a new one configured from the settings.
 
-    Partition columns are read as text (``council_id``, ``year``), and Splink's
-    similarity functions jar is on the class path when Splink is installed, so the same
+    Partition columns are read as text (``council_id``, ``year``), Splink's similarity
+    functions jar is on the class path when Splink is installed, and a checkpoint folder
+    is set (``spark.checkpoint.dir`` when given, else the cache folder's), so the same
     session serves the aggregates and the linkage.
     """
     from pyspark.sql import SparkSession
@@ -54,6 +55,10 @@ def spark_session(app: str = "impact-explorer") -> Any:
     with quiet():
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    if session.sparkContext.getCheckpointDir() is None:  # where Splink writes its steps
+        folder = s.cache_dir / "spark-checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        session.sparkContext.setCheckpointDir(str(folder))
     return session
 
 

@@ -46,7 +46,7 @@ _TRADES = ("BUILDING PLUMBING ELECTRICAL CARE CLEANING SECURITY CATERING TRANSPO
            "SUPPLIES ENGINEERING PRINTING MEDIA DESIGN TRAINING")
 _FORMS = ("LTD", "LIMITED", "LTD", "PLC", "LLP", "", "")
 FIRST_MONTH = "2022-04"
-#: Appended to every synthetic payee name, so no row can pass for a real supplier.
+#: In every synthetic council and payee name, so no row can pass for a real one.
 LABEL = " (synthetic)"
 MONTHS = 36
 
@@ -76,30 +76,34 @@ def national_councils(n: int, seed: int = 2024) -> pd.DataFrame:
 
 
 def company_names(n: int, seed: int = 2024) -> pd.Series:
-    """``n`` distinct synthetic company names (upper case, with a legal form); callers add
-    :data:`LABEL` after spelling them (:func:`labelled`)."""
+    """``n`` distinct synthetic company names: words, a trade, :data:`LABEL` and a legal
+    form ("ABBEY HILL TRANSPORT (SYNTHETIC) LTD"), upper case.
+
+    The label sits before the legal form, so a name normalised as spend names are (legal
+    form stripped) keeps it, and spellings that differ only in the form still agree.
+    """
     rng = np.random.default_rng([seed, 2])
     w = np.array(_WORDS.split())
     first = w[rng.integers(0, len(w), 2 * n)]
-    second = np.where(rng.random(2 * n) < 0.5, w[rng.integers(0, len(w), 2 * n)],
+    second = np.where(rng.random(2 * n) < 0.8, w[rng.integers(0, len(w), 2 * n)],
                       rng.integers(1, 999, 2 * n).astype(str))
     trades = _TRADES.split()
     trade = np.array(trades)[rng.integers(0, len(trades), 2 * n)]
     form = np.array(_FORMS)[rng.integers(0, len(_FORMS), 2 * n)]
-    names = pd.Series(first + " " + second + " " + trade + " " + form).str.strip()
-    names = names.drop_duplicates().head(n)
-    if len(names) < n:
-        raise ValueError(f"only {len(names)} distinct names for {n}")
-    return names.reset_index(drop=True)
+    core = pd.Series(first + " " + second + " " + trade).drop_duplicates().head(n)
+    if len(core) < n:
+        raise ValueError(f"only {len(core)} distinct names for {n}")
+    names = core + LABEL.upper() + " " + pd.Series(form[: len(core)], index=core.index)
+    return names.str.strip().reset_index(drop=True)
 
 
 def spelling_variants(names: pd.Series, rng: np.random.Generator) -> pd.Series:
     """Each name as a council might publish it: legal form spelt out or dropped, title case,
-    "&" for "AND", or one letter dropped — about half are changed."""
+    "&" for "AND", or one letter dropped — about five in eight are changed."""
     kind = rng.integers(0, 8, len(names))
     out = names.copy()
     out[kind == 1] = names[kind == 1].str.replace(r"\bLTD\b", "LIMITED", regex=True)
-    out[kind == 2] = names[kind == 2].str.replace(r"\s(LTD|LIMITED|PLC|LLP)\b", "", regex=True)
+    out[kind == 2] = names[kind == 2].str.replace(r"\s(LTD|LIMITED|PLC|LLP)$", "", regex=True)
     out[kind == 3] = names[kind == 3].str.title()
     out[kind == 4] = names[kind == 4].str.replace(" AND ", " & ", regex=False)
     typo = kind == 5
@@ -107,11 +111,6 @@ def spelling_variants(names: pd.Series, rng: np.random.Generator) -> pd.Series:
     out[typo] = [n[:p] + n[p + 1:] if n[p - 1] != " " else n for n, p in zip(names[typo], pos,
                                                                               strict=True)]
     return out
-
-
-def labelled(names: pd.Series) -> pd.Series:
-    """Names with :data:`LABEL` appended."""
-    return names + LABEL
 
 
 def council_payments(council: pd.Series, rows: int, national: pd.Series, seed: int = 2024
@@ -147,8 +146,8 @@ def council_payments(council: pd.Series, rows: int, national: pd.Series, seed: i
 def _council_suppliers(council: pd.Series, n: int, national: pd.Series,
                        rng: np.random.Generator) -> pd.DataFrame:
     """The council's suppliers: name as it spells it, class, band, ward, district, decile."""
-    names = labelled(spelling_variants(
-        national.iloc[rng.choice(len(national), n, replace=False)].reset_index(drop=True), rng))
+    names = spelling_variants(
+        national.iloc[rng.choice(len(national), n, replace=False)].reset_index(drop=True), rng)
     band = rng.choice(list(BAND_MIX), n, p=list(BAND_MIX.values()))
     located = band != "not located"
     ward = rng.integers(1, int(council["n_wards"]) + 1, n)
@@ -184,7 +183,7 @@ def payee_names(n: int, seed: int = 2024, councils: int = 300) -> pd.DataFrame:
     company = np.concatenate([np.arange(n_companies), rng.integers(0, n_companies,
                                                                    n - n_companies)])
     council = rng.integers(1, councils + 1, n)
-    spelt = labelled(spelling_variants(names.iloc[company].reset_index(drop=True), rng))
+    spelt = spelling_variants(names.iloc[company].reset_index(drop=True), rng)
     out = pd.DataFrame({"council": [f"Council {c:03d} (synthetic)" for c in council],
                         "name": spelt.to_numpy(), "company": company})
     return out.drop_duplicates(["council", "name"]).reset_index(drop=True)
