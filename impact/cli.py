@@ -293,6 +293,44 @@ def national(out: Path, engine: str, category: str, store_dir: Path | None) -> i
     return 0
 
 
+@cli.command()
+@click.argument("dirs", nargs=-1, required=True, type=PATH)
+@click.option("--out", required=True, type=PATH,
+              help="Parquet file: one row per council × payee name")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="score and cluster on DuckDB, or on Spark "
+              "(IMPACT_SPARK_MASTER, or spark-submit's --master)")
+@click.option("--register", type=PATH, help="a company register CSV to link against too "
+              "(supplier name and company number columns)")
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.8, show_default=True,
+              help="match probability at which names join one supplier")
+def link(dirs: tuple[Path, ...], out: Path, engine: str, register: Path | None,
+         threshold: float) -> int:
+    """Cross-council payee linkage: one supplier id for a payee's spellings everywhere.
+
+    DIRS are folders written by 'impact ingest'.  Splink scores name pairs with the same
+    model on either engine; each row gets a supplier id, probability and method.
+    """
+    from impact.places.crosslink import link_payees
+    from impact.places.registers import RegisterError, read_register
+    from impact.store import StoreError, folder_payees
+
+    try:
+        payees = folder_payees(list(dirs))
+        reg = read_register(register).frame if register else None
+    except (StoreError, RegisterError, OSError) as exc:
+        return _fail("link", exc, 1 if isinstance(exc, StoreError) else 2)
+    result = link_payees(payees, engine, threshold, register=reg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.links.to_parquet(out, index=False)
+    methods = result.links["method"].value_counts().to_dict()
+    click.echo(f"{len(result.links):,} council × payee names → "
+               f"{result.links['supplier_id'].nunique():,} suppliers → {out} [{engine}]")
+    click.echo(f"methods: {json.dumps(methods)}; {result.pairs_compared:,} pairs compared in "
+               f"{result.score_seconds:.1f} s ({result.pairs_per_second:,.0f} pairs/s)")
+    return 0
+
+
 # ------------------------------------------------------------------------------- areas
 
 

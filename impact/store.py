@@ -478,3 +478,18 @@ def write_national_demo(store: Store, councils: int = 300, rows: int = 100_000,
         if progress:
             progress(f"{c.council}: {rows:,} payments", (i + 1) / len(table))
     return done
+
+
+def folder_payees(folders: list[str | Path]) -> pd.DataFrame:
+    """Distinct ``council``, ``payee_name``, ``name_norm`` of ingested council folders (what
+    cross-council linkage reads).  Raises :class:`StoreError` for a folder not ingested."""
+    frames = []
+    for folder in map(Path, folders):
+        path = folder / "transactions.parquet"
+        if not path.is_file():
+            raise StoreError(f"{folder}: no transactions.parquet (run 'impact ingest')")
+        tx = pd.read_parquet(path, columns=["council", "supplier_name", "supplier_name_norm"])
+        frames.append(tx.drop_duplicates())
+    out = pd.concat(frames, ignore_index=True).rename(
+        columns={"supplier_name": "payee_name", "supplier_name_norm": "name_norm"})
+    return out.astype("string").drop_duplicates().reset_index(drop=True)

@@ -9,6 +9,7 @@ only when a session is asked for.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,10 @@ def spark_session(app: str = "impact-explorer") -> Any:
     with quiet():
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    if not s.spark_submitted and (s.spark_master or LOCAL_MASTER).startswith("local"):
+        # Python UDFs run in this interpreter, with this project's packages (pyspark takes
+        # the worker's Python from PYSPARK_PYTHON only, else whatever python3 is on PATH).
+        session.sparkContext.pythonExec = sys.executable
     if session.sparkContext.getCheckpointDir() is None:  # where Splink writes its steps
         folder = s.cache_dir / "spark-checkpoints"
         folder.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,9 @@ each engine's SQL), blocking-rule variants under a pair budget, and its document
 m and u.  The model is built once on DuckDB and its m and u given to whichever engine
 scores the pairs, so DuckDB (one machine) and Spark (a cluster, or local[2] in tests) score
 every pair with one model.  They can still differ in the last
-decimal of a Jaro–Winkler score (DuckDB's function against Splink's Scala one), which is
-why agreement is measured, not assumed (:func:`pair_agreement`).
+decimal of a score computed another way, which is why agreement is measured, not assumed
+(:func:`pair_agreement`); Jaro(-Winkler), the one function whose implementations differ,
+is DuckDB's on both (:func:`register_similarity`).
 
 Every cross-council link is a candidate (``method == "splink"``), shown with its
 probability; an identical normalised name at several councils is ``"exact name"``.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +52,8 @@ THRESHOLD = 0.8
 #: Candidate pairs allowed; blocking rules are tightened or skipped to stay under it.
 MAX_PAIRS = 2e7
 OUTPUT_COLUMNS = ("council", "payee_name", "name_norm", "supplier_id", "match_probability",
-                  "method", "names_in_cluster", "councils_in_cluster")
+                  "method", "names_in_cluster", "councils_in_cluster", "company_number",
+                  "register_name")
 _TABLE = "payee_names"
 
 
@@ -81,17 +84,22 @@ class CrossLink:
 
 
 def link_payees(payees: pd.DataFrame, engine: str = "duckdb", threshold: float = THRESHOLD,
-                max_pairs: float = MAX_PAIRS) -> CrossLink:
-    """Link ``payees`` (``council``, ``payee_name``, ``name_norm``) across councils.
+                max_pairs: float = MAX_PAIRS, register: pd.DataFrame | None = None
+                ) -> CrossLink:
+    """Link ``payees`` (``council``, ``payee_name``, ``name_norm``) across councils, and to
+    ``register`` rows (``supplier_name``, ``supplier_name_norm``, ``company_number``: a
+    company register read by :func:`impact.places.registers.read_register`) when given.
 
-    Raises ValueError for an unknown engine or missing columns.
+    A cluster holding register names of two different companies gets no company number
+    (it is not one company).  Raises ValueError for an unknown engine or missing columns.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     missing = {"council", "payee_name", "name_norm"} - set(payees.columns)
     if missing:
         raise ValueError(f"payees lack column(s) {sorted(missing)}")
-    names = distinct_names(payees)
+    reg = _register_names(register)
+    names = distinct_names(pd.concat([payees[["name_norm"]], reg[["name_norm"]]]))
     notes: list[str] = []
     con = duckdb.connect()
     try:
@@ -105,7 +113,7 @@ def link_payees(payees: pd.DataFrame, engine: str = "duckdb", threshold: float =
         seconds = time.perf_counter() - t0
     finally:
         con.close()
-    links = _output(payees, names, clusters, pairs)
+    links = _output(payees, names, clusters, pairs, reg)
     return CrossLink(links, pairs, clusters, engine, compared, seconds, rules,
                      model.parameters, notes)
 
@@ -226,13 +234,35 @@ def _score_spark(con: duckdb.DuckDBPyConnection, model: _Model, threshold: float
 
     spark = spark_session()
     with quiet():
+        register_similarity(spark)
         frame = spark.createDataFrame(con.sql(f"SELECT * FROM {_TABLE}").to_arrow_table())
     api = SparkAPI(spark_session=spark)
     with _splink_quiet(), quiet():
-        linker = Linker(api.register(frame, table_name="splink_in_names"),
+        # Spark keeps temporary views for the session's life: one name per run.
+        linker = Linker(api.register(frame, table_name=f"splink_in_{uuid.uuid4().hex[:10]}"),
                         _settings("spark", model.rules, model.prior), log_level=None)
         _apply(linker, model.parameters)
         return _predict_and_cluster(linker, threshold)
+
+
+def register_similarity(spark: Any) -> None:
+    """``rf_jaro_winkler`` and ``rf_jaro`` on ``spark``: DuckDB's Jaro(-Winkler) (rapidfuzz)
+    as vectorised pandas UDFs, so both engines put every pair in the same level.  On a
+    cluster the workers need rapidfuzz (a dependency of this project)."""
+    from pyspark.sql.functions import pandas_udf
+    from rapidfuzz.distance import Jaro, JaroWinkler
+
+    def scorer(metric: Any) -> Any:
+        @pandas_udf("double")
+        def similarity(a: pd.Series, b: pd.Series) -> pd.Series:
+            from rapidfuzz import process
+
+            return pd.Series(process.cpdist(a.fillna("").tolist(), b.fillna("").tolist(),
+                                            scorer=metric.normalized_similarity))
+        return similarity
+
+    spark.udf.register("rf_jaro_winkler", scorer(JaroWinkler))
+    spark.udf.register("rf_jaro", scorer(Jaro))
 
 
 def _predict_and_cluster(linker: Any, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -250,16 +280,44 @@ def _predict_and_cluster(linker: Any, threshold: float) -> tuple[pd.DataFrame, p
 # -------------------------------------------------------------------------------- output
 
 
+def _register_names(register: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per normalised register name: ``name_norm``, ``company_number``,
+    ``register_name`` (empty without a register)."""
+    cols = ["name_norm", "company_number", "register_name"]
+    if register is None or register.empty:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
+    r = pd.DataFrame({"name_norm": register["supplier_name_norm"].astype("string").str.strip(),
+                      "company_number": register["company_number"].astype("string"),
+                      "register_name": register["supplier_name"].astype("string")})
+    r = r[r["name_norm"].notna() & (r["name_norm"] != "")]
+    return r.sort_values(["name_norm", "company_number"]).drop_duplicates("name_norm")
+
+
+def _cluster_companies(per_name: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+    """Per supplier id: the company number and name of its register entry (none when the
+    cluster holds two companies' names)."""
+    r = per_name.merge(reg, on="name_norm")
+    r = r[r["company_number"].notna() & (r["company_number"] != "")]
+    firms = r.sort_values("name_norm").groupby("supplier_id").agg(
+        company_number=("company_number", "first"), register_name=("register_name", "first"),
+        companies=("company_number", "nunique"))
+    one = firms["companies"] == 1
+    return firms.loc[one, ["company_number", "register_name"]].reset_index()
+
+
 def _output(payees: pd.DataFrame, names: pd.DataFrame, clusters: pd.DataFrame,
-            pairs: pd.DataFrame) -> pd.DataFrame:
-    """Per council × payee name: cross-council id, best probability, method, cluster size."""
+            pairs: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+    """Per council × payee name: cross-council id, best probability, method, cluster size,
+    and the company register entry the cluster holds."""
     per_name = _name_clusters(names, clusters, pairs)
     rows = payees[["council", "payee_name", "name_norm"]].astype("string").drop_duplicates()
     rows = rows.assign(name_norm=rows["name_norm"].str.strip())
-    out = rows.merge(per_name, on="name_norm", how="left")
+    out = rows.merge(per_name, on="name_norm", how="left").merge(
+        _cluster_companies(per_name, reg), on="supplier_id", how="left")
     councils = out.groupby("supplier_id")["council"].nunique()
     out["councils_in_cluster"] = out["supplier_id"].map(councils).astype("Int64")
-    shared = out.groupby("name_norm")["council"].transform("nunique") > 1
+    shared = (out.groupby("name_norm")["council"].transform("nunique") > 1) | out[
+        "name_norm"].isin(set(reg["name_norm"]))
     out["method"] = "single"
     out.loc[shared.to_numpy(), "method"] = "exact name"
     out.loc[(out["names_in_cluster"] > 1).fillna(False).to_numpy(), "method"] = "splink"

@@ -469,12 +469,15 @@ def _choose_blocking_rules(
 
 
 #: The functions the name levels are written with, per Splink backend: DuckDB's built-ins,
-#: or Spark's with Splink's Scala similarity functions (``jaro_winkler``, ``jaro_sim``).
+#: or Spark's built-ins plus ``rf_jaro_winkler`` / ``rf_jaro``, the same Jaro(-Winkler) as
+#: DuckDB's (rapidfuzz, equal to 1e-16) registered by the Spark caller
+#: (:func:`impact.places.crosslink.register_similarity`).  Splink's Scala ``jaro_winkler``
+#: differs from DuckDB's in the third decimal and moves pairs across the 0.9 boundaries.
 #: The levels themselves (:func:`name_levels`) are one text for both.
 SQL_FUNCTIONS: dict[str, dict[str, str]] = {
     "duckdb": {"jw": "jaro_winkler_similarity", "jaro": "jaro_similarity",
                "inter": "len(list_intersect(name_tokens_l, name_tokens_r))"},
-    "spark": {"jw": "jaro_winkler", "jaro": "jaro_sim",
+    "spark": {"jw": "rf_jaro_winkler", "jaro": "rf_jaro",
               "inter": "size(array_intersect(name_tokens_l, name_tokens_r))"},
 }
 

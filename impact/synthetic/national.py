@@ -1,10 +1,12 @@
 """A synthetic national dataset: hundreds of councils' placed payments, deterministic and
-labelled synthetic in every council name, supplier name and source file.
+labelled synthetic in every council name, store entry and source file.
 
 Built to measure what national use costs — a 30M-row aggregate, cross-council payee
 linkage at 10⁵–10⁶ names — and to exercise the Compare page without real data.  Nothing in
 it depicts a real council, supplier or place: codes use a ``9`` range no real GSS code has
-(``E08900001``), names end in "(synthetic)".
+(``E08900001``), council names end in "(synthetic)", and payee names are made of a fixed
+fictional vocabulary, as the demo borough's are.  (Payee names carry no label: a shared
+word in every name would make all names look alike to the linkage being measured.)
 
 The same payee appears at many councils under different spellings ("ACME BUILDING LTD",
 "Acme Building Limited", "ACME BUILDNG LTD"), as in real spend files, so linkage has real
@@ -46,7 +48,7 @@ _TRADES = ("BUILDING PLUMBING ELECTRICAL CARE CLEANING SECURITY CATERING TRANSPO
            "SUPPLIES ENGINEERING PRINTING MEDIA DESIGN TRAINING")
 _FORMS = ("LTD", "LIMITED", "LTD", "PLC", "LLP", "", "")
 FIRST_MONTH = "2022-04"
-#: In every synthetic council and payee name, so no row can pass for a real one.
+#: In every synthetic council's name, so no row can pass for a real council's.
 LABEL = " (synthetic)"
 MONTHS = 36
 
@@ -63,7 +65,7 @@ def national_councils(n: int, seed: int = 2024) -> pd.DataFrame:
     ids = np.arange(1, n + 1)
     return pd.DataFrame({
         "council_id": [f"synthetic-council-{i:03d}" for i in ids],
-        "council": [f"Council {i:03d} (synthetic)" for i in ids],
+        "council": [f"Council {i:03d}{LABEL}" for i in ids],
         "gss_code": [f"{TYPES[k][3]}9{i:05d}" for k, i in zip(kinds, ids, strict=True)],
         "type": [TYPES[k][0] for k in kinds],
         "type_name": [TYPES[k][1] for k in kinds],
@@ -75,25 +77,42 @@ def national_councils(n: int, seed: int = 2024) -> pd.DataFrame:
     })
 
 
-def company_names(n: int, seed: int = 2024) -> pd.Series:
-    """``n`` distinct synthetic company names: words, a trade, :data:`LABEL` and a legal
-    form ("ABBEY HILL TRANSPORT (SYNTHETIC) LTD"), upper case.
+#: Syllables of invented words: names that look like names but match no real firm, and
+#: are as varied as real ones (a small word list makes distinct firms near-identical).
+_ONSETS = ("b", "br", "c", "ch", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p",
+           "r", "s", "st", "t", "tr", "v", "w")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "ou")
+_CODAS = ("", "n", "r", "l", "m", "s", "th", "ck", "nd", "rt", "x")
 
-    The label sits before the legal form, so a name normalised as spend names are (legal
-    form stripped) keeps it, and spellings that differ only in the form still agree.
-    """
+
+def invented_words(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` invented words of two or three syllables, upper case ("TRAVELBRICK")."""
+    def part(k: int) -> np.ndarray:
+        return (np.array(_ONSETS)[rng.integers(0, len(_ONSETS), k)].astype(object)
+                + np.array(_VOWELS)[rng.integers(0, len(_VOWELS), k)]
+                + np.array(_CODAS)[rng.integers(0, len(_CODAS), k)])
+
+    words = part(n) + part(n) + np.where(rng.random(n) < 0.3, part(n), "")
+    return np.char.upper(words.astype(str))
+
+
+def company_names(n: int, seed: int = 2024) -> pd.Series:
+    """``n`` distinct fictional company names: an invented word, often a second word, a
+    trade and a legal form ("VARNEL OAK TRANSPORT LTD"), upper case."""
     rng = np.random.default_rng([seed, 2])
+    k = 2 * n
+    first = invented_words(k, rng)
     w = np.array(_WORDS.split())
-    first = w[rng.integers(0, len(w), 2 * n)]
-    second = np.where(rng.random(2 * n) < 0.8, w[rng.integers(0, len(w), 2 * n)],
-                      rng.integers(1, 999, 2 * n).astype(str))
+    second = np.where(rng.random(k) < 0.5, w[rng.integers(0, len(w), k)],
+                      np.where(rng.random(k) < 0.5, invented_words(k, rng), ""))
     trades = _TRADES.split()
-    trade = np.array(trades)[rng.integers(0, len(trades), 2 * n)]
-    form = np.array(_FORMS)[rng.integers(0, len(_FORMS), 2 * n)]
-    core = pd.Series(first + " " + second + " " + trade).drop_duplicates().head(n)
+    trade = np.array(trades)[rng.integers(0, len(trades), k)]
+    form = np.array(_FORMS)[rng.integers(0, len(_FORMS), k)]
+    core = pd.Series(first + " " + second + " " + trade).str.replace("  ", " ")
+    core = core.drop_duplicates().head(n)
     if len(core) < n:
         raise ValueError(f"only {len(core)} distinct names for {n}")
-    names = core + LABEL.upper() + " " + pd.Series(form[: len(core)], index=core.index)
+    names = core + " " + pd.Series(form[: len(core)], index=core.index)
     return names.str.strip().reset_index(drop=True)
 
 
@@ -184,6 +203,6 @@ def payee_names(n: int, seed: int = 2024, councils: int = 300) -> pd.DataFrame:
                                                                    n - n_companies)])
     council = rng.integers(1, councils + 1, n)
     spelt = spelling_variants(names.iloc[company].reset_index(drop=True), rng)
-    out = pd.DataFrame({"council": [f"Council {c:03d} (synthetic)" for c in council],
+    out = pd.DataFrame({"council": [f"Council {c:03d}{LABEL}" for c in council],
                         "name": spelt.to_numpy(), "company": company})
     return out.drop_duplicates(["council", "name"]).reset_index(drop=True)
