@@ -268,19 +268,24 @@ def _compare_lines(latest: object) -> list[str]:
 @click.option("--category", type=click.Choice(["supplier_class", "expense_type",
                                                "directorate"]),
               default="supplier_class", show_default=True, help="what to split spend by")
-@click.option("--store", "store_dir", type=PATH,
-              help="the multi-council store (default: IMPACT_STORE_DIR or the workspace's)")
-def national(out: Path, engine: str, category: str, store_dir: Path | None) -> int:
+@click.option("--store", "store_dir", help="the multi-council store (default: IMPACT_STORE_DIR "
+              "or the workspace's); with --engine spark also a URI such as hdfs://…/store")
+def national(out: Path, engine: str, category: str, store_dir: str | None) -> int:
     """Spend by council × supplier's ward × category, over every council in the store.
 
     The same SQL runs on DuckDB or Spark SQL over the store's partitioned Parquet.
     """
     from impact.outputs.exports import to_csv_bytes
-    from impact.store import Store, StoreError, national_aggregate
+    from impact.store import Store, StoreError, national_aggregate, national_aggregate_at
 
-    store = Store(store_dir) if store_dir else Store.default()
     try:
-        table = national_aggregate(store, engine, category)
+        if store_dir and "://" in store_dir:
+            if engine != "spark":
+                raise click.UsageError("a store URI needs --engine spark")
+            table = national_aggregate_at(store_dir, category)
+        else:
+            store = Store(Path(store_dir)) if store_dir else Store.default()
+            table = national_aggregate(store, engine, category)
     except StoreError as exc:
         return _fail("national", exc, 1)
     out.parent.mkdir(parents=True, exist_ok=True)

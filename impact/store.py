@@ -433,18 +433,33 @@ def run_sql(store: Store, query: str, engine: str = "duckdb") -> pd.DataFrame:
         return store.sql(query)
     if not store.has_payments():
         raise StoreError(f"{store.root} holds no payments")
+    return spark_sql(str(store.payments_dir), query)
+
+
+def spark_sql(payments: str, query: str) -> pd.DataFrame:
+    """``query`` on Spark over the payments dataset at ``payments`` — a local folder or a
+    URI every node reads (``hdfs://…/store/payments``, ``s3a://…``): on a cluster the store
+    need not be on this machine."""
     from impact.core.spark import spark_session, to_pandas
 
     spark = spark_session()
-    spark.read.parquet(str(store.payments_dir)).createOrReplaceTempView("payments")
+    spark.read.parquet(payments).createOrReplaceTempView("payments")
     return to_pandas(spark.sql(query))
+
+
+def national_aggregate_at(uri: str, category: str = "supplier_class") -> pd.DataFrame:
+    """:func:`national_aggregate` on Spark for a store at a URI (``hdfs://…/store``)."""
+    return _aggregate_types(spark_sql(uri.rstrip("/") + "/payments", spend_by_ward_sql(category)))
 
 
 def national_aggregate(store: Store, engine: str = "duckdb",
                        category: str = "supplier_class") -> pd.DataFrame:
     """Spend by council × supplier's ward × category (:func:`impact.analysis.national.
     spend_by_ward_sql`) on either engine, in one column order and type."""
-    out = run_sql(store, spend_by_ward_sql(category), engine)
+    return _aggregate_types(run_sql(store, spend_by_ward_sql(category), engine))
+
+
+def _aggregate_types(out: pd.DataFrame) -> pd.DataFrame:
     out = out[list(AGGREGATE_COLUMNS)]
     return out.astype({"payments": "int64", "suppliers": "int64", "in_council_area": "bool",
                        "spend": "float64", "net": "float64"}).reset_index(drop=True)
