@@ -38,44 +38,35 @@ from impact.core import cache
 from impact.core.atomic import atomic_write_text
 from impact.core.paths import slug, workspace_dir
 from impact.core.settings import settings
+from impact.ingest.schema import TRANSACTION_COLUMNS
 from impact.places.authorities import CouncilProfile, council_profile, load_authorities
 from impact.places.councils import supplier_deprivation
+from impact.places.geocode import OUTPUT_COLUMNS as PLACE_COLUMNS
 from impact.places.reference import Reference
 from impact.workspace import Workspace, join_suppliers
 
 #: Bumped when the stored columns change meaning: every council is then re-read once.
 STORE_VERSION = "1"
+#: The canonical transaction columns kept (:data:`impact.ingest.schema.TRANSACTION_COLUMNS`).
+_KEPT = ("council", "source_file", "source_row", "date", "period", "amount", "supplier_name",
+         "supplier_name_norm", "supplier_id", "company_number", "directorate", "service_area",
+         "expense_type", "is_card", "is_redacted", "is_summary")
+#: The supplier's place (:data:`impact.places.geocode.OUTPUT_COLUMNS`).
+_PLACE = ("postcode", "lsoa21_code", "ward_code", "ward_name", "lad_code", "lad_name",
+          "region_code")
 #: Columns of every stored payment, with their pandas dtypes (one schema for all councils,
-#: so DuckDB and Spark read the dataset without reconciling types).
+#: so DuckDB and Spark read the dataset without reconciling types).  Dates in milliseconds
+#: and a nullable row number, which Spark reads as DuckDB does.
 PAYMENT_COLUMNS: dict[str, str] = {
-    "council": "string",
-    "source_file": "string",
-    "source_row": "Int64",
+    **{c: TRANSACTION_COLUMNS[c] for c in _KEPT},
     "date": "datetime64[ms]",
-    "period": "string",
-    "amount": "float64",
+    "source_row": "Int64",
     "supplier_key": "string",
-    "supplier_name": "string",
-    "supplier_name_norm": "string",
-    "supplier_id": "string",
-    "company_number": "string",
-    "directorate": "string",
-    "service_area": "string",
-    "expense_type": "string",
-    "is_card": "boolean",
-    "is_redacted": "boolean",
-    "is_summary": "boolean",
     "supplier_class": "string",
     "public_body_type": "string",
     "is_located": "boolean",
     "location_band": "string",
-    "postcode": "string",
-    "lsoa21_code": "string",
-    "ward_code": "string",
-    "ward_name": "string",
-    "lad_code": "string",
-    "lad_name": "string",
-    "region_code": "string",
+    **{c: PLACE_COLUMNS[c] for c in _PLACE},
     "imd_decile": "Int64",
     "sme": "string",
     "vcse": "string",

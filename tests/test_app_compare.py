@@ -4,7 +4,6 @@ names the statistical neighbours, draws a trend, and puts no code or snake_case 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -21,16 +20,10 @@ TIMEOUT = 180
 
 
 @pytest.fixture()
-def env(tmp_path: Path):
-    old = {k: os.environ.get(k) for k in (WORKSPACE_DIR, STORE_DIR)}
-    os.environ[WORKSPACE_DIR] = str(tmp_path / "ws")
-    os.environ[STORE_DIR] = str(tmp_path / "store")
-    yield Store(tmp_path / "store")
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    monkeypatch.setenv(WORKSPACE_DIR, str(tmp_path / "ws"))
+    monkeypatch.setenv(STORE_DIR, str(tmp_path / "store"))
+    return Store(tmp_path / "store")
 
 
 def _ok(at: AppTest) -> None:
