@@ -80,6 +80,11 @@ others = st.multiselect("Compare with", [c for c in ids if c != me],
 def neighbour_note() -> None:
     """Who the statistical neighbours are, and which have data loaded."""
     p = entries[me].profile
+    known = p.gss_code in set(table["gss_code"]) and p.type and p.region
+    if near.empty and known:
+        st.caption(f"No statistical neighbours: no other {md_escape(p.type_name or p.type)} "
+                   f"in {md_escape(p.region)} has an IMD score to compare with.")
+        return
     if near.empty:
         st.caption("No statistical neighbours: the council's type, region or IMD score is "
                    "not in the reference data.")
