@@ -57,6 +57,11 @@ print(json.dumps({{"pairs": r.pairs_compared, "score_s": r.score_seconds,
 """
 
 
+def last_json(stdout: str) -> dict:
+    """The child's result: its last line (libraries may print progress before it)."""
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
 def national_store(councils: int) -> tuple[Path, float | None]:
     """The synthetic national store for ``councils`` × :data:`ROWS`, and the seconds it took
     to generate (None when it was already there)."""
@@ -74,7 +79,7 @@ def national_store(councils: int) -> tuple[Path, float | None]:
 
 def aggregate_rows(root: Path, councils: int, spark: bool) -> tuple[list[Row], float]:
     """The DuckDB aggregate (time, peak RSS), and Spark SQL's time as a peer row."""
-    duck = json.loads(run_child(AGG_CODE.format(root=str(root), engine="duckdb"))[2])
+    duck = last_json(run_child(AGG_CODE.format(root=str(root), engine="duckdb"))[2])
     label = f"national aggregate: {duck['payments'] / 1e6:.0f}M payments, {councils} councils"
     rows = [Row(f"{label}, DuckDB (time)", duck["s"], "s", target=AGG_TARGET_S,
                 note=f"{duck['groups']:,} council × ward × category groups; "
@@ -82,7 +87,7 @@ def aggregate_rows(root: Path, councils: int, spark: bool) -> tuple[list[Row], f
             Row(f"{label}, DuckDB (peak RSS)", duck["rss_mb"], "MB", target=AGG_TARGET_MB,
                 note="whole child process, imports included")]
     if spark:
-        sp = json.loads(run_child(AGG_CODE.format(root=str(root), engine="spark"))[2])
+        sp = last_json(run_child(AGG_CODE.format(root=str(root), engine="spark"))[2])
         rows.append(Row(f"{label}, same SQL on Spark local[2] (time)", sp["s"], "s",
                         peer=duck["s"], peer_name="DuckDB",
                         note="Spark session start not counted; JVM memory not in any RSS"))
@@ -94,11 +99,11 @@ def linkage_rows(sizes: tuple[int, ...], engines: tuple[str, ...]) -> tuple[list
     rows, found = [], {}
     for n in sizes:
         for engine in engines:
-            r = json.loads(run_child(LINK_CODE.format(n=n, seed=SEED, engine=engine))[2])
+            r = last_json(run_child(LINK_CODE.format(n=n, seed=SEED, engine=engine))[2])
             found[(engine, n)] = r
             peer = found.get(("duckdb", n)) if engine == "spark" else None
             rows.append(Row(
-                f"cross-council linkage: {n:,} payee names, {engine}"
+                f"cross-council linkage: {n:,} council × payee names, {engine}"
                 f"{' local[2]' if engine == 'spark' else ''}",
                 r["pairs"] / r["score_s"], "pairs/s",
                 peer=peer["pairs"] / peer["score_s"] if peer else None, peer_name="DuckDB",

@@ -186,6 +186,7 @@ class Store:
         """
         con = duckdb.connect()
         try:
+            con.execute("SET enable_progress_bar = false")  # a library prints nothing
             if self.has_payments():
                 con.execute(f"CREATE VIEW payments AS {self.read_sql()}")
             else:
