@@ -64,7 +64,8 @@ def dot_frame(ranked: pd.DataFrame, key: str, groups: dict[str, str]) -> pd.Data
         text=[value_text(v, m) for v in ranked["value"]], cover=cover,
     )
     mid = (d["lower"] + d["upper"]) / 2
-    d["note_x"] = mid.where(mid.notna(), axis_start(m))
+    d["ranged"] = mid.notna()
+    d["note_x"] = mid.where(d["ranged"], axis_start(m))
     d["note"] = np.where(d["enough"], "", NOT_ENOUGH_DATA)
     return d
 
@@ -107,10 +108,12 @@ def dot_plot(d: pd.DataFrame, key: str) -> alt.LayerChart:
         layers.insert(0, base.mark_rule(strokeWidth=5, opacity=0.4).encode(
             x=alt.X("lower:Q", title=m.label + unit), x2="upper:Q", color=_colour(),
             tooltip=tip))
-    where = {"dy": -9} if m.bounds else {"align": "left", "dx": 4}
-    notes = base.mark_text(fontSize=11, color="#333", **where).encode(x="note_x:Q",
-                                                                       text="note:N")
-    return alt.layer(*layers, notes).properties(height=alt.Step(30)).configure_view(
+    # Over its range bar when there is one, else from the start of the axis.
+    over = base.transform_filter("datum.ranged").mark_text(fontSize=11, color="#333", dy=-9)
+    after = base.transform_filter("!datum.ranged").mark_text(fontSize=11, color="#333",
+                                                             align="left", dx=4)
+    notes = [n.encode(x="note_x:Q", text="note:N") for n in (over, after)]
+    return alt.layer(*layers, *notes).properties(height=alt.Step(30)).configure_view(
         stroke=None)
 
 
