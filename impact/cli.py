@@ -183,9 +183,10 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         return _fail("locate", exc)
     write_locate_outputs(dir, result)
     cov = result.coverage
+    share = cov["share_of_spend_located"]  # None when there is no spend to place
     click.echo(
         f"located {cov['suppliers_located']}/{cov['suppliers_total']} suppliers, "
-        f"{cov['share_of_spend_located']:.1%} of spend by value"
+        + (f"{share:.1%} of spend by value" if share is not None else "no spend to place")
     )
     for row in cov.get("unresolved_top", [])[:10]:
         click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")

@@ -220,3 +220,14 @@ def test_the_national_demo_never_joins_real_councils(tmp_path: Path, reference, 
     assert main(["demo", "--national", "--councils", "1", "--rows", "10", "--store",
                  str(store.root)]) == 2
     assert "holds real councils" in capsys.readouterr().err
+
+
+def test_locate_on_a_folder_without_payments_says_so(tmp_path: Path, reference, capsys
+                                                     ) -> None:
+    from impact.cli import main
+
+    folder = council_folder(tmp_path, "Demo Borough Council")
+    pd.read_parquet(folder / "transactions.parquet").head(0).to_parquet(
+        folder / "transactions.parquet", index=False)
+    assert main(["locate", str(folder), "--reference", str(reference.root)]) == 0
+    assert "no spend to place" in capsys.readouterr().out
