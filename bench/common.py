@@ -69,8 +69,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "MB":
         return f"{value:,.0f} MB"
-    if unit == "rows/s":
-        return f"{value:,.0f} rows/s"
+    if unit in ("rows/s", "pairs/s"):
+        return f"{value:,.0f} {unit}"
     return f"{value:,.3g} {unit}"
 
 

@@ -235,12 +235,157 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         return _fail("locate", exc)
     write_locate_outputs(dir, result)
     cov = result.coverage
+    share = cov["share_of_spend_located"]  # None when there is no spend to place
     click.echo(
         f"located {cov['suppliers_located']}/{cov['suppliers_total']} suppliers, "
-        f"{cov['share_of_spend_located']:.1%} of spend by value"
+        + (f"{share:.1%} of spend by value" if share is not None else "no spend to place")
     )
     for row in cov.get("unresolved_top", [])[:10]:
         click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+@cli.command()
+@click.argument("dirs", nargs=-1, required=True, type=PATH)
+@click.option("--out", required=True, type=PATH, help="CSV to write, one row per council and "
+              "period")
+@click.option("--period", type=click.Choice(["year", "quarter", "all"]), default="year",
+              show_default=True, help="financial years, calendar quarters or the whole span")
+@click.option("--store", "store_dir", type=PATH,
+              help="the multi-council store (default: the workspace folder's store/)")
+@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | None,
+            reference: Path | None) -> int:
+    """Compare councils: shares, concentration, LM3 and £ per resident with coverage.
+
+    DIRS are folders written by 'impact ingest' and 'impact locate'.  Each is added to the
+    store (unchanged ones are not re-read); a figure whose coverage is too low is written
+    as "not enough data".
+    """
+    from impact.analysis.compare import MIN_COVERAGE, for_csv, latest_periods
+    from impact.outputs.exports import to_csv_bytes
+    from impact.places.reference import ReferenceError, resolve_reference
+    from impact.store import Store, StoreError, add_folder, compare_councils
+
+    try:
+        ref = resolve_reference(reference)
+    except ReferenceError as exc:
+        return _fail("compare", exc)
+    store = Store(store_dir) if store_dir else Store.default()
+    ids = []
+    for d in dirs:
+        try:
+            entry, written = add_folder(store, d, ref)
+        except (StoreError, OSError, ValueError) as exc:
+            click.echo(f"impact compare: {d}: {exc}", err=True)
+            continue
+        ids.append(entry.council_id)
+        click.echo(f"{'added' if written else 'unchanged'}: {entry.council} "
+                   f"({entry.rows:,} payments)", err=True)
+    if not ids:
+        return _fail("compare", "no council folder could be read", 1)
+    table = compare_councils(store, list(dict.fromkeys(ids)), period)
+    _write(out, to_csv_bytes(for_csv(table)))
+    click.echo(f"{len(table)} rows → {out}; shares below {MIN_COVERAGE:.0%} coverage are "
+               "'not enough data'")
+    for line in _compare_lines(latest_periods(table)):
+        click.echo(line)
+    return 0
+
+
+def _compare_lines(latest: object) -> list[str]:
+    """One line per council: its latest period's local share (or why not) and coverage."""
+    from impact.analysis.metrics import pct
+
+    lines = []
+    for r in latest.itertuples():
+        if not r.payments:
+            lines.append(f"  {r.council}: no payments read")
+            continue
+        share = ("not enough data" if r.local_share != r.local_share
+                 else pct(r.local_share, 1))
+        lines.append(f"  {r.council} {r.period}: local share {share} (placed "
+                     f"{pct(r.placed_share)}, range {pct(r.local_share_lower)}–"
+                     f"{pct(r.local_share_upper)})")
+    return lines
+
+
+@cli.command()
+@click.option("--out", required=True, type=PATH, help="file to write (.parquet or .csv)")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="DuckDB on this machine, or Spark (IMPACT_SPARK_MASTER, "
+              "or spark-submit's --master)")
+@click.option("--category", type=click.Choice(["supplier_class", "expense_type",
+                                               "directorate"]),
+              default="supplier_class", show_default=True, help="what to split spend by")
+@click.option("--store", "store_dir", help="the multi-council store (default: IMPACT_STORE_DIR "
+              "or the workspace's); with --engine spark also a URI such as hdfs://…/store")
+def national(out: Path, engine: str, category: str, store_dir: str | None) -> int:
+    """Spend by council × supplier's ward × category, over every council in the store.
+
+    The same SQL runs on DuckDB or Spark SQL over the store's partitioned Parquet.
+    """
+    from impact.outputs.exports import to_csv_bytes
+    from impact.store import Store, StoreError, national_aggregate, national_aggregate_at
+
+    try:
+        if store_dir and "://" in store_dir:
+            if engine != "spark":
+                raise click.UsageError("a store URI needs --engine spark")
+            table = national_aggregate_at(store_dir, category)
+        else:
+            store = Store(Path(store_dir)) if store_dir else Store.default()
+            table = national_aggregate(store, engine, category)
+    except StoreError as exc:
+        return _fail("national", exc, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        _write(out, to_csv_bytes(table))
+    else:
+        table.to_parquet(out, index=False)
+    click.echo(f"{len(table):,} rows ({table['council_id'].nunique()} councils, "
+               f"£{table['spend'].sum():,.0f} placed) → {out} [{engine}]")
+    return 0
+
+
+@cli.command()
+@click.argument("dirs", nargs=-1, required=True, type=PATH)
+@click.option("--out", required=True, type=PATH,
+              help="Parquet file: one row per council × payee name")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="score and cluster on DuckDB, or on Spark "
+              "(IMPACT_SPARK_MASTER, or spark-submit's --master)")
+@click.option("--register", type=PATH, help="a company register CSV to link against too "
+              "(supplier name and company number columns)")
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.8, show_default=True,
+              help="match probability at which names join one supplier")
+def link(dirs: tuple[Path, ...], out: Path, engine: str, register: Path | None,
+         threshold: float) -> int:
+    """Cross-council payee linkage: one supplier id for a payee's spellings everywhere.
+
+    DIRS are folders written by 'impact ingest'.  Splink scores name pairs with the same
+    model on either engine; each row gets a supplier id, probability and method.
+    """
+    from impact.places.crosslink import link_payees
+    from impact.places.registers import RegisterError, read_register
+    from impact.store import StoreError, folder_payees
+
+    try:
+        payees = folder_payees(list(dirs))
+        reg = read_register(register).frame if register else None
+    except (StoreError, RegisterError, OSError) as exc:
+        return _fail("link", exc, 1 if isinstance(exc, StoreError) else 2)
+    result = link_payees(payees, engine, threshold, register=reg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.links.to_parquet(out, index=False)
+    methods = result.links["method"].value_counts().to_dict()
+    click.echo(f"{len(result.links):,} council × payee names → "
+               f"{result.links['supplier_id'].nunique():,} suppliers → {out} [{engine}]")
+    click.echo(f"methods: {json.dumps(methods)}; {result.pairs_compared:,} pairs compared in "
+               f"{result.score_seconds:.1f} s ({result.pairs_per_second:,.0f} pairs/s)")
     return 0
 
 
@@ -457,13 +602,42 @@ def fetch(lad_code: str, dest: Path, force: bool, timeout: float) -> int:
 @click.option("--out", type=PATH, help="output folder (default: data/demo)")
 @click.option("--seed", type=int, default=2024, show_default=True,
               help="random seed (the same seed writes the same files)")
-def demo(out: Path | None, seed: int) -> int:
-    """Regenerate the synthetic demo borough."""
+@click.option("--national", is_flag=True,
+              help="write the synthetic national dataset into a store instead")
+@click.option("--councils", type=click.IntRange(1, 999), default=300, show_default=True,
+              help="with --national: how many synthetic councils")
+@click.option("--rows", type=click.IntRange(1), default=100_000, show_default=True,
+              help="with --national: payments per council")
+@click.option("--store", "store_dir", type=PATH,
+              help="with --national: the store to fill (default: <workspace>/national-demo)")
+def demo(out: Path | None, seed: int, national: bool, councils: int, rows: int,
+         store_dir: Path | None) -> int:
+    """Regenerate the synthetic demo borough (or, with --national, a synthetic national
+    dataset of COUNCILS × ROWS payments for Compare and the benchmarks)."""
+    if national:
+        return _national_demo(store_dir, councils, rows, seed)
     from impact.core.settings import demo_dir
     from impact.synthetic.borough import generate_demo
 
     summary = generate_demo(out or demo_dir(), seed)
     click.echo(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def _national_demo(store_dir: Path | None, councils: int, rows: int, seed: int) -> int:
+    """Fill a store with the synthetic national dataset; a store holding real councils is
+    refused (synthetic councils must never sit beside real ones)."""
+    from impact.core.paths import workspace_dir
+    from impact.store import Store, write_national_demo
+
+    store = Store(store_dir or workspace_dir() / "national-demo")
+    real = [e.council for e in store.entries() if not e.synthetic]
+    if real:
+        return _fail("demo", f"{store.root} holds real councils ({real[0]} ...): choose "
+                     "another --store")
+    write_national_demo(store, councils, rows, seed, progress=_progress)
+    click.echo(f"{councils} synthetic councils × {rows:,} payments → {store.root} "
+               f"(open it with IMPACT_STORE_DIR={store.root})")
     return 0
 
 

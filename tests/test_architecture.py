@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "outputs": 4,
     "sources": 5,
     "workspace": 5,
+    "store": 5,
     "cli": 6,
 }
 #: Same-layer parts that must not import each other.

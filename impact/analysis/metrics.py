@@ -243,6 +243,22 @@ def regional_share(tx: pd.DataFrame, region_codes: list[str], region_name: str =
     )
 
 
+def national_share(tx: pd.DataFrame, region_codes: list[str]) -> Figure:
+    """Share of placed spend going to suppliers outside the council's region.
+
+    The "national" band: placed, but neither in the council's area nor its region, so
+    local + rest of region + national = 100 % of placed spend.
+    """
+    return _band_share(
+        tx,
+        ("elsewhere",),
+        "national",
+        "Outside the region",
+        "outside the council's region (elsewhere in England and Wales)",
+        None if region_codes else "No district → region lookup: no share outside the region.",
+    )
+
+
 def deprived_share(tx: pd.DataFrame) -> Figure:
     """Share of spend to suppliers based in the 20 % most deprived LSOAs of England."""
     pos = _positive_amounts(tx)
@@ -335,6 +351,38 @@ def vcse_share(tx: pd.DataFrame) -> Figure:
         ),
         inputs={"spend_vcse": round(v_amt, 2), "spend_known": round(known_amt, 2)},
         coverage=_ratio(known_amt, total),
+    )
+
+
+def concentration(tx: pd.DataFrame, n: int = 10) -> tuple[Figure, Figure]:
+    """How concentrated spend is: the top ``n`` suppliers' share, and the HHI.
+
+    Over positive payments to named suppliers (redacted payees are not one supplier, so
+    they are left out; ``coverage`` is the named share of spend).  HHI is the sum of squared
+    percentage shares of every supplier, 0–10,000 (10,000 = one supplier), as competition
+    authorities use it.
+    """
+    pos = _positive_amounts(tx)
+    named = ~tx["is_redacted"].fillna(False).astype(bool).to_numpy() if "is_redacted" in tx \
+        else np.ones(len(tx), bool)
+    total, named_amt = float(pos.sum()), float(pos[named].sum())
+    by = pos[named].groupby(tx["supplier_key"][named].to_numpy()).sum()
+    shares = (by / named_amt).sort_values(ascending=False) if named_amt > 0 else by.iloc[0:0]
+    cov = _ratio(named_amt, total)
+    top = float(shares.head(n).sum()) if len(shares) else None
+    hhi = float((100 * shares).pow(2).sum()) if len(shares) else None
+    base = {"spend_named": round(named_amt, 2), "spend_total": round(total, 2),
+            "suppliers": len(shares)}
+    return (
+        Figure(key="top10", label=f"Top {n} suppliers' share", value=top, text=pct(top),
+               how=(f"£ paid to the {n} suppliers paid most, divided by £ paid to named "
+                    f"suppliers ({money(named_amt)}; redacted payees left out)."),
+               inputs=base, coverage=cov),
+        Figure(key="hhi", label="Concentration (HHI)", value=hhi,
+               text="—" if hhi is None else f"{hhi:,.0f}",
+               how=("Sum over suppliers of the square of each one's percentage share of £ "
+                    "paid to named suppliers: 0–10,000, higher = more concentrated."),
+               inputs=base, coverage=cov),
     )
 
 

@@ -21,6 +21,10 @@ DEMO_REGISTER = "IMPACT_DEMO_REGISTER"
 SOURCE_DIR = "IMPACT_SOURCE_DIR"
 COUNCIL = "IMPACT_COUNCIL"
 LAD_CODES = "IMPACT_LAD_CODES"
+STORE_DIR = "IMPACT_STORE_DIR"
+SPARK_MASTER = "IMPACT_SPARK_MASTER"
+#: Set by ``spark-submit`` for the Python it starts (read, never set, by this project).
+SPARK_SUBMIT_GATEWAY = "PYSPARK_GATEWAY_PORT"
 #: Upload limits (numbers; see :mod:`impact.ingest.limits`).
 LIMITS = ("IMPACT_MAX_FILE_MB", "IMPACT_MAX_ROWS", "IMPACT_MAX_UNZIPPED_MB", "IMPACT_MAX_ZIP_RATIO")
 
@@ -47,6 +51,11 @@ class Settings:
     reference_dir : the reference data folder, or None for the demo borough's own.
     demo_register : a register file to use for the demo instead of the committed one.
     source_dir, council, lad_codes : the council the app opens on (None: the demo).
+    store_dir : the multi-council store Compare reads and ``impact compare`` fills
+        (default ``<workspace>/store``).
+    spark_master : where Spark runs: a master URL (default ``local[2]``); under
+        ``spark-submit`` its ``--master`` wins.
+    spark_submitted : this process was started by ``spark-submit``.
     limits : raw ``IMPACT_MAX_*`` values that are set (parsed by the upload limits).
     """
 
@@ -57,6 +66,9 @@ class Settings:
     source_dir: Path | None = None
     council: str | None = None
     lad_codes: tuple[str, ...] = ()
+    store_dir: Path | None = None
+    spark_master: str | None = None
+    spark_submitted: bool = False
     limits: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -72,15 +84,19 @@ class Settings:
             return Path(value).expanduser() if value else None
 
         root = project_root()
+        workspace = path(WORKSPACE_DIR) or root / "data" / "councils"
         lads = tuple(c.strip() for c in (get(LAD_CODES) or "").split(",") if c.strip())
         return cls(
-            workspace_dir=path(WORKSPACE_DIR) or root / "data" / "councils",
+            workspace_dir=workspace,
             cache_dir=path(CACHE_DIR) or root / "data" / "boundaries",
             reference_dir=path(REFERENCE_DIR),
             demo_register=path(DEMO_REGISTER),
             source_dir=path(SOURCE_DIR),
             council=get(COUNCIL),
             lad_codes=lads,
+            store_dir=path(STORE_DIR) or workspace / "store",
+            spark_master=get(SPARK_MASTER),
+            spark_submitted=get(SPARK_SUBMIT_GATEWAY) is not None,
             limits={name: value for name in LIMITS if (value := get(name)) is not None},
         )
 

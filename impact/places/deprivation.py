@@ -242,7 +242,8 @@ def bridge_lsoa11_to_lsoa21(
 _POP_NAMES = ("population", "total_residents", "usual_residents", "pop", "total_population")
 
 
-def _population_series(population: pd.DataFrame) -> pd.Series:
+def population_by_lsoa(population: pd.DataFrame) -> pd.Series:
+    """Residents per LSOA 2021 code from a population table (column names as published)."""
     cols = {c.lower(): c for c in population.columns}
     code = next((cols[c] for c in ("lsoa21_code", "lsoa21cd", "lsoa_code") if c in cols), None)
     value = next((cols[c] for c in _POP_NAMES if c in cols), None)
@@ -312,7 +313,7 @@ def _lsoas_in_areas(
     df = imd.merge(lk[keep], on="lsoa21_code", how="inner")
     unmatched = int((~imd["lsoa21_code"].isin(lk["lsoa21_code"])).sum())
     if population is not None:
-        pop = _population_series(population)
+        pop = population_by_lsoa(population)
         df["population"] = df["lsoa21_code"].map(pop).astype("float64")
     else:
         df["population"] = np.nan

@@ -468,32 +468,53 @@ def _choose_blocking_rules(
 # ------------------------------------------------------------------------- model
 
 
-_INTER = "len(list_intersect(name_tokens_l, name_tokens_r))"
-_NSUM = "(name_n_tokens_l + name_n_tokens_r)"
-_JW = "jaro_winkler_similarity(name_norm_l, name_norm_r)"
-
-#: Name comparison levels, most to least similar: (label, SQL).  A pair falls in the
-#: first level it satisfies, so each pair draws on one level only (no double counting
-#: of correlated string and word measures).  Nested CASEs guard the costly Levenshtein
-#: (DuckDB does not short-circuit AND there); word Jaccard i/(a+b-i) >= t is written
-#: i >= t/(1+t)·(a+b) so the list intersection is computed once per level.
-NAME_LEVELS: tuple[tuple[str, str], ...] = (
-    ("Exact name", "name_norm_l = name_norm_r"),
-    ("Same set of words", "name_tokens_sorted_l = name_tokens_sorted_r"),
-    (
-        "One edit (Levenshtein <= 1, 6+ chars)",
-        f"CASE WHEN {_JW} >= 0.9 AND least(length(name_norm_l), length(name_norm_r)) >= 6 "
-        "THEN levenshtein(name_norm_l, name_norm_r) <= 1 ELSE FALSE END",
-    ),
-    ("Jaro-Winkler >= 0.95", f"{_JW} >= 0.95"),
-    ("Word Jaccard >= 0.6", f"{_INTER} >= 0.375 * {_NSUM}"),
-    ("All words of one name in the other", f"{_INTER} = least(name_n_tokens_l, name_n_tokens_r)"),
-    ("Jaro-Winkler >= 0.90", f"{_JW} >= 0.9"),
-    ("Jaro >= 0.80", "jaro_similarity(name_norm_l, name_norm_r) >= 0.8"),
-)
+#: The functions the name levels are written with, per Splink backend: DuckDB's built-ins,
+#: or Spark's built-ins plus ``rf_jaro_winkler`` / ``rf_jaro``, the same Jaro(-Winkler) as
+#: DuckDB's (rapidfuzz, equal to 1e-16) registered by the Spark caller
+#: (:func:`impact.places.crosslink.register_similarity`).  Splink's Scala ``jaro_winkler``
+#: differs from DuckDB's in the third decimal and moves pairs across the 0.9 boundaries.
+#: The levels themselves (:func:`name_levels`) are one text for both.
+SQL_FUNCTIONS: dict[str, dict[str, str]] = {
+    "duckdb": {"jw": "jaro_winkler_similarity", "jaro": "jaro_similarity",
+               "inter": "len(list_intersect(name_tokens_l, name_tokens_r))"},
+    "spark": {"jw": "rf_jaro_winkler", "jaro": "rf_jaro",
+              "inter": "size(array_intersect(name_tokens_l, name_tokens_r))"},
+}
 
 
-def _comparisons(use_postcode: bool) -> list[Any]:
+def name_levels(dialect: str = "duckdb") -> tuple[tuple[str, str], ...]:
+    """Name comparison levels, most to least similar: (label, SQL) in ``dialect``.
+
+    A pair falls in the first level it satisfies, so each pair draws on one level only (no
+    double counting of correlated string and word measures).  Nested CASEs guard the costly
+    Levenshtein (DuckDB does not short-circuit AND there); word Jaccard i/(a+b-i) >= t is
+    written i >= t/(1+t)·(a+b) so the list intersection is computed once per level.
+    """
+    f = SQL_FUNCTIONS[dialect]
+    jw, inter = f"{f['jw']}(name_norm_l, name_norm_r)", f["inter"]
+    nsum = "(name_n_tokens_l + name_n_tokens_r)"
+    return (
+        ("Exact name", "name_norm_l = name_norm_r"),
+        ("Same set of words", "name_tokens_sorted_l = name_tokens_sorted_r"),
+        (
+            "One edit (Levenshtein <= 1, 6+ chars)",
+            f"CASE WHEN {jw} >= 0.9 AND least(length(name_norm_l), length(name_norm_r)) >= 6 "
+            "THEN levenshtein(name_norm_l, name_norm_r) <= 1 ELSE FALSE END",
+        ),
+        ("Jaro-Winkler >= 0.95", f"{jw} >= 0.95"),
+        ("Word Jaccard >= 0.6", f"{inter} >= 0.375 * {nsum}"),
+        ("All words of one name in the other",
+         f"{inter} = least(name_n_tokens_l, name_n_tokens_r)"),
+        ("Jaro-Winkler >= 0.90", f"{jw} >= 0.9"),
+        ("Jaro >= 0.80", f"{f['jaro']}(name_norm_l, name_norm_r) >= 0.8"),
+    )
+
+
+NAME_LEVELS = name_levels("duckdb")
+
+
+def _comparisons(use_postcode: bool, dialect: str = "duckdb") -> list[Any]:
+    """The model's comparisons, their SQL in ``dialect`` (see :data:`SQL_FUNCTIONS`)."""
     import splink.comparison_level_library as cll
     from splink.comparison_library import CustomComparison
 
@@ -505,7 +526,8 @@ def _comparisons(use_postcode: bool) -> list[Any]:
             cll.CustomLevel("name_norm_l IS NULL OR name_norm_r IS NULL").configure(
                 is_null_level=True
             ),
-            *(cll.CustomLevel(sql, label_for_charts=label) for label, sql in NAME_LEVELS),
+            *(cll.CustomLevel(sql, label_for_charts=label)
+              for label, sql in name_levels(dialect)),
             cll.ElseLevel(),
         ],
     )

@@ -79,7 +79,7 @@ ROLES: dict[str, tuple[tuple[str, ...], str]] = {
         "Reference supplier registers (name/company number → postcode)",
     ),
     "local_authorities": (
-        ("organisations/*local_authorities*.csv", "organisations/*uk_la*.csv"),
+        ("organisations/*local_authorities*.csv*", "organisations/*uk_la*.csv*"),
         "Local authorities with GSS codes, type, county, combined authority, alternative "
         "names (mySociety)",
     ),
