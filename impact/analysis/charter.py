@@ -33,7 +33,6 @@ match no supplier in the spend are counted as unmatched.  Every input row is acc
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,6 +42,7 @@ import pandas as pd
 
 from impact.core.paths import council_file
 from impact.core.values import clean_company_numbers, parse_numbers, parse_shares, parse_yes_no
+from impact.ingest.columns import norm_header
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import UnreadableFile, read_csv
 
@@ -150,11 +150,6 @@ class Attributes:
     synthetic: bool = False
 
 
-def _header_key(text: object) -> str:
-    """A header as lower-case letters and digits only, so headers match loosely."""
-    return re.sub(r"[^a-z0-9]", "", str(text).lower())
-
-
 def template_csv() -> str:
     """The header line of the attributes template (for a download button)."""
     return ",".join(TEMPLATE_COLUMNS) + "\n"
@@ -218,10 +213,10 @@ def _header_names(columns: pd.Index) -> dict[str, str]:
     """File header → template column, matched loosely (``Real Living Wage``, ``rlw``); the
     first header for a template column wins."""
     synonyms = {syn: canon for canon, syns in _SYNONYMS.items()
-                for syn in (_header_key(canon), *syns)}
+                for syn in (norm_header(canon), *syns)}
     rename: dict[str, str] = {}
     for col in columns:
-        canon = synonyms.get(_header_key(col))
+        canon = synonyms.get(norm_header(col))
         if canon and canon not in rename.values():
             rename[col] = canon
     return rename
@@ -309,7 +304,7 @@ def companies_house_status(reference: object, suppliers: pd.DataFrame) -> pd.Dat
             head = pd.read_csv(p, nrows=0).columns
         except (OSError, ValueError):
             continue
-        low = {_header_key(c): c for c in head}
+        low = {norm_header(c): c for c in head}
         status = low.get("chstatus") or low.get("companystatus")
         if status is None:
             continue

@@ -636,7 +636,7 @@ def areas_for_folder(
     ``council_lads`` default to the districts matching the council name(s) in the data.
     Raises ReferenceError, ValueError, FileNotFoundError or KeyError on bad input.
     """
-    from impact.places.councils import find_council_lads
+    from impact.places.councils import council_lads as lads_of
     from impact.places.reference import resolve_reference
 
     ref = resolve_reference(reference)
@@ -645,10 +645,9 @@ def areas_for_folder(
         raise FileNotFoundError(f"{sup_path} not found: run impact locate first")
     suppliers = pd.read_parquet(sup_path)
     if not council_lads:
-        lookup = read_lsoa_lookup(ref.require("lookup_lsoa21_ward_lad"))
         names = suppliers["council"].dropna().astype(str).unique() if (
             "council" in suppliers) else []
-        council_lads = tuple(sorted({c for n in names for c in find_council_lads(n, lookup)}))
+        council_lads = tuple(sorted({c for n in names for c in lads_of(ref, n)}))
         if not council_lads:
             raise ValueError(
                 f"cannot tell the council's LAD from the name(s) {', '.join(names) or '?'}: "

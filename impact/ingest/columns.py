@@ -69,9 +69,15 @@ ROLES = tuple(PHRASES)
 _BASIS = {"amount_net": "net", "amount": "unlabelled", "amount_gross": "gross"}
 
 
+#: A byte-order mark read as text (``\ufeff``, or ``ï»¿`` when UTF-8 was decoded as cp1252).
+_BOM_JUNK = re.compile(r"^(\ufeff|ï»¿|\xef\xbb\xbf)+")
+
+
 def norm_header(text: str) -> str:
-    """``"Net Amount (£)"`` → ``"netamount"``: letters and digits only, lower case."""
-    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+    """``"Net Amount (£)"`` → ``"netamount"``: letters and digits only, lower case, any
+    byte-order mark gone.  The one way every reader (spend files, registers, reference and
+    attribute tables) compares a header with the names it knows."""
+    return re.sub(r"[^a-z0-9]", "", _BOM_JUNK.sub("", str(text)).lower())
 
 
 def header_min(role: str) -> float:

@@ -158,8 +158,8 @@ def council_profile(
 ) -> CouncilProfile:
     """The council's authority (type, region), districts, region codes and residents.
 
-    Districts: ``lad_codes`` when given, else the matched authority's (a county's districts),
-    else the district lookup's name match (:func:`impact.places.councils.council_lads`).
+    Districts: ``lad_codes`` when given, else the one rule for a council's districts
+    (:func:`impact.places.councils.council_lads`: a county's districts, not a namesake's).
     """
     warnings: list[str] = []
     table = load_authorities(reference)
@@ -167,8 +167,7 @@ def council_profile(
     row = table.loc[table["gss_code"] == gss].iloc[0] if gss else None
     if gss is None:
         warnings.append(f"{council!r} matches no authority in the reference table")
-    lads = list(lad_codes) or (authority_lads(gss, table) if gss else []) or council_lads(
-        reference, council)
+    lads = list(lad_codes) or council_lads(reference, council)
     regions, _ = council_regions(reference, lads, warnings)
     names = district_names(reference)
     return CouncilProfile(

@@ -22,6 +22,7 @@ from impact.places.deprivation import (
     load_imd2025,
 )
 from impact.places.geocode import read_region_lookup
+from impact.places.public_bodies import load_gazetteer
 from impact.places.reference import Reference, ReferenceError
 
 _COUNCIL_WORDS = re.compile(
@@ -89,7 +90,7 @@ def council_geography(
     warnings: list[str] = []
     notes: list[str] = []
     lookup = _lookup(reference, warnings)
-    lads = list(lad_codes) or (find_council_lads(council, lookup) if lookup is not None else [])
+    lads = list(lad_codes) or council_lads(reference, council)
     if not lads:
         warnings.append(
             f"no district in the reference lookup matches {council!r}; "
@@ -102,7 +103,17 @@ def council_geography(
 
 
 def council_lads(reference: Reference, council: str) -> list[str]:
-    """The council's district codes matched by name in the reference lookup ([] if none)."""
+    """The districts (LAD codes) a council serves, from its name; [] when nothing matches.
+
+    The one rule, for every page and command: the council's name as the public-body
+    gazetteer reads it (official names, alternative names, "… BC"/"… MBC" forms; a county
+    council serves its districts, an ended council its successor's area), else the district
+    lookup's names (:func:`find_council_lads`) when the reference folder has no
+    local-authority tables.
+    """
+    payer = load_gazetteer(reference).payer(council)
+    if payer.lads:
+        return sorted(payer.lads)
     path = reference.find("lookup_lsoa21_ward_lad")
     return find_council_lads(council, read_lsoa_lookup(path)) if path is not None else []
 

@@ -585,7 +585,8 @@ class Gazetteer:
         )
         distinct = frame.drop_duplicates()
         rows = [self._row(self.match_one(n, r, payer)) for n, r in distinct.itertuples(index=False)]
-        answers = pd.DataFrame(rows, index=pd.MultiIndex.from_frame(distinct))
+        columns = list(self._row(Match(None)))  # the same columns when there are no names
+        answers = pd.DataFrame(rows, index=pd.MultiIndex.from_frame(distinct), columns=columns)
         out = answers.reindex(pd.MultiIndex.from_frame(frame))
         out.index = names.index
         return out.astype({c: "string" for c in out.columns if c != "gz_proximity"})

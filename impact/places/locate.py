@@ -616,7 +616,7 @@ def _class_from_registers(sup: pd.DataFrame, charity_companies: frozenset[str]) 
     company number (a charity's, when the charity tables list it), VCSE or SIC flags."""
     unknown = (sup["supplier_class"] == "unknown").fillna(False)
     sic = sup["sic"].astype("string").fillna("")
-    public = unknown & sic.str.split(r"[;,\s]+").map(lambda xs: "1" in xs)
+    public = unknown & sic.str.contains(r"(?:^|[;,\s])1(?:$|[;,\s])", regex=True).fillna(False)
     sup.loc[public, ["supplier_class", "public_body_type"]] = ["public_body", "other_public"]
     sup.loc[public, "class_reason"] = "a register's SIC pseudo-code 1 (public sector employer)"
     number = sup["company_number"].astype("string")

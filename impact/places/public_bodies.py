@@ -34,6 +34,7 @@ from impact.core.atomic import atomic_write_text
 from impact.core.cache import Memo, fingerprint
 from impact.core.cache import key as cache_key
 from impact.core.values import clean_company_numbers, normalise_postcodes
+from impact.ingest.columns import norm_header
 from impact.ingest.tables import read_csv
 from impact.places.boundaries import cache_dir, read_lsoa_lookup
 from impact.places.gazetteer import Body, Gazetteer, Geography, keys_of, meaningful
@@ -121,17 +122,22 @@ def _neighbours(reference: Reference) -> dict[str, frozenset[str]]:
 # ----------------------------------------------------------------------------- reading tables
 
 
-def _norm_header(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(text).lower())
-
-
-def _columns(raw: pd.DataFrame, wanted: dict[str, tuple[str, ...]], what: str) -> pd.DataFrame:
+def _columns(
+    raw: pd.DataFrame,
+    wanted: dict[str, tuple[str, ...]],
+    what: str,
+    optional: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
     """The ``wanted`` fields of a reference table, found by header meaning (case, spaces
-    and punctuation ignored); a one-line error naming the table when one is missing."""
-    by_norm = {_norm_header(c): c for c in raw.columns}
+    and punctuation ignored); an ``optional`` field missing reads as empty, any other
+    missing gives a one-line error naming the table."""
+    by_norm = {norm_header(c): c for c in raw.columns}
     out = {}
     for fld, synonyms in wanted.items():
         hit = next((by_norm[s] for s in synonyms if s in by_norm), None)
+        if hit is None and fld in optional:
+            out[fld] = pd.Series("", index=raw.index, dtype="string")
+            continue
         if hit is None:
             raise ValueError(
                 f"{what} has no {fld} column (headers: {', '.join(map(str, raw.columns))})"
@@ -140,13 +146,19 @@ def _columns(raw: pd.DataFrame, wanted: dict[str, tuple[str, ...]], what: str) -
     return pd.DataFrame(out)
 
 
-def _table(reference: Reference, role: str, wanted: dict, what: str) -> pd.DataFrame:
+def _table(
+    reference: Reference,
+    role: str,
+    wanted: dict,
+    what: str,
+    optional: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
     """A reference table's fields and ``source_file``; no rows (logged when unreadable)
     when it is absent, so a missing table only makes the gazetteer smaller."""
     path = reference.find(role)
     if path is not None:
         try:
-            return _columns(read_csv(path), wanted, f"{path.name} ({what})").assign(
+            return _columns(read_csv(path), wanted, f"{path.name} ({what})", optional).assign(
                 source_file=path.name
             )
         except (ValueError, OSError) as exc:
@@ -165,12 +177,14 @@ _LA_FIELDS = {
     "county": ("countyla", "county"),
     "ca": ("combinedauthority",),
 }
+#: Fields a local-authority table may lack (a snapshot of current councils only).
+_LA_OPTIONAL = frozenset({"end", "replaced_by", "county", "ca"})
 
 
 def _local_authorities(reference: Reference, geo: Geography) -> list[Body]:
     """Every local authority, past and present, with its area: its own district, a
     county's districts, a combined authority's members, an ended one's successors'."""
-    las = _table(reference, "local_authorities", _LA_FIELDS, "local authorities")
+    las = _table(reference, "local_authorities", _LA_FIELDS, "local authorities", _LA_OPTIONAL)
     if las.empty:
         return _districts_as_councils(geo)
     names = _alternative_names(reference, las)

@@ -45,6 +45,7 @@ import pyarrow.csv as pacsv
 
 from impact.core.atomic import atomic_write_text, locked
 from impact.core.values import clean_company_numbers, normalise_postcodes
+from impact.ingest.columns import norm_header
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import decode, read_csv
 
@@ -185,11 +186,6 @@ class Register:
             "columns_used": self.columns_used,
             "encoding": self.encoding,
         }
-
-
-def norm_header(text: str) -> str:
-    """A header as :data:`SYNONYMS` spells it: letters and digits, lower case, no BOM."""
-    return re.sub(r"[^a-z0-9]", "", _BOM_JUNK.sub("", str(text)).lower())
 
 
 def match_columns(headers: list[str]) -> dict[str, str]:

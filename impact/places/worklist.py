@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impact.ingest.columns import norm_header
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import UnreadableFile, read_table
 from impact.places.localarea import influenceable
-from impact.places.registers import RegisterError, RegisterRow, match_columns, norm_header
+from impact.places.registers import RegisterError, RegisterRow, match_columns
 from impact.places.resolutions import CheckResult
 
 #: Template column → the supplier column it shows (None: for the finance team to fill).
