@@ -161,3 +161,10 @@ def test_library_never_imports_streamlit_or_reads_the_environment() -> None:
         if module != "impact.core.settings" and ("os.environ" in text or "getenv(" in text):
             wrong.append(f"{module} reads the environment (use impact.core.settings)")
     assert not wrong, "\n".join(wrong)
+
+
+def test_test_modules_have_unique_names() -> None:
+    """pytest imports test files by basename (tests have no packages): two files
+    with one name collide on a clean clone, and the whole run stops at collection."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
