@@ -196,6 +196,7 @@ def test_colleges_pre_schools_and_barristers() -> None:
     assert _one("Sunnyside Day Nursery")["supplier_class"] == "company"
     assert _one("Jane Doe KC")["supplier_class"] == "individual_redacted"
     assert _one("Anyshire Pension Fund")["public_body_type"] == "pension_fund"
+    assert _one("ANYSHIRE SUPERANN FUND")["public_body_type"] == "pension_fund"
     assert _one("University of Anytown")["public_body_type"] == "university"
 
 

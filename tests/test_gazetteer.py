@@ -115,6 +115,8 @@ def test_class_words_around_an_area(world: Gazetteer) -> None:
     assert (icb.body_class, icb.lads) == ("nhs", (LOWTOWN, MILLBRIDGE))
     assert _match(world, "NHS Central Lowtown CCG").body.lads == (LOWTOWN,)  # compass word
     assert _match(world, "Lakeshire County Pension Fund").body.body_class == "pension_fund"
+    superann = _match(world, "LAKESHIRE SUPERANN FUND").body  # finance systems abbreviate
+    assert (superann.body_class, superann.lads) == ("pension_fund", (ANYTOWN, BRIDGEFORD))
     commissioner = _match(world, "Police and Crime Commissioner")  # no area: class alone
     assert commissioner.body is None and commissioner.body_class == "police"
 

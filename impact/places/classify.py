@@ -74,7 +74,7 @@ _PUBLIC_PATTERNS: tuple[tuple[str, str], ...] = (
         "fire",
         r"FIRE AND RESCUE|FIRE AUTHORITY|FIRE SERVICE|FIRE AND CIVIL DEFENCE",
     ),
-    ("pension_fund", r"\bPENSION FUND\b|\bSUPERANNUATION FUND\b|\bTEACHERS PENSIONS?\b"),
+    ("pension_fund", r"\bPENSION FUND\b|\bSUPERANN(?:UATION)? FUND\b|\bTEACHERS PENSIONS?\b"),
     (
         "nhs",
         r"\bNHS\b|\bCCG\b|CLINICAL COMMISSIONING|INTEGRATED CARE BOARD|\bICB\b|"

@@ -103,7 +103,7 @@ AREA_CLASSES: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "pension_fund",
-        r"LOCAL GOVERNMENT PENSION SCHEME|PENSION FUND|SUPERANNUATION FUND|LGPS",
+        r"LOCAL GOVERNMENT PENSION SCHEME|PENSION FUND|SUPERANNUATION FUND|SUPERANN FUND|LGPS",
         r"PENSION SCHEME",
     ),
     # A college named for a place is its further-education college.
