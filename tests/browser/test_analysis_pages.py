@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     DOCS_SCREENSHOTS,
     ERROR_ALERT,
     EXCEPTION,
+    PAGE_TIMEOUT_MS,
     SCREENSHOTS,
     save_png,
     scroll_to_top,
@@ -60,7 +61,7 @@ def _check_page(page, log, path: str) -> list[str]:
     problems = _problems(page)
     vega = page.locator(VEGA)
     if n_vega:
-        vega.first.wait_for(state="visible", timeout=15_000)
+        vega.first.wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
         if vega.count() < n_vega:
             problems.append(f"{vega.count()} Vega-Lite chart(s), expected ≥ {n_vega}")
         # A drawn Vega chart has marks in its canvas or SVG, not just an empty container.
