@@ -12,6 +12,7 @@ import pytest
 from impact.places import bulk, bulk_lookup
 from impact.places.locate import locate
 from impact.places.reference import Reference
+from impact.places.registers import RegisterRow
 from impact.synthetic import registers as synth
 from tests.test_locate import fake_geocoder, write_tx
 
@@ -206,3 +207,66 @@ def test_fuzzy_links_place_above_the_threshold_only(tmp_path: Path, reference: R
     clean = sup.loc["Greenway Cleaners"]
     assert clean["resolution_method"] == "none" and not clean["is_located"]
     assert clean["suggested_name"] == "GREENWAY CLEANING LIMITED"
+
+
+def test_a_local_branch_overrides_the_registered_office(tmp_path: Path,
+                                                        reference: Reference) -> None:
+    """The officer gives a supplier placed at its registered office a local branch: the
+    branch places it, as ``manual``, when saved in the app and on a fresh ``locate``."""
+    from impact.places.registers import save_resolution
+    from impact.places.resolutions import ApplyContext, apply_register, rows_frame
+
+    tx = write_tx(tmp_path / "out", [{"supplier_name": "Orchard Care Ltd", "amount": 10.0},
+                                     {"supplier_name": "Pennine Roofing", "amount": 20.0}])
+    sup = locate(tx, [], reference, fuzzy=False, geocoder=fake_geocoder).suppliers
+    care = sup.index[sup["supplier_name"] == "Orchard Care Ltd"]
+    assert sup.loc[care, "place_basis"].tolist() == ["registered_office"]
+    branch = RegisterRow("Orchard Care Ltd", postcode="M1 1AA")
+    ctx = ApplyContext(reference, "register.csv", geocoder=fake_geocoder)
+    after, changed = apply_register(sup, rows_frame([branch]), ctx)
+    assert changed.sum() == 1
+    got = after.loc[care].iloc[0]
+    assert (got["postcode"], got["place_basis"], got["resolution_method"]) == (
+        "M1 1AA", "manual", "manual")
+    assert got["lad_name"] == "Manchester" and got["register_status"] == "In Administration"
+    roof = after.set_index("supplier_name").loc["Pennine Roofing"]
+    assert roof["place_basis"] == "registered_office"  # untouched
+    register = save_resolution(tmp_path / "register.csv", "Orchard Care Ltd", postcode="M1 1AA")
+    fresh = locate(tx, [register], reference, fuzzy=False, geocoder=fake_geocoder).suppliers
+    got = fresh.set_index("supplier_name").loc["Orchard Care Ltd"]
+    assert (got["postcode"], got["place_basis"]) == ("M1 1AA", "manual")
+
+
+def test_fetch_from_a_downloaded_file_builds_the_table(tmp_path: Path, capsys) -> None:
+    """``impact fetch charities --from FILE`` (offline) builds the table ``locate`` finds;
+    a file of another register is refused in one line and nothing is written."""
+    from impact.cli import main
+
+    extract = synth.write_charity_extract(_charities(), tmp_path / "publicextract.charity.zip")
+    dest = tmp_path / "ref"
+    assert main(["fetch", "charities", "--from", str(extract), "--dest", str(dest)]) == 0
+    out = capsys.readouterr().out
+    assert "4 rows in = 2 used + 2 set aside" in out
+    assert "set aside: 1 a linked charity" in out
+    assert Reference(dest).find("charity_register") is not None
+    other = tmp_path / "other"
+    assert main(["fetch", "schools", "--from", str(extract), "--dest", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "not the Get Information About Schools layout" in err and err.count("\n") == 1
+    assert not list(other.rglob("*.parquet*"))
+
+
+def test_fetch_without_a_network_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys) -> None:
+    import urllib.request
+
+    from impact.cli import main
+
+    def offline(*_: object, **__: object) -> None:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    assert main(["fetch", "charities", "--dest", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no network" in err and "--from FILE" in err
+    assert not list(tmp_path.rglob("*.part"))

@@ -75,6 +75,8 @@ APPLIED_COLUMNS = (
     "resolution_source",
     "matched_name",
     "resolution_probability",
+    "place_basis",
+    "area_lad_codes",
     *GEO_COLUMNS,
     "geocode_status",
     "geocode_reason",
@@ -397,10 +399,12 @@ def apply_register(
         return suppliers, hit
     out = suppliers.copy()
     rows = register.iloc[pos[hit].to_numpy(dtype=int)].reset_index(drop=True)
+    office = rows["postcode"].isna().to_numpy()
     rows["postcode"] = rows["postcode"].fillna(_company_postcodes(rows, ctx.reference))
     ids = suppliers.loc[hit, "supplier_id"].astype("string").reset_index(drop=True)
     by_id = (ids == rows["supplier_id"]).fillna(False).to_numpy(dtype=bool)
     _set_row_columns(out, hit, rows, by_id, ctx.register_name)
+    _set_basis(out, hit, rows, office)
     placing = np.flatnonzero(hit)[rows["postcode"].notna().to_numpy()]
     _place(out, placing, ctx)
     return out, hit
@@ -423,6 +427,22 @@ def _set_row_columns(
     _put(out, p, "resolution_source", np.full(len(p), source, dtype=object))
     _put(out, p, "matched_name", rows.loc[places, "supplier_name"])
     _put(out, p, "resolution_probability", np.ones(len(p)))
+
+
+def _set_basis(out: pd.DataFrame, hit: np.ndarray, rows: pd.DataFrame,
+               office: np.ndarray) -> None:
+    """What the new places stand for: a postcode the officer gave is ``manual`` (a local
+    branch overrides a registered office or an area), a spreadsheet row's a
+    ``council_register`` trading address, one found from a company number the
+    ``registered_office``; an area no longer applies."""
+    places = rows["postcode"].notna().to_numpy()
+    app = rows["source"].isin(list(APP_SOURCES)).to_numpy()
+    basis = np.where(office, "registered_office", np.where(app, "manual", "council_register"))
+    p = out.index[hit][places]
+    if "place_basis" in out:
+        _put(out, p, "place_basis", basis[places])
+    if "area_lad_codes" in out:
+        _put(out, p, "area_lad_codes", pd.NA)
 
 
 def _place(out: pd.DataFrame, positions: np.ndarray, ctx: ApplyContext) -> None:
