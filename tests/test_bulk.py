@@ -270,3 +270,20 @@ def test_fetch_without_a_network_says_so(tmp_path: Path, monkeypatch: pytest.Mon
     err = capsys.readouterr().err
     assert "no network" in err and "--from FILE" in err
     assert not list(tmp_path.rglob("*.part"))
+
+
+def test_the_charter_reads_the_status_locate_found(tmp_path: Path, reference: Reference) -> None:
+    """Exact Companies House matches carry their status to the charter scorecard; a
+    charity's status and probable links do not (no Companies House evidence)."""
+    from impact.analysis.charter import CLOSED_STATUSES, companies_house_status
+
+    sup, _ = _placed(tmp_path, reference, [
+        {"supplier_name": "Orchard Care Limited", "amount": 200.0},
+        {"supplier_name": "Pennine Roofing Ltd", "amount": 100.0},
+        {"supplier_name": "Food Bank", "charity_number": "1100001", "amount": 400.0}])
+    got = companies_house_status(None, sup.reset_index()).set_index("supplier_key")
+    keys = sup["supplier_key"]
+    assert got.loc[keys["Orchard Care Limited"], "ch_status"] == "In Administration"
+    assert got.loc[keys["Pennine Roofing Ltd"], "ch_sic_codes"] == "43910;41201"
+    assert keys["Food Bank"] not in got.index
+    assert any(w in "in administration" for w in CLOSED_STATUSES)
