@@ -190,14 +190,17 @@ def test_fuzzy_links_place_above_the_threshold_only(tmp_path: Path, reference: R
         lk = dict(zip(left["name_norm"], left["key"], strict=True))
         links = pd.DataFrame([
             {"left_key": lk["PENNINE ROOFERS"], "right_key": r["PENNINE ROOFING"],
-             "match_probability": 0.97},
+             "match_probability": 0.97, "runner_up_probability": float("nan")},
             {"left_key": lk["GREENWAY CLEANERS"], "right_key": r["GREENWAY CLEANING"],
-             "match_probability": 0.6}])
+             "match_probability": 0.6, "runner_up_probability": float("nan")},
+            {"left_key": lk["TWIN NAMES"], "right_key": r["TWIN NAME"],
+             "match_probability": 0.96, "runner_up_probability": 0.95}])
         return links, LinkDiagnostics(threshold=threshold)
 
     monkeypatch.setattr(linkage, "link_names_with_diagnostics", fake_links)
     tx = write_tx(tmp_path / "out", [{"supplier_name": "Pennine Roofers", "amount": 10.0},
-                                     {"supplier_name": "Greenway Cleaners", "amount": 20.0}])
+                                     {"supplier_name": "Greenway Cleaners", "amount": 20.0},
+                                     {"supplier_name": "Twin Names", "amount": 30.0}])
     sup = locate(tx, [], reference, fuzzy=True, geocoder=fake_geocoder).suppliers
     sup = sup.set_index("supplier_name")
     roof = sup.loc["Pennine Roofers"]
@@ -207,6 +210,8 @@ def test_fuzzy_links_place_above_the_threshold_only(tmp_path: Path, reference: R
     clean = sup.loc["Greenway Cleaners"]
     assert clean["resolution_method"] == "none" and not clean["is_located"]
     assert clean["suggested_name"] == "GREENWAY CLEANING LIMITED"
+    twin = sup.loc["Twin Names"]  # as likely another company of that name: no place
+    assert twin["resolution_method"] == "none" and twin["suggested_probability"] == 0.96
 
 
 def test_a_local_branch_overrides_the_registered_office(tmp_path: Path,

@@ -12,8 +12,9 @@ the suppliers nothing more trusted placed, most certain key first:
 3. **Splink** (:mod:`.linkage`, ``fuzzy``) on what is still unplaced, against the rows that
    share the supplier name's first word (tightened to its first two words when that is
    more than :data:`MAX_CANDIDATES` rows): bounded blocking, so a 5M-row register costs one
-   filtered scan, not a cross join.  Links at or above the acceptance threshold place
-   (marked fuzzy, with their probability); weaker ones are kept as suggestions.
+   filtered scan, not a cross join; at most :data:`MAX_FUZZY_NAMES` suppliers per run, the
+   largest spend first.  Links at or above the acceptance threshold that stand clear of the
+   runner-up place (marked fuzzy, with their probability); the others are suggestions.
 
 Only the rows asked for are read: the tables are sorted by name, so a Parquet filter reads
 a few row groups.  A supplier placed from a register carries its ``place_basis``
@@ -31,8 +32,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from impact.core.values import clean_charity_numbers
 from impact.places.bulk import CHARITIES, COMPANIES_HOUSE, LAYOUTS, SCHOOLS, Layout
@@ -45,6 +44,11 @@ LOOKUP_COLUMNS = ("id", "name", "name_norm", "name_kind", "postcode", "status", 
                   "company_number", "lad_code", "closed")
 #: Candidate rows passed to Splink at most (per register and run).
 MAX_CANDIDATES = 400_000
+#: Unplaced suppliers linked by Splink at most per run, the largest spend first: Splink's
+#: cost grows with the names, the officer's interest with the pounds.
+MAX_FUZZY_NAMES = 2_000
+#: A link this close to the runner-up's probability is ambiguous: a suggestion, not a place.
+AMBIGUOUS_MARGIN = 0.1
 #: Supplier columns this module writes (``register_status`` is its own).
 WRITTEN = ("postcode", "matched_name", "resolution_method", "resolution_source",
            "resolution_probability", "place_basis", "sic", "company_number", "vcse",
@@ -98,16 +102,29 @@ def bulk_tables(reference: Reference | None) -> list[BulkTable]:
 
 
 def read_rows(table: BulkTable, column: str, keys: pd.Series | np.ndarray) -> pd.DataFrame:
-    """The register rows whose ``column`` is one of ``keys`` (text columns as ``string``)."""
+    """The register rows whose ``column`` is one of ``keys`` (text columns as ``string``):
+    DuckDB scans the key column and reads the others only where it holds a key."""
+    import duckdb
+
     wanted = pd.Series(keys, dtype="string").dropna().unique()
     if not len(wanted):
         return pd.DataFrame({c: pd.Series(dtype="string") for c in LOOKUP_COLUMNS})
-    flt = pc.field(column).isin(pa.array(list(wanted), pa.string()))
-    rows = pq.read_table(table.path, columns=list(LOOKUP_COLUMNS), filters=flt).to_pandas()
+    con = duckdb.connect()
+    try:
+        con.register("wanted", pa.table({"k": pa.array(list(wanted), pa.string())}))
+        rows = con.sql(
+            f"SELECT {', '.join(LOOKUP_COLUMNS)} FROM read_parquet('{_sql_path(table)}') "
+            f"WHERE {column} IN (SELECT k FROM wanted)").to_arrow_table().to_pandas()
+    finally:
+        con.close()
     for c in LOOKUP_COLUMNS:
         if c != "closed":
             rows[c] = rows[c].astype("string")
     return rows
+
+
+def _sql_path(table: BulkTable) -> str:
+    return str(table.path).replace("'", "''")
 
 
 # --- The exact steps ---------------------------------------------------------------------------
@@ -205,7 +222,7 @@ def link_fuzzy(sup: pd.DataFrame, todo: np.ndarray, tables: list[BulkTable],
     """Splink links for the ``todo`` suppliers, register by register (see module doc)."""
     from impact.places.linkage import link_names_with_diagnostics
 
-    todo = todo.copy()
+    todo = _largest(sup, todo, summary)
     for table in tables:
         names = sup.loc[todo, "supplier_name_norm"].dropna()
         if names.empty:
@@ -230,10 +247,22 @@ def link_fuzzy(sup: pd.DataFrame, todo: np.ndarray, tables: list[BulkTable],
         summary.add(table, "fuzzy", len(placed))
 
 
+def _largest(sup: pd.DataFrame, todo: np.ndarray, summary: BulkSummary) -> np.ndarray:
+    """``todo`` cut to the :data:`MAX_FUZZY_NAMES` suppliers with most spend (noted)."""
+    if todo.sum() <= MAX_FUZZY_NAMES:
+        return todo.copy()
+    spend = sup["spend"] if "spend" in sup else pd.Series(0.0, index=sup.index)
+    keep = spend[todo].sort_values(ascending=False, kind="stable").index[:MAX_FUZZY_NAMES]
+    summary.notes.append(f"Splink linked the {MAX_FUZZY_NAMES:,} largest of {todo.sum():,} "
+                         "unplaced suppliers")
+    return sup.index.isin(keep)
+
+
 def _apply_links(sup: pd.DataFrame, links: pd.DataFrame, right: pd.DataFrame,
                  table: BulkTable, settings: BulkSettings) -> pd.Index:
-    """Suggest every link; place (as fuzzy) those at or above the acceptance threshold and
-    return the suppliers placed.  A supplier with a suggestion already keeps the better."""
+    """Suggest every link; place (as fuzzy) those at or above the acceptance threshold that
+    stand clear of their runner-up (two companies of one name are no place), and return
+    the suppliers placed.  A supplier with a suggestion already keeps the better."""
     if links.empty:
         return pd.Index([])
     links = links.drop_duplicates("left_key")
@@ -245,7 +274,9 @@ def _apply_links(sup: pd.DataFrame, links: pd.DataFrame, right: pd.DataFrame,
     sup.loc[b, "suggested_name"] = rows.loc[b, "name"].to_numpy()
     sup.loc[b, "suggested_postcode"] = rows.loc[b, "postcode"].to_numpy()
     sup.loc[b, "suggested_probability"] = prob[b].to_numpy()
-    accept = idx[(prob >= settings.accept).to_numpy()]
+    runner_up = pd.Series(links["runner_up_probability"].to_numpy(), index=idx).fillna(0.0)
+    clear = (prob >= settings.accept) & (prob - runner_up >= AMBIGUOUS_MARGIN)
+    accept = idx[clear.to_numpy()]
     _write(sup, rows.loc[accept], table, "fuzzy", prob[accept].to_numpy())
     return accept
 
@@ -254,7 +285,8 @@ def fuzzy_candidates(table: BulkTable, names: pd.Series,
                      limit: int = MAX_CANDIDATES) -> tuple[pd.DataFrame, str]:
     """Register rows (with a postcode) sharing a name's first word, or its first two words
     when the first gives more than ``limit`` rows; at most ``limit`` rows either way, and a
-    note when blocking was tightened or cut."""
+    note when blocking was tightened or cut.  One scan of the table (a hash semi-join on
+    the sorted ``block`` column), then the tighter rule on what it found."""
     import duckdb
 
     words = names.astype("string").str.split(" ", n=2, expand=True).reindex(columns=[0, 1])
@@ -263,22 +295,21 @@ def fuzzy_candidates(table: BulkTable, names: pd.Series,
     con = duckdb.connect()
     try:
         con.register("keys", keys)
-        path = str(table.path).replace("'", "''")
-        cols = ", ".join(f'r."{c}"' for c in LOOKUP_COLUMNS)
-        rules = (("first word", "r.block = k.w1"),
-                 ("first two words", "r.block = k.w1 AND "
-                  "coalesce(split_part(r.name_norm, ' ', 2), '') = k.w2"))
-        rule, n, base = "", 0, ""
-        for rule, on in rules:  # noqa: B007 (the rule that held is reported)
-            base = (f"FROM read_parquet('{path}') r WHERE r.postcode IS NOT NULL AND EXISTS "
-                    f"(SELECT 1 FROM keys k WHERE {on})")
-            n = con.execute(f"SELECT count(*) {base}").fetchall()[0][0]
-            if n <= limit:
-                break
-        rows = con.sql(f"SELECT {cols} {base} LIMIT {limit}").to_arrow_table().to_pandas()
+        con.execute(
+            f"CREATE TEMP TABLE c AS SELECT {', '.join(LOOKUP_COLUMNS)}, block, "
+            f"coalesce(split_part(name_norm, ' ', 2), '') AS w2 "
+            f"FROM read_parquet('{_sql_path(table)}') "
+            f"WHERE postcode IS NOT NULL AND block IN (SELECT w1 FROM keys)")
+        n = con.execute("SELECT count(*) FROM c").fetchall()[0][0]
+        rule, query = "first word", "SELECT * FROM c"
+        if n > limit:
+            rule = "first two words"
+            query = "SELECT c.* FROM c SEMI JOIN keys k ON c.block = k.w1 AND c.w2 = k.w2"
+            n = con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+        rows = con.sql(f"{query} LIMIT {limit}").to_arrow_table().to_pandas()
     finally:
         con.close()
-    note = "" if rule == rules[0][0] else f"blocking tightened to the {rule} ({n:,} rows)"
+    note = "" if rule == "first word" else f"blocking tightened to the {rule} ({n:,} rows)"
     if n > limit:
         note += f"; only the first {limit:,} candidate rows compared"
-    return rows.reset_index(drop=True), note.lstrip("; ")
+    return rows[list(LOOKUP_COLUMNS)].reset_index(drop=True), note.lstrip("; ")

@@ -60,7 +60,7 @@ _SIC = np.array(["41201 - Construction of commercial buildings",
                  "activities", "56290 - Other food services", "99999 - Dormant Company"])
 _LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
 #: Rows written per chunk: a 5M-row register never sits in memory whole.
-_CHUNK = 250_000
+CHUNK = 250_000
 
 
 def postcodes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -113,9 +113,10 @@ def _dates(rng: np.random.Generator, n: int, start: int = 1950, end: int = 2025)
 
 
 def companies_house_chunk(start: int, n: int, seed: int) -> pd.DataFrame:
-    """Rows ``start`` … ``start + n - 1`` of the synthetic register (each chunk its own
-    seeded generator, so any chunk can be made alone and the register is the same in any
-    chunking): the official columns a reader uses, named as published (stripped)."""
+    """Rows ``start`` … ``start + n - 1`` of the synthetic register, from a generator
+    seeded by (``seed``, ``start``): a register's chunk can be made again alone
+    (``start`` a multiple of :data:`CHUNK`, ``n`` = :data:`CHUNK`).  The official columns a
+    reader uses, named as published (stripped)."""
     rng = np.random.default_rng([seed, start])
     names = company_names(rng, n)
     form = pd.Series(names).str.extract(r"(LIMITED|LTD|PLC|LLP|COMMUNITY INTEREST COMPANY)$")[0]
@@ -163,7 +164,7 @@ def write_companies_house(frames: Iterator[pd.DataFrame] | pd.DataFrame, path: P
 def companies_house_register(path: Path, n: int, seed: int = 2024) -> Path:
     """A synthetic register of ``n`` companies at ``path`` (CSV or zip), written chunk by
     chunk."""
-    chunks = (companies_house_chunk(s, min(_CHUNK, n - s), seed) for s in range(0, n, _CHUNK))
+    chunks = (companies_house_chunk(s, min(CHUNK, n - s), seed) for s in range(0, n, CHUNK))
     return write_companies_house(chunks, path)
 
 
