@@ -236,6 +236,10 @@ def test_a_local_branch_overrides_the_registered_office(tmp_path: Path,
     assert got["lad_name"] == "Manchester" and got["register_status"] == "In Administration"
     roof = after.set_index("supplier_name").loc["Pennine Roofing"]
     assert roof["place_basis"] == "registered_office"  # untouched
+    number = RegisterRow("Pennine Roofing", company_number="07654321")  # found in the table
+    after, _ = apply_register(after, rows_frame([branch, number]), ctx)
+    roof = after.set_index("supplier_name").loc["Pennine Roofing"]
+    assert (roof["postcode"], roof["place_basis"]) == ("M1 1AA", "registered_office")
     register = save_resolution(tmp_path / "register.csv", "Orchard Care Ltd", postcode="M1 1AA")
     fresh = locate(tx, [register], reference, fuzzy=False, geocoder=fake_geocoder).suppliers
     got = fresh.set_index("supplier_name").loc["Orchard Care Ltd"]

@@ -37,6 +37,7 @@ from impact.core.atomic import locked
 from impact.core.values import clean_company_numbers, normalise_postcodes
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import read_csv
+from impact.places.bulk_lookup import bulk_tables, read_rows
 from impact.places.councils import supplier_deprivation
 from impact.places.geocode import geocode_postcodes
 from impact.places.locate import GEO_COLUMNS, nameable, reference_register_paths
@@ -511,7 +512,18 @@ def _company_postcodes(rows: pd.DataFrame, reference: Reference | None) -> pd.Se
         return reg.drop_duplicates("company_number").set_index("company_number")["postcode"]
 
     known = _COMPANIES.once(cache.key(*cache.fingerprint(paths)), read)
-    return rows["company_number"].map(known).astype("string")
+    found = rows["company_number"].map(known).astype("string")
+    return found.fillna(_bulk_postcodes(rows["company_number"][found.isna()], reference))
+
+
+def _bulk_postcodes(numbers: pd.Series, reference: Reference) -> pd.Series:
+    """Registered-office postcodes of company numbers in the Companies House bulk table."""
+    table = next((t for t in bulk_tables(reference) if t.layout.role == "companies_house"), None)
+    if table is None or numbers.dropna().empty:
+        return pd.Series(pd.NA, index=numbers.index, dtype="string")
+    rows = read_rows(table, "id", numbers)
+    rows = rows[(rows["name_kind"] == "current") & rows["postcode"].notna()]
+    return numbers.map(rows.drop_duplicates("id").set_index("id")["postcode"]).astype("string")
 
 
 def company_place(number: str, reference: Reference | None) -> str | None:
