@@ -212,7 +212,8 @@ def _layout_lines(files: list[dict]) -> list[str]:
               help="the council's supplier register CSV(s)")
 @click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
 @click.option("--no-reference-registers", is_flag=True,
-              help="do not use the reference folder's supplier registers")
+              help="do not use the reference folder's supplier registers (nor the "
+              "national registers 'impact fetch' built)")
 def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
            no_reference_registers: bool) -> int:
     """Resolve suppliers to places: DIR/suppliers.parquet.
@@ -240,6 +241,12 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         f"located {cov['suppliers_located']}/{cov['suppliers_total']} suppliers, "
         + (f"{share:.1%} of spend by value" if share is not None else "no spend to place")
     )
+    bulk = cov.get("bulk_registers") or {}
+    for what, n in (bulk.get("placed") or {}).items():
+        click.echo(f"  placed from {what}: {n:,} suppliers")
+    if bulk.get("ambiguous_names"):
+        click.echo(f"  {bulk['ambiguous_names']:,} names shared by several registered "
+                   "organisations left unplaced")
     for row in cov.get("unresolved_top", [])[:10]:
         click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
     return 0
