@@ -40,7 +40,7 @@ def _charities() -> pd.DataFrame:
     return pd.DataFrame({
         "registered_charity_number": ["1100001", "1100001", "202918", "abc"],
         "linked_charity_number": ["0", "1", "0", "0"],
-        "charity_name": ["Anytown Food Bank", "Anytown Food Bank Trading", "Moorside Youth Trust",
+        "charity_name": ["Kestrel Outdoor Adventures", "Kestrel Trading", "Moorside Youth Trust",
                          "Broken Row"],
         "charity_registration_status": ["Registered", "Registered", "Removed", "Registered"],
         "date_of_registration": ["2001-02-03 00:00:00", "", "1990-01-01 00:00:00", ""],
@@ -131,7 +131,8 @@ def test_locate_by_number_then_exact_name_with_place_basis(tmp_path: Path,
         {"supplier_name": "P Roofing", "company_number": "1234567", "amount": 100.0},
         {"supplier_name": "Orchard Care Limited", "amount": 200.0},
         {"supplier_name": "Bright Cleaners Ltd", "amount": 300.0},  # a previous name
-        {"supplier_name": "Food Bank", "charity_number": "1100001", "amount": 400.0},
+        {"supplier_name": "Food Bank", "charity_number": "1100001", "amount": 300.0},
+        {"supplier_name": "Kestrel Outdoor Adventures Ltd", "amount": 100.0},
         {"supplier_name": "CAFÉ ÉLAN ACADEMY", "amount": 500.0},
         {"supplier_name": "Twin Name Ltd", "amount": 600.0},  # two companies: ambiguous
     ])
@@ -149,6 +150,9 @@ def test_locate_by_number_then_exact_name_with_place_basis(tmp_path: Path,
     assert (bank["resolution_method"], bank["place_basis"]) == ("charity_number",
                                                                 "registered_office")
     assert bank["supplier_class"] == "vcse"
+    named = sup.loc["Kestrel Outdoor Adventures Ltd"]  # a company by name, a charity by register
+    assert (named["resolution_method"], named["supplier_class"]) == ("reference_name", "vcse")
+    assert named["class_reason"] == "in the Charity Commission register"
     school = sup.loc["CAFÉ ÉLAN ACADEMY"]
     assert (school["place_basis"], school["postcode"]) == ("school_site", "M1 1AA")
     assert sup.loc["Twin Name Ltd", "resolution_method"] == "none"

@@ -211,7 +211,20 @@ def _write(sup: pd.DataFrame, found: pd.DataFrame, table: BulkTable, method: str
     sup.loc[idx, "company_number"] = sup.loc[idx, "company_number"].fillna(
         pd.Series(found["company_number"].to_numpy(), index=idx, dtype="string"))
     if table.layout is CHARITIES:
-        sup.loc[idx, "vcse"] = "yes"
+        _as_charities(sup, idx)
+
+
+def _as_charities(sup: pd.DataFrame, idx: pd.Index) -> None:
+    """Suppliers found in the charity register are VCSE (a charitable company too); a
+    public body the name rules recognised stays one."""
+    sup.loc[idx, "vcse"] = "yes"
+    if "supplier_class" not in sup:
+        return
+    cls = sup.loc[idx, "supplier_class"]
+    turn = idx[cls.isin(["company", "unknown"]).fillna(True).to_numpy(bool)]
+    sup.loc[turn, "supplier_class"] = "vcse"
+    if "class_reason" in sup:
+        sup.loc[turn, "class_reason"] = "in the Charity Commission register"
 
 
 # --- The fuzzy step ----------------------------------------------------------------------------
