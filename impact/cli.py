@@ -212,7 +212,8 @@ def _layout_lines(files: list[dict]) -> list[str]:
               help="the council's supplier register CSV(s)")
 @click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
 @click.option("--no-reference-registers", is_flag=True,
-              help="do not use the reference folder's supplier registers")
+              help="do not use the reference folder's supplier registers (nor the "
+              "national registers 'impact fetch' built)")
 def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
            no_reference_registers: bool) -> int:
     """Resolve suppliers to places: DIR/suppliers.parquet.
@@ -240,6 +241,12 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         f"located {cov['suppliers_located']}/{cov['suppliers_total']} suppliers, "
         + (f"{share:.1%} of spend by value" if share is not None else "no spend to place")
     )
+    bulk = cov.get("bulk_registers") or {}
+    for what, n in (bulk.get("placed") or {}).items():
+        click.echo(f"  placed from {what}: {n:,} suppliers")
+    if bulk.get("ambiguous_names"):
+        click.echo(f"  {bulk['ambiguous_names']:,} names shared by several registered "
+                   "organisations left unplaced")
     for row in cov.get("unresolved_top", [])[:10]:
         click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
     return 0
@@ -575,26 +582,56 @@ def _write_brief(path: Path, ws: object, filters: object, data: object) -> None:
 
 
 @cli.command()
-@click.argument("lad_code")
+@click.argument("what", metavar="LAD_CODE|companies-house|charities|schools")
 @click.option("--dest", required=True, type=PATH, help="reference folder to write into")
+@click.option("--from", "from_files", multiple=True, type=PATH, metavar="FILE",
+              help="a register file already downloaded (repeatable; no network)")
 @click.option("--force", is_flag=True, help="download again even if present")
 @click.option("--timeout", type=float, default=20.0, show_default=True,
               help="seconds per request")
-def fetch(lad_code: str, dest: Path, force: bool, timeout: float) -> int:
-    """Download one council's boundaries and IoD 2025 (network).
+def fetch(what: str, dest: Path, from_files: tuple[Path, ...], force: bool,
+          timeout: float) -> int:
+    """Download one council's boundaries and IoD 2025, or a national register (network).
 
     LAD_CODE is the council's local authority district code, as in the ONS lookups.
+    companies-house, charities and schools download the free official bulk file
+    (Companies House BasicCompanyData, the Charity Commission register extract, DfE Get
+    Information About Schools) and build its compact table in the reference folder, which
+    `impact locate` then uses; --from FILE builds it from a file you already have.
     """
-    from impact.places.fetch import FetchError, fetch_council
+    from impact.places.fetch import REGISTER_KINDS, FetchError, fetch_council
 
+    if what in REGISTER_KINDS:
+        return _fetch_register(what, dest, list(from_files), force, timeout)
+    if from_files:
+        return _fail("fetch", f"--from is for {', '.join(REGISTER_KINDS)}, not a council")
     try:
-        res = fetch_council(lad_code, dest, timeout=timeout, force=force)
+        res = fetch_council(what, dest, timeout=timeout, force=force)
     except (FetchError, ValueError) as exc:
         return _fail("fetch", exc)
     for role, path in res.files.items():
         click.echo(f"  {'downloaded' if role in res.downloaded else 'cached':10} {role}: {path}")
     for note in res.notes:
         click.echo(f"  note: {note}")
+    return 0
+
+
+def _fetch_register(name: str, dest: Path, files: list[Path], force: bool,
+                    timeout: float) -> int:
+    """Download (unless ``files``) and build one national register's table."""
+    from impact.places.bulk import BulkError, build_table
+    from impact.places.fetch import REGISTER_KINDS, FetchError, fetch_register
+
+    try:
+        if not files:
+            click.echo(f"downloading {name} (large: this can take several minutes) ...")
+            files = [fetch_register(name, dest, timeout=max(timeout, 60.0), force=force)]
+        report = build_table(REGISTER_KINDS[name], files, dest)
+    except (FetchError, BulkError) as exc:
+        return _fail("fetch", exc)
+    click.echo(report.line())
+    for reason, n in report.set_aside.items():
+        click.echo(f"  set aside: {n:,} {reason}")
     return 0
 
 

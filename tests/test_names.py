@@ -143,3 +143,22 @@ def test_a_million_rows_each_get_their_names_normalisation() -> None:
 )
 def test_payment_method_notes_are_not_part_of_the_name(raw, expected):
     assert normalise_names(pd.Series([raw])).iloc[0] == expected
+
+
+def test_column_keys_equal_one_name_keys() -> None:
+    """``normalise_names`` keys plain names in Arrow and the rest one by one: both must give
+    what :func:`normalise_name` gives, for stacked legal forms (also past the last six
+    words), "The", case, spacing, redaction and payment-note words, punctuation and blanks."""
+    from impact.ingest.names import _legal_terms
+
+    rng = np.random.default_rng(13)
+    words = ["ACME", "North", "uk", "CO", "LTD", "Limited", "THE", "the", "AND", "COMPANY",
+             "A", "S", "PLC", "LLP", "SERVICES", "123", "", "REDACTED", "TRADING", "AS",
+             "T/A", "(DD)", "CONSOLIDATED", "INVOICE", "&", "Ltd.", "-", "4567", "Ｌtd"]
+    vocab = np.array(words + _legal_terms(), dtype=object)
+    names = [" ".join(rng.choice(vocab, rng.integers(1, 12))) for _ in range(20_000)]
+    names += ["", "   ", "THE", "THE LIMITED", "LIMITED", "A S A S A S A S LIMITED"]
+    col = pd.Series([*names, None], dtype=object)
+    one = pd.Series([*(normalise_name(n) for n in names), ""], dtype="string")
+    expected = one.mask(one == "")
+    pd.testing.assert_series_equal(normalise_names(col), expected, check_names=False)

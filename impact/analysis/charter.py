@@ -291,11 +291,38 @@ def match_attributes(attrs: Attributes, suppliers: pd.DataFrame) -> pd.DataFrame
     return t[~dup].reset_index(drop=True)
 
 
+_CH_COLUMNS = ["supplier_key", "ch_status", "ch_sic_codes", "ch_date_of_cessation",
+               "ch_source"]
+
+
 def companies_house_status(reference: object, suppliers: pd.DataFrame) -> pd.DataFrame:
-    """Companies House status, SIC and cessation date per supplier from reference registers
-    that carry them (``ch_status`` …); matched by company number, then normalised name or
-    alias.  Columns: supplier_key, ch_status, ch_sic_codes, ch_date_of_cessation, ch_source."""
-    cols = ["supplier_key", "ch_status", "ch_sic_codes", "ch_date_of_cessation", "ch_source"]
+    """Companies House status, SIC and cessation date per supplier: what ``locate`` read
+    from the Companies House bulk table for suppliers it matched exactly
+    (``register_status``), else reference registers that carry them (``ch_status`` …),
+    matched by company number, then normalised name or alias.  Columns: supplier_key,
+    ch_status, ch_sic_codes, ch_date_of_cessation, ch_source."""
+    both = pd.concat([_status_from_bulk(suppliers),
+                      _status_from_registers(reference, suppliers)], ignore_index=True)
+    return both.drop_duplicates("supplier_key").reset_index(drop=True)
+
+
+def _status_from_bulk(suppliers: pd.DataFrame) -> pd.DataFrame:
+    """The status ``locate`` found in the Companies House bulk table (exact matches only:
+    a probable link is no evidence about a supplier)."""
+    if "register_status" not in suppliers:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in _CH_COLUMNS})
+    source = suppliers["resolution_source"].astype("string")
+    use = (suppliers["register_status"].notna() & source.str.startswith("Companies House")
+           & (suppliers["resolution_method"] != "fuzzy")).fillna(False)
+    s = suppliers[use.to_numpy(bool)]
+    return pd.DataFrame({"supplier_key": s["supplier_key"], "ch_status": s["register_status"],
+                         "ch_sic_codes": s["sic"], "ch_date_of_cessation": pd.NA,
+                         "ch_source": source[use.to_numpy(bool)]}).astype("string")
+
+
+def _status_from_registers(reference: object, suppliers: pd.DataFrame) -> pd.DataFrame:
+    """:func:`companies_house_status` from the reference registers' CSVs."""
+    cols = _CH_COLUMNS
     out = pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
     paths = list(reference.find_all("supplier_registers")) if reference is not None else []
     frames = []

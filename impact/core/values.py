@@ -379,6 +379,19 @@ def clean_company_numbers(values: pd.Series) -> pd.Series:
     return out.where(digits | prefixed).astype("string")
 
 
+def clean_charity_numbers(values: pd.Series) -> pd.Series:
+    """Charity Commission (England and Wales) numbers as the register keys them; NA where
+    not one.
+
+    Six or seven digits without leading zeros; a linked (subsidiary) charity's suffix
+    (``1234567-1``) and a spreadsheet's ``.0`` are dropped, since the register extract
+    places the main charity.
+    """
+    s = values.astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
+    digits = s.str.extract(r"^(?:CC|RCN)?\s*0*(\d{5,7})(?:\s*-\s*\d{1,2})?$", expand=False)
+    return digits.astype("string")
+
+
 #: Compact (no space) UK postcode: outward A9, A99, AA9, AA99, A9A, AA9A; inward 9AA.
 POSTCODE_COMPACT_RE = r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}"
 

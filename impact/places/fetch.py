@@ -13,6 +13,13 @@ into ``dest`` laid out so :class:`impact.reference.Reference` finds each by role
 folder per council: a role resolves to one boundary file).  Files
 already present are kept (cached) unless ``force``.  Every request has a timeout; the first
 one that cannot reach its host stops the run with a one-line :class:`FetchError`.
+
+:func:`fetch_register` downloads one of the free national bulk registers
+(``impact fetch companies-house|charities|schools``) for :mod:`impact.places.bulk` to build:
+Companies House's BasicCompanyData (the newest ``BasicCompanyDataAsOneFile`` zip named on
+its download page), the Charity Commission's register extract (tab-separated text, zipped)
+and DfE Get Information About Schools' all-establishments CSV (published daily, named by
+date: the newest of the last week).  They are streamed to disk, never held in memory.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 # --- Sources --------------------------------------------------------------------------------
@@ -279,6 +288,79 @@ def _query(url: str, where: str, fields: str, timeout: float, *, geometry: bool)
         if not exceeded or not batch:
             return features
         offset += len(batch)
+
+
+# ------------------------------------------------------------------------------- registers
+
+#: The official bulk registers: where each is published (licences in the README).
+CH_PAGE = "https://download.companieshouse.gov.uk/en_output.html"
+CH_FILE_RE = re.compile(r"BasicCompanyDataAsOneFile-\d{4}-\d{2}-\d{2}\.zip")
+CHARITY_URL = ("https://ccewuksprdoneregsadata1.blob.core.windows.net/data/txt/"
+               "publicextract.charity.zip")
+GIAS_URL = ("https://ea-edubase-api-prod.azurewebsites.net/edubase/downloads/public/"
+            "edubasealldata{day}.csv")
+#: ``impact fetch`` names → :data:`impact.places.bulk.LAYOUTS` kinds.
+REGISTER_KINDS = {"companies-house": "companies_house", "charities": "charities",
+                  "schools": "schools"}
+
+
+def fetch_register(name: str, dest: Path, timeout: float = 60.0, force: bool = False) -> Path:
+    """Download register ``name`` (a key of :data:`REGISTER_KINDS`) into
+    ``dest/registers/downloads``; a file already there is kept unless ``force``."""
+    folder = Path(dest) / "registers" / "downloads"
+    urls = _register_urls(name, timeout)
+    for url in urls:
+        path = folder / url.rsplit("/", 1)[1]
+        if path.is_file() and not force:
+            return path
+        try:
+            _download(url, path, timeout)
+            return path
+        except _NotThere:
+            continue
+    raise FetchError(f"{name}: {_host(urls[0])} has no such file now "
+                     f"({urls[-1].rsplit('/', 1)[1]}{' and newer' if len(urls) > 1 else ''})")
+
+
+class _NotThere(FetchError):
+    """HTTP 404: try the next candidate URL."""
+
+
+def _register_urls(name: str, timeout: float) -> list[str]:
+    if name == "companies-house":
+        page = _get(CH_PAGE, None, timeout).decode("utf-8", "replace")
+        found = sorted(set(CH_FILE_RE.findall(page)), reverse=True)
+        if not found:
+            raise FetchError(f"{_host(CH_PAGE)}: no BasicCompanyDataAsOneFile zip on its page")
+        return [CH_PAGE.rsplit("/", 1)[0] + "/" + found[0]]
+    if name == "charities":
+        return [CHARITY_URL]
+    if name == "schools":
+        today = date.today()
+        return [GIAS_URL.format(day=(today - timedelta(days=i)).strftime("%Y%m%d"))
+                for i in range(8)]
+    raise ValueError(f"unknown register {name!r} (one of {', '.join(REGISTER_KINDS)})")
+
+
+def _download(url: str, path: Path, timeout: float) -> None:
+    """Stream ``url`` to ``path`` (written whole or not at all)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response, tmp.open("wb") as out:
+            shutil.copyfileobj(response, out, 1 << 20)
+        tmp.replace(path)
+    except urllib.error.HTTPError as exc:
+        kind = _NotThere if exc.code == 404 else FetchError
+        raise kind(f"{_host(url)} answered HTTP {exc.code} ({_one_line(exc.reason)})") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise FetchError(
+            f"no network: could not download from {_host(url)} "
+            f"({_one_line(getattr(exc, 'reason', exc))}); use --from FILE for a file you have"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------- writing

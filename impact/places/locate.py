@@ -13,9 +13,13 @@ row per supplier and finds each a place, in this order (first hit wins):
 3. the reference registers (role ``supplier_registers``): exact Companies House number
    (``company_number``), then exact normalised name (``reference_name``).  When the
    folder holds the stacked ``*combined*`` table only that one is read, so the same
-   rows are not loaded twice;
+   rows are not loaded twice; then the official bulk registers ``impact fetch`` builds
+   (Companies House, charities, schools: :mod:`impact.places.bulk_lookup`) by company or
+   charity number (``charity_number``) and exact name, placing at the registered office
+   or school site;
 4. probabilistic name links from :mod:`impact.linkage` when it is importable
    (``fuzzy``, with ``resolution_probability``): candidates, never counted as exact;
+   against the registers first, then the bulk registers (bounded blocking);
 5. the paying council's own parish and town councils and schools that nothing above
    placed (``proximity``: an assumption, marked as one);
 6. a place named inside the payee name ("… (Anytown) Ltd", "Solutions for Anytown":
@@ -47,6 +51,7 @@ import pyarrow.parquet as pq
 from impact.core.values import apply_distinct, clean_company_numbers, parse_yes_no
 from impact.ingest.names import REDACTED, normalise_names
 from impact.ingest.schema import supplier_key, supplier_keys  # noqa: F401 (re-exported)
+from impact.places import bulk_lookup
 from impact.places.classify import Identifiers, classify_suppliers
 from impact.places.gazetteer import (
     BODY_CLASSES,
@@ -75,6 +80,7 @@ METHODS = (
     "register_name",
     "gazetteer",
     "company_number",
+    "charity_number",
     "reference_name",
     "fuzzy",
     "proximity",
@@ -86,6 +92,7 @@ PLACE_BASES: dict[str, str] = {
     "council_register": "council register (a trading address)",
     "registered_office": "registered office",
     "public_body": "public body's area or site",
+    "school_site": "school site",
     "national": "national body (no place's local spend)",
     "name_hint": "place named in the payee name (low confidence)",
     "manual": "placed by hand",
@@ -266,7 +273,8 @@ def _ranked_values(codes: np.ndarray, values: pd.Series, n_keys: int) -> pd.Data
 
 def reference_files(reference: Reference) -> list[Path]:
     """Every reference file :func:`locate` reads (their fingerprints key its cache)."""
-    return [*reference.find_all("supplier_registers"), *gazetteer_files(reference)]
+    bulk = [t.path for t in bulk_lookup.bulk_tables(reference)]
+    return [*reference.find_all("supplier_registers"), *gazetteer_files(reference), *bulk]
 
 
 def reference_register_paths(reference: Reference) -> list[Path]:
@@ -407,6 +415,7 @@ def locate(
     named = nameable(sup)
     public = _PublicBodies.read(sup, named, reference, progress)
     _match_exactly(sup, named, regs, public, progress)
+    bulk = _BulkStep.start(sup, named, reference if reference_registers else None, public.payer)
     fuzzy_note = "fuzzy linking switched off"
     if fuzzy:
         all_rows = pd.concat(
@@ -414,6 +423,7 @@ def locate(
             ignore_index=True,
         )
         fuzzy_note = _fuzzy(sup, named, all_rows, progress)
+        bulk.link(sup, named, progress)
     public.place_assumed_local(sup, named)
     public.place_by_name_hint(sup, named)
     _class_from_registers(sup, public.gazetteer.charity_companies)
@@ -422,6 +432,7 @@ def locate(
     cov = coverage(sup)
     cov["fuzzy"] = fuzzy_note
     cov["registers"] = regs.summaries()
+    cov["bulk_registers"] = bulk.coverage()
     _report(progress, "done", 1.0)
     assert len(sup) == n
     return LocateResult(suppliers=sup, coverage=cov, registers=cov["registers"])
@@ -454,6 +465,7 @@ def _read_suppliers(dir: Path, progress: Progress | None) -> pd.DataFrame:
         "suggested_postcode",
         "place_basis",
         "area_lad_codes",
+        "register_status",
     ):
         sup[c] = pd.Series(pd.NA, index=sup.index, dtype="string")
     sup["resolution_method"] = pd.Series("none", index=sup.index, dtype="string")
@@ -498,6 +510,41 @@ def _match_exactly(
             public.place(sup, todo)
         else:
             _assign(sup, todo, regs.rows(key.from_council), key)
+
+
+@dataclass
+class _BulkStep:
+    """The official bulk registers' turn (:mod:`impact.places.bulk_lookup`): numbers and
+    exact names after the other exact keys, Splink links after the other fuzzy links."""
+
+    tables: list[bulk_lookup.BulkTable]
+    settings: bulk_lookup.BulkSettings
+    summary: bulk_lookup.BulkSummary
+
+    @classmethod
+    def start(cls, sup: pd.DataFrame, named: np.ndarray, reference: Reference | None,
+              payer: Payer) -> _BulkStep:
+        """Match the unplaced suppliers exactly against every bulk register present."""
+        tables = bulk_lookup.bulk_tables(reference)
+        settings = bulk_lookup.BulkSettings(ACCEPT_THRESHOLD, SUGGEST_THRESHOLD,
+                                            frozenset(payer.lads))
+        if not tables:
+            return cls(tables, settings, bulk_lookup.BulkSummary())
+        todo = (sup["resolution_method"] == "none").to_numpy()
+        return cls(tables, settings, bulk_lookup.match_exactly(sup, todo, named, tables,
+                                                               settings))
+
+    def link(self, sup: pd.DataFrame, named: np.ndarray, progress: Progress | None) -> None:
+        """Splink links for what is still unplaced."""
+        todo = (sup["resolution_method"] == "none").to_numpy() & named
+        if self.tables and todo.any():
+            _report(progress, "fuzzy links to the bulk registers", 0.7)
+            bulk_lookup.link_fuzzy(sup, todo, self.tables, self.settings, self.summary)
+
+    def coverage(self) -> dict:
+        s = self.summary
+        return {"tables": s.tables, "placed": s.placed, "ambiguous_names": s.ambiguous_names,
+                "notes": s.notes}
 
 
 @dataclass

@@ -115,6 +115,21 @@ ROLES: dict[str, tuple[tuple[str, ...], str]] = {
         ("organisations/*mutual*.csv",),
         "Mutual societies (co-operative and community benefit) with identifiers and name",
     ),
+    "companies_house": (
+        ("registers/companies_house_*.parquet",),
+        "Companies House BasicCompanyData, built by `impact fetch companies-house` "
+        "(registered offices, status, SIC codes)",
+    ),
+    "charity_register": (
+        ("registers/charities_*.parquet",),
+        "Charity Commission register extract, built by `impact fetch charities` "
+        "(registered contact addresses, status)",
+    ),
+    "schools": (
+        ("registers/schools_*.parquet",),
+        "DfE Get Information About Schools establishments, built by `impact fetch schools` "
+        "(school sites, status)",
+    ),
     "nhs_trusts": (
         ("suppliers/*nhs*trust*.csv", "organisations/*nhs*trust*.csv", "suppliers/*etr*.csv"),
         "NHS trusts with their headquarters postcode (NHS Digital ODS)",

@@ -37,6 +37,7 @@ from impact.core.atomic import locked
 from impact.core.values import clean_company_numbers, normalise_postcodes
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import read_csv
+from impact.places.bulk_lookup import bulk_tables, read_rows
 from impact.places.councils import supplier_deprivation
 from impact.places.geocode import geocode_postcodes
 from impact.places.locate import GEO_COLUMNS, nameable, reference_register_paths
@@ -75,6 +76,8 @@ APPLIED_COLUMNS = (
     "resolution_source",
     "matched_name",
     "resolution_probability",
+    "place_basis",
+    "area_lad_codes",
     *GEO_COLUMNS,
     "geocode_status",
     "geocode_reason",
@@ -397,10 +400,12 @@ def apply_register(
         return suppliers, hit
     out = suppliers.copy()
     rows = register.iloc[pos[hit].to_numpy(dtype=int)].reset_index(drop=True)
+    office = rows["postcode"].isna().to_numpy()
     rows["postcode"] = rows["postcode"].fillna(_company_postcodes(rows, ctx.reference))
     ids = suppliers.loc[hit, "supplier_id"].astype("string").reset_index(drop=True)
     by_id = (ids == rows["supplier_id"]).fillna(False).to_numpy(dtype=bool)
     _set_row_columns(out, hit, rows, by_id, ctx.register_name)
+    _set_basis(out, hit, rows, office)
     placing = np.flatnonzero(hit)[rows["postcode"].notna().to_numpy()]
     _place(out, placing, ctx)
     return out, hit
@@ -423,6 +428,22 @@ def _set_row_columns(
     _put(out, p, "resolution_source", np.full(len(p), source, dtype=object))
     _put(out, p, "matched_name", rows.loc[places, "supplier_name"])
     _put(out, p, "resolution_probability", np.ones(len(p)))
+
+
+def _set_basis(out: pd.DataFrame, hit: np.ndarray, rows: pd.DataFrame,
+               office: np.ndarray) -> None:
+    """What the new places stand for: a postcode the officer gave is ``manual`` (a local
+    branch overrides a registered office or an area), a spreadsheet row's a
+    ``council_register`` trading address, one found from a company number the
+    ``registered_office``; an area no longer applies."""
+    places = rows["postcode"].notna().to_numpy()
+    app = rows["source"].isin(list(APP_SOURCES)).to_numpy()
+    basis = np.where(office, "registered_office", np.where(app, "manual", "council_register"))
+    p = out.index[hit][places]
+    if "place_basis" in out:
+        _put(out, p, "place_basis", basis[places])
+    if "area_lad_codes" in out:
+        _put(out, p, "area_lad_codes", pd.NA)
 
 
 def _place(out: pd.DataFrame, positions: np.ndarray, ctx: ApplyContext) -> None:
@@ -491,7 +512,18 @@ def _company_postcodes(rows: pd.DataFrame, reference: Reference | None) -> pd.Se
         return reg.drop_duplicates("company_number").set_index("company_number")["postcode"]
 
     known = _COMPANIES.once(cache.key(*cache.fingerprint(paths)), read)
-    return rows["company_number"].map(known).astype("string")
+    found = rows["company_number"].map(known).astype("string")
+    return found.fillna(_bulk_postcodes(rows["company_number"][found.isna()], reference))
+
+
+def _bulk_postcodes(numbers: pd.Series, reference: Reference) -> pd.Series:
+    """Registered-office postcodes of company numbers in the Companies House bulk table."""
+    table = next((t for t in bulk_tables(reference) if t.layout.role == "companies_house"), None)
+    if table is None or numbers.dropna().empty:
+        return pd.Series(pd.NA, index=numbers.index, dtype="string")
+    rows = read_rows(table, "id", numbers)
+    rows = rows[(rows["name_kind"] == "current") & rows["postcode"].notna()]
+    return numbers.map(rows.drop_duplicates("id").set_index("id")["postcode"]).astype("string")
 
 
 def company_place(number: str, reference: Reference | None) -> str | None:
