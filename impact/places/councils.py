@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from impact.ingest.tables import read_csv
-from impact.places.boundaries import areas_for_lads, display_geometry, read_lsoa_lookup
+from impact.places.boundaries import (
+    areas_for_lads,
+    display_geometry,
+    load_boundaries,
+    read_lsoa_lookup,
+)
 from impact.places.deprivation import (
     aggregate,
     bridge_lsoa11_to_lsoa21,
@@ -230,3 +236,26 @@ def _imd2019_wards(
         "worst_decile": "imd2019_worst_decile",
     }
     return agg[["code", *[c for c in keep if c in agg]]].rename(columns=keep)
+
+
+def neighbouring_districts(
+    reference: Reference, lads: list[str], wards: gpd.GeoDataFrame, margin: float = 0.6
+) -> gpd.GeoDataFrame:
+    """The districts around the council (``code``, ``name``, display ``geometry``), clipped to
+    its wards' bounds grown by ``margin`` on every side: drawn in grey under the wards so a
+    map still reads where the street basemap cannot load.  Empty without a district file."""
+    path = reference.find("lad_boundaries")
+    if path is None or len(wards) == 0:
+        return empty_wards()
+    try:
+        lad = load_boundaries(path)
+    except (OSError, ValueError):
+        return empty_wards()
+    x0, y0, x1, y1 = (float(v) for v in wards.total_bounds)
+    dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
+    window = shapely.box(x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+    near = lad.iloc[lad.sindex.query(window, predicate="intersects")]
+    near = near[~near["code"].isin(lads)].copy()
+    near["geometry"] = shapely.intersection(near.geometry.to_numpy(), window)
+    near = display_geometry(near, tolerance=0.0008)
+    return near[["code", "name", "geometry"]].reset_index(drop=True)
