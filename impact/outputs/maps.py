@@ -222,16 +222,16 @@ def class_breaks(values: np.ndarray, k: int = N_CLASSES) -> np.ndarray:
     mapclassify), rounded to two significant figures; the last is the maximum."""
     import warnings
 
-    with warnings.catch_warnings():  # "Numba not installed": the pure-Python path is ample
-        warnings.simplefilter("ignore", UserWarning)
-        import mapclassify
-
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     uniq = np.unique(v)
     if len(uniq) <= k:
         return uniq
-    bins = mapclassify.FisherJenks(v, k=k).bins
+    with warnings.catch_warnings():  # "Numba not installed": pure Python is ample for wards
+        warnings.simplefilter("ignore", UserWarning)
+        import mapclassify
+
+        bins = mapclassify.FisherJenks(v, k=k).bins
     nice = [_nice(b) for b in bins[:-1]] + [float(v.max())]
     return np.unique(np.minimum(nice, v.max()))
 
