@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from impact.ingest.names import normalise_name
 from impact.ingest.tables import read_csv
 from impact.places.boundaries import (
     areas_for_lads,
@@ -122,6 +123,19 @@ def council_lads(reference: Reference, council: str) -> list[str]:
         return sorted(payer.lads)
     path = reference.find("lookup_lsoa21_ward_lad")
     return find_council_lads(council, read_lsoa_lookup(path)) if path is not None else []
+
+
+def official_name(reference: Reference | None, council: str) -> str:
+    """The council's official name from the local-authority register as the gazetteer
+    reads it ("Manchester City Council" for "manchester"); the name as given when it
+    matches no council (a synthetic borough, a reference folder without the register)."""
+    given = str(council).strip()
+    if reference is None or not given:
+        return given
+    m = load_gazetteer(reference).match_one(normalise_name(given), given)
+    if m.body is not None and m.body.body_class == "council" and m.body.name:
+        return m.body.name
+    return given
 
 
 def district_names(reference: Reference) -> dict[str, str]:
