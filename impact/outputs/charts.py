@@ -176,7 +176,8 @@ def _label_areas(ax, areas, highlight: pd.Series | None) -> None:
                     path_effects=halo)
 
 
-def map_png(wards, metric: maps.MapMetric, title: str, outline: str | None = None) -> bytes:
+def map_png(wards, metric: maps.MapMetric, title: str, outline: str | None = None,
+            outline_label: str = "left behind") -> bytes:
     """A ward map as PNG: the app's classes and legend, hatched "not enough data", names
     on the wards, and (``outline``, a boolean column) highlighted wards in orange."""
     plt = _plt()
@@ -197,7 +198,7 @@ def map_png(wards, metric: maps.MapMetric, title: str, outline: str | None = Non
         if len(hi):
             hi.boundary.plot(ax=ax, color=maps.SUPPLIER_COLOURS["council"], linewidth=1.8)
             extra.append(Patch(facecolor="none", edgecolor=maps.SUPPLIER_COLOURS["council"],
-                               linewidth=1.8, label="left behind"))
+                               linewidth=1.8, label=outline_label))
     _label_areas(ax, wards, lit)
     ax.set_axis_off()
     ax.set_aspect(1 / np.cos(np.radians(float(np.mean(wards.total_bounds[[1, 3]])))))
