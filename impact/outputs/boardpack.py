@@ -61,6 +61,7 @@ class PackData:
     target: trends.Target = field(default_factory=lambda: trends.Target(None, "no target set"))
     bands: pd.DataFrame = field(default_factory=pd.DataFrame)
     placing: worklist.Target | None = None
+    ward_basis: metrics.WardBasis | None = None
 
     @property
     def status(self) -> tuple[str, str]:
@@ -105,7 +106,7 @@ def pack_data(ws: object, filters: Filters | None = None, *, permutations: int =
         coverage=_coverage_figures(ws, tx, head, charter),
         caveats=[c for c in dict.fromkeys(caveats) if c], period=metrics.period_text(tx),
         trend=trend, target=trends.target_for(trend, target), bands=charts.band_spend(tx),
-        placing=worklist.coverage_target(ws.suppliers),
+        placing=worklist.coverage_target(ws.suppliers), ward_basis=metrics.ward_basis(tx),
     )
 
 
@@ -283,6 +284,9 @@ def findings(data: PackData) -> list[str]:
               "reached by the council's placed spend." if lb is not None else
               f"{data.headline['deprived'].text} of placed spend went to suppliers in the "
               "most deprived 20% of neighbourhoods in England.")
+    if lb is not None and data.ward_basis is not None and not data.ward_basis.enough:
+        second += (f" Only {metrics.pct(data.ward_basis.coverage)} of spend is placed at ward "
+                   "level, so some of these may be reached by spend we cannot yet place.")
     if names:
         second += f" More local spend would matter most in {names}."
     return [first, second, _coverage_finding(data)]
@@ -299,9 +303,9 @@ def _local_sentence(local: metrics.Figure) -> str:
                 f"{round(100 * local.value)}p went to suppliers based in the council's area. "
                 f"Of all spend, between {metrics.pct(local.lower)} and "
                 f"{metrics.pct(local.upper)} stayed local: not enough data for one figure.")
-    return (f"Of every £1 we could place ({placed}p in the £), {round(100 * local.value)}p "
-            f"went to suppliers based in the council's area (range {metrics.pct(local.lower)} "
-            f"to {metrics.pct(local.upper)} of all spend).")
+    return (f"We could place {placed}% of spend. Of every £1 placed, "
+            f"{round(100 * local.value)}p went to suppliers based in the council's area "
+            f"({metrics.pct(local.lower)} to {metrics.pct(local.upper)} of all spend).")
 
 
 def _coverage_finding(data: PackData) -> str:
@@ -391,24 +395,37 @@ def _pdf_summary(doc: PdfDocument, data: PackData, images: dict[str, bytes]) -> 
     return st
 
 
+MAP_CAPTIONS = {
+    "spend": "£ received by suppliers based in each ward, per resident (natural-break classes, "
+             "viridis: darker = more £). Suppliers are placed at their register postcode. "
+             "Hatched: not enough spend is placed to say a ward received nothing.",
+    "left_behind": "Opportunity score by ward (darker = where more local spend would matter "
+                   "most); left-behind wards outlined in orange.",
+}
+
+
 def _pdf_maps(doc: PdfDocument, images: dict[str, bytes]) -> list:
-    """The spend and left-behind maps with captions and the boundary attribution."""
+    """The spend and left-behind maps with captions: stacked for a wide council, side by
+    side for a tall one (so neither floats small on the page)."""
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, KeepTogether, Spacer
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image, KeepTogether, Spacer, Table, TableStyle
 
     st: list = [doc.p("Where the spend lands, and the wards left behind", "h2")]
-    for key, caption in (("spend", "£ received by suppliers based in each ward, per resident "
-                          "(natural-break classes, viridis: darker = more £). Suppliers are "
-                          "placed at their register postcode. Hatched: not enough spend is "
-                          "placed to say a ward received nothing."),
-                         ("left_behind", "Opportunity score by ward (darker = where more local "
-                          "spend would matter most); left-behind wards outlined in orange.")):
-        if key in images:
-            img = Image(io.BytesIO(images[key]), width=17.5 * cm, height=11 * cm,
-                        kind="proportional")
-            st.append(KeepTogether([img, doc.p(caption, "small"), Spacer(1, 6)]))
-    if not any(k in images for k in ("spend", "left_behind")):
-        st.append(doc.p("No ward boundaries for this council: maps omitted.", "small"))
+    keys = [k for k in MAP_CAPTIONS if k in images]
+    if not keys:
+        return [*st, doc.p("No ward boundaries for this council: maps omitted.", "small")]
+    w, h = ImageReader(io.BytesIO(images[keys[0]])).getSize()
+    tall = len(keys) == 2 and h > w  # charts.is_tall: each map's legend is under it
+    size = (8.7 * cm, 20 * cm) if tall else (17.5 * cm, 11 * cm)
+    cells = [[Image(io.BytesIO(images[k]), width=size[0], height=size[1], kind="proportional"),
+              doc.p(MAP_CAPTIONS[k], "small"), Spacer(1, 6)] for k in keys]
+    if tall:
+        t = Table([cells], colWidths=[9 * cm, 9 * cm])
+        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        st.append(t)
+    else:
+        st += [KeepTogether(c) for c in cells]
     st.append(doc.p(BOUNDARY_ATTRIBUTION, "small"))
     return st
 

@@ -183,7 +183,9 @@ def map_png(wards, metric: maps.MapMetric, title: str, outline: str | None = Non
     plt = _plt()
     from matplotlib.patches import Patch
 
-    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    tall = is_tall(wards)
+    fig, ax = (plt.subplots(figsize=(3.8, 6.6), layout="constrained") if tall
+               else plt.subplots(figsize=(7.0, 4.6)))
     values = wards[metric.column] if metric.column in wards else pd.Series(np.nan,
                                                                           index=wards.index)
     colours, lg = maps.classify(values, metric, wards.get("status"))
@@ -202,7 +204,15 @@ def map_png(wards, metric: maps.MapMetric, title: str, outline: str | None = Non
     _label_areas(ax, wards, lit)
     ax.set_axis_off()
     ax.set_aspect(1 / np.cos(np.radians(float(np.mean(wards.total_bounds[[1, 3]])))))
-    ax.set_title(title, fontsize=9)
-    ax.legend(handles=_legend_handles(lg, extra), title=_wrap(lg.title, 28), loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), fontsize=6.5, title_fontsize=7, frameon=False)
-    return _png(fig, tight=True)
+    ax.set_title(_wrap(title, 40) if tall else title, fontsize=9)
+    where = ({"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "ncol": 2} if tall else
+             {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)})
+    ax.legend(handles=_legend_handles(lg, extra), title=_wrap(lg.title, 40), fontsize=6.5,
+              title_fontsize=7, frameon=False, **where)
+    return _png(fig, tight=not tall)  # tall maps side by side: the same size each
+
+
+def is_tall(areas) -> bool:
+    """Taller than wide on the map (Manchester): maps go side by side, legends below."""
+    x0, y0, x1, y1 = (float(v) for v in areas.total_bounds)
+    return (y1 - y0) > (x1 - x0) * np.cos(np.radians((y0 + y1) / 2))
