@@ -21,6 +21,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
+from impact.analysis import metrics
 from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, analyse_areas
 from impact.analysis.multiplier import ModelResult, ModelSettings, run_model
 from impact.analysis.opportunity import N_LSOA, LeftBehindRule, ScenarioTarget
@@ -335,3 +336,14 @@ def how_text(text: str, caption: str | None = None) -> None:
                 st.markdown(md_escape(line))
         if caption:
             st.caption(caption)
+
+
+def reach_text(table: pd.DataFrame, basis: metrics.WardBasis) -> pd.Series:
+    """£ per resident as read: "not enough data" where no placed spend reaches an area and
+    too little spend is placed to call that £0."""
+    spr = pd.to_numeric(table["spend_per_resident"], errors="coerce")
+    text = spr.map(lambda v: "" if pd.isna(v) else f"£{v:,.2f}")
+    if not basis.enough:
+        text = text.mask(pd.to_numeric(table["spend"], errors="coerce").fillna(0) <= 0,
+                         metrics.NOT_ENOUGH_DATA)
+    return text

@@ -25,6 +25,7 @@ from views._analysis import (
     compare_areas,
     how_text,
     one_line,
+    reach_text,
     set_target,
 )
 from views._common import (
@@ -42,16 +43,6 @@ from views._common import (
 
 MAP_HEIGHT, MAP_WIDTH = 520, 640
 
-
-def reach_text(table: pd.DataFrame, basis: metrics.WardBasis) -> pd.Series:
-    """£ per resident as read: "not enough data" where no placed spend reaches an area and
-    too little spend is placed to call that £0."""
-    spr = pd.to_numeric(table["spend_per_resident"], errors="coerce")
-    text = spr.map(lambda v: "" if pd.isna(v) else f"£{v:,.2f}")
-    if not basis.enough:
-        text = text.mask(pd.to_numeric(table["spend"], errors="coerce").fillna(0) <= 0,
-                         metrics.NOT_ENOUGH_DATA)
-    return text
 
 st.title("Left behind")
 ws = page_workspace()
