@@ -31,10 +31,11 @@ from views._common import (
     supplier_summary,
 )
 
-MAP_HEIGHT = 600
+#: The whole map on screen under the title and controls at 1280×720 (and 1366×768).
+MAP_HEIGHT = 460
 #: The map column at 1366 px wide (the narrower screen): the zoom fits the bounds in it,
 #: and a wider screen shows more of the neighbouring councils around them.
-MAP_WIDTH = 680
+MAP_WIDTH = 640
 WARD_PARAM = "ward"
 
 
@@ -198,12 +199,6 @@ pick_points = c4.toggle("Click suppliers", value=False, key="map_pick_points",
                         help="On: a click on a point shows that supplier. Off: clicks pick "
                              "wards, even under a point.")
 _keep_in_url(code)
-if available[metric_key].placed:
-    (st.warning if not basis.enough else st.caption)(
-        f"Placed share: {metrics.pct(basis.coverage)} of spend is placed at ward level. "
-        + ("That is too little to say a ward with no placed supplier received nothing: "
-           "those wards show 'not enough data' (hatched)." if not basis.enough else
-           "Wards with no placed supplier show 'no spend placed here'."))
 
 # One fitted view per dataset, kept in the session: the same initial view on every rerun
 # means deck.gl keeps the user's pan and zoom.
@@ -226,6 +221,12 @@ with map_col:
 
 supplier = maps.selected_supplier(event)
 with panel:
+    if available[metric_key].placed:  # beside the figures it qualifies
+        (st.warning if not basis.enough else st.caption)(
+            f"Placed share: {metrics.pct(basis.coverage)} of spend is placed at ward level. "
+            + ("That is too little to say a ward with no placed supplier received nothing: "
+               "those wards show 'not enough data' (hatched)." if not basis.enough else
+               "Wards with no placed supplier show 'no spend placed here'."))
     legend(lg)
     if show_points:
         st.caption("Points: suppliers placed by postcode, area ∝ £ paid — orange in the "
