@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 
 import openpyxl
 import pandas as pd
@@ -101,6 +102,14 @@ def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
     assert main(["board-pack", "demo", "--out", str(out), "--xlsx", str(tmp_path / "pack.xlsx"),
                  "--from", "2024-04", "--to", "2024-09"]) == 0
     assert out.read_bytes().startswith(b"%PDF") and (tmp_path / "pack.xlsx").is_file()
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    assert main(["board-pack", "demo", "--out", str(folder), "--target", "30"]) == 0
+    made = [p.name for p in folder.iterdir()]
+    assert len(made) == 1 and re.fullmatch(
+        r"demo-borough-synthetic-board-pack-\d{4}-\d{2}-\d{2}\.pdf", made[0]), made
+    one = " ".join(PdfReader(folder / made[0]).pages[0].extract_text().split())
+    assert "against the 30% target (set by the council)" in one
     assert main(["board-pack", str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "does not exist" in capsys.readouterr().err
 

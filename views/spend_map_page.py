@@ -33,9 +33,9 @@ from views._common import (
 
 #: The whole map on screen under the title and controls at 1280×720 (and 1366×768).
 MAP_HEIGHT = 460
-#: The map column at 1366 px wide (the narrower screen): the zoom fits the bounds in it,
+#: The map column at 1280 px wide (the narrowest screen): the zoom fits the bounds in it,
 #: and a wider screen shows more of the neighbouring councils around them.
-MAP_WIDTH = 640
+MAP_WIDTH = 560
 WARD_PARAM = "ward"
 
 
