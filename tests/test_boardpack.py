@@ -167,3 +167,15 @@ def test_low_coverage_gives_a_range_not_a_figure() -> None:
 ])
 def test_file_names_are_council_slug_kind_date(council, kind, name) -> None:
     assert boardpack.pack_filename(council, "2026-11-28", kind) == f"{name}-2026-11-28.pdf"
+
+
+@pytest.mark.shared
+def test_the_council_is_named_as_the_register_names_it(shared_data) -> None:
+    from impact.places.councils import official_name
+    from impact.places.reference import resolve_reference
+
+    ref = resolve_reference(shared_data)
+    assert official_name(ref, "manchester") == "Manchester City Council"
+    assert official_name(ref, "Hyndburn") == "Hyndburn Borough Council"
+    assert official_name(ref, "Demo Borough (synthetic)") == "Demo Borough (synthetic)"
+    assert official_name(None, "Anytown") == "Anytown"
