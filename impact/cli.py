@@ -520,8 +520,11 @@ def _lat_long(text: str) -> tuple[float, float]:
 
 @cli.command("board-pack")
 @click.argument("dir")
-@click.option("--out", type=PATH, required=True, help="PDF to write")
+@click.option("--out", type=PATH, required=True,
+              help="PDF to write, or a folder (named <council>-board-pack-<date>.pdf)")
 @click.option("--xlsx", type=PATH, help="XLSX to write beside it")
+@click.option("--target", type=click.FloatRange(0, 100),
+              help="the council's local-share target in % (default: the first quarter's)")
 @click.option("--reference", help="reference data folder (or IMPACT_REFERENCE_DIR)")
 @click.option("--council", help="council name (default: from the folder name)")
 @click.option("--attributes", help="supplier-attributes CSV (see impact.analysis.charter)")
@@ -531,7 +534,8 @@ def _lat_long(text: str) -> tuple[float, float]:
 @click.option("--to", "period_to", help="last month YYYY-MM")
 @click.option("--department", multiple=True, help="only this department (repeatable)")
 @click.option("--influenceable-only", is_flag=True, help="exclude payments to public bodies")
-def board_pack(dir: str, out: Path, xlsx: Path | None, reference: str | None,
+def board_pack(dir: str, out: Path, xlsx: Path | None, target: float | None,
+               reference: str | None,
                council: str | None, attributes: str | None, brief: Path | None,
                period_from: str | None, period_to: str | None, department: tuple[str, ...],
                influenceable_only: bool) -> int:
@@ -540,7 +544,7 @@ def board_pack(dir: str, out: Path, xlsx: Path | None, reference: str | None,
     DIR is a folder of spend files, an ingested folder, or 'demo'.
     """
     from impact.analysis.filters import Filters
-    from impact.outputs.boardpack import pack_data, pdf_bytes, xlsx_bytes
+    from impact.outputs.boardpack import pack_data, pack_filename, pdf_bytes, xlsx_bytes
     from impact.workspace import Workspace, WorkspaceError, demo_source, folder_source
 
     try:
@@ -549,7 +553,10 @@ def board_pack(dir: str, out: Path, xlsx: Path | None, reference: str | None,
         ws = Workspace.load(source)
         f = Filters(period_from=period_from, period_to=period_to, departments=department,
                     influenceable_only=influenceable_only)
-        data = pack_data(ws, f, attributes=attributes)
+        data = pack_data(ws, f, attributes=attributes,
+                         target=None if target is None else target / 100)
+        if out.is_dir():
+            out = out / pack_filename(data.council, data.generated)
         _write(out, pdf_bytes(data))
         if xlsx:
             _write(xlsx, xlsx_bytes(data))

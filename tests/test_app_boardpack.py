@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -33,11 +34,17 @@ def test_board_pack_page(env) -> None:
     md = " ".join(m.value for m in at.markdown)
     assert "Carbon commitments" in md and "unknown" in md
     assert any("Synthetic demo attributes" in c.value for c in at.caption)
+    at.number_input(key="bp_target").set_value(40.0).run()
     gen = next(b for b in at.button if b.label == "Generate the board pack")
     gen.click().run()
     _ok(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Board pack (PDF)" in labels and "Market brief (PDF)" in labels
+    names = at.session_state["_bp_names"]
+    assert re.fullmatch(r"demo-borough-synthetic-board-pack-\d{4}-\d{2}-\d{2}\.pdf",
+                        names["pdf"]), names
+    assert names["pdf-brief"].startswith("demo-borough-synthetic-market-brief-")
+    assert at.session_state["_bp_for"][2] == 40.0  # the target the pack was made with
 
 
 def test_consultation_page_saves_outside_the_demo_folder(env) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 
 import openpyxl
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from impact.analysis import metrics
+from impact.analysis import metrics, trends
 from impact.analysis.filters import Filters, apply
 from impact.cli import main
 from impact.core.settings import WORKSPACE_DIR
@@ -101,5 +102,80 @@ def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
     assert main(["board-pack", "demo", "--out", str(out), "--xlsx", str(tmp_path / "pack.xlsx"),
                  "--from", "2024-04", "--to", "2024-09"]) == 0
     assert out.read_bytes().startswith(b"%PDF") and (tmp_path / "pack.xlsx").is_file()
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    assert main(["board-pack", "demo", "--out", str(folder), "--target", "30"]) == 0
+    made = [p.name for p in folder.iterdir()]
+    assert len(made) == 1 and re.fullmatch(
+        r"demo-borough-synthetic-board-pack-\d{4}-\d{2}-\d{2}\.pdf", made[0]), made
+    one = " ".join(PdfReader(folder / made[0]).pages[0].extract_text().split())
+    assert "against the 30% target (set by the council)" in one
     assert main(["board-pack", str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_page_one_is_an_executive_summary_and_methods_are_in_the_appendix(pack) -> None:
+    data, pdf, _ = pack
+    reader, pages = _text(pdf)
+    one = " ".join(pages[0].split())  # words, whatever the line breaks
+    for heading in ("What the board should know", "Recommended actions", "Total spend",
+                    "Local share", "most deprived 20%", "Local multiplier (LM3)",
+                    "Executive summary"):
+        assert heading in one, heading
+    assert one.count("rests on the") >= 3  # coverage beside each place-dependent figure
+    assert data.headline["local"].text in one and data.headline["total"].text in one
+    assert f"£{data.lm3['lm3_p50']:.2f}" in one
+    assert data.status[0].upper() in one  # the latest quarter's RAG status, in words
+    assert len(reader.pages[0].images) == 3  # trend, where the money goes, LM3
+    for method in ("R1", "seed", "impact.", "demo_attributes", "P10/P50/P90"):
+        assert method not in one, method
+    rest = " ".join("\n".join(pages[1:]).split())
+    assert "Technical appendix" in rest and "R1" in rest and "demo_attributes" in rest
+    assert "Local share by quarter" in rest and trends.RAG_RULE[:40] in rest
+    assert len(pages) <= 6
+
+
+def test_findings_and_actions_are_three_plain_sentences(pack) -> None:
+    data, _, _ = pack
+    found, todo = boardpack.findings(data), boardpack.actions(data)
+    assert len(found) == 3 and len(todo) == 3
+    assert all("_" not in s and "None" not in s and "nan" not in s for s in found + todo)
+    assert data.opportunities["name"].iloc[0] in found[1]
+    assert "Agree a local-share target" in todo[0]  # no target set: the baseline was used
+
+
+def test_a_target_set_by_the_council_drives_the_status(demo_ws) -> None:
+    data = boardpack.pack_data(demo_ws, Filters(), lm3_draws=50, permutations=9, target=0.05)
+    assert data.target.set_by_council and data.status[0] == trends.GREEN
+    assert "Keep the 5% local-share target under review." in boardpack.actions(data)
+
+
+def test_low_coverage_gives_a_range_not_a_figure() -> None:
+    fig = metrics.Figure(key="local", label="Local share", value=0.07, text="7%", how="",
+                         coverage=0.27, lower=0.02, upper=0.75)
+    value, rng, cov = boardpack._share_tile(fig)
+    assert value == "2% to 75%" and metrics.NOT_ENOUGH_DATA in rng and "27%" in cov
+    text = boardpack._local_sentence(fig)
+    assert text.startswith("We can trace where 27p of every £1 went") and "7p" in text
+
+
+@pytest.mark.parametrize(("council", "kind", "name"), [
+    ("Manchester City Council", "board-pack", "manchester-city-council-board-pack"),
+    ("Demo Borough (synthetic)", "market-brief", "demo-borough-synthetic-market-brief"),
+    ("St. Helens Borough Council", "board-pack", "st-helens-borough-council-board-pack"),
+    ("../", "board-pack", "council-board-pack"),
+])
+def test_file_names_are_council_slug_kind_date(council, kind, name) -> None:
+    assert boardpack.pack_filename(council, "2026-11-28", kind) == f"{name}-2026-11-28.pdf"
+
+
+@pytest.mark.shared
+def test_the_council_is_named_as_the_register_names_it(shared_data) -> None:
+    from impact.places.councils import official_name
+    from impact.places.reference import resolve_reference
+
+    ref = resolve_reference(shared_data)
+    assert official_name(ref, "manchester") == "Manchester City Council"
+    assert official_name(ref, "Hyndburn") == "Hyndburn Borough Council"
+    assert official_name(ref, "Demo Borough (synthetic)") == "Demo Borough (synthetic)"
+    assert official_name(None, "Anytown") == "Anytown"

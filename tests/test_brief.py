@@ -59,3 +59,23 @@ def test_lacks_names_the_most_deprived_domains() -> None:
 
 def test_markdown_is_inert() -> None:
     assert brief._md("[click](http://x) <script>") == "\\[click\\](http://x) &lt;script>"
+
+
+def test_brief_has_a_priority_map_and_a_dated_name(made) -> None:
+    ws, data = made
+    b = brief.market_brief(ws, data=data)
+    assert b.map_png and b.map_png.startswith(b"\x89PNG")
+    assert b.filename == boardpack.pack_filename(data.council, data.generated, "market-brief")
+    reader = PdfReader(io.BytesIO(brief.brief_pdf(b)))
+    assert len(reader.pages[0].images) == 1  # the map sits under its section on page 1
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "the borough" not in text and "went to suppliers based in the council's area" in text
+
+
+def test_a_category_with_too_little_placed_says_not_enough_data() -> None:
+    from types import SimpleNamespace
+
+    thin = SimpleNamespace(category="Care", spend=2e6, coverage=0.2, local_share=0.0)
+    assert "not enough data" in brief.gap_text(thin) and "20%" in brief.gap_text(thin)
+    ok = SimpleNamespace(category="Roads", spend=2e6, coverage=0.9, local_share=0.25)
+    assert "25% of the part we could place (90% of it)" in brief.gap_text(ok)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
@@ -37,7 +39,12 @@ def _suppliers() -> pd.DataFrame:
 
 def test_tooltips_escape_file_text() -> None:
     deck, _ = maps.ward_deck(_wards(), "spend", _figures(), _suppliers())
-    text = deck.to_json()
+    doc = json.loads(deck.to_json())
+    # Ward names on the map are WebGL glyphs (never HTML), so they keep their text.
+    labels = next(la for la in doc["layers"] if la["id"] == maps.LABEL_LAYER)
+    assert labels["@@type"] == "TextLayer" and EVIL in [r["text"] for r in labels["data"]]
+    doc["layers"] = [la for la in doc["layers"] if la["id"] != maps.LABEL_LAYER]
+    text = json.dumps(doc, ensure_ascii=False)
     assert EVIL not in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
     assert "Bee &amp; Co" in text
@@ -120,13 +127,128 @@ def test_every_metric_has_a_legend(metric: str) -> None:
 
 def test_decile_legend_is_categorical_with_no_data() -> None:
     colours, legend = maps.classify(pd.Series([1, 4, None]), maps.METRICS["worst_decile"])
-    assert colours[0] == maps.CIVIDIS_10[0] and colours[2] == maps.NO_DATA
-    assert [lab for _, lab in legend.items] == ["decile 1", "decile 4", "no data"]
+    assert colours[0] == maps.DECILE_COLOURS[0] and colours[2] == maps.NO_DATA
+    assert [lab for _, lab in legend.items] == ["decile 1 (most deprived)", "decile 4",
+                                                "no data"]
 
 
 def test_darker_means_more() -> None:
     colours, _ = maps.classify(pd.Series([1.0, 2.0, 3.0, 100.0]), maps.METRICS["spend"])
-    assert colours[-1] == maps.VIRIDIS_7[-1] and colours[0] == maps.VIRIDIS_7[0]
+    assert _lightness(colours[-1]) < _lightness(colours[0])
+    ranks, _ = maps.classify(pd.Series([1.0, 2.0, 3.0, 100.0]), maps.METRICS["imd2019_rank"])
+    assert _lightness(ranks[0]) < _lightness(ranks[-1])  # rank 1 = most deprived = darkest
+
+
+def _lightness(hex_colour: str) -> float:
+    from colorspacious import cspace_convert
+    from matplotlib.colors import to_rgb
+
+    return float(cspace_convert(to_rgb(hex_colour), "sRGB1", "CAM02-UCS")[0])
+
+
+def test_no_spend_and_not_enough_data_are_classes_of_their_own() -> None:
+    """Never a "£0 – £63,862" class: £0 is "no spend placed here" when coverage allows it,
+    "not enough data" (hatched) when it does not; every class is named in the legend."""
+    spend = pd.Series([0.0, 0.0, 63_862.0, 120_000.0, 410_000.0, 2_600_000.0, None])
+    status = pd.Series(["none placed", "not enough data", "placed", "placed", "placed",
+                        "placed", "placed"])
+    colours, legend = maps.classify(spend, maps.METRICS["spend"], status)
+    labels = [lab for _, lab in legend.items]
+    assert colours[0] == maps.NO_SPEND and colours[1] == maps.NOT_ENOUGH
+    assert colours[6] == maps.NO_DATA
+    assert labels[-3:] == ["no spend placed here", "not enough data", "no data"]
+    assert legend.hatched == ("not enough data",)
+    value_labels = labels[:-3]
+    assert all("£0" not in lab for lab in value_labels), value_labels
+    assert value_labels[0].startswith("£64k") and value_labels[-1].endswith("£2.6m")
+    assert len(set(colours[2:6])) == 4  # four values, four classes, all distinct
+    assert {c for c, _ in legend.items} >= set(colours)  # every colour on the map is named
+
+
+def test_zero_without_status_is_no_spend_not_a_value_class() -> None:
+    colours, legend = maps.classify(pd.Series([0.0, 5.0, 9.0]), maps.METRICS["local_suppliers"])
+    assert colours[0] == maps.NO_SPEND and ("#ffffff", "no spend placed here") in legend.items
+    # an IoD score of 0 is a value, not "no spend"
+    scores, _ = maps.classify(pd.Series([0.0, 5.0, 9.0]), maps.METRICS["imd_score"])
+    assert maps.NO_SPEND not in scores
+
+
+def test_class_breaks_are_natural_and_rounded() -> None:
+    x = np.array([1_200, 1_300, 1_350, 40_000, 41_234, 43_000, 250_000, 251_278, 1.9e6, 2.61e6])
+    bins = maps.class_breaks(x, 5)
+    assert len(bins) == 5 and bins[-1] == x.max()
+    assert all(float(f"{b:.2g}") == b for b in bins[:-1])  # two significant figures
+    assert maps.class_breaks(np.array([3.0, 3.0, 7.0]), 5).tolist() == [3.0, 7.0]
+    assert maps.short_value(241_278, "money") == "£241k"
+    assert maps.short_value(1_690_000, "money") == "£1.7m"
+    assert maps.format_value(-540, "money") == "−£540"
+
+
+CVD = [{"name": "sRGB1+CVD", "cvd_type": kind, "severity": 100}
+       for kind in ("deuteranomaly", "protanomaly")]
+
+
+def _delta_e(a: str, b: str, space: dict | str = "sRGB1") -> float:
+    from colorspacious import cspace_convert, deltaE
+    from matplotlib.colors import to_rgb
+
+    def seen(h: str) -> np.ndarray:
+        rgb = np.clip(cspace_convert(to_rgb(h), space, "sRGB1"), 0, 1) if space != "sRGB1" \
+            else np.array(to_rgb(h))
+        return rgb
+
+    return float(deltaE(seen(a), seen(b), input_space="sRGB1"))
+
+
+@pytest.mark.parametrize("space", ["sRGB1", *CVD], ids=["normal", "deuteranopia", "protanopia"])
+def test_palettes_stay_distinct_for_colour_blind_readers(space) -> None:
+    """Adjacent classes (and the IoD deciles 1, 3, 4, 5 that cividis merged) stay apart in
+    CAM02-UCS under simulated full deuteranopia and protanopia (Machado et al. 2009)."""
+    deciles = maps.DECILE_COLOURS
+    for a, b in itertools.pairwise(deciles):
+        assert _delta_e(a, b, space) >= 5.0, (a, b)
+    for a, b in ((0, 2), (2, 3), (3, 4), (0, 4)):
+        assert _delta_e(deciles[a], deciles[b], space) >= 5.0
+    pal = maps.palette(maps.N_CLASSES)
+    for a, b in itertools.pairwise(pal):
+        assert _delta_e(a, b, space) >= 10.0, (a, b)
+    for special in (maps.NO_SPEND, maps.NOT_ENOUGH):
+        assert min(_delta_e(special, c, space) for c in pal) >= 10.0
+
+
+def test_not_enough_data_wards_are_hatched_and_labelled() -> None:
+    figs = _figures().assign(status=["placed", "not enough data", "placed"], coverage=0.3,
+                             spend_upper=[9e4, 8.99e4, 9.5e4])
+    deck, _legend = maps.ward_deck(_wards(), "spend", figs)
+    doc = json.loads(deck.to_json())
+    ids = [la["id"] for la in doc["layers"]]
+    assert maps.HATCH_LAYER in ids and ids[-1] == maps.LABEL_LAYER  # names on top
+    hatch = next(la for la in doc["layers"] if la["id"] == maps.HATCH_LAYER)
+    xs = [x for p in hatch["data"] for x, _ in p["path"]]
+    assert hatch["data"] and min(xs) >= 1 and max(xs) <= 2  # only over W2
+    w2 = next(r for r in doc["layers"][0]["data"] if r["code"] == "W2")
+    assert "not enough data" in w2["t_1"] and "30%" in w2["t_2"]
+    w1 = next(r for r in doc["layers"][0]["data"] if r["code"] == "W1")
+    assert "30%" in w1["t_2"] and "if unplaced spend is here" in w1["t_3"]
+    svg, _ = maps.ward_svg(_wards(), "spend", figs)
+    assert "<polyline" in svg and "not enough data" in svg
+
+
+def test_neighbours_labels_and_pixel_points() -> None:
+    near = gpd.GeoDataFrame({"code": ["N1"], "name": ["Next Door"]},
+                            geometry=[box(3, 0, 4, 1)], crs="EPSG:4326")
+    frame = maps.MapFrame(neighbours=near, selected="W3", width=800, height=500)
+    deck, _ = maps.ward_deck(_wards(), "spend", _figures(), _suppliers(), frame=frame)
+    doc = json.loads(deck.to_json())
+    by_id = {la["id"]: la for la in doc["layers"]}
+    assert next(iter(by_id)) == maps.CONTEXT_LAYER  # under everything
+    assert [r["text"] for r in by_id[f"{maps.CONTEXT_LAYER}-labels"]["data"]] == ["Next Door"]
+    assert "selected" in by_id
+    pts = by_id[maps.SUPPLIER_LAYER]
+    assert pts["radiusUnits"] == "pixels"
+    radii = [r["radius"] for r in pts["data"]]
+    assert maps.POINT_PX[0] <= min(radii) and max(radii) <= maps.POINT_PX[1]
+    assert doc["initialViewState"]["zoom"] > 7  # fitted to 3 degrees in 800 px
 
 
 def test_available_metrics_skips_missing_columns() -> None:
@@ -152,7 +274,7 @@ def test_ward_svg_is_static_escaped_and_coloured() -> None:
     assert svg.startswith("<svg") and svg.count("<path") == 3
     assert EVIL not in svg and "&lt;img src=x onerror=alert(1)&gt;" in svg
     assert "Bee &amp; Co" in svg and "<script" not in svg and "href" not in svg
-    assert maps.VIRIDIS_7[-1] in svg  # the ward with most spend is darkest
+    assert maps.palette(2)[-1] in svg  # the ward with most spend is darkest
     assert legend.items and legend.title == maps.METRICS["spend"].label
     assert 'fill-rule="evenodd"' in svg and svg.count("M") >= 4  # W2's hole is a ring
     # The three unit squares side by side fill the width and keep their shape (about 3:1).

@@ -55,7 +55,7 @@ def test_opportunity_parts_are_hand_computable():
     assert np.allclose(out["score"], 50 * out["need"] + 50 * out["gap"])
     assert out["suppliers_near"].tolist() == [3, 8, 6, 6]  # own + touching areas
     assert out.loc[out["rank"] == 1, "code"].item() == "A"
-    assert out.loc[0, "reason"].startswith("Score 95: it receives 0%")
+    assert out.loc[0, "reason"].startswith("Score 95: no placed local spend reaches it")
     assert "most deprived 10 %" in out.loc[0, "reason"]
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
+from impact.analysis import metrics
 from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, analyse_areas
 from impact.analysis.multiplier import ModelResult, ModelSettings, run_model
 from impact.analysis.opportunity import N_LSOA, LeftBehindRule, ScenarioTarget
@@ -227,13 +228,13 @@ def set_target(codes: list[str], unit: str, label: str, deciles: dict[str, float
 
 
 def category_deck(areas: gpd.GeoDataFrame, category: pd.Series, colours: dict[str, str],
-                  title: str, extra: pd.Series | None = None, height: int = 460
-                  ) -> tuple[pdk.Deck, maps.Legend]:
+                  title: str, extra: pd.Series | None = None, height: int = 460,
+                  frame: maps.MapFrame | None = None) -> tuple[pdk.Deck, maps.Legend]:
     """A map of areas coloured by a category (clusters, hot spots), with its legend.
 
     ``category`` and ``extra`` (a plain-text tooltip line) are indexed by area code.  Built
-    from :mod:`impact.maps` pieces (tooltip template, outline, view) so it looks and escapes
-    like the other maps.
+    from :mod:`impact.outputs.maps` (tooltip template, neighbours, names, outline, view) so
+    it looks and escapes like the other maps; ``frame`` from :func:`views._common.map_frame`.
     """
     escape = not STREAMLIT_ESCAPES_TOOLTIPS
     recs = []
@@ -247,19 +248,9 @@ def category_deck(areas: gpd.GeoDataFrame, category: pd.Series, colours: dict[st
         if extra is not None and code in extra.index and str(extra[code]):
             lines.append(str(extra[code]))
         tip = maps.tooltip_fields(row.name or code, lines, escape=escape)
-        for rings in maps._rings(row.geometry):
-            recs.append({"code": code, "polygon": rings, "fill": maps._hex_rgb(colour), **tip})
-    layers = [
-        pdk.Layer("PolygonLayer", data=recs, id=maps.WARD_LAYER, get_polygon="polygon",
-                  get_fill_color="fill", get_line_color=[255, 255, 255, 200],
-                  line_width_min_pixels=1, stroked=True, filled=True, pickable=True,
-                  auto_highlight=True),
-        pdk.Layer("PathLayer", data=maps.outline_paths(areas), id=maps.OUTLINE_LAYER,
-                  get_path="path", get_color=maps.OUTLINE, width_min_pixels=2),
-    ]
-    deck = pdk.Deck(layers=layers, initial_view_state=maps.view_for(areas, height_px=height),
-                    map_provider="carto", map_style=pdk.map_styles.LIGHT,
-                    tooltip=maps.TOOLTIP, height=height)
+        recs += [{"code": code, "polygon": rings, "fill": maps._hex_rgb(colour), **tip}
+                 for rings in maps._rings(row.geometry)]
+    deck = maps.area_deck(areas, recs, frame or maps.MapFrame(height=height))
     present = set(category.astype(str))
     items = [(c, label) for label, c in colours.items() if label in present]
     return deck, maps.Legend(title=title, items=items)
@@ -345,3 +336,14 @@ def how_text(text: str, caption: str | None = None) -> None:
                 st.markdown(md_escape(line))
         if caption:
             st.caption(caption)
+
+
+def reach_text(table: pd.DataFrame, basis: metrics.WardBasis) -> pd.Series:
+    """£ per resident as read: "not enough data" where no placed spend reaches an area and
+    too little spend is placed to call that £0."""
+    spr = pd.to_numeric(table["spend_per_resident"], errors="coerce")
+    text = spr.map(lambda v: "" if pd.isna(v) else f"£{v:,.2f}")
+    if not basis.enough:
+        text = text.mask(pd.to_numeric(table["spend"], errors="coerce").fillna(0) <= 0,
+                         metrics.NOT_ENOUGH_DATA)
+    return text

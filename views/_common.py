@@ -18,6 +18,7 @@ from packaging.version import Version
 from impact.analysis import filters as flt
 from impact.analysis import metrics
 from impact.core.settings import SOURCE_DIR
+from impact.outputs import maps
 from impact.outputs.exports import FORMATS, export
 from impact.sources import Source, WorkspaceError, demo_source, source_key, start_source
 from impact.workspace import Workspace
@@ -211,20 +212,47 @@ def download(df: pd.DataFrame, name: str, key: str) -> None:
                                on_click="ignore")
 
 
-def legend(lg) -> None:
-    """Colour swatches for a map legend, compact enough to sit beside the map.
+def _swatch(colour: str, hatched: bool) -> str:
+    fill = (f"repeating-linear-gradient(45deg,{maps.HATCH} 0 1.2px,{colour} 1.2px 4px)"
+            if hatched else colour)
+    return (f'<span style="display:inline-block;width:14px;height:14px;background:{fill};'
+            f'border:1px solid #777;vertical-align:-2px;margin-right:5px"></span>')
 
-    Labels are our own formatted numbers; the title may quote a file, so all is escaped.
-    """
+
+def legend(lg: maps.Legend) -> None:
+    """The map's legend: a swatch and a name for every class (hatched where the map is),
+    then the note.  Labels are our own formatted numbers; the title may quote a file, so all
+    is escaped."""
     items = "".join(
-        f'<span style="display:inline-block;margin:0 10px 2px 0;white-space:nowrap">'
-        f'<span style="display:inline-block;width:12px;height:12px;background:{c};'
-        f'border:1px solid #777;vertical-align:middle;margin-right:4px"></span>'
-        f"{html.escape(label)}</span>" for c, label in lg.items)
-    note = (f'<div style="color:#666;margin-top:2px">{html.escape(lg.note)}</div>'
+        f'<span style="display:inline-block;margin:0 12px 3px 0;white-space:nowrap">'
+        f"{_swatch(c, label in lg.hatched)}{html.escape(label)}</span>" for c, label in lg.items)
+    note = (f'<div style="color:#555;margin-top:2px">{html.escape(lg.note)}</div>'
             if lg.note else "")
-    st.html(f'<div style="font-size:0.8rem;line-height:1.35">'
+    st.html(f'<div style="font-size:0.875rem;line-height:1.45" data-testid="map-legend">'
             f"<b>{html.escape(lg.title)}</b><br/>{items}{note}</div>")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _neighbours(ws_key: str, _ws: Workspace):
+    ref = _ws.reference()
+    if ref is None:
+        return None
+    from impact.places.councils import neighbouring_districts
+
+    return neighbouring_districts(ref, list(_ws.council_lads), _ws.wards)
+
+
+def map_frame(ws: Workspace, width: int, height: int, selected: str | None = None,
+              labels: bool = True) -> maps.MapFrame:
+    """The frame of every council map: neighbouring districts (cached per dataset), area
+    names, the selected area, and a view fitted to ``width`` × ``height`` pixels."""
+    return maps.MapFrame(neighbours=_neighbours(ws.key, ws), labels=labels, selected=selected,
+                         width=width, height=height)
+
+
+def basemap_note() -> None:
+    """Under every interactive map: what shows when the street basemap cannot load."""
+    st.caption(maps.BASEMAP_NOTE)
 
 
 MONEY = st.column_config.NumberColumn(format="£%,.0f")

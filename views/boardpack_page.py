@@ -80,15 +80,24 @@ if len(card.rejected) or len(card.issues):
         st.dataframe(card.issues, hide_index=True)
 
 st.header("Board pack and market brief")
-st.caption("A4 PDF (2–6 pages) and an XLSX with the same figures, the maps, LM3, top "
-           "opportunities, the charter roll-up, coverage, caveats and sources.")
+st.caption("A4 PDF: page 1 an executive summary (the four headline figures with what they "
+           "rest on, local share by quarter against the target, where the money goes, LM3, "
+           "three findings and recommended actions), then maps, priority wards and the "
+           "charter, and a technical appendix. An XLSX has the same figures.")
+target = st.number_input("Local-share target (%)", min_value=0.0, max_value=100.0,
+                         value=None, step=1.0, key="bp_target",
+                         placeholder="none set: the first quarter is the baseline",
+                         help="The share of placed spend the council aims to place with "
+                              "suppliers in its own area; the pack's RAG status compares "
+                              "the latest quarter with it.")
 if st.button("Generate the board pack", type="primary"):
     from impact.outputs import boardpack, brief
 
     with st.spinner("Computing figures, drawing maps and writing the PDF…"):
         bar = st.progress(0.0, text="figures")
         data = boardpack.pack_data(ws, current_filters(),
-                                   attributes=upload.getvalue() if upload else None)
+                                   attributes=upload.getvalue() if upload else None,
+                                   target=None if target is None else target / 100)
         bar.progress(0.5, text="PDF")
         st.session_state["_bp_pdf"] = boardpack.pdf_bytes(data)
         bar.progress(0.75, text="XLSX")
@@ -96,17 +105,23 @@ if st.button("Generate the board pack", type="primary"):
         b = brief.market_brief(ws, current_filters(), data=data)
         st.session_state["_bp_brief_md"] = b.markdown
         st.session_state["_bp_brief_pdf"] = brief.brief_pdf(b)
+        st.session_state["_bp_names"] = {
+            ext: boardpack.pack_filename(data.council, data.generated, kind, ext.split("-")[0])
+            for ext, kind in (("pdf", "board-pack"), ("xlsx", "board-pack"),
+                              ("pdf-brief", "market-brief"), ("md", "market-brief"))}
         bar.progress(1.0, text="done")
-        st.session_state["_bp_for"] = (ws.key, current_filters())
+        st.session_state["_bp_for"] = (ws.key, current_filters(), target)
 if "_bp_pdf" in st.session_state and st.session_state.get("_bp_for") == (
-        ws.key, current_filters()):
+        ws.key, current_filters(), target):
+    names = st.session_state["_bp_names"]
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Board pack (PDF)", st.session_state["_bp_pdf"],
-                       file_name="board_pack.pdf", mime="application/pdf")
+                       file_name=names["pdf"], mime="application/pdf")
     c2.download_button("Board pack (XLSX)", st.session_state["_bp_xlsx"],
-                       file_name="board_pack.xlsx",
+                       file_name=names["xlsx"],
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     c3.download_button("Market brief (PDF)", st.session_state["_bp_brief_pdf"],
-                       file_name="market_brief.pdf", mime="application/pdf")
+                       file_name=names["pdf-brief"], mime="application/pdf")
     c4.download_button("Market brief (Markdown)", st.session_state["_bp_brief_md"],
-                       file_name="market_brief.md", mime="text/markdown")
+                       file_name=names["md"], mime="text/markdown")
+    st.caption(f"Files: {md_escape(names['pdf'])} and the others named alike.")

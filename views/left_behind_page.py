@@ -1,5 +1,9 @@
 """Left behind: which areas are deprived and little reached by the council's spend, and where
-spend could do most.  A thin view over :func:`impact.areas.analyse_areas`."""
+spend could do most.  A thin view over :func:`impact.areas.analyse_areas`.
+
+Spend reach rests on placed spend: the placed share is said beside it, and where too little
+is placed (:data:`impact.analysis.metrics.MIN_COVERAGE`) an area with no placed spend shows
+"not enough data", never "£0 per resident"."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from impact.analysis import metrics
 from impact.analysis.clustering import DEFAULT_FEATURES, feature_catalogue
 from impact.analysis.opportunity import N_LSOA
 from views._analysis import (
@@ -20,19 +25,24 @@ from views._analysis import (
     compare_areas,
     how_text,
     one_line,
+    reach_text,
     set_target,
 )
 from views._common import (
-    SHARE,
     as_percent,
+    basemap_note,
+    blanks,
     current_filters,
     download,
     filtered,
     legend,
+    map_frame,
     md_escape,
-    money_col,
     page_workspace,
 )
+
+MAP_HEIGHT, MAP_WIDTH = 520, 640
+
 
 st.title("Left behind")
 ws = page_workspace()
@@ -98,6 +108,9 @@ except Exception as exc:  # one line, never a traceback
 table = res.table[res.table["in_council"]].copy()
 geo = area_geometry(ws.key, unit, ws)
 word = "ward" if unit == "ward" else "neighbourhood"
+basis = metrics.ward_basis(tx)
+table["reach"] = reach_text(table, basis)
+frame = map_frame(ws, MAP_WIDTH, MAP_HEIGHT, labels=unit == "ward")
 
 # ------------------------------------------------------------------ headline
 n_lb = int(table["left_behind"].sum())
@@ -110,6 +123,14 @@ c.caption(f"silhouette {sil:.2f}" + (" — distinct" if sil >= 0.25 else " — w
           "cuts of a continuum") if sil is not None else "silhouette n/a")
 d.metric("Top opportunity", str(res.ranking["name"].iloc[0]) if len(res.ranking) else "—")
 st.info(md_escape(res.rule.describe()), icon="📐")
+placed = (f"Spend reach rests on the {metrics.pct(basis.coverage)} of spend placed at "
+          f"ward level.")
+if basis.enough:
+    st.caption(placed)
+else:
+    st.warning(placed + " That is too little to say an area received nothing: areas with no "
+               "placed spend show 'not enough data', and 'low reach' (so 'left behind') "
+               "marks where placed spend does not reach, not where no spend goes.")
 
 # ------------------------------------------------------------------ clusters
 # Sections, not tabs: a deck.gl map in a hidden tab is not drawn until the tab is opened.
@@ -124,16 +145,20 @@ with tab_cl:
     extra = pd.Series(table["cluster"].map(prof).astype(str).to_numpy(), index=cat.index)
     left, right = st.columns([3, 2])
     with left:
-        deck, lg = category_deck(geo, cat, colours, f"k-means clusters of {word}s", extra)
-        st.pydeck_chart(deck, key="lb_cluster_map", width="stretch")
+        deck, lg = category_deck(geo, cat, colours, f"k-means clusters of {word}s", extra,
+                                 frame=frame)
+        st.pydeck_chart(deck, key="lb_cluster_map", width="stretch", height=MAP_HEIGHT)
         legend(lg)
+        basemap_note()
     with right:
         st.markdown("**Cluster profiles**")
         cp = res.cluster_profiles[["cluster", "n_areas", "population", "profile"]]
         st.dataframe(cp, hide_index=True, width="stretch",
-                     column_config={"profile": st.column_config.TextColumn(width="large"),
+                     column_config={"cluster": "Cluster", "n_areas": f"{word.capitalize()}s",
+                                    "profile": st.column_config.TextColumn("Profile",
+                                                                           width="large"),
                                     "population": st.column_config.NumberColumn(
-                                        format="localized")})
+                                        "Residents", format="localized")})
         s = res.silhouettes.assign(chosen=lambda x: np.where(x["k"] == res.kmeans.k,
                                                              "chosen", "other"))
         st.altair_chart(alt.Chart(s).mark_bar().encode(
@@ -158,7 +183,8 @@ with tab_cl:
     ).properties(height=120 + 16 * ch["label"].nunique() * max(2, len(colours))),
         width="stretch")
     st.markdown("**Features used**")
-    st.dataframe(res.features, hide_index=True, width="stretch")
+    st.dataframe(res.features, hide_index=True, width="stretch",
+                 column_config={c: c.replace("_", " ").capitalize() for c in res.features})
     how_text("\n".join([res.how_calculated["areas"], res.how_calculated["features"],
                         res.how_calculated["clusters"], res.how_calculated["regions"]]))
 
@@ -179,42 +205,57 @@ with tab_hs:
                           index=cat.index)
         left, right = st.columns([3, 2])
         with left:
-            deck, lg = category_deck(geo, cat, SPOT_COLOURS, f"Hot spots of {what}", extra)
-            st.pydeck_chart(deck, key="lb_spot_map", width="stretch")
+            deck, lg = category_deck(geo, cat, SPOT_COLOURS, f"Hot spots of {what}", extra,
+                                     frame=frame)
+            st.pydeck_chart(deck, key="lb_spot_map", width="stretch", height=MAP_HEIGHT)
             legend(lg)
+            basemap_note()
         with right:
             counts = table[col].value_counts().rename_axis("class").reset_index(name="areas")
-            st.dataframe(counts, hide_index=True, width="stretch")
+            st.dataframe(counts, hide_index=True, width="stretch",
+                         column_config={"class": "Class", "areas": f"{word.capitalize()}s"})
             sig = table[table[col] != "not significant"][["name", col, pcol]]
-            st.dataframe(sig, hide_index=True, width="stretch")
+            st.dataframe(sig, hide_index=True, width="stretch",
+                         column_config={"name": word.capitalize(), col: "Class",
+                                        pcol: st.column_config.NumberColumn(
+                                            "p-value", format="%.3f")})
         how_text(res.how_calculated[f"hotspots_{what}"])
 
 # ------------------------------------------------------------------ rule and ranking
 with tab_rank:
     st.subheader("Left behind and opportunities")
     st.markdown(f"**Left behind** — {md_escape(res.rule.describe())}")
-    cols = ["name", "code", "population", "share_pop_decile1_2", "worst_decile",
-            "spend_per_resident", "cluster_profile"]
+    cols = ["name", "population", "share_pop_decile1_2", "worst_decile", "reach",
+            "cluster_profile"]
     lb = table[table["left_behind"]][[c for c in cols if c in table]]
     if lb.empty:
         st.caption("No area meets the rule; loosen the sliders above to see near misses.")
     else:
-        st.dataframe(as_percent(lb, ["share_pop_decile1_2"]), hide_index=True, width="stretch",
-                     column_config={"share_pop_decile1_2": SHARE,
-                                    "spend_per_resident": money_col("spend_per_resident")})
+        st.dataframe(blanks(as_percent(lb, ["share_pop_decile1_2"])), hide_index=True,
+                     width="stretch", column_config={
+                         "name": word.capitalize(),
+                         "population": st.column_config.NumberColumn("Residents",
+                                                                     format="localized"),
+                         "share_pop_decile1_2": st.column_config.NumberColumn(
+                             "Residents in the most deprived 20%", format="%.0f%%"),
+                         "worst_decile": st.column_config.NumberColumn(
+                             "Most deprived LSOA decile"),
+                         "reach": "£ per resident (placed spend)",
+                         "cluster_profile": "Kind of place"})
     how_text(res.how_calculated["left_behind"])
     st.markdown("**Where spend could do most: opportunity ranking**")
-    rk = res.ranking[["rank", "name", "code", "score", "need_points", "gap_points",
-                      "capacity_points", "need", "gap", "capacity", "suppliers_near",
-                      "spend_per_resident", "reason"]]
-    pts = st.column_config.NumberColumn(format="%.1f")
-    st.dataframe(rk, hide_index=True, width="stretch", column_config={
-        "score": pts, "need_points": pts, "gap_points": pts, "capacity_points": pts,
-        "need": st.column_config.NumberColumn(format="%.2f"),
-        "gap": st.column_config.NumberColumn(format="%.2f"),
-        "capacity": st.column_config.NumberColumn(format="%.2f"),
-        "spend_per_resident": money_col("spend_per_resident"),
-        "reason": st.column_config.TextColumn(width="large")})
+    rk = res.ranking.merge(table[["code", "reach"]], on="code", how="left")
+    rk = rk[["rank", "name", "score", "need_points", "gap_points", "capacity_points",
+             "suppliers_near", "reach", "reason"]]
+    st.dataframe(blanks(rk), hide_index=True, width="stretch", column_config={
+        "rank": "Rank", "name": word.capitalize(),
+        "score": st.column_config.NumberColumn("Score (0–100)", format="%.1f"),
+        "need_points": st.column_config.NumberColumn("Need points", format="%.1f"),
+        "gap_points": st.column_config.NumberColumn("Reach-gap points", format="%.1f"),
+        "capacity_points": st.column_config.NumberColumn("Capacity points", format="%.1f"),
+        "suppliers_near": st.column_config.NumberColumn("Local suppliers in or next to it"),
+        "reach": "£ per resident (placed spend)",
+        "reason": st.column_config.TextColumn("Why", width="large")})
     how_text(res.how_calculated["opportunity"])
 
     st.markdown("**Send areas to Scenarios**")
@@ -222,7 +263,7 @@ with tab_rank:
     lb_codes = table.loc[table["left_behind"], "code"].astype(str).tolist()
     default = list(dict.fromkeys([*lb_codes, *res.target.codes]))[: max(top, len(lb_codes))]
     chosen = st.multiselect("Areas to target", list(names), default=default,
-                            format_func=lambda c: f"{names.get(c, c)} ({c})", key="lb_chosen")
+                            format_func=lambda c: names.get(c, c), key="lb_chosen")
     rank = pd.to_numeric(table.set_index("code")["imd_rank"], errors="coerce")
     deciles = np.ceil(rank / N_LSOA["2025"] * 10).clip(1, 10).to_dict()
     if st.button("Use these areas in a scenario", type="primary", key="lb_send",

@@ -1,7 +1,10 @@
-"""Spend map: ward choropleth (switchable), supplier points, and a panel for a clicked ward.
+"""Spend map: ward choropleth (switchable), supplier points, and a panel for the chosen ward.
 
-Laid out for a 1280×720 screen: the map (fitted to the council's bounds) on the left with
-its legend straight under it; the controls, the ward (or supplier) panel on the right.
+Laid out for 1366×768 and 1920×1080: the map (fitted to the council's bounds, neighbouring
+councils in grey around it) takes most of the width; the legend, the ward search and the
+ward (or supplier) panel sit on its right.  The chosen ward is kept in the URL (``?ward=``)
+so a link opens on it.  Every £ shows what it rests on: the share of spend placed at ward
+level, and "not enough data" where that is too little to call a ward's £0 a fact.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import streamlit as st
 from impact.analysis import metrics
 from impact.outputs import maps
 from views._common import (
-    SHARE,
     STREAMLIT_ESCAPES_TOOLTIPS,
     as_percent,
+    basemap_note,
     blanks,
     filtered,
     legend,
+    map_frame,
     md_escape,
     money_col,
     page_workspace,
@@ -27,8 +31,12 @@ from views._common import (
     supplier_summary,
 )
 
-MAP_HEIGHT = 430
-MAP_WIDTH = 500  # the map column at 1280 px wide: used to fit the zoom to the bounds
+#: The whole map on screen under the title and controls at 1280×720 (and 1366×768).
+MAP_HEIGHT = 460
+#: The map column at 1280 px wide (the narrowest screen): the zoom fits the bounds in it,
+#: and a wider screen shows more of the neighbouring councils around them.
+MAP_WIDTH = 560
+WARD_PARAM = "ward"
 
 
 def _rows(pairs: list[tuple[str, str]]) -> None:
@@ -40,18 +48,34 @@ def _rows(pairs: list[tuple[str, str]]) -> None:
     st.html(f'<table style="border:none;font-size:0.95rem;width:100%">{cells}</table>')
 
 
-def _ward_panel(tx: pd.DataFrame, code: str) -> None:
+def _ward_money(p: dict, row: pd.Series, basis: metrics.WardBasis) -> str:
+    """The ward's £ as a fact, a floor with its range, or "not enough data"."""
+    if row.get("status") == metrics.NOT_ENOUGH_DATA:
+        return metrics.NOT_ENOUGH_DATA
+    if row.get("status") == metrics.WARD_NONE:
+        return "none placed here"
+    up = float(row.get("spend_upper", p["spend"]))
+    if up > p["spend"] + 0.5:
+        return f"{metrics.money(p['spend'])} (up to {metrics.money(up)})"
+    return metrics.money(p["spend"])
+
+
+def _ward_panel(tx: pd.DataFrame, code: str, by_ward: pd.DataFrame,
+                basis: metrics.WardBasis) -> None:
     p = metrics.ward_panel(tx, ws.wards, code)
+    row = by_ward.set_index("code").loc[code] if code in set(by_ward["code"]) else pd.Series()
     prof = p["profile"]
     st.subheader(md_escape(p["name"]))
     pop = prof.get("population")
     worst = prof.get("worst_decile")
     _rows([
-        ("Spend received", metrics.money(p["spend"])),
+        ("Spend received", _ward_money(p, row, basis)),
+        ("Spend placed at ward level", metrics.pct(basis.coverage)),
         ("Payments", f"{p['payments']:,}"),
         ("Residents", f"{pop:,.0f}" if pd.notna(pop) else "—"),
         ("Most deprived LSOA decile", f"{worst:.0f}" if pd.notna(worst) else "—"),
     ])
+    st.caption(_basis_text(basis))
     st.caption(
         f"IoD 2025: {metrics.pct(prof.get('share_pop_decile1_2'))} of residents live in "
         f"the 20% most deprived LSOAs of England; population-weighted IMD rank "
@@ -59,19 +83,37 @@ def _ward_panel(tx: pd.DataFrame, code: str) -> None:
     )
     st.markdown("**Top suppliers based here**")
     if p["suppliers"].empty:
-        st.caption("No supplier placed in this ward was paid in the selected payments.")
+        st.caption("No supplier placed in this ward was paid in the selected payments"
+                   + ("; too little spend is placed to say none was." if not basis.enough
+                      else "."))
     else:
         st.dataframe(blanks(as_percent(p["suppliers"][["supplier", "spend", "share"]],
                                        ["share"])),
                      hide_index=True, width="stretch",
-                     column_config={"spend": money_col("spend"), "share": SHARE})
+                     column_config={"supplier": "supplier", "spend": money_col("spend"),
+                                    "share": st.column_config.NumberColumn(
+                                        "share of the ward's £", format="%.1f%%")})
     if p["domain_ranks"]:
         with st.expander("IoD 2025 domains"):
-            st.dataframe(pd.DataFrame({"domain": list(p["domain_ranks"]),
+            st.dataframe(pd.DataFrame({"domain": [d.capitalize() for d in p["domain_ranks"]],
                                        "mean rank (1 = most deprived)": [
-                                           round(float(v)) if pd.notna(v) else None
+                                           f"{float(v):,.0f}" if pd.notna(v) else ""
                                            for v in p["domain_ranks"].values()]}),
                          hide_index=True, width="stretch")
+
+
+def _basis_text(basis: metrics.WardBasis) -> str:
+    """What every ward's £ rests on, in words, with the suppliers placed at no ward."""
+    text = (f"A ward's £ counts suppliers placed in it: {metrics.pct(basis.coverage)} of the "
+            f"{metrics.money(basis.total)} spent is placed at ward level (or known to be "
+            f"elsewhere), so each ward's £ is a floor; the other "
+            f"{metrics.money(basis.unknown)} could be anywhere.")
+    if basis.district_only:
+        text += (f" {metrics.money(basis.district_only)} went to "
+                 f"{basis.district_only_suppliers:,} supplier"
+                 f"{'s' * (basis.district_only_suppliers != 1)} placed at the whole district "
+                 "(public bodies' areas), not at a ward: in no ward's figure.")
+    return text
 
 
 def _supplier_panel(summary: pd.DataFrame, key: str) -> None:
@@ -96,6 +138,41 @@ def _supplier_panel(summary: pd.DataFrame, key: str) -> None:
     ])
 
 
+def _chosen_ward(codes: list[str]) -> None:
+    """The ward in ``st.session_state["map_ward"]``: from a new click on the map, else the
+    URL's ``?ward=`` on a fresh session; kept only when it is one of ``codes``."""
+    clicked = maps.selected_ward(st.session_state.get("spend_map"))
+    if clicked and clicked != st.session_state.get("_map_last_click"):
+        st.session_state["map_ward"] = clicked
+    st.session_state["_map_last_click"] = clicked
+    if "map_ward" not in st.session_state:
+        st.session_state["map_ward"] = st.query_params.get(WARD_PARAM)
+    if st.session_state.get("map_ward") not in codes:
+        st.session_state["map_ward"] = None
+
+
+def _keep_in_url(code: str | None) -> None:
+    if code:
+        st.query_params[WARD_PARAM] = code
+    elif WARD_PARAM in st.query_params:
+        del st.query_params[WARD_PARAM]
+
+
+def _ward_table(by_ward: pd.DataFrame) -> pd.DataFrame:
+    """The ward table as people read it: "not enough data" in words, never £0."""
+    thin = by_ward["status"].eq(metrics.NOT_ENOUGH_DATA)
+    words = by_ward["status"].map({metrics.WARD_PLACED: "placed spend",
+                                   metrics.WARD_NONE: "no spend placed here",
+                                   metrics.NOT_ENOUGH_DATA: metrics.NOT_ENOUGH_DATA})
+    return pd.DataFrame({
+        "Ward": by_ward["name"], "Residents": by_ward["population"],
+        "£ received (at least)": by_ward["spend"].mask(thin),
+        "£ per resident": by_ward["spend_per_resident"].mask(thin),
+        "Suppliers based here": by_ward["local_suppliers"].mask(thin),
+        "Payments": by_ward["payments"], "What it rests on": words,
+    })
+
+
 st.title("Spend map")
 ws = page_workspace()
 if len(ws.wards) == 0:
@@ -103,70 +180,78 @@ if len(ws.wards) == 0:
     st.stop()
 tx = filtered(ws)
 by_ward = spend_by_ward(ws, tx)
+basis = metrics.ward_basis(tx)
 available = maps.available_metrics(ws.wards.merge(
     by_ward[["code", "spend", "spend_per_resident", "local_suppliers"]], on="code", how="left"))
 keys = list(available)
+names = dict(zip(ws.wards["code"], ws.wards["name"], strict=False))
+codes = sorted(names, key=lambda c: str(names[c]))
+_chosen_ward(codes)
+
+c1, c2, c3, c4 = st.columns([3, 3, 1.3, 1.3], vertical_alignment="bottom")
+metric_key = c1.selectbox("Colour wards by", keys,
+                          format_func=lambda k: available[k].label, key="map_metric")
+code = c2.selectbox("Find a ward", codes, index=None, format_func=lambda c: names[c],
+                    key="map_ward", placeholder="Type a ward name, or click the map")
+show_points = c3.toggle("Supplier points", value=True, key="map_points")
+pick_points = c4.toggle("Click suppliers", value=False, key="map_pick_points",
+                        disabled=not show_points,
+                        help="On: a click on a point shows that supplier. Off: clicks pick "
+                             "wards, even under a point.")
+_keep_in_url(code)
+
 # One fitted view per dataset, kept in the session: the same initial view on every rerun
 # means deck.gl keeps the user's pan and zoom.
 view = st.session_state.setdefault(f"_map_view_{ws.key}",
                                    maps.view_for(ws.wards, MAP_WIDTH, MAP_HEIGHT))
-
-map_col, panel = st.columns([3, 2])
-with panel:
-    metric_key = st.selectbox("Colour wards by", keys,
-                              format_func=lambda k: available[k].label, key="map_metric")
-    t1, t2 = st.columns(2)
-    show_points = t1.toggle("Supplier points", value=True, key="map_points")
-    pick_points = t2.toggle("Click suppliers", value=False, key="map_pick_points",
-                            disabled=not show_points,
-                            help="On: a click on a point shows that supplier. Off: clicks "
-                                 "pick wards, even under a point.")
-
 summary = supplier_summary(ws, tx)
 points = None
 if show_points:
     points = summary.merge(ws.suppliers[["supplier_key", "lat", "long"]], on="supplier_key",
                            how="left")
-deck, lg = maps.ward_deck(ws.wards, metric_key, by_ward, points, view=view, height=MAP_HEIGHT,
+frame = map_frame(ws, MAP_WIDTH, MAP_HEIGHT, selected=code)
+deck, lg = maps.ward_deck(ws.wards, metric_key, by_ward, points, view=view,
                           pick_suppliers=bool(show_points and pick_points),
-                          escape=not STREAMLIT_ESCAPES_TOOLTIPS)
+                          escape=not STREAMLIT_ESCAPES_TOOLTIPS, frame=frame)
+map_col, panel = st.columns([7, 3])
 with map_col:
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
                             key="spend_map", width="stretch", height=MAP_HEIGHT)
+    basemap_note()
+
+supplier = maps.selected_supplier(event)
+with panel:
+    if available[metric_key].placed:  # beside the figures it qualifies
+        (st.warning if not basis.enough else st.caption)(
+            f"Placed share: {metrics.pct(basis.coverage)} of spend is placed at ward level. "
+            + ("That is too little to say a ward with no placed supplier received nothing: "
+               "those wards show 'not enough data' (hatched)." if not basis.enough else
+               "Wards with no placed supplier show 'no spend placed here'."))
+    legend(lg)
     if show_points:
         st.caption("Points: suppliers placed by postcode, area ∝ £ paid — orange in the "
                    "council, blue elsewhere in the region, grey further away.")
-
-clicked = maps.selected_ward(event)
-supplier = maps.selected_supplier(event)
-names = dict(zip(ws.wards["code"], ws.wards["name"], strict=False))
-codes = list(names)
-if clicked:
-    st.session_state["map_ward"] = clicked
-with panel:
-    legend(lg)
     if supplier:
         _supplier_panel(summary, supplier)
         st.divider()
-    if st.session_state.get("map_ward") not in codes:
-        st.session_state["map_ward"] = None
-    code = st.selectbox("Ward", codes, index=None,
-                        format_func=lambda c: f"{names[c]} ({c})", key="map_ward",
-                        placeholder="Click a ward on the map or pick one")
     if code:
-        _ward_panel(tx, code)
+        _ward_panel(tx, code, by_ward, basis)
+    else:
+        st.caption("Click a ward on the map, or type its name above, to see what it "
+                   "received, from whom, and how deprived it is.")
+        st.caption(_basis_text(basis))
 
-with map_col, st.expander("How this was calculated"):
+with st.expander("How this was calculated"):
     st.markdown(metrics.SPEND_BY_WARD_HOW)
     st.caption("IoD 2025 ward figures are population-weighted from LSOAs; the ward's "
-               "'most deprived LSOA decile' is the lowest decile among its LSOAs.")
+               "'most deprived LSOA decile' is the lowest decile among its LSOAs. Classes: "
+               "natural breaks (Fisher–Jenks) of the wards' values, in the viridis scheme.")
     for n in ws.notes:
         st.caption(n)
 
 st.subheader("Ward table")
-st.dataframe(blanks(by_ward.drop(columns=["code"])), hide_index=True, width="stretch",
-             column_config={"spend": money_col("spend"),
-                            "spend_per_resident": st.column_config.NumberColumn(
+st.dataframe(blanks(_ward_table(by_ward)), hide_index=True, width="stretch",
+             column_config={"£ received (at least)": money_col("£ received (at least)"),
+                            "£ per resident": st.column_config.NumberColumn(
                                 "£ per resident", format="£%,.2f"),
-                            "local_suppliers": st.column_config.NumberColumn(
-                                "suppliers based here")})
+                            "Residents": st.column_config.NumberColumn(format="localized")})

@@ -33,6 +33,14 @@ BOUNDS_TEXT = (
     "Lower bound: every unplaced £ assumed to go elsewhere. Upper bound: every unplaced £ "
     "assumed to stay. The central figure assumes unplaced spend is like placed spend."
 )
+#: Below this share of spend placed (or known to be national) a local figure is "not enough
+#: data".  A share's lower and upper bounds are (1 − coverage) apart and its point estimate
+#: assumes unplaced spend is like placed spend: under 50 % coverage most of the £ behind the
+#: figure is that assumption, so a ward showing £0 is as likely a data gap as a fact.  One
+#: threshold for every page, the comparison table and the board pack.
+MIN_COVERAGE = 0.5
+#: What a page shows instead of a withheld figure (never £0).
+NOT_ENOUGH_DATA = "not enough data"
 NATIONAL_TEXT = (
     "{amount} went to national bodies (government departments and agencies such as HMRC): "
     "known, and no place's local spend, so counted as leaving the area and never as unplaced."
@@ -487,10 +495,61 @@ def top_suppliers(tx: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return supplier_summary(tx).head(n)
 
 
+@dataclass(frozen=True)
+class WardBasis:
+    """What every ward's £ figure rests on: the council's positive spend, the part whose ward
+    is known (placed at a postcode, in a ward or outside the council, or a national body) and
+    the part placed in the council's area at no ward (a public body's whole district).
+
+    The unknown £ (unplaced, or in the council at no ward) could be in any ward, so a ward's
+    £ runs from what is placed there to that plus all the unknown £.
+    """
+
+    total: float
+    known: float
+    district_only: float
+    district_only_suppliers: int
+
+    @property
+    def coverage(self) -> float | None:
+        return _ratio(self.known, self.total)
+
+    @property
+    def unknown(self) -> float:
+        return max(self.total - self.known, 0.0)
+
+    @property
+    def enough(self) -> bool:
+        """Whether a ward with no placed spend can be said to receive none (else "not enough
+        data"): at least :data:`MIN_COVERAGE` of spend is known at ward level."""
+        return (self.coverage or 0.0) >= MIN_COVERAGE
+
+
+def ward_basis(tx: pd.DataFrame) -> WardBasis:
+    """:class:`WardBasis` of the payments ``tx``."""
+    pos = _positive_amounts(tx)
+    council = tx["location_band"].eq("council").fillna(False).to_numpy(bool)
+    no_ward = tx["ward_code"].isna().to_numpy(bool) if "ward_code" in tx else np.ones(
+        len(tx), bool)
+    district_only = council & no_ward
+    known = (tx["is_located"].to_numpy(bool) | _national(tx)) & ~district_only
+    keys = tx["supplier_key"][district_only] if "supplier_key" in tx else pd.Series([])
+    return WardBasis(float(pos.sum()), float(pos[known].sum()),
+                     float(pos[district_only].sum()), int(keys.nunique()))
+
+
+#: ``status`` of a ward's £ in :func:`spend_by_ward`.
+WARD_PLACED, WARD_NONE = "placed", "none placed"
+
+
 def spend_by_ward(tx: pd.DataFrame, wards: pd.DataFrame) -> pd.DataFrame:
     """Per council ward: £ received by suppliers based there, £ per resident, supplier count.
 
-    Only suppliers placed inside the council's area count; wards with none show £0.
+    Only suppliers placed inside the council's area count.  ``status`` says what a ward's £
+    rests on: ``placed`` (some placed spend: ``spend`` is a floor, ``spend_upper`` adds
+    every £ whose ward is unknown), ``none placed`` (none, with enough coverage to say so) or
+    :data:`NOT_ENOUGH_DATA` (none, but under :data:`MIN_COVERAGE` of spend is known at ward
+    level: £0 would be a data gap shown as a fact).  ``coverage`` is that share.
     """
     base = pd.DataFrame(
         {"code": wards["code"].astype("string"), "name": wards["name"].astype("string")}
@@ -522,6 +581,11 @@ def spend_by_ward(tx: pd.DataFrame, wards: pd.DataFrame) -> pd.DataFrame:
     out["payments"] = out["payments"].astype(int)
     pop = pd.to_numeric(out["population"], errors="coerce")
     out["spend_per_resident"] = (out["spend"] / pop).where(pop > 0)
+    basis = ward_basis(tx)
+    out["spend_upper"] = out["spend"] + basis.unknown
+    out["coverage"] = basis.coverage
+    out["status"] = np.where(out["spend"] > 0, WARD_PLACED,
+                             WARD_NONE if basis.enough else NOT_ENOUGH_DATA)
     return out
 
 
@@ -529,7 +593,10 @@ SPEND_BY_WARD_HOW = (
     "£ received: positive payments to suppliers whose postcode lies in the ward (suppliers "
     "outside the council's area are not shown on the ward map). £ per resident divides by "
     "Census 2021 usual residents. Local suppliers: distinct suppliers placed in the ward "
-    "that were paid in the selected payments. " + REGISTERED_OFFICE_CAVEAT
+    "that were paid in the selected payments. A ward's £ is a floor: spend whose supplier "
+    "is not placed, or is placed only at a whole district, could be in any ward. Where less "
+    f"than {MIN_COVERAGE:.0%} of spend is placed at ward level, a ward with no placed spend "
+    "shows 'not enough data', not £0. " + REGISTERED_OFFICE_CAVEAT
 )
 
 

@@ -176,7 +176,8 @@ def _reasons(o: pd.DataFrame) -> list[str]:
             "" if pd.isna(r.spend_per_resident) else f", £{r.spend_per_resident:,.0f} per resident"
         )
         ratio = 0.0 if pd.isna(r.reach_ratio) else r.reach_ratio
-        gap = f"it receives {ratio:.0%} of its need-weighted fair share of local spend{spr}"
+        gap = (f"it receives {ratio:.0%} of its need-weighted fair share of placed local "
+               f"spend{spr}" if ratio > 0 else "no placed local spend reaches it")
         cap = (
             f"{r.suppliers_near} local suppliers are in or next to it "
             f"({r.companies_near} companies, {r.vcse_near} VCSE)"

@@ -18,24 +18,30 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-import numpy as np
 import pandas as pd
 
-from impact.analysis import metrics
+from impact.analysis import metrics, trends
 from impact.analysis.filters import Filters, apply
+from impact.outputs import charts, maps
 from impact.outputs.exports import neutralise
 from impact.outputs.pdf import BOUNDARY_ATTRIBUTION, OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
-
-# Okabe–Ito: left-behind outline; viridis / cividis for sequential values.
-LEFT_BEHIND_COLOUR = "#D55E00"
+from impact.places import worklist
+from impact.places.councils import official_name
 
 
 @dataclass
 class PackData:
-    """Everything the PDF and XLSX show, computed once."""
+    """Everything the PDF and XLSX show, computed once.
+
+    ``council`` is the official name (local-authority register); ``trend`` the local share
+    by quarter (:func:`impact.analysis.trends.quarterly`) judged against ``target``;
+    ``bands`` where the money goes (:func:`impact.outputs.charts.band_spend`); ``placing``
+    the fewest suppliers to place to reach 80 % of influenceable spend.
+    """
 
     council: str
     is_demo: bool
@@ -51,21 +57,40 @@ class PackData:
     coverage: dict
     caveats: list[str] = field(default_factory=list)
     period: str = ""
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame)
+    target: trends.Target = field(default_factory=lambda: trends.Target(None, "no target set"))
+    bands: pd.DataFrame = field(default_factory=pd.DataFrame)
+    placing: worklist.Target | None = None
+    ward_basis: metrics.WardBasis | None = None
+
+    @property
+    def status(self) -> tuple[str, str]:
+        """The latest quarter's RAG status against the target, and its sentence."""
+        return trends.latest_status(self.trend, self.target)
+
+
+def pack_filename(council: str, generated: str, kind: str = "board-pack",
+                  ext: str = "pdf") -> str:
+    """``<council-slug>-<kind>-<YYYY-MM-DD>.<ext>``: "manchester-city-council-board-pack-
+    2026-11-28.pdf" — a name that sorts by council and date in anyone's downloads."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(council).lower()).strip("-") or "council"
+    return f"{slug}-{kind}-{generated}.{ext}"
 
 
 def pack_data(ws: object, filters: Filters | None = None, *, permutations: int = 99,
-              lm3_draws: int = 300, attributes: str | os.PathLike[str] | None = None
-              ) -> PackData:
-    """The pack's figures for a :class:`impact.workspace.Workspace` and filters."""
+              lm3_draws: int = 300, attributes: str | os.PathLike[str] | None = None,
+              target: float | None = None) -> PackData:
+    """The pack's figures for a :class:`impact.workspace.Workspace` and filters;
+    ``target``: the council's local-share target (0–1), else the first quarter's level."""
     from impact.analysis.charter import charter_for_workspace
 
     f = filters or Filters()
     tx = apply(ws.transactions, f)
     if tx.empty:
         raise ValueError(f"no payments match the filters ({f.describe()})")
+    council = official_name(ws.reference(), ws.source.council)
     head = metrics.headline(tx, ws.council_lads, ws.region_codes, ws.council_lad_names)
-    pound = metrics.pound_sentence(head["local"], head["regional"], head["deprived"],
-                                   ws.source.council)
+    pound = metrics.pound_sentence(head["local"], head["regional"], head["deprived"], council)
     caveats: list[str] = [metrics.REGISTERED_OFFICE_CAVEAT, metrics.BOUNDS_TEXT]
     wards = _wards_with_spend(ws, tx)
     lm3, lm3_how = _lm3_figures(ws, tx, lm3_draws, caveats)
@@ -73,12 +98,15 @@ def pack_data(ws: object, filters: Filters | None = None, *, permutations: int =
     charter = charter_for_workspace(ws, tx, attributes)
     caveats.extend(charter.notes)
     caveats.extend(ws.warnings)
+    trend = trends.quarterly(tx, ws.council_lads, ws.region_codes)
     return PackData(
-        council=ws.source.council, is_demo=ws.is_demo, filters=f,
+        council=council, is_demo=ws.is_demo, filters=f,
         generated=dt.date.today().isoformat(), headline=head, pound=pound, wards=wards,
         lm3=lm3, lm3_how=lm3_how, opportunities=opp, charter=charter,
         coverage=_coverage_figures(ws, tx, head, charter),
         caveats=[c for c in dict.fromkeys(caveats) if c], period=metrics.period_text(tx),
+        trend=trend, target=trends.target_for(trend, target), bands=charts.band_spend(tx),
+        placing=worklist.coverage_target(ws.suppliers), ward_basis=metrics.ward_basis(tx),
     )
 
 
@@ -159,64 +187,30 @@ def _coverage_figures(ws: object, tx: pd.DataFrame, head: dict[str, metrics.Figu
 
 # ------------------------------------------------------------------------------- maps
 
-
-def _map_png(wards: object, column: str, title: str, cmap: str, legend_title: str,
-             outline: str | None = None, money: bool = False) -> bytes:
-    """A ward choropleth as PNG bytes: quantile classes, a legend, no-data in grey."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    fig, ax = plt.subplots(figsize=(6.2, 5.0), dpi=150)
-    vals = pd.to_numeric(wards[column], errors="coerce") if column in wards else pd.Series(
-        np.nan, index=wards.index)
-    handles = []
-    known = vals.notna()
-    if known.any():
-        edges = np.unique(np.nanquantile(vals[known], np.linspace(0, 1, 6)))
-        if len(edges) < 2:
-            edges = np.array([vals[known].min(), vals[known].max() + 1e-9])
-        cls = np.clip(np.searchsorted(edges, vals[known], side="right") - 1, 0,
-                      len(edges) - 2)
-        colours = matplotlib.colormaps[cmap](np.linspace(0.05, 0.95, len(edges) - 1))
-        wards[known].plot(ax=ax, color=colours[cls], edgecolor="white", linewidth=0.4)
-        for i in range(len(edges) - 1):
-            lo, hi = edges[i], edges[i + 1]
-            label = (f"£{lo:,.0f} – £{hi:,.0f}" if money else f"{lo:,.0f} – {hi:,.0f}")
-            handles.append(Patch(facecolor=colours[i], edgecolor="#777", label=label))
-    if (~known).any():
-        wards[~known].plot(ax=ax, color="#d9d9d9", edgecolor="white", linewidth=0.4)
-        handles.append(Patch(facecolor="#d9d9d9", edgecolor="#777", label="no data"))
-    if outline and outline in wards:
-        lb = wards[wards[outline].fillna(False).astype(bool)]
-        if len(lb):
-            lb.boundary.plot(ax=ax, color=LEFT_BEHIND_COLOUR, linewidth=2.2)
-            handles.append(Patch(facecolor="none", edgecolor=LEFT_BEHIND_COLOUR, linewidth=2,
-                                 label="left behind"))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=11)
-    ax.legend(handles=handles, title=legend_title, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), fontsize=7, title_fontsize=8, frameon=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+#: The opportunity score on the left-behind map (0–100, darker = more opportunity).
+OPPORTUNITY = maps.MapMetric("opportunity_score", "Opportunity score (0–100)", "score",
+                             note="Higher = where more local spend would matter most.")
 
 
 def map_images(data: PackData) -> dict[str, bytes]:
-    """The spend map and the left-behind map as PNG bytes (empty when no ward boundaries)."""
+    """The spend map and the left-behind map as PNG bytes (empty when no ward boundaries):
+    the app's classes and legend, ward names on the map."""
     w = data.wards
     if w is None or not len(w):
         return {}
     return {
-        "spend": _map_png(w, "spend_per_resident", "Spend with suppliers based in each ward",
-                          "viridis_r", "£ per resident", money=True),
-        "left_behind": _map_png(w, "opportunity_score", "Opportunity and left-behind wards",
-                                "cividis_r", "Opportunity score (0–100)", outline="left_behind"),
+        "spend": charts.map_png(w, maps.METRICS["spend_per_resident"],
+                                "Spend with suppliers based in each ward, per resident"),
+        "left_behind": charts.map_png(w, OPPORTUNITY, "Opportunity and left-behind wards",
+                                      outline="left_behind"),
     }
+
+
+def summary_images(data: PackData) -> dict[str, bytes]:
+    """Page 1's three charts: local share by quarter, where the money goes, LM3."""
+    return {"trend": charts.trend_png(data.trend, data.target, data.status[0]),
+            "areas": charts.areas_png(data.bands, data.council),
+            "lm3": charts.lm3_png(data.lm3)}
 
 
 # ------------------------------------------------------------------------------- PDF
@@ -229,79 +223,263 @@ def _fig_row(fig: metrics.Figure) -> list[str]:
 
 
 def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
-    """The board pack PDF: headline and LM3, maps, then opportunities, charter, coverage,
-    caveats and sources."""
+    """The board pack PDF: page 1 an executive summary (four figures with coverage, three
+    charts, three findings, recommended actions); then the maps, opportunities and
+    charter; then a technical appendix (figures in full, methods, coverage, caveats,
+    sources)."""
     from reportlab.platypus import PageBreak
 
-    images = map_images(data) if images is None else images
+    images = {**map_images(data), **summary_images(data)} if images is None else images
     doc = PdfDocument(f"{data.council}: local economic impact",
                       f"board pack, {data.generated}", data.is_demo)
     return doc.build([
-        *_pdf_headline(doc, data), *_pdf_lm3(doc, data), PageBreak(),
+        *_pdf_summary(doc, data, images), PageBreak(),
         *_pdf_maps(doc, images), PageBreak(),
         *_pdf_opportunities(doc, data.opportunities), *_pdf_charter(doc, data.charter),
-        *_pdf_coverage(doc, data), *_pdf_sources(doc),
+        *_pdf_appendix(doc, data),
     ])
 
 
-def _pdf_headline(doc: PdfDocument, data: PackData) -> list:
-    """Title, period and filters, then the headline figures with coverage and bounds."""
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Spacer
+def _share_tile(fig: metrics.Figure) -> tuple[str, str, str]:
+    """(value, range, what it rests on) of a place-dependent share: the point with its
+    range, or — below :data:`metrics.MIN_COVERAGE` — the range as the figure itself."""
+    cov = f"rests on the {metrics.pct(fig.coverage)} of spend placed"
+    if fig.value is None:
+        return metrics.NOT_ENOUGH_DATA, "", cov
+    rng = f"{metrics.pct(fig.lower)} to {metrics.pct(fig.upper)}"
+    if (fig.coverage or 0.0) < metrics.MIN_COVERAGE:
+        return rng, f"{fig.text} of placed spend; {metrics.NOT_ENOUGH_DATA} for one figure", cov
+    return fig.text, f"range {rng}", cov
 
-    h = data.headline
-    st: list = [
-        doc.p(f"{data.council}: where the council's money goes", "h1"),
-        doc.p(f"Board pack · payments {data.period} · filters in force: "
-              f"{data.filters.describe()} · generated {data.generated}", "small"),
-    ]
+
+def headline_tiles(data: PackData) -> list[tuple[str, str, str, str]]:
+    """The four headline figures as (label, value, range, coverage) for page 1."""
+    h, m = data.headline, data.lm3
+    tiles = [("Total spend", h["total"].text, data.period,
+              f"{h['total'].inputs.get('payments', 0):,} payments")]
+    tiles.append(("Local share (suppliers in the area)", *_share_tile(h["local"])))
+    tiles.append(("To suppliers in the most deprived 20% of areas",
+                  *_share_tile(h["deprived"])))
+    if m:
+        p50 = m.get("lm3_p50") or m["lm3"]
+        r1 = float(m.get("r1") or 0.0)
+        cov = 1.0 - float(m.get("unlocated_gbp") or 0.0) / r1 if r1 > 0 else None
+        tiles.append(("Local multiplier (LM3)", f"£{p50:.2f} per £1",
+                      f"P10–P90 £{m['lm3_p10']:.2f}–£{m['lm3_p90']:.2f}",
+                      f"rests on the {metrics.pct(cov)} of traced spend placed"))
+    else:
+        tiles.append(("Local multiplier (LM3)", "not computed", "", "see the appendix"))
+    return tiles
+
+
+def findings(data: PackData) -> list[str]:
+    """Three plain-English findings: the local share and its trend, the places left
+    behind, and what the figures rest on."""
+    first = f"{_local_sentence(data.headline['local'])} {data.status[1]}"
+    lb = data.wards.get("left_behind") if data.wards is not None else None
+    n_lb = int(lb.fillna(False).astype(bool).sum()) if lb is not None else 0
+    names = ", ".join(str(n) for n in data.opportunities["name"].head(3)) if len(
+        data.opportunities) else ""
+    second = (f"{n_lb} of {len(data.wards):,} wards are left behind: deprived, and barely "
+              "reached by the council's placed spend." if lb is not None else
+              f"{data.headline['deprived'].text} of placed spend went to suppliers in the "
+              "most deprived 20% of neighbourhoods in England.")
+    if lb is not None and data.ward_basis is not None and not data.ward_basis.enough:
+        second += (f" Only {metrics.pct(data.ward_basis.coverage)} of spend is placed at ward "
+                   "level, so some of these may be reached by spend we cannot yet place.")
+    if names:
+        second += f" More local spend would matter most in {names}."
+    return [first, second, _coverage_finding(data)]
+
+
+def _local_sentence(local: metrics.Figure) -> str:
+    """The local share in words; below :data:`metrics.MIN_COVERAGE` what is known, not one
+    figure ("we can trace where 27p of every £1 went; of that …")."""
+    if local.value is None:
+        return "The council's district is unknown, so no local share."
+    placed = round(100 * (local.coverage or 0.0))
+    if (local.coverage or 0.0) < metrics.MIN_COVERAGE:
+        return (f"We can trace where {placed}p of every £1 went; of that, "
+                f"{round(100 * local.value)}p went to suppliers based in the council's area. "
+                f"Of all spend, between {metrics.pct(local.lower)} and "
+                f"{metrics.pct(local.upper)} stayed local: not enough data for one figure.")
+    return (f"We could place {placed}% of spend. Of every £1 placed, "
+            f"{round(100 * local.value)}p went to suppliers based in the council's area "
+            f"({metrics.pct(local.lower)} to {metrics.pct(local.upper)} of all spend).")
+
+
+def _coverage_finding(data: PackData) -> str:
+    t = data.placing
+    if t is None or t.share_now is None:
+        return "No influenceable spend to place: the figures rest on payments to public bodies."
+    text = (f"We know where the suppliers are for {metrics.pct(t.share_now)} of the spend the "
+            "council can influence (public bodies left out).")
+    if t.met:
+        return text + " The figures rest on most of the spend."
+    if t.reachable:
+        return text + (f" Placing the {len(t.keys):,} largest unplaced suppliers would take "
+                       f"it to {metrics.pct(t.target)}, and narrow every range above.")
+    return text + (f" Placing every named supplier would reach {metrics.pct(t.share_if_all)}; "
+                   "the rest is redacted or unnamed.")
+
+
+def actions(data: PackData) -> list[str]:
+    """Recommended actions that follow from :func:`findings`."""
+    status, tgt, out = data.status[0], data.target, []
+    if not tgt.set_by_council:
+        out.append("Agree a local-share target for the council"
+                   + (f" (this pack compared against {tgt.source.split(',')[0]}, "
+                      f"{metrics.pct(tgt.share)})." if tgt.share is not None else "."))
+    elif status == trends.RED:
+        out.append(f"Agree how to lift the local share to its {metrics.pct(tgt.share)} target: "
+                   "start with the spend categories the market engagement brief names.")
+    elif status == trends.AMBER:
+        out.append("Place more suppliers to settle whether the local-share target is met: "
+                   "the unplaced spend decides it.")
+    else:
+        out.append(f"Keep the {metrics.pct(tgt.share)} local-share target under review.")
+    names = ", ".join(str(n) for n in data.opportunities["name"].head(3)) if len(
+        data.opportunities) else "the most deprived areas"
+    out.append(f"Use the market engagement brief in coming procurements to ask bidders for "
+               f"social value in {names}.")
+    t = data.placing
+    if t is not None and t.keys and not t.met:
+        out.append(f"Ask finance to confirm where the {len(t.keys):,} largest unplaced "
+                   "suppliers are based (the supplier template on the Suppliers page).")
+    else:
+        out.append(f"Follow up the {len(data.charter.flags):,} supplier charter flags at "
+                   "contract reviews, largest spend first.")
+    return out
+
+
+def _tiles_table(doc: PdfDocument, data: PackData):
+    from reportlab.lib import colors
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Table, TableStyle
+
+    cells = [[[doc.p(label, "small"), doc.p(value, "big"), doc.p(rng, "small"),
+               doc.p(cov, "small")] for label, value, rng, cov in headline_tiles(data)]]
+    t = Table(cells, colWidths=[4.5 * cm] * 4)
+    t.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f1f5f9")),
+        ("LINEBEFORE", (1, 0), (-1, -1), 3, colors.white),
+        ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    return t
+
+
+def _pdf_summary(doc: PdfDocument, data: PackData, images: dict[str, bytes]) -> list:
+    """Page 1: what a board member reads in two minutes."""
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Image, Spacer, Table
+
+    st: list = [doc.p(f"{data.council}: where the council's money goes", "h1"),
+                doc.p(f"Executive summary · payments {data.period} · filters in force: "
+                      f"{data.filters.describe()} · generated {data.generated}", "small")]
     if data.is_demo:
-        st.append(doc.p("This pack describes a synthetic demo borough generated by Impact "
-                        "Explorer. No real council, supplier or place is depicted.", "body"))
-    st += [Spacer(1, 6), doc.p("Headline figures", "h2")]
-    rows = [["Figure", "Value", "Coverage (share of £ usable)", "Range (bounds)"]]
-    rows += [_fig_row(h[k]) for k in ("total", "local", "regional", "deprived", "sme", "vcse")]
-    st.append(doc.table(rows, [6.2 * cm, 3 * cm, 4 * cm, 3.8 * cm]))
-    st += [Spacer(1, 6), doc.p(data.pound), Spacer(1, 4)]
-    st.append(doc.p("How: " + h["local"].how, "small"))
+        st.append(doc.p("A synthetic demo borough generated by Impact Explorer: no real "
+                        "council, supplier or place is depicted.", "small"))
+    st += [Spacer(1, 6), _tiles_table(doc, data), Spacer(1, 8)]
+    pics = [Image(io.BytesIO(images[k]), width=5.9 * cm, height=4.6 * cm, kind="proportional")
+            for k in ("trend", "areas", "lm3") if k in images]
+    if pics:
+        st.append(Table([pics], colWidths=[6.1 * cm] * len(pics)))
+    st.append(doc.p("Shaded: the range of the local share. " + trends.RAG_RULE,
+                    "small"))
+    st.append(doc.p("What the board should know", "h2"))
+    st += [doc.p(f"{i}. {text}") for i, text in enumerate(findings(data), 1)]
+    st.append(doc.p("Recommended actions", "h2"))
+    st += [doc.p(f"• {text}") for text in actions(data)]
+    st.append(doc.p("Maps, priority wards and the supplier charter follow; methods, "
+                    "formulae, coverage and sources are in the technical appendix.", "small"))
     return st
 
 
-def _pdf_lm3(doc: PdfDocument, data: PackData) -> list:
-    """The local multiplier with its band, or why it was not computed."""
-    if not data.lm3:
-        return [doc.p(data.lm3_how, "small")]
-    m = data.lm3
-    return [doc.p("Local multiplier (LM3)", "h2"),
-            doc.p(f"LM3 = {m['lm3']:.2f} (band {m['lm3_lower']:.2f}–{m['lm3_upper']:.2f}; "
-                  f"P10–P90 {m['lm3_p10']:.2f}–{m['lm3_p90']:.2f})", "big"),
-            doc.p(f"Every £1 of influenceable spend traced (R1 {metrics.money(m['r1'])}) "
-                  f"generated about £{m['lm3']:.2f} for the local economy: "
-                  f"{metrics.money(m['r2'])} was received by local suppliers (round 2) and "
-                  f"{metrics.money(m['r3'])} re-spent locally by them (round 3). "
-                  f"Shown: {m['shown']}."),
-            doc.p(data.lm3_how.replace("\n", " "), "small")]
+MAP_CAPTIONS = {
+    "spend": "£ received by suppliers based in each ward, per resident (natural-break classes, "
+             "viridis: darker = more £). Suppliers are placed at their register postcode. "
+             "Hatched: not enough spend is placed to say a ward received nothing.",
+    "left_behind": "Opportunity score by ward (darker = where more local spend would matter "
+                   "most); left-behind wards outlined in orange.",
+}
 
 
 def _pdf_maps(doc: PdfDocument, images: dict[str, bytes]) -> list:
-    """The spend and left-behind maps with captions and the boundary attribution."""
+    """The spend and left-behind maps with captions: stacked for a wide council, side by
+    side for a tall one (so neither floats small on the page)."""
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, KeepTogether, Spacer
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image, KeepTogether, Spacer, Table, TableStyle
 
-    st: list = [doc.p("Maps", "h2")]
-    for key, caption in (("spend", "Spend with suppliers based in each ward, per resident "
-                          "(viridis; darker = more £). Suppliers are placed at their "
-                          "register postcode."),
-                         ("left_behind", "Opportunity score by ward (cividis; darker = higher "
-                          "score) with left-behind wards outlined in orange.")):
-        if key in images:
-            img = Image(io.BytesIO(images[key]), width=15 * cm, height=10.2 * cm,
-                        kind="proportional")
-            st.append(KeepTogether([img, doc.p(caption, "small"), Spacer(1, 6)]))
-    if not images:
-        st.append(doc.p("No ward boundaries for this council: maps omitted.", "small"))
+    st: list = [doc.p("Where the spend lands, and the wards left behind", "h2")]
+    keys = [k for k in MAP_CAPTIONS if k in images]
+    if not keys:
+        return [*st, doc.p("No ward boundaries for this council: maps omitted.", "small")]
+    w, h = ImageReader(io.BytesIO(images[keys[0]])).getSize()
+    tall = len(keys) == 2 and h > w  # charts.is_tall: each map's legend is under it
+    size = (8.7 * cm, 20 * cm) if tall else (17.5 * cm, 11 * cm)
+    cells = [[Image(io.BytesIO(images[k]), width=size[0], height=size[1], kind="proportional"),
+              doc.p(MAP_CAPTIONS[k], "small"), Spacer(1, 6)] for k in keys]
+    if tall:
+        t = Table([cells], colWidths=[9 * cm, 9 * cm])
+        t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        st.append(t)
+    else:
+        st += [KeepTogether(c) for c in cells]
     st.append(doc.p(BOUNDARY_ATTRIBUTION, "small"))
     return st
+
+
+def _pdf_appendix(doc: PdfDocument, data: PackData) -> list:
+    """The technical appendix: every headline figure with coverage, range and how; the
+    local share by quarter; LM3's method; data coverage, caveats and sources."""
+    from reportlab.lib.units import cm
+    from reportlab.platypus import CondPageBreak
+
+    h = data.headline
+    rows = [["Figure", "Value", "Coverage (share of £ usable)", "Range (bounds)"]]
+    rows += [_fig_row(h[k]) for k in ("total", "local", "regional", "deprived", "sme", "vcse")]
+    st: list = [CondPageBreak(6 * cm), doc.p("Technical appendix", "h1"),
+                doc.p("A. Headline figures in full", "h2"),
+                doc.table(rows, [6.2 * cm, 3 * cm, 4 * cm, 3.8 * cm]), doc.p(data.pound),
+                doc.p("How: " + h["local"].how, "small"), *_pdf_trend(doc, data),
+                *_pdf_lm3(doc, data)]
+    return [*st, *_pdf_coverage(doc, data), *_pdf_sources(doc)]
+
+
+def _pdf_trend(doc: PdfDocument, data: PackData) -> list:
+    from reportlab.lib.units import cm
+
+    if data.trend.empty:
+        return []
+    rows = [["Quarter", "Local share", "Range", "Spend placed", "Status"]]
+    for r in data.trend.itertuples():
+        lo, up = float(r.local_share_lower), float(r.local_share_upper)
+        rows.append([str(r.period), metrics.pct(r.local_share) if pd.notna(r.local_share)
+                     else metrics.NOT_ENOUGH_DATA, f"{metrics.pct(lo)}–{metrics.pct(up)}",
+                     metrics.pct(r.placed_share),
+                     trends.rag(lo, up, data.target.share).upper()])
+    return [doc.p("B. Local share by quarter", "h2"),
+            doc.table(rows, [3 * cm, 3.2 * cm, 3.6 * cm, 3.2 * cm, 4 * cm]),
+            doc.p(f"Target: {metrics.pct(data.target.share)} ({data.target.source}). "
+                  + trends.RAG_RULE, "small")]
+
+
+def _pdf_lm3(doc: PdfDocument, data: PackData) -> list:
+    """The local multiplier with its band and method, or why it was not computed."""
+    if not data.lm3:
+        return [doc.p("C. Local multiplier (LM3)", "h2"), doc.p(data.lm3_how, "small")]
+    m = data.lm3
+    p50 = m.get("lm3_p50") or m["lm3"]
+    return [doc.p("C. Local multiplier (LM3)", "h2"),
+            doc.p(f"LM3 = {p50:.2f} (P10–P90 {m['lm3_p10']:.2f}–{m['lm3_p90']:.2f}; bounds "
+                  f"{m['lm3_lower']:.2f}–{m['lm3_upper']:.2f})"),
+            doc.p(f"Every £1 of influenceable spend traced (R1 {metrics.money(m['r1'])}) "
+                  f"generated about £{p50:.2f} for the local economy: "
+                  f"{metrics.money(m['r2'])} was received by local suppliers (round 2) and "
+                  f"{metrics.money(m['r3'])} re-spent locally by them (round 3). "
+                  f"Shown: {m['shown']}.", "small"),
+            doc.p(data.lm3_how.replace("\n", " "), "small")]
 
 
 def _pdf_opportunities(doc: PdfDocument, opportunities: pd.DataFrame) -> list:
@@ -349,10 +527,10 @@ def _pdf_coverage(doc: PdfDocument, data: PackData) -> list:
     """The data coverage table and the caveats."""
     from reportlab.lib.units import cm
 
-    st: list = [doc.p("Data coverage", "h2"),
+    st: list = [doc.p("D. Data coverage", "h2"),
                 doc.table([["Measure", "Value"], *[[k, v] for k, v in data.coverage.items()]],
                           [10 * cm, 7 * cm]),
-                doc.p("Caveats", "h2")]
+                doc.p("E. Caveats", "h2")]
     st += [doc.p("• " + c, "small") for c in data.caveats[:14]]
     return st
 
@@ -361,7 +539,7 @@ def _pdf_sources(doc: PdfDocument) -> list:
     """Sources and the Open Government Licence attributions."""
     from reportlab.platypus import Spacer
 
-    st: list = [doc.p("Sources and attributions", "h2")]
+    st: list = [doc.p("F. Sources and attributions", "h2")]
     st += [doc.p(f"<b>{escape(name)}</b>: {escape(src)}", "small", raw=True)
            for name, src in SOURCES]
     return [*st, Spacer(1, 4), doc.p(OGL, "small"), doc.p(BOUNDARY_ATTRIBUTION, "small")]

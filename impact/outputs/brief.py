@@ -22,7 +22,8 @@ import pandas as pd
 from impact.analysis import metrics
 from impact.analysis.charter import POINT_TESTS, POINTS
 from impact.analysis.filters import Filters, apply
-from impact.outputs.boardpack import PackData, pack_data
+from impact.outputs import charts
+from impact.outputs.boardpack import OPPORTUNITY, PackData, pack_data, pack_filename
 from impact.outputs.pdf import OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
 
 #: IoD domains in plain words: what a place lacks when it ranks low on the domain.
@@ -35,6 +36,8 @@ DOMAIN_WORDS: dict[str, str] = {
     "housing": "barriers to housing and local services",
     "environment": "poor quality homes and surroundings",
 }
+
+PRIORITY_HEAD = "Priority areas and what they lack"
 
 DEFAULT_TEXT: dict[str, str] = {
     "title": "$council: local social value priorities",
@@ -52,7 +55,7 @@ DEFAULT_TEXT: dict[str, str] = {
     ),
     "gaps_intro": (
         "In these spend categories little of the council's money goes to suppliers based "
-        "in the borough. Offers that subcontract to, or build the capacity of, local "
+        "in its area. Offers that subcontract to, or build the capacity of, local "
         "businesses and voluntary organisations in these categories are welcome."
     ),
     "charter_intro": "The council expects its suppliers to work towards its charter:",
@@ -78,6 +81,14 @@ class Brief:
     council: str = ""
     priority_areas: pd.DataFrame = field(default_factory=pd.DataFrame)
     gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    generated: str = ""
+    #: The priority wards on a map (PNG), shown under their section in the PDF.
+    map_png: bytes | None = None
+
+    @property
+    def filename(self) -> str:
+        """``<council-slug>-market-brief-<YYYY-MM-DD>.pdf``."""
+        return pack_filename(self.council, self.generated, "market-brief")
 
 
 def lacks(ward: pd.Series, n: int = 2) -> list[str]:
@@ -129,7 +140,19 @@ def market_brief(
     title = t("title")
     md = _markdown(title, sections, t("branding") if branding else None)
     return Brief(title=title, markdown=md, sections=sections, synthetic=data.is_demo,
-                 council=data.council, priority_areas=areas, gaps=gaps)
+                 council=data.council, priority_areas=areas, gaps=gaps,
+                 generated=data.generated, map_png=priority_map(data, areas))
+
+
+def priority_map(data: PackData, areas: pd.DataFrame) -> bytes | None:
+    """The wards by opportunity score with the priority wards outlined and every ward
+    named (None without ward boundaries or priority areas)."""
+    w = data.wards
+    if w is None or not len(w) or not len(areas) or OPPORTUNITY.column not in w:
+        return None
+    w = w.assign(priority=w["name"].isin(set(areas["ward"])))
+    return charts.map_png(w, OPPORTUNITY, "Priority wards (outlined)", outline="priority",
+                          outline_label="priority ward")
 
 
 def priority_areas(ws: object, data: PackData, n: int = 5) -> pd.DataFrame:
@@ -158,13 +181,9 @@ def _sections(t: Callable[[str], str], synthetic: bool, areas: pd.DataFrame,
             f"**{a.ward}**{' (left behind)' if a.left_behind else ''}: "
             f"{a.lacks}" + (f"; {a.population:,} residents" if a.population else "") + "."
             for a in areas.itertuples()]
-        sections.append(("Priority areas and what they lack", items))
+        sections.append((PRIORITY_HEAD, items))
     if len(gaps):
-        items = [t("gaps_intro")] + [
-            f"**{g.category}**: {metrics.money(g.spend)} spent, "
-            f"{metrics.pct(g.local_share)} with suppliers based in the borough "
-            f"(of the spend we could place)."
-            for g in gaps.itertuples()]
+        items = [t("gaps_intro")] + [gap_text(g) for g in gaps.itertuples()]
         sections.append(("Where local suppliers are missing", items))
     sections.append(("The supplier charter", [t("charter_intro")] + [
         f"**{POINTS[k]}**: {POINT_TESTS[k]}." for k in POINTS]))
@@ -174,6 +193,18 @@ def _sections(t: Callable[[str], str], synthetic: bool, areas: pd.DataFrame,
         notes.insert(0, SYNTHETIC_LABEL + ".")
     sections.append(("Sources", notes))
     return sections
+
+
+def gap_text(g) -> str:
+    """One category: £, local share of the placed part with what it rests on, or "not
+    enough data" when too little of it is placed."""
+    head = f"**{g.category}**: {metrics.money(g.spend)} spent"
+    cov = float(g.coverage) if pd.notna(g.coverage) else 0.0
+    if cov < metrics.MIN_COVERAGE:
+        return (f"{head}; {metrics.NOT_ENOUGH_DATA} on local suppliers (we could place only "
+                f"{metrics.pct(cov)} of it).")
+    return (f"{head}; {metrics.pct(g.local_share)} of the part we could place "
+            f"({metrics.pct(cov)} of it) went to suppliers based in the council's area.")
 
 
 def _is_bullet(head: str, i: int) -> bool:
@@ -205,8 +236,12 @@ def _md(text: str, keep_bold: bool = False) -> str:
 
 def brief_pdf(brief: Brief, branding: str = "") -> bytes:
     """The brief as a PDF (the board pack's page furniture and fonts)."""
+    import io
     import re
     from xml.sax.saxutils import escape
+
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Image
 
     doc = PdfDocument(brief.title, "market engagement brief", brief.synthetic)
     story = [doc.p(brief.title, "h1")]
@@ -219,6 +254,9 @@ def brief_pdf(brief: Brief, branding: str = "") -> bytes:
     for head, paras in brief.sections:
         if head:
             story.append(doc.p(head, "h2"))
+        if head == PRIORITY_HEAD and brief.map_png:
+            story.append(Image(io.BytesIO(brief.map_png), width=16 * cm, height=8.6 * cm,
+                               kind="proportional"))
         for i, p in enumerate(paras):
             story.append(doc.p(("• " if _is_bullet(head, i) else "") + rich(p),
                                "small" if head == "Sources" else "body", raw=True))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -28,28 +28,46 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
-# Sequential palettes, light → dark (matplotlib's viridis / cividis sampled at 7 and 10).
-VIRIDIS_7 = ("#fde725", "#90d743", "#35b779", "#21918c", "#31688e", "#443983", "#440154")
-CIVIDIS_10 = (
-    "#00224e",
-    "#123570",
-    "#3b496c",
-    "#575d6d",
-    "#707173",
-    "#8a8779",
-    "#a69d75",
-    "#c4b56c",
-    "#e4cf5b",
-    "#fee838",
-)  # decile 1 (dark) … decile 10 (light)
+from impact.analysis import metrics
+
+#: Sequential schemes from matplotlib's perceptually uniform, colour-blind-safe colormaps
+#: (viridis family): light = less, dark = more.  ``tests/test_maps.py`` checks that adjacent
+#: classes stay apart under simulated deuteranopia and protanopia (colorspacious).
+SEQUENTIAL_CMAP = "viridis"
+#: IoD deciles: decile 1 (most deprived) darkest.  Ten viridis steps, so deciles 1, 3, 4 and 5
+#: are clearly distinct (cividis' middle deciles were near-identical slate).
+DECILE_CMAP = "viridis"
+#: Classes of real values on a map (Fisher–Jenks natural breaks, ArcGIS' default).
+N_CLASSES = 5
 NO_DATA = "#d9d9d9"
+#: A ward with no placed spend, with enough coverage to say so: white, outlined.
+NO_SPEND = "#ffffff"
+#: A ward whose figure rests on too little placed spend: grey, hatched in every renderer.
+NOT_ENOUGH = "#bdbdbd"
+HATCH = "#6e6e6e"
+NO_SPEND_LABEL = "no spend placed here"
+NOT_ENOUGH_LABEL = metrics.NOT_ENOUGH_DATA
 OUTLINE = [20, 20, 20, 220]
+SELECTED = [0, 0, 0, 255]
+#: Neighbouring authorities (light grey) so the map reads without the basemap.
+CONTEXT_FILL, CONTEXT_LINE, CONTEXT_TEXT = [236, 236, 236, 255], [170, 170, 170, 255], [
+    110, 110, 110, 255]
+LABEL_FONT = "'Source Sans Pro', 'Source Sans 3', 'Helvetica Neue', Arial, sans-serif"
 SUPPLIER_COLOURS = {  # Okabe–Ito
     "council": "#D55E00",
     "region": "#0072B2",
     "elsewhere": "#999999",
 }
+#: Supplier points in screen pixels (area ∝ £), so they stay legible at every zoom.
+POINT_PX = (3.0, 14.0)
 WARD_LAYER, SUPPLIER_LAYER, OUTLINE_LAYER = "wards", "suppliers", "council-outline"
+CONTEXT_LAYER, LABEL_LAYER, HATCH_LAYER = "neighbours", "ward-labels", "not-enough-data"
+#: Said under every interactive map: true whether or not the street basemap loaded.
+BASEMAP_NOTE = (
+    "Street basemap © CARTO, © OpenStreetMap contributors. It needs internet access: where it "
+    "cannot load (offline, or blocked by a council network) the wards, their names and the "
+    "neighbouring councils (grey) still show."
+)
 #: Tooltip fields: a bold title and up to four lines.  Every record of every pickable layer
 #: carries all of them (a missing field would show as a literal ``{t_3}``).
 TOOLTIP_FIELDS = ("t_title", "t_1", "t_2", "t_3", "t_4")
@@ -57,24 +75,29 @@ TOOLTIP_FIELDS = ("t_title", "t_1", "t_2", "t_3", "t_4")
 TOOLTIP_HTML = (
     "<b>{t_title}</b><div>{t_1}</div><div>{t_2}</div><div>{t_3}</div><div>{t_4}</div>"
 )
-TOOLTIP = {"html": TOOLTIP_HTML, "style": {"fontSize": "12px", "maxWidth": "260px"}}
+TOOLTIP = {"html": TOOLTIP_HTML, "style": {"fontSize": "13px", "maxWidth": "300px"}}
 
 
 @dataclass(frozen=True)
 class MapMetric:
-    """A ward measure the choropleth can show."""
+    """A ward measure the choropleth can show; ``placed``: it rests on placed spend (so a
+    ward's status decides "no spend" or "not enough data" instead of £0)."""
 
     column: str
     label: str
     kind: str  # "money", "count", "decile", "score", "rank", "share"
     higher_is_darker: bool = True
     note: str = ""
+    placed: bool = False
 
 
 METRICS: dict[str, MapMetric] = {
-    "spend": MapMetric("spend", "£ received by suppliers based in the ward", "money"),
-    "spend_per_resident": MapMetric("spend_per_resident", "£ received per resident", "money"),
-    "local_suppliers": MapMetric("local_suppliers", "Suppliers based in the ward", "count"),
+    "spend": MapMetric("spend", "£ received by suppliers based in the ward", "money",
+                       placed=True),
+    "spend_per_resident": MapMetric("spend_per_resident", "£ received per resident", "money",
+                                    placed=True),
+    "local_suppliers": MapMetric("local_suppliers", "Suppliers based in the ward", "count",
+                                 placed=True),
     "worst_decile": MapMetric(
         "worst_decile",
         "IoD 2025: most deprived LSOA decile in the ward",
@@ -111,11 +134,32 @@ METRICS: dict[str, MapMetric] = {
 
 @dataclass
 class Legend:
-    """What the colours mean: ``items`` are ``(hex colour, label)`` from light to dark."""
+    """What the colours mean: ``items`` are ``(hex colour, label)``, real classes light to
+    dark then the special classes; labels in ``hatched`` are drawn hatched."""
 
     title: str
     items: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
+    hatched: tuple[str, ...] = ()
+
+
+def palette(n: int, cmap: str = SEQUENTIAL_CMAP, span: tuple[float, float] = (0.98, 0.08)
+            ) -> list[str]:
+    """``n`` colours of a matplotlib colormap from ``span[0]`` to ``span[1]``: light to dark
+    (viridis' yellow end first).  By default the darkest 8 % is left out so outlines and
+    labels stay visible on every class."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cm = colormaps[cmap]
+    if n <= 1:
+        return [to_hex(cm(0.55))]
+    return [to_hex(cm(x)) for x in np.linspace(span[0], span[1], n)]
+
+
+#: Decile 1 (most deprived, darkest) … decile 10 (lightest): viridis 0–0.92, whose adjacent
+#: steps stay ≥ 6.6 ΔE (CAM02-UCS) apart under simulated deuteranopia and protanopia.
+DECILE_COLOURS = tuple(palette(10, DECILE_CMAP, (0.92, 0.0))[::-1])
 
 
 def available_metrics(wards: pd.DataFrame) -> dict[str, MapMetric]:
@@ -128,61 +172,142 @@ def available_metrics(wards: pd.DataFrame) -> dict[str, MapMetric]:
     }
 
 
-def _hex_rgb(h: str, alpha: int = 190) -> list[int]:
+def _hex_rgb(h: str, alpha: int = 225) -> list[int]:
     h = h.lstrip("#")
     return [int(h[i : i + 2], 16) for i in (0, 2, 4)] + [alpha]
 
 
 def format_value(v: object, kind: str) -> str:
+    """A value as a tooltip or table shows it (−£540, not £-540)."""
     if v is None or v is pd.NA or (isinstance(v, float) and not np.isfinite(v)):
         return "no data"
     x = float(v)
     if kind == "money":
-        return f"£{x:,.0f}" if abs(x) < 1e6 else f"£{x / 1e6:,.2f}m"
-    if kind in ("count", "decile"):
-        return f"{x:,.0f}"
-    if kind == "rank":
+        sign = "−" if x < 0 else ""
+        return f"{sign}£{abs(x):,.0f}" if abs(x) < 1e6 else f"{sign}£{abs(x) / 1e6:,.2f}m"
+    if kind in ("count", "decile", "rank"):
         return f"{x:,.0f}"
     if kind == "share":
         return f"{100 * x:.0f}%"
     return f"{x:,.2f}"
 
 
-def classify(values: pd.Series, metric: MapMetric) -> tuple[list[str], Legend]:
-    """A colour per value and the legend: deciles as categories, others in quantile classes."""
-    x = pd.to_numeric(values, errors="coerce").astype(float)
+def short_value(x: float, kind: str) -> str:
+    """A class break as a legend prints it: £240k, £1.2m, 35%, 12.5."""
+    if kind == "money":
+        a = abs(x)
+        sign = "−" if x < 0 else ""
+        if a >= 1e6:
+            return f"{sign}£{a / 1e6:,.{1 if a < 1e7 else 0}f}m"
+        if a >= 1e4:
+            return f"{sign}£{a / 1e3:,.0f}k"
+        return f"{sign}£{a:,.{2 if 0 < a < 10 else 0}f}"
+    if kind == "share":
+        return f"{100 * x:.0f}%"
+    if kind in ("count", "rank", "decile"):
+        return f"{x:,.0f}"
+    return f"{x:,.1f}"
+
+
+def _nice(x: float) -> float:
+    """``x`` rounded up to two significant figures (a legend reads 240k, not 241,278)."""
+    if x == 0 or not np.isfinite(x):
+        return x
+    step = 10 ** (math.floor(math.log10(abs(x))) - 1)
+    return math.ceil(x / step) * step
+
+
+def class_breaks(values: np.ndarray, k: int = N_CLASSES) -> np.ndarray:
+    """Upper bounds of up to ``k`` classes of ``values`` (Fisher–Jenks natural breaks via
+    mapclassify), rounded to two significant figures; the last is the maximum."""
+    import warnings
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    uniq = np.unique(v)
+    if len(uniq) <= k:
+        return uniq
+    with warnings.catch_warnings():  # "Numba not installed": pure Python is ample for wards
+        warnings.simplefilter("ignore", UserWarning)
+        import mapclassify
+
+        bins = mapclassify.FisherJenks(v, k=k).bins
+    nice = [_nice(b) for b in bins[:-1]] + [float(v.max())]
+    return np.unique(np.minimum(nice, v.max()))
+
+
+def _class_labels(lo: float, bins: np.ndarray, kind: str) -> list[str]:
+    """"£240k – £410k" per class; a one-value class is just its value."""
+    labels, prev = [], lo
+    for b in bins:
+        a, z = short_value(prev, kind), short_value(b, kind)
+        labels.append(a if a == z else f"{a} – {z}")
+        prev = b
+    return labels
+
+
+def _decile_classes(x: pd.Series, legend: Legend) -> list[str]:
     colours = [NO_DATA] * len(x)
-    legend = Legend(title=metric.label, note=metric.note)
-    if metric.kind == "decile":
-        for i, v in enumerate(x):
-            if np.isfinite(v) and 1 <= v <= 10:
-                colours[i] = CIVIDIS_10[int(v) - 1]
-        legend.items = [(CIVIDIS_10[d - 1], f"decile {d}") for d in range(1, 11) if (x == d).any()]
-        if x.isna().any():
-            legend.items.append((NO_DATA, "no data"))
-        return colours, legend
-    ok = x[np.isfinite(x)]
+    for i, v in enumerate(x):
+        if np.isfinite(v) and 1 <= v <= 10:
+            colours[i] = DECILE_COLOURS[int(v) - 1]
+    legend.items = [(DECILE_COLOURS[d - 1], f"decile {d}" + (" (most deprived)" if d == 1
+                                                               else ""))
+                    for d in range(1, 11) if (x == d).any()]
+    return colours
+
+
+def _value_classes(x: pd.Series, real: np.ndarray, metric: MapMetric, legend: Legend
+                   ) -> list[str]:
+    """Colours of the ``real`` values in natural-break classes; the legend's items."""
+    colours = [NO_DATA] * len(x)
+    ok = x[real]
     if ok.empty:
-        legend.items = [(NO_DATA, "no data")]
-        return colours, legend
-    edges = np.unique(np.quantile(ok, np.linspace(0, 1, len(VIRIDIS_7) + 1)))
-    if len(edges) < 2:
-        edges = np.array([ok.min(), ok.max() + 1e-9])
-    n = len(edges) - 1
-    pal = [VIRIDIS_7[round(i * (len(VIRIDIS_7) - 1) / max(n - 1, 1))] for i in range(n)]
+        return colours
+    bins = class_breaks(ok.to_numpy(), N_CLASSES)
+    pal = palette(len(bins))
     if not metric.higher_is_darker:
         pal = pal[::-1]
-    idx = np.clip(np.searchsorted(edges, x.to_numpy(), side="right") - 1, 0, n - 1)
-    for i, v in enumerate(x):
-        if np.isfinite(v):
-            colours[i] = pal[idx[i]]
-    legend.items = [
-        (
-            pal[i],
-            f"{format_value(edges[i], metric.kind)} – {format_value(edges[i + 1], metric.kind)}",
-        )
-        for i in range(n)
-    ]
+    idx = np.clip(np.searchsorted(bins, x.to_numpy(), side="left"), 0, len(bins) - 1)
+    for i in np.flatnonzero(real):
+        colours[i] = pal[idx[i]]
+    legend.items = list(zip(pal, _class_labels(float(ok.min()), bins, metric.kind),
+                            strict=True))
+    return colours
+
+
+def classify(values: pd.Series, metric: MapMetric, status: pd.Series | None = None
+             ) -> tuple[list[str], Legend]:
+    """A colour per value and the legend that names every class.
+
+    Deciles are categories; other values fall in natural-break classes.  For a ``placed``
+    metric, wards without placed spend are never a £0 class: ``status`` (from
+    :func:`impact.analysis.metrics.spend_by_ward`) makes them "no spend placed here" or
+    "not enough data" (hatched), each its own legend entry; a value with no status that is
+    0 counts as no spend.  Missing values are "no data".
+    """
+    x = pd.to_numeric(values, errors="coerce").astype(float).reset_index(drop=True)
+    legend = Legend(title=metric.label, note=metric.note)
+    if metric.kind == "decile":
+        colours = _decile_classes(x, legend)
+    else:
+        st = (pd.Series(status, dtype="string").reset_index(drop=True)
+              if status is not None and metric.placed else pd.Series(pd.NA, index=x.index,
+                                                                     dtype="string"))
+        thin = st.eq(NOT_ENOUGH_LABEL).fillna(False).to_numpy(bool)
+        none = ~thin & (st.eq(metrics.WARD_NONE).fillna(False).to_numpy(bool)
+                        | (metric.placed & (x == 0)).to_numpy(bool))
+        real = np.isfinite(x.to_numpy()) & ~thin & ~none
+        colours = _value_classes(x, real, metric, legend)
+        for mask, colour, label in ((none, NO_SPEND, NO_SPEND_LABEL),
+                                    (thin, NOT_ENOUGH, NOT_ENOUGH_LABEL)):
+            for i in np.flatnonzero(mask):
+                colours[i] = colour
+            if mask.any():
+                legend.items.append((colour, label))
+        if thin.any():
+            legend.hatched = (NOT_ENOUGH_LABEL,)
+        x = x.where(~(thin | none), 0.0)  # their own classes, not "no data"
     if x.isna().any():
         legend.items.append((NO_DATA, "no data"))
     return colours, legend
@@ -210,7 +335,7 @@ def view_for(
     gdf: gpd.GeoDataFrame | None,
     width_px: int = 600,
     height_px: int = 450,
-    padding: float = 0.06,
+    padding: float = 0.03,
 ) -> pdk.ViewState:
     """A view that fits ``gdf``'s bounds into a ``width_px`` × ``height_px`` map.
 
@@ -247,6 +372,64 @@ def tooltip_fields(title: object, lines: list[str], *, escape: bool = True) -> d
     return dict(zip(TOOLTIP_FIELDS, values, strict=True))
 
 
+@dataclass(frozen=True)
+class MapFrame:
+    """What every map of the council draws around its areas, and how big it is.
+
+    ``neighbours``: the districts around it (:func:`impact.places.councils.
+    neighbouring_districts`), grey, so the map reads without the street basemap;
+    ``labels``: area names on the map; ``selected``: an area code outlined in black;
+    ``width``/``height``: the map's size in pixels, to fit the view to the council.
+    """
+
+    neighbours: gpd.GeoDataFrame | None = None
+    labels: bool = True
+    selected: str | None = None
+    width: int = 900
+    height: int = 560
+    view: pdk.ViewState | None = None
+
+
+def with_figures(wards: gpd.GeoDataFrame, figures: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """``wards`` with the per-ward columns of ``figures`` (e.g. :func:`impact.analysis.
+    metrics.spend_by_ward`) joined on ``code``."""
+    w = wards.copy()
+    if figures is not None and len(figures):
+        extra = [c for c in figures.columns if c not in w.columns or c == "code"]
+        w = w.merge(figures[extra], on="code", how="left")
+    return w
+
+
+def _status(w: pd.DataFrame) -> pd.Series | None:
+    return w.get("status")
+
+
+def ward_lines(d: dict, metric: MapMetric, value: object) -> list[str]:
+    """A ward's tooltip (and panel) lines: the value or why there is none, what it rests on
+    (the placed share), the range unplaced spend allows, and context."""
+    status = d.get("status")
+    cov = d.get("coverage")
+    cov_text = (f"rests on the {metrics.pct(cov)} of spend placed at ward level"
+                if isinstance(cov, float) and np.isfinite(cov) else "")
+    if metric.placed and status == NOT_ENOUGH_LABEL:
+        lines = [f"{metric.label}: not enough data",
+                 f"No supplier placed here, and only {metrics.pct(cov)} of spend is placed "
+                 "at ward level"]
+    elif metric.placed and status == metrics.WARD_NONE:
+        lines = [f"{metric.label}: none placed here", cov_text.capitalize()]
+    else:
+        lines = [f"{metric.label}: {format_value(value, metric.kind)}"]
+        if metric.placed and cov_text:
+            lines.append(cov_text.capitalize())
+        up = d.get("spend_upper")
+        if metric.placed and isinstance(up, float) and up > float(d.get("spend") or 0) + 0.5:
+            lines.append(f"£ received: {format_value(d.get('spend'), 'money')} to "
+                         f"{format_value(up, 'money')} if unplaced spend is here")
+    if "worst_decile" in d and metric.column != "worst_decile":
+        lines.append(f"Most deprived LSOA decile: {format_value(d['worst_decile'], 'decile')}")
+    return [ln for ln in lines if ln]
+
+
 def ward_records(
     wards: gpd.GeoDataFrame,
     figures: pd.DataFrame | None,
@@ -255,60 +438,50 @@ def ward_records(
     escape: bool = True,
 ) -> tuple[list[dict], Legend]:
     """One record per polygon part: ``code``, ``polygon``, ``fill`` and the tooltip fields."""
-    w = wards.copy()
-    if figures is not None and len(figures):
-        extra = [c for c in figures.columns if c not in w.columns or c == "code"]
-        w = w.merge(figures[extra], on="code", how="left")
+    w = with_figures(wards, figures)
     values = w[metric.column] if metric.column in w else pd.Series(np.nan, index=w.index)
-    colours, legend = classify(values, metric)
+    colours, legend = classify(values, metric, _status(w))
     recs = []
     for i, row in enumerate(w.itertuples(index=False)):
         d = row._asdict()
-        lines = [f"{metric.label}: {format_value(values.iloc[i], metric.kind)}"]
-        for col, lab, kind in (
-            ("spend", "£ received", "money"),
-            ("local_suppliers", "suppliers based here", "count"),
-            ("worst_decile", "most deprived LSOA decile", "decile"),
-        ):
-            if col in d and col != metric.column:
-                lines.append(f"{lab}: {format_value(d[col], kind)}")
-        tip = tooltip_fields(d.get("name") or d["code"], lines, escape=escape)
-        for rings in _rings(d["geometry"]):
-            recs.append(
-                {
-                    "code": str(d["code"]),
-                    "polygon": rings,
-                    "fill": _hex_rgb(colours[i]),
-                    **tip,
-                }
-            )
+        tip = tooltip_fields(d.get("name") or d["code"], ward_lines(d, metric, values.iloc[i]),
+                             escape=escape)
+        recs += [{"code": str(d["code"]), "polygon": rings, "fill": _hex_rgb(colours[i]),
+                  **tip} for rings in _rings(d["geometry"])]
     return recs, legend
+
+
+def _point_px(spend: np.ndarray) -> np.ndarray:
+    """Point radius in pixels: area ∝ £, between :data:`POINT_PX`."""
+    lo, hi = POINT_PX
+    top = float(spend.max()) if len(spend) else 1.0
+    return lo + (hi - lo) * np.sqrt(spend / top) if top > 0 else np.full(len(spend), lo)
+
+
+def _text(v: object) -> str:
+    return v if isinstance(v, str) else ""
 
 
 def supplier_records(
     suppliers: pd.DataFrame, max_points: int = 3000, *, escape: bool = True
 ) -> list[dict]:
-    """Placed suppliers as points sized by spend (area ∝ £), with the tooltip fields.
+    """Placed suppliers as points sized by spend (area ∝ £, in pixels), with tooltips.
 
-    Small and semi-transparent so the wards stay readable underneath; ``key`` is the
-    supplier key so a click can be read back (:func:`selected_supplier`).
+    Semi-transparent so the wards stay readable underneath; ``key`` is the supplier key so
+    a click can be read back (:func:`selected_supplier`).
     """
     s = suppliers.dropna(subset=["lat", "long"])
     s = s[pd.to_numeric(s["spend"], errors="coerce") > 0]
     s = s.sort_values("spend", ascending=False).head(max_points)
     if s.empty:
         return []
-    top = float(s["spend"].max())
-    radius = 15 + 260 * np.sqrt(s["spend"].to_numpy(float) / top)
+    radius = _point_px(s["spend"].to_numpy(float))
     recs = []
     for r, row in zip(radius, s.itertuples(index=False), strict=True):
         band = str(getattr(row, "where", "elsewhere"))
         colour = SUPPLIER_COLOURS.get(band, SUPPLIER_COLOURS["elsewhere"])
-        place = getattr(row, "ward", None)
-        place = place if isinstance(place, str) and place else getattr(row, "district", None)
-        place = place if isinstance(place, str) else ""
-        postcode = getattr(row, "postcode", None)
-        postcode = postcode if isinstance(postcode, str) else ""
+        place = _text(getattr(row, "ward", None)) or _text(getattr(row, "district", None))
+        postcode = _text(getattr(row, "postcode", None))
         recs.append(
             {
                 "key": str(getattr(row, "supplier_key", "") or ""),
@@ -317,7 +490,8 @@ def supplier_records(
                 "fill": _hex_rgb(colour, 150),
                 **tooltip_fields(
                     row.supplier,
-                    [f"paid £{float(row.spend):,.0f}", f"{place} {postcode}".strip()],
+                    [f"paid {format_value(float(row.spend), 'money')}",
+                     f"{place} {postcode}".strip()],
                     escape=escape,
                 ),
             }
@@ -337,6 +511,120 @@ def outline_paths(wards: gpd.GeoDataFrame) -> list[dict]:
     return paths
 
 
+def hatch_lines(geoms: list, spacing: float) -> list[np.ndarray]:
+    """Diagonal hatching of each polygon: 45° lines ``spacing`` apart clipped to it, as
+    ``(n, 2)`` coordinate arrays (deck.gl paths, SVG polylines)."""
+    out: list[np.ndarray] = []
+    for g in geoms:
+        if g is None or g.is_empty or spacing <= 0:
+            continue
+        x0, y0, x1, y1 = g.bounds
+        c = np.arange(y0 - x1, y1 - x0 + spacing, spacing)
+        lines = shapely.linestrings(np.stack([np.stack([np.full_like(c, x0), x0 + c], 1),
+                                              np.stack([np.full_like(c, x1), x1 + c], 1)], 1))
+        for part in shapely.get_parts(shapely.intersection(lines, g)):
+            if shapely.get_type_id(part) == 1 and not part.is_empty:
+                out.append(np.round(np.asarray(part.coords)[:, :2], 5))
+    return out
+
+
+def hatch_spacing(areas: gpd.GeoDataFrame, per_extent: float = 70.0) -> float:
+    """Hatch spacing in degrees: the council's larger extent over ``per_extent``."""
+    x0, y0, x1, y1 = (float(v) for v in areas.total_bounds)
+    return max(x1 - x0, y1 - y0) / per_extent
+
+
+def label_records(areas: gpd.GeoDataFrame) -> list[dict]:
+    """One label per area at a point inside it (its representative point)."""
+    if len(areas) == 0:
+        return []
+    pts = shapely.point_on_surface(areas.geometry.to_numpy())
+    names = areas["name"] if "name" in areas else areas["code"]
+    # Glyphs drawn in WebGL, never HTML; a leading "@@" would be read by deck.gl's JSON
+    # converter as an expression, so it is broken with a zero-width space.
+    return [{"text": str(n).replace("@@", "@\u200b@"), "position": [round(p.x, 5), round(p.y, 5)]}
+            for n, p in zip(names, pts, strict=True)
+            if isinstance(n, str) and n and not p.is_empty]
+
+
+def _label_layer(areas: gpd.GeoDataFrame, layer_id: str, size: int, colour: list[int]
+                 ) -> pdk.Layer:
+    return pdk.Layer(
+        "TextLayer", data=label_records(areas), id=layer_id, get_position="position",
+        get_text="text", get_size=size, size_units="'pixels'", get_color=colour,
+        font_family=f'"{LABEL_FONT}"', font_weight=600, character_set="'auto'",
+        font_settings={"sdf": True}, outline_width=3, outline_color=[255, 255, 255, 235],
+        get_text_anchor="'middle'", get_alignment_baseline="'center'", pickable=False)
+
+
+def _context_layers(frame: MapFrame) -> list[pdk.Layer]:
+    """Neighbouring districts in light grey, with their names."""
+    n = frame.neighbours
+    if n is None or len(n) == 0:
+        return []
+    recs = [{"polygon": rings} for g in n.geometry for rings in _rings(g)]
+    return [
+        pdk.Layer("PolygonLayer", data=recs, id=CONTEXT_LAYER, get_polygon="polygon",
+                  get_fill_color=CONTEXT_FILL, get_line_color=CONTEXT_LINE,
+                  line_width_min_pixels=1, stroked=True, filled=True, pickable=False),
+        _label_layer(n, f"{CONTEXT_LAYER}-labels", 12, CONTEXT_TEXT),
+    ]
+
+
+def area_layers(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
+                hatched: list[str] = ()) -> list[pdk.Layer]:
+    """The layers every area map shares, bottom to top: neighbours, the areas (``recs``,
+    pickable), hatching over ``hatched`` codes, the council outline, the selected area and
+    the area names."""
+    layers = [*_context_layers(frame), pdk.Layer(
+        "PolygonLayer", data=recs, id=WARD_LAYER, get_polygon="polygon",
+        get_fill_color="fill", get_line_color=[120, 120, 120, 200], line_width_min_pixels=1,
+        stroked=True, filled=True, pickable=True, auto_highlight=True)]
+    if len(hatched):
+        geoms = areas.loc[areas["code"].astype(str).isin(hatched)].geometry.tolist()
+        paths = [{"path": p.tolist()} for p in hatch_lines(geoms, hatch_spacing(areas))]
+        layers.append(pdk.Layer("PathLayer", data=paths, id=HATCH_LAYER, get_path="path",
+                                get_color=_hex_rgb(HATCH, 200), width_min_pixels=1,
+                                pickable=False))
+    layers.append(pdk.Layer("PathLayer", data=outline_paths(areas), id=OUTLINE_LAYER,
+                            get_path="path", get_color=OUTLINE, width_min_pixels=2.5,
+                            pickable=False))
+    sel = areas[areas["code"].astype(str) == str(frame.selected)] if frame.selected else None
+    if sel is not None and len(sel):
+        layers.append(pdk.Layer("PathLayer", data=outline_paths(sel), id="selected",
+                                get_path="path", get_color=SELECTED, width_min_pixels=4,
+                                pickable=False))
+    if frame.labels:
+        layers.append(_label_layer(areas, LABEL_LAYER, 13, [25, 25, 25, 255]))
+    return layers
+
+
+def area_deck(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
+              extra: list[pdk.Layer] = (), hatched: list[str] = ()) -> pdk.Deck:
+    """A deck of ``areas`` (records from :func:`ward_records` or a category map) fitted to
+    the council, with ``extra`` layers (supplier points) over the areas, under the labels."""
+    layers = area_layers(areas, recs, frame, hatched)
+    top = [la for la in layers if la.id == LABEL_LAYER]
+    layers = [la for la in layers if la.id != LABEL_LAYER] + list(extra) + top
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=frame.view or view_for(areas, frame.width, frame.height),
+        map_provider="carto",
+        map_style=pdk.map_styles.LIGHT,
+        tooltip=TOOLTIP,
+        height=frame.height,
+    )
+
+
+def _supplier_layer(points: list[dict], pickable: bool) -> pdk.Layer:
+    return pdk.Layer(
+        "ScatterplotLayer", data=points, id=SUPPLIER_LAYER, get_position="position",
+        get_radius="radius", radius_units="'pixels'", get_fill_color="fill",
+        radius_min_pixels=POINT_PX[0], radius_max_pixels=POINT_PX[1] + 2, stroked=True,
+        get_line_color=[255, 255, 255, 200], line_width_min_pixels=0.75, pickable=pickable,
+        auto_highlight=pickable)
+
+
 def ward_deck(
     wards: gpd.GeoDataFrame,
     metric: str = "spend",
@@ -347,75 +635,56 @@ def ward_deck(
     *,
     pick_suppliers: bool = False,
     escape: bool = True,
+    frame: MapFrame | None = None,
 ) -> tuple[pdk.Deck, Legend]:
-    """The explorer's map: ward choropleth of ``metric``, supplier points, council outline.
+    """The explorer's map: ward choropleth of ``metric``, supplier points, council outline,
+    ward names and (``frame.neighbours``) the districts around it.
 
-    ``figures`` adds per-ward columns (e.g. :func:`impact.metrics.spend_by_ward`) to
-    ``wards``; ``suppliers`` is a :func:`impact.metrics.supplier_summary` table with
-    ``lat``/``long`` (or None for no points).  Points are drawn over the wards but are not
-    pickable unless ``pick_suppliers`` (else a click near the town centre, where suppliers
-    cluster, would land on a point instead of the ward).  ``escape``: see
-    :func:`tooltip_fields`.
+    ``figures`` adds per-ward columns (e.g. :func:`impact.metrics.spend_by_ward`, whose
+    ``status`` keeps "not enough data" apart from £0) to ``wards``; ``suppliers`` is a
+    :func:`impact.metrics.supplier_summary` table with ``lat``/``long`` (or None).  Points
+    are not pickable unless ``pick_suppliers`` (else a click near the town centre would land
+    on a point instead of the ward).  ``escape``: see :func:`tooltip_fields`.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown map metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if frame is None:
+        frame = MapFrame(height=height, view=view)
+    elif view is not None:
+        frame = replace(frame, view=view)
     m = METRICS[metric]
     recs, legend = ward_records(wards, figures, m, escape=escape)
-    layers = [
-        pdk.Layer(
-            "PolygonLayer",
-            data=recs,
-            id=WARD_LAYER,
-            get_polygon="polygon",
-            get_fill_color="fill",
-            get_line_color=[255, 255, 255, 200],
-            line_width_min_pixels=1,
-            stroked=True,
-            filled=True,
-            pickable=True,
-            auto_highlight=True,
-        )
-    ]
-    layers.append(
-        pdk.Layer(
-            "PathLayer",
-            data=outline_paths(wards),
-            id=OUTLINE_LAYER,
-            get_path="path",
-            get_color=OUTLINE,
-            width_min_pixels=2,
-            pickable=False,
-        )
-    )
+    w = with_figures(wards, figures)
+    hatched = (w.loc[w["status"].eq(NOT_ENOUGH_LABEL).fillna(False), "code"].astype(str)
+               .tolist() if m.placed and "status" in w else [])
+    extra = []
     if suppliers is not None:
         pts = supplier_records(suppliers, escape=escape)
         if pts:
-            layers.append(
-                pdk.Layer(
-                    "ScatterplotLayer",
-                    data=pts,
-                    id=SUPPLIER_LAYER,
-                    get_position="position",
-                    get_radius="radius",
-                    get_fill_color="fill",
-                    radius_min_pixels=1.5,
-                    radius_max_pixels=12,
-                    stroked=True,
-                    get_line_color=[255, 255, 255, 160],
-                    line_width_min_pixels=0.5,
-                    pickable=pick_suppliers,
-                    auto_highlight=pick_suppliers,
-                )
-            )
-    deck = pdk.Deck(
-        layers=layers,
-        initial_view_state=view or view_for(wards, height_px=height),
-        map_provider="carto",
-        map_style=pdk.map_styles.LIGHT,
-        tooltip=TOOLTIP,
-        height=height,
-    )
-    return deck, legend
+            extra.append(_supplier_layer(pts, pick_suppliers))
+    return area_deck(wards, recs, frame, extra, hatched), legend
+
+
+def _svg_projector(w: gpd.GeoDataFrame, width: int, height: int, pad: float = 6.0):
+    """A function mapping ``(n, 2)`` lon/lat arrays to SVG pixel arrays (Web Mercator)."""
+    x0, y0, x1, y1 = (float(v) for v in w.total_bounds)
+    x0, x1 = x0 / 360.0, x1 / 360.0  # Web Mercator world units, like y
+    my0, my1 = _merc_y(y0), _merc_y(y1)
+    scale = min((width - 2 * pad) / max(x1 - x0, 1e-12), (height - 2 * pad) / max(my1 - my0, 1e-12))
+    ox = (width - (x1 - x0) * scale) / 2
+    oy = (height - (my1 - my0) * scale) / 2
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        lat = np.clip(coords[:, 1], -85.0, 85.0)
+        my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) / (2 * np.pi)
+        return np.stack([np.round(ox + (coords[:, 0] / 360.0 - x0) * scale, 1),
+                         np.round(height - oy - (my - my0) * scale, 1)], 1)
+
+    return project
+
+
+def _svg_points(xy: np.ndarray) -> str:
+    return " ".join(f"{a:g},{b:g}" for a, b in xy)
 
 
 def ward_svg(
@@ -425,7 +694,8 @@ def ward_svg(
     width: int = 440,
     height: int = 330,
 ) -> tuple[str, Legend]:
-    """A static SVG choropleth of the wards (Web Mercator), with a ``<title>`` tooltip each.
+    """A static SVG choropleth of the wards (Web Mercator), with a ``<title>`` tooltip each;
+    wards with "not enough data" are hatched.
 
     For overview pages: no WebGL and no 3 MB deck.gl bundle to load before the page's first
     paint.  Every text from a file is ``html.escape``-d; the SVG has no scripts or links.
@@ -433,47 +703,36 @@ def ward_svg(
     if metric not in METRICS:
         raise ValueError(f"unknown map metric {metric!r}; choose one of {', '.join(METRICS)}")
     m = METRICS[metric]
-    w = wards.copy()
-    if figures is not None and len(figures):
-        extra = [c for c in figures.columns if c not in w.columns or c == "code"]
-        w = w.merge(figures[extra], on="code", how="left")
+    w = with_figures(wards, figures)
     values = w[m.column] if m.column in w else pd.Series(np.nan, index=w.index)
-    colours, legend = classify(values, m)
+    colours, legend = classify(values, m, _status(w))
     if len(w) == 0:
         return f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}"/>', legend
-    x0, y0, x1, y1 = (float(v) for v in w.total_bounds)
-    x0, x1 = x0 / 360.0, x1 / 360.0  # Web Mercator world units, like y
-    my0, my1 = _merc_y(y0), _merc_y(y1)
-    pad = 6.0
-    scale = min((width - 2 * pad) / max(x1 - x0, 1e-12), (height - 2 * pad) / max(my1 - my0, 1e-12))
-    ox = (width - (x1 - x0) * scale) / 2
-    oy = (height - (my1 - my0) * scale) / 2
-
-    def ring_d(coords: np.ndarray) -> str:
-        lat = np.clip(coords[:, 1], -85.0, 85.0)
-        my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) / (2 * np.pi)
-        px = np.round(ox + (coords[:, 0] / 360.0 - x0) * scale, 1)
-        py = np.round(height - oy - (my - my0) * scale, 1)
-        pts = " ".join(f"{a:g},{b:g}" for a, b in zip(px, py, strict=True))
-        return f"M{pts}Z"
-
-    paths = []
-    for i, (name, code, geom) in enumerate(zip(w.get("name", w["code"]), w["code"], w.geometry,
-                                               strict=True)):
+    project = _svg_projector(w, width, height)
+    paths, hatched = [], []
+    for i, row in enumerate(w.itertuples(index=False)):
         d = "".join(
-            ring_d(np.asarray(r.coords)[:, :2])
-            for part in shapely.get_parts(geom)
+            f"M{_svg_points(project(np.asarray(r.coords)[:, :2]))}Z"
+            for part in shapely.get_parts(row.geometry)
             if shapely.get_type_id(part) == 3 and not part.is_empty
             for r in (part.exterior, *part.interiors)
         )
-        title = html.escape(f"{name or code}: {format_value(values.iloc[i], m.kind)}")
-        paths.append(
-            f'<path d="{d}" fill="{colours[i]}" fill-rule="evenodd" stroke="#fff" '
-            f'stroke-width="0.8"><title>{title}</title></path>'
-        )
+        name = getattr(row, "name", None) or row.code
+        lines = ward_lines(row._asdict(), m, values.iloc[i])
+        title = html.escape(f"{name}: " + "; ".join(lines))
+        paths.append(f'<path d="{d}" fill="{colours[i]}" fill-rule="evenodd" stroke="#fff" '
+                     f'stroke-width="0.8"><title>{title}</title></path>')
+        if colours[i] == NOT_ENOUGH:
+            hatched.append(row.geometry)
+    spacing = hatch_spacing(w, 45.0)
+    lines = "".join(f'<polyline points="{_svg_points(project(xy))}"/>'
+                    for xy in hatch_lines(hatched, spacing))
+    hatch = (f'<g stroke="{HATCH}" stroke-width="0.7" fill="none" pointer-events="none">'
+             f"{lines}</g>" if lines else "")
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{html.escape(m.label)}">{"".join(paths)}</svg>'
+        f'width="100%" role="img" aria-label="{html.escape(m.label)}">{"".join(paths)}{hatch}'
+        "</svg>"
     )
     return svg, legend
 

@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
+from impact.ingest.names import normalise_name
 from impact.ingest.tables import read_csv
-from impact.places.boundaries import areas_for_lads, display_geometry, read_lsoa_lookup
+from impact.places.boundaries import (
+    areas_for_lads,
+    display_geometry,
+    load_boundaries,
+    read_lsoa_lookup,
+)
 from impact.places.deprivation import (
     aggregate,
     bridge_lsoa11_to_lsoa21,
@@ -116,6 +123,19 @@ def council_lads(reference: Reference, council: str) -> list[str]:
         return sorted(payer.lads)
     path = reference.find("lookup_lsoa21_ward_lad")
     return find_council_lads(council, read_lsoa_lookup(path)) if path is not None else []
+
+
+def official_name(reference: Reference | None, council: str) -> str:
+    """The council's official name from the local-authority register as the gazetteer
+    reads it ("Manchester City Council" for "manchester"); the name as given when it
+    matches no council (a synthetic borough, a reference folder without the register)."""
+    given = str(council).strip()
+    if reference is None or not given:
+        return given
+    m = load_gazetteer(reference).match_one(normalise_name(given), given)
+    if m.body is not None and m.body.body_class == "council" and m.body.name:
+        return m.body.name
+    return given
 
 
 def district_names(reference: Reference) -> dict[str, str]:
@@ -230,3 +250,26 @@ def _imd2019_wards(
         "worst_decile": "imd2019_worst_decile",
     }
     return agg[["code", *[c for c in keep if c in agg]]].rename(columns=keep)
+
+
+def neighbouring_districts(
+    reference: Reference, lads: list[str], wards: gpd.GeoDataFrame, margin: float = 0.6
+) -> gpd.GeoDataFrame:
+    """The districts around the council (``code``, ``name``, display ``geometry``), clipped to
+    its wards' bounds grown by ``margin`` on every side: drawn in grey under the wards so a
+    map still reads where the street basemap cannot load.  Empty without a district file."""
+    path = reference.find("lad_boundaries")
+    if path is None or len(wards) == 0:
+        return empty_wards()
+    try:
+        lad = load_boundaries(path)
+    except (OSError, ValueError):
+        return empty_wards()
+    x0, y0, x1, y1 = (float(v) for v in wards.total_bounds)
+    dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
+    window = shapely.box(x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+    near = lad.iloc[lad.sindex.query(window, predicate="intersects")]
+    near = near[~near["code"].isin(lads)].copy()
+    near["geometry"] = shapely.intersection(near.geometry.to_numpy(), window)
+    near = display_geometry(near, tolerance=0.0008)
+    return near[["code", "name", "geometry"]].reset_index(drop=True)

@@ -179,15 +179,13 @@ def test_spend_map_ward_click_opens_ward_panel(app_url, pages, page_and_log):
     before = page.get_by_role("heading").all_inner_texts()
     box = page.locator(DECK).first.bounding_box()
     assert box, "map has no box"
-    new: list[str] = []
-    for _ in range(3):  # on a loaded machine deck.gl may not take picks at the first click
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        # Selection triggers a rerun; wait for it to start and finish.
-        page.wait_for_timeout(300)
-        wait_idle(page)
-        new = [h for h in page.get_by_role("heading").all_inner_texts() if h not in before]
-        if new:
-            break
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)  # hover first, as a person does: deck.gl has picked the ward
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    # Selection triggers a rerun (later with ward names drawn): wait for its panel.
+    page.get_by_text(WARD_PANEL_TEXT).first.wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+    wait_idle(page)
+    new = [h for h in page.get_by_role("heading").all_inner_texts() if h not in before]
     wait_map_drawn(page, 0, MIN_DRAWN)
     # The tooltip renders its markup (a bold ward name), never literal tags.
     page.mouse.move(box["x"] + box["width"] / 2 + 3, box["y"] + box["height"] / 2 + 3)
