@@ -177,3 +177,19 @@ def test_local_share_by_and_the_sentence_with_national_spend() -> None:
     assert text.startswith("Of every £1 Anytown paid to suppliers we could place or know to be "
                            "national bodies, 25p went")
     assert "or know them to be national bodies, for 86% of the spend" in text
+
+
+def test_local_by_basis_splits_placed_spend_and_sums_to_one() -> None:
+    t = _tx_national()
+    t["place_basis"] = ["council_register", "registered_office", "registered_office",
+                        "public_body", None, "council_register", None]
+    out = metrics.local_by_basis(t).set_index("basis")
+    # positive £700: register £100 (s1, credit excluded) all local; registered office £200
+    # with £50 local; public body £100 none local; national £200; not placed £100
+    assert list(out.index) == ["council_register", "public_body", "registered_office",
+                               "national", "not placed"]
+    assert out["share"].sum() == pytest.approx(1.0)
+    assert out.loc["council_register", "local_share"] == pytest.approx(1.0)
+    assert out.loc["registered_office", "local_share"] == pytest.approx(50 / 200)
+    assert out.loc["national", "spend"] == 200.0 and pd.isna(out.loc["national", "local_share"])
+    assert out.loc["not placed", "share"] == pytest.approx(100 / 700)

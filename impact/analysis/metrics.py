@@ -68,12 +68,13 @@ class Figure:
 
 
 def money(x: float | None) -> str:
-    """£ with thousands separators; £m above a million."""
+    """£ with thousands separators; £m above a million; a minus sign before the £
+    ("−£540", as style guides write it, never "£-540")."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "—"
-    if abs(x) >= 1e6:
-        return f"£{x / 1e6:,.1f}m"
-    return f"£{x:,.0f}"
+    size = abs(float(x))
+    text = f"£{size / 1e6:,.1f}m" if size >= 1e6 else f"£{size:,.0f}"
+    return ("\u2212" + text) if x < 0 and text not in ("£0", "£0.0m") else text
 
 
 def pct(x: float | None, digits: int = 0) -> str:
@@ -718,3 +719,49 @@ def local_share_by(tx: pd.DataFrame, by: str = "directorate") -> pd.DataFrame:
     g = g.sort_values("spend", ascending=False)
     g.index.name = by
     return g.reset_index()
+
+
+#: The order of the place bases in :func:`local_by_basis` (strongest evidence first).
+BASIS_ORDER = ("council_register", "manual", "public_body", "registered_office", "name_hint")
+
+
+def local_by_basis(tx: pd.DataFrame) -> pd.DataFrame:
+    """Where the £ went, by what each supplier's place stands for (``place_basis``).
+
+    One row per basis of placed spend (council register, officer, public body's area,
+    registered office, name hint) with its £, share of all £, £ inside the council's area
+    and local share; then national bodies and unplaced spend as their own rows (known to be
+    no place's local spend, and unknown).  Shares of all positive £, so the ``share``
+    column sums to 1.  Why: a local share resting on registered offices (often a head
+    office far from the work) reads differently from one resting on the council's own
+    trading addresses.
+    """
+    pos = _positive_amounts(tx)
+    total = float(pos.sum())
+    national = _national(tx)
+    placed = tx["is_located"].to_numpy(bool) & ~national
+    recorded = (tx["place_basis"].astype("string").fillna("not recorded").to_numpy(object)
+                if "place_basis" in tx else np.full(len(tx), "not recorded", dtype=object))
+    basis = np.where(national, "national", np.where(placed, recorded, "not placed"))
+    local = pos.where(tx["location_band"].eq("council").to_numpy(bool), 0.0)
+    g = pd.DataFrame({"basis": basis, "spend": pos.to_numpy(), "local": local.to_numpy()}
+                     ).groupby("basis").sum()
+    order = [b for b in (*BASIS_ORDER, *sorted(set(g.index) - {*BASIS_ORDER, "national",
+                                                                 "not placed"}),
+                         "national", "not placed") if b in g.index]
+    g = g.loc[order]
+    g["share"] = g["spend"] / total if total > 0 else np.nan
+    g["local_share"] = (g["local"] / g["spend"]).where(g["spend"] > 0)
+    g.loc[g.index.isin(["national", "not placed"]), "local_share"] = np.nan
+    return g.reset_index()
+
+
+LOCAL_BY_BASIS_HOW = (
+    "Each supplier we could place carries what its place stands for: a trading address in the "
+    "council's own supplier register, a place an officer gave, a public body's area or site, a "
+    "registered office from a national register (often a head office, not where the work is "
+    "done), or a place named in the payee's name (low confidence). For each, the £ paid and the "
+    "share of it going to suppliers inside the council's area. National bodies (government "
+    "departments and agencies) are known and no place's local spend; unplaced spend is shown "
+    "as its own band, not guessed."
+)
