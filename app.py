@@ -8,6 +8,9 @@ views over :mod:`impact`; all numbers are computed by the library.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import streamlit as st
 
 from impact.analysis import filters as flt
@@ -23,7 +26,7 @@ st.html("<style>.block-container, [data-testid='stMainBlockContainer'] "
 # a deep link (``/map``) opened on a fresh server showed "Page not found" (Streamlit has no
 # setting to turn that mode off).  Never add a ``pages/`` folder; tests/test_app.py checks.
 PAGES = [
-    st.Page("views/overview_page.py", title="Overview", icon="📊", url_path="overview",
+    st.Page("views/overview_page.py", title="Overview", icon="📊", url_path="",
             default=True),
     st.Page("views/spend_map_page.py", title="Spend map", icon="🗺️", url_path="map"),
     st.Page("views/departments_page.py", title="Departments and time", icon="📅",
@@ -39,6 +42,26 @@ PAGES = [
     st.Page("views/consultation_page.py", title="Consultation", icon="🗣️",
             url_path="consultation"),
 ]
+
+
+def _aliases(pages: list) -> list:
+    """Hidden pages that send other spellings of a page's address to the page itself.
+
+    The default page's address is "/", so without an alias "/overview" (the page's own name)
+    showed "Page not found"; people also type a page's title ("/spend_map", "/spend-map") or
+    its file name.  Each alias only switches to its page, so the navigation stays as it is.
+    """
+    taken = {p.url_path for p in pages}
+    out = []
+    for page in pages:
+        stem = Path(str(page._page)).stem.removesuffix("_page")
+        words = {re.sub(r"[^a-z0-9]+", sep, text.lower()).strip(sep)
+                 for text in (page.title, stem, page.url_path or page.title) for sep in "_-"}
+        for path in sorted(words - taken - {""}):
+            taken.add(path)
+            out.append(st.Page(lambda p=page: st.switch_page(p), title=page.title,
+                               url_path=path, visibility="hidden"))
+    return out
 
 
 def _sync_filters() -> None:
@@ -134,6 +157,6 @@ st.session_state[IN_FRAME] = True  # pages check it: they were reached through t
 try:
     sidebar_filters()
     start_error()
-    st.navigation(PAGES).run()
+    st.navigation(PAGES + _aliases(PAGES)).run()
 finally:
     st.session_state[IN_FRAME] = False
