@@ -123,6 +123,7 @@ class Workspace:
     notes: list[str] = field(default_factory=list)
     outdir: Path | None = None
     located: pd.DataFrame | None = field(default=None, repr=False)
+    council_name: str = ""
 
     @property
     def is_demo(self) -> bool:
@@ -130,7 +131,14 @@ class Workspace:
 
     @property
     def label(self) -> str:
-        return self.source.council + (" — synthetic demo" if self.is_demo else "")
+        """The council as people read it: its official name from the local-authority
+        register when it has one (the demo keeps its synthetic label)."""
+        return self.name + (" — synthetic demo" if self.is_demo else "")
+
+    @property
+    def name(self) -> str:
+        """The council's official name, else the name it was opened under."""
+        return self.council_name or self.source.council
 
     @classmethod
     def load(
@@ -173,6 +181,7 @@ class Workspace:
             notes=list(geo.notes),
             outdir=ingested.outdir,
             located=located,
+            council_name=geo.name,
         )
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --

@@ -177,9 +177,18 @@ def how(fig: metrics.Figure, expanded: bool = False) -> None:
         for c in fig.caveats:
             st.caption(f"Caveat: {c}")
         if fig.inputs:
-            st.dataframe(pd.DataFrame({"input": list(fig.inputs),
-                                       "value": [str(v) for v in fig.inputs.values()]}),
+            st.dataframe(pd.DataFrame({"Input": [friendly(k) for k in fig.inputs],
+                                       "Value": [_input_text(v) for v in fig.inputs.values()]}),
                          hide_index=True, width="stretch")
+
+
+def _input_text(value: object) -> str:
+    """An input of a figure as people read it: amounts with separators, never "None"."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}".replace("-", "\u2212")
+    return str(value)
 
 
 def metric(col, fig: metrics.Figure, show_coverage: bool = True) -> None:

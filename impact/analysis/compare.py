@@ -27,17 +27,15 @@ import pandas as pd
 from impact.analysis import metrics
 from impact.analysis.multiplier import ModelSettings, run_model
 
-#: Below this coverage a share (or LM3) is "not enough data".  A share's lower and upper
-#: bounds are (1 − coverage) apart, and the point estimate assumes unplaced spend is like
-#: placed spend; under 50 % coverage most of the £ behind the figure is that assumption,
-#: so ranking councils on it would rank their data gaps, not their spending.
-MIN_COVERAGE = 0.5
+#: Below this coverage a share (or LM3) is "not enough data" (:data:`impact.analysis.metrics.
+#: MIN_COVERAGE`, the one threshold for every page).
+MIN_COVERAGE = metrics.MIN_COVERAGE
 #: £ per resident needs (nearly) every month of the period published: a year with half its
 #: months would look like a council that spends half as much.  One month in ten may be
 #: missing (a file not yet published) — the months are shown beside the figure.
 MIN_MONTHS_COVERED = 0.9
 #: What the CSV and the app show instead of a withheld number.
-NOT_ENOUGH_DATA = "not enough data"
+NOT_ENOUGH_DATA = metrics.NOT_ENOUGH_DATA
 #: How many statistical neighbours a council is shown against.
 NEIGHBOURS = 5
 FREQUENCIES = ("year", "quarter", "all")

@@ -164,7 +164,8 @@ BANDS: dict[str, str] = {
     "not located": "not placed",
 }
 #: What a supplier's place stands for (``place_basis``), in words.
-BASES: dict[str, str] = {**PLACE_BASES, "none": "not placed"}
+BASES: dict[str, str] = {**PLACE_BASES, "none": "not placed",
+                         "not recorded": "placed (basis not recorded)"}
 #: How a supplier was placed (``resolution_method``), in words.
 METHODS: dict[str, str] = {
     "manual": "placed by an officer",
