@@ -24,11 +24,14 @@ def identifiers(at: AppTest) -> list[str]:
     """Headers and cells that show a code, snake_case or "None"; [] when the page reads well."""
     bad = [h for h in headers(at) if SNAKE.search(h)]
     for df in at.dataframe:
+        if df.proto.editing_mode:  # an editor keeps codes; its columns show them in words
+            continue
         for v in df.value.astype("string").fillna("").to_numpy().ravel():
             text = str(v)
             if text == "None" or SNAKE.fullmatch(text) or "£-" in text:
                 bad.append(text)
     texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     texts += [m.value for m in at.metric]
-    bad += [t[:80] for t in texts if "£-" in t or re.search(r"\\-", t)]
+    # A backslash inside a code span is shown as it is ("demo\\-borough"): never escape there.
+    bad += [t[:80] for t in texts if "£-" in t or re.search(r"`[^`]*\\[^`]*`", t)]
     return bad

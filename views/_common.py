@@ -210,15 +210,30 @@ def coverage_caption(fig: metrics.Figure) -> str:
             f"place{extra}")
 
 
-def download(df: pd.DataFrame, name: str, key: str) -> None:
-    """CSV/XLSX/Parquet download buttons (text neutralised by impact.exports)."""
+def download(df: pd.DataFrame, name: str, key: str, what: str = "") -> None:
+    """CSV/XLSX/Parquet download buttons (text neutralised by impact.exports); ``what`` names
+    the table on each button ("Download payments (CSV)"), so two tables' buttons on one page
+    never read the same."""
     cols = st.columns(len(FORMATS))
     for c, (fmt, (_, mime, ext)) in zip(cols, FORMATS.items(), strict=True):
         with c:
             # Deferred: the bytes are built only when the button is clicked.
-            st.download_button(f"Download {fmt}", data=lambda f=fmt: export(df, f)[0],
+            label = f"Download {what} ({fmt})" if what else f"Download {fmt}"
+            st.download_button(label, data=lambda f=fmt: export(readable(df, f), f)[0],
                                file_name=f"{name}.{ext}", mime=mime, key=f"{key}-{ext}",
                                on_click="ignore")
+
+
+def readable(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """A table for a person's spreadsheet (CSV, XLSX): headers in words, codes in words.
+    Parquet (for other programs) keeps the library's names; so does a table whose headers
+    would not stay distinct in words."""
+    if fmt.lower() == "parquet":
+        return df
+    words = [friendly(c) for c in df.columns]
+    if len(set(words)) < len(words):
+        return df
+    return labels.in_words(df).set_axis(words, axis=1)
 
 
 def legend(lg) -> None:
