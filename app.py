@@ -14,7 +14,16 @@ from pathlib import Path
 import streamlit as st
 
 from impact.analysis import filters as flt
-from views._common import FILTERS, IN_FRAME, current_filters, start_error, workspace
+from views._common import (
+    FILTERS,
+    IN_FRAME,
+    current_filters,
+    current_source,
+    start_error,
+    workspace,
+)
+
+OPENED = "_opened"  # the session has drawn a page with its data once
 
 st.set_page_config(page_title="Impact Explorer", page_icon="🗺️", layout="wide")
 # Less empty space above each page's title, so a map fits a 1280×720 screen.
@@ -153,10 +162,27 @@ def sidebar_filters() -> None:
         _mirror(current_filters())
 
 
+def opening(title: str):
+    """The frame before the data: the page's title and what is being done, shown at once on
+    a session's first run (the navigation is already drawn), so nobody looks at a blank page
+    while a council's files are read; the page replaces it."""
+    frame = st.empty()
+    if not st.session_state.get(OPENED):
+        with frame.container():
+            st.title(title)
+            st.info(f"Opening {current_source().council}: reading the spend files and placing "
+                    "the suppliers. The figures appear here in a moment.", icon="⏳")
+    return frame
+
+
 st.session_state[IN_FRAME] = True  # pages check it: they were reached through this frame
 try:
+    page = st.navigation(PAGES + _aliases(PAGES))
+    frame = opening(page.title)
     sidebar_filters()
     start_error()
-    st.navigation(PAGES + _aliases(PAGES)).run()
+    st.session_state[OPENED] = True
+    frame.empty()
+    page.run()
 finally:
     st.session_state[IN_FRAME] = False
