@@ -8,21 +8,14 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact.core.settings import WORKSPACE_DIR, project_root
 from tests._screen import headers, identifiers
 
-APP = str(project_root() / "app.py")
-TIMEOUT = 180
+# The demo's AppTest set-up (the app file, its time limit, a workspace folder of its own).
+from tests.test_app_boardpack import APP, TIMEOUT, env  # noqa: F401
 
 
-@pytest.fixture()
-def env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    root = tmp_path_factory.getbasetemp() / "demo-ws"
-    monkeypatch.setenv(WORKSPACE_DIR, str(root))
-    return root
-
-
-def test_overview_in_words_with_basis_split_and_target(env) -> None:
+@pytest.mark.usefixtures("env")
+def test_overview_in_words_with_basis_split_and_target() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception and not at.error
     assert [s.value for s in at.subheader][:2] == ["Quarter by quarter, against the target",
@@ -43,7 +36,8 @@ PAGES = ["views/overview_page.py", "views/departments_page.py", "views/suppliers
          "views/consultation_page.py", "views/compare_page.py"]
 
 
-def test_pages_show_no_internal_identifiers(env) -> None:
+@pytest.mark.usefixtures("env")
+def test_pages_show_no_internal_identifiers() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     problems = {}
     for page in PAGES:
@@ -55,7 +49,8 @@ def test_pages_show_no_internal_identifiers(env) -> None:
     assert problems == {page: [] for page in PAGES}, problems
 
 
-def test_respend_headline_is_p50_inside_band_and_uses_the_sidebar_switch(env) -> None:
+@pytest.mark.usefixtures("env")
+def test_respend_headline_is_p50_inside_band_and_uses_the_sidebar_switch() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.switch_page("views/lm3_page.py").run()
     assert not at.exception
