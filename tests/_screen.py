@@ -26,6 +26,8 @@ def identifiers(at: AppTest) -> list[str]:
     for df in at.dataframe:
         if df.proto.editing_mode:  # an editor keeps codes; its columns show them in words
             continue
+        if df.value.isna().to_numpy().any() and not df.proto.placeholder:
+            bad.append("a missing value shown as None")
         for v in df.value.astype("string").fillna("").to_numpy().ravel():
             text = str(v)
             if text == "None" or SNAKE.fullmatch(text) or "£-" in text:

@@ -179,7 +179,7 @@ def how(fig: metrics.Figure, expanded: bool = False) -> None:
         if fig.inputs:
             st.dataframe(pd.DataFrame({"Input": [friendly(k) for k in fig.inputs],
                                        "Value": [_input_text(v) for v in fig.inputs.values()]}),
-                         hide_index=True, width="stretch")
+                         hide_index=True, width="stretch", placeholder=MISSING)
 
 
 def _input_text(value: object) -> str:
@@ -302,7 +302,11 @@ def table(df: pd.DataFrame, *, money: tuple[str, ...] = (), percent: tuple[str, 
             cfg[c] = st.column_config.NumberColumn(friendly(c), format=f"%.{n}f")
     cfg.update(config or {})
     st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=cfg,
-                 key=key)
+                 key=key, placeholder=MISSING)
+
+
+#: What a table shows for a missing number (the grid's default is "None").
+MISSING = "—"
 
 
 def blanks(df: pd.DataFrame) -> pd.DataFrame:

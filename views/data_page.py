@@ -23,6 +23,7 @@ from impact.sources import (
 )
 from impact.workspace import Workspace
 from views._common import (
+    MISSING,
     SOURCE,
     blanks,
     clear_caches,
@@ -216,6 +217,7 @@ if len(files):
     keep = [c for c in _FILE_COLUMNS if c in files]
     st.markdown("**Per file**")
     st.dataframe(blanks(files[keep]), hide_index=True, width="stretch", height=260,
+                 placeholder=MISSING,
                  column_config={c: (st.column_config.NumberColumn(label, format="£%,.0f")
                                     if c.endswith("amount") else st.column_config.Column(label))
                                 for c, label in _FILE_COLUMNS.items()})
@@ -231,7 +233,7 @@ if _reviews:
     st.warning(f"{_n} column choice{'s need' if _n > 1 else ' needs'} a person to check: the "
                "files did not say clearly enough which column holds this. Please confirm or "
                "correct it in the table below.")
-    st.dataframe(pd.DataFrame(_reviews), hide_index=True, width="stretch",
+    st.dataframe(pd.DataFrame(_reviews), hide_index=True, placeholder=MISSING, width="stretch",
                  column_config={"£ that rests on it": money_col("£ that rests on it"),
                                 "Rows": st.column_config.NumberColumn(format="%,.0f")})
 _basis = q.get("amount_basis") or {}
