@@ -131,6 +131,11 @@ check = run_scenario(base, Scenario("0 % check", share=0.0), deciles)
 st.caption(f"Check: a 0 % scenario changes LM3 by {check['delta_lm3_p50']:+.3f} and £ retained by "
            f"{metrics.money(check['delta_retained_gbp'])} — the baseline exactly "
            f"(baseline LM3 {base.model.headline_.lm3:.3f}, the P50).")
+placed = base.model.headline_.placed_share
+st.caption(f"These changes rest on the {metrics.pct(placed)} of round-1 spend whose supplier "
+           "we could place" + ("; under half is placed, so there is not enough data to rely "
+                               "on them." if placed is not None and placed < metrics.MIN_COVERAGE
+                               else "."))
 try:
     table = compare(base, scenarios, deciles)
 except ValueError as exc:
