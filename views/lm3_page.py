@@ -47,7 +47,7 @@ from views._common import (
 
 st.title("Re-spend model")
 ws = page_workspace()
-st.caption("How much of our £ stays and re-circulates here, and how sure are we? nef's Local "
+st.caption("How much of our £ stays and re-circulates here, and how sure are we? NEF's Local "
            "Multiplier 3 (LM3) follows the council's spend for three rounds: what it pays "
            "(R1), what local suppliers and staff receive (R2) and what they re-spend locally "
            "(R3).  It uses the payments selected in the sidebar filters.")
@@ -285,7 +285,7 @@ with t_survey:
             st.rerun()
     with st.expander("How this was calculated"):
         st.markdown("Local re-spend share = wage share × local staff share + purchase share "
-                    "× local purchase share (all as shares of the supplier's turnover; nef, "
+                    "× local purchase share (all as shares of the supplier's turnover; NEF, "
                     "*The Money Trail*, 2002). Blank purchase share = 100 % − wage share (an "
                     "upper bound). Suppliers are matched by key, then supplier id, then "
                     "normalised name; every row is used or rejected with a reason.")

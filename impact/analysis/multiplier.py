@@ -443,7 +443,7 @@ class LM3Model:
         n_judged = int((~priors["published"].to_numpy()).sum())
         surveyed = self.surveyed_gbp_ / band.local_gbp if band.local_gbp > 0 else 0.0
         return [
-            f"LM3 = (R1 + R2 + R3) / R1 (nef, The Money Trail 2002). R1 = £{self.r1_:,.0f} of "
+            f"LM3 = (R1 + R2 + R3) / R1 (NEF, The Money Trail 2002). R1 = £{self.r1_:,.0f} of "
             "positive payments"
             + (" excluding public bodies" if self.exclude_public_bodies else " (all suppliers)")
             + (f", plus payroll £{self.payroll_gbp:,.0f}" if self.payroll_gbp else "")
@@ -459,7 +459,7 @@ class LM3Model:
             f"Shares come from the supplier survey for {surveyed:.0%} of local spend and from "
             f"priors by supplier class and SIC section for the rest ({n_judged} of {len(priors)} "
             "prior rows are judgements, not published figures; the generic 76% local re-spend "
-            "is nef's Northumberland 2005 figure).",
+            "is NEF's Northumberland 2005 figure).",
         ]
 
     def _how_band(self) -> list[str]:
@@ -478,7 +478,7 @@ class LM3Model:
             "£ retained locally = R2 + R3. Caveats: a supplier's place is its registered or "
             "register postcode, not necessarily where the work is done; priors are not a "
             "substitute for a round-3 survey; non-local suppliers' local re-spend "
-            f"(£{self.r3_non_local_:,.0f} at nef's 36%) is not counted in LM3.",
+            f"(£{self.r3_non_local_:,.0f} at NEF's 36%) is not counted in LM3.",
         ]
 
     def summary(self) -> dict[str, Any]:
