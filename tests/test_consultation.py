@@ -22,8 +22,12 @@ def test_story_with_enough_traced():
                        ("12p", "re-spent here"))
     assert "at least 41p" in s.sentence and "£1.55" in s.sentence
     assert "20p went to suppliers we have not yet placed" in s.coverage_words
-    flow = cons.flow_table(s).groupby("step", sort=False)["pence"].sum()
-    assert flow.tolist() == [100, 41]
+    assert "39p goes to suppliers elsewhere" in s.sentence
+    assert "we do not yet know where the other 20p went" in s.sentence
+    flow = cons.flow_table(s)
+    assert flow.groupby("step", sort=False)["pence"].sum().tolist() == [100, 41]
+    # the untraced 20p is shown as not known, never as leaving
+    assert flow.set_index("part").loc["not yet known", "pence"] == 20
 
 
 def test_story_below_the_threshold_says_what_is_known():

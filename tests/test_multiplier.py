@@ -213,6 +213,17 @@ def test_haversine_and_radius():
         LocalArea.radius(-1, (53, -2))
 
 
+def test_a_national_body_is_known_non_local_not_unplaced():
+    # HMRC has no place (not located) but is known: no place's local spend, so it must not
+    # sit in the unplaced band that the upper bound counts as possibly local.
+    sup = pd.DataFrame({"lad_code": ["E1", "E2", None, None],
+                        "is_located": [True, True, False, False],
+                        "place_basis": ["council_register", "registered_office", "national",
+                                        None]})
+    status = LocalArea.districts(["E1"]).status(sup)
+    assert list(status) == ["local", "non_local", "non_local", "unknown"]
+
+
 def test_priors_round_trip(tmp_path):
     p = default_priors()
     p.loc[0, "central"] = 0.7

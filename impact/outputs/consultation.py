@@ -108,10 +108,16 @@ def _sentence(s: PoundStory) -> str:
     return (
         f"Of every £1 the council spends with suppliers, at least {s.local_p}p goes to "
         f"businesses and organisations based here. They spend {s.respent_p}p of it here "
-        f"again — on local staff and local suppliers. The rest leaves the area. So each £1 "
-        f"is worth about £{s.lm3:.2f} to the local economy (likely between "
-        f"£{s.lm3_p10:.2f} and £{s.lm3_p90:.2f})."
+        f"again — on local staff and local suppliers. {s.traced_p - s.local_p}p goes to "
+        f"suppliers elsewhere{_unknown(s)}. So each £1 is worth about £{s.lm3:.2f} to the "
+        f"local economy (likely between £{s.lm3_p10:.2f} and £{s.lm3_p90:.2f})."
     )
+
+
+def _unknown(s: PoundStory) -> str:
+    """", and we do not yet know where the other 45p went" (nothing when all is traced)."""
+    rest = 100 - s.traced_p
+    return f", and we do not yet know where the other {rest}p went" if rest > 0 else ""
 
 
 def flow_table(s: PoundStory) -> pd.DataFrame:
@@ -123,7 +129,8 @@ def flow_table(s: PoundStory) -> pd.DataFrame:
                 ("Each £1 spent", "not yet known", 100 - s.traced_p)]
     else:
         rows = [("Each £1 spent", "stays here", s.local_p),
-                ("Each £1 spent", "leaves the area", 100 - s.local_p),
+                ("Each £1 spent", "leaves the area", s.traced_p - s.local_p),
+                ("Each £1 spent", "not yet known", 100 - s.traced_p),
                 ("What stays is spent again", "re-spent here", s.respent_p),
                 ("What stays is spent again", "leaves the area", s.local_p - s.respent_p)]
     return pd.DataFrame(rows, columns=["step", "part", "pence"])
