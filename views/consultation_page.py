@@ -44,7 +44,7 @@ h1 {font-size: 3.2rem !important} h2 {font-size: 2.3rem !important}
 ws = page_workspace()
 tx = page_payments(ws)
 
-strip, leave = st.columns([3, 1])
+strip, leave = st.columns([2, 1])
 with strip:
     st.caption(f"Presenter: {md_escape(ws.label)} · {md_escape(current_filters().describe())}")
 with leave:
