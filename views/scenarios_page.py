@@ -145,14 +145,21 @@ except ValueError as exc:
 shown = table.assign(lm3_range=[
     f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(table["delta_lm3_p10"], table["delta_lm3_p90"],
                                                   strict=True)])
-shown = shown[["scenario", "description", "moved_gbp", "delta_local_spend_gbp",
-               "delta_retained_gbp", "delta_deprived_gbp", "delta_lm3_p50", "lm3_range"]]
+shown = shown[["scenario", "moved_gbp", "delta_local_spend_gbp", "delta_retained_gbp",
+               "delta_deprived_gbp", "delta_lm3_p50", "lm3_range"]]
 table_view(shown, money=("moved_gbp", "delta_local_spend_gbp", "delta_retained_gbp",
                          "delta_deprived_gbp"),
-           config={"delta_lm3_p50": st.column_config.NumberColumn("Change in LM3 (P50)",
+           config={"delta_local_spend_gbp": st.column_config.NumberColumn(
+                       "Local spend change (£)", format="%+,.0f"),
+                   "delta_retained_gbp": st.column_config.NumberColumn(
+                       "Retained change (£)", format="%+,.0f"),
+                   "delta_deprived_gbp": st.column_config.NumberColumn(
+                       "To most deprived change (£)", format="%+,.0f"),
+                   "delta_lm3_p50": st.column_config.NumberColumn("LM3 change (P50)",
                                                                   format="%+.3f"),
-                   "lm3_range": st.column_config.TextColumn("Likely range (P10–P90)"),
-                   "description": st.column_config.TextColumn("What moves", width="medium")})
+                   "lm3_range": st.column_config.TextColumn("LM3 change (P10–P90)")})
+for name, what in zip(table["scenario"].iloc[1:], table["description"].iloc[1:], strict=True):
+    st.caption(f"**{md_escape(name)}**: {md_escape(what)}")
 if len(table) > 1:
     chart = table.iloc[1:][["scenario", "delta_lm3_p10", "delta_lm3_p50", "delta_lm3_p90",
                             "delta_lm3_lower", "delta_lm3_upper"]]
