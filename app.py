@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from impact.analysis import filters as flt
-from views._common import (
-    FILTERS,
-    IN_FRAME,
-    current_filters,
-    current_source,
-    start_error,
-    workspace,
-)
+from impact.core.settings import settings
 
+if TYPE_CHECKING:
+    from impact.analysis import filters as flt
+
+# The library and the views' helpers (pandas, geopandas…, ~1–3 s to import on a cold server)
+# are imported inside the functions below, after the frame is drawn, never before it.
+IN_FRAME = "_in_frame"  # = views._common.IN_FRAME (kept light: no import before the frame)
 OPENED = "_opened"  # the session has drawn a page with its data once
 
 st.set_page_config(page_title="Impact Explorer", page_icon="🗺️", layout="wide")
@@ -75,6 +74,9 @@ def _aliases(pages: list) -> list:
 
 def _sync_filters() -> None:
     """Widget values → canonical Filters → query parameters (on every widget change)."""
+    from impact.analysis import filters as flt
+    from views._common import FILTERS, current_filters
+
     months = st.session_state.get("_months") or []
     old = current_filters()
     rng = st.session_state.get(st.session_state.get("_period_key", "w_period"))
@@ -96,6 +98,8 @@ def _sync_filters() -> None:
 
 
 def _mirror(f: flt.Filters) -> None:
+    from impact.analysis import filters as flt
+
     for k in flt.FILTER_KEYS:
         if k in st.query_params:
             del st.query_params[k]
@@ -103,6 +107,9 @@ def _mirror(f: flt.Filters) -> None:
 
 
 def _reset_filters() -> None:
+    from impact.analysis import filters as flt
+    from views._common import FILTERS
+
     for k in (st.session_state.get("_period_key", "w_period"), "w_dept", "w_etype", "w_class",
               "w_infl"):
         st.session_state.pop(k, None)
@@ -111,6 +118,9 @@ def _reset_filters() -> None:
 
 
 def sidebar_filters() -> None:
+    from impact.analysis import filters as flt
+    from views._common import FILTERS, current_filters, workspace
+
     ws = workspace(show_error=False)  # the page shows a load error, once
     if ws is None:
         return
@@ -170,8 +180,9 @@ def opening(title: str):
     if not st.session_state.get(OPENED):
         with frame.container():
             st.title(title)
-            st.info(f"Opening {current_source().council}: reading the spend files and placing "
-                    "the suppliers. The figures appear here in a moment.", icon="⏳")
+            what = settings().council or "the council's data"
+            st.info(f"Opening {what}: reading the spend files and placing the suppliers. "
+                    "The figures appear here in a moment.", icon="⏳")
     return frame
 
 
@@ -179,6 +190,8 @@ st.session_state[IN_FRAME] = True  # pages check it: they were reached through t
 try:
     page = st.navigation(PAGES + _aliases(PAGES))
     frame = opening(page.title)
+    from views._common import start_error
+
     sidebar_filters()
     start_error()
     st.session_state[OPENED] = True
