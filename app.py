@@ -8,10 +8,21 @@ views over :mod:`impact`; all numbers are computed by the library.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from impact.analysis import filters as flt
-from views._common import FILTERS, IN_FRAME, current_filters, start_error, workspace
+from impact.core.settings import settings
+
+if TYPE_CHECKING:
+    from impact.analysis import filters as flt
+
+# The library and the views' helpers (pandas, geopandas…, ~1–3 s to import on a cold server)
+# are imported inside the functions below, after the frame is drawn, never before it.
+IN_FRAME = "_in_frame"  # = views._common.IN_FRAME (kept light: no import before the frame)
+OPENED = "_opened"  # the session has drawn a page with its data once
 
 st.set_page_config(page_title="Impact Explorer", page_icon="🗺️", layout="wide")
 # Less empty space above each page's title, so a map fits a 1280×720 screen.
@@ -23,7 +34,7 @@ st.html("<style>.block-container, [data-testid='stMainBlockContainer'] "
 # a deep link (``/map``) opened on a fresh server showed "Page not found" (Streamlit has no
 # setting to turn that mode off).  Never add a ``pages/`` folder; tests/test_app.py checks.
 PAGES = [
-    st.Page("views/overview_page.py", title="Overview", icon="📊", url_path="overview",
+    st.Page("views/overview_page.py", title="Overview", icon="📊", url_path="",
             default=True),
     st.Page("views/spend_map_page.py", title="Spend map", icon="🗺️", url_path="map"),
     st.Page("views/departments_page.py", title="Departments and time", icon="📅",
@@ -41,8 +52,31 @@ PAGES = [
 ]
 
 
+def _aliases(pages: list) -> list:
+    """Hidden pages that send other spellings of a page's address to the page itself.
+
+    The default page's address is "/", so without an alias "/overview" (the page's own name)
+    showed "Page not found"; people also type a page's title ("/spend_map", "/spend-map") or
+    its file name.  Each alias only switches to its page, so the navigation stays as it is.
+    """
+    taken = {p.url_path for p in pages}
+    out = []
+    for page in pages:
+        stem = Path(str(page._page)).stem.removesuffix("_page")
+        words = {re.sub(r"[^a-z0-9]+", sep, text.lower()).strip(sep)
+                 for text in (page.title, stem, page.url_path or page.title) for sep in "_-"}
+        for path in sorted(words - taken - {""}):
+            taken.add(path)
+            out.append(st.Page(lambda p=page: st.switch_page(p), title=page.title,
+                               url_path=path, visibility="hidden"))
+    return out
+
+
 def _sync_filters() -> None:
     """Widget values → canonical Filters → query parameters (on every widget change)."""
+    from impact.analysis import filters as flt
+    from views._common import FILTERS, current_filters
+
     months = st.session_state.get("_months") or []
     old = current_filters()
     rng = st.session_state.get(st.session_state.get("_period_key", "w_period"))
@@ -64,6 +98,8 @@ def _sync_filters() -> None:
 
 
 def _mirror(f: flt.Filters) -> None:
+    from impact.analysis import filters as flt
+
     for k in flt.FILTER_KEYS:
         if k in st.query_params:
             del st.query_params[k]
@@ -71,6 +107,9 @@ def _mirror(f: flt.Filters) -> None:
 
 
 def _reset_filters() -> None:
+    from impact.analysis import filters as flt
+    from views._common import FILTERS
+
     for k in (st.session_state.get("_period_key", "w_period"), "w_dept", "w_etype", "w_class",
               "w_infl"):
         st.session_state.pop(k, None)
@@ -79,6 +118,9 @@ def _reset_filters() -> None:
 
 
 def sidebar_filters() -> None:
+    from impact.analysis import filters as flt
+    from views._common import FILTERS, current_filters, workspace
+
     ws = workspace(show_error=False)  # the page shows a load error, once
     if ws is None:
         return
@@ -130,10 +172,30 @@ def sidebar_filters() -> None:
         _mirror(current_filters())
 
 
+def opening(title: str):
+    """The frame before the data: the page's title and what is being done, shown at once on
+    a session's first run (the navigation is already drawn), so nobody looks at a blank page
+    while a council's files are read; the page replaces it."""
+    frame = st.empty()
+    if not st.session_state.get(OPENED):
+        with frame.container():
+            st.title(title)
+            what = settings().council or "the council's data"
+            st.info(f"Opening {what}: reading the spend files and placing the suppliers. "
+                    "The figures appear here in a moment.", icon="⏳")
+    return frame
+
+
 st.session_state[IN_FRAME] = True  # pages check it: they were reached through this frame
 try:
+    page = st.navigation(PAGES + _aliases(PAGES))
+    frame = opening(page.title)
+    from views._common import start_error
+
     sidebar_filters()
     start_error()
-    st.navigation(PAGES).run()
+    st.session_state[OPENED] = True
+    frame.empty()
+    page.run()
 finally:
     st.session_state[IN_FRAME] = False

@@ -235,6 +235,7 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
     except (ReferenceError, FileNotFoundError, ValueError) as exc:
         return _fail("locate", exc)
     write_locate_outputs(dir, result)
+    _prepare_for_the_app(dir, register, reference, result)
     cov = result.coverage
     share = cov["share_of_spend_located"]  # None when there is no spend to place
     click.echo(
@@ -250,6 +251,21 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
     for row in cov.get("unresolved_top", [])[:10]:
         click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
     return 0
+
+
+def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path | None,
+                         result) -> None:
+    """Warm the app's caches for this folder (its first load then reads, not computes);
+    only when the app would place the suppliers the same way (no extra register)."""
+    from impact.sources import WorkspaceError, folder_source
+    from impact.workspace import prepare
+
+    if register:
+        return
+    try:
+        prepare(folder_source(dir, reference=reference), result.suppliers, result.coverage)
+    except (WorkspaceError, OSError, ValueError) as exc:
+        click.echo(f"note: the app's first load will prepare this council ({exc})", err=True)
 
 
 # ----------------------------------------------------------------------------- compare

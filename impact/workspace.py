@@ -123,6 +123,7 @@ class Workspace:
     notes: list[str] = field(default_factory=list)
     outdir: Path | None = None
     located: pd.DataFrame | None = field(default=None, repr=False)
+    council_name: str = ""
 
     @property
     def is_demo(self) -> bool:
@@ -130,7 +131,14 @@ class Workspace:
 
     @property
     def label(self) -> str:
-        return self.source.council + (" — synthetic demo" if self.is_demo else "")
+        """The council as people read it: its official name from the local-authority
+        register when it has one (the demo keeps its synthetic label)."""
+        return self.name + (" — synthetic demo" if self.is_demo else "")
+
+    @property
+    def name(self) -> str:
+        """The council's official name, else the name it was opened under."""
+        return self.council_name or self.source.council
 
     @classmethod
     def load(
@@ -173,6 +181,7 @@ class Workspace:
             notes=list(geo.notes),
             outdir=ingested.outdir,
             located=located,
+            council_name=geo.name,
         )
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --
@@ -373,13 +382,7 @@ def _located(
     source: Source, outdir: Path, reference: Reference, progress: Progress | None, use_cache: bool
 ) -> tuple[pd.DataFrame, dict, str]:
     """Suppliers with places and coverage, from the disk cache or :func:`locate`."""
-    k = cache.key(
-        *cache.fingerprint([outdir / "transactions.parquet", source.register]),
-        *cache.fingerprint(locate_reference_files(reference)),
-        str(reference.root.resolve()),
-        length=12,
-    )
-    folder = council_folder("locate", source.council, k)
+    folder, k = _locate_cache(source, outdir, reference)
     sp, cp = folder / "suppliers.parquet", folder / "coverage.json"
     if use_cache and sp.is_file() and cp.is_file():
         return pd.read_parquet(sp), json.loads(cp.read_text(encoding="utf-8")), k
@@ -394,6 +397,34 @@ def _located(
     res.suppliers.to_parquet(sp, index=False)
     cp.write_text(json.dumps(res.coverage, default=str), encoding="utf-8")
     return res.suppliers, json.loads(cp.read_text(encoding="utf-8")), k
+
+
+def _locate_cache(source: Source, outdir: Path, reference: Reference) -> tuple[Path, str]:
+    """The workspace folder of a source's located suppliers, and its key (the ingested
+    transactions, the register and the reference files it was placed with)."""
+    k = cache.key(
+        *cache.fingerprint([outdir / "transactions.parquet", source.register]),
+        *cache.fingerprint(locate_reference_files(reference)),
+        str(reference.root.resolve()),
+        length=12,
+    )
+    return council_folder("locate", source.council, k), k
+
+
+def prepare(source: Source, suppliers: pd.DataFrame, coverage: dict) -> None:
+    """Keep what ``impact locate`` found where the app looks first, and prepare the
+    council's geography (IoD deciles, wards) then, not on the app's first load.
+
+    Why: a real council's cold start otherwise placed every supplier again (~10 s) and read
+    the national IoD tables and boundaries (~13 s) while the first visitor waited.
+    ``source`` is the ingested folder as the app opens it.
+    """
+    reference = _reference(source)
+    folder, k = _locate_cache(source, Path(source.path), reference)
+    folder.mkdir(parents=True, exist_ok=True)
+    suppliers.to_parquet(folder / "suppliers.parquet", index=False)
+    (folder / "coverage.json").write_text(json.dumps(coverage, default=str), encoding="utf-8")
+    _prepared(source, reference, suppliers, k, use_cache=True)
 
 
 def _prepared(

@@ -55,11 +55,11 @@ def test_pages_render_with_charts_and_maps(tmp_ws: Path) -> None:
     assert len(at.get("vega_lite_chart")) >= 2, "waterfall and band charts missing"
     assert at.get("deck_gl_json_chart"), "ward map of round-2 money missing"
     assert any(e.label == "How this was calculated" for e in at.expander)
-    assert any(i.value.startswith("Shown: lower bound") for i in at.info)
+    assert any("table shows lower bound" in i.value for i in at.info)
     at.switch_page(SCN).run()
     _ok(at)
     assert at.title[0].value == "Scenarios"
-    assert any("a 0 % scenario gives Δ LM3 +0.000" in c.value for c in at.caption)
+    assert any("a 0 % scenario changes LM3 by +0.000" in c.value for c in at.caption)
     at.switch_page(LB).run()
     _ok(at)
     assert at.title[0].value == "Left behind"
@@ -70,18 +70,19 @@ def test_pages_render_with_charts_and_maps(tmp_ws: Path) -> None:
 
 def test_settings_change_the_figures(tmp_ws: Path) -> None:
     at = _app(LM3)
-    lm3 = _metric(at, "LM3 (shown)")
-    retained = _metric(at, "£ retained locally (R2 + R3)")
+    lm3 = _metric(at, "LM3 (P50)")
+    retained = _metric(at, "£ retained locally (R2 + R3, P50)")
     at.number_input(key="lm3_w_payroll").set_value(20_000_000.0).run()
     at.slider(key="lm3_w_staff").set_value(60.0).run()
     _ok(at)
-    assert _metric(at, "LM3 (shown)") != lm3
-    assert _metric(at, "£ retained locally (R2 + R3)") != retained
-    # The upper bound shows unlocated spend local pro rata: never below the lower bound.
+    assert _metric(at, "LM3 (P50)") != lm3
+    assert _metric(at, "£ retained locally (R2 + R3, P50)") != retained
+    # The round-by-round table can show the upper bound (unplaced spend local pro rata); the
+    # headline stays the P50 of draws across the whole band.
     at.radio(key="lm3_w_unlocated").set_value("proportional").run()
     _ok(at)
-    assert any(i.value.startswith("Shown: upper bound") for i in at.info)
-    upper = float(_metric(at, "LM3 (shown)"))
+    assert any("table shows upper bound" in i.value for i in at.info)
+    upper = float(_metric(at, "LM3 (P50)"))
     # The Scenarios baseline uses the same (canonical) settings.
     at.switch_page(SCN).run()
     _ok(at)
@@ -102,7 +103,7 @@ def _metric_from(at: AppTest) -> str:
 
 def test_saved_priors_go_to_the_workspace_and_are_used(tmp_ws: Path) -> None:
     at = _app(LM3)
-    before = _metric(at, "LM3 (shown)")
+    before = _metric(at, "LM3 (P50)")
     at.button(key="lm3_save_priors").click().run()
     _ok(at)
     saved = list(tmp_ws.glob("analysis/*/priors.csv"))
@@ -116,11 +117,11 @@ def test_saved_priors_go_to_the_workspace_and_are_used(tmp_ws: Path) -> None:
     save_priors(saved[0], p)
     at.run()
     _ok(at)
-    assert _metric(at, "LM3 (shown)") != before
+    assert _metric(at, "LM3 (P50)") != before
     at.button(key="lm3_reset_priors").click().run()
     _ok(at)
     assert not saved[0].exists()
-    assert _metric(at, "LM3 (shown)") == before
+    assert _metric(at, "LM3 (P50)") == before
 
 
 def test_scenarios_compare_and_save(tmp_ws: Path) -> None:
@@ -139,7 +140,7 @@ def test_scenarios_compare_and_save(tmp_ws: Path) -> None:
     zero = table.set_index("scenario").loc["Nothing moves"]
     assert half["delta_local_spend_gbp"] > 0 and half["delta_lm3_p50"] > 0
     assert zero["moved_gbp"] == 0 and zero["delta_lm3_p50"] == 0
-    assert zero["lm3_shown"] == table.set_index("scenario").loc["baseline", "lm3_shown"]
+    assert zero["lm3_range"] == "+0.000 to +0.000"
     at.button(key="scn_save").click().run()
     _ok(at)
     files = list(tmp_ws.glob("analysis/*/scenarios.json"))
@@ -171,4 +172,5 @@ def test_left_behind_sends_its_areas_to_scenarios(tmp_ws: Path) -> None:
     _ok(at)
     row = at.dataframe[0].value.iloc[-1]
     assert row["delta_local_spend_gbp"] > 0
-    assert all(c in row["description"] for c in chosen[:3])
+    described = " ".join(c.value for c in at.caption)  # what moves, one caption a scenario
+    assert all(c in described for c in chosen[:3])

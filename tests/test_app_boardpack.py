@@ -53,8 +53,12 @@ def test_consultation_page_saves_outside_the_demo_folder(env) -> None:
     at.switch_page("views/consultation_page.py").run()
     _ok(at)
     assert at.title[0].value == "Where does our £1 go?"
-    labels = [m.label for m in at.metric]
-    assert labels == ["Spent", "Stays local", "Re-spent here", "Leaks away"]
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert "100p" in html and "stays here" in html and 'stSidebar"' in html
+    md = " ".join(m.value for m in at.markdown)
+    assert "of every £1" in md.lower() and "None" not in md
+    assert "We know where" in md
+    assert not at.metric  # one big number per step, not body-size metric cards
     at.multiselect(key="cons_wards").select(at.multiselect(key="cons_wards").options[0]).run()
     at.number_input(key="cons_v0").set_value(7).run()
     next(b for b in at.button if b.label == "Save this session").click().run()

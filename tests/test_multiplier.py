@@ -213,6 +213,17 @@ def test_haversine_and_radius():
         LocalArea.radius(-1, (53, -2))
 
 
+def test_a_national_body_is_known_non_local_not_unplaced():
+    # HMRC has no place (not located) but is known: no place's local spend, so it must not
+    # sit in the unplaced band that the upper bound counts as possibly local.
+    sup = pd.DataFrame({"lad_code": ["E1", "E2", None, None],
+                        "is_located": [True, True, False, False],
+                        "place_basis": ["council_register", "registered_office", "national",
+                                        None]})
+    status = LocalArea.districts(["E1"]).status(sup)
+    assert list(status) == ["local", "non_local", "non_local", "unknown"]
+
+
 def test_priors_round_trip(tmp_path):
     p = default_priors()
     p.loc[0, "central"] = 0.7
@@ -431,3 +442,17 @@ def test_rounds_table_splits_suppliers_and_staff():
     assert t.loc["R2", "gbp_shown"] == band.upper.r2 == t.loc["R2", "gbp_upper"]
     assert t.loc["R3", "gbp_staff"] == pytest.approx(50 * 0.4)
     assert t.attrs["unlocated_gbp"] == 20
+
+
+def test_headline_is_p50_inside_its_band():
+    # The unplaced share is large, so the round-by-round figure (all unplaced non-local)
+    # lies below the draws: the headline must be the P50, inside its own P10–P90.
+    s = _spend([20, 20, 60], ["local", "non_local", "unknown"])
+    m = LM3Model(priors=_flat_priors(0.5), n_draws=400).fit(s)
+    h = m.headline_
+    assert h.lm3 == m.lm3_p50_ and h.retained == m.retained_p50_
+    assert h.lm3_p10 <= h.lm3 <= h.lm3_p90
+    assert h.retained_p10 <= h.retained <= h.retained_p90
+    assert m.lm3_ < h.lm3_p10  # the figure that used to be shown fell outside the band
+    assert h.placed_share == pytest.approx(0.4)
+    assert h.lm3_text == f"{h.lm3:.2f} (P10–P90 {h.lm3_p10:.2f}–{h.lm3_p90:.2f})"

@@ -168,3 +168,31 @@ def test_bands_national_and_areas() -> None:
     joined = join_suppliers(tx, sup, ["E1"], ["R"])
     assert joined["location_band"].tolist() == [
         "national", "council", "region", "region", "not located"]
+
+
+def test_impact_locate_prepares_the_apps_first_load(env: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """After ``impact ingest`` and ``impact locate`` on a folder, the app's first load reads
+    what locate found and prepared: it neither places the suppliers nor builds the wards."""
+    from click.testing import CliRunner
+
+    import impact.workspace as workspace_module
+    from impact.cli import cli
+
+    monkeypatch.setenv(WORKSPACE_DIR, str(tmp_path / "cache"))
+    out = tmp_path / "anytown"
+    runner = CliRunner()
+    ran = runner.invoke(cli, ["ingest", str(demo_dir() / "spend"), "--council",
+                              "Demo Borough Council (synthetic)", "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    ran = runner.invoke(cli, ["locate", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert list((tmp_path / "cache" / "prepared").glob("*/wards.parquet"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the app placed the suppliers again")
+
+    monkeypatch.setattr(workspace_module, "locate", refuse)
+    monkeypatch.setattr(workspace_module, "supplier_deprivation", refuse)
+    ws = Workspace.load(folder_source(out))
+    assert len(ws.transactions) and len(ws.wards)

@@ -134,7 +134,8 @@ def model_settings(ws: Workspace) -> ModelSettings:
             radius = float(v["radius_km"])
     return ModelSettings(
         lad_codes=lads, radius_km=radius, centre=centre,
-        exclude_public_bodies=bool(v["exclude_public_bodies"]),
+        # The sidebar's "influenceable spend only" toggle, the one switch for every page.
+        exclude_public_bodies=current_filters().influenceable_only,
         payroll_gbp=float(v["payroll_gbp"]), staff_local_share=float(v["staff_local_pct"]) / 100,
         unlocated=str(v["unlocated"]),
     )

@@ -18,7 +18,7 @@ from packaging.version import Version
 from impact.analysis import filters as flt
 from impact.analysis import metrics
 from impact.core.settings import SOURCE_DIR
-from impact.outputs import maps
+from impact.outputs import labels, maps
 from impact.outputs.exports import FORMATS, export
 from impact.sources import Source, WorkspaceError, demo_source, source_key, start_source
 from impact.workspace import Workspace
@@ -177,9 +177,18 @@ def how(fig: metrics.Figure, expanded: bool = False) -> None:
         for c in fig.caveats:
             st.caption(f"Caveat: {c}")
         if fig.inputs:
-            st.dataframe(pd.DataFrame({"input": list(fig.inputs),
-                                       "value": [str(v) for v in fig.inputs.values()]}),
-                         hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame({"Input": [friendly(k) for k in fig.inputs],
+                                       "Value": [_input_text(v) for v in fig.inputs.values()]}),
+                         hide_index=True, width="stretch", placeholder=MISSING)
+
+
+def _input_text(value: object) -> str:
+    """An input of a figure as people read it: amounts with separators, never "None"."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}".replace("-", "\u2212")
+    return str(value)
 
 
 def metric(col, fig: metrics.Figure, show_coverage: bool = True) -> None:
@@ -201,15 +210,30 @@ def coverage_caption(fig: metrics.Figure) -> str:
             f"place{extra}")
 
 
-def download(df: pd.DataFrame, name: str, key: str) -> None:
-    """CSV/XLSX/Parquet download buttons (text neutralised by impact.exports)."""
+def download(df: pd.DataFrame, name: str, key: str, what: str = "") -> None:
+    """CSV/XLSX/Parquet download buttons (text neutralised by impact.exports); ``what`` names
+    the table on each button ("Download payments (CSV)"), so two tables' buttons on one page
+    never read the same."""
     cols = st.columns(len(FORMATS))
     for c, (fmt, (_, mime, ext)) in zip(cols, FORMATS.items(), strict=True):
         with c:
             # Deferred: the bytes are built only when the button is clicked.
-            st.download_button(f"Download {fmt}", data=lambda f=fmt: export(df, f)[0],
+            label = f"Download {what} ({fmt})" if what else f"Download {fmt}"
+            st.download_button(label, data=lambda f=fmt: export(readable(df, f), f)[0],
                                file_name=f"{name}.{ext}", mime=mime, key=f"{key}-{ext}",
                                on_click="ignore")
+
+
+def readable(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """A table for a person's spreadsheet (CSV, XLSX): headers in words, codes in words.
+    Parquet (for other programs) keeps the library's names; so does a table whose headers
+    would not stay distinct in words."""
+    if fmt.lower() == "parquet":
+        return df
+    words = [friendly(c) for c in df.columns]
+    if len(set(words)) < len(words):
+        return df
+    return labels.in_words(df).set_axis(words, axis=1)
 
 
 def _swatch(colour: str, hatched: bool) -> str:
@@ -258,64 +282,23 @@ def basemap_note() -> None:
 MONEY = st.column_config.NumberColumn(format="£%,.0f")
 
 
-def money_col(name: str) -> st.column_config.NumberColumn:
-    """A £ column: whole pounds with thousands separators (printf-style ``£%,.0f``)."""
+def money_col(name: str, signed: bool = False) -> st.column_config.NumberColumn:
+    """A £ column: whole pounds with thousands separators.  ``signed`` (a column that can be
+    negative: changes, net totals): the £ goes in the header, so a fall reads "-540" under
+    "… (£)", never "£-540"."""
+    if signed:
+        return st.column_config.NumberColumn(f"{friendly(name)} (£)", format="%,.0f")
     return st.column_config.NumberColumn(friendly(name), format="£%,.0f")
 
 
-#: Column headers people read, for the library's snake_case columns.
-HEADERS = {
-    "imd_decile": "IMD decile (1 = most deprived)",
-    "resolution_method": "placed by",
-    "geocode_status": "place status",
-    "geocode_reason": "why not placed",
-    "share": "share of £",
-    "where": "where",
-    "class": "supplier type",
-    "spend_per_resident": "£ per resident",
-    "local_suppliers": "suppliers based here",
-    "supplier_count": "suppliers",
-}
-#: How a supplier was placed (``resolution_method``), in words.
-METHOD_WORDS = {
-    "manual": "placed by an officer",
-    "register_id": "council register (vendor number)",
-    "register_name": "council register (name)",
-    "company_number": "reference register (company number)",
-    "reference_name": "reference register (name)",
-    "fuzzy": "probable name match",
-    "none": "not placed",
-}
-#: What kind of supplier (``supplier_class``), in words.
-CLASS_WORDS = {
-    "company": "company",
-    "vcse": "voluntary or community (VCSE)",
-    "public_body": "public body",
-    "individual_redacted": "individual or redacted",
-    "unknown": "not known",
-}
-#: Whether a supplier's postcode placed it (``geocode_status``), in words.
-STATUS_WORDS = {
-    "located": "placed",
-    "located_terminated": "placed (terminated postcode)",
-    "outside_england_wales": "outside England and Wales",
-    "not_found": "postcode not found",
-    "malformed": "no usable postcode",
-    "unresolved": "not placed",
-}
-
-
-def in_words(df: pd.DataFrame, columns: dict[str, dict[str, str]]) -> pd.DataFrame:
-    """``df`` with the codes of ``columns`` (column → code → words) as words."""
-    out = df.copy()
-    for c, words in columns.items():
-        if c in out:
-            out[c] = out[c].astype("string").replace(words)
-    return out
-
-
-def friendly(name: str) -> str:
-    return HEADERS.get(name, name.replace("_", " "))
+#: Column headers and code words: one home, :mod:`impact.outputs.labels` (kept under these
+#: names for the pages that import them from here).
+HEADERS = labels.COLUMNS
+METHOD_WORDS = labels.METHODS
+CLASS_WORDS = labels.CLASSES
+STATUS_WORDS = labels.STATUSES
+in_words = labels.in_words
+friendly = labels.column
 
 
 def text_cols(df: pd.DataFrame, cols: list[str]) -> dict[str, st.column_config.Column]:
@@ -323,17 +306,50 @@ def text_cols(df: pd.DataFrame, cols: list[str]) -> dict[str, st.column_config.C
     return {c: st.column_config.Column(friendly(c)) for c in cols if c in df}
 
 
+def table(df: pd.DataFrame, *, money: tuple[str, ...] = (), percent: tuple[str, ...] = (),
+          decimals: dict[str, int] | None = None, height: int | str = "auto",
+          config: dict | None = None, key: str | None = None) -> None:
+    """A frame as people read it: codes in words, every header in words, blanks for missing
+    text, £ and % formatted (``percent`` columns hold shares 0–1), the index hidden.
+
+    The one way a page shows a table, so no snake_case header, code or "None" reaches the
+    screen.  ``config`` overrides the column settings made here.
+    """
+    shown = blanks(as_percent(labels.in_words(df), list(percent)))
+    cfg: dict[str, object] = {c: st.column_config.Column(friendly(c)) for c in shown.columns}
+    for c in money:
+        if c in shown:
+            signed = bool((pd.to_numeric(shown[c], errors="coerce") < 0).any())
+            cfg[c] = money_col(c, signed=signed)
+    for c in percent:
+        if c in shown:
+            cfg[c] = st.column_config.NumberColumn(friendly(c), format="%.1f%%")
+    for c, n in (decimals or {}).items():
+        if c in shown:
+            cfg[c] = st.column_config.NumberColumn(friendly(c), format=f"%.{n}f")
+    cfg.update(config or {})
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=cfg,
+                 key=key, placeholder=MISSING)
+
+
+#: What a table shows for a missing number (the grid's default is "None").
+MISSING = "—"
+
+
 def blanks(df: pd.DataFrame) -> pd.DataFrame:
     """Missing text as empty cells (the grid prints "None" for a missing string)."""
     out = df.copy()
     for c in out.columns:
-        if out[c].dtype == object or isinstance(out[c].dtype, pd.StringDtype):
+        if out[c].dtype == object or isinstance(out[c].dtype, (pd.StringDtype,
+                                                               pd.CategoricalDtype)):
             out[c] = out[c].astype("string").fillna("")
     return out
 
 
 def money_cols(*names: str) -> dict[str, st.column_config.NumberColumn]:
     return {n: money_col(n) for n in names}
+
+
 SHARE = st.column_config.NumberColumn(format="%.1f%%")
 
 

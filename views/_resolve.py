@@ -21,6 +21,7 @@ from impact.sources import resolutions_register
 from impact.workspace import Workspace
 from views._common import (
     METHOD_WORDS,
+    MISSING,
     blanks,
     friendly,
     in_words,
@@ -107,6 +108,7 @@ def meter(ws: Workspace) -> worklist.Target:
             needed = pd.DataFrame({"supplier": sup["supplier_name"].astype("string"),
                                    "spend": sup["spend"].astype(float)})
             st.dataframe(blanks(needed), hide_index=True, width="stretch", height=240,
+                         placeholder=MISSING,
                          column_config={"spend": money_col("spend")})
     return t
 
@@ -176,10 +178,12 @@ def _show_report(report: worklist.ImportReport) -> None:
     st.markdown(f"**Last import:** {report.rows_in:,} rows in = {len(report.applied):,} "
                 f"applied + {len(report.rejected):,} rejected.")
     if len(report.applied):
-        st.dataframe(blanks(report.applied), hide_index=True, width="stretch", height=200)
+        st.dataframe(blanks(report.applied), hide_index=True, width="stretch", height=200,
+                     placeholder=MISSING)
     if len(report.rejected):
         st.markdown("**Rejected rows, with the reason**")
-        st.dataframe(blanks(report.rejected), hide_index=True, width="stretch", height=200)
+        st.dataframe(blanks(report.rejected), hide_index=True, width="stretch", height=200,
+                     placeholder=MISSING)
 
 
 def suggested(ws: Workspace) -> None:
@@ -228,6 +232,7 @@ def audit(ws: Workspace) -> None:
     cols = ["when", "who", "how", "supplier_name", "postcode", "company_number", "placed_at",
             "previous_postcode", "previously_placed_by", "flags", "note"]
     st.dataframe(blanks(shown[cols]), hide_index=True, width="stretch", height=300,
+                 placeholder=MISSING,
                  column_config={c: st.column_config.Column(friendly(c)) for c in cols})
     st.caption(f"Kept beside the council's register: {register.name} and "
                f"{register.stem}.audit.csv in the workspace folder.")

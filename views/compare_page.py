@@ -22,7 +22,7 @@ from impact.analysis.compare import (
 )
 from impact.core.paths import slug
 from impact.store import Store, add_workspace, authority_table, compare_councils
-from views._common import download, md_escape, workspace
+from views._common import MISSING, download, md_escape, workspace
 from views._compare import CHOSEN, NEIGHBOUR, THIS, dot_frame, dot_plot, trend_charts, trend_frame
 
 DEFAULT_MEASURES = ["local_share", "regional_share", "deprived_share", "top10_share",
@@ -141,7 +141,7 @@ def trend_view() -> None:
 
 def table_view() -> None:
     t = compare_councils(store, chosen, "year")
-    st.dataframe(screen_table(t), hide_index=True, width="stretch")
+    st.dataframe(screen_table(t), hide_index=True, placeholder=MISSING, width="stretch")
     st.caption("Download the table (short column names, as `impact compare` writes it):")
     download(for_csv(t), "compare", "cmp-dl")
 

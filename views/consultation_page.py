@@ -1,31 +1,56 @@
-"""Consultation mode: a large-type view for a community session.
+"""Consultation mode: a presentation for a community session, run from a projector.
 
-The "where does our £1 go" story (from the LM3 rounds), a map of the wards in the room,
-and a simple tally of what participants prioritise, saved by
-:func:`impact.consultation.save_priorities` under the council's workspace folder.  The
-only HTML is our own fixed CSS; names from files go through Streamlit text elements.
+No sidebar and no filters on screen (a presenter strip leads back to the explorer); one big
+number per step of the "where does our £1 go" story, a pound-flow chart, plain words about
+how much of the £1 we can trace, the wards in the room on a big map, and vote counters large
+enough to use from the front of a room.  Votes are saved by
+:func:`impact.consultation.save_priorities` under the council's workspace folder.  The only
+HTML is our own fixed CSS and our own whole numbers; names from files go through Streamlit
+text elements.
 """
 
 from __future__ import annotations
 
+import altair as alt
 import streamlit as st
 
 from impact.outputs import consultation as cons
 from impact.outputs import maps
-from views._common import legend, md_escape, page_payments, page_workspace
+from views._common import current_filters, legend, md_escape, page_payments, page_workspace
 
-# Fixed CSS only (no file-derived text): large type for a projector at 1920×1080.
+# Fixed CSS only (no file-derived text): a presentation at 1920×1080, no sidebar.
 st.html("""<style>
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.6rem;
- line-height: 1.45}
-[data-testid="stMetricValue"] {font-size: 3.4rem}
-[data-testid="stMetricLabel"] p {font-size: 1.3rem}
-h1 {font-size: 3rem !important} h2 {font-size: 2.2rem !important}
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+ [data-testid="stExpandSidebarButton"] {display: none !important}
+[data-testid="stMainBlockContainer"] {max-width: 1800px}
+[data-testid="stMarkdownContainer"] p {font-size: 1.6rem; line-height: 1.45}
+h1 {font-size: 3.2rem !important} h2 {font-size: 2.3rem !important}
+.cons-steps {display: flex; align-items: center; gap: 1.2rem; flex-wrap: wrap;
+ margin: 0.6rem 0 1rem}
+.cons-step {text-align: center; min-width: 14rem}
+.cons-step b {display: block; font-size: 6.5rem; line-height: 1; color: #08519c}
+.cons-step span {font-size: 1.7rem; color: #333}
+.cons-arrow {font-size: 4rem; color: #888}
+[data-testid="stHtml"] div[style*="font-size:0.8rem"] {font-size: 1.3rem !important}
+[data-testid="stNumberInput"] label p {font-size: 1.5rem !important; font-weight: 600}
+[data-testid="stNumberInputContainer"] {height: 4.6rem !important}
+[data-testid="stNumberInput"] input {font-size: 2.8rem !important; text-align: center}
+[data-testid="stNumberInputStepDown"], [data-testid="stNumberInputStepUp"]
+ {width: 4.6rem !important; height: 100% !important}
+[data-testid="stNumberInputStepDown"] svg, [data-testid="stNumberInputStepUp"] svg
+ {width: 2.4rem !important; height: 2.4rem !important}
 </style>""")
 
-st.title("Where does our £1 go?")
 ws = page_workspace()
 tx = page_payments(ws)
+
+strip, leave = st.columns([2, 1])
+with strip:
+    st.caption(f"Presenter: {md_escape(ws.label)} · {md_escape(current_filters().describe())}")
+with leave:
+    st.page_link("views/overview_page.py", label="Leave the presentation", icon="↩️")
+
+st.title("Where does our £1 go?")
 
 
 @st.cache_data(show_spinner="Following the money…", max_entries=16)
@@ -40,34 +65,65 @@ def _story(key: str, n: int, _ws, _tx) -> cons.PoundStory | None:
     return cons.pound_story(res)
 
 
+def _steps(story: cons.PoundStory) -> None:
+    """The big numbers, one per step, joined by arrows (our own whole numbers only)."""
+    cells = [f'<div class="cons-step"><b>{big}</b><span>{words}</span></div>'
+             for big, words in story.steps]
+    st.html('<div class="cons-steps">' + '<div class="cons-arrow">→</div>'.join(cells)
+            + "</div>")
+
+
+def _flow(story: cons.PoundStory) -> None:
+    """Where each 100p goes, step by step (blue stays, orange leaves, grey not yet known)."""
+    df = cons.flow_table(story)
+    df = df[df["pence"] > 0].assign(end=lambda d: d.groupby("step", sort=False)["pence"].cumsum())
+    df = df.assign(start=df["end"] - df["pence"], mid=df["end"] - df["pence"] / 2)
+    parts = {"stays here": "#2166ac", "re-spent here": "#2166ac", "traced to here": "#2166ac",
+             "leaves the area": "#e08214", "traced to elsewhere": "#e08214",
+             "not yet known": "#bdbdbd"}
+    shown = [p for p in parts if p in set(df["part"])]
+    y = alt.Y("step:N", title=None, sort=None, scale=alt.Scale(paddingInner=0.3),
+              axis=alt.Axis(labelFontSize=22, labelLimit=420))
+    bars = alt.Chart(df).mark_bar().encode(
+        x=alt.X("start:Q", title="pence of each £1", scale=alt.Scale(domain=[0, 100])),
+        x2="end:Q", y=y, tooltip=["step:N", "part:N", "pence:Q"],
+        color=alt.Color("part:N", title=None, sort=shown,
+                        scale=alt.Scale(domain=shown, range=[parts[p] for p in shown]),
+                        legend=alt.Legend(orient="bottom", labelFontSize=22, symbolSize=400,
+                                          labelLimit=400)))
+    text = alt.Chart(df[df["pence"] >= 5]).mark_text(
+        color="white", fontSize=28, fontWeight="bold").encode(
+        x="mid:Q", y=y, text=alt.Text("pence:Q", format=".0f"))
+    st.altair_chart((bars + text).properties(height=110 * df["step"].nunique())
+                    .configure_axis(labelFontSize=18, titleFontSize=18), width="stretch")
+
+
 story = _story(ws.key, len(tx), ws, tx)
 if story is None:
     st.info("We cannot yet tell how much stays local: the council's area is not known.")
 else:
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Spent", "100p")
-    c2.metric("Stays local", f"{story.local_p}p")
-    c3.metric("Re-spent here", f"{story.respent_p}p")
-    c4.metric("Leaks away", f"{story.leak_first_p + story.leak_second_p}p")
+    _steps(story)
     st.markdown(md_escape(story.sentence))
+    st.markdown(f"*{md_escape(story.coverage_words)}*")
+    _flow(story)
 
 st.header("The areas in the room")
 names = sorted(ws.wards["name"].astype(str)) if len(ws.wards) else []
-chosen = st.multiselect("Wards represented today", names, key="cons_wards",
-                        placeholder="Choose the wards")
-if len(ws.wards):
+with st.expander("Presenter: choose the wards in the room"):
+    chosen = st.multiselect("Wards represented today", names, key="cons_wards",
+                            placeholder="Choose the wards")
+if len(ws.wards) and "imd_score" in ws.wards:
     w = ws.wards[ws.wards["name"].astype(str).isin(chosen)] if chosen else ws.wards
-    if "imd_score" in w:
-        deck, lg = maps.ward_deck(w, "imd_score")
-        st.pydeck_chart(deck, key="cons_map", height=520)
-        legend(lg)
-        st.caption("Darker = more deprived (Indices of Deprivation 2025). Contains OS data "
-                   "© Crown copyright and database right 2025; ONS, OGL v3.0.")
+    deck, lg = maps.ward_deck(w, "imd_score", height=680)
+    st.pydeck_chart(deck, key="cons_map", height=680)
+    legend(lg)
+    st.caption("Darker = more deprived (Indices of Deprivation 2025). Contains OS data "
+               "© Crown copyright and database right 2025; ONS, OGL v3.0.")
 
 st.header("What matters most to you?")
-st.caption("Count the hands (or sticky dots) for each priority, then save.")
+st.markdown("Count the hands (or sticky dots) for each priority.")
 votes = {}
-cols = st.columns(2)
+cols = st.columns(2, gap="large")
 for i, opt in enumerate(cons.PRIORITY_OPTIONS):
     votes[opt] = int(cols[i % 2].number_input(opt, min_value=0, step=1, key=f"cons_v{i}"))
 notes = st.text_area("Anything else we heard", key="cons_notes")

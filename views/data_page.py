@@ -7,8 +7,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from impact.analysis import metrics
 from impact.core.settings import demo_dir, settings
 from impact.ingest.schema import FIELD_LABELS, MAPPABLE_FIELDS
+from impact.ingest.tables import SUPPORTED_SUFFIXES
 from impact.ingest.transactions import summarise_reviews
 from impact.sources import (
     WorkspaceError,
@@ -21,6 +23,7 @@ from impact.sources import (
 )
 from impact.workspace import Workspace
 from views._common import (
+    MISSING,
     SOURCE,
     blanks,
     clear_caches,
@@ -29,6 +32,7 @@ from views._common import (
     download,
     filtered,
     money_col,
+    table,
     workspace,
 )
 
@@ -113,8 +117,12 @@ def _load(source) -> bool:
 
 
 st.subheader("Choose the data")
-choice = st.radio("Source", ["Synthetic demo borough", "A folder on this computer", "Upload files"],
-                  key="data_choice", horizontal=True)
+SOURCES = ["Synthetic demo borough", "A folder on this computer", "Upload files"]
+# The picker opens on the kind of source in use (the demo, a folder, or uploaded files).
+_in_use = current_source()
+st.session_state.setdefault("data_choice", SOURCES[
+    0 if _in_use.is_demo else 2 if Path(_in_use.path).parent.name == "uploads" else 1])
+choice = st.radio("Source", SOURCES, key="data_choice", horizontal=True)
 if choice == "Synthetic demo borough":
     if st.button("Use the demo borough", key="use_demo") and _load(demo_source()):
         st.rerun()
@@ -146,8 +154,9 @@ elif choice == "A folder on this computer":
 else:
     with st.form("upload_form"):
         council = st.text_input("Council name", key="upload_council")
-        spend = st.file_uploader("Spend files (CSV, XLSX, XLS, ODS; many at once)",
-                                 type=["csv", "xlsx", "xls", "ods"], accept_multiple_files=True,
+        spend = st.file_uploader("Spend files (CSV, XLSX, XLS, ODS, or a ZIP of them; many "
+                                 "at once)", type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES),
+                                 accept_multiple_files=True,
                                  key="upload_spend")
         reg = st.file_uploader("Supplier register (CSV, optional)", type=["csv"],
                                key="upload_register")
@@ -184,7 +193,8 @@ st.caption(
     f"{q.get('date_min')} to {q.get('date_max')} · {q.get('months_covered', 0)} months · "
     f"month gaps: {', '.join(q.get('month_gaps') or []) or 'none'} · "
     f"redacted rows: {q.get('redacted_rows', 0):,} "
-    f"(£{q.get('redacted_amount', 0):,.0f}) · net total £{q.get('total_amount', 0):,.0f}")
+    f"({metrics.money(q.get('redacted_amount', 0))}) · net total "
+    f"{metrics.money(q.get('total_amount', 0))}")
 with st.expander("How this was calculated"):
     st.markdown(
         "Every line after a file's header is either used or set aside with a reason, so "
@@ -192,12 +202,11 @@ with st.expander("How this was calculated"):
         "of positive, non-duplicate spend whose supplier has a place (see Suppliers).")
 if q.get("rejected_by_reason"):
     st.markdown("**Rows set aside, by reason**")
-    st.dataframe(pd.DataFrame({"reason": list(q["rejected_by_reason"]),
-                               "rows": list(q["rejected_by_reason"].values())}),
-                 hide_index=True)
+    table(pd.DataFrame({"reason": list(q["rejected_by_reason"]),
+                        "rows": list(q["rejected_by_reason"].values())}))
 if q.get("files_failed"):
     st.markdown("**Files that could not be read**")
-    st.dataframe(pd.DataFrame(q["files_failed"]), hide_index=True, width="stretch")
+    table(pd.DataFrame(q["files_failed"]))
 files = pd.DataFrame(q.get("files", []))
 if len(files):
     files["file"] = files["path"].map(lambda p: Path(p).name)
@@ -208,6 +217,7 @@ if len(files):
     keep = [c for c in _FILE_COLUMNS if c in files]
     st.markdown("**Per file**")
     st.dataframe(blanks(files[keep]), hide_index=True, width="stretch", height=260,
+                 placeholder=MISSING,
                  column_config={c: (st.column_config.NumberColumn(label, format="£%,.0f")
                                     if c.endswith("amount") else st.column_config.Column(label))
                                 for c, label in _FILE_COLUMNS.items()})
@@ -223,7 +233,7 @@ if _reviews:
     st.warning(f"{_n} column choice{'s need' if _n > 1 else ' needs'} a person to check: the "
                "files did not say clearly enough which column holds this. Please confirm or "
                "correct it in the table below.")
-    st.dataframe(pd.DataFrame(_reviews), hide_index=True, width="stretch",
+    st.dataframe(pd.DataFrame(_reviews), hide_index=True, placeholder=MISSING, width="stretch",
                  column_config={"£ that rests on it": money_col("£ that rests on it"),
                                 "Rows": st.column_config.NumberColumn(format="%,.0f")})
 _basis = q.get("amount_basis") or {}
@@ -262,7 +272,7 @@ tx = filtered(ws)
 st.caption(f"The {len(tx):,} payments in the current filters, with each supplier's place. "
            "Cells that a spreadsheet would read as a formula are prefixed with '.")
 export_cols = [c for c in tx.columns if c not in ("supplier_key",)]
-download(tx[export_cols], f"payments-{source_key(ws.source)}", "dl-payments")
+download(tx[export_cols], f"payments-{source_key(ws.source)}", "dl-payments", "payments")
 if len(ws.rejected):
     st.caption(f"{len(ws.rejected):,} rows set aside, with reasons:")
-    download(ws.rejected, "rows-set-aside", "dl-rejected")
+    download(ws.rejected, "rows-set-aside", "dl-rejected", "rows set aside")

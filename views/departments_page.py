@@ -8,15 +8,7 @@ import streamlit as st
 
 from impact.analysis import metrics
 from impact.analysis.filters import apply
-from views._common import (
-    MONEY,
-    SHARE,
-    as_percent,
-    current_filters,
-    filtered,
-    money_cols,
-    page_workspace,
-)
+from views._common import current_filters, filtered, page_workspace, table
 
 st.title("Departments and time")
 ws = page_workspace()
@@ -42,20 +34,17 @@ else:
     if len(pivot) > 8:
         chart["(all others)"] = rest
     st.bar_chart(chart, y_label="£ (net)", x_label="month", height=360)
-    st.dataframe(pivot.assign(total=pivot.sum(axis=1)), width="stretch",
-                 column_config={c: MONEY for c in [*pivot.columns, "total"]})
+    grid = pivot.assign(total=pivot.sum(axis=1)).rename_axis(by).reset_index()
+    table(grid, money=tuple(c for c in grid.columns if c != by),
+          config={by: st.column_config.Column(groups[by])})
 
 st.subheader("Changes and outliers")
 var = metrics.monthly_variance(tx, by)
 out = var[var["outlier"]].sort_values("robust_z", key=lambda s: -s.abs())
 st.caption(f"{len(out)} month-on-month changes flagged as outliers (|robust z| > 3.5).")
-st.dataframe(
-    var.style.apply(lambda r: ["background-color: #fde0c5" if r["outlier"] else ""
-                               for _ in r], axis=1),
-    hide_index=True, width="stretch", height=300,
-    column_config={**money_cols("amount", "change_prev_month", "change_last_year"),
-                   "robust_z": st.column_config.NumberColumn(format="%.1f")},
-)
+table(var.assign(outlier=var["outlier"].map({True: "⚠ outlier", False: ""})),
+      money=("amount", "change_prev_month", "change_last_year"), decimals={"robust_z": 1},
+      height=300, config={"group": st.column_config.Column(groups[by])})
 with st.expander("How this was calculated"):
     st.markdown(metrics.VARIANCE_HOW)
 
@@ -74,21 +63,21 @@ if sel:
     st.caption(f"Current period: {sel[0]} to {sel[-1]} "
                f"({'from the month filter' if f.period_from or f.period_to else 'last 3 months'})"
                ". Blank where the files do not cover the comparison period.")
-st.dataframe(as_percent(cmp, ["pct_vs_previous", "pct_vs_last_year"]), hide_index=True,
-             width="stretch",
-             column_config={**money_cols("current", "previous", "last_year", "change_vs_previous",
-                                       "change_vs_last_year"),
-                            "pct_vs_previous": SHARE, "pct_vs_last_year": SHARE})
+table(cmp, money=("current", "previous", "last_year", "change_vs_previous",
+                 "change_vs_last_year"), percent=("pct_vs_previous", "pct_vs_last_year"))
 
 st.subheader(f"Local share by {groups[by].lower()}")
 ls = metrics.local_share_by(tx, by)
-st.dataframe(as_percent(ls, ["coverage", "local_share", "lower", "upper"]), hide_index=True,
-             width="stretch",
-             column_config={**money_cols("spend", "located", "local"),
-                            "coverage": SHARE, "local_share": SHARE, "lower": SHARE,
-                            "upper": SHARE})
+# Below the coverage threshold a group's share is not shown as a number (not enough data).
+thin = ls["coverage"] < metrics.MIN_COVERAGE
+ls = ls.assign(local_share=ls["local_share"].mask(thin),
+               note=thin.map({True: metrics.NOT_ENOUGH_DATA, False: ""}))
+table(ls, money=("spend", "located", "local"),
+      percent=("coverage", "local_share", "lower", "upper"),
+      config={"note": st.column_config.Column("Note")})
 with st.expander("How this was calculated"):
     st.markdown("Local share = £ to suppliers placed inside the council's area ÷ £ to "
                 "suppliers we could place, per group. Coverage = £ placed ÷ all £ (positive "
-                "payments). " + metrics.BOUNDS_TEXT)
+                "payments). Where under half of a group's £ is placed its share says 'not "
+                "enough data'. " + metrics.BOUNDS_TEXT)
     st.caption(metrics.REGISTERED_OFFICE_CAVEAT)

@@ -16,6 +16,7 @@ from impact.analysis.io_crosscheck import crosscheck, load_type1, why_lm3_differ
 from impact.analysis.priors import default_priors, save_priors, validate_priors
 from impact.analysis.survey import parse_survey, survey_template
 from impact.outputs import maps
+from impact.outputs.labels import CLASSES, RECIPIENTS
 from views._analysis import (
     LM3_SETTINGS,
     LM3_SURVEY,
@@ -34,17 +35,19 @@ from views._analysis import (
 )
 from views._common import (
     STREAMLIT_ESCAPES_TOOLTIPS,
+    current_filters,
     download,
+    friendly,
     legend,
     md_escape,
-    money_col,
     page_payments,
     page_workspace,
+    table,
 )
 
 st.title("Re-spend model")
 ws = page_workspace()
-st.caption("How much of our £ stays and re-circulates here, and how sure are we? nef's Local "
+st.caption("How much of our £ stays and re-circulates here, and how sure are we? NEF's Local "
            "Multiplier 3 (LM3) follows the council's spend for three rounds: what it pays "
            "(R1), what local suppliers and staff receive (R2) and what they re-spend locally "
            "(R3).  It uses the payments selected in the sidebar filters.")
@@ -68,7 +71,6 @@ def _sync() -> None:
         "local": s.get("lm3_w_local", v["local"]),
         "lads": tuple(s.get("lm3_w_lads", v["lads"]) or ()),
         "radius_km": float(s.get("lm3_w_radius", v["radius_km"])),
-        "exclude_public_bodies": bool(s.get("lm3_w_infl", v["exclude_public_bodies"])),
         "payroll_gbp": float(s.get("lm3_w_payroll", v["payroll_gbp"])),
         "staff_local_pct": float(s.get("lm3_w_staff", v["staff_local_pct"])),
         "unlocated": s.get("lm3_w_unlocated", v["unlocated"]),
@@ -77,7 +79,7 @@ def _sync() -> None:
 
 lads = _lad_options(ws.key, ws)
 for key, val in (("lm3_w_local", v["local"]), ("lm3_w_lads", list(v["lads"])),
-                 ("lm3_w_radius", v["radius_km"]), ("lm3_w_infl", v["exclude_public_bodies"]),
+                 ("lm3_w_radius", v["radius_km"]),
                  ("lm3_w_payroll", v["payroll_gbp"]), ("lm3_w_staff", v["staff_local_pct"]),
                  ("lm3_w_unlocated", v["unlocated"])):
     st.session_state.setdefault(key, val)
@@ -108,12 +110,13 @@ with st.container(border=True):
         st.slider("Staff living locally (% of the pay bill)", 0.0, 100.0, step=1.0,
                   key="lm3_w_staff", on_change=_sync)
     with c3:
-        st.toggle("Influenceable spend only (exclude public bodies)", key="lm3_w_infl",
-                  on_change=_sync)
-        st.radio("Unlocated spend in the headline", ["non_local", "proportional"],
+        st.caption("Influenceable spend only (public bodies left out): "
+                   f"**{'on' if current_filters().influenceable_only else 'off'}**, set "
+                   "with the sidebar's switch like every page.")
+        st.radio("Unplaced spend in the round-by-round figures", ["non_local", "proportional"],
                  key="lm3_w_unlocated", on_change=_sync,
-                 format_func={"non_local": "Lower bound: counted non-local",
-                              "proportional": "Upper bound: local pro rata"}.get)
+                 format_func={"non_local": "Counted as leaving the area (lower bound)",
+                              "proportional": "Local like placed spend (upper bound)"}.get)
 _sync()
 if st.session_state["lm3_w_local"] == "districts" and not st.session_state["lm3_w_lads"]:
     st.info("No districts chosen: the council's own district(s) are used until you pick some.")
@@ -125,19 +128,25 @@ m = res.model
 
 # ------------------------------------------------------------------ headline
 st.subheader("Headline")
+h = m.headline_
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("LM3 (shown)", f"{m.lm3_:.2f}")
-c1.caption(f"P10–P90 {m.lm3_p10_:.2f}–{m.lm3_p90_:.2f} · P50 {m.lm3_p50_:.2f}")
-c2.metric("£ retained locally (R2 + R3)", metrics.money(m.retained_))
-c2.caption(f"P10–P90 {metrics.money(m.retained_p10_)}–{metrics.money(m.retained_p90_)}")
-c3.metric("Unlocated band (LM3)", f"{m.lm3_lower_:.2f} – {m.lm3_upper_:.2f}")
-c3.caption(f"{metrics.money(m.unlocated_gbp_)} not located "
-           f"({m.unlocated_gbp_ / m.r1_:.1%} of R1)" if m.r1_ else "")
-c4.metric("£1 spent here is worth", f"£{m.lm3_:.2f}")
-c4.caption("to the local economy over three rounds (LM3)")
-st.info(f"Shown: {md_escape(m.shown_)}. Local means {md_escape(res.inputs.area.describe())}. "
-        f"The P10–P90 band is driven mainly by {md_escape(m.band_drivers_['main_driver'])}.",
-        icon="📏")
+c1.metric("LM3 (P50)", f"{h.lm3:.2f}")
+c1.caption(f"Likely range (P10–P90) {h.lm3_p10:.2f}–{h.lm3_p90:.2f}")
+c2.metric("£ retained locally (R2 + R3, P50)", metrics.money(h.retained))
+c2.caption(f"Likely range (P10–P90) {metrics.money(h.retained_p10)}–"
+           f"{metrics.money(h.retained_p90)}")
+c3.metric("LM3 if unplaced £ leaves … or is local", f"{h.lm3_lower:.2f} – {h.lm3_upper:.2f}")
+c3.caption(f"{metrics.money(m.unlocated_gbp_)} not placed "
+           f"({m.unlocated_gbp_ / m.r1_:.1%} of round 1)" if m.r1_ else "")
+c4.metric("£1 spent here is worth", f"£{h.lm3:.2f}")
+c4.caption("to the local economy over three rounds (LM3, P50)")
+if h.placed_share is not None and h.placed_share < metrics.MIN_COVERAGE:
+    st.warning(f"Only {metrics.pct(h.placed_share)} of round-1 spend is placed: the LM3 here "
+               "rests mostly on assumptions about the rest (not enough data to rely on). "
+               "Place more suppliers on the Suppliers page.")
+st.info(f"Local means {md_escape(res.inputs.area.describe())}. The likely range is "
+        f"driven mainly by {md_escape(m.band_drivers_['main_driver'])}. The round-by-round "
+        f"table shows {md_escape(m.shown_)}, so it can be checked by hand.", icon="📏")
 
 left, right = st.columns([3, 2])
 with left:
@@ -149,8 +158,7 @@ with right:
     st.caption("Bar: Monte Carlo P10–P90 · ● P50 · ■ lower bound (unlocated spend non-local) "
                "· ▲ upper bound (unlocated spend local pro rata).")
     rounds = m.rounds_[["round", "label", "gbp_lower", "gbp_upper", "gbp_shown", "gbp_staff"]]
-    st.dataframe(rounds, hide_index=True, width="stretch",
-                 column_config={c: money_col(c) for c in rounds.columns if c.startswith("gbp")})
+    table(rounds, money=("gbp_lower", "gbp_upper", "gbp_shown", "gbp_staff"))
 
 
 def _acc(val: object) -> str:
@@ -158,7 +166,7 @@ def _acc(val: object) -> str:
 
 
 how_text(res.how_calculated, "Rows accounted for: " + "; ".join(
-    f"{k.replace('_', ' ')}: {_acc(val)}" for k, val in res.inputs.accounting.items()))
+    f"{friendly(k).lower()}: {_acc(val)}" for k, val in res.inputs.accounting.items()))
 
 st.subheader("Where round-2 money lands")
 st.caption("Wards of the local suppliers paid (R2) and what they re-spend locally (R3, "
@@ -166,10 +174,8 @@ st.caption("Wards of the local suppliers paid (R2) and what they re-spend locall
 by_ward = m.by_ward_
 wl, wr = st.columns([3, 2])
 with wr:
-    st.dataframe(by_ward, hide_index=True, width="stretch",
-                 column_config={"r2": money_col("r2"), "r3": money_col("r3"),
-                                "imd_decile": st.column_config.NumberColumn(
-                                    "IMD decile (median)", format="%.0f")})
+    table(by_ward, money=("r2", "r3"), config={"imd_decile": st.column_config.NumberColumn(
+        "IMD decile (median)", format="%.0f")})
 with wl:
     if len(ws.wards):
         figs = by_ward.rename(columns={"ward_code": "code", "r2": "spend"})[["code", "spend"]]
@@ -191,7 +197,7 @@ t_assume, t_survey, t_break, t_io = st.tabs(
 with t_assume:
     st.markdown("Re-spend shares used for round 3 when no survey answer is given. Edit a row "
                 "(low ≤ central ≤ high, all 0–1) and save: the table is kept for this council "
-                f"in `{md_escape(council_dir(ws).name)}` under the workspace folder.")
+                f"in the folder “{md_escape(council_dir(ws).name)}” under the workspace folder.")
     ver = st.session_state.setdefault("lm3_priors_ver", 0)
     try:
         saved = current_priors(ws)
@@ -201,11 +207,21 @@ with t_assume:
     edited = st.data_editor(
         saved, key=f"lm3_priors_{ver}", num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
-            "low": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01),
-            "central": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01),
-            "high": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01),
-            "recipient": st.column_config.SelectboxColumn(options=["local", "non_local"]),
-            "source": st.column_config.TextColumn(width="large"),
+            "low": st.column_config.NumberColumn(friendly("low"), min_value=0.0,
+                                                 max_value=1.0, step=0.01),
+            "central": st.column_config.NumberColumn(friendly("central"), min_value=0.0,
+                                                 max_value=1.0, step=0.01),
+            "high": st.column_config.NumberColumn(friendly("high"), min_value=0.0,
+                                                 max_value=1.0, step=0.01),
+            "supplier_class": st.column_config.SelectboxColumn(
+                friendly("supplier_class"), options=["*", *CLASSES],
+                format_func=lambda c: "any" if c == "*" else CLASSES.get(c, c)),
+            "sic_section": st.column_config.TextColumn(friendly("sic_section"),
+                                                       help="A–U, or * for any"),
+            "recipient": st.column_config.SelectboxColumn(
+                friendly("recipient"), options=list(RECIPIENTS), format_func=RECIPIENTS.get),
+            "source": st.column_config.TextColumn(friendly("source"), width="large"),
+            "published": st.column_config.CheckboxColumn(friendly("published")),
         })
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Save assumptions", type="primary", key="lm3_save_priors"):
@@ -225,7 +241,8 @@ with t_assume:
         st.rerun()
     if msg := st.session_state.pop("lm3_priors_msg", None):
         st.success(msg)
-    st.caption("'published' is False where the figure is a judgement; the source says why. "
+    st.caption("'Published figure' is unticked where the figure is a judgement; the source "
+               "says why. "
                "Lookup: exact class and SIC section, then class, then section, then the "
                "generic row.")
 
@@ -262,13 +279,13 @@ with t_survey:
             st.caption(n)
         if len(cur["rejected"]):
             st.markdown("**Rows not used, and why**")
-            st.dataframe(cur["rejected"], hide_index=True, width="stretch")
+            table(cur["rejected"])
         if st.button("Stop using the survey", key="lm3_survey_clear"):
             st.session_state.pop(LM3_SURVEY, None)
             st.rerun()
     with st.expander("How this was calculated"):
         st.markdown("Local re-spend share = wage share × local staff share + purchase share "
-                    "× local purchase share (all as shares of the supplier's turnover; nef, "
+                    "× local purchase share (all as shares of the supplier's turnover; NEF, "
                     "*The Money Trail*, 2002). Blank purchase share = 100 % − wage share (an "
                     "upper bound). Suppliers are matched by key, then supplier id, then "
                     "normalised name; every row is used or rejected with a reason.")
@@ -277,26 +294,21 @@ with t_break:
     st.markdown("**By department**")
     by_dir = m.by_directorate_
     gbp = [c for c in by_dir.columns if c.startswith(("r1", "r2", "r3", "retained", "unlocated"))]
-    st.dataframe(by_dir, hide_index=True, width="stretch",
-                 column_config={**{c: money_col(c) for c in gbp},
-                                "lm3_lower": st.column_config.NumberColumn(format="%.2f"),
-                                "lm3_upper": st.column_config.NumberColumn(format="%.2f")})
+    lm3_cols = {"lm3_lower": 2, "lm3_upper": 2}
+    table(by_dir, money=tuple(gbp), decimals=lm3_cols)
     st.markdown("**By supplier type**")
-    st.dataframe(m.by_class_, hide_index=True, width="stretch",
-                 column_config={**{c: money_col(c) for c in gbp},
-                                "lm3_lower": st.column_config.NumberColumn(format="%.2f"),
-                                "lm3_upper": st.column_config.NumberColumn(format="%.2f")})
+    table(m.by_class_, money=tuple(gbp), decimals=lm3_cols)
     st.caption("Breakdowns use the central priors; lower = unlocated spend counted non-local, "
                "upper = local pro rata.")
     out = pd.DataFrame([res.summary()]).drop(columns=["accounting", "settings", "band_drivers"])
     st.markdown("**Downloads**")
     d1, d2, d3 = st.tabs(["Headline", "By department", "By ward"])
     with d1:
-        download(out, "lm3_headline", "lm3_dl_head")
+        download(out, "lm3-headline", "lm3_dl_head", "the headline")
     with d2:
-        download(by_dir, "lm3_by_department", "lm3_dl_dir")
+        download(by_dir, "lm3-by-department", "lm3_dl_dir", "by department")
     with d3:
-        download(m.by_ward_, "lm3_by_ward", "lm3_dl_ward")
+        download(m.by_ward_, "lm3-by-ward", "lm3_dl_ward", "by ward")
 
 with t_io:
     path, where = io_table_path(ws)
@@ -309,11 +321,11 @@ with t_io:
         st.markdown(f"**Why LM3 and Type I differ.** {md_escape(why_lm3_differs())}")
     else:
         try:
-            table = load_type1(path)
+            type1 = load_type1(path)
             spend = m.by_supplier_[["supplier_key", "r1"]].rename(columns={"r1": "spend"})
             io_in = spend.merge(ws.suppliers[["supplier_key", "sic"]].drop_duplicates(
                 "supplier_key"), on="supplier_key", how="left")
-            io = crosscheck(io_in, table)
+            io = crosscheck(io_in, type1)
         except (ValueError, KeyError, OSError) as exc:
             st.error(f"Cross-check not available: {one_line(exc)}")
         else:
@@ -321,12 +333,9 @@ with t_io:
             a.metric("ONS Type I output multiplier", "—" if pd.isna(io.multiplier)
                      else f"{io.multiplier:.2f}")
             a.caption("regionalised" if io.regionalised else "national (UN-regionalised)")
-            b.metric("LM3 (shown)", f"{m.lm3_:.2f}")
+            b.metric("LM3 (P50)", f"{m.headline_.lm3:.2f}")
             c.metric("Spend with a SIC code", metrics.pct(
                 io.spend_covered_gbp / io.spend_total_gbp if io.spend_total_gbp else None))
             st.markdown(f"**Why LM3 and Type I differ.** {md_escape(why_lm3_differs())}")
-            st.dataframe(io.by_industry.head(20), hide_index=True, width="stretch",
-                         column_config={"spend": money_col("spend"),
-                                        "multiplier": st.column_config.NumberColumn(
-                                            format="%.3f")})
+            table(io.by_industry.head(20), money=("spend",), decimals={"multiplier": 3})
             how_text(io.how_calculated, f"Multipliers read from {where}: {path.name}.")

@@ -1,31 +1,35 @@
-"""Overview: the headline figures, each with coverage and how it was calculated."""
+"""Overview: the headline figures, each with coverage and how it was calculated; where the
+local share rests (by place basis); and the quarterly trend against the council's target."""
 
 from __future__ import annotations
 
+import altair as alt
 import streamlit as st
 
 from impact.analysis import metrics
-from impact.outputs import maps
+from impact.outputs import labels, maps
 from views._common import (
-    as_percent,
-    blanks,
     figures,
     legend,
     md_escape,
     metric,
-    money_col,
     page_payments,
     page_workspace,
     spend_by_ward,
     supplier_summary,
-    text_cols,
+    table,
 )
 
+#: The council's local-share target (percent), kept in the session and the link.
+TARGET, TARGET_PARAM = "local_target", "target"
+
 st.title("Overview")
+status = st.empty()
+status.caption("Working out the figures…")
 ws = page_workspace()
 tx = page_payments(ws)
 figs = figures(ws, tx)
-st.caption(f"{md_escape(ws.label)} · {metrics.period_text(tx)}")
+status.caption(f"{md_escape(ws.label)} · {metrics.period_text(tx)}")
 
 c1, c2, c3 = st.columns(3)
 metric(c1, figs["total"], show_coverage=False)
@@ -37,21 +41,87 @@ metric(c5, figs["sme"])
 metric(c6, figs["vcse"])
 
 st.info(md_escape(metrics.pound_sentence(figs["local"], figs["regional"], figs["deprived"],
-                                         ws.source.council)), icon="💷")
+                                         ws.name)), icon="💷")
+
+
+def _target() -> float:
+    """The target (percent) from the session, else the link, else 30 %; mirrored to the link."""
+    if TARGET not in st.session_state:
+        try:
+            st.session_state[TARGET] = min(100.0, max(0.0, float(
+                st.query_params.get(TARGET_PARAM, 30))))
+        except ValueError:
+            st.session_state[TARGET] = 30.0
+    value = st.number_input("Local share target (%)", 0.0, 100.0, step=1.0, key=TARGET,
+                            help="The share of spend the council aims to place with "
+                                 "suppliers in its own area; kept in the page's link.")
+    st.query_params[TARGET_PARAM] = f"{value:g}"
+    return value / 100
+
+
+def _trend_chart(trends) -> alt.Chart:
+    """Local share (line and range), placed share and deprived-area share by quarter, and
+    the target as a rule (Okabe–Ito colours, safe for colour-blind readers)."""
+    long = trends.melt(id_vars=["quarter"], value_vars=["local_share", "placed_share",
+                                                          "deprived_share"])
+    long["measure"] = long["variable"].map(labels.column)
+    order = list(trends["quarter"])
+    x = alt.X("quarter:N", sort=order, title=None, axis=alt.Axis(labelAngle=0))
+    names = [labels.column(c) for c in ("local_share", "placed_share", "deprived_share")]
+    band = alt.Chart(trends).mark_area(opacity=0.2, color="#0072B2").encode(
+        x=x, y=alt.Y("lower:Q"), y2="upper:Q")
+    lines = alt.Chart(long).mark_line(point=True).encode(
+        x=x, y=alt.Y("value:Q", title="share of £", axis=alt.Axis(format="%"),
+                     scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("measure:N", title=None, sort=names, scale=alt.Scale(
+            domain=names, range=["#0072B2", "#999999", "#D55E00"]),
+            legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.condition(alt.datum.measure == names[1], alt.value([5, 4]),
+                                 alt.value([1, 0])),
+        tooltip=["quarter:N", "measure:N", alt.Tooltip("value:Q", format=".0%")])
+    rule = alt.Chart(trends.head(1)).mark_rule(color="#000000", strokeDash=[2, 2]).encode(
+        y=alt.datum(float(st.session_state[TARGET]) / 100))
+    return (band + lines + rule).properties(height=300)
+
+
+RAG_ICON = {"green": "🟢", "amber": "🟠", "red": "🔴", "grey": "⚪"}
+
+trend_col, basis_col = st.columns([3, 2], gap="large")
+with trend_col:
+    st.subheader("Quarter by quarter, against the target")
+    target = _target()
+    trends = metrics.quarterly_trends(tx, ws.council_lads, target)
+    if trends.empty:
+        st.caption("No dated payments: no quarterly trend.")
+    else:
+        latest = trends.iloc[-1]
+        st.markdown(f"**{RAG_ICON[latest['rag']]} {latest['quarter']}: "
+                    f"{metrics.RAG_WORDS[latest['rag']]}** · local share "
+                    f"{metrics.pct(latest['local_share'])} (range "
+                    f"{metrics.pct(latest['lower'])}–{metrics.pct(latest['upper'])}), "
+                    f"{metrics.pct(latest['placed_share'])} of £ placed")
+        st.altair_chart(_trend_chart(trends), width="stretch")
+        with st.expander("The figures by quarter, and how they were worked out"):
+            st.caption(metrics.TRENDS_HOW)
+            shown = trends.assign(rag=trends["rag"].map(metrics.RAG_WORDS))
+            table(shown.rename(columns={"rag": "Status"}), money=("spend",),
+                  percent=("local_share", "lower", "upper", "placed_share", "deprived_share"))
+with basis_col:
+    st.subheader("What the local share rests on")
+    basis = metrics.local_by_basis(tx).rename(columns={"basis": "place_basis"})
+    table(basis[["place_basis", "share", "local_share"]], percent=("share", "local_share"),
+          config={"share": st.column_config.NumberColumn("Share of all £", format="%.1f%%")})
+    st.caption(metrics.LOCAL_BY_BASIS_HOW)
 
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Top suppliers")
     top = supplier_summary(ws, tx).head(10)
-    cols = ["supplier", "class", "where", "ward", "district", "spend", "share"]
-    st.dataframe(
-        blanks(as_percent(top[cols], ["share"])),
-        hide_index=True, width="stretch",
-        column_config={**text_cols(top, cols), "spend": money_col("spend"),
-                       "share": st.column_config.NumberColumn("share of £", format="%.1f%%")},
-    )
-    st.caption("Spend is positive payments (credits excluded). 'where' is the supplier's "
-               "place relative to the council: council, region, elsewhere or not located.")
+    table(top[["supplier", "class", "where", "ward", "spend", "share"]],
+          money=("spend",), percent=("share",))
+    st.caption("Spend is positive payments (credits excluded). 'Where' is the supplier's "
+               "place relative to the council: in its area, elsewhere in the region, outside "
+               "the region, a national body, or not placed.")
 with right:
     st.subheader("Where local spend lands")
     if len(ws.wards):

@@ -18,6 +18,7 @@ from impact.analysis.scenarios import (
     run_scenario,
     save_scenarios,
 )
+from impact.outputs import labels
 from views._analysis import (
     SCENARIOS,
     TARGET,
@@ -28,7 +29,8 @@ from views._analysis import (
     scenarios_path,
     ward_deciles,
 )
-from views._common import download, md_escape, money_col, page_payments, page_workspace
+from views._common import download, md_escape, page_payments, page_workspace
+from views._common import table as table_view
 
 st.title("Scenarios")
 ws = page_workspace()
@@ -126,37 +128,50 @@ if added:
 # ------------------------------------------------------------------ compare
 st.subheader("Compared with the baseline")
 check = run_scenario(base, Scenario("0 % check", share=0.0), deciles)
-st.caption(f"Check: a 0 % scenario gives Δ LM3 {check['delta_lm3_p50']:+.3f} and Δ £ retained "
+st.caption(f"Check: a 0 % scenario changes LM3 by {check['delta_lm3_p50']:+.3f} and £ retained by "
            f"{metrics.money(check['delta_retained_gbp'])} — the baseline exactly "
-           f"(baseline LM3 {base.model.lm3_:.3f}, {md_escape(base.model.shown_)}).")
+           f"(baseline LM3 {base.model.headline_.lm3:.3f}, the P50).")
+placed = base.model.headline_.placed_share
+st.caption(f"These changes rest on the {metrics.pct(placed)} of round-1 spend whose supplier "
+           "we could place" + ("; under half is placed, so there is not enough data to rely "
+                               "on them." if placed is not None and placed < metrics.MIN_COVERAGE
+                               else "."))
 try:
     table = compare(base, scenarios, deciles)
 except ValueError as exc:
     st.error(f"The scenarios could not be run: {one_line(exc)}")
     st.stop()
-shown = table.drop(columns=["how_calculated"])
-st.dataframe(
-    shown, hide_index=True, width="stretch",
-    column_config={
-        **{c: money_col(c) for c in ("moved_gbp", "delta_local_spend_gbp", "delta_retained_gbp",
-                                     "delta_deprived_gbp")},
-        **{c: st.column_config.NumberColumn(format="%+.3f") for c in shown.columns
-           if c.startswith("delta_lm3")},
-        "lm3_shown": st.column_config.NumberColumn("LM3 (shown)", format="%.3f"),
-        "description": st.column_config.TextColumn(width="large"),
-    })
+# The screen keeps the columns a reader compares (it fits 1366 px); the download has them all.
+shown = table.assign(lm3_range=[
+    f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(table["delta_lm3_p10"], table["delta_lm3_p90"],
+                                                  strict=True)])
+shown = shown[["scenario", "moved_gbp", "delta_local_spend_gbp", "delta_retained_gbp",
+               "delta_deprived_gbp", "delta_lm3_p50", "lm3_range"]]
+table_view(shown, money=("moved_gbp", "delta_local_spend_gbp", "delta_retained_gbp",
+                         "delta_deprived_gbp"),
+           config={"delta_local_spend_gbp": st.column_config.NumberColumn(
+                       "Local spend change (£)", format="%+,.0f"),
+                   "delta_retained_gbp": st.column_config.NumberColumn(
+                       "Retained change (£)", format="%+,.0f"),
+                   "delta_deprived_gbp": st.column_config.NumberColumn(
+                       "To most deprived change (£)", format="%+,.0f"),
+                   "delta_lm3_p50": st.column_config.NumberColumn("LM3 change (P50)",
+                                                                  format="%+.3f"),
+                   "lm3_range": st.column_config.TextColumn("LM3 change (P10–P90)")})
+for name, what in zip(table["scenario"].iloc[1:], table["description"].iloc[1:], strict=True):
+    st.caption(f"**{md_escape(name)}**: {md_escape(what)}")
 if len(table) > 1:
     chart = table.iloc[1:][["scenario", "delta_lm3_p10", "delta_lm3_p50", "delta_lm3_p90",
                             "delta_lm3_lower", "delta_lm3_upper"]]
     y = alt.Y("scenario:N", title=None, sort=list(chart["scenario"]))
     band = alt.Chart(chart).mark_rule(strokeWidth=6, color="#56B4E9").encode(
-        x=alt.X("delta_lm3_p10:Q", title="Δ LM3 (P10–P90 band, P50 dot)"), x2="delta_lm3_p90:Q",
-        y=y)
+        x=alt.X("delta_lm3_p10:Q", title="Change in LM3 (P10–P90 band, P50 dot)"),
+        x2="delta_lm3_p90:Q", y=y)
     dot = alt.Chart(chart).mark_point(filled=True, size=90, color="#000000").encode(
         x="delta_lm3_p50:Q", y=y,
-        tooltip=["scenario", alt.Tooltip("delta_lm3_p50:Q", format="+.3f"),
-                 alt.Tooltip("delta_lm3_lower:Q", format="+.3f", title="Δ lower"),
-                 alt.Tooltip("delta_lm3_upper:Q", format="+.3f", title="Δ upper")])
+        tooltip=[alt.Tooltip("scenario", title="Scenario"),
+                 *(alt.Tooltip(f"{c}:Q", format="+.3f", title=labels.column(c))
+                   for c in ("delta_lm3_p50", "delta_lm3_lower", "delta_lm3_upper"))])
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#999999").encode(x="x:Q")
     st.altair_chart((zero + band + dot).properties(height=40 + 36 * len(chart)),
                     width="stretch")

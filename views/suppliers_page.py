@@ -10,16 +10,12 @@ from views._common import (
     CLASS_WORDS,
     METHOD_WORDS,
     STATUS_WORDS,
-    as_percent,
-    blanks,
     demo_banner,
     download,
     filtered,
-    friendly,
     in_words,
-    money_col,
     supplier_summary,
-    text_cols,
+    table,
     workspace,
 )
 from views._resolve import audit, bulk, meter, one_at_a_time, suggested, who
@@ -33,34 +29,31 @@ tx = filtered(ws)
 summary = supplier_summary(ws, tx)
 info = ws.suppliers[["supplier_key", "resolution_method", "geocode_status", "geocode_reason",
                      "supplier_id", "company_number"]]
-table = in_words(summary.merge(info, on="supplier_key", how="left"),
+listing = in_words(summary.merge(info, on="supplier_key", how="left"),
                  {"resolution_method": METHOD_WORDS, "geocode_status": STATUS_WORDS,
                   "class": CLASS_WORDS})
 
 q = st.text_input("Search suppliers", key="sup_search", placeholder="name, postcode or ward")
-shown = table
+shown = listing
 if q:
-    hay = (table["supplier"].fillna("") + " " + table["postcode"].fillna("") + " "
-           + table["ward"].fillna("") + " " + table["district"].fillna("")).str.lower()
-    shown = table[hay.str.contains(q.strip().lower(), regex=False).to_numpy()]
-st.caption(f"{len(shown):,} of {len(table):,} suppliers paid in the selected payments.")
+    hay = (listing["supplier"].fillna("") + " " + listing["postcode"].fillna("") + " "
+           + listing["ward"].fillna("") + " " + listing["district"].fillna("")).str.lower()
+    shown = listing[hay.str.contains(q.strip().lower(), regex=False).to_numpy()]
+st.caption(f"{len(shown):,} of {len(listing):,} suppliers paid in the selected payments.")
 cols = ["supplier", "class", "where", "postcode", "ward", "district", "imd_decile", "spend",
         "payments", "share", "resolution_method", "geocode_status"]
-st.dataframe(blanks(as_percent(shown[cols], ["share"])), hide_index=True, width="stretch",
-             height=380, column_config={
-                 **text_cols(shown, cols), "spend": money_col("spend"),
-                 "share": st.column_config.NumberColumn("share of £", format="%.1f%%"),
-                 "imd_decile": st.column_config.NumberColumn(friendly("imd_decile"),
-                                                             format="%d")})
-download(shown[cols], "suppliers", "dl-suppliers")
+table(shown[cols], money=("spend",), percent=("share",), decimals={"imd_decile": 0},
+      height=380)
+download(shown[cols], "suppliers", "dl-suppliers", "suppliers")
 with st.expander("How this was calculated"):
     st.markdown(
         "Suppliers are grouped by the council's vendor number (else by normalised name). "
         "Each is placed from the council's supplier register (vendor number, then name), "
         "then reference registers (company number, then name), then probable name matches. "
         "A place given by an officer (typed, imported from the template or a suggested "
-        "match accepted) comes before all of them. 'class' comes from transparent rules on "
-        "the name and numbers (public body, VCSE, company, individual/redacted, unknown).")
+        "match accepted) comes before all of them. The supplier type comes from transparent "
+        "rules on the name and numbers (public body, VCSE, company, individual or redacted, "
+        "not known).")
     st.caption(metrics.REGISTERED_OFFICE_CAVEAT)
 
 st.subheader("Place the unplaced suppliers")
@@ -70,7 +63,7 @@ st.caption("Every local figure rests on which supplier is where. Give a postcode
            "your name, kept for every later session, and the figures update at once.")
 target = meter(ws)
 who()
-queue = table[table["supplier_key"].isin(ws.suppliers.loc[placeable(ws.suppliers),
+queue = listing[listing["supplier_key"].isin(ws.suppliers.loc[placeable(ws.suppliers),
                                                           "supplier_key"])]
 queue = queue.sort_values("spend", ascending=False)
 one, many, sug, trail = st.tabs(["One at a time", "Template for the finance team",

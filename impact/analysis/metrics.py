@@ -47,6 +47,14 @@ NATIONAL_TEXT = (
 )
 
 
+#: Below this coverage a share (or LM3) is "not enough data": a share's lower and upper
+#: bounds are (1 − coverage) apart and the point estimate assumes unplaced spend is like
+#: placed spend, so under 50 % coverage most of the £ behind the figure is that assumption.
+MIN_COVERAGE = 0.5
+#: What a page, chart or export shows instead of a figure below :data:`MIN_COVERAGE`.
+NOT_ENOUGH_DATA = "not enough data"
+
+
 @dataclass(frozen=True)
 class Figure:
     """One number on screen, with what it means and how it was calculated.
@@ -76,12 +84,13 @@ class Figure:
 
 
 def money(x: float | None) -> str:
-    """£ with thousands separators; £m above a million."""
+    """£ with thousands separators; £m above a million; a minus sign before the £
+    ("−£540", as style guides write it, never "£-540")."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "—"
-    if abs(x) >= 1e6:
-        return f"£{x / 1e6:,.1f}m"
-    return f"£{x:,.0f}"
+    size = abs(float(x))
+    text = f"£{size / 1e6:,.1f}m" if size >= 1e6 else f"£{size:,.0f}"
+    return ("\u2212" + text) if x < 0 and text not in ("£0", "£0.0m") else text
 
 
 def pct(x: float | None, digits: int = 0) -> str:
@@ -785,3 +794,118 @@ def local_share_by(tx: pd.DataFrame, by: str = "directorate") -> pd.DataFrame:
     g = g.sort_values("spend", ascending=False)
     g.index.name = by
     return g.reset_index()
+
+
+#: The order of the place bases in :func:`local_by_basis` (strongest evidence first).
+BASIS_ORDER = ("council_register", "manual", "public_body", "registered_office", "name_hint")
+
+
+def local_by_basis(tx: pd.DataFrame) -> pd.DataFrame:
+    """Where the £ went, by what each supplier's place stands for (``place_basis``).
+
+    One row per basis of placed spend (council register, officer, public body's area,
+    registered office, name hint) with its £, share of all £, £ inside the council's area
+    and local share; then national bodies and unplaced spend as their own rows (known to be
+    no place's local spend, and unknown).  Shares of all positive £, so the ``share``
+    column sums to 1.  Why: a local share resting on registered offices (often a head
+    office far from the work) reads differently from one resting on the council's own
+    trading addresses.
+    """
+    pos = _positive_amounts(tx)
+    total = float(pos.sum())
+    national = _national(tx)
+    placed = tx["is_located"].to_numpy(bool) & ~national
+    recorded = (tx["place_basis"].astype("string").fillna("not recorded").to_numpy(object)
+                if "place_basis" in tx else np.full(len(tx), "not recorded", dtype=object))
+    basis = np.where(national, "national", np.where(placed, recorded, "not placed"))
+    local = pos.where(tx["location_band"].eq("council").to_numpy(bool), 0.0)
+    g = pd.DataFrame({"basis": basis, "spend": pos.to_numpy(), "local": local.to_numpy()}
+                     ).groupby("basis").sum()
+    order = [b for b in (*BASIS_ORDER, *sorted(set(g.index) - {*BASIS_ORDER, "national",
+                                                                 "not placed"}),
+                         "national", "not placed") if b in g.index]
+    g = g.loc[order]
+    g["share"] = g["spend"] / total if total > 0 else np.nan
+    g["local_share"] = (g["local"] / g["spend"]).where(g["spend"] > 0)
+    g.loc[g.index.isin(["national", "not placed"]), "local_share"] = np.nan
+    return g.reset_index()
+
+
+LOCAL_BY_BASIS_HOW = (
+    "Each supplier we could place carries what its place stands for: a trading address in the "
+    "council's own supplier register, a place an officer gave, a public body's area or site, a "
+    "registered office from a national register (often a head office, not where the work is "
+    "done), or a place named in the payee's name (low confidence). For each, the £ paid and the "
+    "share of it going to suppliers inside the council's area. National bodies (government "
+    "departments and agencies) are known and no place's local spend; unplaced spend is shown "
+    "as its own band, not guessed."
+)
+
+
+#: A RAG status against a target, in words (the Overview's trend and the board pack).
+RAG_WORDS = {
+    "green": "on target (even if no unplaced £ is local)",
+    "amber": "target within the range: placing more suppliers will tell",
+    "red": "below target (even if all unplaced £ were local)",
+    "grey": NOT_ENOUGH_DATA,
+}
+
+
+def rag(fig: Figure, target: float) -> str:
+    """Green, amber, red or grey for a share against ``target`` (0–1), honest about the
+    unplaced £: green only when the *lower* bound meets the target, red only when even the
+    *upper* bound misses it, amber when the range straddles it, grey (not enough data)
+    below :data:`MIN_COVERAGE`."""
+    if fig.value is None or fig.coverage is None or fig.coverage < MIN_COVERAGE:
+        return "grey"
+    lower = fig.lower if fig.lower is not None else fig.value
+    upper = fig.upper if fig.upper is not None else fig.value
+    if lower >= target:
+        return "green"
+    return "red" if upper < target else "amber"
+
+
+def quarter_label(period: pd.Series) -> pd.Series:
+    """ "Apr–Jun 2024" for each ``YYYY-MM`` period (NA when it has none): a quarter in the
+    words people use, not "2024Q2"."""
+    month = pd.to_datetime(_month(pd.DataFrame({"period": period})), format="%Y-%m",
+                           errors="coerce")
+    q = month.dt.to_period("Q")
+    start = q.dt.start_time
+    text = (start.dt.strftime("%b") + "–" + q.dt.end_time.dt.strftime("%b %Y"))
+    return text.where(month.notna())
+
+
+def quarterly_trends(tx: pd.DataFrame, council_lads: list[str], target: float | None = None
+                     ) -> pd.DataFrame:
+    """Local share (with its range), placed share and deprived-area share by quarter, with
+    a RAG status of the local share against ``target``; quarters in time order.
+
+    The same :func:`local_share` and :func:`deprived_share` as the headline, one quarter at
+    a time, so a quarter's figure means what the headline means.
+    """
+    label = quarter_label(tx["period"])
+    order = pd.to_datetime(_month(tx), format="%Y-%m", errors="coerce").dt.to_period("Q")
+    rows = []
+    for q in sorted(order.dropna().unique()):
+        part = tx[(order == q).to_numpy(bool)]
+        loc, dep = local_share(part, council_lads), deprived_share(part)
+        rows.append({
+            "quarter": label[(order == q).to_numpy(bool)].iloc[0],
+            "local_share": loc.value, "lower": loc.lower, "upper": loc.upper,
+            "placed_share": loc.coverage, "deprived_share": dep.value,
+            "spend": float(_positive_amounts(part).sum()),
+            "rag": rag(loc, target) if target is not None else None,
+        })
+    return pd.DataFrame(rows, columns=["quarter", "local_share", "lower", "upper",
+                                       "placed_share", "deprived_share", "spend", "rag"])
+
+
+TRENDS_HOW = (
+    "Each quarter's local share, placed share and share to suppliers in the most deprived 20% "
+    "of areas are worked out exactly as the headline figures, on that quarter's payments "
+    "only. The band around the local share runs from 'no unplaced £ is local' to 'all "
+    "unplaced £ is local'. The status compares that band with the council's target: green "
+    "when even the bottom of the band meets it, red when even the top misses it, amber "
+    "in between, grey when under half of the quarter's £ is placed."
+)

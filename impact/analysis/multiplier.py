@@ -19,7 +19,10 @@ Unlocated spend is never silently non-local: the *lower* figure counts it all no
 the *upper* counts it local in the same proportion as located spend, and every result
 says which is shown.  The Monte Carlo draws the band position uniformly and each prior
 from a triangular(low, central, high) — one draw per prior row and run, because a wrong
-judgement is wrong for every supplier it covers — giving P10/P50/P90.
+judgement is wrong for every supplier it covers — giving P10/P50/P90.  The **headline**
+(:class:`Headline`, ``headline_``) is the P50 with its own P10–P90 band; the round-by-round
+figures (``lm3_``, ``r2_``, ``r3_``) sit at one end of the unlocated band so they can be
+reproduced by hand, and are never the headline.
 """
 
 from __future__ import annotations
@@ -246,6 +249,45 @@ def _tri_ppf(u: np.ndarray, lo: np.ndarray, mode: np.ndarray, hi: np.ndarray) ->
     return np.where(width > 0, np.where(u < fc, left, right), mode)
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The figures to report: the Monte Carlo P50 of LM3 and £ retained, inside their own
+    P10–P90 bands, with the unplaced band and the share of R1 placed beside them.
+
+    Why not ``lm3_``: that is the round-by-round figure at one *end* of the unplaced band
+    (by default every unplaced £ non-local) while the draws spread the unplaced £ across
+    the band, so as a headline it fell outside its own band ("LM3 1.03 · P10–P90
+    1.04–1.09"; "£22.3m retained · P10–P90 £26.3m–£63.7m").  A percentile lies inside
+    the band of its own draws by construction.
+    """
+
+    lm3: float
+    lm3_p10: float
+    lm3_p90: float
+    retained: float
+    retained_p10: float
+    retained_p90: float
+    lm3_lower: float
+    lm3_upper: float
+    placed_share: float | None
+
+    @classmethod
+    def of(cls, model: LM3Model) -> Headline:
+        r1 = model.r1_
+        return cls(
+            lm3=model.lm3_p50_, lm3_p10=model.lm3_p10_, lm3_p90=model.lm3_p90_,
+            retained=model.retained_p50_, retained_p10=model.retained_p10_,
+            retained_p90=model.retained_p90_, lm3_lower=model.lm3_lower_,
+            lm3_upper=model.lm3_upper_,
+            placed_share=1 - model.unlocated_gbp_ / r1 if r1 > 0 else None,
+        )
+
+    @property
+    def lm3_text(self) -> str:
+        """ "1.06 (P10–P90 1.04–1.09)"."""
+        return f"{self.lm3:.2f} (P10–P90 {self.lm3_p10:.2f}–{self.lm3_p90:.2f})"
+
+
 class LM3Model:
     """nef Local Multiplier 3 for one council's spend (see the module docstring).
 
@@ -257,18 +299,19 @@ class LM3Model:
     exclude_public_bodies : leave payments to public bodies out of R1 (influenceable spend).
     payroll_gbp, staff_local_share : the council's pay bill and the share of it paid to
         staff living locally; both go into R1 and R2 as nef's LM3 counts local employees.
-    unlocated : which end of the unlocated band the headline figures show: ``"non_local"``
-        (lower bound, default) or ``"proportional"`` (upper bound).
+    unlocated : which end of the unlocated band the round-by-round figures show:
+        ``"non_local"`` (lower bound, default) or ``"proportional"`` (upper bound).
     n_draws, random_state : Monte Carlo draws and seed (numpy ``default_rng``).
 
     Attributes
     ----------
-    r1_, r2_, r3_ : £ for the headline assumption (``shown_``), priors at central values.
-    lm3_ : the headline LM3 = (R1 + R2 + R3) / R1.  Prefer ``lm3_p50_`` with the P10–P90
-        band when reporting; ``lm3_`` is the figure that reproduces by hand.
+    r1_, r2_, r3_ : £ at the end of the unlocated band ``shown_``, priors at central values.
+    headline_ : the figures to report (:class:`Headline`: P50 inside its P10–P90 band).
+    lm3_ : the round-by-round LM3 = (R1 + R2 + R3) / R1 at the end of the unplaced band
+        ``shown_``: the figure that reproduces by hand, not the headline.
     lm3_lower_, lm3_upper_ : LM3 with unlocated spend all non-local / local pro rata.
     lm3_p10_, lm3_p50_, lm3_p90_ : Monte Carlo percentiles over priors and the band.
-    retained_ : £ retained locally = R2 + R3 (headline); ``retained_p10_`` … ``_p90_``.
+    retained_ : £ retained locally = R2 + R3 (round by round); ``retained_p10_`` … ``_p90_``.
     rounds_ : R1/R2/R3 table (lower, upper, shown, components) for the waterfall chart.
     by_directorate_, by_class_, by_ward_, by_supplier_ : breakdowns (central priors).
     draws_ : one row per draw: ``theta`` (0 = lower, 1 = upper), ``lm3``, ``retained``.
@@ -331,6 +374,7 @@ class LM3Model:
         inputs = monte_carlo_inputs(rows, band, priors)
         draws = draw(inputs, self.n_draws, self.random_state)
         self._set_monte_carlo(monte_carlo(inputs, draws, self._theta_shown))
+        self.headline_ = Headline.of(self)
         self.rounds_ = rounds_table(band, self._theta_shown)
         self.waterfall_ = waterfall_table(band.r1, self.r2_, self.r3_)
         self._set_breakdowns(table, rows, band.local_share_located)
@@ -340,7 +384,7 @@ class LM3Model:
 
     @property
     def _theta_shown(self) -> float:
-        """Where in the unlocated band the headline sits: 0 = lower bound, 1 = upper."""
+        """Where in the unlocated band the round-by-round figures sit: 0 = lower, 1 = upper."""
         return 0.0 if self.unlocated == "non_local" else 1.0
 
     def _validate(self, spend: pd.DataFrame) -> pd.DataFrame:
@@ -399,7 +443,7 @@ class LM3Model:
         n_judged = int((~priors["published"].to_numpy()).sum())
         surveyed = self.surveyed_gbp_ / band.local_gbp if band.local_gbp > 0 else 0.0
         return [
-            f"LM3 = (R1 + R2 + R3) / R1 (nef, The Money Trail 2002). R1 = £{self.r1_:,.0f} of "
+            f"LM3 = (R1 + R2 + R3) / R1 (NEF, The Money Trail 2002). R1 = £{self.r1_:,.0f} of "
             "positive payments"
             + (" excluding public bodies" if self.exclude_public_bodies else " (all suppliers)")
             + (f", plus payroll £{self.payroll_gbp:,.0f}" if self.payroll_gbp else "")
@@ -415,7 +459,7 @@ class LM3Model:
             f"Shares come from the supplier survey for {surveyed:.0%} of local spend and from "
             f"priors by supplier class and SIC section for the rest ({n_judged} of {len(priors)} "
             "prior rows are judgements, not published figures; the generic 76% local re-spend "
-            "is nef's Northumberland 2005 figure).",
+            "is NEF's Northumberland 2005 figure).",
         ]
 
     def _how_band(self) -> list[str]:
@@ -434,7 +478,7 @@ class LM3Model:
             "£ retained locally = R2 + R3. Caveats: a supplier's place is its registered or "
             "register postcode, not necessarily where the work is done; priors are not a "
             "substitute for a round-3 survey; non-local suppliers' local re-spend "
-            f"(£{self.r3_non_local_:,.0f} at nef's 36%) is not counted in LM3.",
+            f"(£{self.r3_non_local_:,.0f} at NEF's 36%) is not counted in LM3.",
         ]
 
     def summary(self) -> dict[str, Any]:
@@ -1097,9 +1141,10 @@ class FolderRun:
         bd = m.band_drivers_
         lines = [
             f"local area: {self.result.inputs.area.describe()}",
-            f"R1 £{m.r1_:,.0f}  R2 £{m.r2_:,.0f}  R3 £{m.r3_:,.0f}  ({m.shown_})",
-            f"LM3 {m.lm3_:.3f}  [lower {m.lm3_lower_:.3f}, upper {m.lm3_upper_:.3f}]  "
-            f"P10/P50/P90 {m.lm3_p10_:.3f}/{m.lm3_p50_:.3f}/{m.lm3_p90_:.3f}",
+            f"LM3 {m.headline_.lm3_text}  [unplaced spend all non-local "
+            f"{m.lm3_lower_:.3f}, local like placed spend {m.lm3_upper_:.3f}]",
+            f"R1 £{m.r1_:,.0f}  R2 £{m.r2_:,.0f}  R3 £{m.r3_:,.0f}  LM3 {m.lm3_:.3f} "
+            f"({m.shown_})",
             f"£ retained locally (R2+R3) P10/P50/P90 £{m.retained_p10_:,.0f}/"
             f"£{m.retained_p50_:,.0f}/£{m.retained_p90_:,.0f}",
             f"band driven by: {bd['main_driver']} (P10–P90 width: priors only "

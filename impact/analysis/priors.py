@@ -42,7 +42,7 @@ PRIOR_COLUMNS = (
 ANY = "*"
 
 NEF_NORTHUMBERLAND = (
-    "nef (New Economics Foundation) LM3 study for Northumberland County Council, press release "
+    "NEF (New Economics Foundation) LM3 study for Northumberland County Council, press release "
     "7 March 2005: local suppliers re-spent 76% of contract income locally, non-local "
     "suppliers 36% (https://www.lm3online.com/about; "
     "https://sustainablehackney.org.uk/page/buying-local-worth-400-more)"
@@ -79,7 +79,7 @@ _ROWS: list[tuple[str, str, str, float, float, float, bool, str]] = [
         0.90,
         False,
         _J + "voluntary and community organisations mostly employ and buy near where they work; "
-        "central taken from the nef Northumberland local-supplier figure",
+        "central taken from the NEF Northumberland local-supplier figure",
     ),
     (
         "local",

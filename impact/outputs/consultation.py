@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
+
+from impact.analysis.compare import MIN_COVERAGE
 from impact.core.atomic import atomic_write_text, locked
 from impact.core.paths import council_file
 
@@ -31,9 +34,21 @@ PRIORITY_OPTIONS: tuple[str, ...] = (
 )
 
 
+#: Below this share of each £1 traced to a place (or a national body), the story says what
+#: is known in plain words instead of a single "stays local" figure (the Compare page
+#: withholds figures below the same share).
+MIN_TRACED = MIN_COVERAGE
+
+
 @dataclass(frozen=True)
 class PoundStory:
-    """Pence of each £1: spent (100), received locally, re-spent locally, and leaks."""
+    """Pence of each £1: spent (100), received locally, re-spent locally, and leaks.
+
+    ``traced_p``: pence of each £1 whose supplier's place we know (placed, or a national
+    body).  The pence are the round-by-round figures with every untraced £ counted as
+    leaving, so they are "at least" figures; ``lm3`` is the Monte Carlo P50 with its
+    P10–P90 band.  Below :data:`MIN_TRACED` only what is known is told.
+    """
 
     local_p: int
     respent_p: int
@@ -41,21 +56,84 @@ class PoundStory:
     leak_second_p: int
     lm3: float
     sentence: str
+    traced_p: int = 100
+    lm3_p10: float | None = None
+    lm3_p90: float | None = None
+
+    @property
+    def enough(self) -> bool:
+        """Is enough of each £1 traced to say how much stays local?"""
+        return self.traced_p >= round(100 * MIN_TRACED)
+
+    @property
+    def steps(self) -> tuple[tuple[str, str], ...]:
+        """The big numbers, one per step: (pence, words)."""
+        if not self.enough:
+            return (("100p", "spent by the council"), (f"{self.traced_p}p", "we can trace"),
+                    (f"{self.local_p}p", "of it traced to here"))
+        return (("100p", "spent by the council"), (f"{self.local_p}p", "stays here"),
+                (f"{self.respent_p}p", "re-spent here"))
+
+    @property
+    def coverage_words(self) -> str:
+        """What the story rests on, in plain words."""
+        rest = 100 - self.traced_p
+        if rest <= 0:
+            return "We know where every penny of each £1 went."
+        return (f"We know where {self.traced_p}p of every £1 went. The other {rest}p went to "
+                "suppliers we have not yet placed, and we count none of it as staying here.")
 
 
 def pound_story(result: object) -> PoundStory:
     """The story from a fitted :class:`impact.multiplier.ModelResult` (rounds R1–R3)."""
     m = result.model
+    h = m.headline_
     local = round(100 * m.r2_ / m.r1_) if m.r1_ > 0 else 0
     respent = min(round(100 * m.r3_ / m.r1_), local) if m.r1_ > 0 else 0
-    text = (
-        f"Of every £1 the council spends with suppliers, {local}p goes to businesses and "
-        f"organisations based here. They spend {respent}p of it here again — on local "
-        f"staff and local suppliers. {100 - local}p leaves the area straight away, and "
-        f"another {local - respent}p leaves after that. So each £1 is worth about "
-        f"£{m.lm3_:.2f} to the local economy."
+    traced = min(100, round(100 * h.placed_share)) if h.placed_share is not None else 0
+    story = PoundStory(local, respent, 100 - local, local - respent, float(h.lm3), "",
+                       traced, float(h.lm3_p10), float(h.lm3_p90))
+    return replace(story, sentence=_sentence(story))
+
+
+def _sentence(s: PoundStory) -> str:
+    """The story in plain words: the full one, or what is known below the threshold."""
+    if not s.enough:
+        return (
+            f"We can trace where {s.traced_p}p of every £1 the council spends with suppliers "
+            f"went. Of those {s.traced_p}p, {s.local_p}p went to businesses and "
+            f"organisations based here. The other {100 - s.traced_p}p went to suppliers we "
+            "have not yet placed, so we cannot yet say how much of each £1 stays local."
+        )
+    return (
+        f"Of every £1 the council spends with suppliers, at least {s.local_p}p goes to "
+        f"businesses and organisations based here. They spend {s.respent_p}p of it here "
+        f"again — on local staff and local suppliers. {s.traced_p - s.local_p}p goes to "
+        f"suppliers elsewhere{_unknown(s)}. So each £1 is worth about £{s.lm3:.2f} to the "
+        f"local economy (likely between £{s.lm3_p10:.2f} and £{s.lm3_p90:.2f})."
     )
-    return PoundStory(local, respent, 100 - local, local - respent, float(m.lm3_), text)
+
+
+def _unknown(s: PoundStory) -> str:
+    """", and we do not yet know where the other 45p went" (nothing when all is traced)."""
+    rest = 100 - s.traced_p
+    return f", and we do not yet know where the other {rest}p went" if rest > 0 else ""
+
+
+def flow_table(s: PoundStory) -> pd.DataFrame:
+    """Where each 100p goes, step by step, for the pound-flow chart: one row per
+    (step, part, pence); the parts of a step add up to what entered it."""
+    if not s.enough:
+        rows = [("Each £1 spent", "traced to here", s.local_p),
+                ("Each £1 spent", "traced to elsewhere", s.traced_p - s.local_p),
+                ("Each £1 spent", "not yet known", 100 - s.traced_p)]
+    else:
+        rows = [("Each £1 spent", "stays here", s.local_p),
+                ("Each £1 spent", "leaves the area", s.traced_p - s.local_p),
+                ("Each £1 spent", "not yet known", 100 - s.traced_p),
+                ("What stays is spent again", "re-spent here", s.respent_p),
+                ("What stays is spent again", "leaves the area", s.local_p - s.respent_p)]
+    return pd.DataFrame(rows, columns=["step", "part", "pence"])
 
 
 def session_dir(council: str) -> Path:

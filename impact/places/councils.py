@@ -77,6 +77,7 @@ class CouncilGeography:
     wards: gpd.GeoDataFrame
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    name: str = ""  # the council's official name ("" when the register has no such council)
 
     def meta(self) -> dict:
         """Everything but the wards, as JSON-ready values (for the prepared-places cache)."""
@@ -87,6 +88,7 @@ class CouncilGeography:
             "region_lads": self.region_lads,
             "warnings": self.warnings,
             "notes": self.notes,
+            "name": self.name,
         }
 
 
@@ -106,7 +108,19 @@ def council_geography(
     lad_names = _lad_names(lookup, lads)
     regions, region_lads = council_regions(reference, lads, warnings)
     wards = council_wards(reference, lads, warnings, notes) if lads else empty_wards()
-    return CouncilGeography(lads, lad_names, regions, region_lads, wards, warnings, notes)
+    return CouncilGeography(lads, lad_names, regions, region_lads, wards, warnings, notes,
+                            official_name(reference, council))
+
+
+def official_name(reference: Reference, council: str) -> str:
+    """The council's name as the local-authority register writes it ("Manchester City
+    Council" for "manchester", "Hyndburn Borough Council" for "Hyndburn BC"); "" when the
+    register has no such council.  Why: people read the name the council uses itself, and
+    a folder name or an abbreviation is not it."""
+    m = load_gazetteer(reference).match_one(normalise_name(str(council)), str(council))
+    if m.body is None or m.body.body_class not in ("council", "combined_authority"):
+        return ""
+    return m.body.name
 
 
 def council_lads(reference: Reference, council: str) -> list[str]:

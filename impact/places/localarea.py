@@ -67,7 +67,8 @@ class LocalArea:
         return f"suppliers whose postcode lies in district(s) {', '.join(self.lad_codes)}"
 
     def status(self, suppliers: pd.DataFrame) -> pd.Series:
-        """``local`` / ``non_local`` / ``unknown`` (not located) for each supplier row.
+        """``local`` / ``non_local`` / ``unknown`` (not located) for each supplier row; a
+        national body is ``non_local``.
 
         Needs ``is_located`` and either ``lad_code`` or ``lat``/``long``.  A located supplier
         outside every reference district (``lad_code`` missing) is non-local for a district
@@ -88,7 +89,16 @@ class LocalArea:
         else:
             raise ValueError("the local area has neither district codes nor a radius")
         out = np.where(~located, UNKNOWN, np.where(inside, LOCAL, NON_LOCAL))
+        out = np.where(_national(suppliers), NON_LOCAL, out)
         return pd.Series(pd.Categorical(out, categories=list(STATUSES)), index=suppliers.index)
+
+
+def _national(suppliers: pd.DataFrame) -> np.ndarray:
+    """National bodies (``place_basis == "national"``): known, and no place's local spend,
+    so non-local — never unplaced, which would let them widen the unplaced band."""
+    if "place_basis" not in suppliers:
+        return np.zeros(len(suppliers), dtype=bool)
+    return suppliers["place_basis"].astype("string").eq("national").fillna(False).to_numpy(bool)
 
 
 def _located(suppliers: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,235 @@
+"""The words people read for the library's column names and codes: one home for them.
+
+Every screen, export header a person reads and printed pack names a column or a code the
+same way: ``delta_lm3_p10`` is "Change in LM3 (P10)", ``public_body`` is "public body",
+``registered_office`` is "registered office".  The code lists themselves live where they
+are defined (:data:`impact.places.locate.PLACE_BASES`,
+:data:`impact.places.gazetteer.BODY_CLASSES`); this module only gives them words, and
+:func:`column` gives any column not listed readable words by a rule (tokens such as ``gbp``,
+``pct``, ``lm3`` and ``p10`` spelled out), so a new column never shows as snake_case.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from impact.places.gazetteer import BODY_CLASSES
+from impact.places.locate import PLACE_BASES
+
+#: Column headers, for the library's column names (checked before the rule in :func:`column`).
+COLUMNS: dict[str, str] = {
+    # suppliers and places
+    "supplier": "Supplier",
+    "supplier_name": "Supplier",
+    "class": "Supplier type",
+    "supplier_class": "Supplier type",
+    "where": "Where",
+    "location_band": "Where",
+    "ward": "Ward",
+    "ward_name": "Ward",
+    "ward_code": "Ward code",
+    "district": "District",
+    "lad_name": "District",
+    "postcode": "Postcode",
+    "place_basis": "Placed at",
+    "imd_decile": "IMD decile (1 = most deprived)",
+    "resolution_method": "Placed by",
+    "geocode_status": "Place status",
+    "geocode_reason": "Why not placed",
+    "previously_placed_by": "Placed before by",
+    "supplier_count": "Suppliers",
+    "local_suppliers": "Suppliers based here",
+    "suppliers_near": "Suppliers nearby",
+    "spend_per_resident": "£ per resident",
+    "share": "Share of £",
+    "spend": "Spend",
+    "payments": "Payments",
+    "population": "Residents",
+    "name": "Name",
+    "code": "Code",
+    # spend by group and time
+    "group": "Group",
+    "directorate": "Department",
+    "service_area": "Service area",
+    "expense_type": "Expense type",
+    "month": "Month",
+    "quarter": "Quarter",
+    "amount": "Net £",
+    "change_prev_month": "Change on previous month",
+    "change_last_year": "Change on same month last year",
+    "robust_z": "Outlier score",
+    "outlier": "Outlier",
+    "current": "This period",
+    "previous": "Previous period",
+    "last_year": "Same period last year",
+    "change_vs_previous": "Change on previous period",
+    "change_vs_last_year": "Change on last year",
+    "pct_vs_previous": "% change on previous period",
+    "pct_vs_last_year": "% change on last year",
+    "located": "£ placed",
+    "local": "£ local",
+    "coverage": "Placed share",
+    "local_share": "Local share",
+    "lower": "If unplaced £ is all elsewhere",
+    "upper": "If unplaced £ is all local",
+    "placed_share": "Placed share",
+    "deprived_share": "Most deprived 20% share",
+    # the re-spend model (LM3)
+    "round": "Round",
+    "label": "What it is",
+    "r1": "R1 £ spent",
+    "r2": "R2 £ received locally",
+    "r3": "R3 £ re-spent locally",
+    "gbp_lower": "£ if unplaced spend is all elsewhere",
+    "gbp_upper": "£ if unplaced spend is local like placed spend",
+    "gbp_shown": "£ shown",
+    "gbp_suppliers": "£ suppliers",
+    "gbp_staff": "£ staff",
+    "share_of_r1_shown": "Share of R1",
+    "unlocated": "£ not placed",
+    "recipient": "Recipient",
+    "sic_section": "Industry (SIC section)",
+    "low": "Low",
+    "central": "Central",
+    "high": "High",
+    "published": "Published figure",
+    "source": "Source",
+    "lm3_shown": "LM3 (round-by-round figure)",
+    "lm3_lower": "LM3 if unplaced spend is all elsewhere",
+    "lm3_upper": "LM3 if unplaced spend is local like placed spend",
+    "multiplier": "Multiplier",
+    # scenarios
+    "scenario": "Scenario",
+    "description": "What moves",
+    "moved_gbp": "£ moved",
+    "delta_local_spend_gbp": "Change in local £",
+    "delta_retained_gbp": "Change in £ retained",
+    "delta_deprived_gbp": "Change in £ to most deprived areas",
+    "delta_lm3_p50": "Change in LM3 (P50)",
+    "delta_lm3_p10": "Change in LM3 (P10)",
+    "delta_lm3_p90": "Change in LM3 (P90)",
+    "delta_lm3_lower": "Change in LM3 if unplaced £ all elsewhere",
+    "delta_lm3_upper": "Change in LM3 if unplaced £ local like placed",
+    # areas (left behind)
+    "worst_decile": "Most deprived LSOA decile",
+    "share_pop_decile1_2": "Residents in the most deprived 20%",
+    "share_lsoa_decile1_2": "Neighbourhoods in the most deprived 20%",
+    "n_areas": "Areas",
+    "n_lsoa": "Neighbourhoods (LSOAs)",
+    "need_points": "Need (points)",
+    "gap_points": "Spend gap (points)",
+    "capacity_points": "Supplier capacity (points)",
+    "deprivation_spot": "Deprivation hot or cold spot",
+    "deprivation_p": "Significance (p)",
+    "cluster_profile": "Cluster profile",
+    "imd_score": "IMD score",
+    "imd_rank": "IMD rank (1 = most deprived)",
+    "imd2019_rank": "IMD 2019 rank",
+    # exports and files
+    "rows_in": "Rows in",
+    "rows_used": "Rows used",
+    "rows_rejected": "Rows set aside",
+    "register_id": "Council register (vendor number)",
+    "supplier_id": "Vendor number",
+    "company_number": "Company number",
+    "reason": "Reason",
+    "rows": "Rows",
+    "flag": "Flag",
+    "explanation": "Why",
+}
+
+#: Tokens of a snake_case name spelled for people, for columns not in :data:`COLUMNS`.
+TOKENS: dict[str, str] = {
+    "gbp": "£", "pct": "%", "lm3": "LM3", "imd": "IMD", "iod": "IoD", "sic": "SIC",
+    "lsoa": "LSOA", "lad": "district", "lads": "districts", "p10": "P10", "p50": "P50",
+    "p90": "P90", "r1": "R1", "r2": "R2", "r3": "R3", "vs": "vs", "n": "number of",
+    "id": "ID", "nhs": "NHS", "vcse": "VCSE", "sme": "SME", "hhi": "HHI", "delta": "change in",
+    "prev": "previous", "dept": "department", "num": "number", "z": "score",
+}
+
+#: What kind of supplier (``supplier_class``), in words.
+CLASSES: dict[str, str] = {
+    "company": "company",
+    "vcse": "voluntary or community (VCSE)",
+    "public_body": "public body",
+    "individual_redacted": "individual or redacted",
+    "unknown": "not known",
+}
+#: Where a supplier is relative to the council (``location_band``), in words.
+BANDS: dict[str, str] = {
+    "council": "in the council's area",
+    "region": "elsewhere in the region",
+    "elsewhere": "outside the region",
+    "national": "national body",
+    "not located": "not placed",
+}
+#: What a supplier's place stands for (``place_basis``), in words.
+BASES: dict[str, str] = {**PLACE_BASES, "none": "not placed",
+                         "not recorded": "placed (basis not recorded)"}
+#: How a supplier was placed (``resolution_method``), in words.
+METHODS: dict[str, str] = {
+    "manual": "placed by an officer",
+    "register_id": "council register (vendor number)",
+    "register_name": "council register (name)",
+    "company_number": "reference register (company number)",
+    "reference_name": "reference register (name)",
+    "gazetteer": "public body (official registers)",
+    "proximity": "public body (nearest of several)",
+    "name_hint": "place named in the payee name",
+    "fuzzy": "probable name match",
+    "none": "not placed",
+}
+#: Whether a supplier's postcode placed it (``geocode_status``), in words.
+STATUSES: dict[str, str] = {
+    "located": "placed",
+    "located_terminated": "placed (terminated postcode)",
+    "outside_england_wales": "outside England and Wales",
+    "not_found": "postcode not found",
+    "malformed": "no usable postcode",
+    "unresolved": "not placed",
+    "national": "national body",
+    "area": "placed at an area",
+}
+#: Who receives a re-spend prior's money (``recipient``), in words.
+RECIPIENTS: dict[str, str] = {"local": "local supplier", "non_local": "supplier elsewhere"}
+
+#: Code columns → their words (a column of codes shown anywhere is shown in words).
+CODES: dict[str, dict[str, str]] = {
+    "class": CLASSES,
+    "supplier_class": CLASSES,
+    "where": BANDS,
+    "location_band": BANDS,
+    "place_basis": BASES,
+    "resolution_method": METHODS,
+    "previously_placed_by": METHODS,
+    "geocode_status": STATUSES,
+    "body_class": BODY_CLASSES,
+    "recipient": RECIPIENTS,
+}
+
+def column(name: object) -> str:
+    """The header people read for a column: its listed words, else the name with each
+    ``_``-separated token spelled out ("share_of_r1" → "Share of R1")."""
+    text = str(name)
+    if text in COLUMNS:
+        return COLUMNS[text]
+    if "_" in text or text.lower() in TOKENS:
+        text = " ".join(TOKENS.get(t.lower(), t.lower()) for t in text.split("_") if t)
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
+def code(value: object, column_name: str) -> str:
+    """One code of ``column_name`` in words (the code itself when it has none)."""
+    words = CODES.get(column_name, {})
+    return words.get(str(value), str(value))
+
+
+def in_words(df: pd.DataFrame, columns: dict[str, dict[str, str]] | None = None
+             ) -> pd.DataFrame:
+    """``df`` with the codes of its code columns as words (``columns``: column → code →
+    words; default :data:`CODES` for every such column present)."""
+    out = df.copy()
+    for c, words in (columns or CODES).items():
+        if c in out:
+            out[c] = out[c].astype("string").replace(words)
+    return out

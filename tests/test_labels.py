@@ -1,0 +1,59 @@
+"""Display words: every column header and code in words, money with a real minus sign."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impact.analysis.metrics import money
+from impact.outputs import labels
+
+SNAKE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("delta_lm3_p10", "Change in LM3 (P10)"),
+    ("share_pop_decile1_2", "Residents in the most deprived 20%"),
+    ("need_points", "Need (points)"),
+    ("robust_z", "Outlier score"),
+    ("pct_vs_previous", "% change on previous period"),
+    ("register_id", "Council register (vendor number)"),
+])
+def test_listed_columns_read_as_words(name, words):
+    assert labels.column(name) == words
+
+
+def test_unlisted_columns_are_spelled_out_by_rule():
+    assert labels.column("share_of_r1_gbp") == "Share of R1 £"
+    assert labels.column("n_lsoa_p90") == "Number of LSOA P90"
+    assert labels.column("Already Words") == "Already Words"
+
+
+def test_no_listed_header_is_snake_case():
+    for name in labels.COLUMNS:
+        assert not SNAKE.search(labels.column(name)), name
+
+
+def test_codes_in_words_and_blanks_kept():
+    df = pd.DataFrame({"class": ["public_body", None, "company"],
+                       "place_basis": ["registered_office", "name_hint", None],
+                       "spend": [1.0, 2.0, 3.0]})
+    out = labels.in_words(df)
+    assert out["class"].tolist()[0] == "public body"
+    assert out["place_basis"].tolist()[0] == "registered office"
+    assert pd.isna(out["class"].iloc[1])
+    assert out["spend"].tolist() == [1.0, 2.0, 3.0]
+    for col in ("class", "place_basis"):
+        assert not any(SNAKE.search(str(v)) for v in out[col].dropna())
+
+
+@pytest.mark.parametrize("x, text", [
+    (-540, "\u2212£540"), (540, "£540"), (-1_234_567, "\u2212£1.2m"), (0, "£0"),
+    (-0.4, "£0"), (-20_000, "\u2212£20,000"), (None, "—"), (np.nan, "—"),
+])
+def test_money_minus_before_the_pound(x, text):
+    assert money(x) == text
+    assert "£-" not in money(x)
