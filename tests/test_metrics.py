@@ -193,28 +193,3 @@ def test_local_by_basis_splits_placed_spend_and_sums_to_one() -> None:
     assert out.loc["registered_office", "local_share"] == pytest.approx(50 / 200)
     assert out.loc["national", "spend"] == 200.0 and pd.isna(out.loc["national", "local_share"])
     assert out.loc["not placed", "share"] == pytest.approx(100 / 700)
-
-
-@pytest.mark.parametrize("lower, value, upper, coverage, status", [
-    (0.30, 0.35, 0.40, 0.8, "green"),   # even the bottom of the range meets 30 %
-    (0.20, 0.35, 0.40, 0.8, "amber"),   # the range straddles the target
-    (0.10, 0.20, 0.25, 0.8, "red"),     # even the top misses it
-    (0.30, 0.35, 0.40, 0.3, "grey"),    # too little placed to tell
-])
-def test_rag_uses_the_range_not_the_point(lower, value, upper, coverage, status) -> None:
-    fig = metrics.Figure("local", "Local share", value, "", "", coverage=coverage, lower=lower,
-                         upper=upper)
-    assert metrics.rag(fig, 0.30) == status
-    assert status in metrics.RAG_WORDS
-
-
-def test_quarterly_trends_match_the_headline_per_quarter() -> None:
-    t = _tx()  # periods Jan–Apr 2024: Q1 = rows 0–4 (s1..s5), Q2 = the credit only
-    out = metrics.quarterly_trends(t, ["E1"], target=0.25)
-    assert out["quarter"].tolist() == ["Jan–Mar 2024", "Apr–Jun 2024"]
-    q1 = out.iloc[0]
-    assert q1["local_share"] == pytest.approx(150 / 400)
-    assert q1["placed_share"] == pytest.approx(400 / 500)
-    assert (q1["lower"], q1["upper"]) == pytest.approx((150 / 500, 250 / 500))
-    assert q1["rag"] == "green" and q1["spend"] == 500.0
-    assert out.iloc[1]["rag"] == "grey"  # a quarter of credits only: nothing to tell

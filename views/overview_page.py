@@ -4,9 +4,10 @@ local share rests (by place basis); and the quarterly trend against the council'
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
-from impact.analysis import metrics
+from impact.analysis import metrics, trends
 from impact.outputs import labels, maps
 from views._common import (
     figures,
@@ -59,16 +60,31 @@ def _target() -> float:
     return value / 100
 
 
-def _trend_chart(trends) -> alt.Chart:
+def _quarters(tx, ws, target: float) -> tuple:
+    """The quarterly trend (:func:`impact.analysis.trends.quarterly`, the board pack's) in
+    the page's words: "Apr–Jun 2024", the local share's range, each quarter's status."""
+    t = trends.quarterly(tx, ws.council_lads, ws.region_codes)
+    goal = trends.target_for(t, target)
+    start = pd.to_datetime(t["period_start"], format="%Y-%m", errors="coerce")
+    end = pd.to_datetime(t["period_end"], format="%Y-%m", errors="coerce")
+    t = t.assign(quarter=start.dt.strftime("%b") + "–" + end.dt.strftime("%b %Y"),
+                 lower=t["local_share_lower"], upper=t["local_share_upper"],
+                 spend=t["total_spend"])
+    t["rag"] = [trends.rag(lo, up, goal.share) for lo, up in zip(t["lower"], t["upper"],
+                                                                  strict=True)]
+    return t, goal
+
+
+def _trend_chart(quarters: pd.DataFrame, target: float) -> alt.Chart:
     """Local share (line and range), placed share and deprived-area share by quarter, and
     the target as a rule (Okabe–Ito colours, safe for colour-blind readers)."""
-    long = trends.melt(id_vars=["quarter"], value_vars=["local_share", "placed_share",
-                                                          "deprived_share"])
+    long = quarters.melt(id_vars=["quarter"], value_vars=["local_share", "placed_share",
+                                                            "deprived_share"])
     long["measure"] = long["variable"].map(labels.column)
-    order = list(trends["quarter"])
+    order = list(quarters["quarter"])
     x = alt.X("quarter:N", sort=order, title=None, axis=alt.Axis(labelAngle=0))
     names = [labels.column(c) for c in ("local_share", "placed_share", "deprived_share")]
-    band = alt.Chart(trends).mark_area(opacity=0.2, color="#0072B2").encode(
+    band = alt.Chart(quarters).mark_area(opacity=0.2, color="#0072B2").encode(
         x=x, y=alt.Y("lower:Q"), y2="upper:Q")
     lines = alt.Chart(long).mark_line(point=True).encode(
         x=x, y=alt.Y("value:Q", title="share of £", axis=alt.Axis(format="%"),
@@ -79,32 +95,30 @@ def _trend_chart(trends) -> alt.Chart:
         strokeDash=alt.condition(alt.datum.measure == names[1], alt.value([5, 4]),
                                  alt.value([1, 0])),
         tooltip=["quarter:N", "measure:N", alt.Tooltip("value:Q", format=".0%")])
-    rule = alt.Chart(trends.head(1)).mark_rule(color="#000000", strokeDash=[2, 2]).encode(
-        y=alt.datum(float(st.session_state[TARGET]) / 100))
+    rule = alt.Chart(quarters.head(1)).mark_rule(color="#000000", strokeDash=[2, 2]).encode(
+        y=alt.datum(target))
     return (band + lines + rule).properties(height=300)
 
 
-RAG_ICON = {"green": "🟢", "amber": "🟠", "red": "🔴", "grey": "⚪"}
+RAG_ICON = {trends.GREEN: "🟢", trends.AMBER: "🟠", trends.RED: "🔴", trends.NO_TARGET: "⚪"}
 
 trend_col, basis_col = st.columns([3, 2], gap="large")
 with trend_col:
     st.subheader("Quarter by quarter, against the target")
-    target = _target()
-    trends = metrics.quarterly_trends(tx, ws.council_lads, target)
-    if trends.empty:
+    quarters, goal = _quarters(tx, ws, _target())
+    if quarters.empty:
         st.caption("No dated payments: no quarterly trend.")
     else:
-        latest = trends.iloc[-1]
-        st.markdown(f"**{RAG_ICON[latest['rag']]} {latest['quarter']}: "
-                    f"{metrics.RAG_WORDS[latest['rag']]}** · local share "
-                    f"{metrics.pct(latest['local_share'])} (range "
-                    f"{metrics.pct(latest['lower'])}–{metrics.pct(latest['upper'])}), "
-                    f"{metrics.pct(latest['placed_share'])} of £ placed")
-        st.altair_chart(_trend_chart(trends), width="stretch")
+        status_now, sentence = trends.latest_status(quarters, goal)
+        st.markdown(f"**{RAG_ICON[status_now]} {md_escape(sentence)}**")
+        st.altair_chart(_trend_chart(quarters, goal.share or 0.0), width="stretch")
         with st.expander("The figures by quarter, and how they were worked out"):
-            st.caption(metrics.TRENDS_HOW)
-            shown = trends.assign(rag=trends["rag"].map(metrics.RAG_WORDS))
-            table(shown.rename(columns={"rag": "Status"}), money=("spend",),
+            st.caption(trends.TRENDS_HOW + " " + trends.RAG_RULE)
+            shown = quarters.assign(rag=quarters["rag"].map(
+                lambda s: f"{s.capitalize()}: {trends.RAG_WORDS[s]}"))
+            table(shown[["quarter", "local_share", "lower", "upper", "placed_share",
+                         "deprived_share", "spend", "rag"]].rename(columns={"rag": "Status"}),
+                  money=("spend",),
                   percent=("local_share", "lower", "upper", "placed_share", "deprived_share"))
 with basis_col:
     st.subheader("What the local share rests on")

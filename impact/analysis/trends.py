@@ -30,6 +30,13 @@ GREEN, AMBER, RED, NO_TARGET = "green", "amber", "red", "no target"
 RAG_RULE = ("Status from the range the unplaced spend allows: green = met even if every "
             "unplaced £ went elsewhere; red = missed even if every unplaced £ stayed local; "
             "amber = the unplaced spend decides.")
+#: How a quarter's figures are worked out, for the pages' "how this was calculated".
+TRENDS_HOW = (
+    "Each quarter's local share, placed share and share to suppliers in the most deprived 20% "
+    "of areas are worked out exactly as the headline figures, on that quarter's payments "
+    "only. The band around the local share runs from 'no unplaced £ is local' to 'all "
+    "unplaced £ is local'."
+)
 RAG_WORDS = {
     GREEN: "on target whatever the unplaced spend",
     AMBER: "the unplaced spend decides whether it meets the target",

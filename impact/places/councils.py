@@ -77,7 +77,7 @@ class CouncilGeography:
     wards: gpd.GeoDataFrame
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    name: str = ""  # the council's official name ("" when the register has no such council)
+    name: str = ""  # the council's official name (:func:`official_name`)
 
     def meta(self) -> dict:
         """Everything but the wards, as JSON-ready values (for the prepared-places cache)."""
@@ -112,17 +112,6 @@ def council_geography(
                             official_name(reference, council))
 
 
-def official_name(reference: Reference, council: str) -> str:
-    """The council's name as the local-authority register writes it ("Manchester City
-    Council" for "manchester", "Hyndburn Borough Council" for "Hyndburn BC"); "" when the
-    register has no such council.  Why: people read the name the council uses itself, and
-    a folder name or an abbreviation is not it."""
-    m = load_gazetteer(reference).match_one(normalise_name(str(council)), str(council))
-    if m.body is None or m.body.body_class not in ("council", "combined_authority"):
-        return ""
-    return m.body.name
-
-
 def council_lads(reference: Reference, council: str) -> list[str]:
     """The districts (LAD codes) a council serves, from its name; [] when nothing matches.
 
@@ -141,13 +130,15 @@ def council_lads(reference: Reference, council: str) -> list[str]:
 
 def official_name(reference: Reference | None, council: str) -> str:
     """The council's official name from the local-authority register as the gazetteer
-    reads it ("Manchester City Council" for "manchester"); the name as given when it
-    matches no council (a synthetic borough, a reference folder without the register)."""
+    reads it ("Manchester City Council" for "manchester", "Hyndburn Borough Council" for
+    "Hyndburn BC"); the name as given when it matches no council (a synthetic borough, a
+    reference folder without the register).  Why: people read the name the council uses
+    itself, and a folder name or an abbreviation is not it."""
     given = str(council).strip()
     if reference is None or not given:
         return given
     m = load_gazetteer(reference).match_one(normalise_name(given), given)
-    if m.body is not None and m.body.body_class == "council" and m.body.name:
+    if m.body is not None and m.body.body_class in ("council", "combined_authority"):
         return m.body.name
     return given
 
