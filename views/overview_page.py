@@ -64,7 +64,7 @@ def _quarters(tx, ws, target: float) -> tuple:
     """The quarterly trend (:func:`impact.analysis.trends.quarterly`, the board pack's) in
     the page's words: "Apr–Jun 2024", the local share's range, each quarter's status."""
     t = trends.quarterly(tx, ws.council_lads, ws.region_codes)
-    goal = trends.target_for(t, target)
+    goal = trends.Target(target, "set on this page", set_by_council=True)
     start = pd.to_datetime(t["period_start"], format="%Y-%m", errors="coerce")
     end = pd.to_datetime(t["period_end"], format="%Y-%m", errors="coerce")
     t = t.assign(quarter=start.dt.strftime("%b") + "–" + end.dt.strftime("%b %Y"),
@@ -102,14 +102,15 @@ def _trend_chart(quarters: pd.DataFrame, target: float) -> alt.Chart:
 
 RAG_ICON = {trends.GREEN: "🟢", trends.AMBER: "🟠", trends.RED: "🔴", trends.NO_TARGET: "⚪"}
 
-trend_col, basis_col = st.columns([3, 2], gap="large")
+trend_col, basis_col = st.columns([5, 4], gap="large")
 with trend_col:
     st.subheader("Quarter by quarter, against the target")
     quarters, goal = _quarters(tx, ws, _target())
     if quarters.empty:
         st.caption("No dated payments: no quarterly trend.")
     else:
-        status_now, sentence = trends.latest_status(quarters, goal)
+        status_now, sentence = trends.latest_status(
+            quarters.assign(period=quarters["quarter"]), goal)
         st.markdown(f"**{RAG_ICON[status_now]} {md_escape(sentence)}**")
         st.altair_chart(_trend_chart(quarters, goal.share or 0.0), width="stretch")
         with st.expander("The figures by quarter, and how they were worked out"):
@@ -124,7 +125,11 @@ with basis_col:
     st.subheader("What the local share rests on")
     basis = metrics.local_by_basis(tx).rename(columns={"basis": "place_basis"})
     table(basis[["place_basis", "share", "local_share"]], percent=("share", "local_share"),
-          config={"share": st.column_config.NumberColumn("Share of all £", format="%.1f%%")})
+          config={"place_basis": st.column_config.TextColumn("Placed at", width="medium"),
+                  "share": st.column_config.NumberColumn("Of all £", format="%.1f%%",
+                                                         width="small"),
+                  "local_share": st.column_config.NumberColumn("Local", format="%.1f%%",
+                                                               width="small")})
     st.caption(metrics.LOCAL_BY_BASIS_HOW)
 
 left, right = st.columns([3, 2])
