@@ -31,7 +31,8 @@ h1 {font-size: 3.2rem !important} h2 {font-size: 2.3rem !important}
 .cons-step b {display: block; font-size: 6.5rem; line-height: 1; color: #08519c}
 .cons-step span {font-size: 1.7rem; color: #333}
 .cons-arrow {font-size: 4rem; color: #888}
-[data-testid="stHtml"] div[style*="font-size:0.8rem"] {font-size: 1.3rem !important}
+[data-testid="map-legend"] {font-size: 1.4rem !important}
+[data-testid="map-legend"] span span {width: 24px !important; height: 24px !important}
 [data-testid="stNumberInput"] label p {font-size: 1.5rem !important; font-weight: 600}
 [data-testid="stNumberInputContainer"] {height: 4.6rem !important}
 [data-testid="stNumberInput"] input {font-size: 2.8rem !important; text-align: center}
@@ -74,11 +75,12 @@ def _steps(story: cons.PoundStory) -> None:
 
 
 def _flow(story: cons.PoundStory) -> None:
-    """Where each 100p goes, step by step (blue stays, orange leaves, grey not yet known)."""
+    """Where each 100p goes, step by step (blue stays, lighter blue is re-spent, orange
+    leaves, grey not yet known)."""
     df = cons.flow_table(story)
     df = df[df["pence"] > 0].assign(end=lambda d: d.groupby("step", sort=False)["pence"].cumsum())
     df = df.assign(start=df["end"] - df["pence"], mid=df["end"] - df["pence"] / 2)
-    parts = {"stays here": "#2166ac", "re-spent here": "#2166ac", "traced to here": "#2166ac",
+    parts = {"stays here": "#2166ac", "re-spent here": "#4393c3", "traced to here": "#2166ac",
              "leaves the area": "#e08214", "traced to elsewhere": "#e08214",
              "not yet known": "#bdbdbd"}
     shown = [p for p in parts if p in set(df["part"])]
