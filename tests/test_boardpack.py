@@ -179,3 +179,15 @@ def test_the_council_is_named_as_the_register_names_it(shared_data) -> None:
     assert official_name(ref, "Hyndburn") == "Hyndburn Borough Council"
     assert official_name(ref, "Demo Borough (synthetic)") == "Demo Borough (synthetic)"
     assert official_name(None, "Anytown") == "Anytown"
+
+
+def test_trend_chart_labels_never_crowd() -> None:
+    """Nine years of quarters (Hyndburn) are labelled by year; a year's quarters each."""
+    from impact.outputs.charts import _MAX_TICKS, _quarter_ticks, _short_quarter
+
+    long = [f"{y} Q{q}" for y in range(2017, 2026) for q in (1, 2, 3, 4)][1:]
+    ticks = _quarter_ticks(long)
+    assert len(ticks) <= _MAX_TICKS and all(long[i].endswith("Q1") for i in ticks)
+    assert _short_quarter(long[ticks[0]], len(ticks), len(long)) == "2018"
+    year = ["2024 Q2", "2024 Q3", "2024 Q4", "2025 Q1"]
+    assert [_short_quarter(p, 4, 4) for p in year] == ["24 Q2", "24 Q3", "24 Q4", "25 Q1"]

@@ -70,7 +70,9 @@ def trend_png(trend: pd.DataFrame, target: trends.Target, status: str) -> bytes:
         ax.annotate(f"target {metrics.pct(target.share)}", (x[-1] if len(x) else 0,
                     100 * target.share), textcoords="offset points", xytext=(0, 3),
                     ha="right", fontsize=6, color=INK)
-    ax.set_xticks(x, [str(p).replace("20", "", 1) for p in trend["period"]], fontsize=6)
+    ticks = _quarter_ticks(list(trend["period"]))
+    ax.set_xticks([x[i] for i in ticks], [_short_quarter(trend["period"].iloc[i], len(ticks),
+                                                         len(x)) for i in ticks], fontsize=6)
     ax.set_ylim(0, max(100.0, float(np.nanmax(up)) if len(up) else 100.0))
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0f}%")
     ax.spines[["top", "right"]].set_visible(False)
@@ -79,6 +81,26 @@ def trend_png(trend: pd.DataFrame, target: trends.Target, status: str) -> bytes:
             fontweight="bold", color="white", va="top",
             bbox={"boxstyle": "round,pad=0.25", "fc": trends.RAG_COLOURS[status], "ec": "none"})
     return _png(fig)
+
+
+#: At most this many quarter labels fit under a summary chart without overlapping.
+_MAX_TICKS = 8
+
+
+def _quarter_ticks(periods: list[str]) -> list[int]:
+    """Which quarters get a label: all of them when they fit, else each year's first
+    quarter (every second or third year when even those crowd), so labels never overlap."""
+    if len(periods) <= _MAX_TICKS:
+        return list(range(len(periods)))
+    firsts = [i for i, p in enumerate(periods) if str(p).endswith("Q1")] or [0]
+    step = -(-len(firsts) // _MAX_TICKS)
+    return firsts[::step]
+
+
+def _short_quarter(period: str, shown: int, total: int) -> str:
+    """ "24 Q2" when every quarter is labelled; the year alone when only years are."""
+    text = str(period)
+    return text.replace("20", "", 1) if shown == total else text.split()[0]
 
 
 def band_spend(tx: pd.DataFrame) -> pd.DataFrame:
