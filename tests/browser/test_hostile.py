@@ -130,7 +130,8 @@ def test_hostile_names_stay_data_everywhere(browser, tmp_path: Path) -> None:
                 assert page.evaluate(injected) <= baseline_scripts, f"markup injected on {label}"
                 assert not alerts, f"alert fired on {label}: {alerts}"
             # Data page: every CSV/XLSX download
-            buttons = page.get_by_role("button", name=re.compile(r"Download (CSV|Excel)", re.I))
+            buttons = page.locator('[data-testid="stDownloadButton"] button').filter(
+                has_text=re.compile(r"\b(CSV|XLSX|Excel)\b", re.I))
             assert buttons.count() >= 2, "no CSV/XLSX download buttons on the Data page"
             found = 0
             for i in range(buttons.count()):
