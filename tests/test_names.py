@@ -24,6 +24,7 @@ from impact.ingest.names import (
         ("REDACTIVE PUBLISHING LIMITED                      ", "REDACTIVE PUBLISHING"),
         ("The Acme (UK) Ltd - 12345", "ACME"),
         ("ACME LIMITED (123456)", "ACME"),
+        ("Acme Services Ltd (****6726)", "ACME SERVICES"),  # masked account digits
         ("Acme Limited Liability Partnership", "ACME"),
         ("ACME LLP", "ACME"),
         ("Acme plc", "ACME"),

@@ -62,7 +62,8 @@ _LEGAL_FORM_RE = re.compile(
     r"\b(LTD|LIMITED|PLC|LLP|CIC|CIO|LLC|INC|COMMUNITY\s+INTEREST\s+COMPANY|"
     r"LIMITED\s+LIABILITY\s+PARTNERSHIP|CO\s+LTD)\b"
 )
-_VENDOR_CODE_RE = re.compile(r"(\s*[-–—:]\s*\d{3,}|\s*[(\[]\s*\d{3,}\s*[)\]])\s*$")
+# A code ending the name, masked or not: "ACME - 12345", "ACME (123456)", "ACME (****6726)".
+_VENDOR_CODE_RE = re.compile(r"(\s*[-–—:]\s*\d{3,}|\s*[(\[]\s*\**\d{3,}\s*[)\]])\s*$")
 # Payment-method notes finance systems add to a payee ("(DD) HMRC", "EDF - 123 CONSOLIDATED
 # INVOICE", "LANCASHIRE CC (DIRECT DEBIT PAYMENTS)"): they are not part of who was paid.
 _PAYMENT_NOTE_RE = re.compile(
