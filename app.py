@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from impact.core.settings import settings
+from views._session import IN_FRAME, OPENED
 
 if TYPE_CHECKING:
     from impact.analysis import filters as flt
 
 # The library and the views' helpers (pandas, geopandas…, ~1–3 s to import on a cold server)
 # are imported inside the functions below, after the frame is drawn, never before it.
-IN_FRAME = "_in_frame"  # = views._common.IN_FRAME (kept light: no import before the frame)
-OPENED = "_opened"  # the session has drawn a page with its data once
 
 st.set_page_config(page_title="Impact Explorer", page_icon="🗺️", layout="wide")
 # Less empty space above each page's title, so a map fits a 1280×720 screen.

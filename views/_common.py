@@ -25,7 +25,6 @@ from impact.workspace import Workspace
 
 SOURCE = "source"
 FILTERS = "filters"
-IN_FRAME = "_in_frame"
 LOAD_ERROR = "_load_error"
 #: Streamlit html-escapes values interpolated into pydeck ``tooltip["html"]`` from 1.67
 #: (streamlit#15820, checked in 1.67's frontend bundle); before, :mod:`impact.maps` must.
