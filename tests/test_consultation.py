@@ -46,3 +46,21 @@ def test_story_below_the_threshold_says_what_is_known():
 @pytest.mark.parametrize("placed, enough", [(0.49, False), (0.5, True)])
 def test_threshold_is_the_compare_pages(placed, enough):
     assert cons.pound_story(_result(100, 30, 10, placed)).enough is enough
+
+
+def test_story_names_the_pound_when_public_bodies_are_left_out():
+    # Hyndburn-like: the model leaves out payments to other public bodies (41% of all
+    # spend), so "we know where 55p went" is of the rest, and the story says so.
+    res = _result(100, 1, 1, 0.55)
+    res.inputs = SimpleNamespace(accounting={
+        "positive_spend_gbp": 200.0, "public_body_spend_gbp": 82.0,
+        "public_bodies_excluded": True})
+    s = cons.pound_story(res)
+    assert s.public_bodies_p == 41
+    assert s.sentence.startswith("Of every £1 the council spends with businesses and charities")
+    assert "other public bodies (41p of every £1 the council spends) are left out" in \
+        s.coverage_words
+    res.inputs.accounting["public_bodies_excluded"] = False
+    plain = cons.pound_story(res)
+    assert plain.public_bodies_p is None and "public bodies" not in plain.coverage_words
+    assert "spends with suppliers" in plain.sentence

@@ -383,3 +383,23 @@ def test_imd_table_and_transactions_factories() -> None:
     assert table["IMD_score"].corr(table["IMD_rank"], method="spearman") < -0.99
     tx = make_transactions(20, rng)
     assert list(tx.columns) == list(TRANSACTION_COLUMNS) and (tx["amount"] >= 500).all()
+
+
+def test_neighbours_fill_a_wide_frame_round_a_tall_council(lsoas: gpd.GeoDataFrame) -> None:
+    # A tall council on the projector's 1600 × 680 map: the grey neighbours are clipped to a
+    # window as wide as the frame shows, not to a strip as wide as the council.
+    from impact.places.councils import WIDEST_FRAME, frame_window, neighbouring_districts
+
+    kx = np.cos(np.radians(53.6))
+    tall = frame_window((-2.40, 53.5, -2.40 + 0.1 / kx, 53.7), margin=0.6).bounds
+    assert (tall[2] - tall[0]) * kx == pytest.approx(0.2 * WIDEST_FRAME * 2.2, rel=0.01)
+    wide = frame_window((-2.40, 53.5, -2.40 + 0.4 / kx, 53.6), margin=0.6).bounds
+    assert wide[3] - wide[1] == pytest.approx(0.4 * 2.2, rel=0.01)  # square at least
+
+    wards = gpd.read_parquet(REF / "geography" / "wards_2024_demo.parquet")
+    ours = lsoas.loc[lsoas["ltla24_code"] == "E09999999", "ward24_code"]
+    wards = wards[wards["ward24_code"].isin(ours)]
+    x0, y0 = wards.total_bounds[:2]
+    thin = wards.set_geometry(wards.geometry.scale(xfact=0.3, yfact=1.0, origin=(x0, y0)))
+    near = neighbouring_districts(Reference(REF), ["E09999999"], thin)
+    assert len(near) == 3 and not near["code"].eq("E09999999").any()

@@ -16,12 +16,24 @@ import streamlit as st
 
 from impact.outputs import consultation as cons
 from impact.outputs import maps
-from views._common import current_filters, legend, md_escape, page_payments, page_workspace
+from impact.outputs.pdf import BOUNDARY_ATTRIBUTION
+from views._common import (
+    current_filters,
+    legend,
+    map_frame,
+    md_escape,
+    page_payments,
+    page_workspace,
+)
+
+#: The map as a projector shows it (the main column is up to 1800 px wide).
+MAP_WIDTH, MAP_HEIGHT, LABEL_PX = 1600, 680, 18
 
 # Fixed CSS only (no file-derived text): a presentation at 1920×1080, no sidebar.
 st.html("""<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
- [data-testid="stExpandSidebarButton"] {display: none !important}
+ [data-testid="stExpandSidebarButton"], [data-testid="stHeader"] {display: none !important}
+[data-testid="stMainBlockContainer"] {padding-top: 1.5rem !important}
 [data-testid="stMainBlockContainer"] {max-width: 1800px}
 [data-testid="stMarkdownContainer"] p {font-size: 1.6rem; line-height: 1.45}
 h1 {font-size: 3.2rem !important} h2 {font-size: 2.3rem !important}
@@ -116,11 +128,13 @@ with st.expander("Presenter: choose the wards in the room"):
                             placeholder="Choose the wards")
 if len(ws.wards) and "imd_score" in ws.wards:
     w = ws.wards[ws.wards["name"].astype(str).isin(chosen)] if chosen else ws.wards
-    deck, lg = maps.ward_deck(w, "imd_score", height=680)
-    st.pydeck_chart(deck, key="cons_map", height=680)
+    deck, lg = maps.ward_deck(w, "imd_score", frame=map_frame(
+        ws, MAP_WIDTH, MAP_HEIGHT, label_px=LABEL_PX))
+    st.pydeck_chart(deck, key="cons_map", width="stretch", height=MAP_HEIGHT)
     legend(lg)
-    st.caption("Darker = more deprived (Indices of Deprivation 2025). Contains OS data "
-               "© Crown copyright and database right 2025; ONS, OGL v3.0.")
+    st.caption("Darker = more deprived (synthetic scores: the demo borough is not a real "
+               "place)." if ws.is_demo else "Darker = more deprived (Indices of Deprivation "
+               "2025, MHCLG, OGL v3.0). " + BOUNDARY_ATTRIBUTION)
 
 st.header("What matters most to you?")
 st.markdown("Count the hands (or sticky dots) for each priority.")

@@ -188,7 +188,7 @@ names = dict(zip(ws.wards["code"], ws.wards["name"], strict=False))
 codes = sorted(names, key=lambda c: str(names[c]))
 _chosen_ward(codes)
 
-c1, c2, c3, c4 = st.columns([3, 3, 1.3, 1.3], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
 metric_key = c1.selectbox("Colour wards by", keys,
                           format_func=lambda k: available[k].label, key="map_metric")
 code = c2.selectbox("Find a ward", codes, index=None, format_func=lambda c: names[c],

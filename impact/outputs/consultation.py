@@ -59,6 +59,16 @@ class PoundStory:
     traced_p: int = 100
     lm3_p10: float | None = None
     lm3_p90: float | None = None
+    #: Pence of each £1 of *all* spend paid to other public bodies and left out of the
+    #: story (the council cannot choose them); None when they are counted in.
+    public_bodies_p: int | None = None
+
+    @property
+    def spent_with(self) -> str:
+        """What "each £1" is: all spend with suppliers, or only with firms and charities
+        (so the 55p "we know" never reads against the Overview's "79% placed")."""
+        return ("with suppliers" if self.public_bodies_p is None
+                else "with businesses and charities")
 
     @property
     def enough(self) -> bool:
@@ -78,10 +88,18 @@ class PoundStory:
     def coverage_words(self) -> str:
         """What the story rests on, in plain words."""
         rest = 100 - self.traced_p
-        if rest <= 0:
-            return "We know where every penny of each £1 went."
-        return (f"We know where {self.traced_p}p of every £1 went. The other {rest}p went to "
-                "suppliers we have not yet placed, and we count none of it as staying here.")
+        known = ("We know where every penny of each £1 went." if rest <= 0 else
+                 f"We know where {self.traced_p}p of every £1 went. The other {rest}p went to "
+                 "suppliers we have not yet placed, and we count none of it as staying here.")
+        return known + self._public_bodies_words()
+
+    def _public_bodies_words(self) -> str:
+        """" Payments to other public bodies (41p of every £1 of all spend) are left out:
+        the council cannot choose who they are." """
+        if not self.public_bodies_p:
+            return ""
+        return (f" Payments to other public bodies ({self.public_bodies_p}p of every £1 the "
+                "council spends) are left out: the council cannot choose who they are.")
 
 
 def pound_story(result: object) -> PoundStory:
@@ -92,21 +110,30 @@ def pound_story(result: object) -> PoundStory:
     respent = min(round(100 * m.r3_ / m.r1_), local) if m.r1_ > 0 else 0
     traced = min(100, round(100 * h.placed_share)) if h.placed_share is not None else 0
     story = PoundStory(local, respent, 100 - local, local - respent, float(h.lm3), "",
-                       traced, float(h.lm3_p10), float(h.lm3_p90))
+                       traced, float(h.lm3_p10), float(h.lm3_p90), _public_bodies_p(result))
     return replace(story, sentence=_sentence(story))
+
+
+def _public_bodies_p(result: object) -> int | None:
+    """Pence of each £1 of all positive spend paid to public bodies the model left out."""
+    accounting = getattr(getattr(result, "inputs", None), "accounting", None) or {}
+    total = accounting.get("positive_spend_gbp") or 0.0
+    if not accounting.get("public_bodies_excluded") or total <= 0:
+        return None
+    return round(100 * accounting.get("public_body_spend_gbp", 0.0) / total)
 
 
 def _sentence(s: PoundStory) -> str:
     """The story in plain words: the full one, or what is known below the threshold."""
     if not s.enough:
         return (
-            f"We can trace where {s.traced_p}p of every £1 the council spends with suppliers "
+            f"We can trace where {s.traced_p}p of every £1 the council spends {s.spent_with} "
             f"went. Of those {s.traced_p}p, {s.local_p}p went to businesses and "
             f"organisations based here. The other {100 - s.traced_p}p went to suppliers we "
             "have not yet placed, so we cannot yet say how much of each £1 stays local."
         )
     return (
-        f"Of every £1 the council spends with suppliers, at least {s.local_p}p goes to "
+        f"Of every £1 the council spends {s.spent_with}, at least {s.local_p}p goes to "
         f"businesses and organisations based here. They spend {s.respent_p}p of it here "
         f"again — on local staff and local suppliers. {s.traced_p - s.local_p}p goes to "
         f"suppliers elsewhere{_unknown(s)}. So each £1 is worth about £{s.lm3:.2f} to the "

@@ -378,12 +378,14 @@ class MapFrame:
 
     ``neighbours``: the districts around it (:func:`impact.places.councils.
     neighbouring_districts`), grey, so the map reads without the street basemap;
-    ``labels``: area names on the map; ``selected``: an area code outlined in black;
-    ``width``/``height``: the map's size in pixels, to fit the view to the council.
+    ``labels``: area names on the map, ``label_px`` high (larger for a projector);
+    ``selected``: an area code outlined in black; ``width``/``height``: the map's size in
+    pixels, to fit the view to the council.
     """
 
     neighbours: gpd.GeoDataFrame | None = None
     labels: bool = True
+    label_px: int = 13
     selected: str | None = None
     width: int = 900
     height: int = 560
@@ -595,7 +597,7 @@ def area_layers(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
                                 get_path="path", get_color=SELECTED, width_min_pixels=4,
                                 pickable=False))
     if frame.labels:
-        layers.append(_label_layer(areas, LABEL_LAYER, 13, [25, 25, 25, 255]))
+        layers.append(_label_layer(areas, LABEL_LAYER, frame.label_px, [25, 25, 25, 255]))
     return layers
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -257,12 +258,31 @@ def _imd2019_wards(
     return agg[["code", *[c for c in keep if c in agg]]].rename(columns=keep)
 
 
+#: The widest map frame (width / height) the neighbours must fill: a projector's map is
+#: 1600 × 680 px.
+WIDEST_FRAME = 2.4
+
+
+def frame_window(bounds, margin: float) -> shapely.Polygon:
+    """A box round ``bounds`` (lon/lat) covering a frame of up to :data:`WIDEST_FRAME`
+    fitted to them, either way round: a tall council on a wide map (Hyndburn on the
+    projector) shows neighbours to the map's edges, not a grey strip."""
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    kx = max(np.cos(np.radians((y0 + y1) / 2)), 0.1)  # degrees of longitude → of latitude
+    w, h = (x1 - x0) * kx, y1 - y0
+    half_w = max(w, h * WIDEST_FRAME) * (0.5 + margin) / kx
+    half_h = max(h, w) * (0.5 + margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+
+
 def neighbouring_districts(
     reference: Reference, lads: list[str], wards: gpd.GeoDataFrame, margin: float = 0.6
 ) -> gpd.GeoDataFrame:
     """The districts around the council (``code``, ``name``, display ``geometry``), clipped to
-    its wards' bounds grown by ``margin`` on every side: drawn in grey under the wards so a
-    map still reads where the street basemap cannot load.  Empty without a district file."""
+    a window round its wards wide enough for any frame up to :data:`WIDEST_FRAME` (plus
+    ``margin`` of the council's size on every side): drawn in grey under the wards so a map
+    still reads where the street basemap cannot load.  Empty without a district file."""
     path = reference.find("lad_boundaries")
     if path is None or len(wards) == 0:
         return empty_wards()
@@ -270,9 +290,7 @@ def neighbouring_districts(
         lad = load_boundaries(path)
     except (OSError, ValueError):
         return empty_wards()
-    x0, y0, x1, y1 = (float(v) for v in wards.total_bounds)
-    dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
-    window = shapely.box(x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+    window = frame_window(wards.total_bounds, margin)
     near = lad.iloc[lad.sindex.query(window, predicate="intersects")]
     near = near[~near["code"].isin(lads)].copy()
     near["geometry"] = shapely.intersection(near.geometry.to_numpy(), window)
