@@ -4,7 +4,9 @@ Run: ``.venv/bin/python bench/bench_browser.py``.  Prints only (no asserts).
 
 * Cold start — on a freshly started server, navigation start → the frame (the page title and
   the navigation, with a progress message) and → the figures (first metric value): the frame
-  must not wait for the data (target 1 s; its peer is the time to figures in the same visit).
+  must not wait for the data.  Target 1 s; its peer is ``bench/streamlit_peer.py``, a bare
+  Streamlit app drawing only such a frame, timed the same way in the same run (Streamlit's
+  own floor on this machine: its JavaScript must load and its websocket connect first).
 * Overview first paint — navigation start → first metric value in the DOM, measured inside the
   page (``performance.now()`` from a MutationObserver), on a freshly started server (cold:
   empty ingest cache, empty browser cache) and again in new sessions reusing the browser
@@ -95,6 +97,36 @@ def frame_and_figures(browser, url: str, repeat: int = 1) -> list[tuple[float, f
         context.close()
 
 
+def frames(browser, url: str, repeat: int = 1) -> list[float]:
+    """Seconds from navigation start to the frame (a title and the navigation), per visit;
+    for the peer, which has no figures."""
+    context, page, _ = new_context(browser)
+    out = []
+    try:
+        page.add_init_script(_OBSERVER)
+        for _ in range(repeat):
+            page.goto(url)
+            page.wait_for_function("window.__bench && window.__bench.frame !== null",
+                                   timeout=120_000)
+            out.append(page.evaluate("window.__bench.frame") / 1000)
+            page.wait_for_timeout(1000)  # let the session settle, as the app's visits do
+        return out
+    finally:
+        context.close()
+
+
+def peer_frames(browser, env: dict[str, str]) -> tuple[float, float]:
+    """(cold, warm median of 3) seconds to the bare Streamlit app's frame, fresh server."""
+    with streamlit_server(env=env, log_name="bench-peer.log",
+                          script="bench/streamlit_peer.py") as base:
+        cold, *warm = frames(browser, base + "/", repeat=4)
+    return cold, _median(warm)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def _nav(page, label: str) -> bool:
     """Client-side navigation through the sidebar (keeps the Streamlit session)."""
     link = page.locator(NAV_LINK).filter(has_text=label)
@@ -168,19 +200,25 @@ def filter_redraw(page) -> tuple[float | None, float | None, str]:
     return idle, (changed - t0) / 1000 if changed else None, note
 
 
+#: (metric, seconds or None, target or NaN, peer seconds or None)
+BenchRow = tuple[str, float | None, float, float | None]
+
+
 def measure(label: str, env: dict[str, str], browser, real: bool = False,
-            ) -> list[tuple[str, float | None, float]]:
-    rows: list[tuple[str, float | None, float]] = []
+            peer: tuple[float, float] | None = None) -> list[BenchRow]:
+    rows: list[BenchRow] = []
     paint_target, redraw_target = TARGETS["real" if real else "demo"]
     cold_what = "fresh server, disk cache built" if real else "cold server"
+    peer_cold, peer_warm = peer or (None, None)
     with streamlit_server(env=env, log_name=f"bench-{label}.log") as base:
         (frame, cold), *warm_visits = frame_and_figures(browser, base + "/", repeat=4)
-        warm_runs = [figures for _, figures in warm_visits]
-        warm: float | None = sorted(warm_runs)[len(warm_runs) // 2]
         rows.append((f"{label}: cold start, first frame (title, navigation, progress)",
-                     frame, FRAME_TARGET))
-        rows.append((f"{label}: Overview first paint, {cold_what}", cold, paint_target))
-        rows.append((f"{label}: Overview first paint, warm (median of 3)", warm, paint_target))
+                     frame, FRAME_TARGET, peer_cold))
+        rows.append((f"{label}: first frame, warm (median of 3)",
+                     _median([f for f, _ in warm_visits]), FRAME_TARGET, peer_warm))
+        rows.append((f"{label}: Overview first paint, {cold_what}", cold, paint_target, None))
+        rows.append((f"{label}: Overview first paint, warm (median of 3)",
+                     _median([figures for _, figures in warm_visits]), paint_target, None))
         context, page, _ = new_context(browser)
         try:
             page.add_init_script(_OBSERVER)
@@ -193,9 +231,9 @@ def measure(label: str, env: dict[str, str], browser, real: bool = False,
         finally:
             context.close()
     rows.append((f"{label}: filter change ({note.split(';')[0]}) → app idle", idle,
-                 redraw_target))
+                 redraw_target, None))
     rows.append((f"{label}: filter change → map redrawn{'' if drawn else ' (' + note + ')'}",
-                 drawn, redraw_target))
+                 drawn, redraw_target, None))
     return rows
 
 
@@ -227,24 +265,25 @@ def build_disk_cache(env: dict[str, str]) -> float:
     return time.monotonic() - t0
 
 
-def measure_all(quick: bool = False) -> list[tuple[str, float | None, float]]:
-    """Every figure as (metric, seconds or None, target or NaN); ``quick``: demo only."""
+def measure_all(quick: bool = False) -> list[BenchRow]:
+    """Every figure as :data:`BenchRow`; ``quick``: demo only."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import launch_chromium
 
-    rows: list[tuple[str, float | None, float]] = []
+    rows: list[BenchRow] = []
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = launch_chromium(p)
         try:
-            rows += measure("demo", hermetic_env(Path(tmp)), browser)
+            peer = peer_frames(browser, hermetic_env(Path(tmp)))
+            rows += measure("demo", hermetic_env(Path(tmp)), browser, peer=peer)
             (Path(tmp) / "real").mkdir(exist_ok=True)
             env = None if quick else real_council(Path(tmp) / "real")
             if env:
                 council = env["IMPACT_COUNCIL"]
                 rows.append((f"{council}: first ever load (ingest + locate + prepare)",
-                             build_disk_cache(env), float("nan")))
-                rows += measure(council, env, browser, real=True)
+                             build_disk_cache(env), float("nan"), None))
+                rows += measure(council, env, browser, real=True, peer=peer)
         finally:
             browser.close()
     return rows
@@ -259,9 +298,10 @@ def run(quick: bool = False) -> list:
         return []
     return [
         Row(f"browser: {name}", float("nan") if value is None else value, "s",
-            target=None if target != target else target,
+            target=None if target != target else target, peer=peer,
+            peer_name="bare Streamlit frame" if peer else "",
             note="not measured" if value is None else "")
-        for name, value, target in measure_all(quick)
+        for name, value, target, peer in measure_all(quick)
     ]
 
 
@@ -271,13 +311,14 @@ def main() -> None:
         return
     rows = measure_all()
     width = max(len(r[0]) for r in rows)
-    print(f"{'metric':<{width}}  {'measured':>9}  {'target':>7}  {'ratio':>6}")
-    for name, measured, target in rows:
+    print(f"{'metric':<{width}}  {'measured':>9}  {'target':>7}  {'ratio':>6}  peer")
+    for name, measured, target, peer in rows:
         m = f"{measured:8.2f}s" if measured is not None else "      n/a"
         has_target = target == target  # NaN: no target
         ratio = f"{measured / target:6.2f}" if measured is not None and has_target else "     -"
         t = f"{target:6.1f}s" if has_target else "      -"
-        print(f"{name:<{width}}  {m:>9}  {t}  {ratio}")
+        vs_peer = f"{measured / peer:.2f}× bare Streamlit" if measured and peer else ""
+        print(f"{name:<{width}}  {m:>9}  {t}  {ratio}  {vs_peer}")
     print(f"(2 cores; Chromium {CHROMIUM}, SwiftShader WebGL; pid {os.getpid()})")
 
 

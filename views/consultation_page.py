@@ -36,6 +36,7 @@ st.html("""<style>
 [data-testid="stMainBlockContainer"] {padding-top: 1.5rem !important}
 [data-testid="stMainBlockContainer"] {max-width: 1800px}
 [data-testid="stMarkdownContainer"] p {font-size: 1.6rem; line-height: 1.45}
+[data-testid="stPageLink"] p {font-size: 1.15rem !important; white-space: nowrap}
 h1 {font-size: 3.2rem !important} h2 {font-size: 2.3rem !important}
 .cons-steps {display: flex; align-items: center; gap: 1.2rem; flex-wrap: wrap;
  margin: 0.6rem 0 1rem}
@@ -57,7 +58,7 @@ h1 {font-size: 3.2rem !important} h2 {font-size: 2.3rem !important}
 ws = page_workspace()
 tx = page_payments(ws)
 
-strip, leave = st.columns([2, 1])
+strip, leave = st.columns([3, 1], vertical_alignment="center")
 with strip:
     st.caption(f"Presenter: {md_escape(ws.label)} · {md_escape(current_filters().describe())}")
 with leave:

@@ -188,13 +188,15 @@ names = dict(zip(ws.wards["code"], ws.wards["name"], strict=False))
 codes = sorted(names, key=lambda c: str(names[c]))
 _chosen_ward(codes)
 
-c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+# The two toggles share a column, one above the other: beside two wide pickers they keep
+# their words whole at 1280–1366 px.
+c1, c2, c3 = st.columns([3.4, 3, 2], vertical_alignment="bottom")
 metric_key = c1.selectbox("Colour wards by", keys,
                           format_func=lambda k: available[k].label, key="map_metric")
 code = c2.selectbox("Find a ward", codes, index=None, format_func=lambda c: names[c],
                     key="map_ward", placeholder="Type a ward name, or click the map")
 show_points = c3.toggle("Supplier points", value=True, key="map_points")
-pick_points = c4.toggle("Click suppliers", value=False, key="map_pick_points",
+pick_points = c3.toggle("Click suppliers", value=False, key="map_pick_points",
                         disabled=not show_points,
                         help="On: a click on a point shows that supplier. Off: clicks pick "
                              "wards, even under a point.")

@@ -71,9 +71,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(
-    env: dict[str, str] | None = None, log_name: str = "streamlit.log"
+    env: dict[str, str] | None = None, log_name: str = "streamlit.log", script: str = "app.py"
 ) -> Iterator[str]:
-    """Run ``streamlit run app.py`` in its own process group; yield its base URL.
+    """Run ``streamlit run app.py`` (or ``script``, relative to the project) in its own
+    process group; yield its base URL.
 
     The whole group is killed on exit (also when the caller fails), so no server outlives
     the tests.  The server log goes to ``test-artifacts/<log_name>`` for post-mortems.
@@ -82,7 +83,7 @@ def streamlit_server(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / log_name
     cmd = [
-        str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py",
+        str(ROOT / ".venv" / "bin" / "streamlit"), "run", script,
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
