@@ -81,35 +81,33 @@ def first_paint(browser, url: str, repeat: int = 1) -> list[float]:
 
 def frame_and_figures(browser, url: str, repeat: int = 1) -> list[tuple[float, float]]:
     """(s to the frame, s to the first metric value) from navigation start, per visit."""
-    context, page, _ = new_context(browser)
     out = []
-    try:
-        page.add_init_script(_OBSERVER)
-        for _ in range(repeat):
-            page.goto(url)
-            page.wait_for_function("window.__bench && window.__bench.metric !== null",
-                                   timeout=120_000)
-            b = page.evaluate("window.__bench")
-            frame = b["frame"] if b["frame"] is not None else b["metric"]
-            out.append((frame / 1000, b["metric"] / 1000))
-        return out
-    finally:
-        context.close()
+    for b in _visits(browser, url, repeat, "metric", settle_ms=1000):
+        frame = b["frame"] if b["frame"] is not None else b["metric"]
+        out.append((frame / 1000, b["metric"] / 1000))
+    return out
 
 
 def frames(browser, url: str, repeat: int = 1) -> list[float]:
     """Seconds from navigation start to the frame (a title and the navigation), per visit;
-    for the peer, which has no figures."""
+    for the peer, which has no figures.  Every visit (the app's too) waits 1 s before the
+    next, so a new visit never races the last one's drawing."""
+    return [b["frame"] / 1000 for b in _visits(browser, url, repeat, "frame", settle_ms=1000)]
+
+
+def _visits(browser, url: str, repeat: int, until: str, settle_ms: int = 0) -> list[dict]:
+    """``window.__bench`` after each of ``repeat`` visits (one browser cache, a new session
+    each), once its ``until`` time is recorded; ``settle_ms`` more before the next."""
     context, page, _ = new_context(browser)
     out = []
     try:
         page.add_init_script(_OBSERVER)
         for _ in range(repeat):
             page.goto(url)
-            page.wait_for_function("window.__bench && window.__bench.frame !== null",
+            page.wait_for_function(f"window.__bench && window.__bench.{until} !== null",
                                    timeout=120_000)
-            out.append(page.evaluate("window.__bench.frame") / 1000)
-            page.wait_for_timeout(1000)  # let the session settle, as the app's visits do
+            out.append(page.evaluate("window.__bench"))
+            page.wait_for_timeout(settle_ms)
         return out
     finally:
         context.close()
