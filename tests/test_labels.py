@@ -57,3 +57,11 @@ def test_codes_in_words_and_blanks_kept():
 def test_money_minus_before_the_pound(x, text):
     assert money(x) == text
     assert "£-" not in money(x)
+
+
+def test_months_read_as_words():
+    assert labels.month("2024-04") == "Apr 2024" and labels.month("2025-12") == "Dec 2025"
+    assert labels.month("2024-13") == "2024-13" and labels.month("undated") == "undated"
+    assert labels.column("2024-04") == "Apr 2024"  # a pivot's month columns
+    shown = labels.in_words(pd.DataFrame({"month": ["2024-04", None], "amount": [1.0, 2.0]}))
+    assert shown["month"].tolist()[0] == "Apr 2024" and pd.isna(shown["month"].tolist()[1])

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
 from impact.analysis import metrics
 from impact.analysis.filters import apply
+from impact.outputs import labels
 from views._common import current_filters, filtered, page_workspace, table
 
 st.title("Departments and time")
@@ -33,7 +35,9 @@ else:
     chart = top.T
     if len(pivot) > 8:
         chart["(all others)"] = rest
-    st.bar_chart(chart, y_label="£ (net)", x_label="month", height=360)
+    # A time axis ("Apr 2024"), not "2024-04" text.
+    chart.index = pd.to_datetime(chart.index.astype(str), format="%Y-%m")
+    st.bar_chart(chart, y_label="£ (net)", x_label="Month", height=360)
     grid = pivot.assign(total=pivot.sum(axis=1)).rename_axis(by).reset_index()
     table(grid, money=tuple(c for c in grid.columns if c != by),
           config={by: st.column_config.Column(groups[by])})
@@ -60,7 +64,7 @@ no_period = apply(ws.transactions, replace(f, period_from=None, period_to=None))
 cmp = metrics.compare_periods(no_period, sel, by)
 st.subheader("This period against the previous one and the same period last year")
 if sel:
-    st.caption(f"Current period: {sel[0]} to {sel[-1]} "
+    st.caption(f"Current period: {labels.month(sel[0])} to {labels.month(sel[-1])} "
                f"({'from the month filter' if f.period_from or f.period_to else 'last 3 months'})"
                ". Blank where the files do not cover the comparison period.")
 table(cmp, money=("current", "previous", "last_year", "change_vs_previous",

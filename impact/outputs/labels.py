@@ -11,6 +11,9 @@ are defined (:data:`impact.places.locate.PLACE_BASES`,
 
 from __future__ import annotations
 
+import calendar
+import re
+
 import pandas as pd
 
 from impact.places.gazetteer import BODY_CLASSES
@@ -207,12 +210,24 @@ CODES: dict[str, dict[str, str]] = {
     "recipient": RECIPIENTS,
 }
 
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def month(value: object) -> str:
+    """A month as people write it: "2024-04" → "Apr 2024" (anything else as it is)."""
+    m = _MONTH.match(str(value))
+    return f"{calendar.month_abbr[int(m[2])]} {m[1]}" if m else str(value)
+
+
 def column(name: object) -> str:
-    """The header people read for a column: its listed words, else the name with each
-    ``_``-separated token spelled out ("share_of_r1" → "Share of R1")."""
+    """The header people read for a column: its listed words, a month's name ("2024-04" →
+    "Apr 2024"), else the name with each ``_``-separated token spelled out ("share_of_r1" →
+    "Share of R1")."""
     text = str(name)
     if text in COLUMNS:
         return COLUMNS[text]
+    if _MONTH.match(text):
+        return month(text)
     if "_" in text or text.lower() in TOKENS:
         text = " ".join(TOKENS.get(t.lower(), t.lower()) for t in text.split("_") if t)
     return text[:1].upper() + text[1:] if text[:1].islower() else text
@@ -232,4 +247,6 @@ def in_words(df: pd.DataFrame, columns: dict[str, dict[str, str]] | None = None
     for c, words in (columns or CODES).items():
         if c in out:
             out[c] = out[c].astype("string").replace(words)
+    if columns is None and "month" in out:
+        out["month"] = out["month"].map(month, na_action="ignore")
     return out
