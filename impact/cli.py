@@ -234,14 +234,18 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         )
     except (ReferenceError, FileNotFoundError, ValueError) as exc:
         return _fail("locate", exc)
-    write_locate_outputs(dir, result)
     _prepare_for_the_app(dir, register, reference, result)
+    result, officers = _with_officer_places(dir, reference, result)
+    write_locate_outputs(dir, result)
     cov = result.coverage
     share = cov["share_of_spend_located"]  # None when there is no spend to place
     click.echo(
         f"located {cov['suppliers_located']}/{cov['suppliers_total']} suppliers, "
         + (f"{share:.1%} of spend by value" if share is not None else "no spend to place")
     )
+    if officers:
+        click.echo(f"  {officers:,} suppliers placed as officers placed them in the app "
+                   f"({cov['council_register']['path']})")
     bulk = cov.get("bulk_registers") or {}
     for what, n in (bulk.get("placed") or {}).items():
         click.echo(f"  placed from {what}: {n:,} suppliers")
@@ -251,6 +255,28 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
     for row in cov.get("unresolved_top", [])[:10]:
         click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
     return 0
+
+
+def _with_officer_places(dir: Path, reference: Path | None, result):
+    """``result`` with the places officers saved in the app for this council applied, as
+    the app applies them (so both report the same coverage), and how many suppliers that
+    placed differently; ``result`` itself when the folder names no council."""
+    from dataclasses import replace
+
+    from impact.places.reference import resolve_reference
+    from impact.sources import WorkspaceError, folder_source
+    from impact.workspace import officer_places
+
+    try:
+        source = folder_source(dir, reference=reference)
+        placed, cov, _ = officer_places(source, result.suppliers, resolve_reference(reference))
+    except (WorkspaceError, OSError, ValueError) as exc:
+        click.echo(f"note: officers' saved places not applied ({exc})", err=True)
+        return result, 0
+    method = "resolution_method"
+    changed = int((placed[method].astype("string").fillna("")
+                   != result.suppliers[method].astype("string").fillna("")).sum())
+    return replace(result, suppliers=placed, coverage={**result.coverage, **cov}), changed
 
 
 def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path | None,

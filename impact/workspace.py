@@ -157,10 +157,7 @@ class Workspace:
         )
         _report(progress, "joining places and deprivation", 0.92)
         located, geo = _prepared(source, reference, suppliers, located_key, use_cache)
-        register = resolutions_register(source)
-        with locked(register):  # the rows applied and the key naming them must agree
-            rows, key = register_frame(register), source_key(source)
-        suppliers, _ = apply_register(located, rows, ApplyContext(reference, register.name))
+        suppliers, placed_coverage, key = officer_places(source, located, reference)
         tx = join_suppliers(ingested.transactions, suppliers, geo.lads, geo.regions)
         _report(progress, "ready", 1.0)
         return cls(
@@ -168,7 +165,7 @@ class Workspace:
             key=key,
             transactions=tx,
             suppliers=suppliers,
-            coverage={**coverage, **_coverage(suppliers, register)},
+            coverage={**coverage, **placed_coverage},
             quality=ingested.quality,
             rejected=ingested.rejected,
             wards=geo.wards,
@@ -271,6 +268,18 @@ class Resolved:
 
     workspace: Workspace
     checks: CheckResult
+
+
+def officer_places(source: Source, suppliers: pd.DataFrame, reference: Reference
+                   ) -> tuple[pd.DataFrame, dict, str]:
+    """``suppliers`` with the places officers saved for this council applied over them
+    (:func:`impact.sources.resolutions_register`), their coverage as now placed, and the
+    source key naming those rows: the app and ``impact locate`` apply them the same way."""
+    register = resolutions_register(source)
+    with locked(register):  # the rows applied and the key naming them must agree
+        rows, key = register_frame(register), source_key(source)
+    placed, _ = apply_register(suppliers, rows, ApplyContext(reference, register.name))
+    return placed, _coverage(placed, register), key
 
 
 def _coverage(suppliers: pd.DataFrame, register: Path) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -196,3 +197,40 @@ def test_impact_locate_prepares_the_apps_first_load(env: Path, tmp_path: Path,
     monkeypatch.setattr(workspace_module, "supplier_deprivation", refuse)
     ws = Workspace.load(folder_source(out))
     assert len(ws.transactions) and len(ws.wards)
+
+
+def test_impact_locate_applies_the_places_officers_saved(env: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A supplier an officer placed in the app is placed the same way by ``impact locate``
+    (its suppliers.parquet and coverage), so the command line and the app agree."""
+    from click.testing import CliRunner
+
+    from impact.cli import cli
+
+    monkeypatch.setenv(WORKSPACE_DIR, str(tmp_path / "cache"))
+    out = tmp_path / "anytown"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(demo_dir() / "spend"), "--council",
+                               "Demo Borough Council (synthetic)", "--out",
+                               str(out)]).exit_code == 0
+    assert runner.invoke(cli, ["locate", str(out)]).exit_code == 0
+    before = pd.read_parquet(out / "suppliers.parquet")
+    located = Workspace.load(folder_source(out)).coverage  # as the app counts them
+    unplaced = before[before["lat"].isna() & before["postcode"].isna()
+                      & ~before["is_redacted"].astype(bool)]
+    name = str(unplaced.sort_values("amount", ascending=False)["supplier_name"].iloc[0])
+    postcode = str(before.loc[before["lsoa21_code"].notna(), "postcode"].iloc[0])
+    save_resolution(resolutions_register(folder_source(out)), name, postcode=postcode)
+
+    ran = runner.invoke(cli, ["locate", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert "placed as officers placed them in the app" in ran.output
+    after = pd.read_parquet(out / "suppliers.parquet")
+    row = after[after["supplier_name"] == name].iloc[0]
+    assert row["resolution_method"] == "manual" and pd.notna(row["lsoa21_code"])
+    share = json.loads((out / "coverage.json").read_text(encoding="utf-8"))
+    # one more at least: a name saved once places every supplier row of that name
+    assert share["suppliers_located"] > located["suppliers_located"]
+    assert share["share_of_spend_located"] > located["share_of_spend_located"]
+    app = Workspace.load(folder_source(out))  # the app agrees
+    assert app.coverage["suppliers_located"] == share["suppliers_located"]
