@@ -94,8 +94,7 @@ class PoundStory:
         return known + self._public_bodies_words()
 
     def _public_bodies_words(self) -> str:
-        """" Payments to other public bodies (41p of every £1 of all spend) are left out:
-        the council cannot choose who they are." """
+        """The sentence saying which payments the story leaves out (empty when none)."""
         if not self.public_bodies_p:
             return ""
         return (f" Payments to other public bodies ({self.public_bodies_p}p of every £1 the "
