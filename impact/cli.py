@@ -225,17 +225,18 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
     from impact.places.reference import ReferenceError, resolve_reference
 
     try:
+        ref = resolve_reference(reference)
         result = place_suppliers(
             dir,
             registers=list(register),
-            reference=resolve_reference(reference),
+            reference=ref,
             reference_registers=not no_reference_registers,
             progress=_progress,
         )
     except (ReferenceError, FileNotFoundError, ValueError) as exc:
         return _fail("locate", exc)
     _prepare_for_the_app(dir, register, reference, result)
-    result, officers = _with_officer_places(dir, reference, result)
+    result, officers = _with_officer_places(dir, reference, ref, result)
     write_locate_outputs(dir, result)
     cov = result.coverage
     share = cov["share_of_spend_located"]  # None when there is no spend to place
@@ -257,26 +258,23 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
     return 0
 
 
-def _with_officer_places(dir: Path, reference: Path | None, result):
+def _with_officer_places(dir: Path, reference: Path | None, ref, result):
     """``result`` with the places officers saved in the app for this council applied, as
-    the app applies them (so both report the same coverage), and how many suppliers that
-    placed differently; ``result`` itself when the folder names no council."""
+    the app applies them (so both report the same coverage), and how many suppliers they
+    matched; ``result`` itself when they cannot be read."""
     from dataclasses import replace
 
-    from impact.places.reference import resolve_reference
     from impact.sources import WorkspaceError, folder_source
     from impact.workspace import officer_places
 
     try:
         source = folder_source(dir, reference=reference)
-        placed, cov, _ = officer_places(source, result.suppliers, resolve_reference(reference))
+        officers = officer_places(source, result.suppliers, ref)
     except (WorkspaceError, OSError, ValueError) as exc:
         click.echo(f"note: officers' saved places not applied ({exc})", err=True)
         return result, 0
-    method = "resolution_method"
-    changed = int((placed[method].astype("string").fillna("")
-                   != result.suppliers[method].astype("string").fillna("")).sum())
-    return replace(result, suppliers=placed, coverage={**result.coverage, **cov}), changed
+    return replace(result, suppliers=officers.suppliers,
+                   coverage={**result.coverage, **officers.coverage}), officers.applied
 
 
 def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path | None,

@@ -157,7 +157,8 @@ class Workspace:
         )
         _report(progress, "joining places and deprivation", 0.92)
         located, geo = _prepared(source, reference, suppliers, located_key, use_cache)
-        suppliers, placed_coverage, key = officer_places(source, located, reference)
+        officers = officer_places(source, located, reference)
+        suppliers, key = officers.suppliers, officers.key
         tx = join_suppliers(ingested.transactions, suppliers, geo.lads, geo.regions)
         _report(progress, "ready", 1.0)
         return cls(
@@ -165,7 +166,7 @@ class Workspace:
             key=key,
             transactions=tx,
             suppliers=suppliers,
-            coverage={**coverage, **placed_coverage},
+            coverage={**coverage, **officers.coverage},
             quality=ingested.quality,
             rejected=ingested.rejected,
             wards=geo.wards,
@@ -270,16 +271,27 @@ class Resolved:
     checks: CheckResult
 
 
+@dataclass(frozen=True)
+class OfficerPlaces:
+    """Suppliers with officers' saved places applied: their coverage as now placed, the
+    source key naming the rows applied, and how many suppliers those rows matched."""
+
+    suppliers: pd.DataFrame
+    coverage: dict
+    key: str
+    applied: int
+
+
 def officer_places(source: Source, suppliers: pd.DataFrame, reference: Reference
-                   ) -> tuple[pd.DataFrame, dict, str]:
+                   ) -> OfficerPlaces:
     """``suppliers`` with the places officers saved for this council applied over them
-    (:func:`impact.sources.resolutions_register`), their coverage as now placed, and the
-    source key naming those rows: the app and ``impact locate`` apply them the same way."""
+    (:func:`impact.sources.resolutions_register`): the app and ``impact locate`` apply them
+    the same way."""
     register = resolutions_register(source)
     with locked(register):  # the rows applied and the key naming them must agree
         rows, key = register_frame(register), source_key(source)
-    placed, _ = apply_register(suppliers, rows, ApplyContext(reference, register.name))
-    return placed, _coverage(placed, register), key
+    placed, hit = apply_register(suppliers, rows, ApplyContext(reference, register.name))
+    return OfficerPlaces(placed, _coverage(placed, register), key, int(hit.sum()))
 
 
 def _coverage(suppliers: pd.DataFrame, register: Path) -> dict:
