@@ -3,7 +3,7 @@
 A save from the Suppliers page is :meth:`impact.workspace.Workspace.resolve` (the postcode
 checked against the postcode directory, the council's register and its audit line written,
 the named supplier re-placed, its transactions, the supplier table and coverage patched),
-then the Overview figures recomputed (:func:`impact.analysis.metrics.headline`); the note
+then the Overview figures recomputed (:meth:`impact.workspace.Workspace.measures`); the note
 splits the two.  The peer is what a save did before: the whole council located and prepared
 again because its register file changed (:meth:`Workspace.load` with a new register; the
 ingest cached).
@@ -39,7 +39,6 @@ ENV = ("IMPACT_WORKSPACE_DIR", "IMPACT_DEMO_REGISTER")
 def _save_and_figures(ws, row):
     """One save as the page does it, then the Overview figures: ((seconds to save, seconds
     for the figures, process CPU seconds for both), the new workspace)."""
-    from impact.analysis import metrics
     from impact.places.resolutions import Author
 
     cpu = time.process_time()
@@ -47,8 +46,7 @@ def _save_and_figures(ws, row):
     if done.checks.refused:
         raise RuntimeError(f"bench save refused: {done.checks.refused}")
     new = done.workspace
-    t_fig, _ = timed(lambda: metrics.headline(new.transactions, new.council_lads,
-                                              new.region_codes, new.council_lad_names))
+    t_fig, _ = timed(lambda: new.measures(lm3=False))
     return (t_save, t_fig, time.process_time() - cpu), new
 
 

@@ -90,6 +90,25 @@ def _progress(message: str, fraction: float) -> None:
     click.echo(f"[{fraction:4.0%}] {message}", err=True)
 
 
+def _workspace(dir: str | Path, *, council: str | None = None, reference: str | None = None,
+               lad_codes: tuple[str, ...] = ()) -> object:
+    """The council in ``dir`` loaded as the app loads it (the one front door): spend files
+    or an ingested folder, or "demo"; the officers' saved places applied.  Raises
+    :class:`impact.sources.WorkspaceError` with a one-line reason."""
+    from impact.sources import demo_source, folder_source
+    from impact.workspace import Workspace
+
+    source = demo_source() if str(dir) == "demo" else folder_source(
+        dir, council=council, reference=reference, lad_codes=lad_codes or _lad_setting())
+    return Workspace.load(source)
+
+
+def _lad_setting() -> tuple[str, ...]:
+    from impact.core.settings import settings
+
+    return tuple(settings().lad_codes)
+
+
 # ------------------------------------------------------------------------------ ingest
 
 
@@ -312,21 +331,18 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
     store (unchanged ones are not re-read); a figure whose coverage is too low is written
     as "not enough data".
     """
-    from impact.analysis.compare import MIN_COVERAGE, for_csv, latest_periods
+    from impact.analysis.compare import for_csv, latest_periods
+    from impact.analysis.measures import MIN_COVERAGE
     from impact.outputs.exports import to_csv_bytes
-    from impact.places.reference import ReferenceError, resolve_reference
-    from impact.store import Store, StoreError, add_folder, compare_councils
+    from impact.sources import WorkspaceError
+    from impact.store import Store, StoreError, add_workspace, compare_councils
 
-    try:
-        ref = resolve_reference(reference)
-    except ReferenceError as exc:
-        return _fail("compare", exc)
     store = Store(store_dir) if store_dir else Store.default()
     ids = []
     for d in dirs:
         try:
-            entry, written = add_folder(store, d, ref)
-        except (StoreError, OSError, ValueError) as exc:
+            entry, written = add_workspace(store, _workspace(d, reference=reference))
+        except (StoreError, WorkspaceError, OSError, ValueError) as exc:
             click.echo(f"impact compare: {d}: {exc}", err=True)
             continue
         ids.append(entry.council_id)
@@ -336,8 +352,8 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
         return _fail("compare", "no council folder could be read", 1)
     table = compare_councils(store, list(dict.fromkeys(ids)), period)
     _write(out, to_csv_bytes(for_csv(table)))
-    click.echo(f"{len(table)} rows → {out}; shares below {MIN_COVERAGE:.0%} coverage are "
-               "'not enough data'")
+    click.echo(f"{len(table)} rows → {out}; figures resting on less than {MIN_COVERAGE:.0%} "
+               "of their spend are 'not enough data'")
     for line in _compare_lines(latest_periods(table)):
         click.echo(line)
     return 0
@@ -345,15 +361,14 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
 
 def _compare_lines(latest: object) -> list[str]:
     """One line per council: its latest period's local share (or why not) and coverage."""
-    from impact.analysis.metrics import pct
+    from impact.analysis.measures import NOT_ENOUGH_DATA, pct
 
     lines = []
     for r in latest.itertuples():
         if not r.payments:
             lines.append(f"  {r.council}: no payments read")
             continue
-        share = ("not enough data" if r.local_share != r.local_share
-                 else pct(r.local_share, 1))
+        share = NOT_ENOUGH_DATA if r.local_share != r.local_share else pct(r.local_share)
         lines.append(f"  {r.council} {r.period}: local share {share} (placed "
                      f"{pct(r.placed_share)}, range {pct(r.local_share_lower)}–"
                      f"{pct(r.local_share_upper)})")
@@ -447,40 +462,35 @@ def link(dirs: tuple[Path, ...], out: Path, engine: str, register: Path | None,
               help="LADs whose areas are compared (default: the council's own; 'england' for "
               "all)")
 @click.option("--council-lad", cls=ManyValues, metavar="LAD_CODE...",
-              help="the council's own LADs (default: found from the council name in the data)")
+              help="the council's own LADs (default: found from its name, or IMPACT_LAD_CODES)")
 @click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
 @click.option("--out", type=PATH, required=True, help="CSV to write, one row per area")
 @click.option("--imd", type=click.Choice(["2025", "2019"]), default="2025", show_default=True,
               help="Indices of Deprivation edition")
 @click.option("--clusters", type=int, help="fix k (default: best silhouette)")
 @click.option("--regions", type=int, help="contiguous regions (default: k)")
-@click.option("--permutations", type=int, default=999, show_default=True,
-              help="permutations for the hot spot tests")
 @click.option("--fdr", is_flag=True, help="false-discovery-rate hot spots")
-@click.option("--seed", type=int, default=0, show_default=True, help="random seed")
+@click.option("--influenceable-only", is_flag=True, help="exclude payments to public bodies")
 def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, ...],
           reference: Path | None, out: Path, imd: str, clusters: int | None,
-          regions: int | None, permutations: int, fdr: bool, seed: int) -> int:
+          regions: int | None, fdr: bool, influenceable_only: bool) -> int:
     """Left-behind areas: clusters, hot spots, opportunity ranking.
 
-    DIR is an ingested and located folder (suppliers.parquet).  Writes one row per area.
+    DIR is a folder of spend files, an ingested folder, or 'demo'.  Writes one row per
+    area; the figures are the app's (the same spend, hot-spot setting and rule).
     """
-    from impact.analysis.leftbehind import (
-        AreaSettings,
-        areas_for_folder,
-        output_table,
-        report_lines,
-    )
-    from impact.places.reference import ReferenceError
+    from impact.analysis.filters import Filters
+    from impact.analysis.leftbehind import AreaSettings, output_table, report_lines
+    from impact.reports import areas as council_areas
+    from impact.sources import WorkspaceError
 
-    settings = AreaSettings(k=clusters, n_regions=regions, permutations=permutations,
-                            fdr=fdr, seed=seed)
+    settings = AreaSettings(k=clusters, n_regions=regions, fdr=fdr)
     try:
-        result = areas_for_folder(dir, reference, council_lads=council_lad,
-                                  scope=scope or None, unit=unit, imd=imd, settings=settings)
-    except (ReferenceError, ValueError, FileNotFoundError, KeyError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+        ws = _workspace(dir, reference=reference, lad_codes=council_lad)
+        result = council_areas(ws, Filters(influenceable_only=influenceable_only), unit,
+                               settings, scope=scope or None, imd=imd)
+    except (WorkspaceError, ValueError, FileNotFoundError, KeyError) as exc:
+        return _fail("areas", exc)
     out.parent.mkdir(parents=True, exist_ok=True)
     output_table(result).to_csv(out, index=False)
     for line in report_lines(result, out):
@@ -494,65 +504,104 @@ def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, 
 @cli.command()
 @click.argument("dir")
 @click.option("--local", cls=ManyValues, metavar="LAD_CODE...",
-              help="district code(s) that count as local (default: the council's own)")
-@click.option("--radius-km", type=float, metavar="KM", help="local = within KM of --centre")
-@click.option("--centre", metavar="LAT,LONG",
-              help="centre for --radius-km (default: a point inside the council)")
-@click.option("--include-public-bodies", is_flag=True,
-              help="keep payments to public bodies in R1 (default: excluded)")
-@click.option("--survey", metavar="FILE", help="supplier survey CSV (impact.analysis.survey)")
-@click.option("--priors", metavar="FILE", help="edited priors CSV (impact.analysis.priors)")
-@click.option("--payroll", type=float, default=0.0, metavar="GBP", help="council pay bill")
-@click.option("--staff-local-share", type=float, default=0.0, metavar="X",
-              help="share (0–1) of the pay bill paid to staff living locally")
-@click.option("--upper", is_flag=True,
-              help="headline shows the upper bound (unlocated local pro rata)")
-@click.option("--draws", type=int, default=1000, metavar="N", show_default=True,
-              help="Monte Carlo draws")
-@click.option("--seed", type=int, default=20050307, show_default=True, help="random seed")
-@click.option("--reference", metavar="DIR",
-              help="reference folder (finds the council's district, IMD deciles, ONS "
-              "multipliers)")
+              help="district code(s) that count as local (saved as the council's choice)")
+@click.option("--radius-km", type=float, metavar="KM",
+              help="local = within KM of a point inside the council (saved)")
+@click.option("--payroll", type=float, metavar="GBP", help="council pay bill (saved)")
+@click.option("--staff-local-share", type=float, metavar="X",
+              help="share (0–1) of the pay bill paid to staff living locally (saved)")
+@click.option("--priors", metavar="FILE", help="re-spend assumptions CSV (saved)")
+@click.option("--survey", metavar="FILE", help="supplier survey CSV (saved)")
+@click.option("--influenceable-only", is_flag=True, help="exclude payments to public bodies")
+@click.option("--reference", metavar="DIR", help="reference data folder")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
-def lm3(dir: str, local: tuple[str, ...], radius_km: float | None, centre: str | None,
-        include_public_bodies: bool, survey: str | None, priors: str | None, payroll: float,
-        staff_local_share: float, upper: bool, draws: int, seed: int, reference: str | None,
-        as_json: bool) -> int:
-    """LM3 local multiplier with its band (P10/P50/P90).
+def lm3(dir: str, local: tuple[str, ...], radius_km: float | None, payroll: float | None,
+        staff_local_share: float | None, priors: str | None, survey: str | None,
+        influenceable_only: bool, reference: str | None, as_json: bool) -> int:
+    """The local multiplier (LM3) with its band and range, as the app shows it.
 
-    DIR is a folder with transactions.parquet and suppliers.parquet.
+    DIR is a folder of spend files, an ingested folder, or 'demo'.  --local, --radius-km,
+    --payroll, --staff-local-share, --priors and --survey are saved as the council's own
+    choices, so the app, the board pack and this command show one multiplier.
     """
-    from impact.analysis.multiplier import ModelSettings, run_folder
+    from impact.analysis.filters import Filters
+    from impact.sources import WorkspaceError
 
     if local and radius_km is not None:
         raise click.UsageError("--radius-km cannot be used with --local")
     try:
-        settings = ModelSettings(
-            lad_codes=local,
-            radius_km=radius_km,
-            centre=_lat_long(centre) if radius_km is not None and centre else None,
-            exclude_public_bodies=not include_public_bodies,
-            payroll_gbp=payroll,
-            staff_local_share=staff_local_share,
-            unlocated="proportional" if upper else "non_local",
-            n_draws=draws,
-            random_state=seed,
-            priors_path=priors,
-        )
-        run = run_folder(dir, settings, reference=reference, survey=survey)
-    except (ValueError, OSError, KeyError) as exc:
+        ws = _workspace(dir, reference=reference)
+        for note in _save_model_choices(ws, local, radius_km, payroll, staff_local_share,
+                                        priors, survey):
+            click.echo(note, err=True)
+        f = Filters(influenceable_only=influenceable_only)
+        m, res = ws.measures(f), ws.model(f)
+    except (WorkspaceError, ValueError, OSError, KeyError) as exc:
         return _fail("lm3", exc)
-    if as_json:
-        click.echo(json.dumps(run.summary(), indent=2, default=str))
-        return 0
-    for line in run.report_lines():
-        click.echo(line)
+    if res is None or m.lm3 is None:
+        return _fail("lm3", "no local area or no spend to trace for this council")
+    lines = _lm3_lines(m, res, ws.crosscheck(f))
+    click.echo(json.dumps(_lm3_json(m, res), indent=2, default=str) if as_json
+               else "\n".join(lines))
     return 0
 
 
-def _lat_long(text: str) -> tuple[float, float]:
-    lat, _, lon = text.partition(",")
-    return float(lat), float(lon)
+def _save_model_choices(ws: object, local: tuple[str, ...], radius_km: float | None,
+                        payroll: float | None, staff: float | None, priors: str | None,
+                        survey: str | None) -> list[str]:
+    """Save what the command was given as the council's choices; what was saved, in words."""
+    from dataclasses import replace
+
+    from impact.analysis import model_inputs as mi
+    from impact.analysis.priors import load_priors
+    from impact.analysis.survey import parse_survey
+
+    council, notes = ws.source.council, []
+    c = mi.load_choices(council)
+    changes = {k: v for k, v in (("local", "districts" if local else "radius" if
+                                  radius_km is not None else None), ("lads", local or None),
+                                 ("radius_km", radius_km), ("payroll_gbp", payroll),
+                                 ("staff_local_pct", None if staff is None else 100 * staff))
+               if v is not None}
+    if changes:
+        mi.save_choices(council, replace(c, **changes))
+        notes.append(f"saved as {ws.name}'s re-spend choices: {', '.join(changes)}")
+    if priors:
+        mi.save_council_priors(council, load_priors(priors))
+        notes.append(f"saved {priors} as {ws.name}'s re-spend assumptions")
+    if survey:
+        sv = parse_survey(survey, ws.suppliers)
+        mi.save_survey(council, sv.shares, Path(survey).name)
+        notes += [*sv.notes, f"survey: {len(sv.shares)} rows used, {len(sv.rejected)} "
+                  "rejected (saved for the council)"]
+    return notes
+
+
+def _lm3_lines(m: object, res: object, io: object) -> list[str]:
+    """The multiplier in plain text, in the app's words."""
+    from impact.analysis.sentences import figure_line
+
+    f, model = m.lm3, res.model
+    lines = [f"{m.area.name} · {m.period.text} · {m.filters}",
+             f"local area: {res.inputs.area.describe()}", figure_line(f)]
+    if f.band:
+        lines.append(f"P10–P90 {f.band_text}; what would narrow it most: "
+                     f"{model.band_drivers_['main_driver']}")
+    lines.append(f"R1 £{model.r1_:,.0f}  R2 £{model.r2_:,.0f}  R3 £{model.r3_:,.0f} "
+                 "(central assumptions, unplaced £ local like placed £)")
+    if io is not None:
+        lines.append(f"ONS Type I output multiplier (national): {io.multiplier:.2f} on "
+                     f"£{io.spend_covered_gbp:,.0f} of round-1 spend with SIC codes")
+    return [*lines, res.how_calculated]
+
+
+def _lm3_json(m: object, res: object) -> dict:
+    f = m.lm3
+    return {"council": m.area.name, "period": m.period.text, "filters": m.filters,
+            "lm3": f.shown, "text": f.text, "lower": f.lower, "upper": f.upper,
+            "p10": f.band[0] if f.band else None, "p90": f.band[1] if f.band else None,
+            "coverage": f.coverage.share if f.coverage else None, "rests_on": f.rests_on,
+            "local_area": res.inputs.area.describe(), "model": res.summary()}
 
 
 # -------------------------------------------------------------------------- board-pack
@@ -564,7 +613,8 @@ def _lat_long(text: str) -> tuple[float, float]:
               help="PDF to write, or a folder (named <council>-board-pack-<date>.pdf)")
 @click.option("--xlsx", type=PATH, help="XLSX to write beside it")
 @click.option("--target", type=click.FloatRange(0, 100),
-              help="the council's local-share target in % (default: the first quarter's)")
+              help="a local-share target in % for this pack (default: the one the council "
+              "saved in the app, else none)")
 @click.option("--reference", help="reference data folder (or IMPACT_REFERENCE_DIR)")
 @click.option("--council", help="council name (default: from the folder name)")
 @click.option("--attributes", help="supplier-attributes CSV (see impact.analysis.charter)")
@@ -584,24 +634,23 @@ def board_pack(dir: str, out: Path, xlsx: Path | None, target: float | None,
     DIR is a folder of spend files, an ingested folder, or 'demo'.
     """
     from impact.analysis.filters import Filters
-    from impact.outputs.boardpack import pack_data, pack_filename, pdf_bytes, xlsx_bytes
-    from impact.workspace import Workspace, WorkspaceError, demo_source, folder_source
+    from impact.outputs.boardpack import pack_filename, pdf_bytes, xlsx_bytes
+    from impact.reports import pack_data
+    from impact.sources import WorkspaceError
 
     try:
-        source = demo_source() if str(dir) == "demo" else folder_source(
-            dir, council=council, reference=reference)
-        ws = Workspace.load(source)
+        ws = _workspace(dir, council=council, reference=reference)
         f = Filters(period_from=period_from, period_to=period_to, departments=department,
                     influenceable_only=influenceable_only)
         data = pack_data(ws, f, attributes=attributes,
-                         target=None if target is None else target / 100)
+                         target_share=None if target is None else target / 100)
         if out.is_dir():
             out = out / pack_filename(data.council, data.generated)
         _write(out, pdf_bytes(data))
         if xlsx:
             _write(xlsx, xlsx_bytes(data))
         if brief:
-            _write_brief(brief, ws, f, data)
+            _write_brief(brief, ws, data)
     except (WorkspaceError, ValueError, OSError) as exc:
         return _fail("board-pack", str(exc).splitlines()[0])
     click.echo(f"board pack → {out}" + (f"; workbook → {xlsx}" if xlsx else ""))
@@ -615,11 +664,12 @@ def _write(path: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
-def _write_brief(path: Path, ws: object, filters: object, data: object) -> None:
+def _write_brief(path: Path, ws: object, data: object) -> None:
     """The market engagement brief as Markdown at ``path`` and a PDF beside it."""
-    from impact.outputs.brief import brief_pdf, market_brief
+    from impact.outputs.brief import brief_pdf
+    from impact.reports import brief
 
-    b = market_brief(ws, filters, data=data)
+    b = brief(ws, data)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(b.markdown, encoding="utf-8")
     path.with_suffix(".pdf").write_bytes(brief_pdf(b))

@@ -24,7 +24,7 @@ import yaml
 from impact.core import cache
 from impact.core.paths import council_file, council_folder
 from impact.core.settings import demo_dir, settings
-from impact.ingest.schema import MAPPABLE_FIELDS
+from impact.ingest.schema import MAPPABLE_FIELDS, SCHEMA_VERSION
 from impact.ingest.tables import SUPPORTED_SUFFIXES
 from impact.places.reference import Reference, ReferenceError, resolve_reference
 from impact.synthetic import COUNCIL as DEMO_COUNCIL
@@ -174,6 +174,7 @@ def source_key(source: Source) -> str:
 def ingest_key(source: Source) -> str:
     """What the ingested transactions depend on: the spend files and the column mapping."""
     return cache.key(
+        SCHEMA_VERSION,
         source.council,
         *cache.fingerprint(spend_files(source)),
         *cache.fingerprint([source.mapping_file]),

@@ -32,7 +32,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from impact.analysis.compare import LM3_DRAWS, TABLE_VERSION, CouncilInfo, compare_table
+from impact.analysis import model_inputs
+from impact.analysis.compare import TABLE_VERSION, CouncilInfo, Lm3For, compare_table
 from impact.analysis.national import AGGREGATE_COLUMNS, spend_by_ward_sql
 from impact.core import cache
 from impact.core.atomic import atomic_write_text
@@ -293,6 +294,8 @@ def add_workspace(store: Store, ws: Workspace) -> tuple[CouncilEntry, bool]:
         return held, False
     ref = ws.reference()
     profile = (council_profile(ref, name, ws.source.lad_codes) if ref is not None else None)
+    if profile is not None and profile.lads and ws.area.population:
+        profile.population = ws.area.population  # the residents every page divides by
     if profile is None or not profile.lads:
         profile = CouncilProfile(
             council=name, gss_code=None, type=None, type_name=None, region=None,
@@ -351,22 +354,35 @@ def council_info(entry: CouncilEntry) -> CouncilInfo:
     return CouncilInfo(council_id=entry.council_id, council=entry.council,
                        lads=tuple(p.lads), region_codes=tuple(p.region_codes),
                        population=p.population, gss_code=p.gss_code, type_name=p.type_name,
-                       region=p.region)
+                       region=p.region, lad_names=tuple(p.lad_names),
+                       region_names=(p.region,) if p.region else ())
 
 
-def council_measures(store: Store, entry: CouncilEntry, freq: str = "year",
-                     lm3_draws: int = LM3_DRAWS) -> pd.DataFrame:
+def lm3_fit(entry: CouncilEntry) -> Lm3For:
+    """The local multiplier of a stored council's payments, with the choices, priors and
+    survey its officers saved (the same fit as its own pages)."""
+    lads = list(entry.profile.lads)
+
+    def fit(tx: pd.DataFrame) -> model_inputs.Figure | None:
+        suppliers = tx.drop_duplicates("supplier_key")
+        return model_inputs.lm3_of(model_inputs.fit(tx, suppliers, lads, entry.council))
+
+    return fit
+
+
+def council_measures(store: Store, entry: CouncilEntry, freq: str = "year") -> pd.DataFrame:
     """One council's compare rows, kept on disk beside its payments.
 
-    Keyed on the council's fingerprint, the period kind and :data:`STORE_VERSION`, so adding
-    another council never recomputes this one's (LM3 per period takes a few seconds).
+    Keyed on the council's fingerprint, its saved model choices, the period kind and the
+    table's version, so adding another council never recomputes this one's.
     """
-    k = cache.key(entry.fingerprint, entry.rows, freq, lm3_draws, TABLE_VERSION, length=12)
+    k = cache.key(entry.fingerprint, entry.rows, freq, TABLE_VERSION,
+                  model_inputs.fingerprint(entry.council), length=12)
     path = store.root / "measures" / f"{entry.council_id}-{freq}-{k}.parquet"
     if path.is_file():
         return pd.read_parquet(path)
     table = compare_table(store.payments([entry.council_id]), [council_info(entry)], freq,
-                          lm3_draws)
+                          {entry.council_id: lm3_fit(entry)})
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob(f"{entry.council_id}-{freq}-*.parquet"):
         old.unlink(missing_ok=True)
@@ -374,8 +390,8 @@ def council_measures(store: Store, entry: CouncilEntry, freq: str = "year",
     return table
 
 
-def compare_councils(store: Store, council_ids: list[str] | None = None, freq: str = "year",
-                     lm3_draws: int = LM3_DRAWS) -> pd.DataFrame:
+def compare_councils(store: Store, council_ids: list[str] | None = None, freq: str = "year"
+                     ) -> pd.DataFrame:
     """The compare table (:func:`impact.analysis.compare.compare_table`) of stored councils
     (all when None), in the order given."""
     entries = {e.council_id: e for e in store.entries()}
@@ -383,7 +399,7 @@ def compare_councils(store: Store, council_ids: list[str] | None = None, freq: s
     missing = [c for c in ids if c not in entries]
     if missing:
         raise StoreError(f"not in the store: {', '.join(missing)}")
-    parts = [council_measures(store, entries[c], freq, lm3_draws) for c in ids]
+    parts = [council_measures(store, entries[c], freq) for c in ids]
     return pd.concat(parts, ignore_index=True) if parts else compare_table(
         pd.DataFrame(), [], freq)
 

@@ -21,6 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from impact.analysis import model_inputs
+from impact.analysis.filters import Filters, apply
+from impact.analysis.io_crosscheck import IOCrossCheck, for_model, load_type1
+from impact.analysis.measures import CouncilArea, Measures, Period, measure, with_lm3
+from impact.analysis.multiplier import ModelResult
 from impact.core import cache
 from impact.core.atomic import locked
 from impact.core.paths import council_folder
@@ -30,11 +35,12 @@ from impact.ingest.transactions import REJECTED_COLUMNS, ingest, write_outputs
 from impact.places.boundaries import areas_for_lads, display_geometry
 from impact.places.councils import (
     CouncilGeography,
+    council_centre,
     council_geography,
     district_names,
     supplier_deprivation,
 )
-from impact.places.locate import SUPPLIER_JOIN_COLUMNS, coverage, locate
+from impact.places.locate import PLACES_VERSION, SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.locate import reference_files as locate_reference_files
 from impact.places.reference import Reference, ReferenceError
 from impact.places.registers import RegisterRow
@@ -63,6 +69,9 @@ from impact.sources import (
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
+#: Figures per dataset key and filters (a dataset key changes with any input, so a hit is
+#: never stale); cleared with :func:`impact.core.cache.clear_all`.
+_MEMO: cache.Memo = cache.Memo("workspace figures", max_entries=64)
 
 #: Where a supplier sits relative to the council (``location_band`` column).  "national":
 #: a national body (HMRC, a government department), known and no place's local spend.
@@ -124,6 +133,7 @@ class Workspace:
     outdir: Path | None = None
     located: pd.DataFrame | None = field(default=None, repr=False)
     council_name: str = ""
+    region_names: list[str] = field(default_factory=list)
 
     @property
     def is_demo(self) -> bool:
@@ -180,7 +190,60 @@ class Workspace:
             outdir=ingested.outdir,
             located=located,
             council_name=geo.name,
+            region_names=list(geo.region_names),
         )
+
+    # -- the figures: every surface reads them here, computed once per filters --
+
+    @property
+    def area(self) -> CouncilArea:
+        """What "local" and "regional" mean for this council, and its residents."""
+        pop = float(self.wards["population"].sum()) if "population" in self.wards else 0.0
+        return CouncilArea(self.name, tuple(self.council_lads), tuple(self.council_lad_names),
+                           tuple(self.region_codes), tuple(self.region_names),
+                           pop if pop > 0 else None)
+
+    @property
+    def publication(self) -> Period:
+        """The months the council's files cover (all payments, before any filter)."""
+        return _MEMO.once(("period", self.key), lambda: Period.of(self.transactions))
+
+    def centre(self) -> tuple[float, float] | None:
+        """A point inside the council, for a radius around it."""
+        return _MEMO.once(("centre", self.key), lambda: council_centre(self.wards))
+
+    def model(self, filters: Filters | None = None) -> ModelResult | None:
+        """The re-spend model on the filtered payments with the council's saved choices,
+        priors and survey (:mod:`impact.analysis.model_inputs`); None without a local area
+        or spend to trace."""
+        f = filters or Filters()
+        key = ("model", self.key, f, model_inputs.fingerprint(self.source.council))
+        return _MEMO.once(key, lambda: self._fit_model(f))
+
+    def _fit_model(self, f: Filters) -> ModelResult | None:
+        return model_inputs.fit(apply(self.transactions, f), self.suppliers,
+                                self.council_lads, self.source.council, self.centre(),
+                                self.district_names())
+
+    def crosscheck(self, filters: Filters | None = None) -> IOCrossCheck | None:
+        """The ONS Type I cross-check beside the re-spend model (None without the
+        multipliers table, a model or any supplier's SIC code)."""
+        path, res = self.reference_file("io_multipliers"), self.model(filters)
+        if path is None or res is None or "sic" not in self.suppliers or not (
+                self.suppliers["sic"].notna().any()):
+            return None
+        return for_model(res.model.by_supplier_, self.suppliers, load_type1(path))
+
+    def measures(self, filters: Filters | None = None, *, lm3: bool = True) -> Measures:
+        """Every headline figure of the filtered payments (:mod:`impact.analysis.measures`),
+        with the local multiplier unless ``lm3`` is False."""
+        f = filters or Filters()
+        base = _MEMO.once(("measures", self.key, f), lambda: measure(
+            apply(self.transactions, f), self.area, publication=self.publication,
+            filters=f.describe()))
+        if not lm3:
+            return base
+        return with_lm3(base, model_inputs.lm3_of(self.model(f)))
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --
 
@@ -247,8 +310,11 @@ class Workspace:
 
     def district_names(self) -> dict[str, str]:
         """Every district the reference lookup knows: LAD code → name."""
-        ref = self.reference()
-        return district_names(ref) if ref is not None else {}
+        def read() -> dict[str, str]:
+            ref = self.reference()
+            return district_names(ref) if ref is not None else {}
+
+        return _MEMO.once(("districts", self.source.reference), read)
 
     def area_geometry(self, unit: str) -> gpd.GeoDataFrame:
         """Display geometry (code, name, geometry) of the council's wards or LSOAs."""
@@ -382,6 +448,8 @@ def _ingest_if_needed(
 def _read_ingested(folder: Path, council: str) -> _Ingested:
     """What ``impact ingest`` wrote in ``folder`` (missing side files read as empty)."""
     tx = pd.read_parquet(folder / "transactions.parquet")
+    if "dated_outside_file" not in tx:  # ingested before the reporting-month rule
+        tx["dated_outside_file"] = pd.array([False] * len(tx), dtype="boolean")
     rejected_path = folder / "rejected.parquet"
     rejected = (
         pd.read_parquet(rejected_path)
@@ -424,6 +492,7 @@ def _locate_cache(source: Source, outdir: Path, reference: Reference) -> tuple[P
     """The workspace folder of a source's located suppliers, and its key (the ingested
     transactions, the register and the reference files it was placed with)."""
     k = cache.key(
+        PLACES_VERSION,
         *cache.fingerprint([outdir / "transactions.parquet", source.register]),
         *cache.fingerprint(locate_reference_files(reference)),
         str(reference.root.resolve()),

@@ -34,7 +34,8 @@ def test_board_pack_page(env) -> None:
     md = " ".join(m.value for m in at.markdown)
     assert "Carbon commitments" in md and "unknown" in md
     assert any("Synthetic demo attributes" in c.value for c in at.caption)
-    at.number_input(key="bp_target").set_value(40.0).run()
+    said = " ".join(c.value for c in at.caption)
+    assert "target is set: the pack says so" in said  # never a stand-in presented as one
     gen = next(b for b in at.button if b.label == "Generate the board pack")
     gen.click().run()
     _ok(at)
@@ -44,7 +45,7 @@ def test_board_pack_page(env) -> None:
     assert re.fullmatch(r"demo-borough-synthetic-board-pack-\d{4}-\d{2}-\d{2}\.pdf",
                         names["pdf"]), names
     assert names["pdf-brief"].startswith("demo-borough-synthetic-market-brief-")
-    assert at.session_state["_bp_for"][2] == 40.0  # the target the pack was made with
+    assert not at.session_state["_bp_for"][2].set  # the pack was made with no target
 
 
 def test_consultation_page_saves_outside_the_demo_folder(env) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact.analysis import metrics
+from impact.analysis.measures import NOT_ENOUGH_DATA, WARD, Coverage, WardBasis
 from impact.core.settings import WORKSPACE_DIR, project_root
 from impact.outputs import maps
 from impact.sources import folder_source
@@ -73,12 +73,9 @@ def test_placed_share_is_said_on_both_pages(env) -> None:
 
 def test_reach_reads_not_enough_data_below_the_coverage_gate() -> None:
     table = pd.DataFrame({"spend": [0.0, 1200.0, 0.0], "spend_per_resident": [0.0, 0.4, None]})
-    thin = metrics.WardBasis(total=100.0, known=30.0, district_only=0.0,
-                             district_only_suppliers=0)
-    enough = metrics.WardBasis(total=100.0, known=80.0, district_only=0.0,
-                               district_only_suppliers=0)
-    assert list(reach_text(table, thin)) == [metrics.NOT_ENOUGH_DATA, "£0.40",
-                                             metrics.NOT_ENOUGH_DATA]
+    thin = WardBasis(Coverage(WARD, 30.0, 100.0), 0.0, 0)
+    enough = WardBasis(Coverage(WARD, 80.0, 100.0), 0.0, 0)
+    assert list(reach_text(table, thin)) == [NOT_ENOUGH_DATA, "£0.40", NOT_ENOUGH_DATA]
     assert list(reach_text(table, enough)) == ["£0.00", "£0.40", ""]
 
 
@@ -97,9 +94,9 @@ def test_a_low_coverage_council_shows_not_enough_data(env, shared_data: Path) ->
     warned = " ".join(w.value for w in at.warning)
     assert "too little to say a ward with no placed supplier received nothing" in warned
     table = at.dataframe[-1].value
-    assert (table["What it rests on"] == metrics.NOT_ENOUGH_DATA).any()
-    thin = table["What it rests on"] == metrics.NOT_ENOUGH_DATA
-    assert table.loc[thin, "£ per resident"].isna().all()  # blank, never £0
+    assert (table["rests_on"] == NOT_ENOUGH_DATA).any()
+    thin = table["rests_on"] == NOT_ENOUGH_DATA
+    assert table.loc[thin, "spend_per_resident"].isna().all()  # blank, never £0
     at.switch_page(LB).run()
     _ok(at)
     assert any("too little to say an area received nothing" in w.value for w in at.warning)

@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "sources": 5,
     "workspace": 5,
     "store": 5,
+    "reports": 5,
     "cli": 6,
 }
 #: Same-layer parts that must not import each other.

@@ -56,18 +56,30 @@ def test_table_accounts_for_spend_and_people():
     assert set(member["code"]) == set(table["code"])
     lk = read_lsoa_lookup(ref.require("lookup_lsoa21_ward_lad"))
     inside = sup["lsoa21_code"].map(lk.set_index("lsoa21_code")["lad_code"]).eq(DEMO_LAD)
-    kept = sup["is_located"] & inside & sup["supplier_class"].ne("public_body")
+    # public bodies count like every supplier: the spend is of the payments shown, and the
+    # influenceable switch (a filter) is what leaves them out, for every figure alike
+    kept = sup["is_located"] & inside
     assert table["spend"].sum() == pytest.approx(sup.loc[kept, "spend"].sum())
     assert table["spend_share"].sum() == pytest.approx(1.0)
     assert np.allclose(table["spend_per_resident"], table["spend"] / table["population"])
-    assert any("public bodies" in n for n in notes)
+    assert any("placed at an area" in n for n in notes)
     assert any("outside the areas compared" in n for n in notes)
+
+
+def test_without_enough_placed_no_area_is_left_behind_and_reach_is_not_scored():
+    ref = _ref()
+    inputs = AreaInputs(ref, (DEMO_LAD,), suppliers=_suppliers(ref), reach_known=False)
+    res = analyse_areas(inputs, AreaSettings())
+    assert not res.table["left_behind"].any()
+    assert any("no area is called left behind" in w for w in res.warnings)
+    assert res.ranking["gap"].isna().all() and (res.ranking["gap_points"] == 0).all()
+    assert res.ranking["score"].max() <= 100 and "not known yet" in res.ranking["reason"][0]
 
 
 def test_analysis_runs_and_repeats_exactly():
     ref = _ref()
     inputs = AreaInputs(ref, (DEMO_LAD,), suppliers=_suppliers(ref))
-    settings = AreaSettings(permutations=99)
+    settings = AreaSettings()
     a = analyse_areas(inputs, settings)
     b = analyse_areas(inputs, settings)
     pd.testing.assert_frame_equal(a.table, b.table)
@@ -92,7 +104,7 @@ def test_lsoa_unit_wider_scope_and_no_spend():
     lads = tuple(read_lsoa_lookup(ref.require("lookup_lsoa21_ward_lad"))["lad_code"].unique())
     res = analyse_areas(
         AreaInputs(ref, (DEMO_LAD,), scope=lads, unit="lsoa"),
-        AreaSettings(permutations=99, n_regions=5),
+        AreaSettings(n_regions=5),
     )
     assert len(res.table) == 138 and res.table["in_council"].sum() == 100
     assert res.table["region"].nunique() == 5
@@ -131,14 +143,10 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     assert main(["areas", str(tmp_path), "--reference", str(ref.root), "--out", "x.csv"]) == 2
 
 
-def test_command_writes_one_row_per_area(tmp_path, capsys):
-    ref = _ref()
-    folder = tmp_path / "demo"
-    folder.mkdir()
-    _suppliers(ref).to_parquet(folder / "suppliers.parquet")
+def test_command_writes_one_row_per_area(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("IMPACT_WORKSPACE_DIR", str(tmp_path / "ws"))
     out = tmp_path / "areas.csv"
-    args = [str(folder), "--reference", str(ref.root), "--out", str(out), "--permutations", "99"]
-    assert main(["areas", *args]) == 0
+    assert main(["areas", "demo", "--out", str(out)]) == 0
     csv = pd.read_csv(out)
     assert len(csv) == 20 and csv["code"].is_unique
     for col in ("cluster", "cluster_profile", "deprivation_spot", "left_behind",
@@ -158,6 +166,6 @@ def test_real_council_wards(shared_data, monkeypatch):
         {"supplier_key": ["a", "b", "c"], "spend": [1e5, 2e5, 3e4], "is_located": True,
          "lsoa21_code": lsoas[:3], "supplier_class": "company"}
     )
-    res = analyse_areas(AreaInputs(ref, (hyndburn,), suppliers=sup), AreaSettings(permutations=99))
+    res = analyse_areas(AreaInputs(ref, (hyndburn,), suppliers=sup), AreaSettings())
     assert len(res.table) == 16 and res.table["name"].notna().all()
     assert res.graph.components == 1

@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from impact.analysis import metrics, trends
-from impact.analysis.filters import Filters, apply
+from impact import reports
+from impact.analysis import trends
+from impact.analysis.filters import Filters
+from impact.analysis.measures import NOT_ENOUGH_DATA, CouncilArea, Measures, measure
 from impact.cli import main
 from impact.core.settings import WORKSPACE_DIR
 from impact.outputs import boardpack
@@ -36,7 +38,7 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def pack(demo_ws):
-    data = boardpack.pack_data(demo_ws, Filters(), lm3_draws=100, permutations=9)
+    data = reports.pack_data(demo_ws, Filters())
     return data, boardpack.pdf_bytes(data), boardpack.xlsx_bytes(data)
 
 
@@ -49,18 +51,16 @@ def test_pdf_has_headline_figures_images_and_labels(demo_ws, pack) -> None:
     data, pdf, _ = pack
     reader, pages = _text(pdf)
     assert 2 <= len(pages) <= 6
-    tx = apply(demo_ws.transactions, Filters())
-    head = metrics.headline(tx, demo_ws.council_lads, demo_ws.region_codes,
-                            demo_ws.council_lad_names)
+    head = demo_ws.measures(Filters()).figures()  # what every page shows
     text = "\n".join(pages)
-    for key in ("total", "local", "regional", "deprived"):
+    for key in ("total", "local", "regional", "deprived", "lm3"):
         assert head[key].text in text, (key, head[key].text)
         assert head[key].text == data.headline[key].text
-    assert metrics.pct(head["local"].coverage) in text  # coverage beside the share
+    assert head["local"].rests_on.replace("Based on", "Rests on") in " ".join(text.split())
     assert all("SYNTHETIC DEMO" in p for p in pages)
     assert sum(len(p.images) for p in reader.pages) >= 2  # spend and left-behind maps
     assert "Open Government Licence v3.0" in text and "Crown copyright" in text
-    assert "LM3" in text and f"{data.lm3['lm3']:.2f}" in text
+    assert "LM3" in text and f"£{data.measures.lm3.text} per £1" in " ".join(text.split())
     assert "Good jobs" in text and "Unknown" in text
     assert "Filters in force".lower() in text.lower() or "filters in force" in text
 
@@ -81,18 +81,19 @@ def test_xlsx_cells_never_start_a_formula(pack) -> None:
     head = pd.read_excel(io.BytesIO(xlsx), sheet_name="Headline", engine="openpyxl")
     total = head.loc[head["figure"] == "Total spend", "value"].iloc[0]
     assert total == pytest.approx(data.headline["total"].value)
+    shown = dict(zip(head["figure"], head["shown"], strict=True))
+    assert all(shown[f.label] == f.text for f in data.headline.values())
     assert (head["dataset"].str.contains("SYNTHETIC")).all()
 
 
 def test_filters_change_the_pack(demo_ws) -> None:
     dept = sorted(demo_ws.transactions["directorate"].dropna().unique())[0]
     f = Filters(departments=(dept,))
-    data = boardpack.pack_data(demo_ws, f, lm3_draws=50, permutations=9)
-    tx = apply(demo_ws.transactions, f)
-    assert data.headline["total"].text == metrics.total_spend(tx).text
-    assert "1 department(s)" in data.filters.describe()
+    data = reports.pack_data(demo_ws, f)
+    assert data.headline["total"].text == demo_ws.measures(f).total.text
+    assert data.measures.filters == "1 department(s)"
     with pytest.raises(ValueError, match="no payments"):
-        boardpack.pack_data(demo_ws, Filters(period_from="1999-01", period_to="1999-02"))
+        reports.pack_data(demo_ws, Filters(period_from="1999-01", period_to="1999-02"))
 
 
 def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
@@ -109,7 +110,7 @@ def test_command_line(tmp_path, tmp_path_factory, monkeypatch, capsys) -> None:
     assert len(made) == 1 and re.fullmatch(
         r"demo-borough-synthetic-board-pack-\d{4}-\d{2}-\d{2}\.pdf", made[0]), made
     one = " ".join(PdfReader(folder / made[0]).pages[0].extract_text().split())
-    assert "against the 30% target (set by the council)" in one
+    assert "against the 30% target (given for this pack)" in one
     assert main(["board-pack", str(tmp_path / "nope"), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
@@ -122,15 +123,16 @@ def test_page_one_is_an_executive_summary_and_methods_are_in_the_appendix(pack) 
                     "Local share", "most deprived 20%", "Local multiplier (LM3)",
                     "Executive summary"):
         assert heading in one, heading
-    assert one.count("rests on the") >= 3  # coverage beside each place-dependent figure
+    assert one.count("Rests on the") >= 3  # coverage beside each place-dependent figure
     assert data.headline["local"].text in one and data.headline["total"].text in one
-    assert f"£{data.lm3['lm3_p50']:.2f}" in one
-    assert data.status[0].upper() in one  # the latest quarter's RAG status, in words
+    assert f"£{data.measures.lm3.text} per £1" in one
+    assert data.status[0] == trends.NO_TARGET and "no target is set" in one  # said, in words
     assert len(reader.pages[0].images) == 3  # trend, where the money goes, LM3
     for method in ("R1", "seed", "impact.", "demo_attributes", "P10/P50/P90"):
         assert method not in one, method
     rest = " ".join("\n".join(pages[1:]).split())
-    assert "Technical appendix" in rest and "R1" in rest and "demo_attributes" in rest
+    assert "Technical appendix" in rest and "R1" in rest and "demo_attributes" not in rest
+    assert "Local means a supplier placed inside" in rest
     assert "Local share by quarter" in rest and trends.RAG_RULE[:40] in rest
     assert len(pages) <= 6
 
@@ -141,22 +143,47 @@ def test_findings_and_actions_are_three_plain_sentences(pack) -> None:
     assert len(found) == 3 and len(todo) == 3
     assert all("_" not in s and "None" not in s and "nan" not in s for s in found + todo)
     assert data.opportunities["name"].iloc[0] in found[1]
-    assert "Agree a local-share target" in todo[0]  # no target set: the baseline was used
+    assert "Agree a local-share target" in todo[0]  # no target set, and none pretended
 
 
-def test_a_target_set_by_the_council_drives_the_status(demo_ws) -> None:
-    data = boardpack.pack_data(demo_ws, Filters(), lm3_draws=50, permutations=9, target=0.05)
-    assert data.target.set_by_council and data.status[0] == trends.GREEN
+def test_a_target_set_by_the_council_drives_the_status(demo_ws, tmp_path_factory) -> None:
+    trends.save_target(demo_ws.source.council, 0.05)
+    try:
+        data = reports.pack_data(demo_ws, Filters())
+    finally:
+        trends.save_target(demo_ws.source.council, None)
+    assert data.target.set and data.status[0] == trends.GREEN
     assert "Keep the 5% local-share target under review." in boardpack.actions(data)
+    trend = boardpack._pdf_trend(boardpack.PdfDocument("t", "t", False), data)
+    assert trend  # every quarter judged against the council's 5%
+
+
+def _low(placed: int = 27, local: int = 2) -> Measures:
+    """100 payments of £1: ``local`` placed in the area, the rest of ``placed`` elsewhere."""
+    t = pd.DataFrame({"supplier_key": [f"s{i}" for i in range(100)], "amount": 1.0,
+                      "period": "2024-01", "supplier_class": "company"})
+    t["location_band"] = (["council"] * local + ["elsewhere"] * (placed - local)
+                          + ["not located"] * (100 - placed))
+    t["is_located"] = t["location_band"] != "not located"
+    return measure(t, CouncilArea("Anytown Council", ("E1",), ("Anytown",)))
 
 
 def test_low_coverage_gives_a_range_not_a_figure() -> None:
-    fig = metrics.Figure(key="local", label="Local share", value=0.07, text="7%", how="",
-                         coverage=0.27, lower=0.02, upper=0.75)
-    value, rng, cov = boardpack._share_tile(fig)
-    assert value == "2% to 75%" and metrics.NOT_ENOUGH_DATA in rng and "27%" in cov
-    text = boardpack._local_sentence(fig)
-    assert text.startswith("We can trace where 27p of every £1 went") and "7p" in text
+    m = _low()
+    _, value, detail, rests = boardpack._tile(m.local, "Local share")
+    assert value == NOT_ENOUGH_DATA and detail == "between 2% and 75%"
+    assert rests.startswith("Rests on the 27% of spend whose supplier we could place")
+    data = dataclasses.replace(_PACK_STUB, measures=m)
+    text = boardpack.findings(data)[0]
+    # 27p traced = 2p here + 25p elsewhere; the other 73p unknown (never "of that, 7p")
+    assert text.startswith("We can trace where 27p of every £1 went: 2p of it to suppliers "
+                           "based in Anytown and 25p elsewhere. We do not yet know where the "
+                           "other 73p went")
+
+
+_PACK_STUB = boardpack.PackData(
+    council="Anytown Council", is_demo=False, filters=Filters(), measures=_low(),
+    lm3_how="", wards=None, opportunities=pd.DataFrame(), charter=None, coverage={})
 
 
 @pytest.mark.parametrize(("council", "kind", "name"), [

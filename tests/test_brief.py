@@ -8,6 +8,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from impact import reports
 from impact.analysis.charter import POINTS
 from impact.analysis.filters import Filters
 from impact.core.settings import WORKSPACE_DIR
@@ -20,14 +21,14 @@ def made(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv(WORKSPACE_DIR, str(tmp_path_factory.getbasetemp() / "demo-ws"))
     ws = Workspace.load("demo")
-    data = boardpack.pack_data(ws, Filters(), lm3_draws=50, permutations=9)
+    data = reports.pack_data(ws, Filters())
     yield ws, data
     mp.undo()
 
 
 def test_brief_content_and_editable_wording(made) -> None:
     ws, data = made
-    b = brief.market_brief(ws, data=data, social_value_weight=15,
+    b = brief.market_brief(data, ws.transactions, social_value_weight=15,
                            text={"judging": "Social value is $weight % for $council."},
                            branding="Demo Borough — Procurement team")
     md = b.markdown
@@ -63,7 +64,7 @@ def test_markdown_is_inert() -> None:
 
 def test_brief_has_a_priority_map_and_a_dated_name(made) -> None:
     ws, data = made
-    b = brief.market_brief(ws, data=data)
+    b = reports.brief(ws, data)
     assert b.map_png and b.map_png.startswith(b"\x89PNG")
     assert b.filename == boardpack.pack_filename(data.council, data.generated, "market-brief")
     reader = PdfReader(io.BytesIO(brief.brief_pdf(b)))
@@ -75,7 +76,9 @@ def test_brief_has_a_priority_map_and_a_dated_name(made) -> None:
 def test_a_category_with_too_little_placed_says_not_enough_data() -> None:
     from types import SimpleNamespace
 
-    thin = SimpleNamespace(category="Care", spend=2e6, coverage=0.2, local_share=0.0)
+    thin = SimpleNamespace(category="Care", spend=2e6, coverage=0.2, local_share=0.0,
+                           enough=False)
     assert "not enough data" in brief.gap_text(thin) and "20%" in brief.gap_text(thin)
-    ok = SimpleNamespace(category="Roads", spend=2e6, coverage=0.9, local_share=0.25)
+    ok = SimpleNamespace(category="Roads", spend=2e6, coverage=0.9, local_share=0.25,
+                         enough=True)
     assert "25% of the part we could place (90% of it)" in brief.gap_text(ok)

@@ -52,7 +52,7 @@ def test_console_script_exits_with_the_code() -> None:
     script = "import sys; from impact.cli import main; sys.exit(main())"
     r = subprocess.run([sys.executable, "-c", script, "lm3", "/nonexistent"],
                        capture_output=True, text=True, cwd=ROOT, check=False)
-    assert r.returncode == 2 and "impact lm3:" in r.stderr and "not found" in r.stderr
+    assert r.returncode == 2 and "impact lm3:" in r.stderr and "does not exist" in r.stderr
 
 
 def _params(command: str, args: list[str]) -> dict:

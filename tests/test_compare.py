@@ -7,10 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.analysis import compare
+from impact.analysis import model_inputs
 from impact.analysis.compare import (
-    MIN_COVERAGE,
-    NOT_ENOUGH_DATA,
     CouncilInfo,
     compare_table,
     for_csv,
@@ -20,7 +18,7 @@ from impact.analysis.compare import (
     ranked,
     statistical_neighbours,
 )
-from impact.analysis.metrics import concentration
+from impact.analysis.measures import MIN_COVERAGE, NOT_ENOUGH_DATA, concentration_figures
 
 INFO = CouncilInfo("anytown", "Anytown Council", lads=("E0001",), region_codes=("R1",),
                    population=1000.0, gss_code="E0001", type_name="Unitary", region="North")
@@ -46,8 +44,7 @@ def payments(unplaced: float = 1000.0, months: list[str] | None = None) -> pd.Da
 
 
 def one_row(tx: pd.DataFrame, **info) -> pd.Series:
-    return compare_table(tx, [CouncilInfo(**{**INFO.__dict__, **info})], "all",
-                         lm3_draws=0).iloc[0]
+    return compare_table(tx, [CouncilInfo(**{**INFO.__dict__, **info})], "all").iloc[0]
 
 
 def test_shares_match_the_hand_worked_numbers() -> None:
@@ -66,26 +63,28 @@ def test_shares_match_the_hand_worked_numbers() -> None:
 
 
 def test_concentration_is_the_top_ten_share_and_the_hhi() -> None:
-    top, hhi = concentration(payments())
+    top, hhi = concentration_figures(payments())
     # shares of £2000: A 30 %, B 15 %, C 5 %, D 50 %
     assert top.value == pytest.approx(1.0)
     assert hhi.value == pytest.approx(30**2 + 15**2 + 5**2 + 50**2)
     redacted = payments().assign(is_redacted=[False, False, False, True, False])
-    top, hhi = concentration(redacted)
-    assert top.coverage == pytest.approx(0.5)  # the redacted £1000 is not one supplier
+    top, hhi = concentration_figures(redacted)
+    assert top.coverage.share == pytest.approx(0.5)  # the redacted £1000 is not one supplier
     assert hhi.value == pytest.approx(60**2 + 30**2 + 10**2)
 
 
-def test_a_share_below_the_coverage_threshold_is_withheld_but_keeps_its_range() -> None:
-    row = one_row(payments(unplaced=1001.0))
+def test_a_share_below_the_gate_is_withheld_but_keeps_its_range() -> None:
+    # 1000 of 2001 placed reads "50%": the gate takes the share as shown (test_measures)
+    assert one_row(payments(unplaced=1001.0))["local_share"] == pytest.approx(0.6)
+    row = one_row(payments(unplaced=1100.0))
     assert row["placed_share"] < MIN_COVERAGE
     assert np.isnan(row["local_share"]) and np.isnan(row["regional_share"])
-    assert row["local_share_lower"] == pytest.approx(600 / 2001)
-    assert row["local_share_upper"] == pytest.approx(1601 / 2001)
-    assert row["local_share_coverage"] == pytest.approx(1000 / 2001)
-    csv = for_csv(compare_table(payments(1001.0), [INFO], "all", lm3_draws=0)).iloc[0]
+    assert row["local_share_lower"] == pytest.approx(600 / 2100)
+    assert row["local_share_upper"] == pytest.approx(1700 / 2100)
+    assert row["local_share_coverage"] == pytest.approx(1000 / 2100)
+    csv = for_csv(compare_table(payments(1100.0), [INFO], "all")).iloc[0]
     assert csv["local_share"] == NOT_ENOUGH_DATA
-    assert csv["local_share_lower"] == pytest.approx(600 / 2001, abs=1e-4)  # a bound: a number
+    assert csv["local_share_lower"] == pytest.approx(600 / 2100, abs=1e-4)  # a bound: a number
     assert csv["sme_share"] == NOT_ENOUGH_DATA  # no register says who is an SME
     assert csv["sme_share_coverage"] == 0.0  # coverage 0 is a fact, not missing
 
@@ -106,7 +105,7 @@ def test_a_council_with_no_payments_is_one_row_of_not_enough_data() -> None:
 
 def test_undated_payments_are_their_own_period() -> None:
     tx = payments().assign(period=pd.NA)
-    table = compare_table(tx, [INFO], "year", lm3_draws=0)
+    table = compare_table(tx, [INFO], "year")
     assert table["period"].tolist() == ["undated"]
     assert np.isnan(table.iloc[0]["spend_per_resident"])  # months unknown
 
@@ -123,24 +122,36 @@ def test_periods_are_financial_years_and_calendar_quarters() -> None:
         period_labels(p, "week")
 
 
-def test_spend_per_resident_needs_nearly_every_month() -> None:
+def test_spend_per_resident_is_a_yearly_rate_from_the_complete_months() -> None:
     year = [f"2024-{m:02d}" for m in range(4, 13)] + ["2025-01", "2025-02", "2025-03"]
     tx = pd.concat([payments(months=[m]) for m in year], ignore_index=True)
-    row = compare_table(tx, [INFO], "year", lm3_draws=0).iloc[0]
-    assert row["months_covered"] == 1.0
+    row = compare_table(tx, [INFO], "year").iloc[0]
+    assert row["months_covered"] == 1.0 and bool(row["judged"])  # every month, 50 % placed
     assert row["spend_per_resident"] == pytest.approx(12 * 1950 / 1000)
-    short = tx[~tx["period"].isin(["2025-02", "2025-03"])]  # 10 of 12 months
-    row = compare_table(short, [INFO], "year", lm3_draws=0).iloc[0]
+    short = tx[~tx["period"].isin(["2025-02", "2025-03"])]  # 10 of 12 months: still a rate
+    row = compare_table(short, [INFO], "year").iloc[0]
     assert row["months_covered"] == pytest.approx(10 / 12)
-    assert np.isnan(row["spend_per_resident"])
+    assert row["spend_per_resident"] == pytest.approx(12 * 1950 / 1000)
+    thin = tx.copy()
+    thin.loc[thin["period"] == "2025-01", "amount"] *= 0.01  # a month probably incomplete
+    row = compare_table(thin, [INFO], "year").iloc[0]
+    assert row["months_complete"] == 11
+    assert row["spend_per_resident"] == pytest.approx(12 * 1950 / 1000)  # left out, said
 
 
-def test_lm3_is_withheld_below_the_coverage_threshold() -> None:
-    well = compare.lm3_measures(payments(unplaced=10.0), INFO, draws=50)
+def _lm3(tx: pd.DataFrame):
+    return model_inputs.lm3_of(model_inputs.fit(tx, tx.drop_duplicates("supplier_key"),
+                                                list(INFO.lads), "anytown-test"))
+
+
+def test_lm3_is_withheld_below_the_gate() -> None:
+    well = compare_table(payments(unplaced=10.0), [INFO], "all", {"anytown": _lm3}).iloc[0]
     assert 1.0 <= well["lm3_p10"] <= well["lm3_p50"] <= well["lm3_p90"] <= 3.0
+    assert well["lm3_p50_lower"] <= well["lm3_p50"] <= well["lm3_p50_upper"]
     assert well["lm3_coverage"] == pytest.approx(1000 / 1010)
-    poor = compare.lm3_measures(payments(unplaced=5000.0), INFO, draws=50)
+    poor = compare_table(payments(unplaced=5000.0), [INFO], "all", {"anytown": _lm3}).iloc[0]
     assert poor["lm3_coverage"] < MIN_COVERAGE and np.isnan(poor["lm3_p50"])
+    assert np.isnan(poor["lm3_p10"]) and poor["lm3_p50_lower"] < poor["lm3_p50_upper"]
 
 
 def test_ranked_puts_withheld_councils_last() -> None:
@@ -160,7 +171,8 @@ def test_latest_periods_picks_each_councils_last_complete_period() -> None:
                                      "2018/19", "2019/20"],
                           "period_start": ["2022-04", "2023-04", "2024-04", None, "2018-04",
                                            "2019-04"],
-                          "months_covered": [1.0, 1.0, 0.25, np.nan, 0.25, 0.75]})
+                          "months_complete": [12, 12, 3, np.nan, 3, 9],
+                          "months_in_period": [12, 12, 12, np.nan, 12, 12]})
     assert latest_periods(table)["period"].tolist() == ["2023/24", "no payments", "2019/20"]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.analysis.metrics import money
+from impact.analysis.measures import money
 from impact.outputs import labels
 
 SNAKE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")

@@ -101,20 +101,19 @@ def _flat_priors(share: float) -> pd.DataFrame:
 
 
 def test_hand_worked_model_with_band():
-    # £60 local, £20 non-local, £20 unlocated; flat re-spend 50 %.
-    # lower: R2 = 60, R3 = 30 → LM3 = 1.9.  Located local share p = 60/80 = 0.75:
-    # upper: R2 = 60 + 15 = 75, R3 = 37.5 → LM3 = 2.125.
+    # £60 local, £20 non-local, £20 unplaced; flat re-spend 50 %.  Placed local share
+    # p = 60/80 = 0.75, so like placed £: R2 = 60 + 15 = 75, R3 = 37.5 → LM3 = 2.125.
+    # Range: every unplaced £ leaves: R2 = 60, R3 = 30 → 1.9; stays: R2 = 80, R3 = 40 → 2.2.
     s = _spend([60, 20, 20], ["local", "non_local", "unknown"])
     m = LM3Model(priors=_flat_priors(0.5), n_draws=200).fit(s)
-    assert m.r1_ == 100 and m.r2_ == 60 and m.r3_ == 30
-    assert m.lm3_ == pytest.approx(1.9) and m.lm3_lower_ == pytest.approx(1.9)
-    assert m.lm3_upper_ == pytest.approx(2.125)
-    assert m.retained_ == pytest.approx(90)
-    assert 1.9 <= m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_ <= 2.125
-    assert m.band_drivers_["main_driver"].startswith("unlocated")
-    assert "Unlocated spend £20" in m.how_calculated_
-    up = LM3Model(priors=_flat_priors(0.5), unlocated="proportional", n_draws=10).fit(s)
-    assert up.lm3_ == pytest.approx(2.125) and "upper bound" in up.shown_
+    assert m.r1_ == 100 and m.r2_ == 75 and m.r3_ == 37.5
+    assert m.lm3_ == pytest.approx(2.125) and m.retained_ == pytest.approx(112.5)
+    # flat priors: every draw is the central figure
+    assert m.lm3_p10_ == m.lm3_p50_ == m.lm3_p90_ == pytest.approx(2.125)
+    assert m.lm3_lower_ == pytest.approx(1.9) and m.lm3_upper_ == pytest.approx(2.2)
+    assert m.retained_lower_ == pytest.approx(90) and m.retained_upper_ == pytest.approx(120)
+    assert m.band_drivers_["main_driver"].startswith("placing more suppliers")
+    assert "Unplaced spend £20" in m.how_calculated_
     # non-local re-spend at nef's 36 % is reported beside LM3, not in it
     assert m.r3_non_local_ == pytest.approx(20 * 0.36)
 
@@ -144,16 +143,15 @@ def test_breakdowns_add_up():
     s = _spend([10, 20, 30, 40, 50], ["local", "non_local", "local", "unknown", "local"])
     m = LM3Model(priors=_flat_priors(0.5), n_draws=10).fit(s)
     assert m.by_directorate_["r1"].sum() == pytest.approx(m.r1_)
-    assert m.by_class_["r2_lower"].sum() == pytest.approx(m.r2_)
-    assert m.by_ward_["r2"].sum() == pytest.approx(m.r2_)
+    assert m.by_class_["r2_central"].sum() == pytest.approx(m.r2_)
+    # wards hold placed local suppliers only: the R2 with every unplaced £ leaving
+    assert m.by_ward_["r2"].sum() == pytest.approx(m.rounds_["gbp_lower"].iloc[1])
     assert list(m.rounds_["round"]) == ["R1", "R2", "R3"]
     assert m.waterfall_["gbp"].iloc[-1] == pytest.approx(m.r1_ * m.lm3_)
 
 
 def test_bad_settings_are_one_line_errors():
     s = _spend([10], ["local"])
-    with pytest.raises(ValueError, match="unlocated"):
-        LM3Model(unlocated="maybe").fit(s)
     with pytest.raises(ValueError, match="local_status"):
         LM3Model().fit(s.assign(local_status="here"))
     with pytest.raises(ValueError, match="lacks"):
@@ -262,11 +260,15 @@ def demo_ws(tmp_path_factory) -> Path:
     return out
 
 
+def _folder(out: Path):
+    return (pd.read_parquet(out / "transactions.parquet"),
+            pd.read_parquet(out / "suppliers.parquet"))
+
+
 def test_demo_model(demo_ws):
-    res = run_model(demo_ws, ModelSettings(lad_codes=("E09999999",), n_draws=500))
+    tx, sup = _folder(demo_ws)
+    res = run_model((tx, sup), ModelSettings(lad_codes=("E09999999",), n_draws=500))
     m = res.model
-    tx = pd.read_parquet(demo_ws / "transactions.parquet")
-    sup = pd.read_parquet(demo_ws / "suppliers.parquet")
     pub = sup.loc[sup["supplier_class"] == "public_body", "supplier_key"]
     # R1 recomputed independently: positive payments to non-public-body suppliers
     from impact.ingest.schema import supplier_keys
@@ -275,7 +277,9 @@ def test_demo_model(demo_ws):
     pos = tx["amount"] > 0
     assert m.r1_ == pytest.approx(tx.loc[pos & ~keys.isin(pub), "amount"].sum())
     loc = sup.loc[(sup["lad_code"] == "E09999999") & sup["is_located"], "supplier_key"]
-    assert m.r2_ == pytest.approx(tx.loc[pos & keys.isin(loc) & ~keys.isin(pub), "amount"].sum())
+    r2_placed = m.rounds_.set_index("round").loc["R2", "gbp_lower"]  # unplaced £ leaving
+    assert r2_placed == pytest.approx(tx.loc[pos & keys.isin(loc) & ~keys.isin(pub),
+                                             "amount"].sum())
     assert 1 < m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_ < 3
     assert m.lm3_lower_ <= m.lm3_upper_
     acc = res.inputs.accounting
@@ -287,11 +291,11 @@ def test_demo_model(demo_ws):
     )
     # wider area (council + neighbours) can only raise LM3
     wide = run_model(
-        demo_ws,
+        (tx, sup),
         ModelSettings(lad_codes=("E09999999", "E07999991", "E07999992", "E07999993"), n_draws=50),
     )
     assert wide.model.lm3_ >= m.lm3_
-    assert "E09999999" in res.how_calculated
+    assert "E09999999" not in res.how_calculated  # codes never reach people
 
 
 def test_demo_cli_json(demo_ws):
@@ -303,8 +307,6 @@ def test_demo_cli_json(demo_ws):
             "lm3",
             str(demo_ws),
             "--json",
-            "--draws",
-            "200",
             "--reference",
             str(ROOT / "data" / "demo" / "reference"),
         ],
@@ -315,7 +317,9 @@ def test_demo_cli_json(demo_ws):
     )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["local_area"].endswith("E09999999") and 1 <= out["lm3"] <= 3
+    assert out["local_area"] == "suppliers placed in Demo Borough (synthetic)"
+    assert 1 <= out["lm3"] <= 3 and out["lower"] <= out["lm3"] <= out["upper"]
+    assert out["text"] == f"{out['lm3']:.2f}" and out["rests_on"].startswith("Based on")
     bad = subprocess.run(
         [*CLI, "lm3", "/nonexistent"],
         capture_output=True,
@@ -323,7 +327,7 @@ def test_demo_cli_json(demo_ws):
         cwd=ROOT,
         check=False,
     )
-    assert bad.returncode == 2 and "not found" in bad.stderr
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
 
 
 @pytest.mark.shared
@@ -350,7 +354,7 @@ def test_manchester(shared_data, tmp_path_factory):
         capture_output=True,
         cwd=ROOT,
     )
-    res = run_model(out, ModelSettings(lad_codes=("E08000003",), n_draws=300))
+    res = run_model(_folder(out), ModelSettings(lad_codes=("E08000003",), n_draws=300))
     m = res.model
     assert m.r1_ > 1e8 and 1 < m.lm3_lower_ < m.lm3_upper_ < 3
     assert m.lm3_p10_ <= m.lm3_p50_ <= m.lm3_p90_
@@ -377,9 +381,10 @@ def test_central_band_by_hand():
     )
     assert band.r1 == 200 and band.local_share_located == 0.75 and band.unlocated_gbp == 20
     assert (band.lower.r2, band.lower.r3) == (110, 50)
-    assert (band.upper.r2_suppliers, band.upper.r3_suppliers) == (75, 37.5)
+    assert (band.central.r2_suppliers, band.central.r3_suppliers) == (75, 37.5)
+    assert (band.upper.r2_suppliers, band.upper.r3_suppliers) == (80, 40)
     assert band.lm3(band.lower) == pytest.approx(360 / 200)
-    assert band.at(0.0) is band.lower and band.at(1.0) is band.upper
+    assert [band.fraction(w) for w in ("leaves", "like placed", "stays")] == [0, 0.75, 1]
 
 
 def test_monte_carlo_inputs_keep_every_pound():
@@ -405,31 +410,32 @@ def test_draws_reproducible_and_within_the_prior_ranges():
     mc = monte_carlo_inputs(rows, central_band(rows, _staff()), p)
     a, b = draw(mc, 400, 7), draw(mc, 400, 7)
     np.testing.assert_array_equal(a.shares, b.shares)
-    np.testing.assert_array_equal(a.theta, b.theta)
     assert a.shares.shape == (400, len(mc.prior_central))
     assert ((a.shares >= mc.prior_low) & (a.shares <= mc.prior_high)).all()
-    assert ((a.theta >= 0) & (a.theta < 1)).all()
-    assert not np.array_equal(draw(mc, 400, 8).theta, a.theta)
+    assert not np.array_equal(draw(mc, 400, 8).shares, a.shares)
 
 
-def test_simulate_at_the_band_ends_gives_the_central_figures():
+def test_simulate_at_central_priors_gives_the_round_by_round_figures():
     rows = _rows([60, 20, 20], ["local", "non_local", "unknown"])
     band = central_band(rows, _staff(100, 0.5, 0.4))
     mc = monte_carlo_inputs(rows, band, _flat_priors(0.5))
-    ends = Draws(np.tile(mc.prior_central, (2, 1)), np.array([0.0, 1.0]), np.full(2, 0.4))
-    lm3, retained = simulate(mc, ends)
-    assert lm3 == pytest.approx([band.lm3(band.lower), band.lm3(band.upper)])
-    assert retained == pytest.approx([band.lower.retained, band.upper.retained])
+    central = Draws(np.tile(mc.prior_central, (1, 1)), np.full(1, 0.4))
+    for rounds, where in ((band.lower, "leaves"), (band.central, "like placed"),
+                          (band.upper, "stays")):
+        lm3, retained = simulate(mc, central, band.fraction(where))
+        assert lm3 == pytest.approx([band.lm3(rounds)])
+        assert retained == pytest.approx([rounds.retained])
 
 
 def test_monte_carlo_names_the_driver_of_the_band():
-    # fixed priors: only where unlocated spend is can move LM3
+    # fixed priors: only where unplaced spend is can move LM3
     rows = _rows([60, 20, 20], ["local", "non_local", "unknown"])
     mc = monte_carlo_inputs(rows, central_band(rows, _staff()), _flat_priors(0.5))
-    res = monte_carlo(mc, draw(mc, 200, 1), theta_shown=0.0)
-    assert res.band_drivers["priors_only_p10_p90_width"] == 0
-    assert res.band_drivers["main_driver"].startswith("unlocated")
-    assert list(res.draws.columns) == ["theta", "lm3", "retained"] and len(res.draws) == 200
+    res = monte_carlo(mc, draw(mc, 200, 1))
+    assert res.band_drivers["priors_p10_p90_width"] == 0
+    assert res.band_drivers["unplaced_range_width"] == pytest.approx(2.2 - 1.9)
+    assert res.band_drivers["main_driver"].startswith("placing more suppliers")
+    assert list(res.draws.columns) == ["lm3", "retained"] and len(res.draws) == 200
     assert res.lm3_percentiles[0] <= res.lm3_percentiles[1] <= res.lm3_percentiles[2]
 
 
@@ -437,22 +443,30 @@ def test_rounds_table_splits_suppliers_and_staff():
     band = central_band(
         _rows([60, 20, 20], ["local", "non_local", "unknown"]), _staff(100, 0.5, 0.4)
     )
-    t = rounds_table(band, 1.0).set_index("round")
+    t = rounds_table(band).set_index("round")
     assert t.loc["R1", "gbp_suppliers"] + t.loc["R1", "gbp_staff"] == 200
-    assert t.loc["R2", "gbp_shown"] == band.upper.r2 == t.loc["R2", "gbp_upper"]
+    assert t.loc["R2", "gbp_central"] == band.central.r2
+    assert t.loc["R2", "gbp_upper"] == band.upper.r2
     assert t.loc["R3", "gbp_staff"] == pytest.approx(50 * 0.4)
     assert t.attrs["unlocated_gbp"] == 20
 
 
-def test_headline_is_p50_inside_its_band():
-    # The unplaced share is large, so the round-by-round figure (all unplaced non-local)
-    # lies below the draws: the headline must be the P50, inside its own P10–P90.
-    s = _spend([20, 20, 60], ["local", "non_local", "unknown"])
-    m = LM3Model(priors=_flat_priors(0.5), n_draws=400).fit(s)
+def test_headline_is_p50_inside_its_band_and_its_range():
+    # Skewed priors (central at the top of low–high): the P50 of the draws falls below the
+    # central-prior figure, which is why a central-prior "lower bound" once sat above the
+    # headline ("LM3 1.72 … lower bound 1.74").  The range's ends are P50s of the same
+    # draws, so the headline always lies between them.
+    s = _spend([70, 29, 1], ["local", "non_local", "unknown"])
+    skew = _flat_priors(0.5)
+    skew.loc[skew["recipient"] == "local", ["low", "central", "high"]] = [0.1, 0.8, 0.8]
+    m = LM3Model(priors=skew, n_draws=400).fit(s)
     h = m.headline_
     assert h.lm3 == m.lm3_p50_ and h.retained == m.retained_p50_
     assert h.lm3_p10 <= h.lm3 <= h.lm3_p90
     assert h.retained_p10 <= h.retained <= h.retained_p90
-    assert m.lm3_ < h.lm3_p10  # the figure that used to be shown fell outside the band
-    assert h.placed_share == pytest.approx(0.4)
+    assert h.lm3_lower <= h.lm3 <= h.lm3_upper
+    assert h.lm3 < m.lm3_  # the skew: P50 below the central-prior figure
+    lower_at_central = 1 + (70 + 70 * 0.8) / 100  # every unplaced £ leaves, central prior
+    assert h.lm3 < lower_at_central  # what used to be called the lower bound
+    assert h.placed_share == pytest.approx(0.99)
     assert h.lm3_text == f"{h.lm3:.2f} (P10–P90 {h.lm3_p10:.2f}–{h.lm3_p90:.2f})"

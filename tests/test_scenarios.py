@@ -115,7 +115,7 @@ def test_save_load_and_bad_scenarios(tmp_path):
     (tmp_path / "junk.json").write_text("{}")
     with pytest.raises(ValueError, match="not a saved scenarios"):
         load_scenarios(tmp_path / "junk.json")
-    assert np.isfinite(compare(_baseline(), sc)["lm3_shown"]).all()
+    assert np.isfinite(compare(_baseline(), sc)["lm3_p50"]).all()
 
 
 def test_moved_spend_split_over_targets_and_placed_by_kind_of_code():

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.analysis.compare import NOT_ENOUGH_DATA, for_csv
+from impact.analysis.compare import for_csv
+from impact.analysis.measures import NOT_ENOUGH_DATA
 from impact.core.settings import demo_dir
 from impact.ingest.schema import supplier_keys
 from impact.places.authorities import authority_lads, council_profile, load_authorities
@@ -167,11 +168,11 @@ def test_compare_rows_are_kept_and_not_recomputed(tmp_path: Path, reference, mon
                                                   ) -> None:
     store = Store(tmp_path / "store")
     add_folder(store, council_folder(tmp_path, "Demo Borough Council"), reference)
-    first = compare_councils(store, freq="quarter", lm3_draws=20)
+    first = compare_councils(store, freq="quarter")
     import impact.store as module
 
     monkeypatch.setattr(module, "compare_table", lambda *a, **k: pytest.fail("recomputed"))
-    again = compare_councils(store, freq="quarter", lm3_draws=20)
+    again = compare_councils(store, freq="quarter")
     pd.testing.assert_frame_equal(first, again)
     assert first["period"].tolist() == ["2023 Q4", "2024 Q1", "2024 Q2"]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from impact.analysis import metrics
 from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir
 from impact.ingest.schema import supplier_keys
 from impact.places.councils import find_council_lads
@@ -59,9 +58,9 @@ def test_demo_loads_and_accounts_for_every_row(demo: Workspace) -> None:
 
 def test_demo_local_share_matches_the_answer_key(demo: Workspace) -> None:
     # data/demo/README.md: borough 42.2 % of spend value (of all spend, so the lower bound).
-    f = metrics.local_share(demo.transactions, demo.council_lads)
+    f = demo.measures(lm3=False).local
     assert f.lower == pytest.approx(0.422, abs=0.01)
-    assert f.coverage > 0.95
+    assert f.coverage.share > 0.95
 
 
 def test_demo_wards_have_deprivation(demo: Workspace) -> None:

@@ -1,40 +1,34 @@
 """Shared helpers for the analysis pages (Re-spend model, Scenarios, Left behind).
 
 Nothing here computes a figure: it keeps the user's choices in ``st.session_state`` as plain
-values (so the three pages agree, and a page opened later finds them), caches library runs
-on simple keys, saves per-council files under the workspace folder, and draws the charts
-and category maps the pages share.  Figures come from :mod:`impact.multiplier`,
-:mod:`impact.scenarios` and :mod:`impact.areas`.
+values, caches the library's runs for the pages, names the council's scenario file, and
+draws the charts and category maps the pages share.  Figures come from the workspace
+(:meth:`impact.workspace.Workspace.model`, :meth:`~impact.workspace.Workspace.measures`)
+and :mod:`impact.reports`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-from dataclasses import astuple
 from pathlib import Path
 
 import altair as alt
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from impact.analysis import metrics
-from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, analyse_areas
-from impact.analysis.multiplier import ModelResult, ModelSettings, run_model
-from impact.analysis.opportunity import N_LSOA, LeftBehindRule, ScenarioTarget
-from impact.analysis.priors import load_priors
-from impact.core.paths import council_folder
+from impact.analysis.leftbehind import AreaSettings, AreasResult
+from impact.analysis.measures import NOT_ENOUGH_DATA, WardBasis
+from impact.analysis.opportunity import ScenarioTarget
+from impact.core.paths import council_file
 from impact.outputs import maps
 from impact.outputs.exports import to_csv_bytes
+from impact.reports import areas
 from impact.workspace import Workspace
 from views._common import STREAMLIT_ESCAPES_TOOLTIPS, current_filters
 
 #: Session keys shared by the pages.
-LM3_SETTINGS = "lm3_settings"  # dict of plain values (see :func:`model_settings`)
-LM3_SURVEY = "lm3_survey"  # parsed survey for the current council (see the re-spend page)
 TARGET = "scenario_target"  # ScenarioTarget sent by the Left behind page
 TARGET_DECILES = "scenario_target_deciles"  # code → IMD decile of the target areas
 SCENARIOS = "scenarios"  # {council key: [Scenario, ...]}
@@ -57,160 +51,22 @@ def one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-# ------------------------------------------------------------------ per-council files
-
-
-def council_dir(ws: Workspace) -> Path:
-    """Where this council's saved assumptions and scenarios live (under the workspace
-    folder: never the committed demo nor a read-only data folder)."""
-    lads = "-".join(ws.council_lads)[:40]
-    return council_folder("analysis", ws.source.council, lads)
-
-
-def priors_path(ws: Workspace) -> Path:
-    return council_dir(ws) / "priors.csv"
-
-
 def scenarios_path(ws: Workspace) -> Path:
-    return council_dir(ws) / "scenarios.json"
-
-
-def frame_hash(df: pd.DataFrame | None) -> str:
-    if df is None:
-        return "-"
-    return hashlib.sha1(df.to_csv(index=False).encode("utf-8")).hexdigest()[:16]
-
-
-def current_priors(ws: Workspace) -> pd.DataFrame:
-    """The council's saved priors, or the shipped defaults."""
-    return load_priors(priors_path(ws))
-
-
-# ------------------------------------------------------------------ reference data
-
-
-def io_table_path(ws: Workspace) -> tuple[Path | None, str]:
-    """The ONS Type I multipliers file in the council's reference folder, if there."""
-    p = ws.reference_file("io_multipliers")
-    return (p, "the council's reference folder") if p is not None else (None, "")
-
-
-# ------------------------------------------------------------------ model settings
-
-
-DEFAULT_SETTINGS = {
-    "local": "council",  # council | districts | radius
-    "lads": (),
-    "radius_km": 10.0,
-    "exclude_public_bodies": True,
-    "payroll_gbp": 0.0,
-    "staff_local_pct": 0.0,
-    "unlocated": "non_local",
-}
-
-
-def settings_values() -> dict:
-    return {**DEFAULT_SETTINGS, **st.session_state.setdefault(LM3_SETTINGS, {})}
-
-
-def council_centre(ws: Workspace) -> tuple[float, float] | None:
-    """A point inside the council (its wards' union), for a radius around it."""
-    if len(ws.wards) == 0:
-        return None
-    pt = gpd.GeoSeries([ws.wards.union_all()], crs=ws.wards.crs).representative_point().iloc[0]
-    return round(float(pt.y), 5), round(float(pt.x), 5)
-
-
-def model_settings(ws: Workspace) -> ModelSettings:
-    """The canonical settings (session state) as :class:`ModelSettings`."""
-    v = settings_values()
-    lads: tuple[str, ...] = ()
-    radius = centre = None
-    if v["local"] == "districts" and v["lads"]:
-        lads = tuple(sorted(v["lads"]))
-    elif v["local"] == "radius":
-        centre = council_centre(ws)
-        if centre is not None:
-            radius = float(v["radius_km"])
-    return ModelSettings(
-        lad_codes=lads, radius_km=radius, centre=centre,
-        # The sidebar's "influenceable spend only" toggle, the one switch for every page.
-        exclude_public_bodies=current_filters().influenceable_only,
-        payroll_gbp=float(v["payroll_gbp"]), staff_local_share=float(v["staff_local_pct"]) / 100,
-        unlocated=str(v["unlocated"]),
-    )
-
-
-@st.cache_data(show_spinner="Running the re-spend model…", max_entries=32)
-def _fit(ws_key: str, filters: tuple, settings: tuple, priors_key: str, survey_key: str,
-         _tx: pd.DataFrame, _suppliers: pd.DataFrame, _lads: tuple[str, ...],
-         _settings: ModelSettings, _priors: pd.DataFrame,
-         _survey: pd.DataFrame | None) -> ModelResult:
-    """One model run, keyed on the dataset, filters, settings, priors and survey hashes."""
-    return run_model((_tx, _suppliers, list(_lads)), _settings, priors=_priors,
-                     survey_shares=_survey)
-
-
-def survey_shares(ws: Workspace) -> tuple[pd.DataFrame | None, str]:
-    sv = st.session_state.get(LM3_SURVEY)
-    if sv and sv.get("ws_key") == ws.key:
-        return sv["shares"], sv["hash"]
-    return None, "-"
-
-
-def baseline(ws: Workspace, tx: pd.DataFrame) -> ModelResult | None:
-    """The model for the current settings, priors and survey (cached), or None + an error."""
-    settings = model_settings(ws)
-    try:
-        priors = current_priors(ws)
-    except (ValueError, OSError) as exc:
-        st.error(f"The saved assumptions table could not be read: {one_line(exc)}")
-        return None
-    shares, skey = survey_shares(ws)
-    try:
-        return _fit(ws.key, astuple(current_filters()), astuple(settings), frame_hash(priors),
-                    skey, tx, ws.suppliers, tuple(ws.council_lads), settings, priors, shares)
-    except (ValueError, KeyError) as exc:
-        st.error(f"The re-spend model could not run: {one_line(exc)}")
-    return None
-
-
-def ward_deciles(wards: pd.DataFrame) -> pd.Series:
-    """Ward code → IMD decile of the ward's population-weighted mean national rank."""
-    if "imd_rank" not in wards or len(wards) == 0:
-        return pd.Series(dtype="float64")
-    rank = pd.to_numeric(wards["imd_rank"], errors="coerce")
-    dec = np.ceil(rank / N_LSOA["2025"] * 10).clip(1, 10)
-    return pd.Series(dec.to_numpy(), index=wards["code"].astype(str).to_numpy())
+    """The council's saved scenarios (under the workspace folder: never the committed demo
+    nor a read-only data folder)."""
+    return council_file(ws.source.council, "scenarios.json")
 
 
 # ------------------------------------------------------------------ left-behind analysis
 
 
-def suppliers_for(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
-    """The supplier table with ``spend`` = positive payments in the filtered transactions."""
-    amount = pd.to_numeric(tx["amount"], errors="coerce")
-    spend = amount.where(amount > 0).groupby(tx["supplier_key"].astype("string")).sum()
-    sup = ws.suppliers.copy()
-    sup["spend"] = sup["supplier_key"].astype("string").map(spend).fillna(0.0).to_numpy()
-    return sup
-
-
 @st.cache_data(show_spinner="Comparing areas, clustering and testing hot spots…",
                max_entries=16)
-def compare_areas(ws_key: str, filters: tuple, ref_path: str | None, unit: str,
-                  features: tuple, weights: tuple, k: int | None, fdr: bool, rule: tuple,
-                  top: int, _ws: Workspace, _tx: pd.DataFrame) -> AreasResult:
-    """:func:`impact.areas.analyse_areas` for the current council, cached on plain values."""
-    ref = _ws.reference()
-    if ref is None:
-        raise ValueError("no reference data folder for this council")
-    inputs = AreaInputs(ref, tuple(_ws.council_lads), None, unit, suppliers_for(_ws, _tx))
-    settings = AreaSettings(
-        features=features, weights=dict(weights), k=k, permutations=499, fdr=fdr,
-        rule=LeftBehindRule(*rule), top=top,
-    )
-    return analyse_areas(inputs, settings)
+def compare_areas(ws_key: str, filters: tuple, unit: str, settings: tuple,
+                  _ws: Workspace, _settings: AreaSettings) -> AreasResult:
+    """:func:`impact.reports.areas` (the board pack's, on the same spend and hot-spot
+    setting) for the current council and filters, cached on plain values."""
+    return areas(_ws, current_filters(), unit, _settings)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -339,12 +195,12 @@ def how_text(text: str, caption: str | None = None) -> None:
             st.caption(caption)
 
 
-def reach_text(table: pd.DataFrame, basis: metrics.WardBasis) -> pd.Series:
+def reach_text(table: pd.DataFrame, basis: WardBasis) -> pd.Series:
     """£ per resident as read: "not enough data" where no placed spend reaches an area and
     too little spend is placed to call that £0."""
     spr = pd.to_numeric(table["spend_per_resident"], errors="coerce")
     text = spr.map(lambda v: "" if pd.isna(v) else f"£{v:,.2f}")
     if not basis.enough:
         text = text.mask(pd.to_numeric(table["spend"], errors="coerce").fillna(0) <= 0,
-                         metrics.NOT_ENOUGH_DATA)
+                         NOT_ENOUGH_DATA)
     return text

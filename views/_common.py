@@ -17,6 +17,7 @@ from packaging.version import Version
 
 from impact.analysis import filters as flt
 from impact.analysis import metrics, trends
+from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures
 from impact.core.settings import SOURCE_DIR
 from impact.outputs import labels, maps
 from impact.outputs.exports import FORMATS, export
@@ -77,7 +78,6 @@ def clear_caches() -> None:
     """After a new column mapping (the spend files are read anew): drop cached workspaces
     and figures."""
     _load.clear()
-    headline.clear()
     _supplier_summary.clear()
     _spend_by_ward.clear()
 
@@ -118,15 +118,11 @@ def filtered(ws: Workspace) -> pd.DataFrame:
     return flt.apply(ws.transactions, current_filters())
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def headline(ws_key: str, filter_values: tuple, _ws: Workspace, _tx: pd.DataFrame
-             ) -> dict[str, metrics.Figure]:
-    """Overview figures, cached on the dataset key and the filter values (small result)."""
-    return metrics.headline(_tx, _ws.council_lads, _ws.region_codes, _ws.council_lad_names)
-
-
-def figures(ws: Workspace, tx: pd.DataFrame) -> dict[str, metrics.Figure]:
-    return headline(ws.key, astuple(current_filters()), ws, tx)
+def measures(ws: Workspace, lm3: bool = False) -> Measures:
+    """The council's figures under the sidebar's filters (:meth:`Workspace.measures`: the
+    same objects the board pack and the command line read, computed once per dataset and
+    filters for every session); with the local multiplier when ``lm3``."""
+    return ws.measures(current_filters(), lm3=lm3)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -152,16 +148,15 @@ def spend_by_ward(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _quarterly(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, lads: tuple,
-               regions: tuple) -> pd.DataFrame:
-    return trends.quarterly(_tx, list(lads), list(regions))
+def _quarterly(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, _ws: Workspace
+               ) -> pd.DataFrame:
+    return trends.quarterly(_tx, _ws.area)
 
 
 def quarterly(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
     """:func:`impact.analysis.trends.quarterly`, cached like :func:`supplier_summary` (0.4 s
     on the demo: it was half of the Overview's time for each new visitor)."""
-    return _quarterly(ws.key, astuple(current_filters()), tx, tuple(ws.council_lads),
-                      tuple(ws.region_codes))
+    return _quarterly(ws.key, astuple(current_filters()), tx, ws)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
@@ -178,16 +173,20 @@ def demo_banner(ws: Workspace) -> None:
                    "this project; no real council, supplier or place is depicted.", icon="🧪")
 
 
-def how(fig: metrics.Figure, expanded: bool = False) -> None:
+def how(fig: Figure, expanded: bool = False) -> None:
     """The "How this was calculated" expander for one figure."""
     with st.expander("How this was calculated", expanded=expanded):
-        st.markdown(md_escape(fig.how))
+        st.markdown(md_escape(fig.how or fig.missing))
         if fig.coverage is not None:
-            st.caption(f"Coverage: {metrics.pct(fig.coverage)} of spend could be used.")
-        if fig.lower is not None:
-            st.caption(f"Bounds: {fig.bounds_text}.")
+            st.caption(md_escape(fig.rests_on) + ".")
+        if fig.range_text:
+            st.caption(f"Range: {fig.range_text}, from every unplaced £ going elsewhere to "
+                       "every unplaced £ staying.")
+        if fig.coverage is not None and not fig.enough:
+            st.caption(f"Under half of the £ it rests on is known, so the figure is "
+                       f"'{NOT_ENOUGH_DATA}'. {md_escape(fig.hint)}")
         for c in fig.caveats:
-            st.caption(f"Caveat: {c}")
+            st.caption(f"Caveat: {md_escape(c)}")
         if fig.inputs:
             st.dataframe(pd.DataFrame({"Input": [friendly(k) for k in fig.inputs],
                                        "Value": [_input_text(v) for v in fig.inputs.values()]}),
@@ -203,23 +202,24 @@ def _input_text(value: object) -> str:
     return str(value)
 
 
-def metric(col, fig: metrics.Figure, show_coverage: bool = True) -> None:
-    """A figure as ``st.metric`` with its coverage beside it and its expander below."""
+def metric(col, fig: Figure, note: str = "") -> None:
+    """A figure as ``st.metric`` with what it rests on beside it and its expander below;
+    ``note`` for a figure that rests on every payment (a total)."""
     with col:
         st.metric(fig.label, fig.text)
-        if show_coverage and fig.coverage is not None:
-            st.caption(coverage_caption(fig))
-        else:  # the same height as its neighbours, so the cards line up
-            st.caption("Every payment in the filters, placed or not; credits and refunds "
-                       "netted off.")
+        st.caption(md_escape(coverage_caption(fig) or note or fig.missing))
         how(fig)
 
 
-def coverage_caption(fig: metrics.Figure) -> str:
-    """ "Based on the 99% of spend whose supplier we could place · range 42–43%"."""
-    extra = f" · range {fig.bounds_text}" if fig.lower is not None else ""
-    return (f"Based on the {metrics.pct(fig.coverage)} of spend whose supplier we could "
-            f"place{extra}")
+def coverage_caption(fig: Figure) -> str:
+    """ "Based on the 99% of spend whose supplier we could place … · range 42%–43%", or
+    below the gate "between 7% and 70% · based on the 38% of …"."""
+    rests = fig.rests_on
+    if not rests:
+        return ""
+    if fig.shown is None and fig.detail:
+        return f"{fig.detail.capitalize()} · {rests[0].lower()}{rests[1:]}"
+    return rests + (f" · {fig.detail}" if fig.detail else "")
 
 
 def download(df: pd.DataFrame, name: str, key: str, what: str = "") -> None:

@@ -11,8 +11,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from impact.analysis.compare import MEASURE_BY_KEY, MIN_COVERAGE, NOT_ENOUGH_DATA, Measure
-from impact.analysis.metrics import money, pct
+from impact.analysis.compare import MEASURE_BY_KEY, Measure
+from impact.analysis.measures import MIN_COVERAGE, NOT_ENOUGH_DATA, money, pct
 
 THIS, NEIGHBOUR, CHOSEN = "This council", "Statistical neighbour", "Chosen for comparison"
 GROUPS = (THIS, NEIGHBOUR, CHOSEN)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from impact.analysis import metrics
+from impact.analysis.measures import pct
 from impact.core.settings import os_user
 from impact.outputs.exports import FORMATS, export
 from impact.places import worklist
@@ -91,17 +91,17 @@ def meter(ws: Workspace) -> worklist.Target:
         st.info("No influenceable spend to place.")
         return t
     st.progress(min(t.share_now / t.target, 1.0),
-                text=f"{metrics.pct(t.share_now)} of influenceable spend is placed "
-                     f"(target {metrics.pct(t.target)}; public bodies left out)")
+                text=f"{pct(t.share_now)} of influenceable spend is placed "
+                     f"(target {pct(t.target)}; public bodies left out)")
     if t.met:
-        st.caption(f"The {metrics.pct(t.target)} target is reached.")
+        st.caption(f"The {pct(t.target)} target is reached.")
     elif t.reachable:
         st.caption(f"Place these **{len(t.keys):,} suppliers** to reach "
-                   f"{metrics.pct(t.target)} of influenceable spend (marked in the template).")
+                   f"{pct(t.target)} of influenceable spend (marked in the template).")
     else:
         st.caption(f"Placing every named supplier would reach "
-                   f"{metrics.pct(t.share_if_all)}: the rest is redacted or unnamed, so "
-                   f"{metrics.pct(t.target)} cannot be reached.")
+                   f"{pct(t.share_if_all)}: the rest is redacted or unnamed, so "
+                   f"{pct(t.target)} cannot be reached.")
     if t.keys:
         with st.expander(f"The {len(t.keys):,} suppliers, largest first"):
             sup = ws.suppliers.set_index("supplier_key").loc[list(t.keys)]

@@ -1,7 +1,8 @@
 """Board pack: the supplier charter scorecard, and the board pack and market brief downloads.
 
-Thin view: the scorecard comes from :mod:`impact.charter`, the PDF/XLSX from
-:mod:`impact.boardpack`, the brief from :mod:`impact.brief`.  File text (supplier names,
+Thin view: the scorecard and the pack's figures come from :mod:`impact.reports` (the
+measures every page shows), the PDF/XLSX from :mod:`impact.outputs.boardpack`, the brief
+from :mod:`impact.outputs.brief`.  File text (supplier names,
 evidence) only reaches the screen through ``st.dataframe`` and escaped Markdown.
 """
 
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from impact import reports
 from impact.analysis import charter as ch
-from impact.analysis import metrics
+from impact.analysis import trends
+from impact.analysis.measures import pct
 from views._common import (
     SHARE,
     as_percent,
     current_filters,
     md_escape,
+    measures,
     money_cols,
     page_payments,
     page_workspace,
@@ -24,13 +28,14 @@ from views._common import (
 st.title("Board pack")
 ws = page_workspace()
 tx = page_payments(ws)
-st.caption(f"{md_escape(ws.label)} · {metrics.period_text(tx)} · "
-           f"filters: {md_escape(current_filters().describe())}")
+m = measures(ws)
+st.caption(f"{md_escape(ws.label)} · {md_escape(m.period.text)} · "
+           f"filters: {md_escape(m.filters)}")
 
 upload = st.file_uploader("Supplier attributes CSV (optional)", type=["csv"],
                           help="One row per supplier; see the template below.")
 try:
-    card = ch.charter_for_workspace(ws, tx, upload.getvalue() if upload else None)
+    card = reports.charter(ws, current_filters(), upload.getvalue() if upload else None)
 except ch.AttributesError as exc:
     st.error(str(exc))
     st.stop()
@@ -44,7 +49,7 @@ cov = card.coverage
 st.markdown(
     f"Evidence is held for **{cov['suppliers_with_attributes']:,}** of "
     f"**{cov['suppliers']:,}** suppliers, covering "
-    f"**{metrics.pct(cov['share_spend_with_attributes'])}** of spend. "
+    f"**{pct(cov['share_spend_with_attributes'])}** of spend. "
     "*Unknown* means the council holds no evidence — it is not the same as *no*.")
 for r in card.rollup.itertuples():
     st.markdown(f"- **{md_escape(r.charter_point)}**: {md_escape(r.sentence)}")
@@ -84,25 +89,22 @@ st.caption("A4 PDF: page 1 an executive summary (the four headline figures with 
            "rest on, local share by quarter against the target, where the money goes, LM3, "
            "three findings and recommended actions), then maps, priority wards and the "
            "charter, and a technical appendix. An XLSX has the same figures.")
-target = st.number_input("Local-share target (%)", min_value=0.0, max_value=100.0,
-                         value=None, step=1.0, key="bp_target",
-                         placeholder="none set: the first quarter is the baseline",
-                         help="The share of placed spend the council aims to place with "
-                              "suppliers in its own area; the pack's RAG status compares "
-                              "the latest quarter with it.")
+target = trends.load_target(ws.source.council)
+st.caption(md_escape(f"Quarters are judged against {target.words}." if target.set else
+                     "No local-share target is set: the pack says so and judges no quarter "
+                     "against one. Set the council's target on the Overview."))
 if st.button("Generate the board pack", type="primary"):
     from impact.outputs import boardpack, brief
 
     with st.spinner("Computing figures, drawing maps and writing the PDF…"):
         bar = st.progress(0.0, text="figures")
-        data = boardpack.pack_data(ws, current_filters(),
-                                   attributes=upload.getvalue() if upload else None,
-                                   target=None if target is None else target / 100)
+        data = reports.pack_data(ws, current_filters(),
+                                 attributes=upload.getvalue() if upload else None)
         bar.progress(0.5, text="PDF")
         st.session_state["_bp_pdf"] = boardpack.pdf_bytes(data)
         bar.progress(0.75, text="XLSX")
         st.session_state["_bp_xlsx"] = boardpack.xlsx_bytes(data)
-        b = brief.market_brief(ws, current_filters(), data=data)
+        b = reports.brief(ws, data)
         st.session_state["_bp_brief_md"] = b.markdown
         st.session_state["_bp_brief_pdf"] = brief.brief_pdf(b)
         st.session_state["_bp_names"] = {

@@ -12,7 +12,6 @@ import streamlit as st
 from impact.analysis.compare import (
     MEASURE_BY_KEY,
     MEASURES,
-    MIN_COVERAGE,
     NEIGHBOURS,
     for_csv,
     latest_periods,
@@ -20,6 +19,7 @@ from impact.analysis.compare import (
     screen_table,
     statistical_neighbours,
 )
+from impact.analysis.measures import MIN_COVERAGE
 from impact.core.paths import slug
 from impact.store import Store, add_workspace, authority_table, compare_councils
 from views._common import MISSING, download, md_escape, workspace

@@ -14,6 +14,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from impact.analysis.filters import Filters
 from impact.outputs import consultation as cons
 from impact.outputs import maps
 from impact.outputs.pdf import BOUNDARY_ATTRIBUTION
@@ -22,6 +23,7 @@ from views._common import (
     legend,
     map_frame,
     md_escape,
+    measures,
     page_payments,
     page_workspace,
 )
@@ -67,16 +69,14 @@ with leave:
 st.title("Where does our £1 go?")
 
 
-@st.cache_data(show_spinner="Following the money…", max_entries=16)
-def _story(key: str, n: int, _ws, _tx) -> cons.PoundStory | None:
-    from impact.analysis.multiplier import ModelSettings, run_model
-
-    try:
-        sub = _ws.suppliers[_ws.suppliers["supplier_key"].isin(_tx["supplier_key"])]
-        res = run_model((_tx, sub, _ws.council_lads), ModelSettings(n_draws=100))
-    except ValueError:
-        return None
-    return cons.pound_story(res)
+def _story() -> cons.PoundStory | None:
+    """The story from the council's measures (the Overview's local share, the Re-spend
+    page's multiplier); public bodies' share of all spend when the filters leave them out."""
+    m = measures(ws, lm3=True)
+    left_out = None
+    if current_filters().influenceable_only:
+        left_out = ws.measures(Filters(), lm3=False).public_bodies.inputs["share_of_spend"]
+    return cons.pound_story(m, left_out)
 
 
 def _steps(story: cons.PoundStory) -> None:
@@ -113,7 +113,7 @@ def _flow(story: cons.PoundStory) -> None:
                     .configure_axis(labelFontSize=18, titleFontSize=18), width="stretch")
 
 
-story = _story(ws.key, len(tx), ws, tx)
+story = _story()
 if story is None:
     st.info("We cannot yet tell how much stays local: the council's area is not known.")
 else:

@@ -7,11 +7,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from impact.analysis import metrics
+from impact.analysis.filters import Filters
+from impact.analysis.measures import money
 from impact.core.settings import demo_dir, settings
+from impact.ingest.periods import RULE as REPORTING_RULE
 from impact.ingest.schema import FIELD_LABELS, MAPPABLE_FIELDS
 from impact.ingest.tables import SUPPORTED_SUFFIXES
 from impact.ingest.transactions import summarise_reviews
+from impact.outputs.labels import month
 from impact.sources import (
     WorkspaceError,
     current_mapping,
@@ -31,6 +34,7 @@ from views._common import (
     demo_banner,
     download,
     filtered,
+    md_escape,
     money_col,
     table,
     workspace,
@@ -83,6 +87,26 @@ def _evidence_by_field(quality: dict) -> dict[tuple[str, str], str]:
             out.setdefault((d["field"], d["column"]), d["evidence"])
     return out
 
+
+
+def _outside_file(ws: Workspace) -> None:
+    """The payments dated outside the months of the file they were published in: kept,
+    counted in the file's month, and listed here so nobody has to take that on trust."""
+    tx = ws.transactions
+    out = tx[tx["dated_outside_file"].fillna(False).to_numpy(bool)]
+    if out.empty:
+        return
+    by = out.groupby("source_file", observed=True).agg(
+        payments=("amount", "size"), amount=("amount", "sum"), counted_in=("period", "first"),
+        earliest=("date", "min"), latest=("date", "max")).reset_index()
+    by["earliest"] = by["earliest"].dt.strftime("%d %b %Y")
+    by["latest"] = by["latest"].dt.strftime("%d %b %Y")
+    by["counted_in"] = by["counted_in"].map(month)
+    with st.expander(f"{len(out):,} payments dated outside their file's months "
+                     f"({money(float(out['amount'].sum()))}): counted in the file's month"):
+        st.caption(md_escape(REPORTING_RULE))
+        table(by.rename(columns={"source_file": "file", "counted_in": "counted in"}),
+              money=("amount",))
 
 
 def _default_reference() -> str:
@@ -182,24 +206,25 @@ st.divider()
 st.subheader(f"In use: {ws.label}")
 demo_banner(ws)
 q = ws.quality
-cov = ws.coverage
+whole = ws.measures(Filters(), lm3=False)  # the dataset as published, before any filter
 a, b, c, d = st.columns(4)
 a.metric("Rows in the files", f"{q.get('rows_in', 0):,}")
 b.metric("Rows used", f"{q.get('rows_used', 0):,}")
 c.metric("Rows set aside", f"{q.get('rows_rejected', 0):,}")
-d.metric("Spend placed (coverage)", f"{100 * (cov.get('share_of_spend_located') or 0):.1f}%")
-st.caption(
+d.metric(whole.placed.label, whole.placed.text)
+st.caption(md_escape(
     f"{q.get('files_read', 0)} of {q.get('files_total', 0)} files read · "
-    f"{q.get('date_min')} to {q.get('date_max')} · {q.get('months_covered', 0)} months · "
-    f"month gaps: {', '.join(q.get('month_gaps') or []) or 'none'} · "
-    f"redacted rows: {q.get('redacted_rows', 0):,} "
-    f"({metrics.money(q.get('redacted_amount', 0))}) · net total "
-    f"{metrics.money(q.get('total_amount', 0))}")
+    f"{whole.period.text} · redacted rows: {q.get('redacted_rows', 0):,} "
+    f"({money(q.get('redacted_amount', 0))}) · net total {money(q.get('total_amount', 0))}"))
+if whole.period.missing:
+    st.caption("Months with no payments published: " + ", ".join(
+        month(m) for m in whole.period.missing) + ".")
+_outside_file(ws)
 with st.expander("How this was calculated"):
     st.markdown(
         "Every line after a file's header is either used or set aside with a reason, so "
-        "rows in = rows used + rows set aside, per file and in total. Coverage is the share "
-        "of positive, non-duplicate spend whose supplier has a place (see Suppliers).")
+        "rows in = rows used + rows set aside, per file and in total. "
+        + md_escape(whole.placed.how) + " " + md_escape(REPORTING_RULE))
 if q.get("rejected_by_reason"):
     st.markdown("**Rows set aside, by reason**")
     table(pd.DataFrame({"reason": list(q["rejected_by_reason"]),

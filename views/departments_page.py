@@ -9,6 +9,7 @@ import streamlit as st
 
 from impact.analysis import metrics
 from impact.analysis.filters import apply
+from impact.analysis.measures import NOT_ENOUGH_DATA, RANGE_WORDS
 from impact.outputs import labels
 from views._common import current_filters, filtered, page_workspace, table
 
@@ -72,10 +73,10 @@ table(cmp, money=("current", "previous", "last_year", "change_vs_previous",
 
 st.subheader(f"Local share by {groups[by].lower()}")
 ls = metrics.local_share_by(tx, by)
-# Below the coverage threshold a group's share is not shown as a number (not enough data).
-thin = ls["coverage"] < metrics.MIN_COVERAGE
-ls = ls.assign(local_share=ls["local_share"].mask(thin),
-               note=thin.map({True: metrics.NOT_ENOUGH_DATA, False: ""}))
+# Below the one gate a group's share is not shown as a number (not enough data).
+ls = ls.assign(local_share=ls["local_share"].where(ls["enough"]),
+               note=ls["enough"].map({False: NOT_ENOUGH_DATA, True: ""})).drop(
+    columns="enough")
 table(ls, money=("spend", "located", "local"),
       percent=("coverage", "local_share", "lower", "upper"),
       config={"note": st.column_config.Column("Note")})
@@ -83,5 +84,5 @@ with st.expander("How this was calculated"):
     st.markdown("Local share = £ to suppliers placed inside the council's area ÷ £ to "
                 "suppliers we could place, per group. Coverage = £ placed ÷ all £ (positive "
                 "payments). Where under half of a group's £ is placed its share says 'not "
-                "enough data'. " + metrics.BOUNDS_TEXT)
+                "enough data'. " + RANGE_WORDS)
     st.caption(metrics.REGISTERED_OFFICE_CAVEAT)

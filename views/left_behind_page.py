@@ -2,7 +2,7 @@
 spend could do most.  A thin view over :func:`impact.areas.analyse_areas`.
 
 Spend reach rests on placed spend: the placed share is said beside it, and where too little
-is placed (:data:`impact.analysis.metrics.MIN_COVERAGE`) an area with no placed spend shows
+is placed (the one gate, :mod:`impact.analysis.measures`) an area with no placed spend shows
 "not enough data", never "£0 per resident"."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from impact.analysis import metrics
 from impact.analysis.clustering import DEFAULT_FEATURES, feature_catalogue
-from impact.analysis.opportunity import N_LSOA
+from impact.analysis.leftbehind import AreaSettings
+from impact.analysis.measures import pct
+from impact.analysis.opportunity import LeftBehindRule, area_deciles
 from views._analysis import (
     SPOT_COLOURS,
     area_geometry,
@@ -34,10 +35,10 @@ from views._common import (
     blanks,
     current_filters,
     download,
-    filtered,
     legend,
     map_frame,
     md_escape,
+    measures,
     page_workspace,
 )
 
@@ -52,7 +53,6 @@ st.caption("Which of the council's areas are deprived and barely reached by its 
 if not ws.council_lads:
     st.error("The council's district is not known, so its areas cannot be compared.")
     st.stop()
-tx = filtered(ws)
 
 # ------------------------------------------------------------------ settings
 catalogue = feature_catalogue("2025")
@@ -94,11 +94,13 @@ if len(features) < 2:
 if max_dec > 2 and unit == "ward":
     st.caption("Ward tables carry residents' shares for deciles 1 and 1–2 only; a wider rule "
                "uses the ward's most deprived LSOA decile instead.")
+settings = AreaSettings(features=features, weights=dict(weights),
+                        k=None if k_choice == "best" else int(k_choice), fdr=bool(fdr),
+                        rule=LeftBehindRule(int(max_dec), float(min_share), float(reach_q)),
+                        top=int(top))
 try:
-    res = compare_areas(ws.key, astuple(current_filters()),
-                        ws.source.reference, unit, features, weights,
-                        None if k_choice == "best" else int(k_choice), bool(fdr),
-                        (int(max_dec), float(min_share), float(reach_q)), int(top), ws, tx)
+    res = compare_areas(ws.key, astuple(current_filters()), unit, repr(settings), ws,
+                        settings)
 except (ValueError, KeyError, FileNotFoundError) as exc:
     st.error(f"The areas could not be compared: {one_line(exc)}")
     st.stop()
@@ -108,7 +110,7 @@ except Exception as exc:  # one line, never a traceback
 table = res.table[res.table["in_council"]].copy()
 geo = area_geometry(ws.key, unit, ws)
 word = "ward" if unit == "ward" else "neighbourhood"
-basis = metrics.ward_basis(tx)
+basis = measures(ws).ward
 table["reach"] = reach_text(table, basis)
 frame = map_frame(ws, MAP_WIDTH, MAP_HEIGHT, labels=unit == "ward")
 
@@ -123,14 +125,13 @@ c.caption(f"silhouette {sil:.2f}" + (" — distinct" if sil >= 0.25 else " — w
           "cuts of a continuum") if sil is not None else "silhouette n/a")
 d.metric("Top opportunity", str(res.ranking["name"].iloc[0]) if len(res.ranking) else "—")
 st.info(md_escape(res.rule.describe()), icon="📐")
-placed = (f"Spend reach rests on the {metrics.pct(basis.coverage)} of spend placed at "
-          f"ward level.")
+placed = f"Spend reach rests on the {pct(basis.share)} of spend placed at ward level."
 if basis.enough:
     st.caption(placed)
 else:
     st.warning(placed + " That is too little to say an area received nothing: areas with no "
-               "placed spend show 'not enough data', and 'low reach' (so 'left behind') "
-               "marks where placed spend does not reach, not where no spend goes.")
+               "placed spend show 'not enough data', no area is called left behind, and the "
+               "opportunity ranking weighs need and nearby suppliers only.")
 
 # ------------------------------------------------------------------ clusters
 # Sections, not tabs: a deck.gl map in a hidden tab is not drawn until the tab is opened.
@@ -264,8 +265,7 @@ with tab_rank:
     default = list(dict.fromkeys([*lb_codes, *res.target.codes]))[: max(top, len(lb_codes))]
     chosen = st.multiselect("Areas to target", list(names), default=default,
                             format_func=lambda c: names.get(c, c), key="lb_chosen")
-    rank = pd.to_numeric(table.set_index("code")["imd_rank"], errors="coerce")
-    deciles = np.ceil(rank / N_LSOA["2025"] * 10).clip(1, 10).to_dict()
+    deciles = area_deciles(table).to_dict()
     if st.button("Use these areas in a scenario", type="primary", key="lb_send",
                  disabled=not chosen):
         set_target(chosen, unit, f"{len(chosen)} areas chosen on the Left behind page",

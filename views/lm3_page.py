@@ -11,26 +11,18 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from impact.analysis import metrics
-from impact.analysis.io_crosscheck import crosscheck, load_type1, why_lm3_differs
-from impact.analysis.priors import default_priors, save_priors, validate_priors
+from impact.analysis import model_inputs as mi
+from impact.analysis.io_crosscheck import why_lm3_differs
+from impact.analysis.measures import money, pct
+from impact.analysis.priors import default_priors, validate_priors
 from impact.analysis.survey import parse_survey, survey_template
 from impact.outputs import maps
 from impact.outputs.labels import CLASSES, RECIPIENTS
 from views._analysis import (
-    LM3_SETTINGS,
-    LM3_SURVEY,
     band_chart,
-    baseline,
-    council_centre,
-    council_dir,
     csv_button,
-    current_priors,
     how_text,
-    io_table_path,
     one_line,
-    priors_path,
-    settings_values,
     waterfall_chart,
 )
 from views._common import (
@@ -40,6 +32,8 @@ from views._common import (
     friendly,
     legend,
     md_escape,
+    measures,
+    metric,
     page_payments,
     page_workspace,
     table,
@@ -47,6 +41,7 @@ from views._common import (
 
 st.title("Re-spend model")
 ws = page_workspace()
+council = ws.source.council
 st.caption("How much of our £ stays and re-circulates here, and how sure are we? NEF's Local "
            "Multiplier 3 (LM3) follows the council's spend for three rounds: what it pays "
            "(R1), what local suppliers and staff receive (R2) and what they re-spend locally "
@@ -54,99 +49,84 @@ st.caption("How much of our £ stays and re-circulates here, and how sure are we
 tx = page_payments(ws)
 
 # ------------------------------------------------------------------ settings
-v = settings_values()
-LOCAL_LABELS = {"council": "The council's own district(s)", "districts": "A set of districts",
+LOCAL_LABELS = {"council": "The council's own area", "districts": "A set of districts",
                 "radius": "Within a radius of the council centre"}
+saved = mi.load_choices(council)
+lads = ws.district_names()
 
 
-@st.cache_data(show_spinner=False)
-def _lad_options(ws_key: str, _ws) -> dict[str, str]:
-    return _ws.district_names()
-
-
-def _sync() -> None:
-    """Widget values → the canonical settings the Scenarios page also uses."""
+def _save() -> None:
+    """Widget values → the council's saved choices (every page, the pack and the command
+    line then use them)."""
     s = st.session_state
-    st.session_state[LM3_SETTINGS] = {
-        "local": s.get("lm3_w_local", v["local"]),
-        "lads": tuple(s.get("lm3_w_lads", v["lads"]) or ()),
-        "radius_km": float(s.get("lm3_w_radius", v["radius_km"])),
-        "payroll_gbp": float(s.get("lm3_w_payroll", v["payroll_gbp"])),
-        "staff_local_pct": float(s.get("lm3_w_staff", v["staff_local_pct"])),
-        "unlocated": s.get("lm3_w_unlocated", v["unlocated"]),
-    }
+    mi.save_choices(council, mi.Choices(
+        local=s["lm3_w_local"], lads=tuple(s.get("lm3_w_lads") or ()),
+        radius_km=float(s["lm3_w_radius"]), payroll_gbp=float(s["lm3_w_payroll"]),
+        staff_local_pct=float(s["lm3_w_staff"])))
 
 
-lads = _lad_options(ws.key, ws)
-for key, val in (("lm3_w_local", v["local"]), ("lm3_w_lads", list(v["lads"])),
-                 ("lm3_w_radius", v["radius_km"]),
-                 ("lm3_w_payroll", v["payroll_gbp"]), ("lm3_w_staff", v["staff_local_pct"]),
-                 ("lm3_w_unlocated", v["unlocated"])):
+for key, val in (("lm3_w_local", saved.local), ("lm3_w_lads", [c for c in saved.lads
+                                                                 if c in lads]),
+                 ("lm3_w_radius", saved.radius_km), ("lm3_w_payroll", saved.payroll_gbp),
+                 ("lm3_w_staff", saved.staff_local_pct)):
     st.session_state.setdefault(key, val)
-if any(c not in lads for c in st.session_state["lm3_w_lads"]):
-    st.session_state["lm3_w_lads"] = [c for c in st.session_state["lm3_w_lads"] if c in lads]
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 2, 2])
     with c1:
         st.radio("What counts as local", list(LOCAL_LABELS), format_func=LOCAL_LABELS.get,
-                 key="lm3_w_local", on_change=_sync)
+                 key="lm3_w_local", on_change=_save)
         mode = st.session_state["lm3_w_local"]
         if mode == "districts":
-            st.multiselect("Districts (LAD)", sorted(lads), key="lm3_w_lads", on_change=_sync,
-                           format_func=lambda c: f"{lads.get(c, c)} ({c})",
+            st.multiselect("Districts", sorted(lads, key=lambda c: lads[c]), key="lm3_w_lads",
+                           on_change=_save, format_func=lambda c: lads.get(c, c),
                            placeholder="Choose districts (county, combined authority …)")
         elif mode == "radius":
             st.number_input("Radius (km)", min_value=0.5, max_value=200.0, step=0.5,
-                            key="lm3_w_radius", on_change=_sync)
-            centre = council_centre(ws)
+                            key="lm3_w_radius", on_change=_save)
+            centre = ws.centre()
             st.caption(f"Centre: {centre[0]:.4f}, {centre[1]:.4f} (a point inside the council)"
                        if centre else "No council boundary: the radius cannot be used.")
     with c2:
         st.number_input("Council pay bill (£ a year)", min_value=0.0, step=1e6, format="%.0f",
-                        key="lm3_w_payroll", on_change=_sync,
+                        key="lm3_w_payroll", on_change=_save,
                         help="Wages are round-1 spend too; the share paid to staff living "
                              "locally is round 2.")
         st.slider("Staff living locally (% of the pay bill)", 0.0, 100.0, step=1.0,
-                  key="lm3_w_staff", on_change=_sync)
+                  key="lm3_w_staff", on_change=_save)
     with c3:
         st.caption("Influenceable spend only (public bodies left out): "
                    f"**{'on' if current_filters().influenceable_only else 'off'}**, set "
                    "with the sidebar's switch like every page.")
-        st.radio("Unplaced spend in the round-by-round figures", ["non_local", "proportional"],
-                 key="lm3_w_unlocated", on_change=_sync,
-                 format_func={"non_local": "Counted as leaving the area (lower bound)",
-                              "proportional": "Local like placed spend (upper bound)"}.get)
-_sync()
+        st.caption("These choices are saved for the council: the board pack, the "
+                   "consultation and the command line use them too.")
 if st.session_state["lm3_w_local"] == "districts" and not st.session_state["lm3_w_lads"]:
-    st.info("No districts chosen: the council's own district(s) are used until you pick some.")
+    st.info("No districts chosen: the council's own area is used until you pick some.")
 
-res = baseline(ws, tx)
-if res is None:
+res = ws.model(current_filters())
+m_all = measures(ws, lm3=True)
+if res is None or m_all.lm3 is None:
+    st.error("The re-spend model could not run: the council's area is not known, or there is "
+             "no positive spend to trace.")
     st.stop()
-m = res.model
+m, lm3 = res.model, m_all.lm3
 
 # ------------------------------------------------------------------ headline
 st.subheader("Headline")
-h = m.headline_
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("LM3 (P50)", f"{h.lm3:.2f}")
-c1.caption(f"Likely range (P10–P90) {h.lm3_p10:.2f}–{h.lm3_p90:.2f}")
-c2.metric("£ retained locally (R2 + R3, P50)", metrics.money(h.retained))
-c2.caption(f"Likely range (P10–P90) {metrics.money(h.retained_p10)}–"
-           f"{metrics.money(h.retained_p90)}")
-c3.metric("LM3 if unplaced £ leaves … or is local", f"{h.lm3_lower:.2f} – {h.lm3_upper:.2f}")
-c3.caption(f"{metrics.money(m.unlocated_gbp_)} not placed "
-           f"({m.unlocated_gbp_ / m.r1_:.1%} of round 1)" if m.r1_ else "")
-c4.metric("£1 spent here is worth", f"£{h.lm3:.2f}")
+metric(c1, lm3)
+c2.metric("£ retained locally (R2 + R3, P50)",
+          money(m.headline_.retained) if lm3.shown is not None else lm3.text)
+c2.caption(f"Likely range (P10–P90) {money(m.headline_.retained_p10)}–"
+           f"{money(m.headline_.retained_p90)}" if lm3.shown is not None else
+           f"between {money(m.retained_lower_)} and {money(m.retained_upper_)}")
+c3.metric("Likely range (P10–P90)", lm3.band_text if lm3.shown is not None else "—")
+c3.caption("from the re-spend assumptions: a supplier survey narrows it")
+c4.metric("£1 spent here is worth", f"£{lm3.text}" if lm3.shown is not None else lm3.text)
 c4.caption("to the local economy over three rounds (LM3, P50)")
-if h.placed_share is not None and h.placed_share < metrics.MIN_COVERAGE:
-    st.warning(f"Only {metrics.pct(h.placed_share)} of round-1 spend is placed: the LM3 here "
-               "rests mostly on assumptions about the rest (not enough data to rely on). "
-               "Place more suppliers on the Suppliers page.")
-st.info(f"Local means {md_escape(res.inputs.area.describe())}. The likely range is "
-        f"driven mainly by {md_escape(m.band_drivers_['main_driver'])}. The round-by-round "
-        f"table shows {md_escape(m.shown_)}, so it can be checked by hand.", icon="📏")
+st.info(f"Local means {md_escape(res.inputs.area.describe())}. What would narrow the "
+        f"figure most: {md_escape(m.band_drivers_['main_driver'])}. The round-by-round table "
+        "uses the central assumptions, so it can be checked by hand.", icon="📏")
 
 left, right = st.columns([3, 2])
 with left:
@@ -155,10 +135,11 @@ with left:
 with right:
     st.markdown("**How sure are we? LM3 bands**")
     st.altair_chart(band_chart(m), width="stretch")
-    st.caption("Bar: Monte Carlo P10–P90 · ● P50 · ■ lower bound (unlocated spend non-local) "
-               "· ▲ upper bound (unlocated spend local pro rata).")
-    rounds = m.rounds_[["round", "label", "gbp_lower", "gbp_upper", "gbp_shown", "gbp_staff"]]
-    table(rounds, money=("gbp_lower", "gbp_upper", "gbp_shown", "gbp_staff"))
+    st.caption("Bar: Monte Carlo P10–P90 · ● P50 · ■ every unplaced £ leaves · ▲ every "
+               "unplaced £ stays (the P50 of the same draws).")
+    rounds = m.rounds_[["round", "label", "gbp_lower", "gbp_central", "gbp_upper",
+                        "gbp_staff"]]
+    table(rounds, money=("gbp_lower", "gbp_central", "gbp_upper", "gbp_staff"))
 
 
 def _acc(val: object) -> str:
@@ -197,10 +178,11 @@ t_assume, t_survey, t_break, t_io = st.tabs(
 with t_assume:
     st.markdown("Re-spend shares used for round 3 when no survey answer is given. Edit a row "
                 "(low ≤ central ≤ high, all 0–1) and save: the table is kept for this council "
-                f"in the folder “{md_escape(council_dir(ws).name)}” under the workspace folder.")
+                f"in the folder “{md_escape(mi.folder(council).name)}” under the workspace "
+                "folder, and every page, the board pack and the command line use it.")
     ver = st.session_state.setdefault("lm3_priors_ver", 0)
     try:
-        saved = current_priors(ws)
+        saved = mi.council_priors(council)
     except (ValueError, OSError) as exc:
         st.error(f"The saved table could not be read ({one_line(exc)}); showing the defaults.")
         saved = default_priors()
@@ -226,16 +208,15 @@ with t_assume:
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Save assumptions", type="primary", key="lm3_save_priors"):
         try:
-            validate_priors(edited)
-            path = save_priors(priors_path(ws), edited)
+            path = mi.save_council_priors(council, validate_priors(edited))
         except (ValueError, OSError) as exc:
             st.error(f"Not saved: {one_line(exc)}")
         else:
             st.session_state["lm3_priors_ver"] = ver + 1
             st.session_state["lm3_priors_msg"] = f"Saved to {path.name}; the model now uses it."
             st.rerun()
-    if b2.button("Reset to the shipped defaults", key="lm3_reset_priors"):
-        priors_path(ws).unlink(missing_ok=True)
+    if b2.button("Reset to the defaults", key="lm3_reset_priors"):
+        mi.priors_path(council).unlink(missing_ok=True)
         st.session_state["lm3_priors_ver"] = ver + 1
         st.session_state["lm3_priors_msg"] = "Reset: the shipped defaults are used."
         st.rerun()
@@ -256,32 +237,33 @@ with t_survey:
     csv_button(survey_template(sup), "Download the survey template (CSV)",
                "supplier_survey_template.csv", "lm3_survey_template")
     up = st.file_uploader("Upload a filled-in survey (CSV)", type=["csv"], key="lm3_survey_up")
-    if up is not None:
-        data = up.getvalue()
-        h = hashlib.sha1(data).hexdigest()[:16]
-        cur = st.session_state.get(LM3_SURVEY)
-        if not cur or cur.get("hash") != h or cur.get("ws_key") != ws.key:
-            try:
-                sv = parse_survey(data, ws.suppliers)
-            except ValueError as exc:
-                st.error(f"Survey not used: {one_line(exc)}")
-            else:
-                st.session_state[LM3_SURVEY] = {
-                    "ws_key": ws.key, "hash": h, "name": up.name, "shares": sv.shares,
-                    "rejected": sv.rejected, "rows_in": sv.rows_in, "notes": sv.notes}
-                st.rerun()
-    cur = st.session_state.get(LM3_SURVEY)
-    if cur and cur.get("ws_key") == ws.key:
-        st.success(f"{md_escape(cur['name'])}: {len(cur['shares'])} of {cur['rows_in']} rows "
-                   f"used; {len(cur['rejected'])} rejected. Surveyed local spend: "
-                   f"{metrics.money(m.surveyed_gbp_)}.")
-        for n in cur["notes"]:
-            st.caption(n)
-        if len(cur["rejected"]):
-            st.markdown("**Rows not used, and why**")
-            table(cur["rejected"])
+    if up is not None and st.session_state.get("_lm3_survey_read") != (
+            ws.key, hashlib.sha1(up.getvalue()).hexdigest()):
+        st.session_state["_lm3_survey_read"] = (ws.key, hashlib.sha1(up.getvalue()).hexdigest())
+        try:
+            sv = parse_survey(up.getvalue(), ws.suppliers)
+        except ValueError as exc:
+            st.error(f"Survey not used: {one_line(exc)}")
+        else:
+            mi.save_survey(council, sv.shares, up.name)
+            st.session_state["_lm3_survey_report"] = (up.name, len(sv.shares), sv.rows_in,
+                                                      sv.rejected, sv.notes)
+            st.rerun()
+    name = mi.survey_name(council)
+    if name:
+        st.success(f"Survey in use for this council: {md_escape(name)}. Surveyed local spend: "
+                   f"{money(m.surveyed_gbp_)}.")
+        report = st.session_state.get("_lm3_survey_report")
+        if report and report[0] == name:
+            st.caption(f"{report[1]} of {report[2]} rows used; {len(report[3])} rejected.")
+            for n in report[4]:
+                st.caption(md_escape(n))
+            if len(report[3]):
+                st.markdown("**Rows not used, and why**")
+                table(report[3])
         if st.button("Stop using the survey", key="lm3_survey_clear"):
-            st.session_state.pop(LM3_SURVEY, None)
+            mi.clear_survey(council)
+            st.session_state.pop("_lm3_survey_report", None)
             st.rerun()
     with st.expander("How this was calculated"):
         st.markdown("Local re-spend share = wage share × local staff share + purchase share "
@@ -294,12 +276,12 @@ with t_break:
     st.markdown("**By department**")
     by_dir = m.by_directorate_
     gbp = [c for c in by_dir.columns if c.startswith(("r1", "r2", "r3", "retained", "unlocated"))]
-    lm3_cols = {"lm3_lower": 2, "lm3_upper": 2}
+    lm3_cols = {"lm3_lower": 2, "lm3_central": 2, "lm3_upper": 2}
     table(by_dir, money=tuple(gbp), decimals=lm3_cols)
     st.markdown("**By supplier type**")
     table(m.by_class_, money=tuple(gbp), decimals=lm3_cols)
-    st.caption("Breakdowns use the central priors; lower = unlocated spend counted non-local, "
-               "upper = local pro rata.")
+    st.caption("Breakdowns use the central assumptions, with the unplaced £ leaving, local "
+               "like placed £ (the headline's assumption) and staying.")
     out = pd.DataFrame([res.summary()]).drop(columns=["accounting", "settings", "band_drivers"])
     st.markdown("**Downloads**")
     d1, d2, d3 = st.tabs(["Headline", "By department", "By ward"])
@@ -311,31 +293,23 @@ with t_break:
         download(m.by_ward_, "lm3-by-ward", "lm3_dl_ward", "by ward")
 
 with t_io:
-    path, where = io_table_path(ws)
-    if path is None:
+    io = ws.crosscheck(current_filters())
+    if ws.reference_file("io_multipliers") is None:
         st.info("No ONS input-output multipliers file in the reference data: the Type I "
                 "cross-check is not available.")
-    elif "sic" not in ws.suppliers or not ws.suppliers["sic"].notna().any():
+    elif io is None:
         st.info("No supplier in this dataset has a SIC code (from Companies House), so the "
                 "ONS Type I cross-check cannot be computed.")
         st.markdown(f"**Why LM3 and Type I differ.** {md_escape(why_lm3_differs())}")
     else:
-        try:
-            type1 = load_type1(path)
-            spend = m.by_supplier_[["supplier_key", "r1"]].rename(columns={"r1": "spend"})
-            io_in = spend.merge(ws.suppliers[["supplier_key", "sic"]].drop_duplicates(
-                "supplier_key"), on="supplier_key", how="left")
-            io = crosscheck(io_in, type1)
-        except (ValueError, KeyError, OSError) as exc:
-            st.error(f"Cross-check not available: {one_line(exc)}")
-        else:
-            a, b, c = st.columns(3)
-            a.metric("ONS Type I output multiplier", "—" if pd.isna(io.multiplier)
-                     else f"{io.multiplier:.2f}")
-            a.caption("regionalised" if io.regionalised else "national (UN-regionalised)")
-            b.metric("LM3 (P50)", f"{m.headline_.lm3:.2f}")
-            c.metric("Spend with a SIC code", metrics.pct(
-                io.spend_covered_gbp / io.spend_total_gbp if io.spend_total_gbp else None))
-            st.markdown(f"**Why LM3 and Type I differ.** {md_escape(why_lm3_differs())}")
-            table(io.by_industry.head(20), money=("spend",), decimals={"multiplier": 3})
-            how_text(io.how_calculated, f"Multipliers read from {where}: {path.name}.")
+        a, b, c = st.columns(3)
+        a.metric("ONS Type I output multiplier", "—" if pd.isna(io.multiplier)
+                 else f"{io.multiplier:.2f}")
+        a.caption("regionalised" if io.regionalised else "national (UN-regionalised)")
+        b.metric(lm3.label, lm3.text)
+        c.metric("Round-1 spend with a SIC code", pct(
+            io.spend_covered_gbp / io.spend_total_gbp if io.spend_total_gbp else None))
+        st.markdown(f"**Why LM3 and Type I differ.** {md_escape(why_lm3_differs())}")
+        table(io.by_industry.head(20), money=("spend",), decimals={"multiplier": 3})
+        how_text(io.how_calculated, "Weighted by each supplier's round-1 £ in the re-spend "
+                 "model, as the command line's cross-check is.")

@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis import metrics, trends
+from impact.analysis.sentences import pound_sentence
 from impact.outputs import labels, maps
 from views._common import (
-    figures,
     legend,
     md_escape,
+    measures,
     metric,
     page_payments,
     page_workspace,
@@ -22,68 +23,73 @@ from views._common import (
     table,
 )
 
-#: The council's local-share target (percent), kept in the session and the link.
-TARGET, TARGET_PARAM = "local_target", "target"
+#: The council's local-share target (percent), kept for the council (every page, the board
+#: pack and the command line judge the quarters against it).
+TARGET = "local_target"
 
 st.title("Overview")
 status = st.empty()
 status.caption("Working out the figures…")
 ws = page_workspace()
 tx = page_payments(ws)
-figs = figures(ws, tx)
-status.caption(f"{md_escape(ws.label)} · {metrics.period_text(tx)}")
+m = measures(ws)
+status.caption(f"{md_escape(ws.label)} · {md_escape(m.period.text)} · "
+               f"{md_escape(m.filters)}")
 
 c1, c2, c3 = st.columns(3)
-metric(c1, figs["total"], show_coverage=False)
-metric(c2, figs["local"])
-metric(c3, figs["regional"])
+metric(c1, m.total, note="Every payment in the filters, placed or not; credits and refunds "
+                         "netted off.")
+metric(c2, m.local)
+metric(c3, m.regional)
 c4, c5, c6 = st.columns(3)
-metric(c4, figs["deprived"])
-metric(c5, figs["sme"])
-metric(c6, figs["vcse"])
+metric(c4, m.deprived)
+metric(c5, m.sme)
+metric(c6, m.vcse)
 
-st.info(md_escape(metrics.pound_sentence(figs["local"], figs["regional"], figs["deprived"],
-                                         ws.name)), icon="💷")
-
-
-def _target() -> float:
-    """The target (percent) from the session, else the link, else 30 %; mirrored to the link."""
-    if TARGET not in st.session_state:
-        try:
-            st.session_state[TARGET] = min(100.0, max(0.0, float(
-                st.query_params.get(TARGET_PARAM, 30))))
-        except ValueError:
-            st.session_state[TARGET] = 30.0
-    value = st.number_input("Local share target (%)", 0.0, 100.0, step=1.0, key=TARGET,
-                            help="The share of spend the council aims to place with "
-                                 "suppliers in its own area; kept in the page's link.")
-    st.query_params[TARGET_PARAM] = f"{value:g}"
-    return value / 100
+st.info(md_escape(pound_sentence(m)), icon="💷")
+st.caption(md_escape(m.area.local_definition))
+if m.period.thin:
+    st.warning(md_escape(f"{m.period.text}: a month holding less than a fifth of the usual "
+                         "month's spend is probably incomplete (a file not yet published). "
+                         "It is left out of yearly rates, and quarters with it are not "
+                         "judged."), icon="📅")
 
 
-def _quarters(tx, ws, target: float) -> tuple:
+def _target() -> trends.Target:
+    """The council's saved target; the number box sets (or, emptied, removes) it."""
+    saved = trends.load_target(ws.source.council)
+    st.session_state.setdefault(TARGET, None if saved.share is None else 100 * saved.share)
+
+    def save() -> None:
+        value = st.session_state.get(TARGET)
+        trends.save_target(ws.source.council, None if value is None else value / 100)
+
+    st.number_input("The council's local-share target (%)", 0.0, 100.0, step=1.0, key=TARGET,
+                    on_change=save, placeholder="No target set",
+                    help="The share of placed spend the council aims to place with "
+                         "suppliers in its own area. Saved for the council: the board pack "
+                         "and every later session judge the quarters against it. Empty the "
+                         "box to remove it.")
+    return trends.load_target(ws.source.council)
+
+
+def _quarters(tx, ws, target: trends.Target) -> pd.DataFrame:
     """The quarterly trend (:func:`impact.analysis.trends.quarterly`, the board pack's) in
     the page's words: "Apr–Jun 2024", the local share's range, each quarter's status."""
     t = quarterly(ws, tx)
-    goal = trends.Target(target, "set on this page", set_by_council=True)
-    start = pd.to_datetime(t["period_start"], format="%Y-%m", errors="coerce")
-    end = pd.to_datetime(t["period_end"], format="%Y-%m", errors="coerce")
-    t = t.assign(quarter=start.dt.strftime("%b") + "–" + end.dt.strftime("%b %Y"),
-                 lower=t["local_share_lower"], upper=t["local_share_upper"],
-                 spend=t["total_spend"])
-    t["rag"] = [trends.rag(lo, up, goal.share) for lo, up in zip(t["lower"], t["upper"],
-                                                                  strict=True)]
-    return t, goal
+    return t.assign(quarter=[trends.quarter_words(str(p)) for p in t["period_start"]],
+                    lower=t["local_share_lower"], upper=t["local_share_upper"],
+                    spend=t["total_spend"], rag=trends.statuses(t, target))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _trend_spec(quarters: pd.DataFrame, target: float) -> dict:
+def _trend_spec(quarters: pd.DataFrame, target: float | None) -> dict:
     """The trend chart as a Vega-Lite spec, cached: building and validating it with Altair
     took 0.25 s of every new visitor's first paint."""
     return _trend_chart(quarters, target).to_dict()
 
 
-def _trend_chart(quarters: pd.DataFrame, target: float) -> alt.Chart:
+def _trend_chart(quarters: pd.DataFrame, target: float | None) -> alt.Chart:
     """Local share (line and range), placed share and deprived-area share by quarter, and
     the target as a rule (Okabe–Ito colours, safe for colour-blind readers)."""
     long = quarters.melt(id_vars=["quarter"], value_vars=["local_share", "placed_share",
@@ -103,31 +109,34 @@ def _trend_chart(quarters: pd.DataFrame, target: float) -> alt.Chart:
         strokeDash=alt.condition(alt.datum.measure == names[1], alt.value([5, 4]),
                                  alt.value([1, 0])),
         tooltip=["quarter:N", "measure:N", alt.Tooltip("value:Q", format=".0%")])
+    if target is None:
+        return (band + lines).properties(height=300)
     rule = alt.Chart(quarters.head(1)).mark_rule(color="#000000", strokeDash=[2, 2]).encode(
         y=alt.datum(target))
     return (band + lines + rule).properties(height=300)
 
 
-RAG_ICON = {trends.GREEN: "🟢", trends.AMBER: "🟠", trends.RED: "🔴", trends.NO_TARGET: "⚪"}
+RAG_ICON = {trends.GREEN: "🟢", trends.AMBER: "🟠", trends.RED: "🔴", trends.NO_TARGET: "⚪",
+            trends.NOT_JUDGED: "⚪"}
 
 trend_col, basis_col = st.columns([5, 4], gap="large")
 with trend_col:
     st.subheader("Quarter by quarter, against the target")
-    quarters, goal = _quarters(tx, ws, _target())
+    goal = _target()
+    quarters = _quarters(tx, ws, goal)
     if quarters.empty:
         st.caption("No dated payments: no quarterly trend.")
     else:
-        status_now, sentence = trends.latest_status(
-            quarters.assign(period=quarters["quarter"]), goal)
+        status_now, sentence = trends.latest_status(quarters, goal)
         st.markdown(f"**{RAG_ICON[status_now]} {md_escape(sentence)}**")
-        st.vega_lite_chart(_trend_spec(quarters, goal.share or 0.0), width="stretch")
+        st.vega_lite_chart(_trend_spec(quarters, goal.share), width="stretch")
         with st.expander("The figures by quarter, and how they were worked out"):
             st.caption(trends.TRENDS_HOW + " " + trends.RAG_RULE)
             shown = quarters.assign(rag=quarters["rag"].map(
                 lambda s: f"{s.capitalize()}: {trends.RAG_WORDS[s]}"))
-            table(shown[["quarter", "local_share", "lower", "upper", "placed_share",
-                         "deprived_share", "spend", "rag"]].rename(columns={"rag": "Status"}),
-                  money=("spend",),
+            table(shown[["quarter", "payments", "local_share", "lower", "upper",
+                         "placed_share", "deprived_share", "spend", "rag"]].rename(
+                columns={"rag": "Status"}), money=("spend",),
                   percent=("local_share", "lower", "upper", "placed_share", "deprived_share"))
 with basis_col:
     st.subheader("What the local share rests on")

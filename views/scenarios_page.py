@@ -1,7 +1,7 @@
 """Scenarios: what if part of a category's non-local spend went to suppliers in an area?
 
-A thin view over :mod:`impact.scenarios`; the baseline is the Re-spend model's current
-settings, assumptions and survey (:func:`views._analysis.baseline`).
+A thin view over :mod:`impact.scenarios`; the baseline is the council's re-spend model
+with its saved choices, assumptions and survey (:meth:`impact.workspace.Workspace.model`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from impact.analysis import metrics
+from impact.analysis.measures import money
+from impact.analysis.opportunity import area_deciles
 from impact.analysis.scenarios import (
     Scenario,
     compare,
@@ -23,13 +24,18 @@ from views._analysis import (
     SCENARIOS,
     TARGET,
     TARGET_DECILES,
-    baseline,
     how_text,
     one_line,
     scenarios_path,
-    ward_deciles,
 )
-from views._common import download, md_escape, page_payments, page_workspace
+from views._common import (
+    current_filters,
+    download,
+    md_escape,
+    measures,
+    page_payments,
+    page_workspace,
+)
 from views._common import table as table_view
 
 st.title("Scenarios")
@@ -39,8 +45,10 @@ st.caption("Move X % (or £Y) of a category's non-local spend to suppliers in an
            "changes: located local spend, LM3 with its bands, and £ reaching the most deprived "
            "areas.  The baseline is the Re-spend model with its current settings.")
 tx = page_payments(ws)
-base = baseline(ws, tx)
+base = ws.model(current_filters())
 if base is None:
+    st.error("The re-spend model could not run: the council's area is not known, or there is "
+             "no positive spend to trace.")
     st.stop()
 spend = base.inputs.spend
 
@@ -55,7 +63,7 @@ if ws.key not in store:
 scenarios: list[Scenario] = store[ws.key]
 
 target = st.session_state.get(TARGET)
-deciles = ward_deciles(ws.wards)
+deciles = area_deciles(ws.wards)
 if target is not None:
     extra = pd.Series(st.session_state.get(TARGET_DECILES) or {}, dtype="float64")
     deciles = pd.concat([deciles, extra[~extra.index.isin(deciles.index)]])
@@ -128,14 +136,14 @@ if added:
 # ------------------------------------------------------------------ compare
 st.subheader("Compared with the baseline")
 check = run_scenario(base, Scenario("0 % check", share=0.0), deciles)
+lm3 = measures(ws, lm3=True).lm3
 st.caption(f"Check: a 0 % scenario changes LM3 by {check['delta_lm3_p50']:+.3f} and £ retained by "
-           f"{metrics.money(check['delta_retained_gbp'])} — the baseline exactly "
-           f"(baseline LM3 {base.model.headline_.lm3:.3f}, the P50).")
-placed = base.model.headline_.placed_share
-st.caption(f"These changes rest on the {metrics.pct(placed)} of round-1 spend whose supplier "
-           "we could place" + ("; under half is placed, so there is not enough data to rely "
-                               "on them." if placed is not None and placed < metrics.MIN_COVERAGE
-                               else "."))
+           f"{money(check['delta_retained_gbp'])} — the baseline exactly "
+           f"(baseline LM3 {lm3.text}, the P50 the Re-spend page shows).")
+if lm3.coverage is not None:
+    st.caption(md_escape(f"These changes {lm3.rests_on[0].lower()}{lm3.rests_on[1:]}"
+                         + ("; under half is known, so there is not enough data to rely on "
+                            "them." if not lm3.enough else ".")))
 try:
     table = compare(base, scenarios, deciles)
 except ValueError as exc:

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis import metrics
+from impact.analysis.measures import NOT_ENOUGH_DATA, WardBasis, money, pct
 from impact.outputs import maps
 from views._common import (
     STREAMLIT_ESCAPES_TOOLTIPS,
@@ -25,10 +26,12 @@ from views._common import (
     legend,
     map_frame,
     md_escape,
+    measures,
     money_col,
     page_workspace,
     spend_by_ward,
     supplier_summary,
+    table,
 )
 
 #: The whole map on screen under the title and controls at 1280×720 (and 1366×768).
@@ -48,20 +51,20 @@ def _rows(pairs: list[tuple[str, str]]) -> None:
     st.html(f'<table style="border:none;font-size:0.95rem;width:100%">{cells}</table>')
 
 
-def _ward_money(p: dict, row: pd.Series, basis: metrics.WardBasis) -> str:
+def _ward_money(p: dict, row: pd.Series, basis: WardBasis) -> str:
     """The ward's £ as a fact, a floor with its range, or "not enough data"."""
-    if row.get("status") == metrics.NOT_ENOUGH_DATA:
-        return metrics.NOT_ENOUGH_DATA
+    if row.get("status") == NOT_ENOUGH_DATA:
+        return NOT_ENOUGH_DATA
     if row.get("status") == metrics.WARD_NONE:
         return "none placed here"
     up = float(row.get("spend_upper", p["spend"]))
     if up > p["spend"] + 0.5:
-        return f"{metrics.money(p['spend'])} (up to {metrics.money(up)})"
-    return metrics.money(p["spend"])
+        return f"{money(p['spend'])} (up to {money(up)})"
+    return money(p["spend"])
 
 
 def _ward_panel(tx: pd.DataFrame, code: str, by_ward: pd.DataFrame,
-                basis: metrics.WardBasis) -> None:
+                basis: WardBasis) -> None:
     p = metrics.ward_panel(tx, ws.wards, code)
     row = by_ward.set_index("code").loc[code] if code in set(by_ward["code"]) else pd.Series()
     prof = p["profile"]
@@ -70,14 +73,14 @@ def _ward_panel(tx: pd.DataFrame, code: str, by_ward: pd.DataFrame,
     worst = prof.get("worst_decile")
     _rows([
         ("Spend received", _ward_money(p, row, basis)),
-        ("Spend placed at ward level", metrics.pct(basis.coverage)),
+        ("Spend placed at ward level", pct(basis.share)),
         ("Payments", f"{p['payments']:,}"),
         ("Residents", f"{pop:,.0f}" if pd.notna(pop) else "—"),
         ("Most deprived LSOA decile", f"{worst:.0f}" if pd.notna(worst) else "—"),
     ])
     st.caption(_basis_text(basis))
     st.caption(
-        f"IoD 2025: {metrics.pct(prof.get('share_pop_decile1_2'))} of residents live in "
+        f"IoD 2025: {pct(prof.get('share_pop_decile1_2'))} of residents live in "
         f"the 20% most deprived LSOAs of England; population-weighted IMD rank "
         f"{prof.get('imd_rank', float('nan')):,.0f} of 33,755 (1 = most deprived)."
     )
@@ -102,14 +105,14 @@ def _ward_panel(tx: pd.DataFrame, code: str, by_ward: pd.DataFrame,
                          hide_index=True, width="stretch")
 
 
-def _basis_text(basis: metrics.WardBasis) -> str:
+def _basis_text(basis: WardBasis) -> str:
     """What every ward's £ rests on, in words, with the suppliers placed at no ward."""
-    text = (f"A ward's £ counts suppliers placed in it: {metrics.pct(basis.coverage)} of the "
-            f"{metrics.money(basis.total)} spent is placed at ward level (or known to be "
+    text = (f"A ward's £ counts suppliers placed in it: {pct(basis.share)} of the "
+            f"{money(basis.total)} spent is placed at ward level (or known to be "
             f"elsewhere), so each ward's £ is a floor; the other "
-            f"{metrics.money(basis.unknown)} could be anywhere.")
+            f"{money(basis.unknown)} could be anywhere.")
     if basis.district_only:
-        text += (f" {metrics.money(basis.district_only)} went to "
+        text += (f" {money(basis.district_only)} went to "
                  f"{basis.district_only_suppliers:,} supplier"
                  f"{'s' * (basis.district_only_suppliers != 1)} placed at the whole district "
                  "(public bodies' areas), not at a ward: in no ward's figure.")
@@ -128,7 +131,7 @@ def _supplier_panel(summary: pd.DataFrame, key: str) -> None:
 
     st.subheader(md_escape(r["supplier"]))
     _rows([
-        ("Paid", metrics.money(float(r["spend"]))),
+        ("Paid", money(float(r["spend"]))),
         ("Payments", f"{int(r['payments']):,}"),
         ("Supplier type", txt(r["class"])),
         ("Where", txt(r["where"])),
@@ -160,16 +163,16 @@ def _keep_in_url(code: str | None) -> None:
 
 def _ward_table(by_ward: pd.DataFrame) -> pd.DataFrame:
     """The ward table as people read it: "not enough data" in words, never £0."""
-    thin = by_ward["status"].eq(metrics.NOT_ENOUGH_DATA)
+    thin = by_ward["status"].eq(NOT_ENOUGH_DATA)
     words = by_ward["status"].map({metrics.WARD_PLACED: "placed spend",
                                    metrics.WARD_NONE: "no spend placed here",
-                                   metrics.NOT_ENOUGH_DATA: metrics.NOT_ENOUGH_DATA})
+                                   NOT_ENOUGH_DATA: NOT_ENOUGH_DATA})
     return pd.DataFrame({
-        "Ward": by_ward["name"], "Residents": by_ward["population"],
-        "£ received (at least)": by_ward["spend"].mask(thin),
-        "£ per resident": by_ward["spend_per_resident"].mask(thin),
-        "Suppliers based here": by_ward["local_suppliers"].mask(thin),
-        "Payments": by_ward["payments"], "What it rests on": words,
+        "ward": by_ward["name"], "population": by_ward["population"],
+        "spend": by_ward["spend"].mask(thin),
+        "spend_per_resident": by_ward["spend_per_resident"].mask(thin),
+        "local_suppliers": by_ward["local_suppliers"].mask(thin),
+        "payments": by_ward["payments"], "rests_on": words,
     })
 
 
@@ -180,7 +183,7 @@ if len(ws.wards) == 0:
     st.stop()
 tx = filtered(ws)
 by_ward = spend_by_ward(ws, tx)
-basis = metrics.ward_basis(tx)
+basis = measures(ws).ward
 available = maps.available_metrics(ws.wards.merge(
     by_ward[["code", "spend", "spend_per_resident", "local_suppliers"]], on="code", how="left"))
 keys = list(available)
@@ -225,7 +228,7 @@ supplier = maps.selected_supplier(event)
 with panel:
     if available[metric_key].placed:  # beside the figures it qualifies
         (st.warning if not basis.enough else st.caption)(
-            f"Placed share: {metrics.pct(basis.coverage)} of spend is placed at ward level. "
+            f"Placed share: {pct(basis.share)} of spend is placed at ward level. "
             + ("That is too little to say a ward with no placed supplier received nothing: "
                "those wards show 'not enough data' (hatched)." if not basis.enough else
                "Wards with no placed supplier show 'no spend placed here'."))
@@ -252,8 +255,11 @@ with st.expander("How this was calculated"):
         st.caption(n)
 
 st.subheader("Ward table")
-st.dataframe(blanks(_ward_table(by_ward)), hide_index=True, width="stretch",
-             column_config={"£ received (at least)": money_col("£ received (at least)"),
-                            "£ per resident": st.column_config.NumberColumn(
-                                "£ per resident", format="£%,.2f"),
-                            "Residents": st.column_config.NumberColumn(format="localized")})
+table(_ward_table(by_ward), money=("spend",), decimals={"spend_per_resident": 2},
+      config={"ward": st.column_config.TextColumn("Ward"),
+              "population": st.column_config.NumberColumn("Residents", format="localized"),
+              "spend": money_col("£ received (at least)"),
+              "spend_per_resident": st.column_config.NumberColumn("£ per resident",
+                                                                  format="£%,.2f"),
+              "local_suppliers": st.column_config.NumberColumn("Suppliers based here"),
+              "rests_on": st.column_config.TextColumn("What it rests on")})

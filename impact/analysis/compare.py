@@ -1,13 +1,14 @@
 """How councils compare: one row of measures per council and period, each with its coverage.
 
-The measures are the Overview's figures (:mod:`impact.analysis.metrics`) and the re-spend
-model's LM3 (:mod:`impact.analysis.multiplier`), computed the same way for every council and
-period so they can be ranked side by side.  Two rules keep a comparison honest:
+Each row is the :class:`impact.analysis.measures.Measures` of one council's period — the
+figures every page shows, read, never recomputed — so a council can be ranked against
+others on the numbers its own Overview states.  Two rules keep a comparison honest:
 
 * every share carries its **coverage** (the share of £ it could use) and, where it depends
   on where suppliers are, its **range** (lower bound: every unplaced £ elsewhere; upper: every
   unplaced £ inside);
-* a figure whose coverage is below :data:`MIN_COVERAGE` is **withheld** (NaN here, "not
+* a figure below the one gate (:data:`impact.analysis.measures.MIN_COVERAGE`) is
+  **withheld** (NaN here, "not
   enough data" in the CSV and on screen): a council is never ranked on a number that is
   mostly assumption.  The range of a withheld share is kept — it is arithmetic, not a guess.
 
@@ -19,31 +20,21 @@ with the nearest IMD 2025 average score (:func:`statistical_neighbours`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from impact.analysis import metrics
-from impact.analysis.multiplier import ModelSettings, run_model
+from impact.analysis import measures as ms
+from impact.analysis.measures import NOT_ENOUGH_DATA, CouncilArea, Figure
 
-#: Below this coverage a share (or LM3) is "not enough data" (:data:`metrics.MIN_COVERAGE`,
-#: the one threshold): ranking councils on a figure that is mostly assumption would rank
-#: their data gaps, not their spending.
-MIN_COVERAGE = metrics.MIN_COVERAGE
-#: £ per resident needs (nearly) every month of the period published: a year with half its
-#: months would look like a council that spends half as much.  One month in ten may be
-#: missing (a file not yet published) — the months are shown beside the figure.
-MIN_MONTHS_COVERED = 0.9
-#: What the CSV and the app show instead of a withheld number.
-NOT_ENOUGH_DATA = metrics.NOT_ENOUGH_DATA
 #: How many statistical neighbours a council is shown against.
 NEIGHBOURS = 5
 FREQUENCIES = ("year", "quarter", "all")
 #: Bumped when a measure changes meaning, so tables kept on disk are recomputed.
-TABLE_VERSION = "1"
-#: Monte Carlo draws of LM3 per council and period (the band is stable to ±0.005 at 500).
-LM3_DRAWS = 500
+TABLE_VERSION = "2"
+#: The local multiplier of one period's payments (None when it cannot be fitted).
+Lm3For = Callable[[pd.DataFrame], Figure | None]
 
 
 @dataclass(frozen=True)
@@ -64,29 +55,35 @@ class Measure:
 
 MEASURES: tuple[Measure, ...] = (
     Measure("total_spend", "Total spend (net)", "gbp", "months_covered"),
-    Measure("placed_share", "Spend whose supplier we could place", "share", None,
+    Measure("placed_share", "Spend placed", "share", None,
             higher="more of the spend can be analysed"),
-    Measure("local_share", "Local share (suppliers in the council's area)", "share",
-            "local_share_coverage", True, "more spend stays in the area"),
-    Measure("regional_share", "Regional share (council's area included)", "share",
+    Measure("local_share", "Local share", "share", "local_share_coverage", True,
+            "more spend stays in the area"),
+    Measure("regional_share", "Regional share (the area included)", "share",
             "regional_share_coverage", True, "more spend stays in the region"),
-    Measure("national_share", "Share outside the region", "share",
+    Measure("national_share", "Outside the region", "share",
             "national_share_coverage", True, "more spend leaves the region"),
-    Measure("deprived_share", "Share to suppliers in the most deprived 20% of areas", "share",
+    Measure("deprived_share", "To suppliers in the most deprived 20% of areas", "share",
             "deprived_share_coverage", True, "more spend reaches deprived areas"),
-    Measure("sme_share", "SME share (where known)", "share", "sme_share_coverage",
+    Measure("sme_share", "SME share", "share", "sme_share_coverage",
             higher="more spend with small and medium firms"),
-    Measure("vcse_share", "Voluntary and community sector share (where known)", "share",
-            "vcse_share_coverage", higher="more spend with charities and social enterprises"),
+    Measure("vcse_share", "VCSE share", "share", "vcse_share_coverage",
+            higher="more spend with charities and social enterprises"),
     Measure("top10_share", "Top 10 suppliers' share", "share", "concentration_coverage",
             higher="spend is more concentrated"),
     Measure("hhi", "Concentration index (HHI, 0–10,000)", "index", "concentration_coverage",
             higher="spend is more concentrated"),
-    Measure("lm3_p50", "Local Multiplier 3 (middle estimate)", "multiplier", "lm3_coverage",
+    Measure("lm3_p50", "Local multiplier (LM3)", "multiplier", "lm3_coverage", True,
             higher="more of each £ re-circulates locally"),
-    Measure("spend_per_resident", "Spend per resident", "gbp", "months_covered"),
+    Measure("spend_per_resident", "Spend per resident a year", "gbp", "months_covered"),
 )
 MEASURE_BY_KEY = {m.key: m for m in MEASURES}
+#: Table column → the measures figure it shows (:meth:`impact.analysis.measures.Measures.
+#: figures`): the one source of every number in the table.
+FIGURE_OF = {"local_share": "local", "regional_share": "regional", "national_share": "outside",
+             "deprived_share": "deprived", "sme_share": "sme", "vcse_share": "vcse",
+             "top10_share": "top10", "hhi": "hhi", "lm3_p50": "lm3",
+             "spend_per_resident": "per_resident"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,14 @@ class CouncilInfo:
     gss_code: str | None = None
     type_name: str | None = None
     region: str | None = None
+    lad_names: tuple[str, ...] = field(default=())
+    region_names: tuple[str, ...] = field(default=())
+
+    @property
+    def area(self) -> CouncilArea:
+        return CouncilArea(self.council, tuple(self.lads), tuple(self.lad_names),
+                           tuple(self.region_codes), tuple(self.region_names),
+                           self.population)
 
 
 # ------------------------------------------------------------------------------ periods
@@ -151,81 +156,44 @@ def period_span(label: str, months: pd.Series) -> tuple[str | None, str | None, 
 # ----------------------------------------------------------------------------- measures
 
 
-def _gate(value: float | None, coverage: float | None) -> float:
-    """``value`` when its coverage reaches :data:`MIN_COVERAGE`, else NaN (withheld)."""
-    if value is None or coverage is None or not np.isfinite(coverage):
-        return np.nan
-    return float(value) if coverage >= MIN_COVERAGE else np.nan
+def _nan(x: float | None) -> float:
+    return np.nan if x is None else float(x)
 
 
-def _share_columns(fig: metrics.Figure, bounds: bool = True) -> dict[str, float]:
-    """A share's point (gated on coverage), coverage and (optionally) range, as
-    ``<figure key>_share`` columns."""
-    key = f"{fig.key}_share"
-    out = {key: _gate(fig.value, fig.coverage),
-           f"{key}_coverage": np.nan if fig.coverage is None else fig.coverage}
+def _figure_columns(key: str, fig: Figure | None, bounds: bool) -> dict[str, float]:
+    """A figure's columns: its value as shown (NaN when withheld), coverage and range."""
+    cover = MEASURE_BY_KEY[key].coverage if key in MEASURE_BY_KEY else None
+    out = {key: np.nan if fig is None else _nan(fig.shown)}
+    if cover and cover.endswith("_coverage") and cover != "concentration_coverage":
+        out[cover] = np.nan if fig is None or fig.coverage is None else _nan(
+            fig.coverage.share)
     if bounds:
-        out[f"{key}_lower"] = np.nan if fig.lower is None else fig.lower
-        out[f"{key}_upper"] = np.nan if fig.upper is None else fig.upper
+        out[f"{key}_lower"] = np.nan if fig is None else _nan(fig.lower)
+        out[f"{key}_upper"] = np.nan if fig is None else _nan(fig.upper)
     return out
 
 
-def _place_measures(tx: pd.DataFrame, info: CouncilInfo) -> dict[str, float]:
-    """Placed, local, regional, national and deprived shares with coverage and range."""
-    lads, regions = list(info.lads), list(info.region_codes)
-    local = metrics.local_share(tx, lads)
-    out = {"placed_share": np.nan if local.coverage is None else local.coverage}
-    for fig in (local, metrics.regional_share(tx, regions),
-                metrics.national_share(tx, regions), metrics.deprived_share(tx)):
-        out.update(_share_columns(fig))
-    for fig in (metrics.sme_share(tx), metrics.vcse_share(tx)):
-        out.update(_share_columns(fig, bounds=False))
-    top, hhi = metrics.concentration(tx)
-    out["top10_share"] = _gate(top.value, top.coverage)
-    out["hhi"] = _gate(hhi.value, hhi.coverage)
-    out["concentration_coverage"] = np.nan if top.coverage is None else top.coverage
-    return out
-
-
-def lm3_measures(tx: pd.DataFrame, info: CouncilInfo, draws: int = LM3_DRAWS
-                 ) -> dict[str, float]:
-    """LM3 P10/P50/P90 (withheld below :data:`MIN_COVERAGE`) and its coverage: the share
-    of the traced spend (R1: positive payments, public bodies excluded) that was placed."""
-    none = {"lm3_p50": np.nan, "lm3_p10": np.nan, "lm3_p90": np.nan, "lm3_coverage": np.nan}
-    if not info.lads or tx.empty:
-        return none
-    suppliers = tx.drop_duplicates("supplier_key")
-    try:
-        model = run_model((tx, suppliers, list(info.lads)),
-                          ModelSettings(n_draws=draws)).model
-    except (ValueError, KeyError):  # nothing to trace (no positive, influenceable spend)
-        return none
-    if not model.r1_ > 0:
-        return none
-    cov = 1.0 - float(model.unlocated_gbp_) / float(model.r1_)
-    return {"lm3_p50": _gate(model.lm3_p50_, cov), "lm3_p10": _gate(model.lm3_p10_, cov),
-            "lm3_p90": _gate(model.lm3_p90_, cov), "lm3_coverage": cov}
-
-
-def measure_row(tx: pd.DataFrame, info: CouncilInfo, months_in_period: int | None,
-                lm3_draws: int = LM3_DRAWS) -> dict[str, float]:
-    """Every measure of one council over one period's payments ``tx``."""
-    months = tx["period"].astype("string").str.slice(0, 7)
-    with_payments = int(months[months.str.fullmatch(r"\d{4}-\d{2}").fillna(False)].nunique())
-    covered = (with_payments / months_in_period) if months_in_period else np.nan
-    total = metrics.total_spend(tx).value if len(tx) else None
-    out: dict[str, float] = {
-        "payments": len(tx), "months_with_payments": with_payments,
-        "months_in_period": months_in_period or np.nan, "months_covered": covered,
-        "total_spend": np.nan if total is None else total,
+def measure_row(m: ms.Measures, months_in_period: int | None) -> dict[str, object]:
+    """Every column of one council's period from its :class:`~impact.analysis.measures.
+    Measures` (nothing recomputed: the table says what every page says)."""
+    p = m.period
+    published = len(p.months)
+    out: dict[str, object] = {
+        "payments": m.payments, "months_with_payments": published,
+        "months_in_period": months_in_period or np.nan,
+        "months_covered": published / months_in_period if months_in_period else np.nan,
+        "months_complete": len(p.complete_months),
+        "total_spend": _nan(m.total.value) if m.payments else np.nan,
+        "placed_share": _nan(m.placed.value), "population": m.area.population or np.nan,
+        "judged": ms.judged(m, months_in_period),
     }
-    per_head = total / info.population if total is not None and info.population else None
-    enough_months = np.isfinite(covered) and covered >= MIN_MONTHS_COVERED
-    out["spend_per_resident"] = per_head if per_head is not None and enough_months else np.nan
-    out["population"] = info.population or np.nan
-    if len(tx):
-        out.update(_place_measures(tx, info))
-        out.update(lm3_measures(tx, info, lm3_draws) if lm3_draws else {})
+    figs = m.figures()
+    for col, key in FIGURE_OF.items():
+        out.update(_figure_columns(col, figs.get(key), MEASURE_BY_KEY[col].bounds))
+    out["concentration_coverage"] = _nan(m.top10.coverage.share) if m.top10.coverage else np.nan
+    lm3 = m.lm3
+    band = lm3.band if lm3 is not None and lm3.shown is not None and lm3.band else None
+    out["lm3_p10"], out["lm3_p90"] = band if band else (np.nan, np.nan)
     return out
 
 
@@ -233,50 +201,64 @@ def measure_row(tx: pd.DataFrame, info: CouncilInfo, months_in_period: int | Non
 
 
 def council_rows(payments: pd.DataFrame, info: CouncilInfo, freq: str = "year",
-                 lm3_draws: int = LM3_DRAWS) -> list[dict[str, object]]:
-    """One council's rows, one per period with payments (one "no payments" row if none)."""
+                 lm3: Lm3For | None = None) -> list[dict[str, object]]:
+    """One council's rows, one per period with payments (one "no payments" row if none).
+
+    Each period's figures are :func:`impact.analysis.measures.measure` of its payments,
+    with thin months judged on all the council's payments; ``lm3`` fits the local
+    multiplier of a period's payments (no LM3 columns without it).
+    """
     head = {"council": info.council, "council_id": info.council_id,
             "council_code": info.gss_code, "council_type": info.type_name,
             "region": info.region}
+    area = info.area
     if payments.empty:
+        m = ms.measure(payments, area)
         return [{**head, "period": "no payments", "period_start": None, "period_end": None,
-                 **measure_row(payments, info, None, 0)}]
+                 **measure_row(m, None)}]
+    publication = ms.Period.of(payments)
     labels = period_labels(payments["period"], freq)
     months = payments["period"].astype("string").str.slice(0, 7)
     rows = []
     for label, tx in payments.groupby(labels, sort=True):
         start, end, n = period_span(str(label), months)
+        m = ms.measure(tx, area, publication=publication)
+        if lm3 is not None:
+            m = ms.with_lm3(m, lm3(tx))
         rows.append({**head, "period": str(label), "period_start": start, "period_end": end,
-                     **measure_row(tx, info, n, lm3_draws)})
+                     **measure_row(m, n)})
     return rows
 
 
 def compare_table(payments: pd.DataFrame, councils: list[CouncilInfo], freq: str = "year",
-                  lm3_draws: int = LM3_DRAWS) -> pd.DataFrame:
+                  lm3: dict[str, Lm3For] | None = None) -> pd.DataFrame:
     """One row per council and period with every measure (NaN = not enough data).
 
     ``payments`` are stored payments (:data:`impact.store.PAYMENT_COLUMNS`) with a
-    ``council_id`` column; ``councils`` says which to compare, in order.
+    ``council_id`` column; ``councils`` says which to compare, in order; ``lm3`` fits each
+    council's local multiplier (by council id) with that council's own saved choices.
     """
     rows: list[dict[str, object]] = []
     by_id = dict(tuple(payments.groupby("council_id", sort=False))) if len(payments) else {}
     for info in councils:
         tx = by_id.get(info.council_id, payments.iloc[0:0])
-        rows += council_rows(tx.reset_index(drop=True), info, freq, lm3_draws)
+        fit = (lm3 or {}).get(info.council_id)
+        rows += council_rows(tx.reset_index(drop=True), info, freq, fit)
     return pd.DataFrame(rows, columns=table_columns())
 
 
 def table_columns() -> list[str]:
     """The columns of :func:`compare_table`, in CSV order."""
     cols = ["council", "council_id", "council_code", "council_type", "region", "period",
-            "period_start", "period_end", "payments", "months_with_payments",
-            "months_in_period", "months_covered", "total_spend", "placed_share"]
+            "period_start", "period_end", "judged", "payments", "months_with_payments",
+            "months_in_period", "months_covered", "months_complete", "total_spend",
+            "placed_share"]
     for key in ("local_share", "regional_share", "national_share", "deprived_share"):
         cols += [key, f"{key}_lower", f"{key}_upper", f"{key}_coverage"]
     cols += ["sme_share", "sme_share_coverage", "vcse_share", "vcse_share_coverage",
              "top10_share", "hhi", "concentration_coverage",
-             "lm3_p50", "lm3_p10", "lm3_p90", "lm3_coverage", "spend_per_resident",
-             "population"]
+             "lm3_p50", "lm3_p50_lower", "lm3_p50_upper", "lm3_p10", "lm3_p90",
+             "lm3_coverage", "spend_per_resident", "population"]
     return cols
 
 
@@ -290,6 +272,7 @@ def for_csv(table: pd.DataFrame) -> pd.DataFrame:
     for col in out.select_dtypes("number").columns:  # pennies, 0.01 % points, 0.0001 LM3
         out[col] = out[col].round(2 if col in ("total_spend", "spend_per_resident") else 4)
     withheld = [m.key for m in MEASURES] + ["lm3_p10", "lm3_p90"]
+    out["judged"] = out["judged"].map({True: "yes", False: "no"})
     for col in withheld:
         values = out[col].astype(object)
         out[col] = values.where(pd.notna(out[col]), NOT_ENOUGH_DATA)
@@ -303,7 +286,10 @@ COLUMN_LABELS = {
     "payments": "Payments", "months_with_payments": "Months with payments",
     "months_in_period": "Months in the period", "months_covered": "Share of months published",
     "population": "Residents (Census 2021)", "lm3_p10": "LM3 low estimate (P10)",
-    "lm3_p90": "LM3 high estimate (P90)", "lm3_coverage": "LM3 coverage (spend placed)",
+    "lm3_p90": "LM3 high estimate (P90)", "lm3_coverage": "LM3: coverage",
+    "lm3_p50_lower": "LM3 if every unplaced £ leaves", "lm3_p50_upper":
+    "LM3 if every unplaced £ stays", "judged": "Enough data to judge the period",
+    "months_complete": "Complete months",
     "concentration_coverage": "Concentration coverage (named suppliers)",
 }
 _SUFFIXES = (("_lower", "lowest possible"), ("_upper", "highest possible"),
@@ -326,11 +312,11 @@ def column_label(col: str) -> str:
 def _cell_text(col: str) -> Callable[[float], str]:
     """How one numeric column reads on screen: %, £, an index or an LM3."""
     if col in ("total_spend", "spend_per_resident"):
-        return metrics.money
+        return ms.money
     if col.startswith("lm3_") and not col.endswith("_coverage"):
-        return lambda v: f"{v:.3f}"
+        return ms.multiplier
     if "share" in col or col.endswith("coverage") or col == "months_covered":
-        return lambda v: metrics.pct(v, 1)
+        return ms.pct
     return lambda v: f"{v:,.0f}"
 
 
@@ -339,6 +325,7 @@ def screen_table(table: pd.DataFrame) -> pd.DataFrame:
     "not enough data" where a figure is withheld."""
     out = table.drop(columns=["council_id", "council_code"]).copy()
     withheld = {m.key for m in MEASURES} | {"lm3_p10", "lm3_p90"}
+    out["judged"] = out["judged"].map({True: "yes", False: "no"})
     for col in out.select_dtypes("number").columns:
         text = _cell_text(col)
         blank = NOT_ENOUGH_DATA if col in withheld else ""
@@ -370,10 +357,11 @@ def ranked(table: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def latest_periods(table: pd.DataFrame) -> pd.DataFrame:
-    """Each council's latest complete period (months published ≥ :data:`MIN_MONTHS_COVERED`),
+    """Each council's latest complete period (every month published and complete),
     else its latest dated one, else its "no payments" or undated row — so councils
     publishing different years can still be set side by side, each on its best year."""
-    complete = pd.to_numeric(table["months_covered"], errors="coerce") >= MIN_MONTHS_COVERED
+    complete = (pd.to_numeric(table["months_complete"], errors="coerce")
+                >= pd.to_numeric(table["months_in_period"], errors="coerce"))
     order = table.assign(_dated=table["period_start"].notna(), _complete=complete).sort_values(
         ["council_id", "_complete", "_dated", "period_start"], na_position="first")
     latest = order.groupby("council_id", sort=False).tail(1)

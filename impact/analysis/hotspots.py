@@ -46,11 +46,17 @@ class HotSpots:
     permutations: int
 
 
+#: The one hot-spot setting for the page, the board pack and the command line: the same
+#: council always shows the same hot spots.
+PERMUTATIONS = 999
+SEED = 0
+
+
 def local_moran(
     values: np.ndarray,
     adjacency: sparse.spmatrix,
-    permutations: int = 999,
-    seed: int = 0,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
     alpha: float = 0.05,
     fdr: bool = False,
 ) -> HotSpots:

@@ -217,6 +217,17 @@ def crosscheck(
     return IOCrossCheck(value, regional, covered, total, by, how)
 
 
+def for_model(by_supplier: pd.DataFrame, suppliers: pd.DataFrame,
+              table: pd.DataFrame) -> IOCrossCheck:
+    """The cross-check weighted by each supplier's round-1 £ in the re-spend model
+    (``by_supplier``: :attr:`impact.analysis.multiplier.LM3Model.by_supplier_`), so it sits
+    beside the LM3 on the same spend wherever it is shown."""
+    spend = by_supplier[["supplier_key", "r1"]].rename(columns={"r1": "spend"})
+    sic = (suppliers[["supplier_key", "sic"]].drop_duplicates("supplier_key") if "sic" in
+           suppliers else suppliers[["supplier_key"]].assign(sic=pd.NA))
+    return crosscheck(spend.merge(sic, on="supplier_key", how="left"), table)
+
+
 def why_lm3_differs() -> str:
     """Why LM3 and the Type I multiplier give different numbers."""
     return (

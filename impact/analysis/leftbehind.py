@@ -81,6 +81,9 @@ class AreaInputs:
     unit: str = "ward"
     suppliers: pd.DataFrame | None = None
     imd: str = "2025"
+    #: Whether enough spend is placed at area level to call an area with none "not
+    #: reached" (the one gate, :attr:`impact.analysis.measures.WardBasis.enough`).
+    reach_known: bool = True
 
 
 @dataclass
@@ -93,14 +96,14 @@ class AreaSettings:
     k_values: tuple[int, ...] = tuple(range(2, 9))
     n_regions: int | None = None
     hotspots: bool = True
-    permutations: int = 999
     alpha: float = 0.05
     fdr: bool = False
-    seed: int = 0
     rule: LeftBehindRule = field(default_factory=LeftBehindRule)
     opportunity: OpportunityWeights = field(default_factory=OpportunityWeights)
-    include_public_bodies: bool = False
     top: int = 10
+    #: k-means starts from this seed; hot spots use the one setting of
+    #: :mod:`impact.analysis.hotspots` (:data:`~impact.analysis.hotspots.PERMUTATIONS`).
+    seed: int = 0
 
 
 @dataclass
@@ -177,14 +180,15 @@ def spend_layer(
     lookup: pd.DataFrame,
     unit: str,
     council_lads: tuple[str, ...],
-    include_public_bodies: bool = False,
 ) -> tuple[pd.DataFrame, float, list[str]]:
     """Located spend per area: ``spend``, ``n_suppliers`` and counts by kind.
 
-    Areas come from the supplier's LSOA 2021 through the lookup (so ward codes are of the
-    lookup's vintage), falling back to the supplier's own ward code.  Returns the per-area
-    frame, the council's local spend (placed in ``council_lads``) and notes accounting for
-    every pound not placed in an area.
+    ``suppliers`` carry the ``spend`` of the payments shown (public bodies in or out as the
+    filters say, like every figure).  Areas come from the supplier's LSOA 2021 through the
+    lookup (so ward codes are of the lookup's vintage), falling back to the supplier's own
+    ward code.  Returns the per-area frame, the £ placed in an area of ``council_lads``
+    (each area's share is of it) and notes accounting for every pound not placed in an
+    area.
     """
     need = {"spend", "is_located", "lsoa21_code"}
     if not need <= set(suppliers.columns):
@@ -197,8 +201,7 @@ def spend_layer(
     total = float(spend.sum())
     located = sup["is_located"].fillna(False).astype(bool) & (spend > 0)
     cls = sup.get("supplier_class", pd.Series("unknown", index=sup.index)).astype("string")
-    public = cls.eq("public_body").fillna(False).to_numpy(bool)
-    keep = located & (include_public_bodies | ~public)
+    keep = located
     lsoa = sup["lsoa21_code"].astype("string")
     lk = lookup.set_index("lsoa21_code")
     lad = lsoa.map(lk["lad_code"]).fillna(sup.get("lad_code", pd.NA)).astype("string")
@@ -216,16 +219,12 @@ def spend_layer(
     for k in ("company", "vcse", "other"):
         per[f"suppliers_{k}"] = kinds.get(k, 0)
     council_local = float(spend[keep & lad.isin(list(council_lads)).fillna(False)].sum())
+    in_area = float(t["spend"].sum())
     notes = [
         f"£{total:,.0f} paid to suppliers; £{float(spend[located].sum()):,.0f} "
-        f"({_pct(spend[located].sum(), total)}) to suppliers with a known place",
+        f"({_pct(spend[located].sum(), total)}) to suppliers with a known place, "
+        f"£{in_area:,.0f} of it placed at an area",
     ]
-    if not include_public_bodies and public.any():
-        notes.append(
-            f"£{float(spend[located & public].sum()):,.0f} to public bodies left out of spend "
-            "reach (rarely a choice the council can change)"
-        )
-    notes.append(f"£{council_local:,.0f} placed inside the council's own area (local spend)")
     return per.reset_index(), council_local, notes
 
 
@@ -233,7 +232,7 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "n/a"
 
 
-def build_area_table(inputs: AreaInputs, include_public_bodies: bool = False) -> tuple[
+def build_area_table(inputs: AreaInputs) -> tuple[
     pd.DataFrame, pd.DataFrame, list[str]
 ]:
     """The per-area table for ``inputs``, the LSOA → area membership and warnings.
@@ -253,7 +252,7 @@ def build_area_table(inputs: AreaInputs, include_public_bodies: bool = False) ->
     lsoas = _lsoas_in_scope(inputs, layers)
     table = _iod_per_area(inputs, layers, lsoas, warnings)
     if inputs.suppliers is not None:
-        table = _with_spend(table, inputs, layers.lookup, include_public_bodies, warnings)
+        table = _with_spend(table, inputs, layers.lookup, warnings)
     else:
         for c in [*SPEND_LAYER_COLUMNS, *SPEND_FEATURES]:
             table[c] = np.nan
@@ -338,14 +337,12 @@ def _with_spend(
     table: pd.DataFrame,
     inputs: AreaInputs,
     lookup: pd.DataFrame,
-    include_public_bodies: bool,
     warnings: list[str],
 ) -> pd.DataFrame:
     """``table`` with the council's located spend per area, per resident and as a share of
     its local spend; £ placed outside the areas compared is said, not lost."""
     per, council_local, notes = spend_layer(
-        inputs.suppliers, lookup, inputs.unit, _council(inputs), include_public_bodies
-    )
+        inputs.suppliers, lookup, inputs.unit, _council(inputs))
     outside = float(per.loc[~per["code"].isin(table["code"]), "spend"].sum())
     if outside:
         notes.append(f"£{outside:,.0f} located outside the areas compared")
@@ -369,14 +366,14 @@ def analyse_areas(inputs: AreaInputs, settings: AreaSettings | None = None) -> A
     clusters and contiguous regions → hot spots → the left-behind rule → the ranking.
     """
     settings = settings or AreaSettings()
-    table, membership, warnings = build_area_table(inputs, settings.include_public_bodies)
+    table, membership, warnings = build_area_table(inputs)
     features = _features(inputs, settings, table, warnings)
     graph = _contiguity_graph(inputs, table, membership, warnings)
     deprivation = _deprivation_scores(table, inputs.imd)
     clusters = _add_clusters(table, features, graph, settings, deprivation)
     spots = _add_hotspots(table, deprivation, graph, settings, inputs.suppliers is not None)
     _add_left_behind(table, inputs, settings, warnings)
-    ranking = _add_opportunity(table, graph, settings, inputs.imd)
+    ranking = _add_opportunity(table, graph, settings, inputs.imd, inputs.reach_known)
     feature_table = _feature_table(features)
     specs, z = features.specs, features.std.z
     return AreasResult(
@@ -505,8 +502,8 @@ def _add_hotspots(
     spots: dict[str, HotSpots] = {}
 
     def test(name: str, values: np.ndarray) -> None:
-        spots[name] = local_moran(values, graph.adjacency, settings.permutations,
-                                  settings.seed, settings.alpha, settings.fdr)
+        spots[name] = local_moran(values, graph.adjacency, alpha=settings.alpha,
+                                  fdr=settings.fdr)
         table[f"{name}_spot"] = spots[name].table["spot"].to_numpy()
         table[f"{name}_p"] = spots[name].table["p"].to_numpy()
 
@@ -521,23 +518,29 @@ def _add_hotspots(
 def _add_left_behind(
     table: pd.DataFrame, inputs: AreaInputs, settings: AreaSettings, warnings: list[str]
 ) -> None:
-    """``left_behind`` by the rule; the rule needs spend reach, so without located spend
-    no area is marked (and that is said)."""
-    if inputs.suppliers is not None:
-        table["left_behind"] = settings.rule.apply(table, table["in_council"])
-    else:
+    """``left_behind`` by the rule; the rule needs spend reach, so without located spend,
+    or with too little placed at area level to say where it does not reach, no area is
+    marked (and that is said)."""
+    if inputs.suppliers is None:
         table["left_behind"] = False
         warnings.append("no located spend: the left-behind rule needs spend reach")
+    elif not inputs.reach_known:
+        table["left_behind"] = False
+        warnings.append("too little spend is placed at area level to say which areas it "
+                        "misses, so no area is called left behind yet: place more suppliers")
+    else:
+        table["left_behind"] = settings.rule.apply(table, table["in_council"])
 
 
 def _add_opportunity(
-    table: pd.DataFrame, graph: AreaGraph, settings: AreaSettings, imd: str
+    table: pd.DataFrame, graph: AreaGraph, settings: AreaSettings, imd: str,
+    reach_known: bool = True,
 ) -> pd.DataFrame:
     """Rank the council's own areas (need, gap, capacity nearby), best first, and copy the
     score, its parts and the reason onto ``table``."""
     council = np.flatnonzero(table["in_council"].to_numpy())
     within = graph.adjacency[council][:, council]
-    ranking = opportunity(table.iloc[council], within, settings.opportunity, imd)
+    ranking = opportunity(table.iloc[council], within, settings.opportunity, imd, reach_known)
     ranking = ranking.sort_values(["rank"]).reset_index(drop=True)
     ranking.insert(1, "name", ranking["code"].map(table.set_index("code")["name"]))
     parts = ranking.set_index("code")
@@ -580,7 +583,8 @@ def _how_calculated(
         "areas": (
             f"One row per {unit}. IoD {inputs.imd} values are population-weighted averages of "
             "the area's neighbourhoods (Census 2021 residents). Spend: positive payments to "
-            "suppliers whose postcode lies in the area; public bodies left out unless chosen."
+            "suppliers placed in the area, in the payments shown (public bodies left out only "
+            "when the influenceable-spend switch is on, as for every figure)."
         ),
         "features": (
             f"Features (weight): {weights}. Each is turned into a z-score over the areas "
@@ -619,42 +623,6 @@ OUTPUT_COLUMNS = [
     "reason", "imd_score", "imd_rank", "share_pop_decile1_2", "spend", "spend_per_resident",
     "n_suppliers", "suppliers_per_1000", "spend_share",
 ]
-
-
-def areas_for_folder(
-    folder: str | os.PathLike[str],
-    reference: str | os.PathLike[str] | None = None,
-    *,
-    council_lads: tuple[str, ...] = (),
-    scope: tuple[str, ...] | None = None,
-    unit: str = "ward",
-    imd: str = "2025",
-    settings: AreaSettings | None = None,
-) -> AreasResult:
-    """:func:`analyse_areas` on a located folder's ``suppliers.parquet``.
-
-    ``council_lads`` default to the districts matching the council name(s) in the data.
-    Raises ReferenceError, ValueError, FileNotFoundError or KeyError on bad input.
-    """
-    from impact.places.councils import council_lads as lads_of
-    from impact.places.reference import resolve_reference
-
-    ref = resolve_reference(reference)
-    sup_path = Path(folder) / "suppliers.parquet"
-    if not sup_path.is_file():
-        raise FileNotFoundError(f"{sup_path} not found: run impact locate first")
-    suppliers = pd.read_parquet(sup_path)
-    if not council_lads:
-        names = suppliers["council"].dropna().astype(str).unique() if (
-            "council" in suppliers) else []
-        council_lads = tuple(sorted({c for n in names for c in lads_of(ref, n)}))
-        if not council_lads:
-            raise ValueError(
-                f"cannot tell the council's LAD from the name(s) {', '.join(names) or '?'}: "
-                "give --council-lad"
-            )
-    inputs = AreaInputs(ref, tuple(council_lads), scope, unit, suppliers, imd)
-    return analyse_areas(inputs, settings)
 
 
 def output_table(result: AreasResult) -> pd.DataFrame:

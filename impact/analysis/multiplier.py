@@ -15,25 +15,24 @@ LM3 = (R1 + R2 + R3) / R1 (nef, *The Money Trail*, 2002):
 Since R3 ≤ R2 ≤ R1, 1 ≤ LM3 ≤ 3.  **£ retained locally** is defined as R2 + R3 (the money
 that reaches local hands in rounds 2 and 3), so LM3 = 1 + retained / R1.
 
-Unlocated spend is never silently non-local: the *lower* figure counts it all non-local,
-the *upper* counts it local in the same proportion as located spend, and every result
-says which is shown.  The Monte Carlo draws the band position uniformly and each prior
-from a triangular(low, central, high) — one draw per prior row and run, because a wrong
-judgement is wrong for every supplier it covers — giving P10/P50/P90.  The **headline**
-(:class:`Headline`, ``headline_``) is the P50 with its own P10–P90 band; the round-by-round
-figures (``lm3_``, ``r2_``, ``r3_``) sit at one end of the unlocated band so they can be
-reproduced by hand, and are never the headline.
+Unplaced spend is never silently non-local.  As every point estimate of the explorer
+(:mod:`impact.analysis.measures`), the headline assumes it is local in the same proportion
+as placed spend; its **range** is the LM3 with every unplaced £ leaving the area and with
+every unplaced £ staying.  The Monte Carlo draws each prior from a triangular(low, central,
+high) — one draw per prior row and run, because a wrong judgement is wrong for every
+supplier it covers — giving P10/P50/P90.  The **headline** (:class:`Headline`,
+``headline_``) is the P50 with its own P10–P90 band; the two ends of the range are the P50s
+of the *same* draws with the unplaced £ all leaving or all staying, so the headline always
+lies between them.  The round-by-round figures (``lm3_``, ``r2_``, ``r3_``) use the central
+priors, so they can be reproduced by hand; they are never the headline.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,16 +40,10 @@ import pandas as pd
 
 from impact.analysis.priors import default_priors, matching_priors, validate_priors
 from impact.ingest.schema import supplier_keys
-from impact.places import councils
 from impact.places.localarea import LOCAL, NON_LOCAL, UNKNOWN, LocalArea, influenceable
 
-SHOWN = {"non_local": "lower", "proportional": "upper"}
-BAND_TEXT = {
-    "non_local": "lower bound: all unlocated spend counted as non-local",
-    "proportional": (
-        "upper bound: unlocated spend counted as local in the same proportion as located spend"
-    ),
-}
+#: Where the unplaced £ goes, for each column of the rounds: the share of it counted local.
+LEAVES, LIKE_PLACED, STAYS = "leaves", "like placed", "stays"
 
 
 # --- nef's worked figures -------------------------------------------------------------
@@ -252,13 +245,13 @@ def _tri_ppf(u: np.ndarray, lo: np.ndarray, mode: np.ndarray, hi: np.ndarray) ->
 @dataclass(frozen=True)
 class Headline:
     """The figures to report: the Monte Carlo P50 of LM3 and £ retained, inside their own
-    P10–P90 bands, with the unplaced band and the share of R1 placed beside them.
+    P10–P90 bands, with the range the unplaced £ allows and the share of R1 placed.
 
-    Why not ``lm3_``: that is the round-by-round figure at one *end* of the unplaced band
-    (by default every unplaced £ non-local) while the draws spread the unplaced £ across
-    the band, so as a headline it fell outside its own band ("LM3 1.03 · P10–P90
-    1.04–1.09"; "£22.3m retained · P10–P90 £26.3m–£63.7m").  A percentile lies inside
-    the band of its own draws by construction.
+    Why not ``lm3_``: that is the round-by-round figure at the central priors, and the P50
+    of the priors' draws differs from it when a prior is skewed.  A percentile lies inside
+    the band of its own draws by construction, and the range's ends (``lm3_lower``,
+    ``lm3_upper``: the P50 of the same draws with every unplaced £ leaving or staying) lie
+    either side of it, since each draw's LM3 rises with the unplaced £ counted local.
     """
 
     lm3: float
@@ -299,25 +292,24 @@ class LM3Model:
     exclude_public_bodies : leave payments to public bodies out of R1 (influenceable spend).
     payroll_gbp, staff_local_share : the council's pay bill and the share of it paid to
         staff living locally; both go into R1 and R2 as nef's LM3 counts local employees.
-    unlocated : which end of the unlocated band the round-by-round figures show:
-        ``"non_local"`` (lower bound, default) or ``"proportional"`` (upper bound).
     n_draws, random_state : Monte Carlo draws and seed (numpy ``default_rng``).
 
     Attributes
     ----------
-    r1_, r2_, r3_ : £ at the end of the unlocated band ``shown_``, priors at central values.
+    r1_, r2_, r3_ : £ in each round, unplaced £ local like placed £, priors at central values.
     headline_ : the figures to report (:class:`Headline`: P50 inside its P10–P90 band).
-    lm3_ : the round-by-round LM3 = (R1 + R2 + R3) / R1 at the end of the unplaced band
-        ``shown_``: the figure that reproduces by hand, not the headline.
-    lm3_lower_, lm3_upper_ : LM3 with unlocated spend all non-local / local pro rata.
-    lm3_p10_, lm3_p50_, lm3_p90_ : Monte Carlo percentiles over priors and the band.
-    retained_ : £ retained locally = R2 + R3 (round by round); ``retained_p10_`` … ``_p90_``.
-    rounds_ : R1/R2/R3 table (lower, upper, shown, components) for the waterfall chart.
+    lm3_ : the round-by-round LM3 = (R1 + R2 + R3) / R1 at the central priors: the figure
+        that reproduces by hand, not the headline.
+    lm3_lower_, lm3_upper_ : the range: P50 with every unplaced £ leaving / staying.
+    lm3_p10_, lm3_p50_, lm3_p90_ : Monte Carlo percentiles over the priors.
+    retained_ : £ retained locally = R2 + R3 (round by round); ``retained_p10_`` … ``_p90_``
+        and ``retained_lower_`` / ``retained_upper_`` as for LM3.
+    rounds_ : R1/R2/R3 table (unplaced £ leaving, like placed, staying) for the waterfall.
     by_directorate_, by_class_, by_ward_, by_supplier_ : breakdowns (central priors).
-    draws_ : one row per draw: ``theta`` (0 = lower, 1 = upper), ``lm3``, ``retained``.
-    band_drivers_ : P10–P90 width of LM3 from the priors alone and the unlocated band alone.
+    draws_ : one row per draw: ``lm3`` and ``retained``.
+    band_drivers_ : P10–P90 width of LM3 from the priors, beside the unplaced range's width.
     r3_non_local_ : local re-spend by non-local suppliers (not in LM3; the "£0.36").
-    local_share_located_ : local £ / located £ (the proportion used for the upper bound).
+    local_share_located_ : local £ / located £ (the proportion the headline assumes).
     how_calculated_ : plain-English inputs, method and caveats.
     """
 
@@ -328,7 +320,6 @@ class LM3Model:
         exclude_public_bodies: bool = True,
         payroll_gbp: float = 0.0,
         staff_local_share: float = 0.0,
-        unlocated: str = "non_local",
         n_draws: int = 1000,
         random_state: int = 20050307,
     ) -> None:
@@ -337,7 +328,6 @@ class LM3Model:
         self.exclude_public_bodies = exclude_public_bodies
         self.payroll_gbp = payroll_gbp
         self.staff_local_share = staff_local_share
-        self.unlocated = unlocated
         self.n_draws = n_draws
         self.random_state = random_state
 
@@ -350,7 +340,6 @@ class LM3Model:
                 "exclude_public_bodies",
                 "payroll_gbp",
                 "staff_local_share",
-                "unlocated",
                 "n_draws",
                 "random_state",
             )
@@ -373,19 +362,14 @@ class LM3Model:
         self.r3_non_local_ = _non_local_respend(table, rows, priors)
         inputs = monte_carlo_inputs(rows, band, priors)
         draws = draw(inputs, self.n_draws, self.random_state)
-        self._set_monte_carlo(monte_carlo(inputs, draws, self._theta_shown))
+        self._set_monte_carlo(monte_carlo(inputs, draws))
         self.headline_ = Headline.of(self)
-        self.rounds_ = rounds_table(band, self._theta_shown)
+        self.rounds_ = rounds_table(band)
         self.waterfall_ = waterfall_table(band.r1, self.r2_, self.r3_)
         self._set_breakdowns(table, rows, band.local_share_located)
         self.n_suppliers_ = int(table["supplier_key"].nunique())
         self.how_calculated_ = self._how(priors, band)
         return self
-
-    @property
-    def _theta_shown(self) -> float:
-        """Where in the unlocated band the round-by-round figures sit: 0 = lower, 1 = upper."""
-        return 0.0 if self.unlocated == "non_local" else 1.0
 
     def _validate(self, spend: pd.DataFrame) -> pd.DataFrame:
         """Fail early, in one line, on a table or a setting the model cannot use; return
@@ -394,8 +378,6 @@ class LM3Model:
         missing = [c for c in need if c not in spend]
         if missing:
             raise ValueError(f"spend table lacks column(s) {', '.join(missing)}")
-        if self.unlocated not in SHOWN:
-            raise ValueError(f"unlocated must be one of {', '.join(SHOWN)}, not {self.unlocated!r}")
         if not (self.payroll_gbp >= 0 and 0 <= self.staff_local_share <= 1):
             raise ValueError("payroll must be ≥ 0 and staff local share within 0–1")
         if int(self.n_draws) < 1:
@@ -403,25 +385,23 @@ class LM3Model:
         return _counted_spend(spend, self.exclude_public_bodies)
 
     def _set_central(self, band: Band, rows: SpendRows) -> None:
-        """The headline figures (priors at central values) for the end of the band shown."""
-        shown = band.at(self._theta_shown)
+        """The round-by-round figures (priors at central values, unplaced like placed)."""
         self.local_share_located_ = band.local_share_located
         self.unlocated_gbp_ = band.unlocated_gbp
         self.surveyed_gbp_ = float(rows.amount[rows.surveyed & rows.is_local].sum())
-        self.shown_ = BAND_TEXT[self.unlocated]
         self.r1_ = band.r1
-        self.r2_, self.r3_ = shown.r2, shown.r3
-        self.lm3_lower_, self.lm3_upper_ = band.lm3(band.lower), band.lm3(band.upper)
-        self.lm3_ = band.lm3(shown)
+        self.r2_, self.r3_ = band.central.r2, band.central.r3
+        self.lm3_ = band.lm3(band.central)
         self.retained_ = self.r2_ + self.r3_
-        self.retained_lower_, self.retained_upper_ = band.lower.retained, band.upper.retained
         self.staff_r2_ = band.staff.r2_gbp
 
     def _set_monte_carlo(self, result: MonteCarloResult) -> None:
-        """The band around the headline: the figures to report (P10/P50/P90) and its drivers."""
+        """The figures to report: P10/P50/P90, the unplaced range and what drives them."""
         self.draws_ = result.draws
         self.lm3_p10_, self.lm3_p50_, self.lm3_p90_ = result.lm3_percentiles
         self.retained_p10_, self.retained_p50_, self.retained_p90_ = result.retained_percentiles
+        self.lm3_lower_, self.lm3_upper_ = result.lm3_range
+        self.retained_lower_, self.retained_upper_ = result.retained_range
         self.band_drivers_ = result.band_drivers
 
     def _set_breakdowns(self, table: pd.DataFrame, rows: SpendRows, local_share: float) -> None:
@@ -463,18 +443,19 @@ class LM3Model:
         ]
 
     def _how_band(self) -> list[str]:
-        """How sure the figure is: the unlocated band, the Monte Carlo and the caveats."""
+        """How sure the figure is: the unplaced range, the Monte Carlo and the caveats."""
         return [
-            f"Unlocated spend £{self.unlocated_gbp_:,.0f} ({self.unlocated_gbp_ / self.r1_:.0%} of "
-            f"R1) is not assumed non-local: LM3 is {self.lm3_lower_:.2f} if it is all non-local "
-            f"and {self.lm3_upper_:.2f} if it is local in the same proportion as located spend "
-            f"({self.local_share_located_:.0%}). Shown: {self.shown_}."
+            f"Unplaced spend £{self.unlocated_gbp_:,.0f} ({self.unlocated_gbp_ / self.r1_:.0%} of "
+            f"R1) is counted local in the same proportion as placed spend "
+            f"({self.local_share_located_:.0%}), as every figure of the explorer assumes; the "
+            f"range is LM3 {self.lm3_lower_:.2f} if every unplaced £ leaves the area and "
+            f"{self.lm3_upper_:.2f} if every unplaced £ stays."
             if self.r1_ > 0
             else "",
             f"P10/P50/P90 = {self.lm3_p10_:.2f}/{self.lm3_p50_:.2f}/{self.lm3_p90_:.2f} from "
             f"{self.n_draws} Monte Carlo draws (seed {self.random_state}): each prior triangular "
-            "(low, central, high), the unlocated band uniform between the two assumptions. "
-            f"The band is driven mainly by {self.band_drivers_['main_driver']}.",
+            "(low, central, high); the range's ends are the P50 of the same draws. What would "
+            f"narrow the figure most: {self.band_drivers_['main_driver']}.",
             "£ retained locally = R2 + R3. Caveats: a supplier's place is its registered or "
             "register postcode, not necessarily where the work is done; priors are not a "
             "substitute for a round-3 survey; non-local suppliers' local re-spend "
@@ -507,7 +488,6 @@ class LM3Model:
             "n_suppliers_",
         )
         out: dict[str, Any] = {k.rstrip("_"): _num(getattr(self, k)) for k in keys}
-        out["shown"] = self.shown_
         out["band_drivers"] = {k: _num(v) for k, v in self.band_drivers_.items()}
         return out
 
@@ -653,9 +633,9 @@ class Rounds:
 
 @dataclass(frozen=True)
 class Band:
-    """The central figures (priors at central values) at both ends of the unlocated band:
-    ``lower`` counts unlocated spend non-local, ``upper`` local in the proportion
-    ``local_share_located`` of located spend."""
+    """The round-by-round figures (priors at central values) with the unplaced £ leaving
+    (``lower``), local like placed £ (``central``: the proportion ``local_share_located``)
+    and staying (``upper``)."""
 
     r1: float
     local_gbp: float
@@ -663,11 +643,12 @@ class Band:
     local_share_located: float
     staff: Staff
     lower: Rounds
+    central: Rounds
     upper: Rounds
 
-    def at(self, theta: float) -> Rounds:
-        """The end of the band at ``theta`` (0: lower, else upper)."""
-        return self.lower if theta == 0.0 else self.upper
+    def fraction(self, where: str) -> float:
+        """The share of the unplaced £ counted local when it ``where`` (:data:`LEAVES` …)."""
+        return {LEAVES: 0.0, LIKE_PLACED: self.local_share_located, STAYS: 1.0}[where]
 
     def lm3(self, rounds: Rounds) -> float:
         """(R1 + R2 + R3) / R1; NaN when nothing was spent."""
@@ -675,24 +656,23 @@ class Band:
 
 
 def central_band(rows: SpendRows, staff: Staff) -> Band:
-    """R1, and R2/R3 at both ends of the unlocated band.
+    """R1, and R2/R3 with the unplaced £ leaving, local like placed £, and staying.
 
-    Why both: unlocated spend is never silently non-local; the two ends are the figures a
-    reader can reproduce by hand, and the Monte Carlo draws between them.
+    Why all three: unplaced spend is never silently non-local; the middle is what every
+    point estimate assumes, the ends the range, each reproducible by hand.
     """
     r1 = float(rows.amount.sum()) + staff.payroll_gbp
     located = float(rows.amount[~rows.is_unlocated].sum())
     local = float(rows.amount[rows.is_local].sum())
     share = local / located if located > 0 else 0.0
     unlocated = float(rows.amount[rows.is_unlocated].sum())
-    lower = _rounds_at(rows, 0.0, share, staff)
-    upper = _rounds_at(rows, 1.0, share, staff)
-    return Band(r1, local, unlocated, share, staff, lower, upper)
+    return Band(r1, local, unlocated, share, staff, _rounds_at(rows, 0.0, staff),
+                _rounds_at(rows, share, staff), _rounds_at(rows, 1.0, staff))
 
 
-def _rounds_at(rows: SpendRows, theta: float, local_share: float, staff: Staff) -> Rounds:
-    """R2 and R3 when a fraction ``theta`` of unlocated spend is placed local pro rata."""
-    weight = rows.is_local + theta * local_share * rows.is_unlocated
+def _rounds_at(rows: SpendRows, local_fraction: float, staff: Staff) -> Rounds:
+    """R2 and R3 when ``local_fraction`` of the unplaced £ is counted local."""
+    weight = rows.is_local + local_fraction * rows.is_unlocated
     r2 = float((rows.amount * weight).sum())
     r3 = float((rows.amount * weight * rows.respend_share).sum())
     staff_r3 = staff.r2_gbp * float(staff.prior["central"])
@@ -758,34 +738,34 @@ def monte_carlo_inputs(rows: SpendRows, band: Band, priors: pd.DataFrame) -> Mon
 @dataclass(frozen=True)
 class Draws:
     """One Monte Carlo sample: per draw, a re-spend share for each prior row (``shares``,
-    draws × prior rows), the place in the unlocated band (``theta``) and the staff share."""
+    draws × prior rows) and the staff share."""
 
     shares: np.ndarray
-    theta: np.ndarray
     staff_share: np.ndarray
 
 
 def draw(inputs: MonteCarloInputs, n_draws: int, random_state: int) -> Draws:
-    """Priors triangular(low, central, high), the band position uniform on [0, 1].
+    """Priors triangular(low, central, high).
 
-    Drawn in this order (prior shares, band, staff) from one ``default_rng(random_state)``,
-    so a seed gives the same figures in every version and paired scenario fits compare
-    like with like.
+    Drawn in this order (prior shares, staff) from one ``default_rng(random_state)``, so a
+    seed gives the same figures in every version and paired scenario fits compare like
+    with like.
     """
     rng = np.random.default_rng(random_state)
     n = int(n_draws)
     uniform = rng.random((n, len(inputs.prior_central)))
     shares = _tri_ppf(uniform, inputs.prior_low, inputs.prior_central, inputs.prior_high)
-    theta = rng.random(n)
     staff_uniform = rng.random(n)
     staff_range = (np.float64(inputs.band.staff.prior[c]) for c in ("low", "central", "high"))
-    return Draws(shares, theta, _tri_ppf(staff_uniform, *staff_range))
+    return Draws(shares, _tri_ppf(staff_uniform, *staff_range))
 
 
-def simulate(inputs: MonteCarloInputs, draws: Draws) -> tuple[np.ndarray, np.ndarray]:
-    """LM3 and £ retained (R2 + R3) for each draw."""
+def simulate(inputs: MonteCarloInputs, draws: Draws,
+             local_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """LM3 and £ retained (R2 + R3) for each draw, ``local_fraction`` of the unplaced £
+    counted local."""
     band = inputs.band
-    placed = draws.theta * band.local_share_located
+    placed = local_fraction
     r2 = band.local_gbp + placed * band.unlocated_gbp + band.staff.r2_gbp
     r3 = (
         draws.shares @ inputs.local_by_prior
@@ -801,66 +781,65 @@ def simulate(inputs: MonteCarloInputs, draws: Draws) -> tuple[np.ndarray, np.nda
 
 @dataclass(frozen=True)
 class MonteCarloResult:
-    """The draws (``theta``, ``lm3``, ``retained``), P10/P50/P90 and the band's drivers."""
+    """The draws (``lm3``, ``retained``, unplaced £ like placed), their P10/P50/P90, the
+    range (P50 with the unplaced £ leaving, staying) and what drives them."""
 
     draws: pd.DataFrame
     lm3_percentiles: tuple[float, float, float]
     retained_percentiles: tuple[float, float, float]
+    lm3_range: tuple[float, float]
+    retained_range: tuple[float, float]
     band_drivers: dict[str, Any]
 
 
-def monte_carlo(inputs: MonteCarloInputs, draws: Draws, theta_shown: float) -> MonteCarloResult:
-    """P10/P50/P90 of LM3 and £ retained over ``draws``, and what drives the band."""
-    lm3, retained = simulate(inputs, draws)
-    has_r1 = inputs.band.r1 > 0
-    lm3_q = np.percentile(lm3, [10, 50, 90]) if has_r1 else [np.nan] * 3
-    retained_q = np.percentile(retained, [10, 50, 90])
+def monte_carlo(inputs: MonteCarloInputs, draws: Draws) -> MonteCarloResult:
+    """P10/P50/P90 of LM3 and £ retained over ``draws`` (unplaced £ like placed), and the
+    P50 of the same draws with the unplaced £ leaving and staying."""
+    band = inputs.band
+    lm3, retained = simulate(inputs, draws, band.local_share_located)
+    ends = [simulate(inputs, draws, band.fraction(w)) for w in (LEAVES, STAYS)]
+    has_r1 = band.r1 > 0
+
+    def q(x: np.ndarray, at: list[int]) -> tuple[float, ...]:
+        return tuple(float(v) for v in np.percentile(x, at)) if has_r1 else (np.nan,) * len(at)
+
+    lm3_range = tuple(q(e[0], [50])[0] for e in ends)
     return MonteCarloResult(
-        draws=pd.DataFrame({"theta": draws.theta, "lm3": lm3, "retained": retained}),
-        lm3_percentiles=tuple(float(x) for x in lm3_q),
-        retained_percentiles=tuple(float(x) for x in retained_q),
-        band_drivers=_band_drivers(inputs, draws, lm3, theta_shown),
+        draws=pd.DataFrame({"lm3": lm3, "retained": retained}),
+        lm3_percentiles=q(lm3, [10, 50, 90]),
+        retained_percentiles=q(retained, [10, 50, 90]),
+        lm3_range=lm3_range,
+        retained_range=tuple(q(e[1], [50])[0] for e in ends),
+        band_drivers=_band_drivers(band, lm3, lm3_range),
     )
 
 
-def _band_drivers(
-    inputs: MonteCarloInputs, draws: Draws, lm3: np.ndarray, theta_shown: float
-) -> dict[str, Any]:
-    """P10–P90 width of LM3 from the priors alone (band fixed where shown) and from the
-    unlocated band alone (priors at central values).
+def _band_drivers(band: Band, lm3: np.ndarray, lm3_range: tuple[float, float]
+                  ) -> dict[str, Any]:
+    """The P10–P90 width of LM3 from the priors, beside the width of the unplaced range.
 
-    Why: it tells the council what would narrow the band — a supplier survey (priors) or
-    placing more suppliers (unlocated spend).
+    Why: it tells the council what would narrow the figure most — a supplier survey (the
+    priors) or placing more suppliers (the unplaced £).
     """
-    n = len(draws.theta)
-    priors_only, _ = simulate(inputs, replace(draws, theta=np.full(n, theta_shown)))
-    central = Draws(
-        shares=np.broadcast_to(inputs.prior_central, draws.shares.shape),
-        theta=draws.theta,
-        staff_share=np.full(n, float(inputs.band.staff.prior["central"])),
-    )
-    band_only, _ = simulate(inputs, central)
-    r1 = inputs.band.r1
-
-    def width(x: np.ndarray) -> float:
-        return float(np.subtract(*np.percentile(x, [90, 10]))) if r1 > 0 else float("nan")
-
+    has_r1 = band.r1 > 0
+    priors = float(np.subtract(*np.percentile(lm3, [90, 10]))) if has_r1 else float("nan")
+    unplaced = float(lm3_range[1] - lm3_range[0]) if has_r1 else float("nan")
     return {
-        "priors_only_p10_p90_width": width(priors_only),
-        "unlocated_band_only_p10_p90_width": width(band_only),
-        "both_p10_p90_width": width(lm3),
-        "unlocated_share_of_r1": inputs.band.unlocated_gbp / r1 if r1 > 0 else float("nan"),
+        "priors_p10_p90_width": priors,
+        "unplaced_range_width": unplaced,
+        "unlocated_share_of_r1": band.unlocated_gbp / band.r1 if has_r1 else float("nan"),
         "main_driver": (
-            "unlocated spend (where it is)"
-            if width(band_only) > width(priors_only)
-            else "re-spend priors (how much local suppliers re-spend)"
+            "placing more suppliers (where the unplaced spend is)"
+            if unplaced > priors
+            else "a supplier survey (how much local suppliers re-spend locally)"
         ),
     }
 
 
-def rounds_table(band: Band, theta_shown: float) -> pd.DataFrame:
-    """R1/R2/R3 at both ends of the band and as shown, split into suppliers and staff."""
-    shown, staff = band.at(theta_shown), band.staff
+def rounds_table(band: Band) -> pd.DataFrame:
+    """R1/R2/R3 with the unplaced £ leaving, like placed £ (the central column, split into
+    suppliers and staff) and staying."""
+    mid, staff = band.central, band.staff
     table = pd.DataFrame(
         {
             "round": ["R1", "R2", "R3"],
@@ -870,13 +849,13 @@ def rounds_table(band: Band, theta_shown: float) -> pd.DataFrame:
                 "re-spent locally by them (round 3)",
             ],
             "gbp_lower": [band.r1, band.lower.r2, band.lower.r3],
+            "gbp_central": [band.r1, mid.r2, mid.r3],
             "gbp_upper": [band.r1, band.upper.r2, band.upper.r3],
-            "gbp_shown": [band.r1, shown.r2, shown.r3],
-            "gbp_suppliers": [band.r1 - staff.payroll_gbp, shown.r2_suppliers, shown.r3_suppliers],
-            "gbp_staff": [staff.payroll_gbp, staff.r2_gbp, shown.r3 - shown.r3_suppliers],
+            "gbp_suppliers": [band.r1 - staff.payroll_gbp, mid.r2_suppliers, mid.r3_suppliers],
+            "gbp_staff": [staff.payroll_gbp, staff.r2_gbp, mid.r3 - mid.r3_suppliers],
         }
     )
-    table["share_of_r1_shown"] = table["gbp_shown"] / band.r1 if band.r1 > 0 else np.nan
+    table["share_of_r1"] = table["gbp_central"] / band.r1 if band.r1 > 0 else np.nan
     table.attrs["unlocated_gbp"] = band.unlocated_gbp
     return table
 
@@ -899,28 +878,33 @@ def waterfall_table(r1: float, r2: float, r3: float) -> pd.DataFrame:
 
 
 def _breakdown_lines(spend: pd.DataFrame, rows: SpendRows, local_share: float) -> pd.DataFrame:
-    """Each spend row's R1, R2 and R3 at both ends of the band, with what it is grouped by."""
+    """Each spend row's R1, R2 and R3 (central priors) with the unplaced £ leaving
+    (``lower``), local like placed £ (``central``, the headline's assumption) and staying
+    (``upper``), with what it is grouped by."""
     lines = pd.DataFrame(
         {
             "directorate": spend["directorate"].astype("string").fillna("(not given)").to_numpy(),
             "supplier_class": spend["supplier_class"].astype("string").to_numpy(),
             "supplier_key": spend["supplier_key"].astype("string").to_numpy(),
             "r1": rows.amount,
-            "r2_lower": rows.amount * rows.is_local,
-            "r2_upper": rows.amount * (rows.is_local + local_share * rows.is_unlocated),
             "unlocated": rows.amount * rows.is_unlocated,
         }
     )
-    lines["r3_lower"] = lines["r2_lower"] * rows.respend_share
-    lines["r3_upper"] = lines["r2_upper"] * rows.respend_share
+    for end, fraction in (("lower", 0.0), ("central", local_share), ("upper", 1.0)):
+        lines[f"r2_{end}"] = rows.amount * (rows.is_local + fraction * rows.is_unlocated)
+        lines[f"r3_{end}"] = lines[f"r2_{end}"] * rows.respend_share
     return lines
 
 
+_ENDS = ("lower", "central", "upper")
+
+
 def _summarise_lines(lines: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Rounds, LM3 and £ retained per value of ``by`` (lower and upper), largest R1 first."""
-    sums = ["r1", "r2_lower", "r2_upper", "r3_lower", "r3_upper", "unlocated"]
+    """Rounds, LM3 and £ retained per value of ``by`` (unplaced £ leaving, like placed,
+    staying), largest R1 first."""
+    sums = ["r1", "unlocated", *[f"r{k}_{e}" for e in _ENDS for k in (2, 3)]]
     table = lines.groupby(by, observed=True, sort=False)[sums].sum()
-    for end in ("lower", "upper"):
+    for end in _ENDS:
         r2, r3 = table[f"r2_{end}"], table[f"r3_{end}"]
         table[f"lm3_{end}"] = (table["r1"] + r2 + r3) / table["r1"].where(table["r1"] > 0)
         table[f"retained_{end}"] = r2 + r3
@@ -951,7 +935,7 @@ def _by_ward(spend: pd.DataFrame, rows: SpendRows) -> pd.DataFrame:
 
 
 def _by_supplier(lines: pd.DataFrame, spend: pd.DataFrame, rows: SpendRows) -> pd.DataFrame:
-    """One row per supplier: R1, lower R2/R3, status, class and the share used (surveyed?)."""
+    """One row per supplier: R1, R2/R3 (central), status, class and the share used."""
     suppliers = lines.assign(
         share=rows.respend_share, surveyed=rows.surveyed, status=spend["local_status"].to_numpy()
     )
@@ -959,8 +943,8 @@ def _by_supplier(lines: pd.DataFrame, spend: pd.DataFrame, rows: SpendRows) -> p
         suppliers.groupby("supplier_key", sort=False)
         .agg(
             r1=("r1", "sum"),
-            r2_lower=("r2_lower", "sum"),
-            r3_lower=("r3_lower", "sum"),
+            r2=("r2_central", "sum"),
+            r3=("r3_central", "sum"),
             local_status=("status", "first"),
             supplier_class=("supplier_class", "first"),
             respend_share=("share", "first"),
@@ -992,10 +976,10 @@ class ModelSettings:
     exclude_public_bodies: bool = True
     payroll_gbp: float = 0.0
     staff_local_share: float = 0.0
-    unlocated: str = "non_local"
     n_draws: int = 1000
     random_state: int = 20050307
     priors_path: str | None = None  # a saved priors table (defaults when None)
+    area_label: str = ""  # the local area in words ("Gateshead"), never its codes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -1039,26 +1023,16 @@ def area_from_settings(settings: ModelSettings, council_lads: Sequence[str]) -> 
     if settings.radius_km is not None:
         if settings.centre is None:
             raise ValueError("a radius needs a centre (lat, long)")
-        return LocalArea.radius(settings.radius_km, settings.centre)
+        return LocalArea.radius(settings.radius_km, settings.centre, settings.area_label)
     codes = tuple(settings.lad_codes) or tuple(council_lads)
     if not codes:
         raise ValueError(
             "no local area: the council's district was not found; give district code(s)"
         )
-    return LocalArea.districts(codes)
+    return LocalArea.districts(codes, settings.area_label)
 
 
 def _as_frames(inputs: Any) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    if isinstance(inputs, (str, os.PathLike)):
-        d = Path(inputs)
-        for f in ("transactions.parquet", "suppliers.parquet"):
-            if not (d / f).is_file():
-                raise FileNotFoundError(f"{d / f} not found: run ingest and locate first")
-        return (
-            pd.read_parquet(d / "transactions.parquet"),
-            pd.read_parquet(d / "suppliers.parquet"),
-            [],
-        )
     if isinstance(inputs, tuple):
         return inputs[0], inputs[1], list(inputs[2]) if len(inputs) > 2 else []
     return inputs.transactions, inputs.suppliers, list(getattr(inputs, "council_lads", []))
@@ -1071,8 +1045,9 @@ def run_model(
     priors: pd.DataFrame | None = None,
     survey_shares: pd.DataFrame | None = None,
 ) -> ModelResult:
-    """Fit LM3 for a Workspace (``.transactions``, ``.suppliers``, ``.council_lads``), an
-    ingested+located folder, or a ``(transactions, suppliers[, council_lads])`` tuple."""
+    """Fit LM3 for a Workspace (``.transactions``, ``.suppliers``, ``.council_lads``) or a
+    ``(transactions, suppliers[, council_lads])`` tuple (a folder is read through the
+    workspace: :meth:`impact.workspace.Workspace.model`)."""
     from impact.analysis.priors import load_priors
 
     settings = settings or ModelSettings()
@@ -1097,7 +1072,6 @@ def fit_settings(
         exclude_public_bodies=settings.exclude_public_bodies,
         payroll_gbp=settings.payroll_gbp,
         staff_local_share=settings.staff_local_share,
-        unlocated=settings.unlocated,
         n_draws=settings.n_draws,
         random_state=settings.random_state,
     ).fit(spend)
@@ -1105,139 +1079,3 @@ def fit_settings(
 
 def to_json(result: ModelResult) -> str:
     return json.dumps(result.summary(), indent=2, default=str)
-
-
-# --- a located folder, with what the reference folder adds ---------------------------------
-
-
-@dataclass
-class FolderRun:
-    """LM3 for an ingested and located folder (what ``impact lm3`` shows).
-
-    ``io`` is the ONS Type I cross-check (:class:`impact.analysis.io_crosscheck.IOCrossCheck`)
-    when the reference folder has the multipliers and the suppliers have SIC codes.
-    """
-
-    result: ModelResult
-    io: Any = None
-
-    def summary(self) -> dict[str, Any]:
-        """The model summary with the survey notes and the cross-check, JSON-ready."""
-        out = self.result.summary()
-        out["survey_notes"] = self.result.survey_notes
-        if self.io is not None:
-            out["io_crosscheck"] = {
-                "type1_output_multiplier": _num(self.io.multiplier),
-                "regionalised": self.io.regionalised,
-                "spend_covered_gbp": round(self.io.spend_covered_gbp, 2),
-                "how_calculated": self.io.how_calculated,
-            }
-        return out
-
-    def report_lines(self) -> list[str]:
-        """The headline in plain text: area, rounds, LM3 with its band, £ retained, what
-        drives the band, the cross-check, survey notes and how it was calculated."""
-        m, io = self.result.model, self.io
-        bd = m.band_drivers_
-        lines = [
-            f"local area: {self.result.inputs.area.describe()}",
-            f"LM3 {m.headline_.lm3_text}  [unplaced spend all non-local "
-            f"{m.lm3_lower_:.3f}, local like placed spend {m.lm3_upper_:.3f}]",
-            f"R1 £{m.r1_:,.0f}  R2 £{m.r2_:,.0f}  R3 £{m.r3_:,.0f}  LM3 {m.lm3_:.3f} "
-            f"({m.shown_})",
-            f"£ retained locally (R2+R3) P10/P50/P90 £{m.retained_p10_:,.0f}/"
-            f"£{m.retained_p50_:,.0f}/£{m.retained_p90_:,.0f}",
-            f"band driven by: {bd['main_driver']} (P10–P90 width: priors only "
-            f"{bd['priors_only_p10_p90_width']:.3f}, unlocated only "
-            f"{bd['unlocated_band_only_p10_p90_width']:.3f})",
-        ]
-        if io is not None and io.spend_covered_gbp == 0:
-            lines.append("ONS Type I cross-check: no supplier has a SIC code, so none is shown")
-        elif io is not None:
-            lines.append(
-                f"ONS Type I output multiplier (national, "
-                f"{'regionalised' if io.regionalised else 'un-regionalised'}): "
-                f"{io.multiplier:.3f} on £{io.spend_covered_gbp:,.0f} with SIC codes"
-            )
-        return [*lines, *self.result.survey_notes, self.result.how_calculated]
-
-
-def run_folder(
-    folder: str | os.PathLike[str],
-    settings: ModelSettings,
-    *,
-    reference: str | os.PathLike[str] | None = None,
-    survey: str | os.PathLike[str] | None = None,
-) -> FolderRun:
-    """Fit LM3 on an ingested and located folder.
-
-    The reference folder (``reference``, else the configured one; skipped when there is
-    none) gives the council's districts when ``settings.lad_codes`` is empty, a centre
-    inside the council for a radius without one, suppliers' IMD deciles and the ONS
-    multipliers.  ``survey`` is a supplier survey CSV (:mod:`impact.analysis.survey`).
-    Raises ValueError, OSError or KeyError on bad input.
-    """
-    from impact.places.reference import ReferenceError, resolve_reference
-
-    tx, sup, _ = _as_frames(Path(folder))
-    ref = None
-    with contextlib.suppress(ReferenceError):
-        ref = resolve_reference(reference)
-    lads = list(settings.lad_codes) or _council_lads(tx, ref)
-    if settings.radius_km is not None and settings.centre is None:
-        settings = replace(settings, centre=_council_centre(lads, ref))
-    sup = _with_imd_deciles(sup, ref)
-    survey_shares, notes = _survey(survey, sup)
-    res = run_model((tx, sup, lads), settings, survey_shares=survey_shares)
-    res.survey_notes = notes
-    io = None
-    if ref is not None and ref.find("io_multipliers") and "sic" in sup:
-        from impact.analysis.io_crosscheck import crosscheck, load_type1
-
-        io = crosscheck(sup, load_type1(ref.require("io_multipliers")))
-    return FolderRun(res, io)
-
-
-def _council_lads(tx: pd.DataFrame, reference: Any) -> list[str]:
-    council = tx["council"].dropna().astype(str).mode() if "council" in tx else pd.Series([])
-    if reference is None or council.empty:
-        return []
-    return councils.council_lads(reference, str(council.iloc[0]))
-
-
-def _council_centre(lads: list[str], reference: Any) -> tuple[float, float]:
-    """A point inside the council's districts (the centre of a radius not given one)."""
-    from impact.places.localarea import lad_centre
-
-    bpath = reference.find("lad_boundaries") if reference else None
-    if not lads or bpath is None:
-        raise ValueError("--radius-km needs --centre LAT,LONG (council not found)")
-    return lad_centre(lads, str(bpath))
-
-
-def _with_imd_deciles(sup: pd.DataFrame, reference: Any) -> pd.DataFrame:
-    """Suppliers with the IoD 2025 decile of their LSOA, when the reference has it."""
-    if reference is None or "imd_decile" in sup or not reference.find("imd2025_lsoa21"):
-        return sup
-    from impact.places.deprivation import load_imd2025
-
-    imd = load_imd2025(reference.require("imd2025_lsoa21"))[["lsoa21_code", "imd_decile"]]
-    return sup.merge(
-        imd.astype({"lsoa21_code": "string"}).drop_duplicates("lsoa21_code"),
-        on="lsoa21_code",
-        how="left",
-    )
-
-
-def _survey(
-    path: str | os.PathLike[str] | None, sup: pd.DataFrame
-) -> tuple[pd.DataFrame | None, list[str]]:
-    """``(re-spend shares, notes)`` from a supplier survey CSV; ``(None, [])`` without one."""
-    if not path:
-        return None, []
-    from impact.analysis.survey import parse_survey
-
-    sv = parse_survey(path, sup)
-    notes = [*sv.notes, f"survey: {len(sv.shares)} rows used, {len(sv.rejected)} rejected"]
-    notes += [f"  row {r.row}: {r.reason}" for r in sv.rejected.head(20).itertuples()]
-    return sv.shares, notes

@@ -109,6 +109,7 @@ def opportunity(
     adjacency: sparse.spmatrix,
     weights: OpportunityWeights = OpportunityWeights(),
     imd: str = "2025",
+    reach_known: bool = True,
 ) -> pd.DataFrame:
     """Opportunity score 0–100 per area of ``table`` (the council's areas), with its parts.
 
@@ -123,7 +124,13 @@ def opportunity(
     Score = 100 × (w_need·need + w_gap·gap + w_capacity·capacity), weights summing to 1.
     Columns: the parts, each part's points (``need_points`` …), ``score``, ``rank`` and
     a ``reason`` naming the strongest parts first.
+
+    ``reach_known`` False (too little spend placed at area level: the one gate): an area
+    with no placed spend may be reached by spend not yet placed, so the gap is unknown —
+    NaN, no gap points, and the score weighs need and capacity alone.
     """
+    if not reach_known:
+        weights = OpportunityWeights(weights.need, 0.0, weights.capacity)
     wn, wg, wc = weights.normalised()
     out = pd.DataFrame({"code": table["code"].astype(str).to_numpy()}, index=table.index)
     rank = pd.to_numeric(table["imd_rank"], errors="coerce")
@@ -136,7 +143,7 @@ def opportunity(
     out["fair_share"] = fair
     out["actual_share"] = actual
     out["reach_ratio"] = (actual / fair).where(fair > 0)
-    out["gap"] = (1 - out["reach_ratio"]).clip(0, 1).fillna(0.0)
+    out["gap"] = (1 - out["reach_ratio"]).clip(0, 1).fillna(0.0) if reach_known else np.nan
     adj = sparse.csr_matrix(adjacency, dtype=float)
     counts = {}
     for kind in ("company", "vcse", "other"):
@@ -152,7 +159,7 @@ def opportunity(
     if len(out) and np.ptp(near) == 0:
         out["capacity"] = 0.5 if near[0] > 0 else 0.0
     out["need_points"] = 100 * wn * out["need"]
-    out["gap_points"] = 100 * wg * out["gap"]
+    out["gap_points"] = 100 * wg * out["gap"].fillna(0.0)
     out["capacity_points"] = 100 * wc * out["capacity"]
     out["score"] = out[["need_points", "gap_points", "capacity_points"]].sum(axis=1)
     out["spend_per_resident"] = pd.to_numeric(table["spend_per_resident"], errors="coerce")
@@ -178,6 +185,9 @@ def _reasons(o: pd.DataFrame) -> list[str]:
         ratio = 0.0 if pd.isna(r.reach_ratio) else r.reach_ratio
         gap = (f"it receives {ratio:.0%} of its need-weighted fair share of placed local "
                f"spend{spr}" if ratio > 0 else "no placed local spend reaches it")
+        if pd.isna(r.gap):
+            gap = ("how much spend reaches it is not known yet (too little is placed at "
+                   "this level)")
         cap = (
             f"{r.suppliers_near} local suppliers are in or next to it "
             f"({r.companies_near} companies, {r.vcse_near} VCSE)"
@@ -188,6 +198,15 @@ def _reasons(o: pd.DataFrame) -> list[str]:
         )
         texts.append(f"Score {r.score:.0f}: " + "; ".join(p[1] for p in parts) + ".")
     return texts
+
+
+def area_deciles(areas: pd.DataFrame, imd: str = "2025") -> pd.Series:
+    """Area code → IMD decile of the area's population-weighted mean national rank."""
+    if "imd_rank" not in areas or len(areas) == 0:
+        return pd.Series(dtype="float64")
+    rank = pd.to_numeric(areas["imd_rank"], errors="coerce")
+    dec = np.ceil(rank / N_LSOA[imd] * 10).clip(1, 10)
+    return pd.Series(dec.to_numpy(), index=areas["code"].astype(str).to_numpy())
 
 
 def target(ranking: pd.DataFrame, unit: str, top: int = 10, label: str = "") -> ScenarioTarget:

@@ -51,18 +51,26 @@ def key(*parts: object, length: int = 16) -> str:
 
 
 class Memo(Generic[K, V]):
-    """A named in-process table of computed values, emptied by :func:`clear_all`."""
+    """A named in-process table of computed values, emptied by :func:`clear_all`.
 
-    def __init__(self, name: str) -> None:
+    ``max_entries`` bounds it (least recently used first out), for values as large as a
+    council's figures under many filters.
+    """
+
+    def __init__(self, name: str, max_entries: int | None = None) -> None:
         self.name = name
+        self.max_entries = max_entries
         self._values: dict[K, V] = {}
         _MEMOS.append(self)
 
     def once(self, k: K, compute: Callable[[], V]) -> V:
-        """The value for ``k``, computed once per process (until cleared)."""
-        if k not in self._values:
-            self._values[k] = compute()
-        return self._values[k]
+        """The value for ``k``, computed once per process (until cleared or evicted)."""
+        # most recently used goes last
+        value = self._values.pop(k) if k in self._values else compute()
+        self._values[k] = value
+        while self.max_entries is not None and len(self._values) > self.max_entries:
+            self._values.pop(next(iter(self._values)))
+        return value
 
     def __getitem__(self, k: K) -> V:
         return self._values[k]

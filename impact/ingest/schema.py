@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+#: Bumped when ingest gives a column a new meaning, so files ingested before are read anew.
+SCHEMA_VERSION = "2"
 #: Canonical columns, in output order, with their pandas dtypes.
 TRANSACTION_COLUMNS: dict[str, str] = {
     "council": "string",
@@ -33,6 +35,9 @@ TRANSACTION_COLUMNS: dict[str, str] = {
     "is_redacted": "boolean",  # supplier withheld (personal data, commercial confidentiality)
     "is_summary": "boolean",  # from a per-supplier summary file without payment dates
     "is_credit": "boolean",  # amount < 0 (credit note, refund, reversal)
+    # dated outside the months of the file it was published in: ``period`` is then the
+    # file's nearest month, ``date`` the row's own (:mod:`impact.ingest.periods`)
+    "dated_outside_file": "boolean",
 }
 
 #: Columns a mapping can point at a source column (the rest are derived).

@@ -43,6 +43,7 @@ from impact.ingest.columns import (
     save_mapping,
 )
 from impact.ingest.names import normalise_and_flag
+from impact.ingest.periods import reporting_months
 from impact.ingest.schema import conform, empty_transactions
 from impact.ingest.tables import (
     SUPPORTED_SUFFIXES,
@@ -155,6 +156,7 @@ class IngestResult:
             "card_rows": int(t["is_card"].fillna(False).sum()),
             "summary_rows": int(t["is_summary"].fillna(False).sum()),
             "rows_without_date": int(t["date"].isna().sum()),
+            "rows_dated_outside_file": int(t["dated_outside_file"].fillna(False).sum()),
             "duplicates": {
                 "rows": sum(f.duplicate_rows for f in self.files),
                 "amount": round(sum(f.duplicate_amount for f in self.files), 2),
@@ -768,12 +770,16 @@ def _with_dates_and_periods(out: pd.DataFrame, rows: _StackedRows) -> None:
     dates = parse_dates(rows.date_text)
     out["date"] = dates
     period = month_labels(dates)
+    if period.isna().any() and "period" in rows.raw.columns:
+        missing = period.isna()
+        period[missing] = parse_yyyymm(rows.field("period")[missing])
+    named = [tuple(st.period_text.split("/") * 2)[:2] if st.period_text else None
+             for st in rows.staged]
+    period, moved = reporting_months(period, rows.file_no, named)
     if period.isna().any():
-        if "period" in rows.raw.columns:
-            missing = period.isna()
-            period[missing] = parse_yyyymm(rows.field("period")[missing])
         period = period.fillna(rows.per_file_text([st.period_text for st in rows.staged]))
     out["period"] = period
+    out["dated_outside_file"] = pd.array(moved, dtype="boolean")
     out["is_summary"] = ~(rows.file_maps("date") | rows.file_maps("period"))
 
 

@@ -17,55 +17,65 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from impact.analysis import metrics, trends
-from impact.analysis.filters import Filters, apply
+from impact.analysis import trends
+from impact.analysis.filters import Filters
+from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures, money, pct
+from impact.analysis.sentences import local_sentence, pound_sentence
 from impact.outputs import charts, maps
 from impact.outputs.exports import neutralise
 from impact.outputs.pdf import BOUNDARY_ATTRIBUTION, OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
 from impact.places import worklist
-from impact.places.councils import official_name
 
 
 @dataclass
 class PackData:
-    """Everything the PDF and XLSX show, computed once.
+    """Everything the PDF and XLSX show, given by the front (:mod:`impact.reports`).
 
-    ``council`` is the official name (local-authority register); ``trend`` the local share
-    by quarter (:func:`impact.analysis.trends.quarterly`) judged against ``target``;
-    ``bands`` where the money goes (:func:`impact.outputs.charts.band_spend`); ``placing``
-    the fewest suppliers to place to reach 80 % of influenceable spend.
+    ``measures`` are the council's figures under the filters (with the local multiplier),
+    the same objects every page shows; ``trend`` the quarters
+    (:func:`impact.analysis.trends.quarterly`) judged against the council's ``target``;
+    ``wards`` the wards with their £ and left-behind columns; ``bands`` where the money
+    goes (:func:`impact.outputs.charts.band_spend`); ``placing`` the fewest suppliers to
+    place to reach 80 % of influenceable spend.
     """
 
     council: str
     is_demo: bool
     filters: Filters
-    generated: str
-    headline: dict[str, metrics.Figure]
-    pound: str
-    wards: object  # GeoDataFrame: council wards with spend and left-behind columns
-    lm3: dict | None
+    measures: Measures
     lm3_how: str
+    wards: object  # GeoDataFrame: council wards with spend and left-behind columns
     opportunities: pd.DataFrame
-    charter: object  # impact.charter.CharterResult
-    coverage: dict
+    charter: object  # impact.analysis.charter.CharterResult
+    coverage: dict[str, str]
     caveats: list[str] = field(default_factory=list)
-    period: str = ""
     trend: pd.DataFrame = field(default_factory=pd.DataFrame)
-    target: trends.Target = field(default_factory=lambda: trends.Target(None, "no target set"))
+    target: trends.Target = field(default_factory=lambda: trends.Target(None))
     bands: pd.DataFrame = field(default_factory=pd.DataFrame)
     placing: worklist.Target | None = None
-    ward_basis: metrics.WardBasis | None = None
+    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def period(self) -> str:
+        return self.measures.period.text
+
+    @property
+    def headline(self) -> dict[str, Figure]:
+        return self.measures.figures()
+
+    @property
+    def pound(self) -> str:
+        return pound_sentence(self.measures)
 
     @property
     def status(self) -> tuple[str, str]:
-        """The latest quarter's RAG status against the target, and its sentence."""
+        """The latest judged quarter's status against the target, and its sentence."""
         return trends.latest_status(self.trend, self.target)
 
 
@@ -75,114 +85,6 @@ def pack_filename(council: str, generated: str, kind: str = "board-pack",
     2026-11-28.pdf" — a name that sorts by council and date in anyone's downloads."""
     slug = re.sub(r"[^a-z0-9]+", "-", str(council).lower()).strip("-") or "council"
     return f"{slug}-{kind}-{generated}.{ext}"
-
-
-def pack_data(ws: object, filters: Filters | None = None, *, permutations: int = 99,
-              lm3_draws: int = 300, attributes: str | os.PathLike[str] | None = None,
-              target: float | None = None) -> PackData:
-    """The pack's figures for a :class:`impact.workspace.Workspace` and filters;
-    ``target``: the council's local-share target (0–1), else the first quarter's level."""
-    from impact.analysis.charter import charter_for_workspace
-
-    f = filters or Filters()
-    tx = apply(ws.transactions, f)
-    if tx.empty:
-        raise ValueError(f"no payments match the filters ({f.describe()})")
-    council = official_name(ws.reference(), ws.source.council)
-    head = metrics.headline(tx, ws.council_lads, ws.region_codes, ws.council_lad_names)
-    pound = metrics.pound_sentence(head["local"], head["regional"], head["deprived"], council)
-    caveats: list[str] = [metrics.REGISTERED_OFFICE_CAVEAT, metrics.BOUNDS_TEXT]
-    wards = _wards_with_spend(ws, tx)
-    lm3, lm3_how = _lm3_figures(ws, tx, lm3_draws, caveats)
-    opp = _left_behind_figures(ws, wards, permutations, caveats)
-    charter = charter_for_workspace(ws, tx, attributes)
-    caveats.extend(charter.notes)
-    caveats.extend(ws.warnings)
-    trend = trends.quarterly(tx, ws.council_lads, ws.region_codes)
-    return PackData(
-        council=council, is_demo=ws.is_demo, filters=f,
-        generated=dt.date.today().isoformat(), headline=head, pound=pound, wards=wards,
-        lm3=lm3, lm3_how=lm3_how, opportunities=opp, charter=charter,
-        coverage=_coverage_figures(ws, tx, head, charter),
-        caveats=[c for c in dict.fromkeys(caveats) if c], period=metrics.period_text(tx),
-        trend=trend, target=trends.target_for(trend, target), bands=charts.band_spend(tx),
-        placing=worklist.coverage_target(ws.suppliers), ward_basis=metrics.ward_basis(tx),
-    )
-
-
-def _wards_with_spend(ws: object, tx: pd.DataFrame) -> object:
-    """The council's wards with the spend with suppliers based in each."""
-    wards = ws.wards.copy()
-    if len(wards):
-        sbw = metrics.spend_by_ward(tx, wards)
-        keep = [c for c in sbw.columns if c not in ("name", "population")]
-        wards = wards.merge(sbw[keep], on="code", how="left")
-    return wards
-
-
-def _lm3_figures(ws: object, tx: pd.DataFrame, lm3_draws: int,
-                 caveats: list[str]) -> tuple[dict | None, str]:
-    """``(LM3 summary or None, how calculated)``; why not computed goes to ``caveats``."""
-    lm3, lm3_how = None, "LM3 not computed: the council's district is unknown."
-    try:
-        from impact.analysis.multiplier import ModelSettings, run_model
-
-        sub = ws.suppliers[ws.suppliers["supplier_key"].isin(tx["supplier_key"])]
-        res = run_model((tx, sub, ws.council_lads), ModelSettings(n_draws=lm3_draws))
-        lm3, lm3_how = res.model.summary(), res.how_calculated
-    except ValueError as exc:
-        caveats.append(f"LM3 not computed: {exc}")
-    return lm3, lm3_how
-
-
-def _left_behind_figures(ws: object, wards: object, permutations: int,
-                         caveats: list[str]) -> pd.DataFrame:
-    """The top opportunities; adds ``left_behind`` and ``opportunity_score`` to ``wards``
-    and the rule, warnings or why it failed to ``caveats`` (the pack is made regardless)."""
-    opp = pd.DataFrame()
-    try:
-        from impact.analysis.leftbehind import AreaInputs, AreaSettings, analyse_areas
-        from impact.places.reference import resolve_reference
-
-        if ws.council_lads and len(wards):
-            ref = resolve_reference(ws.source.reference)
-            ar = analyse_areas(
-                AreaInputs(ref, tuple(ws.council_lads), None, "ward", ws.suppliers),
-                AreaSettings(permutations=permutations),
-            )
-            t = ar.table.set_index("code")
-            wards["left_behind"] = wards["code"].map(t["left_behind"]).astype("boolean")
-            wards["opportunity_score"] = pd.to_numeric(
-                wards["code"].map(t["opportunity_score"]), errors="coerce")
-            opp = ar.ranking.head(6)[["rank", "code", "name", "score", "reason"]].copy()
-            opp["left_behind"] = opp["name"].map(
-                ar.table.drop_duplicates("name").set_index("name")["left_behind"])
-            caveats.append(ar.rule.describe())
-            caveats.extend(ar.warnings)
-    except Exception as exc:  # the pack must still be produced; say what is missing
-        caveats.append(f"Left-behind analysis not available: {type(exc).__name__}: "
-                       f"{str(exc).splitlines()[0] if str(exc) else ''}")
-    return opp
-
-
-def _coverage_figures(ws: object, tx: pd.DataFrame, head: dict[str, metrics.Figure],
-                      charter: object) -> dict[str, str]:
-    """What the figures rest on: rows read and shown, shares of spend with each input."""
-    q = ws.quality
-    return {
-        "Payments in the files": f"{len(ws.transactions):,}",
-        "Payments shown (filters applied)": f"{len(tx):,}",
-        "Spend files read": str(q.get("files_read", "?")),
-        "Rows rejected at ingest": f"{len(ws.rejected):,}",
-        "Spend whose supplier could be placed": metrics.pct(head["local"].coverage),
-        "Spend with an IoD decile for the supplier's area": metrics.pct(
-            head["deprived"].coverage),
-        "Spend with charter evidence": metrics.pct(
-            charter.coverage["share_spend_with_attributes"]),
-        "Charter spend with a Companies House status": metrics.pct(
-            charter.coverage["spend_with_companies_house_status"]
-            / charter.coverage["spend_total"] if charter.coverage["spend_total"] else None),
-    }
 
 
 # ------------------------------------------------------------------------------- maps
@@ -210,16 +112,17 @@ def summary_images(data: PackData) -> dict[str, bytes]:
     """Page 1's three charts: local share by quarter, where the money goes, LM3."""
     return {"trend": charts.trend_png(data.trend, data.target, data.status[0]),
             "areas": charts.areas_png(data.bands, data.council),
-            "lm3": charts.lm3_png(data.lm3)}
+            "lm3": charts.lm3_png(data.measures.lm3)}
 
 
 # ------------------------------------------------------------------------------- PDF
 
 
-def _fig_row(fig: metrics.Figure) -> list[str]:
-    cov = metrics.pct(fig.coverage) if fig.coverage is not None else "all"
-    rng = fig.bounds_text or "—"
-    return [fig.label, fig.text, cov, rng]
+def _fig_row(fig: Figure) -> list[str]:
+    """A figure in the appendix: label, value as shown, what it rests on, its range."""
+    cov = pct(fig.coverage.share) + " of " + fig.coverage.kind.words if fig.coverage else (
+        "every payment")
+    return [fig.label, fig.text, cov, fig.range_text or "—"]
 
 
 def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
@@ -240,104 +143,87 @@ def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
     ])
 
 
-def _share_tile(fig: metrics.Figure) -> tuple[str, str, str]:
-    """(value, range, what it rests on) of a place-dependent share: the point with its
-    range, or — below :data:`metrics.MIN_COVERAGE` — the range as the figure itself."""
-    cov = f"rests on the {metrics.pct(fig.coverage)} of spend placed"
-    if fig.value is None:
-        return metrics.NOT_ENOUGH_DATA, "", cov
-    rng = f"{metrics.pct(fig.lower)} to {metrics.pct(fig.upper)}"
-    if (fig.coverage or 0.0) < metrics.MIN_COVERAGE:
-        return rng, f"{fig.text} of placed spend; {metrics.NOT_ENOUGH_DATA} for one figure", cov
-    return fig.text, f"range {rng}", cov
+def _tile(fig: Figure | None, label: str) -> tuple[str, str, str, str]:
+    """(label, value, the line under it, what it rests on) of one headline figure: the
+    figure as every page shows it ("not enough data" with where it lies, below the gate)."""
+    if fig is None:
+        return label, "not computed", "", "see the appendix"
+    rests = fig.rests_on.replace("Based on", "Rests on", 1) if fig.rests_on else ""
+    return label, fig.text, fig.detail, rests
 
 
 def headline_tiles(data: PackData) -> list[tuple[str, str, str, str]]:
-    """The four headline figures as (label, value, range, coverage) for page 1."""
-    h, m = data.headline, data.lm3
-    tiles = [("Total spend", h["total"].text, data.period,
-              f"{h['total'].inputs.get('payments', 0):,} payments")]
-    tiles.append(("Local share (suppliers in the area)", *_share_tile(h["local"])))
-    tiles.append(("To suppliers in the most deprived 20% of areas",
-                  *_share_tile(h["deprived"])))
-    if m:
-        p50 = m.get("lm3_p50") or m["lm3"]
-        r1 = float(m.get("r1") or 0.0)
-        cov = 1.0 - float(m.get("unlocated_gbp") or 0.0) / r1 if r1 > 0 else None
-        tiles.append(("Local multiplier (LM3)", f"£{p50:.2f} per £1",
-                      f"P10–P90 £{m['lm3_p10']:.2f}–£{m['lm3_p90']:.2f}",
-                      f"rests on the {metrics.pct(cov)} of traced spend placed"))
-    else:
-        tiles.append(("Local multiplier (LM3)", "not computed", "", "see the appendix"))
-    return tiles
+    """The four headline figures as (label, value, detail, coverage) for page 1."""
+    m = data.measures
+    lm3 = _tile(m.lm3, "Local multiplier (LM3)")
+    if m.lm3 is not None and m.lm3.shown is not None:
+        lm3 = (lm3[0], f"£{m.lm3.text} per £1", f"P10–P90 £{m.lm3.fmt(m.lm3.band[0])}–"
+               f"£{m.lm3.fmt(m.lm3.band[1])}; range {m.lm3.range_text}", lm3[3])
+    return [("Total spend", m.total.text, data.period, f"{m.payments:,} payments"),
+            _tile(m.local, "Local share (suppliers in the area)"),
+            _tile(m.deprived, "To suppliers in the most deprived 20% of areas"), lm3]
 
 
 def findings(data: PackData) -> list[str]:
     """Three plain-English findings: the local share and its trend, the places left
     behind, and what the figures rest on."""
-    first = f"{_local_sentence(data.headline['local'])} {data.status[1]}"
-    lb = data.wards.get("left_behind") if data.wards is not None else None
-    n_lb = int(lb.fillna(False).astype(bool).sum()) if lb is not None else 0
+    first = f"{local_sentence(data.measures)} {data.status[1]}"
+    return [first, _left_behind_finding(data), _coverage_finding(data)]
+
+
+def _left_behind_finding(data: PackData) -> str:
+    """The wards left behind (only where enough is placed to say so) and where more local
+    spend would matter most."""
+    m, w = data.measures, data.wards
+    lb = w.get("left_behind") if w is not None else None
     names = ", ".join(str(n) for n in data.opportunities["name"].head(3)) if len(
         data.opportunities) else ""
-    second = (f"{n_lb} of {len(data.wards):,} wards are left behind: deprived, and barely "
-              "reached by the council's placed spend." if lb is not None else
-              f"{data.headline['deprived'].text} of placed spend went to suppliers in the "
-              "most deprived 20% of neighbourhoods in England.")
-    if lb is not None and data.ward_basis is not None and not data.ward_basis.enough:
-        second += (f" Only {metrics.pct(data.ward_basis.coverage)} of spend is placed at ward "
-                   "level, so some of these may be reached by spend we cannot yet place.")
-    if names:
-        second += f" More local spend would matter most in {names}."
-    return [first, second, _coverage_finding(data)]
-
-
-def _local_sentence(local: metrics.Figure) -> str:
-    """The local share in words; below :data:`metrics.MIN_COVERAGE` what is known, not one
-    figure ("we can trace where 27p of every £1 went; of that …")."""
-    if local.value is None:
-        return "The council's district is unknown, so no local share."
-    placed = round(100 * (local.coverage or 0.0))
-    if (local.coverage or 0.0) < metrics.MIN_COVERAGE:
-        return (f"We can trace where {placed}p of every £1 went; of that, "
-                f"{round(100 * local.value)}p went to suppliers based in the council's area. "
-                f"Of all spend, between {metrics.pct(local.lower)} and "
-                f"{metrics.pct(local.upper)} stayed local: not enough data for one figure.")
-    return (f"We could place {placed}% of spend. Of every £1 placed, "
-            f"{round(100 * local.value)}p went to suppliers based in the council's area "
-            f"({metrics.pct(local.lower)} to {metrics.pct(local.upper)} of all spend).")
+    if lb is None:
+        text = (f"{m.deprived.text.capitalize()} of placed spend went to suppliers in the "
+                "most deprived 20% of neighbourhoods in England." if m.deprived.shown
+                is not None else "Where the spend reaches the most deprived neighbourhoods: "
+                f"{NOT_ENOUGH_DATA}.")
+    elif not m.ward.enough:
+        text = (f"Only {pct(m.ward.share)} of spend is placed at ward level: too little to "
+                "say which wards the council's spend misses, so no ward is called left "
+                "behind yet.")
+    else:
+        n_lb = int(lb.fillna(False).astype(bool).sum())
+        text = (f"{n_lb} of {len(w):,} wards are left behind: deprived, and barely reached "
+                "by the council's placed spend.")
+    return text + (f" By deprivation and local suppliers nearby, more local spend would "
+                   f"matter most in {names}." if names else "")
 
 
 def _coverage_finding(data: PackData) -> str:
     t = data.placing
     if t is None or t.share_now is None:
         return "No influenceable spend to place: the figures rest on payments to public bodies."
-    text = (f"We know where the suppliers are for {metrics.pct(t.share_now)} of the spend the "
-            "council can influence (public bodies left out).")
+    text = (f"We know where the suppliers are for {pct(t.share_now)} of the spend the "
+            "council can influence (payments to public bodies left out).")
     if t.met:
         return text + " The figures rest on most of the spend."
     if t.reachable:
         return text + (f" Placing the {len(t.keys):,} largest unplaced suppliers would take "
-                       f"it to {metrics.pct(t.target)}, and narrow every range above.")
-    return text + (f" Placing every named supplier would reach {metrics.pct(t.share_if_all)}; "
+                       f"it to {pct(t.target)}, and narrow every range above.")
+    return text + (f" Placing every named supplier would reach {pct(t.share_if_all)}; "
                    "the rest is redacted or unnamed.")
 
 
 def actions(data: PackData) -> list[str]:
     """Recommended actions that follow from :func:`findings`."""
     status, tgt, out = data.status[0], data.target, []
-    if not tgt.set_by_council:
-        out.append("Agree a local-share target for the council"
-                   + (f" (this pack compared against {tgt.source.split(',')[0]}, "
-                      f"{metrics.pct(tgt.share)})." if tgt.share is not None else "."))
+    if not tgt.set:
+        out.append("Agree a local-share target for the council, so the quarters can be "
+                   "judged against it.")
     elif status == trends.RED:
-        out.append(f"Agree how to lift the local share to its {metrics.pct(tgt.share)} target: "
+        out.append(f"Agree how to lift the local share to its {pct(tgt.share)} target: "
                    "start with the spend categories the market engagement brief names.")
-    elif status == trends.AMBER:
+    elif status in (trends.AMBER, trends.NOT_JUDGED):
         out.append("Place more suppliers to settle whether the local-share target is met: "
                    "the unplaced spend decides it.")
     else:
-        out.append(f"Keep the {metrics.pct(tgt.share)} local-share target under review.")
+        out.append(f"Keep the {pct(tgt.share)} local-share target under review.")
     names = ", ".join(str(n) for n in data.opportunities["name"].head(3)) if len(
         data.opportunities) else "the most deprived areas"
     out.append(f"Use the market engagement brief in coming procurements to ask bidders for "
@@ -373,9 +259,10 @@ def _pdf_summary(doc: PdfDocument, data: PackData, images: dict[str, bytes]) -> 
     from reportlab.lib.units import cm
     from reportlab.platypus import Image, Spacer, Table
 
-    st: list = [doc.p(f"{data.council}: where the council's money goes", "h1"),
+    noun = "council" if data.measures.area.noun == "the council" else "authority"
+    st: list = [doc.p(f"{data.council}: where the {noun}'s money goes", "h1"),
                 doc.p(f"Executive summary · payments {data.period} · filters in force: "
-                      f"{data.filters.describe()} · generated {data.generated}", "small")]
+                      f"{data.measures.filters} · generated {data.generated}", "small")]
     if data.is_demo:
         st.append(doc.p("A synthetic demo borough generated by Impact Explorer: no real "
                         "council, supplier or place is depicted.", "small"))
@@ -384,8 +271,8 @@ def _pdf_summary(doc: PdfDocument, data: PackData, images: dict[str, bytes]) -> 
             for k in ("trend", "areas", "lm3") if k in images]
     if pics:
         st.append(Table([pics], colWidths=[6.1 * cm] * len(pics)))
-    st.append(doc.p("Shaded: the range of the local share. " + trends.RAG_RULE,
-                    "small"))
+    st.append(doc.p("Shaded: the range of the local share. " + trends.RAG_RULE + " "
+                    + data.measures.area.local_definition, "small"))
     st.append(doc.p("What the board should know", "h2"))
     st += [doc.p(f"{i}. {text}") for i, text in enumerate(findings(data), 1)]
     st.append(doc.p("Recommended actions", "h2"))
@@ -436,14 +323,15 @@ def _pdf_appendix(doc: PdfDocument, data: PackData) -> list:
     from reportlab.lib.units import cm
     from reportlab.platypus import CondPageBreak
 
-    h = data.headline
-    rows = [["Figure", "Value", "Coverage (share of £ usable)", "Range (bounds)"]]
-    rows += [_fig_row(h[k]) for k in ("total", "local", "regional", "deprived", "sme", "vcse")]
+    rows = [["Figure", "Value", "What it rests on", "Range"]]
+    rows += [_fig_row(f) for f in data.headline.values()]
+    local = data.measures.local
     st: list = [CondPageBreak(6 * cm), doc.p("Technical appendix", "h1"),
                 doc.p("A. Headline figures in full", "h2"),
-                doc.table(rows, [6.2 * cm, 3 * cm, 4 * cm, 3.8 * cm]), doc.p(data.pound),
-                doc.p("How: " + h["local"].how, "small"), *_pdf_trend(doc, data),
-                *_pdf_lm3(doc, data)]
+                doc.p(data.measures.area.local_definition, "small"),
+                doc.table(rows, [5.2 * cm, 2.6 * cm, 6.4 * cm, 2.8 * cm]), doc.p(data.pound),
+                doc.p("How: " + (local.how or local.missing), "small"),
+                *_pdf_trend(doc, data), *_pdf_lm3(doc, data)]
     return [*st, *_pdf_coverage(doc, data), *_pdf_sources(doc)]
 
 
@@ -452,33 +340,35 @@ def _pdf_trend(doc: PdfDocument, data: PackData) -> list:
 
     if data.trend.empty:
         return []
-    rows = [["Quarter", "Local share", "Range", "Spend placed", "Status"]]
-    for r in data.trend.itertuples():
-        lo, up = float(r.local_share_lower), float(r.local_share_upper)
-        rows.append([str(r.period), metrics.pct(r.local_share) if pd.notna(r.local_share)
-                     else metrics.NOT_ENOUGH_DATA, f"{metrics.pct(lo)}–{metrics.pct(up)}",
-                     metrics.pct(r.placed_share),
-                     trends.rag(lo, up, data.target.share).upper()])
+    rows = [["Quarter", "Payments", "Local share", "Range", "Spend placed", "Status"]]
+    status = trends.statuses(data.trend, data.target)
+    for r, st in zip(data.trend.itertuples(), status, strict=True):
+        rows.append([trends.quarter_words(str(r.period_start)), f"{int(r.payments):,}",
+                     pct(r.local_share) if pd.notna(r.local_share) else NOT_ENOUGH_DATA,
+                     f"{pct(r.local_share_lower)}–{pct(r.local_share_upper)}",
+                     pct(r.placed_share), st.upper() if st in trends.RAG_COLOURS else st])
+    target = (f"Target: {data.target.words}." if data.target.set else
+              "No target is set: no quarter has a colour against a target.")
     return [doc.p("B. Local share by quarter", "h2"),
-            doc.table(rows, [3 * cm, 3.2 * cm, 3.6 * cm, 3.2 * cm, 4 * cm]),
-            doc.p(f"Target: {metrics.pct(data.target.share)} ({data.target.source}). "
-                  + trends.RAG_RULE, "small")]
+            doc.table(rows, [2.9 * cm, 2.1 * cm, 2.6 * cm, 2.9 * cm, 2.5 * cm, 4 * cm]),
+            doc.p(f"{target} " + trends.RAG_RULE, "small")]
 
 
 def _pdf_lm3(doc: PdfDocument, data: PackData) -> list:
     """The local multiplier with its band and method, or why it was not computed."""
-    if not data.lm3:
-        return [doc.p("C. Local multiplier (LM3)", "h2"), doc.p(data.lm3_how, "small")]
-    m = data.lm3
-    p50 = m.get("lm3_p50") or m["lm3"]
-    return [doc.p("C. Local multiplier (LM3)", "h2"),
-            doc.p(f"LM3 = {p50:.2f} (P10–P90 {m['lm3_p10']:.2f}–{m['lm3_p90']:.2f}; bounds "
-                  f"{m['lm3_lower']:.2f}–{m['lm3_upper']:.2f})"),
-            doc.p(f"Every £1 of influenceable spend traced (R1 {metrics.money(m['r1'])}) "
-                  f"generated about £{p50:.2f} for the local economy: "
-                  f"{metrics.money(m['r2'])} was received by local suppliers (round 2) and "
-                  f"{metrics.money(m['r3'])} re-spent locally by them (round 3). "
-                  f"Shown: {m['shown']}.", "small"),
+    head = doc.p("C. Local multiplier (LM3)", "h2")
+    f = data.measures.lm3
+    if f is None or f.value is None:
+        return [head, doc.p(data.lm3_how or (f.missing if f else ""), "small")]
+    r = f.inputs
+    first = (f"LM3 = {f.text} (P10–P90 {f.band_text}; {f.range_text} from every unplaced £ "
+             "leaving the area to every unplaced £ staying)" if f.shown is not None else
+             f"LM3: {NOT_ENOUGH_DATA} (between {f.fmt(f.lower)} and {f.fmt(f.upper)}).")
+    return [head, doc.p(first), doc.p(f.rests_on + ".", "small"),
+            doc.p(f"Round 1 (spend traced) {money(r['r1'])}; round 2 (received by local "
+                  f"suppliers, unplaced £ local like placed £) {money(r['r2'])}; round 3 "
+                  f"(re-spent locally by them) {money(r['r3'])}, at the central re-spend "
+                  "assumptions.", "small"),
             doc.p(data.lm3_how.replace("\n", " "), "small")]
 
 
@@ -503,13 +393,13 @@ def _pdf_charter(doc: PdfDocument, ch: object) -> list:
     st: list = [doc.p("Supplier ethics charter: share of spend by evidence", "h2")]
     rows = [["Charter point", "Meets it", "Does not", "Unknown", "Test"]]
     for r in ch.rollup.itertuples():
-        rows.append([r.charter_point, metrics.pct(r.share_yes), metrics.pct(r.share_no),
-                     metrics.pct(r.share_unknown), r.test])
+        rows.append([r.charter_point, pct(r.share_yes), pct(r.share_no),
+                     pct(r.share_unknown), r.test])
     st.append(doc.table(rows, [3.6 * cm, 1.9 * cm, 1.9 * cm, 1.9 * cm, 7.7 * cm]))
     cov = ch.coverage
     st.append(doc.p(
         f"Evidence held for {cov['suppliers_with_attributes']:,} of {cov['suppliers']:,} "
-        f"suppliers, covering {metrics.pct(cov['share_spend_with_attributes'])} of spend. "
+        f"suppliers, covering {pct(cov['share_spend_with_attributes'])} of spend. "
         "“Unknown” means the council holds no evidence, not that the supplier failed.",
         "small"))
     if len(ch.flags):
@@ -552,16 +442,15 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
     """The workbook's sheets as frames (before neutralising)."""
     label = SYNTHETIC_LABEL if data.is_demo else ""
     about = pd.DataFrame({"item": ["Council", "Payments", "Filters in force", "Generated",
-                                   "Dataset", "Licence"],
-                          "value": [data.council, data.period, data.filters.describe(),
-                                    data.generated, label or "published spend files", OGL]})
-    head = pd.DataFrame([{
-        "figure": f.label, "value": f.value, "text": f.text, "coverage": f.coverage,
-        "lower_bound": f.lower, "upper_bound": f.upper, "how_calculated": f.how,
-    } for f in data.headline.values()])
-    lm3 = pd.DataFrame({"measure": list(data.lm3), "value": [str(v) if isinstance(v, dict)
-                                                             else v for v in data.lm3.values()]}
-                       ) if data.lm3 else pd.DataFrame({"measure": ["lm3"], "value": [None]})
+                                   "Local means", "Dataset", "Licence"],
+                          "value": [data.council, data.period, data.measures.filters,
+                                    data.generated, data.measures.area.local_definition,
+                                    label or "published spend files", OGL]})
+    head = headline_sheet(data.measures)
+    f = data.measures.lm3
+    lm3 = pd.DataFrame({"measure": list(f.inputs), "value": list(f.inputs.values())}
+                       ) if f is not None and f.value is not None else pd.DataFrame(
+        {"measure": ["lm3"], "value": [f.missing if f else "not computed"]})
     ch = data.charter
     score_cols = ["supplier", "department", "spend", "share",
                   *[c for k in ("good_jobs", "transparency", "good_business", "local_impact",
@@ -588,6 +477,18 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
     return sheets
 
 
+def headline_sheet(m: Measures) -> pd.DataFrame:
+    """Every headline figure as the screens show it: the figure (or "not enough data"),
+    the number behind it only where it may be stated, its range, what it rests on."""
+    return pd.DataFrame([{
+        "figure": f.label, "shown": f.text, "value": f.shown, "range": f.range_text,
+        "lower_bound": f.lower, "upper_bound": f.upper,
+        "rests_on": f.rests_on or "every payment",
+        "coverage": None if f.coverage is None else f.coverage.share,
+        "how_calculated": f.how or f.missing,
+    } for f in m.figures().values()])
+
+
 def xlsx_bytes(data: PackData) -> bytes:
     """The workbook: every cell neutralised (no cell may start a formula)."""
     buf = io.BytesIO()
@@ -603,9 +504,3 @@ def xlsx_bytes(data: PackData) -> bytes:
                 width = min(60, max(10, len(str(col)) + 2))
                 ws.column_dimensions[ws.cell(1, i).column_letter].width = width
     return buf.getvalue()
-
-
-def board_pack(ws: object, filters: Filters | None = None, **kwargs) -> tuple[bytes, bytes]:
-    """``(pdf, xlsx)`` bytes for a workspace and filters."""
-    data = pack_data(ws, filters, **kwargs)
-    return pdf_bytes(data), xlsx_bytes(data)

@@ -21,9 +21,9 @@ import pandas as pd
 
 from impact.analysis import metrics
 from impact.analysis.charter import POINT_TESTS, POINTS
-from impact.analysis.filters import Filters, apply
+from impact.analysis.measures import NOT_ENOUGH_DATA, money, pct
 from impact.outputs import charts
-from impact.outputs.boardpack import OPPORTUNITY, PackData, pack_data, pack_filename
+from impact.outputs.boardpack import OPPORTUNITY, PackData, pack_filename
 from impact.outputs.pdf import OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
 
 #: IoD domains in plain words: what a place lacks when it ranks low on the domain.
@@ -52,6 +52,12 @@ DEFAULT_TEXT: dict[str, str] = {
         "These wards combine high need with little of the council's spending reaching "
         "suppliers based there. Offers that create jobs, training or supply-chain "
         "opportunities for their residents will score well."
+    ),
+    "areas_intro_need": (
+        "These wards have the greatest need and few suppliers nearby. (Too little of the "
+        "council's spend is yet traced to a ward to say how much of it reaches them.) Offers "
+        "that create jobs, training or supply-chain opportunities for their residents will "
+        "score well."
     ),
     "gaps_intro": (
         "In these spend categories little of the council's money goes to suppliers based "
@@ -108,25 +114,23 @@ def local_gaps(tx: pd.DataFrame, by: str = "expense_type", n: int = 5,
         tx = tx[tx["supplier_class"].ne("public_body").fillna(True).to_numpy()]
     g = metrics.local_share_by(tx, by=by)
     total = g["spend"].sum()
-    g = g[(g["spend"] >= min_share * total) & g["local_share"].notna()]
+    g = g[(g["spend"] >= min_share * total) & g["enough"]]
     g = g.sort_values(["local_share", "spend"], ascending=[True, False]).head(n)
     return g.rename(columns={by: "category"}).reset_index(drop=True)
 
 
 def market_brief(
-    ws: object,
-    filters: Filters | None = None,
+    data: PackData,
+    tx: pd.DataFrame,
     *,
-    data: PackData | None = None,
     text: dict[str, str] | None = None,
     branding: str = "",
     social_value_weight: float = 20,
     n_areas: int = 5,
     n_categories: int = 5,
 ) -> Brief:
-    """The brief for a workspace; ``text`` overrides any of :data:`DEFAULT_TEXT`."""
-    f = filters or Filters()
-    data = data or pack_data(ws, f)
+    """The brief from the board pack's figures and the filtered payments ``tx``;
+    ``text`` overrides any of :data:`DEFAULT_TEXT`."""
     words = {**DEFAULT_TEXT, **(text or {})}
     values = {"council": data.council, "period": data.period,
               "weight": f"{social_value_weight:g}", "branding": branding}
@@ -134,9 +138,9 @@ def market_brief(
     def t(key: str) -> str:
         return Template(words[key]).safe_substitute(values)
 
-    areas = priority_areas(ws, data, n_areas)
-    gaps = local_gaps(apply(ws.transactions, f), n=n_categories)
-    sections = _sections(t, data.is_demo, areas, gaps)
+    areas = priority_areas(data, n_areas)
+    gaps = local_gaps(tx, n=n_categories)
+    sections = _sections(t, data.is_demo, areas, gaps, data.measures.ward.enough)
     title = t("title")
     md = _markdown(title, sections, t("branding") if branding else None)
     return Brief(title=title, markdown=md, sections=sections, synthetic=data.is_demo,
@@ -155,10 +159,11 @@ def priority_map(data: PackData, areas: pd.DataFrame) -> bytes | None:
                           outline_label="priority ward")
 
 
-def priority_areas(ws: object, data: PackData, n: int = 5) -> pd.DataFrame:
+def priority_areas(data: PackData, n: int = 5) -> pd.DataFrame:
     """The pack's top ``n`` opportunities with population and what each ward lacks."""
-    wards = ws.wards.drop(columns="geometry", errors="ignore").set_index("code") if len(
-        ws.wards) else pd.DataFrame()
+    w = data.wards
+    wards = (w.drop(columns="geometry", errors="ignore").set_index("code")
+             if w is not None and len(w) else pd.DataFrame())
     rows = []
     for r in data.opportunities.head(n).itertuples():
         w = wards.loc[r.code] if r.code in wards.index else pd.Series(dtype=object)
@@ -171,13 +176,13 @@ def priority_areas(ws: object, data: PackData, n: int = 5) -> pd.DataFrame:
 
 
 def _sections(t: Callable[[str], str], synthetic: bool, areas: pd.DataFrame,
-              gaps: pd.DataFrame) -> list[tuple[str, list[str]]]:
+              gaps: pd.DataFrame, reach_known: bool = True) -> list[tuple[str, list[str]]]:
     """``(heading, paragraphs)`` in order; ``t`` fills a :data:`DEFAULT_TEXT` wording."""
     sections: list[tuple[str, list[str]]] = [("", [t("intro")])]
     if synthetic:
         sections[0][1].insert(0, SYNTHETIC_LABEL + ".")
     if len(areas):
-        items = [t("areas_intro")] + [
+        items = [t("areas_intro" if reach_known else "areas_intro_need")] + [
             f"**{a.ward}**{' (left behind)' if a.left_behind else ''}: "
             f"{a.lacks}" + (f"; {a.population:,} residents" if a.population else "") + "."
             for a in areas.itertuples()]
@@ -198,13 +203,12 @@ def _sections(t: Callable[[str], str], synthetic: bool, areas: pd.DataFrame,
 def gap_text(g) -> str:
     """One category: £, local share of the placed part with what it rests on, or "not
     enough data" when too little of it is placed."""
-    head = f"**{g.category}**: {metrics.money(g.spend)} spent"
-    cov = float(g.coverage) if pd.notna(g.coverage) else 0.0
-    if cov < metrics.MIN_COVERAGE:
-        return (f"{head}; {metrics.NOT_ENOUGH_DATA} on local suppliers (we could place only "
-                f"{metrics.pct(cov)} of it).")
-    return (f"{head}; {metrics.pct(g.local_share)} of the part we could place "
-            f"({metrics.pct(cov)} of it) went to suppliers based in the council's area.")
+    head = f"**{g.category}**: {money(g.spend)} spent"
+    if not bool(g.enough):
+        return (f"{head}; {NOT_ENOUGH_DATA} on local suppliers (we could place only "
+                f"{pct(g.coverage)} of it).")
+    return (f"{head}; {pct(g.local_share)} of the part we could place "
+            f"({pct(g.coverage)} of it) went to suppliers based in the council's area.")
 
 
 def _is_bullet(head: str, i: int) -> bool:

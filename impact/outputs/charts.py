@@ -15,7 +15,8 @@ import io
 import numpy as np
 import pandas as pd
 
-from impact.analysis import metrics, trends
+from impact.analysis import trends
+from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, money, pct
 from impact.outputs import maps
 
 #: Where the money goes, by band (:data:`impact.workspace.BANDS`): Okabe–Ito colours, the
@@ -67,7 +68,7 @@ def trend_png(trend: pd.DataFrame, target: trends.Target, status: str) -> bytes:
     ax.plot(x, pt, color="#0072B2", marker="o", ms=3, lw=1.4, label="local share")
     if target.share is not None:
         ax.axhline(100 * target.share, color=INK, ls="--", lw=0.9)
-        ax.annotate(f"target {metrics.pct(target.share)}", (x[-1] if len(x) else 0,
+        ax.annotate(f"target {pct(target.share)}", (x[-1] if len(x) else 0,
                     100 * target.share), textcoords="offset points", xytext=(0, 3),
                     ha="right", fontsize=6, color=INK)
     ticks = _quarter_ticks(list(trend["period"]))
@@ -130,7 +131,7 @@ def areas_png(bands: pd.DataFrame, council: str) -> bytes:
         if b == "not located":
             bar.set_hatch("////")
     for yi, s, v in zip(y, share, bands["spend"], strict=True):
-        ax.text(s + 1.5, yi, f"{s:.0f}% · {metrics.money(v)}", va="center", fontsize=6)
+        ax.text(s + 1.5, yi, f"{pct(s / 100)} · {money(v)}", va="center", fontsize=6)
     ax.set_yticks(y, [_wrap(t, 18) for t in labels], fontsize=6.5)
     ax.set_xlim(0, 135)
     ax.set_xticks([])
@@ -145,27 +146,31 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def lm3_png(lm3: dict | None) -> bytes:
-    """The LM3 band: P10–P90 (dark), the wider bounds (light) and the P50 marked."""
+def lm3_png(lm3: Figure | None) -> bytes:
+    """The local multiplier: P10–P90 (dark), the range the unplaced £ allows (light) and the
+    P50 marked — or, below the gate, the range alone with "not enough data"."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=SUMMARY_SIZE, layout="constrained")
     ax.set_title("Local multiplier (LM3)")
     ax.set_yticks([])
     ax.spines[["top", "right", "left"]].set_visible(False)
-    if not lm3:
+    if lm3 is None or lm3.value is None:
         ax.text(0.5, 0.5, "LM3 not computed\n(see the appendix)", ha="center", va="center",
                 transform=ax.transAxes, color=MUTED)
         ax.set_xticks([])
         return _png(fig)
-    p50 = float(lm3.get("lm3_p50") or lm3["lm3"])
-    lo, up = float(lm3["lm3_lower"]), float(lm3["lm3_upper"])
-    p10, p90 = float(lm3["lm3_p10"]), float(lm3["lm3_p90"])
-    ax.barh(0, up - lo, left=lo, height=0.5, color="#bfd6ea", label="bounds")
-    ax.barh(0, p90 - p10, left=p10, height=0.5, color="#0072B2", label="P10–P90")
-    ax.plot([p50, p50], [-0.38, 0.38], color=INK, lw=2)
-    ax.annotate(f"£1 → £{p50:.2f}", (p50, 0.38), textcoords="offset points", xytext=(0, 3),
-                ha="center", fontsize=8, fontweight="bold")
-    ax.set_xlim(1.0, max(up, p90, 2.0) + 0.1)
+    lo, up = float(lm3.lower), float(lm3.upper)
+    ax.barh(0, up - lo, left=lo, height=0.5, color="#bfd6ea", label="if unplaced £ leaves … stays")
+    if lm3.shown is not None:
+        p10, p90 = lm3.band
+        ax.barh(0, p90 - p10, left=p10, height=0.5, color="#0072B2", label="P10–P90")
+        ax.plot([lm3.shown] * 2, [-0.38, 0.38], color=INK, lw=2)
+        ax.annotate(f"£1 → £{lm3.text}", (lm3.shown, 0.38), textcoords="offset points",
+                    xytext=(0, 3), ha="center", fontsize=8, fontweight="bold")
+    else:
+        ax.annotate(NOT_ENOUGH_DATA, ((lo + up) / 2, 0.38), textcoords="offset points",
+                    xytext=(0, 3), ha="center", fontsize=8, fontweight="bold")
+    ax.set_xlim(1.0, max(up, 2.0) + 0.1)
     ax.set_ylim(-1.3, 1.1)
     ax.legend(loc="lower center", ncol=2, fontsize=6, frameon=False)
     ax.set_xlabel("£ generated locally per £1 spent", fontsize=6)

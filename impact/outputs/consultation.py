@@ -2,9 +2,12 @@
 
 A community session needs one simple story, not the explorer's full detail: of each £1
 the council spends, how many pence reach suppliers based locally, how many of those are
-re-spent locally again, and where the rest leaks.  The numbers are the LM3 rounds of
-:func:`impact.multiplier.run_model`.  What participants prioritise is saved as JSON
-(one file per session, dated) under the council's workspace folder
+re-spent locally again, and what that £1 is worth to the local economy.  Every number is a
+measure every other page shows (:mod:`impact.analysis.measures`): the pence that stay are
+the Overview's local share, and the pence re-spent make up the rest of the local
+multiplier, so 100p + 30p + 15p is the £1.45 the Re-spend page shows.  Below the one gate
+the story says only what is known.  What participants prioritise is saved as JSON (one
+file per session, dated) under the council's workspace folder
 (:func:`impact.core.paths.council_file`, ``IMPACT_WORKSPACE_DIR``) — never into the
 committed demo folder — with an atomic write, so a crash never leaves half a file.
 """
@@ -13,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from impact.analysis.compare import MIN_COVERAGE
+from impact.analysis.measures import Figure, Measures, whole_percent
+from impact.analysis.sentences import traced_pence
 from impact.core.atomic import atomic_write_text, locked
 from impact.core.paths import council_file
 
@@ -34,46 +38,36 @@ PRIORITY_OPTIONS: tuple[str, ...] = (
 )
 
 
-#: Below this share of each £1 traced to a place (or a national body), the story says what
-#: is known in plain words instead of a single "stays local" figure (the Compare page
-#: withholds figures below the same share).
-MIN_TRACED = MIN_COVERAGE
+def _p(share: float | None) -> int:
+    shown = whole_percent(share)
+    return 0 if shown is None else int(shown)
 
 
 @dataclass(frozen=True)
 class PoundStory:
-    """Pence of each £1: spent (100), received locally, re-spent locally, and leaks.
+    """Pence of each £1: traced, staying here, re-spent here, in plain words.
 
-    ``traced_p``: pence of each £1 whose supplier's place we know (placed, or a national
-    body).  The pence are the round-by-round figures with every untraced £ counted as
-    leaving, so they are "at least" figures; ``lm3`` is the Monte Carlo P50 with its
-    P10–P90 band.  Below :data:`MIN_TRACED` only what is known is told.
+    ``enough``: the local share may be stated (the one gate); then ``local_p`` is the pence
+    that stay (the local share) and ``respent_p`` the pence re-spent (LM3 − 1 − local, when
+    the multiplier's area and assumptions are the local share's; else None).  Below the
+    gate ``local_p`` is the pence traced to here, of the ``traced_p`` traced.
+    ``public_bodies_p``: pence of every £1 of all spend paid to other public bodies, when
+    the story leaves them out (the influenceable switch).
     """
 
+    traced_p: int
     local_p: int
-    respent_p: int
-    leak_first_p: int
-    leak_second_p: int
-    lm3: float
-    sentence: str
-    traced_p: int = 100
-    lm3_p10: float | None = None
-    lm3_p90: float | None = None
-    #: Pence of each £1 of *all* spend paid to other public bodies and left out of the
-    #: story (the council cannot choose them); None when they are counted in.
+    enough: bool
+    respent_p: int | None = None
+    lm3: Figure | None = None
     public_bodies_p: int | None = None
+    place: str = "here"
 
     @property
     def spent_with(self) -> str:
-        """What "each £1" is: all spend with suppliers, or only with firms and charities
-        (so the 55p "we know" never reads against the Overview's "79% placed")."""
+        """What "each £1" is: all spend, or only with firms and charities."""
         return ("with suppliers" if self.public_bodies_p is None
                 else "with businesses and charities")
-
-    @property
-    def enough(self) -> bool:
-        """Is enough of each £1 traced to say how much stays local?"""
-        return self.traced_p >= round(100 * MIN_TRACED)
 
     @property
     def steps(self) -> tuple[tuple[str, str], ...]:
@@ -81,69 +75,72 @@ class PoundStory:
         if not self.enough:
             return (("100p", "spent by the council"), (f"{self.traced_p}p", "we can trace"),
                     (f"{self.local_p}p", "of it traced to here"))
-        return (("100p", "spent by the council"), (f"{self.local_p}p", "stays here"),
-                (f"{self.respent_p}p", "re-spent here"))
+        steps = [("100p", "spent by the council"), (f"{self.local_p}p", "stays here")]
+        if self.respent_p is not None:
+            steps.append((f"{self.respent_p}p", "re-spent here"))
+        return tuple(steps)
+
+    @property
+    def sentence(self) -> str:
+        """The story in plain words: the full one, or what is known below the gate."""
+        if not self.enough:
+            return (f"We can trace where {self.traced_p}p of every £1 the council spends "
+                    f"{self.spent_with} went. Of those {self.traced_p}p, {self.local_p}p went "
+                    f"to businesses and organisations based {self.place}. We do not yet know "
+                    f"where the other {100 - self.traced_p}p went, so we cannot yet say how "
+                    "much of each £1 stays here.")
+        text = (f"Of every £1 the council spends {self.spent_with}, about {self.local_p}p "
+                f"goes to businesses and organisations based {self.place}, and "
+                f"{100 - self.local_p}p to suppliers elsewhere.")
+        if self.respent_p is not None and self.lm3 is not None:
+            text += (f" They spend {self.respent_p}p of it {self.place} again — on local staff "
+                     f"and local suppliers. So each £1 is worth about £{self.lm3.text} to the "
+                     f"local economy (likely between £{self.lm3.fmt(self.lm3.band[0])} and "
+                     f"£{self.lm3.fmt(self.lm3.band[1])}).")
+        return text
 
     @property
     def coverage_words(self) -> str:
         """What the story rests on, in plain words."""
         rest = 100 - self.traced_p
         known = ("We know where every penny of each £1 went." if rest <= 0 else
-                 f"We know where {self.traced_p}p of every £1 went. The other {rest}p went to "
-                 "suppliers we have not yet placed, and we count none of it as staying here.")
+                 f"We know where {self.traced_p}p of every £1 went. For the other {rest}p we "
+                 "have not yet found where the supplier is"
+                 + (", and assume it goes like the rest." if self.enough else "."))
         return known + self._public_bodies_words()
 
     def _public_bodies_words(self) -> str:
-        """The sentence saying which payments the story leaves out (empty when none)."""
         if not self.public_bodies_p:
             return ""
         return (f" Payments to other public bodies ({self.public_bodies_p}p of every £1 the "
                 "council spends) are left out: the council cannot choose who they are.")
 
 
-def pound_story(result: object) -> PoundStory:
-    """The story from a fitted :class:`impact.multiplier.ModelResult` (rounds R1–R3)."""
-    m = result.model
-    h = m.headline_
-    local = round(100 * m.r2_ / m.r1_) if m.r1_ > 0 else 0
-    respent = min(round(100 * m.r3_ / m.r1_), local) if m.r1_ > 0 else 0
-    traced = min(100, round(100 * h.placed_share)) if h.placed_share is not None else 0
-    story = PoundStory(local, respent, 100 - local, local - respent, float(h.lm3), "",
-                       traced, float(h.lm3_p10), float(h.lm3_p90), _public_bodies_p(result))
-    return replace(story, sentence=_sentence(story))
+def pound_story(m: Measures, public_bodies_share: float | None = None) -> PoundStory | None:
+    """The story from the council's measures (None when its area is unknown).
 
-
-def _public_bodies_p(result: object) -> int | None:
-    """Pence of each £1 of all positive spend paid to public bodies the model left out."""
-    accounting = getattr(getattr(result, "inputs", None), "accounting", None) or {}
-    total = accounting.get("positive_spend_gbp") or 0.0
-    if not accounting.get("public_bodies_excluded") or total <= 0:
+    ``public_bodies_share``: the share of *all* spend paid to public bodies, when ``m``
+    leaves them out (the story says so)."""
+    if m.local.missing:
         return None
-    return round(100 * accounting.get("public_body_spend_gbp", 0.0) / total)
+    traced, local, _ = traced_pence(m)
+    pb = _p(public_bodies_share) if public_bodies_share else None
+    if m.local.shown is None:
+        return PoundStory(traced, local, False, public_bodies_p=pb)
+    stays = _p(m.local.shown)
+    return PoundStory(traced, stays, True, _respent(m, stays), m.lm3, pb)
 
 
-def _sentence(s: PoundStory) -> str:
-    """The story in plain words: the full one, or what is known below the threshold."""
-    if not s.enough:
-        return (
-            f"We can trace where {s.traced_p}p of every £1 the council spends {s.spent_with} "
-            f"went. Of those {s.traced_p}p, {s.local_p}p went to businesses and "
-            f"organisations based here. The other {100 - s.traced_p}p went to suppliers we "
-            "have not yet placed, so we cannot yet say how much of each £1 stays local."
-        )
-    return (
-        f"Of every £1 the council spends {s.spent_with}, at least {s.local_p}p goes to "
-        f"businesses and organisations based here. They spend {s.respent_p}p of it here "
-        f"again — on local staff and local suppliers. {s.traced_p - s.local_p}p goes to "
-        f"suppliers elsewhere{_unknown(s)}. So each £1 is worth about £{s.lm3:.2f} to the "
-        f"local economy (likely between £{s.lm3_p10:.2f} and £{s.lm3_p90:.2f})."
-    )
-
-
-def _unknown(s: PoundStory) -> str:
-    """", and we do not yet know where the other 45p went" (nothing when all is traced)."""
-    rest = 100 - s.traced_p
-    return f", and we do not yet know where the other {rest}p went" if rest > 0 else ""
+def _respent(m: Measures, stays: int) -> int | None:
+    """Pence re-spent here: the multiplier's pence beyond 100p and those that stay, when
+    its round 2 is the local share (same area, no pay bill); else None (not decomposed)."""
+    lm3 = m.lm3
+    if lm3 is None or lm3.shown is None or not lm3.inputs.get("r1"):
+        return None
+    r2_share = float(lm3.inputs["r2"]) / float(lm3.inputs["r1"])
+    if abs(r2_share - float(m.local.shown)) > 0.005:
+        return None
+    return max(_p(lm3.shown - 1.0) - stays, 0)
 
 
 def flow_table(s: PoundStory) -> pd.DataFrame:
@@ -155,10 +152,11 @@ def flow_table(s: PoundStory) -> pd.DataFrame:
                 ("Each £1 spent", "not yet known", 100 - s.traced_p)]
     else:
         rows = [("Each £1 spent", "stays here", s.local_p),
-                ("Each £1 spent", "leaves the area", s.traced_p - s.local_p),
-                ("Each £1 spent", "not yet known", 100 - s.traced_p),
-                ("What stays is spent again", "re-spent here", s.respent_p),
-                ("What stays is spent again", "leaves the area", s.local_p - s.respent_p)]
+                ("Each £1 spent", "leaves the area", 100 - s.local_p)]
+        if s.respent_p is not None:
+            rows += [("What stays is spent again", "re-spent here", s.respent_p),
+                     ("What stays is spent again", "leaves the area",
+                      s.local_p - s.respent_p)]
     return pd.DataFrame(rows, columns=["step", "part", "pence"])
 
 

@@ -29,6 +29,7 @@ import pydeck as pdk
 import shapely
 
 from impact.analysis import metrics
+from impact.analysis.measures import NOT_ENOUGH_DATA, pct
 
 #: Sequential schemes from matplotlib's perceptually uniform, colour-blind-safe colormaps
 #: (viridis family): light = less, dark = more.  ``tests/test_maps.py`` checks that adjacent
@@ -46,7 +47,6 @@ NO_SPEND = "#ffffff"
 NOT_ENOUGH = "#bdbdbd"
 HATCH = "#6e6e6e"
 NO_SPEND_LABEL = "no spend placed here"
-NOT_ENOUGH_LABEL = metrics.NOT_ENOUGH_DATA
 OUTLINE = [20, 20, 20, 220]
 SELECTED = [0, 0, 0, 255]
 #: Neighbouring authorities (light grey) so the map reads without the basemap.
@@ -294,19 +294,19 @@ def classify(values: pd.Series, metric: MapMetric, status: pd.Series | None = No
         st = (pd.Series(status, dtype="string").reset_index(drop=True)
               if status is not None and metric.placed else pd.Series(pd.NA, index=x.index,
                                                                      dtype="string"))
-        thin = st.eq(NOT_ENOUGH_LABEL).fillna(False).to_numpy(bool)
+        thin = st.eq(NOT_ENOUGH_DATA).fillna(False).to_numpy(bool)
         none = ~thin & (st.eq(metrics.WARD_NONE).fillna(False).to_numpy(bool)
                         | (metric.placed & (x == 0)).to_numpy(bool))
         real = np.isfinite(x.to_numpy()) & ~thin & ~none
         colours = _value_classes(x, real, metric, legend)
         for mask, colour, label in ((none, NO_SPEND, NO_SPEND_LABEL),
-                                    (thin, NOT_ENOUGH, NOT_ENOUGH_LABEL)):
+                                    (thin, NOT_ENOUGH, NOT_ENOUGH_DATA)):
             for i in np.flatnonzero(mask):
                 colours[i] = colour
             if mask.any():
                 legend.items.append((colour, label))
         if thin.any():
-            legend.hatched = (NOT_ENOUGH_LABEL,)
+            legend.hatched = (NOT_ENOUGH_DATA,)
         x = x.where(~(thin | none), 0.0)  # their own classes, not "no data"
     if x.isna().any():
         legend.items.append((NO_DATA, "no data"))
@@ -411,11 +411,11 @@ def ward_lines(d: dict, metric: MapMetric, value: object) -> list[str]:
     (the placed share), the range unplaced spend allows, and context."""
     status = d.get("status")
     cov = d.get("coverage")
-    cov_text = (f"rests on the {metrics.pct(cov)} of spend placed at ward level"
+    cov_text = (f"rests on the {pct(cov)} of spend placed at ward level"
                 if isinstance(cov, float) and np.isfinite(cov) else "")
-    if metric.placed and status == NOT_ENOUGH_LABEL:
+    if metric.placed and status == NOT_ENOUGH_DATA:
         lines = [f"{metric.label}: not enough data",
-                 f"No supplier placed here, and only {metrics.pct(cov)} of spend is placed "
+                 f"No supplier placed here, and only {pct(cov)} of spend is placed "
                  "at ward level"]
     elif metric.placed and status == metrics.WARD_NONE:
         lines = [f"{metric.label}: none placed here", cov_text.capitalize()]
@@ -657,7 +657,7 @@ def ward_deck(
     m = METRICS[metric]
     recs, legend = ward_records(wards, figures, m, escape=escape)
     w = with_figures(wards, figures)
-    hatched = (w.loc[w["status"].eq(NOT_ENOUGH_LABEL).fillna(False), "code"].astype(str)
+    hatched = (w.loc[w["status"].eq(NOT_ENOUGH_DATA).fillna(False), "code"].astype(str)
                .tolist() if m.placed and "status" in w else [])
     extra = []
     if suppliers is not None:

@@ -79,6 +79,7 @@ class CouncilGeography:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     name: str = ""  # the council's official name (:func:`official_name`)
+    region_names: list[str] = field(default_factory=list)
 
     def meta(self) -> dict:
         """Everything but the wards, as JSON-ready values (for the prepared-places cache)."""
@@ -90,6 +91,7 @@ class CouncilGeography:
             "warnings": self.warnings,
             "notes": self.notes,
             "name": self.name,
+            "region_names": self.region_names,
         }
 
 
@@ -110,7 +112,8 @@ def council_geography(
     regions, region_lads = council_regions(reference, lads, warnings)
     wards = council_wards(reference, lads, warnings, notes) if lads else empty_wards()
     return CouncilGeography(lads, lad_names, regions, region_lads, wards, warnings, notes,
-                            official_name(reference, council))
+                            official_name(reference, council),
+                            region_names(reference, regions))
 
 
 def council_lads(reference: Reference, council: str) -> list[str]:
@@ -192,6 +195,24 @@ def council_regions(
     regions = sorted(mine.dropna().astype(str).unique())
     region_lads = sorted(reg.loc[reg["region_code"].isin(regions), "lad_code"].astype(str).unique())
     return regions, region_lads
+
+
+def region_names(reference: Reference, regions: list[str]) -> list[str]:
+    """The names of region codes ("North East"), as the region lookup gives them."""
+    path = reference.find("lookup_lad_region")
+    if path is None or not regions:
+        return []
+    reg = read_region_lookup(path)
+    names = reg.loc[reg["region_code"].isin(regions)].drop_duplicates("region_code")
+    return [str(n) for n in names["region_name"].dropna()]
+
+
+def council_centre(wards: gpd.GeoDataFrame) -> tuple[float, float] | None:
+    """A point inside the council (its wards' union, WGS84): the centre of a radius."""
+    if len(wards) == 0:
+        return None
+    pt = gpd.GeoSeries([wards.union_all()], crs=wards.crs).representative_point().iloc[0]
+    return round(float(pt.y), 5), round(float(pt.x), 5)
 
 
 def empty_wards() -> gpd.GeoDataFrame:

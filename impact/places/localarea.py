@@ -58,13 +58,13 @@ class LocalArea:
         return cls(radius_km=float(km), centre=(lat, lon), label=label or f"within {km:g} km")
 
     def describe(self) -> str:
-        """One line for people: what counts as local."""
+        """One line for people: what counts as local (names, never codes, when known)."""
         if self.radius_km is not None and self.centre is not None:
-            return (
-                f"suppliers whose postcode lies within {self.radius_km:g} km (great-circle) of "
-                f"{self.centre[0]:.4f}, {self.centre[1]:.4f}"
-            )
-        return f"suppliers whose postcode lies in district(s) {', '.join(self.lad_codes)}"
+            return (f"suppliers placed within {self.radius_km:g} km of a point inside the "
+                    f"council ({self.centre[0]:.4f}, {self.centre[1]:.4f})")
+        named = self.label and self.label != ", ".join(self.lad_codes)
+        where = self.label if named else "the council's district"
+        return f"suppliers placed in {where}"
 
     def status(self, suppliers: pd.DataFrame) -> pd.Series:
         """``local`` / ``non_local`` / ``unknown`` (not located) for each supplier row; a

@@ -87,9 +87,14 @@ METHODS = (
     "name_hint",
     "none",
 )
+#: Bumped when a supplier's place or basis changes meaning, so places kept on disk are
+#: worked out again.
+PLACES_VERSION = "2"
 #: What a placed supplier's place stands for (``place_basis``), in words.
 PLACE_BASES: dict[str, str] = {
-    "council_register": "council register (a trading address)",
+    "council_register": "the council's own register (a trading address)",
+    "shared_register": "another body's supplier register in the reference data (a trading "
+                       "address)",
     "registered_office": "registered office",
     "public_body": "public body's area or site",
     "school_site": "school site",
@@ -351,10 +356,12 @@ EXACT_KEYS = (
     _ExactKey("supplier_name_norm", "reference_name", from_council=False, named_only=True),
 )
 #: A reference register's rows stand for registered offices unless their ``source`` says
-#: the register is a council's own (trading addresses) or a public body list: (pattern,
-#: basis), first that fits.  A council register's rows typed in the app are ``manual``.
+#: the register is some body's supplier or contracts register (trading addresses, but not
+#: this council's: a shared table) or a public body list: (pattern, basis), first that
+#: fits.  Only the council's own register gives ``council_register``; its rows typed in
+#: the app are ``manual``.
 REFERENCE_BASIS: tuple[tuple[str, str], ...] = (
-    (r"(?i)contract|council|supplier.?register|vendor", "council_register"),
+    (r"(?i)contract|council|supplier.?register|vendor", "shared_register"),
     (r"(?i)(?:^|[^a-z])(?:nhs|ods)(?:[^a-z]|$)", "public_body"),
 )
 

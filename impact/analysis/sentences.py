@@ -1,0 +1,98 @@
+"""The words every surface uses for the headline figures, generated from the measures.
+
+The Overview, the board pack, the brief, the consultation and the command line say the
+same figure in the same words, so each sentence is written once, here, from the
+:class:`impact.analysis.measures.Measures` objects — never from a number a page worked out
+itself.  Pence are whole percent of £1 (:func:`impact.analysis.measures.whole_percent`),
+and every sentence's parts add up as printed (tests work them by hand): of "43p traced",
+"13p local" and "30p elsewhere" are 43p.
+"""
+
+from __future__ import annotations
+
+from impact.analysis.measures import (
+    NOT_ENOUGH_DATA,
+    Figure,
+    Measures,
+    pct,
+    whole_percent,
+)
+
+
+def _p(share: float | None) -> int:
+    """Whole pence of £1 (0 when unknown)."""
+    shown = whole_percent(share)
+    return 0 if shown is None else int(shown)
+
+
+def traced_pence(m: Measures) -> tuple[int, int, int]:
+    """``(traced, local, elsewhere)`` pence of every £1: traced = placed or national (as
+    shown), local = the £ placed inside the area (the local share's lower bound), and
+    elsewhere = traced − local, so the three add up as printed."""
+    traced = _p(m.placed.value)
+    local = min(_p(m.local.lower), traced)
+    return traced, local, traced - local
+
+
+def pound_sentence(m: Measures) -> str:
+    """ "Of every £1 …": where the money goes, with what it rests on; below the gate only
+    what is known ("we can trace where 43p of every £1 went …")."""
+    local, area = m.local, m.area
+    if local.missing:
+        return local.missing
+    if local.shown is None:
+        return known_sentence(m)
+    lp = _p(local.shown)
+    text = (f"Of every £1 {area.name} paid to suppliers we could place or know to be "
+            f"national bodies, {lp}p went to suppliers based in {area.area_words}")
+    if m.regional.shown is not None:
+        rp = max(_p(m.regional.shown) - lp, 0)
+        text += (f", {rp}p to suppliers elsewhere in {area.region_words} and "
+                 f"{max(100 - lp - rp, 0)}p further afield")
+    text += "." + _deprived_words(m) + f" We could place {pct(m.placed.value)} of spend."
+    return text
+
+
+def _deprived_words(m: Measures) -> str:
+    """The deprived-area share with its own coverage when it differs from the placed share
+    (suppliers placed at a district have no neighbourhood)."""
+    d = m.deprived
+    if d.shown is None:
+        return (f" Whether it reached the most deprived neighbourhoods is {NOT_ENOUGH_DATA}: "
+                f"we know the neighbourhood of suppliers for {pct(d.coverage.share)} of spend."
+                if d.coverage is not None else "")
+    own = ("" if pct(d.coverage.share) == pct(m.placed.value) else
+           f" (of the {pct(d.coverage.share)} of spend whose supplier's neighbourhood we know)")
+    return (f" {_p(d.shown)}p went to suppliers in the most deprived 20% of neighbourhoods "
+            f"in England{own}.")
+
+
+def known_sentence(m: Measures) -> str:
+    """What is known when too little is placed for a local share: the traced pence, the
+    local pence among them, and the range of the whole."""
+    traced, local, elsewhere = traced_pence(m)
+    where = m.area.area_words
+    return (f"We can trace where {traced}p of every £1 went: {local}p of it to suppliers "
+            f"based in {where} and {elsewhere}p elsewhere. We do not yet know where the other "
+            f"{100 - traced}p went, so between {pct(m.local.lower)} and "
+            f"{pct(m.local.upper)} of all spend stayed local: {NOT_ENOUGH_DATA} for one "
+            "figure.")
+
+
+def local_sentence(m: Measures) -> str:
+    """The local share in one or two sentences, for findings and briefs."""
+    local = m.local
+    if local.missing:
+        return local.missing
+    if local.shown is None:
+        return known_sentence(m)
+    return (f"We could place {pct(m.placed.value)} of spend. Of every £1 placed, "
+            f"{_p(local.shown)}p went to suppliers based in {m.area.area_words} "
+            f"(whatever the unplaced spend turns out to be, between {pct(local.lower)} and "
+            f"{pct(local.upper)} of all spend).")
+
+
+def figure_line(fig: Figure) -> str:
+    """ "Local share: 30% (range 25%–35%) — based on the 92% of spend …" for lists."""
+    rests = f" — {fig.rests_on[0].lower()}{fig.rests_on[1:]}" if fig.rests_on else ""
+    return f"{fig.label}: {fig.summary}{rests}"
