@@ -60,6 +60,7 @@ TOTAL = "total or subtotal line"
 NO_AMOUNT = "amount missing"
 BAD_AMOUNT = "amount is not a number"
 DUPLICATE = "duplicate of a transaction in an overlapping file"
+TOO_LONG = "a cell is over the cell-size limit"
 
 _TOTAL_RE = r"(?i)^\s*(?:grand\s*|sub[\s-]*)?totals?\s*(?:$|:|for\b|spend\b|paid\b|amount\b|\d)"
 _CARD_FILE_RE = re.compile(r"(?i)(p[-_ ]?card|purchase[-_ ]?card|\bgpc\b|[-_]card\b)")
@@ -227,7 +228,7 @@ class _Staged:
     path: Path
     report: FileReport
     body: pd.DataFrame  # every cell, for the raw text of rejected rows
-    frame: pd.DataFrame  # canonical field → raw column, plus _row, _nonblank, _header, _texttotal
+    frame: pd.DataFrame  # canonical field → raw column, plus the _-prefixed per-row facts
     fields: frozenset[str]
     card_file: bool
     period_text: str | None
@@ -241,6 +242,7 @@ class _FileBody:
     body: pd.DataFrame
     headers: list[str]
     mapping: Mapping
+    too_long: np.ndarray | None = None  # the table's rows with a cell over the size limit
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ class _Pending:
     report: FileReport
     headers: list[str]
     body: pd.DataFrame
+    too_long: np.ndarray | None = None  # the table's rows with a cell over the size limit
 
 
 @dataclass
@@ -353,7 +356,9 @@ def _read_part(source: Path, table: RawTable, report: FileReport, reading: _Read
     headers = [c.strip() for c in table.cells.iloc[header].tolist()]
     report.header_row = header + 1
     report.preamble_lines = header
-    reading.pending.append(_Pending(source, report, headers, table.cells.iloc[header + 1 :]))
+    reading.pending.append(
+        _Pending(source, report, headers, table.cells.iloc[header + 1 :], table.too_long)
+    )
 
 
 def _map_layouts(reading: _Reading) -> None:
@@ -368,7 +373,8 @@ def _map_layouts(reading: _Reading) -> None:
         if key not in mappings:
             mappings[key] = map_columns(p.headers, _layout_sample(groups[key]), reading.override)
         mapping = mappings[key]
-        stage = _stage(_FileBody(p.source, p.body, p.headers, mapping), p.report, reading.failed)
+        body = _FileBody(p.source, p.body, p.headers, mapping, p.too_long)
+        stage = _stage(body, p.report, reading.failed)
         if stage is not None:
             reading.staged.append(stage)
             reading.layouts.append(
@@ -403,7 +409,8 @@ def _stage_by_known_layout(
         return
     headers, mapping, source = layout
     report.layout = f"reused layout from {source}"
-    stage = _stage(_FileBody(path, table.cells, headers, mapping), report, reading.failed)
+    body = _FileBody(path, table.cells, headers, mapping, table.too_long)
+    stage = _stage(body, report, reading.failed)
     if stage is not None:
         reading.staged.append(stage)
 
@@ -506,8 +513,9 @@ def _refuse_file(file: _FileBody, report: FileReport) -> pd.DataFrame:
 
 def _mapped_frame(file: _FileBody) -> pd.DataFrame:
     """The mapped columns by canonical name, with what the batch pass needs per row:
-    file line (``_row``), any text (``_nonblank``), a repeated header (``_header``) and a
-    total line without a supplier (``_texttotal``)."""
+    file line (``_row``), any text (``_nonblank``), a repeated header (``_header``), a
+    total line without a supplier (``_texttotal``) and a cell over the size limit
+    (``_too_long``)."""
     body, fields = file.body, file.mapping.fields
     nonblank = _any_text(body)
     supplier = body[fields["supplier_name"] if "supplier_name" in fields
@@ -519,6 +527,8 @@ def _mapped_frame(file: _FileBody) -> pd.DataFrame:
             "_nonblank": nonblank,
             "_header": _repeated_headers(body, file.headers),
             "_texttotal": _total_lines_without_supplier(body, supplier, nonblank),
+            "_too_long": (np.zeros(len(body), dtype=bool) if file.too_long is None
+                          else file.too_long[body.index.to_numpy()]),
         },
         index=body.index,
     )
@@ -684,14 +694,15 @@ class _StackedRows:
 
 
 def _reject_reasons(rows: _StackedRows) -> pd.Series:
-    """Why each row is set aside (NA: used), the first reason that applies: blank line,
-    repeated header, total line, no amount, amount not a number."""
+    """Why each row is set aside (NA: used), the first reason that applies: a cell over the
+    size limit, blank line, repeated header, total line, no amount, amount not a number."""
     raw = rows.raw
     supplier = rows.field("supplier_name").where(
         rows.file_maps("supplier_name"), rows.field("supplier_id")
     )
     reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-    reason[~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
+    reason[raw["_too_long"].to_numpy(dtype=bool)] = TOO_LONG
+    reason[reason.isna() & ~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
     reason[reason.isna() & raw["_header"].to_numpy(dtype=bool)] = REPEATED_HEADER
     is_total = (
         _says_total(supplier)
