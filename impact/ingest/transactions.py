@@ -42,6 +42,7 @@ from impact.ingest.columns import (
     role_field,
     save_mapping,
 )
+from impact.ingest.limits import sample
 from impact.ingest.names import normalise_and_flag
 from impact.ingest.schema import conform, empty_transactions
 from impact.ingest.tables import (
@@ -446,13 +447,15 @@ def _matching_layout(
 
 
 def _no_header_reason(cells: pd.DataFrame) -> str:
-    """One line saying why a file has no usable header, naming what its first line holds."""
+    """One line saying why a file has no usable header, naming what its first line holds
+    (a short sample, escaped: the file may be anything)."""
     first = next((r for r in cells.itertuples(index=False) if any(str(c).strip() for c in r)), ())
     heads = [str(c).strip() for c in first if str(c).strip()][:12]
     fields = {role_field(r) for r in named_roles(heads)}
     missing = "amount" if "amount" not in fields else "supplier"
+    first_line = sample(", ".join(heads), 100) or "empty"
     return (
-        f"no recognisable {missing} column (first line: {', '.join(heads)[:200] or 'empty'}) "
+        f"no recognisable {missing} column (first line: {first_line}) "
         f"and no known layout of this council has {cells.shape[1]} columns; "
         "save a mapping with --mapping"
     )
@@ -503,7 +506,7 @@ def _refuse_file(file: _FileBody, report: FileReport) -> pd.DataFrame:
     missing = "amount" if "amount" not in file.mapping.fields else "supplier"
     report.error = (
         f"no recognisable {missing} column (headers: "
-        f"{', '.join(h for h in file.headers if h) or 'none'})"
+        f"{sample(', '.join(h for h in file.headers if h), 200) or 'none'})"
     )
     reason = f"file has no recognisable {missing} column"
     report.rows_rejected = report.rows_in
