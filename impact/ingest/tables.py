@@ -419,8 +419,8 @@ def _read_fast(data: bytes, head: str, encoding: str, notes: list[str]) -> RawTa
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=b'"' in data, ignore_empty_lines=False
             ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+            convert_options=pacsv.ConvertOptions(  # large: pandas takes them as they are
+                column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
