@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from impact.cli import main
 from impact.core.settings import LIMITS, project_root
@@ -158,6 +160,31 @@ def test_the_cut_happens_before_parsing_and_keeps_the_structure():
     bounded = bound_text(data, ",", limits)
     assert bounded == HEADER + b"A" * 101 + b",01/04/2024,700.00\n" + ROW
     assert bound_text(HEADER + ROW, ",", limits) == HEADER + ROW  # nothing to cut: unchanged
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.lists(st.text("ab\"é", max_size=30), min_size=1, max_size=4), max_size=6),
+       st.sampled_from([",", ";", "\t", "|"]), st.integers(1, 12))
+def test_bounded_text_parses_to_the_same_records_with_long_cells_cut(rows, delimiter, limit):
+    """Whatever the cells, the bounded bytes parse to the same records and fields; a cell
+    over the limit keeps just over it (or all of itself when it holds a quote), and no
+    other cell changes."""
+    import csv
+    import io
+
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    data = text.getvalue().encode("utf-8")
+    bounded = bound_text(data, delimiter, Limits(max_cell_bytes=limit, max_columns=1000))
+    before = list(csv.reader(io.StringIO(data.decode()), delimiter=delimiter))
+    after = list(csv.reader(io.StringIO(bounded.decode()), delimiter=delimiter))
+    assert [len(r) for r in after] == [len(r) for r in before]
+    for old_row, new_row in zip(before, after, strict=True):
+        for old, new in zip(old_row, new_row, strict=True):
+            if len(old.encode()) <= limit:
+                assert new == old
+            else:
+                assert old.startswith(new) and len(new.encode()) > limit
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-16"])

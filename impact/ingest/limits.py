@@ -126,8 +126,8 @@ def bound_text(data: bytes, delimiter: str, limits: Limits) -> bytes:
     """
     longer_than = min(limits.max_columns - 1, limits.max_cell_bytes)
     cuts: list[tuple[int, int]] = []
-    for start, end in _gaps(data, 0, len(data), longer_than, b"\n"):
-        for line in _gaps(data, start, end, longer_than, b"\r"):  # old Mac line ends
+    for start, end in _gaps(data, 0, len(data), longer_than, ord("\n")):
+        for line in _gaps(data, start, end, longer_than, ord("\r")):  # old Mac line ends
             _check_fields(data, *line, delimiter, limits)
             cuts += _cell_cuts(data, *line, limits.max_cell_bytes)
     if not cuts:
@@ -139,21 +139,18 @@ def bound_text(data: bytes, delimiter: str, limits: Limits) -> bytes:
     return b"".join([*kept, view[pos:]])
 
 
-def _gaps(data: bytes, start: int, end: int, longer_than: int, marks: bytes,
-          chunk: int = 1 << 24) -> list[tuple[int, int]]:
+def _gaps(data: bytes, start: int, end: int, longer_than: int, mark: int,
+          chunk: int = 1 << 22) -> list[tuple[int, int]]:
     """(start, end) of every stretch of ``data[start:end]`` longer than ``longer_than``
-    bytes holding none of the bytes ``marks``: vectorised, 16 MB at a time, so the scan
-    itself needs little memory."""
-    same = bytes.maketrans(marks, marks[:1] * len(marks))
+    bytes without the byte ``mark``: vectorised, 4 MB at a time, so the scan itself needs
+    little memory."""
     found: list[tuple[int, int]] = []
     previous = start - 1  # the last mark seen
-    if len(marks) == 1 and data.find(marks, start, end) < 0:  # memchr: none at all
+    if data.find(bytes([mark]), start, end) < 0:  # memchr: none at all
         return [(start, end)] if end - start > longer_than else []
     for offset in range(start, end, chunk):
-        size = min(chunk, end - offset)
-        part = (np.frombuffer(data[offset : offset + size].translate(same), np.uint8)
-                if len(marks) > 1 else np.frombuffer(data, np.uint8, size, offset))
-        hits = np.flatnonzero(part == marks[0]) + offset
+        part = np.frombuffer(data, np.uint8, min(chunk, end - offset), offset)
+        hits = np.flatnonzero(part == mark) + offset
         if hits.size:
             starts = np.concatenate(([previous + 1], hits[:-1] + 1))
             found += [(int(starts[i]), int(hits[i]))
@@ -181,15 +178,47 @@ def _check_fields(data: bytes, start: int, end: int, delimiter: str, limits: Lim
     check_columns(len(fields), limits, f"line {line_number:,}")
 
 
+#: Bytes that end a run of one cell's text whatever the delimiter: , ; tab | CR LF.
+_RUN_ENDS = tuple(bytes([b]) for b in b",;\t|\r\n")
+
+
+def _long_runs(data: bytes, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """(start, end) of every run of more than ``limit`` bytes in ``data[start:end]`` with no
+    separator of any delimiter in it, found by jumping: a window of ``limit + 1`` bytes
+    either holds a separator (jump past the last one) or begins such a run.  A handful of
+    memchr passes over the line, whatever its separators."""
+    runs, pos = [], start
+    while end - pos > limit:
+        last = max(data.rfind(b, pos, pos + limit + 1) for b in _RUN_ENDS)
+        if last >= 0:
+            pos = last + 1
+            continue
+        stop = _next_run_end(data, pos + limit + 1, end)
+        runs.append((pos, stop))
+        pos = stop + 1
+    return runs
+
+
+def _next_run_end(data: bytes, pos: int, end: int) -> int:
+    """The first separator at or after ``pos`` (``end`` if none), looked for in windows
+    that double, so finding it costs the run's length, not the rest of the line's."""
+    width = 1 << 16
+    while pos < end:
+        stop = min(pos + width, end)
+        found = [i for b in _RUN_ENDS if (i := data.find(b, pos, stop)) >= 0]
+        if found:
+            return min(found)
+        pos, width = stop, 2 * width
+    return end
+
+
 def _cell_cuts(data: bytes, start: int, end: int, limit: int) -> list[tuple[int, int]]:
     """The byte ranges to remove from one line so no run of cell text (bytes between any
     delimiter, line break) is over ``limit``: each run keeps ``limit + 1`` bytes, ending on
     a whole UTF-8 character; a run holding a quote is left whole (its parsed cell is still
     over the limit, and its row set aside: see :mod:`impact.ingest.tables`)."""
-    if end - start <= limit:
-        return []
     cuts = []
-    for run_start, run_end in _gaps(data, start, end, limit, b",;\t|\r\n"):
+    for run_start, run_end in _long_runs(data, start, end, limit):
         cut = run_start + limit + 1
         while cut < run_end and 0x80 <= data[cut] < 0xC0:  # not inside a character
             cut += 1

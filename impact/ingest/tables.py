@@ -284,11 +284,12 @@ def _mark_too_long(table: RawTable, limits: Limits) -> None:
     cells, limit = table.cells, limits.max_cell_bytes
     over = np.zeros(len(cells), dtype=bool)
     for c in cells.columns:
-        long = pc.greater(pc.binary_length(arrow_strings(cells[c])), limit)
-        long = long.to_numpy(zero_copy_only=False)
-        if long.any():
-            over |= long
-            cells[c] = cells[c].where(~long, cells[c][long].str.slice(0, 60) + "…")
+        lengths = pc.binary_length(arrow_strings(cells[c]))
+        if (pc.max(lengths).as_py() or 0) <= limit:
+            continue
+        long = pc.greater(lengths, limit).to_numpy(zero_copy_only=False)
+        over |= long
+        cells[c] = cells[c].where(~long, cells[c][long].str.slice(0, 60) + "…")
     if over.any():
         table.too_long = over
         table.notes.append(f"{int(over.sum()):,} row(s) with a cell over {limit / KB:,.0f} kB "
