@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import filetype
 import numpy as np
 
 from impact.core.settings import settings
@@ -259,15 +260,14 @@ def sniff_kind(head: bytes) -> str:
     Raises :class:`UploadRefused` ("this file is not text: it looks like a PDF document")
     when the bytes are a known format ingest does not read, or no text encoding reads them.
     """
-    text = looks_like_text(head)
-    known = _known_format(head, text)
+    known = _known_format(head)
     if known is not None and known.extension not in _READABLE:
         raise UploadRefused(f"this file is not text: it looks like {_format_words(known)}")
     if head.startswith((ZIP_MAGIC, b"PK\x05\x06")):
         return "zip"
     if head.startswith(OLE_MAGIC):
         return "ole"
-    if not text:
+    if not looks_like_text(head):
         raise UploadRefused(
             f"this file is not text: it looks like binary data of no known kind "
             f"(first bytes: {head[:12].hex(' ')})"
@@ -275,22 +275,20 @@ def sniff_kind(head: bytes) -> str:
     return "text"
 
 
-def _known_format(head: bytes, text: bool):
-    """filetype's reading of the first bytes, when it can be trusted: always for bytes that
-    are not text or whose signature has control bytes (PNG's ``\\x1a``, an .exe's NULs);
-    for text only a distinctive textual signature (``%PDF``), so a CSV whose first
-    supplier is "BMW Finance" or "MZ Plumbing" is not taken for an image or a program."""
-    import filetype
-
+def _known_format(head: bytes) -> filetype.Type | None:
+    """filetype's reading of the first bytes, when it can be trusted: when the signature
+    has control bytes (PNG's ``\\x1a``, an .exe's NULs), is a distinctive textual one
+    (``%PDF``), or the bytes are not text; so a CSV whose first supplier is "BMW Finance"
+    or "MZ Plumbing" is not taken for a bitmap or a program."""
     known = filetype.guess(head[:8192])
     if known is None and head.startswith(b"PAR1"):  # Parquet: not one of filetype's types
         return filetype.Type("application/vnd.apache.parquet", "parquet")
-    if known is None or not text or _has_control_bytes(head[:16]):
+    if known is None or _has_control_bytes(head[:16]) or known.extension in _TEXT_SIGNED:
         return known
-    return known if known.extension in _TEXT_SIGNED else None
+    return None if looks_like_text(head) else known
 
 
-def _format_words(known) -> str:
+def _format_words(known: filetype.Type) -> str:
     family = known.mime.split("/")[0]
     words = _FORMAT_WORDS.get(known.extension) or _FAMILY_WORDS.get(family) or "a file"
     return words if known.extension in _FORMAT_WORDS else f"{words} (.{known.extension})"
