@@ -138,12 +138,7 @@ def ingest(paths: tuple[str, ...], council: str, out: Path, mapping: Path | None
     if not quiet:
         for line in _ingest_report(quality):
             click.echo(line)
-    click.echo(
-        f"{quality['council']}: {quality['files_read']}/{quality['files_total']} files, "
-        f"{quality['rows_in']} rows in = {quality['rows_used']} used + "
-        f"{quality['rows_rejected']} rejected; £{quality['total_amount']:,.2f}; "
-        f"{quality['date_min']} to {quality['date_max']}"
-    )
+    click.echo(_totals_line(quality))
     if quality["rejected_by_reason"]:
         click.echo("rejected: " + json.dumps(quality["rejected_by_reason"]))
     dups = quality["duplicates"]
@@ -158,6 +153,27 @@ def ingest(paths: tuple[str, ...], council: str, out: Path, mapping: Path | None
         )
         return _fail("ingest", f"nothing could be read ({reasons or 'no spend files found'})", 1)
     return 0
+
+
+def _totals_line(q: dict) -> str:
+    """The ingest's totals: files and rows accounted, then £ and dates; when nothing was
+    used, plainly that and why (never "£0.00; None to None")."""
+    from impact.outputs.labels import date_span
+
+    if not q["rows_in"]:
+        return f"{q['council']}: nothing was read: {_why_no_rows(q)}"
+    rows = (f"{q['council']}: {q['files_read']}/{q['files_total']} files, {q['rows_in']:,} "
+            f"rows in = {q['rows_used']:,} used + {q['rows_rejected']:,} rejected")
+    if not q["rows_used"]:
+        return f"{rows}: no payments used (every row was set aside, for the reasons below)"
+    return f"{rows}; £{q['total_amount']:,.2f}; {date_span(q['date_min'], q['date_max'])}"
+
+
+def _why_no_rows(q: dict) -> str:
+    if q["files_read"]:
+        return "the files have no rows below their headers"
+    return {0: "no spend files were found", 1: "the file could not be read as a table"}.get(
+        q["files_total"], f"none of the {q['files_total']} files could be read as a table")
 
 
 def _ingest_report(quality: dict) -> list[str]:

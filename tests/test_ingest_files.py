@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 
 from impact.cli import main
-from impact.ingest.transactions import BAD_AMOUNT, BLANK, DUPLICATE, REPEATED_HEADER, TOTAL, ingest
+from impact.ingest.transactions import (
+    BAD_AMOUNT,
+    BLANK,
+    DUPLICATE,
+    REPEATED_HEADER,
+    TOO_LONG,
+    TOTAL,
+    ingest,
+)
 
 HEADER = "Directorate,Payment Date,Transaction Number,Net Amount,Supplier Name\n"
 
@@ -214,7 +222,7 @@ def test_formulas_and_markup_in_text_stay_data(tmp_path):
     ("content", "message"),
     [
         (b"", "empty file"),
-        (b"\x00\x01\x02\x03" * 1000, "binary file"),
+        (b"\x00\x01\x02\x03" * 1000, "this file is not text"),
         (b"PK\x03\x04truncated-zip", "could not read spreadsheet"),
         (b"Name,Colour\nAlice,Blue\nBob,Green\n", "no recognisable amount"),
         (b"Amount,Colour\n1,Blue\n", "no recognisable supplier"),
@@ -334,9 +342,11 @@ def test_unbalanced_quotes_are_refused_rather_than_rows_lost(tmp_path):
 
 def test_records_spanning_lines_with_extra_fields_keep_every_row(tmp_path):
     text = HEADER + 'A,01/04/2024,T1,700,"Line\nbreak Ltd",extra\nA,02/04/2024,T2,800,BETA\n'
-    text += "A,03/04/2024,T3,900," + "X" * 200_000 + "\n"
-    result, _ = one(write(tmp_path / "x.csv", text))
+    text += "A,03/04/2024,T3,900," + "X" * 100_000 + "\n"  # long, within the cell limit
+    text += "A,04/04/2024,T4,950," + "Y" * 200_000 + "\n"  # over it: set aside, not lost
+    result, rep = one(write(tmp_path / "x.csv", text))
     assert result.transactions.amount.tolist() == [700.0, 800.0, 900.0]
+    assert rep.rejected_by_reason == {TOO_LONG: 1}
 
 
 # ------------------------------------------------------------- the batch steps, alone

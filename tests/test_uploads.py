@@ -75,16 +75,38 @@ def test_renamed_zip_is_not_a_workbook(tmp_path: Path) -> None:
     ("head", "what"),
     [
         (b"%PDF-1.7\n%\xe2\xe3", "a PDF document"),
-        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "a JPEG image"),
+        (b"GIF89a\x01\x00\x01\x00\x80\x00\x00", "a GIF image"),
         (b"\x1f\x8b\x08\x00", "a gzip archive"),
         (b"MZ\x90\x00", "a Windows program"),
         (b"PAR1\x15\x04", "a Parquet file"),
+        (b"SQLite format 3\x00", "an SQLite database"),
     ],
 )
 def test_foreign_formats_named_csv_are_refused(tmp_path: Path, head: bytes, what: str) -> None:
     f = tmp_path / "spend.csv"
     f.write_bytes(head + b"Supplier,Amount\nACME,1\n" * 5)
-    with pytest.raises(UnreadableFile, match=f"file is {what}, not a CSV or spreadsheet"):
+    with pytest.raises(UnreadableFile, match=f"^this file is not text: it looks like {what}$"):
+        read_table(f)
+
+
+@pytest.mark.parametrize("first", [b"BMW Finance", b"MZ Plumbing", b"ID3 Media", b"GIF8 Ltd"])
+def test_text_that_starts_like_a_signature_is_read_as_text(tmp_path: Path, first: bytes) -> None:
+    """A header-less file whose first supplier's name begins like a format's signature
+    ("BM" a bitmap, "MZ" a program, "ID3" a sound file) is text, not that format."""
+    f = tmp_path / "spend.csv"
+    f.write_bytes(first + b",01/04/2024,700.00\nACME LTD,01/04/2024,12.00\n")
+    t = read_table(f)
+    assert t.cells.iloc[0, 0] == first.decode() and len(t.cells) == 2
+
+
+def test_office_documents_that_are_zips_are_named_not_read_as_archives(tmp_path: Path) -> None:
+    f = tmp_path / "spend.csv"  # a Word document (a zip whose parts are under word/)
+    with zipfile.ZipFile(f, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<document/>")
+    with pytest.raises(UnreadableFile, match=r"^this file is not text: it looks like a Word doc"):
         read_table(f)
 
 
@@ -138,7 +160,7 @@ def test_refusals_are_one_line_file_errors_and_the_batch_goes_on(tmp_path: Path,
     errors = {Path(f.path).name: f.error for f in r.files}
     assert errors["good.csv"] is None
     assert "zip bomb" in errors["bomb.xlsx"] and "\n" not in errors["bomb.xlsx"]
-    assert errors["doc.csv"] == "file is a PDF document, not a CSV or spreadsheet"
+    assert errors["doc.csv"] == "this file is not text: it looks like a PDF document"
     assert len(r.transactions) == 1
 
 
@@ -146,5 +168,5 @@ def test_sniff_kind() -> None:
     assert sniff_kind(b"PK\x03\x04rest") == "zip"
     assert sniff_kind(b"\xd0\xcf\x11\xe0\xa1\xb1") == "ole"
     assert sniff_kind(b"Supplier,Amount") == "text"
-    with pytest.raises(UploadRefused):
-        sniff_kind(b"\x7fELF\x02")
+    with pytest.raises(UploadRefused, match="a Linux program"):
+        sniff_kind(b"\x7fELF\x02\x01\x01\x00" + bytes(56))

@@ -26,7 +26,8 @@ SPARK_MASTER = "IMPACT_SPARK_MASTER"
 #: Set by ``spark-submit`` for the Python it starts (read, never set, by this project).
 SPARK_SUBMIT_GATEWAY = "PYSPARK_GATEWAY_PORT"
 #: Upload limits (numbers; see :mod:`impact.ingest.limits`).
-LIMITS = ("IMPACT_MAX_FILE_MB", "IMPACT_MAX_ROWS", "IMPACT_MAX_UNZIPPED_MB", "IMPACT_MAX_ZIP_RATIO")
+LIMITS = ("IMPACT_MAX_FILE_MB", "IMPACT_MAX_ROWS", "IMPACT_MAX_COLUMNS", "IMPACT_MAX_CELL_KB",
+          "IMPACT_MAX_UNZIPPED_MB", "IMPACT_MAX_ZIP_RATIO")
 
 
 def project_root() -> Path:

@@ -25,14 +25,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from impact.ingest.limits import (
+    KB,
+    SNIFF_BYTES,
     Limits,
     UploadRefused,
+    bound_text,
+    check_columns,
     check_rows,
     check_size,
     is_workbook,
+    looks_utf16le,
     sniff_kind,
     zip_entries,
 )
@@ -67,6 +73,8 @@ class RawTable:
     kind: str  # "csv" or "spreadsheet"
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: per row: a cell over the cell-size limit (cut short here; the row is set aside)
+    too_long: np.ndarray | None = None
 
 
 @dataclass
@@ -121,7 +129,7 @@ def _read_checked(path: Path, limits: Limits) -> list[TablePart]:
 
 def _parts_of(data: bytes, suffix: str, limits: Limits, in_archive: bool) -> list[TablePart]:
     """The tables in one file's bytes, judged by their content, not their name."""
-    kind = sniff_kind(data[:16])
+    kind = sniff_kind(data[:SNIFF_BYTES])
     if kind == "zip":
         what = "archive" if suffix in ARCHIVE_SUFFIXES else "workbook"
         infos = zip_entries(io.BytesIO(data), limits, what)
@@ -198,20 +206,94 @@ def _archive_member(zf, info, name: str, limits: Limits) -> list[TablePart]:
 def _read_text(data: bytes, limits: Limits) -> RawTable:
     """A delimited text file: the fast path when it parses cleanly, else the careful one.
 
-    Plain ASCII goes to the fast path as published (no decoding needed); anything else is
-    decoded first (:func:`decode`: any encoding, NUL bytes, the DOS ``£``), then tried
-    fast, then read carefully.
+    First its lines are bounded (:func:`impact.ingest.limits.bound_text`: a line of too many
+    fields refused, too long a cell cut short).  UTF-8 (plain ASCII included) then goes to
+    the fast path as published, with no decoded copy of it in memory; anything else is
+    decoded first (:func:`decode`: any encoding, NUL bytes, the DOS ``£``), then tried fast,
+    then read carefully.  Rows holding a cell over the limit are marked to be set aside.
     """
-    table = None
-    if data.isascii() and b"\x00" not in data:
-        table = _read_fast(data, data[:65536].decode("ascii"), "utf-8", [])
-    if table is None:
+    if _is_utf16(data):  # bounded once decoded: its separators are two bytes wide
         text, encoding, notes = decode(data)
-        table = _read_fast(text.encode("utf-8"), text[:65536], encoding, notes)
-        if table is None:
-            table = _read_delimited(text, encoding, notes)
+        text = _bounded(text.encode("utf-8"), limits).decode("utf-8")
+        table = _read_decoded(text, encoding, notes, fast=True)
+    else:
+        data = _bounded(data, limits)
+        published = _is_utf8(data)
+        table = _read_fast(data, _head(data), _utf8_label(data), []) if published else None
+        if table is None:  # a clean UTF-8 file already had its fast try
+            table = _read_decoded(*decode(data), fast=not published)
+    _mark_too_long(table, limits)
     check_rows(len(table.cells), limits)
     return table
+
+
+def _read_decoded(text: str, encoding: str, notes: list[str], fast: bool) -> RawTable:
+    table = _read_fast(text.encode("utf-8"), text[:65536], encoding, notes) if fast else None
+    return table if table is not None else _read_delimited(text, encoding, notes)
+
+
+def _bounded(data: bytes, limits: Limits) -> bytes:
+    """``data`` within the column and cell-size limits, by the delimiter its head shows."""
+    try:
+        delimiter = sniff_delimiter(_head(data))
+    except UnreadableFile:
+        delimiter = ","
+    return bound_text(data, delimiter, limits)
+
+
+def _head(data: bytes) -> str:
+    """The first 64 kB as text, for sniffing (a character cut at the end dropped)."""
+    return data[:65536].decode("utf-8", errors="ignore").removeprefix("\ufeff")
+
+
+def _utf8_label(data: bytes) -> str:
+    return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+
+
+def _is_utf16(data: bytes) -> bool:
+    sample = data[:65536]
+    return sample.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        sample.count(b"\x00") > len(sample) // 10 and looks_utf16le(sample)
+    )
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether pyarrow can take the bytes as published: valid UTF-8 (a BOM is fine) and no
+    NUL (:func:`decode` removes those).  Checked by Arrow without decoding them."""
+    import pyarrow as pa
+
+    if b"\x00" in data:
+        return False
+    if data.isascii():
+        return True
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]
+                              ).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _mark_too_long(table: RawTable, limits: Limits) -> None:
+    """Mark the rows holding a cell over the cell-size limit and cut those cells to a short
+    sample, so nothing after this carries them (the rows are set aside with the reason).
+    One length per cell, read from Arrow's offsets: nothing is copied for a file without."""
+    import pyarrow.compute as pc
+
+    cells, limit = table.cells, limits.max_cell_bytes
+    over = np.zeros(len(cells), dtype=bool)
+    for c in cells.columns:
+        lengths = pc.binary_length(arrow_strings(cells[c]))
+        if (pc.max(lengths).as_py() or 0) <= limit:
+            continue
+        long = pc.greater(lengths, limit).to_numpy(zero_copy_only=False)
+        over |= long
+        cells[c] = cells[c].where(~long, cells[c][long].str.slice(0, 60) + "…")
+    if over.any():
+        table.too_long = over
+        table.notes.append(f"{int(over.sum()):,} row(s) with a cell over {limit / KB:,.0f} kB "
+                           "(the cell-size limit, IMPACT_MAX_CELL_KB) set aside")
 
 
 def decode(data: bytes) -> tuple[str, str, list[str]]:
@@ -251,9 +333,9 @@ def _decode(data: bytes) -> tuple[str, str, list[str]]:
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig", notes
     sample = data[:65536]
     if sample.count(b"\x00") > len(sample) // 10:
-        if _looks_utf16le(sample):
+        if looks_utf16le(sample):
             return data.decode("utf-16-le", errors="replace"), "utf-16-le", notes
-        raise UnreadableFile("binary file, not a CSV or spreadsheet")
+        raise UnreadableFile("this file is not text: it looks like binary data")
     try:
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError:
@@ -277,11 +359,6 @@ def _decode(data: bytes) -> tuple[str, str, list[str]]:
 
 
 _DOS_POUND = re.compile(r"\(œ\)|œ(?=\s?\d)|(?i:amount)\s*œ")
-
-
-def _looks_utf16le(sample: bytes) -> bool:
-    odd_zeros = sample[1::2].count(b"\x00")
-    return odd_zeros > len(sample) // 4
 
 
 _DELIMS = (",", ";", "\t", "|")
@@ -343,8 +420,8 @@ def _read_fast(data: bytes, head: str, encoding: str, notes: list[str]) -> RawTa
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=b'"' in data, ignore_empty_lines=False
             ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+            convert_options=pacsv.ConvertOptions(  # large: pandas takes them as they are
+                column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -479,6 +556,7 @@ def _read_sheet(wb, name: str, limits: Limits, notes: list[str]) -> RawTable | N
         sheet = wb.get_sheet_by_name(name)
         rows_in_sheet = sheet.end[0] + 1 if sheet.end else 0  # end: last (row, col), 0-based
         check_rows(rows_in_sheet, limits)  # before the cells are built
+        check_columns(sheet.width, limits, f"sheet {name!r}")
         rows = sheet.to_python(skip_empty_area=False)
     except UploadRefused:
         raise
@@ -490,8 +568,10 @@ def _read_sheet(wb, name: str, limits: Limits, notes: list[str]) -> RawTable | N
         return None
     width = max(len(r) for r in rows)
     cells = pd.DataFrame([[_cell_text(c) for c in r] + [""] * (width - len(r)) for r in rows])
-    return RawTable(_tidy(cells), encoding="xlsx", delimiter=None, kind="spreadsheet",
-                    sheet=name, notes=[])
+    table = RawTable(_tidy(cells), encoding="xlsx", delimiter=None, kind="spreadsheet",
+                     sheet=name, notes=[])
+    _mark_too_long(table, limits)
+    return table
 
 
 def _holds_table(cells: pd.DataFrame) -> bool:

@@ -42,6 +42,7 @@ from impact.ingest.columns import (
     role_field,
     save_mapping,
 )
+from impact.ingest.limits import sample
 from impact.ingest.names import normalise_and_flag
 from impact.ingest.periods import reporting_months
 from impact.ingest.schema import conform, empty_transactions
@@ -61,6 +62,7 @@ TOTAL = "total or subtotal line"
 NO_AMOUNT = "amount missing"
 BAD_AMOUNT = "amount is not a number"
 DUPLICATE = "duplicate of a transaction in an overlapping file"
+TOO_LONG = "a cell is over the cell-size limit"
 
 _TOTAL_RE = r"(?i)^\s*(?:grand\s*|sub[\s-]*)?totals?\s*(?:$|:|for\b|spend\b|paid\b|amount\b|\d)"
 _CARD_FILE_RE = re.compile(r"(?i)(p[-_ ]?card|purchase[-_ ]?card|\bgpc\b|[-_]card\b)")
@@ -229,7 +231,7 @@ class _Staged:
     path: Path
     report: FileReport
     body: pd.DataFrame  # every cell, for the raw text of rejected rows
-    frame: pd.DataFrame  # canonical field → raw column, plus _row, _nonblank, _header, _texttotal
+    frame: pd.DataFrame  # canonical field → raw column, plus the _-prefixed per-row facts
     fields: frozenset[str]
     card_file: bool
     period_text: str | None
@@ -243,6 +245,7 @@ class _FileBody:
     body: pd.DataFrame
     headers: list[str]
     mapping: Mapping
+    too_long: np.ndarray | None = None  # the table's rows with a cell over the size limit
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ class _Pending:
     report: FileReport
     headers: list[str]
     body: pd.DataFrame
+    too_long: np.ndarray | None = None  # the table's rows with a cell over the size limit
 
 
 @dataclass
@@ -297,6 +301,7 @@ def ingest(
     _map_layouts(reading)
     for path, table, report in reading.headerless:
         _stage_by_known_layout(path, table, report, reading)
+    reading.headerless.clear()
     if progress:
         progress("Checking every row", 0.85)
     transactions, rejected = _batch(reading.staged, council)
@@ -355,7 +360,9 @@ def _read_part(source: Path, table: RawTable, report: FileReport, reading: _Read
     headers = [c.strip() for c in table.cells.iloc[header].tolist()]
     report.header_row = header + 1
     report.preamble_lines = header
-    reading.pending.append(_Pending(source, report, headers, table.cells.iloc[header + 1 :]))
+    reading.pending.append(
+        _Pending(source, report, headers, table.cells.iloc[header + 1 :], table.too_long)
+    )
 
 
 def _map_layouts(reading: _Reading) -> None:
@@ -370,7 +377,8 @@ def _map_layouts(reading: _Reading) -> None:
         if key not in mappings:
             mappings[key] = map_columns(p.headers, _layout_sample(groups[key]), reading.override)
         mapping = mappings[key]
-        stage = _stage(_FileBody(p.source, p.body, p.headers, mapping), p.report, reading.failed)
+        body = _FileBody(p.source, p.body, p.headers, mapping, p.too_long)
+        stage = _stage(body, p.report, reading.failed)
         if stage is not None:
             reading.staged.append(stage)
             reading.layouts.append(
@@ -405,7 +413,8 @@ def _stage_by_known_layout(
         return
     headers, mapping, source = layout
     report.layout = f"reused layout from {source}"
-    stage = _stage(_FileBody(path, table.cells, headers, mapping), report, reading.failed)
+    body = _FileBody(path, table.cells, headers, mapping, table.too_long)
+    stage = _stage(body, report, reading.failed)
     if stage is not None:
         reading.staged.append(stage)
 
@@ -441,13 +450,15 @@ def _matching_layout(
 
 
 def _no_header_reason(cells: pd.DataFrame) -> str:
-    """One line saying why a file has no usable header, naming what its first line holds."""
+    """One line saying why a file has no usable header, naming what its first line holds
+    (a short sample, escaped: the file may be anything)."""
     first = next((r for r in cells.itertuples(index=False) if any(str(c).strip() for c in r)), ())
     heads = [str(c).strip() for c in first if str(c).strip()][:12]
     fields = {role_field(r) for r in named_roles(heads)}
     missing = "amount" if "amount" not in fields else "supplier"
+    first_line = sample(", ".join(heads), 100) or "empty"
     return (
-        f"no recognisable {missing} column (first line: {', '.join(heads)[:200] or 'empty'}) "
+        f"no recognisable {missing} column (first line: {first_line}) "
         f"and no known layout of this council has {cells.shape[1]} columns; "
         "save a mapping with --mapping"
     )
@@ -498,7 +509,7 @@ def _refuse_file(file: _FileBody, report: FileReport) -> pd.DataFrame:
     missing = "amount" if "amount" not in file.mapping.fields else "supplier"
     report.error = (
         f"no recognisable {missing} column (headers: "
-        f"{', '.join(h for h in file.headers if h) or 'none'})"
+        f"{sample(', '.join(h for h in file.headers if h), 200) or 'none'})"
     )
     reason = f"file has no recognisable {missing} column"
     report.rows_rejected = report.rows_in
@@ -508,8 +519,9 @@ def _refuse_file(file: _FileBody, report: FileReport) -> pd.DataFrame:
 
 def _mapped_frame(file: _FileBody) -> pd.DataFrame:
     """The mapped columns by canonical name, with what the batch pass needs per row:
-    file line (``_row``), any text (``_nonblank``), a repeated header (``_header``) and a
-    total line without a supplier (``_texttotal``)."""
+    file line (``_row``), any text (``_nonblank``), a repeated header (``_header``), a
+    total line without a supplier (``_texttotal``) and a cell over the size limit
+    (``_too_long``)."""
     body, fields = file.body, file.mapping.fields
     nonblank = _any_text(body)
     supplier = body[fields["supplier_name"] if "supplier_name" in fields
@@ -521,6 +533,8 @@ def _mapped_frame(file: _FileBody) -> pd.DataFrame:
             "_nonblank": nonblank,
             "_header": _repeated_headers(body, file.headers),
             "_texttotal": _total_lines_without_supplier(body, supplier, nonblank),
+            "_too_long": (np.zeros(len(body), dtype=bool) if file.too_long is None
+                          else file.too_long[body.index.to_numpy()]),
         },
         index=body.index,
     )
@@ -611,14 +625,21 @@ _TEXT_FIELDS = (
 
 
 def _batch(staged: list[_Staged], council: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Classify and convert every staged row at once: (used rows, rejected rows)."""
+    """Classify and convert every staged row at once: (used rows, rejected rows).
+
+    The rejected rows' text is taken first, then each file's grid of cells is let go
+    (only the rejected rows needed it), so the used rows are built without the columns
+    nothing maps still in memory.
+    """
     if not staged:
         return empty_transactions(), _no_rejected_rows()
     rows = _StackedRows.of(staged)
     reason = _reject_reasons(rows)
     ok = reason.isna().to_numpy()
-    used = _used_rows(rows.subset(ok), council)
-    return conform(used), _rejected_in_batch(rows, reason, ok)
+    rejected = _rejected_in_batch(rows, reason, ok)
+    for st in staged:
+        st.body = st.body.iloc[:0]
+    return conform(_used_rows(rows.subset(ok), council)), rejected
 
 
 def _field(raw: pd.DataFrame, name: str) -> pd.Series:
@@ -626,9 +647,29 @@ def _field(raw: pd.DataFrame, name: str) -> pd.Series:
     if name not in raw.columns:
         nulls = pa.nulls(len(raw), pa.large_string())
         return pd.Series(pd.arrays.ArrowStringArray(nulls), index=raw.index)
-    text = pc.utf8_trim_whitespace(arrow_strings(raw[name]))
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-    return pd.Series(pd.arrays.ArrowStringArray(text), index=raw.index)
+    text = arrow_strings(raw[name])
+    trimmed = pc.utf8_trim_whitespace(text)
+    if pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(text))).as_py() is not False:
+        trimmed = text  # nothing to trim: keep the file's own buffers, not a copy
+    return pd.Series(pd.arrays.ArrowStringArray(_blank_as_null(trimmed)), index=raw.index)
+
+
+def _blank_as_null(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Empty strings as nulls.  Only a validity bitmap is made where a chunk has none and
+    starts at its buffers' start (every chunk the CSV reader makes): the strings
+    themselves are not copied, so a field costs an eighth of a byte per row."""
+    chunks = []
+    for chunk in text.chunks:
+        empty = pc.equal(chunk, "")
+        if not empty.true_count:
+            chunks.append(chunk)
+        elif chunk.offset or chunk.null_count:
+            chunks.append(pc.if_else(empty, pa.scalar(None, chunk.type), chunk))
+        else:
+            valid = pc.invert(empty).buffers()[1]
+            chunks.append(pa.Array.from_buffers(chunk.type, len(chunk),
+                                                [valid, *chunk.buffers()[1:]]))
+    return pa.chunked_array(chunks, type=text.type)
 
 
 @dataclass(frozen=True)
@@ -686,14 +727,15 @@ class _StackedRows:
 
 
 def _reject_reasons(rows: _StackedRows) -> pd.Series:
-    """Why each row is set aside (NA: used), the first reason that applies: blank line,
-    repeated header, total line, no amount, amount not a number."""
+    """Why each row is set aside (NA: used), the first reason that applies: a cell over the
+    size limit, blank line, repeated header, total line, no amount, amount not a number."""
     raw = rows.raw
     supplier = rows.field("supplier_name").where(
         rows.file_maps("supplier_name"), rows.field("supplier_id")
     )
     reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-    reason[~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
+    reason[raw["_too_long"].to_numpy(dtype=bool)] = TOO_LONG
+    reason[reason.isna() & ~raw["_nonblank"].to_numpy(dtype=bool)] = BLANK
     reason[reason.isna() & raw["_header"].to_numpy(dtype=bool)] = REPEATED_HEADER
     is_total = (
         _says_total(supplier)

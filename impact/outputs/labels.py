@@ -219,6 +219,15 @@ def month(value: object) -> str:
     return f"{calendar.month_abbr[int(m[2])]} {m[1]}" if m else str(value)
 
 
+def date_span(first: object, last: object) -> str:
+    """The span of payment dates a summary states: "2024-04-01 to 2025-03-31", one date
+    alone, or "no payment dates" when none was read (never "None to None")."""
+    known = [str(d) for d in (first, last) if d is not None and not pd.isna(d)]
+    if not known:
+        return "no payment dates"
+    return known[0] if len(set(known)) == 1 else f"{known[0]} to {known[-1]}"
+
+
 def column(name: object) -> str:
     """The header people read for a column: its listed words, a month's name ("2024-04" →
     "Apr 2024"), else the name with each ``_``-separated token spelled out ("share_of_r1" →
