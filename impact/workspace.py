@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -59,6 +60,10 @@ from impact.sources import (
     source_key,
     spend_files,
 )
+
+if TYPE_CHECKING:
+    from impact.analysis.changes import Changes
+    from impact.analysis.findings import CheckRun
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +265,26 @@ class Workspace:
             return self.wards.iloc[0:0][columns]
         areas, _ = areas_for_lads(ref, self.council_lads, unit)
         return display_geometry(areas)[columns]
+
+    # -- probity: the payment checks and what changed between two periods --
+
+    def payment_checks(self, thresholds: tuple[float, ...] | None = None) -> CheckRun:
+        """Every payment check over this council's payments, with the Companies House
+        statuses its registers give (:func:`impact.analysis.findings.run_checks`)."""
+        from impact.analysis.checks import company_statuses
+        from impact.analysis.findings import default_rules, run_checks
+
+        statuses = company_statuses(self.reference(), self.suppliers)
+        return run_checks(self.transactions, statuses, default_rules(thresholds))
+
+    def changes(self, period_from: str, period_to: str) -> Changes:
+        """Why spend moved between two periods (:func:`impact.analysis.changes.what_changed`)."""
+        from impact.analysis.changes import what_changed
+
+        return what_changed(self.transactions, period_from, period_to,
+                            files=self.quality.get("files", []),
+                            council_lads=self.council_lads,
+                            council_names=self.council_lad_names)
 
 
 @dataclass(frozen=True)
