@@ -17,7 +17,7 @@ import streamlit as st
 from impact.analysis import verdicts as vd
 from impact.analysis.changes import Changes, latest_pair, period_choices
 from impact.analysis.checks import CONFIDENCES
-from impact.analysis.findings import CheckRun, rules_table
+from impact.analysis.findings import CheckRun
 from impact.analysis.metrics import money
 from impact.core.settings import os_user
 from impact.outputs import probity
@@ -31,6 +31,10 @@ from views._common import (
     table,
 )
 
+#: £ and share columns of the checks' own tables (year end, digits, round sums, concentration).
+MONEY = ("spend_that_month", "other_months_mean", "other_months_spread", "above_the_mean",
+         "largest_supplier_spend", "service_spend_with_suppliers")
+SHARES = ("round_share", "base_rate", "largest_supplier_share")
 WHO = "resolver_name"  # the name typed once per session (shared with the Suppliers page)
 PICKED = "checks_finding"
 
@@ -162,7 +166,7 @@ def _findings(ws: Workspace, run: CheckRun) -> None:
 def _how(run: CheckRun, ws: Workspace) -> None:
     st.markdown("Each check is a small rule with its parameters stated and its false-positive "
                 "filters built in; every finding says what it rests on.")
-    table(rules_table(run.rules), key="checks_rules")
+    table(probity.rules_table(run.rules), key="checks_rules")
     st.markdown("**Duplicates and splits: what each false-positive filter removed**")
     table(probity.filter_counts(run, ws.quality), key="checks_filters")
     for key, title in (("year_end", "Year-end spikes by department"),
@@ -172,20 +176,9 @@ def _how(run: CheckRun, ws: Workspace) -> None:
         res = run.results.get(key)
         if res is not None and res.table is not None and len(res.table):
             with st.expander(title):
-                table(_readable(res.table), money=_money_columns(res.table),
-                      key=f"checks_{key}")
+                table(res.table, money=MONEY, percent=SHARES, key=f"checks_{key}")
     for note in run.notes():
         st.info(note)
-
-
-def _readable(t: pd.DataFrame) -> pd.DataFrame:
-    return t.drop(columns=[c for c in ("dept_code", "end_year", "month", "confidence")
-                           if c in t])
-
-
-def _money_columns(t: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(c for c in ("last", "mean", "sd", "excess", "top_supplier_amount", "total")
-                 if c in t)
 
 
 def _what_changed(ws: Workspace) -> None:

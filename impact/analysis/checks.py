@@ -412,14 +412,15 @@ class Duplicates:
         "reversed": "a credit of the same amount to the supplier within the credit window",
         "instalments": "instalments of a stated schedule: a description says so ('2 of 4', "
                        "'instalment', 'stage payment', 'monthly')",
-        "schedule": "a series of three or more payments of the amount, the pair as far apart "
-                    "as the series' usual gap (weekly timesheets, monthly rent)",
+        "schedule": "a series of three or more payments of the amount, one a date, the pair "
+                    "as far apart as the series' usual gap (weekly timesheets, monthly rent)",
         "routine": "an amount the supplier is paid in several months, no more often than "
                    "usual that month",
         "batch": "a batch at one rate (the amount paid several times on one date)",
         "equal_amounts_usual": "a supplier often paid equal amounts (standard rates: at "
                                "least the repeat share of its payments share an amount with "
-                               "another), unless the reference is the same",
+                               "another), unless the reference is the same or the pair is an "
+                               "extra payment in a series",
         "described_apart": "descriptions that name different bills (they differ and carry "
                            "dates or numbers)",
     }
@@ -457,7 +458,7 @@ class Duplicates:
         codes = transaction_codes(p.tx)
         differ = lambda x: (x[a] >= 0) & (x[b] >= 0) & (x[a] != x[b])  # noqa: E731
         routine, batch = self._usual(p, a, b)
-        on_schedule = self._on_schedule(p, a, b)
+        on_schedule, in_series = self._on_schedule(p, a, b)
         return {
             "published_twice": (codes[a] == codes[b]) & (codes[a] >= 0)
                                & (p.file[a] != p.file[b]),
@@ -469,7 +470,7 @@ class Duplicates:
             "schedule": on_schedule & ~same_ref,
             "routine": routine & ~same_ref,
             "batch": batch & ~same_ref,
-            "equal_amounts_usual": self._repeats(p)[p.supplier[b]] & ~same_ref,
+            "equal_amounts_usual": self._repeats(p)[p.supplier[b]] & ~same_ref & ~in_series,
             "described_apart": differ(p.desc) & p.desc_has_digit[a] & p.desc_has_digit[b],
         }
 
@@ -519,24 +520,28 @@ class Duplicates:
         f["repeat"] = f.duplicated(["s", "c"], keep=False)
         g = f.groupby("s")["repeat"].agg(["mean", "size"])
         usual = (g["mean"] >= self.repeat_share) & (g["size"] >= self.repeat_min_payments)
-        out = np.zeros(int(p.supplier.max()) + 2, dtype=bool)
+        out = np.zeros(int(p.supplier.max(initial=0)) + 2, dtype=bool)
         out[g.index[usual.to_numpy()]] = True
         return out
 
-    def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Pairs in a series of ``schedule_size`` or more payments of one amount to the
-        supplier whose gap is at least ``schedule_share`` of the series' median gap."""
+    def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(on schedule, in a series) per pair.  A series: ``schedule_size`` or more
+        payments of one amount to the supplier, one a date.  On schedule: the pair's gap is
+        at least ``schedule_share`` of the series' median gap (an instalment); a pair closer
+        than that is an extra payment in the series, which no other filter excuses."""
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0))
         f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok], "d": p.day[ok]})
-        f = f.drop_duplicates().sort_values(["s", "c", "d"])
-        gap = f.groupby(["s", "c"])["d"].diff()
-        series = f.assign(gap=gap).groupby(["s", "c"]).agg(n=("d", "size"),
-                                                           median_gap=("gap", "median"))
+        per_date = f.groupby(["s", "c", "d"]).size().rename("k").reset_index()
+        gap = per_date.groupby(["s", "c"])["d"].diff()
+        series = per_date.assign(gap=gap).groupby(["s", "c"]).agg(
+            n=("k", "sum"), median_gap=("gap", "median"), per_date=("k", "median"))
         q = pd.DataFrame({"s": p.supplier[b], "c": p.pence[b]}).join(series, on=["s", "c"])
+        in_series = ((q["n"] >= self.schedule_size) & (q["per_date"] == 1)).to_numpy()
         gap_ab = p.day[b] - p.day[a]
-        return ((q["n"] >= self.schedule_size).to_numpy()
-                & (gap_ab >= self.schedule_share * q["median_gap"].to_numpy())
-                & (gap_ab > 0))
+        on = in_series & (gap_ab >= self.schedule_share * q["median_gap"].to_numpy()) & (
+            gap_ab > 0)
+        return on, in_series
 
     def _pair_confidence(self, p: Payments, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """high / medium / low per kept pair (:attr:`confidence` states the rules)."""
@@ -697,7 +702,7 @@ class Splits:
         unit = combined([p.key[ok], p.coding[ok], refish])
         order = np.lexsort((p.day[ok], unit))
         rows, unit = ok[order], unit[order]
-        start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+        start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]]) if len(rows) else rows
         pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
         first = rows[start]
         return _Purchases(p.key[first], p.coding[first], p.day[first], pence, p.desc[first],

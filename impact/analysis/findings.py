@@ -22,7 +22,6 @@ from impact.analysis.checks import (
     RuleResult,
     Splits,
     empty_findings,
-    parameters,
     prepare,
 )
 from impact.analysis.patterns import Concentration, Digits, RoundSums, YearEnd
@@ -79,13 +78,3 @@ def ranked(findings: pd.DataFrame) -> pd.DataFrame:
     level = findings["confidence"].map({c: i for i, c in enumerate(CONFIDENCES)})
     order = np.lexsort((-findings["amount"].to_numpy(float), level.to_numpy(float)))
     return findings.iloc[order].reset_index(drop=True)
-
-
-def rules_table(rules: Sequence[Rule]) -> pd.DataFrame:
-    """Each rule in words with its parameters and false-positive filters (README, page)."""
-    return pd.DataFrame([{
-        "check": r.title, "rule": r.rule,
-        "parameters": "; ".join(f"{k} = {v}" for k, v in parameters(r).items()),
-        "false_positive_filters": "; ".join(r.filters.values()),
-        "confidence": "; ".join(f"{k}: {v}" for k, v in r.confidence.items()),
-    } for r in rules])

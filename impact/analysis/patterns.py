@@ -87,7 +87,8 @@ class YearEnd:
                 f"{money(r.mean)}, sd {money(r.sd)}; one-sided prediction test p = "
                 f"{r.p:.2g}. £ at stake is the spend above the mean.")
             found.ids.append(f"{r.department}|{r.end_year}")
-        shown = table.drop(columns=["dept_code"])
+        shown = table[["department", "month_name", "last", "months", "mean", "sd", "ratio",
+                       "excess", "p", "confidence", "note"]].rename(columns=_YEAR_END_WORDS)
         return RuleResult(findings_frame(self, p, found),
                           {"department_years_tested": int(table["p"].notna().sum()),
                            "flagged": len(flagged)}, table=shown)
@@ -127,8 +128,19 @@ class YearEnd:
         return pd.Series(level, index=t.index).replace("", pd.NA)
 
 
+#: The year-end table's columns as a reader names them (:func:`impact.outputs.labels.column`
+#: spells them out).
+_YEAR_END_WORDS = {"month_name": "year_end_month", "last": "spend_that_month",
+                   "months": "other_months", "mean": "other_months_mean",
+                   "sd": "other_months_spread", "ratio": "times_the_mean",
+                   "excess": "above_the_mean", "p": "significance_p"}
+
+
 # ----------------------------------------------------------------------------- digits
 
+#: The digit test's table: one row per department.
+_DIGIT_COLUMNS = ("department", "payments", "mad", "mad_by_chance", "conformity",
+                  "over_represented")
 #: Expected share of each first-two-digit pair 10…99 under Benford's law.
 BENFORD_TWO = np.log10(1 + 1 / np.arange(10, 100))
 
@@ -179,10 +191,13 @@ class Digits:
             rows_out.append(row)
             if row["conformity"] == "nonconformity" and spikes:
                 self._add(found, p, mine & np.isin(pair, spikes), row, spikes)
-        table = pd.DataFrame(rows_out).sort_values("mad", ascending=False, na_position="last")
+        table = pd.DataFrame(rows_out, columns=_DIGIT_COLUMNS).sort_values(
+            "mad", ascending=False, na_position="last")
+        words = {"mad": "mean_absolute_deviation", "mad_by_chance": "deviation_by_chance_alone",
+                 "over_represented": "digit_pairs_over_represented"}
         return RuleResult(findings_frame(self, p, found),
                           {"departments_tested": int(table["mad"].notna().sum())},
-                          table=table.reset_index(drop=True))
+                          table=table.reset_index(drop=True).rename(columns=words))
 
     def _test(self, department: str, pairs: np.ndarray) -> tuple[dict, list[int]]:
         n = len(pairs)
@@ -275,7 +290,9 @@ class RoundSums:
                 f"Base rate across the council: {base:.1%} of payments of "
                 f"{money(self.min_pounds)} or more; binomial test p = {r['p']:.2g}.")
             found.ids.append(str(name))
-        table = t.reset_index().sort_values("p")
+        table = t.reset_index().sort_values("p").rename(columns={
+            "n": "payments_1000_and_over", "k": "round_payments", "share": "round_share",
+            "p": "significance_p"})
         return RuleResult(findings_frame(self, p, found),
                           {"base_rate": round(base, 4), "services": len(t)}, table=table)
 
@@ -328,7 +345,10 @@ class Concentration:
                 f"{money(self.min_service_pounds)} or more, the largest supplier's median "
                 f"share is {base:.0%}.")
             found.ids.append(f"{r.service}|{p.tx['supplier_name_norm'].iloc[rows[0]]}")
-        table = top.drop(columns=["key"]).rename(columns={"amount": "top_supplier_amount"})
+        names = pd.Series(p.tx["supplier_name"].to_numpy(), index=p.key).groupby(level=0).first()
+        table = top.assign(supplier=top["key"].map(names)).drop(columns=["key"]).rename(
+            columns={"amount": "largest_supplier_spend", "total": "service_spend_with_suppliers",
+                     "share": "largest_supplier_share"})
         return RuleResult(findings_frame(self, p, found),
                           {"services_tested": len(top), "median_top_share": base},
                           table=table.reset_index(drop=True))

@@ -178,7 +178,7 @@ TOKENS: dict[str, str] = {
     "lsoa": "LSOA", "lad": "district", "lads": "districts", "p10": "P10", "p50": "P50",
     "p90": "P90", "r1": "R1", "r2": "R2", "r3": "R3", "vs": "vs", "n": "number of",
     "id": "ID", "nhs": "NHS", "vcse": "VCSE", "sme": "SME", "hhi": "HHI", "delta": "change in",
-    "prev": "previous", "dept": "department", "num": "number", "z": "score",
+    "prev": "previous", "dept": "department", "num": "number", "z": "score", "mad": "MAD",
 }
 
 #: What kind of supplier (``supplier_class``), in words.

@@ -15,7 +15,7 @@ import pandas as pd
 
 from impact.analysis import verdicts as vd
 from impact.analysis.changes import Changes
-from impact.analysis.checks import CONFIDENCES
+from impact.analysis.checks import CONFIDENCES, parameters
 from impact.analysis.findings import CheckRun
 from impact.analysis.metrics import money
 from impact.outputs import labels
@@ -40,6 +40,26 @@ def in_words(table: pd.DataFrame) -> pd.DataFrame:
     """A table for a person's spreadsheet: headers and codes in words
     (:mod:`impact.outputs.labels`)."""
     return labels.in_words(table).set_axis([labels.column(c) for c in table.columns], axis=1)
+
+
+def rules_table(rules: list) -> pd.DataFrame:
+    """Each check in words: its rule, its parameters and their values, its false-positive
+    filters and what each confidence level needs (the page and the README say the same)."""
+    return pd.DataFrame([{
+        "check": r.title, "rule": r.rule,
+        "parameters": "; ".join(f"{labels.column(k)}: {_value(v)}"
+                                for k, v in parameters(r).items()),
+        "false_positive_filters": "; ".join(r.filters.values()),
+        "confidence": "; ".join(f"{k}: {v}" for k, v in r.confidence.items()),
+    } for r in rules])
+
+
+def _value(v: object) -> str:
+    if isinstance(v, tuple):
+        return ", ".join(_value(x) for x in v)
+    if isinstance(v, float) and v >= 1000:
+        return f"£{v:,.0f}"
+    return str(v)
 
 
 def rows_behind(finding: pd.Series, transactions: pd.DataFrame, rejected: pd.DataFrame
