@@ -151,8 +151,17 @@ def test_a_purchase_split_under_a_threshold_is_found() -> None:
     f = res.findings.iloc[0]
     assert f["confidence"] == "high" and f["amount"] == pytest.approx(14400.0)
     assert sorted(f["rows"]) == [0, 1, 2] and "£5,000 threshold" in f["what"]
-    equal = rows(*[{"date": "2024-05-01", "amount": 3000.0}] * 2)
-    assert find(Splits(thresholds=(5000.0,)), equal).findings["confidence"].tolist() == ["medium"]
+    assert "more such payments in one window than the supplier's own rhythm" in f[
+        "confidence_rule"]
+    same = find(Splits(thresholds=(5000.0,)), rows(*[{"date": "2024-05-01", "amount": 4500.0}] * 2))
+    assert same.findings.empty and same.stats["by_threshold"]["5,000"]["same_amount"] == 1
+
+
+def test_a_supplier_often_paid_just_under_the_threshold_is_not_a_split() -> None:
+    usual = [{"date": d, "amount": 4300.0 + 10 * (i % 50)} for i, d in enumerate(
+        pd.date_range("2023-04-01", periods=60, freq="6D").strftime("%Y-%m-%d"))]
+    res = find(Splits(thresholds=(5000.0,)), rows(*usual))
+    assert res.findings.empty
 
 
 def test_split_look_alikes_are_not_flagged() -> None:

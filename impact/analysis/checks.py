@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import ClassVar, Protocol
 
 import numpy as np
@@ -94,9 +95,15 @@ class Payments:
 
 
 def _codes(values: pd.Series) -> np.ndarray:
-    """An integer code per distinct non-blank text (-1 for blank or missing)."""
-    text = values.astype("string").str.strip().replace("", pd.NA)
-    return pd.factorize(text, use_na_sentinel=True)[0].astype(np.int64)
+    """An integer code per distinct non-blank text (-1 for blank or missing).  Canonical
+    text is already trimmed, blank read as missing (:mod:`impact.ingest.transactions`); a
+    stray empty string still reads as blank."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+    codes = codes.astype(np.int64)
+    if len(empty):
+        codes[codes == empty[0]] = -1
+    return codes
 
 
 def _plain_text(values: pd.Series) -> pd.Series:
@@ -105,9 +112,11 @@ def _plain_text(values: pd.Series) -> pd.Series:
 
 
 def combined(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """One code per distinct combination of integer codes (each ≥ -1)."""
-    frame = pd.DataFrame({str(i): p for i, p in enumerate(parts)})
-    return frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy(np.int64)
+    """One code per distinct combination of integer codes (each ≥ -1): ingest's rule
+    (:func:`impact.ingest.transactions.combined_codes`)."""
+    from impact.ingest.transactions import combined_codes
+
+    return combined_codes([np.asarray(x, dtype=np.int64) for x in parts])
 
 
 def department_column(tx: pd.DataFrame) -> pd.Series:
@@ -131,38 +140,48 @@ def category_column(tx: pd.DataFrame) -> pd.Series:
 
 def prepare(tx: pd.DataFrame) -> Payments:
     """:class:`Payments` from canonical transactions (``supplier_key`` and
-    ``supplier_class`` used where present: a workspace's joined transactions)."""
+    ``supplier_class`` used where present: a workspace's joined transactions; a canonical
+    column that is absent reads as not published)."""
     t = tx.reset_index(drop=True)
-    key = t["supplier_key"] if "supplier_key" in t else supplier_keys(t)
+    col = partial(_column, t)
+    key = t["supplier_key"] if "supplier_key" in t else supplier_keys(t.assign(
+        supplier_id=col("supplier_id")))
     dates = pd.to_datetime(t["date"], errors="coerce")
     day = np.where(dates.notna(), dates.to_numpy("datetime64[D]").astype(np.int64), _NO_DAY)
-    cls = t["supplier_class"].astype("string") if "supplier_class" in t else pd.Series(
-        pd.NA, index=t.index, dtype="string")
-    dept = department_column(t)
-    dept_codes, dept_names = pd.factorize(dept)
-    desc = apply_distinct(t["description"].astype("string"), _plain_text)
+    cls = col("supplier_class")
+    dept_codes, dept_names = pd.factorize(department_column(t))
+    desc = apply_distinct(col("description"), _plain_text)
     return Payments(
         tx=t,
         supplier=_codes(t["supplier_name_norm"]),
         key=_codes(key),
-        vendor=_codes(t["supplier_id"]),
-        company=_codes(t["company_number"]),
+        vendor=_codes(col("supplier_id")),
+        company=_codes(col("company_number")),
         pence=np.round(pd.to_numeric(t["amount"], errors="coerce").fillna(0.0).to_numpy()
                        * 100).astype(np.int64),
         day=day.astype(np.int64),
-        ref=_codes(t["transaction_id"]),
+        ref=_codes(col("transaction_id")),
         desc=_codes(desc),
         desc_has_digit=desc.str.contains(r"\d", regex=True).fillna(False).to_numpy(bool),
         instalment=_says(desc, INSTALMENT),
         dept=dept_codes.astype(np.int64),
         dept_names=np.asarray(dept_names, dtype=object),
-        coding=combined([dept_codes, _codes(t["service_area"]), _codes(t["expense_type"])]),
+        coding=combined([dept_codes, _codes(col("service_area")),
+                         _codes(col("expense_type"))]),
         file=_codes(t["source_file"]),
-        other_payee=(t["is_redacted"].fillna(False).to_numpy(bool)
+        other_payee=(col("is_redacted").fillna(False).to_numpy(bool)
                      | cls.eq("individual_redacted").fillna(False).to_numpy(bool)),
         public=cls.eq("public_body").fillna(False).to_numpy(bool),
-        not_order=_says(t["expense_type"], NOT_ORDERS) | _says(desc, NOT_ORDERS),
+        not_order=_says(col("expense_type"), NOT_ORDERS) | _says(desc, NOT_ORDERS),
     )
+
+
+def _column(t: pd.DataFrame, name: str) -> pd.Series:
+    """A column of ``t``, or an all-missing one when the frame has none (not published)."""
+    if name in t:
+        return t[name]
+    return pd.Series(pd.NA, index=t.index, dtype="boolean" if name.startswith("is_")
+                     else "string")
 
 
 def _says(values: pd.Series, pattern: str) -> np.ndarray:
@@ -237,31 +256,43 @@ def findings_frame(rule: Rule, p: Payments, found: Found) -> pd.DataFrame:
         "rows": rows,
     })
     out = out.join(_described(p, rows))
-    refs = _row_refs(p.tx)
+    named = rows if found.ids is None else [r[:ROW_REFS_SHOWN] for r in rows]
+    refs = _row_refs(p.tx, np.concatenate(named))
     out["row_refs"] = [_refs_text(refs, r) for r in rows]
-    keys = found.ids or ["|".join(sorted(refs[r])) for r in rows]
+    keys = found.ids or ["|".join(sorted(refs[int(i)] for i in r)) for r in rows]
     out["finding_id"] = [finding_id(rule.key, k) for k in keys]
     return out[list(FINDING_COLUMNS)]
 
 
 def _described(p: Payments, rows: list[np.ndarray]) -> pd.DataFrame:
     """Per finding: its supplier and department (the one name, or "12 suppliers"), first and
-    last payment date and the period in words — one grouping over all findings' rows."""
+    last payment date and the period in words — one grouping of integer codes over all
+    findings' rows, names looked up for the first row only."""
     at = np.concatenate(rows)
-    f = pd.DataFrame({
-        "f": np.repeat(np.arange(len(rows)), [len(r) for r in rows]),
-        "supplier": p.tx["supplier_name"].astype("string").to_numpy(dtype=object)[at],
-        "department": p.dept_names[p.dept[at]],
-        "date": pd.to_datetime(p.tx["date"], errors="coerce").to_numpy()[at],
-    })
+    f = pd.DataFrame({"f": np.repeat(np.arange(len(rows)), [len(r) for r in rows]),
+                      "supplier": p.supplier[at], "department": p.dept[at],
+                      "day": np.where(p.dated[at], p.day[at], np.iinfo(np.int64).max)})
     g = f.groupby("f", sort=True)
-    out = pd.DataFrame({"date_from": g["date"].min(), "date_to": g["date"].max()})
+    first = np.array([r[0] for r in rows])
+    days = g["day"].agg(["min", "max"])
+    out = pd.DataFrame({"date_from": _dates(days["min"].to_numpy()),
+                        "date_to": _dates(np.where(days["min"].to_numpy() == np.iinfo(
+                            np.int64).max, days["min"], days["max"]))})
+    names = {"supplier": p.tx["supplier_name"].astype("string").to_numpy(dtype=object)[first],
+             "department": p.dept_names[p.dept[first]]}
     for col, many in (("supplier", "suppliers"), ("department", "departments")):
-        n = g[col].nunique()
-        out[col] = g[col].first().where(n <= 1, n.astype(str) + f" {many}").fillna("")
+        n = g[col].nunique().to_numpy()
+        out[col] = np.where(n <= 1, pd.Series(names[col]).fillna("").to_numpy(dtype=object),
+                            [f"{k} {many}" for k in n])
     out["period"] = [_period_text(a, b) for a, b in zip(out["date_from"], out["date_to"],
                                                        strict=True)]
-    return out.reset_index(drop=True)
+    return out
+
+
+def _dates(days: np.ndarray) -> pd.Series:
+    """Whole days since 1970 as dates (NaT for the undated marker)."""
+    undated = days == np.iinfo(np.int64).max
+    return pd.Series(pd.to_datetime(np.where(undated, 0, days), unit="D")).mask(undated)
 
 
 def empty_findings() -> pd.DataFrame:
@@ -276,13 +307,16 @@ def finding_id(check: str, key: str) -> str:
     return f"{check}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}"
 
 
-def _row_refs(t: pd.DataFrame) -> np.ndarray:
-    return (t["source_file"].astype("string").fillna("(no file)") + " row "
-            + t["source_row"].astype("string")).to_numpy(dtype=object)
+def _row_refs(t: pd.DataFrame, needed: np.ndarray) -> dict[int, str]:
+    """"<file> row <n>" for the rows ``needed`` (positions in ``t``)."""
+    at = np.unique(needed)
+    files = t["source_file"].astype("string").fillna("(no file)").to_numpy(dtype=object)[at]
+    lines = t["source_row"].to_numpy()[at]
+    return {int(i): f"{f} row {n}" for i, f, n in zip(at, files, lines, strict=True)}
 
 
-def _refs_text(refs: np.ndarray, rows: np.ndarray) -> str:
-    shown = "; ".join(refs[np.sort(rows)[:ROW_REFS_SHOWN]])
+def _refs_text(refs: dict[int, str], rows: np.ndarray) -> str:
+    shown = "; ".join(refs[int(i)] for i in np.sort(rows)[:ROW_REFS_SHOWN])
     more = len(rows) - ROW_REFS_SHOWN
     return shown + (f"; and {more:,} more" if more > 0 else "")
 
@@ -324,20 +358,38 @@ def neighbour_pairs(order: np.ndarray, same: Sequence[np.ndarray], day: np.ndarr
 
 
 def components(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-    """The connected groups of rows the pairs (a, b) join (each with two or more rows)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
+    """The connected groups of rows the pairs (a, b) join (each with two or more rows):
+    labels spread along the pairs to the smallest in each group, with pointer jumping."""
     if not len(a):
         return []
     nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-    m = len(nodes)
-    graph = coo_matrix((np.ones(len(a)), (inverse[: len(a)], inverse[len(a):])),
-                       shape=(m, m))
-    _, label = connected_components(graph, directed=False)
+    ia, ib = inverse[: len(a)], inverse[len(a):]
+    label = np.arange(len(nodes))
+    while True:
+        low = np.minimum(label[ia], label[ib])
+        new = label.copy()
+        np.minimum.at(new, ia, low)
+        np.minimum.at(new, ib, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
     order = np.argsort(label, kind="stable")
     cuts = np.flatnonzero(np.diff(label[order])) + 1
     return [nodes[g] for g in np.split(order, cuts)]
+
+
+def _months(day: np.ndarray) -> np.ndarray:
+    """Whole days since 1970 → months since 1970."""
+    return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _by_day_within(group: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The order of rows sorted by group, then by day: one sort of one integer key."""
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    span = int(day.max() - day.min()) + 1
+    return np.argsort(group * span + (day - day.min()), kind="stable")
 
 
 def best_per_group(groups: list[np.ndarray], a: np.ndarray, levels: np.ndarray, n: int
@@ -440,10 +492,11 @@ class Duplicates:
         """Pairs (earlier, later): the same supplier and amount within the window, and the
         same supplier, reference and amount within ``reference_days``."""
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0))
-        by_amount = ok[np.lexsort((p.day[ok], p.pence[ok], p.supplier[ok]))]
+        by_amount = ok[_by_day_within(combined([p.supplier[ok], p.pence[ok]]), p.day[ok])]
         a1, b1 = neighbour_pairs(by_amount, [p.supplier, p.pence], p.day, self.window_days)
         refd = ok[p.ref[ok] >= 0]
-        by_ref = refd[np.lexsort((p.day[refd], p.pence[refd], p.ref[refd], p.supplier[refd]))]
+        group = combined([p.supplier[refd], p.ref[refd], p.pence[refd]])
+        by_ref = refd[_by_day_within(group, p.day[refd])]
         a2, b2 = neighbour_pairs(by_ref, [p.supplier, p.ref, p.pence], p.day,
                                  self.reference_days)
         pairs = np.unique(np.stack([np.concatenate([a1, a2]), np.concatenate([b1, b2])]),
@@ -455,13 +508,17 @@ class Duplicates:
 
         same_day = p.day[a] == p.day[b]
         same_ref = (p.ref[a] == p.ref[b]) & (p.ref[a] >= 0)
-        codes = transaction_codes(p.tx)
+        involved = np.unique(np.concatenate([a, b]))
+        codes = transaction_codes(p.tx.iloc[involved])  # the pairs' rows alone: cheap
+        ca, cb = (codes[np.searchsorted(involved, x)] for x in (a, b))
         differ = lambda x: (x[a] >= 0) & (x[b] >= 0) & (x[a] != x[b])  # noqa: E731
-        routine, batch = self._usual(p, a, b)
-        on_schedule, in_series = self._on_schedule(p, a, b)
+        mine = np.isin(p.supplier, np.unique(p.supplier[b]))  # the pairs' suppliers' rows
+        amount = (p.supplier << 40) + (p.pence & ((1 << 40) - 1))
+        same = np.isin(amount, amount[b])  # … paid the pairs' amounts
+        routine, batch = self._usual(p, a, b, same)
+        on_schedule, in_series = self._on_schedule(p, a, b, same)
         return {
-            "published_twice": (codes[a] == codes[b]) & (codes[a] >= 0)
-                               & (p.file[a] != p.file[b]),
+            "published_twice": (ca == cb) & (ca >= 0) & (p.file[a] != p.file[b]),
             "one_payment": same_ref & same_day & (p.file[a] == p.file[b]),
             "two_payees": differ(p.vendor) | differ(p.company) | p.other_payee[a]
                           | p.other_payee[b],
@@ -470,7 +527,8 @@ class Duplicates:
             "schedule": on_schedule & ~same_ref,
             "routine": routine & ~same_ref,
             "batch": batch & ~same_ref,
-            "equal_amounts_usual": self._repeats(p)[p.supplier[b]] & ~same_ref & ~in_series,
+            "equal_amounts_usual": self._repeats(p, mine)[p.supplier[b]] & ~same_ref
+                                   & ~in_series,
             "described_apart": differ(p.desc) & p.desc_has_digit[a] & p.desc_has_digit[b],
         }
 
@@ -490,32 +548,30 @@ class Duplicates:
                              side="right")
         return hi > lo
 
-    def _usual(self, p: Payments, a: np.ndarray, b: np.ndarray
+    def _usual(self, p: Payments, a: np.ndarray, b: np.ndarray, mine: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
         """(routine, batch) per pair: the supplier is paid this amount in at least
         ``routine_months`` months and no more often in the later payment's month than its
         median month; or it was paid this amount ``batch_size`` times on that date."""
-        ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0))
-        month = (pd.to_datetime(p.day[ok], unit="D").year * 12
-                 + pd.to_datetime(p.day[ok], unit="D").month).to_numpy()
-        f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok], "m": month, "d": p.day[ok]})
-        per_month = f.groupby(["s", "c", "m"]).size().rename("n").reset_index()
-        usual = per_month.groupby(["s", "c"]).agg(months=("m", "size"), median=("n", "median"))
-        per_day = f.groupby(["s", "c", "d"]).size()
-        q = pd.DataFrame({"s": p.supplier[b], "c": p.pence[b], "d": p.day[b],
-                          "m": (pd.to_datetime(p.day[b], unit="D").year * 12
-                                + pd.to_datetime(p.day[b], unit="D").month).to_numpy()})
-        q = q.join(usual, on=["s", "c"]).join(per_month.set_index(["s", "c", "m"]),
-                                              on=["s", "c", "m"])
-        q["same_day"] = per_day.reindex(pd.MultiIndex.from_frame(q[["s", "c", "d"]])
-                                        ).to_numpy()
-        routine = (q["months"] >= self.routine_months) & (q["n"] <= q["median"])
-        return routine.to_numpy(bool), (q["same_day"] >= self.batch_size).to_numpy(bool)
+        ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
+        sc = combined([np.concatenate([p.supplier[ok], p.supplier[b]]),
+                       np.concatenate([p.pence[ok], p.pence[b]])])
+        sc_ok, sc_b = sc[: len(ok)], sc[len(ok):]
+        month = _months(p.day[ok])
+        per_month = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, month])).groupby(
+            level=[0, 1]).size()
+        usual = per_month.groupby(level=0).agg(["size", "median"])
+        counts = per_month.reindex(pd.MultiIndex.from_arrays([sc_b, _months(p.day[b])]))
+        same_day = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, p.day[ok]])).groupby(
+            level=[0, 1]).size().reindex(pd.MultiIndex.from_arrays([sc_b, p.day[b]]))
+        months, median = (usual[c].reindex(sc_b).to_numpy() for c in ("size", "median"))
+        routine = (months >= self.routine_months) & (counts.to_numpy() <= median)
+        return routine, same_day.to_numpy() >= self.batch_size
 
-    def _repeats(self, p: Payments) -> np.ndarray:
+    def _repeats(self, p: Payments, mine: np.ndarray) -> np.ndarray:
         """Per supplier code: it is paid equal amounts routinely (at least ``repeat_share``
         of its ``repeat_min_payments`` or more payments share an amount with another)."""
-        ok = np.flatnonzero((p.pence > 0) & (p.supplier >= 0))
+        ok = np.flatnonzero((p.pence > 0) & (p.supplier >= 0) & mine)
         f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok]})
         f["repeat"] = f.duplicated(["s", "c"], keep=False)
         g = f.groupby("s")["repeat"].agg(["mean", "size"])
@@ -524,13 +580,13 @@ class Duplicates:
         out[g.index[usual.to_numpy()]] = True
         return out
 
-    def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray
+    def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray, mine: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(on schedule, in a series) per pair.  A series: ``schedule_size`` or more
         payments of one amount to the supplier, one a date.  On schedule: the pair's gap is
         at least ``schedule_share`` of the series' median gap (an instalment); a pair closer
         than that is an extra payment in the series, which no other filter excuses."""
-        ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0))
+        ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
         f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok], "d": p.day[ok]})
         per_date = f.groupby(["s", "c", "d"]).size().rename("k").reset_index()
         gap = per_date.groupby(["s", "c"])["d"].diff()
@@ -605,11 +661,13 @@ class _Purchases:
     """Payments that may be purchases, as units: the lines and part payments of one
     invoice (same supplier, budget coding and reference) added up, dated by the first.
     ``rows`` sorted by unit, ``start`` the offset of each unit's rows in it; ``desc`` the
-    first line's description code; ``usual`` the supplier's £ with that coding per day
-    over its active span (at least a year)."""
+    first line's description code; ``group`` the supplier and coding, ``span`` each group's
+    active span in days (at least a year) and ``usual`` its £ per day over it."""
 
     key: np.ndarray
     coding: np.ndarray
+    group: np.ndarray
+    span: np.ndarray
     day: np.ndarray
     pence: np.ndarray
     desc: np.ndarray
@@ -636,7 +694,9 @@ class Splits:
     window_days: int = 14
     min_part: float = 0.25
     just_under: float = 0.2
-    equal_parts: float = 0.02
+    alpha: float = 0.01
+    alpha_low: float = 0.1
+    prior_payments: float = 10.0
     rhythm_factor: float = 2.0
 
     key = "split"
@@ -646,12 +706,12 @@ class Splits:
             "each under a quotation or tender threshold (and at least a quarter of it), "
             "together over it.")
     confidence: ClassVar[dict[str, str]] = {
-        HIGH: "two or more of the payments just under the threshold (within the just-under "
-              "band)",
-        MEDIUM: "the payments equal to within the equal-parts share (an order cut into equal "
-                "parts)",
-        LOW: "one payment just under the threshold (common on its own: many payments fall "
-             "just under any round sum)",
+        HIGH: "every payment just under the threshold (the just-under band), and more such "
+              "payments in one window than the supplier's own rhythm makes likely (Poisson; "
+              "significant as a false discovery rate over the windows tested)",
+        MEDIUM: "two or more payments just under the threshold, as unlikely as for high",
+        LOW: "two or more just under the threshold, significant only at the looser false "
+             "discovery rate",
     }
     filters: ClassVar[dict[str, str]] = {
         "one_invoice": "lines and part payments of one invoice are added up first (same "
@@ -668,8 +728,11 @@ class Splits:
         "different_purchases": "payments described differently, or naming different bills "
                                "(descriptions with different dates or numbers), where the "
                                "council publishes descriptions",
-        "no_sign": "no sign of cutting an order to fit under the threshold: no payment just "
-                   "under it, and the payments are not equal",
+        "same_amount": "the same amount paid again (the duplicate check's finding, not a "
+                       "split)",
+        "no_sign": "no sign of cutting an order to fit under the threshold: fewer than two "
+                   "payments just under it, or no more than the supplier's own rhythm makes "
+                   "likely",
     }
 
     def find(self, p: Payments, context: CheckContext) -> RuleResult:
@@ -680,16 +743,19 @@ class Splits:
                        "lines_not_purchases": units.not_purchases, "by_threshold": {}}
         for limit in sorted(self.thresholds, reverse=True):
             clusters, counts = self._clusters(units, limit, taken)
-            counts.update(different_purchases=0, no_sign=0, findings=0)
-            for cluster in clusters:
+            levels = self._levels(units, clusters, limit)
+            counts.update(different_purchases=0, same_amount=0, no_sign=0, findings=0)
+            for cluster, level in zip(clusters, levels, strict=True):
                 if _described_apart(units.desc[cluster], units.digit[cluster]):
                     counts["different_purchases"] += 1
-                elif self._level(units.pence[cluster], limit) is None:
+                elif len(set(units.pence[cluster])) == 1:
+                    counts["same_amount"] += 1
+                elif level is None:
                     counts["no_sign"] += 1
                 else:
                     taken[cluster] = True
                     counts["findings"] += 1
-                    self._add(found, units, cluster, limit)
+                    self._add(found, units, cluster, limit, level)
             stats["by_threshold"][f"{limit:,.0f}"] = counts
         stats["findings"] = len(found.rows)
         return RuleResult(findings_frame(self, p, found), stats)
@@ -705,8 +771,12 @@ class Splits:
         start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]]) if len(rows) else rows
         pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
         first = rows[start]
-        return _Purchases(p.key[first], p.coding[first], p.day[first], pence, p.desc[first],
-                          p.desc_has_digit[first], _usual_per_day(p, rows, start), rows,
+        group = combined([p.key[first], p.coding[first]])
+        g = pd.DataFrame({"g": group, "d": p.day[first], "c": pence}).groupby("g")
+        span = np.maximum(g["d"].max() - g["d"].min() + 1, 365).to_numpy()
+        usual = (g["c"].sum().to_numpy() / span)[group]
+        return _Purchases(p.key[first], p.coding[first], group, span, p.day[first], pence,
+                          p.desc[first], p.desc_has_digit[first], usual, rows,
                           np.r_[start, len(rows)], len(rows) - len(start),
                           int((base & ~purchase).sum()))
 
@@ -736,18 +806,59 @@ class Splits:
                       windows_kept=len(clusters))
         return clusters, counts
 
-    def _level(self, pence: np.ndarray, limit: float) -> str | None:
-        """high / medium / low (:attr:`confidence`), or None: no sign of splitting."""
-        near = int((pence >= (1 - self.just_under) * limit * 100).sum())
-        equal = pence.max() - pence.min() <= self.equal_parts * pence.max()
-        return HIGH if near >= 2 else MEDIUM if equal else LOW if near == 1 else None
+    def _near(self, pence: np.ndarray, limit: float) -> np.ndarray:
+        """Payments just under ``limit`` (within the just-under band)."""
+        return (pence >= (1 - self.just_under) * limit * 100) & (pence < limit * 100)
 
-    def _add(self, found: Found, u: _Purchases, cluster: np.ndarray, limit: float) -> None:
+    def chances(self, u: _Purchases, clusters: list[np.ndarray], limit: float) -> np.ndarray:
+        """Per window: how likely the supplier's own rhythm puts this many payments just
+        under the threshold in one window — P(N ≥ n), N Poisson with mean (its other
+        payments per day × the window × its share of them just under, that share shrunk
+        towards the council's by ``prior_payments`` payments)."""
+        from scipy.special import pdtrc
+
+        near = self._near(u.pence, limit)
+        part = (u.pence < limit * 100) & (u.pence >= self.min_part * limit * 100)
+        council = float(near.sum() / max(part.sum(), 1))
+        n_group = np.bincount(u.group, minlength=len(u.span))
+        near_group = np.bincount(u.group, weights=near, minlength=len(u.span))
+        out = np.ones(len(clusters))
+        for i, c in enumerate(clusters):
+            g, n = u.group[c[0]], int(near[c].sum())
+            others, others_near = n_group[g] - len(c), near_group[g] - n
+            share = (others_near + council * self.prior_payments) / (
+                others + self.prior_payments)
+            mean = (others + 1) / u.span[g] * self.window_days * share
+            out[i] = pdtrc(n - 1, mean) if n >= 2 else 1.0
+        return out
+
+    def _levels(self, u: _Purchases, clusters: list[np.ndarray], limit: float
+                ) -> list[str | None]:
+        """high / medium / low per window (:attr:`confidence`), None for no sign of
+        splitting: significant at the false discovery rate ``alpha`` (Benjamini–Hochberg)
+        over every window that could have been tested — each supplier and coding's active
+        span in windows, since any of them could have held such a burst — else at the
+        looser ``alpha_low`` (low)."""
+        chance = self.chances(u, clusters, limit)
+        if not len(chance):
+            return []
+        order = np.sort(chance)
+        tested = max(float((u.span / self.window_days).sum()), len(order))
+        strict, loose = (_fdr_cut(order, rate, tested) for rate in (self.alpha,
+                                                                   self.alpha_low))
+        out: list[str | None] = []
+        for c, p_value in zip(clusters, chance, strict=True):
+            all_near = bool(self._near(u.pence[c], limit).all())
+            out.append(HIGH if p_value <= strict and all_near else MEDIUM
+                       if p_value <= strict else LOW if p_value <= loose else None)
+        return out
+
+    def _add(self, found: Found, u: _Purchases, cluster: np.ndarray, limit: float,
+             level: str) -> None:
         pounds = u.pence[cluster] / 100
-        near = int((pounds >= (1 - self.just_under) * limit).sum())
+        near = int(self._near(u.pence[cluster], limit).sum())
         desc = u.desc[cluster]
         alike = bool((desc >= 0).all() and len(set(desc)) < len(desc))
-        level = self._level(u.pence[cluster], limit)
         found.rows.append(u.rows_of(cluster))
         found.confidence.append(level)
         found.amount.append(float(pounds.sum()))
@@ -765,14 +876,11 @@ class Splits:
             f"{self.window_days} days than the supplier's usual rhythm with this coding.")
 
 
-def _usual_per_day(p: Payments, rows: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Per unit (its rows start at ``start`` in ``rows``): its supplier's £ with its coding
-    per day over the supplier's active span there, at least a year."""
-    group = combined([p.key[rows], p.coding[rows]])
-    g = pd.DataFrame({"g": group, "d": p.day[rows], "c": p.pence[rows]}).groupby("g")
-    span = np.maximum(g["d"].max() - g["d"].min() + 1, 365)
-    per_day = (g["c"].sum() / span).to_numpy()
-    return per_day[group[start]]
+def _fdr_cut(ordered: np.ndarray, rate: float, tested: float) -> float:
+    """The largest chance significant at false discovery ``rate`` among ``tested`` tests
+    (Benjamini–Hochberg; ``ordered`` ascending); -1 when none is."""
+    ok = ordered <= rate * np.arange(1, len(ordered) + 1) / tested
+    return float(ordered[np.flatnonzero(ok)[-1]]) if ok.any() else -1.0
 
 
 def _described_apart(desc: np.ndarray, has_digit: np.ndarray) -> bool:
@@ -840,31 +948,36 @@ class Dissolved:
         closed = st[st["status"].astype("string").str.lower().str.contains(
             "|".join(self.closed_words), regex=True).fillna(False)]
         key = (p.tx["supplier_key"] if "supplier_key" in p.tx else supplier_keys(p.tx))
-        hit = key.astype("string").to_frame("supplier_key").merge(
-            closed.astype({"supplier_key": "string"}), on="supplier_key", how="left")
+        closed = closed.astype({"supplier_key": "string"}).drop_duplicates("supplier_key")
+        cand = np.flatnonzero(key.astype("string").isin(set(closed["supplier_key"]))
+                              .fillna(False).to_numpy(bool))
+        hit = key.iloc[cand].astype("string").to_frame("supplier_key").merge(
+            closed, on="supplier_key", how="left")
         when = pd.to_datetime(hit["status_date"], errors="coerce")
-        paid = pd.to_datetime(p.tx["date"], errors="coerce")
-        after = hit["status"].notna() & (when.isna() | (paid >= when)).to_numpy()
-        before = hit["status"].notna() & ~after
-        found = self._found(p, hit, after.to_numpy(bool), when)
+        paid = pd.to_datetime(p.tx["date"].iloc[cand], errors="coerce").to_numpy()
+        after = (when.isna() | (paid >= when.to_numpy())).to_numpy(bool)
+        found = self._found(p, cand, hit, after & (p.pence[cand] != 0), when)
         stats = {"suppliers_with_status": int(st["supplier_key"].nunique()),
-                 "suppliers_closed": int(closed["supplier_key"].nunique()),
-                 "payments_before_closing": int(before.sum())}
+                 "suppliers_closed": len(closed),
+                 "payments_before_closing": int((~after).sum())}
         return RuleResult(findings_frame(self, p, found), stats)
 
-    def _found(self, p: Payments, hit: pd.DataFrame, after: np.ndarray,
+    def _found(self, p: Payments, cand: np.ndarray, hit: pd.DataFrame, after: np.ndarray,
                when: pd.Series) -> Found:
-        rows = np.flatnonzero(after & (p.pence != 0))
+        """One finding per supplier: its payments (``cand`` rows, ``hit`` their statuses)
+        on or after the closing date."""
+        at = np.flatnonzero(after)
         found = Found([], [], [], [], [], ids=[])
-        for supplier, idx in pd.Series(rows).groupby(hit["supplier_key"].to_numpy()[rows]):
-            r = idx.to_numpy()
-            first = hit.iloc[r[0]]
-            dated = pd.notna(when.iloc[r[0]])
+        for supplier, idx in pd.Series(at).groupby(hit["supplier_key"].to_numpy()[at]):
+            i = idx.to_numpy()
+            first = hit.iloc[i[0]]
+            dated = pd.notna(when.iloc[i[0]])
             by_number = str(first["matched_by"]) == "company number"
+            r = cand[i]
             found.rows.append(r)
             found.confidence.append(HIGH if dated and by_number else MEDIUM if dated else LOW)
             found.amount.append(float(p.pence[r].sum() / 100))
-            since = f" since {when.iloc[r[0]]:%-d %b %Y}" if dated else ""
+            since = f" since {when.iloc[i[0]]:%-d %b %Y}" if dated else ""
             found.what.append(f"{len(r)} payments to a company {first['status']}{since}")
             found.evidence.append(
                 f"Status '{first['status']}' from {first['source']}, matched by "

@@ -28,12 +28,14 @@ from impact.analysis.checks import (
 )
 
 
-def _service(p: Payments) -> pd.Series:
-    """The service a payment is for: its service area where published, else its department."""
+def _service(p: Payments) -> tuple[np.ndarray, np.ndarray]:
+    """The service each payment is for, as (codes, names): its service area where
+    published, else its department."""
     t = p.tx
     if "service_area" in t and t["service_area"].notna().any():
-        return t["service_area"].astype("string").fillna("(not given)")
-    return pd.Series(p.dept_names[p.dept], index=t.index, dtype="string")
+        codes, names = pd.factorize(t["service_area"].astype("string").fillna("(not given)"))
+        return codes.astype(np.int64), np.asarray(names, dtype=object)
+    return p.dept, p.dept_names
 
 
 # ----------------------------------------------------------------------------- year end
@@ -95,7 +97,7 @@ class YearEnd:
 
     def _table(self, p: Payments) -> pd.DataFrame:
         """One row per department and financial year: the last month, the others, the test."""
-        from scipy.stats import t as student
+        from scipy.special import stdtr
 
         date = pd.to_datetime(p.tx["date"], errors="coerce")
         f = pd.DataFrame({"dept_code": p.dept, "amount": p.pence / 100,
@@ -110,7 +112,7 @@ class YearEnd:
         n = out["months"]
         tstat = (out["last"] - out["mean"]) / (out["sd"] * np.sqrt(1 + 1 / n))
         ok = (n >= self.min_months) & out["last"].notna() & (out["sd"] > 0)
-        out["p"] = np.where(ok, student.sf(tstat, np.maximum(n - 1, 1)), np.nan)
+        out["p"] = np.where(ok, stdtr(np.maximum(n - 1, 1), -tstat), np.nan)
         out["ratio"] = out["last"] / out["mean"]
         out["excess"] = out["last"] - out["mean"]
         out["confidence"] = self._levels(out)
@@ -184,13 +186,15 @@ class Digits:
         pair = np.zeros(len(pounds), dtype=np.int64)
         x = pounds[tested]
         pair[tested] = (x / 10 ** (np.floor(np.log10(x)) - 1)).astype(np.int64)
+        counts = np.bincount(p.dept[tested] * 90 + pair[tested] - 10,
+                             minlength=len(p.dept_names) * 90).reshape(-1, 90)
         rows_out, found = [], Found([], [], [], [], [], ids=[])
         for code, name in enumerate(p.dept_names):
-            mine = tested & (p.dept == code)
-            row, spikes = self._test(name, pair[mine])
+            row, spikes = self._test(name, counts[code])
             rows_out.append(row)
             if row["conformity"] == "nonconformity" and spikes:
-                self._add(found, p, mine & np.isin(pair, spikes), row, spikes)
+                mine = tested & (p.dept == code) & np.isin(pair, spikes)
+                self._add(found, p, mine, row, spikes)
         table = pd.DataFrame(rows_out, columns=_DIGIT_COLUMNS).sort_values(
             "mad", ascending=False, na_position="last")
         words = {"mad": "mean_absolute_deviation", "mad_by_chance": "deviation_by_chance_alone",
@@ -199,14 +203,15 @@ class Digits:
                           {"departments_tested": int(table["mad"].notna().sum())},
                           table=table.reset_index(drop=True).rename(columns=words))
 
-    def _test(self, department: str, pairs: np.ndarray) -> tuple[dict, list[int]]:
-        n = len(pairs)
+    def _test(self, department: str, counts: np.ndarray) -> tuple[dict, list[int]]:
+        """The test on one department's counts of first-two-digit pairs 10…99."""
+        n = int(counts.sum())
         row = {"department": department, "payments": n, "mad": np.nan,
                "mad_by_chance": np.nan, "conformity": "not enough payments",
                "over_represented": ""}
         if n < self.min_payments:
             return row, []
-        share = np.bincount(pairs - 10, minlength=90)[:90] / n
+        share = counts / n
         mad = float(np.abs(share - BENFORD_TWO).mean())
         z = (np.abs(share - BENFORD_TWO) - 1 / (2 * n)) / np.sqrt(
             BENFORD_TWO * (1 - BENFORD_TWO) / n)
@@ -265,22 +270,26 @@ class RoundSums:
         "few": "services with fewer round payments than the minimum"}
 
     def find(self, p: Payments, context: CheckContext) -> RuleResult:
-        from scipy.stats import binom
+        from scipy.special import bdtrc
 
         big = p.pence >= self.min_pounds * 100
         is_round = big & (p.pence % int(self.unit_pounds * 100) == 0)
-        service = _service(p)
-        f = pd.DataFrame({"service": service, "n": big, "k": is_round})
-        t = f.groupby("service", observed=True)[["n", "k"]].sum()
+        code, names = _service(p)
+        t = pd.DataFrame({"service": names,
+                          "n": np.bincount(code, weights=big, minlength=len(names)),
+                          "k": np.bincount(code, weights=is_round, minlength=len(names))}
+                         ).set_index("service").astype(np.int64)
         base = float(is_round.sum() / max(big.sum(), 1))
         t["share"] = t["k"] / t["n"].where(t["n"] > 0)
         t["base_rate"] = base
-        t["p"] = binom.sf(t["k"] - 1, t["n"], base) if base > 0 else np.nan
+        t["p"] = bdtrc(t["k"] - 1, t["n"], base) if base > 0 else np.nan
         ratio = t["share"] / base if base > 0 else np.nan
         flag = (t["k"] >= self.min_round) & (t["p"] < self.alpha) & (ratio >= self.min_ratio)
         found = Found([], [], [], [], [], ids=[])
-        for name, r in t[flag].iterrows():
-            rows = np.flatnonzero(is_round & (service == name).to_numpy())
+        for i, (name, r) in enumerate(t.iterrows()):
+            if not flag.iloc[i]:
+                continue
+            rows = np.flatnonzero(is_round & (code == i))
             found.rows.append(rows)
             found.confidence.append(MEDIUM if r["share"] >= 5 * base else LOW)
             found.amount.append(float(p.pence[rows].sum() / 100))
@@ -323,8 +332,8 @@ class Concentration:
 
     def find(self, p: Payments, context: CheckContext) -> RuleResult:
         chosen = (p.pence > 0) & ~p.public & ~p.other_payee & (p.key >= 0)
-        service = _service(p)
-        f = pd.DataFrame({"service": service[chosen].to_numpy(), "key": p.key[chosen],
+        code, names = _service(p)
+        f = pd.DataFrame({"service": code[chosen], "key": p.key[chosen],
                           "amount": p.pence[chosen] / 100})
         by = f.groupby(["service", "key"])["amount"].sum().reset_index()
         total = by.groupby("service")["amount"].transform("sum")
@@ -334,7 +343,7 @@ class Concentration:
         base = float(top["share"].median()) if len(top) else np.nan
         found = Found([], [], [], [], [], ids=[])
         for r in top[top["share"] >= self.min_share].itertuples():
-            rows = np.flatnonzero(chosen & (p.key == r.key) & (service == r.service).to_numpy())
+            rows = np.flatnonzero(chosen & (p.key == r.key) & (code == r.service))
             found.rows.append(rows)
             found.confidence.append(MEDIUM if r.share > 0.9 else LOW)
             found.amount.append(float(r.amount))
@@ -344,9 +353,11 @@ class Concentration:
                 f"Across the {len(top)} services paying suppliers "
                 f"{money(self.min_service_pounds)} or more, the largest supplier's median "
                 f"share is {base:.0%}.")
-            found.ids.append(f"{r.service}|{p.tx['supplier_name_norm'].iloc[rows[0]]}")
-        names = pd.Series(p.tx["supplier_name"].to_numpy(), index=p.key).groupby(level=0).first()
-        table = top.assign(supplier=top["key"].map(names)).drop(columns=["key"]).rename(
+            found.ids.append(f"{names[r.service]}|{p.tx['supplier_name_norm'].iloc[rows[0]]}")
+        first = pd.Series(np.arange(len(p.key)), index=p.key).groupby(level=0).first()
+        supplier = p.tx["supplier_name"].to_numpy()[first.reindex(top["key"]).to_numpy()]
+        table = top.assign(service=names[top["service"].to_numpy()], supplier=supplier).drop(
+            columns=["key"]).rename(
             columns={"amount": "largest_supplier_spend", "total": "service_spend_with_suppliers",
                      "share": "largest_supplier_share"})
         return RuleResult(findings_frame(self, p, found),

@@ -965,7 +965,7 @@ def transaction_codes(t: pd.DataFrame) -> np.ndarray:
     when = _when(t)
     parts = [pd.factorize(t[c], use_na_sentinel=True)[0]
              for c in ("transaction_id", "supplier_name_norm")]
-    codes = _combined_codes([*parts, when, pd.factorize(t["amount"])[0]])
+    codes = combined_codes([*parts, when, pd.factorize(t["amount"])[0]])
     return np.where(when >= 0, codes, -1)
 
 
@@ -980,7 +980,7 @@ def _when(t: pd.DataFrame) -> np.ndarray:
     return np.where(dated | (period >= 0), codes, -1)
 
 
-def _combined_codes(parts: list[np.ndarray]) -> np.ndarray:
+def combined_codes(parts: list[np.ndarray]) -> np.ndarray:
     """One code per distinct combination of several integer codes (each ≥ -1), built
     pairwise so the intermediate numbers never overflow."""
     codes = parts[0].astype(np.int64) + 1

@@ -119,6 +119,8 @@ def _split_counts(stats: dict) -> list[tuple[str, str, int]]:
                   c.get("usual_rhythm", 0)),
                  (title, f"£{limit}: removed as different purchases",
                   c.get("different_purchases", 0)),
+                 (title, f"£{limit}: removed as the same amount paid again (a duplicate)",
+                  c.get("same_amount", 0)),
                  (title, f"£{limit}: removed as showing no sign of splitting",
                   c.get("no_sign", 0)),
                  (title, f"£{limit}: findings", c.get("findings", 0))]
