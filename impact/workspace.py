@@ -129,6 +129,9 @@ class Workspace:
     outdir: Path | None = None
     located: pd.DataFrame | None = field(default=None, repr=False)
     council_name: str = ""
+    #: The payment checks run on this workspace's payments, by thresholds (a workspace
+    #: brought up to date by :meth:`reapplied` starts with none).
+    _checks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def is_demo(self) -> bool:
@@ -274,8 +277,20 @@ class Workspace:
         from impact.analysis.checks import company_statuses
         from impact.analysis.findings import default_rules, run_checks
 
-        statuses = company_statuses(self.reference(), self.suppliers)
-        return run_checks(self.transactions, statuses, default_rules(thresholds))
+        if thresholds not in self._checks:
+            statuses = company_statuses(self.reference(), self.suppliers)
+            self._checks[thresholds] = run_checks(self.transactions, statuses,
+                                                  default_rules(thresholds))
+        return self._checks[thresholds]
+
+    def supplier_findings(self) -> pd.DataFrame:
+        """The findings that bear on each supplier, with the officers' verdicts
+        (:func:`impact.analysis.findings.by_supplier`): what the charter reads."""
+        from impact.analysis.findings import by_supplier
+        from impact.analysis.verdicts import read_history
+
+        return by_supplier(self.payment_checks().findings, self.transactions,
+                           read_history(self.source.council))
 
     def changes(self, period_from: str, period_to: str) -> Changes:
         """Why spend moved between two periods (:func:`impact.analysis.changes.what_changed`)."""

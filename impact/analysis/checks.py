@@ -278,7 +278,7 @@ def _described(p: Payments, rows: list[np.ndarray]) -> pd.DataFrame:
     out = pd.DataFrame({"date_from": _dates(days["min"].to_numpy()),
                         "date_to": _dates(np.where(days["min"].to_numpy() == np.iinfo(
                             np.int64).max, days["min"], days["max"]))})
-    names = {"supplier": p.tx["supplier_name"].astype("string").to_numpy(dtype=object)[first],
+    names = {"supplier": p.tx["supplier_name"].iloc[first].astype("string").to_numpy(object),
              "department": p.dept_names[p.dept[first]]}
     for col, many in (("supplier", "suppliers"), ("department", "departments")):
         n = g[col].nunique().to_numpy()
@@ -310,7 +310,7 @@ def finding_id(check: str, key: str) -> str:
 def _row_refs(t: pd.DataFrame, needed: np.ndarray) -> dict[int, str]:
     """"<file> row <n>" for the rows ``needed`` (positions in ``t``)."""
     at = np.unique(needed)
-    files = t["source_file"].astype("string").fillna("(no file)").to_numpy(dtype=object)[at]
+    files = t["source_file"].iloc[at].astype("string").fillna("(no file)").to_numpy(object)
     lines = t["source_row"].to_numpy()[at]
     return {int(i): f"{f} row {n}" for i, f, n in zip(at, files, lines, strict=True)}
 
@@ -817,7 +817,7 @@ class Splits:
         towards the council's by ``prior_payments`` payments)."""
         from scipy.special import pdtrc
 
-        near = self._near(u.pence, limit)
+        near = self._near(u.pence, limit).astype(np.int64)
         part = (u.pence < limit * 100) & (u.pence >= self.min_part * limit * 100)
         council = float(near.sum() / max(part.sum(), 1))
         n_group = np.bincount(u.group, minlength=len(u.span))
@@ -842,13 +842,14 @@ class Splits:
         chance = self.chances(u, clusters, limit)
         if not len(chance):
             return []
+        near = self._near(u.pence, limit)
         order = np.sort(chance)
         tested = max(float((u.span / self.window_days).sum()), len(order))
         strict, loose = (_fdr_cut(order, rate, tested) for rate in (self.alpha,
                                                                    self.alpha_low))
         out: list[str | None] = []
         for c, p_value in zip(clusters, chance, strict=True):
-            all_near = bool(self._near(u.pence[c], limit).all())
+            all_near = bool(near[c].all())
             out.append(HIGH if p_value <= strict and all_near else MEDIUM
                        if p_value <= strict else LOW if p_value <= loose else None)
         return out

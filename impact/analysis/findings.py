@@ -78,3 +78,30 @@ def ranked(findings: pd.DataFrame) -> pd.DataFrame:
     level = findings["confidence"].map({c: i for i, c in enumerate(CONFIDENCES)})
     order = np.lexsort((-findings["amount"].to_numpy(float), level.to_numpy(float)))
     return findings.iloc[order].reset_index(drop=True)
+
+
+#: Checks whose findings bear on one supplier's conduct (the charter reads them).
+ABOUT_A_SUPPLIER = ("duplicate", "split", "dissolved")
+
+
+def by_supplier(findings: pd.DataFrame, transactions: pd.DataFrame,
+                history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per supplier, the findings that bear on it (:data:`ABOUT_A_SUPPLIER`) with their
+    verdicts: ``supplier_key``, ``open`` (to review), ``confirmed``, ``amount`` and ``note``
+    ("2 possible duplicate payments to review; 1 confirmed")."""
+    from impact.analysis.verdicts import CONFIRMED, TO_REVIEW, with_verdicts
+    from impact.ingest.schema import supplier_keys
+
+    f = findings[findings["check"].isin(ABOUT_A_SUPPLIER)]
+    f = with_verdicts(f, history) if history is not None else f.assign(verdict=TO_REVIEW)
+    keys = (transactions["supplier_key"] if "supplier_key" in transactions
+            else supplier_keys(transactions)).astype("string").to_numpy()
+    f = f.assign(supplier_key=[keys[r[0]] for r in f["rows"]])
+    g = f.groupby("supplier_key")
+    out = pd.DataFrame({"open": g["verdict"].apply(lambda v: int((v == TO_REVIEW).sum())),
+                        "confirmed": g["verdict"].apply(lambda v: int((v == CONFIRMED).sum())),
+                        "amount": g["amount"].sum()})
+    titles = g["check_title"].agg(lambda t: ", ".join(sorted(set(t))).lower())
+    out["note"] = [f"{t}: {o} to review, {c} confirmed" for t, o, c in
+                   zip(titles, out["open"], out["confirmed"], strict=True)]
+    return out.reset_index()
