@@ -17,7 +17,7 @@ import streamlit as st
 from impact.analysis import verdicts as vd
 from impact.analysis.changes import Changes, latest_pair, period_choices
 from impact.analysis.checks import CONFIDENCES
-from impact.analysis.findings import CheckRun
+from impact.analysis.findings import ABOUT_A_SUPPLIER, CheckRun
 from impact.analysis.metrics import money
 from impact.core.settings import os_user
 from impact.outputs import probity
@@ -37,6 +37,7 @@ MONEY = ("spend_that_month", "other_months_mean", "other_months_spread", "above_
 SHARES = ("round_share", "base_rate", "largest_supplier_share")
 WHO = "resolver_name"  # the name typed once per session (shared with the Suppliers page)
 PICKED = "checks_finding"
+SAVED = "_checks_saved"
 
 
 @st.cache_resource(show_spinner="Checking every payment…", max_entries=4)
@@ -60,16 +61,20 @@ def _touching(findings: pd.DataFrame, ws: Workspace) -> pd.DataFrame:
 
 
 def _headline(f: pd.DataFrame) -> None:
+    """Counts by confidence and verdict; £ at stake of the payment checks (duplicates,
+    splits, closed companies) — the patterns' £ is a scale, not a sum at stake."""
     cols = st.columns(4)
     by = f["confidence"].value_counts()
     cols[0].metric("Findings", f"{len(f):,}", help="Every check, every confidence")
     cols[0].caption(" · ".join(f"{by.get(c, 0):,} {c}" for c in CONFIDENCES))
-    cols[1].metric("£ at stake", money(float(f["amount"].sum())))
-    cols[1].caption("Payments after the first of a duplicate, split totals, spikes above "
-                    "the usual month …")
+    paid = f["check"].isin(ABOUT_A_SUPPLIER)
+    cols[1].metric("£ at stake in payments", money(float(f.loc[paid, "amount"].sum())))
+    cols[1].caption(f"{int(paid.sum()):,} findings on payments (duplicates, splits, closed "
+                    f"companies); {int((~paid).sum()):,} on patterns")
     todo = f["verdict"] == vd.TO_REVIEW
     cols[2].metric("Still to review", f"{int(todo.sum()):,}")
-    cols[2].caption(f"{money(float(f.loc[todo, 'amount'].sum()))} at stake")
+    cols[2].caption(f"{money(float(f.loc[todo & paid, 'amount'].sum()))} at stake in "
+                    "payments")
     done = f["verdict"] == vd.CONFIRMED
     cols[3].metric("Confirmed by officers", f"{int(done.sum()):,}")
     cols[3].caption(f"{int((f['verdict'] == vd.EXPLAINED).sum()):,} explained")
@@ -124,25 +129,34 @@ def _open(f: pd.DataFrame, ws: Workspace) -> None:
 
 
 def _verdict_form(r: pd.Series, finding: str, ws: Workspace) -> None:
+    """The verdict on one finding: saved with who and when, then the page shows it."""
+    said = st.session_state.pop(SAVED, None)
+    if said:
+        st.success(said)
     st.session_state.setdefault(WHO, os_user())
-    with st.form("checks_verdict_form", clear_on_submit=True):
+    st.text_input("Your name (recorded with the verdict)", key=WHO, max_chars=80)
+    with st.form(f"checks_verdict_{finding}"):
         current = list(vd.VERDICTS).index(r["verdict"]) if r["verdict"] in vd.VERDICTS else 0
         verdict = st.radio("Verdict", list(vd.VERDICTS), index=current, horizontal=True,
-                           key="checks_verdict_choice")
-        note = st.text_input("Note (why: explained by, confirmed how)", key="checks_note",
-                             max_chars=500)
-        st.text_input("Your name (recorded with the verdict)", key=WHO, max_chars=80)
+                           key=f"checks_verdict_choice_{finding}")
+        note = st.text_input("Note (why: explained by, confirmed how)", max_chars=500,
+                             key=f"checks_note_{finding}")
         if st.form_submit_button("Save the verdict"):
-            who = str(st.session_state.get(WHO) or "").strip() or os_user()
-            try:
-                vd.save_verdict(ws.source.council, vd.Verdict(
-                    finding, verdict, who, note, str(r["check"]), str(r["supplier"]),
-                    float(r["amount"])))
-            except (vd.VerdictError, OSError) as exc:
-                st.error(f"Not saved: {exc}")
-            else:
-                st.success(f"Saved: {verdict}, by {md_escape(who)}. It is kept for every "
-                           "later session.")
+            _save(ws, r, finding, verdict, note)
+
+
+def _save(ws: Workspace, r: pd.Series, finding: str, verdict: str, note: str) -> None:
+    who = str(st.session_state.get(WHO) or "").strip() or os_user()
+    try:
+        vd.save_verdict(ws.source.council, vd.Verdict(
+            finding, verdict, who, note, str(r["check"]), str(r["supplier"]),
+            float(r["amount"])))
+    except (vd.VerdictError, OSError) as exc:
+        st.error(f"Not saved: {exc}")
+        return
+    st.session_state[SAVED] = (f"Saved: {verdict}, by {md_escape(who)}. It is kept for every "
+                               "later session.")
+    st.rerun()
 
 
 def _findings(ws: Workspace, run: CheckRun) -> None:
@@ -191,15 +205,16 @@ def _what_changed(ws: Workspace) -> None:
     if len(options) < 2:
         st.info("Not enough data: the files cover fewer than two periods to compare.")
         return
-    pair = latest_pair(ws.transactions) if kind == "financial years" else None
-    # A quarter is compared with the same quarter a year before.
-    first, last = pair or (options[-5] if len(options) >= 5 else options[0], options[-1])
+    first, last = _default_pair(ws, options, kind == "quarters")
     c1, c2 = st.columns(2)
     a = c1.selectbox("From", options, index=options.index(first), key="changes_from")
     b = c2.selectbox("To", options, index=options.index(last), key="changes_to")
     if a == b:
         st.info("Choose two different periods.")
         return
+    if kind == "quarters" and a.split(" ")[1] != b.split(" ")[1]:
+        st.info(f"{a} and {b} are different quarters of the year: seasons differ, so a "
+                "quarter is best compared with the same quarter a year before.")
     ch = _changes(ws.key, a, b, ws)
     for s in ch.sentences():
         st.markdown(md_escape(s))
@@ -209,6 +224,18 @@ def _what_changed(ws: Workspace) -> None:
     for note in ch.notes:
         st.caption(md_escape(note))
     _change_details(ch)
+
+
+def _default_pair(ws: Workspace, options: list[str], quarters: bool) -> tuple[str, str]:
+    """The last two financial years; or the latest quarter and the same quarter a year
+    before (the earliest when the files do not reach back a year)."""
+    if not quarters:
+        pair = latest_pair(ws.transactions)
+        return pair if pair else (options[0], options[-1])
+    last = options[-1]
+    year, q = last.split(" ")
+    same = f"{int(year) - 1} {q}"
+    return (same if same in options else options[0]), last
 
 
 def _change_details(ch: Changes) -> None:

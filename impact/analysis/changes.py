@@ -335,41 +335,45 @@ def _transfer_kinds(t: pd.DataFrame) -> str:
 
 
 def _months(a: pd.DataFrame, b: pd.DataFrame, a_label: str, b_label: str) -> Found:
-    """Months (matched by month of the year) missing or published in part in either
-    period: their payments in both periods are set apart."""
-    ma, mb = _month_of_year(a), _month_of_year(b)
-    na, nb = ma.value_counts(), mb.value_counts()
-    months = list(range(1, 13)) if "/" in a_label else _quarter_months(a_label)
-    thin = [m for m in months if _thin(na, m) or _thin(nb, m)]
+    """Months missing or published in part in either period, matched by their place in the
+    period (the first month of one with the first of the other): their payments in both
+    periods are set apart."""
+    pa, pb = _place(a, a_label), _place(b, b_label)
+    na, nb = pa.value_counts(), pb.value_counts()
+    places = range(12 if "/" in a_label else 3)
+    thin = [i for i in places if _thin(na, i) or _thin(nb, i)]
     if not thin:
         return None
-    in_a, in_b = ma.isin(thin), mb.isin(thin)
-    said = [f"{_month_name(m)}: {int(na.get(m, 0)):,} payments in {a_label}, "
-            f"{int(nb.get(m, 0)):,} in {b_label}" for m in thin]
+    in_a, in_b = pa.isin(thin), pb.isin(thin)
+    said = [f"{_month_name(a_label, i)}: {int(na.get(i, 0)):,} payments; "
+            f"{_month_name(b_label, i)}: {int(nb.get(i, 0)):,}" for i in thin]
     detail = ("Months missing or published in part (fewer than "
               f"{PARTIAL_MONTH:.0%} of a usual month's payments) are not comparable: "
               + "; ".join(said))
     return "months", "Months missing or published in part", in_a, in_b, detail
 
 
-def _month_of_year(t: pd.DataFrame) -> pd.Series:
-    return pd.to_numeric(t["period"].astype("string").str.slice(5, 7), errors="coerce")
+def _first_month(label: str) -> pd.Period:
+    if "/" in label:
+        return pd.Period(f"{label[:4]}-04", "M")
+    year, q = label.split(" Q")
+    return pd.Period(f"{year}-{3 * int(q) - 2:02d}", "M")
 
 
-def _quarter_months(label: str) -> list[int]:
-    q = int(label.split("Q")[1])
-    return [3 * q - 2, 3 * q - 1, 3 * q]
+def _place(t: pd.DataFrame, label: str) -> pd.Series:
+    """Each payment's month as its place in the period (0 = the period's first month)."""
+    start = _first_month(label)
+    month = pd.PeriodIndex(t["period"].astype("string").str.slice(0, 7), freq="M")
+    return pd.Series((month - start).map(lambda d: d.n), index=t.index)
+
+
+def _month_name(label: str, place: int) -> str:
+    return (_first_month(label) + place).strftime("%b %Y")
 
 
 def _thin(counts: pd.Series, month: int) -> bool:
     usual = float(counts.median()) if len(counts) else 0.0
     return float(counts.get(month, 0)) < PARTIAL_MONTH * usual
-
-
-def _month_name(m: int) -> str:
-    import calendar
-
-    return calendar.month_name[int(m)]
 
 
 def _threshold(a: pd.DataFrame, b: pd.DataFrame, a_label: str, b_label: str) -> Found:

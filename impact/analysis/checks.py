@@ -269,15 +269,15 @@ def _described(p: Payments, rows: list[np.ndarray]) -> pd.DataFrame:
     last payment date and the period in words — one grouping of integer codes over all
     findings' rows, names looked up for the first row only."""
     at = np.concatenate(rows)
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     f = pd.DataFrame({"f": np.repeat(np.arange(len(rows)), [len(r) for r in rows]),
                       "supplier": p.supplier[at], "department": p.dept[at],
-                      "day": np.where(p.dated[at], p.day[at], np.iinfo(np.int64).max)})
+                      "low": np.where(p.dated[at], p.day[at], top),
+                      "high": np.where(p.dated[at], p.day[at], bottom)})
     g = f.groupby("f", sort=True)
     first = np.array([r[0] for r in rows])
-    days = g["day"].agg(["min", "max"])
-    out = pd.DataFrame({"date_from": _dates(days["min"].to_numpy()),
-                        "date_to": _dates(np.where(days["min"].to_numpy() == np.iinfo(
-                            np.int64).max, days["min"], days["max"]))})
+    out = pd.DataFrame({"date_from": _dates(g["low"].min().to_numpy()),
+                        "date_to": _dates(g["high"].max().to_numpy())})
     names = {"supplier": p.tx["supplier_name"].iloc[first].astype("string").to_numpy(object),
              "department": p.dept_names[p.dept[first]]}
     for col, many in (("supplier", "suppliers"), ("department", "departments")):
@@ -290,8 +290,8 @@ def _described(p: Payments, rows: list[np.ndarray]) -> pd.DataFrame:
 
 
 def _dates(days: np.ndarray) -> pd.Series:
-    """Whole days since 1970 as dates (NaT for the undated marker)."""
-    undated = days == np.iinfo(np.int64).max
+    """Whole days since 1970 as dates (NaT for the undated markers)."""
+    undated = (days == np.iinfo(np.int64).max) | (days == np.iinfo(np.int64).min)
     return pd.Series(pd.to_datetime(np.where(undated, 0, days), unit="D")).mask(undated)
 
 
@@ -443,6 +443,7 @@ class Duplicates:
     batch_size: int = 3
     repeat_share: float = 0.2
     repeat_min_payments: int = 10
+    repeat_amounts: int = 2
     round_pounds: int = 100
 
     key = "duplicate"
@@ -469,10 +470,9 @@ class Duplicates:
         "routine": "an amount the supplier is paid in several months, no more often than "
                    "usual that month",
         "batch": "a batch at one rate (the amount paid several times on one date)",
-        "equal_amounts_usual": "a supplier often paid equal amounts (standard rates: at "
-                               "least the repeat share of its payments share an amount with "
-                               "another), unless the reference is the same or the pair is an "
-                               "extra payment in a series",
+        "equal_amounts_usual": "a supplier paid at standard rates (at least the repeat "
+                               "share of its payments share an amount with another, over "
+                               "several amounts), unless the reference is the same",
         "described_apart": "descriptions that name different bills (they differ and carry "
                            "dates or numbers)",
     }
@@ -516,7 +516,7 @@ class Duplicates:
         amount = (p.supplier << 40) + (p.pence & ((1 << 40) - 1))
         same = np.isin(amount, amount[b])  # … paid the pairs' amounts
         routine, batch = self._usual(p, a, b, same)
-        on_schedule, in_series = self._on_schedule(p, a, b, same)
+        on_schedule = self._on_schedule(p, a, b, same)
         return {
             "published_twice": (ca == cb) & (ca >= 0) & (p.file[a] != p.file[b]),
             "one_payment": same_ref & same_day & (p.file[a] == p.file[b]),
@@ -527,8 +527,7 @@ class Duplicates:
             "schedule": on_schedule & ~same_ref,
             "routine": routine & ~same_ref,
             "batch": batch & ~same_ref,
-            "equal_amounts_usual": self._repeats(p, mine)[p.supplier[b]] & ~same_ref
-                                   & ~in_series,
+            "equal_amounts_usual": self._repeats(p, mine)[p.supplier[b]] & ~same_ref,
             "described_apart": differ(p.desc) & p.desc_has_digit[a] & p.desc_has_digit[b],
         }
 
@@ -569,23 +568,26 @@ class Duplicates:
         return routine, same_day.to_numpy() >= self.batch_size
 
     def _repeats(self, p: Payments, mine: np.ndarray) -> np.ndarray:
-        """Per supplier code: it is paid equal amounts routinely (at least ``repeat_share``
-        of its ``repeat_min_payments`` or more payments share an amount with another)."""
+        """Per supplier code: it is paid at standard rates — at least ``repeat_share`` of its
+        ``repeat_min_payments`` or more payments share an amount with another, over at
+        least ``repeat_amounts`` different amounts (one repeated amount is an instalment,
+        which the schedule filter judges)."""
         ok = np.flatnonzero((p.pence > 0) & (p.supplier >= 0) & mine)
         f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok]})
         f["repeat"] = f.duplicated(["s", "c"], keep=False)
+        rates = f[f["repeat"]].drop_duplicates(["s", "c"]).groupby("s").size()
         g = f.groupby("s")["repeat"].agg(["mean", "size"])
-        usual = (g["mean"] >= self.repeat_share) & (g["size"] >= self.repeat_min_payments)
+        usual = ((g["mean"] >= self.repeat_share) & (g["size"] >= self.repeat_min_payments)
+                 & (rates.reindex(g.index).fillna(0) >= self.repeat_amounts))
         out = np.zeros(int(p.supplier.max(initial=0)) + 2, dtype=bool)
         out[g.index[usual.to_numpy()]] = True
         return out
 
     def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray, mine: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-        """(on schedule, in a series) per pair.  A series: ``schedule_size`` or more
-        payments of one amount to the supplier, one a date.  On schedule: the pair's gap is
-        at least ``schedule_share`` of the series' median gap (an instalment); a pair closer
-        than that is an extra payment in the series, which no other filter excuses."""
+                     ) -> np.ndarray:
+        """Per pair: on schedule — in a series (``schedule_size`` or more payments of one
+        amount to the supplier, one a date) and at least ``schedule_share`` of the series'
+        median gap apart (an instalment); a pair closer than that is an extra payment."""
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
         f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok], "d": p.day[ok]})
         per_date = f.groupby(["s", "c", "d"]).size().rename("k").reset_index()
@@ -595,9 +597,8 @@ class Duplicates:
         q = pd.DataFrame({"s": p.supplier[b], "c": p.pence[b]}).join(series, on=["s", "c"])
         in_series = ((q["n"] >= self.schedule_size) & (q["per_date"] == 1)).to_numpy()
         gap_ab = p.day[b] - p.day[a]
-        on = in_series & (gap_ab >= self.schedule_share * q["median_gap"].to_numpy()) & (
+        return in_series & (gap_ab >= self.schedule_share * q["median_gap"].to_numpy()) & (
             gap_ab > 0)
-        return on, in_series
 
     def _pair_confidence(self, p: Payments, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """high / medium / low per kept pair (:attr:`confidence` states the rules)."""

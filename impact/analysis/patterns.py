@@ -194,7 +194,7 @@ class Digits:
             rows_out.append(row)
             if row["conformity"] == "nonconformity" and spikes:
                 mine = tested & (p.dept == code) & np.isin(pair, spikes)
-                self._add(found, p, mine, row, spikes)
+                self._add(found, p, mine, row, (spikes, pair))
         table = pd.DataFrame(rows_out, columns=_DIGIT_COLUMNS).sort_values(
             "mad", ascending=False, na_position="last")
         words = {"mad": "mean_absolute_deviation", "mad_by_chance": "deviation_by_chance_alone",
@@ -227,17 +227,25 @@ class Digits:
         return row, spikes
 
     def _add(self, found: Found, p: Payments, mask: np.ndarray, row: dict,
-             spikes: list[int]) -> None:
+             spiked: tuple[list[int], np.ndarray]) -> None:
+        """One finding: the payments in the over-represented pairs; £ at stake is their
+        excess over what Benford's law expects (each pair's £ × its excess share)."""
+        spikes, pair = spiked
         rows = np.flatnonzero(mask)
+        pence = p.pence[rows].astype(float)
+        counts = pd.Series(pence).groupby(pair[rows]).agg(["size", "sum"])
+        expected = BENFORD_TWO[counts.index.to_numpy() - 10] * row["payments"]
+        excess = ((counts["size"] - expected).clip(lower=0) / counts["size"] * counts["sum"])
         found.rows.append(rows)
         found.confidence.append(MEDIUM if {24, 49, 99} & set(spikes) else LOW)
-        found.amount.append(float(p.pence[rows].sum() / 100))
+        found.amount.append(float(excess.sum() / 100))
         found.what.append(f"Payments starting {', '.join(str(s) for s in spikes[:6])} "
                           "occur more often than Benford's law expects")
         found.evidence.append(
             f"{row['payments']:,} payments of £1,000 or more tested; MAD {row['mad']:.4f} "
             f"(over 0.0022, and chance alone gives about {row['mad_by_chance']:.4f} at this "
-            "many payments). Listed: the payments in the over-represented digit pairs.")
+            "many payments). Listed: the payments in the over-represented digit pairs; £ at "
+            "stake is their excess over what the law expects.")
         found.ids.append(str(row["department"]))
 
 

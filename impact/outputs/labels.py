@@ -158,6 +158,8 @@ COLUMNS: dict[str, str] = {
     "source_file": "File",
     "source_row": "Row in the file",
     "transaction_id": "Reference",
+    "payment_description": "Description (as published)",
+    "is_card": "Card payment",
     "cause": "Cause",
     "detail": "What it rests on",
     "before": "Earlier period",

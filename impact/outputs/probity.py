@@ -73,6 +73,8 @@ def rows_behind(finding: pd.Series, transactions: pd.DataFrame, rejected: pd.Dat
                         "description", "supplier_id", "company_number", "is_card")
             if c in transactions]
     lines = transactions.iloc[rows][cols].reset_index(drop=True)
+    lines["date"] = pd.to_datetime(lines["date"], errors="coerce").dt.strftime("%-d %b %Y")
+    lines = lines.rename(columns={"description": "payment_description"})
     if rejected is None or rejected.empty or "raw" not in rejected:
         return lines, rejected.iloc[0:0] if rejected is not None else pd.DataFrame()
     names = transactions.iloc[rows]["supplier_name"].dropna().astype(str).unique()
