@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis import verdicts as vd
-from impact.analysis.changes import Changes, latest_pair, period_choices
+from impact.analysis.changes import Changes, latest_pair, period_choices, signed
 from impact.analysis.checks import CONFIDENCES
 from impact.analysis.findings import ABOUT_A_SUPPLIER, CheckRun
 from impact.analysis.metrics import money
@@ -130,9 +130,9 @@ def _open(f: pd.DataFrame, ws: Workspace) -> None:
 
 def _verdict_form(r: pd.Series, finding: str, ws: Workspace) -> None:
     """The verdict on one finding: saved with who and when, then the page shows it."""
-    said = st.session_state.pop(SAVED, None)
-    if said:
-        st.success(said)
+    said = st.session_state.get(SAVED) or {}
+    if said.get("finding") == finding:  # shown while this finding stays open
+        st.success(said["text"])
     st.session_state.setdefault(WHO, os_user())
     st.text_input("Your name (recorded with the verdict)", key=WHO, max_chars=80)
     with st.form(f"checks_verdict_{finding}"):
@@ -154,8 +154,8 @@ def _save(ws: Workspace, r: pd.Series, finding: str, verdict: str, note: str) ->
     except (vd.VerdictError, OSError) as exc:
         st.error(f"Not saved: {exc}")
         return
-    st.session_state[SAVED] = (f"Saved: {verdict}, by {md_escape(who)}. It is kept for every "
-                               "later session.")
+    st.session_state[SAVED] = {"finding": finding, "text": f"Saved: {verdict}, by "
+                               f"{md_escape(who)}. It is kept for every later session."}
     st.rerun()
 
 
@@ -218,6 +218,9 @@ def _what_changed(ws: Workspace) -> None:
     ch = _changes(ws.key, a, b, ws)
     for s in ch.sentences():
         st.markdown(md_escape(s))
+    for c in ch.causes:  # each publication change with what it rests on, in full
+        st.markdown(f"- **{md_escape(c.title)}** ({md_escape(signed(c.amount))}): "
+                    f"{md_escape(c.detail)}")
     table(ch.table(), money=("change",), key="changes_parts")
     download(probity.in_words(ch.table()), f"{ws.source.council}-what-changed", "changes-dl",
              "what changed")
