@@ -334,3 +334,32 @@ def test_no_payments_or_undated_ones_give_no_findings_and_no_error() -> None:
     assert run_checks(empty).findings.empty
     undated = rows(*[{"date": "2024-05-03", "amount": 4072.51}] * 2).assign(date=pd.NaT)
     assert run_checks(undated).findings.empty
+
+
+def test_statuses_come_from_the_companies_house_table_with_its_dissolution_date(
+        tmp_path: Path) -> None:
+    """A supplier ``locate`` matched in the national register by its company number carries
+    the register's status; the closing date is read from the table (``DissolutionDate``)."""
+    from impact.places import bulk
+    from impact.synthetic import registers as synth
+    from tests.test_bulk import _placed
+
+    companies = pd.DataFrame({
+        "CompanyName": ["PENNINE ROOFING LIMITED", "ORCHARD CARE LTD"],
+        "CompanyNumber": ["01234567", "07654321"],
+        "RegAddress.PostCode": ["HX1 1AA", "LS1 1AA"],
+        "CompanyStatus": ["Dissolved", "Active"],
+        "DissolutionDate": ["15/05/2024", ""]})
+    ref = tmp_path / "ref"
+    bulk.build_table("companies_house", [synth.write_companies_house(
+        companies, tmp_path / "BasicCompanyDataAsOneFile-2026-11-01.zip")], ref)
+    sup, _ = _placed(tmp_path, Reference(ref), [
+        {"supplier_name": "Pennine Roofing Ltd", "company_number": "01234567", "amount": 900.0},
+        {"supplier_name": "Orchard Care Ltd", "company_number": "07654321", "amount": 400.0}])
+    st = company_statuses(Reference(ref), sup.reset_index()).set_index("supplier_key")
+    key = sup.loc["Pennine Roofing Ltd", "supplier_key"]
+    assert st.loc[key, "status"] == "Dissolved"
+    assert st.loc[key, "status_date"] == pd.Timestamp("2024-05-15")
+    assert st.loc[key, "matched_by"] == "company number"
+    other = sup.loc["Orchard Care Ltd", "supplier_key"]
+    assert st.loc[other, "status"] == "Active" and pd.isna(st.loc[other, "status_date"])
