@@ -39,6 +39,7 @@ PAGES = [
     st.Page("views/departments_page.py", title="Departments and time", icon="📅",
             url_path="departments"),
     st.Page("views/suppliers_page.py", title="Suppliers", icon="🏢", url_path="suppliers"),
+    st.Page("views/checks_page.py", title="Payment checks", icon="🔎", url_path="checks"),
     st.Page("views/compare_page.py", title="Compare", icon="⚖️", url_path="compare"),
     st.Page("views/data_page.py", title="Data", icon="📁", url_path="data"),
     st.Page("views/lm3_page.py", title="Re-spend model", icon="🔁", url_path="respend"),

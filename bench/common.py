@@ -69,8 +69,10 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "MB":
         return f"{value:,.0f} MB"
-    if unit in ("rows/s", "pairs/s"):
+    if unit in ("rows/s", "pairs/s", "pairs", "rows"):
         return f"{value:,.0f} {unit}"
+    if unit == "share":
+        return f"{value:.3f}"
     return f"{value:,.3g} {unit}"
 
 

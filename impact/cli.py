@@ -620,6 +620,119 @@ def _lm3_json(m: object, res: object) -> dict:
             "local_area": res.inputs.area.describe(), "model": res.summary()}
 
 
+# ------------------------------------------------------------------- checks, changes
+
+
+def _workspace(dir: str, council: str | None, reference: str | None):
+    """The council in DIR (spend files, an ingested folder or 'demo') as the app loads it."""
+    from impact.workspace import Workspace, demo_source, folder_source
+
+    source = demo_source() if str(dir) == "demo" else folder_source(
+        dir, council=council, reference=reference)
+    return Workspace.load(source)
+
+
+@cli.command()
+@click.argument("dir")
+@click.option("--out", type=PATH, required=True, help="CSV to write, one row per finding")
+@click.option("--reference", help="reference data folder (or IMPACT_REFERENCE_DIR)")
+@click.option("--council", help="council name (default: from the folder name)")
+@click.option("--thresholds", metavar="GBP,GBP,...",
+              help="the council's quotation and tender thresholds (default: "
+              "IMPACT_PROCUREMENT_THRESHOLDS, else 5000,25000,100000)")
+def checks(dir: str, out: Path, reference: str | None, council: str | None,
+           thresholds: str | None) -> int:
+    """Payment checks: possible duplicates, split purchases, payments to closed companies,
+    year-end spikes, digit tests, round sums and supplier concentration.
+
+    DIR is a folder of spend files, an ingested folder, or 'demo'.  Writes every finding
+    (confidence, £ at stake, the rows behind it as file and row, what it rests on, and the
+    officer's verdict saved in the app) and prints counts and £ per check and what each
+    false-positive filter removed.
+    """
+    from impact.analysis.verdicts import read_history, with_verdicts
+    from impact.outputs.exports import to_csv_bytes
+    from impact.outputs.probity import filter_counts, findings_table, in_words
+    from impact.sources import WorkspaceError
+
+    try:
+        limits = _thresholds(thresholds)
+        ws = _workspace(dir, council, reference)
+        run = ws.payment_checks(limits)
+    except (WorkspaceError, ValueError, OSError) as exc:
+        return _fail("checks", str(exc).splitlines()[0])
+    table = findings_table(with_verdicts(run.findings, read_history(ws.source.council)))
+    _write(out, to_csv_bytes(in_words(table)))
+    click.echo(f"{ws.name}: {len(ws.transactions):,} payments checked; "
+               f"{len(table):,} findings → {out}")
+    for r in run.summary().itertuples():
+        click.echo(f"  {r.check_title}: {r.findings:,} findings, £{r.amount:,.0f} at stake "
+                   f"(high {r.high}, medium {r.medium}, low {r.low})")
+    for r in filter_counts(run, ws.quality).itertuples():
+        click.echo(f"    {r.check} — {r.step}: {r.count:,}")
+    for note in run.notes():
+        click.echo(f"note: {note}")
+    return 0
+
+
+def _thresholds(text: str | None) -> tuple[float, ...] | None:
+    from impact.core.settings import parse_pounds
+
+    if not text:
+        return None
+    values = parse_pounds(text)
+    if len(values) != len([x for x in text.split(",") if x.strip()]):
+        raise ValueError(f"--thresholds takes £ amounts above zero separated by commas, not "
+                         f"{text!r}")
+    return values
+
+
+@cli.command()
+@click.argument("dir")
+@click.option("--from", "period_from", required=True,
+              help="the earlier period: a financial year (2023/24) or a quarter (2024 Q1)")
+@click.option("--to", "period_to", required=True, help="the later period, of the same kind")
+@click.option("--reference", help="reference data folder (or IMPACT_REFERENCE_DIR)")
+@click.option("--council", help="council name (default: from the folder name)")
+@click.option("--out", type=PATH, help="also write the parts of the change as CSV")
+def changes(dir: str, period_from: str, period_to: str, reference: str | None,
+            council: str | None, out: Path | None) -> int:
+    """Why total spend and the local share changed between two periods.
+
+    DIR is a folder of spend files, an ingested folder, or 'demo'.  Names the publication
+    changes (a new kind of file, months missing, a lower threshold, payments to other public
+    bodies newly published) with their £, then new suppliers, suppliers no longer paid and
+    continuing suppliers, by department, and the local share's steps.
+    """
+    from impact.outputs.exports import to_csv_bytes
+    from impact.outputs.probity import in_words
+    from impact.sources import WorkspaceError
+
+    try:
+        ws = _workspace(dir, council, reference)
+        ch = ws.changes(period_from, period_to)
+    except (WorkspaceError, ValueError, OSError) as exc:
+        return _fail("changes", str(exc).splitlines()[0])
+    for line in ch.sentences():
+        click.echo(line)
+    for r in ch.table().itertuples():
+        click.echo(f"  {r.cause}: {'+' if r.change >= 0 else '-'}£{abs(r.change):,.0f} — "
+                   f"{r.detail}")
+    for r in ch.by_department.head(8).itertuples():
+        click.echo(f"  department {r.group}: £{r.before:,.0f} → £{r.after:,.0f}")
+    if ch.local is not None:
+        for r in ch.local.itertuples():
+            share = "—" if r.local_share != r.local_share else f"{r.local_share:.1%}"
+            click.echo(f"  local share, {r.step}: {share}"
+                       + (f" ({r.because_of})" if r.because_of else "")
+                       + (f" — {r.note}" if r.note else ""))
+    for note in ch.notes:
+        click.echo(f"note: {note}")
+    if out:
+        _write(out, to_csv_bytes(in_words(ch.table())))
+    return 0
+
+
 # -------------------------------------------------------------------------- board-pack
 
 

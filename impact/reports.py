@@ -73,7 +73,8 @@ def charter(ws: Workspace, filters: Filters, attributes: Attributes = None
                                    name="the demo's synthetic supplier evidence")
         attrs.synthetic = True
     status = ch.companies_house_status(ws.reference(), ws.suppliers)
-    return ch.scorecard(apply(ws.transactions, filters), ws.suppliers, attrs, status)
+    return ch.scorecard(apply(ws.transactions, filters), ws.suppliers, attrs, status,
+                        ws.supplier_findings())
 
 
 def wards_with_spend(ws: Workspace, filters: Filters) -> gpd.GeoDataFrame:

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -65,6 +66,10 @@ from impact.sources import (
     source_key,
     spend_files,
 )
+
+if TYPE_CHECKING:
+    from impact.analysis.changes import Changes
+    from impact.analysis.findings import CheckRun
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +139,9 @@ class Workspace:
     located: pd.DataFrame | None = field(default=None, repr=False)
     council_name: str = ""
     region_names: list[str] = field(default_factory=list)
+    #: The payment checks run on this workspace's payments, by thresholds (a workspace
+    #: brought up to date by :meth:`reapplied` starts with none).
+    _checks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def is_demo(self) -> bool:
@@ -326,6 +334,38 @@ class Workspace:
             return self.wards.iloc[0:0][columns]
         areas, _ = areas_for_lads(ref, self.council_lads, unit)
         return display_geometry(areas)[columns]
+
+    # -- probity: the payment checks and what changed between two periods --
+
+    def payment_checks(self, thresholds: tuple[float, ...] | None = None) -> CheckRun:
+        """Every payment check over this council's payments, with the Companies House
+        statuses its registers give (:func:`impact.analysis.findings.run_checks`)."""
+        from impact.analysis.checks import company_statuses
+        from impact.analysis.findings import default_rules, run_checks
+
+        if thresholds not in self._checks:
+            statuses = company_statuses(self.reference(), self.suppliers)
+            self._checks[thresholds] = run_checks(self.transactions, statuses,
+                                                  default_rules(thresholds))
+        return self._checks[thresholds]
+
+    def supplier_findings(self) -> pd.DataFrame:
+        """The findings that bear on each supplier, with the officers' verdicts
+        (:func:`impact.analysis.findings.by_supplier`): what the charter reads."""
+        from impact.analysis.findings import by_supplier
+        from impact.analysis.verdicts import read_history
+
+        return by_supplier(self.payment_checks().findings, self.transactions,
+                           read_history(self.source.council))
+
+    def changes(self, period_from: str, period_to: str) -> Changes:
+        """Why spend moved between two periods (:func:`impact.analysis.changes.what_changed`)."""
+        from impact.analysis.changes import what_changed
+
+        return what_changed(self.transactions, period_from, period_to,
+                            files=self.quality.get("files", []),
+                            council_lads=self.council_lads,
+                            council_names=self.council_lad_names)
 
 
 @dataclass(frozen=True)

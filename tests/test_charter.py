@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from impact.analysis import charter as ch
+from impact.ingest.schema import supplier_keys
 
 
 def _tx_sup():
@@ -159,3 +160,33 @@ def test_standards_no_for_closed_companies_yes_only_when_checked() -> None:
     assert status.tolist() == [ch.YES, ch.NO, ch.NO, ch.UNKNOWN]
     assert evidence[1].endswith("Companies House: dissolved")
     assert evidence[2] == "excluded/debarred: reason not given"
+
+
+def test_payment_check_findings_bear_on_transparency_and_high_standards() -> None:
+    """A finding an officer confirmed makes "high standards of practice" no; one still to
+    review is said in the evidence of both points, not scored."""
+    from impact.analysis.findings import by_supplier, run_checks
+    from impact.analysis.verdicts import CONFIRMED, Verdict, current
+    from tests.test_checks import rows
+
+    tx = rows({"date": "2024-05-03", "amount": 812.40, "transaction_id": "INV-7"},
+              {"date": "2024-07-30", "amount": 812.40, "transaction_id": "INV-7"},
+              {"date": "2024-05-03", "amount": 4072.51, "supplier_name": "Beta Ltd"},
+              {"date": "2024-05-07", "amount": 4072.51, "supplier_name": "Beta Ltd"})
+    tx["supplier_key"] = supplier_keys(tx)
+    tx["supplier_class"] = "company"
+    found = run_checks(tx).findings
+    acme = found[found["supplier"] == "Acme Widgets Ltd"].iloc[0]
+    history = pd.DataFrame([{**Verdict(acme["finding_id"], CONFIRMED, "A. Officer").__dict__,
+                             "when": "2025-01-01T10:00:00", "who": "A. Officer"}])
+    assert len(current(history)) == 1
+    per_supplier = by_supplier(found, tx, history)
+    sup = tx.drop_duplicates("supplier_key")[["supplier_key", "supplier_name"]]
+    card = ch.scorecard(tx, sup, checks=per_supplier).scores.set_index("supplier")
+    assert card.loc["Acme Widgets Ltd", "standards"] == ch.NO
+    assert "payment checks: possible duplicate payment: 0 to review, 1 confirmed" in card.loc[
+        "Acme Widgets Ltd", "standards_evidence"]
+    assert card.loc["Beta Ltd", "standards"] == ch.UNKNOWN
+    assert "1 to review" in card.loc["Beta Ltd", "transparency_evidence"]
+    plain = ch.scorecard(tx, sup).scores.set_index("supplier")
+    assert "payment checks" not in plain.loc["Beta Ltd", "standards_evidence"]

@@ -443,7 +443,8 @@ def _good_jobs(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 def _transparency(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     mss = s["modern_slavery_statement"]
     return (_status(mss == True, mss == False),  # noqa: E712
-            _recorded(mss, "modern slavery statement published", "no modern slavery statement"))
+            _checks_said(s, _recorded(mss, "modern slavery statement published",
+                                      "no modern slavery statement")))
 
 
 def _good_business(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -499,12 +500,15 @@ def _training(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _standards(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """No when excluded or Companies House shows the company closed; yes only when the
-    council recorded it as not excluded (an open company alone is not evidence)."""
+    """No when excluded, Companies House shows the company closed, or an officer confirmed
+    a payment-check finding about it; yes only when the council recorded it as not excluded
+    (an open company alone is not evidence; a finding still to review is said, not
+    scored)."""
     exc = s["excluded"]
     closed = s["ch_status"].astype("string").str.lower().str.contains(
         "|".join(CLOSED_STATUSES), regex=True).astype("boolean")
-    no = (exc == True) | (closed == True)  # noqa: E712
+    confirmed = s.get("checks_confirmed", pd.Series(False, index=s.index)).astype(bool)
+    no = (exc == True) | (closed == True) | confirmed  # noqa: E712
     yes = ~no.fillna(False) & (exc == False)  # noqa: E712
     ev = pd.Series("exclusion checks not recorded", index=s.index)
     ev[exc.fillna(False).to_numpy(bool)] = ("excluded/debarred: "
@@ -513,7 +517,7 @@ def _standards(s: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     ev[(exc == False).fillna(False).to_numpy(bool)] = "not excluded or debarred"  # noqa: E712
     ch_txt = "; Companies House: " + s["ch_status"].astype("string")
     has_ch = s["ch_status"].notna()
-    return _status(yes, no), ev.where(~has_ch, ev + ch_txt)
+    return _status(yes, no), _checks_said(s, ev.where(~has_ch, ev + ch_txt))
 
 
 @dataclass(frozen=True)
@@ -533,8 +537,13 @@ def scorecard(
     suppliers: pd.DataFrame,
     attributes: Attributes | None = None,
     ch_status: pd.DataFrame | None = None,
+    checks: pd.DataFrame | None = None,
 ) -> CharterResult:
     """Score every supplier paid in ``transactions`` (already filtered) on the charter.
+
+    ``checks``: the payment-check findings per supplier
+    (:func:`impact.analysis.findings.by_supplier`), read by the transparency and high
+    standards points (:func:`_with_payment_checks`).
 
     Payments to public bodies (other councils, NHS, government: ``supplier_class`` =
     ``public_body``) are left out — the charter is for suppliers the council chooses — and
@@ -547,6 +556,7 @@ def scorecard(
     scores = _supplier_rows(paid, suppliers)
     scores, matched = _with_attributes(scores, attributes, suppliers)
     scores = _with_companies_house(scores, ch_status)
+    scores = _with_payment_checks(scores, checks)
     long = _score_points(scores)
     flags = _flags(scores)
     scores["flags"] = scores["supplier_key"].map(
@@ -628,6 +638,23 @@ def _with_companies_house(s: pd.DataFrame, ch_status: pd.DataFrame | None) -> pd
         columns=["supplier_key", "ch_status", "ch_sic_codes", "ch_date_of_cessation"])
     return s.merge(chs.drop(columns=["ch_source"], errors="ignore").astype(
         {"supplier_key": "string"}), on="supplier_key", how="left")
+
+
+def _with_payment_checks(s: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFrame:
+    """``s`` with the payment-check findings that bear on each supplier: ``checks_note``
+    (what is found and its verdicts) and ``checks_confirmed`` (an officer confirmed one)."""
+    if checks is None or checks.empty:
+        return s.assign(checks_note=pd.NA, checks_confirmed=False)
+    c = checks.astype({"supplier_key": "string"}).set_index("supplier_key")
+    key = s["supplier_key"].astype("string")
+    return s.assign(checks_note=key.map(c["note"]),
+                    checks_confirmed=key.map(c["confirmed"]).fillna(0).gt(0).to_numpy())
+
+
+def _checks_said(s: pd.DataFrame, evidence: pd.Series) -> pd.Series:
+    """``evidence`` with what the payment checks found about the supplier, where they did."""
+    note = s["checks_note"] if "checks_note" in s else pd.Series(pd.NA, index=s.index)
+    return evidence.where(note.isna(), evidence + "; payment checks: " + note.astype("string"))
 
 
 def _score_points(s: pd.DataFrame) -> pd.DataFrame:

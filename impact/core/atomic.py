@@ -13,6 +13,8 @@ wait on it).  One lock per folder is coarse, but these saves take milliseconds.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import tempfile
 import threading
@@ -91,6 +93,23 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
     """:func:`atomic_write_bytes` for text (no newline translation: ``\\n`` stays ``\\n``)."""
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def append_csv_lines(path: str | os.PathLike[str], columns: list[str] | tuple[str, ...],
+                     lines: list[dict]) -> None:
+    """Append ``lines`` to a CSV trail (its header first when the file is new or empty),
+    flushed to disk.  An append never rewrites what is there, so a trail keeps every change;
+    callers hold :func:`locked` when several sessions may append at once."""
+    p = Path(path)
+    new = not p.exists() or p.stat().st_size == 0
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    if new:
+        writer.writeheader()
+    writer.writerows(lines)
+    with p.open("a", encoding="utf-8", newline="") as fh:
+        fh.write(buf.getvalue())
+        fh.flush()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -23,6 +23,9 @@ COUNCIL = "IMPACT_COUNCIL"
 LAD_CODES = "IMPACT_LAD_CODES"
 STORE_DIR = "IMPACT_STORE_DIR"
 SPARK_MASTER = "IMPACT_SPARK_MASTER"
+PROCUREMENT_THRESHOLDS = "IMPACT_PROCUREMENT_THRESHOLDS"
+#: The council's quotation and tender thresholds (£) when none are set: common defaults.
+DEFAULT_PROCUREMENT_THRESHOLDS = (5000.0, 25000.0, 100000.0)
 #: Set by ``spark-submit`` for the Python it starts (read, never set, by this project).
 SPARK_SUBMIT_GATEWAY = "PYSPARK_GATEWAY_PORT"
 #: Upload limits (numbers; see :mod:`impact.ingest.limits`).
@@ -58,6 +61,8 @@ class Settings:
         ``spark-submit`` its ``--master`` wins.
     spark_submitted : this process was started by ``spark-submit``.
     limits : raw ``IMPACT_MAX_*`` values that are set (parsed by the upload limits).
+    procurement_thresholds : the council's quotation and tender thresholds in £, which the
+        split-purchase check tests (``IMPACT_PROCUREMENT_THRESHOLDS="5000,25000,100000"``).
     """
 
     workspace_dir: Path
@@ -71,6 +76,7 @@ class Settings:
     spark_master: str | None = None
     spark_submitted: bool = False
     limits: Mapping[str, str] = field(default_factory=dict)
+    procurement_thresholds: tuple[float, ...] = DEFAULT_PROCUREMENT_THRESHOLDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -99,7 +105,21 @@ class Settings:
             spark_master=get(SPARK_MASTER),
             spark_submitted=get(SPARK_SUBMIT_GATEWAY) is not None,
             limits={name: value for name in LIMITS if (value := get(name)) is not None},
+            procurement_thresholds=parse_pounds(get(PROCUREMENT_THRESHOLDS))
+            or DEFAULT_PROCUREMENT_THRESHOLDS,
         )
+
+
+def parse_pounds(text: str | None) -> tuple[float, ...]:
+    """"5000,25000,100000" (commas or semicolons; "£" allowed) → the amounts in £, sorted;
+    () when none read."""
+    values = []
+    for item in (text or "").replace(";", ",").split(","):
+        try:
+            values.append(float(item.replace("£", "").strip()))
+        except ValueError:
+            continue
+    return tuple(sorted(v for v in values if v > 0))
 
 
 def os_user() -> str:

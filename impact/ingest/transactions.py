@@ -995,17 +995,26 @@ def _split_duplicates(t: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     none = t.iloc[:0].assign(_first_file=pd.Series(dtype="string"))
     if t.empty or t["source_file"].nunique() < 2:
         return t, none
-    when = _when(t)
-    parts = [pd.factorize(t[c], use_na_sentinel=True)[0]
-             for c in ("transaction_id", "supplier_name_norm")]
-    codes = _combined_codes([*parts, when, pd.factorize(t["amount"])[0]])
+    codes = transaction_codes(t)
     files = pd.factorize(t["source_file"])[0]
     first_file_code = pd.Series(files).groupby(codes).transform("first").to_numpy()
-    dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files) & (when >= 0)
+    dup = pd.Series(codes).duplicated().to_numpy() & (first_file_code != files) & (codes >= 0)
     if not dup.any():
         return t, none
     first_file = pd.factorize(t["source_file"])[1].take(first_file_code[dup])
     return t[~dup], t[dup].assign(_first_file=np.asarray(first_file, dtype=object))
+
+
+def transaction_codes(t: pd.DataFrame) -> np.ndarray:
+    """One code per transaction as :func:`_split_duplicates` compares them (reference,
+    supplier, payment date or known period, amount); -1 for a row with neither a date nor
+    a known period, which is never a duplicate.  Rows of two files with one code are one
+    payment published twice (the payment checks apply the same rule)."""
+    when = _when(t)
+    parts = [pd.factorize(t[c], use_na_sentinel=True)[0]
+             for c in ("transaction_id", "supplier_name_norm")]
+    codes = combined_codes([*parts, when, pd.factorize(t["amount"])[0]])
+    return np.where(when >= 0, codes, -1)
 
 
 def _when(t: pd.DataFrame) -> np.ndarray:
@@ -1019,7 +1028,7 @@ def _when(t: pd.DataFrame) -> np.ndarray:
     return np.where(dated | (period >= 0), codes, -1)
 
 
-def _combined_codes(parts: list[np.ndarray]) -> np.ndarray:
+def combined_codes(parts: list[np.ndarray]) -> np.ndarray:
     """One code per distinct combination of several integer codes (each ≥ -1), built
     pairwise so the intermediate numbers never overflow."""
     codes = parts[0].astype(np.int64) + 1

@@ -139,6 +139,39 @@ COLUMNS: dict[str, str] = {
     "rows": "Rows",
     "flag": "Flag",
     "explanation": "Why",
+    # payment checks (probity) and what changed
+    "check": "Check",
+    "check_title": "Check",
+    "confidence": "Confidence",
+    "confidence_rule": "Why this confidence",
+    "at_stake": "£ at stake",
+    "n_rows": "Payments behind it",
+    "what": "What was found",
+    "evidence": "What it rests on",
+    "row_refs": "Rows behind it (file and row, as published)",
+    "verdict": "Verdict",
+    "verdict_by": "Verdict set by",
+    "verdict_at": "Verdict set on",
+    "verdict_note": "Officer's note",
+    "finding_id": "Finding reference",
+    "findings": "Findings",
+    "source_file": "File",
+    "source_row": "Row in the file",
+    "transaction_id": "Reference",
+    "payment_description": "Description (as published)",
+    "is_card": "Card payment",
+    "cause": "Cause",
+    "detail": "What it rests on",
+    "before": "Earlier period",
+    "after": "Later period",
+    "change": "Change",
+    "publication": "Of which: what the files hold",
+    "new_suppliers": "Of which: new suppliers",
+    "suppliers_no_longer_paid": "Of which: suppliers no longer paid",
+    "continuing_suppliers": "Of which: continuing suppliers",
+    "because_of": "Because of",
+    "step": "Step",
+    "effect": "Change in local share",
 }
 
 #: Tokens of a snake_case name spelled for people, for columns not in :data:`COLUMNS`.
@@ -147,7 +180,7 @@ TOKENS: dict[str, str] = {
     "lsoa": "LSOA", "lad": "district", "lads": "districts", "p10": "P10", "p50": "P50",
     "p90": "P90", "r1": "R1", "r2": "R2", "r3": "R3", "vs": "vs", "n": "number of",
     "id": "ID", "nhs": "NHS", "vcse": "VCSE", "sme": "SME", "hhi": "HHI", "delta": "change in",
-    "prev": "previous", "dept": "department", "num": "number", "z": "score",
+    "prev": "previous", "dept": "department", "num": "number", "z": "score", "mad": "MAD",
 }
 
 #: What kind of supplier (``supplier_class``), in words.

@@ -22,8 +22,6 @@ spreadsheet) place like any council register (``register_id`` / ``register_name`
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from impact.core import cache
-from impact.core.atomic import locked
+from impact.core.atomic import append_csv_lines, locked
 from impact.core.values import clean_company_numbers, normalise_postcodes
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import read_csv
@@ -300,15 +298,7 @@ def _audit_line(c: Checked, previous: dict, placed: tuple, author: Author) -> di
 
 def _append_audit(path: Path, lines: list[dict]) -> None:
     """Append lines to the audit CSV (header first when new), flushed to disk."""
-    new = not path.exists() or path.stat().st_size == 0
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(AUDIT_COLUMNS), lineterminator="\n")
-    if new:
-        writer.writeheader()
-    writer.writerows(lines)
-    with path.open("a", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
-        fh.flush()
+    append_csv_lines(path, AUDIT_COLUMNS, lines)
 
 
 def read_audit(register: str | Path) -> pd.DataFrame:

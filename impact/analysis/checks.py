@@ -1,0 +1,1033 @@
+"""Payment checks an auditor would act on: each a small named rule with its parameters as
+data and its false-positive filters built in.
+
+Checks that cry wolf are worse than none, so every finding carries its confidence (high,
+medium or low, each level with its stated rule), the £ at stake, the rows behind it (the
+file and row number each payment was published at) and why it is not a false alarm.
+
+The rules (together, in the order a page lists them:
+:func:`impact.analysis.findings.default_rules`):
+
+* :class:`Duplicates` — the same supplier paid the same amount on the same or near dates,
+  or the same reference paid twice; never a row published in two files (ingest sets those
+  aside, and the rule applies the same test,
+  :func:`impact.ingest.transactions.transaction_codes`, to what it is given), lines of one
+  payment, two payees under one name, a credit that reverses it, instalments of a stated
+  schedule, a routine amount or a batch at one rate, or bills the descriptions tell apart;
+* :class:`Splits` — purchases split around the council's quotation and tender thresholds;
+* :class:`Dissolved` — payments to companies dissolved, in liquidation or struck off at the
+  payment date (only where a register gives a status; none is shown when none is known);
+* :class:`YearEnd`, :class:`Digits`, :class:`RoundSums`, :class:`Concentration` — patterns
+  by department or service (:mod:`impact.analysis.patterns`), each with its test and base
+  rate.
+
+Functions take the canonical transactions (joined to suppliers where that is known: the
+``supplier_class`` and ``supplier_key`` columns) and explicit inputs, never a workspace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from functools import partial
+from typing import ClassVar, Protocol
+
+import numpy as np
+import pandas as pd
+
+from impact.core.values import apply_distinct
+from impact.ingest.schema import supplier_keys
+
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+CONFIDENCES = (HIGH, MEDIUM, LOW)
+#: The columns of a findings table, in order (``rows``: positions in the transactions given).
+FINDING_COLUMNS = ("finding_id", "check", "check_title", "confidence", "confidence_rule",
+                   "amount", "supplier", "department", "period", "date_from", "date_to",
+                   "n_rows", "what", "evidence", "row_refs", "rows")
+#: A finding names at most this many rows in ``row_refs`` (the page opens all of them).
+ROW_REFS_SHOWN = 40
+_NO_DAY = np.iinfo(np.int64).min
+#: What a payment's expense type or description says when it is not an order placed with a
+#: supplier: transfers (grants, precepts, levies, rates, tax, benefits, pensions, refunds,
+#: school budgets) and metered supplies billed site by site (electricity, gas, water).  Such
+#: payments are not purchases a procurement threshold applies to.
+NOT_ORDERS = (r"\bGRANTS?\b|PRECEPT|\bLEV(?:Y|IES)\b|\bRATES\b|\bNNDR\b|\bTAX\b|"
+              r"SUBSID|BENEFIT|PENSION|REFUND|\bDSG\b|DEDICATED SCHOOLS|ELECTRICITY|\bGAS\b|"
+              r"\bWATER\b|UTILIT")
+#: A description that states an instalment of a schedule: "2 of 4", "instalment", "stage
+#: payment", "monthly" … (upper case: descriptions are compared in capitals).
+INSTALMENT = (r"\b\d{1,2}\s*(?:OF|/)\s*\d{1,2}\b(?!\s*/)|INSTAL|STAGE\s*PAYMENT|INTERIM\s*PAYMENT|"
+              r"\bMONTHLY\b|\bQUARTERLY\b|\bWEEKLY\b|\bANNUAL\b|\bPHASE\s*\d")
+
+
+# ----------------------------------------------------------------------------- payments
+
+
+@dataclass(frozen=True)
+class Payments:
+    """The columns every rule reads, prepared once: text as integer codes (-1 when blank),
+    dates as whole days, £ as whole pence.  ``tx`` is the input with a fresh 0…n-1 index:
+    a finding's ``rows`` are positions in it."""
+
+    tx: pd.DataFrame
+    supplier: np.ndarray  # normalised payee name
+    key: np.ndarray  # the supplier: vendor number where published, else the name
+    vendor: np.ndarray
+    company: np.ndarray
+    pence: np.ndarray
+    day: np.ndarray  # days since 1970; _NO_DAY when undated
+    ref: np.ndarray
+    desc: np.ndarray
+    desc_has_digit: np.ndarray
+    instalment: np.ndarray  # the description states an instalment or a schedule
+    dept: np.ndarray
+    dept_names: np.ndarray
+    coding: np.ndarray  # department, service area and expense type together
+    file: np.ndarray
+    other_payee: np.ndarray  # withheld, redacted or a person: many payees under one name
+    not_order: np.ndarray  # a transfer or a metered bill, not an order (NOT_ORDERS)
+    public: np.ndarray  # another public body (no purchase, no procurement threshold)
+
+    @property
+    def dated(self) -> np.ndarray:
+        return self.day != _NO_DAY
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """An integer code per distinct non-blank text (-1 for blank or missing).  Canonical
+    text is already trimmed, blank read as missing (:mod:`impact.ingest.transactions`); a
+    stray empty string still reads as blank."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+    codes = codes.astype(np.int64)
+    if len(empty):
+        codes[codes == empty[0]] = -1
+    return codes
+
+
+def _plain_text(values: pd.Series) -> pd.Series:
+    """Text compared as people read it: case and runs of spaces ignored."""
+    return values.astype("string").str.upper().str.replace(r"\s+", " ", regex=True)
+
+
+def combined(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """One code per distinct combination of integer codes (each ≥ -1): ingest's rule
+    (:func:`impact.ingest.transactions.combined_codes`)."""
+    from impact.ingest.transactions import combined_codes
+
+    return combined_codes([np.asarray(x, dtype=np.int64) for x in parts])
+
+
+def department_column(tx: pd.DataFrame) -> pd.Series:
+    """The department a payment is booked to: its directorate, else its service area (a
+    council's files may publish one in some years and the other in others); "(not given)"
+    when neither is."""
+    out = pd.Series(pd.NA, index=tx.index, dtype="string")
+    for col in ("directorate", "service_area"):
+        if col in tx:
+            out = out.fillna(tx[col].astype("string"))
+    return out.fillna("(not given)")
+
+
+def category_column(tx: pd.DataFrame) -> pd.Series:
+    """What a payment bought: its expense type, else its service area, else its department."""
+    for col in ("expense_type", "service_area"):
+        if col in tx and tx[col].notna().any():
+            return tx[col].astype("string").fillna("(not given)")
+    return department_column(tx)
+
+
+def prepare(tx: pd.DataFrame) -> Payments:
+    """:class:`Payments` from canonical transactions (``supplier_key`` and
+    ``supplier_class`` used where present: a workspace's joined transactions; a canonical
+    column that is absent reads as not published)."""
+    t = tx.reset_index(drop=True)
+    col = partial(_column, t)
+    key = t["supplier_key"] if "supplier_key" in t else supplier_keys(t.assign(
+        supplier_id=col("supplier_id")))
+    dates = pd.to_datetime(t["date"], errors="coerce")
+    day = np.where(dates.notna(), dates.to_numpy("datetime64[D]").astype(np.int64), _NO_DAY)
+    cls = col("supplier_class")
+    dept_codes, dept_names = pd.factorize(department_column(t))
+    desc = apply_distinct(col("description"), _plain_text)
+    return Payments(
+        tx=t,
+        supplier=_codes(t["supplier_name_norm"]),
+        key=_codes(key),
+        vendor=_codes(col("supplier_id")),
+        company=_codes(col("company_number")),
+        pence=np.round(pd.to_numeric(t["amount"], errors="coerce").fillna(0.0).to_numpy()
+                       * 100).astype(np.int64),
+        day=day.astype(np.int64),
+        ref=_codes(col("transaction_id")),
+        desc=_codes(desc),
+        desc_has_digit=desc.str.contains(r"\d", regex=True).fillna(False).to_numpy(bool),
+        instalment=_says(desc, INSTALMENT),
+        dept=dept_codes.astype(np.int64),
+        dept_names=np.asarray(dept_names, dtype=object),
+        coding=combined([dept_codes, _codes(col("service_area")),
+                         _codes(col("expense_type"))]),
+        file=_codes(t["source_file"]),
+        other_payee=(col("is_redacted").fillna(False).to_numpy(bool)
+                     | cls.eq("individual_redacted").fillna(False).to_numpy(bool)),
+        public=cls.eq("public_body").fillna(False).to_numpy(bool),
+        not_order=_says(col("expense_type"), NOT_ORDERS) | _says(desc, NOT_ORDERS),
+    )
+
+
+def _column(t: pd.DataFrame, name: str) -> pd.Series:
+    """A column of ``t``, or an all-missing one when the frame has none (not published)."""
+    if name in t:
+        return t[name]
+    return pd.Series(pd.NA, index=t.index, dtype="boolean" if name.startswith("is_")
+                     else "string")
+
+
+def _says(values: pd.Series, pattern: str) -> np.ndarray:
+    """Where text (compared in capitals) matches ``pattern``."""
+    text = apply_distinct(values.astype("string"), _plain_text)
+    return text.str.contains(pattern, regex=True).fillna(False).to_numpy(bool)
+
+
+# ----------------------------------------------------------------------------- findings
+
+
+@dataclass
+class RuleResult:
+    """What one rule found: its findings, counts a reader needs (candidates, what each
+    filter removed), a table where the rule has one (per department …) and notes."""
+
+    findings: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+    table: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Findings of one rule before they are written out: one entry per finding."""
+
+    rows: list[np.ndarray]
+    confidence: list[str]
+    amount: list[float]
+    what: list[str]
+    evidence: list[str]
+    ids: list[str] | None = None  # stable keys (default: the rows' file and row numbers)
+
+
+class Rule(Protocol):
+    key: str
+    title: str
+    rule: str
+    confidence: dict[str, str]
+    filters: dict[str, str]
+
+    def find(self, p: Payments, context: CheckContext) -> RuleResult: ...
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Inputs some rules need besides the payments: Companies House statuses per supplier
+    (:func:`company_statuses`; None when no register gives one)."""
+
+    statuses: pd.DataFrame | None = None
+
+
+def parameters(rule: object) -> dict[str, object]:
+    """A rule's parameters as data: its dataclass fields and their values."""
+    return {f.name: getattr(rule, f.name) for f in fields(rule)}  # type: ignore[arg-type]
+
+
+def findings_frame(rule: Rule, p: Payments, found: Found) -> pd.DataFrame:
+    """The findings of ``rule`` as a table (:data:`FINDING_COLUMNS`)."""
+    if not found.rows:
+        return empty_findings()
+    rows = [np.sort(np.asarray(r, dtype=np.int64)) for r in found.rows]
+    out = pd.DataFrame({
+        "check": rule.key,
+        "check_title": rule.title,
+        "confidence": found.confidence,
+        "confidence_rule": [rule.confidence[c] for c in found.confidence],
+        "amount": np.round(found.amount, 2),
+        "n_rows": [len(r) for r in rows],
+        "what": found.what,
+        "evidence": found.evidence,
+        "rows": rows,
+    })
+    out = out.join(_described(p, rows))
+    named = rows if found.ids is None else [r[:ROW_REFS_SHOWN] for r in rows]
+    refs = _row_refs(p.tx, np.concatenate(named))
+    out["row_refs"] = [_refs_text(refs, r) for r in rows]
+    keys = found.ids or ["|".join(sorted(refs[int(i)] for i in r)) for r in rows]
+    out["finding_id"] = [finding_id(rule.key, k) for k in keys]
+    return out[list(FINDING_COLUMNS)]
+
+
+def _described(p: Payments, rows: list[np.ndarray]) -> pd.DataFrame:
+    """Per finding: its supplier and department (the one name, or "12 suppliers"), first and
+    last payment date and the period in words — one grouping of integer codes over all
+    findings' rows, names looked up for the first row only."""
+    at = np.concatenate(rows)
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    f = pd.DataFrame({"f": np.repeat(np.arange(len(rows)), [len(r) for r in rows]),
+                      "supplier": p.supplier[at], "department": p.dept[at],
+                      "low": np.where(p.dated[at], p.day[at], top),
+                      "high": np.where(p.dated[at], p.day[at], bottom)})
+    g = f.groupby("f", sort=True)
+    first = np.array([r[0] for r in rows])
+    out = pd.DataFrame({"date_from": _dates(g["low"].min().to_numpy()),
+                        "date_to": _dates(g["high"].max().to_numpy())})
+    names = {"supplier": p.tx["supplier_name"].iloc[first].astype("string").to_numpy(object),
+             "department": p.dept_names[p.dept[first]]}
+    for col, many in (("supplier", "suppliers"), ("department", "departments")):
+        n = g[col].nunique().to_numpy()
+        out[col] = np.where(n <= 1, pd.Series(names[col]).fillna("").to_numpy(dtype=object),
+                            [f"{k} {many}" for k in n])
+    out["period"] = [_period_text(a, b) for a, b in zip(out["date_from"], out["date_to"],
+                                                       strict=True)]
+    return out
+
+
+def _dates(days: np.ndarray) -> pd.Series:
+    """Whole days since 1970 as dates (NaT for the undated markers)."""
+    undated = (days == np.iinfo(np.int64).max) | (days == np.iinfo(np.int64).min)
+    return pd.Series(pd.to_datetime(np.where(undated, 0, days), unit="D")).mask(undated)
+
+
+def empty_findings() -> pd.DataFrame:
+    """A findings table with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "amount" else "object")
+                         for c in FINDING_COLUMNS})
+
+
+def finding_id(check: str, key: str) -> str:
+    """A finding's stable id: the check and a hash of what identifies it (its rows' files and
+    row numbers, or its department and period), so a verdict finds it in a later session."""
+    return f"{check}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _row_refs(t: pd.DataFrame, needed: np.ndarray) -> dict[int, str]:
+    """"<file> row <n>" for the rows ``needed`` (positions in ``t``)."""
+    at = np.unique(needed)
+    files = t["source_file"].iloc[at].astype("string").fillna("(no file)").to_numpy(object)
+    lines = t["source_row"].to_numpy()[at]
+    return {int(i): f"{f} row {n}" for i, f, n in zip(at, files, lines, strict=True)}
+
+
+def _refs_text(refs: dict[int, str], rows: np.ndarray) -> str:
+    shown = "; ".join(refs[int(i)] for i in np.sort(rows)[:ROW_REFS_SHOWN])
+    more = len(rows) - ROW_REFS_SHOWN
+    return shown + (f"; and {more:,} more" if more > 0 else "")
+
+
+def _period_text(a: object, b: object) -> str:
+    if pd.isna(a):
+        return "undated"
+    a, b = pd.Timestamp(a), pd.Timestamp(b)
+    if a == b:
+        return a.strftime("%-d %b %Y")
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}–{b.strftime('%-d %b %Y')}"
+    return f"{a.strftime('%-d %b %Y')} to {b.strftime('%-d %b %Y')}"
+
+
+def money(pence_or_pounds: float) -> str:
+    """£ to the penny under £1,000, whole pounds above (evidence text)."""
+    v = float(pence_or_pounds)
+    return f"£{v:,.2f}" if abs(v) < 1000 else f"£{v:,.0f}"
+
+
+def day_text(day: int) -> str:
+    return pd.Timestamp(int(day), unit="D").strftime("%-d %b %Y")
+
+
+# ----------------------------------------------------------------------------- pairs
+
+
+def neighbour_pairs(order: np.ndarray, same: Sequence[np.ndarray], day: np.ndarray,
+                    max_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """(earlier, later) positions of consecutive rows in ``order`` that agree on every
+    code in ``same`` and are at most ``max_days`` apart: each payment and the one before it
+    of the same kind."""
+    a, b = order[:-1], order[1:]
+    keep = (day[b] - day[a]) <= max_days
+    for codes in same:
+        keep &= codes[a] == codes[b]
+    return a[keep], b[keep]
+
+
+def components(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    """The connected groups of rows the pairs (a, b) join (each with two or more rows):
+    labels spread along the pairs to the smallest in each group, with pointer jumping."""
+    if not len(a):
+        return []
+    nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ia, ib = inverse[: len(a)], inverse[len(a):]
+    label = np.arange(len(nodes))
+    while True:
+        low = np.minimum(label[ia], label[ib])
+        new = label.copy()
+        np.minimum.at(new, ia, low)
+        np.minimum.at(new, ib, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    return [nodes[g] for g in np.split(order, cuts)]
+
+
+def _months(day: np.ndarray) -> np.ndarray:
+    """Whole days since 1970 → months since 1970."""
+    return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _by_day_within(group: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The order of rows sorted by group, then by day: one sort of one integer key."""
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    span = int(day.max() - day.min()) + 1
+    return np.argsort(group * span + (day - day.min()), kind="stable")
+
+
+def best_per_group(groups: list[np.ndarray], a: np.ndarray, levels: np.ndarray, n: int
+                   ) -> list[str]:
+    """The highest confidence among the pairs of each group (pairs named by row ``a``)."""
+    gid = np.full(n, -1, dtype=np.int64)
+    for i, rows in enumerate(groups):
+        gid[rows] = i
+    rank = np.select([levels == HIGH, levels == MEDIUM], [0, 1], 2)
+    best = pd.Series(rank).groupby(gid[a]).min()
+    return [CONFIDENCES[int(best.get(i, 2))] for i in range(len(groups))]
+
+
+def window_starts(group: np.ndarray, day: np.ndarray, days: int) -> np.ndarray:
+    """For rows sorted by (group, day): the first position of each row's group within
+    ``days`` before it (a sliding window, in one search)."""
+    span = int(day.max() - day.min()) + days + 2 if len(day) else 1
+    composite = group.astype(np.int64) * span + (day - (day.min() if len(day) else 0))
+    return np.searchsorted(composite, composite - days, side="left")
+
+
+def first_filter(masks: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, dict[str, int]]:
+    """Which candidates survive a list of named false-positive filters applied in order, and
+    how many each filter removed (a candidate is counted under the first that removes it)."""
+    alive = np.ones(n, dtype=bool)
+    removed = {}
+    for name, mask in masks.items():
+        hit = alive & mask
+        removed[name] = int(hit.sum())
+        alive &= ~mask
+    return alive, removed
+
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Possible duplicate payments: the same supplier paid the same amount (to the penny)
+    within ``window_days``, or the same reference and amount paid twice within
+    ``reference_days``.  One finding per group of payments the pairs join; £ at stake is
+    every payment after the first."""
+
+    window_days: int = 14
+    reference_days: int = 366
+    credit_days: int = 90
+    schedule_size: int = 3
+    schedule_share: float = 0.6
+    routine_months: int = 3
+    batch_size: int = 3
+    repeat_share: float = 0.2
+    repeat_min_payments: int = 10
+    repeat_amounts: int = 2
+    round_pounds: int = 100
+
+    key = "duplicate"
+    title = "Possible duplicate payment"
+    rule = ("The same supplier paid the same amount, to the penny, on the same or near dates "
+            "(within the window), or the same reference and amount paid twice.")
+    confidence: ClassVar[dict[str, str]] = {
+        HIGH: "the same reference (invoice or transaction number) paid on two dates",
+        MEDIUM: "the same supplier, amount and budget coding on near dates, described alike "
+                "or not described, and not a round amount",
+        LOW: "a round amount, or coded to different budgets, or described differently",
+    }
+    filters: ClassVar[dict[str, str]] = {
+        "published_twice": "one payment published in two files (the ingest rule: same date, "
+                           "supplier, amount and reference)",
+        "one_payment": "lines of one payment (same reference, same date, same file)",
+        "two_payees": "two payees under one name (different vendor or company numbers, or "
+                      "a withheld or personal payee)",
+        "reversed": "a credit of the same amount to the supplier within the credit window",
+        "instalments": "instalments of a stated schedule: a description says so ('2 of 4', "
+                       "'instalment', 'stage payment', 'monthly')",
+        "schedule": "a series of three or more payments of the amount, one a date, the pair "
+                    "as far apart as the series' usual gap (weekly timesheets, monthly rent)",
+        "routine": "an amount the supplier is paid in several months, no more often than "
+                   "usual that month",
+        "batch": "a batch at one rate (the amount paid several times on one date)",
+        "equal_amounts_usual": "a supplier paid at standard rates (at least the repeat "
+                               "share of its payments share an amount with another, over "
+                               "several amounts), unless the reference is the same",
+        "described_apart": "descriptions that name different bills (they differ and carry "
+                           "dates or numbers)",
+    }
+
+    def find(self, p: Payments, context: CheckContext) -> RuleResult:
+        a, b = self._candidates(p)
+        masks = self._filters(p, a, b)
+        alive, removed = first_filter(masks, len(a))
+        a, b = a[alive], b[alive]
+        conf = self._pair_confidence(p, a, b)
+        found = self._grouped(p, a, b, conf)
+        stats = {"candidate_pairs": len(alive), "removed_by_filter": removed,
+                 "pairs_kept": int(alive.sum())}
+        return RuleResult(findings_frame(self, p, found), stats)
+
+    def _candidates(self, p: Payments) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (earlier, later): the same supplier and amount within the window, and the
+        same supplier, reference and amount within ``reference_days``."""
+        ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0))
+        by_amount = ok[_by_day_within(combined([p.supplier[ok], p.pence[ok]]), p.day[ok])]
+        a1, b1 = neighbour_pairs(by_amount, [p.supplier, p.pence], p.day, self.window_days)
+        refd = ok[p.ref[ok] >= 0]
+        group = combined([p.supplier[refd], p.ref[refd], p.pence[refd]])
+        by_ref = refd[_by_day_within(group, p.day[refd])]
+        a2, b2 = neighbour_pairs(by_ref, [p.supplier, p.ref, p.pence], p.day,
+                                 self.reference_days)
+        pairs = np.unique(np.stack([np.concatenate([a1, a2]), np.concatenate([b1, b2])]),
+                          axis=1)
+        return pairs[0], pairs[1]
+
+    def _filters(self, p: Payments, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+        from impact.ingest.transactions import transaction_codes
+
+        same_day = p.day[a] == p.day[b]
+        same_ref = (p.ref[a] == p.ref[b]) & (p.ref[a] >= 0)
+        involved = np.unique(np.concatenate([a, b]))
+        codes = transaction_codes(p.tx.iloc[involved])  # the pairs' rows alone: cheap
+        ca, cb = (codes[np.searchsorted(involved, x)] for x in (a, b))
+        differ = lambda x: (x[a] >= 0) & (x[b] >= 0) & (x[a] != x[b])  # noqa: E731
+        mine = np.isin(p.supplier, np.unique(p.supplier[b]))  # the pairs' suppliers' rows
+        amount = (p.supplier << 40) + (p.pence & ((1 << 40) - 1))
+        same = np.isin(amount, amount[b])  # … paid the pairs' amounts
+        routine, batch = self._usual(p, a, b, same)
+        on_schedule = self._on_schedule(p, a, b, same)
+        return {
+            "published_twice": (ca == cb) & (ca >= 0) & (p.file[a] != p.file[b]),
+            "one_payment": same_ref & same_day & (p.file[a] == p.file[b]),
+            "two_payees": differ(p.vendor) | differ(p.company) | p.other_payee[a]
+                          | p.other_payee[b],
+            "reversed": self._reversed(p, a, b),
+            "instalments": p.instalment[a] | p.instalment[b],
+            "schedule": on_schedule & ~same_ref,
+            "routine": routine & ~same_ref,
+            "batch": batch & ~same_ref,
+            "equal_amounts_usual": self._repeats(p, mine)[p.supplier[b]] & ~same_ref,
+            "described_apart": differ(p.desc) & p.desc_has_digit[a] & p.desc_has_digit[b],
+        }
+
+    def _reversed(self, p: Payments, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """A credit of the pair's amount to the same supplier from ``credit_days`` before
+        the first payment to ``credit_days`` after the second."""
+        credit = np.flatnonzero((p.pence < 0) & p.dated & (p.supplier >= 0))
+        if not len(credit) or not len(a):
+            return np.zeros(len(a), dtype=bool)
+        group = combined([np.concatenate([p.supplier[credit], p.supplier[a]]),
+                          np.concatenate([-p.pence[credit], p.pence[a]])])
+        gc, gp = group[: len(credit)], group[len(credit):]
+        base, span = p.day[credit].min() - 4 * self.credit_days, 1 << 20
+        keys = np.sort(gc * span + (p.day[credit] - base))
+        lo = np.searchsorted(keys, gp * span + (p.day[a] - self.credit_days - base))
+        hi = np.searchsorted(keys, gp * span + (p.day[b] + self.credit_days - base),
+                             side="right")
+        return hi > lo
+
+    def _usual(self, p: Payments, a: np.ndarray, b: np.ndarray, mine: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(routine, batch) per pair: the supplier is paid this amount in at least
+        ``routine_months`` months and no more often in the later payment's month than its
+        median month; or it was paid this amount ``batch_size`` times on that date."""
+        ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
+        sc = combined([np.concatenate([p.supplier[ok], p.supplier[b]]),
+                       np.concatenate([p.pence[ok], p.pence[b]])])
+        sc_ok, sc_b = sc[: len(ok)], sc[len(ok):]
+        month = _months(p.day[ok])
+        per_month = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, month])).groupby(
+            level=[0, 1]).size()
+        usual = per_month.groupby(level=0).agg(["size", "median"])
+        counts = per_month.reindex(pd.MultiIndex.from_arrays([sc_b, _months(p.day[b])]))
+        same_day = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, p.day[ok]])).groupby(
+            level=[0, 1]).size().reindex(pd.MultiIndex.from_arrays([sc_b, p.day[b]]))
+        months, median = (usual[c].reindex(sc_b).to_numpy() for c in ("size", "median"))
+        routine = (months >= self.routine_months) & (counts.to_numpy() <= median)
+        return routine, same_day.to_numpy() >= self.batch_size
+
+    def _repeats(self, p: Payments, mine: np.ndarray) -> np.ndarray:
+        """Per supplier code: it is paid at standard rates — at least ``repeat_share`` of its
+        ``repeat_min_payments`` or more payments share an amount with another, over at
+        least ``repeat_amounts`` different amounts (one repeated amount is an instalment,
+        which the schedule filter judges)."""
+        ok = np.flatnonzero((p.pence > 0) & (p.supplier >= 0) & mine)
+        f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok]})
+        f["repeat"] = f.duplicated(["s", "c"], keep=False)
+        rates = f[f["repeat"]].drop_duplicates(["s", "c"]).groupby("s").size()
+        g = f.groupby("s")["repeat"].agg(["mean", "size"])
+        usual = ((g["mean"] >= self.repeat_share) & (g["size"] >= self.repeat_min_payments)
+                 & (rates.reindex(g.index).fillna(0) >= self.repeat_amounts))
+        out = np.zeros(int(p.supplier.max(initial=0)) + 2, dtype=bool)
+        out[g.index[usual.to_numpy()]] = True
+        return out
+
+    def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray, mine: np.ndarray
+                     ) -> np.ndarray:
+        """Per pair: on schedule — in a series (``schedule_size`` or more payments of one
+        amount to the supplier, one a date) and at least ``schedule_share`` of the series'
+        median gap apart (an instalment); a pair closer than that is an extra payment."""
+        ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
+        f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok], "d": p.day[ok]})
+        per_date = f.groupby(["s", "c", "d"]).size().rename("k").reset_index()
+        gap = per_date.groupby(["s", "c"])["d"].diff()
+        series = per_date.assign(gap=gap).groupby(["s", "c"]).agg(
+            n=("k", "sum"), median_gap=("gap", "median"), per_date=("k", "median"))
+        q = pd.DataFrame({"s": p.supplier[b], "c": p.pence[b]}).join(series, on=["s", "c"])
+        in_series = ((q["n"] >= self.schedule_size) & (q["per_date"] == 1)).to_numpy()
+        gap_ab = p.day[b] - p.day[a]
+        return in_series & (gap_ab >= self.schedule_share * q["median_gap"].to_numpy()) & (
+            gap_ab > 0)
+
+    def _pair_confidence(self, p: Payments, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """high / medium / low per kept pair (:attr:`confidence` states the rules)."""
+        high = (p.ref[a] == p.ref[b]) & (p.ref[a] >= 0) & (p.day[a] != p.day[b])
+        described_apart = (p.desc[a] >= 0) & (p.desc[b] >= 0) & (p.desc[a] != p.desc[b])
+        round_sum = p.pence[b] % (self.round_pounds * 100) == 0
+        low = round_sum | (p.coding[a] != p.coding[b]) | described_apart
+        return np.select([high, low], [HIGH, LOW], default=MEDIUM)
+
+    def _grouped(self, p: Payments, a: np.ndarray, b: np.ndarray, conf: np.ndarray) -> Found:
+        """One finding per group of payments the kept pairs join, with its evidence."""
+        groups = components(a, b)
+        best = best_per_group(groups, a, conf, len(p.pence))
+        out = Found([], [], [], [], [])
+        for rows, level in zip(groups, best, strict=True):
+            pounds = p.pence[rows] / 100
+            out.rows.append(rows)
+            out.confidence.append(level)
+            out.amount.append(float(pounds.sum() - pounds.max()))
+            out.what.append(self._what(p, rows))
+            out.evidence.append(self._evidence(p, rows))
+        return out
+
+    def _what(self, p: Payments, rows: np.ndarray) -> str:
+        days = np.sort(p.day[rows])
+        gap = int(days[-1] - days[0])
+        when = (f"on {day_text(days[0])}" if gap == 0
+                else f"between {day_text(days[0])} and {day_text(days[-1])} ({gap} days)")
+        return (f"{len(rows)} payments of {money(p.pence[rows][0] / 100)} to the same "
+                f"supplier {when}")
+
+    def _evidence(self, p: Payments, rows: np.ndarray) -> str:
+        """Why this is not a false alarm: what the rows share, and the filters it passed."""
+        said = []
+        refs = p.ref[rows]
+        if (refs >= 0).all() and len(set(refs)) == 1:
+            said.append(f"the same reference ({p.tx['transaction_id'].iloc[rows[0]]})")
+        elif (refs >= 0).all():
+            said.append("different references (two invoices for one amount, or one invoice "
+                        "entered twice)")
+        else:
+            said.append("no reference published to tell them apart")
+        said.append("the same budget coding" if len(set(p.coding[rows])) == 1
+                    else "coded to different budgets")
+        if (p.desc[rows] >= 0).all():
+            said.append("the same description" if len(set(p.desc[rows])) == 1
+                        else "different descriptions")
+        files = len(set(p.file[rows]))
+        said.append("in one file" if files == 1 else f"in {files} files, not copies of one "
+                    "published line")
+        return ("Shares " + ", ".join(said) + ". Not lines of one payment, not two payees "
+                f"under one name, no credit of this amount within {self.credit_days} days, "
+                "not a routine amount or a batch at one rate for this supplier.")
+
+
+# ----------------------------------------------------------------------------- splits
+
+
+@dataclass(frozen=True)
+class _Purchases:
+    """Payments that may be purchases, as units: the lines and part payments of one
+    invoice (same supplier, budget coding and reference) added up, dated by the first.
+    ``rows`` sorted by unit, ``start`` the offset of each unit's rows in it; ``desc`` the
+    first line's description code; ``group`` the supplier and coding, ``span`` each group's
+    active span in days (at least a year) and ``usual`` its £ per day over it."""
+
+    key: np.ndarray
+    coding: np.ndarray
+    group: np.ndarray
+    span: np.ndarray
+    day: np.ndarray
+    pence: np.ndarray
+    desc: np.ndarray
+    digit: np.ndarray
+    usual: np.ndarray
+    rows: np.ndarray
+    start: np.ndarray
+    lines_merged: int
+    not_purchases: int
+
+    def rows_of(self, units: np.ndarray) -> np.ndarray:
+        return np.concatenate([self.rows[self.start[u]:self.start[u + 1]] for u in units])
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Purchases split around a threshold: two or more payments to one supplier with one
+    budget coding (department, service and expense type) less than ``window_days`` apart,
+    each under a quotation or tender threshold (and at least ``min_part`` of it) and
+    together over it.  Thresholds are tried from the highest; a payment is in one finding
+    at most."""
+
+    thresholds: tuple[float, ...] = (5000.0, 25000.0, 100000.0)
+    window_days: int = 14
+    min_part: float = 0.25
+    just_under: float = 0.2
+    alpha: float = 0.01
+    alpha_low: float = 0.1
+    prior_payments: float = 10.0
+    rhythm_factor: float = 2.0
+
+    key = "split"
+    title = "Purchase split around a threshold"
+    rule = ("Two or more payments to one supplier with one budget coding (department, "
+            "service, expense type) within the window, "
+            "each under a quotation or tender threshold (and at least a quarter of it), "
+            "together over it.")
+    confidence: ClassVar[dict[str, str]] = {
+        HIGH: "every payment just under the threshold (the just-under band), and more such "
+              "payments in one window than the supplier's own rhythm makes likely (Poisson; "
+              "significant as a false discovery rate over the windows tested)",
+        MEDIUM: "two or more payments just under the threshold, as unlikely as for high",
+        LOW: "two or more just under the threshold, significant only at the looser false "
+             "discovery rate",
+    }
+    filters: ClassVar[dict[str, str]] = {
+        "one_invoice": "lines and part payments of one invoice are added up first (same "
+                       "supplier, coding and reference): an invoice over the threshold "
+                       "is not a split",
+        "not_purchases": "payments to other public bodies and to people (withheld names), "
+                         "transfers (grants, precepts, rates, tax, benefits, refunds) and "
+                         "metered bills (electricity, gas, water) are not orders",
+        "small_parts": "payments under the minimum part of the threshold are other, small "
+                       "purchases",
+        "usual_rhythm": "no more £ in the window than the supplier's usual rhythm with that "
+                        "coding (its £ spread evenly over its active span of at least a "
+                        "year, times the rhythm factor): weekly invoices are not a split",
+        "different_purchases": "payments described differently, or naming different bills "
+                               "(descriptions with different dates or numbers), where the "
+                               "council publishes descriptions",
+        "same_amount": "the same amount paid again (the duplicate check's finding, not a "
+                       "split)",
+        "no_sign": "no sign of cutting an order to fit under the threshold: fewer than two "
+                   "payments just under it, or no more than the supplier's own rhythm makes "
+                   "likely",
+    }
+
+    def find(self, p: Payments, context: CheckContext) -> RuleResult:
+        units = self._purchases(p)
+        taken = np.zeros(len(units.pence), dtype=bool)
+        found = Found([], [], [], [], [])
+        stats: dict = {"lines_merged_into_payments": units.lines_merged,
+                       "lines_not_purchases": units.not_purchases, "by_threshold": {}}
+        for limit in sorted(self.thresholds, reverse=True):
+            clusters, counts = self._clusters(units, limit, taken)
+            levels = self._levels(units, clusters, limit)
+            counts.update(different_purchases=0, same_amount=0, no_sign=0, findings=0)
+            for cluster, level in zip(clusters, levels, strict=True):
+                if _described_apart(units.desc[cluster], units.digit[cluster]):
+                    counts["different_purchases"] += 1
+                elif len(set(units.pence[cluster])) == 1:
+                    counts["same_amount"] += 1
+                elif level is None:
+                    counts["no_sign"] += 1
+                else:
+                    taken[cluster] = True
+                    counts["findings"] += 1
+                    self._add(found, units, cluster, limit, level)
+            stats["by_threshold"][f"{limit:,.0f}"] = counts
+        stats["findings"] = len(found.rows)
+        return RuleResult(findings_frame(self, p, found), stats)
+
+    def _purchases(self, p: Payments) -> _Purchases:
+        base = (p.pence > 0) & p.dated & (p.key >= 0)
+        purchase = base & ~p.public & ~p.other_payee & ~p.not_order
+        ok = np.flatnonzero(purchase)
+        refish = np.where(p.ref[ok] >= 0, p.ref[ok], -2 - p.day[ok] - (ok << 20))
+        unit = combined([p.key[ok], p.coding[ok], refish])
+        order = np.lexsort((p.day[ok], unit))
+        rows, unit = ok[order], unit[order]
+        start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]]) if len(rows) else rows
+        pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
+        first = rows[start]
+        group = combined([p.key[first], p.coding[first]])
+        g = pd.DataFrame({"g": group, "d": p.day[first], "c": pence}).groupby("g")
+        span = np.maximum(g["d"].max() - g["d"].min() + 1, 365).to_numpy()
+        usual = (g["c"].sum().to_numpy() / span)[group]
+        return _Purchases(p.key[first], p.coding[first], group, span, p.day[first], pence,
+                          p.desc[first], p.desc_has_digit[first], usual, rows,
+                          np.r_[start, len(rows)], len(rows) - len(start),
+                          int((base & ~purchase).sum()))
+
+    def _clusters(self, u: _Purchases, limit: float, taken: np.ndarray
+                  ) -> tuple[list[np.ndarray], dict]:
+        """Groups of parts (units under ``limit`` and at least ``min_part`` of it, not yet
+        taken) whose windows add up to more than ``limit``, after the rhythm filter; and
+        the counts behind them."""
+        under = (u.pence < limit * 100) & ~taken
+        part = under & (u.pence >= self.min_part * limit * 100)
+        counts = {"payments_under": int(under.sum()), "small_parts": int((under & ~part).sum())}
+        cand = np.flatnonzero(part)
+        cand = cand[np.lexsort((u.day[cand], u.coding[cand], u.key[cand]))]
+        if len(cand) < 2:
+            return [], {**counts, "windows_over": 0, "usual_rhythm": 0, "windows_kept": 0}
+        change = np.r_[True, (u.key[cand][1:] != u.key[cand][:-1])
+                       | (u.coding[cand][1:] != u.coding[cand][:-1])]
+        group = np.cumsum(change) - 1
+        j = window_starts(group, u.day[cand], self.window_days - 1)
+        cum = np.r_[0, np.cumsum(u.pence[cand])]
+        i = np.arange(len(cand))
+        count, total = i - j + 1, cum[i + 1] - cum[j]
+        over = (count >= 2) & (total > limit * 100)
+        usual = total <= u.usual[cand] * self.window_days * self.rhythm_factor
+        clusters = _largest_windows(cand, j, total, np.flatnonzero(over & ~usual))
+        counts.update(windows_over=int(over.sum()), usual_rhythm=int((over & usual).sum()),
+                      windows_kept=len(clusters))
+        return clusters, counts
+
+    def _near(self, pence: np.ndarray, limit: float) -> np.ndarray:
+        """Payments just under ``limit`` (within the just-under band)."""
+        return (pence >= (1 - self.just_under) * limit * 100) & (pence < limit * 100)
+
+    def chances(self, u: _Purchases, clusters: list[np.ndarray], limit: float) -> np.ndarray:
+        """Per window: how likely the supplier's own rhythm puts this many payments just
+        under the threshold in one window — P(N ≥ n), N Poisson with mean (its other
+        payments per day × the window × its share of them just under, that share shrunk
+        towards the council's by ``prior_payments`` payments)."""
+        from scipy.special import pdtrc
+
+        near = self._near(u.pence, limit).astype(np.int64)
+        part = (u.pence < limit * 100) & (u.pence >= self.min_part * limit * 100)
+        council = float(near.sum() / max(part.sum(), 1))
+        n_group = np.bincount(u.group, minlength=len(u.span))
+        near_group = np.bincount(u.group, weights=near, minlength=len(u.span))
+        out = np.ones(len(clusters))
+        for i, c in enumerate(clusters):
+            g, n = u.group[c[0]], int(near[c].sum())
+            others, others_near = n_group[g] - len(c), near_group[g] - n
+            share = (others_near + council * self.prior_payments) / (
+                others + self.prior_payments)
+            mean = (others + 1) / u.span[g] * self.window_days * share
+            out[i] = pdtrc(n - 1, mean) if n >= 2 else 1.0
+        return out
+
+    def _levels(self, u: _Purchases, clusters: list[np.ndarray], limit: float
+                ) -> list[str | None]:
+        """high / medium / low per window (:attr:`confidence`), None for no sign of
+        splitting: significant at the false discovery rate ``alpha`` (Benjamini–Hochberg)
+        over every window that could have been tested — each supplier and coding's active
+        span in windows, since any of them could have held such a burst — else at the
+        looser ``alpha_low`` (low)."""
+        chance = self.chances(u, clusters, limit)
+        if not len(chance):
+            return []
+        near = self._near(u.pence, limit)
+        order = np.sort(chance)
+        tested = max(float((u.span / self.window_days).sum()), len(order))
+        strict, loose = (_fdr_cut(order, rate, tested) for rate in (self.alpha,
+                                                                   self.alpha_low))
+        out: list[str | None] = []
+        for c, p_value in zip(clusters, chance, strict=True):
+            all_near = bool(near[c].all())
+            out.append(HIGH if p_value <= strict and all_near else MEDIUM
+                       if p_value <= strict else LOW if p_value <= loose else None)
+        return out
+
+    def _add(self, found: Found, u: _Purchases, cluster: np.ndarray, limit: float,
+             level: str) -> None:
+        pounds = u.pence[cluster] / 100
+        near = int(self._near(u.pence[cluster], limit).sum())
+        desc = u.desc[cluster]
+        alike = bool((desc >= 0).all() and len(set(desc)) < len(desc))
+        found.rows.append(u.rows_of(cluster))
+        found.confidence.append(level)
+        found.amount.append(float(pounds.sum()))
+        days = np.sort(u.day[cluster])
+        span = (f"on {day_text(days[0])}" if days[0] == days[-1]
+                else f"between {day_text(days[0])} and {day_text(days[-1])}")
+        found.what.append(f"{len(cluster)} payments {span}, each under the {money(limit)} "
+                          f"threshold, together {money(pounds.sum())}")
+        found.evidence.append(
+            f"Largest payment {money(pounds.max())}; {near} within {self.just_under:.0%} "
+            "under the threshold"
+            + ("; payments described alike" if alike else "")
+            + ". Lines and part payments sharing a reference were added up first (not one "
+            "invoice); not a public body or a person; more £ in "
+            f"{self.window_days} days than the supplier's usual rhythm with this coding.")
+
+
+def _fdr_cut(ordered: np.ndarray, rate: float, tested: float) -> float:
+    """The largest chance significant at false discovery ``rate`` among ``tested`` tests
+    (Benjamini–Hochberg; ``ordered`` ascending); -1 when none is."""
+    ok = ordered <= rate * np.arange(1, len(ordered) + 1) / tested
+    return float(ordered[np.flatnonzero(ok)[-1]]) if ok.any() else -1.0
+
+
+def _described_apart(desc: np.ndarray, has_digit: np.ndarray) -> bool:
+    """Every payment described, and each differently or two or more naming different
+    bills (descriptions with dates or numbers): different purchases."""
+    if not (desc >= 0).all():
+        return False
+    return len(set(desc)) == len(desc) or len(set(desc[has_digit])) >= 2
+
+
+def _largest_windows(cand: np.ndarray, start: np.ndarray, total: np.ndarray,
+                     ends: np.ndarray) -> list[np.ndarray]:
+    """Windows [start[i], i] (positions in ``cand``) taken largest £ first, each only when
+    none of its payments is in a window already taken: the units of each."""
+    used = np.zeros(len(cand), dtype=bool)
+    out = []
+    for i in ends[np.argsort(-total[ends], kind="stable")]:
+        window = slice(start[i], i + 1)
+        if not used[window].any():
+            used[window] = True
+            out.append(cand[window])
+    return out
+
+
+# ----------------------------------------------------------------------------- dissolved
+
+#: The columns of a statuses table (:func:`company_statuses`).
+STATUS_COLUMNS = ("supplier_key", "status", "status_date", "matched_by", "source")
+
+
+@dataclass(frozen=True)
+class Dissolved:
+    """Payments to companies dissolved, in liquidation or struck off at the payment date,
+    from the Companies House status a register gives for the supplier (none shown where
+    no status is known).  One finding per supplier: its payments on or after the date the
+    company closed (every payment when the register gives no date)."""
+
+    closed_words: tuple[str, ...] = ("dissolved", "liquidation", "receivership",
+                                     "administration", "insolvency", "converted-closed",
+                                     "removed", "struck off", "strike off")
+
+    key = "dissolved"
+    title = "Paid after the company closed"
+    rule = ("A payment to a supplier whose Companies House status is dissolved, in "
+            "liquidation, in administration or struck off, on or after the date it closed.")
+    confidence: ClassVar[dict[str, str]] = {
+        HIGH: "the register gives the closing date and the supplier was matched by its "
+              "company number",
+        MEDIUM: "the register gives the closing date; the supplier was matched by its exact "
+                "name",
+        LOW: "closed now, but the register gives no date, so whether it was closed when "
+             "paid is not known",
+    }
+    filters: ClassVar[dict[str, str]] = {
+        "no_status": "suppliers without a status in any register are not judged",
+        "paid_before": "payments before the closing date",
+    }
+
+    def find(self, p: Payments, context: CheckContext) -> RuleResult:
+        st = context.statuses
+        if st is None or st.empty:
+            return RuleResult(empty_findings(), {"suppliers_with_status": 0},
+                              notes=["No register gives a Companies House status for these "
+                                     "suppliers, so this check could not be made."])
+        closed = st[st["status"].astype("string").str.lower().str.contains(
+            "|".join(self.closed_words), regex=True).fillna(False)]
+        key = (p.tx["supplier_key"] if "supplier_key" in p.tx else supplier_keys(p.tx))
+        closed = closed.astype({"supplier_key": "string"}).drop_duplicates("supplier_key")
+        cand = np.flatnonzero(key.astype("string").isin(set(closed["supplier_key"]))
+                              .fillna(False).to_numpy(bool))
+        hit = key.iloc[cand].astype("string").to_frame("supplier_key").merge(
+            closed, on="supplier_key", how="left")
+        when = pd.to_datetime(hit["status_date"], errors="coerce")
+        paid = pd.to_datetime(p.tx["date"].iloc[cand], errors="coerce").to_numpy()
+        after = (when.isna() | (paid >= when.to_numpy())).to_numpy(bool)
+        found = self._found(p, cand, hit, after & (p.pence[cand] != 0), when)
+        stats = {"suppliers_with_status": int(st["supplier_key"].nunique()),
+                 "suppliers_closed": len(closed),
+                 "payments_before_closing": int((~after).sum())}
+        return RuleResult(findings_frame(self, p, found), stats)
+
+    def _found(self, p: Payments, cand: np.ndarray, hit: pd.DataFrame, after: np.ndarray,
+               when: pd.Series) -> Found:
+        """One finding per supplier: its payments (``cand`` rows, ``hit`` their statuses)
+        on or after the closing date."""
+        at = np.flatnonzero(after)
+        found = Found([], [], [], [], [], ids=[])
+        for supplier, idx in pd.Series(at).groupby(hit["supplier_key"].to_numpy()[at]):
+            i = idx.to_numpy()
+            first = hit.iloc[i[0]]
+            dated = pd.notna(when.iloc[i[0]])
+            by_number = str(first["matched_by"]) == "company number"
+            r = cand[i]
+            found.rows.append(r)
+            found.confidence.append(HIGH if dated and by_number else MEDIUM if dated else LOW)
+            found.amount.append(float(p.pence[r].sum() / 100))
+            since = f" since {when.iloc[i[0]]:%-d %b %Y}" if dated else ""
+            found.what.append(f"{len(r)} payments to a company {first['status']}{since}")
+            found.evidence.append(
+                f"Status '{first['status']}' from {first['source']}, matched by "
+                f"{first['matched_by']}; "
+                + ("every payment listed is on or after the closing date."
+                   if dated else "the register gives no closing date."))
+            found.ids.append(str(supplier))
+        return found
+
+
+def company_statuses(reference: object, suppliers: pd.DataFrame) -> pd.DataFrame:
+    """Companies House status per supplier (:data:`STATUS_COLUMNS`): what the charter
+    reads (:func:`impact.analysis.charter.companies_house_status`: the national register
+    ``locate`` matched exactly, then reference registers that carry a status), with the date
+    the company closed where the register gives it (the Companies House table's dissolution
+    date, a reference register's date of cessation) and how the supplier was matched."""
+    from impact.analysis.charter import companies_house_status
+
+    ch = companies_house_status(reference, suppliers)
+    if ch.empty:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in STATUS_COLUMNS})
+    sup = suppliers.drop_duplicates("supplier_key").set_index("supplier_key")
+    method = ch["supplier_key"].map(sup["resolution_method"]).astype("string")
+    has_number = ch["supplier_key"].map(sup["company_number"]).notna()
+    by_number = method.eq("company_number").fillna(False) | (
+        has_number & ~ch["ch_source"].astype("string").str.startswith("Companies House")
+        .fillna(False))
+    closed = _closing_dates(reference, ch["supplier_key"].map(sup["company_number"]))
+    return pd.DataFrame({
+        "supplier_key": ch["supplier_key"].astype("string"),
+        "status": ch["ch_status"].astype("string"),
+        "status_date": pd.to_datetime(ch["ch_date_of_cessation"], errors="coerce")
+        .fillna(closed),
+        "matched_by": np.where(by_number, "company number", "exact name"),
+        "source": ch["ch_source"].astype("string"),
+    })
+
+
+def _closing_dates(reference: object, numbers: pd.Series) -> pd.Series:
+    """The Companies House table's closing (dissolution) date for each company number, where
+    ``impact fetch companies-house`` built one into the reference folder."""
+    from impact.places.bulk import COMPANIES_HOUSE
+    from impact.places.bulk_lookup import bulk_tables, read_rows
+
+    out = pd.Series(pd.NaT, index=numbers.index, dtype="datetime64[ns]")
+    tables = [t for t in bulk_tables(reference) if t.layout.role == COMPANIES_HOUSE.role]
+    if not tables or numbers.notna().sum() == 0:
+        return out
+    rows = read_rows(tables[0], "company_number", numbers.dropna())
+    dates = rows.drop_duplicates("company_number").set_index("company_number")["closed"]
+    return out.fillna(pd.to_datetime(numbers.map(dates), errors="coerce"))
