@@ -16,13 +16,16 @@ import pandas as pd
 
 from impact.analysis import charter as ch
 from impact.analysis import metrics, trends
+from impact.analysis.changes import latest_pair
 from impact.analysis.filters import Filters, apply
 from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, analyse_areas
 from impact.analysis.measures import RANGE_WORDS, REGISTERED_OFFICE_CAVEAT, pct
+from impact.analysis.verdicts import read_history
 from impact.core import cache
 from impact.outputs import charts
 from impact.outputs.boardpack import PackData
 from impact.outputs.brief import Brief, market_brief
+from impact.outputs.probity import ProbitySection, board_section
 from impact.places import worklist
 from impact.workspace import Workspace
 
@@ -116,7 +119,15 @@ def pack_data(ws: Workspace, filters: Filters | None = None, *,
         coverage=_coverage_table(ws, m, card), caveats=[c for c in dict.fromkeys(caveats) if c],
         trend=trends.quarterly(apply(ws.transactions, f), ws.area),
         target=target(ws, target_share), bands=charts.band_spend(apply(ws.transactions, f)),
-        placing=worklist.coverage_target(ws.suppliers))
+        placing=worklist.coverage_target(ws.suppliers), probity=probity(ws))
+
+
+def probity(ws: Workspace) -> ProbitySection:
+    """The payment checks over all the council's payments, the verdicts its officers saved,
+    and what changed between its last two financial years (when it has two)."""
+    pair = latest_pair(ws.transactions)
+    return board_section(ws.payment_checks(), read_history(ws.source.council),
+                         ws.changes(*pair) if pair else None)
 
 
 def _left_behind(ws: Workspace, f: Filters, wards: gpd.GeoDataFrame,

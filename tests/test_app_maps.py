@@ -1,6 +1,7 @@
 """The Spend map and Left behind pages through AppTest: the ward found by name is kept in
 the URL and a link opens on it; the placed share is said beside the figures; below
-the one gate (:data:`impact.analysis.measures.MIN_COVERAGE`) a ward with no placed spend reads "not enough data", never £0."""
+the one gate (:data:`impact.analysis.measures.MIN_COVERAGE`) a ward with no placed spend
+reads "not enough data", never £0."""
 
 from __future__ import annotations
 

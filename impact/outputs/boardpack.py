@@ -30,6 +30,7 @@ from impact.analysis.sentences import local_sentence, pound_sentence
 from impact.outputs import charts, maps
 from impact.outputs.exports import neutralise
 from impact.outputs.pdf import BOUNDARY_ATTRIBUTION, OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
+from impact.outputs.probity import ProbitySection, section_flowables
 from impact.places import worklist
 
 
@@ -60,6 +61,8 @@ class PackData:
     bands: pd.DataFrame = field(default_factory=pd.DataFrame)
     placing: worklist.Target | None = None
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+    #: The payment checks and what changed this year (over all the council's payments).
+    probity: ProbitySection | None = None
 
     @property
     def period(self) -> str:
@@ -139,6 +142,7 @@ def pdf_bytes(data: PackData, images: dict[str, bytes] | None = None) -> bytes:
         *_pdf_summary(doc, data, images), PageBreak(),
         *_pdf_maps(doc, images), PageBreak(),
         *_pdf_opportunities(doc, data.opportunities), *_pdf_charter(doc, data.charter),
+        *(section_flowables(doc, data.probity) if data.probity is not None else []),
         *_pdf_appendix(doc, data),
     ])
 

@@ -208,11 +208,3 @@ def _row(d: dict) -> list[str]:
     return [str(d["check"]), f"{d['findings']:,}", money(d["at_stake"]), str(d[CONFIDENCES[0]]),
             str(d[CONFIDENCES[1]]), str(d[CONFIDENCES[2]]), str(d[vd.CONFIRMED]),
             str(d[vd.TO_REVIEW])]
-
-
-def section_pdf(section: ProbitySection, council: str, synthetic: bool = False) -> bytes:
-    """The section alone as a PDF (to check it before it is wired into the pack)."""
-    from impact.outputs.pdf import PdfDocument
-
-    doc = PdfDocument(f"{council}: probity", "payment checks and what changed", synthetic)
-    return doc.build(section_flowables(doc, section))
