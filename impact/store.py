@@ -9,7 +9,7 @@ dataset partitioned by council and year::
     <store>/councils/<slug>.json          the council's profile, coverage and fingerprint
 
 DuckDB queries the whole dataset in place (:meth:`Store.sql`); Spark reads the same files
-(:func:`impact.national.run_sql`).  A council is written into a new folder and swapped in
+(:func:`run_sql`).  A council is written into a new folder and swapped in
 with one rename, so adding or refreshing one council never reads or rewrites another, and a
 reader never sees half a council.  A council whose inputs have not changed (same
 fingerprint) is not re-read at all.

@@ -8,6 +8,7 @@ paths no other test reaches.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,43 @@ def test_test_modules_have_unique_names() -> None:
     with one name collide on a clean clone, and the whole run stops at collection."""
     names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+#: A dotted name of the project in text: ``impact.analysis.measures.Figure``.
+_DOTTED = re.compile(r"\bimpact(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _defined(path: Path) -> set[str]:
+    """The names a module defines or imports at its top level."""
+    out: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.Assign):
+            out |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            out |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return out
+
+
+def _dangling(dotted: str) -> bool:
+    """Whether ``dotted`` names no module of the project, or a name its module lacks."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        module = ".".join(parts[:i])
+        if module in MODULES:
+            return i < len(parts) and parts[i] not in _defined(MODULES[module])
+    return True
+
+
+def test_text_names_only_modules_and_names_that_exist() -> None:
+    """Docstrings, comments and the docs name ``impact.…`` modules and functions that are
+    there: a moved module left dozens of pointers to nowhere once."""
+    files = [*PACKAGE.rglob("*.py"), *(ROOT / "views").glob("*.py"), ROOT / "app.py",
+             *(ROOT / "bench").glob("*.py"), *(ROOT / "tests").rglob("*.py"),
+             ROOT / "docs" / "architecture.md", ROOT / "README.md"]
+    wrong = sorted({f"{p.relative_to(ROOT)}: {m}" for p in files
+                    for m in _DOTTED.findall(p.read_text(encoding="utf-8")) if _dangling(m)})
+    assert not wrong, "\n".join(wrong)

@@ -1,4 +1,5 @@
-"""Property-based fuzzing of ``impact.ingest.ingest`` on hostile and broken spend files.
+"""Property-based fuzzing of ``impact.ingest.transactions.ingest`` on hostile and broken spend
+files.
 
 Random encodings, delimiters, quoting, preambles, column orders, ragged rows, huge fields,
 NUL bytes, mixed date/amount formats, spreadsheet formulas and HTML/JS in text fields.

@@ -30,7 +30,7 @@ GEO = {  # postcode → (lat, long, lad)
 
 
 def fake_geocoder(postcodes: pd.Series, reference: object) -> pd.DataFrame:
-    """Stands in for impact.geocode.geocode_postcodes: same columns, a fixed table."""
+    """Stands in for impact.places.geocode.geocode_postcodes: same columns, a fixed table."""
     pc = postcodes.astype("string")
     hit = pc.isin(list(GEO))
     get = lambda i: pc.map(lambda p: GEO[p][i] if p in GEO else None)  # noqa: E731

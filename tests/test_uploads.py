@@ -1,4 +1,5 @@
-"""Upload limits (impact.limits), enforced in impact.tables.read_table for CLI and app alike."""
+"""Upload limits (impact.ingest.limits), enforced in impact.ingest.tables.read_table for the
+command line and the app alike."""
 
 from __future__ import annotations
 

@@ -178,7 +178,7 @@ def band_chart(m) -> alt.Chart:
 
 
 def csv_button(df: pd.DataFrame, label: str, name: str, key: str) -> None:
-    """One CSV download (text neutralised by :mod:`impact.exports`)."""
+    """One CSV download (text neutralised by :mod:`impact.outputs.exports`)."""
     st.download_button(label, data=to_csv_bytes(df), file_name=name, mime="text/csv", key=key,
                        on_click="ignore")
 

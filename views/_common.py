@@ -28,7 +28,7 @@ SOURCE = "source"
 FILTERS = "filters"
 LOAD_ERROR = "_load_error"
 #: Streamlit html-escapes values interpolated into pydeck ``tooltip["html"]`` from 1.67
-#: (streamlit#15820, checked in 1.67's frontend bundle); before, :mod:`impact.maps` must.
+#: (streamlit#15820, checked in 1.67's frontend bundle); before, :mod:`impact.outputs.maps` must.
 STREAMLIT_ESCAPES_TOOLTIPS = Version(st.__version__) >= Version("1.67")
 
 
@@ -131,8 +131,8 @@ def _supplier_summary(ws_key: str, filter_values: tuple, _tx: pd.DataFrame) -> p
 
 
 def supplier_summary(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
-    """:func:`impact.metrics.supplier_summary` of the filtered payments, cached on the dataset
-    key and the filter values (0.4 s on a real council, one row per supplier)."""
+    """:func:`impact.analysis.metrics.supplier_summary` of the filtered payments, cached on
+    the dataset key and the filter values (0.4 s on a real council, one row per supplier)."""
     return _supplier_summary(ws.key, astuple(current_filters()), tx)
 
 
@@ -143,7 +143,7 @@ def _spend_by_ward(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, _wards
 
 
 def spend_by_ward(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
-    """:func:`impact.metrics.spend_by_ward`, cached like :func:`supplier_summary`."""
+    """:func:`impact.analysis.metrics.spend_by_ward`, cached like :func:`supplier_summary`."""
     return _spend_by_ward(ws.key, astuple(current_filters()), tx, ws.wards)
 
 
@@ -223,9 +223,9 @@ def coverage_caption(fig: Figure) -> str:
 
 
 def download(df: pd.DataFrame, name: str, key: str, what: str = "") -> None:
-    """CSV/XLSX/Parquet download buttons (text neutralised by impact.exports); ``what`` names
-    the table on each button ("Download payments (CSV)"), so two tables' buttons on one page
-    never read the same."""
+    """CSV/XLSX/Parquet download buttons (text neutralised by :mod:`impact.outputs.exports`);
+    ``what`` names the table on each button ("Download payments (CSV)"), so two tables'
+    buttons on one page never read the same."""
     cols = st.columns(len(FORMATS))
     for c, (fmt, (_, mime, ext)) in zip(cols, FORMATS.items(), strict=True):
         with c:

@@ -4,7 +4,7 @@ No sidebar and no filters on screen (a presenter strip leads back to the explore
 number per step of the "where does our £1 go" story, a pound-flow chart, plain words about
 how much of the £1 we can trace, the wards in the room on a big map, and vote counters large
 enough to use from the front of a room.  Votes are saved by
-:func:`impact.consultation.save_priorities` under the council's workspace folder.  The only
+:func:`impact.outputs.consultation.save_priorities` under the council's workspace folder.  The only
 HTML is our own fixed CSS and our own whole numbers; names from files go through Streamlit
 text elements.
 """

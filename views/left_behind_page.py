@@ -1,5 +1,5 @@
 """Left behind: which areas are deprived and little reached by the council's spend, and where
-spend could do most.  A thin view over :func:`impact.areas.analyse_areas`.
+spend could do most.  A thin view over :func:`impact.analysis.leftbehind.analyse_areas`.
 
 Spend reach rests on placed spend: the placed share is said beside it, and where too little
 is placed (the one gate, :mod:`impact.analysis.measures`) an area with no placed spend shows

@@ -1,7 +1,9 @@
 """Re-spend model: how much of our £ stays and re-circulates here, and how sure are we?
 
-A thin view over :mod:`impact.multiplier` (nef's LM3 with bands), :mod:`impact.priors`,
-:mod:`impact.survey` and :mod:`impact.io_crosscheck`.
+A thin view over the council's re-spend model (:meth:`impact.workspace.Workspace.model`:
+nef's LM3 with bands, :mod:`impact.analysis.multiplier`), its saved choices
+(:mod:`impact.analysis.model_inputs`), :mod:`impact.analysis.survey` and
+:mod:`impact.analysis.io_crosscheck`.
 """
 
 from __future__ import annotations

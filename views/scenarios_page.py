@@ -1,6 +1,6 @@
 """Scenarios: what if part of a category's non-local spend went to suppliers in an area?
 
-A thin view over :mod:`impact.scenarios`; the baseline is the council's re-spend model
+A thin view over :mod:`impact.analysis.scenarios`; the baseline is the council's re-spend model
 with its saved choices, assumptions and survey (:meth:`impact.workspace.Workspace.model`).
 """
 

@@ -18,7 +18,7 @@ Supplier-attributes CSV template (one row per supplier; headers are matched loos
 
 * ``supplier_id`` (the council's vendor number), ``company_number`` (Companies House) or
   ``supplier_name``: at least one; matched to the spend in that order (names normalised by
-  :func:`impact.names.normalise_names`).
+  :func:`impact.ingest.names.normalise_names`).
 * yes/no fields (``real_living_wage``, ``modern_slavery_statement``,
   ``carbon_reduction_plan``, ``training_plan``, ``excluded``): Y/N, yes/no, true/false, 1/0.
 * ``net_zero_year``: a year (2030 …); ``payment_days``: average days to pay its own

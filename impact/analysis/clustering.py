@@ -373,7 +373,7 @@ def _compute_contiguity(lsoas) -> Contiguity:
 def lsoa_contiguity(reference: Reference, use_cache: bool = True) -> Contiguity:
     """Contiguity of all LSOAs of the reference boundary file, from the cache when fresh.
 
-    Stored as ``contiguity-<file>-<key>.npz`` in :func:`impact.boundaries.cache_dir`, keyed
+    Stored as ``contiguity-<file>-<key>.npz`` in :func:`impact.places.boundaries.cache_dir`, keyed
     like the boundary caches (path, size, mtime), so a new boundary file is recomputed.
     """
     src = reference.require("lsoa21_boundaries")

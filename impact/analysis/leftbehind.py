@@ -3,9 +3,9 @@
 Councils first need to see what is missing and where it matters most.  This module builds
 the per-area table (IoD domains, population and the council's located spend) for wards or
 LSOAs 2021 of a council, a set of councils or all of England, and runs the analyses of
-:mod:`impact.clustering`, :mod:`impact.hotspots` and :mod:`impact.opportunity` on it.
-:func:`analyse_areas` is the one entry point for the app page; :func:`areas_for_folder` runs
-it on a located folder for the ``impact areas`` command (:mod:`impact.cli`).
+:mod:`impact.analysis.clustering`, :mod:`impact.analysis.hotspots` and
+:mod:`impact.analysis.opportunity` on it.  :func:`analyse_areas` is the one entry point
+(the page, the board pack and ``impact areas`` reach it through :mod:`impact.reports`).
 """
 
 from __future__ import annotations
@@ -120,9 +120,9 @@ class AreasResult:
     silhouettes : k → silhouette of k-means; ``kmeans.k`` is the one chosen.
     cluster_profiles, region_profiles : one row per cluster with size, profile text, centre.
     cluster_chart, region_chart : long tables (cluster, feature, cluster_mean, average, z).
-    hotspots : "deprivation" and "spend" → :class:`impact.hotspots.HotSpots`.
+    hotspots : "deprivation" and "spend" → :class:`impact.analysis.hotspots.HotSpots`.
     ranking : the council's areas by opportunity score, best first, with reasons.
-    target : the top areas as a :class:`impact.opportunity.ScenarioTarget`.
+    target : the top areas as a :class:`impact.analysis.opportunity.ScenarioTarget`.
     how_calculated : section → plain-English method text.
     """
 

@@ -5,10 +5,10 @@ LM3 = (R1 + R2 + R3) / R1 (nef, *The Money Trail*, 2002):
 - **R1** — the spend traced: positive payments in the spend files (by default only
   *influenceable* spend: public bodies excluded), plus the council's payroll when given.
 - **R2** — the part of R1 received locally: spend with suppliers located in the local area
-  (:mod:`impact.localarea`) plus payroll × share of staff living locally.
+  (:mod:`impact.places.localarea`) plus payroll × share of staff living locally.
 - **R3** — what those round-2 recipients re-spend locally: Σ R2_i × re-spend share_i, the
-  share from a supplier survey (:mod:`impact.survey`) where answered, else a prior by
-  supplier class and SIC section (:mod:`impact.priors`).  Local staff re-spend their pay
+  share from a supplier survey (:mod:`impact.analysis.survey`) where answered, else a prior by
+  supplier class and SIC section (:mod:`impact.analysis.priors`).  Local staff re-spend their pay
   by the ``staff`` prior.  Non-local suppliers' local re-spend is *not* in R3 (nef counts
   round 3 only from round-2 recipients); it is reported separately (``r3_non_local_``).
 
@@ -140,7 +140,7 @@ def prepare_spend(
     """Join transactions to suppliers by ``supplier_key`` and aggregate positive spend.
 
     The key is :func:`impact.ingest.schema.supplier_keys` (council + supplier_id, else
-    normalised name), as :func:`impact.locate.supplier_table` derives it.
+    normalised name), as :func:`impact.places.locate.supplier_table` derives it.
     """
     if "supplier_key" not in transactions:
         transactions = transactions.assign(supplier_key=supplier_keys(transactions))
@@ -286,9 +286,9 @@ class LM3Model:
 
     Parameters
     ----------
-    priors : re-spend priors table (:func:`impact.priors.default_priors` when None).
+    priors : re-spend priors table (:func:`impact.analysis.priors.default_priors` when None).
     survey_shares : frame with ``supplier_key`` and ``respend_share`` (0–1) from
-        :func:`impact.survey.parse_survey`; these replace the priors for those suppliers.
+        :func:`impact.analysis.survey.parse_survey`; these replace the priors for those suppliers.
     exclude_public_bodies : leave payments to public bodies out of R1 (influenceable spend).
     payroll_gbp, staff_local_share : the council's pay bill and the share of it paid to
         staff living locally; both go into R1 and R2 as nef's LM3 counts local employees.

@@ -257,7 +257,8 @@ def validate_priors(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def save_priors(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:
-    """Validate and write the table as CSV atomically (:mod:`impact.atomic`); return the path."""
+    """Validate and write the table as CSV atomically (:mod:`impact.core.atomic`); return the
+    path."""
     df = validate_priors(df)
     return atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 

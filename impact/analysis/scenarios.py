@@ -279,7 +279,7 @@ def compare(
 
 
 def save_scenarios(path: str | os.PathLike[str], scenarios: list[Scenario]) -> Path:
-    """Write named scenarios as JSON atomically (:mod:`impact.atomic`)."""
+    """Write named scenarios as JSON atomically (:mod:`impact.core.atomic`)."""
     for s in scenarios:
         s.validate()
     names = [s.name for s in scenarios]

@@ -8,7 +8,7 @@ Template (CSV, UTF-8, one row per supplier; header exactly as below, extra colum
     supplier_key,supplier_id,supplier_name,wage_share_pct,local_staff_pct,local_purchase_pct,purchase_share_pct
 
 - ``supplier_key`` / ``supplier_id`` / ``supplier_name``: any one identifies the supplier
-  (tried in that order; names are compared after :func:`impact.names.normalise_names`).
+  (tried in that order; names are compared after :func:`impact.ingest.names.normalise_names`).
 - ``wage_share_pct``: wage bill as % of the supplier's turnover (0–100).
 - ``local_staff_pct``: % of those wages paid to staff living in the local area (0–100).
 - ``local_purchase_pct``: % of the supplier's own purchases bought from local suppliers.

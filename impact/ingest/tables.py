@@ -55,7 +55,8 @@ SUPPORTED_SUFFIXES = SPREADSHEET_SUFFIXES | TEXT_SUFFIXES | ARCHIVE_SUFFIXES
 # default and drops their rows; file size limits bound memory instead.
 csv.field_size_limit(2**31 - 1)
 
-#: Default ceiling on one file (``IMPACT_MAX_FILE_MB`` overrides it; see :mod:`impact.limits`).
+#: Default ceiling on one file (``IMPACT_MAX_FILE_MB`` overrides it; see
+#: :mod:`impact.ingest.limits`).
 MAX_FILE_BYTES = Limits().max_file_bytes
 
 

@@ -3,7 +3,7 @@
 Built here, not in the app, so they can be tested without a browser.  Choices that matter:
 
 * only the council's wards are sent (hundreds of polygons, simplified to 5 decimals by
-  :func:`impact.boundaries.display_geometry`): the deck is re-sent on every rerun;
+  :func:`impact.places.boundaries.display_geometry`): the deck is re-sent on every rerun;
 * colour-blind-safe sequential palettes (viridis, cividis), darker = more spend / more
   deprived, with a :class:`Legend` returned beside the deck so the app can draw it and a
   table can show the same numbers;
@@ -642,9 +642,9 @@ def ward_deck(
     """The explorer's map: ward choropleth of ``metric``, supplier points, council outline,
     ward names and (``frame.neighbours``) the districts around it.
 
-    ``figures`` adds per-ward columns (e.g. :func:`impact.metrics.spend_by_ward`, whose
+    ``figures`` adds per-ward columns (e.g. :func:`impact.analysis.metrics.spend_by_ward`, whose
     ``status`` keeps "not enough data" apart from £0) to ``wards``; ``suppliers`` is a
-    :func:`impact.metrics.supplier_summary` table with ``lat``/``long`` (or None).  Points
+    :func:`impact.analysis.metrics.supplier_summary` table with ``lat``/``long`` (or None).  Points
     are not pickable unless ``pick_suppliers`` (else a click near the town centre would land
     on a point instead of the ward).  ``escape``: see :func:`tooltip_fields`.
     """

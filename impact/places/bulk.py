@@ -181,7 +181,7 @@ TABLE_SCHEMA = pa.schema([
     ("closed", pa.date32()), ("block", pa.string()),
 ])
 #: Parquet key-value metadata key holding the build summary (:class:`BuildReport`).
-META_KEY = b"impact.bulk"
+META_KEY = b"impact.places.bulk"
 _BLOCK_BYTES = 16 << 20  # CSV bytes per record batch: ~50k Companies House rows
 _ROW_GROUP = 256_000
 #: Rows per row group of the sorted table: a name lookup reads one or two of them.

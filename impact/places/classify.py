@@ -4,7 +4,7 @@ Why it matters: spend with other public bodies (precepts, NHS, academies, HMRC) 
 and rarely influenceable, so coverage and LM3 figures are reported with and without it;
 VCSE spend is a policy target in its own right; payments to individuals are redacted
 and can never be placed.  The rules are transparent regexes over the normalised name
-(see :mod:`impact.names`), with the identifiers a council publishes taking precedence.
+(see :mod:`impact.ingest.names`), with the identifiers a council publishes taking precedence.
 Every row gets a ``class_reason`` saying which rule fired, so a wrong class can be
 traced and fixed.
 

@@ -9,7 +9,7 @@ folder never needs it.  For one local authority district it downloads
   the ONS Open Geography Portal, stored as GeoParquet: GeoJSON is 15-25x slower to read),
 * the national IoD 2025 File 7 CSV (MHCLG),
 
-into ``dest`` laid out so :class:`impact.reference.Reference` finds each by role (use one
+into ``dest`` laid out so :class:`impact.places.reference.Reference` finds each by role (use one
 folder per council: a role resolves to one boundary file).  Files
 already present are kept (cached) unless ``force``.  Every request has a timeout; the first
 one that cannot reach its host stops the run with a one-line :class:`FetchError`.
@@ -76,7 +76,7 @@ class FetchResult:
 
     Attributes
     ----------
-    files : role (as in :data:`impact.reference.ROLES`) → file path.
+    files : role (as in :data:`impact.places.reference.ROLES`) → file path.
     downloaded : roles fetched in this call.
     cached : roles already present and kept.
     notes : anything the caller should know (e.g. IoD covers England only).

@@ -4,7 +4,7 @@ LM3 only makes sense against a stated boundary, so the boundary is an explicit o
 the council's own district(s), a set of districts (county, combined authority, region),
 or a radius in km around a point.  Every supplier is then *local*, *non_local* or
 *unknown* (not located): unlocated spend is never silently counted as non-local — the
-model carries it as a band (see :mod:`impact.multiplier`).
+model carries it as a band (see :mod:`impact.analysis.multiplier`).
 """
 
 from __future__ import annotations

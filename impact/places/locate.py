@@ -1,6 +1,6 @@
 """Suppliers to places, with honest coverage.
 
-Reads ``DIR/transactions.parquet`` (canonical schema, :mod:`impact.schema`), builds one
+Reads ``DIR/transactions.parquet`` (canonical schema, :mod:`impact.ingest.schema`), builds one
 row per supplier and finds each a place, in this order (first hit wins):
 
 1. the council's own registers (``--register``): exact ``supplier_id``
@@ -17,7 +17,7 @@ row per supplier and finds each a place, in this order (first hit wins):
    (Companies House, charities, schools: :mod:`impact.places.bulk_lookup`) by company or
    charity number (``charity_number``) and exact name, placing at the registered office
    or school site;
-4. probabilistic name links from :mod:`impact.linkage` when it is importable
+4. probabilistic name links from :mod:`impact.places.linkage` when it is importable
    (``fuzzy``, with ``resolution_probability``): candidates, never counted as exact;
    against the registers first, then the bulk registers (bounded blocking);
 5. the paying council's own parish and town councils and schools that nothing above
@@ -26,7 +26,7 @@ row per supplier and finds each a place, in this order (first hit wins):
    ``name_hint``, low confidence).
 
 Every placed supplier carries its ``place_basis`` (:data:`PLACE_BASES`): what its place
-stands for.  Postcodes are placed by :func:`impact.geocode.geocode_postcodes`; a public
+stands for.  Postcodes are placed by :func:`impact.places.geocode.geocode_postcodes`; a public
 body's area places it at district level (``area_lad_codes``).  A supplier counts as
 *located* when it has coordinates or an area; a **national** body is neither located nor
 unplaced.  Coverage is by value: positive spend (ingest has already set duplicates aside);
@@ -413,7 +413,7 @@ def locate(
     """Resolve and place every supplier in ``dir/transactions.parquet`` (see module doc).
 
     ``fuzzy=False`` skips the probabilistic step; ``geocoder`` replaces
-    :func:`impact.geocode.geocode_postcodes` (same interface), e.g. in tests.
+    :func:`impact.places.geocode.geocode_postcodes` (same interface), e.g. in tests.
     """
     sup = _read_suppliers(Path(dir), progress)
     n = len(sup)
@@ -737,7 +737,7 @@ def _at_areas(sup: pd.DataFrame, geography: Geography) -> None:
 def _fuzzy(
     sup: pd.DataFrame, named: np.ndarray, reg: pd.DataFrame, progress: Progress | None
 ) -> str:
-    """Fuzzy links for what is still unresolved, when :mod:`impact.linkage` is present."""
+    """Fuzzy links for what is still unresolved, when :mod:`impact.places.linkage` is present."""
     try:
         from impact.places.linkage import link_names_with_diagnostics
     except ImportError:

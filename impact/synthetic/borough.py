@@ -1386,7 +1386,7 @@ any resemblance to real ones is coincidental. Postcodes use the unused `ZZ` post
 - `expected_suppliers.csv`: the answer key: every vendor record with its true postcode,
   LSOA, district and band (borough / neighbour / elsewhere / redacted).
 - `reference/`: reference data in the public files' layouts, under different names,
-  found by `impact.reference.Reference`: LSOA 2021, ward and LAD boundaries (GeoParquet,
+  found by `impact.places.reference.Reference`: LSOA 2021, ward and LAD boundaries (GeoParquet,
   WGS84), lookups, population, postcodes, IoD 2025 scores, IoD 2019 File 1 and File 2, a
   LAD summary, and `suppliers/demo_companies_register.csv` (name, company number,
   postcode), which locates the vendors missing from the council register.
