@@ -339,8 +339,9 @@ def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path 
 @click.option("--store", "store_dir", type=PATH,
               help="the multi-council store (default: the workspace folder's store/)")
 @click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+@click.option("--council", help="the council's name, with one DIR (default: its folder name)")
 def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | None,
-            reference: Path | None) -> int:
+            reference: Path | None, council: str | None) -> int:
     """Compare councils: shares, concentration, LM3 and £ per resident with coverage.
 
     DIRS are folders written by 'impact ingest' and 'impact locate'.  Each is added to the
@@ -353,11 +354,14 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
     from impact.sources import WorkspaceError
     from impact.store import Store, StoreError, add_workspace, compare_councils
 
+    if council and len(dirs) > 1:
+        raise click.UsageError("--council names the council of one DIR")
     store = Store(store_dir) if store_dir else Store.default()
     ids = []
     for d in dirs:
         try:
-            entry, written = add_workspace(store, _workspace(d, reference=reference))
+            ws = _workspace(d, council=council, reference=reference)
+            entry, written = add_workspace(store, ws)
         except (StoreError, WorkspaceError, OSError, ValueError) as exc:
             click.echo(f"impact compare: {d}: {exc}", err=True)
             continue
@@ -487,9 +491,11 @@ def link(dirs: tuple[Path, ...], out: Path, engine: str, register: Path | None,
 @click.option("--regions", type=int, help="contiguous regions (default: k)")
 @click.option("--fdr", is_flag=True, help="false-discovery-rate hot spots")
 @click.option("--influenceable-only", is_flag=True, help="exclude payments to public bodies")
+@click.option("--council", help="council name (default: from the folder name)")
 def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, ...],
           reference: Path | None, out: Path, imd: str, clusters: int | None,
-          regions: int | None, fdr: bool, influenceable_only: bool) -> int:
+          regions: int | None, fdr: bool, influenceable_only: bool,
+          council: str | None) -> int:
     """Left-behind areas: clusters, hot spots, opportunity ranking.
 
     DIR is a folder of spend files, an ingested folder, or 'demo'.  Writes one row per
@@ -502,7 +508,7 @@ def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, 
 
     settings = AreaSettings(k=clusters, n_regions=regions, fdr=fdr)
     try:
-        ws = _workspace(dir, reference=reference, lad_codes=council_lad)
+        ws = _workspace(dir, council=council, reference=reference, lad_codes=council_lad)
         result = council_areas(ws, Filters(influenceable_only=influenceable_only), unit,
                                settings, scope=scope or None, imd=imd)
     except (WorkspaceError, ValueError, FileNotFoundError, KeyError) as exc:
@@ -530,10 +536,12 @@ def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, 
 @click.option("--survey", metavar="FILE", help="supplier survey CSV (saved)")
 @click.option("--influenceable-only", is_flag=True, help="exclude payments to public bodies")
 @click.option("--reference", metavar="DIR", help="reference data folder")
+@click.option("--council", help="council name (default: from the folder name)")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def lm3(dir: str, local: tuple[str, ...], radius_km: float | None, payroll: float | None,
         staff_local_share: float | None, priors: str | None, survey: str | None,
-        influenceable_only: bool, reference: str | None, as_json: bool) -> int:
+        influenceable_only: bool, reference: str | None, council: str | None,
+        as_json: bool) -> int:
     """The local multiplier (LM3) with its band and range, as the app shows it.
 
     DIR is a folder of spend files, an ingested folder, or 'demo'.  --local, --radius-km,
@@ -546,7 +554,7 @@ def lm3(dir: str, local: tuple[str, ...], radius_km: float | None, payroll: floa
     if local and radius_km is not None:
         raise click.UsageError("--radius-km cannot be used with --local")
     try:
-        ws = _workspace(dir, reference=reference)
+        ws = _workspace(dir, council=council, reference=reference)
         for note in _save_model_choices(ws, local, radius_km, payroll, staff_local_share,
                                         priors, survey):
             click.echo(note, err=True)
@@ -623,15 +631,6 @@ def _lm3_json(m: object, res: object) -> dict:
 # ------------------------------------------------------------------- checks, changes
 
 
-def _workspace(dir: str, council: str | None, reference: str | None):
-    """The council in DIR (spend files, an ingested folder or 'demo') as the app loads it."""
-    from impact.workspace import Workspace, demo_source, folder_source
-
-    source = demo_source() if str(dir) == "demo" else folder_source(
-        dir, council=council, reference=reference)
-    return Workspace.load(source)
-
-
 @cli.command()
 @click.argument("dir")
 @click.option("--out", type=PATH, required=True, help="CSV to write, one row per finding")
@@ -657,7 +656,7 @@ def checks(dir: str, out: Path, reference: str | None, council: str | None,
 
     try:
         limits = _thresholds(thresholds)
-        ws = _workspace(dir, council, reference)
+        ws = _workspace(dir, council=council, reference=reference)
         run = ws.payment_checks(limits)
     except (WorkspaceError, ValueError, OSError) as exc:
         return _fail("checks", str(exc).splitlines()[0])
@@ -709,7 +708,7 @@ def changes(dir: str, period_from: str, period_to: str, reference: str | None,
     from impact.sources import WorkspaceError
 
     try:
-        ws = _workspace(dir, council, reference)
+        ws = _workspace(dir, council=council, reference=reference)
         ch = ws.changes(period_from, period_to)
     except (WorkspaceError, ValueError, OSError) as exc:
         return _fail("changes", str(exc).splitlines()[0])

@@ -47,7 +47,7 @@ from impact.places.reference import Reference
 from impact.workspace import Workspace, join_suppliers
 
 #: Bumped when the stored columns change meaning: every council is then re-read once.
-STORE_VERSION = "1"
+STORE_VERSION = "2"
 #: The canonical transaction columns kept (:data:`impact.ingest.schema.TRANSACTION_COLUMNS`).
 _KEPT = ("council", "source_file", "source_row", "date", "period", "amount", "supplier_name",
          "supplier_name_norm", "supplier_id", "company_number", "directorate", "service_area",
@@ -67,6 +67,8 @@ PAYMENT_COLUMNS: dict[str, str] = {
     "public_body_type": "string",
     "is_located": "boolean",
     "location_band": "string",
+    "place_basis": "string",
+    "area_lad_codes": "string",
     **{c: PLACE_COLUMNS[c] for c in _PLACE},
     "imd_decile": "Int64",
     "sme": "string",

@@ -41,6 +41,7 @@ from impact.places.councils import (
     district_names,
     supplier_deprivation,
 )
+from impact.places.localarea import area_within
 from impact.places.locate import PLACES_VERSION, SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.locate import reference_files as locate_reference_files
 from impact.places.reference import Reference, ReferenceError
@@ -638,7 +639,7 @@ def _with_places(
         [
             national,
             ~t["is_located"],
-            t["lad_code"].isin(council_lads).to_numpy() | _area_within(t, council_lads),
+            t["lad_code"].isin(council_lads).to_numpy() | area_within(t, council_lads),
             t["region_code"].isin(region_codes).to_numpy(),
         ],
         ["national", "not located", "council", "region"],
@@ -685,11 +686,3 @@ def _column(t: pd.DataFrame, name: str) -> pd.Series:
     if name in t:
         return t[name].astype("string")
     return pd.Series(pd.NA, index=t.index, dtype="string")
-
-
-def _area_within(t: pd.DataFrame, council_lads: list[str]) -> np.ndarray:
-    """True for suppliers placed at an area (``area_lad_codes``) wholly inside the council."""
-    area = _column(t, "area_lad_codes")
-    mine = set(council_lads)
-    inside = {a: bool(mine) and set(a.split(";")) <= mine for a in area.dropna().unique()}
-    return area.map(inside).fillna(False).to_numpy(bool)

@@ -85,12 +85,24 @@ class LocalArea:
             inside = np.nan_to_num(d, nan=np.inf) <= self.radius_km
         elif self.lad_codes:
             inside = suppliers["lad_code"].astype("string").isin(self.lad_codes).fillna(False)
-            inside = inside.to_numpy(dtype=bool)
+            inside = inside.to_numpy(dtype=bool) | area_within(suppliers, self.lad_codes)
         else:
             raise ValueError("the local area has neither district codes nor a radius")
         out = np.where(~located, UNKNOWN, np.where(inside, LOCAL, NON_LOCAL))
         out = np.where(_national(suppliers), NON_LOCAL, out)
         return pd.Series(pd.Categorical(out, categories=list(STATUSES)), index=suppliers.index)
+
+
+def area_within(suppliers: pd.DataFrame, lads: Iterable[str]) -> np.ndarray:
+    """True for suppliers placed at an area (``area_lad_codes``: a public body's district or
+    districts) wholly inside ``lads``: the one rule the location band and the local
+    multiplier share, so both count the same suppliers as local."""
+    if "area_lad_codes" not in suppliers:
+        return np.zeros(len(suppliers), dtype=bool)
+    area = suppliers["area_lad_codes"].astype("string")
+    mine = set(lads)
+    inside = {a: bool(mine) and set(a.split(";")) <= mine for a in area.dropna().unique()}
+    return area.map(inside).fillna(False).to_numpy(bool)
 
 
 def _national(suppliers: pd.DataFrame) -> np.ndarray:
