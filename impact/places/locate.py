@@ -52,7 +52,7 @@ from impact.core.values import apply_distinct, clean_company_numbers, parse_yes_
 from impact.ingest.names import REDACTED, normalise_names
 from impact.ingest.schema import supplier_key, supplier_keys  # noqa: F401 (re-exported)
 from impact.places import bulk_lookup
-from impact.places.classify import Identifiers, classify_suppliers
+from impact.places.classify import BY_NAME_SHAPE, Identifiers, classify_suppliers
 from impact.places.gazetteer import (
     BODY_CLASSES,
     Gazetteer,
@@ -483,6 +483,7 @@ def _classified(sup: pd.DataFrame, progress: Progress | None) -> pd.DataFrame:
         charity_number=sup["charity_number"],
         supplier_id=sup["supplier_id"],
         card_only=sup["card_only"],
+        spend=sup["spend"],
     )
     cls = classify_suppliers(sup["supplier_name_norm"], sup["supplier_name"], ids=ids)
     return sup.join(cls)
@@ -630,7 +631,9 @@ NOT_PUBLIC = {"housing_association": "vcse"}
 def _class_public_bodies(sup: pd.DataFrame, hits: pd.DataFrame) -> None:
     """Every supplier the gazetteer recognises is a public body of its class (a housing
     provider a VCSE), and says which (or which several it could be)."""
-    known = hits["gz_class"].notna() & ~sup["supplier_class"].eq("individual_redacted")
+    person = sup["supplier_class"].eq("individual_redacted") & ~sup["class_reason"].isin(
+        BY_NAME_SHAPE)  # a redaction word or a service paying people, not a name's shape
+    known = hits["gz_class"].notna() & ~person
     found = known & hits["gz_name"].notna()
     sup.loc[found, "class_reason"] = (
         hits.loc[found, "gz_class"].map(BODY_CLASSES) + ": " + hits.loc[found, "gz_name"]
