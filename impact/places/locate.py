@@ -50,7 +50,8 @@ import pyarrow.parquet as pq
 
 from impact.core.values import apply_distinct, clean_company_numbers, parse_yes_no
 from impact.ingest.names import REDACTED, normalise_names
-from impact.ingest.schema import supplier_key, supplier_keys  # noqa: F401 (re-exported)
+from impact.ingest.payees import one_id_per_payee
+from impact.ingest.schema import key_of, supplier_key, supplier_keys  # noqa: F401 (re-exported)
 from impact.places import bulk_lookup
 from impact.places.classify import BY_NAME_SHAPE, Identifiers, classify_suppliers
 from impact.places.gazetteer import (
@@ -163,7 +164,9 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     20k suppliers cost what 20k cost plus a few vectorised passes.
     """
     rows = _supplier_fields(tx)
-    key = supplier_key(rows["council"], rows["supplier_id"], rows["supplier_name_norm"])
+    ids = one_id_per_payee(rows["council"], rows["supplier_id"], rows["supplier_name_norm"])
+    rows["supplier_id"], rows["id_merge"] = ids["supplier_id"], ids["id_merge"]
+    key = key_of(rows["council"], rows["supplier_id"], rows["supplier_name_norm"])
     codes, keys = pd.factorize(key, sort=False)
     out = _per_supplier_totals(rows, codes)
     out = _with_name_variants(out, rows, codes, len(keys))
@@ -209,6 +212,7 @@ def _per_supplier_totals(rows: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
     return rows.groupby(codes, sort=False).agg(
         council=("council", "first"),
         supplier_id=("supplier_id", "first"),
+        id_merge=("id_merge", "first"),
         company_number=("company_number", "first"),
         charity_number=("charity_number", "first"),
         n_transactions=("_n", "sum"),
