@@ -48,6 +48,7 @@ from impact.places.resolutions import (
     matched,
     register_frame,
     save_checked,
+    set_aside_unchanged,
 )
 from impact.sources import (
     Source,
@@ -193,9 +194,10 @@ class Workspace:
         of a few postcodes, not a new run of locate over the whole council.
         """
         checks = check_rows(rows, self.reference(), self.located)
+        register = resolutions_register(self.source)
+        set_aside_unchanged(checks, register)
         if not checks.accepted:
             return Resolved(self, checks)
-        register = resolutions_register(self.source)
         with locked(register):
             # Someone else saved (or a file changed) since this workspace was built: the
             # patch would miss their rows, so load anew (from the caches) after saving.

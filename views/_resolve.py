@@ -8,11 +8,14 @@ reload (:func:`views._common.keep_workspace`), so the figures move at once.
 
 from __future__ import annotations
 
+import json
+from urllib.parse import unquote
+
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from impact.analysis import metrics
-from impact.core.settings import os_user
 from impact.outputs.exports import FORMATS, export
 from impact.places import worklist
 from impact.places.registers import RegisterError, RegisterRow
@@ -33,22 +36,54 @@ from views._common import (
 
 RESULT = "_resolve_result"
 WHO = "resolver_name"
+#: The browser cookie that remembers the officer's name (this browser only, a year).
+WHO_COOKIE = "impact_officer"
+NO_NAME = "Type your name above first: it is recorded with every supplier you place."
 
 
 def who() -> None:
-    """Where the name recorded with each change is typed (once per session; the OS user
-    until then)."""
-    st.session_state.setdefault(WHO, os_user())
-    st.text_input("Your name (recorded with every supplier you place)", key=WHO, max_chars=80)
+    """The officer's name: asked for, and remembered by this browser (a cookie), never
+    taken from the machine — the app may run under one account for everyone."""
+    if WHO not in st.session_state:
+        st.session_state[WHO] = _remembered()
+    st.text_input("Your name (recorded with every supplier you place)", key=WHO, max_chars=80,
+                  placeholder="e.g. Ada Lovelace, Economic Development")
+    name = who_now()
+    if not name:
+        st.caption(NO_NAME)
+    elif name != _remembered():
+        _remember(name)
 
 
 def who_now() -> str:
-    return str(st.session_state.get(WHO) or "").strip() or os_user()
+    """The name typed on the page ("" until one is)."""
+    return str(st.session_state.get(WHO) or "").strip()
+
+
+def _remembered() -> str:
+    """The name this browser remembered (the cookie sent when the page was opened)."""
+    try:
+        value = st.context.cookies.get(WHO_COOKIE)
+    except (AttributeError, RuntimeError):  # no browser (a script run)
+        return ""
+    return unquote(value).strip()[:80] if isinstance(value, str) else ""
+
+
+def _remember(name: str) -> None:
+    """Ask the browser to remember ``name`` for the next visit (the value is JSON-encoded,
+    "<" escaped, so no name can close the script)."""
+    value = json.dumps(name).replace("<", "\\u003c")
+    components.html(
+        f"<script>document.cookie = '{WHO_COOKIE}=' + encodeURIComponent({value}) + "
+        "'; path=/; max-age=31536000; SameSite=Strict';</script>", height=0)
 
 
 def save(ws: Workspace, rows: list[RegisterRow], how: str, where: str) -> bool:
     """Check, save and apply ``rows``; keep the updated workspace; stash the outcome for
     :func:`show_result` at ``where`` (shown after the rerun).  True when anything was saved."""
+    if not who_now():
+        st.session_state[f"{RESULT}-{where}"] = {"saved": [], "refused": [NO_NAME]}
+        return False
     try:
         done = ws.resolve(rows, Author(who=who_now(), how=how))
     except (RegisterError, OSError) as exc:
@@ -61,6 +96,7 @@ def save(ws: Workspace, rows: list[RegisterRow], how: str, where: str) -> bool:
                       for c in done.checks.accepted.values()],
             "refused": [f"{rows[i].supplier_name}: not saved: {r}"
                         for i, r in sorted(done.checks.refused.items())],
+            "unchanged": [c.row.supplier_name for c in done.checks.unchanged.values()],
         }
     st.session_state[f"{RESULT}-{where}"] = outcome
     return bool(outcome["saved"])
@@ -80,6 +116,8 @@ def show_result(where: str) -> None:
             st.info(md_escape(f))
     elif saved:
         st.success(f"Saved {len(saved):,} suppliers to the council's register. Figures updated.")
+    for name in outcome.get("unchanged", [])[:20]:
+        st.info(f"{md_escape(name)}: the register already holds this; nothing changed.")
     for line in outcome["refused"][:20]:
         st.error(md_escape(line))
 
@@ -162,6 +200,9 @@ def bulk(ws: Workspace, target: worklist.Target) -> None:
 
 
 def _import(ws: Workspace, name: str, data: bytes) -> None:
+    if not who_now():
+        st.error(NO_NAME)
+        return
     try:
         tpl = worklist.read_template(data, name)
     except RegisterError as exc:
@@ -175,8 +216,7 @@ def _import(ws: Workspace, name: str, data: bytes) -> None:
 
 
 def _show_report(report: worklist.ImportReport) -> None:
-    st.markdown(f"**Last import:** {report.rows_in:,} rows in = {len(report.applied):,} "
-                f"applied + {len(report.rejected):,} rejected.")
+    st.markdown(f"**Last import:** {report.sentence()}.")
     if len(report.applied):
         st.dataframe(blanks(report.applied), hide_index=True, width="stretch", height=200,
                      placeholder=MISSING)

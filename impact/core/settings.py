@@ -7,7 +7,6 @@ Nothing else in :mod:`impact` or the app reads ``os.environ``.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -99,14 +98,6 @@ class Settings:
             spark_submitted=get(SPARK_SUBMIT_GATEWAY) is not None,
             limits={name: value for name in LIMITS if (value := get(name)) is not None},
         )
-
-
-def os_user() -> str:
-    """The account running the process (the audit trail's "who" until a name is typed)."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
-        return "unknown user"
 
 
 def settings() -> Settings:
