@@ -208,7 +208,8 @@ def council_wards(
 ) -> gpd.GeoDataFrame:
     """The council's wards for maps: display geometry, IoD 2025 (and 2019) aggregates."""
     try:
-        areas, warn = areas_for_lads(reference, lads, "ward")
+        areas, warn = areas_for_lads(reference, lads, "ward",
+                                     notes if notes is not None else warnings)
     except (ReferenceError, ValueError, FileNotFoundError) as exc:
         warnings.append(f"no ward map: {exc}")
         return empty_wards()
