@@ -125,6 +125,9 @@ class Workspace:
     outdir: Path | None = None
     located: pd.DataFrame | None = field(default=None, repr=False)
     council_name: str = ""
+    #: how a sentence names the body: "the council", "the authority", "the combined
+    #: authority" (:func:`impact.places.councils.body_noun`)
+    body_noun: str = "the council"
 
     @property
     def is_demo(self) -> bool:
@@ -181,6 +184,7 @@ class Workspace:
             outdir=ingested.outdir,
             located=located,
             council_name=geo.name,
+            body_noun=geo.noun,
         )
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --

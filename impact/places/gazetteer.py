@@ -67,6 +67,8 @@ BODY_CLASSES: dict[str, str] = {
     "pension_fund": "pension fund",
     "other_public": "other public body",
 }
+#: Classes of body whose own area is "local" when they are the one paying.
+PAYERS = frozenset({"council", "combined_authority", "police", "fire"})
 #: Where a body's spend lands: its area's districts, its headquarters postcode, or nowhere
 #: local ("national").  "" when the reference data gives no place (an academy trust found
 #: only by name: a register may still place it by its company number).
@@ -615,10 +617,11 @@ class Gazetteer:
     # -- the paying council
 
     def payer(self, council: str) -> Payer:
-        """The paying council's districts, their neighbours and regions (empty when its
-        name matches no council: proximity is then not used)."""
+        """The paying body's districts, their neighbours and regions: a council's, a
+        combined or regional authority's, or a police or fire body's area (empty when its
+        name matches none of them: proximity is then not used)."""
         m = self.match_one(normalise_name(str(council)), str(council))
-        if m.body is None or m.body.body_class not in ("council", "combined_authority"):
+        if m.body is None or m.body.place != "area" or m.body.body_class not in PAYERS:
             return Payer()
         lads = frozenset(m.body.lads)
         near = set().union(*(self.geography.neighbours.get(x, frozenset()) for x in lads))
