@@ -13,7 +13,6 @@ from urllib.parse import unquote
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from impact.analysis import metrics
 from impact.outputs.exports import FORMATS, export
@@ -73,9 +72,9 @@ def _remember(name: str) -> None:
     """Ask the browser to remember ``name`` for the next visit (the value is JSON-encoded,
     "<" escaped, so no name can close the script)."""
     value = json.dumps(name).replace("<", "\\u003c")
-    components.html(
-        f"<script>document.cookie = '{WHO_COOKIE}=' + encodeURIComponent({value}) + "
-        "'; path=/; max-age=31536000; SameSite=Strict';</script>", height=0)
+    st.html(f"<script>document.cookie = '{WHO_COOKIE}=' + encodeURIComponent({value}) + "
+            "'; path=/; max-age=31536000; SameSite=Strict';</script>",
+            unsafe_allow_javascript=True)
 
 
 def save(ws: Workspace, rows: list[RegisterRow], how: str, where: str) -> bool:

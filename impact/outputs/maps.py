@@ -560,7 +560,7 @@ def _label_candidates(areas: gpd.GeoDataFrame) -> tuple[list[dict], np.ndarray]:
 
 #: A label's box in pixels: each character this share of the text height wide, with the
 #: white outline and a little air around it.
-_CHAR_WIDTH, _LINE_HEIGHT, _LABEL_AIR = 0.62, 1.3, 4.0
+_CHAR_WIDTH, _LINE_HEIGHT, _LABEL_AIR = 0.56, 1.25, 3.0
 #: Labels are sized in metres at the map's first zoom, so zooming in spreads them apart
 #: faster than they grow (up to this many times their size) and none come to overlap;
 #: zooming out they shrink to this share of it before they stop.
