@@ -23,15 +23,8 @@ from impact.places.locate import locate, write_locate_outputs
 from impact.places.reference import resolve_reference
 from tests._regional import COUNCIL, write_regional_body
 from tests._shared import require, shared_data_dir
-from tests.browser.conftest import (
-    SCREENSHOTS,
-    hermetic_env,
-    new_context,
-    page_problems,
-    streamlit_server,
-    wait_idle,
-    wait_map_drawn,
-)
+from tests.browser import conftest as bc
+from tests.browser.conftest import new_context, page_problems, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
 
@@ -49,7 +42,7 @@ def regional(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out = root / "ingested"
     write_outputs(ingest([write_regional_body(root / "spend")], council=COUNCIL), out)
     write_locate_outputs(out, locate(out, [], reference, fuzzy=False))
-    return {**hermetic_env(root), "IMPACT_SOURCE_DIR": str(out), "IMPACT_COUNCIL": COUNCIL,
+    return {**bc.hermetic_env(root), "IMPACT_SOURCE_DIR": str(out), "IMPACT_COUNCIL": COUNCIL,
             "IMPACT_REFERENCE_DIR": str(shared_data_dir())}
 
 
@@ -60,8 +53,8 @@ def _open(page, base: str, path: str) -> None:
 
 
 def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"regional-{name}.png"))
+    bc.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(bc.SCREENSHOTS / f"regional-{name}.png"))
 
 
 def _import(page, path: Path) -> str:
@@ -90,14 +83,14 @@ def _import(page, path: Path) -> str:
 
 
 def test_a_regional_body_end_to_end(browser, regional, tmp_path: Path) -> None:
-    with streamlit_server(env=regional, log_name="regional.log") as base:
+    with bc.streamlit_server(env=regional, log_name="regional.log") as base:
         context, page, log = new_context(browser, 1920, 1080)
         try:
             for path in PAGES:
                 _open(page, base, path)
             # The dense map draws (its names are thinned server-side: tests/test_maps.py).
             _open(page, base, "map")
-            _, drawn, _ = wait_map_drawn(page)
+            _, drawn, _ = bc.wait_map_drawn(page)
             assert drawn > 0.05
             _shot(page, "map-1920")
             # The officer's name is asked for, then remembered by this browser.
