@@ -24,6 +24,7 @@ import pandas as pd
 from impact.core import cache
 from impact.core.atomic import locked
 from impact.core.paths import council_folder
+from impact.ingest import payees, schema
 from impact.ingest.columns import load_mapping
 from impact.ingest.schema import supplier_keys
 from impact.ingest.transactions import REJECTED_COLUMNS, ingest, write_outputs
@@ -426,12 +427,18 @@ def _located(
     return res.suppliers, json.loads(cp.read_text(encoding="utf-8")), k
 
 
+#: The code of the supplier key rule (:func:`impact.ingest.schema.supplier_key`).
+SUPPLIER_KEY_CODE = [Path(schema.__file__), Path(payees.__file__)]
+
+
 def _locate_cache(source: Source, outdir: Path, reference: Reference) -> tuple[Path, str]:
     """The workspace folder of a source's located suppliers, and its key (the ingested
-    transactions, the register and the reference files it was placed with)."""
+    transactions, the register and the reference files it was placed with, and the rule
+    that makes a supplier's key: suppliers keyed another way would not join)."""
     k = cache.key(
         *cache.fingerprint([outdir / "transactions.parquet", source.register]),
         *cache.fingerprint(locate_reference_files(reference)),
+        *cache.fingerprint(SUPPLIER_KEY_CODE),
         str(reference.root.resolve()),
         length=12,
     )
