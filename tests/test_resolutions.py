@@ -341,3 +341,13 @@ def test_the_national_postcode_directory_decides(shared_data: Path) -> None:
     assert "Northern Ireland" in got.accepted[2].flags[0]
     assert "outside England" in got.accepted[3].flags[0] and "Cardiff" in got.accepted[3].place
     assert got.accepted[4].flags == () and "Calderdale" in got.accepted[4].place
+
+
+def test_what_the_template_sets_apart_is_counted() -> None:
+    sup = pd.DataFrame({
+        "supplier_name": ["HMRC", "Redacted", "Acme Ltd"], "spend": [900.0, 800.0, 100.0],
+        "is_located": [False, False, False], "is_redacted": [False, True, False],
+        "supplier_class": ["public_body", "individual_redacted", "company"],
+        "place_basis": ["national", None, None],
+    })
+    assert worklist.set_apart(sup) == {"national": (1, 900.0), "redacted": (1, 800.0)}

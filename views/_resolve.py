@@ -179,9 +179,15 @@ def one_at_a_time(ws: Workspace, queue: pd.DataFrame) -> None:
 def bulk(ws: Workspace, target: worklist.Target) -> None:
     """The template for the finance team, and a filled-in copy read back row by row."""
     tpl = worklist.template(ws.suppliers, target)
+    apart = worklist.set_apart(ws.suppliers)
+    left = [f"{n:,} {what} ({metrics.money(gbp)})" for what, (n, gbp) in (
+        ("national bodies such as HMRC", apart["national"]),
+        ("redacted payees", apart["redacted"])) if n]
     st.caption(f"{len(tpl):,} unplaced suppliers, largest £ first, with our suggested match "
                "where we have one. Fill in Postcode (or Company number) from the vendor "
-               "master and import the file here; every row is checked.")
+               "master and import the file here; every row is checked."
+               + (f" Left out, since no local postcode can be given for them: "
+                  f"{' and '.join(left)}." if left else ""))
     a, b = st.columns(2)
     for col, fmt, label in ((a, "CSV", "CSV"), (b, "Excel (XLSX)", "Excel")):
         _, mime, ext = FORMATS[fmt]

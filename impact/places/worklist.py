@@ -61,6 +61,20 @@ def placeable(suppliers: pd.DataFrame) -> pd.Series:
     return ~suppliers["is_located"].astype(bool) & ~redacted & named & ~national
 
 
+def set_apart(suppliers: pd.DataFrame) -> dict[str, tuple[int, float]]:
+    """Unplaced suppliers no officer can place, by why: ``national`` bodies (no local
+    postcode to give) and ``redacted`` payees (no name) — (count, £) each."""
+    unplaced = ~suppliers["is_located"].astype(bool)
+    basis = suppliers.get("place_basis", pd.Series(pd.NA, index=suppliers.index))
+    national = unplaced & (basis.astype("string") == "national").fillna(False)
+    redacted = unplaced & ~national & ~placeable(suppliers) & (
+        suppliers["is_redacted"].astype(bool)
+        | (suppliers["supplier_class"].astype("string") == "individual_redacted").fillna(False))
+    spend = suppliers["spend"].astype(float)
+    return {k: (int(m.sum()), float(spend[m].sum())) for k, m in
+            (("national", national), ("redacted", redacted))}
+
+
 @dataclass(frozen=True)
 class Target:
     """How far influenceable spend is from a coverage target, and what would close the gap.
