@@ -159,7 +159,7 @@ def test_ward_without_lsoas_is_reported_not_invented(tmp_path: Path) -> None:
     ref = _reference(tmp_path / "ref")
     wards, warn = areas_for_lads(ref, ["E07000999", "E09999999"])
     assert wards["code"].tolist() == ["E05000001"]
-    assert any("1 ward(s) have no LSOA boundary" in w for w in warn)
+    assert any("1 ward(s) have no neighbourhood boundaries" in w for w in warn)
     assert any("E09999999" in w and "not in the LSOA lookup" in w for w in warn)
     lsoas, warn = areas_for_lads(ref, ["E07000999"], unit="lsoa")
     assert sorted(lsoas["code"]) == list(SQUARES)
