@@ -163,7 +163,7 @@ def test_ward_without_lsoas_is_reported_not_invented(tmp_path: Path) -> None:
     assert any("E09999999" in w and "not in the LSOA lookup" in w for w in warn)
     lsoas, warn = areas_for_lads(ref, ["E07000999"], unit="lsoa")
     assert sorted(lsoas["code"]) == list(SQUARES)
-    assert any("1 LSOA(s) of the lookup have no boundary" in w for w in warn)
+    assert any("1 neighbourhood(s) (LSOA 2021) have no boundary" in w for w in warn)
 
 
 def test_hostile_postcodes_each_get_a_status_and_reason(tmp_path: Path) -> None:
