@@ -30,6 +30,7 @@ from impact.analysis.multiplier import ModelResult
 from impact.core import cache
 from impact.core.atomic import locked
 from impact.core.paths import council_folder
+from impact.ingest import payees, schema
 from impact.ingest.columns import load_mapping
 from impact.ingest.schema import supplier_keys
 from impact.ingest.transactions import REJECTED_COLUMNS, ingest, write_outputs
@@ -56,6 +57,7 @@ from impact.places.resolutions import (
     matched,
     register_frame,
     save_checked,
+    set_aside_unchanged,
 )
 from impact.sources import (
     Source,
@@ -143,6 +145,9 @@ class Workspace:
     #: The payment checks run on this workspace's payments, by thresholds (a workspace
     #: brought up to date by :meth:`reapplied` starts with none).
     _checks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: how a sentence names the body: "the council", "the authority", "the combined
+    #: authority" (:func:`impact.places.councils.body_noun`)
+    body_noun: str = "the council"
 
     @property
     def is_demo(self) -> bool:
@@ -200,6 +205,7 @@ class Workspace:
             located=located,
             council_name=geo.name,
             region_names=list(geo.region_names),
+            body_noun=geo.noun,
         )
 
     # -- the figures: every surface reads them here, computed once per filters --
@@ -265,9 +271,10 @@ class Workspace:
         of a few postcodes, not a new run of locate over the whole council.
         """
         checks = check_rows(rows, self.reference(), self.located)
+        register = resolutions_register(self.source)
+        set_aside_unchanged(checks, register)
         if not checks.accepted:
             return Resolved(self, checks)
-        register = resolutions_register(self.source)
         with locked(register):
             # Someone else saved (or a file changed) since this workspace was built: the
             # patch would miss their rows, so load anew (from the caches) after saving.
@@ -529,13 +536,19 @@ def _located(
     return res.suppliers, json.loads(cp.read_text(encoding="utf-8")), k
 
 
+#: The code of the supplier key rule (:func:`impact.ingest.schema.supplier_key`).
+SUPPLIER_KEY_CODE = [Path(schema.__file__), Path(payees.__file__)]
+
+
 def _locate_cache(source: Source, outdir: Path, reference: Reference) -> tuple[Path, str]:
     """The workspace folder of a source's located suppliers, and its key (the ingested
-    transactions, the register and the reference files it was placed with)."""
+    transactions, the register and the reference files it was placed with, and the rule
+    that makes a supplier's key: suppliers keyed another way would not join)."""
     k = cache.key(
         PLACES_VERSION,
         *cache.fingerprint([outdir / "transactions.parquet", source.register]),
         *cache.fingerprint(locate_reference_files(reference)),
+        *cache.fingerprint(SUPPLIER_KEY_CODE),
         str(reference.root.resolve()),
         length=12,
     )

@@ -158,7 +158,15 @@ def test_resolve_queue_writes_the_register(env) -> None:
     queued = [n for n in env["dropped"] if n in names]
     assert queued, (env["dropped"], names[:5])
     name = queued[0]
+    # The officer's name is asked for, never taken from the machine's account.
+    assert at.text_input(key="officer_name").value == ""
     sel.set_value(sel.options[names.index(name)])
+    at.text_input(key="resolve_postcode").input("ZZ1 0AB")
+    next(b for b in at.button if b.label.startswith("Save")).click().run()
+    assert any("Type your name" in e.value for e in at.error) and not register.exists()
+    at.text_input(key="officer_name").input("Ada Officer").run()
+    sel = at.selectbox(key="resolve_supplier")
+    sel.set_value(sel.options[[sel.format_func(o) for o in sel.options].index(name)])
     at.text_input(key="resolve_postcode").input("M99 9ZZ")
     next(b for b in at.button if b.label.startswith("Save")).click().run()
     assert not at.exception
@@ -178,7 +186,8 @@ def test_resolve_queue_writes_the_register(env) -> None:
     # The supplier has left the queue: the figures were updated without a reload.
     sel = at.selectbox(key="resolve_supplier")
     assert name not in [sel.format_func(o) for o in sel.options]
-    assert read_audit(register)["supplier_name"].tolist() == [name]
+    assert read_audit(register)[["supplier_name", "who"]].values.tolist() == [
+        [name, "Ada Officer"]]
     # Neither the committed demo register nor the one the demo was opened with is written.
     assert name in (demo_dir() / "supplier_register.csv").read_text(encoding="utf-8")
     assert name not in env["register"].read_text(encoding="utf-8")
@@ -192,16 +201,18 @@ def test_the_finance_template_goes_out_and_comes_back_accounted_for(env) -> None
     at.switch_page(PAGES[3]).run()
     _ok(at)
     assert any("influenceable spend is placed" in str(p.proto) for p in at.get("progress"))
-    at.text_input(key="resolver_name").input("Ada Officer").run()
+    at.text_input(key="officer_name").input("Ada Officer").run()
     tpl = worklist.template(Workspace.load(demo_source()).suppliers)
-    assert len(tpl) >= 3
+    assert len(tpl) >= 2
     tpl["Postcode"] = ["ZZ7 9WE", "M99 9ZZ"] + [""] * (len(tpl) - 2)
+    tpl = pd.concat([tpl, pd.DataFrame([[""] * len(tpl.columns)] * 2, columns=tpl.columns)],
+                    ignore_index=True)  # the spreadsheet's empty lines at the end
     at.file_uploader(key="import_file").set_value(
         ("vendor master.csv", to_csv_bytes(tpl), "text/csv")).run()
     next(b for b in at.button if b.label.startswith("Import")).click().run()
     _ok(at)
     summary = next(m.value for m in at.markdown if "rows in" in m.value)
-    assert f"{len(tpl)} rows in = 1 applied + {len(tpl) - 1} rejected" in summary
+    assert f"{len(tpl)} rows in = 1 applied + {len(tpl) - 2} left blank + 1 rejected" in summary
     trail = read_audit(register)
     assert trail["supplier_name"].iloc[0] == tpl["Supplier name"].iloc[0]
     assert (trail["who"].iloc[0], trail["how"].iloc[0]) == (

@@ -169,4 +169,8 @@ def test_left_behind_sends_its_areas_to_scenarios(tmp_ws: Path) -> None:
     row = at.dataframe[0].value.iloc[-1]
     assert row["delta_local_spend_gbp"] > 0
     described = " ".join(c.value for c in at.caption)  # what moves, one caption a scenario
-    assert all(c in described for c in chosen[:3])
+    from impact.workspace import Workspace
+
+    wards = Workspace.load("demo").wards.set_index("code")["name"]
+    assert all(str(wards[c]) in described for c in chosen[:3])  # the wards by name …
+    assert not any(c in described for c in chosen[:3])  # … never by code

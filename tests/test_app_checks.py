@@ -56,14 +56,14 @@ def test_findings_are_ranked_openable_and_a_verdict_survives_a_new_session(env: 
     lines = next(d.value for d in at.dataframe if "source_row" in d.value.columns)
     assert len(lines) >= 2 and lines["source_file"].str.endswith(".csv").all()
     finding = picked.value
-    at.text_input(key="resolver_name").input("Test Officer")
+    at.text_input(key="officer_name").input("Test Officer")
     at.radio(key=f"checks_verdict_choice_{finding}").set_value("confirmed")
     at.text_input(key=f"checks_note_{finding}").input("Checked with finance: paid twice")
     next(b for b in at.button if b.label == "Save the verdict").click().run()
     _ok(at)
     assert any("Saved: confirmed, by Test Officer" in s.value for s in at.success)
     assert at.radio(key=f"checks_verdict_choice_{finding}").value == "confirmed"
-    assert at.text_input(key="resolver_name").value == "Test Officer", "the name stays"
+    assert at.text_input(key="officer_name").value == "Test Officer", "the name stays"
     again = _page()  # a new session, reading what was saved
     assert _metric(again, "Confirmed by officers") == "1"
     assert any("set by Test Officer" in c.value for c in again.caption)

@@ -11,7 +11,12 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from impact.places import boundaries
-from impact.places.boundaries import areas_for_lads, display_geometry, load_boundaries
+from impact.places.boundaries import (
+    DRAWN_FROM_NEIGHBOURHOODS,
+    areas_for_lads,
+    display_geometry,
+    load_boundaries,
+)
 from impact.places.reference import Reference
 from tests._shared import missing, shared_data_dir
 
@@ -176,8 +181,13 @@ def test_areas_for_lads_other_vintage_falls_back_to_dissolved_lsoas(tmp_path):
     ref = _mini_reference(tmp_path / "r", ["E05000001", "E05000002"])  # old codes
     wards, warn = areas_for_lads(ref, ["E07000001", "E09999999"], unit="ward")
     text = " ".join(warn)
-    assert "another vintage" in text and "dissolving LSOA 2021" in text
-    assert "E09999999" in text
+    assert "drawn from the neighbourhoods" in text and "E09999999" in text
+    # In words an officer reads (issue 24: "… hold 0 of the lookup's 20 ward codes"); with
+    # ``notes`` the method goes there, not among the warnings.
+    assert "lookup's" not in text and "vintage" not in text
+    notes: list[str] = []
+    _, warn = areas_for_lads(ref, ["E07000001"], unit="ward", notes=notes)
+    assert warn == [] and notes == [DRAWN_FROM_NEIGHBOURHOODS]
     got = wards.set_index("code")
     assert got.loc["E05000101", "geometry"].area == pytest.approx(2.0)  # two unit squares
     assert got.loc["E05000102", "geometry"].area == pytest.approx(1.0)
@@ -216,3 +226,20 @@ def test_real_lsoa_boundaries_come_back_the_same_from_the_cache(monkeypatch):
     assert again["name"].tolist() == fresh["name"].tolist()
     assert again.crs == fresh.crs
     assert again.geometry.geom_equals_exact(fresh.geometry, tolerance=0).all()
+
+
+def test_neighbourhoods_are_named_by_their_ward() -> None:
+    """Issue 24: neighbourhoods shown as "<district> 023D"; named by the ward they are in."""
+    from impact.places.boundaries import neighbourhood_names
+
+    lookup = pd.DataFrame({
+        "lsoa21_code": ["E01000003", "E01000001", "E01000002", "E01000009"],
+        "ward_code": ["E05000001", "E05000001", "E05000002", None],
+        "ward_name": ["Central", "Central", "Moor", None],
+    })
+    assert neighbourhood_names(lookup).to_dict() == {
+        "E01000001": "part of Central ward (1 of 2)",
+        "E01000002": "Moor ward",
+        "E01000003": "part of Central ward (2 of 2)",
+        "E01000009": "E01000009",  # no ward known: the code, never a blank
+    }

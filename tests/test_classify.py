@@ -206,3 +206,20 @@ def test_project_names() -> None:
     row = _one("Bridgeworks (Anytown) Project Company")
     assert (row["supplier_class"], row["class_reason"]) == (
         "company", "trading name: PROJECT COMPANY")
+
+
+def test_a_large_sum_is_no_person_on_the_shape_of_its_name_alone() -> None:
+    """Issue 24: "L B SOUTHWARK" (£73.6m) read as an initial and a surname.  A name of a
+    person's shape paid a large sum is unknown unless a redaction word or a title says
+    person; a small sum to the same shape is still a person."""
+    from impact.places.classify import LARGE_SUM, Identifiers
+
+    raw = pd.Series(["L B SOUTHWARK", "J Smith", "Karen Jones", "Mr J Smith", "REDACTED",
+                     "J Smith"])
+    spend = pd.Series([73_600_000.0, LARGE_SUM, 250_000.0, 500_000.0, 900_000.0, 2_000.0])
+    out = classify_suppliers(normalise_names(raw), raw, ids=Identifiers(spend=spend))
+    assert out["supplier_class"].tolist() == [
+        "unknown", "unknown", "unknown", "individual_redacted", "individual_redacted",
+        "individual_redacted"]
+    assert "redaction word" in out["class_reason"].iloc[0]
+    assert out["class_reason"].iloc[5] == "initial and surname"

@@ -3,6 +3,7 @@ proximity, and what it must leave alone."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -199,3 +200,31 @@ def test_the_disk_cache_round_trip_matches_alike(world: Gazetteer) -> None:
                 "Driver & Vehicle Lic Agency", "Anytown Hospitals NHS Foundati"):
         a, b = _match(world, raw, anytown), _match(again, raw, again.payer("Anytown BC"))
         assert (a.rule, a.body, a.proximity) == (b.rule, b.body, b.proximity), raw
+
+
+def test_finance_system_short_forms_and_service_areas() -> None:
+    """Issue 24: LB / L B / RB / CNCL, possessives, a police force area wider than the
+    council of its name, and a compass word that qualifies an area rather than naming one."""
+    g = Gazetteer([
+        Body("swk", "London Borough of Southwark", "council", "area", ("S",)),
+        Body("rbk", "Royal Borough of Kingston upon Thames", "council", "area", ("K",)),
+        Body("kent", "Kent County Council", "council", "area", ("KE",)),
+        Body("med", "Medway Council", "council", "area", ("ME",)),
+        Body("ne", "North East Combined Authority", "combined_authority", "area", ("NE",)),
+        Body("gst", "GUY'S AND ST THOMAS' NHS FOUNDATION TRUST", "nhs", "site",
+             postcode="SE1 9RT"),
+    ])
+    g.add_areas({"LONDON": (("S", "K"), "London")})
+    g.add_areas({"KENT": (("KE", "ME"), "Kent")}, "police")
+    for raw in ("L B SOUTHWARK", "LB of Southwark", "L.B. Southwark", "Southwark Cncl",
+                "LONDON BOROUGH OF SOUTHWARK"):
+        assert _match(g, raw).body.body_id == "swk", raw
+    assert _match(g, "RB Kingston upon Thames").body.body_id == "rbk"
+    assert _match(g, "Guys & St Thomas NHS FT").body.body_id == "gst"
+    assert _match(g, "Kent Police").body.lads == ("KE", "ME")  # the force area
+    assert _match(g, "Kent Fire & Rescue Service").body.lads == ("KE",)  # no fire area given
+    icb = _match(g, "NHS North East London ICB")  # part of London, not the North East
+    assert icb.body is None or "NE" not in icb.body.lads
+    again = Gazetteer.from_state(json.loads(json.dumps(g.state())))
+    assert _match(again, "Kent Police").body.lads == ("KE", "ME")
+    assert _match(g, "L B Electrical Services").body is None  # LB alone names no council

@@ -159,11 +159,11 @@ def test_ward_without_lsoas_is_reported_not_invented(tmp_path: Path) -> None:
     ref = _reference(tmp_path / "ref")
     wards, warn = areas_for_lads(ref, ["E07000999", "E09999999"])
     assert wards["code"].tolist() == ["E05000001"]
-    assert any("1 ward(s) have no LSOA boundary" in w for w in warn)
+    assert any("1 ward(s) have no neighbourhood boundaries" in w for w in warn)
     assert any("E09999999" in w and "not in the LSOA lookup" in w for w in warn)
     lsoas, warn = areas_for_lads(ref, ["E07000999"], unit="lsoa")
     assert sorted(lsoas["code"]) == list(SQUARES)
-    assert any("1 LSOA(s) of the lookup have no boundary" in w for w in warn)
+    assert any("1 neighbourhood(s) (LSOA 2021) have no boundary" in w for w in warn)
 
 
 def test_hostile_postcodes_each_get_a_status_and_reason(tmp_path: Path) -> None:

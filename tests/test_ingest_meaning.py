@@ -347,3 +347,66 @@ def test_a_saved_mapping_wins_and_is_never_marked_for_review(tmp_path):
     assert rep.column_mapping == {"supplier_name": "Who", "date": "When", "amount": "Gross"}
     assert rep.amount_basis == "saved mapping" and rep.reviews() == []
     assert all(d["evidence"].startswith("saved mapping") for d in rep.column_decisions)
+
+
+# ------------------------------------------------- the Transparency Code's own column names
+
+_UNITS = ["Adult Social Care", "Children's Services", "Place", "Resources", "Corporate"]
+_SERVICES = ["Highways", "Libraries", "Waste Collection", "Housing Options", "Parks"]
+_SERCOP = ["HWY100", "LIB200", "WST300", "HOU400", "PRK500"]
+_CATEGORIES = ["Supplies and Services", "Premises", "Transport", "Third Party Payments"]
+
+
+def _code_file(path: Path, header: list[str], kinds: list[str]) -> Path:
+    """A spend file in one of the Code's layouts: each column's values by its kind."""
+    rows = []
+    for i in range(40):
+        values = {"date": f"{i % 28 + 1:02d}/05/2024", "supplier": ROWS[i % 4][0],
+                  "amount": f"{600 + 37 * i}.{i:02d}", "ref": f"T{2000 + i}",
+                  "unit": _UNITS[i % 5], "service": _SERVICES[(i * 3) % 5],
+                  "sercop": _SERCOP[(i * 3) % 5], "category": _CATEGORIES[i % 4],
+                  "vat": "0.00", "body": "Test Council"}
+        rows.append([values[k] for k in kinds])
+    return write(path, csv_text(header, rows))
+
+
+@pytest.mark.parametrize(
+    ("header", "kinds", "expected"),
+    [
+        (["Body name", "Transaction date", "Supplier (beneficiary)", "Transaction number",
+          "Net amount", "Irrecoverable VAT", "Department/service where expenditure occured",
+          "Procurement category", "CIPFA expenditure code"],
+         ["body", "date", "supplier", "ref", "amount", "vat", "unit", "category", "sercop"],
+         {"directorate": "Department/service where expenditure occured",
+          "expense_type": "Procurement category"}),
+        (["Date", "Directorate / Service Where Expenditure Incurred", "Expenditure Category",
+          "Supplier Name", "Amount"],
+         ["date", "unit", "category", "supplier", "amount"],
+         {"directorate": "Directorate / Service Where Expenditure Incurred",
+          "expense_type": "Expenditure Category"}),
+        (["Organisation Label", "Effective Date", "Service Category Label", "Responsible Unit",
+          "Expenditure Category", "Supplier Name", "Transaction Number", "Amount"],
+         ["body", "date", "service", "unit", "category", "supplier", "ref", "amount"],
+         {"service_area": "Service Category Label", "directorate": "Responsible Unit",
+          "expense_type": "Expenditure Category"}),
+        (["Payment Date", "Service Division Label", "Expense Type", "Supplier Name", "Amount"],
+         ["date", "service", "category", "supplier", "amount"],
+         {"service_area": "Service Division Label", "expense_type": "Expense Type"}),
+        (["Payment Date", "SeRCOP Service Code", "Expense Type", "Supplier Name", "Amount"],
+         ["date", "sercop", "category", "supplier", "amount"],
+         {"service_area": "SeRCOP Service Code", "expense_type": "Expense Type"}),
+    ],
+)
+def test_the_codes_own_column_names_and_their_variants_are_recognised(
+    tmp_path, header, kinds, expected
+):
+    """Issue 24: 'Directorate / Service Where Expenditure Incurred' was left unused (read
+    half as a date 'incurred'), so the department filter was empty for a whole council.
+    The qualifier 'where expenditure incurred' names the unit, and a mixed-case acronym
+    (SeRCOP) is read whole."""
+    result, rep = one(_code_file(tmp_path / "spend.csv", header, kinds))
+    for field, column in expected.items():
+        assert rep.column_mapping.get(field) == column, (field, rep.column_mapping)
+        assert decision(rep, field)["needs_review"] is None
+        assert result.transactions[field].notna().all()
+    assert rep.column_mapping["date"] in header and result.transactions.date.notna().all()

@@ -284,3 +284,49 @@ def test_ward_svg_is_static_escaped_and_coloured() -> None:
     xy = [tuple(map(float, p.split(","))) for p in ds.split()]
     xs, ys = [x for x, _ in xy], [y for _, y in xy]
     assert max(xs) - min(xs) > 400 and 2.8 < (max(xs) - min(xs)) / (max(ys) - min(ys)) < 3.2
+
+
+def _dense_city(n_side: int = 26) -> gpd.GeoDataFrame:
+    """A London-like dense map: ~680 small wards on a grid (a few big ones on the edge),
+    names as long as real ones."""
+    cells, names = [], []
+    size = 0.01  # degrees: about 700 m x 1.1 km at 51.5° N, a London ward
+    for i in range(n_side):
+        for j in range(n_side):
+            # the first column is suburban: three times wider than the rest
+            x0 = -0.4 if i == 0 else -0.4 + (i + 2) * size
+            x1 = x0 + size * (3 if i == 0 else 1)
+            cells.append(box(x0, 51.4 + j * size, x1, 51.4 + (j + 1) * size))
+            names.append(f"St Mary's and Long Ward Name {i}-{j}")
+    return gpd.GeoDataFrame({"code": [f"W{k}" for k in range(len(cells))], "name": names},
+                            geometry=cells, crs="EPSG:4326")
+
+
+def test_a_dense_city_shows_only_the_names_that_fit_largest_wards_first() -> None:
+    """Issue 24: about 680 ward labels printed on top of each other across a large city.
+    Server-side, at the map's zoom, names are kept largest ward first and never overlap;
+    sized in metres, so zooming in only spreads them (they grow at most 1.5 times)."""
+    wards = _dense_city()
+    frame = maps.MapFrame(width=1100, height=620)
+    deck, _ = maps.ward_deck(wards, "spend", frame=frame)
+    doc = json.loads(deck.to_json())
+    layer = next(la for la in doc["layers"] if la["id"] == maps.LABEL_LAYER)
+    shown = layer["data"]
+    assert 0 < len(shown) < len(wards) // 3
+    boxes = maps.label_boxes(shown, frame.label_px, deck.initial_view_state.zoom)
+    for i in range(len(boxes)):
+        a, rest = boxes[i], boxes[i + 1:]
+        clash = ((rest[:, 0] < a[2]) & (rest[:, 2] > a[0]) & (rest[:, 1] < a[3])
+                 & (rest[:, 3] > a[1]))
+        assert not clash.any(), shown[i]["text"]
+    big = {f"St Mary's and Long Ward Name 0-{j}" for j in range(26)}
+    texts = [r["text"] for r in shown]
+    assert sum(t in big for t in texts) >= len(texts) / 4  # the wide wards get names first
+    assert layer["sizeUnits"] == "meters" and layer["sizeMaxPixels"] <= 1.5 * frame.label_px
+
+
+def test_a_small_council_keeps_every_name_that_fits() -> None:
+    deck, _ = maps.ward_deck(_wards(), "spend", frame=maps.MapFrame(width=900, height=560))
+    layer = next(la for la in json.loads(deck.to_json())["layers"]
+                 if la["id"] == maps.LABEL_LAYER)
+    assert len(layer["data"]) == len(_wards())

@@ -140,10 +140,11 @@ def _same(a: Workspace, b: Workspace, check_dtype: bool = True) -> None:
 
 def test_a_save_gives_the_figures_of_a_full_reload(clean: Path) -> None:
     ws = Workspace.load("demo")
-    with_id, no_id = _unplaced(ws, with_id=True), _unplaced(ws, with_id=False)
-    assert len(with_id) >= 2 and len(no_id) >= 1
+    with_id = _unplaced(ws, with_id=True)
+    assert len(with_id) >= 3
+    by_name = with_id.iloc[2]  # given by its name alone, as a register without IDs would
     first = ws.resolve([_row(with_id.iloc[0], postcode=IN_BOROUGH),
-                        _row(no_id.iloc[0], postcode="ZZ7 9WE"),
+                        RegisterRow(str(by_name["supplier_name"]), None, postcode="ZZ7 9WE"),
                         _row(with_id.iloc[1], company_number="ZZ694302")], ME)
     assert len(first.checks.accepted) == 3, first.checks.refused
     # A second save changes one of them again (the register row is updated, not added).
@@ -154,7 +155,7 @@ def test_a_save_gives_the_figures_of_a_full_reload(clean: Path) -> None:
     placed = after.suppliers.set_index("supplier_key")
     assert placed.loc[with_id.iloc[0]["supplier_key"], "postcode"] == "ZZ8 6NP"
     assert placed.loc[with_id.iloc[1]["supplier_key"], "postcode"] == "ZZ7 9WE"  # its office
-    assert set(placed.loc[[s["supplier_key"] for s in (with_id.iloc[0], no_id.iloc[0])],
+    assert set(placed.loc[[s["supplier_key"] for s in (with_id.iloc[0], by_name)],
                           "resolution_method"]) == {"manual"}
     assert len(read_register(clean).frame) == 3
     _same(after, Workspace.load("demo"))  # the disk caches and the register, as on a restart
@@ -244,12 +245,40 @@ def test_the_template_comes_back_with_every_row_accounted_for(clean: Path) -> No
     report = worklist.import_report(read, done.checks)
     assert report.rows_in == 6 and report.balanced
     assert report.applied["line"].tolist() == [2, 5]
+    assert report.blank == 1  # line 4: left blank, counted apart from the rejections
     reasons = dict(zip(report.rejected["line"], report.rejected["reason"], strict=True))
+    assert sorted(reasons) == [3, 6, 7]
     assert "not in the postcode directory" in reasons[3]
-    assert reasons[4].startswith("left blank")
     assert reasons[6].startswith("duplicate: line 2")
     assert "not a Companies House number" in reasons[7]
+    assert report.sentence() == "6 rows in = 2 applied + 1 left blank + 3 rejected"
     assert len(read_register(clean).frame) == 2
+    # The same file again changes nothing: no row applied, no audit line added.
+    audited = len(read_audit(clean))
+    again = done.workspace.resolve(read.rows, Author("Finance", "imported again"))
+    report = worklist.import_report(read, again.checks)
+    assert report.balanced and report.applied.empty and len(report.unchanged) == 2
+    assert report.sentence() == (
+        "6 rows in = 0 applied + 2 unchanged (the register has them already) + 1 left blank"
+        " + 3 rejected")
+    assert len(read_audit(clean)) == audited and len(read_register(clean).frame) == 2
+
+
+def test_the_template_lists_only_suppliers_an_officer_can_place() -> None:
+    """A national body (HMRC) has no local postcode and a redacted payee no name: neither
+    is in the template, whatever its £."""
+    sup = pd.DataFrame({
+        "supplier_key": list("abcd"), "supplier_id": ["1", "2", "3", "4"],
+        "supplier_name": ["HM Revenue & Customs", "Redacted", "Acme Ltd", "Placed Ltd"],
+        "spend": [900.0, 800.0, 100.0, 50.0],
+        "is_located": [False, False, False, True],
+        "is_redacted": [False, True, False, False],
+        "supplier_class": ["public_body", "individual_redacted", "company", "company"],
+        "place_basis": ["national", None, None, "council_register"],
+        "suggested_name": None, "suggested_postcode": None, "suggested_probability": None,
+    })
+    tpl = worklist.template(sup)
+    assert tpl["Supplier name"].tolist() == ["Acme Ltd"] and tpl["Rank"].tolist() == [1]
 
 
 def test_formula_guarded_names_are_read_back_as_published() -> None:
@@ -310,3 +339,13 @@ def test_the_national_postcode_directory_decides(shared_data: Path) -> None:
     assert "Northern Ireland" in got.accepted[2].flags[0]
     assert "outside England" in got.accepted[3].flags[0] and "Cardiff" in got.accepted[3].place
     assert got.accepted[4].flags == () and "Calderdale" in got.accepted[4].place
+
+
+def test_what_the_template_sets_apart_is_counted() -> None:
+    sup = pd.DataFrame({
+        "supplier_name": ["HMRC", "Redacted", "Acme Ltd"], "spend": [900.0, 800.0, 100.0],
+        "is_located": [False, False, False], "is_redacted": [False, True, False],
+        "supplier_class": ["public_body", "individual_redacted", "company"],
+        "place_basis": ["national", None, None],
+    })
+    assert worklist.set_apart(sup) == {"national": (1, 900.0), "redacted": (1, 800.0)}

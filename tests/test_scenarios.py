@@ -133,3 +133,23 @@ def test_moved_spend_split_over_targets_and_placed_by_kind_of_code():
     assert new["ward_code"].tolist()[3] == "W7" and new["ward_code"].isna().sum() == 3
     assert oc.moved_to_local_gbp == 15 and oc.to_deprived_gbp == 5
     assert oc.from_deprived_gbp == 20  # b's supplier is in a decile-1 area
+
+
+def test_a_scenario_is_described_in_words_not_codes():
+    """Issue 24: "supplier_class in company to suppliers in E05…" on the screen."""
+    from impact.analysis.scenarios import Words
+
+    s = Scenario("x", share=0.1, category_column="supplier_class",
+                 category_values=("company", "vcse"), target_kind="wards",
+                 target_codes=("E05000001", "E05000002"))
+    words = Words(places={"E05000001": "Central", "E05000002": "Moor"},
+                  values={"supplier_class": {"vcse": "voluntary or community (VCSE)"}})
+    assert s.describe(words) == (
+        "move 10% of the non-local spend of the supplier type 'company' or 'voluntary or "
+        "community (VCSE)' to suppliers in Central and Moor wards")
+    assert "E05" not in s.describe() and "2 chosen wards" in s.describe()
+    assert "supplier_class" not in s.describe()
+    lsoas = Scenario("y", amount_gbp=5e5, target_kind="areas", target_codes=("E01000001",))
+    assert lsoas.describe(Words(places={"E01000001": "part of Central ward (1 of 3)"})) == (
+        "move £500,000 of all influenceable non-local spend to suppliers in part of Central "
+        "ward (1 of 3)")

@@ -163,7 +163,7 @@ def test_bands_national_and_areas() -> None:
         "region_code": [None, "R", "R", "R", None],
     })
     tx = pd.DataFrame({"council": "c", "supplier_id": ["k1", "k2", "k3", "k4", "k5"],
-                       "supplier_name_norm": "x", "amount": 1.0})
+                       "supplier_name_norm": list("abcde"), "amount": 1.0})  # five payees
     sup["supplier_key"] = supplier_keys(tx).to_numpy()
     joined = join_suppliers(tx, sup, ["E1"], ["R"])
     assert joined["location_band"].tolist() == [

@@ -24,6 +24,7 @@ from impact.analysis.opportunity import ScenarioTarget
 from impact.core.paths import council_file
 from impact.outputs import maps
 from impact.outputs.exports import to_csv_bytes
+from impact.places import boundaries
 from impact.reports import areas
 from impact.workspace import Workspace
 from views._common import STREAMLIT_ESCAPES_TOOLTIPS, current_filters
@@ -73,6 +74,19 @@ def compare_areas(ws_key: str, filters: tuple, unit: str, settings: tuple,
 def area_geometry(ws_key: str, unit: str, _ws: Workspace) -> gpd.GeoDataFrame:
     """Display geometry of the council's wards (already on the workspace) or LSOAs."""
     return _ws.area_geometry(unit)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def neighbourhood_names(ws_key: str, _ws: Workspace) -> dict[str, str]:
+    """The council's neighbourhoods (LSOA 2021 code) by name: "part of Central ward (2 of
+    4)" ({} without a lookup)."""
+    ref = _ws.reference()
+    path = ref.find("lookup_lsoa21_ward_lad") if ref is not None else None
+    if path is None:
+        return {}
+    lookup = boundaries.read_lsoa_lookup(path)
+    mine = lookup[lookup["lad_code"].isin(_ws.council_lads)]
+    return {str(k): str(v) for k, v in boundaries.neighbourhood_names(mine).items()}
 
 
 def set_target(codes: list[str], unit: str, label: str, deciles: dict[str, float]) -> None:

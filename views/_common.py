@@ -8,8 +8,10 @@ uses ``st.session_state.setdefault``.
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import astuple
+from urllib.parse import unquote
 
 import pandas as pd
 import streamlit as st
@@ -371,6 +373,50 @@ def as_percent(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
         if c in out:
             out[c] = 100 * pd.to_numeric(out[c], errors="coerce")
     return out
+
+
+#: The session key and browser cookie of the officer's name (this browser only, a year).
+WHO = "officer_name"
+WHO_COOKIE = "impact_officer"
+
+
+def officer_name(what: str) -> str:
+    """The officer's name, asked for (``what``: what it is recorded with) and remembered by
+    this browser (a cookie), never taken from the machine — the app may run under one
+    account for everyone.  The same name serves every page that records who did what."""
+    if WHO not in st.session_state:
+        st.session_state[WHO] = _remembered()
+    st.text_input(f"Your name ({what})", key=WHO, max_chars=80,
+                  placeholder="e.g. Ada Lovelace, Economic Development")
+    name = officer()
+    if not name:
+        st.caption("Type your name first: it is recorded with what you save.")
+    elif name != _remembered():
+        _remember(name)
+    return name
+
+
+def officer() -> str:
+    """The name typed ("" until one is)."""
+    return str(st.session_state.get(WHO) or "").strip()
+
+
+def _remembered() -> str:
+    """The name this browser remembered (the cookie sent when the page was opened)."""
+    try:
+        value = st.context.cookies.get(WHO_COOKIE)
+    except (AttributeError, RuntimeError):  # no browser (a script run)
+        return ""
+    return unquote(value).strip()[:80] if isinstance(value, str) else ""
+
+
+def _remember(name: str) -> None:
+    """Ask the browser to remember ``name`` for the next visit (the value is JSON-encoded,
+    "<" escaped, so no name can close the script)."""
+    value = json.dumps(name).replace("<", "\\u003c")
+    st.html(f"<script>document.cookie = '{WHO_COOKIE}=' + encodeURIComponent({value}) + "
+            "'; path=/; max-age=31536000; SameSite=Strict';</script>",
+            unsafe_allow_javascript=True)
 
 
 def page_workspace() -> Workspace:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from impact.analysis.measures import pct
-from impact.core.settings import os_user
+from impact.analysis.measures import money, pct
 from impact.outputs.exports import FORMATS, export
 from impact.places import worklist
 from impact.places.registers import RegisterError, RegisterRow
@@ -28,29 +27,28 @@ from views._common import (
     keep_workspace,
     md_escape,
     money_col,
+    officer,
+    officer_name,
     text_cols,
 )
 
 RESULT = "_resolve_result"
-WHO = "resolver_name"
+NO_NAME = "Type your name above first: it is recorded with every supplier you place."
 
 
 def who() -> None:
-    """Where the name recorded with each change is typed (once per session; the OS user
-    until then)."""
-    st.session_state.setdefault(WHO, os_user())
-    st.text_input("Your name (recorded with every supplier you place)", key=WHO, max_chars=80)
-
-
-def who_now() -> str:
-    return str(st.session_state.get(WHO) or "").strip() or os_user()
+    """The officer's name for the suppliers they place (:func:`views._common.officer_name`)."""
+    officer_name("recorded with every supplier you place")
 
 
 def save(ws: Workspace, rows: list[RegisterRow], how: str, where: str) -> bool:
     """Check, save and apply ``rows``; keep the updated workspace; stash the outcome for
     :func:`show_result` at ``where`` (shown after the rerun).  True when anything was saved."""
+    if not officer():
+        st.session_state[f"{RESULT}-{where}"] = {"saved": [], "refused": [NO_NAME]}
+        return False
     try:
-        done = ws.resolve(rows, Author(who=who_now(), how=how))
+        done = ws.resolve(rows, Author(who=officer(), how=how))
     except (RegisterError, OSError) as exc:
         outcome = {"saved": [], "refused": [f"Not saved: {exc}"]}
     else:
@@ -61,6 +59,7 @@ def save(ws: Workspace, rows: list[RegisterRow], how: str, where: str) -> bool:
                       for c in done.checks.accepted.values()],
             "refused": [f"{rows[i].supplier_name}: not saved: {r}"
                         for i, r in sorted(done.checks.refused.items())],
+            "unchanged": [c.row.supplier_name for c in done.checks.unchanged.values()],
         }
     st.session_state[f"{RESULT}-{where}"] = outcome
     return bool(outcome["saved"])
@@ -80,6 +79,8 @@ def show_result(where: str) -> None:
             st.info(md_escape(f))
     elif saved:
         st.success(f"Saved {len(saved):,} suppliers to the council's register. Figures updated.")
+    for name in outcome.get("unchanged", [])[:20]:
+        st.info(f"{md_escape(name)}: the register already holds this; nothing changed.")
     for line in outcome["refused"][:20]:
         st.error(md_escape(line))
 
@@ -142,9 +143,15 @@ def one_at_a_time(ws: Workspace, queue: pd.DataFrame) -> None:
 def bulk(ws: Workspace, target: worklist.Target) -> None:
     """The template for the finance team, and a filled-in copy read back row by row."""
     tpl = worklist.template(ws.suppliers, target)
+    apart = worklist.set_apart(ws.suppliers)
+    left = [f"{n:,} {what} ({money(gbp)})" for what, (n, gbp) in (
+        ("national bodies such as HMRC", apart["national"]),
+        ("redacted payees", apart["redacted"])) if n]
     st.caption(f"{len(tpl):,} unplaced suppliers, largest £ first, with our suggested match "
                "where we have one. Fill in Postcode (or Company number) from the vendor "
-               "master and import the file here; every row is checked.")
+               "master and import the file here; every row is checked."
+               + (f" Left out, since no local postcode can be given for them: "
+                  f"{' and '.join(left)}." if left else ""))
     a, b = st.columns(2)
     for col, fmt, label in ((a, "CSV", "CSV"), (b, "Excel (XLSX)", "Excel")):
         _, mime, ext = FORMATS[fmt]
@@ -162,12 +169,15 @@ def bulk(ws: Workspace, target: worklist.Target) -> None:
 
 
 def _import(ws: Workspace, name: str, data: bytes) -> None:
+    if not officer():
+        st.error(NO_NAME)
+        return
     try:
         tpl = worklist.read_template(data, name)
     except RegisterError as exc:
         st.error(f"Not imported: {exc}")
         return
-    done = ws.resolve(tpl.rows, Author(who=who_now(), how=f"imported from {name}"))
+    done = ws.resolve(tpl.rows, Author(who=officer(), how=f"imported from {name}"))
     if done.checks.accepted:
         keep_workspace(ws, done.workspace)
     st.session_state["_import_report"] = worklist.import_report(tpl, done.checks)
@@ -175,8 +185,7 @@ def _import(ws: Workspace, name: str, data: bytes) -> None:
 
 
 def _show_report(report: worklist.ImportReport) -> None:
-    st.markdown(f"**Last import:** {report.rows_in:,} rows in = {len(report.applied):,} "
-                f"applied + {len(report.rejected):,} rejected.")
+    st.markdown(f"**Last import:** {report.sentence()}.")
     if len(report.applied):
         st.dataframe(blanks(report.applied), hide_index=True, width="stretch", height=200,
                      placeholder=MISSING)

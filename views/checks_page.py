@@ -19,7 +19,6 @@ from impact.analysis.changes import Changes, latest_pair, period_choices, signed
 from impact.analysis.checks import CONFIDENCES
 from impact.analysis.findings import ABOUT_A_SUPPLIER, CheckRun
 from impact.analysis.measures import money
-from impact.core.settings import os_user
 from impact.outputs import probity
 from impact.workspace import Workspace
 from views._common import (
@@ -27,6 +26,8 @@ from views._common import (
     download,
     filtered,
     md_escape,
+    officer,
+    officer_name,
     page_workspace,
     table,
 )
@@ -35,7 +36,6 @@ from views._common import (
 MONEY = ("spend_that_month", "other_months_mean", "other_months_spread", "above_the_mean",
          "largest_supplier_spend", "service_spend_with_suppliers")
 SHARES = ("round_share", "base_rate", "largest_supplier_share")
-WHO = "resolver_name"  # the name typed once per session (shared with the Suppliers page)
 PICKED = "checks_finding"
 SAVED = "_checks_saved"
 
@@ -133,8 +133,7 @@ def _verdict_form(r: pd.Series, finding: str, ws: Workspace) -> None:
     said = st.session_state.get(SAVED) or {}
     if said.get("finding") == finding:  # shown while this finding stays open
         st.success(said["text"])
-    st.session_state.setdefault(WHO, os_user())
-    st.text_input("Your name (recorded with the verdict)", key=WHO, max_chars=80)
+    officer_name("recorded with the verdict")
     with st.form(f"checks_verdict_{finding}"):
         current = list(vd.VERDICTS).index(r["verdict"]) if r["verdict"] in vd.VERDICTS else 0
         verdict = st.radio("Verdict", list(vd.VERDICTS), index=current, horizontal=True,
@@ -146,7 +145,10 @@ def _verdict_form(r: pd.Series, finding: str, ws: Workspace) -> None:
 
 
 def _save(ws: Workspace, r: pd.Series, finding: str, verdict: str, note: str) -> None:
-    who = str(st.session_state.get(WHO) or "").strip() or os_user()
+    who = officer()
+    if not who:
+        st.error("Type your name first: it is recorded with the verdict.")
+        return
     try:
         vd.save_verdict(ws.source.council, vd.Verdict(
             finding, verdict, who, note, str(r["check"]), str(r["supplier"]),

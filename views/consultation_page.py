@@ -109,7 +109,10 @@ def _flow(story: cons.PoundStory) -> None:
     text = alt.Chart(df[df["pence"] >= 5]).mark_text(
         color="white", fontSize=28, fontWeight="bold").encode(
         x="mid:Q", y=y, text=alt.Text("pence:Q", format=".0f"))
-    st.altair_chart((bars + text).properties(height=110 * df["step"].nunique())
+    # A height per bar, not for the whole chart: Streamlit takes a fixed height for the
+    # chart with its axis and legend, so one bar (too little placed for a second step, as
+    # on real councils) was left a pixel once the 22 px legend was drawn.
+    st.altair_chart((bars + text).properties(height=alt.Step(110))
                     .configure_axis(labelFontSize=18, titleFontSize=18), width="stretch")
 
 

@@ -13,7 +13,9 @@ import streamlit as st
 from impact.analysis.measures import money
 from impact.analysis.opportunity import area_deciles
 from impact.analysis.scenarios import (
+    CATEGORY_WORDS,
     Scenario,
+    Words,
     compare,
     load_scenarios,
     run_scenario,
@@ -25,6 +27,7 @@ from views._analysis import (
     TARGET,
     TARGET_DECILES,
     how_text,
+    neighbourhood_names,
     one_line,
     scenarios_path,
 )
@@ -69,6 +72,16 @@ if target is not None:
     deciles = pd.concat([deciles, extra[~extra.index.isin(deciles.index)]])
 
 # ------------------------------------------------------------------ new scenario
+VALUE_WORDS = {"supplier_class": labels.CLASSES}
+
+
+def _option_words(option: str) -> str:
+    """ "supplier_class=vcse" → "Supplier type: voluntary or community (VCSE)"."""
+    col, _, value = option.partition("=")
+    return (f"{CATEGORY_WORDS.get(col, col).capitalize()}: "
+            f"{VALUE_WORDS.get(col, {}).get(value, value)}")
+
+
 CATEGORY = {"": "All influenceable non-local spend", "directorate": "Department",
             "supplier_class": "Supplier type", "sic_section": "SIC section"}
 ward_names = dict(zip(ws.wards["code"].astype(str), ws.wards["name"].astype(str), strict=False))
@@ -76,7 +89,8 @@ TARGETS = {"council": "Anywhere in the local area", "wards": "Chosen wards"}
 if target is not None:
     TARGETS["left_behind"] = f"Areas from the Left behind page ({len(target.codes)})"
 
-with st.form("scn_form", border=True):
+# Enter in a box must not add the scenario with whatever the other widgets hold.
+with st.form("scn_form", border=True, enter_to_submit=False):
     st.markdown("**New scenario**")
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -94,14 +108,14 @@ with st.form("scn_form", border=True):
             if col in spend:
                 opts += [f"{col}={v}" for v in sorted(spend[col].dropna().astype(str).unique())]
         cat_vals = st.multiselect("Which (for the category chosen)", opts, key="scn_vals",
-                                  placeholder="e.g. directorate=Place and Environment")
+                                  format_func=_option_words,
+                                  placeholder="e.g. Department: Place and Environment")
     with c3:
         kind = st.radio("To suppliers in", list(TARGETS), format_func=TARGETS.get,
                         index=list(TARGETS).index("left_behind") if target is not None else 0,
                         key="scn_target")
         wards_chosen = st.multiselect("Wards (for 'Chosen wards')", list(ward_names),
-                                      format_func=lambda c: f"{ward_names[c]} ({c})",
-                                      key="scn_wards")
+                                      format_func=ward_names.get, key="scn_wards")
         if target is not None:
             st.caption(f"Left behind areas ({md_escape(target.label)}, {target.unit}): "
                        + ", ".join(md_escape(ward_names.get(c, c)) for c in target.codes[:12])
@@ -145,7 +159,10 @@ if lm3.coverage is not None:
                          + ("; under half is known, so there is not enough data to rely on "
                             "them." if not lm3.enough else ".")))
 try:
-    table = compare(base, scenarios, deciles)
+    hoods = (neighbourhood_names(ws.key, ws)
+             if any(s.target_kind == "areas" for s in scenarios) else {})
+    table = compare(base, scenarios, deciles,
+                    Words(places={**ward_names, **hoods}, values=VALUE_WORDS))
 except ValueError as exc:
     st.error(f"The scenarios could not be run: {one_line(exc)}")
     st.stop()

@@ -27,8 +27,9 @@ if ws is None:
 demo_banner(ws)
 tx = filtered(ws)
 summary = supplier_summary(ws, tx)
-info = ws.suppliers[["supplier_key", "resolution_method", "geocode_status", "geocode_reason",
-                     "supplier_id", "company_number"]]
+info = ws.suppliers[[c for c in ("supplier_key", "resolution_method", "geocode_status",
+                                  "geocode_reason", "supplier_id", "company_number", "id_merge")
+                     if c in ws.suppliers]]
 listing = in_words(summary.merge(info, on="supplier_key", how="left"),
                  {"resolution_method": METHOD_WORDS, "geocode_status": STATUS_WORDS,
                   "class": CLASS_WORDS})
@@ -42,12 +43,17 @@ if q:
 st.caption(f"{len(shown):,} of {len(listing):,} suppliers paid in the selected payments.")
 cols = ["supplier", "class", "where", "postcode", "ward", "district", "imd_decile", "spend",
         "payments", "share", "resolution_method", "geocode_status"]
+if "id_merge" in shown and shown["id_merge"].notna().any():  # the council printed IDs twice
+    cols.append("id_merge")
 table(shown[cols], money=("spend",), percent=("share",), decimals={"imd_decile": 0},
       height=380)
 download(shown[cols], "suppliers", "dl-suppliers", "suppliers")
 with st.expander("How this was calculated"):
     st.markdown(
-        "Suppliers are grouped by the council's vendor number (else by normalised name). "
+        "Suppliers are grouped by the council's vendor number (else by normalised name); "
+        "the vendor numbers of one payee are one supplier — the same number with and "
+        "without leading zeros, or one name under several numbers — and the table says "
+        "which were joined. "
         "Each is placed from the council's supplier register (vendor number, then name), "
         "then reference registers (company number, then name), then probable name matches. "
         "A place given by an officer (typed, imported from the template or a suggested "

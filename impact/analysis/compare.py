@@ -374,17 +374,22 @@ def statistical_neighbours(authorities: pd.DataFrame, gss_code: str | None,
     """The ``k`` councils of the same type and region with the nearest IMD average score.
 
     ``authorities`` has ``gss_code``, ``name``, ``type``, ``region`` and ``imd_score``
-    (:func:`impact.places.authorities.load_authorities`).  Ties go by name.  Empty when the
-    council or its score is unknown; fewer than ``k`` when its region has fewer of its type.
-    Adds ``distance`` (absolute difference in IMD average score).
+    (:func:`impact.places.authorities.load_authorities`), and ``peer_type`` where a body is
+    compared with another kind (the Greater London Authority with combined authorities).
+    Ties go by name.  Empty when the council or its score is unknown; fewer than ``k`` when
+    its region has fewer of its type; a body with none of its kind in its region (a combined
+    authority, the GLA) is compared with its kind across England.  Adds ``distance``
+    (absolute difference in IMD average score).
     """
     me = authorities[authorities["gss_code"] == gss_code]
     if me.empty or pd.isna(me["imd_score"].iloc[0]):
         return authorities.iloc[0:0].assign(distance=pd.Series(dtype="float64"))
     row = me.iloc[0]
-    pool = authorities[(authorities["type"] == row["type"])
-                       & (authorities["region"] == row["region"])
+    kind = authorities["peer_type"] if "peer_type" in authorities else authorities["type"]
+    pool = authorities[(kind == kind[me.index[0]])
                        & (authorities["gss_code"] != gss_code)
                        & authorities["imd_score"].notna()]
+    if (pool["region"] == row["region"]).any():
+        pool = pool[pool["region"] == row["region"]]
     pool = pool.assign(distance=(pool["imd_score"].astype(float) - float(row["imd_score"])).abs())
     return pool.sort_values(["distance", "name"], kind="stable").head(k).reset_index(drop=True)

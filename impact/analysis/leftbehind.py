@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,7 +44,7 @@ from impact.analysis.opportunity import (
     opportunity,
     target,
 )
-from impact.places.boundaries import cache_path, read_lsoa_lookup
+from impact.places.boundaries import cache_path, neighbourhood_names, read_lsoa_lookup
 from impact.places.deprivation import (
     DOMAINS,
     aggregate,
@@ -145,15 +143,6 @@ class AreasResult:
 
 
 # --------------------------------------------------------------------------- the table
-
-
-def _lsoa_names(path: Path) -> pd.Series:
-    raw = pd.read_csv(path, dtype="string")
-    code = next((c for c in raw.columns if re.fullmatch(r"lsoa\d*_?c(o)?d(e)?", c, re.I)), None)
-    name = next((c for c in raw.columns if re.fullmatch(r"lsoa\d*_?n(a)?m(e)?", c, re.I)), None)
-    if code is None or name is None:
-        return pd.Series(dtype="string")
-    return raw.drop_duplicates(code).set_index(code)[name]
 
 
 def _load_iod(reference: Reference, imd: str, warnings: list[str]) -> pd.DataFrame:
@@ -263,11 +252,10 @@ def build_area_table(inputs: AreaInputs) -> tuple[
 
 @dataclass(frozen=True)
 class _Layers:
-    """The reference tables an area table is built from: the LSOA 2021 → ward → LAD lookup
-    (and its file, for LSOA names), IoD per LSOA 2021 and population (None if absent)."""
+    """The reference tables an area table is built from: the LSOA 2021 → ward → LAD lookup,
+    IoD per LSOA 2021 and population (None if absent)."""
 
     lookup: pd.DataFrame
-    lookup_path: Path
     imd: pd.DataFrame
     population: pd.DataFrame | None
 
@@ -276,14 +264,13 @@ def _reference_layers(inputs: AreaInputs, warnings: list[str]) -> _Layers:
     """Read the layers once; a missing population file is a warning (no spend per
     resident), not an error, because deprivation alone is still worth comparing."""
     ref = inputs.reference
-    lookup_path = ref.require("lookup_lsoa21_ward_lad")
-    lookup = read_lsoa_lookup(lookup_path)
+    lookup = read_lsoa_lookup(ref.require("lookup_lsoa21_ward_lad"))
     imd = _load_iod(ref, inputs.imd, warnings)
     pop_path = ref.find("population_lsoa21")
     population = pd.read_csv(pop_path, dtype="string") if pop_path is not None else None
     if population is None:
         warnings.append("no population file: spend per resident cannot be computed")
-    return _Layers(lookup, lookup_path, imd, population)
+    return _Layers(lookup, imd, population)
 
 
 def _council(inputs: AreaInputs) -> tuple[str, ...]:
@@ -310,7 +297,7 @@ def _lsoas_in_scope(inputs: AreaInputs, layers: _Layers) -> pd.DataFrame:
     if lsoas.empty:
         raise ValueError("no areas in the chosen scope")
     if inputs.unit == "lsoa":
-        names = _lsoa_names(layers.lookup_path)
+        names = neighbourhood_names(lsoas)  # by ward: "part of Central ward (2 of 4)"
         lsoas["ward_code"] = lsoas["lsoa21_code"]
         lsoas["ward_name"] = lsoas["lsoa21_code"].map(names).fillna(lsoas["lsoa21_code"])
     return lsoas

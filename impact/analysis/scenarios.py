@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,25 @@ from impact.core.atomic import atomic_write_text
 from impact.places.localarea import LOCAL, NON_LOCAL
 
 TARGET_KINDS = ("council", "wards", "areas")
+#: The spend columns a scenario's category can be, in words.
+CATEGORY_WORDS = {"directorate": "department", "supplier_class": "supplier type",
+                  "sic_section": "SIC section"}
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a scenario's description names things a person reads: the target areas by
+    code (ward and neighbourhood names) and category values by column (supplier types)."""
+
+    places: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+def _listed(items: list[str], last: str = "and") -> str:
+    """"A", "A and B", "A, B and C"; the first eight and how many more."""
+    if len(items) > 8:
+        items = [*items[:8], f"{len(items) - 8} more"]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 @dataclass(frozen=True)
@@ -59,19 +79,29 @@ class Scenario:
         if self.target_kind != "council" and not self.target_codes:
             raise ValueError(f"scenario {self.name!r}: list the target {self.target_kind}")
 
-    def describe(self) -> str:
+    def describe(self, words: Words | None = None) -> str:
+        """The scenario in a sentence: "move 10% of the non-local spend of the department
+        'Place' to suppliers in Central and Moor wards"."""
+        w = words or Words()
         what = f"{self.share:.0%}" if self.share is not None else f"£{self.amount_gbp:,.0f}"
-        cat = (
-            f"{self.category_column} in {', '.join(self.category_values)}"
-            if self.category_column
-            else "all influenceable spend"
-        )
-        to = (
-            "suppliers in the local area"
-            if self.target_kind == "council"
-            else (f"suppliers in {', '.join(self.target_codes)}")
-        )
-        return f"move {what} of the non-local spend of {cat} to {to}"
+        spend = "all influenceable non-local spend"
+        if self.category_column:
+            col = self.category_column
+            named = w.values.get(col, {})
+            values = [f"'{named.get(v, v)}'" for v in self.category_values]
+            spend = (f"the non-local spend of the {CATEGORY_WORDS.get(col, col.replace('_', ' '))}"
+                     f" {_listed(values, 'or')}")
+        return f"move {what} of {spend} to {self._target_words(w)}"
+
+    def _target_words(self, w: Words) -> str:
+        if self.target_kind == "council" or not self.target_codes:
+            return "suppliers in the local area"
+        names = [w.places.get(c, "") for c in self.target_codes]
+        if not all(names):  # codes no one has named: say how many, not the codes
+            noun = "wards" if self.target_kind == "wards" else "neighbourhoods"
+            return f"suppliers in {len(names)} chosen {noun}"
+        suffix = (" ward" if len(names) == 1 else " wards") if self.target_kind == "wards" else ""
+        return f"suppliers in {_listed(names)}{suffix}"
 
 
 @dataclass
@@ -213,9 +243,13 @@ def _from_deprived(move: _Move) -> float:
 
 
 def run_scenario(
-    baseline: ModelResult, scenario: Scenario, imd_deciles: pd.Series | None = None
+    baseline: ModelResult,
+    scenario: Scenario,
+    imd_deciles: pd.Series | None = None,
+    words: Words | None = None,
 ) -> dict[str, Any]:
-    """One scenario against ``baseline``: a row of plain values (see :func:`compare`)."""
+    """One scenario against ``baseline``: a row of plain values (see :func:`compare`);
+    ``words`` name its areas and categories in the description."""
     b = baseline.model
     lads = baseline.inputs.area.lad_codes
     oc = apply_scenario(baseline.inputs.spend, scenario, lads, imd_deciles)
@@ -228,7 +262,7 @@ def run_scenario(
     p10, p50, p90 = np.percentile(d, [10, 50, 90])
     return {
         "scenario": scenario.name,
-        "description": scenario.describe(),
+        "description": scenario.describe(words),
         "moved_gbp": oc.moved_gbp,
         "delta_local_spend_gbp": oc.moved_to_local_gbp,
         "lm3_p50": m.lm3_p50_,
@@ -240,9 +274,9 @@ def run_scenario(
         "delta_retained_gbp": m.retained_ - b.retained_,
         "delta_deprived_gbp": oc.to_deprived_gbp - oc.from_deprived_gbp,
         "how_calculated": (
-            f"{scenario.describe()}: £{oc.moved_gbp:,.0f} moved to a hypothetical local supplier "
-            "of the same class and sector (same re-spend prior), model refitted with the same "
-            "seed; Δ LM3 P10/P50/P90 are of the paired difference. £ to IMD decile 1–2 counts "
+            f"{scenario.describe(words)}: £{oc.moved_gbp:,.0f} moved to a hypothetical local "
+            "supplier of the same class and sector (same re-spend prior), model refitted with the "
+            "same seed; Δ LM3 P10/P50/P90 are of the paired difference. £ to IMD decile 1–2 counts "
             "moved spend landing in target areas of known decile 1–2, less moved spend that "
             "had gone to suppliers in decile 1–2 areas."
         ),
@@ -251,7 +285,10 @@ def run_scenario(
 
 
 def compare(
-    baseline: ModelResult, scenarios: list[Scenario], imd_deciles: pd.Series | None = None
+    baseline: ModelResult,
+    scenarios: list[Scenario],
+    imd_deciles: pd.Series | None = None,
+    words: Words | None = None,
 ) -> pd.DataFrame:
     """Baseline and each scenario side by side (one row each), ready to show or export."""
     rows = [
@@ -272,7 +309,7 @@ def compare(
         }
     ]
     for s in scenarios:
-        r = run_scenario(baseline, s, imd_deciles)
+        r = run_scenario(baseline, s, imd_deciles, words)
         r.pop("_model")
         rows.append(r)
     return pd.DataFrame(rows)

@@ -7,7 +7,6 @@ Nothing else in :mod:`impact` or the app reads ``os.environ``.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -120,14 +119,6 @@ def parse_pounds(text: str | None) -> tuple[float, ...]:
         except ValueError:
             continue
     return tuple(sorted(v for v in values if v > 0))
-
-
-def os_user() -> str:
-    """The account running the process (the audit trail's "who" until a name is typed)."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
-        return "unknown user"
 
 
 def settings() -> Settings:

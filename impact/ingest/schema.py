@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from impact.ingest.payees import one_id_per_payee
+
 #: Bumped when ingest gives a column a new meaning, so files ingested before are read anew.
 SCHEMA_VERSION = "2"
 #: Canonical columns, in output order, with their pandas dtypes.
@@ -102,10 +104,19 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 def supplier_key(council: pd.Series, supplier_id: pd.Series, name_norm: pd.Series) -> pd.Series:
-    """The key of one supplier: council + vendor id where published, else + normalised name.
+    """The key of one supplier: council + vendor id where published, else + normalised name;
+    the IDs of one payee made one first (:func:`impact.ingest.payees.one_id_per_payee`:
+    "014031" and "14031", one name under two IDs), over every row given.
 
-    One place for the rule, so suppliers.parquet and every transaction join agree.
+    One place for the rule, so suppliers.parquet and every transaction join agree: it is
+    given a council's whole set of transactions each time.
     """
+    ids = one_id_per_payee(council, supplier_id, name_norm)["supplier_id"]
+    return key_of(council, ids, name_norm)
+
+
+def key_of(council: pd.Series, supplier_id: pd.Series, name_norm: pd.Series) -> pd.Series:
+    """council + ``supplier_id`` where given, else + normalised name (IDs taken as given)."""
     council = council.astype("string").fillna("")
     sid = supplier_id.astype("string").str.strip().replace("", pd.NA)
     norm = name_norm.astype("string").str.strip().replace("", pd.NA)

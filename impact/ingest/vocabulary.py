@@ -106,6 +106,8 @@ PHRASES: dict[str, tuple[tuple[str, float], ...]] = {
         ("service area categorisation", 1.0), ("service division categorisation", 0.95),
         ("cost centre", 0.9), ("cost centre name", 0.9), ("service cost centre", 0.95),
         ("expense area", 0.95), ("sercop", 0.85), ("bvacop", 0.85), ("profit centre", 0.8),
+        ("sercop code", 0.9), ("sercop service", 0.95), ("service code", 0.85),
+        ("service category", 0.95), ("service category label", 1.0),
         ("section", 0.75),
     ),
     "expense_type": (
@@ -234,10 +236,20 @@ BIGRAMS: dict[tuple[str, str], str] = {
     ("e", "mail"): "email",
 }
 
+#: Qualifiers that say *which* unit or item a column names, not another field: "Department
+#: / Service where expenditure incurred" is the department (the Code's own wording), not
+#: a date "incurred".  Dropped before the header is read.
+QUALIFIERS = re.compile(
+    r"\bwhere\s+(?:the\s+)?(?:expenditure|expense|spend|spending|money|cost|costs|payment)"
+    r"\s+(?:was\s+|is\s+|were\s+)?(?:incurred|occurred|occured|incured|spent|made)\b",
+    re.I,
+)
+
 _PHRASE_TOKENS: dict[str, tuple[tuple[tuple[str, ...], float], ...]] = {}
 _DECORATION = re.compile(r"\([^()]{0,3}\)|[£$€*#†‡§|]+|\bgbp\b", re.I)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORDS = re.compile(r"[a-z0-9]+")
+_RAW_WORDS = re.compile(r"[A-Za-z0-9]+")
 
 
 def _canonical(tokens: list[str]) -> list[str]:
@@ -260,13 +272,20 @@ def _canonical(tokens: list[str]) -> list[str]:
 def header_tokens(header: str) -> tuple[str, ...]:
     """``"* Invoice Nett Amount (£)"`` → ``("invoice", "net", "amount")``."""
     text = unicodedata.normalize("NFKC", str(header))[:120]
-    text = _DECORATION.sub(" ", text)
-    text = _CAMEL.sub(" ", text).lower()
+    text = QUALIFIERS.sub(" ", _DECORATION.sub(" ", text))
+    text = _RAW_WORDS.sub(_uncamel, text).lower()
     words = _WORDS.findall(text)
     split: list[str] = []
     for w in words:
         split += _segment(w)
     return tuple(_canonical(split))
+
+
+def _uncamel(word: re.Match[str]) -> str:
+    """camelCase split (``SupplierName`` → ``Supplier Name``), except a mixed-case word
+    the vocabulary knows whole (``SeRCOP``, ``ProClass``)."""
+    text = word.group(0)
+    return text if text.lower() in KNOWN else _CAMEL.sub(" ", text)
 
 
 def _known() -> frozenset[str]:

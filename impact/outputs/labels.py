@@ -40,6 +40,7 @@ COLUMNS: dict[str, str] = {
     "geocode_status": "Place status",
     "geocode_reason": "Why not placed",
     "previously_placed_by": "Placed before by",
+    "id_merge": "Several IDs, one supplier",
     "supplier_count": "Suppliers",
     "local_suppliers": "Suppliers based here",
     "suppliers_near": "Suppliers nearby",

@@ -537,39 +537,119 @@ def hatch_spacing(areas: gpd.GeoDataFrame, per_extent: float = 70.0) -> float:
 
 
 def label_records(areas: gpd.GeoDataFrame) -> list[dict]:
-    """One label per area at a point inside it (its representative point)."""
+    """One label per area at a point inside it (its representative point), every area."""
+    return _label_candidates(areas)[0]
+
+
+def _label_candidates(areas: gpd.GeoDataFrame) -> tuple[list[dict], np.ndarray]:
+    """Label records and each one's area (Web-Mercator m², the thinning's priority)."""
     if len(areas) == 0:
-        return []
-    pts = shapely.point_on_surface(areas.geometry.to_numpy())
-    names = areas["name"] if "name" in areas else areas["code"]
+        return [], np.zeros(0)
+    geoms = areas.geometry.to_numpy()
+    pts = shapely.point_on_surface(geoms)
+    names = (areas["name"] if "name" in areas else areas["code"]).to_numpy()
+    sizes = (areas.to_crs(3857) if areas.crs else areas).geometry.area.to_numpy()
+    ok = [isinstance(n, str) and bool(n) and not p.is_empty for n, p in zip(names, pts,
+                                                                             strict=True)]
     # Glyphs drawn in WebGL, never HTML; a leading "@@" would be read by deck.gl's JSON
     # converter as an expression, so it is broken with a zero-width space.
-    return [{"text": str(n).replace("@@", "@\u200b@"), "position": [round(p.x, 5), round(p.y, 5)]}
-            for n, p in zip(names, pts, strict=True)
-            if isinstance(n, str) and n and not p.is_empty]
+    recs = [{"text": str(n).replace("@@", "@\u200b@"), "position": [round(p.x, 5), round(p.y, 5)]}
+            for n, p, k in zip(names, pts, ok, strict=True) if k]
+    return recs, sizes[np.asarray(ok, dtype=bool)]
 
 
-def _label_layer(areas: gpd.GeoDataFrame, layer_id: str, size: int, colour: list[int]
-                 ) -> pdk.Layer:
+#: A label's box in pixels: each character this share of the text height wide, with the
+#: white outline and a little air around it.
+_CHAR_WIDTH, _LINE_HEIGHT, _LABEL_AIR = 0.56, 1.25, 3.0
+#: Labels are sized in metres at the map's first zoom, so zooming in spreads them apart
+#: faster than they grow (up to this many times their size) and none come to overlap;
+#: zooming out they shrink to this share of it before they stop.
+_LABEL_GROW, _LABEL_SHRINK = 1.5, 0.7
+
+
+def _world_px(lon: np.ndarray, lat: np.ndarray, zoom: float) -> np.ndarray:
+    """Web-Mercator pixel coordinates at ``zoom`` (deck.gl: the world is 512·2^zoom px)."""
+    scale = 512 * 2.0 ** zoom
+    phi = np.radians(np.clip(lat, -85.0, 85.0))
+    y = np.log(np.tan(np.pi / 4 + phi / 2)) / (2 * np.pi)
+    return np.column_stack(((lon + 180.0) / 360.0 * scale, (0.5 - y) * scale))
+
+
+def label_boxes(records: list[dict], size: int, zoom: float) -> np.ndarray:
+    """Each label's box (x0, y0, x1, y1) in pixels at ``zoom``, ``size`` px high."""
+    if not records:
+        return np.zeros((0, 4))
+    pos = np.array([r["position"] for r in records], dtype=float)
+    xy = _world_px(pos[:, 0], pos[:, 1], zoom)
+    half_w = np.array([len(r["text"]) for r in records]) * size * _CHAR_WIDTH / 2 + _LABEL_AIR
+    half_h = size * _LINE_HEIGHT / 2 + _LABEL_AIR / 2
+    return np.column_stack((xy[:, 0] - half_w, xy[:, 1] - half_h,
+                            xy[:, 0] + half_w, xy[:, 1] + half_h))
+
+
+def thin_labels(records: list[dict], weights: np.ndarray, size: int, zoom: float,
+                taken: np.ndarray | None = None) -> tuple[list[dict], np.ndarray]:
+    """The labels that fit at ``zoom`` without overlapping one another (or ``taken``
+    boxes), the largest area first (``weights``): a city of 680 wards shows the names it
+    has room for, not a smear.  Returns the kept records and every kept box so far.
+
+    Why here and not in the browser: deck.gl's collision filter did not thin them.
+    """
+    boxes = label_boxes(records, size, zoom)
+    kept_boxes = [taken] if taken is not None and len(taken) else []
+    held = np.concatenate(kept_boxes) if kept_boxes else np.zeros((0, 4))
+    keep: list[int] = []
+    for i in np.argsort(-np.asarray(weights, dtype=float), kind="stable"):
+        b = boxes[i]
+        clash = ((held[:, 0] < b[2]) & (held[:, 2] > b[0]) & (held[:, 1] < b[3])
+                 & (held[:, 3] > b[1]))
+        if not clash.any():
+            keep.append(int(i))
+            held = np.vstack((held, b))
+    return [records[i] for i in sorted(keep)], held
+
+
+def _labels(areas: gpd.GeoDataFrame, size: int, zoom: float | None,
+            taken: np.ndarray | None = None) -> tuple[list[dict], np.ndarray]:
+    """:func:`label_records` thinned for ``zoom`` by area size (all of them when no zoom)."""
+    recs, weights = _label_candidates(areas)
+    if zoom is None or not recs:
+        return recs, taken if taken is not None else np.zeros((0, 4))
+    return thin_labels(recs, weights, size, zoom, taken)
+
+
+def _label_layer(records: list[dict], layer_id: str, size: int, colour: list[int],
+                 view: pdk.ViewState | None = None) -> pdk.Layer:
+    """Area names as WebGL text; with ``view``, sized in metres so they keep apart when
+    the map is zoomed (:data:`_LABEL_GROW`, :data:`_LABEL_SHRINK`)."""
+    sizing: dict = {"get_size": size, "size_units": "'pixels'"}
+    if view is not None:
+        metres_per_px = (40_075_016.686 * math.cos(math.radians(float(view.latitude)))
+                         / (512 * 2.0 ** float(view.zoom)))
+        sizing = {"get_size": round(size * metres_per_px, 2), "size_units": "'meters'",
+                  "size_min_pixels": round(size * _LABEL_SHRINK, 1),
+                  "size_max_pixels": round(size * _LABEL_GROW, 1)}
     return pdk.Layer(
-        "TextLayer", data=label_records(areas), id=layer_id, get_position="position",
-        get_text="text", get_size=size, size_units="'pixels'", get_color=colour,
+        "TextLayer", data=records, id=layer_id, get_position="position",
+        get_text="text", get_color=colour, **sizing,
         font_family=f'"{LABEL_FONT}"', font_weight=600, character_set="'auto'",
         font_settings={"sdf": True}, outline_width=3, outline_color=[255, 255, 255, 235],
         get_text_anchor="'middle'", get_alignment_baseline="'center'", pickable=False)
 
 
-def _context_layers(frame: MapFrame) -> list[pdk.Layer]:
-    """Neighbouring districts in light grey, with their names."""
+def _context_layers(frame: MapFrame, taken: np.ndarray | None = None) -> list[pdk.Layer]:
+    """Neighbouring districts in light grey, with the names that fit beside ``taken``."""
     n = frame.neighbours
     if n is None or len(n) == 0:
         return []
     recs = [{"polygon": rings} for g in n.geometry for rings in _rings(g)]
+    view = frame.view
+    names, _ = _labels(n, 12, view.zoom if view is not None else None, taken)
     return [
         pdk.Layer("PolygonLayer", data=recs, id=CONTEXT_LAYER, get_polygon="polygon",
                   get_fill_color=CONTEXT_FILL, get_line_color=CONTEXT_LINE,
                   line_width_min_pixels=1, stroked=True, filled=True, pickable=False),
-        _label_layer(n, f"{CONTEXT_LAYER}-labels", 12, CONTEXT_TEXT),
+        _label_layer(names, f"{CONTEXT_LAYER}-labels", 12, CONTEXT_TEXT, view),
     ]
 
 
@@ -577,8 +657,11 @@ def area_layers(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
                 hatched: list[str] = ()) -> list[pdk.Layer]:
     """The layers every area map shares, bottom to top: neighbours, the areas (``recs``,
     pickable), hatching over ``hatched`` codes, the council outline, the selected area and
-    the area names."""
-    layers = [*_context_layers(frame), pdk.Layer(
+    the area names: those that fit at the frame's view (:func:`thin_labels`), the
+    neighbours' where the areas' leave room."""
+    view = frame.view
+    names, taken = _labels(areas, frame.label_px, view.zoom if view is not None else None)
+    layers = [*_context_layers(frame, taken), pdk.Layer(
         "PolygonLayer", data=recs, id=WARD_LAYER, get_polygon="polygon",
         get_fill_color="fill", get_line_color=[120, 120, 120, 200], line_width_min_pixels=1,
         stroked=True, filled=True, pickable=True, auto_highlight=True)]
@@ -597,7 +680,8 @@ def area_layers(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
                                 get_path="path", get_color=SELECTED, width_min_pixels=4,
                                 pickable=False))
     if frame.labels:
-        layers.append(_label_layer(areas, LABEL_LAYER, frame.label_px, [25, 25, 25, 255]))
+        layers.append(_label_layer(names, LABEL_LAYER, frame.label_px, [25, 25, 25, 255],
+                                   view))
     return layers
 
 
@@ -605,12 +689,14 @@ def area_deck(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
               extra: list[pdk.Layer] = (), hatched: list[str] = ()) -> pdk.Deck:
     """A deck of ``areas`` (records from :func:`ward_records` or a category map) fitted to
     the council, with ``extra`` layers (supplier points) over the areas, under the labels."""
+    if frame.view is None:
+        frame = replace(frame, view=view_for(areas, frame.width, frame.height))
     layers = area_layers(areas, recs, frame, hatched)
     top = [la for la in layers if la.id == LABEL_LAYER]
     layers = [la for la in layers if la.id != LABEL_LAYER] + list(extra) + top
     return pdk.Deck(
         layers=layers,
-        initial_view_state=frame.view or view_for(areas, frame.width, frame.height),
+        initial_view_state=frame.view,
         map_provider="carto",
         map_style=pdk.map_styles.LIGHT,
         tooltip=TOOLTIP,

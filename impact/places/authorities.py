@@ -10,7 +10,10 @@ summary (``imd2025_lad_summary``) — never from a list of council names in the 
 A council is matched to its authority by exact normalised name (official name, short name or
 any of mySociety's name variants), not by containment: "Warwickshire County Council" must
 not become North Warwickshire.  A county council's area is its districts (mySociety's
-``county-la``), so its local share counts every district of the county, not one.
+``county-la``), so its local share counts every district of the county, not one; a combined
+authority's or the Greater London Authority's is its members' (``combined-authority``).
+Bodies that are not district councils (a regional or combined authority) are in the table
+with their own type and region, compared with their own kind (:data:`PEER_TYPES`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from impact.ingest.names import normalise_name
 from impact.ingest.tables import read_csv
 from impact.places.boundaries import read_lsoa_lookup
 from impact.places.councils import council_lads, council_regions, district_names, norm_council_name
 from impact.places.deprivation import population_by_lsoa
+from impact.places.gazetteer import BODY_CLASSES, PAYERS
+from impact.places.public_bodies import load_gazetteer
 from impact.places.reference import Reference
 
 #: Columns of :func:`load_authorities`.
@@ -34,22 +40,29 @@ AUTHORITY_COLUMNS = (
     "type_name",
     "region",
     "county_gss",
+    "ca_gss",  # the combined authority (or the GLA) a district belongs to
+    "peer_type",  # the kind of body it is compared with (:data:`PEER_TYPES`)
     "population",
     "imd_score",
     "names",  # normalised name variants, for :func:`match_authority`
 )
-#: mySociety types that are combined or strategic bodies, not councils with spend files of
-#: their own kind to compare (they hold no districts' services).
-NOT_COUNCILS = {"COMB", "SRA", "CC"}
+#: Types compared with another kind because they are one of a kind: the Greater London
+#: Authority (a strategic regional authority) with the combined authorities, the City of
+#: London Corporation with the London boroughs.
+PEER_TYPES = {"SRA": "COMB", "CC": "LBO"}
+#: Types whose area is their members' districts (mySociety's ``combined-authority``).
+GROUP_TYPES = frozenset({"COMB", "SRA"})
 
 
 def load_authorities(reference: Reference) -> pd.DataFrame:
-    """Current English councils with type, region, county, population and IMD average score.
+    """Current English authorities — councils, combined authorities and the Greater London
+    Authority — with type, region, county, population and IMD average score.
 
     Empty (with :data:`AUTHORITY_COLUMNS`) when the reference folder has no authority table.
     ``imd_score`` is MHCLG's population-weighted IMD 2025 average score for a district; for a
-    county, the mean of its districts' scores weighted by their population (mySociety's
-    ``pop-2020``), since MHCLG publishes no county figure.  NA where neither is known.
+    county or a combined authority, the mean of its districts' scores weighted by their
+    population (mySociety's ``pop-2020``), since MHCLG publishes no such figure.  NA where
+    neither is known.
     """
     path = reference.find("local_authorities")
     if path is None:
@@ -58,16 +71,19 @@ def load_authorities(reference: Reference) -> pd.DataFrame:
     table = _english_councils(raw)
     scores = _district_scores(reference)
     table["imd_score"] = table["gss_code"].map(scores).astype("Float64")
-    table = _county_scores(table)
+    table = _group_scores(table, "county_gss")
+    table["ca_gss"] = _district_groups(table)
+    table = _group_scores(table, "ca_gss")
     return table.reset_index(drop=True)
 
 
 def _english_councils(raw: pd.DataFrame) -> pd.DataFrame:
-    """mySociety's rows for current English councils, in our column names."""
+    """mySociety's rows for current English authorities, in our column names."""
     current = raw["current-authority"].str.lower().eq("true") & raw["end-date"].eq("")
-    rows = raw[current & raw["nation"].eq("England") & ~raw["local-authority-type"].isin(
-        NOT_COUNCILS)]
+    rows = raw[current & raw["nation"].eq("England")]
     county_codes = dict(zip(raw["local-authority-code"], raw["gss-code"], strict=True))
+    ca = rows["combined-authority"] if "combined-authority" in rows else pd.Series("", rows.index)
+    kind = rows["local-authority-type"]
     return pd.DataFrame(
         {
             "gss_code": rows["gss-code"],
@@ -77,6 +93,8 @@ def _english_councils(raw: pd.DataFrame) -> pd.DataFrame:
             "type_name": rows["local-authority-type-name"],
             "region": rows["region"],
             "county_gss": rows["county-la"].map(county_codes).astype("string"),
+            "ca_gss": ca.map(county_codes).astype("string"),
+            "peer_type": kind.map(lambda t: PEER_TYPES.get(t, t)),
             "population": pd.to_numeric(rows["pop-2020"], errors="coerce"),
             "names": _name_variants(rows),
         }
@@ -94,12 +112,21 @@ def _district_scores(reference: Reference) -> dict[str, float]:
     return dict(zip(s[code], score, strict=True))
 
 
-def _county_scores(table: pd.DataFrame) -> pd.DataFrame:
-    """Counties' score: their districts' scores weighted by district population."""
-    d = table[table["county_gss"].notna() & table["imd_score"].notna()]
-    d = d[d["population"] > 0]
-    weighted = (d["imd_score"] * d["population"]).groupby(d["county_gss"]).sum()
-    pop = d["population"].groupby(d["county_gss"]).sum()
+def _district_groups(table: pd.DataFrame) -> pd.Series:
+    """Each district's combined authority, a county's passed on to its districts (a
+    combined county authority's members are often counties)."""
+    of_county = table.set_index("gss_code")["ca_gss"].dropna().astype(str)
+    inherited = table["county_gss"].map(of_county).astype("string")
+    return table["ca_gss"].astype("string").fillna(inherited)
+
+
+def _group_scores(table: pd.DataFrame, parent: str) -> pd.DataFrame:
+    """Counties' (``parent="county_gss"``) or combined authorities' (``"ca_gss"``) score:
+    their districts' scores weighted by district population."""
+    d = table[table[parent].notna() & table["imd_score"].notna()]
+    d = d[(d["population"] > 0) & ~d["type"].isin(["CTY", *GROUP_TYPES])]
+    weighted = (d["imd_score"] * d["population"]).groupby(d[parent]).sum()
+    pop = d["population"].groupby(d[parent]).sum()
     county = (weighted / pop).round(3)
     missing = table["imd_score"].isna()
     table.loc[missing, "imd_score"] = table.loc[missing, "gss_code"].map(county)
@@ -123,10 +150,12 @@ def match_authority(council: str, table: pd.DataFrame) -> str | None:
 
 
 def authority_lads(gss_code: str, table: pd.DataFrame) -> list[str]:
-    """The district (LAD) codes a council covers: a county's districts, else itself."""
-    districts = table.loc[table["county_gss"] == gss_code, "gss_code"]
-    if len(districts):
-        return sorted(districts.astype(str))
+    """The district (LAD) codes a council covers: a county's districts, a combined
+    authority's members, else itself."""
+    for parent in ("county_gss", "ca_gss"):
+        members = table[(table[parent] == gss_code) & (table["type"] != "CTY")]
+        if len(members):  # districts (a combined authority's counties as their districts)
+            return sorted(members["gss_code"].astype(str))
     return [gss_code] if gss_code in set(table["gss_code"]) else []
 
 
@@ -165,17 +194,19 @@ def council_profile(
     table = load_authorities(reference)
     gss = match_authority(council, table)
     row = table.loc[table["gss_code"] == gss].iloc[0] if gss else None
-    if gss is None:
-        warnings.append(f"{council!r} matches no authority in the reference table")
     lads = list(lad_codes) or council_lads(reference, council)
     regions, _ = council_regions(reference, lads, warnings)
     names = district_names(reference)
+    kind, type_name, region = _kind(reference, council, regions) if row is None else (
+        str(row["type"]), str(row["type_name"]), str(row["region"]))
+    if gss is None and kind is None:
+        warnings.append(f"{council!r} matches no authority in the reference table")
     return CouncilProfile(
         council=council,
         gss_code=gss,
-        type=None if row is None else str(row["type"]),
-        type_name=None if row is None else str(row["type_name"]),
-        region=None if row is None else str(row["region"]),
+        type=kind,
+        type_name=type_name,
+        region=region,
         lads=lads,
         lad_names=sorted(names.get(c, c) for c in lads),
         region_codes=regions,
@@ -183,6 +214,20 @@ def council_profile(
         imd_score=None if row is None or pd.isna(row["imd_score"]) else float(row["imd_score"]),
         warnings=warnings,
     )
+
+
+def _kind(
+    reference: Reference, council: str, regions: list[str]
+) -> tuple[str | None, str | None, str | None]:
+    """(type, type in words, region name) of a paying body no authority table lists — a
+    police or fire body — from the gazetteer, its region when its area lies in one."""
+    gaz = load_gazetteer(reference)
+    m = gaz.match_one(normalise_name(council), council)
+    cls = m.body.body_class if m.body is not None else None
+    if cls is None or cls not in PAYERS:
+        return None, None, None
+    region = gaz.geography.region_names.get(regions[0]) if len(regions) == 1 else None
+    return cls, BODY_CLASSES[cls], region
 
 
 def _residents(reference: Reference, lads: list[str]) -> float | None:

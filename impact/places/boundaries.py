@@ -274,17 +274,37 @@ def read_lsoa_lookup(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise ValueError(f"{Path(path).name}: {exc}") from None
 
 
+def neighbourhood_names(lookup: pd.DataFrame) -> pd.Series:
+    """LSOA 2021 code → a name an officer reads, by its ward (``lsoa21_code``, ``ward_code``,
+    ``ward_name`` of :func:`read_lsoa_lookup`): "Central ward" for a ward's only
+    neighbourhood, else "part of Central ward (2 of 4)".  Why: the official names
+    ("Hyndburn 023D") are codes in words, and no set of local names is in the reference
+    data; the code where the ward is unknown."""
+    rows = lookup.drop_duplicates("lsoa21_code").sort_values("lsoa21_code", kind="stable")
+    ward = rows["ward_name"].astype("string").str.strip()
+    group = rows["ward_code"].astype("string").fillna(rows["lsoa21_code"].astype("string"))
+    n = group.map(group.value_counts())
+    i = rows.groupby(group.to_numpy(), sort=False).cumcount() + 1
+    sole = ward + " ward"
+    part = "part of " + ward + " ward (" + i.astype(str) + " of " + n.astype(str) + ")"
+    named = sole.where(n == 1, part).fillna(rows["lsoa21_code"].astype("string"))
+    return pd.Series(named.to_numpy(), index=rows["lsoa21_code"].to_numpy(), dtype="string")
+
+
 def areas_for_lads(
     reference: Reference,
     lad_codes: Iterable[str],
     unit: str = "ward",
+    notes: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """The wards or LSOAs of the given LADs, and warnings about the boundaries used.
+    """The wards or LSOAs of the given LADs, and warnings (in plain words, for officers)
+    about what is missing.
 
     Areas are selected through the LSOA 2021 → ward → LAD lookup, never by a code prefix.
-    Ward codes change almost yearly, so the ward boundary file of another vintage may not hold
-    the lookup's ward codes: then the function warns and builds the wards by dissolving
-    LSOA 2021 polygons by the lookup's ward code, which always matches the lookup.
+    Ward codes change almost yearly, so the ward boundary files on hand may all be of other
+    years: the wards are then built by dissolving LSOA 2021 polygons by the lookup's ward
+    code, which always matches the lookup, and a note says so (in ``notes`` when given —
+    a note on method, not a problem — else among the warnings).
     The result carries ``code``, ``name``, ``lad_code``, ``lad_name``, ``geometry``.
     """
     if unit not in ("ward", "lsoa"):
@@ -295,10 +315,19 @@ def areas_for_lads(
     if unit == "lsoa":
         return _lsoas_of(lsoas, mine, warn), warn
     wards = mine.drop_duplicates("ward_code")[["ward_code", "ward_name", "lad_code", "lad_name"]]
-    found = _wards_from_boundary_files(reference, wards, warn)
+    found = _wards_from_boundary_files(reference, wards)
     if found is None:
+        (warn if notes is None else notes).append(DRAWN_FROM_NEIGHBOURHOODS)
         found = _wards_dissolved_from_lsoas(lsoas, mine, wards, warn)
     return found, warn
+
+
+#: Said when no ward boundary file holds the council's current wards (another year's).
+DRAWN_FROM_NEIGHBOURHOODS = (
+    "Ward shapes are drawn from the neighbourhoods (LSOA 2021) each ward is made of: the "
+    "ward boundary files on hand are from other years, and a ward's code changes whenever "
+    "its boundary does."
+)
 
 
 def _lookup_rows_of(reference: Reference, lads: set[str], warn: list[str]) -> pd.DataFrame:
@@ -307,7 +336,8 @@ def _lookup_rows_of(reference: Reference, lads: set[str], warn: list[str]) -> pd
     mine = lookup[lookup["lad_code"].isin(lads)]
     unknown = sorted(lads - set(mine["lad_code"]))
     if unknown:
-        warn.append(f"LAD code(s) not in the LSOA lookup: {', '.join(unknown)}")
+        warn.append("no neighbourhoods or wards are known for district code(s) "
+                    f"{', '.join(unknown)} (not in the LSOA lookup)")
     return mine
 
 
@@ -319,17 +349,18 @@ def _lsoas_of(lsoas: gpd.GeoDataFrame, mine: pd.DataFrame, warn: list[str]) -> g
         right_on="lsoa21_code",
         how="inner",
     )
+    sel["name"] = sel["code"].map(neighbourhood_names(mine)).fillna(sel["name"])
     missing = len(mine) - len(sel)
     if missing:
-        warn.append(f"{missing} LSOA(s) of the lookup have no boundary")
+        warn.append(f"{missing} neighbourhood(s) (LSOA 2021) have no boundary to draw")
     return sel[_AREA_COLUMNS].reset_index(drop=True)
 
 
 def _wards_from_boundary_files(
-    reference: Reference, wards: pd.DataFrame, warn: list[str]
+    reference: Reference, wards: pd.DataFrame
 ) -> gpd.GeoDataFrame | None:
     """The wards from the first ward boundary file holding every one of the lookup's ward
-    codes (names from the lookup); None, with a warning per file, when no file does."""
+    codes (names from the lookup); None when no file does (each is logged)."""
     wanted = set(wards["ward_code"])
     for ward_file in reference.find_all("ward_boundaries"):
         bounds = load_boundaries(ward_file)
@@ -342,10 +373,8 @@ def _wards_from_boundary_files(
             )
             sel = sel.rename(columns={"ward_name": "name"})
             return sel[_AREA_COLUMNS].reset_index(drop=True)
-        warn.append(
-            f"ward boundaries {ward_file.name} hold {len(have)} of the lookup's {len(wanted)} "
-            "ward codes (another vintage)"
-        )
+        log.info("ward boundaries %s hold %d of the lookup's %d ward codes (another year's)",
+                 ward_file.name, len(have), len(wanted))
     return None
 
 
@@ -353,7 +382,6 @@ def _wards_dissolved_from_lsoas(
     lsoas: gpd.GeoDataFrame, mine: pd.DataFrame, wards: pd.DataFrame, warn: list[str]
 ) -> gpd.GeoDataFrame:
     """Each ward as the union of its LSOAs: matches the lookup whatever the ward vintage."""
-    warn.append("wards built by dissolving LSOA 2021 boundaries by the lookup's ward code")
     parts = lsoas.merge(
         mine[["lsoa21_code", "ward_code"]], left_on="code", right_on="lsoa21_code", how="inner"
     )
@@ -363,7 +391,8 @@ def _wards_dissolved_from_lsoas(
     )
     wanted = set(wards["ward_code"])
     if len(sel) < len(wanted):
-        warn.append(f"{len(wanted) - len(sel)} ward(s) have no LSOA boundary to build from")
+        warn.append(f"{len(wanted) - len(sel)} ward(s) have no neighbourhood boundaries to "
+                    "draw them from")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sel = gpd.GeoDataFrame(sel, geometry="geometry", crs=lsoas.crs)

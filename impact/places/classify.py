@@ -23,9 +23,12 @@ Order of precedence (first that applies wins):
    → ``company``
 5. a title ("MR J SMITH") or a bare initial-and-surname / common-given-name-and-surname
    of exactly two words → ``individual_redacted`` (conservative: brands named after
-   people such as JOHN LEWIS are excluded); payments a council makes to people under a
-   service's name (foster carers, bursaries, refunds, a payroll) likewise; no name and
-   no identifier → ``unknown``
+   people such as JOHN LEWIS are excluded); a name of that shape paid a large sum
+   (:data:`LARGE_SUM`) is no person on its shape alone (``unknown``: "L B SOUTHWARK" is a
+   London borough); a public body the gazetteer recognises overrides a verdict on name
+   shape (:data:`BY_NAME_SHAPE`); payments a council makes to people under a service's
+   name (foster carers, bursaries, refunds, a payroll) likewise; no name and no
+   identifier → ``unknown``
 6. a trading name: business words (ENERGY, CONSTRUCTION, CARE HOME, RECRUITMENT …) or a
    web address → ``company``; a payee paid only by purchase card is a merchant, and a
    building's name ("Balmoral Court", as care homes trade) a business → ``company``
@@ -177,6 +180,12 @@ _GIVEN_NAMES_TEXT = (
     "NATALIE GEMMA LEANNE KELLY KERRY HAYLEY STACEY ABIGAIL BETHANY AMBER JADE"
 )
 _GIVEN_NAMES = frozenset(_GIVEN_NAMES_TEXT.split())
+#: Reasons that read a payee as a person by the shape of its name alone (no redaction
+#: word, title or service): a public body of that name is that body, not a person.
+BY_NAME_SHAPE = frozenset({"initial and surname", "given name and surname"})
+#: £ paid to one payee above which the shape of its name alone does not make it a person
+#: (payments to people — carers, refunds, grants — are rarely this large in total).
+LARGE_SUM = 100_000.0
 _PERSON_LIKE_BRANDS = {
     "JOHN LEWIS",
     "DAVID LLOYD",
@@ -315,6 +324,7 @@ class Identifiers:
     sic: pd.Series | None = None
     supplier_id: pd.Series | None = None
     card_only: pd.Series | None = None
+    spend: pd.Series | None = None  # £ paid in all (positive payments)
 
 
 def classify_suppliers(
@@ -344,7 +354,7 @@ def classify_suppliers(
     return _per_row(verdict.frame(), distinct, rows)
 
 
-_KEY_COLUMNS = ["n", "r", "co", "ch", "sic", "id", "card"]
+_KEY_COLUMNS = ["n", "r", "co", "ch", "sic", "id", "card", "large"]
 
 
 def _row_keys(
@@ -365,6 +375,10 @@ def _row_keys(
         if card is not None
         else False
     )
+    spend = pd.to_numeric(pd.Series(ids.spend, index=index), errors="coerce") \
+        if ids.spend is not None else None
+    key["large"] = (spend >= LARGE_SUM).fillna(False).to_numpy(bool) if spend is not None \
+        else False
     return key
 
 
@@ -389,6 +403,7 @@ class _Evidence:
     sic: pd.Series  # SIC codes as given ("" when none)
     supplier_id: pd.Series  # the council's vendor reference, upper case ("" when none)
     card_only: np.ndarray  # every payment by purchase card
+    large: np.ndarray  # paid at least LARGE_SUM in all
 
     @classmethod
     def of(cls, distinct: pd.DataFrame) -> _Evidence:
@@ -407,6 +422,7 @@ class _Evidence:
             sic=distinct["sic"],
             supplier_id=distinct["id"],
             card_only=distinct["card"].to_numpy(bool),
+            large=distinct["large"].to_numpy(bool),
         )
 
 
@@ -526,11 +542,14 @@ def _person_rule(e: _Evidence, v: _Verdict) -> None:
     v.assign(barrister, "individual_redacted", "a barrister (KC/QC) in practice on their own")
     biz = _match(e.norm, _BUSINESS_WORDS)
     initial = _match(e.norm, _INITIAL_SURNAME) & ~biz & ~e.norm.isin(["E ON", "B AND Q"]).to_numpy()
-    v.assign(initial, "individual_redacted", "initial and surname")
     parts = e.norm.str.split(" ")
     two = (parts.str.len() == 2).to_numpy()
     given = parts.str[0].isin(_GIVEN_NAMES).to_numpy()
     person = two & given & ~biz & ~e.norm.isin(_PERSON_LIKE_BRANDS).to_numpy()
+    v.assign((initial | person) & e.large, "unknown",
+             f"a person's name in shape, but £{LARGE_SUM:,.0f} or more paid: not taken for a "
+             "person without a redaction word")
+    v.assign(initial, "individual_redacted", "initial and surname")
     v.assign(person, "individual_redacted", "given name and surname")
 
 

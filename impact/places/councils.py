@@ -80,6 +80,7 @@ class CouncilGeography:
     notes: list[str] = field(default_factory=list)
     name: str = ""  # the council's official name (:func:`official_name`)
     region_names: list[str] = field(default_factory=list)
+    noun: str = "the council"  # how a sentence names the body (:func:`body_noun`)
 
     def meta(self) -> dict:
         """Everything but the wards, as JSON-ready values (for the prepared-places cache)."""
@@ -92,6 +93,7 @@ class CouncilGeography:
             "notes": self.notes,
             "name": self.name,
             "region_names": self.region_names,
+            "noun": self.noun,
         }
 
 
@@ -113,7 +115,7 @@ def council_geography(
     wards = council_wards(reference, lads, warnings, notes) if lads else empty_wards()
     return CouncilGeography(lads, lad_names, regions, region_lads, wards, warnings, notes,
                             official_name(reference, council),
-                            region_names(reference, regions))
+                            region_names(reference, regions), body_noun(reference, council))
 
 
 def council_lads(reference: Reference, council: str) -> list[str]:
@@ -145,6 +147,37 @@ def official_name(reference: Reference | None, council: str) -> str:
     if m.body is not None and m.body.body_class in ("council", "combined_authority"):
         return m.body.name
     return given
+
+
+#: How a sentence names a paying body that is not a council, by the gazetteer's class: (a
+#: word in its name, the noun) first that fits, else the class's own noun.
+BODY_NOUNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "council": (("CORPORATION", "the corporation"),),
+    "combined_authority": (("COMBINED", "the combined authority"),),
+    "police": (("COMMISSIONER", "the commissioner"), ("MAYOR", "the Mayor's office"),
+               ("POLIC", "the force"), ("CONSTAB", "the force")),
+    "fire": (),
+}
+_CLASS_NOUNS = {"council": "the council", "combined_authority": "the authority",
+                "police": "the police body", "fire": "the fire authority"}
+
+
+def body_noun(reference: Reference | None, council: str) -> str:
+    """The paying body in plain words, for sentences ("… of the council's money", "the
+    authority's money"): "the council" for a council (and whatever the reference data does
+    not know), "the combined authority", "the authority" (the Greater London Authority),
+    "the commissioner" (a police and crime commissioner), "the fire authority"."""
+    given = str(council).strip()
+    if reference is None or not given:
+        return "the council"
+    m = load_gazetteer(reference).match_one(normalise_name(given), given)
+    cls = m.body.body_class if m.body is not None else m.body_class
+    if cls not in _CLASS_NOUNS:
+        return "the council"
+    # the name as given first: a body found by its area's name has a made-up name
+    names = [given.upper()] + ([m.body.name.upper()] if m.body is not None else [])
+    return next((noun for name in names for word, noun in BODY_NOUNS[cls] if word in name),
+                _CLASS_NOUNS[cls])
 
 
 def district_names(reference: Reference) -> dict[str, str]:
@@ -229,7 +262,8 @@ def council_wards(
 ) -> gpd.GeoDataFrame:
     """The council's wards for maps: display geometry, IoD 2025 (and 2019) aggregates."""
     try:
-        areas, warn = areas_for_lads(reference, lads, "ward")
+        areas, warn = areas_for_lads(reference, lads, "ward",
+                                     notes if notes is not None else warnings)
     except (ReferenceError, ValueError, FileNotFoundError) as exc:
         warnings.append(f"no ward map: {exc}")
         return empty_wards()

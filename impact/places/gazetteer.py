@@ -67,6 +67,8 @@ BODY_CLASSES: dict[str, str] = {
     "pension_fund": "pension fund",
     "other_public": "other public body",
 }
+#: Classes of body whose own area is "local" when they are the one paying.
+PAYERS = frozenset({"council", "combined_authority", "police", "fire"})
 #: Where a body's spend lands: its area's districts, its headquarters postcode, or nowhere
 #: local ("national").  "" when the reference data gives no place (an academy trust found
 #: only by name: a register may still place it by its company number).
@@ -163,6 +165,17 @@ ABBREVIATIONS: dict[str, str] = {
     "BHAM": "BIRMINGHAM",
     "HMCTS": "HM COURTS TRIBUNALS SERVICE",
     "PANDCC": "PCC",
+    # finance systems' short forms of councils and police bodies ("LB Hounslow",
+    # "L B Southwark", "RB Kingston", "Surrey Cnty Cncl", "OPCC Thames Valley")
+    "LB": "LONDON BOROUGH",
+    "RB": "ROYAL BOROUGH",
+    "BORO": "BOROUGH",
+    "CTY": "COUNTY",
+    "CNTY": "COUNTY",
+    "COUNC": "COUNCIL",
+    "CNCIL": "COUNCIL",
+    "OPCC": "OFFICE PCC",
+    "PFCC": "POLICE FIRE CRIME COMMISSIONER",
 }
 #: Type words of each family of names, dropped to form the family's *core* key: a payee
 #: carrying one of the family's markers is looked up by its core.
@@ -177,7 +190,10 @@ FAMILIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             }
         ),
         frozenset(
-            {"COUNCIL", "CORPORATION", "MBC", "BC", "CC", "DC", "MDC", "UA", "LBC", "RBC", "CBC"}
+            {
+                *("COUNCIL", "CORPORATION", "MBC", "BC", "CC", "DC", "MDC", "UA", "LBC", "RBC"),
+                *("CBC", "LONDON BOROUGH", "ROYAL BOROUGH"),
+            }
         ),
     ),
     "nhs": (
@@ -219,6 +235,8 @@ _PHRASES = (
 _CLASS_NAMES = tuple((c, re.compile(p), place) for c, p, place in CLASS_NAMES)
 _EDUCATION = re.compile(r"\b(?:SCHOOL|ACADEMY|COLLEGE|UNIVERSITY)\b")
 _SINGLE_LETTERS = re.compile(r"\b([A-Z])\s(?=[A-Z]\b)")
+#: A possessive's S cut off by punctuation ("GUY'S" → "GUY S"), joined back.
+_POSSESSIVE = re.compile(r"\b([A-Z]{2,}) S\b")
 _DIGITS = re.compile(r"\d")
 _VOWEL = re.compile(r"[AEIOU]")
 
@@ -230,11 +248,16 @@ def name_key(norm: str) -> str:
     """A normalised name (:func:`impact.ingest.names.normalise_names`) as a match key:
     letter runs joined ("B C" → BC), abbreviations written out, fillers dropped, plurals
     singular."""
-    text = _SINGLE_LETTERS.sub(r"\1", phrased(str(norm)))
+    text = joined(phrased(str(norm)))
     tokens: list[str] = []
     for tok in text.split():
         tokens.extend(ABBREVIATIONS.get(tok, tok).split())
     return " ".join(_singular(t) for t in tokens if t not in FILLERS)
+
+
+def joined(text: str) -> str:
+    """Runs of single letters joined ("L B" → LB) and possessives too ("GUY S" → GUYS)."""
+    return _POSSESSIVE.sub(r"\1S", _SINGLE_LETTERS.sub(r"\1", text))
 
 
 def phrased(text: str) -> str:
@@ -262,8 +285,13 @@ def core_key(key: str, family: str) -> str:
 
 
 def has_marker(key: str, family: str) -> bool:
-    """True when ``key`` carries one of ``family``'s markers (COUNCIL, BC, NHS, TRUST …)."""
-    return bool(FAMILIES[family][1].intersection(key.split()))
+    """True when ``key`` carries one of ``family``'s markers (COUNCIL, BC, NHS, TRUST …,
+    or a phrase such as LONDON BOROUGH)."""
+    markers = FAMILIES[family][1]
+    padded = f" {key} "
+    return bool(markers.intersection(key.split())) or any(
+        " " in m and f" {m} " in padded for m in markers
+    )
 
 
 def compact_key(key: str) -> str:
@@ -278,7 +306,7 @@ def initialisms(official: str) -> set[str]:
     """Initials of an official name: without and with the letters of OF/FOR ("Department
     for Education" → DFE; "City of Bradford Metropolitan District Council" → CBMDC, COBMDC);
     HM, UK and NHS keep their letters.  Only 3–7 letters."""
-    words = _SINGLE_LETTERS.sub(r"\1", phrased(normalise_name(official))).split()
+    words = joined(phrased(normalise_name(official))).split()
     out = set()
     for keep in (frozenset(), frozenset({"OF", "FOR"})):
         letters = "".join(
@@ -365,6 +393,11 @@ class _Index:
     compact: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     initials: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     areas: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    #: Areas one class of body serves under a name (police force and fire authority
+    #: areas): class → area key → (LAD codes, display name); they win over ``areas``.
+    class_areas: dict[str, dict[str, tuple[tuple[str, ...], str]]] = field(
+        default_factory=dict
+    )
     sorted_keys: list[str] = field(default_factory=list)
     sorted_ids: list[str] = field(default_factory=list)
     by_initials: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -384,11 +417,11 @@ def keys_of(names: list[str]) -> list[str]:
 
 #: Classes whose bodies may be known by a single word ("Calderdale", "Ofsted"); an academy
 #: trust or housing association called "Life" or "Manor" may not.
-_ONE_WORD = frozenset({"council", "combined_authority", "government", "nhs"})
+_ONE_WORD = frozenset({"council", "combined_authority", "government", "nhs", "police", "fire"})
 
 
-#: Words that alone name no body.
-_GENERIC = FILLERS | FAMILIES["council"][0]
+#: Words that alone name no body ("LONDON" does: "City of London" is a council).
+_GENERIC = FILLERS | (FAMILIES["council"][0] - {"LONDON"})
 
 
 def meaningful(key: str) -> bool:
@@ -430,6 +463,13 @@ def _build_index(bodies: dict[str, Body]) -> _Index:
         if len(k.split()) >= _ABBREVIATED_MIN_TOKENS:
             idx.by_initials[_first_letters(k)].append(k)
     return idx
+
+
+def _area_core(key: str) -> str:
+    """An area name without council type words ("Lancashire County" → LANCASHIRE); LONDON
+    stays: "North East London" is no "North East"."""
+    drop = FAMILIES["council"][0] - {"LONDON"}
+    return " ".join(t for t in key.split() if t not in drop)
 
 
 def _first_letters(key: str) -> str:
@@ -527,6 +567,10 @@ class Gazetteer:
                 **{k: getattr(idx, k) for k in _INDEX_LISTS},
                 "cores": idx.cores,
                 "areas": {k: [list(lads), name] for k, (lads, name) in idx.areas.items()},
+                "class_areas": {
+                    cls: {k: [list(lads), name] for k, (lads, name) in areas.items()}
+                    for cls, areas in idx.class_areas.items()
+                },
             },
         }
 
@@ -546,6 +590,10 @@ class Gazetteer:
             },
             cores={f: defaultdict(list, d) for f, d in i["cores"].items()},
             areas={k: (tuple(v[0]), v[1]) for k, v in i["areas"].items()},
+            class_areas={
+                cls: {k: (tuple(v[0]), v[1]) for k, v in areas.items()}
+                for cls, areas in i.get("class_areas", {}).items()
+            },
         )
         return cls(
             bodies,
@@ -554,18 +602,26 @@ class Gazetteer:
             index=idx,
         )
 
-    def add_areas(self, areas: dict[str, tuple[tuple[str, ...], str]]) -> None:
-        """More area names (postal counties, towns); names already known keep their area."""
+    def add_areas(
+        self, areas: dict[str, tuple[tuple[str, ...], str]], body_class: str = ""
+    ) -> None:
+        """More area names (postal counties, towns); names already known keep their area.
+        With ``body_class``, areas bodies of that class serve under those names (a police
+        force area), which win over any other area of the same name for that class."""
+        if body_class:
+            self._idx.class_areas.setdefault(body_class, {}).update(areas)
+            return
         for k, v in areas.items():
             self._idx.areas.setdefault(k, v)
 
     # -- the paying council
 
     def payer(self, council: str) -> Payer:
-        """The paying council's districts, their neighbours and regions (empty when its
-        name matches no council: proximity is then not used)."""
+        """The paying body's districts, their neighbours and regions: a council's, a
+        combined or regional authority's, or a police or fire body's area (empty when its
+        name matches none of them: proximity is then not used)."""
         m = self.match_one(normalise_name(str(council)), str(council))
-        if m.body is None or m.body.body_class not in ("council", "combined_authority"):
+        if m.body is None or m.body.place != "area" or m.body.body_class not in PAYERS:
             return Payer()
         lads = frozenset(m.body.lads)
         near = set().union(*(self.geography.neighbours.get(x, frozenset()) for x in lads))
@@ -737,7 +793,7 @@ class Gazetteer:
                 continue
             rest = weak.sub(" ", strong.sub(" ", name.key)).split()
             rest = [t for t in rest if t not in ("OFFICE", "CHIEF", "SERVICE")]
-            found = self.commissioned_area(rest)
+            found = self.commissioned_area(rest, cls)
             if found is not None:
                 lads, label = found
                 body = Body(
@@ -753,28 +809,36 @@ class Gazetteer:
                 return Match(body_class=cls)
         return None
 
-    def commissioned_area(self, tokens: list[str]) -> tuple[tuple[str, ...], str] | None:
+    def commissioned_area(
+        self, tokens: list[str], body_class: str = ""
+    ) -> tuple[tuple[str, ...], str] | None:
         """The area of a body's name, a compass word before it allowed ("Central Manchester"
-        is placed at Manchester)."""
+        is placed at Manchester); a class's own areas first (a police force area)."""
         if not tokens:
             return None
-        found = self.area(tokens)
+        found = self.area(tokens, body_class=body_class)
         if found is None and len(tokens) > 1 and tokens[0] in _COMPASS:
-            found = self.area(tokens[1:])
+            found = self.area(tokens[1:], body_class=body_class)
         return found
 
-    def area(self, tokens: list[str], depth: int = 3) -> tuple[tuple[str, ...], str] | None:
-        """The districts an area name covers; "A B" may be two areas ("Avon and Somerset")."""
-        areas = self._idx.areas
+    def area(
+        self, tokens: list[str], depth: int = 3, body_class: str = ""
+    ) -> tuple[tuple[str, ...], str] | None:
+        """The districts an area name covers; "A B" may be two areas ("Avon and Somerset").
+        A class's own areas (:meth:`add_areas`) come first."""
         whole = " ".join(tokens)
-        for k in (whole, core_key(whole, "council")):
-            if k in areas:
-                return areas[k]
+        keys = (whole, _area_core(whole))
+        for areas in (self._idx.class_areas.get(body_class, {}), self._idx.areas):
+            for k in keys:
+                if k in areas:
+                    return areas[k]
         if depth <= 1:
             return None
         for i in range(1, len(tokens)):
-            left = self.area(tokens[:i], 1)
-            right = self.area(tokens[i:], depth - 1) if left else None
+            if set(tokens[:i]) <= _COMPASS:
+                continue  # "North East London" is a part of London, not two areas
+            left = self.area(tokens[:i], 1, body_class)
+            right = self.area(tokens[i:], depth - 1, body_class) if left else None
             if left and right:
                 return tuple(sorted(set(left[0]) | set(right[0]))), f"{left[1]}, {right[1]}"
         return None

@@ -50,9 +50,10 @@ import pyarrow.parquet as pq
 
 from impact.core.values import apply_distinct, clean_company_numbers, parse_yes_no
 from impact.ingest.names import REDACTED, normalise_names
-from impact.ingest.schema import supplier_key, supplier_keys  # noqa: F401 (re-exported)
+from impact.ingest.payees import one_id_per_payee
+from impact.ingest.schema import key_of, supplier_key, supplier_keys  # noqa: F401 (re-exported)
 from impact.places import bulk_lookup
-from impact.places.classify import Identifiers, classify_suppliers
+from impact.places.classify import BY_NAME_SHAPE, Identifiers, classify_suppliers
 from impact.places.gazetteer import (
     BODY_CLASSES,
     Gazetteer,
@@ -168,7 +169,9 @@ def supplier_table(tx: pd.DataFrame) -> pd.DataFrame:
     20k suppliers cost what 20k cost plus a few vectorised passes.
     """
     rows = _supplier_fields(tx)
-    key = supplier_key(rows["council"], rows["supplier_id"], rows["supplier_name_norm"])
+    ids = one_id_per_payee(rows["council"], rows["supplier_id"], rows["supplier_name_norm"])
+    rows["supplier_id"], rows["id_merge"] = ids["supplier_id"], ids["id_merge"]
+    key = key_of(rows["council"], rows["supplier_id"], rows["supplier_name_norm"])
     codes, keys = pd.factorize(key, sort=False)
     out = _per_supplier_totals(rows, codes)
     out = _with_name_variants(out, rows, codes, len(keys))
@@ -214,6 +217,7 @@ def _per_supplier_totals(rows: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
     return rows.groupby(codes, sort=False).agg(
         council=("council", "first"),
         supplier_id=("supplier_id", "first"),
+        id_merge=("id_merge", "first"),
         company_number=("company_number", "first"),
         charity_number=("charity_number", "first"),
         n_transactions=("_n", "sum"),
@@ -490,6 +494,7 @@ def _classified(sup: pd.DataFrame, progress: Progress | None) -> pd.DataFrame:
         charity_number=sup["charity_number"],
         supplier_id=sup["supplier_id"],
         card_only=sup["card_only"],
+        spend=sup["spend"],
     )
     cls = classify_suppliers(sup["supplier_name_norm"], sup["supplier_name"], ids=ids)
     return sup.join(cls)
@@ -637,7 +642,9 @@ NOT_PUBLIC = {"housing_association": "vcse"}
 def _class_public_bodies(sup: pd.DataFrame, hits: pd.DataFrame) -> None:
     """Every supplier the gazetteer recognises is a public body of its class (a housing
     provider a VCSE), and says which (or which several it could be)."""
-    known = hits["gz_class"].notna() & ~sup["supplier_class"].eq("individual_redacted")
+    person = sup["supplier_class"].eq("individual_redacted") & ~sup["class_reason"].isin(
+        BY_NAME_SHAPE)  # a redaction word or a service paying people, not a name's shape
+    known = hits["gz_class"].notna() & ~person
     found = known & hits["gz_name"].notna()
     sup.loc[found, "class_reason"] = (
         hits.loc[found, "gz_class"].map(BODY_CLASSES) + ": " + hits.loc[found, "gz_name"]

@@ -74,6 +74,84 @@ DECLARED: tuple[tuple[str, str, str], ...] = (
     ("Local Government and Social Care Ombudsman", "other_public", "national"),
     ("Housing Ombudsman", "other_public", "national"),
     ("Care Quality Commission", "government", "national"),
+    ("British Transport Police", "police", "national"),
+)
+
+_POLICE_FIRE = ("police", "fire")
+#: Areas police forces and fire authorities serve (Police Act 1996, Schedule 1; the fire
+#: authorities' combination orders) where the name is no council's, or the council of
+#: that name covers less (a force area is a ceremonial county with its unitary councils):
+#: (area name, the areas it is made of, the classes of body that serve it).  Each part is
+#: a council's or combined authority's area, read from the local-authority table.
+SERVICE_AREAS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Avon", ("Bristol", "Bath and North East Somerset", "North Somerset",
+              "South Gloucestershire"), _POLICE_FIRE),
+    ("Bedfordshire", ("Bedford", "Central Bedfordshire", "Luton"), _POLICE_FIRE),
+    ("Berkshire", ("Bracknell Forest", "Reading", "Slough", "West Berkshire",
+                   "Windsor and Maidenhead", "Wokingham"), _POLICE_FIRE),
+    ("Royal Berkshire", ("Bracknell Forest", "Reading", "Slough", "West Berkshire",
+                         "Windsor and Maidenhead", "Wokingham"), ("fire",)),
+    ("Cambridgeshire", ("Cambridgeshire", "Peterborough"), _POLICE_FIRE),
+    ("Cheshire", ("Cheshire East", "Cheshire West and Chester", "Halton", "Warrington"),
+     _POLICE_FIRE),
+    ("Cleveland", ("Hartlepool", "Middlesbrough", "Redcar and Cleveland", "Stockton-on-Tees"),
+     _POLICE_FIRE),
+    ("Cornwall", ("Cornwall", "Isles of Scilly"), _POLICE_FIRE),
+    ("Cumbria", ("Cumberland", "Westmorland and Furness"), _POLICE_FIRE),
+    ("Derbyshire", ("Derbyshire", "Derby"), _POLICE_FIRE),
+    ("Devon", ("Devon", "Plymouth", "Torbay"), _POLICE_FIRE),
+    ("Dorset", ("Dorset", "Bournemouth, Christchurch and Poole"), _POLICE_FIRE),
+    ("Durham", ("County Durham", "Darlington"), _POLICE_FIRE),
+    ("Essex", ("Essex", "Southend-on-Sea", "Thurrock"), _POLICE_FIRE),
+    ("Hampshire", ("Hampshire", "Portsmouth", "Southampton"), _POLICE_FIRE),
+    ("Hereford and Worcester", ("Herefordshire", "Worcestershire"), ("fire",)),
+    ("Humberside", ("East Riding of Yorkshire", "Kingston upon Hull", "North East Lincolnshire",
+                    "North Lincolnshire"), _POLICE_FIRE),
+    ("Kent", ("Kent", "Medway"), _POLICE_FIRE),
+    ("Lancashire", ("Lancashire", "Blackburn with Darwen", "Blackpool"), _POLICE_FIRE),
+    ("Leicestershire", ("Leicestershire", "Leicester", "Rutland"), _POLICE_FIRE),
+    ("London", ("Greater London",), _POLICE_FIRE),
+    ("Metropolitan", ("Greater London",), ("police",)),
+    ("Merseyside", ("Knowsley", "Liverpool", "Sefton", "St Helens", "Wirral"), _POLICE_FIRE),
+    ("North Yorkshire", ("North Yorkshire", "York"), _POLICE_FIRE),
+    ("Northamptonshire", ("North Northamptonshire", "West Northamptonshire"), _POLICE_FIRE),
+    ("Northumbria", ("Northumberland", "Newcastle upon Tyne", "Gateshead", "North Tyneside",
+                     "South Tyneside", "Sunderland"), ("police",)),
+    ("Nottinghamshire", ("Nottinghamshire", "Nottingham"), _POLICE_FIRE),
+    ("Shropshire", ("Shropshire", "Telford and Wrekin"), ("fire",)),
+    ("Wrekin", ("Telford and Wrekin",), ("fire",)),
+    ("Staffordshire", ("Staffordshire", "Stoke-on-Trent"), _POLICE_FIRE),
+    ("East Sussex", ("East Sussex", "Brighton and Hove"), ("fire",)),
+    ("Sussex", ("East Sussex", "West Sussex", "Brighton and Hove"), ("police",)),
+    ("Thames Valley", ("Bracknell Forest", "Reading", "Slough", "West Berkshire",
+                       "Windsor and Maidenhead", "Wokingham", "Buckinghamshire", "Milton Keynes",
+                       "Oxfordshire"), ("police",)),
+    ("Tyne and Wear", ("Newcastle upon Tyne", "Gateshead", "North Tyneside", "South Tyneside",
+                       "Sunderland"), ("fire",)),
+    ("West Mercia", ("Herefordshire", "Shropshire", "Telford and Wrekin", "Worcestershire"),
+     ("police",)),
+    ("Wiltshire", ("Wiltshire", "Swindon"), _POLICE_FIRE),
+    ("Dyfed Powys", ("Carmarthenshire", "Ceredigion", "Pembrokeshire", "Powys"), ("police",)),
+    ("Gwent", ("Blaenau Gwent", "Caerphilly", "Monmouthshire", "Newport", "Torfaen"),
+     ("police",)),
+    ("North Wales", ("Isle of Anglesey", "Conwy", "Denbighshire", "Flintshire", "Gwynedd",
+                     "Wrexham"), _POLICE_FIRE),
+    ("South Wales", ("Bridgend", "Cardiff", "Merthyr Tydfil", "Neath Port Talbot",
+                     "Rhondda Cynon Taf", "Swansea", "Vale of Glamorgan"), ("police",)),
+    ("Mid and West Wales", ("Carmarthenshire", "Ceredigion", "Pembrokeshire", "Powys",
+                            "Neath Port Talbot", "Swansea"), ("fire",)),
+)
+#: Bodies no table lists that serve an area under a name of their own: (official name,
+#: class, area (a council's, combined authority's or :data:`SERVICE_AREAS` name), other
+#: names and short forms).
+DECLARED_AT_AREA: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("Mayor's Office for Policing and Crime", "police", "London", ("MOPAC",)),
+    ("Metropolitan Police Service", "police", "Metropolitan",
+     ("Metropolitan Police", "Met Police", "Commissioner of Police of the Metropolis")),
+    ("City of London Police", "police", "City of London", ()),
+    ("London Fire Commissioner", "fire", "London",
+     ("London Fire Brigade", "LFB", "London Fire and Emergency Planning Authority", "LFEPA")),
+    ("Transport for London", "combined_authority", "Greater London", ("TfL",)),
 )
 
 
@@ -428,6 +506,36 @@ def _declared() -> list[Body]:
     ]
 
 
+def _service_areas(councils: Gazetteer) -> dict[str, dict[str, tuple[tuple[str, ...], str]]]:
+    """Class → area key → (districts, name) of :data:`SERVICE_AREAS`, each part read from
+    the councils' areas; an area whose parts are not all known is left out (logged)."""
+    out: dict[str, dict[str, tuple[tuple[str, ...], str]]] = defaultdict(dict)
+    for name, parts, classes in SERVICE_AREAS:
+        found = [councils.area(key.split(), 1) for key in keys_of(list(parts))]
+        if not all(found):
+            missing = [p for p, f in zip(parts, found, strict=True) if not f]
+            log.info("service area %s not used: no area for %s", name, ", ".join(missing))
+            continue
+        lads = tuple(sorted({lad for f in found if f for lad in f[0]}))
+        for cls in classes:
+            out[cls][keys_of([name])[0]] = (lads, name)
+    return out
+
+
+def _declared_at_area(councils: Gazetteer, service: dict[str, dict]) -> list[Body]:
+    """:data:`DECLARED_AT_AREA` bodies at their areas (none whose area is unknown)."""
+    bodies = []
+    for name, cls, area, names in DECLARED_AT_AREA:
+        key = keys_of([area])[0]
+        found = service.get(cls, {}).get(key) or councils.area(key.split(), 1)
+        if found is None:
+            log.info("%s not placed: no area for %s", name, area)
+            continue
+        bodies.append(Body(f"declared:{name}", name, cls, "area", found[0], source="declared",
+                           names=names, initials_of=(name,)))
+    return bodies
+
+
 # ----------------------------------------------------------------------------- loading
 
 #: Roles the gazetteer reads (their fingerprints key its cache and the located suppliers').
@@ -486,8 +594,12 @@ def _cached(reference: Reference, key: tuple) -> Gazetteer:
 
 def _build(reference: Reference) -> Gazetteer:
     geo = read_geography(reference)
+    councils = _local_authorities(reference, geo)
+    areas = Gazetteer(councils, geo)  # the councils' areas, to read declared areas by
+    service = _service_areas(areas)
     bodies = [
-        *_local_authorities(reference, geo),
+        *councils,
+        *_declared_at_area(areas, service),
         *_declared(),
         *_government(reference),
         *_nhs_trusts(reference),
@@ -497,6 +609,8 @@ def _build(reference: Reference) -> Gazetteer:
     ]
     gaz = Gazetteer(bodies, geo, _charity_company_numbers(reference))
     gaz.add_areas(postal_areas(reference))
+    for cls, class_areas in service.items():
+        gaz.add_areas(class_areas, cls)
     return gaz
 
 

@@ -458,6 +458,26 @@ def save_rows(register_path: str | os.PathLike[str], rows: list[RegisterRow]) ->
     return previous
 
 
+def unchanged(register_path: str | os.PathLike[str], rows: list[RegisterRow]) -> list[bool]:
+    """Per row, True when the council's register already holds exactly what it gives (the
+    same postcode and company number for that supplier): saving it would change nothing,
+    so it is neither saved again nor written to the audit trail."""
+    path = Path(register_path)
+    if not path.exists():
+        return [False] * len(rows)
+    df = _council_register(path).fillna("")
+    out = []
+    for row in rows:
+        hit = _rows_of(df, row.supplier_name, row.supplier_id)
+        if not hit.any():
+            out.append(False)
+            continue
+        old = df.loc[hit[hit].index[0]]
+        given = {k: v for k, v in _row_values(row).items() if k in ("postcode", "company_number")}
+        out.append(bool(given) and all(str(old[k]).strip() == v for k, v in given.items()))
+    return out
+
+
 def _row_values(row: RegisterRow) -> dict[str, str]:
     """The template cells one row sets (blank inputs leave the register's cells alone)."""
     pc, co = _checked_place(row.supplier_name, row.postcode, row.company_number, row.supplier_id)

@@ -40,7 +40,7 @@ from impact.places.councils import supplier_deprivation
 from impact.places.geocode import geocode_postcodes
 from impact.places.locate import GEO_COLUMNS, nameable, reference_register_paths
 from impact.places.reference import Reference
-from impact.places.registers import RegisterRow, read_register, save_rows
+from impact.places.registers import RegisterRow, read_register, save_rows, unchanged
 
 #: Register ``source`` values written by the app → how the audit trail says it.
 APP_SOURCES = {
@@ -116,6 +116,8 @@ class CheckResult:
 
     accepted: dict[int, Checked] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
+    #: accepted rows that give what the register already holds: not saved again
+    unchanged: dict[int, Checked] = field(default_factory=dict)
     frame: pd.DataFrame | None = None
     answers: pd.DataFrame | None = None
 
@@ -147,6 +149,16 @@ def check_rows(
                 result.refused[i] = ("no supplier in these payments has this supplier id or "
                                      "name (redacted names cannot be placed)")
     return result
+
+
+def set_aside_unchanged(checks: CheckResult, register: Path) -> None:
+    """Accepted rows that give what the council's register holds already (importing the
+    same file twice) move to ``checks.unchanged``: not saved, not audited."""
+    positions = sorted(checks.accepted)
+    same = unchanged(register, [checks.accepted[i].row for i in positions])
+    for i, noop in zip(positions, same, strict=True):
+        if noop:
+            checks.unchanged[i] = checks.accepted.pop(i)
 
 
 def _checked_rows(rows: list[RegisterRow], reference: Reference | None, geocoder: Geocoder

@@ -7,13 +7,15 @@ council and a coverage target ("place these 14 suppliers to reach 80 % of influe
 spend").  The template carries what the app already knows (the suggested match that
 :func:`impact.places.locate.locate` keeps for links below its acceptance threshold), and a
 filled-in copy is read back by :func:`read_template` with every row accounted for: rows
-in = rows applied + rows rejected, each rejection with its reason.
+in = rows applied + rows unchanged (the register holds them already) + rows left blank +
+rows rejected, each rejection with its reason.  A national body (HMRC) or a redacted payee
+has no local postcode to give: neither is listed.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +50,29 @@ _GUARDED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
 
 def placeable(suppliers: pd.DataFrame) -> pd.Series:
-    """Unplaced suppliers an officer could place: named, not redacted, not yet located."""
+    """Unplaced suppliers an officer could place: named, not redacted, not yet located, and
+    not a national body (no local postcode can be given for HMRC)."""
     redacted = suppliers["is_redacted"].astype(bool) | (
         suppliers["supplier_class"].astype("string") == "individual_redacted"
     ).fillna(False)
     named = suppliers["supplier_name"].astype("string").str.strip().fillna("") != ""
-    return ~suppliers["is_located"].astype(bool) & ~redacted & named
+    basis = suppliers.get("place_basis", pd.Series(pd.NA, index=suppliers.index))
+    national = (basis.astype("string") == "national").fillna(False)
+    return ~suppliers["is_located"].astype(bool) & ~redacted & named & ~national
+
+
+def set_apart(suppliers: pd.DataFrame) -> dict[str, tuple[int, float]]:
+    """Unplaced suppliers no officer can place, by why: ``national`` bodies (no local
+    postcode to give) and ``redacted`` payees (no name) — (count, £) each."""
+    unplaced = ~suppliers["is_located"].astype(bool)
+    basis = suppliers.get("place_basis", pd.Series(pd.NA, index=suppliers.index))
+    national = unplaced & (basis.astype("string") == "national").fillna(False)
+    redacted = unplaced & ~national & ~placeable(suppliers) & (
+        suppliers["is_redacted"].astype(bool)
+        | (suppliers["supplier_class"].astype("string") == "individual_redacted").fillna(False))
+    spend = suppliers["spend"].astype(float)
+    return {k: (int(m.sum()), float(spend[m].sum())) for k, m in
+            (("national", national), ("redacted", redacted))}
 
 
 @dataclass(frozen=True)
@@ -117,21 +136,24 @@ def template(suppliers: pd.DataFrame, target: Target | None = None) -> pd.DataFr
 
 @dataclass
 class Template:
-    """A filled-in template as read: the rows to check (with their file lines), and the
-    rows already rejected (blank, duplicate) with a reason."""
+    """A filled-in template as read: the rows to check (with their file lines), the rows
+    the finance team left blank (counted, not rejections), and the rows already rejected
+    (a duplicate) with a reason."""
 
     rows: list[RegisterRow]
     lines: list[int]
     rejected: pd.DataFrame  # line, supplier, reason
     rows_in: int
+    blank: int = 0
 
 
 def read_template(data: bytes, filename: str, source: str = "import") -> Template:
     """Read a filled-in template (CSV or workbook, any encoding) into register rows.
 
     Raises :class:`RegisterError` with one line when the file is not a template (no name or
-    id column, no postcode column).  Rows with neither a postcode nor a company number, and
-    later rows for a supplier already given, are rejected with their reason.
+    id column, no postcode column).  Rows with neither a postcode nor a company number are
+    left blank (counted apart: most of a template is), and later rows for a supplier
+    already given are rejected with their reason.
     """
     cells = _cells(data, filename)
     headers = [str(h) for h in cells.iloc[0]]
@@ -145,18 +167,19 @@ def read_template(data: bytes, filename: str, source: str = "import") -> Templat
     ids = get.get("supplier_id", blank)
     pcs, cos = get["postcode"], get.get("company_number", blank)
     lines = body.index.to_numpy() + 2  # the header is line 1
-    reason = pd.Series(pd.NA, index=body.index, dtype="string")
-    reason = reason.mask((pcs == "") & (cos == ""), "left blank: no postcode or company number")
-    reason = _duplicates(reason, ids, names, lines)
+    blank_row = ((pcs == "") & (cos == "")).to_numpy()
+    reason = _duplicates(pd.Series(pd.NA, index=body.index, dtype="string").mask(
+        blank_row, "left blank"), ids, names, lines)
     ok = reason.isna().to_numpy()
+    wrong = ~ok & ~blank_row
     notes = body[note].astype("string").fillna("") if note else blank
     rows = [
         RegisterRow(n, i or None, p or None, c or None, t or None, source)
         for n, i, p, c, t in zip(names[ok], ids[ok], pcs[ok], cos[ok], notes[ok], strict=True)
     ]
-    rejected = pd.DataFrame({"line": lines[~ok], "supplier": names[~ok].to_numpy(),
-                             "reason": reason[~ok].to_numpy()})
-    return Template(rows, lines[ok].tolist(), rejected, len(body))
+    rejected = pd.DataFrame({"line": lines[wrong], "supplier": names[wrong].to_numpy(),
+                             "reason": reason[wrong].to_numpy()})
+    return Template(rows, lines[ok].tolist(), rejected, len(body), int(blank_row.sum()))
 
 
 def _cells(data: bytes, filename: str) -> pd.DataFrame:
@@ -193,16 +216,31 @@ def _duplicates(reason: pd.Series, ids: pd.Series, names: pd.Series, lines: np.n
 
 @dataclass
 class ImportReport:
-    """Rows in = rows applied + rows rejected; each applied row with where it placed the
-    supplier and its flags, each rejected one with its reason."""
+    """Rows in = applied + unchanged + left blank + rejected; each applied row with where it
+    placed the supplier and its flags, each unchanged one named, each rejected one with its
+    reason."""
 
     rows_in: int
     applied: pd.DataFrame  # line, supplier, placed at, flags
     rejected: pd.DataFrame  # line, supplier, reason
+    unchanged: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["line", "supplier"]))
+    blank: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.rows_in == len(self.applied) + len(self.rejected)
+        parts = (len(self.applied), len(self.unchanged), self.blank, len(self.rejected))
+        return self.rows_in == sum(parts)
+
+    def sentence(self) -> str:
+        """"2,259 rows in = 11 applied + 2,247 left blank + 1 rejected", in words."""
+        parts = [f"{len(self.applied):,} applied"]
+        if len(self.unchanged):
+            parts.append(f"{len(self.unchanged):,} unchanged (the register has them already)")
+        if self.blank:
+            parts.append(f"{self.blank:,} left blank")
+        parts.append(f"{len(self.rejected):,} rejected")
+        return f"{self.rows_in:,} rows in = " + " + ".join(parts)
 
 
 def import_report(tpl: Template, checks: CheckResult) -> ImportReport:
@@ -224,7 +262,12 @@ def import_report(tpl: Template, checks: CheckResult) -> ImportReport:
     )
     rejected = pd.concat([tpl.rejected, refused], ignore_index=True)
     rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
-    return ImportReport(tpl.rows_in, applied, rejected)
+    unchanged = pd.DataFrame(
+        [{"line": tpl.lines[i], "supplier": c.row.supplier_name}
+         for i, c in sorted(checks.unchanged.items())],
+        columns=["line", "supplier"],
+    )
+    return ImportReport(tpl.rows_in, applied, rejected, unchanged, tpl.blank)
 
 
 def suggestions(suppliers: pd.DataFrame) -> pd.DataFrame:

@@ -79,6 +79,10 @@ def test_a_resolution_survives_a_server_restart(browser, tmp_path: Path) -> None
             before = _coverage(page, base)
             page.goto(base + "/suppliers")
             wait_idle(page)
+            page.get_by_label("Your name (recorded with every supplier you place)").fill(
+                "Ada Officer")
+            page.keyboard.press("Tab")
+            wait_idle(page)
             name = _first_in_queue(page)
             _save(page, "M99 9ZZ")
             errors = page.locator(ERROR_ALERT).all_inner_texts()
