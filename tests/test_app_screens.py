@@ -25,7 +25,7 @@ def test_overview_in_words_with_basis_split_and_target() -> None:
                                                   "What the local share rests on"]
     assert headers(at) and not identifiers(at), identifiers(at)
     cells = [str(v) for df in at.dataframe for v in df.value.astype(str).to_numpy().ravel()]
-    assert "council register (a trading address)" in cells
+    assert "council's own records" in cells
     md = " ".join(m.value for m in at.markdown)
     assert "no target is set" in md and "GREEN" not in md  # no stand-in target, ever
     try:

@@ -460,7 +460,8 @@ def test_public_bodies_placed_with_their_basis_and_national_apart(tmp_path: Path
     total = 2575.0
     assert cov["share_of_spend_national"] == pytest.approx(1000 / total, abs=1e-6)
     assert cov["located_by_basis"] == {
-        "council_register": 0.0, "registered_office": 0.0, "school_site": 0.0,
+        "council_register": 0.0, "shared_register": 0.0, "registered_office": 0.0,
+        "school_site": 0.0,
         "public_body": pytest.approx(1250 / total, abs=1e-6),
         "name_hint": pytest.approx(200 / total, abs=1e-6),
         "manual": pytest.approx(100 / total, abs=1e-6),
@@ -475,8 +476,9 @@ def test_reference_rows_basis_by_their_source() -> None:
 
     sources = pd.Series(["gender_pay_gap", "salford_contracts_register", "nhs_ods_trusts",
                          "manual", "finance system"])
+    # another body's register shared in the reference data is never "the council's own"
     assert _basis_of(sources, False).tolist() == [
-        "registered_office", "council_register", "public_body", "registered_office",
+        "registered_office", "shared_register", "public_body", "registered_office",
         "registered_office"]
     assert _basis_of(sources, True).tolist() == [
         "council_register", "council_register", "council_register", "manual",

@@ -95,7 +95,7 @@ def test_the_compare_csv_carries_its_code_type_and_region(
 ) -> None:
     store = Store(tmp_path / "store")
     add_folder(store, located, reference)
-    table = for_csv(compare_councils(store, freq="all", lm3_draws=50))
+    table = for_csv(compare_councils(store, freq="all"))
     row = table.iloc[0]
     assert (row["council_code"], row["council_type"], row["region"]) == (
         "E61000001", "Strategic Regional Authority", "London")

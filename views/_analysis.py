@@ -158,7 +158,9 @@ def waterfall_chart(wf: pd.DataFrame) -> alt.Chart:
     x = alt.X("step:N", sort=list(d["step"]), title=None, axis=alt.Axis(labelAngle=0,
                                                                       labelLimit=160))
     bars = alt.Chart(d).mark_bar().encode(
-        x=x, y=alt.Y("start:Q", title="£"), y2="end:Q", color=colour,
+        x=x, y=alt.Y("start:Q", title=None, axis=alt.Axis(
+            labelExpr="'£' + format(datum.value / 1e6, ',.0f') + 'm'")), y2="end:Q",
+        color=colour,
         tooltip=["step", alt.Tooltip("£m:Q", title="£ million"), "what"])
     text = alt.Chart(d).mark_text(dy=-6, fontSize=12).encode(
         x=x, y=alt.Y("max_end:Q"), text="label:N").transform_calculate(

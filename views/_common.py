@@ -220,7 +220,7 @@ def coverage_caption(fig: Figure) -> str:
     if not rests:
         return ""
     if fig.shown is None and fig.detail:
-        return f"{fig.detail.capitalize()} · {rests[0].lower()}{rests[1:]}"
+        return f"{fig.detail[0].upper()}{fig.detail[1:]} · {rests[0].lower()}{rests[1:]}"
     return rests + (f" · {fig.detail}" if fig.detail else "")
 
 

@@ -64,7 +64,8 @@ with st.container(border=True):
         k_choice = st.selectbox("Number of clusters (k)", ["best", *range(2, 9)],
                                 key="lb_k",
                                 format_func=lambda k: "Best silhouette" if k == "best" else str(k))
-        fdr = st.toggle("Stricter hot spots (false discovery rate)", key="lb_fdr")
+        fdr = st.toggle("Stricter hot-spot test", key="lb_fdr",
+                        help="Controls the false discovery rate across all the areas tested.")
     with c2:
         st.markdown("**Features and weights** (a weight multiplies the feature's z-score)")
         st.session_state.setdefault("lb_feat_base", pd.DataFrame({
@@ -184,8 +185,9 @@ with tab_cl:
     ).properties(height=120 + 16 * ch["label"].nunique() * max(2, len(colours))),
         width="stretch")
     st.markdown("**Features used**")
-    st.dataframe(res.features, hide_index=True, width="stretch",
-                 column_config={c: c.replace("_", " ").capitalize() for c in res.features})
+    st.dataframe(res.features[["label", "scale", "weight"]], hide_index=True,
+                 width="stretch", column_config={"label": "Feature", "scale": "Scale",
+                                                 "weight": "Weight"})
     how_text("\n".join([res.how_calculated["areas"], res.how_calculated["features"],
                         res.how_calculated["clusters"], res.how_calculated["regions"]]))
 

@@ -115,7 +115,7 @@ m, lm3 = res.model, m_all.lm3
 
 # ------------------------------------------------------------------ headline
 st.subheader("Headline")
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3 = st.columns(3)
 metric(c1, lm3)
 c2.metric("£ retained locally (R2 + R3, P50)",
           money(m.headline_.retained) if lm3.shown is not None else lm3.text)
@@ -123,9 +123,13 @@ c2.caption(f"Likely range (P10–P90) {money(m.headline_.retained_p10)}–"
            f"{money(m.headline_.retained_p90)}" if lm3.shown is not None else
            f"between {money(m.retained_lower_)} and {money(m.retained_upper_)}")
 c3.metric("Likely range (P10–P90)", lm3.band_text if lm3.shown is not None else "—")
-c3.caption("from the re-spend assumptions: a supplier survey narrows it")
-c4.metric("£1 spent here is worth", f"£{lm3.text}" if lm3.shown is not None else lm3.text)
-c4.caption("to the local economy over three rounds (LM3, P50)")
+c3.caption("from the re-spend assumptions: a supplier survey narrows it" if
+           lm3.shown is not None else "withheld with the figure: the unplaced spend decides "
+           "more than the assumptions do")
+if lm3.shown is None:
+    st.warning(f"Under half of round-1 spend is placed ({pct(lm3.coverage.share)}), so the "
+               "multiplier is not enough data: the rounds below rest mostly on what is "
+               "assumed of the unplaced spend. Place more suppliers on the Suppliers page.")
 st.info(f"Local means {md_escape(res.inputs.area.describe())}. What would narrow the "
         f"figure most: {md_escape(m.band_drivers_['main_driver'])}. The round-by-round table "
         "uses the central assumptions, so it can be checked by hand.", icon="📏")
@@ -157,8 +161,9 @@ st.caption("Wards of the local suppliers paid (R2) and what they re-spend locall
 by_ward = m.by_ward_
 wl, wr = st.columns([3, 2])
 with wr:
-    table(by_ward, money=("r2", "r3"), config={"imd_decile": st.column_config.NumberColumn(
-        "IMD decile (median)", format="%.0f")})
+    table(by_ward.drop(columns=["ward_code"]), money=("r2", "r3"),
+          config={"imd_decile": st.column_config.NumberColumn("IMD decile (median)",
+                                                              format="%.0f")})
 with wl:
     if len(ws.wards):
         figs = by_ward.rename(columns={"ward_code": "code", "r2": "spend"})[["code", "spend"]]

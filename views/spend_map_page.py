@@ -108,7 +108,7 @@ def _ward_panel(tx: pd.DataFrame, code: str, by_ward: pd.DataFrame,
 def _basis_text(basis: WardBasis) -> str:
     """What every ward's £ rests on, in words, with the suppliers placed at no ward."""
     text = (f"A ward's £ counts suppliers placed in it: {pct(basis.share)} of the "
-            f"{money(basis.total)} spent is placed at ward level (or known to be "
+            f"{money(basis.total)} paid (credits left out) is placed at ward level (or known to be "
             f"elsewhere), so each ward's £ is a floor; the other "
             f"{money(basis.unknown)} could be anywhere.")
     if basis.district_only:

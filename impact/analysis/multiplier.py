@@ -924,6 +924,8 @@ def _by_ward(spend: pd.DataFrame, rows: SpendRows) -> pd.DataFrame:
         }
     )[rows.is_local]
     local["ward_code"] = local["ward_code"].fillna("(no ward)")
+    local["ward_name"] = local["ward_name"].mask(local["ward_code"].eq("(no ward)"),
+                                                 "placed at a district, not a ward")
     wards = local.groupby("ward_code", sort=False).agg(
         ward_name=("ward_name", "first"),
         r2=("r2", "sum"),

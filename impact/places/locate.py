@@ -93,15 +93,14 @@ METHODS = (
 PLACES_VERSION = "2"
 #: What a placed supplier's place stands for (``place_basis``), in words.
 PLACE_BASES: dict[str, str] = {
-    "council_register": "the council's own register (a trading address)",
-    "shared_register": "another body's supplier register in the reference data (a trading "
-                       "address)",
+    "council_register": "council's own records",
+    "shared_register": "another body's register",
     "registered_office": "registered office",
     "public_body": "public body's area or site",
     "school_site": "school site",
-    "national": "national body (no place's local spend)",
-    "name_hint": "place named in the payee name (low confidence)",
-    "manual": "placed by hand",
+    "national": "national body",
+    "name_hint": "place in the payee name (weak)",
+    "manual": "placed by an officer",
 }
 GEO_COLUMNS = (
     "lat",
