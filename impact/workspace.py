@@ -216,7 +216,7 @@ class Workspace:
         pop = float(self.wards["population"].sum()) if "population" in self.wards else 0.0
         return CouncilArea(self.name, tuple(self.council_lads), tuple(self.council_lad_names),
                            tuple(self.region_codes), tuple(self.region_names),
-                           pop if pop > 0 else None)
+                           pop if pop > 0 else None, self.body_noun)
 
     @property
     def publication(self) -> Period:

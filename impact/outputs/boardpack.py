@@ -263,7 +263,7 @@ def _pdf_summary(doc: PdfDocument, data: PackData, images: dict[str, bytes]) -> 
     from reportlab.lib.units import cm
     from reportlab.platypus import Image, Spacer, Table
 
-    noun = "council" if data.measures.area.noun == "the council" else "authority"
+    noun = data.measures.area.noun.removeprefix("the ")
     st: list = [doc.p(f"{data.council}: where the {noun}'s money goes", "h1"),
                 doc.p(f"Executive summary · payments {data.period} · filters in force: "
                       f"{data.measures.filters} · generated {data.generated}", "small")]

@@ -62,6 +62,7 @@ class PoundStory:
     lm3: Figure | None = None
     public_bodies_p: int | None = None
     place: str = "here"
+    noun: str = "the council"
 
     @property
     def spent_with(self) -> str:
@@ -73,9 +74,9 @@ class PoundStory:
     def steps(self) -> tuple[tuple[str, str], ...]:
         """The big numbers, one per step: (pence, words)."""
         if not self.enough:
-            return (("100p", "spent by the council"), (f"{self.traced_p}p", "we can trace"),
+            return (("100p", f"spent by {self.noun}"), (f"{self.traced_p}p", "we can trace"),
                     (f"{self.local_p}p", "of it traced to here"))
-        steps = [("100p", "spent by the council"), (f"{self.local_p}p", "stays here")]
+        steps = [("100p", f"spent by {self.noun}"), (f"{self.local_p}p", "stays here")]
         if self.respent_p is not None:
             steps.append((f"{self.respent_p}p", "re-spent here"))
         return tuple(steps)
@@ -84,12 +85,12 @@ class PoundStory:
     def sentence(self) -> str:
         """The story in plain words: the full one, or what is known below the gate."""
         if not self.enough:
-            return (f"We can trace where {self.traced_p}p of every £1 the council spends "
+            return (f"We can trace where {self.traced_p}p of every £1 {self.noun} spends "
                     f"{self.spent_with} went. Of those {self.traced_p}p, {self.local_p}p went "
                     f"to businesses and organisations based {self.place}. We do not yet know "
                     f"where the other {100 - self.traced_p}p went, so we cannot yet say how "
                     "much of each £1 stays here.")
-        text = (f"Of every £1 the council spends {self.spent_with}, about {self.local_p}p "
+        text = (f"Of every £1 {self.noun} spends {self.spent_with}, about {self.local_p}p "
                 f"goes to businesses and organisations based {self.place}, and "
                 f"{100 - self.local_p}p to suppliers elsewhere.")
         if self.respent_p is not None and self.lm3 is not None:
@@ -112,8 +113,8 @@ class PoundStory:
     def _public_bodies_words(self) -> str:
         if not self.public_bodies_p:
             return ""
-        return (f" Payments to other public bodies ({self.public_bodies_p}p of every £1 the "
-                "council spends) are left out: the council cannot choose who they are.")
+        return (f" Payments to other public bodies ({self.public_bodies_p}p of every £1 "
+                f"{self.noun} spends) are left out: {self.noun} cannot choose who they are.")
 
 
 def pound_story(m: Measures, public_bodies_share: float | None = None) -> PoundStory | None:
@@ -125,10 +126,11 @@ def pound_story(m: Measures, public_bodies_share: float | None = None) -> PoundS
         return None
     traced, local, _ = traced_pence(m)
     pb = _p(public_bodies_share) if public_bodies_share else None
+    noun = m.area.noun
     if m.local.shown is None:
-        return PoundStory(traced, local, False, public_bodies_p=pb)
+        return PoundStory(traced, local, False, public_bodies_p=pb, noun=noun)
     stays = _p(m.local.shown)
-    return PoundStory(traced, stays, True, _respent(m, stays), m.lm3, pb)
+    return PoundStory(traced, stays, True, _respent(m, stays), m.lm3, pb, noun=noun)
 
 
 def _respent(m: Measures, stays: int) -> int | None:
