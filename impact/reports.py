@@ -29,7 +29,9 @@ from impact.outputs.probity import ProbitySection, board_section
 from impact.places import worklist
 from impact.workspace import Workspace
 
-_MEMO: cache.Memo = cache.Memo("reports", max_entries=16)
+#: The areas analysis (clusters, hot spots and their permutation tests, the ranking) per
+#: dataset, filters and settings: computed once, read by every session and process after.
+_AREAS: cache.DiskStore = cache.DiskStore("areas")
 
 Attributes = str | os.PathLike[str] | bytes | None
 
@@ -47,8 +49,8 @@ def areas(ws: Workspace, filters: Filters, unit: str = "ward",
     placed at ward level.  ``scope``: the districts whose areas are compared (the council's
     own by default).  Raises ValueError without districts or reference data."""
     settings = settings or AreaSettings()
-    key = ("areas", ws.key, filters, unit, repr(settings), scope, imd)
-    return _MEMO.once(key, lambda: _areas(ws, filters, unit, settings, scope, imd))
+    parts = (filters, unit, repr(settings), scope, imd)
+    return ws.stored(_AREAS, parts, lambda: _areas(ws, filters, unit, settings, scope, imd))
 
 
 def _areas(ws: Workspace, filters: Filters, unit: str, settings: AreaSettings,

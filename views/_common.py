@@ -270,21 +270,12 @@ def legend(lg: maps.Legend) -> None:
             f"<b>{html.escape(lg.title)}</b><br/>{items}{note}</div>")
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _neighbours(ws_key: str, _ws: Workspace):
-    ref = _ws.reference()
-    if ref is None:
-        return None
-    from impact.places.councils import neighbouring_districts
-
-    return neighbouring_districts(ref, list(_ws.council_lads), _ws.wards)
-
-
 def map_frame(ws: Workspace, width: int, height: int, selected: str | None = None,
               labels: bool = True, label_px: int = 13) -> maps.MapFrame:
-    """The frame of every council map: neighbouring districts (cached per dataset), area
-    names, the selected area, and a view fitted to ``width`` × ``height`` pixels."""
-    return maps.MapFrame(neighbours=_neighbours(ws.key, ws), labels=labels, selected=selected,
+    """The frame of every council map: neighbouring districts (kept per dataset,
+    :meth:`impact.workspace.Workspace.neighbours`), area names, the selected area, and a
+    view fitted to ``width`` × ``height`` pixels."""
+    return maps.MapFrame(neighbours=ws.neighbours(), labels=labels, selected=selected,
                          width=width, height=height, label_px=label_px)
 
 
