@@ -185,10 +185,11 @@ def rows_for(label: str, got: Visits, peer: Visits, cpu_target: float | None) ->
 def build_disk_cache(env: dict[str, str]) -> float:
     """Seconds to ingest, locate and prepare the council in a fresh process, as ``impact
     locate`` does before the app opens it (the app then reads the disk cache)."""
-    code = ("import os; from impact.workspace import Workspace, folder_source; "
+    code = ("import os; from impact import reports; "
+            "from impact.workspace import Workspace, folder_source; "
             "ws = Workspace.load(folder_source(os.environ['IMPACT_SOURCE_DIR'], "
             "council=os.environ['IMPACT_COUNCIL'])); "
-            "getattr(ws, 'prepare_results', lambda: None)()")
+            "getattr(reports, 'prepare_results', lambda ws: None)(ws)")
     t0 = time.monotonic()
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env},
                    check=True)
@@ -213,30 +214,37 @@ def real_env(tmp: Path) -> dict[str, str] | None:
 
 
 def run(quick: bool = False) -> list[Row]:
-    """The rows for ``python -m bench``; ``quick``: the demo only."""
+    """The rows for ``python -m bench``; ``quick``: the demo only.  ``IMPACT_BENCH_COUNCILS``
+    (``demo``, ``real`` or both, comma-separated) narrows a run to one of them."""
     if not CHROMIUM.exists():
         print(f"bench_pages: skipped, {CHROMIUM} is absent (install Debian's chromium)")
         return []
     from playwright.sync_api import sync_playwright
 
+    wanted = os.environ.get("IMPACT_BENCH_COUNCILS", "demo,real").split(",")
     rows: list[Row] = []
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = launch_chromium(p)
         try:
             peer = visits(browser, hermetic_env(Path(tmp)), "bench/streamlit_peer.py", "peer")
-            rows += rows_for("demo", visits(browser, hermetic_env(Path(tmp)), name="demo"),
-                             peer, CPU_TARGET)
+            if "demo" in wanted:
+                rows += rows_for("demo", visits(browser, hermetic_env(Path(tmp)), name="demo"),
+                                 peer, CPU_TARGET)
             (Path(tmp) / "real").mkdir()
-            env = None if quick else real_env(Path(tmp) / "real")
+            env = real_env(Path(tmp) / "real") if "real" in wanted and not quick else None
             if env:
-                built = build_disk_cache(env)
-                rows.append(Row(f"pages: {REAL_COUNCIL[1]}: disk cache built (as impact "
-                                "locate)", built, "s"))
-                rows += rows_for(REAL_COUNCIL[1], visits(browser, env, name="real"), peer,
-                                 None)
+                rows += _real(browser, env, peer)
         finally:
             browser.close()
     return rows
+
+
+def _real(browser, env: dict[str, str], peer: Visits) -> list[Row]:
+    """The real council's rows: its disk cache built as ``impact locate`` would, then the
+    same visits on a fresh server."""
+    built = build_disk_cache(env)
+    return [Row(f"pages: {REAL_COUNCIL[1]}: disk cache built (as impact locate)", built, "s"),
+            *rows_for(REAL_COUNCIL[1], visits(browser, env, name="real"), peer, None)]
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ and every one of them the same measures (:meth:`impact.workspace.Workspace.measu
 
 from __future__ import annotations
 
+import logging
 import os
 
 import geopandas as gpd
@@ -32,6 +33,7 @@ from impact.workspace import Workspace
 #: The areas analysis (clusters, hot spots and their permutation tests, the ranking) per
 #: dataset, filters and settings: computed once, read by every session and process after.
 _AREAS: cache.DiskStore = cache.DiskStore("areas")
+log = logging.getLogger(__name__)
 
 Attributes = str | os.PathLike[str] | bytes | None
 
@@ -51,6 +53,24 @@ def areas(ws: Workspace, filters: Filters, unit: str = "ward",
     settings = settings or AreaSettings()
     parts = (filters, unit, repr(settings), scope, imd)
     return ws.stored(_AREAS, parts, lambda: _areas(ws, filters, unit, settings, scope, imd))
+
+
+def prepare_results(ws: Workspace) -> None:
+    """Compute and keep on disk the heavy results a page's first visit reads, on all the
+    council's payments: the re-spend model, the areas (wards, default settings), the
+    districts around its maps and the payment checks.
+
+    ``impact locate`` runs it after preparing a council, and the app in the background once
+    a council's first page is drawn, so no visitor waits for them on another page.
+    """
+    f = Filters()
+    ws.neighbours()
+    ws.model(f)
+    ws.payment_checks()
+    try:
+        areas(ws, f)
+    except (ValueError, KeyError, FileNotFoundError) as exc:  # the page says why, itself
+        log.info("areas not prepared for %s: %s", ws.name, exc)
 
 
 def _areas(ws: Workspace, filters: Filters, unit: str, settings: AreaSettings,

@@ -85,6 +85,8 @@ _MEMO: cache.Memo = cache.Memo("workspace figures", max_entries=64)
 _MODELS: cache.DiskStore = cache.DiskStore("model")
 #: The districts drawn around a council's maps (read from national boundaries).
 _NEIGHBOURS: cache.DiskStore = cache.DiskStore("neighbours", max_files=4)
+#: The payment checks over all the council's payments, per thresholds.
+_CHECKS: cache.DiskStore = cache.DiskStore("checks", max_files=8)
 
 #: Where a supplier sits relative to the council (``location_band`` column).  "national":
 #: a national body (HMRC, a government department), known and no place's local spend.
@@ -147,9 +149,6 @@ class Workspace:
     located: pd.DataFrame | None = field(default=None, repr=False)
     council_name: str = ""
     region_names: list[str] = field(default_factory=list)
-    #: The payment checks run on this workspace's payments, by thresholds (a workspace
-    #: brought up to date by :meth:`reapplied` starts with none).
-    _checks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     #: how a sentence names the body: "the council", "the authority", "the combined
     #: authority" (:func:`impact.places.councils.body_noun`)
     body_noun: str = "the council"
@@ -389,11 +388,11 @@ class Workspace:
         from impact.analysis.checks import company_statuses
         from impact.analysis.findings import default_rules, run_checks
 
-        if thresholds not in self._checks:
+        def run() -> CheckRun:
             statuses = company_statuses(self.reference(), self.suppliers)
-            self._checks[thresholds] = run_checks(self.transactions, statuses,
-                                                  default_rules(thresholds))
-        return self._checks[thresholds]
+            return run_checks(self.transactions, statuses, default_rules(thresholds))
+
+        return self.stored(_CHECKS, (thresholds,), run)
 
     def supplier_findings(self) -> pd.DataFrame:
         """The findings that bear on each supplier, with the officers' verdicts

@@ -61,13 +61,13 @@ def scenarios_path(ws: Workspace) -> Path:
 # ------------------------------------------------------------------ left-behind analysis
 
 
-@st.cache_data(show_spinner="Comparing areas, clustering and testing hot spots…",
-               max_entries=16)
 def compare_areas(ws_key: str, filters: tuple, unit: str, settings: tuple,
                   _ws: Workspace, _settings: AreaSettings) -> AreasResult:
     """:func:`impact.reports.areas` (the board pack's, on the same spend and hot-spot
-    setting) for the current council and filters, cached on plain values."""
-    return areas(_ws, current_filters(), unit, _settings)
+    setting) for the current council and filters: kept per dataset and settings in memory
+    and on disk there, so no page-level copy (``st.cache_data`` unpickled one per view)."""
+    with st.spinner("Comparing areas, clustering and testing hot spots…"):
+        return areas(_ws, current_filters(), unit, _settings)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
