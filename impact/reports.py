@@ -21,7 +21,7 @@ from impact.analysis.changes import latest_pair
 from impact.analysis.filters import Filters, apply
 from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, analyse_areas
 from impact.analysis.measures import RANGE_WORDS, REGISTERED_OFFICE_CAVEAT, pct
-from impact.analysis.verdicts import read_history
+from impact.analysis.verdicts import read_history, verdicts_path
 from impact.core import cache
 from impact.outputs import charts
 from impact.outputs.boardpack import PackData
@@ -33,6 +33,8 @@ from impact.workspace import Workspace
 #: The areas analysis (clusters, hot spots and their permutation tests, the ranking) per
 #: dataset, filters and settings: computed once, read by every session and process after.
 _AREAS: cache.DiskStore = cache.DiskStore("areas")
+#: The charter scorecard per dataset and filters, with the council's own evidence.
+_CHARTERS: cache.DiskStore = cache.DiskStore("charter", max_files=16)
 log = logging.getLogger(__name__)
 
 Attributes = str | os.PathLike[str] | bytes | None
@@ -58,7 +60,7 @@ def areas(ws: Workspace, filters: Filters, unit: str = "ward",
 def prepare_results(ws: Workspace) -> None:
     """Compute and keep on disk the heavy results a page's first visit reads, on all the
     council's payments: the re-spend model, the areas (wards, default settings), the
-    districts around its maps and the payment checks.
+    districts around its maps, the payment checks and the charter scorecard.
 
     ``impact locate`` runs it after preparing a council, and the app in the background once
     a council's first page is drawn, so no visitor waits for them on another page.
@@ -67,6 +69,7 @@ def prepare_results(ws: Workspace) -> None:
     ws.neighbours()
     ws.model(f)
     ws.payment_checks()
+    charter(ws, f)
     try:
         areas(ws, f)
     except (ValueError, KeyError, FileNotFoundError) as exc:  # the page says why, itself
@@ -87,7 +90,18 @@ def charter(ws: Workspace, filters: Filters, attributes: Attributes = None
             ) -> ch.CharterResult:
     """The supplier charter scorecard of the payments the filters select: evidence from
     ``attributes`` if given, else the council's saved file, else (the demo only) the
-    demo's synthetic evidence; Companies House status from the reference registers."""
+    demo's synthetic evidence; Companies House status from the reference registers.
+
+    Without ``attributes`` it is kept per dataset and filters (:data:`_CHARTERS`), keyed
+    on the council's saved evidence and its officers' verdicts too."""
+    if attributes is None:
+        council = ws.source.council
+        saved = cache.fingerprint([ch.attributes_path(council), verdicts_path(council)])
+        return ws.stored(_CHARTERS, (filters, *saved), lambda: _charter(ws, filters, None))
+    return _charter(ws, filters, attributes)
+
+
+def _charter(ws: Workspace, filters: Filters, attributes: Attributes) -> ch.CharterResult:
     attrs = None
     if attributes is not None:
         attrs = ch.read_attributes(attributes)
