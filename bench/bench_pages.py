@@ -75,12 +75,14 @@ new MutationObserver((records) => {
 @dataclass
 class Visits:
     """What one server gave: the first page's load, each page's first and warm visit (s),
-    the server CPU each first visit cost, and the server CPU per new session."""
+    the server CPU each visit cost (a first visit's includes the results being prepared
+    in the background meanwhile), and the server CPU per new session."""
 
     first_page: float
     first: dict[str, float]
     warm: dict[str, float]
     first_cpu: dict[str, float]
+    warm_cpu: dict[str, float]
     cpu_per_session: float
 
 
@@ -153,14 +155,14 @@ def visits(browser, env: dict[str, str], script: str = "app.py", name: str = "ap
         try:
             page.add_init_script(_RUNS)
             first_page, first, first_cpu = _round(page, base, proc.pid)
-            _, warm, _ = _round(page, base, proc.pid)
+            _, warm, warm_cpu = _round(page, base, proc.pid)
             before = server_cpu(proc.pid)
             for _ in range(SESSIONS):
                 _open_first(page, base)
             per_session = (server_cpu(proc.pid) - before) / SESSIONS
         finally:
             context.close()
-    return Visits(first_page, first, warm, first_cpu, per_session)
+    return Visits(first_page, first, warm, first_cpu, warm_cpu, per_session)
 
 
 def rows_for(label: str, got: Visits, peer: Visits, cpu_target: float | None) -> list[Row]:
@@ -175,7 +177,8 @@ def rows_for(label: str, got: Visits, peer: Visits, cpu_target: float | None) ->
                        note=f"server CPU {got.first_cpu.get(page, float('nan')):.2f} s"))
     for page, s in got.warm.items():
         out.append(Row(f"pages: {label}: {page}, warm visit", s, "s", target=WARM_TARGET,
-                       peer=peer_warm, peer_name="bare Streamlit page change"))
+                       peer=peer_warm, peer_name="bare Streamlit page change",
+                       note=f"server CPU {got.warm_cpu.get(page, float('nan')):.2f} s"))
     out.append(Row(f"pages: {label}: server CPU per new session (process CPU, "
                    f"{SESSIONS} sessions)", got.cpu_per_session, "s", target=cpu_target,
                    peer=peer.cpu_per_session, peer_name="bare Streamlit"))

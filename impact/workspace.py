@@ -85,6 +85,8 @@ _MEMO: cache.Memo = cache.Memo("workspace figures", max_entries=64)
 _MODELS: cache.DiskStore = cache.DiskStore("model")
 #: The districts drawn around a council's maps (read from national boundaries).
 _NEIGHBOURS: cache.DiskStore = cache.DiskStore("neighbours", max_files=4)
+#: The ONS Type I cross-check beside the model, per filters and saved choices.
+_CROSSCHECKS: cache.DiskStore = cache.DiskStore("crosscheck", max_files=16)
 #: The payment checks over all the council's payments, per thresholds.
 _CHECKS: cache.DiskStore = cache.DiskStore("checks", max_files=8)
 
@@ -280,11 +282,14 @@ class Workspace:
     def crosscheck(self, filters: Filters | None = None) -> IOCrossCheck | None:
         """The ONS Type I cross-check beside the re-spend model (None without the
         multipliers table, a model or any supplier's SIC code)."""
-        path, res = self.reference_file("io_multipliers"), self.model(filters)
+        f = filters or Filters()
+        path, res = self.reference_file("io_multipliers"), self.model(f)
         if path is None or res is None or "sic" not in self.suppliers or not (
                 self.suppliers["sic"].notna().any()):
             return None
-        return for_model(res.model.by_supplier_, self.suppliers, load_type1(path))
+        parts = (f, model_inputs.fingerprint(self.source.council))
+        return self.stored(_CROSSCHECKS, parts, lambda: for_model(
+            res.model.by_supplier_, self.suppliers, load_type1(path)))
 
     def measures(self, filters: Filters | None = None, *, lm3: bool = True) -> Measures:
         """Every headline figure of the filtered payments (:mod:`impact.analysis.measures`),
