@@ -159,7 +159,11 @@ def measures(ws: Workspace, lm3: bool = False) -> Measures:
     return ws.measures(current_filters(), lm3=lm3)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# The tables below are cached as resources, shared by every session and never copied: a
+# ``cache_data`` copy was unpickled for each visitor (read them, never change them).
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _supplier_summary(ws_key: str, filter_values: tuple, _tx: pd.DataFrame) -> pd.DataFrame:
     return metrics.supplier_summary(_tx)
 
@@ -170,7 +174,7 @@ def supplier_summary(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
     return _supplier_summary(ws.key, astuple(current_filters()), tx)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _spend_by_ward(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, _wards
                    ) -> pd.DataFrame:
     return metrics.spend_by_ward(_tx, _wards)
@@ -181,7 +185,7 @@ def spend_by_ward(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
     return _spend_by_ward(ws.key, astuple(current_filters()), tx, ws.wards)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _quarterly(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, _ws: Workspace
                ) -> pd.DataFrame:
     return trends.quarterly(_tx, _ws.area)
