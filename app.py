@@ -197,5 +197,8 @@ try:
     st.session_state[OPENED] = True
     frame.empty()
     page.run()
+    from views._common import prepare_in_background
+
+    prepare_in_background()
 finally:
     st.session_state[IN_FRAME] = False

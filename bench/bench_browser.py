@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import (  # noqa: E402
+from bench.browser import (  # noqa: E402
     APP,
     CHROMIUM,
     DECK,
@@ -267,7 +267,7 @@ def measure_all(quick: bool = False) -> list[BenchRow]:
     """Every figure as :data:`BenchRow`; ``quick``: demo only."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import launch_chromium
+    from bench.browser import launch_chromium
 
     rows: list[BenchRow] = []
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:

@@ -95,10 +95,10 @@ def print_table(rows: list[Row], file=None) -> str:
 
 def shared_data_dir() -> Path:
     """Where the real public data is: the tests' rule (``IMPACT_SHARED_DATA``, else
-    ``../shared/data``), from its one home in ``tests/_shared.py``."""
-    from tests._shared import shared_data_dir as tests_rule
+    ``../shared/data``), from its one home in :mod:`impact.core.settings`."""
+    from impact.core.settings import shared_data_dir as rule
 
-    return tests_rule()
+    return rule()
 
 
 def shared_data() -> Path | None:

@@ -1,8 +1,8 @@
 """Write the benchmark table into README.md between ``<!-- bench:start -->`` and
 ``<!-- bench:end -->``.
 
-``python -m bench.report`` runs every benchmark (``--quick``/``--only`` as for
-``python -m bench``) and writes the table; :func:`write_readme` writes a table already made.
+``python -m bench --readme`` runs the benchmarks and calls :func:`write_readme` with the
+table (this module imports nothing from the runner, so the two never import each other).
 When the markers are absent the README is left alone and a message says so.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-import sys
 from pathlib import Path
 
 START = "<!-- bench:start -->"
@@ -49,9 +48,3 @@ def write_readme(table: str, quick: bool = False, readme: Path = README) -> str:
 
         atomic_write_text(readme, new)
     return f"bench.report: table written into {readme.name}"
-
-
-if __name__ == "__main__":
-    from bench.__main__ import main
-
-    sys.exit(main([*sys.argv[1:], "--readme"]))

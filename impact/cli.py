@@ -314,15 +314,19 @@ def _with_officer_places(dir: Path, reference: Path | None, ref, result):
 
 def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path | None,
                          result) -> None:
-    """Warm the app's caches for this folder (its first load then reads, not computes);
+    """Warm the app's caches for this folder (its first load then reads, not computes, and
+    so do the first visits of its heavier pages: :func:`impact.reports.prepare_results`);
     only when the app would place the suppliers the same way (no extra register)."""
+    from impact.reports import prepare_results
     from impact.sources import WorkspaceError, folder_source
-    from impact.workspace import prepare
+    from impact.workspace import Workspace, prepare
 
     if register:
         return
     try:
-        prepare(folder_source(dir, reference=reference), result.suppliers, result.coverage)
+        source = folder_source(dir, reference=reference)
+        prepare(source, result.suppliers, result.coverage)
+        prepare_results(Workspace.load(source))
     except (WorkspaceError, OSError, ValueError) as exc:
         click.echo(f"note: the app's first load will prepare this council ({exc})", err=True)
 

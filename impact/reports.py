@@ -9,6 +9,7 @@ and every one of them the same measures (:meth:`impact.workspace.Workspace.measu
 
 from __future__ import annotations
 
+import logging
 import os
 
 import geopandas as gpd
@@ -20,7 +21,7 @@ from impact.analysis.changes import latest_pair
 from impact.analysis.filters import Filters, apply
 from impact.analysis.leftbehind import AreaInputs, AreaSettings, AreasResult, analyse_areas
 from impact.analysis.measures import RANGE_WORDS, REGISTERED_OFFICE_CAVEAT, pct
-from impact.analysis.verdicts import read_history
+from impact.analysis.verdicts import read_history, verdicts_path
 from impact.core import cache
 from impact.outputs import charts
 from impact.outputs.boardpack import PackData
@@ -29,7 +30,12 @@ from impact.outputs.probity import ProbitySection, board_section
 from impact.places import worklist
 from impact.workspace import Workspace
 
-_MEMO: cache.Memo = cache.Memo("reports", max_entries=16)
+#: The areas analysis (clusters, hot spots and their permutation tests, the ranking) per
+#: dataset, filters and settings: computed once, read by every session and process after.
+_AREAS: cache.DiskStore = cache.DiskStore("areas")
+#: The charter scorecard per dataset and filters, with the council's own evidence.
+_CHARTERS: cache.DiskStore = cache.DiskStore("charter", max_files=16)
+log = logging.getLogger(__name__)
 
 Attributes = str | os.PathLike[str] | bytes | None
 
@@ -47,8 +53,27 @@ def areas(ws: Workspace, filters: Filters, unit: str = "ward",
     placed at ward level.  ``scope``: the districts whose areas are compared (the council's
     own by default).  Raises ValueError without districts or reference data."""
     settings = settings or AreaSettings()
-    key = ("areas", ws.key, filters, unit, repr(settings), scope, imd)
-    return _MEMO.once(key, lambda: _areas(ws, filters, unit, settings, scope, imd))
+    parts = (filters, unit, repr(settings), scope, imd)
+    return ws.stored(_AREAS, parts, lambda: _areas(ws, filters, unit, settings, scope, imd))
+
+
+def prepare_results(ws: Workspace) -> None:
+    """Compute and keep on disk the heavy results a page's first visit reads, on all the
+    council's payments: the re-spend model, the areas (wards, default settings), the
+    districts around its maps, the payment checks and the charter scorecard.
+
+    ``impact locate`` runs it after preparing a council, and the app in the background once
+    a council's first page is drawn, so no visitor waits for them on another page.
+    """
+    f = Filters()
+    ws.neighbours()
+    ws.model(f)
+    ws.payment_checks()
+    charter(ws, f)
+    try:
+        areas(ws, f)
+    except (ValueError, KeyError, FileNotFoundError) as exc:  # the page says why, itself
+        log.info("areas not prepared for %s: %s", ws.name, exc)
 
 
 def _areas(ws: Workspace, filters: Filters, unit: str, settings: AreaSettings,
@@ -65,7 +90,18 @@ def charter(ws: Workspace, filters: Filters, attributes: Attributes = None
             ) -> ch.CharterResult:
     """The supplier charter scorecard of the payments the filters select: evidence from
     ``attributes`` if given, else the council's saved file, else (the demo only) the
-    demo's synthetic evidence; Companies House status from the reference registers."""
+    demo's synthetic evidence; Companies House status from the reference registers.
+
+    Without ``attributes`` it is kept per dataset and filters (:data:`_CHARTERS`), keyed
+    on the council's saved evidence and its officers' verdicts too."""
+    if attributes is None:
+        council = ws.source.council
+        saved = cache.fingerprint([ch.attributes_path(council), verdicts_path(council)])
+        return ws.stored(_CHARTERS, (filters, *saved), lambda: _charter(ws, filters, None))
+    return _charter(ws, filters, attributes)
+
+
+def _charter(ws: Workspace, filters: Filters, attributes: Attributes) -> ch.CharterResult:
     attrs = None
     if attributes is not None:
         attrs = ch.read_attributes(attributes)

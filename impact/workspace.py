@@ -45,7 +45,7 @@ from impact.places.councils import (
 from impact.places.localarea import area_within
 from impact.places.locate import PLACES_VERSION, SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.locate import reference_files as locate_reference_files
-from impact.places.reference import Reference, ReferenceError
+from impact.places.reference import ROLES, Reference, ReferenceError
 from impact.places.registers import RegisterRow
 from impact.places.resolutions import (
     APPLIED_COLUMNS,
@@ -80,6 +80,15 @@ Progress = Callable[[str, float], None]
 #: Figures per dataset key and filters (a dataset key changes with any input, so a hit is
 #: never stale); cleared with :func:`impact.core.cache.clear_all`.
 _MEMO: cache.Memo = cache.Memo("workspace figures", max_entries=64)
+#: The re-spend model per dataset, filters and the council's saved choices: its Monte
+#: Carlo is the heaviest figure, so it is fitted once and read by every process after.
+_MODELS: cache.DiskStore = cache.DiskStore("model")
+#: The districts drawn around a council's maps (read from national boundaries).
+_NEIGHBOURS: cache.DiskStore = cache.DiskStore("neighbours", max_files=4)
+#: The ONS Type I cross-check beside the model, per filters and saved choices.
+_CROSSCHECKS: cache.DiskStore = cache.DiskStore("crosscheck", max_files=16)
+#: The payment checks over all the council's payments, per thresholds.
+_CHECKS: cache.DiskStore = cache.DiskStore("checks", max_files=8)
 
 #: Where a supplier sits relative to the council (``location_band`` column).  "national":
 #: a national body (HMRC, a government department), known and no place's local spend.
@@ -142,12 +151,13 @@ class Workspace:
     located: pd.DataFrame | None = field(default=None, repr=False)
     council_name: str = ""
     region_names: list[str] = field(default_factory=list)
-    #: The payment checks run on this workspace's payments, by thresholds (a workspace
-    #: brought up to date by :meth:`reapplied` starts with none).
-    _checks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     #: how a sentence names the body: "the council", "the authority", "the combined
     #: authority" (:func:`impact.places.councils.body_noun`)
     body_noun: str = "the council"
+    #: A key over every reference file this council was read with: with :attr:`key` (the
+    #: spend files, the registers, the officers' places) it names the dataset whose heavy
+    #: results are kept on disk (:meth:`stored`).
+    reference_key: str = ""
 
     @property
     def is_demo(self) -> bool:
@@ -206,6 +216,7 @@ class Workspace:
             council_name=geo.name,
             region_names=list(geo.region_names),
             body_noun=geo.noun,
+            reference_key=reference_key(reference),
         )
 
     # -- the figures: every surface reads them here, computed once per filters --
@@ -227,13 +238,41 @@ class Workspace:
         """A point inside the council, for a radius around it."""
         return _MEMO.once(("centre", self.key), lambda: council_centre(self.wards))
 
+    # -- heavy results: computed once per dataset and settings, kept on disk --
+
+    @property
+    def results_folder(self) -> Path:
+        """Where this council's heavy results are kept: beside its ingested, located and
+        prepared caches under the workspace folder, shared by every session and process."""
+        return council_folder("results", self.source.council, "")
+
+    def stored(self, store: cache.DiskStore, parts: tuple, compute: Callable[[], object]):
+        """A heavy result of this dataset and ``parts`` (every setting it depends on): from
+        memory, else from disk (:class:`impact.core.cache.DiskStore`), else computed once
+        and kept for every other session and process."""
+        full = (self.key, self.reference_key, *parts)
+        return _MEMO.once((store.name, *full),
+                          lambda: store.once(self.results_folder, full, compute))
+
     def model(self, filters: Filters | None = None) -> ModelResult | None:
         """The re-spend model on the filtered payments with the council's saved choices,
         priors and survey (:mod:`impact.analysis.model_inputs`); None without a local area
         or spend to trace."""
         f = filters or Filters()
-        key = ("model", self.key, f, model_inputs.fingerprint(self.source.council))
-        return _MEMO.once(key, lambda: self._fit_model(f))
+        parts = (f, model_inputs.fingerprint(self.source.council))
+        return self.stored(_MODELS, parts, lambda: self._fit_model(f))
+
+    def neighbours(self) -> gpd.GeoDataFrame | None:
+        """The districts around the council (display geometry), drawn grey on its maps
+        (:func:`impact.places.councils.neighbouring_districts`); None without reference data."""
+        def read() -> gpd.GeoDataFrame | None:
+            from impact.places.councils import neighbouring_districts
+
+            ref = self.reference()
+            return (neighbouring_districts(ref, list(self.council_lads), self.wards)
+                    if ref is not None else None)
+
+        return self.stored(_NEIGHBOURS, (tuple(self.council_lads),), read)
 
     def _fit_model(self, f: Filters) -> ModelResult | None:
         return model_inputs.fit(apply(self.transactions, f), self.suppliers,
@@ -243,11 +282,14 @@ class Workspace:
     def crosscheck(self, filters: Filters | None = None) -> IOCrossCheck | None:
         """The ONS Type I cross-check beside the re-spend model (None without the
         multipliers table, a model or any supplier's SIC code)."""
-        path, res = self.reference_file("io_multipliers"), self.model(filters)
+        f = filters or Filters()
+        path, res = self.reference_file("io_multipliers"), self.model(f)
         if path is None or res is None or "sic" not in self.suppliers or not (
                 self.suppliers["sic"].notna().any()):
             return None
-        return for_model(res.model.by_supplier_, self.suppliers, load_type1(path))
+        parts = (f, model_inputs.fingerprint(self.source.council))
+        return self.stored(_CROSSCHECKS, parts, lambda: for_model(
+            res.model.by_supplier_, self.suppliers, load_type1(path)))
 
     def measures(self, filters: Filters | None = None, *, lm3: bool = True) -> Measures:
         """Every headline figure of the filtered payments (:mod:`impact.analysis.measures`),
@@ -351,11 +393,11 @@ class Workspace:
         from impact.analysis.checks import company_statuses
         from impact.analysis.findings import default_rules, run_checks
 
-        if thresholds not in self._checks:
+        def run() -> CheckRun:
             statuses = company_statuses(self.reference(), self.suppliers)
-            self._checks[thresholds] = run_checks(self.transactions, statuses,
-                                                  default_rules(thresholds))
-        return self._checks[thresholds]
+            return run_checks(self.transactions, statuses, default_rules(thresholds))
+
+        return self.stored(_CHECKS, (thresholds,), run)
 
     def supplier_findings(self) -> pd.DataFrame:
         """The findings that bear on each supplier, with the officers' verdicts
@@ -413,6 +455,13 @@ def _coverage(suppliers: pd.DataFrame, register: Path) -> dict:
     out = coverage(suppliers)
     out["council_register"] = {"path": str(register), "exists": register.is_file()}
     return out
+
+
+def reference_key(reference: Reference) -> str:
+    """A key over every file of every reference role (names, sizes, times): a changed IoD
+    table, boundary or register names a new dataset, so no stored result outlives it."""
+    files = [p for role in sorted(ROLES) for p in reference.find_all(role)]
+    return cache.key(str(reference.root.resolve()), *cache.fingerprint(files))
 
 
 def _patched(column: pd.Series, positions: np.ndarray, values: pd.Series) -> pd.Series:

@@ -12,18 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from impact.core.settings import project_root
+from impact.core.settings import shared_data_dir
 
 
 def in_ci() -> bool:
     """True when running under CI (``CI`` set to a true value)."""
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def shared_data_dir() -> Path:
-    """Real public data: ``IMPACT_SHARED_DATA`` or ``../shared/data`` beside the project."""
-    env = os.environ.get("IMPACT_SHARED_DATA")
-    return Path(env) if env else project_root().parent / "shared" / "data"
 
 
 def missing(reason: str) -> None:

@@ -210,3 +210,26 @@ def test_text_names_only_modules_and_names_that_exist() -> None:
     wrong = sorted({f"{p.relative_to(ROOT)}: {m}" for p in files
                     for m in _DOTTED.findall(p.read_text(encoding="utf-8")) if _dangling(m)})
     assert not wrong, "\n".join(wrong)
+
+
+def _top_imports(path: Path, prefix: str) -> set[str]:
+    """Modules under ``prefix`` (``bench``, ``tests``) that ``path`` imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                 [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                 else [])
+        found |= {n for n in names if n == prefix or n.startswith(prefix + ".")}
+    return found
+
+
+def test_benchmarks_never_import_the_tests_nor_each_other_in_a_cycle() -> None:
+    """``bench/`` runs where the tests are not installed, and a cycle between the runner and
+    its report once made the import order matter: benchmarks import ``impact`` and ``bench``
+    only, and the bench modules import each other without a cycle."""
+    files = {f"bench.{p.stem}": p for p in sorted((ROOT / "bench").glob("*.py"))}
+    wrong = [f"{m} imports {t}" for m, p in files.items() for t in _top_imports(p, "tests")]
+    assert not wrong, "\n".join(wrong)
+    graph = {m: _top_imports(p, "bench") & set(files) - {m} for m, p in files.items()}
+    cycles = [f"{a} ↔ {b}" for a in graph for b in graph[a] if a in graph.get(b, ())]
+    assert not cycles, "\n".join(cycles)

@@ -32,7 +32,8 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory):
     sup = ws.suppliers.copy()
     top = sup.sort_values("spend", ascending=False)["supplier_key"].iloc[0]
     sup.loc[sup["supplier_key"] == top, "supplier_name"] = '=HYPERLINK("x") <b>Evil</b> & Co'
-    yield dataclasses.replace(ws, suppliers=sup)
+    # Other data, so another key: results are kept per key (impact.core.cache.DiskStore).
+    yield dataclasses.replace(ws, suppliers=sup, key=ws.key + "-evil")
     mp.undo()
 
 

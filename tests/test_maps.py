@@ -173,6 +173,34 @@ def test_zero_without_status_is_no_spend_not_a_value_class() -> None:
     assert maps.NO_SPEND not in scores
 
 
+def _within_classes(x: np.ndarray, bounds: np.ndarray) -> float:
+    """Squared deviations of ``x`` around its class means, classes ending at ``bounds``."""
+    total, lo = 0.0, -np.inf
+    for b in bounds:
+        c = x[(x > lo) & (x <= b)]
+        total += float(((c - c.mean()) ** 2).sum()) if len(c) else 0.0
+        lo = b
+    return total
+
+
+def test_natural_breaks_are_as_good_as_mapclassifys() -> None:
+    """Our Fisher–Jenks gives mapclassify's breaks (or, at an exact tie, breaks as good):
+    on lognormal £, small integer counts with ties, and normal scores."""
+    mapclassify = pytest.importorskip("mapclassify")
+    rng = np.random.default_rng(7)
+    for t in range(120):
+        n, k = int(rng.integers(6, 60)), int(rng.integers(2, 7))
+        x = np.sort([rng.lognormal(10, 1.5, n), rng.integers(0, 30, n).astype(float),
+                     rng.normal(0, 1, n)][t % 3])
+        if len(np.unique(x)) <= k:
+            continue
+        ours = maps.natural_breaks(x, k)
+        theirs = mapclassify.FisherJenks(x, k=k).bins
+        assert len(ours) == k and ours[-1] == x.max()
+        if not np.allclose(ours, theirs):
+            assert _within_classes(x, ours) <= _within_classes(x, theirs) * (1 + 1e-9)
+
+
 def test_class_breaks_are_natural_and_rounded() -> None:
     x = np.array([1_200, 1_300, 1_350, 40_000, 41_234, 43_000, 250_000, 251_278, 1.9e6, 2.61e6])
     bins = maps.class_breaks(x, 5)

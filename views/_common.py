@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
+import threading
 from dataclasses import astuple
 from urllib.parse import unquote
 
@@ -29,6 +31,9 @@ from impact.workspace import Workspace
 SOURCE = "source"
 FILTERS = "filters"
 LOAD_ERROR = "_load_error"
+SHOWN = "_shown_workspace"  # the workspace this session's last page was drawn from
+
+log = logging.getLogger(__name__)
 #: Streamlit html-escapes values interpolated into pydeck ``tooltip["html"]`` from 1.67
 #: (streamlit#15820, checked in 1.67's frontend bundle); before, :mod:`impact.outputs.maps` must.
 STREAMLIT_ESCAPES_TOOLTIPS = Version(st.__version__) >= Version("1.67")
@@ -94,7 +99,9 @@ def workspace(show_error: bool = True) -> Workspace | None:
     source = current_source()
     error = None
     try:
-        return _load(source, source_key(source))
+        ws = _load(source, source_key(source))
+        st.session_state[SHOWN] = ws
+        return ws
     except WorkspaceError as exc:
         error = f"Could not load {source.council}: {exc}"
     except Exception as exc:  # never a raw traceback for users
@@ -103,6 +110,31 @@ def workspace(show_error: bool = True) -> Workspace | None:
     if show_error:
         st.error(error)
     return None
+
+
+def prepare_in_background() -> None:
+    """Once a page is drawn, compute the heavy results the other pages read (the re-spend
+    model, the areas, the payment checks: :func:`impact.reports.prepare_results`) in a
+    background thread, once per dataset and process, so the next page a visitor opens finds
+    them ready; they are kept on disk, so other servers read them too."""
+    ws = st.session_state.get(SHOWN)
+    if ws is not None:
+        _preparing(ws.key, ws)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _preparing(ws_key: str, _ws: Workspace) -> threading.Thread:
+    from impact.reports import prepare_results
+
+    def run() -> None:
+        try:
+            prepare_results(_ws)
+        except Exception:  # a page computes what is missing itself, and says why
+            log.exception("preparing %s's results in the background failed", _ws.name)
+
+    thread = threading.Thread(target=run, name=f"prepare-{ws_key}", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_error() -> None:
@@ -127,7 +159,11 @@ def measures(ws: Workspace, lm3: bool = False) -> Measures:
     return ws.measures(current_filters(), lm3=lm3)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# The tables below are cached as resources, shared by every session and never copied: a
+# ``cache_data`` copy was unpickled for each visitor (read them, never change them).
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _supplier_summary(ws_key: str, filter_values: tuple, _tx: pd.DataFrame) -> pd.DataFrame:
     return metrics.supplier_summary(_tx)
 
@@ -138,7 +174,7 @@ def supplier_summary(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
     return _supplier_summary(ws.key, astuple(current_filters()), tx)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _spend_by_ward(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, _wards
                    ) -> pd.DataFrame:
     return metrics.spend_by_ward(_tx, _wards)
@@ -149,7 +185,7 @@ def spend_by_ward(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
     return _spend_by_ward(ws.key, astuple(current_filters()), tx, ws.wards)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _quarterly(ws_key: str, filter_values: tuple, _tx: pd.DataFrame, _ws: Workspace
                ) -> pd.DataFrame:
     return trends.quarterly(_tx, _ws.area)
@@ -272,21 +308,12 @@ def legend(lg: maps.Legend) -> None:
             f"<b>{html.escape(lg.title)}</b><br/>{items}{note}</div>")
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _neighbours(ws_key: str, _ws: Workspace):
-    ref = _ws.reference()
-    if ref is None:
-        return None
-    from impact.places.councils import neighbouring_districts
-
-    return neighbouring_districts(ref, list(_ws.council_lads), _ws.wards)
-
-
 def map_frame(ws: Workspace, width: int, height: int, selected: str | None = None,
               labels: bool = True, label_px: int = 13) -> maps.MapFrame:
-    """The frame of every council map: neighbouring districts (cached per dataset), area
-    names, the selected area, and a view fitted to ``width`` × ``height`` pixels."""
-    return maps.MapFrame(neighbours=_neighbours(ws.key, ws), labels=labels, selected=selected,
+    """The frame of every council map: neighbouring districts (kept per dataset,
+    :meth:`impact.workspace.Workspace.neighbours`), area names, the selected area, and a
+    view fitted to ``width`` × ``height`` pixels."""
+    return maps.MapFrame(neighbours=ws.neighbours(), labels=labels, selected=selected,
                          width=width, height=height, label_px=label_px)
 
 

@@ -90,7 +90,9 @@ with st.container(border=True):
 
 used = feats[feats["use"].fillna(False).astype(bool)]
 features = tuple(used.index)
-weights = tuple((k, float(w)) for k, w in used["weight"].fillna(1.0).items())
+# A weight of 1 is the default: left out, the page's first settings are the library's
+# defaults, whose result was prepared in the background (impact.reports.prepare_results).
+weights = tuple((k, float(w)) for k, w in used["weight"].fillna(1.0).items() if float(w) != 1.0)
 if len(features) < 2:
     st.warning("Choose at least two features to compare areas.")
     st.stop()

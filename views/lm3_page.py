@@ -9,6 +9,7 @@ nef's LM3 with bands, :mod:`impact.analysis.multiplier`), its saved choices
 from __future__ import annotations
 
 import hashlib
+from dataclasses import astuple
 
 import pandas as pd
 import streamlit as st
@@ -21,11 +22,11 @@ from impact.analysis.survey import parse_survey, survey_template
 from impact.outputs import maps
 from impact.outputs.labels import CLASSES, RECIPIENTS
 from views._analysis import (
-    band_chart,
+    band_spec,
     csv_button,
     how_text,
     one_line,
-    waterfall_chart,
+    waterfall_spec,
 )
 from views._common import (
     STREAMLIT_ESCAPES_TOOLTIPS,
@@ -41,9 +42,20 @@ from views._common import (
     table,
 )
 
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _r2_map(ws_key: str, filter_values: tuple, choices: str, _ws, _by_ward: pd.DataFrame):
+    """The round-2 ward map, once per dataset, filters and saved choices (its polygons,
+    outline and labels cost each view ≈ 0.3–1 s on a real council).  Read, never changed."""
+    figs = _by_ward.rename(columns={"ward_code": "code", "r2": "spend"})[["code", "spend"]]
+    return maps.ward_deck(_ws.wards, "spend", figs, height=380,
+                          escape=not STREAMLIT_ESCAPES_TOOLTIPS)
+
+
 st.title("Re-spend model")
 ws = page_workspace()
 council = ws.source.council
+
 st.caption("How much of our £ stays and re-circulates here, and how sure are we? NEF's Local "
            "Multiplier 3 (LM3) follows the council's spend for three rounds: what it pays "
            "(R1), what local suppliers and staff receive (R2) and what they re-spend locally "
@@ -137,10 +149,10 @@ st.info(f"Local means {md_escape(res.inputs.area.describe())}. What would narrow
 left, right = st.columns([3, 2])
 with left:
     st.markdown("**Where the money goes: R1 → R2 → R3**")
-    st.altair_chart(waterfall_chart(m.waterfall_), width="stretch")
+    st.vega_lite_chart(waterfall_spec(m.waterfall_), width="stretch")
 with right:
     st.markdown("**How sure are we? LM3 bands**")
-    st.altair_chart(band_chart(m), width="stretch")
+    st.vega_lite_chart(band_spec(m), width="stretch")
     st.caption("Bar: Monte Carlo P10–P90 · ● P50 · ■ every unplaced £ leaves · ▲ every "
                "unplaced £ stays (the P50 of the same draws).")
     rounds = m.rounds_[["round", "label", "gbp_lower", "gbp_central", "gbp_upper",
@@ -166,9 +178,8 @@ with wr:
                                                               format="%.0f")})
 with wl:
     if len(ws.wards):
-        figs = by_ward.rename(columns={"ward_code": "code", "r2": "spend"})[["code", "spend"]]
-        deck, lg = maps.ward_deck(ws.wards, "spend", figs, height=380,
-                                  escape=not STREAMLIT_ESCAPES_TOOLTIPS)
+        deck, lg = _r2_map(ws.key, astuple(current_filters()), mi.fingerprint(council), ws,
+                           by_ward)
         st.pydeck_chart(deck, key="lm3_ward_map", width="stretch")
         legend(maps.Legend("R2: £ received by local suppliers based in the ward",
                            lg.items, lg.note))

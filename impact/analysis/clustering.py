@@ -25,9 +25,6 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.metrics import silhouette_score
-from threadpoolctl import threadpool_limits
 
 from impact.places.boundaries import BNG, WGS84, cache_path, load_boundaries
 from impact.places.reference import Reference
@@ -206,6 +203,12 @@ def kmeans_clusters(
     sampled = n > sample_size
     sils: dict[int, float] = {}
     fits: dict[int, np.ndarray] = {}
+    # scikit-learn is imported here, not with the module: importing it (scipy.stats) cost
+    # every page that reads a stored result seconds on its first visit.
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
+
     # One BLAS/OpenMP thread: on 2-core machines sklearn's thread pools oversubscribe and
     # k-means runs ~30x slower; one thread also gives the same result on every machine.
     with threadpool_limits(limits=1):
@@ -241,6 +244,9 @@ def spatial_clusters(x: np.ndarray, adjacency: sparse.spmatrix, n_clusters: int)
         return np.arange(n)
     if n_clusters <= 1:
         return np.zeros(n, dtype=int)
+    from sklearn.cluster import AgglomerativeClustering  # imported when used (see kmeans)
+    from threadpoolctl import threadpool_limits
+
     model = AgglomerativeClustering(n_clusters=n_clusters, linkage="ward", connectivity=adjacency)
     with threadpool_limits(limits=1):
         return model.fit_predict(x)

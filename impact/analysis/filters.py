@@ -113,7 +113,9 @@ def apply(transactions: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """
     t = transactions
     keep = pd.Series(True, index=t.index)
-    month = t["period"].astype("string").str.slice(0, 7)
+    # the month as text only when a period is set: it cost every page's view 0.1–0.3 s
+    month = (t["period"].astype("string").str.slice(0, 7)
+             if filters.period_from or filters.period_to else None)
     if filters.period_from:
         keep &= (month >= filters.period_from).fillna(False)
     if filters.period_to:

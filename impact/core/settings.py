@@ -23,6 +23,9 @@ LAD_CODES = "IMPACT_LAD_CODES"
 STORE_DIR = "IMPACT_STORE_DIR"
 SPARK_MASTER = "IMPACT_SPARK_MASTER"
 PROCUREMENT_THRESHOLDS = "IMPACT_PROCUREMENT_THRESHOLDS"
+#: The real public data the tests and benchmarks read (never the app): default
+#: ``../shared/data`` beside the project.
+SHARED_DATA = "IMPACT_SHARED_DATA"
 #: The council's quotation and tender thresholds (£) when none are set: common defaults.
 DEFAULT_PROCUREMENT_THRESHOLDS = (5000.0, 25000.0, 100000.0)
 #: Set by ``spark-submit`` for the Python it starts (read, never set, by this project).
@@ -35,6 +38,13 @@ LIMITS = ("IMPACT_MAX_FILE_MB", "IMPACT_MAX_ROWS", "IMPACT_MAX_COLUMNS", "IMPACT
 def project_root() -> Path:
     """The project checkout (the folder holding ``impact/``)."""
     return Path(__file__).resolve().parents[2]
+
+
+def shared_data_dir() -> Path:
+    """The real public data folder the tests and benchmarks read: ``IMPACT_SHARED_DATA`` or
+    ``../shared/data`` beside the project (one rule for both, so they read the same files)."""
+    env = os.environ.get(SHARED_DATA)
+    return Path(env) if env else project_root().parent / "shared" / "data"
 
 
 def demo_dir() -> Path:
