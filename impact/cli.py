@@ -388,6 +388,39 @@ def _ways_lines(m: object) -> list[str]:
             + (f"; {f.rests_on.lower()}" if f.rests_on else "") for f in m.ways]
 
 
+@cli.command()
+@click.argument("dir", type=PATH)
+@click.option("--council", help="the council's name (default: its folder name)")
+@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+def reconcile(dir: Path, council: str | None, reference: Path | None) -> int:
+    """Our local share beside the council's published ones, and what the gap rests on.
+
+    Each published figure (the reference folder's published local-spend table) is put
+    beside ours under the same definition, with the steps from our headline to it: the
+    definition, the top-300 restriction, unplaced spend, and the years.
+    """
+    from impact.analysis.reconcile import STEP_COLUMNS
+    from impact.sources import WorkspaceError
+
+    try:
+        ws = _workspace(dir, council=council, reference=reference)
+        recs = ws.reconciliations()
+    except (WorkspaceError, OSError, ValueError) as exc:
+        return _fail("reconcile", exc)
+    m = ws.measures(lm3=False)
+    click.echo(f"{ws.label}, {m.period.text}")
+    for line in _ways_lines(m):
+        click.echo(line)
+    if not recs:
+        click.echo("no published local-spend figure names this council")
+    for r in recs:
+        click.echo(r.summary)
+        click.echo("  " + " | ".join(STEP_COLUMNS))
+        for step in r.steps():
+            click.echo("  " + " | ".join(x for x in step))
+    return 0
+
+
 # ----------------------------------------------------------------------------- compare
 
 
@@ -450,9 +483,12 @@ def _compare_lines(latest: object) -> list[str]:
             lines.append(f"  {r.council}: no payments read")
             continue
         share = NOT_ENOUGH_DATA if r.local_share != r.local_share else pct(r.local_share)
+        branched = NOT_ENOUGH_DATA if r.branched_share != r.branched_share else pct(
+            r.branched_share)
         lines.append(f"  {r.council} {r.period}: local share {share} (placed "
                      f"{pct(r.placed_share)}, range {pct(r.local_share_lower)}–"
-                     f"{pct(r.local_share_upper)})")
+                     f"{pct(r.local_share_upper)}); based or branched {branched} (range "
+                     f"{pct(r.branched_share_lower)}–{pct(r.branched_share_upper)})")
     return lines
 
 

@@ -27,6 +27,7 @@ from impact.analysis.filters import Filters, apply
 from impact.analysis.io_crosscheck import IOCrossCheck, for_model, load_type1
 from impact.analysis.measures import CouncilArea, Measures, Period, measure, with_lm3
 from impact.analysis.multiplier import ModelResult
+from impact.analysis.reconcile import Reconciliation, published_for, reconcile
 from impact.core import cache
 from impact.core.atomic import locked
 from impact.core.paths import council_folder
@@ -313,6 +314,21 @@ class Workspace:
         if not lm3:
             return base
         return with_lm3(base, model_inputs.lm3_of(self.model(f)))
+
+    def reconciliations(self, filters: Filters | None = None) -> list[Reconciliation]:
+        """Each published local-spend figure of this council beside ours under the same
+        definition, with what the gap rests on (:mod:`impact.analysis.reconcile`)."""
+        path = self.reference_file("lm3_published")
+        if path is None or not self.council_lads:
+            return []
+        from impact.ingest.tables import read_csv
+
+        table = _MEMO.once(("published", str(path)), lambda: read_csv(path, dtype=str))
+        table = table.assign(value=pd.to_numeric(table["value"], errors="coerce"))
+        found = published_for(table.dropna(subset=["value"]),
+                              (self.name, self.source.council, *self.council_lad_names))
+        m = self.measures(filters, lm3=False)
+        return [r for p in found if (r := reconcile(m, p)) is not None]
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --
 

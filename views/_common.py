@@ -127,6 +127,12 @@ def measures(ws: Workspace, lm3: bool = False) -> Measures:
     return ws.measures(current_filters(), lm3=lm3)
 
 
+def reconciliations(ws: Workspace) -> list:
+    """Published figures of the council beside ours under the same definition, under the
+    sidebar's filters (:meth:`Workspace.reconciliations`)."""
+    return ws.reconciliations(current_filters())
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _supplier_summary(ws_key: str, filter_values: tuple, _tx: pd.DataFrame) -> pd.DataFrame:
     return metrics.supplier_summary(_tx)

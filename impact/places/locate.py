@@ -102,7 +102,7 @@ PLACE_BASES: dict[str, str] = {
     "national": "national body",
     "name_hint": "place in the payee name (weak)",
     "manual": "placed by an officer",
-    "premises": "premises (business rates, care location, charity's address)",
+    "premises": "premises (rates, care, charity)",
 }
 GEO_COLUMNS = (
     "lat",

@@ -390,19 +390,34 @@ def _nameable(suppliers: pd.DataFrame) -> np.ndarray:
 
 
 def _supplier_names(suppliers: pd.DataFrame, named: np.ndarray) -> pd.DataFrame:
-    """Every normalised name a named supplier is known by (its name and each spelling the
-    council printed), one row each, for an exact join."""
+    """Every normalised name a named supplier is known by (its name, each spelling the
+    council printed, and the name of the register entry that placed it), one row each,
+    for an exact join."""
     frames = [pd.DataFrame({"at": np.flatnonzero(named),
                             "name": suppliers["supplier_name_norm"].to_numpy()[named]})]
-    if "name_variants" in suppliers:
-        v = suppliers["name_variants"].astype("string")[named].str.split(" | ", regex=False)
+    pos = pd.Series(np.arange(len(suppliers)), index=suppliers.index)
+    for column in ("name_variants", "matched_name"):  # printed spellings; register's name
+        if column not in suppliers:
+            continue
+        keep = named & (_exactly_matched(suppliers) if column == "matched_name" else True)
+        v = suppliers[column].astype("string")[keep].str.split(" | ", regex=False)
         v = v.explode().dropna()
-        pos = pd.Series(np.arange(len(suppliers)), index=suppliers.index)
         frames.append(pd.DataFrame({"at": pos[v.index].to_numpy(),
                                     "name": normalise_names(v.astype("string")).to_numpy()}))
     out = pd.concat(frames, ignore_index=True).dropna()
     out = out[out["name"].astype(str).str.len() >= 3]
     return out.drop_duplicates()
+
+
+#: Methods whose ``matched_name`` is the supplier's own name in a register (not a probable
+#: link, not an area named in the payee's name).
+EXACT_METHODS = ("register_id", "register_name", "gazetteer", "company_number",
+                 "charity_number", "reference_name", "manual")
+
+
+def _exactly_matched(suppliers: pd.DataFrame) -> np.ndarray:
+    method = suppliers.get("resolution_method", pd.Series(pd.NA, index=suppliers.index))
+    return method.astype("string").isin(EXACT_METHODS).fillna(False).to_numpy(bool)
 
 
 def _join(values: pd.Series, todo: np.ndarray, left: pd.Series | pd.DataFrame,
