@@ -40,7 +40,23 @@ def env(tmp_path_factory: pytest.TempPathFactory):
         mp.setenv(COUNCIL, "Demo Borough")
         mp.setenv(LAD_CODES, DEMO_LAD)
         mp.setenv(REFERENCE_DIR, str(ref))
+        _add_a_rates_list(root)
         yield root
+
+
+def _add_a_rates_list(root: Path) -> None:
+    """A rates list naming the three largest suppliers, kept for the council as the Data
+    page's form keeps one."""
+    from impact.sources import start_source
+    from impact.workspace import Workspace
+
+    ws = Workspace.load(start_source())
+    top = ws.suppliers.nlargest(3, "spend")
+    pc = str(ws.suppliers["postcode"].dropna().iloc[0])
+    lines = ["Account Name,Property Address"] + [
+        f'"{n}","1 Any Street, {pc}"' for n in top["supplier_name"]] + ['"THE OCCUPIER",x']
+    (root / "rates.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ws.add_premises([root / "rates.csv"])
 
 
 def _plain(markdown: str) -> str:
@@ -66,3 +82,15 @@ def test_the_overview_shows_each_way_and_the_published_figure(env) -> None:
     for step in ("Our headline", "Definition", "Top 300 suppliers only", "Unplaced spend",
                  "Years, and what the study knew", "Published"):
         assert step in steps
+
+
+def test_the_data_page_accounts_for_every_premises_row(env) -> None:
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    at.switch_page("views/data_page.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Premises lists" in [h.value for h in at.subheader]
+    acc = next(d.value for d in at.dataframe if "Rows in" in d.value.columns)
+    row = acc.iloc[0]
+    assert row["List"] == "rates.csv" and row["Rows in"] == 4
+    assert row["Linked"] + row["Unlinked"] + row["Set aside"] == row["Rows in"]
+    assert row["Set aside"] >= 1 and "placeholder" in row["Why set aside"]
