@@ -272,7 +272,9 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         return _fail("locate", exc)
     _prepare_for_the_app(dir, register, reference, result)
     result, officers = _with_officer_places(dir, reference, ref, result)
+    result, places = _with_premises(dir, reference, ref, result)
     write_locate_outputs(dir, result)
+    places.to_parquet(Path(dir) / "supplier_places.parquet", index=False)
     cov = result.coverage
     share = cov["share_of_spend_located"]  # None when there is no spend to place
     click.echo(
@@ -310,6 +312,36 @@ def _with_officer_places(dir: Path, reference: Path | None, ref, result):
         return result, 0
     return replace(result, suppliers=officers.suppliers,
                    coverage={**result.coverage, **officers.coverage}), officers.applied
+
+
+def _with_premises(dir: Path, reference: Path | None, ref, result):
+    """``result`` with the council's premises lists linked as the app links them (after the
+    officers' places), and the supplier × place table (each supplier's main place only
+    when no list was added)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from impact.places.councils import council_lads
+    from impact.places.locate import coverage
+    from impact.places.premises import supplier_places
+    from impact.sources import WorkspaceError, folder_source
+    from impact.workspace import premises_applied
+
+    try:
+        source = folder_source(dir, reference=reference)
+        lads = list(source.lad_codes) or council_lads(ref, source.council)
+        applied = premises_applied(source, result.suppliers, ref, lads)
+    except (WorkspaceError, OSError, ValueError) as exc:
+        click.echo(f"note: premises lists not linked ({exc})", err=True)
+        return result, supplier_places(result.suppliers, pd.DataFrame())
+    if applied.accounting:
+        result = replace(result, suppliers=applied.suppliers, coverage={
+            **result.coverage, **coverage(applied.suppliers),
+            "premises": [a.as_dict() for a in applied.accounting]})
+        click.echo(f"  {applied.placed_suppliers:,} suppliers placed at their premises "
+                   f"({len(applied.accounting)} premises list(s) linked)")
+    return result, supplier_places(result.suppliers, applied.places)
 
 
 def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path | None,

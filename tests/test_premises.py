@@ -207,3 +207,25 @@ def test_real_premises_lists_read_by_meaning(name: str) -> None:
         "THE ACCOUNT HOLDER").fillna(False)
     assert pl.rows.loc[holders, "set_aside"].notna().all()
     assert pl.rows["set_aside"].isna().mean() > 0.5 or kind == "business rates"
+
+
+def test_the_command_line_adds_a_list_through_the_workspace(env: Path) -> None:
+    from click.testing import CliRunner
+
+    from impact.cli import cli, main
+
+    ws = Workspace.load("demo")
+    _rates_list(ws, env / "rates.csv")
+    out = CliRunner().invoke(cli, ["premises", "add", str(env / "rates.csv"),
+                                   "--workspace", "demo"])
+    assert out.exit_code == 0, out.output
+    assert "rates.csv (business rates): 5 rows = 3 linked" in out.output
+    assert "2 set aside" in out.output and "Based or branched" in out.output
+    places = pd.read_parquet(Path(ws.outdir) / "supplier_places.parquet")
+    premises = places[~places["is_main"]]
+    assert len(premises) == 3 and (premises["place_basis"] == "premises").all()
+    # the two suppliers with no place before now have their premises as main place
+    assert ((places["place_basis"] == "premises") & places["is_main"]).sum() == 2
+    assert main(["premises", "add", str(env / "nothing.csv"), "--workspace", "demo"]) == 2
+    rec = CliRunner().invoke(cli, ["reconcile", "demo"])
+    assert rec.exit_code == 0 and "no published local-spend figure" in rec.output

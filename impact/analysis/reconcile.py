@@ -124,7 +124,7 @@ class Reconciliation:
         head = self.headline
         stated = head.shown is not None and self.ours.shown is not None
         rows = [("Our headline: main address, all spend",
-                 pct(head.value, 1) if stated else head.summary, "",
+                 head.text if stated else head.summary, "",
                  "the local share as every page shows it")]
         for c in self.causes:
             rows.append((c.name, points(c.points) if stated else "—", money(c.gbp), c.words))
