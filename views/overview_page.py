@@ -158,6 +158,9 @@ if m.ways:
         WAYS_COLUMNS[1]: st.column_config.TextColumn(width="medium"),
         WAYS_COLUMNS[2]: st.column_config.TextColumn(width="small"),
         WAYS_COLUMNS[3]: st.column_config.TextColumn(width="medium")})
+    with st.expander("How each way was calculated"):
+        st.markdown("\n".join(f"- **{md_escape(f.label)}**: {md_escape(f.how or f.missing)} "
+                               + " ".join(md_escape(c) for c in f.caveats) for f in m.ways))
 else:
     st.caption(md_escape(m.local.missing or "No local area: no ways of counting local."))
 

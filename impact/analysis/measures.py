@@ -708,7 +708,12 @@ def branched_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame) -
     fig = _branched_share(tx, places, area.lads, "local_branched",
                           f"Based or branched in {area.area_words} (CLES)",
                           f"based or with premises in {area.area_words}")
-    return replace(fig, caveats=(
+    return replace(fig, how=fig.how + (
+        " A supplier with any premises in the area counts whole, as CLES counts it. Its main "
+        "place (the one point the maps show) is its own address when it has one, else its "
+        "premises in the area with the largest rateable value; the supplier × place table "
+        "shares its £ across its premises by rateable value where the list gives one, else "
+        "equally."), caveats=(
         "CLES counts a supplier as local when it is based or has a branch in the area: here "
         "its main place or any of its premises from the premises lists added (business "
         "rates, care locations, charities' addresses).",))
