@@ -229,3 +229,40 @@ def test_the_command_line_adds_a_list_through_the_workspace(env: Path) -> None:
     assert main(["premises", "add", str(env / "nothing.csv"), "--workspace", "demo"]) == 2
     rec = CliRunner().invoke(cli, ["reconcile", "demo"])
     assert rec.exit_code == 0 and "no published local-spend figure" in rec.output
+
+
+def test_calderdale_with_its_rates_list(tmp_path: Path) -> None:
+    """The real council: the share placed rises, suppliers with premises in the borough but a
+    main place elsewhere count as based or branched, every row is accounted for, and the
+    Wakefield list's "THE ACCOUNT HOLDER" rows link no one."""
+    from impact.sources import folder_source
+
+    spend = require("spend", "calderdale")
+    rates = require("premises", "business_rates_calderdale.csv")
+    wakefield = require("premises", "business_rates_wakefield.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(WORKSPACE_DIR, str(tmp_path / "ws"))
+        ws = Workspace.load(folder_source(spend, council="Calderdale",
+                                          reference=spend.parent.parent))
+        before = ws.measures(lm3=False)
+        after_ws, _ = ws.add_premises([rates, wakefield])
+    after = after_ws.measures(lm3=False)
+    assert after.placed.value >= before.placed.value + 0.05
+    for acc in after_ws.premises_accounting:
+        assert acc["rows"] == acc["linked"] + acc["unlinked"] + sum(acc["set_aside"].values())
+    places = after_ws.places
+    premises = places[~places["is_main"]]
+    holders = read_premises(wakefield).rows["occupier"].astype("string").str.upper().eq(
+        "THE ACCOUNT HOLDER").fillna(False)
+    assert holders.sum() > 4000
+    assert not premises["occupier"].astype("string").str.upper().eq("THE ACCOUNT HOLDER").any()
+    s = after_ws.suppliers.set_index("supplier_key")
+    inside = set(premises.loc[premises["lad_code"].eq("E08000033").fillna(False),
+                              "supplier_key"])
+    elsewhere = s.loc[sorted(inside)]
+    elsewhere = elsewhere[elsewhere["is_located"].astype(bool)
+                          & ~elsewhere["lad_code"].eq("E08000033").fillna(False)]
+    assert len(elsewhere) >= 10
+    ways = {f.key: f for f in after.ways}
+    assert ways["local_branched"].inputs["spend_inside"] >= (
+        ways["local"].inputs["spend_inside"] + float(elsewhere["spend"].sum()) - 1)
