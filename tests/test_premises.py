@@ -266,3 +266,14 @@ def test_calderdale_with_its_rates_list(tmp_path: Path) -> None:
     ways = {f.key: f for f in after.ways}
     assert ways["local_branched"].inputs["spend_inside"] >= (
         ways["local"].inputs["spend_inside"] + float(elsewhere["spend"].sum()) - 1)
+
+
+def test_an_occupier_trading_as_links_by_its_trading_name() -> None:
+    cells = _cells([["Ratepayer", "Postcode"],
+                    ["B AND M RETAIL LTD T/A GLYNWEBB", "AB1 2CD"],
+                    ["JOHN SMITH T/A SMITH PLUMBING", "AB1 2CE"]])
+    pl = premises_from_cells(cells, "rates.csv")
+    sup = _suppliers(["Glynwebb", "John Smith"])
+    links = link(pl.rows, sup)
+    assert links["supplier_key"].tolist() == ["k0"]  # never the person before T/A
+    assert links["method"].tolist() == ["trading_name"]

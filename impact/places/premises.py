@@ -42,7 +42,7 @@ from impact.core.values import (
     normalise_postcodes,
     parse_amounts,
 )
-from impact.ingest.names import REDACTED, normalise_names
+from impact.ingest.names import REDACTED, normalise_names, split_trading_as
 from impact.ingest.profile import FITS, ColumnProfile, profile_columns, sample_rows
 from impact.ingest.tables import UnreadableFile, read_parts
 from impact.ingest.vocabulary import Vocabulary
@@ -346,13 +346,14 @@ def premises_kind(rows: pd.DataFrame, used: dict[str, int]) -> str:
 
 # ------------------------------------------------------------------------- linking
 
-LINK_METHODS = ("company_number", "charity_number", "name", "premises_name")
+LINK_METHODS = ("company_number", "charity_number", "name", "trading_name", "premises_name")
 
 
 def link(premises: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
     """Links of usable premises rows to suppliers: ``premises`` row position, supplier key,
-    method (:data:`LINK_METHODS`, the first that links a row wins); a chain's many
-    premises each link, and a name held by several suppliers links to each."""
+    method (:data:`LINK_METHODS`, the first that links a row wins: numbers, the occupier's
+    name, the name it trades as, the premises' own name); a chain's many premises each
+    link, and a name held by several suppliers links to each."""
     use = premises["set_aside"].isna().to_numpy()
     todo = use.copy()
     found = []
@@ -364,8 +365,10 @@ def link(premises: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
                                                  pd.Series(pd.NA, index=suppliers.index)),
                            "charity_number"),
         "name": (_supplier_names(suppliers, named), "occupier_norm"),
+        "trading_name": (_supplier_names(suppliers, named), "trading_norm"),
         "premises_name": (_supplier_names(suppliers, named), "premises_norm"),
     }
+    premises = premises.assign(trading_norm=_trading_names(premises))
     for method in LINK_METHODS:
         left, column = keys[method]
         hit = _join(premises[column], todo, left, suppliers["supplier_key"])
@@ -378,6 +381,13 @@ def link(premises: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
                              "supplier_key": pd.Series(dtype="string"),
                              "method": pd.Series(dtype="string")})
     return pd.concat(found, ignore_index=True).drop_duplicates(["premises", "supplier_key"])
+
+
+def _trading_names(premises: pd.DataFrame) -> pd.Series:
+    """The name an occupier trades as ("B AND M RETAIL LTD T/A GLYNWEBB" → GLYNWEBB), where
+    it differs from the name already tried."""
+    trading = split_trading_as(premises["occupier"].astype("string"))["trading_name"]
+    return trading.where(trading != premises["occupier_norm"])
 
 
 def _nameable(suppliers: pd.DataFrame) -> np.ndarray:
