@@ -272,7 +272,9 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         return _fail("locate", exc)
     _prepare_for_the_app(dir, register, reference, result)
     result, officers = _with_officer_places(dir, reference, ref, result)
+    result, places = _with_premises(dir, reference, ref, result)
     write_locate_outputs(dir, result)
+    places.to_parquet(Path(dir) / "supplier_places.parquet", index=False)
     cov = result.coverage
     share = cov["share_of_spend_located"]  # None when there is no spend to place
     click.echo(
@@ -312,6 +314,36 @@ def _with_officer_places(dir: Path, reference: Path | None, ref, result):
                    coverage={**result.coverage, **officers.coverage}), officers.applied
 
 
+def _with_premises(dir: Path, reference: Path | None, ref, result):
+    """``result`` with the council's premises lists linked as the app links them (after the
+    officers' places), and the supplier × place table (each supplier's main place only
+    when no list was added)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from impact.places.councils import council_lads
+    from impact.places.locate import coverage
+    from impact.places.premises import supplier_places
+    from impact.sources import WorkspaceError, folder_source
+    from impact.workspace import premises_applied
+
+    try:
+        source = folder_source(dir, reference=reference)
+        lads = list(source.lad_codes) or council_lads(ref, source.council)
+        applied = premises_applied(source, result.suppliers, ref, lads)
+    except (WorkspaceError, OSError, ValueError) as exc:
+        click.echo(f"note: premises lists not linked ({exc})", err=True)
+        return result, supplier_places(result.suppliers, pd.DataFrame())
+    if applied.accounting:
+        result = replace(result, suppliers=applied.suppliers, coverage={
+            **result.coverage, **coverage(applied.suppliers),
+            "premises": [a.as_dict() for a in applied.accounting]})
+        click.echo(f"  {applied.placed_suppliers:,} suppliers placed at their premises "
+                   f"({len(applied.accounting)} premises list(s) linked)")
+    return result, supplier_places(result.suppliers, applied.places)
+
+
 def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path | None,
                          result) -> None:
     """Warm the app's caches for this folder (its first load then reads, not computes, and
@@ -329,6 +361,100 @@ def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path 
         prepare_results(Workspace.load(source))
     except (WorkspaceError, OSError, ValueError) as exc:
         click.echo(f"note: the app's first load will prepare this council ({exc})", err=True)
+
+
+# ----------------------------------------------------------------------------- premises
+
+
+@cli.group(cls=_Group)
+def premises() -> None:
+    """Premises lists (business rates, care locations, charities): where suppliers trade."""
+
+
+@premises.command("add")
+@click.argument("files", nargs=-1, required=True, type=PATH)
+@click.option("--workspace", "dir", required=True, type=PATH,
+              help="the council's folder (spend files or 'impact ingest' output), or 'demo'")
+@click.option("--council", help="the council's name (default: its folder name)")
+@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+def premises_add(files: tuple[Path, ...], dir: Path, council: str | None,
+                 reference: Path | None) -> int:
+    """Read premises lists in any layout, keep them for the council and link them.
+
+    Every row is accounted for (linked, unlinked, set aside with its reason); suppliers
+    with no place are placed at their premises, and the supplier × place table is written
+    beside the council's suppliers (supplier_places.parquet).
+    """
+    from impact.sources import WorkspaceError
+
+    try:
+        ws = _workspace(dir, council=council, reference=reference)
+        before = ws.measures(lm3=False)
+        after, _ = ws.add_premises(list(files))
+    except (WorkspaceError, OSError, ValueError) as exc:
+        return _fail("premises add", exc)
+    for acc in after.premises_accounting:
+        click.echo(_accounting_line(acc))
+    m = after.measures(lm3=False)
+    click.echo(f"placed: {before.placed.text} of spend before, {m.placed.text} after "
+               f"({after.coverage.get('premises_placed_suppliers', 0):,} suppliers placed at "
+               "their premises)")
+    for line in _ways_lines(m):
+        click.echo(line)
+    if after.outdir is not None:
+        out = Path(after.outdir) / "supplier_places.parquet"
+        after.places.to_parquet(out, index=False)
+        click.echo(f"supplier × place table: {len(after.places):,} places → {out}")
+    return 0
+
+
+def _accounting_line(acc: dict) -> str:
+    """ "rates.csv (business rates): 9,346 rows = 361 linked + 4,913 unlinked + 4,072 set
+    aside (…)"."""
+    aside = sum(acc["set_aside"].values())
+    why = "; ".join(f"{n:,} {r}" for r, n in acc["set_aside"].items())
+    return (f"{acc['source']} ({acc['kind']}): {acc['rows']:,} rows = {acc['linked']:,} "
+            f"linked ({acc['suppliers']:,} suppliers) + {acc['unlinked']:,} unlinked + "
+            f"{aside:,} set aside" + (f" ({why})" if why else ""))
+
+
+def _ways_lines(m: object) -> list[str]:
+    """ "local" counted each way, with coverage and range, one line each."""
+    return [f"  {f.label}: {f.summary}"
+            + (f"; {f.rests_on.lower()}" if f.rests_on else "") for f in m.ways]
+
+
+@cli.command()
+@click.argument("dir", type=PATH)
+@click.option("--council", help="the council's name (default: its folder name)")
+@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+def reconcile(dir: Path, council: str | None, reference: Path | None) -> int:
+    """Our local share beside the council's published ones, and what the gap rests on.
+
+    Each published figure (the reference folder's published local-spend table) is put
+    beside ours under the same definition, with the steps from our headline to it: the
+    definition, the top-300 restriction, unplaced spend, and the years.
+    """
+    from impact.analysis.reconcile import STEP_COLUMNS
+    from impact.sources import WorkspaceError
+
+    try:
+        ws = _workspace(dir, council=council, reference=reference)
+        recs = ws.reconciliations()
+    except (WorkspaceError, OSError, ValueError) as exc:
+        return _fail("reconcile", exc)
+    m = ws.measures(lm3=False)
+    click.echo(f"{ws.label}, {m.period.text}")
+    for line in _ways_lines(m):
+        click.echo(line)
+    if not recs:
+        click.echo("no published local-spend figure names this council")
+    for r in recs:
+        click.echo(r.summary)
+        click.echo("  " + " | ".join(STEP_COLUMNS))
+        for step in r.steps():
+            click.echo("  " + " | ".join(x for x in step))
+    return 0
 
 
 # ----------------------------------------------------------------------------- compare
@@ -393,9 +519,12 @@ def _compare_lines(latest: object) -> list[str]:
             lines.append(f"  {r.council}: no payments read")
             continue
         share = NOT_ENOUGH_DATA if r.local_share != r.local_share else pct(r.local_share)
+        branched = NOT_ENOUGH_DATA if r.branched_share != r.branched_share else pct(
+            r.branched_share)
         lines.append(f"  {r.council} {r.period}: local share {share} (placed "
                      f"{pct(r.placed_share)}, range {pct(r.local_share_lower)}–"
-                     f"{pct(r.local_share_upper)})")
+                     f"{pct(r.local_share_upper)}); based or branched {branched} (range "
+                     f"{pct(r.branched_share_lower)}–{pct(r.branched_share_upper)})")
     return lines
 
 

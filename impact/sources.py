@@ -161,7 +161,7 @@ def source_key(source: Source) -> str:
     else:
         parts += cache.fingerprint(spend_files(source))
     parts += cache.fingerprint([source.mapping_file, source.register])
-    parts += cache.fingerprint([resolutions_register(source)])
+    parts += cache.fingerprint([resolutions_register(source), premises_store(source)])
     try:
         ref = source.reference_folder()
         parts += cache.fingerprint(ref.find_all("supplier_registers"))
@@ -197,6 +197,13 @@ def resolutions_register(source: Source) -> Path:
     places are saved, and which every start of that council applies
     (:mod:`impact.places.resolutions`; its audit trail sits beside it)."""
     return council_file(source.council, "supplier_register.csv")
+
+
+def premises_store(source: Source) -> Path:
+    """The council's premises lists (business rates, care locations, charities' addresses)
+    as added, under the workspace folder: every start of that council links them
+    (:mod:`impact.places.premises`), as it applies the officers' places."""
+    return council_file(source.council, "premises.parquet")
 
 
 def write_mapping(source: Source, columns: dict[str, str]) -> Source:

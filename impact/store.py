@@ -101,6 +101,9 @@ class CouncilEntry:
     synthetic: bool = False
     source: str = ""
     warnings: list[str] = field(default_factory=list)
+    #: the combined authority or county its districts belong to, and its districts
+    wider_name: str = ""
+    wider_lads: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=str)
@@ -144,7 +147,8 @@ class Store:
         return CouncilEntry.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def put(self, entry: CouncilEntry, payments: pd.DataFrame) -> CouncilEntry:
-        """Write one council's payments (replacing its old ones) and its entry."""
+        """Write one council's payments (replacing its old ones) and its entry; a supplier
+        × place table kept for its old payments is dropped with them."""
         rows = conform_payments(payments)
         years = year_partition(rows["period"])
         tmp = self.payments_dir / f".tmp-{entry.council_id}-{uuid.uuid4().hex[:8]}"
@@ -153,6 +157,7 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
             part.to_parquet(folder / "part-0.parquet", index=False)
         entry.rows, entry.years = len(rows), sorted(years.unique().tolist())
+        (self.root / "places" / f"{entry.council_id}.parquet").unlink(missing_ok=True)
         self._swap(entry.council_id, tmp)
         self.councils_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.councils_dir / f"{entry.council_id}.json", entry.to_json())
@@ -172,6 +177,7 @@ class Store:
         """Take one council out of the store."""
         self._swap(council_id, self.payments_dir / ".none")
         (self.councils_dir / f"{council_id}.json").unlink(missing_ok=True)
+        (self.root / "places" / f"{council_id}.parquet").unlink(missing_ok=True)
 
     def parquet_glob(self) -> str:
         """The files of the dataset, as a glob DuckDB and Spark both read."""
@@ -266,8 +272,28 @@ def add_workspace(store: Store, ws: Workspace) -> tuple[CouncilEntry, bool]:
                          rows=len(ws.transactions), years=[], fingerprint=fp,
                          located_share=ws.coverage.get("share_of_spend_located"),
                          synthetic=ws.is_demo, source=ws.source.path,
-                         warnings=list(profile.warnings))
-    return store.put(entry, ws.transactions), True
+                         warnings=list(profile.warnings), wider_name=ws.area.wider_name,
+                         wider_lads=list(ws.area.wider_lads))
+    entry = store.put(entry, ws.transactions)
+    _write_places(store, entry.council_id, ws.places)
+    return entry, True
+
+
+#: The supplier × place columns the ways of counting local read.
+_PLACE_KEYS = ["supplier_key", "lad_code", "area_lad_codes"]
+
+
+def _write_places(store: Store, council_id: str, places: pd.DataFrame) -> None:
+    """Keep the council's supplier × place table beside its payments (its premises count
+    for "based or branched" in the compare table as on its own pages)."""
+    path = store.root / "places" / f"{council_id}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    places.reindex(columns=_PLACE_KEYS).astype("string").to_parquet(path, index=False)
+
+
+def _read_places(store: Store, council_id: str) -> pd.DataFrame | None:
+    path = store.root / "places" / f"{council_id}.parquet"
+    return pd.read_parquet(path) if path.is_file() else None
 
 
 def _ward_residents(ws: Workspace) -> float | None:
@@ -285,7 +311,8 @@ def council_info(entry: CouncilEntry) -> CouncilInfo:
                        lads=tuple(p.lads), region_codes=tuple(p.region_codes),
                        population=p.population, gss_code=p.gss_code, type_name=p.type_name,
                        region=p.region, lad_names=tuple(p.lad_names),
-                       region_names=(p.region,) if p.region else ())
+                       region_names=(p.region,) if p.region else (),
+                       wider_name=entry.wider_name, wider_lads=tuple(entry.wider_lads))
 
 
 def lm3_fit(entry: CouncilEntry) -> Lm3For:
@@ -312,7 +339,8 @@ def council_measures(store: Store, entry: CouncilEntry, freq: str = "year") -> p
     if path.is_file():
         return pd.read_parquet(path)
     table = compare_table(store.payments([entry.council_id]), [council_info(entry)], freq,
-                          {entry.council_id: lm3_fit(entry)})
+                          {entry.council_id: lm3_fit(entry)},
+                          {entry.council_id: _read_places(store, entry.council_id)})
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob(f"{entry.council_id}-{freq}-*.parquet"):
         old.unlink(missing_ok=True)

@@ -27,6 +27,7 @@ from impact.analysis.filters import Filters, apply
 from impact.analysis.io_crosscheck import IOCrossCheck, for_model, load_type1
 from impact.analysis.measures import CouncilArea, Measures, Period, measure, with_lm3
 from impact.analysis.multiplier import ModelResult
+from impact.analysis.reconcile import Reconciliation, published_for, reconcile
 from impact.core import cache
 from impact.core.atomic import locked
 from impact.core.paths import council_folder
@@ -45,6 +46,16 @@ from impact.places.councils import (
 from impact.places.localarea import area_within
 from impact.places.locate import PLACES_VERSION, SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.locate import reference_files as locate_reference_files
+from impact.places.premises import (
+    Applied,
+    PremisesError,
+    PremisesList,
+    add_to_store,
+    apply_premises,
+    read_premises,
+    read_store,
+    supplier_places,
+)
 from impact.places.reference import ROLES, Reference, ReferenceError
 from impact.places.registers import RegisterRow
 from impact.places.resolutions import (
@@ -54,6 +65,7 @@ from impact.places.resolutions import (
     CheckResult,
     apply_register,
     check_rows,
+    imd_deciles,
     matched,
     register_frame,
     save_checked,
@@ -65,6 +77,7 @@ from impact.sources import (
     demo_source,
     folder_source,
     ingest_folder,
+    premises_store,
     resolutions_register,
     source_key,
     spend_files,
@@ -158,6 +171,11 @@ class Workspace:
     #: spend files, the registers, the officers' places) it names the dataset whose heavy
     #: results are kept on disk (:meth:`stored`).
     reference_key: str = ""
+    #: each premises place linked to a supplier (:func:`impact.places.premises.
+    #: premises_places`) and each premises list's accounting (rows in = linked + unlinked
+    #: + set aside)
+    premises_places: pd.DataFrame | None = field(default=None, repr=False)
+    premises_accounting: list[dict] = field(default_factory=list)
 
     @property
     def is_demo(self) -> bool:
@@ -192,7 +210,8 @@ class Workspace:
         _report(progress, "joining places and deprivation", 0.92)
         located, geo = _prepared(source, reference, suppliers, located_key, use_cache)
         officers = officer_places(source, located, reference)
-        suppliers, key = officers.suppliers, officers.key
+        premises = premises_applied(source, officers.suppliers, reference, geo.lads)
+        suppliers, key = premises.suppliers, officers.key
         tx = join_suppliers(ingested.transactions, suppliers, geo.lads, geo.regions)
         _report(progress, "ready", 1.0)
         return cls(
@@ -200,7 +219,7 @@ class Workspace:
             key=key,
             transactions=tx,
             suppliers=suppliers,
-            coverage={**coverage, **officers.coverage},
+            coverage={**coverage, **officers.coverage, **_premises_coverage(premises)},
             quality=ingested.quality,
             rejected=ingested.rejected,
             wards=geo.wards,
@@ -217,6 +236,8 @@ class Workspace:
             region_names=list(geo.region_names),
             body_noun=geo.noun,
             reference_key=reference_key(reference),
+            premises_places=premises.places,
+            premises_accounting=[a.as_dict() for a in premises.accounting],
         )
 
     # -- the figures: every surface reads them here, computed once per filters --
@@ -225,9 +246,43 @@ class Workspace:
     def area(self) -> CouncilArea:
         """What "local" and "regional" mean for this council, and its residents."""
         pop = float(self.wards["population"].sum()) if "population" in self.wards else 0.0
+        wider = self.wider_area()
         return CouncilArea(self.name, tuple(self.council_lads), tuple(self.council_lad_names),
                            tuple(self.region_codes), tuple(self.region_names),
-                           pop if pop > 0 else None, self.body_noun)
+                           pop if pop > 0 else None, self.body_noun,
+                           wider[0] if wider else "", tuple(wider[1]) if wider else ())
+
+    def wider_area(self) -> tuple[str, list[str]] | None:
+        """The combined authority or county the council's districts belong to (its name
+        and districts), None when none is known."""
+        def read() -> tuple[str, list[str]] | None:
+            from impact.places.authorities import load_authorities, wider_area
+
+            ref = self.reference()
+            return wider_area(load_authorities(ref), self.council_lads) if ref else None
+
+        return _MEMO.once(("wider", self.source.reference, tuple(self.council_lads)), read)
+
+    @property
+    def places(self) -> pd.DataFrame:
+        """The supplier × place table: each supplier's main place and its premises, with
+        basis and source (:func:`impact.places.premises.supplier_places`)."""
+        premises = self.premises_places if self.premises_places is not None else pd.DataFrame()
+        return _MEMO.once(("places", self.key, id(self.suppliers)),
+                          lambda: supplier_places(self.suppliers, premises))
+
+    def add_premises(self, paths: list[Path]) -> tuple[Workspace, list[PremisesList]]:
+        """Read premises lists (any layout), keep them for this council and return the
+        workspace with them linked (the caches make the reload cheap), and the lists read.
+
+        Raises :class:`impact.sources.WorkspaceError` with a one-line reason when a file is
+        not a premises list; nothing is kept then."""
+        try:
+            lists = [read_premises(Path(p)) for p in paths]
+        except PremisesError as exc:
+            raise WorkspaceError(str(exc)) from None
+        add_to_store(premises_store(self.source), lists)
+        return Workspace.load(self.source), lists
 
     @property
     def publication(self) -> Period:
@@ -297,10 +352,25 @@ class Workspace:
         f = filters or Filters()
         base = _MEMO.once(("measures", self.key, f), lambda: measure(
             apply(self.transactions, f), self.area, publication=self.publication,
-            filters=f.describe()))
+            filters=f.describe(), places=self.places))
         if not lm3:
             return base
         return with_lm3(base, model_inputs.lm3_of(self.model(f)))
+
+    def reconciliations(self, filters: Filters | None = None) -> list[Reconciliation]:
+        """Each published local-spend figure of this council beside ours under the same
+        definition, with what the gap rests on (:mod:`impact.analysis.reconcile`)."""
+        path = self.reference_file("lm3_published")
+        if path is None or not self.council_lads:
+            return []
+        from impact.ingest.tables import read_csv
+
+        table = _MEMO.once(("published", str(path)), lambda: read_csv(path, dtype=str))
+        table = table.assign(value=pd.to_numeric(table["value"], errors="coerce"))
+        found = published_for(table.dropna(subset=["value"]),
+                              (self.name, self.source.council, *self.council_lad_names))
+        m = self.measures(filters, lm3=False)
+        return [r for p in found if (r := reconcile(m, p)) is not None]
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --
 
@@ -448,6 +518,26 @@ def officer_places(source: Source, suppliers: pd.DataFrame, reference: Reference
         rows, key = register_frame(register), source_key(source)
     placed, hit = apply_register(suppliers, rows, ApplyContext(reference, register.name))
     return OfficerPlaces(placed, _coverage(placed, register), key, int(hit.sum()))
+
+
+def premises_applied(source: Source, suppliers: pd.DataFrame, reference: Reference,
+                     council_lads: list[str]) -> Applied:
+    """``suppliers`` with the council's premises lists linked
+    (:func:`impact.sources.premises_store`): the app and every command link them the same
+    way, after the officers' places (an officer's place is never replaced)."""
+    rows = read_store(premises_store(source))
+    if rows.empty:
+        return Applied(suppliers, pd.DataFrame(), [])
+    return apply_premises(suppliers, rows, reference, council_lads, imd_deciles(reference))
+
+
+def _premises_coverage(applied: Applied) -> dict:
+    """Coverage as now placed when premises placed anyone, and each list's accounting."""
+    if not applied.accounting:
+        return {}
+    out = coverage(applied.suppliers) if applied.placed_suppliers else {}
+    return {**out, "premises": [a.as_dict() for a in applied.accounting],
+            "premises_placed_suppliers": applied.placed_suppliers}
 
 
 def _coverage(suppliers: pd.DataFrame, register: Path) -> dict:

@@ -464,7 +464,7 @@ def test_public_bodies_placed_with_their_basis_and_national_apart(tmp_path: Path
         "school_site": 0.0,
         "public_body": pytest.approx(1250 / total, abs=1e-6),
         "name_hint": pytest.approx(200 / total, abs=1e-6),
-        "manual": pytest.approx(100 / total, abs=1e-6),
+        "manual": pytest.approx(100 / total, abs=1e-6), "premises": 0.0,
     }
     assert cov["share_of_spend_located"] == pytest.approx(1550 / total, abs=1e-6)
     assert cov["public_body_spend"]["share_placed_or_national"] == 1.0

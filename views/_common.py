@@ -159,6 +159,12 @@ def measures(ws: Workspace, lm3: bool = False) -> Measures:
     return ws.measures(current_filters(), lm3=lm3)
 
 
+def reconciliations(ws: Workspace) -> list:
+    """Published figures of the council beside ours under the same definition, under the
+    sidebar's filters (:meth:`Workspace.reconciliations`)."""
+    return ws.reconciliations(current_filters())
+
+
 # The tables below are cached as resources, shared by every session and never copied: a
 # ``cache_data`` copy was unpickled for each visitor (read them, never change them).
 

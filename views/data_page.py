@@ -34,6 +34,7 @@ from views._common import (
     demo_banner,
     download,
     filtered,
+    keep_workspace,
     md_escape,
     money_col,
     table,
@@ -248,6 +249,39 @@ if len(files):
                                 for c, label in _FILE_COLUMNS.items()})
 for w in ws.warnings:
     st.warning(w)
+
+st.subheader("Premises lists")
+st.caption("Where suppliers trade: a business-rates (NNDR) ratepayer list, a CQC care "
+           "directory, a Charity Commission extract — any layout. Each row is linked to the "
+           "council's suppliers by company or charity number, then by name; individuals and "
+           "placeholders (a blank ratepayer, “THE ACCOUNT HOLDER”) are never matched. A "
+           "supplier with premises in the area counts as local when local means “based or "
+           "branched” (the Overview's ways of counting local). Kept for the council.")
+with st.form("premises_form"):
+    lists = st.file_uploader("Premises lists (CSV, XLSX, XLS, ODS)", accept_multiple_files=True,
+                             type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES - {".zip"}),
+                             key="premises_files")
+    add = st.form_submit_button("Link these lists")
+if add and lists:
+    folder = save_uploads([(f.name, f.getvalue()) for f in lists], ws.source.council)
+    try:
+        new_ws, _ = ws.add_premises([folder / Path(f.name).name for f in lists])
+    except WorkspaceError as exc:
+        st.error(str(exc))
+    else:
+        keep_workspace(ws, new_ws)
+        st.rerun()
+if ws.premises_accounting:
+    table(pd.DataFrame([
+        {"List": a["source"], "Kind": a["kind"], "Rows in": a["rows"], "Linked": a["linked"],
+         "Suppliers linked": a["suppliers"], "Unlinked": a["unlinked"],
+         "Set aside": sum(a["set_aside"].values()),
+         "Why set aside": "; ".join(f"{n:,} {r}" for r, n in a["set_aside"].items())}
+        for a in ws.premises_accounting]))
+    st.caption("Rows in = linked + unlinked + set aside. "
+               f"{ws.coverage.get('premises_placed_suppliers', 0):,} suppliers with no other "
+               "place are placed at their premises (the one in the council's area with the "
+               "largest rateable value, else the largest).")
 
 st.subheader("Column mapping")
 st.caption("Which column of the files feeds each field, and why it was chosen. Edit a column "

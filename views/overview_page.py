@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis import metrics, trends
-from impact.analysis.sentences import pound_sentence
+from impact.analysis.sentences import WAYS_COLUMNS, headline_way, pound_sentence, ways_rows
 from impact.outputs import labels, maps
 from views._common import (
     current_filters,
@@ -21,6 +21,7 @@ from views._common import (
     page_payments,
     page_workspace,
     quarterly,
+    reconciliations,
     spend_by_ward,
     supplier_summary,
     table,
@@ -165,6 +166,33 @@ with basis_col:
                   "local_share": st.column_config.NumberColumn("Local", format="%.1f%%",
                                                                width="small")})
     st.caption(metrics.LOCAL_BY_BASIS_HOW)
+
+st.subheader("Ways of counting local")
+if m.ways:
+    st.caption(md_escape(headline_way(m)))
+    table(pd.DataFrame(ways_rows(m), columns=list(WAYS_COLUMNS)), config={
+        WAYS_COLUMNS[0]: st.column_config.TextColumn(width="large"),
+        WAYS_COLUMNS[1]: st.column_config.TextColumn(width="medium"),
+        WAYS_COLUMNS[2]: st.column_config.TextColumn(width="small"),
+        WAYS_COLUMNS[3]: st.column_config.TextColumn(width="medium")})
+    with st.expander("How each way was calculated"):
+        st.markdown("\n".join(f"- **{md_escape(f.label)}**: {md_escape(f.how or f.missing)} "
+                               + " ".join(md_escape(c) for c in f.caveats) for f in m.ways))
+else:
+    st.caption(md_escape(m.local.missing or "No local area: no ways of counting local."))
+
+recs = reconciliations(ws)
+if recs:
+    st.subheader("Against published figures")
+    st.caption("Each published figure of this council beside ours under the same definition, "
+               "and the steps from our headline to it, each with its points and £.")
+    for i, r in enumerate(recs):
+        with st.expander(md_escape(r.summary), expanded=i == len(recs) - 1):
+            st.markdown("\n".join(
+                f"- **{md_escape(step)}**"
+                + (f" ({md_escape(value)})" if value not in ("", "—") else "")
+                + f": {md_escape(why)}" for step, value, _, why in r.steps()))
+            st.caption(f"Source: {md_escape(r.published.source_url)}")
 
 left, right = st.columns([3, 2])
 with left:

@@ -32,7 +32,7 @@ from impact.analysis.measures import NOT_ENOUGH_DATA, CouncilArea, Figure
 NEIGHBOURS = 5
 FREQUENCIES = ("year", "quarter", "all")
 #: Bumped when a measure changes meaning, so tables kept on disk are recomputed.
-TABLE_VERSION = "2"
+TABLE_VERSION = "3"
 #: The local multiplier of one period's payments (None when it cannot be fitted).
 Lm3For = Callable[[pd.DataFrame], Figure | None]
 
@@ -59,6 +59,15 @@ MEASURES: tuple[Measure, ...] = (
             higher="more of the spend can be analysed"),
     Measure("local_share", "Local share", "share", "local_share_coverage", True,
             "more spend stays in the area"),
+    Measure("branched_share", "Local: based or branched (CLES)", "share",
+            "branched_share_coverage", True,
+            "more spend with suppliers based or with premises in the area"),
+    Measure("office_share", "Local: registered office", "share", "office_share_coverage",
+            True, "more spend with suppliers registered in the area"),
+    Measure("wider_share", "Based or branched in the combined authority or county", "share",
+            "wider_share_coverage", True, "more spend stays in the wider area"),
+    Measure("top300_share", "Top 300 suppliers: based or branched (CLES)", "share",
+            "top300_share_coverage", True, "more of the top suppliers' spend stays local"),
     Measure("regional_share", "Regional share (the area included)", "share",
             "regional_share_coverage", True, "more spend stays in the region"),
     Measure("national_share", "Outside the region", "share",
@@ -78,6 +87,10 @@ MEASURES: tuple[Measure, ...] = (
     Measure("spend_per_resident", "Spend per resident a year", "gbp", "months_covered"),
 )
 MEASURE_BY_KEY = {m.key: m for m in MEASURES}
+#: Table column → the way of counting local it shows (:attr:`impact.analysis.measures.
+#: Measures.ways`).
+WAY_OF = {"branched_share": "local_branched", "office_share": "local_office",
+          "wider_share": "local_wider", "top300_share": "local_top300"}
 #: Table column → the measures figure it shows (:meth:`impact.analysis.measures.Measures.
 #: figures`): the one source of every number in the table.
 FIGURE_OF = {"local_share": "local", "regional_share": "regional", "national_share": "outside",
@@ -100,12 +113,15 @@ class CouncilInfo:
     region: str | None = None
     lad_names: tuple[str, ...] = field(default=())
     region_names: tuple[str, ...] = field(default=())
+    wider_name: str = ""
+    wider_lads: tuple[str, ...] = field(default=())
 
     @property
     def area(self) -> CouncilArea:
         return CouncilArea(self.council, tuple(self.lads), tuple(self.lad_names),
                            tuple(self.region_codes), tuple(self.region_names),
-                           self.population)
+                           self.population, wider_name=self.wider_name,
+                           wider_lads=tuple(self.wider_lads))
 
 
 # ------------------------------------------------------------------------------ periods
@@ -190,6 +206,9 @@ def measure_row(m: ms.Measures, months_in_period: int | None) -> dict[str, objec
     figs = m.figures()
     for col, key in FIGURE_OF.items():
         out.update(_figure_columns(col, figs.get(key), MEASURE_BY_KEY[col].bounds))
+    ways = {f.key: f for f in m.ways}
+    for col, key in WAY_OF.items():
+        out.update(_figure_columns(col, ways.get(key), True))
     out["concentration_coverage"] = _nan(m.top10.coverage.share) if m.top10.coverage else np.nan
     lm3 = m.lm3
     band = lm3.band if lm3 is not None and lm3.shown is not None and lm3.band else None
@@ -201,12 +220,14 @@ def measure_row(m: ms.Measures, months_in_period: int | None) -> dict[str, objec
 
 
 def council_rows(payments: pd.DataFrame, info: CouncilInfo, freq: str = "year",
-                 lm3: Lm3For | None = None) -> list[dict[str, object]]:
+                 lm3: Lm3For | None = None, places: pd.DataFrame | None = None
+                 ) -> list[dict[str, object]]:
     """One council's rows, one per period with payments (one "no payments" row if none).
 
     Each period's figures are :func:`impact.analysis.measures.measure` of its payments,
     with thin months judged on all the council's payments; ``lm3`` fits the local
-    multiplier of a period's payments (no LM3 columns without it).
+    multiplier of a period's payments (no LM3 columns without it); ``places`` is the
+    council's supplier × place table (the ways of counting local need its premises).
     """
     head = {"council": info.council, "council_id": info.council_id,
             "council_code": info.gss_code, "council_type": info.type_name,
@@ -222,7 +243,7 @@ def council_rows(payments: pd.DataFrame, info: CouncilInfo, freq: str = "year",
     rows = []
     for label, tx in payments.groupby(labels, sort=True):
         start, end, n = period_span(str(label), months)
-        m = ms.measure(tx, area, publication=publication)
+        m = ms.measure(tx, area, publication=publication, places=places)
         if lm3 is not None:
             m = ms.with_lm3(m, lm3(tx))
         rows.append({**head, "period": str(label), "period_start": start, "period_end": end,
@@ -231,7 +252,8 @@ def council_rows(payments: pd.DataFrame, info: CouncilInfo, freq: str = "year",
 
 
 def compare_table(payments: pd.DataFrame, councils: list[CouncilInfo], freq: str = "year",
-                  lm3: dict[str, Lm3For] | None = None) -> pd.DataFrame:
+                  lm3: dict[str, Lm3For] | None = None,
+                  places: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per council and period with every measure (NaN = not enough data).
 
     ``payments`` are stored payments (:data:`impact.store.PAYMENT_COLUMNS`) with a
@@ -243,7 +265,8 @@ def compare_table(payments: pd.DataFrame, councils: list[CouncilInfo], freq: str
     for info in councils:
         tx = by_id.get(info.council_id, payments.iloc[0:0])
         fit = (lm3 or {}).get(info.council_id)
-        rows += council_rows(tx.reset_index(drop=True), info, freq, fit)
+        rows += council_rows(tx.reset_index(drop=True), info, freq, fit,
+                             (places or {}).get(info.council_id))
     return pd.DataFrame(rows, columns=table_columns())
 
 
@@ -253,7 +276,8 @@ def table_columns() -> list[str]:
             "period_start", "period_end", "judged", "payments", "months_with_payments",
             "months_in_period", "months_covered", "months_complete", "total_spend",
             "placed_share"]
-    for key in ("local_share", "regional_share", "national_share", "deprived_share"):
+    for key in ("local_share", *WAY_OF, "regional_share", "national_share",
+                "deprived_share"):
         cols += [key, f"{key}_lower", f"{key}_upper", f"{key}_coverage"]
     cols += ["sme_share", "sme_share_coverage", "vcse_share", "vcse_share_coverage",
              "top10_share", "hhi", "concentration_coverage",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -135,6 +135,8 @@ SIZE = CoverageKind("size", "spend whose supplier's size (SME or larger) is reco
 TYPE = CoverageKind("type", "spend whose supplier's type (company, charity, public body …) "
                             "we know")
 NAMED = CoverageKind("named", "spend with named suppliers (redacted payees left out)")
+OFFICE = CoverageKind("office", "spend whose supplier's registered office (or, for a "
+                                "public body, its own area) we know, or paid to national bodies")
 ROUND_ONE = CoverageKind("round_one", "round-1 spend (payments and any pay bill) whose "
                                       "recipient we could place or know to be national")
 
@@ -274,6 +276,9 @@ class CouncilArea:
     region_names: tuple[str, ...] = ()
     population: float | None = None
     noun: str = "the council"
+    #: the combined authority or county its districts belong to, and its districts
+    wider_name: str = ""
+    wider_lads: tuple[str, ...] = ()
 
     @property
     def area_words(self) -> str:
@@ -631,9 +636,140 @@ def per_resident_figure(tx: pd.DataFrame, period: Period, area: CouncilArea) -> 
 
 
 def _with_caveat(fig: Figure, text: str) -> Figure:
-    from dataclasses import replace
-
     return replace(fig, caveats=(text, *fig.caveats))
+
+
+# ------------------------------------------------------------- ways of counting local
+
+#: CLES counts a council's top suppliers by spend (300 in its Manchester studies).
+TOP_SUPPLIERS = 300
+#: Bases at which a supplier's registered office (or a public body's own seat) is known.
+OFFICE_BASES = ("registered_office", "public_body", "school_site")
+#: The way the headline local share counts (every surface's "Local share").
+HEADLINE_WAY = "local"
+
+
+def local_ways(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame | None
+               ) -> tuple[Figure, ...]:
+    """"Local" counted the ways the field counts it, side by side, each with its coverage
+    and range: based or branched in the area (CLES: the main place or any premises), the
+    main address (the headline), the registered office, based or branched in the combined
+    authority or county, in the region (Tussell: NUTS1), and CLES's top 300 suppliers.
+
+    ``places``: the supplier × place table (:func:`impact.places.premises.
+    supplier_places`); without it a supplier's only place is its main place.
+    """
+    if not area.lads:
+        return ()
+    places = _places_or_main(tx, places)
+    headline = replace(local_figure(tx, area),
+                       label=f"Main address in {area.area_words} (the headline)")
+    region = regional_figure(tx, area)
+    region = replace(region, key="local_region", label=(
+        f"In {area.region_words} (Tussell: the buyer's NUTS1 region)"), caveats=(
+        "Tussell's index counts a supplier registered in the buyer's region; here its "
+        "best-known address (main place) decides.", *region.caveats))
+    return (branched_figure(tx, area, places), headline, office_figure(tx, area),
+            wider_figure(tx, area, places), region, top_figure(tx, area, places))
+
+
+def _places_or_main(tx: pd.DataFrame, places: pd.DataFrame | None) -> pd.DataFrame:
+    """The supplier × place table, or each supplier's main place when there is none."""
+    if places is not None and len(places):
+        return places
+    cols = ["supplier_key", "lad_code", "area_lad_codes"]
+    main = tx.loc[tx["is_located"].fillna(False).to_numpy(bool),
+                  [c for c in cols if c in tx]].drop_duplicates("supplier_key")
+    return main.reindex(columns=cols)
+
+
+def _keys_within(places: pd.DataFrame, lads: tuple[str, ...]) -> pd.Index:
+    """Suppliers with any place (main or premises) inside ``lads``."""
+    from impact.places.localarea import area_within
+
+    inside = places["lad_code"].astype("string").isin(lads).fillna(False).to_numpy(bool)
+    inside = inside | area_within(places, lads)
+    return pd.Index(places.loc[inside, "supplier_key"].astype("string").unique())
+
+
+def _branched_share(tx: pd.DataFrame, places: pd.DataFrame, lads: tuple[str, ...], key: str,
+                    label: str, where: str) -> Figure:
+    """The share of spend with suppliers that have any place inside ``lads``, resting on
+    the spend whose supplier has any place (or is a national body)."""
+    keys = tx["supplier_key"].astype("string")
+    inside = keys.isin(_keys_within(places, lads)).fillna(False).to_numpy(bool)
+    known = placed_mask(tx) | keys.isin(places["supplier_key"].astype("string")).fillna(
+        False).to_numpy(bool)
+    return _share_figure(tx, key, label, inside, where, known)
+
+
+def branched_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame) -> Figure:
+    """CLES's definition: based or with a branch (any premises) in the council's area."""
+    fig = _branched_share(tx, places, area.lads, "local_branched",
+                          f"Based or branched in {area.area_words} (CLES)",
+                          f"based or with premises in {area.area_words}")
+    return replace(fig, how=fig.how + (
+        " A supplier with any premises in the area counts whole, as CLES counts it. Its main "
+        "place (the one point the maps show) is its own address when it has one, else its "
+        "premises in the area with the largest rateable value; the supplier × place table "
+        "shares its £ across its premises by rateable value where the list gives one, else "
+        "equally."), caveats=(
+        "CLES counts a supplier as local when it is based or has a branch in the area: here "
+        "its main place or any of its premises from the premises lists added (business "
+        "rates, care locations, charities' addresses).",))
+
+
+def office_figure(tx: pd.DataFrame, area: CouncilArea) -> Figure:
+    """Registered office (a public body's own area or site) in the council's area, resting
+    on the spend whose supplier was placed at its registered office or is a public body."""
+    basis = _column(tx, "place_basis")
+    known = basis.isin(OFFICE_BASES).fillna(False).to_numpy(bool) | national(tx)
+    fig = _share_figure(tx, "local_office", f"Registered office in {area.area_words}",
+                        known & _band(tx, "council"),
+                        f"registered (or, for public bodies, seated) in {area.area_words}",
+                        known, OFFICE)
+    return replace(fig, caveats=(
+        "A supplier placed from the council's own record, an officer or its premises has no "
+        "known registered office here: its spend widens the range.",))
+
+
+def wider_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame) -> Figure:
+    """Based or branched in the combined authority or county the council belongs to."""
+    if not area.wider_lads:
+        return Figure("local_wider", "Based or branched in the combined authority or county",
+                      None, missing="The council belongs to no combined authority or county "
+                                    "the reference data knows.")
+    return _branched_share(tx, places, area.wider_lads, "local_wider",
+                           f"Based or branched in {area.wider_name}",
+                           f"based or with premises in {area.wider_name}")
+
+
+def top_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame,
+               n: int = TOP_SUPPLIERS) -> Figure:
+    """CLES's restriction: based or branched, among the ``n`` suppliers paid most."""
+    top = top_suppliers(tx, n)
+    sub = tx[tx["supplier_key"].isin(top).to_numpy()]
+    fig = _branched_share(sub, places, area.lads, "local_top300",
+                          f"Top {n} suppliers: based or branched in {area.area_words} (CLES)",
+                          f"among the {n} paid most, based or with premises in "
+                          f"{area.area_words}")
+    share = _ratio(float(positive_amounts(sub).sum()), float(positive_amounts(tx).sum()))
+    return replace(fig, how=fig.how + f" The top {n} suppliers hold {pct(share)} of all "
+                   "payments.", caveats=(f"CLES's studies count only the {n} suppliers paid "
+                                         "most; the rest of the spend is left out.",))
+
+
+def top_suppliers(tx: pd.DataFrame, n: int = TOP_SUPPLIERS) -> pd.Index:
+    """The ``n`` named suppliers paid most (positive payments), most first."""
+    named = ~tx["is_redacted"].fillna(False).astype(bool) if "is_redacted" in tx else \
+        pd.Series(True, index=tx.index)
+    by = positive_amounts(tx)[named].groupby(tx["supplier_key"][named].to_numpy()).sum()
+    return by.sort_values(ascending=False, kind="stable").head(n).index
+
+
+def _column(tx: pd.DataFrame, name: str) -> pd.Series:
+    return tx[name].astype("string") if name in tx else pd.Series(pd.NA, index=tx.index,
+                                                                   dtype="string")
 
 
 # ---------------------------------------------------------------------------- ward level
@@ -713,6 +849,8 @@ class Measures:
     ward: WardBasis
     payments: int = 0
     lm3: Figure | None = None
+    #: "local" counted several ways, side by side (:func:`local_ways`)
+    ways: tuple[Figure, ...] = ()
 
     def figures(self) -> dict[str, Figure]:
         """Every figure by key, in reading order (LM3 last when computed)."""
@@ -723,7 +861,7 @@ class Measures:
 
 
 def measure(tx: pd.DataFrame, area: CouncilArea, *, publication: Period | None = None,
-            filters: str = "all payments") -> Measures:
+            filters: str = "all payments", places: pd.DataFrame | None = None) -> Measures:
     """Every headline figure of the payments ``tx`` (already filtered).
 
     ``publication``: the period of *all* the council's payments, so a filtered view never
@@ -738,12 +876,10 @@ def measure(tx: pd.DataFrame, area: CouncilArea, *, publication: Period | None =
         deprived=deprived_figure(tx), sme=sme_figure(tx), vcse=vcse_figure(tx),
         public_bodies=public_bodies_figure(tx), top10=top10, hhi=hhi,
         per_resident=per_resident_figure(tx, period, area), ward=ward_basis(tx),
-        payments=len(tx))
+        payments=len(tx), ways=local_ways(tx, area, places))
 
 
 def with_lm3(m: Measures, lm3: Figure | None) -> Measures:
-    from dataclasses import replace
-
     return replace(m, lm3=lm3)
 
 

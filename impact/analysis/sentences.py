@@ -96,3 +96,31 @@ def figure_line(fig: Figure) -> str:
     """ "Local share: 30% (range 25%–35%) — based on the 92% of spend …" for lists."""
     rests = f" — {fig.rests_on[0].lower()}{fig.rests_on[1:]}" if fig.rests_on else ""
     return f"{fig.label}: {fig.summary}{rests}"
+
+
+#: Column headers of the "ways of counting local" table (Overview, board pack, CLI).
+WAYS_COLUMNS = ("Way of counting local", "Share", "Range", "Rests on")
+#: What each way's coverage is, short enough for its column (the kind's full words are in
+#: :func:`headline_way`).
+_RESTS_ON = {"placed": "of spend placed", "office": "of spend, office known"}
+
+
+def ways_rows(m: Measures) -> list[tuple[str, str, str, str]]:
+    """Each way of counting local as (label, as shown, range, what it rests on): the same
+    words on the Overview, in the board pack's appendix and on the command line."""
+    rows = []
+    for f in m.ways:
+        cov = (f"{pct(f.coverage.share)} {_RESTS_ON.get(f.coverage.kind.key, 'of spend')}"
+               if f.coverage else f.missing)
+        rows.append((f.label, f.text, f.range_text or "—", cov))
+    return rows
+
+
+def headline_way(m: Measures) -> str:
+    """Which way the headline local share counts, and where the others are."""
+    return (f"The headline local share counts a supplier's main address (“{m.local.label}”). "
+            "CLES counts a supplier based or branched in the area (any of its premises), "
+            "Tussell one registered in the buyer's region: each way is given beside it, "
+            "with what it rests on — the spend whose supplier we could place (or know to be "
+            "a national body), or, for the registered office, whose registered office we "
+            "know.")

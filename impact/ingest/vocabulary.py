@@ -325,23 +325,29 @@ def _segment(word: str) -> list[str]:
     return parts
 
 
-@functools.lru_cache(maxsize=16384)
 def token_matches(token: str) -> tuple[tuple[str, float], ...]:
-    """Vocabulary tokens ``token`` may stand for, with a similarity in (0, 1].
+    """Vocabulary tokens ``token`` may stand for, with a similarity in (0, 1]
+    (:func:`similar_tokens` over the spend vocabulary)."""
+    return similar_tokens(token, VOCAB)
+
+
+@functools.lru_cache(maxsize=32768)
+def similar_tokens(token: str, vocab: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """Tokens of ``vocab`` that ``token`` may stand for, with a similarity in (0, 1].
 
     Exact: 1.  A typo (rapidfuzz ratio ≥ 85): the ratio.  An abbreviation (``trans`` of
     ``transaction``, at least 3 letters): 0.9.  A longer word starting with a vocabulary
     word (``bvacopse``): 0.8.
     """
     out: dict[str, float] = {}
-    if token in VOCAB:
+    if token in vocab:
         out[token] = 1.0
     if len(token) >= 3 and not token.isdigit():
         for word, score, _ in process.extract(
-            token, VOCAB, scorer=fuzz.ratio, score_cutoff=85, limit=5
+            token, vocab, scorer=fuzz.ratio, score_cutoff=85, limit=5
         ):
             out[word] = max(out.get(word, 0.0), score / 100)
-        for word in VOCAB:
+        for word in vocab:
             if word.startswith(token) and word != token:
                 out[word] = max(out.get(word, 0.0), 0.9)
             elif len(word) >= 4 and token.startswith(word) and word != token:
@@ -363,14 +369,22 @@ def header_scores(header: str) -> dict[str, tuple[float, str]]:
 
     Roles scoring under 0.3 are left out.
     """
-    tokens = header_tokens(header)
+    return _role_scores(header_tokens(header), {r: _phrase_tokens(r) for r in PHRASES}, VOCAB)
+
+
+def _role_scores(
+    tokens: tuple[str, ...],
+    table: dict[str, tuple[tuple[tuple[str, ...], float], ...]],
+    vocab: tuple[str, ...],
+) -> dict[str, tuple[float, str]]:
+    """Each role's best weighted Dice score of ``tokens`` against its phrases (≥ 0.3)."""
     if not tokens:
         return {}
-    sims = [dict(token_matches(t)) for t in tokens]
+    sims = [dict(similar_tokens(t, vocab)) for t in tokens]
     out: dict[str, tuple[float, str]] = {}
-    for role in PHRASES:
+    for role, phrases in table.items():
         best, phrase = 0.0, ""
-        for ptoks, weight in _phrase_tokens(role):
+        for ptoks, weight in phrases:
             matched = sum(max((s.get(p, 0.0) for s in sims), default=0.0) for p in ptoks)
             score = weight * 2 * matched / (len(tokens) + len(ptoks))
             if score > best:
@@ -378,6 +392,25 @@ def header_scores(header: str) -> dict[str, tuple[float, str]]:
         if best >= 0.3:
             out[role] = (round(best, 3), phrase)
     return out
+
+
+class Vocabulary:
+    """The same reading of headers for another kind of table (a premises list, a vendor
+    master): its own roles and phrases, the spend vocabulary's tokens, spellings and
+    scorer, so "Occupier", "Liable Party" or "Account Name" read the way "Supplier Name"
+    does."""
+
+    def __init__(self, phrases: dict[str, tuple[tuple[str, float], ...]]) -> None:
+        self.phrases = phrases
+        self._table = {r: tuple((tuple(_canonical(p.split())), w) for p, w in ph)
+                       for r, ph in phrases.items()}
+        self._vocab = tuple(sorted({t for ph in self._table.values() for p, _ in ph
+                                    for t in p}))
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (a few vocabularies live for the process)
+    def scores(self, header: str) -> dict[str, tuple[float, str]]:
+        """Role → (score 0..1, phrase matched) for ``header``, as :func:`header_scores`."""
+        return _role_scores(header_tokens(header), self._table, self._vocab)
 
 
 def best_role(header: str) -> tuple[str, float] | None:

@@ -336,8 +336,22 @@ def _pdf_appendix(doc: PdfDocument, data: PackData) -> list:
                 doc.p(data.measures.area.local_definition, "small"),
                 doc.table(rows, [5.2 * cm, 2.6 * cm, 6.4 * cm, 2.8 * cm]), doc.p(data.pound),
                 doc.p("How: " + (local.how or local.missing), "small"),
-                *_pdf_trend(doc, data), *_pdf_lm3(doc, data)]
+                *_pdf_ways(doc, data), *_pdf_trend(doc, data), *_pdf_lm3(doc, data)]
     return [*st, *_pdf_coverage(doc, data), *_pdf_sources(doc)]
+
+
+def _pdf_ways(doc: PdfDocument, data: PackData) -> list:
+    """Which way the headline counts local, and the other ways beside it."""
+    from reportlab.lib.units import cm
+
+    from impact.analysis.sentences import WAYS_COLUMNS, headline_way, ways_rows
+
+    m = data.measures
+    if not m.ways:
+        return []
+    rows = [list(WAYS_COLUMNS), *[list(r) for r in ways_rows(m)]]
+    return [doc.p("Ways of counting local", "h2"), doc.p(headline_way(m), "small"),
+            doc.table(rows, [6.2 * cm, 2.6 * cm, 2.8 * cm, 5.4 * cm])]
 
 
 def _pdf_trend(doc: PdfDocument, data: PackData) -> list:

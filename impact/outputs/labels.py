@@ -214,6 +214,7 @@ METHODS: dict[str, str] = {
     "proximity": "public body (nearest of several)",
     "name_hint": "place named in the payee name",
     "fuzzy": "probable name match",
+    "premises": "premises list (business rates, care, charity)",
     "none": "not placed",
 }
 #: Whether a supplier's postcode placed it (``geocode_status``), in words.

@@ -241,3 +241,20 @@ def _residents(reference: Reference, lads: list[str]) -> float | None:
     pop = population_by_lsoa(pd.read_csv(pop_path, dtype="string"))
     total = float(pop.reindex(mine.astype("string")).sum())
     return total if total > 0 else None
+
+
+def wider_area(table: pd.DataFrame, lads: list[str]) -> tuple[str, list[str]] | None:
+    """The combined authority (else the county) all of ``lads`` belong to: its name and
+    districts, the "county or combined authority" way of counting local; None when they
+    belong to none, or to different ones."""
+    rows = table[table["gss_code"].isin(lads)]
+    if rows.empty:
+        return None
+    for parent in ("ca_gss", "county_gss"):
+        codes = rows[parent].dropna().astype(str).unique()
+        if len(codes) == 1 and rows[parent].notna().all():
+            name = table.loc[table["gss_code"] == codes[0], "name"]
+            members = authority_lads(codes[0], table)
+            if len(name) and set(members) > set(lads):
+                return str(name.iloc[0]), members
+    return None

@@ -86,6 +86,7 @@ METHODS = (
     "fuzzy",
     "proximity",
     "name_hint",
+    "premises",
     "none",
 )
 #: Bumped when a supplier's place or basis changes meaning, so places kept on disk are
@@ -101,6 +102,7 @@ PLACE_BASES: dict[str, str] = {
     "national": "national body",
     "name_hint": "place in the payee name (weak)",
     "manual": "placed by an officer",
+    "premises": "premises (rates, care, charity)",
 }
 GEO_COLUMNS = (
     "lat",

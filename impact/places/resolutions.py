@@ -461,7 +461,7 @@ def _place(out: pd.DataFrame, positions: np.ndarray, ctx: ApplyContext) -> None:
         _put(out, idx, c, geo[g])
     _put(out, idx, "is_located", geo["lat"].notna() & geo["long"].notna())
     if "imd_decile" in out:
-        deciles = _imd_deciles(ctx.reference)
+        deciles = imd_deciles(ctx.reference)
         lsoa = out.loc[idx, "lsoa21_code"]
         _put(out, idx, "imd_decile", lsoa.map(deciles) if deciles is not None else pd.NA)
 
@@ -488,7 +488,7 @@ _IMD: cache.Memo[str, pd.Series | None] = cache.Memo("resolutions-imd")
 _COMPANIES: cache.Memo[str, pd.Series] = cache.Memo("resolutions-companies")
 
 
-def _imd_deciles(reference: Reference | None) -> pd.Series | None:
+def imd_deciles(reference: Reference | None) -> pd.Series | None:
     """LSOA 2021 → IoD 2025 decile (read once per reference file)."""
     if reference is None:
         return None
