@@ -233,6 +233,34 @@ def link_names_with_diagnostics(
         other register row, NaN if none scored ≥ 0.01): a high value means ambiguity.
     diagnostics : :class:`LinkDiagnostics`.
     """
+    links, diag = _run(left, right, threshold, max_pairs, expected_match_rate, top_k=1)
+    links = links.drop(columns="rank")
+    diag.n_ambiguous = int(
+        (links["match_probability"] - links["runner_up_probability"] < 0.1).sum()
+    )
+    return links, diag
+
+
+def rank_candidates(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    k: int = 3,
+    threshold: float = RUNNER_UP_FLOOR,
+    max_pairs: float = 5e6,
+    *,
+    expected_match_rate: float = 0.5,
+) -> tuple[pd.DataFrame, LinkDiagnostics]:
+    """The ``k`` best register candidates of each left name whose best is at or above
+    ``threshold``: the officer's ranked suggestions (column ``rank``, 1 = best; the other
+    columns as :func:`link_names_with_diagnostics`)."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k!r}")
+    return _run(left, right, threshold, max_pairs, expected_match_rate, top_k=k)
+
+
+def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: float,
+         expected_match_rate: float, top_k: int) -> tuple[pd.DataFrame, LinkDiagnostics]:
+    """One checked, timed Splink run on its own DuckDB connection."""
     import splink
 
     t0 = time.perf_counter()
@@ -246,13 +274,10 @@ def link_names_with_diagnostics(
     )
     con = duckdb.connect()
     try:
-        links = _link(con, left, right, expected_match_rate, diag)
+        links = _link(con, left, right, expected_match_rate, diag, top_k)
     finally:
         con.close()
-    diag.n_linked = len(links)
-    diag.n_ambiguous = int(
-        (links["match_probability"] - links["runner_up_probability"] < 0.1).sum()
-    )
+    diag.n_linked = int(links["left_key"].nunique())
     diag.run_seconds = time.perf_counter() - t0
     return links, diag
 
@@ -285,6 +310,7 @@ class _Plan:
     n_right: int
     expected_match_rate: float
     threshold: float
+    top_k: int = 1  # candidates kept per left name (best first)
 
 
 def _link(
@@ -293,6 +319,7 @@ def _link(
     right: pd.DataFrame,
     expected_match_rate: float,
     diag: LinkDiagnostics,
+    top_k: int = 1,
 ) -> pd.DataFrame:
     """Prepare both sides, choose blocking rules within the pair budget, then run Splink;
     no links (and a note saying why) when one side has no names or no rule fits."""
@@ -311,7 +338,7 @@ def _link(
     if not rules:
         diag.notes.append("no blocking rule fits the pair budget; nothing compared")
         return _empty_links()
-    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold)
+    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold, top_k)
     return _run_splink(con, plan, diag)
 
 
@@ -404,6 +431,7 @@ def _empty_links() -> pd.DataFrame:
             "name_left": pd.Series(dtype="string"),
             "name_right": pd.Series(dtype="string"),
             "runner_up_probability": pd.Series(dtype="float64"),
+            "rank": pd.Series(dtype="int64"),
         }
     )
 
@@ -628,7 +656,7 @@ def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnosti
         diag.pairs_compared = int(
             con.execute(f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0]
         )
-        links = _best_links(con, pred.physical_name, plan.threshold)
+        links = _best_links(con, pred.physical_name, plan.threshold, plan.top_k)
     return _as_output_links(links)
 
 
@@ -668,9 +696,11 @@ def _splink_quiet() -> Iterator[None]:
         splink_logger.setLevel(old_level)
 
 
-def _best_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: float) -> pd.DataFrame:
+def _best_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: float,
+                top_k: int = 1) -> pd.DataFrame:
     """Each left name's best-weighted pair at or above ``threshold``, with the runner-up's
-    probability (ties: lowest register key), whichever side Splink put each name on."""
+    probability (ties: lowest register key), whichever side Splink put each name on; with
+    ``top_k`` > 1 its next candidates too (any probability Splink kept), ranked in ``rank``."""
     return con.execute(f"""
         WITH p AS (
             SELECT CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_l
@@ -689,19 +719,23 @@ def _best_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: flo
             FROM p
         )
         SELECT a.left_key, a.right_key, a.match_probability, a.match_weight,
-               a.name_left, a.name_right, b.match_probability AS runner_up_probability
+               a.name_left, a.name_right, b.match_probability AS runner_up_probability,
+               a.rn AS rank
         FROM r a LEFT JOIN r b ON a.left_key = b.left_key AND b.rn = 2
-        WHERE a.rn = 1 AND a.match_probability >= {threshold!r}
-        ORDER BY a.match_probability DESC, a.left_key
+        JOIN r best ON best.left_key = a.left_key AND best.rn = 1
+        WHERE a.rn <= {int(top_k)} AND best.match_probability >= {threshold!r}
+        ORDER BY best.match_probability DESC, a.left_key, a.rn
     """).df()
 
 
 def _as_output_links(links: pd.DataFrame) -> pd.DataFrame:
-    """:data:`OUTPUT_COLUMNS` in order and type; every link marked a Splink candidate."""
+    """:data:`OUTPUT_COLUMNS` and ``rank`` in order and type; every link marked a Splink
+    candidate."""
     links["method"] = "splink"
     links["fuzzy"] = True
-    out = links[OUTPUT_COLUMNS].astype(
+    out = links[[*OUTPUT_COLUMNS, "rank"]].astype(
         {
+            "rank": "int64",
             "left_key": "string",
             "right_key": "string",
             "method": "string",
