@@ -87,6 +87,8 @@ _BRANCH_RE = re.compile(
 _APOSTROPHE_RE = re.compile(r"['\u2019\u2018`]")
 # A legal form a finance system's field length cut short ("ETB TECHNOLOGIES LIMIT").
 _CUT_FORM_RE = re.compile(r"\s(?:LIMITE|LIMIT|LIMI)$")
+# … and in a name as long as the fields that cut it, any start of LIMITED / LTD.
+_CUT_FORM_LONG_RE = re.compile(r"\s(?:LIMITE|LIMIT|LIMI|LIM|LI|LT|L)$")
 _PUNCT_RE = re.compile(r"[^\w\s]|_")
 _SPACE_RE = re.compile(r"\s+")
 
@@ -147,8 +149,10 @@ def _split_ta(folded: str) -> tuple[str, str | None]:
     if "/" not in folded and "." not in folded and "TRADING" not in folded:
         return folded, None  # every form _TA_RE knows has one of these
     m = _TA_RE.search(folded)
-    if not m or m.start() == 0:
+    if not m:
         return folded, None
+    if m.start() == 0:  # "T/A CUNDALL": the trading name alone, its owner not given
+        return folded[m.end():].strip(" -)]") or folded, None
     legal = folded[: m.start()].strip(" -([")
     trading = folded[m.end() :].strip(" -)]")
     return legal, trading or None
@@ -182,7 +186,8 @@ def _strip_forms(s: str) -> str:
     s = _clean(s)
     if not s:
         return s
-    s = _CUT_FORM_RE.sub("", s) if len(s) >= 15 else s
+    if len(s) >= 15:
+        s = (_CUT_FORM_LONG_RE if len(s) >= 24 else _CUT_FORM_RE).sub("", s)
     # Legal forms sit in the last few words: search only there (the regex is large).
     words = s.rsplit(" ", 6)
     head, tail = (
@@ -209,8 +214,7 @@ def _normalise_folded(folded: str) -> str:
         folded = _PAYMENT_NOTE_RE.sub("", folded).strip() or folded
     folded = _drop_vendor_code(folded)
     legal, trading = _split_ta(folded)
-    if trading is not None:
-        folded = legal if _LEGAL_FORM_RE.search(legal) else trading
+    folded = legal if trading is None or _LEGAL_FORM_RE.search(legal) else trading
     folded = _drop_vendor_code(_split_branch(folded)[0])
     return _strip_forms(folded)
 
@@ -258,7 +262,7 @@ _NOT_PLAIN = (r"REDACTED|WITHHELD|DISCLOSED|PERSONAL|CONFIDENTIAL|INDIVIDUAL|TRA
               # a legal form with words after it (a branch suffix) or cut short: the
               # one-by-one rules read these
               r"|\b(LTD|LIMITED|PLC|LLP|CIC|COMPANY|PARTNERSHIP) +[A-Z0-9]"
-              r"| LIMI(T|TE)?$")
+              r"| LIMI(T|TE)?$| (LIM|LI|LT|L)$|^ *T */ *AS? ")
 #: :data:`_LEGAL_TAIL_RE` for Arrow's RE2 (same leftmost match: the end is anchored).
 _LEGAL_TAIL_RE2 = _LEGAL_TAIL_RE.pattern
 #: :func:`_strip_forms` looks for legal forms in the last six words only.

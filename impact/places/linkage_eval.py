@@ -148,6 +148,7 @@ def evaluation_set(labelled: pd.DataFrame, distractors: pd.DataFrame) -> EvalSet
     """The register and the payee names to link (see the module's description)."""
     gone = withheld(labelled["company_number"])
     truth_rows = labelled.loc[~gone, ["register_name", "company_number"]]
+    distractors = _numbered(distractors, labelled)
     kept = distractors[~distractors["company_number"].isin(labelled.loc[gone, "company_number"])
                        .fillna(False)]
     look = pd.DataFrame(LOOKALIKES, columns=["lookalike", "name", "register_name"])
@@ -170,6 +171,16 @@ def evaluation_set(labelled: pd.DataFrame, distractors: pd.DataFrame) -> EvalSet
     cols = ["key", "name", "truth", "weight", "half", "kind", "variant"]
     return EvalSet(left[cols].reset_index(drop=True), right[["key", "name", "company_number",
                                                              "kind"]])
+
+
+def _numbered(distractors: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFrame:
+    """Distractors without a company number that carry a labelled company's register name
+    (by :func:`plain_key`) get its number: they are that company, so withholding it
+    withholds them and a link to them is right."""
+    by_key = (labelled.assign(k=plain_key(labelled["register_name"]))
+              .drop_duplicates("k").set_index("k")["company_number"])
+    known = plain_key(distractors["name"]).map(by_key)
+    return distractors.assign(company_number=distractors["company_number"].fillna(known))
 
 
 @dataclass(frozen=True)
@@ -269,3 +280,64 @@ def _exact(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     j["placed"] &= j["rank"] == 1
     return j.rename(columns={"key_l": "left_key", "key_r": "right_key"})[
         ["left_key", "right_key", "rank", "placed"]]
+
+
+def exact_then_model(threshold: float | None = None) -> Method:
+    """The calibrated method: the exact normalised name places when it names one company;
+    :func:`impact.places.linkage.place_links` ranks the rest, reading a payee both ways
+    when it has two ("X T/A Y", "X LTD MONTON"), one candidate per company, placing at
+    ``threshold`` bits (default :data:`impact.places.linkage.PLACE_BITS`) when clear of the
+    runner-up.  Candidates carry ``evidence_bits``, ``clear`` and ``source``."""
+    from impact.ingest.names import normalise_names, split_trading_as
+    from impact.places.linkage import PLACE_BITS, place_links
+
+    cut = PLACE_BITS if threshold is None else threshold
+
+    def method(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+        ln = left.assign(name_norm=normalise_names(left["name"]))
+        rn = right.assign(name_norm=normalise_names(right["name"]))
+        exact = _exact(ln, rn).assign(match_probability=1.0, evidence_bits=np.inf, clear=True,
+                                      source="exact")
+        rest = ln[~ln["key"].isin(exact["left_key"])].dropna(subset=["name_norm"])
+        # "X T/A Y" read as Y (X has no legal form, so Y names the business) is read as X
+        # too; "X LTD T/A Y" is X, the registered company, and Y no second reading.
+        parts = split_trading_as(rest["name"])
+        read_y = parts["trading_name"] == rest["name_norm"]
+        rest = rest.assign(name_alt=parts["legal_name"].where(read_y),
+                           name_hint=parts["trading_name"].where(~read_y))
+        reg = rn.dropna(subset=["name_norm"]).rename(columns={"company_number": "entity"})
+        links, _ = place_links(rest[["key", "name_norm", "name_alt", "name_hint"]],
+                               reg[["key", "name_norm", "entity"]], threshold=cut)
+        model = links.assign(source="model")
+        return pd.concat([exact, model], ignore_index=True)
+
+    return method
+
+
+def choose_threshold(left: pd.DataFrame, right: pd.DataFrame, candidates: pd.DataFrame,
+                     target: float = 0.98) -> float:
+    """The least evidence (bits) at which placing the model's clear best links keeps the
+    precision of every placement of ``left``'s names (the exact ones too) at or above
+    ``target``; infinity when none does.  ``candidates``: :func:`exact_then_model`'s output
+    run with nothing placed by the model (an infinite threshold), on ``left``."""
+    c = candidates[candidates["left_key"].isin(left["key"])]
+    c = c.assign(ok=_is_right(left, right, c))
+    exact = c[(c["source"] == "exact") & c["placed"].astype(bool)]
+    model = c[(c["source"] == "model") & (c["rank"] == 1) & c["clear"].astype(bool)
+              & c["may_place"].astype(bool)]
+    model = model.sort_values("evidence_bits", ascending=False)
+    right_n = exact["ok"].sum() + np.cumsum(model["ok"].to_numpy())
+    precision = right_n / (len(exact) + np.arange(1, len(model) + 1))
+    bits = model["evidence_bits"].to_numpy()
+    good = [i for i in range(len(bits))
+            if precision[i] >= target and (i + 1 == len(bits) or bits[i + 1] < bits[i])]
+    return float(bits[good[-1]]) if good else float("inf")
+
+
+def _is_right(left: pd.DataFrame, right: pd.DataFrame, c: pd.DataFrame) -> np.ndarray:
+    """True where a candidate's register row is the left name's company."""
+    number = right.set_index("key")["company_number"]
+    truth = left.set_index("key")["truth"]
+    ok = (pd.Series(number.reindex(c["right_key"]).to_numpy(), dtype="string")
+          == pd.Series(truth.reindex(c["left_key"]).to_numpy(), dtype="string"))
+    return ok.fillna(False).astype(bool).to_numpy()
