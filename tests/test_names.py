@@ -54,6 +54,7 @@ from impact.ingest.names import (
         ("SMITHS EQUIPMENT HIRE LTD 2", "SMITHS EQUIPMENT HIRE"),
         ("MAX POTENTIAL UK LIMITED-GLEN AVENUE", "MAX POTENTIAL"),
         ("MAKING SPACE#4", "MAKING SPACE"),
+        ("GROSVENOR GUEST HOUSE#REDACTED - PERSONAL DATA", "GROSVENOR GUEST HOUSE"),
         ("ETB TECHNOLOGIES LIMIT", "ETB TECHNOLOGIES"),
         ("LIMITED EDITION PRINTS", "LIMITED EDITION PRINTS"),  # no name before the form
         # names that merely contain the letters of a marker are left alone

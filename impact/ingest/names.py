@@ -142,7 +142,10 @@ def _fold(name: str) -> str:
 
 
 def _is_redacted(folded: str) -> bool:
-    return bool(_REDACTED_RE.match(folded))
+    """A redaction marker — of the registered name before a ``#`` suffix when there is one
+    ("GROSVENOR GUEST HOUSE#REDACTED - PERSONAL DATA" names the guest house)."""
+    head = folded.split("#", 1)[0].strip() if "#" in folded else folded
+    return bool(_REDACTED_RE.match(head or folded))
 
 
 def _split_ta(folded: str) -> tuple[str, str | None]:

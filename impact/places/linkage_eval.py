@@ -341,3 +341,25 @@ def _is_right(left: pd.DataFrame, right: pd.DataFrame, c: pd.DataFrame) -> np.nd
     ok = (pd.Series(number.reindex(c["right_key"]).to_numpy(), dtype="string")
           == pd.Series(truth.reindex(c["left_key"]).to_numpy(), dtype="string"))
     return ok.fillna(False).astype(bool).to_numpy()
+
+
+def measure_m(evalset: EvalSet, half: str = "tune") -> list[float]:
+    """m per name level (:func:`impact.places.linkage.name_levels`, then "else") measured on
+    one half's labelled true pairs, each at its best level against its company's register
+    rows, counts + 0.5: how :data:`impact.places.linkage.FIXED_M` was made."""
+    from impact.ingest.names import normalise_names
+    from impact.places.linkage import name_levels, pair_levels
+
+    left = evalset.left[(evalset.left["half"] == half) & evalset.left["truth"].notna()]
+    ln = pd.DataFrame({"key": left["key"], "name_norm": normalise_names(left["name"])})
+    rn = evalset.right.assign(name_norm=normalise_names(evalset.right["name"]))
+    ln, rn = ln.dropna(subset=["name_norm"]), rn.dropna(subset=["name_norm"])
+    pairs = left[["key", "truth"]].merge(rn[["key", "company_number"]], left_on="truth",
+                                         right_on="company_number", suffixes=("_l", "_r"))
+    pairs = pairs.rename(columns={"key_l": "left_key", "key_r": "right_key"})
+    pairs["level"] = pair_levels(ln, rn[["key", "name_norm"]],
+                                 pairs[["left_key", "right_key"]]).to_numpy()
+    n_levels = len(name_levels()) + 1
+    best = pairs.dropna(subset=["level"]).groupby("left_key")["level"].min()
+    counts = best.value_counts().reindex(range(n_levels), fill_value=0).to_numpy() + 0.5
+    return [float(c) for c in counts / counts.sum()]
