@@ -189,19 +189,19 @@ def test_fuzzy_links_place_above_the_threshold_only(tmp_path: Path, reference: R
     import impact.places.linkage as linkage
     from impact.places.linkage import LinkDiagnostics
 
-    def fake_links(left: pd.DataFrame, right: pd.DataFrame, threshold: float, **_: object):
+    def fake_links(left: pd.DataFrame, right: pd.DataFrame, k: int = 3, **_: object):
         r = dict(zip(right["name_norm"], right["key"], strict=False))
         lk = dict(zip(left["name_norm"], left["key"], strict=True))
-        links = pd.DataFrame([
-            {"left_key": lk["PENNINE ROOFERS"], "right_key": r["PENNINE ROOFING"],
-             "match_probability": 0.97, "runner_up_probability": float("nan")},
+        links = pd.DataFrame([  # placed: enough evidence and clear of the next company
+            {"left_key": lk["PENNINE ROOFERS"], "right_key": r["PENNINE ROOFING"], "rank": 1,
+             "match_probability": 0.97, "placed": True},
             {"left_key": lk["GREENWAY CLEANERS"], "right_key": r["GREENWAY CLEANING"],
-             "match_probability": 0.6, "runner_up_probability": float("nan")},
-            {"left_key": lk["TWIN NAMES"], "right_key": r["TWIN NAME"],
-             "match_probability": 0.96, "runner_up_probability": 0.95}])
-        return links, LinkDiagnostics(threshold=threshold)
+             "rank": 1, "match_probability": 0.6, "placed": False},
+            {"left_key": lk["TWIN NAMES"], "right_key": r["TWIN NAME"], "rank": 1,
+             "match_probability": 0.96, "placed": False}])  # not clear of the runner-up
+        return links, LinkDiagnostics()
 
-    monkeypatch.setattr(linkage, "link_names_with_diagnostics", fake_links)
+    monkeypatch.setattr(linkage, "place_links", fake_links)
     tx = write_tx(tmp_path / "out", [{"supplier_name": "Pennine Roofers", "amount": 10.0},
                                      {"supplier_name": "Greenway Cleaners", "amount": 20.0},
                                      {"supplier_name": "Twin Names", "amount": 30.0}])

@@ -12,6 +12,7 @@ from impact.places.linkage import (
     LinkDiagnostics,
     link_names,
     link_names_with_diagnostics,
+    place_links,
 )
 from tests._shared import missing, shared_data_dir
 
@@ -156,21 +157,21 @@ def test_real_spend_names_against_combined_register() -> None:
                           "name_norm": normalise_names(reg["supplier_name"]).to_numpy()})
 
     t0 = time.perf_counter()
-    links, diag = link_names_with_diagnostics(left, right, threshold=0.5)
+    links, diag = place_links(left, right, k=3)
     print(f"linked {len(left)} names x {len(right)} register rows in "
           f"{time.perf_counter() - t0:.1f}s; {diag.pairs_compared} pairs; notes: {diag.notes}")
 
     assert diag.u_source == "random_sampling"
-    fuzzy = links[links["name_left"] != links["name_right"]]
-    labelled = [HAND_LABELLED[(a, b)] for a, b in zip(fuzzy["name_left"], fuzzy["name_right"],
-                                                      strict=True) if (a, b) in HAND_LABELLED]
-    assert len(labelled) >= 3, "too few hand-labelled pairs among the fuzzy links"
-    assert sum(labelled) / len(labelled) >= 0.5
-    # Wrong pairs never reach the default (trusted-looking) threshold of 0.9.
-    wrong = {p for p, ok in HAND_LABELLED.items() if not ok}
-    is_wrong = [(a, b) in wrong for a, b in zip(links["name_left"], links["name_right"],
-                                                 strict=True)]
-    assert (links.loc[is_wrong, "match_probability"] < 0.9).all()
+    links["name_left"] = left.set_index("key")["name_norm"].reindex(links["left_key"]).to_numpy()
+    links["name_right"] = right.set_index("key")["name_norm"].reindex(links["right_key"]).to_numpy()
+    seen = [(HAND_LABELLED[(a, b)], rank, placed) for a, b, rank, placed in zip(
+        links["name_left"], links["name_right"], links["rank"], links["placed"], strict=True)
+        if (a, b) in HAND_LABELLED]
+    print(seen)
+    assert len(seen) >= 3, "too few hand-labelled pairs among the suggestions"
+    # The right register entry is the first suggestion; a wrong one is never a place.
+    assert all(rank == 1 for ok, rank, _ in seen if ok)
+    assert not any(placed for ok, _, placed in seen if not ok)
 
 
 def test_best_links_ties_sides_runner_up_and_threshold() -> None:

@@ -305,26 +305,26 @@ def test_calderdale_company_numbers_join(tmp_path: Path) -> None:
 def test_fuzzy_links_place_only_above_the_acceptance_threshold(
     borough: tuple[Path, Path, Reference], monkeypatch: pytest.MonkeyPatch, probability: float
 ) -> None:
-    """Probabilistic links: ≥ 0.9 places a supplier (marked fuzzy); below, a suggestion only."""
+    """Probabilistic links: a link the model places places a supplier (marked fuzzy); the
+    others are suggestions only."""
     import impact.places.linkage as linkage
     from impact.places.linkage import LinkDiagnostics
 
-    def fake_links(left: pd.DataFrame, right: pd.DataFrame, threshold: float, **_: object):
+    def fake_links(left: pd.DataFrame, right: pd.DataFrame, k: int = 3, **_: object):
         right_key = dict(zip(right["name_norm"], right["key"], strict=True))["ACME"]
         left_key = dict(zip(left["name_norm"], left["key"], strict=True))["NOWHERE TRADERS"]
-        links = pd.DataFrame(
-            [{"left_key": left_key, "right_key": right_key, "match_probability": probability}]
-        )
-        return links, LinkDiagnostics(threshold=threshold)
+        links = pd.DataFrame([{"left_key": left_key, "right_key": right_key, "rank": 1,
+                               "match_probability": probability, "placed": probability >= 0.9}])
+        return links, LinkDiagnostics()
 
-    monkeypatch.setattr(linkage, "link_names_with_diagnostics", fake_links)
+    monkeypatch.setattr(linkage, "place_links", fake_links)
     tx, _, ref = borough
     res = locate(tx, [], ref, fuzzy=True, geocoder=fake_geocoder)
     row = res.suppliers.set_index("supplier_name_norm").loc["NOWHERE TRADERS"]
     assert row["suggested_name"] == "Acme plc"
     assert row["suggested_probability"] == pytest.approx(probability)
     fuzzy = res.coverage["fuzzy"]
-    assert fuzzy["accept_threshold"] == 0.9
+    assert fuzzy["accept_evidence_bits"] == linkage.PLACE_BITS
     if probability >= 0.9:
         assert row["resolution_method"] == "fuzzy" and row["postcode"] == "HX1 1AA"
         assert fuzzy["accepted_links"] == 1

@@ -44,6 +44,19 @@ from impact.ingest.names import (
         ("Community Resourcing T/as Eden Brown", "EDEN BROWN"),
         ("ADDISON COURT T/A DAV HOMES LTD", "DAV HOMES"),
         ("John Smith trading as Smith Plumbing", "SMITH PLUMBING"),
+        # apostrophes, accents, initials, a branch after the registered name, a cut form
+        ("SALFORD WOMEN'S AID", "SALFORD WOMENS AID"),
+        ("Salford Women\u2019s Aid", "SALFORD WOMENS AID"),
+        ("Café Rouge Ltd", "CAFE ROUGE"),
+        ("P.G. Bell Electrical Contractors Limited", "P G BELL ELECTRICAL CONTRACTORS"),
+        ("JENNOR (U.K.) LTD.", "JENNOR"),
+        ("KIDZRUS NURSERY LTD MONTON", "KIDZRUS NURSERY"),
+        ("SMITHS EQUIPMENT HIRE LTD 2", "SMITHS EQUIPMENT HIRE"),
+        ("MAX POTENTIAL UK LIMITED-GLEN AVENUE", "MAX POTENTIAL"),
+        ("MAKING SPACE#4", "MAKING SPACE"),
+        ("GROSVENOR GUEST HOUSE#REDACTED - PERSONAL DATA", "GROSVENOR GUEST HOUSE"),
+        ("ETB TECHNOLOGIES LIMIT", "ETB TECHNOLOGIES"),
+        ("LIMITED EDITION PRINTS", "LIMITED EDITION PRINTS"),  # no name before the form
         # names that merely contain the letters of a marker are left alone
         ("TATA STEEL", "TATA STEEL"),
         ("LIMITED", "LIMITED"),  # never normalised to nothing
@@ -94,6 +107,9 @@ def test_split_trading_as() -> None:
     assert parts.loc[0, "legal_name"] == "SAINT GOBAIN BUILDING DISTRIBUTION"
     assert parts.loc[0, "trading_name"] == "JEWSON"
     assert parts.loc[1].isna().all()
+    branch = split_trading_as(pd.Series(["KIDZRUS NURSERY LTD MONTON", "ACME LLP"]))
+    assert branch.loc[0].fillna("-").tolist() == ["KIDZRUS NURSERY", "-", "MONTON"]
+    assert branch.loc[1].isna().all()
 
 
 def test_group_near_duplicates() -> None:
@@ -155,7 +171,8 @@ def test_column_keys_equal_one_name_keys() -> None:
     rng = np.random.default_rng(13)
     words = ["ACME", "North", "uk", "CO", "LTD", "Limited", "THE", "the", "AND", "COMPANY",
              "A", "S", "PLC", "LLP", "SERVICES", "123", "", "REDACTED", "TRADING", "AS",
-             "T/A", "(DD)", "CONSOLIDATED", "INVOICE", "&", "Ltd.", "-", "4567", "Ｌtd"]
+             "T/A", "(DD)", "CONSOLIDATED", "INVOICE", "&", "Ltd.", "-", "4567", "Ｌtd",
+             "WOMEN'S", "Café", "P.G.", "#2", "LIMIT", "B"]
     vocab = np.array(words + _legal_terms(), dtype=object)
     names = [" ".join(rng.choice(vocab, rng.integers(1, 12))) for _ in range(20_000)]
     names += ["", "   ", "THE", "THE LIMITED", "LIMITED", "A S A S A S A S LIMITED"]

@@ -18,10 +18,18 @@ Rules of :func:`normalise_names` (in order):
    before is usually a person or a bare label ("JOHN SMITH T/A SMITH PLUMBING"), and the
    trading name after it is what identifies the business, so that part is kept.
    :func:`split_trading_as` returns both parts for callers that want to try each.
-5. Punctuation to spaces, legal forms removed using cleanco's term list (LTD, LIMITED,
-   PLC, LLP, CIC, LIMITED LIABILITY PARTNERSHIP, COMMUNITY INTEREST COMPANY, (UK)…),
-   a leading ``THE`` dropped, whitespace collapsed.  A name that would become empty
-   keeps its cleaned form rather than vanishing.
+5. A branch or site suffix after the registered name — the words after a legal form
+   inside the name ("KIDZRUS NURSERY LTD MONTON", "SMITHS EQUIPMENT HIRE LTD 2", "ACME
+   LIMITED - GLEN AVENUE") or after a ``#`` ("MAKING SPACE#4") — is dropped: the registered
+   name is what registers hold.  :func:`split_trading_as` returns the suffix too, as
+   evidence a caller can weigh.
+6. Accents stripped ("CAFÉ" → CAFE), apostrophes dropped ("WOMEN'S" → WOMENS, the way
+   registers spell it), other punctuation to spaces (initials stay apart: "P.G. BELL" is
+   P G BELL; the linkage model compares names without their spaces), legal forms removed
+   using cleanco's term list (LTD, LIMITED, PLC, LLP, CIC, LIMITED LIABILITY PARTNERSHIP,
+   COMMUNITY INTEREST COMPANY, (UK), (U.K.)…) and a legal form cut short by a finance
+   system's field length ("… LIMIT"), a leading ``THE`` dropped, whitespace collapsed.  A
+   name that would become empty keeps its cleaned form rather than vanishing.
 
 All functions work on unique values and map back, so a million rows cost the time of
 the (usually tens of thousands of) distinct names.
@@ -71,6 +79,16 @@ _PAYMENT_NOTE_RE = re.compile(
     r"|\s*[(\[]\s*(?:DD|D/D|DIRECT\s+DEBITS?|BACS|CHAPS)(?:\s+(?:ONLY|PAYMENTS?))?\s*[)\]]\s*$"
     r"|\s*[-–—]?\s*(?:\d{3,}\s+)?CONSOLIDATED\s+INVOICES?\s*$"
 )
+# The registered name ends at a legal form followed by more words, or at a "#": what
+# follows is a branch, site or account suffix ("… LTD MONTON", "… LIMITED - GLEN AVENUE").
+_BRANCH_RE = re.compile(
+    r"\b(?:LIMITED\s+LIABILITY\s+PARTNERSHIP|PUBLIC\s+LIMITED\s+COMPANY|"
+    r"COMMUNITY\s+INTEREST\s+COMPANY|LTD|LIMITED|PLC|LLP|CIC)\b\.?(?=\s*[^\s.])|#")
+_APOSTROPHE_RE = re.compile(r"['\u2019\u2018`]")
+# A legal form a finance system's field length cut short ("ETB TECHNOLOGIES LIMIT").
+_CUT_FORM_RE = re.compile(r"\s(?:LIMITE|LIMIT|LIMI)$")
+# … and in a name as long as the fields that cut it, any start of LIMITED / LTD.
+_CUT_FORM_LONG_RE = re.compile(r"\s(?:LIMITE|LIMIT|LIMI|LIM|LI|LT|L)$")
 _PUNCT_RE = re.compile(r"[^\w\s]|_")
 _SPACE_RE = re.compile(r"\s+")
 
@@ -84,6 +102,7 @@ def _legal_terms() -> list[str]:
         "charitable incorporated organisation",
         "public limited company",
         "gb",
+        "u k",  # "(U.K.)" after its dots became spaces
     }
     cleaned = {_SPACE_RE.sub(" ", _PUNCT_RE.sub(" ", t.upper())).strip() for t in terms}
     return sorted(t for t in cleaned if t)
@@ -114,31 +133,64 @@ LEGAL_FORM_PATTERN = "(?i)" + _LEGAL_FORM_RE.pattern
 
 
 def _fold(name: str) -> str:
-    s = unicodedata.normalize("NFKC", name).upper().replace("\u00a0", " ")
+    s = unicodedata.normalize("NFKC", name)
+    if not s.isascii():  # accents off: "CAFÉ" is CAFE in a register typed without them
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    s = s.upper().replace("\u00a0", " ")
     s = s.replace("&", " AND ").replace("+", " AND ")
     return _SPACE_RE.sub(" ", s).strip()
 
 
 def _is_redacted(folded: str) -> bool:
-    return bool(_REDACTED_RE.match(folded))
+    """A redaction marker — of the registered name before a ``#`` suffix when there is one
+    ("GROSVENOR GUEST HOUSE#REDACTED - PERSONAL DATA" names the guest house)."""
+    head = folded.split("#", 1)[0].strip() if "#" in folded else folded
+    return bool(_REDACTED_RE.match(head or folded))
 
 
 def _split_ta(folded: str) -> tuple[str, str | None]:
     if "/" not in folded and "." not in folded and "TRADING" not in folded:
         return folded, None  # every form _TA_RE knows has one of these
     m = _TA_RE.search(folded)
-    if not m or m.start() == 0:
+    if not m:
         return folded, None
+    if m.start() == 0:  # "T/A CUNDALL": the trading name alone, its owner not given
+        return folded[m.end():].strip(" -)]") or folded, None
     legal = folded[: m.start()].strip(" -([")
     trading = folded[m.end() :].strip(" -)]")
     return legal, trading or None
 
 
+def _split_branch(folded: str) -> tuple[str, str | None]:
+    """``(registered name, branch suffix)``: the name up to a legal form that more words
+    follow, or up to a ``#``; the suffix is None when there is none (or it is only more
+    legal forms, as in "ACME LIMITED LIABILITY PARTNERSHIP")."""
+    for m in _BRANCH_RE.finditer(folded):
+        head = folded[: m.end()] if m.group() != "#" else folded[: m.start()]
+        rest = folded[m.end():].strip(" -–—:#()[]/,.")
+        if not rest or _only_legal(head.replace("#", " ")) or _only_legal(rest):
+            continue  # no name before it, or only more legal words after: not a branch
+        return head.strip(" -–—:#"), rest
+    return folded, None
+
+
+def _only_legal(text: str) -> bool:
+    """True when ``text`` is nothing but legal forms (or nothing at all)."""
+    return not _LEGAL_TAIL_RE.sub("", " " + _clean(text)).strip()
+
+
+def _clean(s: str) -> str:
+    """Apostrophes dropped, other punctuation to spaces."""
+    s = _PUNCT_RE.sub(" ", _APOSTROPHE_RE.sub("", s))
+    return _SPACE_RE.sub(" ", s).strip()
+
+
 def _strip_forms(s: str) -> str:
-    s = _PUNCT_RE.sub(" ", s)
-    s = _SPACE_RE.sub(" ", s).strip()
+    s = _clean(s)
     if not s:
         return s
+    if len(s) >= 15:
+        s = (_CUT_FORM_LONG_RE if len(s) >= 24 else _CUT_FORM_RE).sub("", s)
     # Legal forms sit in the last few words: search only there (the regex is large).
     words = s.rsplit(" ", 6)
     head, tail = (
@@ -165,9 +217,8 @@ def _normalise_folded(folded: str) -> str:
         folded = _PAYMENT_NOTE_RE.sub("", folded).strip() or folded
     folded = _drop_vendor_code(folded)
     legal, trading = _split_ta(folded)
-    if trading is not None:
-        folded = legal if _LEGAL_FORM_RE.search(legal) else trading
-    folded = _drop_vendor_code(folded)
+    folded = legal if trading is None or _LEGAL_FORM_RE.search(legal) else trading
+    folded = _drop_vendor_code(_split_branch(folded)[0])
     return _strip_forms(folded)
 
 
@@ -210,7 +261,11 @@ def _normalise_distinct(unique: pa.Array) -> pa.Array:
 #: payment note, vendor code, ``&`` or punctuation to read) and none of the words that a
 #: redaction marker or a payment note is made of.  Company registers are almost all such.
 _PLAIN = r"^[A-Za-z0-9 ]+$"
-_NOT_PLAIN = r"REDACTED|WITHHELD|DISCLOSED|PERSONAL|CONFIDENTIAL|INDIVIDUAL|TRADING|CONSOLIDATED"
+_NOT_PLAIN = (r"REDACTED|WITHHELD|DISCLOSED|PERSONAL|CONFIDENTIAL|INDIVIDUAL|TRADING|CONSOLIDATED"
+              # a legal form with words after it (a branch suffix) or cut short: the
+              # one-by-one rules read these
+              r"|\b(LTD|LIMITED|PLC|LLP|CIC|COMPANY|PARTNERSHIP) +[A-Z0-9]"
+              r"| LIMI(T|TE)?$| (LIM|LI|LT|L)$|^ *T */ *AS? ")
 #: :data:`_LEGAL_TAIL_RE` for Arrow's RE2 (same leftmost match: the end is anchored).
 _LEGAL_TAIL_RE2 = _LEGAL_TAIL_RE.pattern
 #: :func:`_strip_forms` looks for legal forms in the last six words only.
@@ -259,25 +314,25 @@ def is_redacted_name(names: pd.Series) -> pd.Series:
 
 
 def split_trading_as(names: pd.Series) -> pd.DataFrame:
-    """Normalised ``legal_name`` and ``trading_name`` (NA without T/A), same index.
+    """Normalised ``legal_name`` and ``trading_name`` (NA without T/A) and ``branch`` (the
+    suffix after the registered name, NA without one), same index.
 
-    Lets a caller try both halves of "X LTD T/A Y" against a register.
+    Lets a caller try both halves of "X LTD T/A Y" against a register, and weigh a branch
+    ("X LTD MONTON") as evidence of its own rather than part of the name.
     """
 
-    def parts(n: str) -> tuple[str | None, str | None]:
+    def parts(n: str) -> tuple[str | None, str | None, str | None]:
         folded = _VENDOR_CODE_RE.sub("", _fold(n)).strip()
         legal, trading = _split_ta(folded)
-        if trading is None:
-            return None, None
-        return _strip_forms(legal) or None, _strip_forms(trading) or None
+        registered, branch = _split_branch(legal)
+        return (_strip_forms(registered) or None if trading or branch else None,
+                _strip_forms(trading) or None if trading else None,
+                _strip_forms(branch) or None if branch else None)
 
-    pairs = map_distinct(names, parts, "object")
-    legal = pairs.map(lambda p: p[0] if isinstance(p, tuple) else None)
-    trading = pairs.map(lambda p: p[1] if isinstance(p, tuple) else None)
-    return pd.DataFrame(
-        {"legal_name": legal.astype("string"), "trading_name": trading.astype("string")},
-        index=pairs.index,
-    )
+    triples = map_distinct(names, parts, "object")
+    out = {c: triples.map(lambda p, i=i: p[i] if isinstance(p, tuple) else None).astype("string")
+           for i, c in enumerate(("legal_name", "trading_name", "branch"))}
+    return pd.DataFrame(out, index=triples.index)
 
 
 def group_near_duplicates(

@@ -13,8 +13,10 @@ the suppliers nothing more trusted placed, most certain key first:
    share the supplier name's first word (tightened to its first two words when that is
    more than :data:`MAX_CANDIDATES` rows): bounded blocking, so a 5M-row register costs one
    filtered scan, not a cross join; at most :data:`MAX_FUZZY_NAMES` suppliers per run, the
-   largest spend first.  Links at or above the acceptance threshold that stand clear of the
-   runner-up place (marked fuzzy, with their probability); the others are suggestions.
+   largest spend first.  :func:`impact.places.linkage.place_links` decides: a link with
+   the evidence the labelled spellings showed right 98 times in 100, clear of the next
+   company, places (marked fuzzy, with its probability); the best of the others is the
+   officer's suggestion.
 
 Only the rows asked for are read: the tables are sorted by name, so a Parquet filter reads
 a few row groups.  A supplier placed from a register carries its ``place_basis``
@@ -47,8 +49,6 @@ MAX_CANDIDATES = 400_000
 #: Unplaced suppliers linked by Splink at most per run, the largest spend first: Splink's
 #: cost grows with the names, the officer's interest with the pounds.
 MAX_FUZZY_NAMES = 2_000
-#: A link this close to the runner-up's probability is ambiguous: a suggestion, not a place.
-AMBIGUOUS_MARGIN = 0.1
 #: Supplier columns this module writes (``register_status`` is its own).
 WRITTEN = ("postcode", "matched_name", "resolution_method", "resolution_source",
            "resolution_probability", "place_basis", "sic", "company_number", "vcse",
@@ -73,8 +73,6 @@ class BulkTable:
 class BulkSettings:
     """What a run of the bulk steps needs besides the suppliers."""
 
-    accept: float  # a Splink link at or above this places the supplier
-    suggest: float  # … at or above this is kept as a suggestion
     payer_lads: frozenset[str] = frozenset()  # the paying council's districts (schools)
 
 
@@ -233,7 +231,7 @@ def _as_charities(sup: pd.DataFrame, idx: pd.Index) -> None:
 def link_fuzzy(sup: pd.DataFrame, todo: np.ndarray, tables: list[BulkTable],
                settings: BulkSettings, summary: BulkSummary) -> None:
     """Splink links for the ``todo`` suppliers, register by register (see module doc)."""
-    from impact.places.linkage import link_names_with_diagnostics
+    from impact.places.linkage import place_links
 
     todo = _largest(sup, todo, summary)
     for table in tables:
@@ -248,14 +246,15 @@ def link_fuzzy(sup: pd.DataFrame, todo: np.ndarray, tables: list[BulkTable],
         left = pd.DataFrame({"key": names.index.astype(str), "name_norm": names.to_numpy()})
         rdf = pd.DataFrame({"key": right.index.astype(str),
                             "name_norm": right["name_norm"].to_numpy(),
-                            "postcode": right["postcode"].to_numpy()})
+                            "postcode": right["postcode"].to_numpy(),
+                            "entity": right["id"].to_numpy()})
         try:
-            links, _ = link_names_with_diagnostics(left, rdf, threshold=settings.suggest)
+            links, _ = place_links(left, rdf, k=1)
         except Exception as exc:  # an optional step must not lose the exact results
             log.warning("fuzzy linkage against %s failed: %s", table.source, exc)
             summary.notes.append(f"{table.layout.title}: fuzzy linkage failed ({exc})")
             continue
-        placed = _apply_links(sup, links, right, table, settings)
+        placed = _apply_links(sup, links, right, table)
         todo[sup.index.get_indexer(placed)] = False
         summary.add(table, "fuzzy", len(placed))
 
@@ -272,13 +271,13 @@ def _largest(sup: pd.DataFrame, todo: np.ndarray, summary: BulkSummary) -> np.nd
 
 
 def _apply_links(sup: pd.DataFrame, links: pd.DataFrame, right: pd.DataFrame,
-                 table: BulkTable, settings: BulkSettings) -> pd.Index:
-    """Suggest every link; place (as fuzzy) those at or above the acceptance threshold that
-    stand clear of their runner-up (two companies of one name are no place), and return
+                 table: BulkTable) -> pd.Index:
+    """Suggest each supplier's best link; place (as fuzzy) those :func:`impact.places.
+    linkage.place_links` placed (enough evidence, clear of the next company), and return
     the suppliers placed.  A supplier with a suggestion already keeps the better."""
+    links = links[links["rank"] == 1].drop_duplicates("left_key")
     if links.empty:
         return pd.Index([])
-    links = links.drop_duplicates("left_key")
     idx = pd.Index(links["left_key"].astype(sup.index.dtype).to_numpy())
     rows = right.loc[links["right_key"].astype(int).to_numpy()].set_axis(idx)
     prob = pd.Series(links["match_probability"].to_numpy(), index=idx)
@@ -287,9 +286,7 @@ def _apply_links(sup: pd.DataFrame, links: pd.DataFrame, right: pd.DataFrame,
     sup.loc[b, "suggested_name"] = rows.loc[b, "name"].to_numpy()
     sup.loc[b, "suggested_postcode"] = rows.loc[b, "postcode"].to_numpy()
     sup.loc[b, "suggested_probability"] = prob[b].to_numpy()
-    runner_up = pd.Series(links["runner_up_probability"].to_numpy(), index=idx).fillna(0.0)
-    clear = (prob >= settings.accept) & (prob - runner_up >= AMBIGUOUS_MARGIN)
-    accept = idx[clear.to_numpy()]
+    accept = idx[links["placed"].astype(bool).to_numpy()]
     _write(sup, rows.loc[accept], table, "fuzzy", prob[accept].to_numpy())
     return accept
 

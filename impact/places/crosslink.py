@@ -38,6 +38,7 @@ from impact.places.linkage import (
     _prepare,
     _set_fixed,
     _splink_quiet,
+    add_token_weights,
 )
 
 ENGINES = ("duckdb", "spark")
@@ -104,6 +105,7 @@ def link_payees(payees: pd.DataFrame, engine: str = "duckdb", threshold: float =
     con = duckdb.connect()
     try:
         n, _, _ = _prepare(con, names, _TABLE)
+        add_token_weights(con, (_TABLE,))
         rules = _dedupe_rules(con, max_pairs, notes)
         compared = _distinct_pairs(con, rules)
         model = _fit(con, n, rules, notes)

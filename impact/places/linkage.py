@@ -73,23 +73,41 @@ MIN_PAIRS_FOR_EM = 2_000
 #: Candidate pairs below this probability are not kept when looking for runner-ups.
 RUNNER_UP_FLOOR = 0.01
 
-# Fixed parameters, per non-null level in level order (see NAME_LEVELS).
-# m (share of true matches at each level) is a documented judgement, not estimated:
-# with names as the only evidence, EM has one comparison and is not identifiable (it is
-# run only when both sides carry postcodes).  u (share of random non-matching pairs)
-# is estimated by seeded random sampling when the input is big enough; these fixed u
-# values, used only for tiny inputs, are rounded from sampling 1e6 pairs of Hyndburn
-# spend names × the shared combined register (12.7k names).
+# Parameters per non-null level in level order (see :func:`name_levels`).
+# m (the share of true matches at each level) is measured on labelled true pairs: the
+# tuning half of North West Open Data's payee → company matches (four Greater Manchester
+# councils, 2019; :mod:`impact.places.linkage_eval`), each pair at its best level, counts
+# + 0.5 (so a level never seen keeps a small m), rounded.  ``tests/test_linkage_eval.py``
+# measures them again and fails if they drift.  The last level ("else") holds true pairs
+# a name cannot tell (a care home paid under its operator's company).  u (the share of
+# random non-matching pairs) is estimated by seeded random sampling when the input is big
+# enough; these fixed u values (tiny inputs, and cross-council linkage, whose random pairs
+# would hold its own spelling variants) are rounded from sampling 10⁷ pairs of that
+# evaluation's payee names × its register (13.8k names).
 FIXED_M: dict[str, list[float]] = {
-    "name_norm": [0.45, 0.05, 0.10, 0.10, 0.08, 0.07, 0.06, 0.05, 0.04],
+    "name_norm": [0.9274, 0.0055, 0.0014, 0.002, 0.0032, 0.0009,
+                  0.0037, 0.0135, 0.0009, 0.0032, 0.0383],
     "postcode_outward": [0.60, 0.15, 0.25],
 }
 FIXED_U: dict[str, list[float]] = {
-    "name_norm": [9e-6, 1e-6, 2e-6, 2e-6, 1.6e-6, 7e-6, 6e-6, 1e-4, 0.9999],
+    "name_norm": [2e-5, 1.2e-7, 1.5e-7, 7e-7, 1.1e-6, 3e-7, 1.3e-6, 9e-6, 6e-7, 5.7e-5,
+                  0.99991],
     "postcode_outward": [4e-4, 1e-2, 0.99],
 }
+#: A model link places a supplier when the names' evidence (Bayes factor, in bits; the
+#: prior left out because it moves with the register's size) reaches this; below it, links
+#: are the officer's ranked suggestions.  Chosen on the tuning half of the labelled pairs
+#: (:func:`impact.places.linkage_eval.choose_threshold`): the least evidence at which the
+#: spelling variants' placements there are right at least 98 times in 100.  The tests
+#: choose it again and fail if it moved.
+PLACE_BITS = 11.4
+#: Candidates this improbable are no suggestion (below it: names that share no evidence).
+SUGGESTION_FLOOR = 1e-5
+#: A best link places only when its match weight is this many bits (a factor of 4) above
+#: the best candidate of any other entity: a close runner-up makes it a suggestion.
+AMBIGUITY_BITS = 2.0
 #: Random pairs sampled for u (resolution about 1 / this).
-U_MAX_PAIRS = 1e6
+U_MAX_PAIRS = 2e6
 
 _LEFT = "names_left"
 _RIGHT = "names_right"
@@ -116,6 +134,14 @@ BLOCKING_RULES: tuple[BlockingRuleSpec, ...] = (
     BlockingRuleSpec(
         "sorted_token_prefix",
         (("name_sorted_prefix6",), ("name_sorted_prefix10",)),
+    ),
+    BlockingRuleSpec(
+        "letters_prefix",  # "A C VENTILATION" / "AC VENTILATION": the letters without spaces
+        (("name_compact_prefix6",), ("name_compact_prefix10",)),
+    ),
+    BlockingRuleSpec(
+        "rarest_word",  # the word that says most about a name ("KIDZRUS", "CROWNFAST")
+        (("name_rare_token",), ("name_rare_token", "name_initial")),
     ),
     BlockingRuleSpec(
         "postcode_outward_initial",
@@ -233,6 +259,104 @@ def link_names_with_diagnostics(
         other register row, NaN if none scored ≥ 0.01): a high value means ambiguity.
     diagnostics : :class:`LinkDiagnostics`.
     """
+    links, diag = _run(left, right, threshold, max_pairs, expected_match_rate, top_k=1)
+    links = links.drop(columns="rank")
+    diag.n_ambiguous = int(
+        (links["match_probability"] - links["runner_up_probability"] < 0.1).sum()
+    )
+    return links, diag
+
+
+def rank_candidates(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    k: int = 3,
+    threshold: float = RUNNER_UP_FLOOR,
+    max_pairs: float = 5e6,
+    *,
+    expected_match_rate: float = 0.5,
+) -> tuple[pd.DataFrame, LinkDiagnostics]:
+    """The ``k`` best register candidates of each left name whose best is at or above
+    ``threshold``: the officer's ranked suggestions (column ``rank``, 1 = best; the other
+    columns as :func:`link_names_with_diagnostics`)."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k!r}")
+    return _run(left, right, threshold, max_pairs, expected_match_rate, top_k=k)
+
+
+def place_links(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    k: int = 3,
+    threshold: float = PLACE_BITS,
+    *,
+    expected_match_rate: float = 0.5,
+) -> tuple[pd.DataFrame, LinkDiagnostics]:
+    """Ranked suggestions for each left name, and which of them place the supplier.
+
+    ``left``: ``key``, ``name_norm`` and optionally ``name_alt`` (another reading of the
+    same payee that may place it: "X" of "X T/A Y" when X has no legal form) and
+    ``name_hint`` (a reading whose links are suggestions only: "Y" of "X LTD T/A Y", the
+    registered company being X); the best reading's link counts.  ``right``: ``key``,
+    ``name_norm`` and optionally ``entity`` (e.g. the company number: several rows of one
+    entity are one candidate, so a company's current and previous names never make each
+    other ambiguous).
+
+    Returns one row per left key × candidate entity, best first, at most ``k``:
+    ``left_key``, ``right_key``, ``rank``, ``match_probability``, ``match_weight``,
+    ``evidence_bits`` (the names' own evidence: the match weight without the prior, which
+    moves with the register's size), ``clear`` (the best stands :data:`AMBIGUITY_BITS`
+    clear of the next entity) and ``placed`` (rank 1, clear, evidence ≥ ``threshold``
+    bits, a placing reading).  The ambiguity rule: a best link whose runner-up is close is
+    a suggestion, never a place.
+    """
+    lf = _readings(left)
+    rf = right[["key", "name_norm"]]
+    ranked, diag = rank_candidates(lf[["key", "name_norm"]], rf, k=3 * k,
+                                   threshold=SUGGESTION_FLOOR,
+                                   expected_match_rate=expected_match_rate)
+    reading = lf.set_index("key").reindex(ranked["left_key"])
+    ranked["left_key"] = reading["orig"].to_numpy()
+    ranked["may_place"] = reading["may_place"].to_numpy()
+    entity = (right.set_index(right["key"].astype(str))["entity"].astype("string")
+              if "entity" in right else pd.Series(dtype="string"))
+    ranked["entity"] = entity.reindex(ranked["right_key"]).fillna(
+        "row:" + ranked["right_key"]).to_numpy()
+    ranked = ranked.sort_values(["left_key", "match_weight", "right_key"],
+                                ascending=[True, False, True], kind="stable")
+    ranked = ranked.drop_duplicates(["left_key", "entity"])
+    ranked["rank"] = ranked.groupby("left_key").cumcount() + 1
+    nxt = ranked.groupby("left_key")["match_weight"].shift(-1)
+    ranked["clear"] = (ranked["match_weight"] - nxt).fillna(math.inf) >= AMBIGUITY_BITS
+    prior_bits = math.log2(diag.prior / (1 - diag.prior)) if 0 < diag.prior < 1 else 0.0
+    ranked["evidence_bits"] = ranked["match_weight"] - prior_bits
+    ranked["placed"] = ((ranked["rank"] == 1) & ranked["clear"] & ranked["may_place"]
+                        & (ranked["evidence_bits"] >= threshold))
+    cols = ["left_key", "right_key", "rank", "match_probability", "match_weight",
+            "evidence_bits", "clear", "may_place", "placed"]
+    return ranked.loc[ranked["rank"] <= k, cols].reset_index(drop=True), diag
+
+
+def _readings(left: pd.DataFrame) -> pd.DataFrame:
+    """Each left name once per reading (``name_norm``, ``name_alt``, ``name_hint``), keyed
+    apart, with the original key in ``orig`` and whether its links may place."""
+    key = left["key"].astype(str)
+    frames = []
+    for col, suffix, may_place in (("name_norm", "", True), ("name_alt", "\x1falt", True),
+                                   ("name_hint", "\x1fhint", False)):
+        if col not in left:
+            continue
+        f = pd.DataFrame({"key": key + suffix, "name_norm": left[col], "orig": key,
+                          "may_place": may_place})
+        if col != "name_norm":
+            f = f[(f["name_norm"] != left["name_norm"]).fillna(True).to_numpy()]
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True).dropna(subset=["name_norm"])
+
+
+def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: float,
+         expected_match_rate: float, top_k: int) -> tuple[pd.DataFrame, LinkDiagnostics]:
+    """One checked, timed Splink run on its own DuckDB connection."""
     import splink
 
     t0 = time.perf_counter()
@@ -246,13 +370,10 @@ def link_names_with_diagnostics(
     )
     con = duckdb.connect()
     try:
-        links = _link(con, left, right, expected_match_rate, diag)
+        links = _link(con, left, right, expected_match_rate, diag, top_k)
     finally:
         con.close()
-    diag.n_linked = len(links)
-    diag.n_ambiguous = int(
-        (links["match_probability"] - links["runner_up_probability"] < 0.1).sum()
-    )
+    diag.n_linked = int(links["left_key"].nunique())
     diag.run_seconds = time.perf_counter() - t0
     return links, diag
 
@@ -285,6 +406,7 @@ class _Plan:
     n_right: int
     expected_match_rate: float
     threshold: float
+    top_k: int = 1  # candidates kept per left name (best first)
 
 
 def _link(
@@ -293,6 +415,7 @@ def _link(
     right: pd.DataFrame,
     expected_match_rate: float,
     diag: LinkDiagnostics,
+    top_k: int = 1,
 ) -> pd.DataFrame:
     """Prepare both sides, choose blocking rules within the pair budget, then run Splink;
     no links (and a note saying why) when one side has no names or no rule fits."""
@@ -306,12 +429,13 @@ def _link(
     if n_l == 0 or n_r == 0:
         diag.notes.append("nothing to link: no named rows on one side")
         return _empty_links()
+    add_token_weights(con, (_LEFT, _RIGHT))
     use_postcode = pc_l > 0 and pc_r > 0
     rules = _choose_blocking_rules(con, use_postcode, diag.max_pairs, diag)
     if not rules:
         diag.notes.append("no blocking rule fits the pair budget; nothing compared")
         return _empty_links()
-    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold)
+    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold, top_k)
     return _run_splink(con, plan, diag)
 
 
@@ -372,7 +496,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, table: str) -> tu
             FROM t
         )
         SELECT unique_id, name_norm, name_tokens_sorted, name_tokens, name_n_tokens,
-               postcode_outward,
+               REPLACE(name_norm, ' ', '') AS name_compact, postcode_outward,
                REGEXP_EXTRACT(postcode_outward, '^[A-Z]{{1,2}}') AS postcode_area,
                toks[1] AS name_first_token,
                LEFT(NULLIF(toks[2], ''), 1) AS name_second_initial,
@@ -381,7 +505,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, table: str) -> tu
                LEFT(name_norm, 1) AS name_initial,
                LEAST(LENGTH(name_norm) // 8, 5) AS name_len_band,
                LEFT(name_tokens_sorted, 6) AS name_sorted_prefix6,
-               LEFT(name_tokens_sorted, 10) AS name_sorted_prefix10
+               LEFT(name_tokens_sorted, 10) AS name_sorted_prefix10,
+               LEFT(REPLACE(name_norm, ' ', ''), 6) AS name_compact_prefix6,
+               LEFT(REPLACE(name_norm, ' ', ''), 10) AS name_compact_prefix10
         FROM s
         ORDER BY unique_id
     """)
@@ -390,6 +516,67 @@ def _prepare(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, table: str) -> tu
         f"SELECT COUNT(*), COUNT(postcode_outward) FROM {table}"
     ).fetchall()[0]
     return int(named), len(df) - int(named), int(with_pc)
+
+
+def add_token_weights(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
+    """Give each prepared table ``name_token_w`` (one weight per word of ``name_tokens``, in
+    its order), ``name_w_total`` and ``name_rare_token`` (its rarest word, for blocking).
+
+    A word's weight is ln(1 + N / n), N the distinct names of all ``tables`` and n those
+    holding the word, so common words ("CARE", "SERVICES", "HOMES") count little and rare
+    ones much.  Computed in SQL, once."""
+    union = " UNION ALL ".join(f"SELECT name_norm, name_tokens FROM {t}" for t in tables)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _token_df AS
+        SELECT t, COUNT(*) AS n FROM (
+            SELECT DISTINCT name_norm, UNNEST(name_tokens) AS t FROM ({union})) GROUP BY t
+    """)
+    n_names = con.execute(f"SELECT COUNT(DISTINCT name_norm) FROM ({union})").fetchall()[0][0]
+    for t in tables:
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {t} AS
+            WITH u AS (
+                SELECT unique_id, UNNEST(name_tokens) AS t,
+                       GENERATE_SUBSCRIPTS(name_tokens, 1) AS pos
+                FROM {t}
+            ), w AS (
+                SELECT u.unique_id,
+                       LIST(LN(1 + {max(int(n_names), 1)} / d.n) ORDER BY u.pos) AS name_token_w,
+                       ARG_MIN(u.t, (d.n, u.t)) AS name_rare_token
+                FROM u JOIN _token_df d USING (t) GROUP BY u.unique_id
+            )
+            SELECT x.*, w.name_token_w, LIST_SUM(w.name_token_w) AS name_w_total,
+                   w.name_rare_token
+            FROM {t} x JOIN w USING (unique_id)
+            ORDER BY unique_id
+        """)
+
+
+def pair_levels(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame) -> pd.Series:
+    """The name level (index into :func:`name_levels`; its length = none matched) of each
+    given pair (``left_key``, ``right_key``): how m is measured on labelled true pairs.
+    Word weights are those of ``left`` and ``right`` together, as in a run."""
+    con = duckdb.connect()
+    try:
+        _prepare(con, left, _LEFT)
+        _prepare(con, right, _RIGHT)
+        add_token_weights(con, (_LEFT, _RIGHT))
+        cols = [c for c, in con.execute(f"SELECT column_name FROM (DESCRIBE {_LEFT})").fetchall()]
+        levels = name_levels("duckdb")
+        case = " ".join(f"WHEN {sql} THEN {i}" for i, (_, sql) in enumerate(levels))
+        con.register("_pairs", pairs[["left_key", "right_key"]].astype(str))
+        out = con.execute(f"""
+            SELECT p.left_key, p.right_key, CASE {case} ELSE {len(levels)} END AS level
+            FROM _pairs p
+            JOIN (SELECT {", ".join(f"{c} AS {c}_l" for c in cols)} FROM {_LEFT}) a
+              ON p.left_key = a.unique_id_l
+            JOIN (SELECT {", ".join(f"{c} AS {c}_r" for c in cols)} FROM {_RIGHT}) b
+              ON p.right_key = b.unique_id_r
+        """).df()
+    finally:
+        con.close()
+    keyed = pairs.merge(out, on=["left_key", "right_key"], how="left")
+    return keyed["level"].astype("Int64")
 
 
 def _empty_links() -> pd.DataFrame:
@@ -404,6 +591,7 @@ def _empty_links() -> pd.DataFrame:
             "name_left": pd.Series(dtype="string"),
             "name_right": pd.Series(dtype="string"),
             "runner_up_probability": pd.Series(dtype="float64"),
+            "rank": pd.Series(dtype="int64"),
         }
     )
 
@@ -473,40 +661,94 @@ def _choose_blocking_rules(
 #: DuckDB's (rapidfuzz, equal to 1e-16) registered by the Spark caller
 #: (:func:`impact.places.crosslink.register_similarity`).  Splink's Scala ``jaro_winkler``
 #: differs from DuckDB's in the third decimal and moves pairs across the 0.9 boundaries.
-#: The levels themselves (:func:`name_levels`) are one text for both.
+#: ``shared`` is the summed weight (:func:`add_token_weights`) of the words both names
+#: hold; ``extra_l`` / ``extra_r`` the words only one holds, as text.  The levels themselves
+#: (:func:`name_levels`) are one text for both.
 SQL_FUNCTIONS: dict[str, dict[str, str]] = {
-    "duckdb": {"jw": "jaro_winkler_similarity", "jaro": "jaro_similarity",
-               "inter": "len(list_intersect(name_tokens_l, name_tokens_r))"},
-    "spark": {"jw": "rf_jaro_winkler", "jaro": "rf_jaro",
-              "inter": "size(array_intersect(name_tokens_l, name_tokens_r))"},
+    "duckdb": {
+        "jw": "jaro_winkler_similarity",
+        "inter": "len(list_intersect(name_tokens_l, name_tokens_r))",
+        # (the weights named outside the lambda too, where Splink looks for the columns
+        # a level reads)
+        "shared": "CASE WHEN name_token_w_l IS NULL THEN 0.0 ELSE coalesce(list_sum("
+                  "list_transform(name_tokens_l, lambda x, i: CASE WHEN list_contains("
+                  "name_tokens_r, x) THEN name_token_w_l[i] ELSE 0.0 END)), 0.0) END",
+        "extra_l": "array_to_string(list_filter(name_tokens_l, lambda x: "
+                   "NOT list_contains(name_tokens_r, x)), ' ')",
+        "extra_r": "array_to_string(list_filter(name_tokens_r, lambda x: "
+                   "NOT list_contains(name_tokens_l, x)), ' ')",
+        "rx": "regexp_matches({text}, {pattern})",
+    },
+    "spark": {
+        "jw": "rf_jaro_winkler",
+        "inter": "size(array_intersect(name_tokens_l, name_tokens_r))",
+        "shared": "CASE WHEN name_token_w_l IS NULL THEN 0D ELSE aggregate(transform("
+                  "name_tokens_l, (x, i) -> IF(array_contains(name_tokens_r, x), "
+                  "name_token_w_l[i], 0D)), 0D, (a, y) -> a + y) END",
+        "extra_l": "array_join(array_except(name_tokens_l, name_tokens_r), ' ')",
+        "extra_r": "array_join(array_except(name_tokens_r, name_tokens_l), ' ')",
+        "rx": "({text} RLIKE {pattern})",
+    },
 }
+#: A name this long that begins another was cut short by a finance system's field (20–35
+#: characters in the files seen), not a different, shorter name.
+CUT_SHORT_CHARS = 15
+#: … a shorter name that ends on a whole word of the longer is cut short only from this
+#: length; below it, "MERIDIAN FACILITIES" is not "MERIDIAN FACILITIES HOLDINGS".
+CUT_LONG_CHARS = 25
+#: Words that name another member of a company group: "X HOLDINGS" owns "X", "X GROUP"
+#: is not "X TRADING" — a pair differing only by these is never one company by name alone.
+GROUP_WORDS = ("HOLDINGS|HOLDING|GROUP|TRADING|PROPERTIES|PROPERTY|INVESTMENTS|ESTATES|"
+               "DEVELOPMENTS|DEVELOPMENT|VENTURES|INTERNATIONAL|NOMINEES|MANAGEMENT")
 
 
 def name_levels(dialect: str = "duckdb") -> tuple[tuple[str, str], ...]:
     """Name comparison levels, most to least similar: (label, SQL) in ``dialect``.
 
     A pair falls in the first level it satisfies, so each pair draws on one level only (no
-    double counting of correlated string and word measures).  Nested CASEs guard the costly
-    Levenshtein (DuckDB does not short-circuit AND there); word Jaccard i/(a+b-i) >= t is
-    written i >= t/(1+t)·(a+b) so the list intersection is computed once per level.
+    double counting of correlated string and word measures).  Words are weighed by how rare
+    they are (:func:`add_token_weights`: the term-frequency adjustment), so sharing "CARE"
+    and "SERVICES" is weak evidence and sharing "KIDZRUS" strong; a word on each side that
+    is only a misspelling of the other ("SERVS" / "SERVICES") is told from two different
+    words ("NORTH WEST" / "NORTH EAST"), which no level rewards as a near-exact name.
+    Nested CASEs guard the costly Levenshtein (DuckDB does not short-circuit AND there).
     """
     f = SQL_FUNCTIONS[dialect]
     jw, inter = f"{f['jw']}(name_norm_l, name_norm_r)", f["inter"]
-    nsum = "(name_n_tokens_l + name_n_tokens_r)"
+    # Word weights are summed only for pairs that share a word (most pairs share none).
+    shared = f"(CASE WHEN {inter} = 0 THEN 0.0 ELSE {f['shared']} END)"
+    wmax = "greatest(name_w_total_l, name_w_total_r)"
+    short = "least(length(name_norm_l), length(name_norm_r))"
     return (
         ("Exact name", "name_norm_l = name_norm_r"),
-        ("Same set of words", "name_tokens_sorted_l = name_tokens_sorted_r"),
+        ("Same words, or the same letters spaced otherwise",
+         "name_tokens_sorted_l = name_tokens_sorted_r OR name_compact_l = name_compact_r"),
         (
-            "One edit (Levenshtein <= 1, 6+ chars)",
-            f"CASE WHEN {jw} >= 0.9 AND least(length(name_norm_l), length(name_norm_r)) >= 6 "
-            "THEN levenshtein(name_norm_l, name_norm_r) <= 1 ELSE FALSE END",
+            "One edit (Levenshtein <= 1, 6+ chars, same first letter)",
+            f"CASE WHEN {jw} >= 0.9 AND {short} >= 6 AND left(name_norm_l, 1) = "
+            "left(name_norm_r, 1) THEN levenshtein(name_norm_l, name_norm_r) <= 1 ELSE FALSE END",
         ),
-        ("Jaro-Winkler >= 0.95", f"{jw} >= 0.95"),
-        ("Word Jaccard >= 0.6", f"{inter} >= 0.375 * {nsum}"),
-        ("All words of one name in the other",
+        ("The extra words name another company of a group (HOLDINGS, GROUP …)",
+         f"{inter} = least(name_n_tokens_l, name_n_tokens_r) AND " + f["rx"].format(
+             text=f"concat(' ', {f['extra_l']}, ' ', {f['extra_r']}, ' ')",
+             pattern=f"' ({GROUP_WORDS}) '")),
+        (f"Cut short: one name ({CUT_SHORT_CHARS}+ chars) begins the other, mid-word or long",
+         f"{short} >= {CUT_SHORT_CHARS} AND ("
+         f"(substr(name_norm_r, 1, length(name_norm_l)) = name_norm_l AND ({short} >= "
+         f"{CUT_LONG_CHARS} OR substr(name_norm_r, length(name_norm_l) + 1, 1) <> ' ')) OR "
+         f"(substr(name_norm_l, 1, length(name_norm_r)) = name_norm_r AND ({short} >= "
+         f"{CUT_LONG_CHARS} OR substr(name_norm_l, length(name_norm_r) + 1, 1) <> ' ')))"),
+        ("Words differ only by spelling, most weight shared",
+         f"CASE WHEN {shared} >= 0.5 * {wmax} THEN "
+         f"{f['jw']}({f['extra_l']}, {f['extra_r']}) >= 0.9 ELSE FALSE END"),
+        ("All words of one in the other, the extra words common",
+         f"{inter} = least(name_n_tokens_l, name_n_tokens_r) AND {shared} >= 0.6 * {wmax}"),
+        ("All words of one in the other",
          f"{inter} = least(name_n_tokens_l, name_n_tokens_r)"),
-        ("Jaro-Winkler >= 0.90", f"{jw} >= 0.9"),
-        ("Jaro >= 0.80", f"{f['jaro']}(name_norm_l, name_norm_r) >= 0.8"),
+        ("Weighted word overlap >= 0.6",
+         f"{shared} >= 0.6 * (name_w_total_l + name_w_total_r - {shared})"),
+        ("Weighted word overlap >= 0.35, or Jaro-Winkler >= 0.9",
+         f"{shared} >= 0.35 * (name_w_total_l + name_w_total_r - {shared}) OR {jw} >= 0.9"),
     )
 
 
@@ -620,7 +862,8 @@ def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnosti
         _estimate(linker, con, plan, diag)
         diag.parameters = _parameter_records(linker)
         pred = linker.inference.predict(
-            threshold_match_probability=min(RUNNER_UP_FLOOR, plan.threshold),
+            threshold_match_probability=min(RUNNER_UP_FLOOR, plan.threshold, SUGGESTION_FLOOR
+                                            if plan.top_k > 1 else 1.0),
             warning_mode="never",
         )
         # Pairs compared: rerun the blocking count on Splink's own blocked pairs.
@@ -628,7 +871,7 @@ def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnosti
         diag.pairs_compared = int(
             con.execute(f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0]
         )
-        links = _best_links(con, pred.physical_name, plan.threshold)
+        links = _best_links(con, pred.physical_name, plan.threshold, plan.top_k)
     return _as_output_links(links)
 
 
@@ -668,9 +911,11 @@ def _splink_quiet() -> Iterator[None]:
         splink_logger.setLevel(old_level)
 
 
-def _best_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: float) -> pd.DataFrame:
+def _best_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: float,
+                top_k: int = 1) -> pd.DataFrame:
     """Each left name's best-weighted pair at or above ``threshold``, with the runner-up's
-    probability (ties: lowest register key), whichever side Splink put each name on."""
+    probability (ties: lowest register key), whichever side Splink put each name on; with
+    ``top_k`` > 1 its next candidates too (any probability Splink kept), ranked in ``rank``."""
     return con.execute(f"""
         WITH p AS (
             SELECT CASE WHEN source_dataset_l = '{_LEFT}' THEN unique_id_l
@@ -689,19 +934,23 @@ def _best_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: flo
             FROM p
         )
         SELECT a.left_key, a.right_key, a.match_probability, a.match_weight,
-               a.name_left, a.name_right, b.match_probability AS runner_up_probability
+               a.name_left, a.name_right, b.match_probability AS runner_up_probability,
+               a.rn AS rank
         FROM r a LEFT JOIN r b ON a.left_key = b.left_key AND b.rn = 2
-        WHERE a.rn = 1 AND a.match_probability >= {threshold!r}
-        ORDER BY a.match_probability DESC, a.left_key
+        JOIN r best ON best.left_key = a.left_key AND best.rn = 1
+        WHERE a.rn <= {int(top_k)} AND best.match_probability >= {threshold!r}
+        ORDER BY best.match_probability DESC, a.left_key, a.rn
     """).df()
 
 
 def _as_output_links(links: pd.DataFrame) -> pd.DataFrame:
-    """:data:`OUTPUT_COLUMNS` in order and type; every link marked a Splink candidate."""
+    """:data:`OUTPUT_COLUMNS` and ``rank`` in order and type; every link marked a Splink
+    candidate."""
     links["method"] = "splink"
     links["fuzzy"] = True
-    out = links[OUTPUT_COLUMNS].astype(
+    out = links[[*OUTPUT_COLUMNS, "rank"]].astype(
         {
+            "rank": "int64",
             "left_key": "string",
             "right_key": "string",
             "method": "string",

@@ -70,10 +70,6 @@ from impact.places.registers import Register, read_register
 
 log = logging.getLogger(__name__)
 
-#: Probabilistic links at or above this place a supplier (marked ``fuzzy``); links between
-#: SUGGEST_THRESHOLD and this are only suggestions shown in the resolve queue.
-ACCEPT_THRESHOLD = 0.9
-SUGGEST_THRESHOLD = 0.5
 
 METHODS = (
     "manual",
@@ -539,8 +535,7 @@ class _BulkStep:
               payer: Payer) -> _BulkStep:
         """Match the unplaced suppliers exactly against every bulk register present."""
         tables = bulk_lookup.bulk_tables(reference)
-        settings = bulk_lookup.BulkSettings(ACCEPT_THRESHOLD, SUGGEST_THRESHOLD,
-                                            frozenset(payer.lads))
+        settings = bulk_lookup.BulkSettings(frozenset(payer.lads))
         if not tables:
             return cls(tables, settings, bulk_lookup.BulkSummary())
         todo = (sup["resolution_method"] == "none").to_numpy()
@@ -747,7 +742,7 @@ def _fuzzy(
 ) -> str:
     """Fuzzy links for what is still unresolved, when :mod:`impact.places.linkage` is present."""
     try:
-        from impact.places.linkage import link_names_with_diagnostics
+        from impact.places.linkage import place_links
     except ImportError:
         return "impact.places.linkage not available: no fuzzy links"
     todo = (sup["resolution_method"] == "none").to_numpy() & named
@@ -769,17 +764,17 @@ def _fuzzy(
             "key": right.index.astype(str),
             "name_norm": right["supplier_name_norm"].to_numpy(),
             "postcode": right["postcode"].to_numpy(),
-            "company_number": right["company_number"].to_numpy(),
+            "entity": right["company_number"].to_numpy(),
         }
     )
     try:
-        links, diag = link_names_with_diagnostics(left, rdf, threshold=SUGGEST_THRESHOLD)
+        links, diag = place_links(left, rdf, k=1)
     except Exception as exc:  # a failed optional step must not lose the exact results
         log.warning("fuzzy linkage failed: %s", exc)
         return f"fuzzy linkage failed: {exc}"
+    links = links[links["rank"] == 1].drop_duplicates("left_key")
     if links.empty:
         return _fuzzy_summary(diag, 0, 0)
-    links = links.drop_duplicates("left_key")
     pos = pd.Series(np.arange(len(sup)), index=sup["supplier_key"])
     rows = pos[links["left_key"].astype(str)].to_numpy()
     r = right.loc[links["right_key"].astype(int).to_numpy()]
@@ -789,8 +784,8 @@ def _fuzzy(
     sup.loc[idx, "suggested_name"] = r["supplier_name"].to_numpy()
     sup.loc[idx, "suggested_postcode"] = r["postcode"].to_numpy()
     sup.loc[idx, "suggested_probability"] = prob
-    # ... and only links at or above the acceptance threshold place the supplier (as fuzzy).
-    accept = prob >= ACCEPT_THRESHOLD
+    # ... and only links with enough evidence, clear of the next company, place it (fuzzy).
+    accept = links["placed"].astype(bool).to_numpy()
     idx_a, r_a = idx[accept], r[accept]
     for c in ("postcode", "sme", "vcse", "sic", "resolution_source"):
         sup.loc[idx_a, c] = r_a[c].to_numpy()
@@ -803,10 +798,12 @@ def _fuzzy(
 
 def _fuzzy_summary(diag, accepted: int, suggested: int) -> dict:
     """What the linkage did, with its thresholds and match weights, for coverage.json."""
+    from impact.places.linkage import AMBIGUITY_BITS, PLACE_BITS
+
     return {
         "engine": f"splink {diag.splink_version} (duckdb)",
-        "accept_threshold": ACCEPT_THRESHOLD,
-        "suggest_threshold": SUGGEST_THRESHOLD,
+        "accept_evidence_bits": PLACE_BITS,
+        "ambiguity_bits": AMBIGUITY_BITS,
         "accepted_links": accepted,
         "suggestions_only": suggested,
         "pairs_compared": int(diag.pairs_compared),
