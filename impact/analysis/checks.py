@@ -660,10 +660,11 @@ class Duplicates:
 @dataclass(frozen=True)
 class _Purchases:
     """Payments that may be purchases, as units: the lines and part payments of one
-    invoice (same supplier, budget coding and reference) added up, dated by the first.
-    ``rows`` sorted by unit, ``start`` the offset of each unit's rows in it; ``desc`` the
-    first line's description code; ``group`` the supplier and coding, ``span`` each group's
-    active span in days (at least a year) and ``usual`` its £ per day over it."""
+    invoice (same supplier, budget coding and reference) added up, dated by the first;
+    units sorted by supplier and coding, then date.  ``rows`` the payments of every unit,
+    ``start`` the offset of each unit's rows in it; ``desc`` the first line's description
+    code; ``group`` the supplier and coding, ``span`` each group's active span in days (at
+    least a year) and ``usual`` its £ per day over it."""
 
     key: np.ndarray
     coding: np.ndarray
@@ -676,11 +677,33 @@ class _Purchases:
     usual: np.ndarray
     rows: np.ndarray
     start: np.ndarray
-    lines_merged: int
-    not_purchases: int
+    removed: dict[str, int]
 
     def rows_of(self, units: np.ndarray) -> np.ndarray:
         return np.concatenate([self.rows[self.start[u]:self.start[u + 1]] for u in units])
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Candidate windows of units (positions ``first``…``last`` in ``cand``, which lists the
+    parts sorted by supplier and coding, then date), with what each holds."""
+
+    cand: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    total: np.ndarray  # pence
+    near: np.ndarray  # how many parts just under the threshold
+
+    @property
+    def size(self) -> np.ndarray:
+        return self.last - self.first + 1
+
+    def units(self, i: int) -> np.ndarray:
+        return self.cand[self.first[i]:self.last[i] + 1]
+
+    def take(self, keep: np.ndarray) -> _Windows:
+        return _Windows(self.cand, self.first[keep], self.last[keep], self.total[keep],
+                        self.near[keep])
 
 
 @dataclass(frozen=True)
@@ -688,17 +711,19 @@ class Splits:
     """Purchases split around a threshold: two or more payments to one supplier with one
     budget coding (department, service and expense type) less than ``window_days`` apart,
     each under a quotation or tender threshold (and at least ``min_part`` of it) and
-    together over it.  Thresholds are tried from the highest; a payment is in one finding
-    at most."""
+    together over it, more of them just under the threshold than the supplier's own rhythm
+    makes likely anywhere in its active span.  Thresholds are tried from the highest; a
+    payment is in one finding at most."""
 
     thresholds: tuple[float, ...] = (5000.0, 25000.0, 100000.0)
     window_days: int = 14
     min_part: float = 0.25
     just_under: float = 0.2
-    alpha: float = 0.01
-    alpha_low: float = 0.1
+    alpha: float = 0.001
+    alpha_low: float = 0.01
     prior_payments: float = 10.0
     rhythm_factor: float = 2.0
+    credit_days: int = 90
 
     key = "split"
     title = "Purchase split around a threshold"
@@ -707,14 +732,20 @@ class Splits:
             "each under a quotation or tender threshold (and at least a quarter of it), "
             "together over it.")
     confidence: ClassVar[dict[str, str]] = {
-        HIGH: "every payment just under the threshold (the just-under band), and more such "
-              "payments in one window than the supplier's own rhythm makes likely (Poisson; "
-              "significant as a false discovery rate over the windows tested)",
+        HIGH: "every payment just under the threshold (the just-under band), and the "
+              "supplier's own rhythm with this coding would put that many just-under "
+              "payments in one window anywhere in its active span less than once in 1,000 "
+              "times (Poisson, over every window of the span)",
         MEDIUM: "two or more payments just under the threshold, as unlikely as for high",
-        LOW: "two or more just under the threshold, significant only at the looser false "
-             "discovery rate",
+        LOW: "two or more just under the threshold, less likely than once in 100 times",
     }
     filters: ClassVar[dict[str, str]] = {
+        "published_twice": "a payment published in two files is counted once (the ingest "
+                           "rule: same date, supplier, amount and reference)",
+        "reversed": "a payment reversed by a credit of the same amount to the supplier "
+                    "within the credit window is not a purchase",
+        "instalments": "instalments of a stated schedule: a description says so ('2 of 4', "
+                       "'instalment', 'stage payment', 'monthly')",
         "one_invoice": "lines and part payments of one invoice are added up first (same "
                        "supplier, coding and reference): an invoice over the threshold "
                        "is not a split",
@@ -732,39 +763,45 @@ class Splits:
         "same_amount": "the same amount paid again (the duplicate check's finding, not a "
                        "split)",
         "no_sign": "no sign of cutting an order to fit under the threshold: fewer than two "
-                   "payments just under it, or no more than the supplier's own rhythm makes "
-                   "likely",
+                   "payments just under it, or no less likely than once in 100 times from "
+                   "the supplier's own rhythm",
     }
 
     def find(self, p: Payments, context: CheckContext) -> RuleResult:
         units = self._purchases(p)
         taken = np.zeros(len(units.pence), dtype=bool)
         found = Found([], [], [], [], [])
-        stats: dict = {"lines_merged_into_payments": units.lines_merged,
-                       "lines_not_purchases": units.not_purchases, "by_threshold": {}}
+        stats: dict = {"lines_merged_into_payments": units.removed.pop("one_invoice"),
+                       "lines_not_purchases": units.removed.pop("not_purchases"),
+                       "lines_removed": units.removed, "by_threshold": {}}
         for limit in sorted(self.thresholds, reverse=True):
-            clusters, counts = self._clusters(units, limit, taken)
-            levels = self._levels(units, clusters, limit)
-            counts.update(different_purchases=0, same_amount=0, no_sign=0, findings=0)
-            for cluster, level in zip(clusters, levels, strict=True):
-                if _described_apart(units.desc[cluster], units.digit[cluster]):
-                    counts["different_purchases"] += 1
-                elif len(set(units.pence[cluster])) == 1:
-                    counts["same_amount"] += 1
-                elif level is None:
-                    counts["no_sign"] += 1
-                else:
-                    taken[cluster] = True
-                    counts["findings"] += 1
-                    self._add(found, units, cluster, limit, level)
+            w, counts = self._clusters(units, limit, taken)
+            levels = self._levels(units, w, limit)
+            apart = _windows_described_apart(units, w)
+            same = _one_amount(units.pence[w.cand], w.first, w.last)
+            drop = {"different_purchases": apart, "same_amount": same & ~apart,
+                    "no_sign": (levels == "") & ~apart & ~same}
+            counts.update({k: int(v.sum()) for k, v in drop.items()})
+            keep = np.flatnonzero(~apart & ~same & (levels != ""))
+            counts["findings"] = len(keep)
+            for i in keep:
+                cluster = w.units(i)
+                taken[cluster] = True
+                self._add(found, units, cluster, limit, str(levels[i]))
             stats["by_threshold"][f"{limit:,.0f}"] = counts
         stats["findings"] = len(found.rows)
         return RuleResult(findings_frame(self, p, found), stats)
 
     def _purchases(self, p: Payments) -> _Purchases:
+        """The units (:class:`_Purchases`) from the payments that are orders, after the
+        filters for lines published twice, reversed payments and stated instalments."""
         base = (p.pence > 0) & p.dated & (p.key >= 0)
         purchase = base & ~p.public & ~p.other_payee & ~p.not_order
-        ok = np.flatnonzero(purchase)
+        copies = _published_twice(p, np.flatnonzero(purchase))
+        reversed_ = _reversed_by_credit(p, np.flatnonzero(purchase & ~copies),
+                                        self.credit_days)
+        instalment = purchase & ~copies & ~reversed_ & p.instalment
+        ok = np.flatnonzero(purchase & ~copies & ~reversed_ & ~instalment)
         refish = np.where(p.ref[ok] >= 0, p.ref[ok], -2 - p.day[ok] - (ok << 20))
         unit = combined([p.key[ok], p.coding[ok], refish])
         order = np.lexsort((p.day[ok], unit))
@@ -773,87 +810,85 @@ class Splits:
         pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
         first = rows[start]
         group = combined([p.key[first], p.coding[first]])
+        by = np.lexsort((p.day[first], group))  # units by supplier and coding, then date
+        lengths = np.diff(np.r_[start, len(rows)])[by]
+        rank = np.empty_like(by)
+        rank[by] = np.arange(len(by))
+        rows = rows[np.argsort(np.repeat(rank, np.diff(np.r_[start, len(rows)])),
+                               kind="stable")]
+        first, group, pence = first[by], group[by], pence[by]
         g = pd.DataFrame({"g": group, "d": p.day[first], "c": pence}).groupby("g")
         span = np.maximum(g["d"].max() - g["d"].min() + 1, 365).to_numpy()
         usual = (g["c"].sum().to_numpy() / span)[group]
+        removed = {"published_twice": int(copies.sum()), "reversed": int(reversed_.sum()),
+                   "instalments": int(instalment.sum()),
+                   "one_invoice": len(rows) - len(first),
+                   "not_purchases": int((base & ~purchase).sum())}
         return _Purchases(p.key[first], p.coding[first], group, span, p.day[first], pence,
                           p.desc[first], p.desc_has_digit[first], usual, rows,
-                          np.r_[start, len(rows)], len(rows) - len(start),
-                          int((base & ~purchase).sum()))
+                          np.r_[0, np.cumsum(lengths)], removed)
 
     def _clusters(self, u: _Purchases, limit: float, taken: np.ndarray
-                  ) -> tuple[list[np.ndarray], dict]:
-        """Groups of parts (units under ``limit`` and at least ``min_part`` of it, not yet
-        taken) whose windows add up to more than ``limit``, after the rhythm filter; and
-        the counts behind them."""
+                  ) -> tuple[_Windows, dict]:
+        """Windows of parts (units under ``limit`` and at least ``min_part`` of it, not yet
+        taken) that add up to more than ``limit``, after the rhythm filter, largest £ first
+        and none sharing a part; and the counts behind them."""
         under = (u.pence < limit * 100) & ~taken
         part = under & (u.pence >= self.min_part * limit * 100)
         counts = {"payments_under": int(under.sum()), "small_parts": int((under & ~part).sum())}
-        cand = np.flatnonzero(part)
-        cand = cand[np.lexsort((u.day[cand], u.coding[cand], u.key[cand]))]
+        cand = np.flatnonzero(part)  # already by supplier and coding, then date
+        none = np.zeros(0, dtype=np.int64)
         if len(cand) < 2:
-            return [], {**counts, "windows_over": 0, "usual_rhythm": 0, "windows_kept": 0}
-        change = np.r_[True, (u.key[cand][1:] != u.key[cand][:-1])
-                       | (u.coding[cand][1:] != u.coding[cand][:-1])]
-        group = np.cumsum(change) - 1
-        j = window_starts(group, u.day[cand], self.window_days - 1)
+            counts.update(windows_over=0, usual_rhythm=0, windows_kept=0)
+            return _Windows(cand, none, none, none, none), counts
+        j = window_starts(u.group[cand], u.day[cand], self.window_days - 1)
         cum = np.r_[0, np.cumsum(u.pence[cand])]
         i = np.arange(len(cand))
         count, total = i - j + 1, cum[i + 1] - cum[j]
         over = (count >= 2) & (total > limit * 100)
         usual = total <= u.usual[cand] * self.window_days * self.rhythm_factor
-        clusters = _largest_windows(cand, j, total, np.flatnonzero(over & ~usual))
+        ends = _largest_windows(j, total, np.flatnonzero(over & ~usual))
+        near = np.r_[0, np.cumsum(self._near(u.pence[cand], limit))]
         counts.update(windows_over=int(over.sum()), usual_rhythm=int((over & usual).sum()),
-                      windows_kept=len(clusters))
-        return clusters, counts
+                      windows_kept=len(ends))
+        return _Windows(cand, j[ends], ends, total[ends], near[ends + 1] - near[j[ends]]), counts
 
     def _near(self, pence: np.ndarray, limit: float) -> np.ndarray:
         """Payments just under ``limit`` (within the just-under band)."""
         return (pence >= (1 - self.just_under) * limit * 100) & (pence < limit * 100)
 
-    def chances(self, u: _Purchases, clusters: list[np.ndarray], limit: float) -> np.ndarray:
+    def chances(self, u: _Purchases, w: _Windows, limit: float) -> np.ndarray:
         """Per window: how likely the supplier's own rhythm puts this many payments just
-        under the threshold in one window — P(N ≥ n), N Poisson with mean (its other
-        payments per day × the window × its share of them just under, that share shrunk
-        towards the council's by ``prior_payments`` payments)."""
+        under the threshold in some window of its active span — P(N ≥ n) for one window, N
+        Poisson with mean (its other payments per day × the window × its share of them just
+        under, that share shrunk towards the council's by ``prior_payments`` payments, and
+        the council's towards the just-under band's share of the parts' range), times the
+        windows in the span (at most 1)."""
         from scipy.special import pdtrc
 
         near = self._near(u.pence, limit).astype(np.int64)
         part = (u.pence < limit * 100) & (u.pence >= self.min_part * limit * 100)
-        council = float(near.sum() / max(part.sum(), 1))
+        band = self.just_under / (1 - self.min_part)  # the band's share of the parts' range
+        council = float((near.sum() + band * self.prior_payments)
+                        / (part.sum() + self.prior_payments))
         n_group = np.bincount(u.group, minlength=len(u.span))
         near_group = np.bincount(u.group, weights=near, minlength=len(u.span))
-        out = np.ones(len(clusters))
-        for i, c in enumerate(clusters):
-            g, n = u.group[c[0]], int(near[c].sum())
-            others, others_near = n_group[g] - len(c), near_group[g] - n
-            share = (others_near + council * self.prior_payments) / (
-                others + self.prior_payments)
-            mean = (others + 1) / u.span[g] * self.window_days * share
-            out[i] = pdtrc(n - 1, mean) if n >= 2 else 1.0
-        return out
+        g, n = u.group[w.cand[w.first]], w.near
+        others, others_near = n_group[g] - w.size, near_group[g] - n
+        share = (others_near + council * self.prior_payments) / (others + self.prior_payments)
+        mean = (others + 1) / u.span[g] * self.window_days * share
+        one = np.where(n >= 2, pdtrc(np.maximum(n - 1, 0), mean), 1.0)
+        return np.minimum(one * np.maximum(u.span[g] / self.window_days, 1.0), 1.0)
 
-    def _levels(self, u: _Purchases, clusters: list[np.ndarray], limit: float
-                ) -> list[str | None]:
-        """high / medium / low per window (:attr:`confidence`), None for no sign of
-        splitting: significant at the false discovery rate ``alpha`` (Benjamini–Hochberg)
-        over every window that could have been tested — each supplier and coding's active
-        span in windows, since any of them could have held such a burst — else at the
-        looser ``alpha_low`` (low)."""
-        chance = self.chances(u, clusters, limit)
-        if not len(chance):
-            return []
-        near = self._near(u.pence, limit)
-        order = np.sort(chance)
-        tested = max(float((u.span / self.window_days).sum()), len(order))
-        strict, loose = (_fdr_cut(order, rate, tested) for rate in (self.alpha,
-                                                                   self.alpha_low))
-        out: list[str | None] = []
-        for c, p_value in zip(clusters, chance, strict=True):
-            all_near = bool(near[c].all())
-            out.append(HIGH if p_value <= strict and all_near else MEDIUM
-                       if p_value <= strict else LOW if p_value <= loose else None)
-        return out
+    def _levels(self, u: _Purchases, w: _Windows, limit: float) -> np.ndarray:
+        """high / medium / low per window (:attr:`confidence`), "" for no sign of
+        splitting: the supplier's own rhythm would make such a burst somewhere in its span
+        less likely than ``alpha`` (high when every part is just under, else medium), else
+        than ``alpha_low`` (low)."""
+        chance = self.chances(u, w, limit)
+        all_near = w.near == w.size
+        return np.select([(chance <= self.alpha) & all_near, chance <= self.alpha,
+                          chance <= self.alpha_low], [HIGH, MEDIUM, LOW], "")
 
     def _add(self, found: Found, u: _Purchases, cluster: np.ndarray, limit: float,
              level: str) -> None:
@@ -874,15 +909,63 @@ class Splits:
             "under the threshold"
             + ("; payments described alike" if alike else "")
             + ". Lines and part payments sharing a reference were added up first (not one "
-            "invoice); not a public body or a person; more £ in "
+            "invoice); no line published twice, reversed by a credit or stated as an "
+            "instalment; not a public body or a person; more £ in "
             f"{self.window_days} days than the supplier's usual rhythm with this coding.")
 
 
-def _fdr_cut(ordered: np.ndarray, rate: float, tested: float) -> float:
-    """The largest chance significant at false discovery ``rate`` among ``tested`` tests
-    (Benjamini–Hochberg; ``ordered`` ascending); -1 when none is."""
-    ok = ordered <= rate * np.arange(1, len(ordered) + 1) / tested
-    return float(ordered[np.flatnonzero(ok)[-1]]) if ok.any() else -1.0
+def _published_twice(p: Payments, rows: np.ndarray) -> np.ndarray:
+    """Per payment: a copy of one of ``rows`` published in an earlier-read file (the ingest
+    rule, :func:`impact.ingest.transactions.transaction_codes`: same reference, supplier,
+    date and amount in another file); the first file's line is kept."""
+    out = np.zeros(len(p.pence), dtype=bool)
+    if not len(rows):
+        return out
+    code = combined([p.supplier[rows], p.ref[rows], p.day[rows], p.pence[rows]])
+    first_file = np.full(int(code.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first_file, code, p.file[rows])
+    out[rows] = p.file[rows] != first_file[code]
+    return out
+
+
+def _reversed_by_credit(p: Payments, rows: np.ndarray, days: int) -> np.ndarray:
+    """Per payment: one of ``rows`` cancelled by a credit of its amount to the same supplier
+    up to ``days`` after it (each credit cancels the latest such payment before it)."""
+    out = np.zeros(len(p.pence), dtype=bool)
+    credit = np.flatnonzero((p.pence < 0) & p.dated & (p.key >= 0))
+    if not len(credit) or not len(rows):
+        return out
+    group = combined([np.concatenate([p.key[rows], p.key[credit]]),
+                      np.concatenate([p.pence[rows], -p.pence[credit]])])
+    span = int(max(p.day[rows].max(), p.day[credit].max()) - min(
+        p.day[rows].min(), p.day[credit].min())) + 1
+    low = min(p.day[rows].min(), p.day[credit].min())
+    at = group[: len(rows)] * span + (p.day[rows] - low)
+    order = np.argsort(at, kind="stable")
+    paid = at[order]
+    gc = group[len(rows):]
+    i = np.searchsorted(paid, gc * span + (p.day[credit] - low), side="right") - 1
+    ok = i >= 0
+    hit = order[i[ok]]
+    ok[ok] = (group[hit] == gc[ok]) & (p.day[credit][ok] - p.day[rows][hit] <= days)
+    out[rows[order[i[ok]]]] = True
+    return out
+
+
+def _one_amount(pence: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Per window [first, last] of ``pence``: every amount the same."""
+    changes = np.r_[0, np.cumsum(pence[1:] != pence[:-1])]
+    return changes[last] == changes[first]
+
+
+def _windows_described_apart(u: _Purchases, w: _Windows) -> np.ndarray:
+    """Per window: its payments are different purchases (:func:`_described_apart`); only
+    windows whose every payment is described are looked at one by one."""
+    blank = np.r_[0, np.cumsum(u.desc[w.cand] < 0)]
+    out = np.zeros(len(w.first), dtype=bool)
+    for i in np.flatnonzero(blank[w.last + 1] == blank[w.first]):
+        out[i] = _described_apart(u.desc[w.units(i)], u.digit[w.units(i)])
+    return out
 
 
 def _described_apart(desc: np.ndarray, has_digit: np.ndarray) -> bool:
@@ -893,18 +976,18 @@ def _described_apart(desc: np.ndarray, has_digit: np.ndarray) -> bool:
     return len(set(desc)) == len(desc) or len(set(desc[has_digit])) >= 2
 
 
-def _largest_windows(cand: np.ndarray, start: np.ndarray, total: np.ndarray,
-                     ends: np.ndarray) -> list[np.ndarray]:
-    """Windows [start[i], i] (positions in ``cand``) taken largest £ first, each only when
-    none of its payments is in a window already taken: the units of each."""
-    used = np.zeros(len(cand), dtype=bool)
+def _largest_windows(start: np.ndarray, total: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The last positions of windows [start[i], i] taken largest £ first, each only when
+    none of its parts is in a window already taken."""
+    if not len(ends):
+        return ends
+    used = np.zeros(int(ends.max()) + 1, dtype=bool)
     out = []
     for i in ends[np.argsort(-total[ends], kind="stable")]:
-        window = slice(start[i], i + 1)
-        if not used[window].any():
-            used[window] = True
-            out.append(cand[window])
-    return out
+        if not used[start[i]:i + 1].any():
+            used[start[i]:i + 1] = True
+            out.append(i)
+    return np.asarray(out, dtype=np.int64)
 
 
 # ----------------------------------------------------------------------------- dissolved
