@@ -36,7 +36,6 @@ from typing import ClassVar, Protocol
 import numpy as np
 import pandas as pd
 
-from impact.core.values import apply_distinct
 from impact.ingest.schema import supplier_keys
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
@@ -98,12 +97,24 @@ def _codes(values: pd.Series) -> np.ndarray:
     """An integer code per distinct non-blank text (-1 for blank or missing).  Canonical
     text is already trimmed, blank read as missing (:mod:`impact.ingest.transactions`); a
     stray empty string still reads as blank."""
+    return _distinct(values)[0]
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(code per row, -1 for blank or missing; the distinct values, as text): one
+    factorisation, so text work runs once per distinct value, not per row."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+    text = pd.Series(uniques, dtype="string")
     codes = codes.astype(np.int64)
+    empty = np.flatnonzero(text.eq("").fillna(False).to_numpy(bool))
     if len(empty):
         codes[codes == empty[0]] = -1
-    return codes
+    return codes, text
+
+
+def _per_row(codes: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """A flag per distinct value spread to the rows (False where blank)."""
+    return np.r_[flags.astype(bool), False][codes]
 
 
 def _plain_text(values: pd.Series) -> pd.Series:
@@ -123,11 +134,14 @@ def department_column(tx: pd.DataFrame) -> pd.Series:
     """The department a payment is booked to: its directorate, else its service area (a
     council's files may publish one in some years and the other in others); "(not given)"
     when neither is."""
-    out = pd.Series(pd.NA, index=tx.index, dtype="string")
+    out = None
     for col in ("directorate", "service_area"):
         if col in tx:
-            out = out.fillna(tx[col].astype("string"))
-    return out.fillna("(not given)")
+            given = tx[col].astype("string")
+            out = given if out is None else out.fillna(given)
+    if out is None:
+        return pd.Series("(not given)", index=tx.index, dtype="string")
+    return out.fillna("(not given)") if out.hasnans else out
 
 
 def category_column(tx: pd.DataFrame) -> pd.Series:
@@ -150,7 +164,10 @@ def prepare(tx: pd.DataFrame) -> Payments:
     day = np.where(dates.notna(), dates.to_numpy("datetime64[D]").astype(np.int64), _NO_DAY)
     cls = col("supplier_class")
     dept_codes, dept_names = pd.factorize(department_column(t))
-    desc = apply_distinct(col("description"), _plain_text)
+    raw, described = _distinct(col("description"))
+    plain = _plain_text(described)
+    desc = np.r_[pd.factorize(plain)[0], -1][raw]
+    expense, expenses = _distinct(col("expense_type"))
     return Payments(
         tx=t,
         supplier=_codes(t["supplier_name_norm"]),
@@ -161,19 +178,24 @@ def prepare(tx: pd.DataFrame) -> Payments:
                        * 100).astype(np.int64),
         day=day.astype(np.int64),
         ref=_codes(col("transaction_id")),
-        desc=_codes(desc),
-        desc_has_digit=desc.str.contains(r"\d", regex=True).fillna(False).to_numpy(bool),
-        instalment=_says(desc, INSTALMENT),
+        desc=np.where(raw >= 0, desc, -1),
+        desc_has_digit=_per_row(raw, _matches(plain, r"\d")),
+        instalment=_per_row(raw, _matches(plain, INSTALMENT)),
         dept=dept_codes.astype(np.int64),
         dept_names=np.asarray(dept_names, dtype=object),
-        coding=combined([dept_codes, _codes(col("service_area")),
-                         _codes(col("expense_type"))]),
+        coding=combined([dept_codes, _codes(col("service_area")), expense]),
         file=_codes(t["source_file"]),
         other_payee=(col("is_redacted").fillna(False).to_numpy(bool)
                      | cls.eq("individual_redacted").fillna(False).to_numpy(bool)),
         public=cls.eq("public_body").fillna(False).to_numpy(bool),
-        not_order=_says(col("expense_type"), NOT_ORDERS) | _says(desc, NOT_ORDERS),
+        not_order=(_per_row(expense, _matches(_plain_text(expenses), NOT_ORDERS))
+                   | _per_row(raw, _matches(plain, NOT_ORDERS))),
     )
+
+
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """Where text matches ``pattern`` (False where missing)."""
+    return text.str.contains(pattern, regex=True).fillna(False).to_numpy(bool)
 
 
 def _column(t: pd.DataFrame, name: str) -> pd.Series:
@@ -182,12 +204,6 @@ def _column(t: pd.DataFrame, name: str) -> pd.Series:
         return t[name]
     return pd.Series(pd.NA, index=t.index, dtype="boolean" if name.startswith("is_")
                      else "string")
-
-
-def _says(values: pd.Series, pattern: str) -> np.ndarray:
-    """Where text (compared in capitals) matches ``pattern``."""
-    text = apply_distinct(values.astype("string"), _plain_text)
-    return text.str.contains(pattern, regex=True).fillna(False).to_numpy(bool)
 
 
 # ----------------------------------------------------------------------------- findings
@@ -802,31 +818,22 @@ class Splits:
                                         self.credit_days)
         instalment = purchase & ~copies & ~reversed_ & p.instalment
         ok = np.flatnonzero(purchase & ~copies & ~reversed_ & ~instalment)
-        refish = np.where(p.ref[ok] >= 0, p.ref[ok], -2 - p.day[ok] - (ok << 20))
-        unit = combined([p.key[ok], p.coding[ok], refish])
-        order = np.lexsort((p.day[ok], unit))
-        rows, unit = ok[order], unit[order]
-        start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]]) if len(rows) else rows
-        pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
+        rows, start, group = _units(p, ok)
         first = rows[start]
-        group = combined([p.key[first], p.coding[first]])
-        by = np.lexsort((p.day[first], group))  # units by supplier and coding, then date
-        lengths = np.diff(np.r_[start, len(rows)])[by]
-        rank = np.empty_like(by)
-        rank[by] = np.arange(len(by))
-        rows = rows[np.argsort(np.repeat(rank, np.diff(np.r_[start, len(rows)])),
-                               kind="stable")]
-        first, group, pence = first[by], group[by], pence[by]
-        g = pd.DataFrame({"g": group, "d": p.day[first], "c": pence}).groupby("g")
-        span = np.maximum(g["d"].max() - g["d"].min() + 1, 365).to_numpy()
-        usual = (g["c"].sum().to_numpy() / span)[group]
+        pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
+        n = int(group.max(initial=-1)) + 1
+        low, high = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min)
+        np.minimum.at(low, group, p.day[first])
+        np.maximum.at(high, group, p.day[first])
+        span = np.maximum(high - low + 1, 365)
+        usual = (np.bincount(group, weights=pence, minlength=n) / span)[group]
         removed = {"published_twice": int(copies.sum()), "reversed": int(reversed_.sum()),
                    "instalments": int(instalment.sum()),
                    "one_invoice": len(rows) - len(first),
                    "not_purchases": int((base & ~purchase).sum())}
         return _Purchases(p.key[first], p.coding[first], group, span, p.day[first], pence,
                           p.desc[first], p.desc_has_digit[first], usual, rows,
-                          np.r_[0, np.cumsum(lengths)], removed)
+                          np.r_[start, len(rows)], removed)
 
     def _clusters(self, u: _Purchases, limit: float, taken: np.ndarray
                   ) -> tuple[_Windows, dict]:
@@ -912,6 +919,39 @@ class Splits:
             "invoice); no line published twice, reversed by a credit or stated as an "
             "instalment; not a public body or a person; more £ in "
             f"{self.window_days} days than the supplier's usual rhythm with this coding.")
+
+
+def _units(p: Payments, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The payments ``ok`` as units (lines of one invoice: same supplier, coding and
+    reference; a payment without a reference alone), sorted by supplier and coding, then
+    the unit's first date, each unit's lines by date: (rows, the offset of each unit in
+    them, each unit's supplier-and-coding code)."""
+    if not len(ok):
+        return ok, ok, ok
+    group = combined([p.key[ok], p.coding[ok]])
+    ref = p.ref[ok]
+    alone = int(ref.max(initial=0)) + 1 + np.arange(len(ok))
+    unit = combined([group, np.where(ref >= 0, ref, alone)])
+    day = p.day[ok] - p.day[ok].min()
+    first_day = np.full(int(unit.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first_day, unit, day)
+    order = sort_order([group, first_day[unit], unit, day])
+    unit = unit[order]
+    start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    return ok[order], start, group[order][start]
+
+
+def sort_order(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """The order sorting rows by ``keys`` (integer codes ≥ 0, the first key first): one
+    stable sort of the keys packed into one integer where they fit, else a lexsort."""
+    packed, size = np.zeros(len(keys[0]), dtype=np.int64), 1
+    for k in keys:
+        width = int(k.max(initial=0)) + 1
+        size *= width
+        if size >= 1 << 62:
+            return np.lexsort(list(keys)[::-1])
+        packed = packed * width + k
+    return np.argsort(packed, kind="stable")
 
 
 def _published_twice(p: Payments, rows: np.ndarray) -> np.ndarray:
