@@ -395,6 +395,12 @@ def components(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     return [nodes[g] for g in np.split(order, cuts)]
 
 
+def _counted(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(how many of the first ``n`` rows have each code, the codes): counts a later row
+    looks up by its code."""
+    return np.bincount(codes[:n], minlength=int(codes.max(initial=-1)) + 1), codes
+
+
 def _months(day: np.ndarray) -> np.ndarray:
     """Whole days since 1970 → months since 1970."""
     return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
@@ -525,12 +531,16 @@ class Duplicates:
         same_day = p.day[a] == p.day[b]
         same_ref = (p.ref[a] == p.ref[b]) & (p.ref[a] >= 0)
         involved = np.unique(np.concatenate([a, b]))
-        codes = transaction_codes(p.tx.iloc[involved])  # the pairs' rows alone: cheap
+        said = ["transaction_id", "supplier_name_norm", "date", "period", "amount"]
+        codes = transaction_codes(p.tx[said].iloc[involved])  # the pairs' rows alone: cheap
         ca, cb = (codes[np.searchsorted(involved, x)] for x in (a, b))
         differ = lambda x: (x[a] >= 0) & (x[b] >= 0) & (x[a] != x[b])  # noqa: E731
-        mine = np.isin(p.supplier, np.unique(p.supplier[b]))  # the pairs' suppliers' rows
+        paired = np.zeros(int(p.supplier.max(initial=0)) + 2, dtype=bool)
+        paired[p.supplier[b]] = True
+        mine = paired[p.supplier]  # the pairs' suppliers' rows
         amount = (p.supplier << 40) + (p.pence & ((1 << 40) - 1))
-        same = np.isin(amount, amount[b])  # … paid the pairs' amounts
+        same = np.zeros(len(mine), dtype=bool)  # … paid the pairs' amounts
+        same[np.flatnonzero(mine)] = np.isin(amount[mine], amount[b])
         routine, batch = self._usual(p, a, b, same)
         on_schedule = self._on_schedule(p, a, b, same)
         return {
@@ -569,19 +579,18 @@ class Duplicates:
         ``routine_months`` months and no more often in the later payment's month than its
         median month; or it was paid this amount ``batch_size`` times on that date."""
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
-        sc = combined([np.concatenate([p.supplier[ok], p.supplier[b]]),
-                       np.concatenate([p.pence[ok], p.pence[b]])])
-        sc_ok, sc_b = sc[: len(ok)], sc[len(ok):]
-        month = _months(p.day[ok])
-        per_month = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, month])).groupby(
-            level=[0, 1]).size()
-        usual = per_month.groupby(level=0).agg(["size", "median"])
-        counts = per_month.reindex(pd.MultiIndex.from_arrays([sc_b, _months(p.day[b])]))
-        same_day = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, p.day[ok]])).groupby(
-            level=[0, 1]).size().reindex(pd.MultiIndex.from_arrays([sc_b, p.day[b]]))
+        at = np.concatenate([ok, b])  # the pairs' rows are among ``ok``: found in its counts
+        sc = combined([p.supplier[at], p.pence[at]])
+        per_month, month = _counted(combined([sc, _months(p.day[at])]), len(ok))
+        per_day, day = _counted(combined([sc, p.day[at]]), len(ok))
+        of = np.zeros(len(per_month), dtype=np.int64)
+        of[month] = sc
+        kept = per_month > 0
+        usual = pd.Series(per_month[kept]).groupby(of[kept]).agg(["size", "median"])
+        sc_b = sc[len(ok):]
         months, median = (usual[c].reindex(sc_b).to_numpy() for c in ("size", "median"))
-        routine = (months >= self.routine_months) & (counts.to_numpy() <= median)
-        return routine, same_day.to_numpy() >= self.batch_size
+        routine = (months >= self.routine_months) & (per_month[month[len(ok):]] <= median)
+        return routine, per_day[day[len(ok):]] >= self.batch_size
 
     def _repeats(self, p: Payments, mine: np.ndarray) -> np.ndarray:
         """Per supplier code: it is paid at standard rates — at least ``repeat_share`` of its
@@ -589,15 +598,17 @@ class Duplicates:
         least ``repeat_amounts`` different amounts (one repeated amount is an instalment,
         which the schedule filter judges)."""
         ok = np.flatnonzero((p.pence > 0) & (p.supplier >= 0) & mine)
-        f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok]})
-        f["repeat"] = f.duplicated(["s", "c"], keep=False)
-        rates = f[f["repeat"]].drop_duplicates(["s", "c"]).groupby("s").size()
-        g = f.groupby("s")["repeat"].agg(["mean", "size"])
-        usual = ((g["mean"] >= self.repeat_share) & (g["size"] >= self.repeat_min_payments)
-                 & (rates.reindex(g.index).fillna(0) >= self.repeat_amounts))
-        out = np.zeros(int(p.supplier.max(initial=0)) + 2, dtype=bool)
-        out[g.index[usual.to_numpy()]] = True
-        return out
+        s = p.supplier[ok]
+        amount = combined([s, p.pence[ok]])
+        times = np.bincount(amount)
+        repeat = times[amount] > 1
+        n = int(p.supplier.max(initial=0)) + 2
+        size = np.bincount(s, minlength=n)
+        repeats = np.bincount(s, weights=repeat, minlength=n)
+        rates = np.bincount(s[np.unique(amount, return_index=True)[1]],
+                            weights=times > 1, minlength=n)
+        return ((repeats >= self.repeat_share * np.maximum(size, 1)) & (size > 0)
+                & (size >= self.repeat_min_payments) & (rates >= self.repeat_amounts))
 
     def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray, mine: np.ndarray
                      ) -> np.ndarray:
@@ -605,12 +616,16 @@ class Duplicates:
         amount to the supplier, one a date) and at least ``schedule_share`` of the series'
         median gap apart (an instalment); a pair closer than that is an extra payment."""
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
-        f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok], "d": p.day[ok]})
-        per_date = f.groupby(["s", "c", "d"]).size().rename("k").reset_index()
-        gap = per_date.groupby(["s", "c"])["d"].diff()
-        series = per_date.assign(gap=gap).groupby(["s", "c"]).agg(
-            n=("k", "sum"), median_gap=("gap", "median"), per_date=("k", "median"))
-        q = pd.DataFrame({"s": p.supplier[b], "c": p.pence[b]}).join(series, on=["s", "c"])
+        at = np.concatenate([ok, b])
+        sc = combined([p.supplier[at], p.pence[at]])
+        per_date, date = _counted(combined([sc, p.day[at]]), len(ok))
+        first = np.unique(date[: len(ok)], return_index=True)[1]  # one row per (sc, date)
+        f = pd.DataFrame({"s": sc[first], "d": p.day[at][first], "k": per_date[date[first]]})
+        f = f.sort_values(["s", "d"], kind="stable")
+        f["gap"] = f["d"].diff().where(f["s"].eq(f["s"].shift()))
+        series = f.groupby("s").agg(n=("k", "sum"), median_gap=("gap", "median"),
+                                    per_date=("k", "median"))
+        q = series.reindex(sc[len(ok):])
         in_series = ((q["n"] >= self.schedule_size) & (q["per_date"] == 1)).to_numpy()
         gap_ab = p.day[b] - p.day[a]
         return in_series & (gap_ab >= self.schedule_share * q["median_gap"].to_numpy()) & (
