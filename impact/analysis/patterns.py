@@ -23,6 +23,7 @@ from impact.analysis.checks import (
     Found,
     Payments,
     RuleResult,
+    combined,
     findings_frame,
     money,
 )
@@ -193,7 +194,9 @@ class Digits:
             row, spikes = self._test(name, counts[code])
             rows_out.append(row)
             if row["conformity"] == "nonconformity" and spikes:
-                mine = tested & (p.dept == code) & np.isin(pair, spikes)
+                spiked = np.zeros(100, dtype=bool)
+                spiked[spikes] = True
+                mine = tested & (p.dept == code) & spiked[pair]
                 self._add(found, p, mine, row, (spikes, pair))
         table = pd.DataFrame(rows_out, columns=_DIGIT_COLUMNS).sort_values(
             "mad", ascending=False, na_position="last")
@@ -341,9 +344,11 @@ class Concentration:
     def find(self, p: Payments, context: CheckContext) -> RuleResult:
         chosen = (p.pence > 0) & ~p.public & ~p.other_payee & (p.key >= 0)
         code, names = _service(p)
-        f = pd.DataFrame({"service": code[chosen], "key": p.key[chosen],
-                          "amount": p.pence[chosen] / 100})
-        by = f.groupby(["service", "key"])["amount"].sum().reset_index()
+        pair = combined([code[chosen], p.key[chosen]])
+        at = np.flatnonzero(chosen)[np.unique(pair, return_index=True)[1]]
+        by = pd.DataFrame({"service": code[at], "key": p.key[at],
+                           "amount": np.bincount(pair, weights=p.pence[chosen]) / 100}
+                          ).sort_values(["service", "key"], ignore_index=True)
         total = by.groupby("service")["amount"].transform("sum")
         top = by.assign(total=total, share=by["amount"] / total).sort_values(
             "amount", ascending=False).drop_duplicates("service")
@@ -362,8 +367,9 @@ class Concentration:
                 f"{money(self.min_service_pounds)} or more, the largest supplier's median "
                 f"share is {base:.0%}.")
             found.ids.append(f"{names[r.service]}|{p.tx['supplier_name_norm'].iloc[rows[0]]}")
-        first = pd.Series(np.arange(len(p.key)), index=p.key).groupby(level=0).first()
-        supplier = p.tx["supplier_name"].to_numpy()[first.reindex(top["key"]).to_numpy()]
+        first = np.full(int(p.key.max(initial=0)) + 1, len(p.key))
+        np.minimum.at(first, p.key[p.key >= 0], np.flatnonzero(p.key >= 0))
+        supplier = p.tx["supplier_name"].iloc[first[top["key"].to_numpy()]].to_numpy()
         table = top.assign(service=names[top["service"].to_numpy()], supplier=supplier).drop(
             columns=["key"]).rename(
             columns={"amount": "largest_supplier_spend", "total": "service_spend_with_suppliers",
