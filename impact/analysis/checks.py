@@ -395,6 +395,13 @@ def components(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     return [nodes[g] for g in np.split(order, cuts)]
 
 
+def _repeated(codes: np.ndarray) -> np.ndarray:
+    """Where a code (≥ 0; -1 for blank) is on more than one row."""
+    known = codes >= 0
+    times = np.bincount(codes[known], minlength=1)
+    return known & (times[np.where(known, codes, 0)] > 1)
+
+
 def _counted(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(how many of the first ``n`` rows have each code, the codes): counts a later row
     looks up by its code."""
@@ -516,7 +523,7 @@ class Duplicates:
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0))
         by_amount = ok[_by_day_within(combined([p.supplier[ok], p.pence[ok]]), p.day[ok])]
         a1, b1 = neighbour_pairs(by_amount, [p.supplier, p.pence], p.day, self.window_days)
-        refd = ok[p.ref[ok] >= 0]
+        refd = ok[_repeated(p.ref[ok])]  # a reference paid once has no pair
         group = combined([p.supplier[refd], p.ref[refd], p.pence[refd]])
         by_ref = refd[_by_day_within(group, p.day[refd])]
         a2, b2 = neighbour_pairs(by_ref, [p.supplier, p.ref, p.pence], p.day,
@@ -974,6 +981,7 @@ def _published_twice(p: Payments, rows: np.ndarray) -> np.ndarray:
     rule, :func:`impact.ingest.transactions.transaction_codes`: same reference, supplier,
     date and amount in another file); the first file's line is kept."""
     out = np.zeros(len(p.pence), dtype=bool)
+    rows = rows[(p.ref[rows] < 0) | _repeated(p.ref[rows])]  # a reference read once: no copy
     if not len(rows):
         return out
     code = combined([p.supplier[rows], p.ref[rows], p.day[rows], p.pence[rows]])
@@ -988,6 +996,7 @@ def _reversed_by_credit(p: Payments, rows: np.ndarray, days: int) -> np.ndarray:
     up to ``days`` after it (each credit cancels the latest such payment before it)."""
     out = np.zeros(len(p.pence), dtype=bool)
     credit = np.flatnonzero((p.pence < 0) & p.dated & (p.key >= 0))
+    rows = rows[np.isin(p.pence[rows], -p.pence[credit])]  # amounts some credit reverses
     if not len(credit) or not len(rows):
         return out
     group = combined([np.concatenate([p.key[rows], p.key[credit]]),
