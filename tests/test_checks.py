@@ -107,6 +107,10 @@ def test_instalments_of_a_schedule_are_not_duplicates_but_an_extra_one_is() -> N
     assert res.findings.empty and res.stats["removed_by_filter"]["instalments"] == 1
     monthly = [{"date": f"2024-{m:02d}-01", "amount": 1999.99} for m in range(1, 13)]
     assert find(Duplicates(), rows(*monthly)).findings.empty
+    for said in ("Alarm installation", "Invoice 19/07/23"):  # not instalments: paid twice
+        twice = rows(*[{"date": d, "amount": 1200.50, "description": said}
+                       for d in ("2024-05-01", "2024-05-08")])
+        assert len(find(Duplicates(), twice).findings) == 1, said
 
 
 def test_two_suppliers_with_one_name_are_not_a_duplicate() -> None:
@@ -206,6 +210,10 @@ def test_a_purchase_split_in_two_is_found() -> None:
     res = find(Splits(thresholds=(5000.0,)), tx)
     assert _split_rows(tx, res) == [[4650.0, 4820.0]]
     assert res.findings["confidence"].tolist() == ["high"]
+    fitted = rows(*_council(), *[{**t, "description": "Alarm installation"} for t in two])
+    res = find(Splits(thresholds=(5000.0,)), fitted)
+    assert len(res.findings) == 1, "an installation is a purchase, not an instalment"
+    assert res.stats["lines_removed"]["instalments"] == 0
 
 
 def test_split_look_alikes_in_two_parts_are_not_flagged() -> None:

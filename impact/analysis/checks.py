@@ -55,8 +55,10 @@ NOT_ORDERS = (r"\bGRANTS?\b|PRECEPT|\bLEV(?:Y|IES)\b|\bRATES\b|\bNNDR\b|\bTAX\b|
               r"SUBSID|BENEFIT|PENSION|REFUND|\bDSG\b|DEDICATED SCHOOLS|ELECTRICITY|\bGAS\b|"
               r"\bWATER\b|UTILIT")
 #: A description that states an instalment of a schedule: "2 of 4", "instalment", "stage
-#: payment", "monthly" … (upper case: descriptions are compared in capitals).
-INSTALMENT = (r"\b\d{1,2}\s*(?:OF|/)\s*\d{1,2}\b(?!\s*/)|INSTAL|STAGE\s*PAYMENT|INTERIM\s*PAYMENT|"
+#: payment", "monthly" … (upper case: descriptions are compared in capitals); not a date's
+#: "07/23" nor an "installation".
+INSTALMENT = (r"(?<![/.\d])\b\d{1,2}\s*(?:OF|/)\s*\d{1,2}\b(?!\s*[/.]\d)|INSTALL?MENT|"
+              r"STAGE\s*PAYMENT|INTERIM\s*PAYMENT|"
               r"\bMONTHLY\b|\bQUARTERLY\b|\bWEEKLY\b|\bANNUAL\b|\bPHASE\s*\d")
 
 
