@@ -180,6 +180,11 @@ def test_split_look_alikes_are_not_flagged() -> None:
     assert find(limits, public).findings.empty
     grants = rows(*[{"date": "2024-05-01", "amount": 4800.0, "expense_type": "Grants"}] * 2)
     assert find(limits, grants).findings.empty
+    care = rows({"date": "2024-05-01", "amount": 4393.2, "expense_type": "Homecare fill-in"},
+                {"date": "2024-05-01", "amount": 4612.86, "expense_type": "Homecare fill-in"},
+                {"date": "2024-05-02", "amount": 4421.76, "expense_type": "Homecare fill-in"})
+    assert find(limits, care).findings.empty, "care for three people, not one order in three"
+    assert len(find(limits, care.assign(expense_type="Lift repairs")).findings) == 1
     apart = rows({"date": "2024-05-01", "amount": 4800.0, "description": "Roof repairs"},
                  {"date": "2024-05-02", "amount": 4700.0, "description": "Printing"})
     assert find(limits, apart).findings.empty

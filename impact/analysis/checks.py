@@ -49,11 +49,18 @@ ROW_REFS_SHOWN = 40
 _NO_DAY = np.iinfo(np.int64).min
 #: What a payment's expense type or description says when it is not an order placed with a
 #: supplier: transfers (grants, precepts, levies, rates, tax, benefits, pensions, refunds,
-#: school budgets) and metered supplies billed site by site (electricity, gas, water).  Such
-#: payments are not purchases a procurement threshold applies to.
+#: school budgets), metered supplies billed site by site (electricity, gas, water) and a
+#: person's care or place, commissioned person by person (residential and nursing care, home
+#: care, supported living, placements, fostering, direct payments, individual support,
+#: school fees and recoupment for a pupil, bed and breakfast or temporary accommodation for
+#: a household) and compensation for a claim.  Such payments are not purchases a
+#: procurement threshold applies to.
 NOT_ORDERS = (r"\bGRANTS?\b|PRECEPT|\bLEV(?:Y|IES)\b|\bRATES\b|\bNNDR\b|\bTAX\b|"
               r"SUBSID|BENEFIT|PENSION|REFUND|\bDSG\b|DEDICATED SCHOOLS|ELECTRICITY|\bGAS\b|"
-              r"\bWATER\b|UTILIT")
+              r"\bWATER\b|UTILIT|RESIDENTIAL\s*(?:HOME|CARE|NURSING|PLACE)|NURSING\s*(?:HOME|CARE)|"
+              r"HOME\s*CARE|DOMICILIARY|SUPPORTED\s*LIVING|CARE\s*PACKAGE|PLACEMENT|FOSTER|"
+              r"DIRECT\s*PAYMENT|INDIVIDUALI[SZ]ED|SCHOOL\s*FEES|RECOUPMENT|"
+              r"BED\s*(?:AND|&)\s*BREAKFAST|TEMPORARY\s*ACCOMMODATION|COMPENSATION")
 #: A description that states an instalment of a schedule: "2 of 4", "instalment", "stage
 #: payment", "monthly" … (upper case: descriptions are compared in capitals); not a date's
 #: "07/23" nor an "installation".
@@ -790,8 +797,10 @@ class Splits:
                        "supplier, coding and reference): an invoice over the threshold "
                        "is not a split",
         "not_purchases": "payments to other public bodies and to people (withheld names), "
-                         "transfers (grants, precepts, rates, tax, benefits, refunds) and "
-                         "metered bills (electricity, gas, water) are not orders",
+                         "transfers (grants, precepts, rates, tax, benefits, refunds), "
+                         "metered bills (electricity, gas, water), a person's care or "
+                         "place (residential, home care, supported living, placements, "
+                         "school fees, bed and breakfast) and compensation are not orders",
         "small_parts": "payments under the minimum part of the threshold are other, small "
                        "purchases",
         "usual_rhythm": "no more £ in the window than the supplier's usual rhythm with that "
