@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from functools import partial
+from functools import lru_cache, partial
 from typing import ClassVar, Protocol
 
 import numpy as np
@@ -363,7 +363,9 @@ def money(pence_or_pounds: float) -> str:
     return f"£{v:,.2f}" if abs(v) < 1000 else f"£{v:,.0f}"
 
 
+@lru_cache(maxsize=8192)
 def day_text(day: int) -> str:
+    """A day (days since 1970) in words; cached: findings name the same days again and again."""
     return pd.Timestamp(int(day), unit="D").strftime("%-d %b %Y")
 
 
@@ -621,8 +623,9 @@ class Duplicates:
         n = int(p.supplier.max(initial=0)) + 2
         size = np.bincount(s, minlength=n)
         repeats = np.bincount(s, weights=repeat, minlength=n)
-        rates = np.bincount(s[np.unique(amount, return_index=True)[1]],
-                            weights=times > 1, minlength=n)
+        supplier_of = np.zeros(len(times), dtype=np.int64)
+        supplier_of[amount] = s  # one supplier per (supplier, amount) code
+        rates = np.bincount(supplier_of, weights=times > 1, minlength=n)
         return ((repeats >= self.repeat_share * np.maximum(size, 1)) & (size > 0)
                 & (size >= self.repeat_min_payments) & (rates >= self.repeat_amounts))
 
@@ -1128,16 +1131,20 @@ class Dissolved:
         on or after the closing date."""
         at = np.flatnonzero(after)
         found = Found([], [], [], [], [], ids=[])
+        said = hit[["status", "source", "matched_by"]].astype("string").fillna("").to_numpy(
+            dtype=object)
+        closed = when.to_numpy()
         for supplier, idx in pd.Series(at).groupby(hit["supplier_key"].to_numpy()[at]):
             i = idx.to_numpy()
-            first = hit.iloc[i[0]]
-            dated = pd.notna(when.iloc[i[0]])
-            by_number = str(first["matched_by"]) == "company number"
+            status, source, matched_by = said[i[0]]
+            first = {"status": status, "source": source, "matched_by": matched_by}
+            dated = not pd.isna(closed[i[0]])
+            by_number = matched_by == "company number"
             r = cand[i]
             found.rows.append(r)
             found.confidence.append(HIGH if dated and by_number else MEDIUM if dated else LOW)
             found.amount.append(float(p.pence[r].sum() / 100))
-            since = f" since {when.iloc[i[0]]:%-d %b %Y}" if dated else ""
+            since = f" since {pd.Timestamp(closed[i[0]]):%-d %b %Y}" if dated else ""
             found.what.append(f"{len(r)} payments to a company {first['status']}{since}")
             found.evidence.append(
                 f"Status '{first['status']}' from {first['source']}, matched by "
