@@ -39,6 +39,13 @@ def _service(p: Payments) -> tuple[np.ndarray, np.ndarray]:
     return p.dept, p.dept_names
 
 
+def _year_month(p: Payments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dated payments' positions, and each one's calendar year and month (1–12)."""
+    at = np.flatnonzero(p.dated)
+    months = p.day[at].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return at, months // 12 + 1970, months % 12 + 1
+
+
 # ----------------------------------------------------------------------------- year end
 
 
@@ -75,11 +82,10 @@ class YearEnd:
         table = self._table(p)
         flagged = table[table["confidence"].notna()]
         found = Found([], [], [], [], [], ids=[])
-        month = pd.to_datetime(p.tx["date"], errors="coerce")
+        at, year, month = _year_month(p)
         for r in flagged.itertuples():
-            rows = np.flatnonzero((p.dept == r.dept_code) & (month.dt.month == self.year_end_month)
-                                  .to_numpy() & (month.dt.year == r.end_year).to_numpy()
-                                  & (p.pence > 0))
+            rows = at[(p.dept[at] == r.dept_code) & (month == self.year_end_month)
+                      & (year == r.end_year) & (p.pence[at] > 0)]
             found.rows.append(rows)
             found.confidence.append(r.confidence)
             found.amount.append(float(r.excess))
@@ -100,11 +106,14 @@ class YearEnd:
         """One row per department and financial year: the last month, the others, the test."""
         from scipy.special import stdtr
 
-        date = pd.to_datetime(p.tx["date"], errors="coerce")
-        f = pd.DataFrame({"dept_code": p.dept, "amount": p.pence / 100,
-                          "end_year": date.dt.year + (date.dt.month > self.year_end_month),
-                          "month": date.dt.month}).dropna()
-        m = f.groupby(["dept_code", "end_year", "month"])["amount"].sum().unstack("month")
+        at, year, month = _year_month(p)
+        end_year = year + (month > self.year_end_month)
+        code = combined([p.dept[at], end_year, month])
+        key = np.zeros((int(code.max(initial=-1)) + 1, 3), dtype=np.int64)
+        key[code] = np.column_stack([p.dept[at], end_year, month])  # one row per code
+        f = pd.DataFrame(key, columns=["dept_code", "end_year", "month"]).assign(
+            amount=np.bincount(code, weights=p.pence[at], minlength=len(key)) / 100)
+        m = f.set_index(["dept_code", "end_year", "month"])["amount"].unstack("month")
         last = m.get(self.year_end_month, pd.Series(np.nan, index=m.index))
         others = m.drop(columns=[self.year_end_month], errors="ignore")
         out = pd.DataFrame({"last": last, "months": others.notna().sum(axis=1),
