@@ -419,9 +419,14 @@ def _counted(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.bincount(codes[:n], minlength=int(codes.max(initial=-1)) + 1), codes
 
 
-def _months(day: np.ndarray) -> np.ndarray:
-    """Whole days since 1970 → months since 1970."""
-    return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+def month_numbers(day: np.ndarray) -> np.ndarray:
+    """Whole days since 1970 (dated payments only) → months since 1970, through a table of
+    the days' range (dates span a few years: a lookup, not a calendar conversion each)."""
+    if not len(day):
+        return np.zeros(0, dtype=np.int64)
+    low = int(day.min())
+    table = np.arange(low, int(day.max()) + 1).astype("datetime64[D]")
+    return table.astype("datetime64[M]").astype(np.int64)[day - low]
 
 
 def _by_day_within(group: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -599,7 +604,7 @@ class Duplicates:
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
         at = np.concatenate([ok, b])  # the pairs' rows are among ``ok``: found in its counts
         sc = combined([p.supplier[at], p.pence[at]])
-        per_month, month = _counted(combined([sc, _months(p.day[at])]), len(ok))
+        per_month, month = _counted(combined([sc, month_numbers(p.day[at])]), len(ok))
         per_day, day = _counted(combined([sc, p.day[at]]), len(ok))
         of = np.zeros(len(per_month), dtype=np.int64)
         of[month] = sc

@@ -26,6 +26,7 @@ from impact.analysis.checks import (
     combined,
     findings_frame,
     money,
+    month_numbers,
 )
 
 
@@ -42,7 +43,7 @@ def _service(p: Payments) -> tuple[np.ndarray, np.ndarray]:
 def _year_month(p: Payments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The dated payments' positions, and each one's calendar year and month (1–12)."""
     at = np.flatnonzero(p.dated)
-    months = p.day[at].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    months = month_numbers(p.day[at])
     return at, months // 12 + 1970, months % 12 + 1
 
 
@@ -82,7 +83,7 @@ class YearEnd:
         table = self._table(p)
         flagged = table[table["confidence"].notna()]
         found = Found([], [], [], [], [], ids=[])
-        at, year, month = _year_month(p)
+        at, year, month = _year_month(p) if len(flagged) else (None, None, None)
         for r in flagged.itertuples():
             rows = at[(p.dept[at] == r.dept_code) & (month == self.year_end_month)
                       & (year == r.end_year) & (p.pence[at] > 0)]
