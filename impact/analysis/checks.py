@@ -1117,8 +1117,7 @@ class Dissolved:
             "|".join(self.closed_words), regex=True).fillna(False)]
         key = (p.tx["supplier_key"] if "supplier_key" in p.tx else supplier_keys(p.tx))
         closed = closed.astype({"supplier_key": "string"}).drop_duplicates("supplier_key")
-        cand = np.flatnonzero(key.astype("string").isin(set(closed["supplier_key"]))
-                              .fillna(False).to_numpy(bool))
+        cand = _rows_of(p, key, set(closed["supplier_key"]))
         hit = key.iloc[cand].astype("string").to_frame("supplier_key").merge(
             closed, on="supplier_key", how="left")
         when = pd.to_datetime(hit["status_date"], errors="coerce")
@@ -1158,6 +1157,18 @@ class Dissolved:
                    if dated else "the register gives no closing date."))
             found.ids.append(str(supplier))
         return found
+
+
+def _rows_of(p: Payments, key: pd.Series, wanted: set) -> np.ndarray:
+    """The rows whose supplier key is in ``wanted``: each distinct key looked up once
+    where the keys are the ones :func:`prepare` coded, else row by row."""
+    if "supplier_key" not in p.tx or not (p.key >= 0).any():
+        return np.flatnonzero(key.astype("string").isin(wanted).fillna(False).to_numpy(bool))
+    known = np.flatnonzero(p.key >= 0)
+    first = np.full(int(p.key.max()) + 1, len(p.key))
+    np.minimum.at(first, p.key[known], known)
+    closed = key.iloc[first].astype("string").isin(wanted).fillna(False).to_numpy(bool)
+    return known[closed[p.key[known]]]
 
 
 def company_statuses(reference: object, suppliers: pd.DataFrame) -> pd.DataFrame:
