@@ -30,13 +30,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from functools import partial
+from functools import lru_cache, partial
 from typing import ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
-from impact.core.values import apply_distinct
 from impact.ingest.schema import supplier_keys
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
@@ -50,14 +49,23 @@ ROW_REFS_SHOWN = 40
 _NO_DAY = np.iinfo(np.int64).min
 #: What a payment's expense type or description says when it is not an order placed with a
 #: supplier: transfers (grants, precepts, levies, rates, tax, benefits, pensions, refunds,
-#: school budgets) and metered supplies billed site by site (electricity, gas, water).  Such
-#: payments are not purchases a procurement threshold applies to.
+#: school budgets), metered supplies billed site by site (electricity, gas, water) and a
+#: person's care or place, commissioned person by person (residential and nursing care, home
+#: care, supported living, placements, fostering, direct payments, individual support,
+#: school fees and recoupment for a pupil, bed and breakfast or temporary accommodation for
+#: a household) and compensation for a claim.  Such payments are not purchases a
+#: procurement threshold applies to.
 NOT_ORDERS = (r"\bGRANTS?\b|PRECEPT|\bLEV(?:Y|IES)\b|\bRATES\b|\bNNDR\b|\bTAX\b|"
               r"SUBSID|BENEFIT|PENSION|REFUND|\bDSG\b|DEDICATED SCHOOLS|ELECTRICITY|\bGAS\b|"
-              r"\bWATER\b|UTILIT")
+              r"\bWATER\b|UTILIT|RESIDENTIAL\s*(?:HOME|CARE|NURSING|PLACE)|NURSING\s*(?:HOME|CARE)|"
+              r"HOME\s*CARE|DOMICILIARY|SUPPORTED\s*LIVING|CARE\s*PACKAGE|PLACEMENT|FOSTER|"
+              r"DIRECT\s*PAYMENT|INDIVIDUALI[SZ]ED|SCHOOL\s*FEES|RECOUPMENT|"
+              r"BED\s*(?:AND|&)\s*BREAKFAST|TEMPORARY\s*ACCOMMODATION|COMPENSATION")
 #: A description that states an instalment of a schedule: "2 of 4", "instalment", "stage
-#: payment", "monthly" … (upper case: descriptions are compared in capitals).
-INSTALMENT = (r"\b\d{1,2}\s*(?:OF|/)\s*\d{1,2}\b(?!\s*/)|INSTAL|STAGE\s*PAYMENT|INTERIM\s*PAYMENT|"
+#: payment", "monthly" … (upper case: descriptions are compared in capitals); not a date's
+#: "07/23" nor an "installation".
+INSTALMENT = (r"(?<![/.\d])\b\d{1,2}\s*(?:OF|/)\s*\d{1,2}\b(?!\s*[/.]\d)|INSTALL?MENT|"
+              r"STAGE\s*PAYMENT|INTERIM\s*PAYMENT|"
               r"\bMONTHLY\b|\bQUARTERLY\b|\bWEEKLY\b|\bANNUAL\b|\bPHASE\s*\d")
 
 
@@ -98,12 +106,24 @@ def _codes(values: pd.Series) -> np.ndarray:
     """An integer code per distinct non-blank text (-1 for blank or missing).  Canonical
     text is already trimmed, blank read as missing (:mod:`impact.ingest.transactions`); a
     stray empty string still reads as blank."""
+    return _distinct(values)[0]
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(code per row, -1 for blank or missing; the distinct values, as text): one
+    factorisation, so text work runs once per distinct value, not per row."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+    text = pd.Series(uniques, dtype="string")
     codes = codes.astype(np.int64)
+    empty = np.flatnonzero(text.eq("").fillna(False).to_numpy(bool))
     if len(empty):
         codes[codes == empty[0]] = -1
-    return codes
+    return codes, text
+
+
+def _per_row(codes: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """A flag per distinct value spread to the rows (False where blank)."""
+    return np.r_[flags.astype(bool), False][codes]
 
 
 def _plain_text(values: pd.Series) -> pd.Series:
@@ -123,11 +143,14 @@ def department_column(tx: pd.DataFrame) -> pd.Series:
     """The department a payment is booked to: its directorate, else its service area (a
     council's files may publish one in some years and the other in others); "(not given)"
     when neither is."""
-    out = pd.Series(pd.NA, index=tx.index, dtype="string")
+    out = None
     for col in ("directorate", "service_area"):
         if col in tx:
-            out = out.fillna(tx[col].astype("string"))
-    return out.fillna("(not given)")
+            given = tx[col].astype("string")
+            out = given if out is None else out.fillna(given)
+    if out is None:
+        return pd.Series("(not given)", index=tx.index, dtype="string")
+    return out.fillna("(not given)") if out.hasnans else out
 
 
 def category_column(tx: pd.DataFrame) -> pd.Series:
@@ -150,7 +173,10 @@ def prepare(tx: pd.DataFrame) -> Payments:
     day = np.where(dates.notna(), dates.to_numpy("datetime64[D]").astype(np.int64), _NO_DAY)
     cls = col("supplier_class")
     dept_codes, dept_names = pd.factorize(department_column(t))
-    desc = apply_distinct(col("description"), _plain_text)
+    raw, described = _distinct(col("description"))
+    plain = _plain_text(described)
+    desc = np.r_[pd.factorize(plain)[0], -1][raw]
+    expense, expenses = _distinct(col("expense_type"))
     return Payments(
         tx=t,
         supplier=_codes(t["supplier_name_norm"]),
@@ -161,19 +187,24 @@ def prepare(tx: pd.DataFrame) -> Payments:
                        * 100).astype(np.int64),
         day=day.astype(np.int64),
         ref=_codes(col("transaction_id")),
-        desc=_codes(desc),
-        desc_has_digit=desc.str.contains(r"\d", regex=True).fillna(False).to_numpy(bool),
-        instalment=_says(desc, INSTALMENT),
+        desc=np.where(raw >= 0, desc, -1),
+        desc_has_digit=_per_row(raw, _matches(plain, r"\d")),
+        instalment=_per_row(raw, _matches(plain, INSTALMENT)),
         dept=dept_codes.astype(np.int64),
         dept_names=np.asarray(dept_names, dtype=object),
-        coding=combined([dept_codes, _codes(col("service_area")),
-                         _codes(col("expense_type"))]),
+        coding=combined([dept_codes, _codes(col("service_area")), expense]),
         file=_codes(t["source_file"]),
         other_payee=(col("is_redacted").fillna(False).to_numpy(bool)
                      | cls.eq("individual_redacted").fillna(False).to_numpy(bool)),
         public=cls.eq("public_body").fillna(False).to_numpy(bool),
-        not_order=_says(col("expense_type"), NOT_ORDERS) | _says(desc, NOT_ORDERS),
+        not_order=(_per_row(expense, _matches(_plain_text(expenses), NOT_ORDERS))
+                   | _per_row(raw, _matches(plain, NOT_ORDERS))),
     )
+
+
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """Where text matches ``pattern`` (False where missing)."""
+    return text.str.contains(pattern, regex=True).fillna(False).to_numpy(bool)
 
 
 def _column(t: pd.DataFrame, name: str) -> pd.Series:
@@ -182,12 +213,6 @@ def _column(t: pd.DataFrame, name: str) -> pd.Series:
         return t[name]
     return pd.Series(pd.NA, index=t.index, dtype="boolean" if name.startswith("is_")
                      else "string")
-
-
-def _says(values: pd.Series, pattern: str) -> np.ndarray:
-    """Where text (compared in capitals) matches ``pattern``."""
-    text = apply_distinct(values.astype("string"), _plain_text)
-    return text.str.contains(pattern, regex=True).fillna(False).to_numpy(bool)
 
 
 # ----------------------------------------------------------------------------- findings
@@ -338,7 +363,9 @@ def money(pence_or_pounds: float) -> str:
     return f"£{v:,.2f}" if abs(v) < 1000 else f"£{v:,.0f}"
 
 
+@lru_cache(maxsize=8192)
 def day_text(day: int) -> str:
+    """A day (days since 1970) in words; cached: findings name the same days again and again."""
     return pd.Timestamp(int(day), unit="D").strftime("%-d %b %Y")
 
 
@@ -379,9 +406,27 @@ def components(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     return [nodes[g] for g in np.split(order, cuts)]
 
 
-def _months(day: np.ndarray) -> np.ndarray:
-    """Whole days since 1970 → months since 1970."""
-    return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+def _repeated(codes: np.ndarray) -> np.ndarray:
+    """Where a code (≥ 0; -1 for blank) is on more than one row."""
+    known = codes >= 0
+    times = np.bincount(codes[known], minlength=1)
+    return known & (times[np.where(known, codes, 0)] > 1)
+
+
+def _counted(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(how many of the first ``n`` rows have each code, the codes): counts a later row
+    looks up by its code."""
+    return np.bincount(codes[:n], minlength=int(codes.max(initial=-1)) + 1), codes
+
+
+def month_numbers(day: np.ndarray) -> np.ndarray:
+    """Whole days since 1970 (dated payments only) → months since 1970, through a table of
+    the days' range (dates span a few years: a lookup, not a calendar conversion each)."""
+    if not len(day):
+        return np.zeros(0, dtype=np.int64)
+    low = int(day.min())
+    table = np.arange(low, int(day.max()) + 1).astype("datetime64[D]")
+    return table.astype("datetime64[M]").astype(np.int64)[day - low]
 
 
 def _by_day_within(group: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -494,7 +539,7 @@ class Duplicates:
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0))
         by_amount = ok[_by_day_within(combined([p.supplier[ok], p.pence[ok]]), p.day[ok])]
         a1, b1 = neighbour_pairs(by_amount, [p.supplier, p.pence], p.day, self.window_days)
-        refd = ok[p.ref[ok] >= 0]
+        refd = ok[_repeated(p.ref[ok])]  # a reference paid once has no pair
         group = combined([p.supplier[refd], p.ref[refd], p.pence[refd]])
         by_ref = refd[_by_day_within(group, p.day[refd])]
         a2, b2 = neighbour_pairs(by_ref, [p.supplier, p.ref, p.pence], p.day,
@@ -509,12 +554,16 @@ class Duplicates:
         same_day = p.day[a] == p.day[b]
         same_ref = (p.ref[a] == p.ref[b]) & (p.ref[a] >= 0)
         involved = np.unique(np.concatenate([a, b]))
-        codes = transaction_codes(p.tx.iloc[involved])  # the pairs' rows alone: cheap
+        said = ["transaction_id", "supplier_name_norm", "date", "period", "amount"]
+        codes = transaction_codes(p.tx[said].iloc[involved])  # the pairs' rows alone: cheap
         ca, cb = (codes[np.searchsorted(involved, x)] for x in (a, b))
         differ = lambda x: (x[a] >= 0) & (x[b] >= 0) & (x[a] != x[b])  # noqa: E731
-        mine = np.isin(p.supplier, np.unique(p.supplier[b]))  # the pairs' suppliers' rows
+        paired = np.zeros(int(p.supplier.max(initial=0)) + 2, dtype=bool)
+        paired[p.supplier[b]] = True
+        mine = paired[p.supplier]  # the pairs' suppliers' rows
         amount = (p.supplier << 40) + (p.pence & ((1 << 40) - 1))
-        same = np.isin(amount, amount[b])  # … paid the pairs' amounts
+        same = np.zeros(len(mine), dtype=bool)  # … paid the pairs' amounts
+        same[np.flatnonzero(mine)] = np.isin(amount[mine], amount[b])
         routine, batch = self._usual(p, a, b, same)
         on_schedule = self._on_schedule(p, a, b, same)
         return {
@@ -553,19 +602,18 @@ class Duplicates:
         ``routine_months`` months and no more often in the later payment's month than its
         median month; or it was paid this amount ``batch_size`` times on that date."""
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
-        sc = combined([np.concatenate([p.supplier[ok], p.supplier[b]]),
-                       np.concatenate([p.pence[ok], p.pence[b]])])
-        sc_ok, sc_b = sc[: len(ok)], sc[len(ok):]
-        month = _months(p.day[ok])
-        per_month = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, month])).groupby(
-            level=[0, 1]).size()
-        usual = per_month.groupby(level=0).agg(["size", "median"])
-        counts = per_month.reindex(pd.MultiIndex.from_arrays([sc_b, _months(p.day[b])]))
-        same_day = pd.Series(1, index=pd.MultiIndex.from_arrays([sc_ok, p.day[ok]])).groupby(
-            level=[0, 1]).size().reindex(pd.MultiIndex.from_arrays([sc_b, p.day[b]]))
+        at = np.concatenate([ok, b])  # the pairs' rows are among ``ok``: found in its counts
+        sc = combined([p.supplier[at], p.pence[at]])
+        per_month, month = _counted(combined([sc, month_numbers(p.day[at])]), len(ok))
+        per_day, day = _counted(combined([sc, p.day[at]]), len(ok))
+        of = np.zeros(len(per_month), dtype=np.int64)
+        of[month] = sc
+        kept = per_month > 0
+        usual = pd.Series(per_month[kept]).groupby(of[kept]).agg(["size", "median"])
+        sc_b = sc[len(ok):]
         months, median = (usual[c].reindex(sc_b).to_numpy() for c in ("size", "median"))
-        routine = (months >= self.routine_months) & (counts.to_numpy() <= median)
-        return routine, same_day.to_numpy() >= self.batch_size
+        routine = (months >= self.routine_months) & (per_month[month[len(ok):]] <= median)
+        return routine, per_day[day[len(ok):]] >= self.batch_size
 
     def _repeats(self, p: Payments, mine: np.ndarray) -> np.ndarray:
         """Per supplier code: it is paid at standard rates — at least ``repeat_share`` of its
@@ -573,15 +621,18 @@ class Duplicates:
         least ``repeat_amounts`` different amounts (one repeated amount is an instalment,
         which the schedule filter judges)."""
         ok = np.flatnonzero((p.pence > 0) & (p.supplier >= 0) & mine)
-        f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok]})
-        f["repeat"] = f.duplicated(["s", "c"], keep=False)
-        rates = f[f["repeat"]].drop_duplicates(["s", "c"]).groupby("s").size()
-        g = f.groupby("s")["repeat"].agg(["mean", "size"])
-        usual = ((g["mean"] >= self.repeat_share) & (g["size"] >= self.repeat_min_payments)
-                 & (rates.reindex(g.index).fillna(0) >= self.repeat_amounts))
-        out = np.zeros(int(p.supplier.max(initial=0)) + 2, dtype=bool)
-        out[g.index[usual.to_numpy()]] = True
-        return out
+        s = p.supplier[ok]
+        amount = combined([s, p.pence[ok]])
+        times = np.bincount(amount)
+        repeat = times[amount] > 1
+        n = int(p.supplier.max(initial=0)) + 2
+        size = np.bincount(s, minlength=n)
+        repeats = np.bincount(s, weights=repeat, minlength=n)
+        supplier_of = np.zeros(len(times), dtype=np.int64)
+        supplier_of[amount] = s  # one supplier per (supplier, amount) code
+        rates = np.bincount(supplier_of, weights=times > 1, minlength=n)
+        return ((repeats >= self.repeat_share * np.maximum(size, 1)) & (size > 0)
+                & (size >= self.repeat_min_payments) & (rates >= self.repeat_amounts))
 
     def _on_schedule(self, p: Payments, a: np.ndarray, b: np.ndarray, mine: np.ndarray
                      ) -> np.ndarray:
@@ -589,12 +640,16 @@ class Duplicates:
         amount to the supplier, one a date) and at least ``schedule_share`` of the series'
         median gap apart (an instalment); a pair closer than that is an extra payment."""
         ok = np.flatnonzero((p.pence > 0) & p.dated & (p.supplier >= 0) & mine)
-        f = pd.DataFrame({"s": p.supplier[ok], "c": p.pence[ok], "d": p.day[ok]})
-        per_date = f.groupby(["s", "c", "d"]).size().rename("k").reset_index()
-        gap = per_date.groupby(["s", "c"])["d"].diff()
-        series = per_date.assign(gap=gap).groupby(["s", "c"]).agg(
-            n=("k", "sum"), median_gap=("gap", "median"), per_date=("k", "median"))
-        q = pd.DataFrame({"s": p.supplier[b], "c": p.pence[b]}).join(series, on=["s", "c"])
+        at = np.concatenate([ok, b])
+        sc = combined([p.supplier[at], p.pence[at]])
+        per_date, date = _counted(combined([sc, p.day[at]]), len(ok))
+        first = np.unique(date[: len(ok)], return_index=True)[1]  # one row per (sc, date)
+        f = pd.DataFrame({"s": sc[first], "d": p.day[at][first], "k": per_date[date[first]]})
+        f = f.sort_values(["s", "d"], kind="stable")
+        f["gap"] = f["d"].diff().where(f["s"].eq(f["s"].shift()))
+        series = f.groupby("s").agg(n=("k", "sum"), median_gap=("gap", "median"),
+                                    per_date=("k", "median"))
+        q = series.reindex(sc[len(ok):])
         in_series = ((q["n"] >= self.schedule_size) & (q["per_date"] == 1)).to_numpy()
         gap_ab = p.day[b] - p.day[a]
         return in_series & (gap_ab >= self.schedule_share * q["median_gap"].to_numpy()) & (
@@ -660,10 +715,11 @@ class Duplicates:
 @dataclass(frozen=True)
 class _Purchases:
     """Payments that may be purchases, as units: the lines and part payments of one
-    invoice (same supplier, budget coding and reference) added up, dated by the first.
-    ``rows`` sorted by unit, ``start`` the offset of each unit's rows in it; ``desc`` the
-    first line's description code; ``group`` the supplier and coding, ``span`` each group's
-    active span in days (at least a year) and ``usual`` its £ per day over it."""
+    invoice (same supplier, budget coding and reference) added up, dated by the first;
+    units sorted by supplier and coding, then date.  ``rows`` the payments of every unit,
+    ``start`` the offset of each unit's rows in it; ``desc`` the first line's description
+    code; ``group`` the supplier and coding, ``span`` each group's active span in days (at
+    least a year) and ``usual`` its £ per day over it."""
 
     key: np.ndarray
     coding: np.ndarray
@@ -676,11 +732,33 @@ class _Purchases:
     usual: np.ndarray
     rows: np.ndarray
     start: np.ndarray
-    lines_merged: int
-    not_purchases: int
+    removed: dict[str, int]
 
     def rows_of(self, units: np.ndarray) -> np.ndarray:
         return np.concatenate([self.rows[self.start[u]:self.start[u + 1]] for u in units])
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Candidate windows of units (positions ``first``…``last`` in ``cand``, which lists the
+    parts sorted by supplier and coding, then date), with what each holds."""
+
+    cand: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    total: np.ndarray  # pence
+    near: np.ndarray  # how many parts just under the threshold
+
+    @property
+    def size(self) -> np.ndarray:
+        return self.last - self.first + 1
+
+    def units(self, i: int) -> np.ndarray:
+        return self.cand[self.first[i]:self.last[i] + 1]
+
+    def take(self, keep: np.ndarray) -> _Windows:
+        return _Windows(self.cand, self.first[keep], self.last[keep], self.total[keep],
+                        self.near[keep])
 
 
 @dataclass(frozen=True)
@@ -688,17 +766,19 @@ class Splits:
     """Purchases split around a threshold: two or more payments to one supplier with one
     budget coding (department, service and expense type) less than ``window_days`` apart,
     each under a quotation or tender threshold (and at least ``min_part`` of it) and
-    together over it.  Thresholds are tried from the highest; a payment is in one finding
-    at most."""
+    together over it, more of them just under the threshold than the supplier's own rhythm
+    makes likely anywhere in its active span.  Thresholds are tried from the highest; a
+    payment is in one finding at most."""
 
     thresholds: tuple[float, ...] = (5000.0, 25000.0, 100000.0)
     window_days: int = 14
     min_part: float = 0.25
     just_under: float = 0.2
-    alpha: float = 0.01
-    alpha_low: float = 0.1
+    alpha: float = 0.001
+    alpha_low: float = 0.01
     prior_payments: float = 10.0
     rhythm_factor: float = 2.0
+    credit_days: int = 90
 
     key = "split"
     title = "Purchase split around a threshold"
@@ -707,20 +787,28 @@ class Splits:
             "each under a quotation or tender threshold (and at least a quarter of it), "
             "together over it.")
     confidence: ClassVar[dict[str, str]] = {
-        HIGH: "every payment just under the threshold (the just-under band), and more such "
-              "payments in one window than the supplier's own rhythm makes likely (Poisson; "
-              "significant as a false discovery rate over the windows tested)",
+        HIGH: "every payment just under the threshold (the just-under band), and the "
+              "supplier's own rhythm with this coding would put that many just-under "
+              "payments in one window anywhere in its active span less than once in 1,000 "
+              "times (Poisson, over every window of the span)",
         MEDIUM: "two or more payments just under the threshold, as unlikely as for high",
-        LOW: "two or more just under the threshold, significant only at the looser false "
-             "discovery rate",
+        LOW: "two or more just under the threshold, less likely than once in 100 times",
     }
     filters: ClassVar[dict[str, str]] = {
+        "published_twice": "a payment published in two files is counted once (the ingest "
+                           "rule: same date, supplier, amount and reference)",
+        "reversed": "a payment reversed by a credit of the same amount to the supplier "
+                    "within the credit window is not a purchase",
+        "instalments": "instalments of a stated schedule: a description says so ('2 of 4', "
+                       "'instalment', 'stage payment', 'monthly')",
         "one_invoice": "lines and part payments of one invoice are added up first (same "
                        "supplier, coding and reference): an invoice over the threshold "
                        "is not a split",
         "not_purchases": "payments to other public bodies and to people (withheld names), "
-                         "transfers (grants, precepts, rates, tax, benefits, refunds) and "
-                         "metered bills (electricity, gas, water) are not orders",
+                         "transfers (grants, precepts, rates, tax, benefits, refunds), "
+                         "metered bills (electricity, gas, water), a person's care or "
+                         "place (residential, home care, supported living, placements, "
+                         "school fees, bed and breakfast) and compensation are not orders",
         "small_parts": "payments under the minimum part of the threshold are other, small "
                        "purchases",
         "usual_rhythm": "no more £ in the window than the supplier's usual rhythm with that "
@@ -732,128 +820,123 @@ class Splits:
         "same_amount": "the same amount paid again (the duplicate check's finding, not a "
                        "split)",
         "no_sign": "no sign of cutting an order to fit under the threshold: fewer than two "
-                   "payments just under it, or no more than the supplier's own rhythm makes "
-                   "likely",
+                   "payments just under it, or no less likely than once in 100 times from "
+                   "the supplier's own rhythm",
     }
 
     def find(self, p: Payments, context: CheckContext) -> RuleResult:
         units = self._purchases(p)
         taken = np.zeros(len(units.pence), dtype=bool)
         found = Found([], [], [], [], [])
-        stats: dict = {"lines_merged_into_payments": units.lines_merged,
-                       "lines_not_purchases": units.not_purchases, "by_threshold": {}}
+        stats: dict = {"lines_merged_into_payments": units.removed.pop("one_invoice"),
+                       "lines_not_purchases": units.removed.pop("not_purchases"),
+                       "lines_removed": units.removed, "by_threshold": {}}
         for limit in sorted(self.thresholds, reverse=True):
-            clusters, counts = self._clusters(units, limit, taken)
-            levels = self._levels(units, clusters, limit)
-            counts.update(different_purchases=0, same_amount=0, no_sign=0, findings=0)
-            for cluster, level in zip(clusters, levels, strict=True):
-                if _described_apart(units.desc[cluster], units.digit[cluster]):
-                    counts["different_purchases"] += 1
-                elif len(set(units.pence[cluster])) == 1:
-                    counts["same_amount"] += 1
-                elif level is None:
-                    counts["no_sign"] += 1
-                else:
-                    taken[cluster] = True
-                    counts["findings"] += 1
-                    self._add(found, units, cluster, limit, level)
+            w, counts = self._clusters(units, limit, taken)
+            levels = self._levels(units, w, limit)
+            apart = _windows_described_apart(units, w)
+            same = _one_amount(units.pence[w.cand], w.first, w.last)
+            drop = {"different_purchases": apart, "same_amount": same & ~apart,
+                    "no_sign": (levels == "") & ~apart & ~same}
+            counts.update({k: int(v.sum()) for k, v in drop.items()})
+            keep = np.flatnonzero(~apart & ~same & (levels != ""))
+            counts["findings"] = len(keep)
+            for i in keep:
+                cluster = w.units(i)
+                taken[cluster] = True
+                self._add(found, units, cluster, limit, str(levels[i]))
             stats["by_threshold"][f"{limit:,.0f}"] = counts
         stats["findings"] = len(found.rows)
         return RuleResult(findings_frame(self, p, found), stats)
 
     def _purchases(self, p: Payments) -> _Purchases:
+        """The units (:class:`_Purchases`) from the payments that are orders, after the
+        filters for lines published twice, reversed payments and stated instalments."""
         base = (p.pence > 0) & p.dated & (p.key >= 0)
         purchase = base & ~p.public & ~p.other_payee & ~p.not_order
-        ok = np.flatnonzero(purchase)
-        refish = np.where(p.ref[ok] >= 0, p.ref[ok], -2 - p.day[ok] - (ok << 20))
-        unit = combined([p.key[ok], p.coding[ok], refish])
-        order = np.lexsort((p.day[ok], unit))
-        rows, unit = ok[order], unit[order]
-        start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]]) if len(rows) else rows
-        pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
+        copies = _published_twice(p, np.flatnonzero(purchase))
+        reversed_ = _reversed_by_credit(p, np.flatnonzero(purchase & ~copies),
+                                        self.credit_days)
+        instalment = purchase & ~copies & ~reversed_ & p.instalment
+        ok = np.flatnonzero(purchase & ~copies & ~reversed_ & ~instalment)
+        rows, start, group = _units(p, ok)
         first = rows[start]
-        group = combined([p.key[first], p.coding[first]])
-        g = pd.DataFrame({"g": group, "d": p.day[first], "c": pence}).groupby("g")
-        span = np.maximum(g["d"].max() - g["d"].min() + 1, 365).to_numpy()
-        usual = (g["c"].sum().to_numpy() / span)[group]
+        pence = np.add.reduceat(p.pence[rows], start) if len(rows) else np.zeros(0, np.int64)
+        n = int(group.max(initial=-1)) + 1
+        low, high = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min)
+        np.minimum.at(low, group, p.day[first])
+        np.maximum.at(high, group, p.day[first])
+        span = np.maximum(high - low + 1, 365)
+        usual = (np.bincount(group, weights=pence, minlength=n) / span)[group]
+        removed = {"published_twice": int(copies.sum()), "reversed": int(reversed_.sum()),
+                   "instalments": int(instalment.sum()),
+                   "one_invoice": len(rows) - len(first),
+                   "not_purchases": int((base & ~purchase).sum())}
         return _Purchases(p.key[first], p.coding[first], group, span, p.day[first], pence,
                           p.desc[first], p.desc_has_digit[first], usual, rows,
-                          np.r_[start, len(rows)], len(rows) - len(start),
-                          int((base & ~purchase).sum()))
+                          np.r_[start, len(rows)], removed)
 
     def _clusters(self, u: _Purchases, limit: float, taken: np.ndarray
-                  ) -> tuple[list[np.ndarray], dict]:
-        """Groups of parts (units under ``limit`` and at least ``min_part`` of it, not yet
-        taken) whose windows add up to more than ``limit``, after the rhythm filter; and
-        the counts behind them."""
+                  ) -> tuple[_Windows, dict]:
+        """Windows of parts (units under ``limit`` and at least ``min_part`` of it, not yet
+        taken) that add up to more than ``limit``, after the rhythm filter, largest £ first
+        and none sharing a part; and the counts behind them."""
         under = (u.pence < limit * 100) & ~taken
         part = under & (u.pence >= self.min_part * limit * 100)
         counts = {"payments_under": int(under.sum()), "small_parts": int((under & ~part).sum())}
-        cand = np.flatnonzero(part)
-        cand = cand[np.lexsort((u.day[cand], u.coding[cand], u.key[cand]))]
+        cand = np.flatnonzero(part)  # already by supplier and coding, then date
+        none = np.zeros(0, dtype=np.int64)
         if len(cand) < 2:
-            return [], {**counts, "windows_over": 0, "usual_rhythm": 0, "windows_kept": 0}
-        change = np.r_[True, (u.key[cand][1:] != u.key[cand][:-1])
-                       | (u.coding[cand][1:] != u.coding[cand][:-1])]
-        group = np.cumsum(change) - 1
-        j = window_starts(group, u.day[cand], self.window_days - 1)
+            counts.update(windows_over=0, usual_rhythm=0, windows_kept=0)
+            return _Windows(cand, none, none, none, none), counts
+        j = window_starts(u.group[cand], u.day[cand], self.window_days - 1)
         cum = np.r_[0, np.cumsum(u.pence[cand])]
         i = np.arange(len(cand))
         count, total = i - j + 1, cum[i + 1] - cum[j]
         over = (count >= 2) & (total > limit * 100)
         usual = total <= u.usual[cand] * self.window_days * self.rhythm_factor
-        clusters = _largest_windows(cand, j, total, np.flatnonzero(over & ~usual))
+        ends = _largest_windows(j, total, np.flatnonzero(over & ~usual))
+        near = np.r_[0, np.cumsum(self._near(u.pence[cand], limit))]
         counts.update(windows_over=int(over.sum()), usual_rhythm=int((over & usual).sum()),
-                      windows_kept=len(clusters))
-        return clusters, counts
+                      windows_kept=len(ends))
+        return _Windows(cand, j[ends], ends, total[ends], near[ends + 1] - near[j[ends]]), counts
 
     def _near(self, pence: np.ndarray, limit: float) -> np.ndarray:
         """Payments just under ``limit`` (within the just-under band)."""
         return (pence >= (1 - self.just_under) * limit * 100) & (pence < limit * 100)
 
-    def chances(self, u: _Purchases, clusters: list[np.ndarray], limit: float) -> np.ndarray:
+    def chances(self, u: _Purchases, w: _Windows, limit: float) -> np.ndarray:
         """Per window: how likely the supplier's own rhythm puts this many payments just
-        under the threshold in one window — P(N ≥ n), N Poisson with mean (its other
-        payments per day × the window × its share of them just under, that share shrunk
-        towards the council's by ``prior_payments`` payments)."""
+        under the threshold in some window of its active span — P(N ≥ n) for one window, N
+        Poisson with mean (its other payments per day × the window × its share of them just
+        under, that share shrunk towards the council's by ``prior_payments`` payments, and
+        the council's towards the just-under band's share of the parts' range), times the
+        windows in the span (at most 1)."""
         from scipy.special import pdtrc
 
         near = self._near(u.pence, limit).astype(np.int64)
         part = (u.pence < limit * 100) & (u.pence >= self.min_part * limit * 100)
-        council = float(near.sum() / max(part.sum(), 1))
+        band = self.just_under / (1 - self.min_part)  # the band's share of the parts' range
+        council = float((near.sum() + band * self.prior_payments)
+                        / (part.sum() + self.prior_payments))
         n_group = np.bincount(u.group, minlength=len(u.span))
         near_group = np.bincount(u.group, weights=near, minlength=len(u.span))
-        out = np.ones(len(clusters))
-        for i, c in enumerate(clusters):
-            g, n = u.group[c[0]], int(near[c].sum())
-            others, others_near = n_group[g] - len(c), near_group[g] - n
-            share = (others_near + council * self.prior_payments) / (
-                others + self.prior_payments)
-            mean = (others + 1) / u.span[g] * self.window_days * share
-            out[i] = pdtrc(n - 1, mean) if n >= 2 else 1.0
-        return out
+        g, n = u.group[w.cand[w.first]], w.near
+        others, others_near = n_group[g] - w.size, near_group[g] - n
+        share = (others_near + council * self.prior_payments) / (others + self.prior_payments)
+        mean = (others + 1) / u.span[g] * self.window_days * share
+        one = np.where(n >= 2, pdtrc(np.maximum(n - 1, 0), mean), 1.0)
+        return np.minimum(one * np.maximum(u.span[g] / self.window_days, 1.0), 1.0)
 
-    def _levels(self, u: _Purchases, clusters: list[np.ndarray], limit: float
-                ) -> list[str | None]:
-        """high / medium / low per window (:attr:`confidence`), None for no sign of
-        splitting: significant at the false discovery rate ``alpha`` (Benjamini–Hochberg)
-        over every window that could have been tested — each supplier and coding's active
-        span in windows, since any of them could have held such a burst — else at the
-        looser ``alpha_low`` (low)."""
-        chance = self.chances(u, clusters, limit)
-        if not len(chance):
-            return []
-        near = self._near(u.pence, limit)
-        order = np.sort(chance)
-        tested = max(float((u.span / self.window_days).sum()), len(order))
-        strict, loose = (_fdr_cut(order, rate, tested) for rate in (self.alpha,
-                                                                   self.alpha_low))
-        out: list[str | None] = []
-        for c, p_value in zip(clusters, chance, strict=True):
-            all_near = bool(near[c].all())
-            out.append(HIGH if p_value <= strict and all_near else MEDIUM
-                       if p_value <= strict else LOW if p_value <= loose else None)
-        return out
+    def _levels(self, u: _Purchases, w: _Windows, limit: float) -> np.ndarray:
+        """high / medium / low per window (:attr:`confidence`), "" for no sign of
+        splitting: the supplier's own rhythm would make such a burst somewhere in its span
+        less likely than ``alpha`` (high when every part is just under, else medium), else
+        than ``alpha_low`` (low)."""
+        chance = self.chances(u, w, limit)
+        all_near = w.near == w.size
+        return np.select([(chance <= self.alpha) & all_near, chance <= self.alpha,
+                          chance <= self.alpha_low], [HIGH, MEDIUM, LOW], "")
 
     def _add(self, found: Found, u: _Purchases, cluster: np.ndarray, limit: float,
              level: str) -> None:
@@ -874,15 +957,98 @@ class Splits:
             "under the threshold"
             + ("; payments described alike" if alike else "")
             + ". Lines and part payments sharing a reference were added up first (not one "
-            "invoice); not a public body or a person; more £ in "
+            "invoice); no line published twice, reversed by a credit or stated as an "
+            "instalment; not a public body or a person; more £ in "
             f"{self.window_days} days than the supplier's usual rhythm with this coding.")
 
 
-def _fdr_cut(ordered: np.ndarray, rate: float, tested: float) -> float:
-    """The largest chance significant at false discovery ``rate`` among ``tested`` tests
-    (Benjamini–Hochberg; ``ordered`` ascending); -1 when none is."""
-    ok = ordered <= rate * np.arange(1, len(ordered) + 1) / tested
-    return float(ordered[np.flatnonzero(ok)[-1]]) if ok.any() else -1.0
+def _units(p: Payments, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The payments ``ok`` as units (lines of one invoice: same supplier, coding and
+    reference; a payment without a reference alone), sorted by supplier and coding, then
+    the unit's first date, each unit's lines by date: (rows, the offset of each unit in
+    them, each unit's supplier-and-coding code)."""
+    if not len(ok):
+        return ok, ok, ok
+    group = combined([p.key[ok], p.coding[ok]])
+    ref = p.ref[ok]
+    alone = int(ref.max(initial=0)) + 1 + np.arange(len(ok))
+    unit = combined([group, np.where(ref >= 0, ref, alone)])
+    day = p.day[ok] - p.day[ok].min()
+    first_day = np.full(int(unit.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first_day, unit, day)
+    order = sort_order([group, first_day[unit], unit, day])
+    unit = unit[order]
+    start = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    return ok[order], start, group[order][start]
+
+
+def sort_order(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """The order sorting rows by ``keys`` (integer codes ≥ 0, the first key first): one
+    stable sort of the keys packed into one integer where they fit, else a lexsort."""
+    packed, size = np.zeros(len(keys[0]), dtype=np.int64), 1
+    for k in keys:
+        width = int(k.max(initial=0)) + 1
+        size *= width
+        if size >= 1 << 62:
+            return np.lexsort(list(keys)[::-1])
+        packed = packed * width + k
+    return np.argsort(packed, kind="stable")
+
+
+def _published_twice(p: Payments, rows: np.ndarray) -> np.ndarray:
+    """Per payment: a copy of one of ``rows`` published in an earlier-read file (the ingest
+    rule, :func:`impact.ingest.transactions.transaction_codes`: same reference, supplier,
+    date and amount in another file); the first file's line is kept."""
+    out = np.zeros(len(p.pence), dtype=bool)
+    rows = rows[(p.ref[rows] < 0) | _repeated(p.ref[rows])]  # a reference read once: no copy
+    if not len(rows):
+        return out
+    code = combined([p.supplier[rows], p.ref[rows], p.day[rows], p.pence[rows]])
+    first_file = np.full(int(code.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first_file, code, p.file[rows])
+    out[rows] = p.file[rows] != first_file[code]
+    return out
+
+
+def _reversed_by_credit(p: Payments, rows: np.ndarray, days: int) -> np.ndarray:
+    """Per payment: one of ``rows`` cancelled by a credit of its amount to the same supplier
+    up to ``days`` after it (each credit cancels the latest such payment before it)."""
+    out = np.zeros(len(p.pence), dtype=bool)
+    credit = np.flatnonzero((p.pence < 0) & p.dated & (p.key >= 0))
+    rows = rows[np.isin(p.pence[rows], -p.pence[credit])]  # amounts some credit reverses
+    if not len(credit) or not len(rows):
+        return out
+    group = combined([np.concatenate([p.key[rows], p.key[credit]]),
+                      np.concatenate([p.pence[rows], -p.pence[credit]])])
+    span = int(max(p.day[rows].max(), p.day[credit].max()) - min(
+        p.day[rows].min(), p.day[credit].min())) + 1
+    low = min(p.day[rows].min(), p.day[credit].min())
+    at = group[: len(rows)] * span + (p.day[rows] - low)
+    order = np.argsort(at, kind="stable")
+    paid = at[order]
+    gc = group[len(rows):]
+    i = np.searchsorted(paid, gc * span + (p.day[credit] - low), side="right") - 1
+    ok = i >= 0
+    hit = order[i[ok]]
+    ok[ok] = (group[hit] == gc[ok]) & (p.day[credit][ok] - p.day[rows][hit] <= days)
+    out[rows[order[i[ok]]]] = True
+    return out
+
+
+def _one_amount(pence: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Per window [first, last] of ``pence``: every amount the same."""
+    changes = np.r_[0, np.cumsum(pence[1:] != pence[:-1])]
+    return changes[last] == changes[first]
+
+
+def _windows_described_apart(u: _Purchases, w: _Windows) -> np.ndarray:
+    """Per window: its payments are different purchases (:func:`_described_apart`); only
+    windows whose every payment is described are looked at one by one."""
+    blank = np.r_[0, np.cumsum(u.desc[w.cand] < 0)]
+    out = np.zeros(len(w.first), dtype=bool)
+    for i in np.flatnonzero(blank[w.last + 1] == blank[w.first]):
+        out[i] = _described_apart(u.desc[w.units(i)], u.digit[w.units(i)])
+    return out
 
 
 def _described_apart(desc: np.ndarray, has_digit: np.ndarray) -> bool:
@@ -893,18 +1059,18 @@ def _described_apart(desc: np.ndarray, has_digit: np.ndarray) -> bool:
     return len(set(desc)) == len(desc) or len(set(desc[has_digit])) >= 2
 
 
-def _largest_windows(cand: np.ndarray, start: np.ndarray, total: np.ndarray,
-                     ends: np.ndarray) -> list[np.ndarray]:
-    """Windows [start[i], i] (positions in ``cand``) taken largest £ first, each only when
-    none of its payments is in a window already taken: the units of each."""
-    used = np.zeros(len(cand), dtype=bool)
+def _largest_windows(start: np.ndarray, total: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The last positions of windows [start[i], i] taken largest £ first, each only when
+    none of its parts is in a window already taken."""
+    if not len(ends):
+        return ends
+    used = np.zeros(int(ends.max()) + 1, dtype=bool)
     out = []
     for i in ends[np.argsort(-total[ends], kind="stable")]:
-        window = slice(start[i], i + 1)
-        if not used[window].any():
-            used[window] = True
-            out.append(cand[window])
-    return out
+        if not used[start[i]:i + 1].any():
+            used[start[i]:i + 1] = True
+            out.append(i)
+    return np.asarray(out, dtype=np.int64)
 
 
 # ----------------------------------------------------------------------------- dissolved
@@ -951,8 +1117,7 @@ class Dissolved:
             "|".join(self.closed_words), regex=True).fillna(False)]
         key = (p.tx["supplier_key"] if "supplier_key" in p.tx else supplier_keys(p.tx))
         closed = closed.astype({"supplier_key": "string"}).drop_duplicates("supplier_key")
-        cand = np.flatnonzero(key.astype("string").isin(set(closed["supplier_key"]))
-                              .fillna(False).to_numpy(bool))
+        cand = _rows_of(p, key, set(closed["supplier_key"]))
         hit = key.iloc[cand].astype("string").to_frame("supplier_key").merge(
             closed, on="supplier_key", how="left")
         when = pd.to_datetime(hit["status_date"], errors="coerce")
@@ -970,16 +1135,20 @@ class Dissolved:
         on or after the closing date."""
         at = np.flatnonzero(after)
         found = Found([], [], [], [], [], ids=[])
+        said = hit[["status", "source", "matched_by"]].astype("string").fillna("").to_numpy(
+            dtype=object)
+        closed = when.to_numpy()
         for supplier, idx in pd.Series(at).groupby(hit["supplier_key"].to_numpy()[at]):
             i = idx.to_numpy()
-            first = hit.iloc[i[0]]
-            dated = pd.notna(when.iloc[i[0]])
-            by_number = str(first["matched_by"]) == "company number"
+            status, source, matched_by = said[i[0]]
+            first = {"status": status, "source": source, "matched_by": matched_by}
+            dated = not pd.isna(closed[i[0]])
+            by_number = matched_by == "company number"
             r = cand[i]
             found.rows.append(r)
             found.confidence.append(HIGH if dated and by_number else MEDIUM if dated else LOW)
             found.amount.append(float(p.pence[r].sum() / 100))
-            since = f" since {when.iloc[i[0]]:%-d %b %Y}" if dated else ""
+            since = f" since {pd.Timestamp(closed[i[0]]):%-d %b %Y}" if dated else ""
             found.what.append(f"{len(r)} payments to a company {first['status']}{since}")
             found.evidence.append(
                 f"Status '{first['status']}' from {first['source']}, matched by "
@@ -988,6 +1157,18 @@ class Dissolved:
                    if dated else "the register gives no closing date."))
             found.ids.append(str(supplier))
         return found
+
+
+def _rows_of(p: Payments, key: pd.Series, wanted: set) -> np.ndarray:
+    """The rows whose supplier key is in ``wanted``: each distinct key looked up once
+    where the keys are the ones :func:`prepare` coded, else row by row."""
+    if "supplier_key" not in p.tx or not (p.key >= 0).any():
+        return np.flatnonzero(key.astype("string").isin(wanted).fillna(False).to_numpy(bool))
+    known = np.flatnonzero(p.key >= 0)
+    first = np.full(int(p.key.max()) + 1, len(p.key))
+    np.minimum.at(first, p.key[known], known)
+    closed = key.iloc[first].astype("string").isin(wanted).fillna(False).to_numpy(bool)
+    return known[closed[p.key[known]]]
 
 
 def company_statuses(reference: object, suppliers: pd.DataFrame) -> pd.DataFrame:

@@ -23,8 +23,10 @@ from impact.analysis.checks import (
     Found,
     Payments,
     RuleResult,
+    combined,
     findings_frame,
     money,
+    month_numbers,
 )
 
 
@@ -36,6 +38,13 @@ def _service(p: Payments) -> tuple[np.ndarray, np.ndarray]:
         codes, names = pd.factorize(t["service_area"].astype("string").fillna("(not given)"))
         return codes.astype(np.int64), np.asarray(names, dtype=object)
     return p.dept, p.dept_names
+
+
+def _year_month(p: Payments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dated payments' positions, and each one's calendar year and month (1–12)."""
+    at = np.flatnonzero(p.dated)
+    months = month_numbers(p.day[at])
+    return at, months // 12 + 1970, months % 12 + 1
 
 
 # ----------------------------------------------------------------------------- year end
@@ -74,11 +83,10 @@ class YearEnd:
         table = self._table(p)
         flagged = table[table["confidence"].notna()]
         found = Found([], [], [], [], [], ids=[])
-        month = pd.to_datetime(p.tx["date"], errors="coerce")
+        at, year, month = _year_month(p) if len(flagged) else (None, None, None)
         for r in flagged.itertuples():
-            rows = np.flatnonzero((p.dept == r.dept_code) & (month.dt.month == self.year_end_month)
-                                  .to_numpy() & (month.dt.year == r.end_year).to_numpy()
-                                  & (p.pence > 0))
+            rows = at[(p.dept[at] == r.dept_code) & (month == self.year_end_month)
+                      & (year == r.end_year) & (p.pence[at] > 0)]
             found.rows.append(rows)
             found.confidence.append(r.confidence)
             found.amount.append(float(r.excess))
@@ -99,11 +107,14 @@ class YearEnd:
         """One row per department and financial year: the last month, the others, the test."""
         from scipy.special import stdtr
 
-        date = pd.to_datetime(p.tx["date"], errors="coerce")
-        f = pd.DataFrame({"dept_code": p.dept, "amount": p.pence / 100,
-                          "end_year": date.dt.year + (date.dt.month > self.year_end_month),
-                          "month": date.dt.month}).dropna()
-        m = f.groupby(["dept_code", "end_year", "month"])["amount"].sum().unstack("month")
+        at, year, month = _year_month(p)
+        end_year = year + (month > self.year_end_month)
+        code = combined([p.dept[at], end_year, month])
+        key = np.zeros((int(code.max(initial=-1)) + 1, 3), dtype=np.int64)
+        key[code] = np.column_stack([p.dept[at], end_year, month])  # one row per code
+        f = pd.DataFrame(key, columns=["dept_code", "end_year", "month"]).assign(
+            amount=np.bincount(code, weights=p.pence[at], minlength=len(key)) / 100)
+        m = f.set_index(["dept_code", "end_year", "month"])["amount"].unstack("month")
         last = m.get(self.year_end_month, pd.Series(np.nan, index=m.index))
         others = m.drop(columns=[self.year_end_month], errors="ignore")
         out = pd.DataFrame({"last": last, "months": others.notna().sum(axis=1),
@@ -193,7 +204,9 @@ class Digits:
             row, spikes = self._test(name, counts[code])
             rows_out.append(row)
             if row["conformity"] == "nonconformity" and spikes:
-                mine = tested & (p.dept == code) & np.isin(pair, spikes)
+                spiked = np.zeros(100, dtype=bool)
+                spiked[spikes] = True
+                mine = tested & (p.dept == code) & spiked[pair]
                 self._add(found, p, mine, row, (spikes, pair))
         table = pd.DataFrame(rows_out, columns=_DIGIT_COLUMNS).sort_values(
             "mad", ascending=False, na_position="last")
@@ -341,9 +354,11 @@ class Concentration:
     def find(self, p: Payments, context: CheckContext) -> RuleResult:
         chosen = (p.pence > 0) & ~p.public & ~p.other_payee & (p.key >= 0)
         code, names = _service(p)
-        f = pd.DataFrame({"service": code[chosen], "key": p.key[chosen],
-                          "amount": p.pence[chosen] / 100})
-        by = f.groupby(["service", "key"])["amount"].sum().reset_index()
+        pair = combined([code[chosen], p.key[chosen]])
+        at = np.flatnonzero(chosen)[np.unique(pair, return_index=True)[1]]
+        by = pd.DataFrame({"service": code[at], "key": p.key[at],
+                           "amount": np.bincount(pair, weights=p.pence[chosen]) / 100}
+                          ).sort_values(["service", "key"], ignore_index=True)
         total = by.groupby("service")["amount"].transform("sum")
         top = by.assign(total=total, share=by["amount"] / total).sort_values(
             "amount", ascending=False).drop_duplicates("service")
@@ -362,8 +377,9 @@ class Concentration:
                 f"{money(self.min_service_pounds)} or more, the largest supplier's median "
                 f"share is {base:.0%}.")
             found.ids.append(f"{names[r.service]}|{p.tx['supplier_name_norm'].iloc[rows[0]]}")
-        first = pd.Series(np.arange(len(p.key)), index=p.key).groupby(level=0).first()
-        supplier = p.tx["supplier_name"].to_numpy()[first.reindex(top["key"]).to_numpy()]
+        first = np.full(int(p.key.max(initial=0)) + 1, len(p.key))
+        np.minimum.at(first, p.key[p.key >= 0], np.flatnonzero(p.key >= 0))
+        supplier = p.tx["supplier_name"].iloc[first[top["key"].to_numpy()]].to_numpy()
         table = top.assign(service=names[top["service"].to_numpy()], supplier=supplier).drop(
             columns=["key"]).rename(
             columns={"amount": "largest_supplier_spend", "total": "service_spend_with_suppliers",

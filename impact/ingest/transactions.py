@@ -1029,12 +1029,20 @@ def _when(t: pd.DataFrame) -> np.ndarray:
 
 
 def combined_codes(parts: list[np.ndarray]) -> np.ndarray:
-    """One code per distinct combination of several integer codes (each ≥ -1), built
-    pairwise so the intermediate numbers never overflow."""
-    codes = parts[0].astype(np.int64) + 1
-    for part in parts[1:]:
-        codes = pd.factorize(codes * (int(part.max(initial=0)) + 2) + part.astype(np.int64) + 1)[0]
-    return codes
+    """One code per distinct combination of several integer codes, numbered in order of
+    first appearance: the parts packed into one integer, re-numbered only when the next
+    part would overflow it (one hash pass for most combinations, not one per part)."""
+    codes, size = np.zeros(len(parts[0]), dtype=np.int64), 1
+    for part in parts:
+        x = np.asarray(part, dtype=np.int64)
+        low = int(x.min(initial=0))
+        width = int(x.max(initial=0)) - low + 1
+        if size * width >= 1 << 62:
+            codes = pd.factorize(codes)[0].astype(np.int64)
+            size = int(codes.max(initial=0)) + 1
+        codes = codes * width + (x - low)
+        size *= width
+    return pd.factorize(codes)[0].astype(np.int64)
 
 
 def _duplicate_rejects(d: pd.DataFrame) -> pd.DataFrame:

@@ -113,6 +113,10 @@ def _split_counts(stats: dict) -> list[tuple[str, str, int]]:
              stats.get("lines_merged_into_payments", 0)),
             (title, "lines left out: not orders (public bodies, people, transfers, metered "
              "bills)", stats.get("lines_not_purchases", 0))]
+    said = {"published_twice": "lines left out: published twice (the first file's kept)",
+            "reversed": "lines left out: reversed by a credit of the same amount",
+            "instalments": "lines left out: instalments of a stated schedule"}
+    rows += [(title, said.get(k, k), n) for k, n in stats.get("lines_removed", {}).items()]
     for limit, c in stats.get("by_threshold", {}).items():
         rows += [(title, f"£{limit}: payments under it", c.get("payments_under", 0)),
                  (title, f"£{limit}: removed as small parts", c.get("small_parts", 0)),
