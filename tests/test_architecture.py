@@ -138,6 +138,43 @@ def test_functions_are_short(folder: str) -> None:
     assert not long, "split into named steps:\n" + "\n".join(long)
 
 
+#: What each top-level part of the checkout may import besides itself: the library is
+#: the bottom, pages and the frame sit on it, benchmarks measure it, tests may reach all.
+OUTER: dict[str, set[str]] = {
+    "impact": set(),
+    "views": {"impact"},
+    "app": {"impact", "views"},
+    "bench": {"impact"},
+    "tests": {"impact", "views", "bench"},
+}
+
+
+def _parts_imported(path: Path) -> list[tuple[str, int]]:
+    """The top-level checkout parts (``impact``, ``views`` …) ``path`` imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name.split(".")[0], node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module.split(".")[0], node.lineno))
+    return [(top, line) for top, line in found if top in OUTER]
+
+
+def test_outer_parts_import_only_what_sits_below_them() -> None:
+    """The library never reaches up into pages, benchmarks or tests; benchmarks never lean
+    on tests (a benchmark that imports a test helper breaks when the test changes)."""
+    files = [ROOT / "app.py", *(p for part in ("impact", "views", "bench", "tests")
+                                for p in (ROOT / part).rglob("*.py"))]
+    wrong = []
+    for path in files:
+        mine = path.relative_to(ROOT).parts[0].removesuffix(".py")
+        for top, line in _parts_imported(path):
+            if top != mine and top not in OUTER[mine]:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {top}")
+    assert not wrong, "\n".join(sorted(set(wrong)))
+
+
 def test_only_the_command_line_parses_arguments_or_prints() -> None:
     wrong = []
     for module, path in MODULES.items():
