@@ -41,10 +41,9 @@ from impact.core.paths import slug, workspace_dir
 from impact.core.settings import settings
 from impact.ingest.schema import TRANSACTION_COLUMNS
 from impact.places.authorities import CouncilProfile, council_profile, load_authorities
-from impact.places.councils import supplier_deprivation
 from impact.places.geocode import OUTPUT_COLUMNS as PLACE_COLUMNS
 from impact.places.reference import Reference
-from impact.workspace import Workspace, join_suppliers
+from impact.workspace import Workspace
 
 #: Bumped when the stored columns change meaning: every council is then re-read once.
 STORE_VERSION = "2"
@@ -243,46 +242,6 @@ def year_partition(period: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------- adding councils
 
 
-def folder_fingerprint(folder: Path, reference: Reference, council: str,
-                       lad_codes: tuple[str, ...]) -> str:
-    """What a council's stored rows depend on: its ingest and locate outputs, the reference
-    folder, the name and district codes, and :data:`STORE_VERSION`."""
-    files = [folder / "transactions.parquet", folder / "suppliers.parquet",
-             reference.find("local_authorities"), reference.find("imd2025_lsoa21")]
-    return cache.key(STORE_VERSION, *cache.fingerprint(files), str(reference.root.resolve()),
-                     council, *lad_codes)
-
-
-def add_folder(store: Store, folder: str | Path, reference: Reference, *,
-               council: str | None = None, lad_codes: tuple[str, ...] = ()
-               ) -> tuple[CouncilEntry, bool]:
-    """Add an ingested and located council folder; ``(entry, True)`` when (re)written,
-    ``(entry, False)`` when the store already held these exact inputs.
-
-    Raises :class:`StoreError` when the folder lacks ``transactions.parquet`` or
-    ``suppliers.parquet``.  A council with no payments is kept, with no rows, so Compare
-    says "not enough data" for it rather than leaving it out.
-    """
-    folder = Path(folder)
-    for name in ("transactions.parquet", "suppliers.parquet"):
-        if not (folder / name).is_file():
-            raise StoreError(f"{folder}: no {name} (run 'impact ingest' and 'impact locate')")
-    name = council or _council_name(folder)
-    council_id = slug(name)
-    fp = folder_fingerprint(folder, reference, name, lad_codes)
-    held = store.entry(council_id)
-    if held is not None and held.fingerprint == fp:
-        return held, False
-    tx = pd.read_parquet(folder / "transactions.parquet")
-    suppliers = pd.read_parquet(folder / "suppliers.parquet")
-    profile = council_profile(reference, name, lad_codes)
-    rows = placed_payments(tx, suppliers, reference, profile)
-    entry = CouncilEntry(council_id=council_id, council=name, profile=profile, rows=len(rows),
-                         years=[], located_share=_located_share(folder), fingerprint=fp,
-                         source=str(folder.resolve()), warnings=list(profile.warnings))
-    return store.put(entry, rows), True
-
-
 def add_workspace(store: Store, ws: Workspace) -> tuple[CouncilEntry, bool]:
     """Add the council a :class:`~impact.workspace.Workspace` has loaded (the app's button).
 
@@ -314,37 +273,6 @@ def add_workspace(store: Store, ws: Workspace) -> tuple[CouncilEntry, bool]:
 def _ward_residents(ws: Workspace) -> float | None:
     pop = ws.wards["population"].sum() if "population" in ws.wards else 0
     return float(pop) if pop > 0 else None
-
-
-def placed_payments(tx: pd.DataFrame, suppliers: pd.DataFrame, reference: Reference,
-                    profile: CouncilProfile) -> pd.DataFrame:
-    """Transactions joined to their supplier's place, IoD decile and location band."""
-    warnings: list[str] = []
-    imd = supplier_deprivation(reference, warnings)
-    if imd is not None and "imd_decile" not in suppliers:
-        suppliers = suppliers.merge(imd.drop_duplicates("lsoa21_code"), on="lsoa21_code",
-                                    how="left")
-    profile.warnings += warnings
-    if tx.empty:
-        return conform_payments(tx)
-    return conform_payments(join_suppliers(tx, suppliers, profile.lads, profile.region_codes))
-
-
-def _council_name(folder: Path) -> str:
-    quality = folder / "quality.json"
-    if quality.is_file():
-        name = json.loads(quality.read_text(encoding="utf-8")).get("council")
-        if name:
-            return str(name)
-    return folder.name.replace("_", " ").replace("-", " ").title()
-
-
-def _located_share(folder: Path) -> float | None:
-    path = folder / "coverage.json"
-    if not path.is_file():
-        return None
-    value = json.loads(path.read_text(encoding="utf-8")).get("share_of_spend_located")
-    return None if value is None else float(value)
 
 
 # ------------------------------------------------------------------------------ compare

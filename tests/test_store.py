@@ -14,12 +14,29 @@ import pytest
 
 from impact.analysis.compare import for_csv
 from impact.analysis.measures import NOT_ENOUGH_DATA
+from impact.core import cache
+from impact.core.paths import slug
 from impact.core.settings import demo_dir
 from impact.ingest.schema import supplier_keys
-from impact.places.authorities import authority_lads, council_profile, load_authorities
+from impact.places.authorities import (
+    CouncilProfile,
+    authority_lads,
+    council_profile,
+    load_authorities,
+)
+from impact.places.councils import supplier_deprivation
 from impact.places.reference import Reference
-from impact.store import PAYMENT_COLUMNS, Store, StoreError, add_folder, compare_councils
+from impact.store import (
+    PAYMENT_COLUMNS,
+    STORE_VERSION,
+    CouncilEntry,
+    Store,
+    StoreError,
+    compare_councils,
+    conform_payments,
+)
 from impact.synthetic.factories import make_transactions
+from impact.workspace import join_suppliers
 
 #: mySociety's layout, for the demo's synthetic districts and a synthetic county.
 AUTHORITIES_CSV = """\
@@ -70,6 +87,79 @@ def council_folder(root: Path, council: str, n: int = 40, seed: int = 1) -> Path
     })
     sup.to_parquet(folder / "suppliers.parquet", index=False)
     return folder
+
+
+def folder_fingerprint(folder: Path, reference: Reference, council: str,
+                       lad_codes: tuple[str, ...]) -> str:
+    """What a council's stored rows depend on: its ingest and locate outputs, the reference
+    folder, the name and district codes, and :data:`STORE_VERSION`."""
+    files = [folder / "transactions.parquet", folder / "suppliers.parquet",
+             reference.find("local_authorities"), reference.find("imd2025_lsoa21")]
+    return cache.key(STORE_VERSION, *cache.fingerprint(files), str(reference.root.resolve()),
+                     council, *lad_codes)
+
+
+def add_folder(store: Store, folder: str | Path, reference: Reference, *,
+               council: str | None = None, lad_codes: tuple[str, ...] = ()
+               ) -> tuple[CouncilEntry, bool]:
+    """Add an ingested and located council folder, the way the store's tests build one
+    (the product adds a council through :func:`impact.store.add_workspace`, the front door);
+    ``(entry, True)`` when (re)written,
+    ``(entry, False)`` when the store already held these exact inputs.
+
+    Raises :class:`StoreError` when the folder lacks ``transactions.parquet`` or
+    ``suppliers.parquet``.  A council with no payments is kept, with no rows, so Compare
+    says "not enough data" for it rather than leaving it out.
+    """
+    folder = Path(folder)
+    for name in ("transactions.parquet", "suppliers.parquet"):
+        if not (folder / name).is_file():
+            raise StoreError(f"{folder}: no {name} (run 'impact ingest' and 'impact locate')")
+    name = council or _council_name(folder)
+    council_id = slug(name)
+    fp = folder_fingerprint(folder, reference, name, lad_codes)
+    held = store.entry(council_id)
+    if held is not None and held.fingerprint == fp:
+        return held, False
+    tx = pd.read_parquet(folder / "transactions.parquet")
+    suppliers = pd.read_parquet(folder / "suppliers.parquet")
+    profile = council_profile(reference, name, lad_codes)
+    rows = placed_payments(tx, suppliers, reference, profile)
+    entry = CouncilEntry(council_id=council_id, council=name, profile=profile, rows=len(rows),
+                         years=[], located_share=_located_share(folder), fingerprint=fp,
+                         source=str(folder.resolve()), warnings=list(profile.warnings))
+    return store.put(entry, rows), True
+
+
+def placed_payments(tx: pd.DataFrame, suppliers: pd.DataFrame, reference: Reference,
+                    profile: CouncilProfile) -> pd.DataFrame:
+    """Transactions joined to their supplier's place, IoD decile and location band."""
+    warnings: list[str] = []
+    imd = supplier_deprivation(reference, warnings)
+    if imd is not None and "imd_decile" not in suppliers:
+        suppliers = suppliers.merge(imd.drop_duplicates("lsoa21_code"), on="lsoa21_code",
+                                    how="left")
+    profile.warnings += warnings
+    if tx.empty:
+        return conform_payments(tx)
+    return conform_payments(join_suppliers(tx, suppliers, profile.lads, profile.region_codes))
+
+
+def _council_name(folder: Path) -> str:
+    quality = folder / "quality.json"
+    if quality.is_file():
+        name = json.loads(quality.read_text(encoding="utf-8")).get("council")
+        if name:
+            return str(name)
+    return folder.name.replace("_", " ").replace("-", " ").title()
+
+
+def _located_share(folder: Path) -> float | None:
+    path = folder / "coverage.json"
+    if not path.is_file():
+        return None
+    value = json.loads(path.read_text(encoding="utf-8")).get("share_of_spend_located")
+    return None if value is None else float(value)
 
 
 def files_state(folder: Path) -> dict[str, tuple[int, int]]:

@@ -255,8 +255,10 @@ def coverage_caption(fig: Figure) -> str:
     rests = fig.rests_on
     if not rests:
         return ""
-    if fig.shown is None and fig.detail:
+    if fig.shown is None and fig.range_text:
         return f"{fig.detail[0].upper()}{fig.detail[1:]} · {rests[0].lower()}{rests[1:]}"
+    if fig.shown is None and fig.detail:  # no range: what it rests on, then what would fill it
+        return f"{rests}. {fig.detail}"
     return rests + (f" · {fig.detail}" if fig.detail else "")
 
 

@@ -29,6 +29,7 @@ from views._common import (
     money_col,
     officer,
     officer_name,
+    table,
     text_cols,
 )
 
@@ -187,12 +188,12 @@ def _import(ws: Workspace, name: str, data: bytes) -> None:
 def _show_report(report: worklist.ImportReport) -> None:
     st.markdown(f"**Last import:** {report.sentence()}.")
     if len(report.applied):
-        st.dataframe(blanks(report.applied), hide_index=True, width="stretch", height=200,
-                     placeholder=MISSING)
+        table(report.applied, height=200, config={"line": st.column_config.NumberColumn(
+            "Line in the file", format="%d")})
     if len(report.rejected):
         st.markdown("**Rejected rows, with the reason**")
-        st.dataframe(blanks(report.rejected), hide_index=True, width="stretch", height=200,
-                     placeholder=MISSING)
+        table(report.rejected, height=200, config={"line": st.column_config.NumberColumn(
+            "Line in the file", format="%d")})
 
 
 def suggested(ws: Workspace) -> None:

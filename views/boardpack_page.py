@@ -23,6 +23,7 @@ from views._common import (
     money_cols,
     page_payments,
     page_workspace,
+    table,
 )
 
 st.title("Board pack")
@@ -76,13 +77,12 @@ with tab2:
 with tab3:
     cols = ["supplier", "department", "spend", *[c for k in ch.POINTS
                                                  for c in (k, f"{k}_evidence")], "flags"]
-    st.dataframe(card.scores[cols], hide_index=True, width="stretch",
-                 column_config=money_cols("spend"))
+    table(card.scores[cols], money=("spend",))
 if len(card.rejected) or len(card.issues):
     with st.expander(f"Attribute rows not used ({len(card.rejected)}) and cells read as "
                      f"unknown ({len(card.issues)})"):
-        st.dataframe(card.rejected, hide_index=True)
-        st.dataframe(card.issues, hide_index=True)
+        table(card.rejected)
+        table(card.issues)
 
 st.header("Board pack and market brief")
 st.caption("A4 PDF: page 1 an executive summary (the four headline figures with what they "

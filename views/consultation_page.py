@@ -100,7 +100,8 @@ def _flow(story: cons.PoundStory) -> None:
     y = alt.Y("step:N", title=None, sort=None, scale=alt.Scale(paddingInner=0.3),
               axis=alt.Axis(labelFontSize=22, labelLimit=420))
     bars = alt.Chart(df).mark_bar().encode(
-        x=alt.X("start:Q", title="pence of each £1", scale=alt.Scale(domain=[0, 100])),
+        x=alt.X("start:Q", title="pence of each £1", scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(values=list(range(0, 101, 10)), grid=False)),
         x2="end:Q", y=y, tooltip=["step:N", "part:N", "pence:Q"],
         color=alt.Color("part:N", title=None, sort=shown,
                         scale=alt.Scale(domain=shown, range=[parts[p] for p in shown]),

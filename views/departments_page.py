@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import astuple, replace
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -33,6 +34,31 @@ def _months(ws_key: str, _ws: Workspace) -> list[str]:
     """Every month the council's payments fall in ("2024-04"), once per dataset."""
     return sorted(m for m in _ws.transactions["period"].dropna().astype(str).str.slice(0, 7)
                   .unique() if len(m) == 7)
+
+
+#: Okabe–Ito's eight colours (colour-blind safe) and a grey for "(all others)".
+GROUP_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
+                 "#F0E442", "#000000", "#BBBBBB"]
+
+
+def month_bars(chart: pd.DataFrame, group: str) -> alt.Chart:
+    """Stacked £m by month ("Apr 2021", one bar a month), the groups in Okabe–Ito colours
+    with their full names in a legend below (hover shows the £)."""
+    months = [str(m) for m in chart.index]
+    long = (chart.rename_axis("m").reset_index().melt("m", var_name="g", value_name="gbp")
+            .assign(month=lambda d: d["m"].astype(str).map(labels.month),
+                    gbpm=lambda d: d["gbp"] / 1e6))
+    order = [labels.month(m) for m in months]
+    angle = 0 if len(order) <= 12 else -45
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("month:O", sort=order, title=None, axis=alt.Axis(labelAngle=angle)),
+        y=alt.Y("sum(gbpm):Q", title="£m (net)", axis=alt.Axis(format=",.1f")),
+        color=alt.Color("g:N", title=group, sort=list(chart.columns),
+                        scale=alt.Scale(range=GROUP_COLOURS),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=420)),
+        tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("g:N", title=group),
+                 alt.Tooltip("gbp:Q", title="£", format=",.0f")],
+    ).properties(height=340)
 
 
 st.title("Departments and time")
@@ -65,9 +91,7 @@ else:
     chart = top.T
     if len(pivot) > 8:
         chart["(all others)"] = rest
-    # A time axis ("Apr 2024"), not "2024-04" text.
-    chart.index = pd.to_datetime(chart.index.astype(str), format="%Y-%m")
-    st.bar_chart(chart, y_label="£ (net)", x_label="Month", height=360)
+    st.altair_chart(month_bars(chart, groups[by]), width="stretch")
     grid = pivot.assign(total=pivot.sum(axis=1)).rename_axis(by).reset_index()
     table(grid, money=tuple(c for c in grid.columns if c != by),
           config={by: st.column_config.Column(groups[by])})

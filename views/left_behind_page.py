@@ -75,15 +75,17 @@ with st.container(border=True):
         feats = st.data_editor(
             st.session_state["lb_feat_base"], key="lb_features", hide_index=True,
             width="stretch", height=250, disabled=["feature"],
-            column_config={"weight": st.column_config.NumberColumn(min_value=0.0, max_value=5.0,
-                                                                   step=0.25)})
+            column_config={"use": st.column_config.CheckboxColumn("Use"),
+                           "feature": st.column_config.TextColumn("Feature"),
+                           "weight": st.column_config.NumberColumn("Weight", min_value=0.0,
+                                                                   max_value=5.0, step=0.25)})
     with c3:
         st.markdown("**Left-behind rule**")
         max_dec = st.slider("Deprived: IMD deciles 1 to", 1, 5, 2, key="lb_decile")
         min_share = st.slider("…for at least this share of residents", 0.1, 1.0, 0.5, 0.05,
-                              key="lb_share")
+                              key="lb_share", format="percent")
         reach_q = st.slider("Low reach: lowest share of areas by spend per resident",
-                            0.1, 0.9, 1 / 3, 0.05, key="lb_reach", format="%.2f")
+                            0.1, 0.9, 1 / 3, 0.05, key="lb_reach", format="percent")
         top = st.slider("Opportunities to target", 3, 20, 10, key="lb_top")
 
 used = feats[feats["use"].fillna(False).astype(bool)]

@@ -162,7 +162,8 @@ def headline_tiles(data: PackData) -> list[tuple[str, str, str, str]]:
     lm3 = _tile(m.lm3, "Local multiplier (LM3)")
     if m.lm3 is not None and m.lm3.shown is not None:
         lm3 = (lm3[0], f"£{m.lm3.text} per £1", f"P10–P90 £{m.lm3.fmt(m.lm3.band[0])}–"
-               f"£{m.lm3.fmt(m.lm3.band[1])}; range {m.lm3.range_text}", lm3[3])
+               f"£{m.lm3.fmt(m.lm3.band[1])}; range £{m.lm3.fmt(m.lm3.lower)}–"
+               f"£{m.lm3.fmt(m.lm3.upper)}", lm3[3])
     return [("Total spend", m.total.text, data.period, f"{m.payments:,} payments"),
             _tile(m.local, "Local share (suppliers in the area)"),
             _tile(m.deprived, "To suppliers in the most deprived 20% of areas"), lm3]

@@ -50,6 +50,18 @@ from bench.browser import (  # noqa: F401  (re-exported for the browser tests)
 )
 
 
+def render_pdf_page(pdf: Path, index: int, png: Path, scale: float = 80 / 72) -> Path:
+    """One page of a PDF as a PNG, drawn by PDFium (a pip wheel, so CI needs no poppler)."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        doc[index].render(scale=scale).to_pil().save(png)
+    finally:
+        doc.close()
+    return png
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():

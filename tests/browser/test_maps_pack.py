@@ -24,6 +24,7 @@ from tests.browser.conftest import (
     hermetic_env,
     new_context,
     page_problems,
+    render_pdf_page,
     save_png,
     scroll_to_top,
     streamlit_server,
@@ -161,14 +162,12 @@ def test_left_behind_says_what_reach_rests_on(request, browser, where, w, h):
 
 
 def test_board_pack_page_one_renders(tmp_path: Path) -> None:
-    """Page 1 of the demo's pack as PNG (pdftoppm) for a person to look at."""
-    if not shutil.which("pdftoppm"):
-        pytest.skip("pdftoppm not installed")
+    """Page 1 of the demo's pack as PNG (PDFium, a pip wheel) for a person to look at."""
     pdf = tmp_path / "pack.pdf"
     subprocess.run([sys.executable, "-m", "impact.cli", "board-pack", "demo", "--out", str(pdf)],
                    cwd=ROOT, check=True, capture_output=True,
                    env={**os.environ, **hermetic_env(tmp_path)})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", "80", "-f", "1", "-l", "1", "-png", "-singlefile",
-                    str(pdf), str(SCREENSHOTS / "board-pack-page-1")], check=True)
-    assert (SCREENSHOTS / "board-pack-page-1.png").stat().st_size > 10_000
+    png = SCREENSHOTS / "board-pack-page-1.png"
+    render_pdf_page(pdf, 0, png)
+    assert png.stat().st_size > 10_000
