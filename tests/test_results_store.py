@@ -171,3 +171,22 @@ def test_a_second_process_reads_instead_of_recomputing(env: Path) -> None:
                          env={**os.environ, "PYTHONPATH": str(project_root())})
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got == {"model": [0, 1], "areas": [0, 1]}
+
+
+def test_prepare_results_keeps_what_the_heavier_pages_read(env: Path) -> None:
+    """What ``impact locate`` and the app's background thread prepare: every heavy result
+    a page's first visit reads, on disk, so a new process computes none of them."""
+    reports.prepare_results(Workspace.load("demo"))
+    folder = Workspace.load("demo").results_folder
+    kinds = sorted({p.name.split("-")[0] for p in folder.glob("*.pkl")})
+    assert kinds == ["areas", "charter", "checks", "model", "neighbours"]
+    cache.clear_all()
+    ws = Workspace.load("demo")
+    computed = {s.name: s.computed for s in (_MODELS, _NEIGHBOURS, reports._AREAS,
+                                             reports._CHARTERS)}
+    ws.model()
+    ws.neighbours()
+    reports.areas(ws, Filters())
+    reports.charter(ws, Filters())
+    assert {s.name: s.computed for s in (_MODELS, _NEIGHBOURS, reports._AREAS,
+                                         reports._CHARTERS)} == computed
