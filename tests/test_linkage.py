@@ -203,3 +203,17 @@ def test_best_links_ties_sides_runner_up_and_threshold() -> None:
     assert links["name_left"].tolist() == ["BETA LTD", "ACME"]
     assert links["runner_up_probability"].iloc[1] == 0.97
     assert pd.isna(links["runner_up_probability"].iloc[0])
+
+
+def test_place_links_places_a_cut_name_but_never_a_group_member() -> None:
+    """A name cut short by a finance system places; "X" against "X HOLDINGS" (a holding
+    company and its subsidiary) and a name with a close runner-up are suggestions only."""
+    left = _frame(["ARCO PROFESSIONAL SAFETY SERV", "KESTREL VALE", "ORBIT ELECTRICAL"], "L")
+    right = _frame(["ARCO PROFESSIONAL SAFETY SERVICES", "KESTREL VALE HOLDINGS",
+                    "ORBIT ELECTRICAL NORTH", "ORBIT ELECTRICAL SOUTH", "QUANTUM"], "R")
+    links, _ = place_links(left, right, k=3)
+    best = links[links["rank"] == 1].set_index("left_key")
+    assert best.loc["L0", "right_key"] == "R0" and best.loc["L0", "placed"]
+    assert best.loc["L1", "right_key"] == "R1" and not best.loc["L1", "placed"]
+    assert not best.loc["L2", "clear"] and not best.loc["L2", "placed"]
+    assert set(links.loc[links["left_key"] == "L2", "right_key"]) == {"R2", "R3"}

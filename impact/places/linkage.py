@@ -320,8 +320,9 @@ def place_links(
     ranked["may_place"] = reading["may_place"].to_numpy()
     entity = (right.set_index(right["key"].astype(str))["entity"].astype("string")
               if "entity" in right else pd.Series(dtype="string"))
-    ranked["entity"] = entity.reindex(ranked["right_key"]).fillna(
-        "row:" + ranked["right_key"]).to_numpy()
+    ent = pd.Series(entity.reindex(ranked["right_key"]).to_numpy(), index=ranked.index,
+                    dtype="string")
+    ranked["entity"] = ent.fillna("row:" + ranked["right_key"].astype(str))
     ranked = ranked.sort_values(["left_key", "match_weight", "right_key"],
                                 ascending=[True, False, True], kind="stable")
     ranked = ranked.drop_duplicates(["left_key", "entity"])
@@ -330,11 +331,27 @@ def place_links(
     ranked["clear"] = (ranked["match_weight"] - nxt).fillna(math.inf) >= AMBIGUITY_BITS
     prior_bits = math.log2(diag.prior / (1 - diag.prior)) if 0 < diag.prior < 1 else 0.0
     ranked["evidence_bits"] = ranked["match_weight"] - prior_bits
+    ranked["may_place"] &= ~_group_members(ranked["name_left"], ranked["name_right"])
     ranked["placed"] = ((ranked["rank"] == 1) & ranked["clear"] & ranked["may_place"]
                         & (ranked["evidence_bits"] >= threshold))
     cols = ["left_key", "right_key", "rank", "match_probability", "match_weight",
             "evidence_bits", "clear", "may_place", "placed"]
     return ranked.loc[ranked["rank"] <= k, cols].reset_index(drop=True), diag
+
+
+def _group_members(left: pd.Series, right: pd.Series) -> pd.Series:
+    """True where one name is the other plus words of :data:`GROUP_WORDS` only ("X" and "X
+    HOLDINGS"): a holding company and its trading subsidiary are never one by name alone,
+    whatever weight the sampled u gives their level in a run."""
+    group_words = frozenset(GROUP_WORDS.split("|"))
+
+    def members(a: object, b: object) -> bool:
+        ta, tb = set(str(a).split()), set(str(b).split())
+        extra = ta ^ tb
+        return bool(extra) and (ta <= tb or tb <= ta) and extra <= group_words
+
+    return pd.Series([members(a, b) for a, b in zip(left, right, strict=True)],
+                     index=left.index, dtype=bool)
 
 
 def _readings(left: pd.DataFrame) -> pd.DataFrame:
