@@ -71,7 +71,7 @@ from impact.places.resolutions import (
     save_checked,
     set_aside_unchanged,
 )
-from impact.places.vendors import VendorError, VendorMaster, read_vendor_master
+from impact.places.vendors import VendorError, VendorMaster, read_vendor_master, store_summary
 from impact.places.vendors import add_to_store as add_vendor_rows
 from impact.sources import (
     Source,
@@ -287,6 +287,11 @@ class Workspace:
             raise WorkspaceError(str(exc)) from None
         add_to_store(premises_store(self.source), lists)
         return Workspace.load(self.source), lists
+
+    def vendor_masters(self) -> list[dict]:
+        """The council's vendor masters as kept, and the suppliers they placed
+        (:func:`impact.places.vendors.store_summary`)."""
+        return store_summary(vendor_store(self.source), self.suppliers)
 
     def add_vendors(self, paths: list[Path]) -> tuple[Workspace, list[VendorMaster]]:
         """Read vendor masters (any finance system's layout), keep them as the council's

@@ -283,6 +283,42 @@ if ws.premises_accounting:
                "place are placed at their premises (the one in the council's area with the "
                "largest rateable value, else the largest).")
 
+st.subheader("Vendor master")
+st.caption("The council's own supplier records, exported from its finance system (Oracle, "
+           "SAP, Unit4/Agresso … any layout): supplier number, name, address, postcode, "
+           "company or charity number, SME/VCSE flags. Suppliers are joined on the spend "
+           "files' supplier number first (leading zeros ignored), then on the name, and placed "
+           "at the address the council holds — before any registered office. A remittance "
+           "(payment) address is used only when a supplier has no other. Kept for the council.")
+with st.form("vendors_form"):
+    masters = st.file_uploader("Vendor master (CSV, XLSX, XLS, ODS)",
+                               accept_multiple_files=True, key="vendor_files",
+                               type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES - {".zip"}))
+    add_vendors = st.form_submit_button("Place suppliers by it")
+if add_vendors and masters:
+    folder = save_uploads([(f.name, f.getvalue()) for f in masters], ws.source.council)
+    try:
+        new_ws, read = ws.add_vendors([folder / Path(f.name).name for f in masters])
+    except WorkspaceError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["vendor_accounting"] = [m.accounting() for m in read]
+        keep_workspace(ws, new_ws)
+        st.rerun()
+for a in st.session_state.get("vendor_accounting", []):
+    why = "; ".join(f"{n:,} {r}" for r, n in a["set_aside"].items())
+    st.caption(f"{a['file']}: {a['rows']:,} rows in = {a['used']:,} used + "
+               f"{sum(a['set_aside'].values()):,} set aside" + (f" ({why})" if why else ""))
+_vendors = ws.vendor_masters()
+if _vendors:
+    table(pd.DataFrame([
+        {"Vendor master": v["file"], "Rows kept": v["rows_kept"],
+         "At the trading address": v["trading"], "At the remittance address": v["remittance"]}
+        for v in _vendors]))
+    st.caption(f"Suppliers placed by the council's own records: "
+               f"{_vendors[0].get('placed_by_number', 0):,} on their supplier number, "
+               f"{_vendors[0].get('placed_by_name', 0):,} on their name.")
+
 st.subheader("Column mapping")
 st.caption("Which column of the files feeds each field, and why it was chosen. Edit a column "
            "name and re-read the files to fix a wrong choice; the mapping is saved and reused.")

@@ -285,6 +285,24 @@ def placed_by(suppliers: pd.DataFrame, store: Path) -> dict[str, int]:
     return {str(k): int(v) for k, v in method.value_counts().items()}
 
 
+def store_summary(store: Path, suppliers: pd.DataFrame) -> list[dict]:
+    """Per vendor master kept for a council: rows kept, at which address, and the
+    suppliers it placed by number and by name (the whole store: one register)."""
+    kept = read_store(store)
+    if kept.empty:
+        return []
+    placed = placed_by(suppliers, store)
+    out = []
+    for file, rows in kept.groupby("file", sort=False):
+        basis = rows["address_basis"].value_counts()
+        out.append({"file": str(file), "rows_kept": len(rows),
+                    "trading": int(basis.get("trading", 0)),
+                    "remittance": int(basis.get("remittance", 0))})
+    out[0] |= {"placed_by_number": placed.get("register_id", 0),
+               "placed_by_name": placed.get("register_name", 0)}
+    return out
+
+
 # ------------------------------------------------------------------------- the store
 
 
