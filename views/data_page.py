@@ -55,6 +55,29 @@ _BASIS_SHORT = {"net": "net of VAT", "unlabelled": "as published", "gross": "inc
                 "saved mapping": "as mapped"}
 
 
+def _kept_for_the_council(ws: Workspace, key: str, label: str, button: str, add,
+                          remember=None) -> None:
+    """A form taking files the council keeps (premises lists, a vendor master): saved,
+    read by ``add`` (the workspace's front door), and the page reloaded with them;
+    ``remember`` keeps what was read (for the page to show once) under ``<key>_read``."""
+    with st.form(f"{key}_form"):
+        files = st.file_uploader(label, accept_multiple_files=True, key=f"{key}_files",
+                                 type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES - {".zip"}))
+        clicked = st.form_submit_button(button)
+    if not (clicked and files):
+        return
+    folder = save_uploads([(f.name, f.getvalue()) for f in files], ws.source.council)
+    try:
+        new_ws, read = add([folder / Path(f.name).name for f in files])
+    except WorkspaceError as exc:
+        st.error(str(exc))
+        return
+    if remember is not None:
+        st.session_state[f"{key}_read"] = remember(read)
+    keep_workspace(ws, new_ws)
+    st.rerun()
+
+
 def _field_label(field: str) -> str:
     return FIELD_LABELS.get(field, field).capitalize()
 
@@ -257,20 +280,8 @@ st.caption("Where suppliers trade: a business-rates (NNDR) ratepayer list, a CQC
            "placeholders (a blank ratepayer, “THE ACCOUNT HOLDER”) are never matched. A "
            "supplier with premises in the area counts as local when local means “based or "
            "branched” (the Overview's ways of counting local). Kept for the council.")
-with st.form("premises_form"):
-    lists = st.file_uploader("Premises lists (CSV, XLSX, XLS, ODS)", accept_multiple_files=True,
-                             type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES - {".zip"}),
-                             key="premises_files")
-    add = st.form_submit_button("Link these lists")
-if add and lists:
-    folder = save_uploads([(f.name, f.getvalue()) for f in lists], ws.source.council)
-    try:
-        new_ws, _ = ws.add_premises([folder / Path(f.name).name for f in lists])
-    except WorkspaceError as exc:
-        st.error(str(exc))
-    else:
-        keep_workspace(ws, new_ws)
-        st.rerun()
+_kept_for_the_council(ws, "premises", "Premises lists (CSV, XLSX, XLS, ODS)",
+                      "Link these lists", ws.add_premises)
 if ws.premises_accounting:
     table(pd.DataFrame([
         {"List": a["source"], "Kind": a["kind"], "Rows in": a["rows"], "Linked": a["linked"],
@@ -290,22 +301,10 @@ st.caption("The council's own supplier records, exported from its finance system
            "files' supplier number first (leading zeros ignored), then on the name, and placed "
            "at the address the council holds — before any registered office. A remittance "
            "(payment) address is used only when a supplier has no other. Kept for the council.")
-with st.form("vendors_form"):
-    masters = st.file_uploader("Vendor master (CSV, XLSX, XLS, ODS)",
-                               accept_multiple_files=True, key="vendor_files",
-                               type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES - {".zip"}))
-    add_vendors = st.form_submit_button("Place suppliers by it")
-if add_vendors and masters:
-    folder = save_uploads([(f.name, f.getvalue()) for f in masters], ws.source.council)
-    try:
-        new_ws, read = ws.add_vendors([folder / Path(f.name).name for f in masters])
-    except WorkspaceError as exc:
-        st.error(str(exc))
-    else:
-        st.session_state["vendor_accounting"] = [m.accounting() for m in read]
-        keep_workspace(ws, new_ws)
-        st.rerun()
-for a in st.session_state.get("vendor_accounting", []):
+_kept_for_the_council(ws, "vendors", "Vendor master (CSV, XLSX, XLS, ODS)",
+                      "Place suppliers by it", ws.add_vendors,
+                      lambda read: [m.accounting() for m in read])
+for a in st.session_state.get("vendors_read", []):
     why = "; ".join(f"{n:,} {r}" for r, n in a["set_aside"].items())
     st.caption(f"{a['file']}: {a['rows']:,} rows in = {a['used']:,} used + "
                f"{sum(a['set_aside'].values()):,} set aside" + (f" ({why})" if why else ""))
