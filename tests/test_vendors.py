@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from impact.places.vendors import VendorError, read_store, read_vendor_master
@@ -184,3 +185,46 @@ def test_the_command_line_adds_a_vendor_master(env: Path) -> None:
     spend = env / "spend.csv"
     spend.write_text("Date,Supplier Name,Amount\n2021-04-01,Acme Ltd,12.00\n", encoding="utf-8")
     assert main(["vendors", "add", str(spend), "--workspace", "demo"]) == 2
+
+
+def test_impact_locate_places_by_the_vendor_master(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``impact locate`` on an ingested folder places by the vendor master added for its
+    council, as the app does: the same supplier, the same basis, the same coverage."""
+    import json
+
+    from click.testing import CliRunner
+
+    from impact.cli import cli
+    from impact.core.settings import WORKSPACE_DIR, demo_dir
+    from impact.sources import folder_source
+
+    monkeypatch.setenv(WORKSPACE_DIR, str(tmp_path / "cache"))
+    out, runner = tmp_path / "anytown", CliRunner()
+    assert runner.invoke(cli, ["ingest", str(demo_dir() / "spend"), "--council",
+                               "Demo Borough Council (synthetic)", "--out",
+                               str(out)]).exit_code == 0
+    assert runner.invoke(cli, ["locate", str(out)]).exit_code == 0
+    before = pd.read_parquet(out / "suppliers.parquet")
+    office = before[before["place_basis"].eq("registered_office").fillna(False)
+                    & before["supplier_id"].notna()].nlargest(1, "amount").iloc[0]
+    inside = before.loc[before["lsoa21_code"].notna(), "postcode"].iloc[0]
+    (tmp_path / "v.csv").write_text(
+        "Supplier No,Supplier Name,Address,Post Code\n"
+        f'000{office.supplier_id},"{office.supplier_name}","1 Depot Rd",{inside}\n',
+        encoding="utf-8")
+    added = runner.invoke(cli, ["vendors", "add", str(tmp_path / "v.csv"), "--workspace",
+                                str(out)])
+    assert added.exit_code == 0, added.output
+    ran = runner.invoke(cli, ["locate", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert "placing by the council's vendor master" in ran.output
+    after = pd.read_parquet(out / "suppliers.parquet").set_index("supplier_key")
+    row = after.loc[office.supplier_key]
+    assert row["resolution_method"] == "register_id"
+    assert row["place_basis"] == "council_register" and row["postcode"] == inside
+    share = json.loads((out / "coverage.json").read_text(encoding="utf-8"))
+    app = Workspace.load(folder_source(out))
+    assert app.suppliers.set_index("supplier_key").loc[
+        office.supplier_key, "place_basis"] == "council_register"
+    assert app.coverage["suppliers_located"] == share["suppliers_located"]
