@@ -231,9 +231,10 @@ def _canonical(body: pd.DataFrame, used: dict[str, int | list[int]], file: str, 
         if cols is None:
             return blank
         cols = cols if isinstance(cols, list) else [cols]
-        text = body[cols].astype("string").apply(lambda c: c.str.strip()).replace("", pd.NA)
-        return text.apply(lambda r: ", ".join(r.dropna()), axis=1).astype("string").replace(
-            "", pd.NA) if len(cols) > 1 else text[cols[0]]
+        text = [body[c].astype("string").str.strip().fillna("") for c in cols]
+        joined = text[0].str.cat(text[1:], sep=", ") if len(text) > 1 else text[0]
+        joined = joined.str.replace(r"(?:,\s*){2,}", ", ", regex=True).str.strip(", ")
+        return joined.replace("", pd.NA).astype("string")
 
     trading, remit = get("address"), get("remit_address")
     pc_trading = normalise_postcodes(get("postcode")).fillna(postcodes_in(trading))
