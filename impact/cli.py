@@ -263,7 +263,7 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
         ref = resolve_reference(reference)
         result = place_suppliers(
             dir,
-            registers=list(register),
+            registers=[*register, *_vendor_master(dir, reference)],
             reference=ref,
             reference_registers=not no_reference_registers,
             progress=_progress,
@@ -293,6 +293,20 @@ def locate(dir: Path, register: tuple[Path, ...], reference: Path | None,
     for row in cov.get("unresolved_top", [])[:10]:
         click.echo(f"  unresolved: {row['supplier_name']} £{row['amount']:,.0f}")
     return 0
+
+
+def _vendor_master(dir: Path, reference: Path | None) -> list[Path]:
+    """The council's vendor master as added ('impact vendors add'), which the app places
+    suppliers by too (none when the folder names no council the workspace knows)."""
+    from impact.sources import WorkspaceError, folder_source, vendor_store
+
+    try:
+        store = vendor_store(folder_source(dir, reference=reference))
+    except (WorkspaceError, OSError, ValueError):
+        return []
+    if store.is_file():
+        click.echo(f"  placing by the council's vendor master ({store})")
+    return [store] if store.is_file() else []
 
 
 def _with_officer_places(dir: Path, reference: Path | None, ref, result):
@@ -366,17 +380,28 @@ def _prepare_for_the_app(dir: Path, register: tuple[Path, ...], reference: Path 
 # ----------------------------------------------------------------------------- premises
 
 
+def _adds_files(command):
+    """The arguments of a command keeping files for a council (premises lists, a vendor
+    master): the files, the council's folder, its name and the reference folder."""
+    for option in reversed((
+        click.argument("files", nargs=-1, required=True, type=PATH),
+        click.option("--workspace", "dir", required=True, type=PATH, help="the council's "
+                     "folder (spend files or 'impact ingest' output), or 'demo'"),
+        click.option("--council", help="the council's name (default: its folder name)"),
+        click.option("--reference", type=PATH,
+                     help="reference data folder (or IMPACT_REFERENCE_DIR)"),
+    )):
+        command = option(command)
+    return command
+
+
 @cli.group(cls=_Group)
 def premises() -> None:
     """Premises lists (business rates, care locations, charities): where suppliers trade."""
 
 
 @premises.command("add")
-@click.argument("files", nargs=-1, required=True, type=PATH)
-@click.option("--workspace", "dir", required=True, type=PATH,
-              help="the council's folder (spend files or 'impact ingest' output), or 'demo'")
-@click.option("--council", help="the council's name (default: its folder name)")
-@click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
+@_adds_files
 def premises_add(files: tuple[Path, ...], dir: Path, council: str | None,
                  reference: Path | None) -> int:
     """Read premises lists in any layout, keep them for the council and link them.
@@ -406,6 +431,54 @@ def premises_add(files: tuple[Path, ...], dir: Path, council: str | None,
         after.places.to_parquet(out, index=False)
         click.echo(f"supplier × place table: {len(after.places):,} places → {out}")
     return 0
+
+
+# ----------------------------------------------------------------------------- vendors
+
+
+@cli.group(cls=_Group)
+def vendors() -> None:
+    """The council's vendor master: its finance system's own supplier records."""
+
+
+@vendors.command("add")
+@_adds_files
+def vendors_add(files: tuple[Path, ...], dir: Path, council: str | None,
+                reference: Path | None) -> int:
+    """Read vendor masters in any layout and keep them as the council's own records.
+
+    Suppliers are joined on the spend files' supplier number first (leading zeros
+    ignored), then the normalised name, and placed at the address the council holds
+    (the trading address; the remittance address only when there is no other), before
+    any registered office.  Every row is accounted for (used, or set aside with its reason).
+    """
+    from impact.places.vendors import placed_by
+    from impact.sources import WorkspaceError, vendor_store
+
+    try:
+        ws = _workspace(dir, council=council, reference=reference)
+        before = ws.measures(lm3=False)
+        after, masters = ws.add_vendors(list(files))
+    except (WorkspaceError, OSError, ValueError) as exc:
+        return _fail("vendors add", exc)
+    for m in masters:
+        click.echo(_vendor_line(m.accounting()))
+    placed = placed_by(after.suppliers, vendor_store(after.source))
+    now = after.measures(lm3=False).placed.text
+    click.echo(f"placed: {before.placed.text} of spend before, {now} after; by the "
+               f"vendor master: {placed.get('register_id', 0):,} "
+               f"suppliers on their number, {placed.get('register_name', 0):,} on their name")
+    return 0
+
+
+def _vendor_line(acc: dict) -> str:
+    """ "vendors.csv: 3 rows = 2 used (2 at the trading address) + 1 set aside (…)"."""
+    aside = sum(acc["set_aside"].values())
+    why = "; ".join(f"{n:,} {r}" for r, n in acc["set_aside"].items())
+    basis = ", ".join(f"{n:,} at the {b} address" for b, n in acc["address_basis"].items())
+    return (f"{acc['file']}: {acc['rows']:,} rows = {acc['used']:,} used"
+            + (f" ({basis})" if basis else "") + f" + {aside:,} set aside"
+            + (f" ({why})" if why else ""))
 
 
 def _accounting_line(acc: dict) -> str:

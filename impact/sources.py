@@ -161,7 +161,8 @@ def source_key(source: Source) -> str:
     else:
         parts += cache.fingerprint(spend_files(source))
     parts += cache.fingerprint([source.mapping_file, source.register])
-    parts += cache.fingerprint([resolutions_register(source), premises_store(source)])
+    parts += cache.fingerprint([resolutions_register(source), premises_store(source),
+                                vendor_store(source)])
     try:
         ref = source.reference_folder()
         parts += cache.fingerprint(ref.find_all("supplier_registers"))
@@ -204,6 +205,20 @@ def premises_store(source: Source) -> Path:
     as added, under the workspace folder: every start of that council links them
     (:mod:`impact.places.premises`), as it applies the officers' places."""
     return council_file(source.council, "premises.parquet")
+
+
+def vendor_store(source: Source) -> Path:
+    """The council's vendor master as added (its finance system's supplier records, read by
+    meaning: :mod:`impact.places.vendors`), kept as a register of the council's own
+    records: every start of that council and ``impact locate`` place suppliers by it."""
+    return council_file(source.council, "vendor_master.csv")
+
+
+def council_registers(source: Source) -> list[Path]:
+    """The council's own registers placing its suppliers, most trusted first: the register
+    it was configured with, then its vendor master (those that exist)."""
+    paths = [Path(source.register)] if source.register else []
+    return [p for p in [*paths, vendor_store(source)] if p.is_file()]
 
 
 def write_mapping(source: Source, columns: dict[str, str]) -> Source:

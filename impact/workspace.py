@@ -71,9 +71,12 @@ from impact.places.resolutions import (
     save_checked,
     set_aside_unchanged,
 )
+from impact.places.vendors import VendorError, VendorMaster, read_vendor_master, store_summary
+from impact.places.vendors import add_to_store as add_vendor_rows
 from impact.sources import (
     Source,
     WorkspaceError,
+    council_registers,
     demo_source,
     folder_source,
     ingest_folder,
@@ -81,6 +84,7 @@ from impact.sources import (
     resolutions_register,
     source_key,
     spend_files,
+    vendor_store,
 )
 
 if TYPE_CHECKING:
@@ -283,6 +287,23 @@ class Workspace:
             raise WorkspaceError(str(exc)) from None
         add_to_store(premises_store(self.source), lists)
         return Workspace.load(self.source), lists
+
+    def vendor_masters(self) -> list[dict]:
+        """The council's vendor masters as kept, and the suppliers they placed
+        (:func:`impact.places.vendors.store_summary`)."""
+        return store_summary(vendor_store(self.source), self.suppliers)
+
+    def add_vendors(self, paths: list[Path]) -> tuple[Workspace, list[VendorMaster]]:
+        """Read vendor masters (any finance system's layout), keep them as the council's
+        own records and return the workspace with its suppliers placed anew by them, and
+        the masters read.  Raises :class:`impact.sources.WorkspaceError` with a one-line
+        reason when a file is not a vendor master; nothing is kept then."""
+        try:
+            masters = [read_vendor_master(Path(p)) for p in paths]
+        except VendorError as exc:
+            raise WorkspaceError(str(exc)) from None
+        add_vendor_rows(vendor_store(self.source), masters)
+        return Workspace.load(self.source), masters
 
     @property
     def publication(self) -> Period:
@@ -662,9 +683,7 @@ def _located(
     sp, cp = folder / "suppliers.parquet", folder / "coverage.json"
     if use_cache and sp.is_file() and cp.is_file():
         return pd.read_parquet(sp), json.loads(cp.read_text(encoding="utf-8")), k
-    registers = (
-        [Path(source.register)] if source.register and Path(source.register).is_file() else []
-    )
+    registers = council_registers(source)
     try:
         res = locate(outdir, registers, reference, progress=_scaled(progress, 0.6, 0.3))
     except (ValueError, OSError, ReferenceError) as exc:
@@ -685,7 +704,8 @@ def _locate_cache(source: Source, outdir: Path, reference: Reference) -> tuple[P
     that makes a supplier's key: suppliers keyed another way would not join)."""
     k = cache.key(
         PLACES_VERSION,
-        *cache.fingerprint([outdir / "transactions.parquet", source.register]),
+        *cache.fingerprint([outdir / "transactions.parquet", source.register,
+                            vendor_store(source)]),
         *cache.fingerprint(locate_reference_files(reference)),
         *cache.fingerprint(SUPPLIER_KEY_CODE),
         str(reference.root.resolve()),

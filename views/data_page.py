@@ -55,6 +55,29 @@ _BASIS_SHORT = {"net": "net of VAT", "unlabelled": "as published", "gross": "inc
                 "saved mapping": "as mapped"}
 
 
+def _kept_for_the_council(ws: Workspace, key: str, label: str, button: str, add,
+                          remember=None) -> None:
+    """A form taking files the council keeps (premises lists, a vendor master): saved,
+    read by ``add`` (the workspace's front door), and the page reloaded with them;
+    ``remember`` keeps what was read (for the page to show once) under ``<key>_read``."""
+    with st.form(f"{key}_form"):
+        files = st.file_uploader(label, accept_multiple_files=True, key=f"{key}_files",
+                                 type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES - {".zip"}))
+        clicked = st.form_submit_button(button)
+    if not (clicked and files):
+        return
+    folder = save_uploads([(f.name, f.getvalue()) for f in files], ws.source.council)
+    try:
+        new_ws, read = add([folder / Path(f.name).name for f in files])
+    except WorkspaceError as exc:
+        st.error(str(exc))
+        return
+    if remember is not None:
+        st.session_state[f"{key}_read"] = remember(read)
+    keep_workspace(ws, new_ws)
+    st.rerun()
+
+
 def _field_label(field: str) -> str:
     return FIELD_LABELS.get(field, field).capitalize()
 
@@ -257,20 +280,8 @@ st.caption("Where suppliers trade: a business-rates (NNDR) ratepayer list, a CQC
            "placeholders (a blank ratepayer, “THE ACCOUNT HOLDER”) are never matched. A "
            "supplier with premises in the area counts as local when local means “based or "
            "branched” (the Overview's ways of counting local). Kept for the council.")
-with st.form("premises_form"):
-    lists = st.file_uploader("Premises lists (CSV, XLSX, XLS, ODS)", accept_multiple_files=True,
-                             type=sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES - {".zip"}),
-                             key="premises_files")
-    add = st.form_submit_button("Link these lists")
-if add and lists:
-    folder = save_uploads([(f.name, f.getvalue()) for f in lists], ws.source.council)
-    try:
-        new_ws, _ = ws.add_premises([folder / Path(f.name).name for f in lists])
-    except WorkspaceError as exc:
-        st.error(str(exc))
-    else:
-        keep_workspace(ws, new_ws)
-        st.rerun()
+_kept_for_the_council(ws, "premises", "Premises lists (CSV, XLSX, XLS, ODS)",
+                      "Link these lists", ws.add_premises)
 if ws.premises_accounting:
     table(pd.DataFrame([
         {"List": a["source"], "Kind": a["kind"], "Rows in": a["rows"], "Linked": a["linked"],
@@ -282,6 +293,30 @@ if ws.premises_accounting:
                f"{ws.coverage.get('premises_placed_suppliers', 0):,} suppliers with no other "
                "place are placed at their premises (the one in the council's area with the "
                "largest rateable value, else the largest).")
+
+st.subheader("Vendor master")
+st.caption("The council's own supplier records, exported from its finance system (Oracle, "
+           "SAP, Unit4/Agresso … any layout): supplier number, name, address, postcode, "
+           "company or charity number, SME/VCSE flags. Suppliers are joined on the spend "
+           "files' supplier number first (leading zeros ignored), then on the name, and placed "
+           "at the address the council holds — before any registered office. A remittance "
+           "(payment) address is used only when a supplier has no other. Kept for the council.")
+_kept_for_the_council(ws, "vendors", "Vendor master (CSV, XLSX, XLS, ODS)",
+                      "Place suppliers by it", ws.add_vendors,
+                      lambda read: [m.accounting() for m in read])
+for a in st.session_state.get("vendors_read", []):
+    why = "; ".join(f"{n:,} {r}" for r, n in a["set_aside"].items())
+    st.caption(f"{a['file']}: {a['rows']:,} rows in = {a['used']:,} used + "
+               f"{sum(a['set_aside'].values()):,} set aside" + (f" ({why})" if why else ""))
+_vendors = ws.vendor_masters()
+if _vendors:
+    table(pd.DataFrame([
+        {"Vendor master": v["file"], "Rows kept": v["rows_kept"],
+         "At the trading address": v["trading"], "At the remittance address": v["remittance"]}
+        for v in _vendors]))
+    st.caption(f"Suppliers placed by the council's own records: "
+               f"{_vendors[0].get('placed_by_number', 0):,} on their supplier number, "
+               f"{_vendors[0].get('placed_by_name', 0):,} on their name.")
 
 st.subheader("Column mapping")
 st.caption("Which column of the files feeds each field, and why it was chosen. Edit a column "

@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 
 from impact.core.values import apply_distinct, clean_company_numbers, parse_yes_no
 from impact.ingest.names import REDACTED, normalise_names
-from impact.ingest.payees import one_id_per_payee
+from impact.ingest.payees import bare_ids, one_id_per_payee
 from impact.ingest.schema import key_of, supplier_key, supplier_keys  # noqa: F401 (re-exported)
 from impact.places import bulk_lookup
 from impact.places.classify import BY_NAME_SHAPE, Identifiers, classify_suppliers
@@ -384,6 +384,9 @@ def _assign(sup: pd.DataFrame, todo: np.ndarray, reg: pd.DataFrame, key: _ExactK
         return
     keys = sup[key.column]
     r = reg[reg[key.column].notna() & reg["postcode"].notna()]
+    if key.column == "supplier_id":  # "00123" in the vendor master is 123 in the spend files
+        keys = bare_ids(keys)
+        r = r.assign(supplier_id=bare_ids(r["supplier_id"]))
     r = r.drop_duplicates(key.column, keep="first")
     r = r.set_index(r[key.column].rename("_key"))
     hit = todo & keys.isin(r.index).to_numpy()

@@ -163,13 +163,34 @@ class PremisesList:
 def read_premises(path: str | Path, source: str | None = None) -> PremisesList:
     """Read a business-rates list, care directory or charity extract (any layout)."""
     path = Path(path)
+    return premises_from_cells(first_grid(path, PremisesError), source or path.name)
+
+
+def first_grid(path: Path, error: type[ValueError]) -> pd.DataFrame:
+    """The first table of a CSV or XLSX as a grid of strings (header not yet found);
+    ``error`` with a one-line reason when none can be read."""
     try:
         parts = [p for p in read_parts(path) if p.table is not None]
     except UnreadableFile as exc:
-        raise PremisesError(f"{path.name}: {exc}") from None
+        raise error(f"{path.name}: {exc}") from None
     if not parts:
-        raise PremisesError(f"{path.name}: no table could be read")
-    return premises_from_cells(parts[0].table.cells, source or path.name)
+        raise error(f"{path.name}: no table could be read")
+    return parts[0].table.cells
+
+
+def header_row(cells: pd.DataFrame, vocabulary: Vocabulary, wanted: list[set[str]],
+               clearly: float = 0.7, scan: int = 30) -> int | None:
+    """The first row whose cells clearly name (score ≥ ``clearly``) a role of each set in
+    ``wanted`` (a title above the header is skipped)."""
+    for i in range(min(scan, len(cells))):
+        named = set()
+        for cell in cells.iloc[i].tolist():
+            text = str(cell).strip()
+            if text and len(text) <= 80:
+                named |= {r for r, (s, _) in vocabulary.scores(text).items() if s >= clearly}
+        if all(roles & named for roles in wanted):
+            return i
+    return None
 
 
 def premises_from_cells(cells: pd.DataFrame, source: str) -> PremisesList:
@@ -198,17 +219,10 @@ def premises_from_cells(cells: pd.DataFrame, source: str) -> PremisesList:
     return PremisesList(source, kind, rows, named, evidence)
 
 
-def _header_row(cells: pd.DataFrame, scan: int = 30) -> int | None:
-    """The first row naming a name role and a place role clearly (a title above is skipped)."""
-    for i in range(min(scan, len(cells))):
-        named = set()
-        for cell in cells.iloc[i].tolist():
-            text = str(cell).strip()
-            if text and len(text) <= 80:
-                named |= {r for r, (s, _) in VOCABULARY.scores(text).items() if s >= 0.7}
-        if {"occupier", "premises_name"} & named and {"postcode", "address"} & named:
-            return i
-    return None
+def _header_row(cells: pd.DataFrame) -> int | None:
+    """The first row naming a name role and a place role clearly."""
+    return header_row(cells, VOCABULARY, [{"occupier", "premises_name"},
+                                          {"postcode", "address"}])
 
 
 def map_premises_columns(headers: list[str], body: pd.DataFrame
@@ -298,8 +312,7 @@ def _canonical(body: pd.DataFrame, used: dict[str, int], source: str, top: int
 
     address = get("address")
     postcode = normalise_postcodes(get("postcode"))
-    inside = address.str.upper().str.extract(_POSTCODE_INSIDE, expand=True)
-    postcode = postcode.fillna(normalise_postcodes((inside[0] + inside[1]).astype("string")))
+    postcode = postcode.fillna(postcodes_in(address))
     rows = pd.DataFrame({
         "source": source, "kind": "", "row": np.arange(len(body)) + top + 2,
         "occupier": get("occupier"), "premises_name": get("premises_name"),
@@ -313,6 +326,13 @@ def _canonical(body: pd.DataFrame, used: dict[str, int], source: str, top: int
     rows["premises_norm"] = normalise_names(rows["premises_name"])
     rows["set_aside"] = set_aside_reasons(rows)
     return rows[list(PREMISES_COLUMNS)]
+
+
+def postcodes_in(text: pd.Series) -> pd.Series:
+    """The UK postcode written inside free text ("1 High St, Leeds LS1 4AB"), normalised;
+    NA where none reads (a list or vendor master with no postcode column)."""
+    inside = text.astype("string").str.upper().str.extract(_POSTCODE_INSIDE, expand=True)
+    return normalise_postcodes((inside[0] + inside[1]).astype("string"))
 
 
 def set_aside_reasons(rows: pd.DataFrame) -> pd.Series:
