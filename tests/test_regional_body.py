@@ -16,7 +16,9 @@ from impact.places.authorities import council_profile, load_authorities
 from impact.places.councils import body_noun, council_lads
 from impact.places.locate import locate, write_locate_outputs
 from impact.places.reference import Reference, resolve_reference
-from impact.store import Store, add_folder, compare_councils
+from impact.sources import folder_source
+from impact.store import Store, add_workspace, compare_councils
+from impact.workspace import Workspace
 from tests._regional import COUNCIL, write_regional_body
 from tests._shared import require, shared_data_dir
 
@@ -91,10 +93,12 @@ def test_police_and_fire_bodies_are_profiled_from_their_area(reference: Referenc
 
 
 def test_the_compare_csv_carries_its_code_type_and_region(
-    located: Path, reference: Reference, tmp_path: Path
+    located: Path, reference: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("IMPACT_WORKSPACE_DIR", str(tmp_path / "councils"))
     store = Store(tmp_path / "store")
-    add_folder(store, located, reference)
+    source = folder_source(located, council=COUNCIL, reference=str(reference.root))
+    add_workspace(store, Workspace.load(source))  # as the app's button and impact compare
     table = for_csv(compare_councils(store, freq="all"))
     row = table.iloc[0]
     assert (row["council_code"], row["council_type"], row["region"]) == (
