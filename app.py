@@ -138,7 +138,10 @@ def sidebar_filters() -> None:
     st.session_state["_months"] = months
     sb = st.sidebar
     sb.markdown(f"**{ws.label}**")
-    sb.caption(f"{len(ws.transactions):,} payments · {ws.quality.get('files_read', '?')} files")
+    n_files = ws.quality.get("files_read")
+    files = "files not counted" if n_files is None else (
+        f"{n_files:,} file" + ("" if n_files == 1 else "s"))
+    sb.caption(f"{len(ws.transactions):,} payments · {files}")
     sb.subheader("Filters")
     if len(months) > 1:
         lo = f.period_from if f.period_from in months else months[0]

@@ -139,8 +139,8 @@ class Reconciliation:
     def summary(self) -> str:
         """One line: theirs, ours under their definition, the gap."""
         p = self.published
-        return (f"{p.study} ({p.period}): {pct(p.value, 1)} — ours under the same definition "
-                f"({self.period}): {self.ours.summary}")
+        return (f"{p.study}, {p.period}: {pct(p.value, 1)} · ours under the same "
+                f"definition, {self.period}: {self.ours.summary}")
 
 
 def reconcile(m: Measures, published: Published) -> Reconciliation | None:
