@@ -77,7 +77,7 @@ def test_the_overview_shows_each_way_and_the_published_figure(env) -> None:
     assert ways["Share"].str.contains("%|not enough data|not available").all()
     exp = [e for e in at.expander if "61.3%" in _plain(e.label)]
     assert exp, [e.label for e in at.expander]
-    assert "Test study (2019-20)" in _plain(exp[0].label)
+    assert "Test study, 2019-20: " in _plain(exp[0].label)
     steps = _plain(" ".join(m.value for m in exp[0].markdown))
     for step in ("Our headline", "Definition", "Top 300 suppliers only", "Unplaced spend",
                  "Years, and what the study knew", "Published"):
