@@ -188,8 +188,9 @@ class Workspace:
     @property
     def label(self) -> str:
         """The council as people read it: its official name from the local-authority
-        register when it has one (the demo keeps its synthetic label)."""
-        return self.name + (" — synthetic demo" if self.is_demo else "")
+        register when it has one; the demo always says it is synthetic, once."""
+        says_so = "synthetic" in self.name.lower()
+        return self.name + (" — synthetic demo" if self.is_demo and not says_so else "")
 
     @property
     def name(self) -> str:
