@@ -24,6 +24,7 @@ import pandas as pd
 from impact.ingest.columns import norm_header
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import UnreadableFile, read_table
+from impact.places.linkage import PLACE_BITS
 from impact.places.localarea import influenceable
 from impact.places.registers import RegisterError, RegisterRow, match_columns
 from impact.places.resolutions import CheckResult
@@ -37,12 +38,29 @@ TEMPLATE = {
     "Supplier type": "supplier_class",
     "Suggested match": "suggested_name",
     "Suggested postcode": "suggested_postcode",
-    "Match probability": "suggested_probability",
+    "Evidence for the match": "suggested_evidence_bits",
     "Needed for the target": None,
     "Postcode": None,
     "Company number": None,
     "Note": None,
 }
+#: A suggestion with this much evidence (bits: the names' own, without the prior) is "good":
+#: on the tuning half of the labelled payee names, an unplaced best suggestion from 10 bits
+#: up was the right company 34 times in 60; below, 5 times in 147.
+GOOD_BITS = 10.0
+#: What a suggestion's evidence means, for the template, the suggestions table and their
+#: "How this was calculated": the one home of these words.
+EVIDENCE_HOW = (
+    "A suggested match is the register name most like the supplier's, scored on how the "
+    "two names agree (the same words, a misspelling, a name cut short) and how rare the "
+    "shared words are. The evidence is shown in words rather than as a probability, "
+    "because a probability would depend on how many names the register holds. "
+    "\"Strong evidence\" is as much as places a supplier automatically, but another "
+    "registered name is nearly as close or it names another company of the same group, so "
+    "only you can tell. \"Good evidence\": on half of 4,610 payee names whose companies "
+    "are known (four Greater Manchester councils), such suggestions were right a little "
+    "over half the time. \"Weak evidence\": right about 1 time in 30 there — check before "
+    "accepting.")
 #: The coverage most analyses want before local figures are more than indicative.
 DEFAULT_TARGET = 0.8
 #: A first character that :func:`impact.outputs.exports.neutralise` guards with ``'``.
@@ -126,12 +144,29 @@ def template(suppliers: pd.DataFrame, target: Target | None = None) -> pd.DataFr
     out = pd.DataFrame(index=todo.index)
     needed = set(target.keys) if target is not None else set()
     for header, column in TEMPLATE.items():
-        out[header] = todo[column] if column else ""
+        out[header] = todo.get(column, "") if column else ""
     out["Rank"] = np.arange(1, len(todo) + 1)
     out["Spend (£)"] = out["Spend (£)"].astype(float).round(2)
-    out["Match probability"] = (100 * out["Match probability"].astype(float)).round(0)
+    out["Evidence for the match"] = evidence_of(todo)
     out["Needed for the target"] = np.where(todo["supplier_key"].isin(needed), "yes", "")
-    return out.rename(columns={"Match probability": "Match probability (%)"})
+    return out
+
+
+def evidence_of(suppliers: pd.DataFrame) -> pd.Series:
+    """Each supplier's suggestion's evidence in words (:func:`evidence_words`; "" where there
+    is none, or the suppliers were placed before the evidence was kept)."""
+    return evidence_words(suppliers.get("suggested_evidence_bits",
+                                        pd.Series(np.nan, index=suppliers.index)))
+
+
+def evidence_words(bits: pd.Series) -> pd.Series:
+    """A suggestion's evidence in words (see :data:`EVIDENCE_HOW`): "strong evidence" from
+    :data:`impact.places.linkage.PLACE_BITS`, "good evidence" from :data:`GOOD_BITS`,
+    "weak evidence" below, "" where there is no suggestion."""
+    b = pd.to_numeric(bits, errors="coerce").astype(float)
+    words = np.select([b >= PLACE_BITS, b >= GOOD_BITS, b.notna()],
+                      ["strong evidence", "good evidence", "weak evidence"], "")
+    return pd.Series(words, index=bits.index, dtype="string")
 
 
 @dataclass
@@ -279,13 +314,15 @@ def suggestions(suppliers: pd.DataFrame) -> pd.DataFrame:
 
 def accepted_suggestions(suppliers: pd.DataFrame) -> list[RegisterRow]:
     """Register rows that accept each supplier's suggested match (source ``suggestion``)."""
+    said = evidence_of(suppliers)
     return [
         RegisterRow(
             str(r.supplier_name),
             None if pd.isna(r.supplier_id) else str(r.supplier_id),
             str(r.suggested_postcode),
-            note=f"suggested match {r.suggested_name} ({float(r.suggested_probability):.0%})",
+            note=f"suggested match {r.suggested_name} ({words})",
             source="suggestion",
         )
-        for r in suppliers.itertuples()
+        for r, words in zip(suppliers.itertuples(), said.replace("", "no evidence"),
+                            strict=True)
     ]
