@@ -104,6 +104,9 @@ def test_a_close_rival_makes_a_link_a_suggestion_unless_it_is_another_spelling()
     assert clusters["D"] == clusters["E"] == clusters["F"] == "D"
     assert clusters["G"] == clusters["H"] != clusters["I"]
     assert clusters["A"] != clusters["B"]
+    group = kept_links(scored([("X", "Y", strong)]), 1e-4,
+                       names=pd.Series({"X": "ACME", "Y": "ACME HOLDINGS"}))
+    assert not group["linked"].any()  # a holding company and its subsidiary: never by name
 
 
 def test_the_same_name_at_two_councils_is_an_exact_link() -> None:

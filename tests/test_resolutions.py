@@ -285,8 +285,8 @@ def test_the_template_lists_only_suppliers_an_officer_can_place() -> None:
 def test_a_suggestion_shows_its_evidence_in_words_not_a_probability() -> None:
     """The template says how strong each suggestion's evidence is, in words from the names'
     evidence in bits (the register's size left out): strong from the placing threshold,
-    good from GOOD_BITS, weak below, nothing where there is no suggestion."""
-    bits = [PLACE_BITS + 0.5, PLACE_BITS, worklist.GOOD_BITS, worklist.GOOD_BITS - 0.1, 4.0,
+    fair from FAIR_BITS, weak below, nothing where there is no suggestion."""
+    bits = [PLACE_BITS + 0.5, PLACE_BITS, worklist.FAIR_BITS, worklist.FAIR_BITS - 0.1, 4.0,
             None]
     sup = pd.DataFrame({
         "supplier_key": list("abcdef"), "supplier_id": list("123456"),
@@ -297,12 +297,12 @@ def test_a_suggestion_shows_its_evidence_in_words_not_a_probability() -> None:
         "suggested_evidence_bits": bits,
     })
     tpl = worklist.template(sup)
+    strong = "strong evidence, but another name fits as well"
     assert tpl["Evidence for the match"].tolist() == [
-        "strong evidence", "strong evidence", "good evidence", "weak evidence",
-        "weak evidence", ""]
+        strong, strong, "fair evidence", "weak evidence", "weak evidence", ""]
     assert not any("probab" in c.lower() or "_" in c for c in tpl.columns)
-    for words in ("Strong evidence", "Good evidence", "Weak evidence"):
-        assert words in worklist.EVIDENCE_HOW
+    for words in worklist.EVIDENCE_WORDS:
+        assert f'"{words}"' in worklist.EVIDENCE_HOW
     # Suppliers placed before the evidence was kept: no words, rather than wrong ones.
     old = worklist.template(sup.drop(columns="suggested_evidence_bits"))
     assert set(old["Evidence for the match"]) == {""}
@@ -346,7 +346,7 @@ def test_suggestions_are_accepted_in_bulk(clean: Path) -> None:
     todo["suggested_evidence_bits"] = [10.5, 5.0]
     rows = worklist.accepted_suggestions(todo)
     assert [r.source for r in rows] == ["suggestion", "suggestion"]
-    assert rows[0].note == "suggested match Near Name Ltd (good evidence)"
+    assert rows[0].note == "suggested match Near Name Ltd (fair evidence)"
     assert rows[1].note == "suggested match Other Name Ltd (weak evidence)"
     after = ws.resolve(rows, ME).workspace.suppliers.set_index("supplier_key")
     assert after.loc[todo["supplier_key"], "postcode"].tolist() == [IN_BOROUGH, "ZZ7 9WE"]

@@ -43,6 +43,7 @@ from impact.places.linkage import (
     BLOCKING_RULES,
     PLACE_BITS,
     _comparisons,
+    _group_members,
     _parameter_records,
     _prepare,
     _set_fixed,
@@ -120,7 +121,8 @@ def link_payees(payees: pd.DataFrame, engine: str = "duckdb", threshold: float =
         floor = threshold - AMBIGUITY_BITS + prior_bits(model.prior)
         scored = (_score_duckdb(model, floor) if engine == "duckdb" else
                   _score_spark(con, model, floor))
-        pairs = kept_links(scored, model.prior, threshold)
+        pairs = kept_links(scored, model.prior, threshold,
+                           names.set_index("key")["name_norm"])
         clusters = connected(names["key"], pairs[pairs["linked"]])
         seconds = time.perf_counter() - t0
     finally:
@@ -288,8 +290,8 @@ def _predict(linker: Any, floor: float) -> pd.DataFrame:
     return pairs.sort_values(["key_l", "key_r"]).reset_index(drop=True)
 
 
-def kept_links(pairs: pd.DataFrame, prior: float, threshold: float = PLACE_BITS
-               ) -> pd.DataFrame:
+def kept_links(pairs: pd.DataFrame, prior: float, threshold: float = PLACE_BITS,
+               names: pd.Series | None = None) -> pd.DataFrame:
     """``pairs`` (``key_l``, ``key_r``, ``match_weight``, …) with ``evidence_bits``,
     ``clear`` and ``linked``: the register linkage's rule read for a dedupe.
 
@@ -298,11 +300,15 @@ def kept_links(pairs: pd.DataFrame, prior: float, threshold: float = PLACE_BITS
     except candidates that are themselves at the threshold with the other name: a third
     spelling of the same supplier is no rival.  "SMITH BUILDERS" with "SMITH BUILDER" and
     "SMITHS BUILDERS" close behind, those two not one by their own evidence, links to
-    neither: a suggestion, never a supplier.
+    neither: a suggestion, never a supplier.  With ``names`` (key → normalised name), two
+    names that differ by group words only ("X" and "X HOLDINGS") never link, as in
+    :func:`impact.places.linkage.place_links`.
     """
     p = pairs.assign(evidence_bits=pairs["match_weight"] - prior_bits(prior)).reset_index(
         drop=True)
     strong = p["evidence_bits"] >= threshold
+    if names is not None and len(p):
+        strong &= ~_group_members(p["key_l"].map(names), p["key_r"].map(names))
     both = pd.concat([p.assign(x=p["key_l"], y=p["key_r"]),
                       p.assign(x=p["key_r"], y=p["key_l"])])[["x", "y", "match_weight"]]
     both["pair"] = np.tile(np.arange(len(p)), 2)
