@@ -648,16 +648,19 @@ def national(out: Path, engine: str, category: str, store_dir: str | None) -> in
               "(IMPACT_SPARK_MASTER, or spark-submit's --master)")
 @click.option("--register", type=PATH, help="a company register CSV to link against too "
               "(supplier name and company number columns)")
-@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=0.8, show_default=True,
-              help="match probability at which names join one supplier")
+@click.option("--threshold", type=click.FloatRange(4.0, 40.0), default=None,
+              help="the names' evidence in bits at which two names join one supplier "
+              "(default: the register linkage's placing threshold)")
 def link(dirs: tuple[Path, ...], out: Path, engine: str, register: Path | None,
-         threshold: float) -> int:
+         threshold: float | None) -> int:
     """Cross-council payee linkage: one supplier id for a payee's spellings everywhere.
 
     DIRS are folders written by 'impact ingest'.  Splink scores name pairs with the same
-    model on either engine; each row gets a supplier id, probability and method.
+    model on either engine; names join when their evidence reaches the threshold, clear of
+    any rival; each row gets a supplier id, evidence, probability and method.
     """
     from impact.places.crosslink import link_payees
+    from impact.places.linkage import PLACE_BITS
     from impact.places.registers import RegisterError, read_register
     from impact.store import StoreError, folder_payees
 
@@ -666,7 +669,7 @@ def link(dirs: tuple[Path, ...], out: Path, engine: str, register: Path | None,
         reg = read_register(register).frame if register else None
     except (StoreError, RegisterError, OSError) as exc:
         return _fail("link", exc, 1 if isinstance(exc, StoreError) else 2)
-    result = link_payees(payees, engine, threshold, register=reg)
+    result = link_payees(payees, engine, threshold or PLACE_BITS, register=reg)
     out.parent.mkdir(parents=True, exist_ok=True)
     result.links.to_parquet(out, index=False)
     methods = result.links["method"].value_counts().to_dict()

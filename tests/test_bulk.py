@@ -194,11 +194,12 @@ def test_fuzzy_links_place_above_the_threshold_only(tmp_path: Path, reference: R
         lk = dict(zip(left["name_norm"], left["key"], strict=True))
         links = pd.DataFrame([  # placed: enough evidence and clear of the next company
             {"left_key": lk["PENNINE ROOFERS"], "right_key": r["PENNINE ROOFING"], "rank": 1,
-             "match_probability": 0.97, "placed": True},
+             "match_probability": 0.97, "evidence_bits": 13.0, "placed": True},
             {"left_key": lk["GREENWAY CLEANERS"], "right_key": r["GREENWAY CLEANING"],
-             "rank": 1, "match_probability": 0.6, "placed": False},
+             "rank": 1, "match_probability": 0.6, "evidence_bits": 9.0, "placed": False},
             {"left_key": lk["TWIN NAMES"], "right_key": r["TWIN NAME"], "rank": 1,
-             "match_probability": 0.96, "placed": False}])  # not clear of the runner-up
+             "match_probability": 0.96, "evidence_bits": 12.0,
+             "placed": False}])  # not clear of the runner-up
         return links, LinkDiagnostics()
 
     monkeypatch.setattr(linkage, "place_links", fake_links)
@@ -216,6 +217,7 @@ def test_fuzzy_links_place_above_the_threshold_only(tmp_path: Path, reference: R
     assert clean["suggested_name"] == "GREENWAY CLEANING LIMITED"
     twin = sup.loc["Twin Names"]  # as likely another company of that name: no place
     assert twin["resolution_method"] == "none" and twin["suggested_probability"] == 0.96
+    assert twin["suggested_evidence_bits"] == 12.0
 
 
 def test_a_local_branch_overrides_the_registered_office(tmp_path: Path,

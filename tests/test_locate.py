@@ -314,7 +314,8 @@ def test_fuzzy_links_place_only_above_the_acceptance_threshold(
         right_key = dict(zip(right["name_norm"], right["key"], strict=True))["ACME"]
         left_key = dict(zip(left["name_norm"], left["key"], strict=True))["NOWHERE TRADERS"]
         links = pd.DataFrame([{"left_key": left_key, "right_key": right_key, "rank": 1,
-                               "match_probability": probability, "placed": probability >= 0.9}])
+                               "match_probability": probability, "evidence_bits": 20 * probability,
+                               "placed": probability >= 0.9}])
         return links, LinkDiagnostics()
 
     monkeypatch.setattr(linkage, "place_links", fake_links)
@@ -323,6 +324,7 @@ def test_fuzzy_links_place_only_above_the_acceptance_threshold(
     row = res.suppliers.set_index("supplier_name_norm").loc["NOWHERE TRADERS"]
     assert row["suggested_name"] == "Acme plc"
     assert row["suggested_probability"] == pytest.approx(probability)
+    assert row["suggested_evidence_bits"] == pytest.approx(20 * probability)
     fuzzy = res.coverage["fuzzy"]
     assert fuzzy["accept_evidence_bits"] == linkage.PLACE_BITS
     if probability >= 0.9:

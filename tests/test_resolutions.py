@@ -13,6 +13,7 @@ from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir
 from impact.ingest.names import normalise_names
 from impact.outputs.exports import to_csv_bytes
 from impact.places import worklist
+from impact.places.linkage import PLACE_BITS
 from impact.places.reference import Reference
 from impact.places.registers import RegisterRow, read_register
 from impact.places.resolutions import Author, audit_path, check_rows, read_audit
@@ -281,6 +282,32 @@ def test_the_template_lists_only_suppliers_an_officer_can_place() -> None:
     assert tpl["Supplier name"].tolist() == ["Acme Ltd"] and tpl["Rank"].tolist() == [1]
 
 
+def test_a_suggestion_shows_its_evidence_in_words_not_a_probability() -> None:
+    """The template says how strong each suggestion's evidence is, in words from the names'
+    evidence in bits (the register's size left out): strong from the placing threshold,
+    fair from FAIR_BITS, weak below, nothing where there is no suggestion."""
+    bits = [PLACE_BITS + 0.5, PLACE_BITS, worklist.FAIR_BITS, worklist.FAIR_BITS - 0.1, 4.0,
+            None]
+    sup = pd.DataFrame({
+        "supplier_key": list("abcdef"), "supplier_id": list("123456"),
+        "supplier_name": list("ABCDEF"), "spend": [60.0, 50.0, 40.0, 30.0, 20.0, 10.0],
+        "is_located": False, "is_redacted": False, "supplier_class": "company",
+        "suggested_name": ["X"] * 5 + [None], "suggested_postcode": [IN_BOROUGH] * 5 + [None],
+        "suggested_probability": [0.2, 0.1, 0.02, 0.01, 0.001, None],
+        "suggested_evidence_bits": bits,
+    })
+    tpl = worklist.template(sup)
+    strong = "strong evidence, but another name fits as well"
+    assert tpl["Evidence for the match"].tolist() == [
+        strong, strong, "fair evidence", "weak evidence", "weak evidence", ""]
+    assert not any("probab" in c.lower() or "_" in c for c in tpl.columns)
+    for words in worklist.EVIDENCE_WORDS:
+        assert f'"{words}"' in worklist.EVIDENCE_HOW
+    # Suppliers placed before the evidence was kept: no words, rather than wrong ones.
+    old = worklist.template(sup.drop(columns="suggested_evidence_bits"))
+    assert set(old["Evidence for the match"]) == {""}
+
+
 def test_formula_guarded_names_are_read_back_as_published() -> None:
     tpl = pd.DataFrame({"Supplier name": ["=HYPERLINK(1)", "Plain Ltd"], "Supplier ID": ["", ""],
                         "Postcode": [IN_BOROUGH, IN_BOROUGH]})
@@ -316,9 +343,11 @@ def test_suggestions_are_accepted_in_bulk(clean: Path) -> None:
     todo["suggested_name"] = ["Near Name Ltd", "Other Name Ltd"]
     todo["suggested_postcode"] = [IN_BOROUGH, "ZZ7 9WE"]
     todo["suggested_probability"] = [0.71, 0.55]
+    todo["suggested_evidence_bits"] = [10.5, 5.0]
     rows = worklist.accepted_suggestions(todo)
     assert [r.source for r in rows] == ["suggestion", "suggestion"]
-    assert rows[0].note == "suggested match Near Name Ltd (71%)"
+    assert rows[0].note == "suggested match Near Name Ltd (fair evidence)"
+    assert rows[1].note == "suggested match Other Name Ltd (weak evidence)"
     after = ws.resolve(rows, ME).workspace.suppliers.set_index("supplier_key")
     assert after.loc[todo["supplier_key"], "postcode"].tolist() == [IN_BOROUGH, "ZZ7 9WE"]
     assert set(after.loc[todo["supplier_key"], "resolution_method"]) == {"manual"}

@@ -150,7 +150,8 @@ def bulk(ws: Workspace, target: worklist.Target) -> None:
         ("redacted payees", apart["redacted"])) if n]
     st.caption(f"{len(tpl):,} unplaced suppliers, largest £ first, with our suggested match "
                "where we have one. Fill in Postcode (or Company number) from the vendor "
-               "master and import the file here; every row is checked."
+               "master and import the file here; every row is checked. Evidence for the "
+               "match: see Suggested matches, How this was calculated."
                + (f" Left out, since no local postcode can be given for them: "
                   f"{' and '.join(left)}." if left else ""))
     a, b = st.columns(2)
@@ -209,7 +210,7 @@ def suggested(ws: Workspace) -> None:
         "spend": sug["spend"].astype(float),
         "suggested match": sug["suggested_name"].astype("string"),
         "suggested postcode": sug["suggested_postcode"].astype("string"),
-        "match probability": (100 * sug["suggested_probability"].astype(float)).round(0),
+        "evidence": worklist.evidence_of(sug),
     }, index=sug["supplier_key"].to_numpy())
     st.caption(f"{len(sug):,} unplaced suppliers have a probable match in a register. Tick "
                "the ones you recognise and accept them: each is saved like a typed postcode.")
@@ -218,7 +219,9 @@ def suggested(ws: Workspace) -> None:
         disabled=[c for c in view.columns if c != "accept"],
         column_config={"accept": st.column_config.CheckboxColumn("accept"),
                        "spend": money_col("spend"),
-                       "match probability": st.column_config.NumberColumn(format="%d%%")})
+                       "evidence": st.column_config.TextColumn("evidence for the match")})
+    with st.expander("How this was calculated"):
+        st.markdown(md_escape(worklist.EVIDENCE_HOW))
     ticked = edited.index[edited["accept"].fillna(False).astype(bool)]
     if st.button(f"Accept the {len(ticked):,} ticked suggestions", key="accept_suggestions",
                  disabled=len(ticked) == 0):

@@ -52,7 +52,8 @@ MAX_FUZZY_NAMES = 2_000
 #: Supplier columns this module writes (``register_status`` is its own).
 WRITTEN = ("postcode", "matched_name", "resolution_method", "resolution_source",
            "resolution_probability", "place_basis", "sic", "company_number", "vcse",
-           "register_status", "suggested_name", "suggested_postcode", "suggested_probability")
+           "register_status", "suggested_name", "suggested_postcode", "suggested_probability",
+           "suggested_evidence_bits")
 
 
 @dataclass(frozen=True)
@@ -274,18 +275,22 @@ def _apply_links(sup: pd.DataFrame, links: pd.DataFrame, right: pd.DataFrame,
                  table: BulkTable) -> pd.Index:
     """Suggest each supplier's best link; place (as fuzzy) those :func:`impact.places.
     linkage.place_links` placed (enough evidence, clear of the next company), and return
-    the suppliers placed.  A supplier with a suggestion already keeps the better."""
+    the suppliers placed.  A supplier with a suggestion already keeps the better: more
+    evidence in bits (registers of other sizes give the same evidence other probabilities)."""
     links = links[links["rank"] == 1].drop_duplicates("left_key")
     if links.empty:
         return pd.Index([])
     idx = pd.Index(links["left_key"].astype(sup.index.dtype).to_numpy())
     rows = right.loc[links["right_key"].astype(int).to_numpy()].set_axis(idx)
     prob = pd.Series(links["match_probability"].to_numpy(), index=idx)
-    better = prob > sup.loc[idx, "suggested_probability"].fillna(-1.0)
+    bits = pd.Series(links["evidence_bits"].to_numpy(), index=idx)
+    had = sup.get("suggested_evidence_bits", pd.Series(np.nan, index=sup.index))
+    better = bits > had.reindex(idx).fillna(-np.inf)
     b = idx[better.to_numpy()]
     sup.loc[b, "suggested_name"] = rows.loc[b, "name"].to_numpy()
     sup.loc[b, "suggested_postcode"] = rows.loc[b, "postcode"].to_numpy()
     sup.loc[b, "suggested_probability"] = prob[b].to_numpy()
+    sup.loc[b, "suggested_evidence_bits"] = bits[b].to_numpy()
     accept = idx[links["placed"].astype(bool).to_numpy()]
     _write(sup, rows.loc[accept], table, "fuzzy", prob[accept].to_numpy())
     return accept

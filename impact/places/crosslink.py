@@ -16,8 +16,14 @@ decimal of a score computed another way, which is why agreement is measured, not
 (:func:`pair_agreement`); Jaro(-Winkler), the one function whose implementations differ,
 is DuckDB's on both (:func:`register_similarity`).
 
-Every cross-council link is a candidate (``method == "splink"``), shown with its
-probability; an identical normalised name at several councils is ``"exact name"``.
+Names join one supplier by the register linkage's rule, not a probability: the names' own
+evidence (the match weight without the prior, which falls as the run holds more names) at
+least :data:`impact.places.linkage.PLACE_BITS`, clear of any other candidate by
+:data:`impact.places.linkage.AMBIGUITY_BITS` unless that candidate is itself linked to the
+same name (:func:`kept_links`).  So whether two names are one supplier does not depend on
+how many names are in the run.  Every such link is a candidate (``method == "splink"``),
+shown with its evidence and probability; an identical normalised name at several councils
+is ``"exact name"``.
 """
 
 from __future__ import annotations
@@ -29,32 +35,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from impact.places.linkage import (
+    AMBIGUITY_BITS,
     BLOCKING_RULES,
+    PLACE_BITS,
     _comparisons,
+    _group_members,
     _parameter_records,
     _prepare,
     _set_fixed,
     _splink_quiet,
     add_token_weights,
+    prior_bits,
+    stands_clear,
 )
 
 ENGINES = ("duckdb", "spark")
-#: Names join one cross-council supplier at or above this probability.  Lower than the
-#: register links' 0.9: names alone give at most ~15.6 bits for a non-identical pair
-#: (linkage's levels), against a prior of 1 / (distinct names − 1), so at a few thousand
-#: names a one-letter difference scores ~0.86 and 0.9 would link nothing but identical
-#: names.  Every such link is a candidate (``method == "splink"``) with its probability.
-#: With more names the prior falls and the same evidence scores lower — correctly: among
-#: 10⁶ names, a few other names are one letter away from any name.
-THRESHOLD = 0.8
 #: Candidate pairs allowed; blocking rules are tightened or skipped to stay under it.
 MAX_PAIRS = 2e7
 OUTPUT_COLUMNS = ("council", "payee_name", "name_norm", "supplier_id", "match_probability",
-                  "method", "names_in_cluster", "councils_in_cluster", "company_number",
-                  "register_name")
+                  "evidence_bits", "method", "names_in_cluster", "councils_in_cluster",
+                  "company_number", "register_name")
 _TABLE = "payee_names"
 
 
@@ -63,10 +67,12 @@ class CrossLink:
     """The result of :func:`link_payees`.
 
     ``links``: one row per council × payee name (:data:`OUTPUT_COLUMNS`); ``pairs``: the
-    name pairs scored at or above the threshold (``key_l``, ``key_r``,
-    ``match_probability``); ``pairs_compared``: distinct candidate pairs the blocking
-    rules generate (the same on both engines); ``score_seconds``: scoring and clustering
-    on the engine (what pairs/s is measured on); ``parameters``: m, u per level.
+    name pairs scored within :data:`AMBIGUITY_BITS` of the threshold (``key_l``,
+    ``key_r``, ``match_probability``, ``match_weight``, ``evidence_bits``, ``clear`` and
+    ``linked``: at the threshold and clear, what clusters are made of);
+    ``pairs_compared``: distinct candidate pairs the blocking rules generate (the same on
+    both engines); ``score_seconds``: scoring on the engine and clustering (what pairs/s
+    is measured on); ``parameters``: m, u per level.
     """
 
     links: pd.DataFrame
@@ -84,12 +90,14 @@ class CrossLink:
         return self.pairs_compared / self.score_seconds if self.score_seconds > 0 else 0.0
 
 
-def link_payees(payees: pd.DataFrame, engine: str = "duckdb", threshold: float = THRESHOLD,
+def link_payees(payees: pd.DataFrame, engine: str = "duckdb", threshold: float = PLACE_BITS,
                 max_pairs: float = MAX_PAIRS, register: pd.DataFrame | None = None
                 ) -> CrossLink:
     """Link ``payees`` (``council``, ``payee_name``, ``name_norm``) across councils, and to
     ``register`` rows (``supplier_name``, ``supplier_name_norm``, ``company_number``: a
     company register read by :func:`impact.places.registers.read_register`) when given.
+    ``threshold``: the names' evidence in bits at which two names may join (default the
+    register linkage's :data:`impact.places.linkage.PLACE_BITS`).
 
     A cluster holding register names of two different companies gets no company number
     (it is not one company).  Raises ValueError for an unknown engine or missing columns.
@@ -110,8 +118,12 @@ def link_payees(payees: pd.DataFrame, engine: str = "duckdb", threshold: float =
         compared = _distinct_pairs(con, rules)
         model = _fit(con, n, rules, notes)
         t0 = time.perf_counter()
-        pairs, clusters = (_score_duckdb(model, threshold) if engine == "duckdb" else
-                           _score_spark(con, model, threshold))
+        floor = threshold - AMBIGUITY_BITS + prior_bits(model.prior)
+        scored = (_score_duckdb(model, floor) if engine == "duckdb" else
+                  _score_spark(con, model, floor))
+        pairs = kept_links(scored, model.prior, threshold,
+                           names.set_index("key")["name_norm"])
+        clusters = connected(names["key"], pairs[pairs["linked"]])
         seconds = time.perf_counter() - t0
     finally:
         con.close()
@@ -222,14 +234,13 @@ def _apply(linker: Any, parameters: list[dict[str, Any]]) -> None:
         cl.m_probability, cl.u_probability = p["m_probability"], p["u_probability"]
 
 
-def _score_duckdb(model: _Model, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _score_duckdb(model: _Model, floor: float) -> pd.DataFrame:
     with _splink_quiet():
-        return _predict_and_cluster(model.linker, threshold)
+        return _predict(model.linker, floor)
 
 
-def _score_spark(con: duckdb.DuckDBPyConnection, model: _Model, threshold: float
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The prepared names as a Spark table, scored and clustered with the fitted model."""
+def _score_spark(con: duckdb.DuckDBPyConnection, model: _Model, floor: float) -> pd.DataFrame:
+    """The prepared names as a Spark table, scored with the fitted model."""
     from splink import Linker, SparkAPI
 
     from impact.core.spark import quiet, spark_session
@@ -244,7 +255,7 @@ def _score_spark(con: duckdb.DuckDBPyConnection, model: _Model, threshold: float
         linker = Linker(api.register(frame, table_name=f"splink_in_{uuid.uuid4().hex[:10]}"),
                         _settings("spark", model.rules, model.prior), log_level=None)
         _apply(linker, model.parameters)
-        return _predict_and_cluster(linker, threshold)
+        return _predict(linker, floor)
 
 
 def register_similarity(spark: Any) -> None:
@@ -267,16 +278,64 @@ def register_similarity(spark: Any) -> None:
     spark.udf.register("rf_jaro", scorer(Jaro))
 
 
-def _predict_and_cluster(linker: Any, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pairs at or above ``threshold`` and the clusters they make (every name in one)."""
-    pred = linker.inference.predict(threshold_match_probability=threshold,
-                                    warning_mode="never")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold)
-    pairs = pred.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability"]]
-    pairs.columns = ["key_l", "key_r", "match_probability"]
-    c = clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
-    return pairs.astype({"key_l": str, "key_r": str}), c.astype(str).rename(
-        columns={"unique_id": "key"})
+def _predict(linker: Any, floor: float) -> pd.DataFrame:
+    """Pairs whose match weight is above ``floor`` (``key_l`` < ``key_r``)."""
+    pred = linker.inference.predict(threshold_match_weight=floor, warning_mode="never")
+    pairs = pred.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_probability",
+                                        "match_weight"]]
+    pairs.columns = ["key_l", "key_r", "match_probability", "match_weight"]
+    pairs = pairs.astype({"key_l": str, "key_r": str})
+    swap = pairs["key_l"] > pairs["key_r"]
+    pairs.loc[swap, ["key_l", "key_r"]] = pairs.loc[swap, ["key_r", "key_l"]].to_numpy()
+    return pairs.sort_values(["key_l", "key_r"]).reset_index(drop=True)
+
+
+def kept_links(pairs: pd.DataFrame, prior: float, threshold: float = PLACE_BITS,
+               names: pd.Series | None = None) -> pd.DataFrame:
+    """``pairs`` (``key_l``, ``key_r``, ``match_weight``, …) with ``evidence_bits``,
+    ``clear`` and ``linked``: the register linkage's rule read for a dedupe.
+
+    A pair links when its evidence reaches ``threshold`` bits and it stands clear
+    (:func:`impact.places.linkage.stands_clear`) of every other candidate of either name —
+    except candidates that are themselves at the threshold with the other name: a third
+    spelling of the same supplier is no rival.  "SMITH BUILDERS" with "SMITH BUILDER" and
+    "SMITHS BUILDERS" close behind, those two not one by their own evidence, links to
+    neither: a suggestion, never a supplier.  With ``names`` (key → normalised name), two
+    names that differ by group words only ("X" and "X HOLDINGS") never link, as in
+    :func:`impact.places.linkage.place_links`.
+    """
+    p = pairs.assign(evidence_bits=pairs["match_weight"] - prior_bits(prior)).reset_index(
+        drop=True)
+    strong = p["evidence_bits"] >= threshold
+    if names is not None and len(p):
+        strong &= ~_group_members(p["key_l"].map(names), p["key_r"].map(names))
+    both = pd.concat([p.assign(x=p["key_l"], y=p["key_r"]),
+                      p.assign(x=p["key_r"], y=p["key_l"])])[["x", "y", "match_weight"]]
+    both["pair"] = np.tile(np.arange(len(p)), 2)
+    rivals = both[np.tile(strong.to_numpy(), 2)].merge(both, on="x", suffixes=("", "_c"))
+    rivals = rivals[(rivals["y_c"] != rivals["y"])
+                    & ~stands_clear(rivals["match_weight"], rivals["match_weight_c"])]
+    one = set(zip(p.loc[strong, "key_l"], p.loc[strong, "key_r"], strict=True))
+    lo, hi = np.minimum(rivals["y"], rivals["y_c"]), np.maximum(rivals["y"], rivals["y_c"])
+    same = [(a, b) in one for a, b in zip(lo, hi, strict=True)]
+    close = set(rivals.loc[~np.asarray(same, dtype=bool), "pair"])
+    clear = ~p.index.isin(list(close))
+    return p.assign(clear=clear, linked=strong.to_numpy() & clear)
+
+
+def connected(keys: pd.Series, links: pd.DataFrame) -> pd.DataFrame:
+    """Every key with its cluster (``key``, ``cluster_id``: the cluster's least key): the
+    connected components of ``links`` (``key_l``, ``key_r``), one engine-free step so
+    DuckDB and Spark cluster the same links the same way."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    k = pd.Index(keys.astype(str).unique())
+    a, b = k.get_indexer(links["key_l"]), k.get_indexer(links["key_r"])
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(k), len(k)))
+    _, label = connected_components(graph, directed=False)
+    first = pd.Series(k, dtype=str).groupby(label).transform("min")
+    return pd.DataFrame({"key": k.astype(str), "cluster_id": first.to_numpy()})
 
 
 # -------------------------------------------------------------------------------- output
@@ -309,9 +368,9 @@ def _cluster_companies(per_name: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFram
 
 def _output(payees: pd.DataFrame, names: pd.DataFrame, clusters: pd.DataFrame,
             pairs: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
-    """Per council × payee name: cross-council id, best probability, method, cluster size,
-    and the company register entry the cluster holds."""
-    per_name = _name_clusters(names, clusters, pairs)
+    """Per council × payee name: cross-council id, its best link's probability and evidence,
+    method, cluster size, and the company register entry the cluster holds."""
+    per_name = _name_clusters(names, clusters, pairs[pairs["linked"]])
     rows = payees[["council", "payee_name", "name_norm"]].astype("string").drop_duplicates()
     rows = rows.assign(name_norm=rows["name_norm"].str.strip())
     out = rows.merge(per_name, on="name_norm", how="left").merge(
@@ -332,7 +391,8 @@ def _output(payees: pd.DataFrame, names: pd.DataFrame, clusters: pd.DataFrame,
 def _name_clusters(names: pd.DataFrame, clusters: pd.DataFrame, pairs: pd.DataFrame
                    ) -> pd.DataFrame:
     """Per distinct name: a stable supplier id (from the cluster's first name), the size of
-    its cluster and its best in-cluster pair probability (NaN for a name on its own)."""
+    its cluster and its best link's probability and evidence in bits (NaN for a name on
+    its own)."""
     d = names.merge(clusters, on="key", how="left")
     d["cluster_id"] = d["cluster_id"].fillna(d["key"])
     first = d.groupby("cluster_id")["name_norm"].transform("min")
@@ -340,9 +400,11 @@ def _name_clusters(names: pd.DataFrame, clusters: pd.DataFrame, pairs: pd.DataFr
     d["names_in_cluster"] = d.groupby("cluster_id")["key"].transform("size").astype("Int64")
     both = pd.concat([pairs.rename(columns={"key_l": "key"}),
                       pairs.rename(columns={"key_r": "key", "key_l": "key_r"})])
-    best = both.groupby("key")["match_probability"].max()
-    d["match_probability"] = d["key"].map(best).astype("float64")
-    return d[["name_norm", "supplier_id", "match_probability", "names_in_cluster"]]
+    best = both.groupby("key")[["match_probability", "evidence_bits"]].max()
+    for col in ("match_probability", "evidence_bits"):
+        d[col] = d["key"].map(best[col]).astype("float64")
+    return d[["name_norm", "supplier_id", "match_probability", "evidence_bits",
+              "names_in_cluster"]]
 
 
 def pair_agreement(a: pd.DataFrame, b: pd.DataFrame) -> float:

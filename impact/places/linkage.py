@@ -328,15 +328,31 @@ def place_links(
     ranked = ranked.drop_duplicates(["left_key", "entity"])
     ranked["rank"] = ranked.groupby("left_key").cumcount() + 1
     nxt = ranked.groupby("left_key")["match_weight"].shift(-1)
-    ranked["clear"] = (ranked["match_weight"] - nxt).fillna(math.inf) >= AMBIGUITY_BITS
-    prior_bits = math.log2(diag.prior / (1 - diag.prior)) if 0 < diag.prior < 1 else 0.0
-    ranked["evidence_bits"] = ranked["match_weight"] - prior_bits
+    ranked["clear"] = stands_clear(ranked["match_weight"], nxt)
+    ranked["evidence_bits"] = ranked["match_weight"] - prior_bits(diag.prior)
     ranked["may_place"] &= ~_group_members(ranked["name_left"], ranked["name_right"])
     ranked["placed"] = ((ranked["rank"] == 1) & ranked["clear"] & ranked["may_place"]
                         & (ranked["evidence_bits"] >= threshold))
     cols = ["left_key", "right_key", "rank", "match_probability", "match_weight",
             "evidence_bits", "clear", "may_place", "placed"]
     return ranked.loc[ranked["rank"] <= k, cols].reset_index(drop=True), diag
+
+
+def prior_bits(prior: float) -> float:
+    """The prior's part of a Splink match weight, in bits (log2 of the prior odds).
+
+    A match weight is this plus the names' evidence; the prior moves with the size of the
+    table linked (1 / register size, 1 / distinct names), so placing rules read the
+    evidence (``match_weight - prior_bits(prior)``), which does not.
+    """
+    return math.log2(prior / (1 - prior)) if 0 < prior < 1 else 0.0
+
+
+def stands_clear(weight: pd.Series, runner_up: pd.Series) -> pd.Series:
+    """The ambiguity rule: True where a link's match weight is at least
+    :data:`AMBIGUITY_BITS` above its runner-up's (NaN: no runner-up, clear).  A link with a
+    close runner-up is a suggestion, never a place."""
+    return (weight - runner_up).fillna(math.inf) >= AMBIGUITY_BITS
 
 
 def _group_members(left: pd.Series, right: pd.Series) -> pd.Series:

@@ -482,6 +482,7 @@ def _read_suppliers(dir: Path, progress: Progress | None) -> pd.DataFrame:
     sup["resolution_method"] = pd.Series("none", index=sup.index, dtype="string")
     sup["resolution_probability"] = np.nan
     sup["suggested_probability"] = np.nan
+    sup["suggested_evidence_bits"] = np.nan
     sup["company_number"] = sup["company_number"].astype("string")
     return sup
 
@@ -787,6 +788,7 @@ def _fuzzy(
     sup.loc[idx, "suggested_name"] = r["supplier_name"].to_numpy()
     sup.loc[idx, "suggested_postcode"] = r["postcode"].to_numpy()
     sup.loc[idx, "suggested_probability"] = prob
+    sup.loc[idx, "suggested_evidence_bits"] = links["evidence_bits"].to_numpy()
     # ... and only links with enough evidence, clear of the next company, place it (fuzzy).
     accept = links["placed"].astype(bool).to_numpy()
     idx_a, r_a = idx[accept], r[accept]
