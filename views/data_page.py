@@ -316,6 +316,7 @@ if _vendors:
         for v in _vendors]))
     st.caption(f"Suppliers placed by the council's own records: "
                f"{_vendors[0].get('placed_by_number', 0):,} on their supplier number, "
+               f"{_vendors[0].get('placed_by_charity', 0):,} on their charity number, "
                f"{_vendors[0].get('placed_by_name', 0):,} on their name.")
 
 st.subheader("Column mapping")
