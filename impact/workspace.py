@@ -391,7 +391,7 @@ class Workspace:
         found = published_for(table.dropna(subset=["value"]),
                               (self.name, self.source.council, *self.council_lad_names))
         m = self.measures(filters, lm3=False)
-        return [r for p in found if (r := reconcile(m, p)) is not None]
+        return [r for p in found if (r := reconcile(m, p, tuple(found))) is not None]
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --
 

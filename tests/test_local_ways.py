@@ -92,12 +92,43 @@ def test_the_steps_add_up_to_the_published_figure() -> None:
     head = r.headline.value
     assert head + sum(c.points for c in r.causes) == pytest.approx(0.9)
     names = [c.name for c in r.causes]
-    assert names[0].startswith("Definition") and names[-1].startswith("Years")
+    assert names[0].startswith("Definition") and names[-1] == "Unexplained"
     assert r.causes[0].gbp == pytest.approx(300)  # B's £: local only as based or branched
     unplaced = next(c for c in r.causes if c.name == "Unplaced spend")
     assert unplaced.gbp == pytest.approx(150)
     steps = r.steps()
     assert steps[0][0].startswith("Our headline") and steps[-1][0] == "Published"
+
+
+def test_public_bodies_and_the_published_drift_are_named_steps() -> None:
+    """The remainder broken down: leaving public bodies out (an "if"), the years at the
+    published series' own rate, and an honest "Unexplained" — adding up to the figure."""
+    tx = _payments()
+    tx.loc[tx["supplier_key"] == "C", "supplier_class"] = "public_body"
+    tx["period"] = "2021-06"  # financial year 2021/22
+    m = measure(tx, AREA, places=_places())
+    metric = "share of spend with top 300 suppliers based in Hometown"
+    old = [Published("CLES", "Hometown", y, metric, v, "u", top=300)
+           for y, v in (("2008-09", 0.5), ("2016-17", 0.717), ("2017-18", 0.713),
+                        ("2018-19", 0.699))]
+    pub = Published("CLES", "Hometown", "2019-20", metric, 0.692, "u", top=300)
+    r = reconcile(m, pub, (*old, pub))
+    by = {c.name: c for c in r.causes}
+    assert r.headline.value + sum(c.points for c in r.causes) == pytest.approx(0.692)
+    years = by["Years between the study and our payments"]
+    # 2016/17 → 2019/20 (the unbroken run; 2008/09 is not in it): −0.833 pts a year, over
+    # the 2 years to 2021/22, so the study's own trend explains +1.67 pts of ours → theirs
+    assert years.points == pytest.approx(2 * 0.025 / 3)
+    assert "71.7% (2016-17)" in years.words and "69.2% (2019-20)" in years.words
+    public = by["Public bodies, if the study left them out"]
+    top = next(f for f in m.ways if f.key == "local_top300")
+    assert public.gbp == pytest.approx(100)  # C, the public body, is in the region
+    without = top.inputs["spend_inside"] / (top.inputs["spend_known"] - 100)
+    assert public.points == pytest.approx(without - top.value)
+    assert list(by)[-1] == "Unexplained"
+    # no series, no drift step: the years stay in the unexplained rest
+    alone = reconcile(m, pub)
+    assert "Years between the study and our payments" not in {c.name for c in alone.causes}
 
 
 def test_below_the_gate_no_point_is_stated() -> None:

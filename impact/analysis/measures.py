@@ -767,7 +767,8 @@ def top_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame,
                           f"among the {n} paid most, based or with premises in "
                           f"{area.area_words}")
     share = _ratio(float(positive_amounts(sub).sum()), float(positive_amounts(tx).sum()))
-    return replace(fig, how=fig.how + f" The top {n} suppliers hold {pct(share)} of all "
+    return replace(fig, inputs={**fig.inputs, **_public_in_top(sub, area, places)},
+                   how=fig.how + f" The top {n} suppliers hold {pct(share)} of all "
                    "payments.", caveats=(f"CLES's studies count only the {n} suppliers paid "
                                          "most; the rest of the spend is left out.",))
 
@@ -778,6 +779,22 @@ def top_suppliers(tx: pd.DataFrame, n: int = TOP_SUPPLIERS) -> pd.Index:
         pd.Series(True, index=tx.index)
     by = positive_amounts(tx)[named].groupby(tx["supplier_key"][named].to_numpy()).sum()
     return by.sort_values(ascending=False, kind="stable").head(n).index
+
+
+def _public_in_top(sub: pd.DataFrame, area: CouncilArea, places: pd.DataFrame
+                   ) -> dict[str, float]:
+    """The top suppliers' £ with other public bodies: all of it, the part whose body is
+    known (placed or national) and the part inside the area — so a reconciliation can
+    say what leaving them out, as a study may, would change."""
+    pos = positive_amounts(sub)
+    public = _column(sub, "supplier_class").eq("public_body").fillna(False).to_numpy(bool)
+    keys = sub["supplier_key"].astype("string")
+    known = placed_mask(sub) | keys.isin(places["supplier_key"].astype("string")).fillna(
+        False).to_numpy(bool)
+    inside = keys.isin(_keys_within(places, area.lads)).fillna(False).to_numpy(bool)
+    return {"public_spend": round(float(pos[public].sum()), 2),
+            "public_known": round(float(pos[public & known].sum()), 2),
+            "public_inside": round(float(pos[public & inside].sum()), 2)}
 
 
 def _column(tx: pd.DataFrame, name: str) -> pd.Series:
