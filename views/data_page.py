@@ -276,7 +276,9 @@ for w in ws.warnings:
 st.subheader("Premises lists")
 st.caption("Where suppliers trade: a business-rates (NNDR) ratepayer list, a CQC care "
            "directory, a Charity Commission extract — any layout. Each row is linked to the "
-           "council's suppliers by company or charity number, then by name; individuals and "
+           "council's suppliers by company or charity number, then by name, then by the "
+           "name-matching model where the evidence is strong and no other supplier comes "
+           "close (“probable”); individuals and "
            "placeholders (a blank ratepayer, “THE ACCOUNT HOLDER”) are never matched. A "
            "supplier with premises in the area counts as local when local means “based or "
            "branched” (the Overview's ways of counting local). Kept for the council.")
