@@ -467,7 +467,8 @@ def vendors_add(files: tuple[Path, ...], dir: Path, council: str | None,
     now = after.measures(lm3=False).placed.text
     click.echo(f"placed: {before.placed.text} of spend before, {now} after; by the "
                f"vendor master: {placed.get('register_id', 0):,} "
-               f"suppliers on their number, {placed.get('register_name', 0):,} on their name")
+               f"suppliers on their number, {placed.get('register_charity', 0):,} on their "
+               f"charity number, {placed.get('register_name', 0):,} on their name")
     return 0
 
 
@@ -543,8 +544,10 @@ def reconcile(dir: Path, council: str | None, reference: Path | None) -> int:
               help="the multi-council store (default: the workspace folder's store/)")
 @click.option("--reference", type=PATH, help="reference data folder (or IMPACT_REFERENCE_DIR)")
 @click.option("--council", help="the council's name, with one DIR (default: its folder name)")
+@click.option("--xlsx", type=PATH, help="XLSX workbook to write beside it: the table and "
+              "its ways of counting local, one row per council, period and way")
 def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | None,
-            reference: Path | None, council: str | None) -> int:
+            reference: Path | None, council: str | None, xlsx: Path | None) -> int:
     """Compare councils: shares, concentration, LM3 and £ per resident with coverage.
 
     DIRS are folders written by 'impact ingest' and 'impact locate'.  Each is added to the
@@ -575,11 +578,25 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
         return _fail("compare", "no council folder could be read", 1)
     table = compare_councils(store, list(dict.fromkeys(ids)), period)
     _write(out, to_csv_bytes(for_csv(table)))
-    click.echo(f"{len(table)} rows → {out}; figures resting on less than {MIN_COVERAGE:.0%} "
-               "of their spend are 'not enough data'")
+    if xlsx:
+        _write(xlsx, _compare_workbook(store, table, list(dict.fromkeys(ids))))
+    click.echo(f"{len(table)} rows → {out}" + (f"; workbook → {xlsx}" if xlsx else "")
+               + f"; figures resting on less than {MIN_COVERAGE:.0%} of their spend are "
+               "'not enough data'")
     for line in _compare_lines(latest_periods(table)):
         click.echo(line)
     return 0
+
+
+def _compare_workbook(store: object, table: object, ids: list[str]) -> bytes:
+    """The compare table and its ways of counting local as one workbook."""
+    from impact.analysis.compare import for_csv, ways_table
+    from impact.outputs.exports import sheets_to_xlsx_bytes
+    from impact.store import council_info
+
+    entries = {e.council_id: e for e in store.entries()}
+    ways = ways_table(table, [council_info(entries[i]) for i in ids])
+    return sheets_to_xlsx_bytes({"Compare": for_csv(table), "Ways of counting local": ways})
 
 
 def _compare_lines(latest: object) -> list[str]:

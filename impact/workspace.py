@@ -43,6 +43,7 @@ from impact.places.councils import (
     district_names,
     supplier_deprivation,
 )
+from impact.places.filekinds import read_premises_list, read_vendor_list
 from impact.places.localarea import area_within
 from impact.places.locate import PLACES_VERSION, SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.locate import reference_files as locate_reference_files
@@ -52,7 +53,6 @@ from impact.places.premises import (
     PremisesList,
     add_to_store,
     apply_premises,
-    read_premises,
     read_store,
     supplier_places,
 )
@@ -71,7 +71,7 @@ from impact.places.resolutions import (
     save_checked,
     set_aside_unchanged,
 )
-from impact.places.vendors import VendorError, VendorMaster, read_vendor_master, store_summary
+from impact.places.vendors import VendorError, VendorMaster, store_summary
 from impact.places.vendors import add_to_store as add_vendor_rows
 from impact.sources import (
     Source,
@@ -283,7 +283,7 @@ class Workspace:
         Raises :class:`impact.sources.WorkspaceError` with a one-line reason when a file is
         not a premises list; nothing is kept then."""
         try:
-            lists = [read_premises(Path(p)) for p in paths]
+            lists = [read_premises_list(Path(p)) for p in paths]
         except PremisesError as exc:
             raise WorkspaceError(str(exc)) from None
         add_to_store(premises_store(self.source), lists)
@@ -300,7 +300,7 @@ class Workspace:
         the masters read.  Raises :class:`impact.sources.WorkspaceError` with a one-line
         reason when a file is not a vendor master; nothing is kept then."""
         try:
-            masters = [read_vendor_master(Path(p)) for p in paths]
+            masters = [read_vendor_list(Path(p)) for p in paths]
         except VendorError as exc:
             raise WorkspaceError(str(exc)) from None
         add_vendor_rows(vendor_store(self.source), masters)
@@ -392,7 +392,7 @@ class Workspace:
         found = published_for(table.dropna(subset=["value"]),
                               (self.name, self.source.council, *self.council_lad_names))
         m = self.measures(filters, lm3=False)
-        return [r for p in found if (r := reconcile(m, p)) is not None]
+        return [r for p in found if (r := reconcile(m, p, tuple(found))) is not None]
 
     # -- the officer's own knowledge: placed suppliers, saved and applied at once --
 

@@ -219,3 +219,60 @@ def test_trend_chart_labels_never_crowd() -> None:
     assert _short_quarter(long[ticks[0]], len(ticks), len(long)) == "2018"
     year = ["2024 Q2", "2024 Q3", "2024 Q4", "2025 Q1"]
     assert [_short_quarter(p, 4, 4) for p in year] == ["24 Q2", "24 Q3", "24 Q4", "25 Q1"]
+
+
+def _ways_read_back(xlsx: bytes) -> pd.DataFrame:
+    return pd.read_excel(io.BytesIO(xlsx), sheet_name="Ways of counting local",
+                         engine="openpyxl")
+
+
+def _same_as_the_overview(ways: pd.DataFrame, m: Measures) -> None:
+    """The workbook's ways say what the Overview's table and the pack's appendix say (the
+    same rows of :func:`ways_rows`), with the figures behind them."""
+    from impact.analysis.sentences import ways_rows
+
+    assert len(ways) == len(m.ways) == 6
+    for r, f, (label, shown, rng, rests) in zip(ways.to_dict("records"), m.ways, ways_rows(m),
+                                                strict=True):
+        assert (r["way"], r["definition"], r["shown"], r["rests_on"]) == (
+            f.key, label, shown, rests)
+        assert r["range"] == rng
+        if f.shown is None:
+            assert pd.isna(r["value"])
+            assert bool(r["not_enough_data"]) == (not f.missing)
+        else:
+            assert r["value"] == pytest.approx(f.shown) and not r["not_enough_data"]
+        for col, x in (("coverage", f.coverage.share if f.coverage else None),
+                       ("lower_bound", f.lower), ("upper_bound", f.upper)):
+            assert pd.isna(r[col]) if x is None else r[col] == pytest.approx(x), col
+        assert bool(r["headline"]) == (f.key == "local")
+        assert r["how_calculated"].startswith((f.how or f.missing)[:40])
+
+
+def test_the_workbook_counts_local_the_ways_the_overview_does(pack) -> None:
+    data, pdf, xlsx = pack
+    ways = _ways_read_back(xlsx)
+    _same_as_the_overview(ways, data.measures)
+    assert ways["headline"].sum() == 1
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+                    .split())
+    for label, shown in zip(ways["definition"], ways["shown"], strict=True):
+        assert label in text and shown in text  # the appendix's table, the same words
+
+
+@pytest.mark.shared
+def test_the_workbook_counts_local_as_the_overview_on_a_real_council(tmp_path) -> None:
+    from impact.sources import folder_source
+    from tests._shared import require
+
+    spend = require("spend", "trafford")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(WORKSPACE_DIR, str(tmp_path / "ws"))
+        ws = Workspace.load(folder_source(spend, council="Trafford",
+                                          reference=spend.parent.parent))
+        data = reports.pack_data(ws, Filters())
+        xlsx = boardpack.xlsx_bytes(data)
+        overview = ws.measures(Filters())
+    _same_as_the_overview(_ways_read_back(xlsx), data.measures)
+    assert [f.text for f in overview.ways] == [f.text for f in data.measures.ways]
+    assert [f.label for f in overview.ways] == [f.label for f in data.measures.ways]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -277,3 +278,39 @@ def test_an_occupier_trading_as_links_by_its_trading_name() -> None:
     links = link(pl.rows, sup)
     assert links["supplier_key"].tolist() == ["k0"]  # never the person before T/A
     assert links["method"].tolist() == ["trading_name"]
+
+
+def test_probable_links_place_by_the_calibrated_model_never_a_placeholder() -> None:
+    """Rows no number or exact name linked go to the name model (evidence ≥ PLACE_BITS,
+    the ambiguity rule): "K M R SKIP HIRE LTD" is the unplaced supplier "KMR Skip Hire";
+    "HOPE HOUSE" fits two suppliers equally and links neither; placeholders, individuals
+    and a supplier already placed in the area are never candidates; every row is still
+    accounted for."""
+    from impact.places.premises import probable_links
+
+    cells = _cells([["Ratepayer", "Postcode", "Rateable Value"],
+                    ["K M R SKIP HIRE LTD", "AB1 2CD", "5000"],
+                    ["CLAIRES ACCESSORIES UK LTD", "AB1 2CE", "9000"],
+                    ["THE ACCOUNT HOLDER", "AB1 2CF", "100"],
+                    ["MR J SMITH", "AB1 2CG", "100"],
+                    ["HOPE HOUSE", "AB1 2CJ", "100"],
+                    ["ALLSAFETY", "AB1 2CK", "100"]])
+    rows = premises_from_cells(cells, "rates.csv").rows
+    sup = _suppliers(["KMR Skip Hire", "Claire's Accessories", "The Account Holder",
+                      "J Smith", "Hope House Trust", "Hope House Care", "All Safety"])
+    sup["is_located"] = [False, True, False, False, False, False, True]
+    sup["lad_code"] = [None, "E09000001", None, None, None, None, "E08000001"]
+    sup["place_basis"] = [None, "registered_office", None, None, None, None,
+                          "registered_office"]
+    sup["postcode"] = [None, "SW1A 1AA", None, None, None, None, "AB1 2CK"]
+    exact = link(rows, sup)
+    assert exact["premises"].tolist() == [1]  # Claire's: the same name once normalised
+    todo = np.ones(len(rows), bool)
+    todo[exact["premises"].to_numpy()] = False
+    probable = probable_links(rows, sup, todo, ["E08000001"])
+    assert probable["premises"].tolist() == [0] and probable["supplier_key"].tolist() == ["k0"]
+    assert (probable["method"] == "probable").all()
+    links = pd.concat([exact, probable], ignore_index=True)
+    acc = accounting(rows, links, pd.Series(True, index=rows.index))[0]
+    assert (acc.rows, acc.linked) == (6, 2) and acc.adds_up
+    assert sum(acc.set_aside.values()) == 2  # the placeholder and the person

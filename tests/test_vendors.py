@@ -181,7 +181,8 @@ def test_the_command_line_adds_a_vendor_master(env: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "vendors.csv: 4 rows = 3 used (3 at the trading address) + 1 set aside" \
         in out.output
-    assert "2 suppliers on their number, 1 on their name" in out.output
+    assert "2 suppliers on their number, 0 on their charity number, 1 on their name" \
+        in out.output
     spend = env / "spend.csv"
     spend.write_text("Date,Supplier Name,Amount\n2021-04-01,Acme Ltd,12.00\n", encoding="utf-8")
     assert main(["vendors", "add", str(spend), "--workspace", "demo"]) == 2
@@ -228,3 +229,106 @@ def test_impact_locate_places_by_the_vendor_master(tmp_path: Path,
     assert app.suppliers.set_index("supplier_key").loc[
         office.supplier_key, "place_basis"] == "council_register"
     assert app.coverage["suppliers_located"] == share["suppliers_located"]
+
+
+CHARITY_LAYOUTS = {
+    "unit4": ("Supplier No,Supplier Name,Address Line 1,Post Code,Registered Charity Number\n"
+              "S1,Hope House Trust,1 Park Rd,HX1 1AA,0512345\n"
+              "S2,Calder Valley Carers,2 Mill St,HX1 2BB,1100001\n"
+              "S3,Acme Widgets Ltd,3 Wharf St,HX1 3CC,\n"),
+    "civica": ("Creditor Ref,Creditor Name,Postcode,Charity Number,Company Number\n"
+               "S1,HOPE HOUSE TRUST,HX1 1AA,512345,\n"
+               "S2,CALDER VALLEY CARERS,HX1 2BB,1100001,\n"
+               "S3,ACME WIDGETS LIMITED,HX1 3CC,,01234567\n"),
+}
+
+
+def _located(keys: list[str], **cols: list) -> pd.DataFrame:
+    """Suppliers as locate holds them before the exact joins, ``cols`` over the defaults."""
+    from impact.ingest.names import normalise_names
+
+    n = len(keys)
+    sup = pd.DataFrame({c: pd.Series([None] * n, dtype="string") for c in (
+        "supplier_id", "supplier_name", "company_number", "charity_number", "postcode", "sme",
+        "vcse", "sic", "resolution_source", "place_basis", "matched_name")}, index=keys)
+    sup["resolution_method"] = "none"
+    sup["resolution_probability"] = 0.0
+    for c, v in cols.items():
+        sup[c] = pd.Series(v, index=keys, dtype=sup[c].dtype if c in sup else None)
+    sup["supplier_name_norm"] = normalise_names(sup["supplier_name"])
+    return sup
+
+
+@pytest.mark.parametrize("layout", sorted(CHARITY_LAYOUTS))
+def test_charities_join_the_vendor_master_on_their_number(layout: str, tmp_path: Path) -> None:
+    """After the supplier number and before the name: a charity number the spend files
+    give joins at once; one an exact register hit gives re-places the charity from its
+    registered office to the council's record; a probable link never does."""
+    from types import SimpleNamespace
+
+    from impact.places import bulk_lookup, locate
+    from impact.places.bulk import CHARITIES
+    from impact.places.registers import read_register
+    from impact.places.vendors import add_to_store
+
+    vm = read_vendor_master(_write(tmp_path / f"{layout}.csv", CHARITY_LAYOUTS[layout]))
+    assert "charity_number" in vm.columns_used
+    store = tmp_path / "vendors-kept.csv"
+    add_to_store(store, [vm])
+    reg = read_register(store)
+    assert reg.frame["charity_number"].dropna().tolist() == ["512345", "1100001"]
+    regs = locate._Registers(reg.frame.assign(resolution_source=store.name),
+                             pd.DataFrame(), [reg], [])
+    sup = _located(["a", "b", "c", "d"],
+                   supplier_id=["X1", "X2", "S3", "X4"],
+                   supplier_name=["Hope House", "C V Carers", "Acme", "Calder Vale"],
+                   charity_number=["0512345", None, None, None])
+    named = locate.nameable(sup.assign(is_redacted=False))
+    for key in locate.EXACT_KEYS[:3]:  # supplier number, charity number, name
+        todo = (sup["resolution_method"] == "none").to_numpy() & (
+            named if key.named_only else True)
+        locate._assign(sup, todo, regs.rows(True), key)
+    assert sup["resolution_method"].tolist() == ["register_charity", "none", "register_id",
+                                                 "none"]
+    # the charity register finds b exactly by name (registered office in London) and d by
+    # a probable link: only the exact hit carries its number to the council's record
+    table = SimpleNamespace(source="charities.parquet", layout=CHARITIES)
+    for key, method, prob in (("b", "reference_name", 1.0), ("d", "fuzzy", 0.9)):
+        found = pd.DataFrame({"id": ["1100001"], "name": ["CALDER VALLEY CARERS"],
+                              "postcode": ["SW1A 1AA"], "status": ["registered"],
+                              "sic_codes": [None], "company_number": [None]}, index=[key])
+        bulk_lookup._write(sup, found, table, method, prob)
+    assert sup.loc["b", "charity_number"] == "1100001" and pd.isna(sup.loc["d",
+                                                                            "charity_number"])
+    locate._charities_on_council_record(sup, regs)
+    assert sup.loc["b", "resolution_method"] == "register_charity"
+    assert sup.loc["b", "postcode"] == "HX1 2BB"
+    assert sup.loc["d", "resolution_method"] == "fuzzy" and sup.loc["d", "postcode"] == "SW1A 1AA"
+    basis = locate._basis_of(pd.Series([store.name]), True)[0]
+    assert basis == "council_register"
+
+
+def test_a_charity_found_by_the_registers_links_its_premises_by_number() -> None:
+    """The Charity Commission extract's numbers link a charity whose number only the
+    registers gave (the council's spend files name it differently)."""
+    from types import SimpleNamespace
+
+    from impact.places import bulk_lookup
+    from impact.places.bulk import CHARITIES
+    from impact.places.premises import link, premises_from_cells
+
+    sup = _located(["k0", "k1"], supplier_name=["Calder Valley Carers Ltd", "Other Ltd"])
+    found = pd.DataFrame({"id": ["1100001"], "name": ["CALDER VALLEY CARERS"],
+                          "postcode": ["SW1A 1AA"], "status": ["registered"],
+                          "sic_codes": [None], "company_number": [None]}, index=["k0"])
+    bulk_lookup._write(sup, found, SimpleNamespace(source="c", layout=CHARITIES),
+                       "reference_name")
+    cells = pd.DataFrame([["registered_charity_number", "charity_name",
+                           "charity_contact_postcode"],
+                          ["1100001", "CVC (Halifax office)", "HX1 2BB"],
+                          ["999", "Someone Else", "HX1 3CC"]]).astype(str)
+    pl = premises_from_cells(cells, "charities.csv")
+    links = link(pl.rows, sup.reset_index(names="supplier_key").assign(is_redacted=False,
+                                                                      supplier_class="vcse"))
+    assert links["supplier_key"].tolist() == ["k0"]
+    assert links["method"].tolist() == ["charity_number"]

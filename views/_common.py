@@ -24,7 +24,7 @@ from impact.analysis import metrics, trends
 from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures
 from impact.core.settings import SOURCE_DIR
 from impact.outputs import labels, maps
-from impact.outputs.exports import FORMATS, export
+from impact.outputs.exports import FORMATS, export, sheets_to_xlsx_bytes
 from impact.sources import Source, WorkspaceError, demo_source, source_key, start_source
 from impact.workspace import Workspace
 
@@ -268,18 +268,28 @@ def coverage_caption(fig: Figure) -> str:
     return rests + (f" · {fig.detail}" if fig.detail else "")
 
 
-def download(df: pd.DataFrame, name: str, key: str, what: str = "") -> None:
+def download(df: pd.DataFrame, name: str, key: str, what: str = "",
+             sheets: dict[str, pd.DataFrame] | None = None) -> None:
     """CSV/XLSX/Parquet download buttons (text neutralised by :mod:`impact.outputs.exports`);
     ``what`` names the table on each button ("Download payments (CSV)"), so two tables'
-    buttons on one page never read the same."""
+    buttons on one page never read the same; ``sheets`` are further tables the XLSX
+    workbook carries after the table's own sheet."""
     cols = st.columns(len(FORMATS))
     for c, (fmt, (_, mime, ext)) in zip(cols, FORMATS.items(), strict=True):
         with c:
             # Deferred: the bytes are built only when the button is clicked.
             label = f"Download {what} ({fmt})" if what else f"Download {fmt}"
-            st.download_button(label, data=lambda f=fmt: export(readable(df, f), f)[0],
+            st.download_button(label, data=lambda f=fmt: _export(df, f, sheets),
                                file_name=f"{name}.{ext}", mime=mime, key=f"{key}-{ext}",
                                on_click="ignore")
+
+
+def _export(df: pd.DataFrame, fmt: str, sheets: dict[str, pd.DataFrame] | None) -> bytes:
+    """One download's bytes: the workbook with its further sheets, or the table alone."""
+    if sheets and FORMATS[fmt][2] == "xlsx":
+        return sheets_to_xlsx_bytes({"data": readable(df, fmt), **{
+            k: readable(v, fmt) for k, v in sheets.items()}})
+    return export(readable(df, fmt), fmt)[0]
 
 
 def readable(df: pd.DataFrame, fmt: str) -> pd.DataFrame:

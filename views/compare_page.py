@@ -18,10 +18,17 @@ from impact.analysis.compare import (
     ranked,
     screen_table,
     statistical_neighbours,
+    ways_table,
 )
 from impact.analysis.measures import MIN_COVERAGE
 from impact.core.paths import slug
-from impact.store import Store, add_workspace, authority_table, compare_councils
+from impact.store import (
+    Store,
+    add_workspace,
+    authority_table,
+    compare_councils,
+    council_info,
+)
 from views._common import MISSING, download, md_escape, workspace
 from views._compare import CHOSEN, NEIGHBOUR, THIS, dot_frame, dot_plot, trend_charts, trend_frame
 
@@ -143,7 +150,8 @@ def table_view() -> None:
     t = compare_councils(store, chosen, "year")
     st.dataframe(screen_table(t), hide_index=True, placeholder=MISSING, width="stretch")
     st.caption("Download the table (short column names, as `impact compare` writes it):")
-    download(for_csv(t), "compare", "cmp-dl")
+    download(for_csv(t), "compare", "cmp-dl", sheets={"Ways of counting local": ways_table(
+        t, [council_info(entries[c]) for c in chosen])})
 
 
 with ranked_tab:

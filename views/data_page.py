@@ -276,7 +276,9 @@ for w in ws.warnings:
 st.subheader("Premises lists")
 st.caption("Where suppliers trade: a business-rates (NNDR) ratepayer list, a CQC care "
            "directory, a Charity Commission extract — any layout. Each row is linked to the "
-           "council's suppliers by company or charity number, then by name; individuals and "
+           "council's suppliers by company or charity number, then by name, then by the "
+           "name-matching model where the evidence is strong and no other supplier comes "
+           "close (“probable”); individuals and "
            "placeholders (a blank ratepayer, “THE ACCOUNT HOLDER”) are never matched. A "
            "supplier with premises in the area counts as local when local means “based or "
            "branched” (the Overview's ways of counting local). Kept for the council.")
@@ -316,6 +318,7 @@ if _vendors:
         for v in _vendors]))
     st.caption(f"Suppliers placed by the council's own records: "
                f"{_vendors[0].get('placed_by_number', 0):,} on their supplier number, "
+               f"{_vendors[0].get('placed_by_charity', 0):,} on their charity number, "
                f"{_vendors[0].get('placed_by_name', 0):,} on their name.")
 
 st.subheader("Column mapping")

@@ -270,6 +270,41 @@ def compare_table(payments: pd.DataFrame, councils: list[CouncilInfo], freq: str
     return pd.DataFrame(rows, columns=table_columns())
 
 
+#: Compare-table column → way of counting local, in :attr:`Measures.ways` order.
+WAY_COLUMNS = {"branched_share": "local_branched", "local_share": ms.HEADLINE_WAY,
+               "office_share": "local_office", "wider_share": "local_wider",
+               "regional_share": "local_region", "top300_share": "local_top300"}
+#: Columns of :func:`ways_table`.
+WAYS_TABLE_COLUMNS = ["council", "council_id", "period", "way", "definition", "value",
+                      "coverage", "lower_bound", "upper_bound", "not_enough_data", "headline"]
+
+
+def ways_table(table: pd.DataFrame, councils: list[CouncilInfo]) -> pd.DataFrame:
+    """The compare table's ways of counting local, one row per council, period and way:
+    the table's own numbers (nothing recomputed) with each way's words for that council
+    (:func:`impact.analysis.measures.way_labels`, as its Overview names them), rounded as
+    :func:`for_csv` rounds the table beside it. A way with a
+    coverage but no value is "not enough data"; one with neither (no wider area) is not
+    available and not flagged."""
+    labels = {c.council_id: ms.way_labels(c.area) for c in councils}
+    rows = []
+    for r in table[table["payments"].fillna(0).gt(0)].to_dict("records"):
+        words = labels.get(r["council_id"]) or ms.way_labels(ms.CouncilArea(r["council"]))
+        for col, way in WAY_COLUMNS.items():
+            cov = MEASURE_BY_KEY[col].coverage
+            rows.append({
+                "council": r["council"], "council_id": r["council_id"],
+                "period": r["period"], "way": way, "definition": words[way],
+                "value": r[col], "coverage": r[cov], "lower_bound": r[f"{col}_lower"],
+                "upper_bound": r[f"{col}_upper"],
+                "not_enough_data": bool(pd.isna(r[col]) and pd.notna(r[cov])),
+                "headline": way == ms.HEADLINE_WAY})
+    out = pd.DataFrame(rows, columns=WAYS_TABLE_COLUMNS)
+    shares = ["value", "coverage", "lower_bound", "upper_bound"]
+    out[shares] = out[shares].astype(float).round(4)  # as :func:`for_csv` rounds the table
+    return out
+
+
 def table_columns() -> list[str]:
     """The columns of :func:`compare_table`, in CSV order."""
     cols = ["council", "council_id", "council_code", "council_type", "region", "period",

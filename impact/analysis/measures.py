@@ -649,6 +649,20 @@ OFFICE_BASES = ("registered_office", "public_body", "school_site")
 HEADLINE_WAY = "local"
 
 
+def way_labels(area: CouncilArea, n: int = TOP_SUPPLIERS) -> dict[str, str]:
+    """The words of each way of counting local, by its figure's key: one home, so the
+    Overview, the board pack and the compare table's downloads name each way alike."""
+    wider = area.wider_name or "the combined authority or county"
+    return {
+        "local_branched": f"Based or branched in {area.area_words} (CLES)",
+        HEADLINE_WAY: f"Main address in {area.area_words} (the headline)",
+        "local_office": f"Registered office in {area.area_words}",
+        "local_wider": f"Based or branched in {wider}",
+        "local_region": f"In {area.region_words} (Tussell: the buyer's NUTS1 region)",
+        "local_top300": f"Top {n} suppliers: based or branched in {area.area_words} (CLES)",
+    }
+
+
 def local_ways(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame | None
                ) -> tuple[Figure, ...]:
     """"Local" counted the ways the field counts it, side by side, each with its coverage
@@ -662,11 +676,10 @@ def local_ways(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame | None
     if not area.lads:
         return ()
     places = _places_or_main(tx, places)
-    headline = replace(local_figure(tx, area),
-                       label=f"Main address in {area.area_words} (the headline)")
+    labels = way_labels(area)
+    headline = replace(local_figure(tx, area), label=labels[HEADLINE_WAY])
     region = regional_figure(tx, area)
-    region = replace(region, key="local_region", label=(
-        f"In {area.region_words} (Tussell: the buyer's NUTS1 region)"), caveats=(
+    region = replace(region, key="local_region", label=labels["local_region"], caveats=(
         "Tussell's index counts a supplier registered in the buyer's region; here its "
         "best-known address (main place) decides.", *region.caveats))
     return (branched_figure(tx, area, places), headline, office_figure(tx, area),
@@ -706,7 +719,7 @@ def _branched_share(tx: pd.DataFrame, places: pd.DataFrame, lads: tuple[str, ...
 def branched_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame) -> Figure:
     """CLES's definition: based or with a branch (any premises) in the council's area."""
     fig = _branched_share(tx, places, area.lads, "local_branched",
-                          f"Based or branched in {area.area_words} (CLES)",
+                          way_labels(area)["local_branched"],
                           f"based or with premises in {area.area_words}")
     return replace(fig, how=fig.how + (
         " A supplier with any premises in the area counts whole, as CLES counts it. Its main "
@@ -724,7 +737,7 @@ def office_figure(tx: pd.DataFrame, area: CouncilArea) -> Figure:
     on the spend whose supplier was placed at its registered office or is a public body."""
     basis = _column(tx, "place_basis")
     known = basis.isin(OFFICE_BASES).fillna(False).to_numpy(bool) | national(tx)
-    fig = _share_figure(tx, "local_office", f"Registered office in {area.area_words}",
+    fig = _share_figure(tx, "local_office", way_labels(area)["local_office"],
                         known & _band(tx, "council"),
                         f"registered (or, for public bodies, seated) in {area.area_words}",
                         known, OFFICE)
@@ -736,11 +749,11 @@ def office_figure(tx: pd.DataFrame, area: CouncilArea) -> Figure:
 def wider_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame) -> Figure:
     """Based or branched in the combined authority or county the council belongs to."""
     if not area.wider_lads:
-        return Figure("local_wider", "Based or branched in the combined authority or county",
+        return Figure("local_wider", way_labels(area)["local_wider"],
                       None, missing="The council belongs to no combined authority or county "
                                     "the reference data knows.")
     return _branched_share(tx, places, area.wider_lads, "local_wider",
-                           f"Based or branched in {area.wider_name}",
+                           way_labels(area)["local_wider"],
                            f"based or with premises in {area.wider_name}")
 
 
@@ -750,11 +763,12 @@ def top_figure(tx: pd.DataFrame, area: CouncilArea, places: pd.DataFrame,
     top = top_suppliers(tx, n)
     sub = tx[tx["supplier_key"].isin(top).to_numpy()]
     fig = _branched_share(sub, places, area.lads, "local_top300",
-                          f"Top {n} suppliers: based or branched in {area.area_words} (CLES)",
+                          way_labels(area, n)["local_top300"],
                           f"among the {n} paid most, based or with premises in "
                           f"{area.area_words}")
     share = _ratio(float(positive_amounts(sub).sum()), float(positive_amounts(tx).sum()))
-    return replace(fig, how=fig.how + f" The top {n} suppliers hold {pct(share)} of all "
+    return replace(fig, inputs={**fig.inputs, **_public_in_top(sub, area, places)},
+                   how=fig.how + f" The top {n} suppliers hold {pct(share)} of all "
                    "payments.", caveats=(f"CLES's studies count only the {n} suppliers paid "
                                          "most; the rest of the spend is left out.",))
 
@@ -765,6 +779,22 @@ def top_suppliers(tx: pd.DataFrame, n: int = TOP_SUPPLIERS) -> pd.Index:
         pd.Series(True, index=tx.index)
     by = positive_amounts(tx)[named].groupby(tx["supplier_key"][named].to_numpy()).sum()
     return by.sort_values(ascending=False, kind="stable").head(n).index
+
+
+def _public_in_top(sub: pd.DataFrame, area: CouncilArea, places: pd.DataFrame
+                   ) -> dict[str, float]:
+    """The top suppliers' £ with other public bodies: all of it, the part whose body is
+    known (placed or national) and the part inside the area — so a reconciliation can
+    say what leaving them out, as a study may, would change."""
+    pos = positive_amounts(sub)
+    public = _column(sub, "supplier_class").eq("public_body").fillna(False).to_numpy(bool)
+    keys = sub["supplier_key"].astype("string")
+    known = placed_mask(sub) | keys.isin(places["supplier_key"].astype("string")).fillna(
+        False).to_numpy(bool)
+    inside = keys.isin(_keys_within(places, area.lads)).fillna(False).to_numpy(bool)
+    return {"public_spend": round(float(pos[public].sum()), 2),
+            "public_known": round(float(pos[public & known].sum()), 2),
+            "public_inside": round(float(pos[public & inside].sum()), 2)}
 
 
 def _column(tx: pd.DataFrame, name: str) -> pd.Series:

@@ -12,10 +12,15 @@ headline to the published value in named steps, each with its percentage points 
 2. **top-300 restriction**: only the suppliers paid most, as CLES counts;
 3. **unplaced spend**: what the suppliers we could not place could make our figure (the
    published value clamped into our range);
-4. **years and what the study knew**: what is left — other years, branches the study's
-   own survey found that no premises list here holds.
+4. **public bodies**: what leaving other public bodies out of the top suppliers would
+   change (a study of "organisations" may; we count them) — said as the "if" it is;
+5. **years**: the published series' own change a year over its latest unbroken run of
+   years (the only evidence of drift there is), carried over the years between the study
+   and our payments;
+6. **unexplained**: what is left — branches the study's own survey found that no
+   premises list here holds, and whatever else it knew.
 
-The steps add up: headline + the four = the published value.
+The steps add up: headline + the causes = the published value.
 """
 
 from __future__ import annotations
@@ -143,9 +148,12 @@ class Reconciliation:
                 f"definition, {self.period}: {self.ours.summary}")
 
 
-def reconcile(m: Measures, published: Published) -> Reconciliation | None:
+def reconcile(m: Measures, published: Published, series: tuple[Published, ...] = ()
+              ) -> Reconciliation | None:
     """Our figure under ``published``'s definition beside it, and the steps (see the
-    module docstring); None when the measures have no ways of counting local."""
+    module docstring); None when the measures have no ways of counting local.
+    ``series``: the council's other published figures (the same study's other years give
+    the drift)."""
     ways = {f.key: f for f in m.ways}
     if "local_branched" not in ways:
         return None
@@ -156,8 +164,48 @@ def reconcile(m: Measures, published: Published) -> Reconciliation | None:
     causes = [_definition(head, branched)]
     if published.top:
         causes.append(_restriction(branched, ours, published))
-    causes += _unexplained(ours, published, m.period.text)
+    causes += _unexplained(ours, published, m.period.text, _drift(published, series, m))
     return Reconciliation(published, ours, head, tuple(causes), m.period.text)
+
+
+def _start_year(period: str) -> int | None:
+    """The first year of a published period ("2019-20", "2019/20", "2019") or None."""
+    found = re.match(r"\s*(\d{4})", period)
+    return int(found.group(1)) if found else None
+
+
+def _our_year(m: Measures) -> float | None:
+    """The financial year our payments fall in, on average (2021.0: April 2021–March 2022)."""
+    years = [int(x[:4]) - (int(x[5:7]) < 4) for x in m.period.months if len(x) >= 7]
+    return sum(years) / len(years) if years else None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The published series' change a year, from ``first`` to ``last``, and the years from
+    the published figure to our payments."""
+
+    per_year: float
+    first: Published
+    last: Published
+    years: float
+
+
+def _drift(published: Published, series: tuple[Published, ...], m: Measures) -> Drift | None:
+    """The same study's change a year over its latest unbroken run of yearly figures up to
+    ``published`` (None without two such years, or without dates on either side)."""
+    start, ours = _start_year(published.period), _our_year(m)
+    if start is None or ours is None:
+        return None
+    by_year = {_start_year(p.period): p for p in (*series, published)
+               if p.study == published.study and p.top == published.top}
+    first = start
+    while first - 1 in by_year:
+        first -= 1
+    if first == start:
+        return None
+    a, b = by_year[first], by_year[start]
+    return Drift((b.value - a.value) / (start - first), a, b, ours - start)
 
 
 def _gbp(fig: Figure, key: str) -> float:
@@ -182,8 +230,38 @@ def _restriction(branched: Figure, top: Figure, published: Published) -> Cause:
                  f"{money(left_out)} paid to suppliers outside the top {n} is left out{said}.")
 
 
-def _unexplained(ours: Figure, published: Published, period: str) -> list[Cause]:
-    """What our unplaced £ could explain, and what is left (years, the study's knowledge)."""
+def _public_bodies(ours: Figure) -> Cause | None:
+    """Leaving other public bodies out of the top suppliers, at the central estimate."""
+    spend, known, inside = (_gbp(ours, k) for k in ("public_spend", "public_known",
+                                                    "public_inside"))
+    rest_known = _gbp(ours, "spend_known") - known
+    if spend <= 0 or rest_known <= 0 or ours.value is None:
+        return None
+    without = (_gbp(ours, "spend_inside") - inside) / rest_known
+    return Cause("Public bodies, if the study left them out", without - ours.value, spend,
+                 f"{money(spend)} of the top suppliers' spend goes to other public bodies "
+                 f"({money(inside)} of it to bodies in the area). We count them; a study of "
+                 "suppliers as businesses may not. This step is what leaving them out would "
+                 "change.")
+
+
+def _years(drift: Drift | None, total: float) -> Cause | None:
+    """The published series' own drift, over the years from the study to our payments."""
+    if drift is None:
+        return None
+    move = -drift.per_year * drift.years  # ours → theirs: back over the years between
+    a, b = drift.first, drift.last
+    return Cause("Years between the study and our payments", move, abs(move) * total,
+                 f"The study's own figures went from {pct(a.value, 1)} ({a.period}) to "
+                 f"{pct(b.value, 1)} ({b.period}), {points(drift.per_year)} a year: the only "
+                 f"evidence of drift. Over the {drift.years:.1f} years to our payments that "
+                 "is this step; the real change is not known.")
+
+
+def _unexplained(ours: Figure, published: Published, period: str,
+                 drift: Drift | None = None) -> list[Cause]:
+    """What our unplaced £ could explain, public bodies and the years could, and what is
+    left unexplained (what the study knew that no list here holds)."""
     lower = ours.lower if ours.lower is not None else ours.value
     upper = ours.upper if ours.upper is not None else ours.value
     reach = min(max(published.value, lower), upper)
@@ -192,13 +270,17 @@ def _unexplained(ours: Figure, published: Published, period: str) -> list[Cause]
     rest = published.value - reach
     theirs = (f"; the study counted {money(published.top_spend)} with its top suppliers, we "
               f"count {money(total)}") if published.top_spend else ""
+    named = [c for c in (_public_bodies(ours), _years(drift, total)) if c is not None]
+    rest -= sum(c.points for c in named)
     return [
         Cause("Unplaced spend", reach - ours.value, unknown,
               f"{money(unknown)} of the spend counted is with suppliers we could not place: "
               "our figure "
               f"could be anywhere from {pct(lower)} to {pct(upper)}."),
-        Cause("Years, and what the study knew", rest, abs(rest) * total,
-              f"The study is of {published.period}, ours of {period}{theirs}. What remains "
-              "is other years' suppliers and branches the study found that no premises "
-              "list here holds."),
+        *named,
+        Cause("Unexplained", rest, abs(rest) * total,
+              f"The study is of {published.period}, ours of {period}{theirs}. What is left "
+              "is not explained by the data here: branches the study's own survey found "
+              "that no premises list here holds, suppliers it counted differently, and "
+              "whatever else it knew."),
     ]

@@ -10,7 +10,10 @@ and every sentence's parts add up as printed (tests work them by hand): of "43p 
 
 from __future__ import annotations
 
+import pandas as pd
+
 from impact.analysis.measures import (
+    HEADLINE_WAY,
     NOT_ENOUGH_DATA,
     Figure,
     Measures,
@@ -114,6 +117,28 @@ def ways_rows(m: Measures) -> list[tuple[str, str, str, str]]:
                if f.coverage else f.missing)
         rows.append((f.label, f.text, f.range_text or "—", cov))
     return rows
+
+
+#: Columns of :func:`ways_table`, in download order.
+WAYS_TABLE_COLUMNS = ("way", "definition", "shown", "value", "coverage", "rests_on",
+                      "lower_bound", "upper_bound", "range", "not_enough_data", "headline",
+                      "how_calculated")
+
+
+def ways_table(m: Measures) -> pd.DataFrame:
+    """Each way of counting local as one row of a download: the numbers and words of
+    :func:`ways_rows` (the Overview's table, the pack's appendix) with the figures behind
+    them — value (only where it may be stated), coverage, range — and whether it is "not
+    enough data" (a way that cannot be counted at all is "not available", not flagged),
+    so a spreadsheet says what the screens say."""
+    rows = [{
+        "way": f.key, "definition": f.label, "shown": shown, "value": f.shown,
+        "coverage": f.coverage.share if f.coverage else None, "rests_on": rests,
+        "lower_bound": f.lower, "upper_bound": f.upper, "range": rng,
+        "not_enough_data": f.shown is None and not f.missing, "headline": f.key == HEADLINE_WAY,
+        "how_calculated": " ".join(x for x in (f.how or f.missing, *f.caveats) if x),
+    } for f, (_, shown, rng, rests) in zip(m.ways, ways_rows(m), strict=True)]
+    return pd.DataFrame(rows, columns=list(WAYS_TABLE_COLUMNS))
 
 
 def headline_way(m: Measures) -> str:

@@ -26,9 +26,9 @@ import pandas as pd
 from impact.analysis import trends
 from impact.analysis.filters import Filters
 from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures, money, pct
-from impact.analysis.sentences import local_sentence, pound_sentence
+from impact.analysis.sentences import local_sentence, pound_sentence, ways_table
 from impact.outputs import charts, maps
-from impact.outputs.exports import neutralise
+from impact.outputs.exports import sheets_to_xlsx_bytes
 from impact.outputs.pdf import BOUNDARY_ATTRIBUTION, OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
 from impact.outputs.probity import ProbitySection, section_flowables
 from impact.places import worklist
@@ -478,6 +478,7 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
     sheets = {
         "About": about,
         "Headline": head,
+        "Ways of counting local": ways_table(data.measures),
         "LM3": lm3,
         "Opportunities": data.opportunities,
         "Charter roll-up": ch.rollup.drop(columns=["point"]),
@@ -510,16 +511,4 @@ def headline_sheet(m: Measures) -> pd.DataFrame:
 
 def xlsx_bytes(data: PackData) -> bytes:
     """The workbook: every cell neutralised (no cell may start a formula)."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        for name, df in xlsx_sheets(data).items():
-            out = neutralise(pd.DataFrame(df).reset_index(drop=True))
-            for c in out.columns:
-                if isinstance(out[c].dtype, pd.DatetimeTZDtype):
-                    out[c] = out[c].dt.tz_localize(None)
-            out.to_excel(xl, sheet_name=name[:31], index=False)
-            ws = xl.sheets[name[:31]]
-            for i, col in enumerate(out.columns, start=1):
-                width = min(60, max(10, len(str(col)) + 2))
-                ws.column_dimensions[ws.cell(1, i).column_letter].width = width
-    return buf.getvalue()
+    return sheets_to_xlsx_bytes(xlsx_sheets(data))

@@ -66,13 +66,27 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
     """An .xlsx workbook with one sheet; timezone-aware dates are written as local."""
-    out = neutralise(_plain(df))
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = out[col].dt.tz_localize(None)
+    return sheets_to_xlsx_bytes({sheet: df}, widths=False)
+
+
+def sheets_to_xlsx_bytes(sheets: dict[str, pd.DataFrame], widths: bool = True) -> bytes:
+    """An .xlsx workbook, one sheet per frame in order: every cell neutralised (no cell may
+    start a formula), timezone-aware dates written as local; ``widths`` sizes each column
+    to its header (10–60 characters)."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        out.to_excel(xl, sheet_name=sheet[:31], index=False)
+        for name, df in sheets.items():
+            out = neutralise(_plain(pd.DataFrame(df).reset_index(drop=True)))
+            for col in out.columns:
+                if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+                    out[col] = out[col].dt.tz_localize(None)
+            out.to_excel(xl, sheet_name=name[:31], index=False)
+            if not widths:
+                continue
+            ws = xl.sheets[name[:31]]
+            for i, col in enumerate(out.columns, start=1):
+                width = min(60, max(10, len(str(col)) + 2))
+                ws.column_dimensions[ws.cell(1, i).column_letter].width = width
     return buf.getvalue()
 
 

@@ -207,6 +207,7 @@ BASES: dict[str, str] = {**PLACE_BASES, "none": "not placed",
 METHODS: dict[str, str] = {
     "manual": "placed by an officer",
     "register_id": "council register (vendor number)",
+    "register_charity": "council register (charity number)",
     "register_name": "council register (name)",
     "company_number": "reference register (company number)",
     "reference_name": "reference register (name)",

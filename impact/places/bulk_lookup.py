@@ -211,6 +211,11 @@ def _write(sup: pd.DataFrame, found: pd.DataFrame, table: BulkTable, method: str
         pd.Series(found["company_number"].to_numpy(), index=idx, dtype="string"))
     if table.layout is CHARITIES:
         _as_charities(sup, idx)
+        if method != "fuzzy" and "id" in found and "charity_number" in sup:
+            # an exact hit's charity number, so the council's own record of the charity
+            # (its vendor master) can be joined on it (impact.places.locate)
+            sup.loc[idx, "charity_number"] = sup.loc[idx, "charity_number"].fillna(
+                pd.Series(found["id"].to_numpy(), index=idx, dtype="string"))
 
 
 def _as_charities(sup: pd.DataFrame, idx: pd.Index) -> None:

@@ -275,13 +275,18 @@ def rank_candidates(
     max_pairs: float = 5e6,
     *,
     expected_match_rate: float = 0.5,
+    fixed_m: bool = False,
 ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """The ``k`` best register candidates of each left name whose best is at or above
     ``threshold``: the officer's ranked suggestions (column ``rank``, 1 = best; the other
-    columns as :func:`link_names_with_diagnostics`)."""
+    columns as :func:`link_names_with_diagnostics`).  ``fixed_m``: the calibrated model
+    as it stands — the measured m (:data:`FIXED_M`) and the evaluation's u
+    (:data:`FIXED_U`), neither sampled nor fitted — so the evidence stays on the scale
+    :data:`PLACE_BITS` was chosen on whatever the inputs."""
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k!r}")
-    return _run(left, right, threshold, max_pairs, expected_match_rate, top_k=k)
+    return _run(left, right, threshold, max_pairs, expected_match_rate, top_k=k,
+                fixed_m=fixed_m)
 
 
 def place_links(
@@ -291,6 +296,7 @@ def place_links(
     threshold: float = PLACE_BITS,
     *,
     expected_match_rate: float = 0.5,
+    fixed_m: bool = False,
 ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """Ranked suggestions for each left name, and which of them place the supplier.
 
@@ -300,7 +306,8 @@ def place_links(
     registered company being X); the best reading's link counts.  ``right``: ``key``,
     ``name_norm`` and optionally ``entity`` (e.g. the company number: several rows of one
     entity are one candidate, so a company's current and previous names never make each
-    other ambiguous).
+    other ambiguous).  With ``postcode`` on both sides the postcode comparison joins the
+    names' (:func:`_comparisons`): the same district is evidence, a blank is none.
 
     Returns one row per left key × candidate entity, best first, at most ``k``:
     ``left_key``, ``right_key``, ``rank``, ``match_probability``, ``match_weight``,
@@ -311,10 +318,13 @@ def place_links(
     a suggestion, never a place.
     """
     lf = _readings(left)
-    rf = right[["key", "name_norm"]]
-    ranked, diag = rank_candidates(lf[["key", "name_norm"]], rf, k=3 * k,
+    pc = ["postcode"] if "postcode" in left and "postcode" in right else []
+    if pc:  # each reading at its row's postcode: agreement is evidence (_comparisons)
+        lf["postcode"] = lf["orig"].map(left.set_index(left["key"].astype(str))["postcode"])
+    rf = right[["key", "name_norm", *pc]]
+    ranked, diag = rank_candidates(lf[["key", "name_norm", *pc]], rf, k=3 * k,
                                    threshold=SUGGESTION_FLOOR,
-                                   expected_match_rate=expected_match_rate)
+                                   expected_match_rate=expected_match_rate, fixed_m=fixed_m)
     reading = lf.set_index("key").reindex(ranked["left_key"])
     ranked["left_key"] = reading["orig"].to_numpy()
     ranked["may_place"] = reading["may_place"].to_numpy()
@@ -388,7 +398,8 @@ def _readings(left: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: float,
-         expected_match_rate: float, top_k: int) -> tuple[pd.DataFrame, LinkDiagnostics]:
+         expected_match_rate: float, top_k: int, fixed_m: bool = False
+         ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """One checked, timed Splink run on its own DuckDB connection."""
     import splink
 
@@ -403,7 +414,7 @@ def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: f
     )
     con = duckdb.connect()
     try:
-        links = _link(con, left, right, expected_match_rate, diag, top_k)
+        links = _link(con, left, right, expected_match_rate, diag, top_k, fixed_m)
     finally:
         con.close()
     diag.n_linked = int(links["left_key"].nunique())
@@ -440,6 +451,7 @@ class _Plan:
     expected_match_rate: float
     threshold: float
     top_k: int = 1  # candidates kept per left name (best first)
+    fixed_m: bool = False  # the calibrated model: fixed m and u, no sampling or EM
 
 
 def _link(
@@ -449,6 +461,7 @@ def _link(
     expected_match_rate: float,
     diag: LinkDiagnostics,
     top_k: int = 1,
+    fixed_m: bool = False,
 ) -> pd.DataFrame:
     """Prepare both sides, choose blocking rules within the pair budget, then run Splink;
     no links (and a note saying why) when one side has no names or no rule fits."""
@@ -468,7 +481,8 @@ def _link(
     if not rules:
         diag.notes.append("no blocking rule fits the pair budget; nothing compared")
         return _empty_links()
-    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold, top_k)
+    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold, top_k,
+                 fixed_m)
     return _run_splink(con, plan, diag)
 
 
@@ -1008,6 +1022,9 @@ def _estimate(
     n_l, n_r = plan.n_left, plan.n_right
     _set_fixed(linker, "m")
     _set_fixed(linker, "u")
+    if plan.fixed_m:
+        diag.notes.append("the calibrated model asked for: fixed m and u (no sampling, no EM)")
+        return
     if min(n_l, n_r) < MIN_RECORDS_FOR_U or n_l * n_r < MIN_CARTESIAN_FOR_U:
         diag.notes.append(
             f"input too small to estimate u ({n_l} x {n_r} names): fixed m and u used"
@@ -1025,6 +1042,7 @@ def _estimate(
     if not plan.use_postcode:
         diag.notes.append("names only: EM not identifiable with one comparison; fixed m used")
         return
+
     em_pairs = _count_pairs(con, ("name_first_token",))
     if em_pairs < MIN_PAIRS_FOR_EM:
         diag.notes.append(f"only {em_pairs} pairs share a first token: fixed m used (no EM)")

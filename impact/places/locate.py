@@ -4,7 +4,10 @@ Reads ``DIR/transactions.parquet`` (canonical schema, :mod:`impact.ingest.schema
 row per supplier and finds each a place, in this order (first hit wins):
 
 1. the council's own registers (``--register``): exact ``supplier_id``
-   (``register_id``), then exact normalised name (``register_name``);
+   (``register_id``), then the charity number the spend files give (``register_charity``),
+   then exact normalised name (``register_name``); a charity the reference or bulk
+   registers then find exactly (their charity number) is placed at the council's own
+   record of that number when it has one (``register_charity``, after those steps);
 2. the public-sector gazetteer (:mod:`impact.places.gazetteer`, ``gazetteer``): other
    councils, combined authorities, police, fire, NHS trusts and commissioners, government
    departments and agencies, pension funds — placed at their area or site, or marked
@@ -48,7 +51,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from impact.core.values import apply_distinct, clean_company_numbers, parse_yes_no
+from impact.core.values import (
+    apply_distinct,
+    clean_charity_numbers,
+    clean_company_numbers,
+    parse_yes_no,
+)
 from impact.ingest.names import REDACTED, normalise_names
 from impact.ingest.payees import bare_ids, one_id_per_payee
 from impact.ingest.schema import key_of, supplier_key, supplier_keys  # noqa: F401 (re-exported)
@@ -74,6 +82,7 @@ log = logging.getLogger(__name__)
 METHODS = (
     "manual",
     "register_id",
+    "register_charity",
     "register_name",
     "gazetteer",
     "company_number",
@@ -351,6 +360,7 @@ class _ExactKey:
 GAZETTEER_KEY = _ExactKey("supplier_name_norm", "gazetteer", from_council=False, named_only=True)
 EXACT_KEYS = (
     _ExactKey("supplier_id", "register_id", from_council=True, named_only=False),
+    _ExactKey("charity_number", "register_charity", from_council=True, named_only=False),
     _ExactKey("supplier_name_norm", "register_name", from_council=True, named_only=True),
     GAZETTEER_KEY,
     _ExactKey("company_number", "company_number", from_council=False, named_only=False),
@@ -387,6 +397,9 @@ def _assign(sup: pd.DataFrame, todo: np.ndarray, reg: pd.DataFrame, key: _ExactK
     if key.column == "supplier_id":  # "00123" in the vendor master is 123 in the spend files
         keys = bare_ids(keys)
         r = r.assign(supplier_id=bare_ids(r["supplier_id"]))
+    elif key.column == "charity_number":  # "0512345" and "512345" are one charity
+        keys = clean_charity_numbers(keys)
+        r = r.assign(charity_number=clean_charity_numbers(r["charity_number"]))
     r = r.drop_duplicates(key.column, keep="first")
     r = r.set_index(r[key.column].rename("_key"))
     hit = todo & keys.isin(r.index).to_numpy()
@@ -397,9 +410,10 @@ def _assign(sup: pd.DataFrame, todo: np.ndarray, reg: pd.DataFrame, key: _ExactK
         sup.loc[hit, c] = r.loc[k, c].to_numpy()
     sup.loc[hit, "place_basis"] = _basis_of(r.loc[k, "source"], key.from_council)
     sup.loc[hit, "matched_name"] = r.loc[k, "supplier_name"].to_numpy()
-    sup.loc[hit, "company_number"] = sup.loc[hit, "company_number"].fillna(
-        pd.Series(r.loc[k, "company_number"].to_numpy(), index=sup.index[hit])
-    )
+    for c in ("company_number", "charity_number"):
+        if c in r and c in sup:
+            sup.loc[hit, c] = sup.loc[hit, c].fillna(
+                pd.Series(r.loc[k, c].to_numpy(), index=sup.index[hit], dtype="string"))
     sup.loc[hit, "resolution_method"] = key.method
     sup.loc[hit, "resolution_probability"] = 1.0
 
@@ -435,6 +449,7 @@ def locate(
         )
         fuzzy_note = _fuzzy(sup, named, all_rows, progress)
         bulk.link(sup, named, progress)
+    _charities_on_council_record(sup, regs)
     public.place_assumed_local(sup, named)
     public.place_by_name_hint(sup, named)
     _class_from_registers(sup, public.gazetteer.charity_companies)
@@ -447,6 +462,22 @@ def locate(
     _report(progress, "done", 1.0)
     assert len(sup) == n
     return LocateResult(suppliers=sup, coverage=cov, registers=cov["registers"])
+
+
+#: Methods that placed a supplier from the council's own registers.
+COUNCIL_METHODS = ("manual", "register_id", "register_charity", "register_name")
+
+
+def _charities_on_council_record(sup: pd.DataFrame, regs: _Registers) -> None:
+    """Charities placed elsewhere (a registered office) whose charity number — from the
+    spend files or an exact register hit, never a probable link — is in the council's own
+    register: the council's record of where the charity works wins, as its vendor number
+    would have."""
+    if "charity_number" not in sup or "charity_number" not in regs.council_rows:
+        return
+    method = sup["resolution_method"].astype("string")
+    todo = (~method.isin(COUNCIL_METHODS)).fillna(True) & sup["charity_number"].notna()
+    _assign(sup, todo.to_numpy(bool), regs.council_rows, EXACT_KEYS[1])
 
 
 def _report(progress: Progress | None, what: str, share: float) -> None:

@@ -366,7 +366,12 @@ def premises_kind(rows: pd.DataFrame, used: dict[str, int]) -> str:
 
 # ------------------------------------------------------------------------- linking
 
-LINK_METHODS = ("company_number", "charity_number", "name", "trading_name", "premises_name")
+LINK_METHODS = ("company_number", "charity_number", "name", "trading_name", "premises_name",
+                "probable")
+#: Bases at which a supplier's postcode says where it trades (the council's own record, an
+#: officer's, another body's register): only these are compared with a premises' postcode
+#: in a probable link — a registered office elsewhere says nothing about a branch here.
+TRADING_BASES = ("council_register", "manual", "shared_register")
 
 
 def link(premises: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
@@ -389,8 +394,7 @@ def link(premises: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
         "premises_name": (_supplier_names(suppliers, named), "premises_norm"),
     }
     premises = premises.assign(trading_norm=_trading_names(premises))
-    for method in LINK_METHODS:
-        left, column = keys[method]
+    for method, (left, column) in keys.items():
         hit = _join(premises[column], todo, left, suppliers["supplier_key"])
         if len(hit):
             hit["method"] = method
@@ -401,6 +405,59 @@ def link(premises: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
                              "supplier_key": pd.Series(dtype="string"),
                              "method": pd.Series(dtype="string")})
     return pd.concat(found, ignore_index=True).drop_duplicates(["premises", "supplier_key"])
+
+
+def probable_links(premises: pd.DataFrame, suppliers: pd.DataFrame, todo: np.ndarray,
+                   council_lads: list[str]) -> pd.DataFrame:
+    """Links the project's calibrated name model places (:func:`impact.places.linkage.
+    place_links`: evidence of at least ``PLACE_BITS`` bits, clear of the next supplier by
+    the ambiguity rule), with the premises' postcode as extra evidence where a supplier's
+    trading postcode is known (:data:`TRADING_BASES`): premises rows ``todo`` (usable,
+    linked by no number or exact name) to suppliers unplaced or placed outside the area.
+    Placeholders and individuals are never compared: set-aside rows stay out, and so do
+    redacted payees and persons."""
+    from impact.places.linkage import place_links
+
+    rows = np.flatnonzero(todo & premises["set_aside"].isna().to_numpy(bool))
+    names = premises["occupier_norm"].astype("string").iloc[rows]
+    ok = (names.str.len() >= 3).fillna(False).to_numpy(bool)
+    rows = rows[ok]
+    located = suppliers.get("is_located", pd.Series(False, index=suppliers.index))
+    inside = suppliers.get("lad_code", pd.Series(pd.NA, index=suppliers.index)).astype(
+        "string").isin(council_lads).fillna(False)
+    basis = suppliers.get("place_basis", pd.Series(pd.NA, index=suppliers.index)).astype(
+        "string")
+    cand = np.flatnonzero(_nameable(suppliers) & ~(located.fillna(False).astype(bool)
+                                                  & inside).to_numpy(bool)
+                          & ~basis.eq("national").fillna(False).to_numpy(bool)
+                          & suppliers["supplier_name_norm"].notna().to_numpy(bool))
+    if not len(rows) or not len(cand):
+        return _no_links()
+    left = pd.DataFrame({"key": rows.astype(str), "name_norm": names.iloc[ok].to_numpy(),
+                         "postcode": premises["postcode"].astype("string").iloc[rows]
+                         .to_numpy()})
+    trading = basis.isin(TRADING_BASES).fillna(False)
+    pcs = suppliers.get("postcode", pd.Series(pd.NA, index=suppliers.index)).astype("string")
+    right = pd.DataFrame({"key": cand.astype(str),
+                          "name_norm": suppliers["supplier_name_norm"].iloc[cand].to_numpy(),
+                          "postcode": pcs.where(trading).iloc[cand].to_numpy(),
+                          "entity": suppliers["supplier_key"].astype("string").iloc[cand]
+                          .to_numpy()})
+    # the calibrated model as it stands (fixed m and u): fitted on these pairs EM flattens
+    # every name level to one weight (Wakefield's list: every best link at 10.3 bits), off
+    # the scale PLACE_BITS was chosen on; and sampling u costs more than the linking
+    ranked, _ = place_links(left, right, fixed_m=True)
+    hit = ranked[ranked["placed"]]
+    return pd.DataFrame({"premises": hit["left_key"].astype("int64").to_numpy(),
+                         "supplier_key": right.set_index("key")["entity"].reindex(
+                             hit["right_key"].astype(str)).to_numpy(),
+                         "method": "probable"})
+
+
+def _no_links() -> pd.DataFrame:
+    return pd.DataFrame({"premises": pd.Series(dtype="int64"),
+                         "supplier_key": pd.Series(dtype="string"),
+                         "method": pd.Series(dtype="string")})
 
 
 def _trading_names(premises: pd.DataFrame) -> pd.Series:
@@ -629,6 +686,10 @@ def apply_premises(suppliers: pd.DataFrame, premises: pd.DataFrame,
     as its main place, basis ``premises``.  ``imd``: LSOA 2021 → IoD decile."""
     premises = premises.reset_index(drop=True)
     links = link(premises, suppliers)
+    todo = np.ones(len(premises), bool)
+    todo[links["premises"].to_numpy(dtype="int64")] = False
+    links = pd.concat([links, probable_links(premises, suppliers, todo, council_lads)],
+                      ignore_index=True)
     places, found = premises_places(premises, links, reference, geocoder)
     acc = accounting(premises, links, found)
     method = suppliers["resolution_method"].astype("string")

@@ -12,7 +12,8 @@ this template header::
     supplier_id,supplier_name,postcode,company_number,sme,vcse,source,note
 
 ``supplier_id`` is the council's vendor number (optional; matched before names),
-``company_number`` the Companies House number (optional), ``sme``/``vcse`` Y/N flags,
+``company_number`` the Companies House number (optional; a vendor master's
+``charity_number`` is read too), ``sme``/``vcse`` Y/N flags,
 ``source`` where the fact came from (``manual`` when saved from the app), ``note`` free text.
 
 Rules applied by :func:`read_register`, reported rather than silent:
@@ -44,7 +45,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from impact.core.atomic import atomic_write_text, locked
-from impact.core.values import clean_company_numbers, normalise_postcodes
+from impact.core.values import clean_charity_numbers, clean_company_numbers, normalise_postcodes
 from impact.ingest.columns import norm_header
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import decode, read_csv
@@ -61,6 +62,7 @@ REGISTER_COLUMNS = (
     "sic",
     "source",
     "source_row",
+    "charity_number",
 )
 #: Header of a council register created by :func:`save_resolution`.
 TEMPLATE_COLUMNS = (
@@ -120,6 +122,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "zip",
         "addresspostcode",
         "supplieraddresspostcode",
+    ),
+    "charity_number": (
+        "charitynumber",
+        "registeredcharitynumber",
+        "charityno",
+        "charityregistrationnumber",
+        "charityregno",
     ),
     "company_number": (
         "companynumber",
@@ -331,6 +340,7 @@ def _canonical_rows(raw: pd.DataFrame, used: dict[str, str], source: str) -> pd.
             "supplier_name": get.get("supplier_name", blank),
             "postcode_raw": get.get("postcode", blank),
             "company_number": clean_company_numbers(get.get("company_number", blank)),
+            "charity_number": clean_charity_numbers(get.get("charity_number", blank)),
             "sme": get.get("sme", blank),
             "vcse": get.get("vcse", blank),
             "sic": get.get("sic", blank),

@@ -279,7 +279,8 @@ def _reasons(rows: pd.DataFrame, postcode_written: pd.Series) -> pd.Series:
 
 def placed_by(suppliers: pd.DataFrame, store: Path) -> dict[str, int]:
     """How many suppliers the vendor master ``store`` placed, by how they were joined
-    (``register_id``: the spend files' supplier number; ``register_name``: the name)."""
+    (``register_id``: the spend files' supplier number; ``register_charity``: the charity
+    number; ``register_name``: the name)."""
     src = suppliers.get("resolution_source", pd.Series(pd.NA, index=suppliers.index))
     mine = src.astype("string").eq(store.name).fillna(False)
     method = suppliers.loc[mine, "resolution_method"].astype("string")
@@ -300,6 +301,7 @@ def store_summary(store: Path, suppliers: pd.DataFrame) -> list[dict]:
                     "trading": int(basis.get("trading", 0)),
                     "remittance": int(basis.get("remittance", 0))})
     out[0] |= {"placed_by_number": placed.get("register_id", 0),
+               "placed_by_charity": placed.get("register_charity", 0),
                "placed_by_name": placed.get("register_name", 0)}
     return out
 
