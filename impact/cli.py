@@ -487,8 +487,11 @@ def _accounting_line(acc: dict) -> str:
     aside (…)"."""
     aside = sum(acc["set_aside"].values())
     why = "; ".join(f"{n:,} {r}" for r, n in acc["set_aside"].items())
+    probable = acc.get("probable", 0)
     return (f"{acc['source']} ({acc['kind']}): {acc['rows']:,} rows = {acc['linked']:,} "
-            f"linked ({acc['suppliers']:,} suppliers) + {acc['unlinked']:,} unlinked + "
+            f"linked ({acc['suppliers']:,} suppliers"
+            + (f"; {probable:,} rows by the name model, probable" if probable else "")
+            + f") + {acc['unlinked']:,} unlinked + "
             f"{aside:,} set aside" + (f" ({why})" if why else ""))
 
 

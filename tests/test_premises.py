@@ -312,5 +312,5 @@ def test_probable_links_place_by_the_calibrated_model_never_a_placeholder() -> N
     assert (probable["method"] == "probable").all()
     links = pd.concat([exact, probable], ignore_index=True)
     acc = accounting(rows, links, pd.Series(True, index=rows.index))[0]
-    assert (acc.rows, acc.linked) == (6, 2) and acc.adds_up
+    assert (acc.rows, acc.linked, acc.probable) == (6, 2, 1) and acc.adds_up
     assert sum(acc.set_aside.values()) == 2  # the placeholder and the person

@@ -287,7 +287,9 @@ _kept_for_the_council(ws, "premises", "Premises lists (CSV, XLSX, XLS, ODS)",
 if ws.premises_accounting:
     table(pd.DataFrame([
         {"List": a["source"], "Kind": a["kind"], "Rows in": a["rows"], "Linked": a["linked"],
-         "Suppliers linked": a["suppliers"], "Unlinked": a["unlinked"],
+         "Suppliers linked": a["suppliers"],
+         "Of which by the name model (probable)": a.get("probable", 0),
+         "Unlinked": a["unlinked"],
          "Set aside": sum(a["set_aside"].values()),
          "Why set aside": "; ".join(f"{n:,} {r}" for r, n in a["set_aside"].items())}
         for a in ws.premises_accounting]))

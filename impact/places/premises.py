@@ -542,6 +542,9 @@ class Accounting:
     unlinked: int
     set_aside: dict[str, int]
     suppliers: int
+    #: of the linked rows, those the name model linked (method ``probable``): a link
+    #: that may be wrong, so every surface says how many
+    probable: int = 0
 
     @property
     def adds_up(self) -> bool:
@@ -550,7 +553,8 @@ class Accounting:
     def as_dict(self) -> dict:
         return {"source": self.source, "kind": self.kind, "rows": self.rows,
                 "linked": self.linked, "unlinked": self.unlinked,
-                "set_aside": dict(self.set_aside), "suppliers": self.suppliers}
+                "set_aside": dict(self.set_aside), "suppliers": self.suppliers,
+                "probable": self.probable}
 
 
 def accounting(premises: pd.DataFrame, links: pd.DataFrame, placed: pd.Series
@@ -569,11 +573,13 @@ def accounting(premises: pd.DataFrame, links: pd.DataFrame, placed: pd.Series
     for src, idx in premises.groupby("source", sort=False).indices.items():
         r = reason.iloc[idx]
         mine = links[links["premises"].isin(idx[linked[idx]])]
+        probable = mine.loc[mine["method"].astype("string").eq("probable").fillna(False)
+                            .to_numpy(bool), "premises"].nunique()  # a row has one method
         out.append(Accounting(
             str(src), str(premises["kind"].iloc[idx[0]]), len(idx), int(linked[idx].sum()),
             int((~linked[idx] & r.isna().to_numpy()).sum()),
             {str(k): int(v) for k, v in r.value_counts().items()},
-            int(mine["supplier_key"].nunique())))
+            int(mine["supplier_key"].nunique()), int(probable)))
     return out
 
 
