@@ -277,8 +277,9 @@ st.subheader("Premises lists")
 st.caption("Where suppliers trade: a business-rates (NNDR) ratepayer list, a CQC care "
            "directory, a Charity Commission extract — any layout. Each row is linked to the "
            "council's suppliers by company or charity number, then by name, then by the "
-           "name-matching model where the evidence is strong and no other supplier comes "
-           "close (“probable”); individuals and "
+           "name-matching model where the evidence is strong, no other supplier comes "
+           "close and the council's own record puts the supplier at the same postcode "
+           "(“probable”: on names alone such links were wrong too often); individuals and "
            "placeholders (a blank ratepayer, “THE ACCOUNT HOLDER”) are never matched. A "
            "supplier with premises in the area counts as local when local means “based or "
            "branched” (the Overview's ways of counting local). Kept for the council.")
