@@ -358,3 +358,14 @@ def test_a_small_council_keeps_every_name_that_fits() -> None:
     layer = next(la for la in json.loads(deck.to_json())["layers"]
                  if la["id"] == maps.LABEL_LAYER)
     assert len(layer["data"]) == len(_wards())
+
+
+def test_label_priority_sizes_match_pyproj_web_mercator() -> None:
+    """The labels' priority (area in EPSG:3857 m²) computed with numpy is pyproj's, for
+    lon/lat, for a projected CRS and without one."""
+    w = _dense_city(6)
+    assert np.allclose(maps.mercator_areas(w), w.to_crs(3857).geometry.area, rtol=1e-9)
+    bng = w.to_crs(27700)
+    assert np.allclose(maps.mercator_areas(bng), w.to_crs(3857).geometry.area, rtol=1e-6)
+    bare = w.set_crs(None, allow_override=True)
+    assert np.allclose(maps.mercator_areas(bare), bare.geometry.area)
