@@ -33,6 +33,7 @@ from pydeck.bindings.json_tools import default_serialize
 
 from impact.analysis import metrics
 from impact.analysis.measures import NOT_ENOUGH_DATA, pct
+from impact.core.cache import Memo
 
 #: Sequential schemes from matplotlib's perceptually uniform, colour-blind-safe colormaps
 #: (viridis family): light = less, dark = more.  ``tests/test_maps.py`` checks that adjacent
@@ -581,11 +582,17 @@ def mercator_areas(areas: gpd.GeoDataFrame) -> np.ndarray:
     """Each area's size in Web-Mercator m² (the labels' priority); the geometry's own units
     when it has no CRS.  Lon/lat is projected with numpy: ``to_crs(3857)`` gave the same
     sizes (to 1e-12) but cost ~0.1–0.2 s of pyproj set-up on every map drawn."""
-    if areas.crs is None:
+    crs = areas.crs
+    if crs is None:
         return areas.geometry.area.to_numpy()
-    if areas.crs.is_geographic:
+    if _GEOGRAPHIC.once(crs.srs, lambda: crs.is_geographic):
         return shapely.area(shapely.transform(areas.geometry.to_numpy(), _to_mercator))
     return areas.to_crs(3857).geometry.area.to_numpy()
+
+
+#: Whether a CRS (by its definition) is lon/lat.  Asked once per process: each of
+#: Streamlit's script threads otherwise sets up its own PROJ context for it (≈ 30 ms).
+_GEOGRAPHIC: Memo[str, bool] = Memo("geographic CRS")
 
 
 def _label_candidates(areas: gpd.GeoDataFrame) -> tuple[list[dict], np.ndarray]:
