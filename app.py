@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from impact.core.settings import settings
-from views._session import IN_FRAME, OPENED
+from views._session import IN_FRAME, OPENED, RUN_KEY
 
 if TYPE_CHECKING:
     from impact.analysis import filters as flt
@@ -190,6 +190,7 @@ def opening(title: str):
 
 
 st.session_state[IN_FRAME] = True  # pages check it: they were reached through this frame
+st.session_state.pop(RUN_KEY, None)  # the files are fingerprinted anew on every run
 try:
     page = st.navigation(PAGES + _aliases(PAGES))
     frame = opening(page.title)
@@ -205,3 +206,4 @@ try:
     prepare_in_background()
 finally:
     st.session_state[IN_FRAME] = False
+    st.session_state.pop(RUN_KEY, None)

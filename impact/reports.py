@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 
 import geopandas as gpd
 import pandas as pd
@@ -35,6 +36,11 @@ from impact.workspace import Workspace
 _AREAS: cache.DiskStore = cache.DiskStore("areas")
 #: The charter scorecard per dataset and filters, with the council's own evidence.
 _CHARTERS: cache.DiskStore = cache.DiskStore("charter", max_files=16)
+_DEPARTMENTS: cache.DiskStore = cache.DiskStore("departments", max_files=32)
+
+#: The groupings the Departments page offers, in its order (the first with data is shown).
+DEPARTMENT_GROUPS = {"directorate": "Directorate", "service_area": "Service area",
+                     "expense_type": "Expense type"}
 log = logging.getLogger(__name__)
 
 Attributes = str | os.PathLike[str] | bytes | None
@@ -70,10 +76,42 @@ def prepare_results(ws: Workspace) -> None:
     ws.model(f)
     ws.payment_checks()
     charter(ws, f)
+    groups = department_groups(ws.transactions)
+    department_tables(ws, f, next(iter(groups)), payment_months(ws)[-3:])
     try:
         areas(ws, f)
     except (ValueError, KeyError, FileNotFoundError) as exc:  # the page says why, itself
         log.info("areas not prepared for %s: %s", ws.name, exc)
+
+
+def department_groups(tx: pd.DataFrame) -> dict[str, str]:
+    """The groupings of :data:`DEPARTMENT_GROUPS` the payments ``tx`` carry (directorate when
+    none does)."""
+    return {k: v for k, v in DEPARTMENT_GROUPS.items() if k in tx and tx[k].notna().any()
+            } or {"directorate": DEPARTMENT_GROUPS["directorate"]}
+
+
+def payment_months(ws: Workspace) -> list[str]:
+    """Every month the council's payments fall in ("2024-04"), in order."""
+    return sorted(m for m in ws.transactions["period"].dropna().astype(str).str.slice(0, 7)
+                  .unique() if len(m) == 7)
+
+
+def department_tables(ws: Workspace, filters: Filters, by: str, months: list[str]
+                      ) -> tuple[pd.DataFrame, ...]:
+    """The Departments page's four tables (month pivot, month-on-month variance, the
+    period ``months`` against the one before and a year before, local share by group) of
+    the payments the filters select, grouped ``by``: kept on disk per dataset, filters,
+    grouping and months (≈ 2 s on a 210,000-row council), prepared for the page's first
+    view by :func:`prepare_results`."""
+    def compute() -> tuple[pd.DataFrame, ...]:
+        tx = apply(ws.transactions, filters)
+        no_period = apply(ws.transactions, replace(filters, period_from=None, period_to=None))
+        return (metrics.department_months(tx, by), metrics.monthly_variance(tx, by),
+                metrics.compare_periods(no_period, list(months), by),
+                metrics.local_share_by(tx, by))
+
+    return ws.stored(_DEPARTMENTS, (filters, by, tuple(months)), compute)
 
 
 def _areas(ws: Workspace, filters: Filters, unit: str, settings: AreaSettings,

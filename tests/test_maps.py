@@ -8,6 +8,7 @@ import json
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import pytest
 from shapely.geometry import Polygon, box
 
@@ -358,3 +359,24 @@ def test_a_small_council_keeps_every_name_that_fits() -> None:
     layer = next(la for la in json.loads(deck.to_json())["layers"]
                  if la["id"] == maps.LABEL_LAYER)
     assert len(layer["data"]) == len(_wards())
+
+
+def test_label_priority_sizes_match_pyproj_web_mercator() -> None:
+    """The labels' priority (area in EPSG:3857 m²) computed with numpy is pyproj's, for
+    lon/lat, for a projected CRS and without one."""
+    w = _dense_city(6)
+    assert np.allclose(maps.mercator_areas(w), w.to_crs(3857).geometry.area, rtol=1e-9)
+    bng = w.to_crs(27700)
+    assert np.allclose(maps.mercator_areas(bng), w.to_crs(3857).geometry.area, rtol=1e-6)
+    bare = w.set_crs(None, allow_override=True)
+    assert np.allclose(maps.mercator_areas(bare), bare.geometry.area)
+
+
+def test_a_deck_is_serialised_once_as_pydeck_would_without_indentation() -> None:
+    """The app draws a kept deck on every run: its JSON is pydeck's (same object once
+    parsed), without indentation, and written only the first time."""
+    deck, _ = maps.ward_deck(_wards(), "imd_score", _figures(), _suppliers())
+    spec = deck.to_json()
+    assert json.loads(spec) == json.loads(pdk.Deck.to_json(deck))
+    assert "\n" not in spec and len(spec) < len(pdk.Deck.to_json(deck))
+    assert deck.to_json() is spec

@@ -179,14 +179,17 @@ def test_prepare_results_keeps_what_the_heavier_pages_read(env: Path) -> None:
     reports.prepare_results(Workspace.load("demo"))
     folder = Workspace.load("demo").results_folder
     kinds = sorted({p.name.split("-")[0] for p in folder.glob("*.pkl")})
-    assert kinds == ["areas", "charter", "checks", "model", "neighbours"]
+    assert kinds == ["areas", "charter", "checks", "departments", "model", "neighbours"]
     cache.clear_all()
     ws = Workspace.load("demo")
-    computed = {s.name: s.computed for s in (_MODELS, _NEIGHBOURS, reports._AREAS,
-                                             reports._CHARTERS)}
+    stores = (_MODELS, _NEIGHBOURS, reports._AREAS, reports._CHARTERS, reports._DEPARTMENTS)
+    computed = {s.name: s.computed for s in stores}
     ws.model()
     ws.neighbours()
     reports.areas(ws, Filters())
     reports.charter(ws, Filters())
-    assert {s.name: s.computed for s in (_MODELS, _NEIGHBOURS, reports._AREAS,
-                                         reports._CHARTERS)} == computed
+    # the Departments page's first view: its first grouping, the last three months
+    by = next(iter(reports.department_groups(ws.transactions)))
+    tables = reports.department_tables(ws, Filters(), by, reports.payment_months(ws)[-3:])
+    assert {s.name: s.computed for s in stores} == computed
+    assert len(tables) == 4 and not tables[0].empty

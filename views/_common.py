@@ -12,7 +12,9 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import astuple
+from typing import TypeVar
 from urllib.parse import unquote
 
 import pandas as pd
@@ -22,15 +24,18 @@ from packaging.version import Version
 from impact.analysis import filters as flt
 from impact.analysis import metrics, trends
 from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures
+from impact.core.cache import Memo
 from impact.core.settings import SOURCE_DIR
 from impact.outputs import labels, maps
 from impact.outputs.exports import FORMATS, export, sheets_to_xlsx_bytes
 from impact.sources import Source, WorkspaceError, demo_source, source_key, start_source
 from impact.workspace import Workspace
+from views._session import IN_FRAME, RUN_KEY
 
 SOURCE = "source"
 FILTERS = "filters"
 LOAD_ERROR = "_load_error"
+T = TypeVar("T")
 SHOWN = "_shown_workspace"  # the workspace this session's last page was drawn from
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,7 @@ def keep_workspace(old: Workspace, new: Workspace) -> None:
     drop ``old``.  Figures are cached on the workspace key, so those of the new key are
     computed when a page asks and nothing else is invalidated; other councils' workspaces
     and figures stay cached."""
+    st.session_state.pop(RUN_KEY, None)  # the files changed: fingerprinted anew
     _load(new.source, new.key, new)
     if old.key != new.key:
         _load.clear(old.source, old.key)
@@ -84,6 +90,7 @@ def keep_workspace(old: Workspace, new: Workspace) -> None:
 def clear_caches() -> None:
     """After a new column mapping (the spend files are read anew): drop cached workspaces
     and figures."""
+    st.session_state.pop(RUN_KEY, None)
     _load.clear()
     _supplier_summary.clear()
     _spend_by_ward.clear()
@@ -99,7 +106,7 @@ def workspace(show_error: bool = True) -> Workspace | None:
     source = current_source()
     error = None
     try:
-        ws = _load(source, source_key(source))
+        ws = _load(source, _run_key(source))
         st.session_state[SHOWN] = ws
         return ws
     except WorkspaceError as exc:
@@ -110,6 +117,19 @@ def workspace(show_error: bool = True) -> Workspace | None:
     if show_error:
         st.error(error)
     return None
+
+
+def _run_key(source: Source) -> str:
+    """:func:`impact.sources.source_key` once per script run: the frame's sidebar and the
+    page both ask for the workspace, and each fingerprint walks every spend and register
+    file.  A run that writes a file reruns, and the next run fingerprints it anew."""
+    held = st.session_state.get(RUN_KEY)
+    if held is not None and held[0] is source:
+        return held[1]
+    k = source_key(source)
+    if st.session_state.get(IN_FRAME):
+        st.session_state[RUN_KEY] = (source, k)
+    return k
 
 
 def prepare_in_background() -> None:
@@ -174,6 +194,18 @@ def _supplier_summary(ws_key: str, filter_values: tuple, _tx: pd.DataFrame) -> p
     return metrics.supplier_summary(_tx)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _kept(parts: tuple, _build: Callable[[], object]) -> object:
+    return _build()
+
+
+def kept(parts: tuple, build: Callable[[], T]) -> T:
+    """``build()`` once per ``parts`` for every session (what names it: the page's element,
+    the dataset key, the filters and settings it depends on), e.g. a map whose polygons,
+    labels and JSON cost ≈ 0.1–0.5 s a view.  The value is shared: read, never changed."""
+    return _kept(parts, build)  # type: ignore[return-value]
+
+
 def supplier_summary(ws: Workspace, tx: pd.DataFrame) -> pd.DataFrame:
     """:func:`impact.analysis.metrics.supplier_summary` of the filtered payments, cached on
     the dataset key and the filter values (0.4 s on a real council, one row per supplier)."""
@@ -232,9 +264,29 @@ def how(fig: Figure, expanded: bool = False) -> None:
         for c in fig.caveats:
             st.caption(f"Caveat: {md_escape(c)}")
         if fig.inputs:
-            st.dataframe(pd.DataFrame({"Input": [friendly(k) for k in fig.inputs],
-                                       "Value": [_input_text(v) for v in fig.inputs.values()]}),
-                         hide_index=True, width="stretch", placeholder=MISSING)
+            st.dataframe(_inputs_table(fig), hide_index=True, width="stretch",
+                         placeholder=MISSING)
+
+
+#: Each figure's inputs as an Arrow table, held beside the figure itself (figures are
+#: computed once per dataset and filters and shared by every session).
+_INPUTS: Memo[int, tuple[Figure, object]] = Memo("figure inputs tables", max_entries=512)
+
+
+def _inputs_table(fig: Figure) -> object:
+    """A figure's inputs as a two-column table, converted once per figure: six of them
+    under the Overview's tiles cost every new visitor ≈ 0.03–0.05 s."""
+    from streamlit import dataframe_util
+
+    def build() -> tuple[Figure, object]:
+        return fig, dataframe_util.convert_pandas_df_to_arrow_table(pd.DataFrame({
+            "Input": [friendly(k) for k in fig.inputs],
+            "Value": [_input_text(v) for v in fig.inputs.values()]}))
+
+    held = _INPUTS.once(id(fig), build)
+    if held[0] is not fig:  # another figure at a freed figure's address
+        held = _INPUTS[id(fig)] = build()
+    return held[1]
 
 
 def _input_text(value: object) -> str:
@@ -365,26 +417,52 @@ def text_cols(df: pd.DataFrame, cols: list[str]) -> dict[str, st.column_config.C
     return {c: st.column_config.Column(friendly(c)) for c in cols if c in df}
 
 
+def _display(df: pd.DataFrame, money: tuple[str, ...], percent: tuple[str, ...]
+             ) -> tuple[object, list[str], set[str]]:
+    """A table's display frame (codes in words, % scaled, blanks), its columns and its
+    money columns holding a negative value."""
+    shown = blanks(as_percent(labels.in_words(df), list(percent)))
+    signed = {c for c in money
+              if c in shown and bool((pd.to_numeric(shown[c], errors="coerce") < 0).any())}
+    return shown, list(shown.columns), signed
+
+
+def _display_arrow(df: pd.DataFrame, money: tuple[str, ...], percent: tuple[str, ...]
+                   ) -> tuple[object, list[str], set[str]]:
+    """:func:`_display` as the Arrow table ``st.dataframe`` would make of it (the same
+    conversion), so a table kept for every session is converted once."""
+    from streamlit import dataframe_util
+
+    shown, cols, signed = _display(df, money, percent)
+    return dataframe_util.convert_pandas_df_to_arrow_table(shown), cols, signed
+
+
 def table(df: pd.DataFrame, *, money: tuple[str, ...] = (), percent: tuple[str, ...] = (),
           decimals: dict[str, int] | None = None, height: int | str = "auto",
-          config: dict | None = None, key: str | None = None) -> None:
+          config: dict | None = None, key: str | None = None,
+          kept_as: tuple | None = None) -> None:
     """A frame as people read it: codes in words, every header in words, blanks for missing
     text, £ and % formatted (``percent`` columns hold shares 0–1), the index hidden.
 
     The one way a page shows a table, so no snake_case header, code or "None" reaches the
-    screen.  ``config`` overrides the column settings made here.
+    screen.  ``config`` overrides the column settings made here.  ``kept_as`` names a table
+    that is the same for every session (the page, the dataset key, the filters…: see
+    :func:`kept`): its display frame is then made and converted once.
     """
-    shown = blanks(as_percent(labels.in_words(df), list(percent)))
-    cfg: dict[str, object] = {c: st.column_config.Column(friendly(c)) for c in shown.columns}
+    if kept_as is None:
+        shown, columns, signed = _display(df, money, percent)
+    else:
+        shown, columns, signed = kept(("table", *kept_as),
+                                      lambda: _display_arrow(df, money, percent))
+    cfg: dict[str, object] = {c: st.column_config.Column(friendly(c)) for c in columns}
     for c in money:
-        if c in shown:
-            signed = bool((pd.to_numeric(shown[c], errors="coerce") < 0).any())
-            cfg[c] = money_col(c, signed=signed)
+        if c in columns:
+            cfg[c] = money_col(c, signed=c in signed)
     for c in percent:
-        if c in shown:
+        if c in columns:
             cfg[c] = st.column_config.NumberColumn(friendly(c), format="%.1f%%")
     for c, n in (decimals or {}).items():
-        if c in shown:
+        if c in columns:
             cfg[c] = st.column_config.NumberColumn(friendly(c), format=f"%.{n}f")
     cfg.update(config or {})
     st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=cfg,

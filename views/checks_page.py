@@ -182,9 +182,11 @@ def _findings(ws: Workspace, run: CheckRun) -> None:
 def _how(run: CheckRun, ws: Workspace) -> None:
     st.markdown("Each check is a small rule with its parameters stated and its false-positive "
                 "filters built in; every finding says what it rests on.")
-    table(probity.rules_table(run.rules), key="checks_rules")
+    table(probity.rules_table(run.rules), key="checks_rules",
+          kept_as=("checks rules", ws.key))
     st.markdown("**Duplicates and splits: what each false-positive filter removed**")
-    table(probity.filter_counts(run, ws.quality), key="checks_filters")
+    table(probity.filter_counts(run, ws.quality), key="checks_filters",
+          kept_as=("checks filters", ws.key))
     for key, title in (("year_end", "Year-end spikes by department"),
                        ("digits", "First-two-digit test by department"),
                        ("round_sums", "Round sums by service, against the base rate"),
@@ -192,7 +194,8 @@ def _how(run: CheckRun, ws: Workspace) -> None:
         res = run.results.get(key)
         if res is not None and res.table is not None and len(res.table):
             with st.expander(title):
-                table(res.table, money=MONEY, percent=SHARES, key=f"checks_{key}")
+                table(res.table, money=MONEY, percent=SHARES, key=f"checks_{key}",
+                      kept_as=("checks", key, ws.key))
     for note in run.notes():
         st.info(note)
 

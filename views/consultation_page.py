@@ -69,6 +69,15 @@ with leave:
 st.title("Where does our £1 go?")
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _deck(ws_key: str, chosen: tuple[str, ...], _ws) -> tuple[maps.Deck, maps.Legend]:
+    """The room's map once per dataset and wards chosen, for every session (its polygons,
+    labels and JSON cost ≈ 0.2–0.5 s a view).  Read, never changed."""
+    w = _ws.wards[_ws.wards["name"].astype(str).isin(chosen)] if chosen else _ws.wards
+    return maps.ward_deck(w, "imd_score", frame=map_frame(
+        _ws, MAP_WIDTH, MAP_HEIGHT, label_px=LABEL_PX))
+
+
 def _story() -> cons.PoundStory | None:
     """The story from the council's measures (the Overview's local share, the Re-spend
     page's multiplier); public bodies' share of all spend when the filters leave them out."""
@@ -132,9 +141,7 @@ with st.expander("Presenter: choose the wards in the room"):
     chosen = st.multiselect("Wards represented today", names, key="cons_wards",
                             placeholder="Choose the wards")
 if len(ws.wards) and "imd_score" in ws.wards:
-    w = ws.wards[ws.wards["name"].astype(str).isin(chosen)] if chosen else ws.wards
-    deck, lg = maps.ward_deck(w, "imd_score", frame=map_frame(
-        ws, MAP_WIDTH, MAP_HEIGHT, label_px=LABEL_PX))
+    deck, lg = _deck(ws.key, tuple(chosen), ws)
     st.pydeck_chart(deck, key="cons_map", width="stretch", height=MAP_HEIGHT)
     legend(lg)
     st.caption("Darker = more deprived (synthetic scores: the demo borough is not a real "

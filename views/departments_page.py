@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, replace
+from dataclasses import astuple
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from impact import reports
 from impact.analysis import metrics
-from impact.analysis.filters import Filters, apply
+from impact.analysis.filters import Filters
 from impact.analysis.measures import NOT_ENOUGH_DATA, RANGE_WORDS
 from impact.outputs import labels
 from impact.workspace import Workspace
-from views._common import current_filters, filtered, page_workspace, table
+from views._common import current_filters, filtered, kept, page_workspace, table
 
 #: Okabe–Ito's eight colours (colour-blind safe) and a grey for "(all others)".
 GROUP_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
@@ -42,31 +43,23 @@ def month_bars(chart: pd.DataFrame, group: str) -> alt.Chart:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _tables(ws_key: str, filter_values: tuple, by: str, sel: tuple[str, ...],
-            _ws: Workspace, _f: Filters, _tx: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
-    """The page's four tables, once per dataset, filters and grouping for every visitor
-    (on a 210,000-row council they cost each view 2 s): month pivot, month-on-month
-    variance, the period comparison and the local share by group.  Read, never changed."""
-    # The comparison needs the months outside the filter: every filter except the period.
-    no_period = apply(_ws.transactions, replace(_f, period_from=None, period_to=None))
-    return (metrics.department_months(_tx, by), metrics.monthly_variance(_tx, by),
-            metrics.compare_periods(no_period, list(sel), by),
-            metrics.local_share_by(_tx, by))
+            _ws: Workspace, _f: Filters) -> tuple[pd.DataFrame, ...]:
+    """The page's four tables (:func:`impact.reports.department_tables`: kept on disk,
+    prepared in the background for the first view), once per dataset, filters and grouping
+    in this process.  Read, never changed."""
+    return reports.department_tables(_ws, _f, by, list(sel))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _months(ws_key: str, _ws: Workspace) -> list[str]:
     """Every month the council's payments fall in ("2024-04"), once per dataset."""
-    return sorted(m for m in _ws.transactions["period"].dropna().astype(str).str.slice(0, 7)
-                  .unique() if len(m) == 7)
+    return reports.payment_months(_ws)
 
 
 st.title("Departments and time")
 ws = page_workspace()
 tx = filtered(ws)
-groups = {"directorate": "Directorate", "service_area": "Service area",
-          "expense_type": "Expense type"}
-groups = {k: v for k, v in groups.items() if tx[k].notna().any()} or {"directorate":
-                                                                        "Directorate"}
+groups = reports.department_groups(tx)
 by = st.radio("Group by", list(groups), format_func=groups.get, horizontal=True,
               key="dept_by")
 if tx.empty:
@@ -79,7 +72,8 @@ sel = [m for m in months if (not f.period_from or m >= f.period_from)
        and (not f.period_to or m <= f.period_to)]
 if not (f.period_from or f.period_to):
     sel = months[-3:]
-pivot, var, cmp, ls = _tables(ws.key, astuple(f), by, tuple(sel), ws, f, tx)
+pivot, var, cmp, ls = _tables(ws.key, astuple(f), by, tuple(sel), ws, f)
+same = (ws.key, astuple(f), by, tuple(sel))  # what every table below follows from
 
 st.subheader(f"Spend by {groups[by].lower()} and month")
 if pivot.empty:
@@ -90,17 +84,21 @@ else:
     chart = top.T
     if len(pivot) > 8:
         chart["(all others)"] = rest
-    st.altair_chart(month_bars(chart, groups[by]), width="stretch")
+    st.vega_lite_chart(dict(kept(("departments chart", *same),
+                                 lambda: month_bars(chart, groups[by]).to_dict())),
+                       width="stretch")
     grid = pivot.assign(total=pivot.sum(axis=1)).rename_axis(by).reset_index()
     table(grid, money=tuple(c for c in grid.columns if c != by),
-          config={by: st.column_config.Column(groups[by])})
+          config={by: st.column_config.Column(groups[by])},
+          kept_as=("departments grid", *same))
 
 st.subheader("Changes and outliers")
 out = var[var["outlier"]].sort_values("robust_z", key=lambda s: -s.abs())
 st.caption(f"{len(out)} month-on-month changes flagged as outliers (|robust z| > 3.5).")
 table(var.assign(outlier=var["outlier"].map({True: "⚠ outlier", False: ""})),
       money=("amount", "change_prev_month", "change_last_year"), decimals={"robust_z": 1},
-      height=300, config={"group": st.column_config.Column(groups[by])})
+      height=300, config={"group": st.column_config.Column(groups[by])},
+      kept_as=("departments variance", *same))
 with st.expander("How this was calculated"):
     st.markdown(metrics.VARIANCE_HOW)
 
@@ -110,7 +108,8 @@ if sel:
                f"({'from the month filter' if f.period_from or f.period_to else 'last 3 months'})"
                ". Blank where the files do not cover the comparison period.")
 table(cmp, money=("current", "previous", "last_year", "change_vs_previous",
-                 "change_vs_last_year"), percent=("pct_vs_previous", "pct_vs_last_year"))
+                 "change_vs_last_year"), percent=("pct_vs_previous", "pct_vs_last_year"),
+      kept_as=("departments periods", *same))
 
 st.subheader(f"Local share by {groups[by].lower()}")
 # Below the one gate a group's share is not shown as a number (not enough data).
@@ -119,7 +118,8 @@ ls = ls.assign(local_share=ls["local_share"].where(ls["enough"]),
     columns="enough")
 table(ls, money=("spend", "located", "local"),
       percent=("coverage", "local_share", "lower", "upper"),
-      config={"note": st.column_config.Column("Note")})
+      config={"note": st.column_config.Column("Note")},
+      kept_as=("departments local share", *same))
 with st.expander("How this was calculated"):
     st.markdown("Local share = £ to suppliers placed inside the council's area ÷ £ to "
                 "suppliers we could place, per group. Coverage = £ placed ÷ all £ (positive "

@@ -35,6 +35,7 @@ from views._common import (
     blanks,
     current_filters,
     download,
+    kept,
     legend,
     map_frame,
     md_escape,
@@ -151,8 +152,9 @@ with tab_cl:
     extra = pd.Series(table["cluster"].map(prof).astype(str).to_numpy(), index=cat.index)
     left, right = st.columns([3, 2])
     with left:
-        deck, lg = category_deck(geo, cat, colours, f"k-means clusters of {word}s", extra,
-                                 frame=frame)
+        deck, lg = kept(("lb clusters", ws.key, astuple(current_filters()), unit,
+                         repr(settings)), lambda: category_deck(
+            geo, cat, colours, f"k-means clusters of {word}s", extra, frame=frame))
         st.pydeck_chart(deck, key="lb_cluster_map", width="stretch", height=MAP_HEIGHT)
         legend(lg)
         basemap_note()
@@ -212,8 +214,9 @@ with tab_hs:
                           index=cat.index)
         left, right = st.columns([3, 2])
         with left:
-            deck, lg = category_deck(geo, cat, SPOT_COLOURS, f"Hot spots of {what}", extra,
-                                     frame=frame)
+            deck, lg = kept(("lb spots", what, ws.key, astuple(current_filters()), unit,
+                             repr(settings)), lambda: category_deck(
+                geo, cat, SPOT_COLOURS, f"Hot spots of {what}", extra, frame=frame))
             st.pydeck_chart(deck, key="lb_spot_map", width="stretch", height=MAP_HEIGHT)
             legend(lg)
             basemap_note()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
+import pandas as pd
 import streamlit as st
 
 from impact.analysis import metrics
@@ -10,10 +13,12 @@ from views._common import (
     CLASS_WORDS,
     METHOD_WORDS,
     STATUS_WORDS,
+    current_filters,
     demo_banner,
     download,
     filtered,
     in_words,
+    kept,
     supplier_summary,
     table,
     workspace,
@@ -26,13 +31,21 @@ if ws is None:
     st.stop()
 demo_banner(ws)
 tx = filtered(ws)
-summary = supplier_summary(ws, tx)
-info = ws.suppliers[[c for c in ("supplier_key", "resolution_method", "geocode_status",
-                                  "geocode_reason", "supplier_id", "company_number", "id_merge")
-                     if c in ws.suppliers]]
-listing = in_words(summary.merge(info, on="supplier_key", how="left"),
-                 {"resolution_method": METHOD_WORDS, "geocode_status": STATUS_WORDS,
-                  "class": CLASS_WORDS})
+same = (ws.key, astuple(current_filters()))  # what the listing follows from
+
+
+def _listing() -> pd.DataFrame:
+    """Every supplier paid in the filters with its place and how it was placed, in words."""
+    info = ws.suppliers[[c for c in ("supplier_key", "resolution_method", "geocode_status",
+                                      "geocode_reason", "supplier_id", "company_number",
+                                      "id_merge") if c in ws.suppliers]]
+    return in_words(supplier_summary(ws, tx).merge(info, on="supplier_key", how="left"),
+                    {"resolution_method": METHOD_WORDS, "geocode_status": STATUS_WORDS,
+                     "class": CLASS_WORDS})
+
+
+# Once per dataset (a placed supplier is a new dataset key) and filters, for every session.
+listing = kept(("suppliers listing", *same), _listing)
 
 q = st.text_input("Search suppliers", key="sup_search", placeholder="name, postcode or ward")
 shown = listing
@@ -46,7 +59,7 @@ cols = ["supplier", "class", "where", "postcode", "ward", "district", "imd_decil
 if "id_merge" in shown and shown["id_merge"].notna().any():  # the council printed IDs twice
     cols.append("id_merge")
 table(shown[cols], money=("spend",), percent=("share",), decimals={"imd_decile": 0},
-      height=380)
+      height=380, kept_as=None if q else ("suppliers table", *same, tuple(cols)))
 download(shown[cols], "suppliers", "dl-suppliers", "suppliers")
 with st.expander("How this was calculated"):
     st.markdown(

@@ -19,7 +19,9 @@ Built here, not in the app, so they can be tested without a browser.  Choices th
 from __future__ import annotations
 
 import html
+import json
 import math
+import weakref
 from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
@@ -27,9 +29,11 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 import shapely
+from pydeck.bindings.json_tools import default_serialize
 
 from impact.analysis import metrics
 from impact.analysis.measures import NOT_ENOUGH_DATA, pct
+from impact.core.cache import Memo
 
 #: Sequential schemes from matplotlib's perceptually uniform, colour-blind-safe colormaps
 #: (viridis family): light = less, dark = more.  ``tests/test_maps.py`` checks that adjacent
@@ -563,6 +567,34 @@ def label_records(areas: gpd.GeoDataFrame) -> list[dict]:
     return _label_candidates(areas)[0]
 
 
+#: The Web-Mercator sphere's radius (EPSG:3857), metres.
+_MERCATOR_R = 6_378_137.0
+
+
+def _to_mercator(lonlat: np.ndarray) -> np.ndarray:
+    """EPSG:3857 metres of ``(n, 2)`` lon/lat degrees (the spherical formulas pyproj uses)."""
+    lat = np.radians(np.clip(lonlat[:, 1], -85.06, 85.06))
+    return np.column_stack((np.radians(lonlat[:, 0]) * _MERCATOR_R,
+                            _MERCATOR_R * np.log(np.tan(np.pi / 4 + lat / 2))))
+
+
+def mercator_areas(areas: gpd.GeoDataFrame) -> np.ndarray:
+    """Each area's size in Web-Mercator m² (the labels' priority); the geometry's own units
+    when it has no CRS.  Lon/lat is projected with numpy: ``to_crs(3857)`` gave the same
+    sizes (to 1e-12) but cost ~0.1–0.2 s of pyproj set-up on every map drawn."""
+    crs = areas.crs
+    if crs is None:
+        return areas.geometry.area.to_numpy()
+    if _GEOGRAPHIC.once(crs.srs, lambda: crs.is_geographic):
+        return shapely.area(shapely.transform(areas.geometry.to_numpy(), _to_mercator))
+    return areas.to_crs(3857).geometry.area.to_numpy()
+
+
+#: Whether a CRS (by its definition) is lon/lat.  Asked once per process: each of
+#: Streamlit's script threads otherwise sets up its own PROJ context for it (≈ 30 ms).
+_GEOGRAPHIC: Memo[str, bool] = Memo("geographic CRS")
+
+
 def _label_candidates(areas: gpd.GeoDataFrame) -> tuple[list[dict], np.ndarray]:
     """Label records and each one's area (Web-Mercator m², the thinning's priority)."""
     if len(areas) == 0:
@@ -570,7 +602,7 @@ def _label_candidates(areas: gpd.GeoDataFrame) -> tuple[list[dict], np.ndarray]:
     geoms = areas.geometry.to_numpy()
     pts = shapely.point_on_surface(geoms)
     names = (areas["name"] if "name" in areas else areas["code"]).to_numpy()
-    sizes = (areas.to_crs(3857) if areas.crs else areas).geometry.area.to_numpy()
+    sizes = mercator_areas(areas)
     ok = [isinstance(n, str) and bool(n) and not p.is_empty for n, p in zip(names, pts,
                                                                              strict=True)]
     # Glyphs drawn in WebGL, never HTML; a leading "@@" would be read by deck.gl's JSON
@@ -707,6 +739,27 @@ def area_layers(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
     return layers
 
 
+class Deck(pdk.Deck):
+    """A pydeck deck whose JSON is written once, without indentation.
+
+    ``st.pydeck_chart`` calls :meth:`to_json` on every script run; pydeck writes it with
+    ``indent=2`` (a ward map's polygons: most of a page's CPU and bytes).  A deck built once
+    per dataset and view (``st.cache_resource`` in the views) is therefore serialised once,
+    and the browser gets the same spec, smaller.  Never changed after it is drawn.
+    """
+
+    def to_json(self) -> str:
+        spec = _SPECS.get(self)
+        if spec is None:
+            spec = _SPECS[self] = json.dumps(self, sort_keys=True, default=default_serialize,
+                                             separators=(",", ":"))
+        return spec
+
+
+#: Each :class:`Deck`'s JSON, held beside it (not in it: pydeck writes every attribute).
+_SPECS: weakref.WeakKeyDictionary[Deck, str] = weakref.WeakKeyDictionary()
+
+
 def area_deck(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
               extra: list[pdk.Layer] = (), hatched: list[str] = ()) -> pdk.Deck:
     """A deck of ``areas`` (records from :func:`ward_records` or a category map) fitted to
@@ -716,7 +769,7 @@ def area_deck(areas: gpd.GeoDataFrame, recs: list[dict], frame: MapFrame,
     layers = area_layers(areas, recs, frame, hatched)
     top = [la for la in layers if la.id == LABEL_LAYER]
     layers = [la for la in layers if la.id != LABEL_LAYER] + list(extra) + top
-    return pdk.Deck(
+    return Deck(
         layers=layers,
         initial_view_state=frame.view,
         map_provider="carto",
