@@ -106,6 +106,10 @@ SUGGESTION_FLOOR = 1e-5
 #: A best link places only when its match weight is this many bits (a factor of 4) above
 #: the best candidate of any other entity: a close runner-up makes it a suggestion.
 AMBIGUITY_BITS = 2.0
+#: Pair budget per left name at national size (10⁵–10⁶ payees against a 5 × 10⁶-row
+#: register): the rules :func:`_choose_blocking_rules` picks within it keep all but a
+#: point or so of the true pairs loose blocking keeps (``bench/bench_national_linkage.py``).
+PAIRS_PER_NAME = 100
 #: Random pairs sampled for u (resolution about 1 / this).
 U_MAX_PAIRS = 2e6
 
@@ -275,13 +279,17 @@ def rank_candidates(
     max_pairs: float = 5e6,
     *,
     expected_match_rate: float = 0.5,
+    engine: str = "duckdb",
 ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """The ``k`` best register candidates of each left name whose best is at or above
     ``threshold``: the officer's ranked suggestions (column ``rank``, 1 = best; the other
-    columns as :func:`link_names_with_diagnostics`)."""
+    columns as :func:`link_names_with_diagnostics`).  ``engine`` ``"spark"`` scores the
+    blocked pairs on Spark (:func:`impact.core.spark.spark_session`) with the model fitted
+    on DuckDB: the same levels, m and u, so the same links."""
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k!r}")
-    return _run(left, right, threshold, max_pairs, expected_match_rate, top_k=k)
+    return _run(left, right, threshold, max_pairs, expected_match_rate, top_k=k,
+                engine=engine)
 
 
 def place_links(
@@ -291,6 +299,8 @@ def place_links(
     threshold: float = PLACE_BITS,
     *,
     expected_match_rate: float = 0.5,
+    max_pairs: float = 5e6,
+    engine: str = "duckdb",
 ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """Ranked suggestions for each left name, and which of them place the supplier.
 
@@ -313,8 +323,8 @@ def place_links(
     lf = _readings(left)
     rf = right[["key", "name_norm"]]
     ranked, diag = rank_candidates(lf[["key", "name_norm"]], rf, k=3 * k,
-                                   threshold=SUGGESTION_FLOOR,
-                                   expected_match_rate=expected_match_rate)
+                                   threshold=SUGGESTION_FLOOR, max_pairs=max_pairs,
+                                   expected_match_rate=expected_match_rate, engine=engine)
     reading = lf.set_index("key").reindex(ranked["left_key"])
     ranked["left_key"] = reading["orig"].to_numpy()
     ranked["may_place"] = reading["may_place"].to_numpy()
@@ -372,12 +382,15 @@ def _readings(left: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: float,
-         expected_match_rate: float, top_k: int) -> tuple[pd.DataFrame, LinkDiagnostics]:
+         expected_match_rate: float, top_k: int, engine: str = "duckdb"
+         ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """One checked, timed Splink run on its own DuckDB connection."""
     import splink
 
     t0 = time.perf_counter()
     _check_arguments(left, right, threshold, max_pairs, expected_match_rate)
+    if engine not in ("duckdb", "spark"):
+        raise ValueError(f"engine must be duckdb or spark; got {engine!r}")
     diag = LinkDiagnostics(
         splink_version=splink.__version__,
         threshold=threshold,
@@ -387,7 +400,7 @@ def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: f
     )
     con = duckdb.connect()
     try:
-        links = _link(con, left, right, expected_match_rate, diag, top_k)
+        links = _link(con, left, right, expected_match_rate, diag, top_k, engine)
     finally:
         con.close()
     diag.n_linked = int(links["left_key"].nunique())
@@ -424,6 +437,7 @@ class _Plan:
     expected_match_rate: float
     threshold: float
     top_k: int = 1  # candidates kept per left name (best first)
+    engine: str = "duckdb"  # where the blocked pairs are scored (the model is fitted on DuckDB)
 
 
 def _link(
@@ -433,6 +447,7 @@ def _link(
     expected_match_rate: float,
     diag: LinkDiagnostics,
     top_k: int = 1,
+    engine: str = "duckdb",
 ) -> pd.DataFrame:
     """Prepare both sides, choose blocking rules within the pair budget, then run Splink;
     no links (and a note saying why) when one side has no names or no rule fits."""
@@ -452,7 +467,8 @@ def _link(
     if not rules:
         diag.notes.append("no blocking rule fits the pair budget; nothing compared")
         return _empty_links()
-    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold, top_k)
+    plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold, top_k,
+                 engine)
     return _run_splink(con, plan, diag)
 
 
@@ -670,13 +686,49 @@ def _choose_blocking_rules(
     return chosen
 
 
+def blocking_report(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame,
+                    max_pairs: float) -> dict[str, dict[str, Any]]:
+    """What the pair budget costs in recall, without scoring a pair: for the rules
+    :func:`_choose_blocking_rules` chooses within ``max_pairs`` (``"budgeted"``) and for
+    every rule at its loosest variant (``"loose"``), the rules, the distinct pairs they
+    generate and the share of the true ``pairs`` (``left_key``, ``right_key``) among them.
+    A true pair the rules miss can never be linked, so this share bounds the linkage's
+    recall; it is counted on the true pairs only (a join of them with both tables)."""
+    con = duckdb.connect()
+    try:
+        _prepare(con, left, _LEFT)
+        _prepare(con, right, _RIGHT)
+        add_token_weights(con, (_LEFT, _RIGHT))
+        use_pc = bool(con.execute(f"SELECT COUNT(postcode_outward) FROM {_LEFT}").fetchall()[0][0]
+                      and con.execute(f"SELECT COUNT(postcode_outward) FROM {_RIGHT}")
+                      .fetchall()[0][0])
+        budgeted = _choose_blocking_rules(con, use_pc, max_pairs, LinkDiagnostics())
+        loose = [spec.variants[0] for spec in BLOCKING_RULES if use_pc or not spec.needs_postcode]
+        con.register("_truth", pairs[["left_key", "right_key"]].astype(str))
+        out = {}
+        for label, rules in (("budgeted", budgeted), ("loose", loose)):
+            hit = " OR ".join(" AND ".join(f"COALESCE(l.{c} = r.{c}, FALSE)" for c in keys)
+                              for keys in rules) or "FALSE"
+            found, total = con.execute(f"""
+                SELECT COUNT(*) FILTER (WHERE {hit}), COUNT(*) FROM _truth t
+                JOIN {_LEFT} l ON l.unique_id = t.left_key
+                JOIN {_RIGHT} r ON r.unique_id = t.right_key""").fetchall()[0]
+            out[label] = {"rules": [" AND ".join(k) for k in rules],
+                          "pairs": _distinct_blocked_pairs(con, rules),
+                          "true_pairs": int(total),
+                          "recall": found / total if total else float("nan")}
+    finally:
+        con.close()
+    return out
+
+
 # ------------------------------------------------------------------------- model
 
 
 #: The functions the name levels are written with, per Splink backend: DuckDB's built-ins,
 #: or Spark's built-ins plus ``rf_jaro_winkler`` / ``rf_jaro``, the same Jaro(-Winkler) as
 #: DuckDB's (rapidfuzz, equal to 1e-16) registered by the Spark caller
-#: (:func:`impact.places.crosslink.register_similarity`).  Splink's Scala ``jaro_winkler``
+#: (:func:`register_similarity`).  Splink's Scala ``jaro_winkler``
 #: differs from DuckDB's in the third decimal and moves pairs across the 0.9 boundaries.
 #: ``shared`` is the summed weight (:func:`add_token_weights`) of the words both names
 #: hold; ``extra_l`` / ``extra_r`` the words only one holds, as text.  The levels themselves
@@ -870,26 +922,109 @@ def _m_is_degenerate(linker: Any) -> str | None:
 
 
 def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnostics) -> pd.DataFrame:
-    """Fit the model, score the blocked pairs, keep each left name's best link."""
+    """Fit the model, score the blocked pairs (on DuckDB, or on Spark with the same model),
+    keep each left name's best link."""
     from splink import Linker
 
     datasets, settings = _splink_inputs(con, plan, diag)
+    floor = min(RUNNER_UP_FLOOR, plan.threshold, SUGGESTION_FLOOR if plan.top_k > 1 else 1.0)
     with _splink_quiet():
         linker = Linker(datasets, settings, log_level=None)
         _estimate(linker, con, plan, diag)
         diag.parameters = _parameter_records(linker)
-        pred = linker.inference.predict(
-            threshold_match_probability=min(RUNNER_UP_FLOOR, plan.threshold, SUGGESTION_FLOOR
-                                            if plan.top_k > 1 else 1.0),
-            warning_mode="never",
-        )
-        # Pairs compared: rerun the blocking count on Splink's own blocked pairs.
-        blocked = linker.inference.compute_blocked_pairs_for_predict()
-        diag.pairs_compared = int(
-            con.execute(f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0]
-        )
-        links = _best_links(con, pred.physical_name, plan.threshold, plan.top_k)
+        diag.pairs_compared = _distinct_blocked_pairs(con, plan.rules)
+        if plan.engine == "spark":
+            predictions = _predict_spark(con, plan, diag, floor)
+        else:
+            predictions = linker.inference.predict(threshold_match_probability=floor,
+                                                   warning_mode="never").physical_name
+        links = _best_links(con, predictions, plan.threshold, plan.top_k)
     return _as_output_links(links)
+
+
+def _distinct_blocked_pairs(con: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]]
+                            ) -> int:
+    """Distinct left × right pairs the rules generate together (what the engine scores),
+    counted as Splink dedupes them: each rule's pairs that no earlier rule generated — a
+    count, never a table of the pairs (10⁸ of them at national size)."""
+    def agree(keys: tuple[str, ...]) -> str:
+        return " AND ".join(f"l.{c} = r.{c}" for c in keys)
+
+    total = 0
+    for i, keys in enumerate(rules):
+        earlier = " OR ".join(f"COALESCE(({agree(k)}), FALSE)" for k in rules[:i]) or "FALSE"
+        total += int(con.execute(f"SELECT COUNT(*) FROM {_LEFT} l JOIN {_RIGHT} r "
+                                 f"ON {agree(keys)} WHERE NOT ({earlier})").fetchall()[0][0])
+    return total
+
+
+def _predict_spark(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnostics,
+                   floor: float) -> str:
+    """Score the blocked pairs on Spark with the model fitted on DuckDB (its levels in
+    Spark SQL, its m and u level by level); the pairs at or above ``floor`` come back as a
+    DuckDB table, whose name is returned.  The prepared tables travel as Arrow from the
+    driver (no shared folder needed, so the same code runs under spark-submit)."""
+    import uuid
+
+    from splink import Linker, SettingsCreator, SparkAPI, block_on
+
+    from impact.core.spark import quiet, spark_session
+
+    spark = spark_session()
+    run = uuid.uuid4().hex[:10]
+    with quiet():
+        register_similarity(spark)
+        api = SparkAPI(spark_session=spark)
+        frames = [api.register(spark.createDataFrame(con.sql(f"SELECT * FROM {t}")
+                                                     .to_arrow_table()),
+                               dataset_display_name=t, table_name=f"splink_in_{t}_{run}")
+                  for t in (_LEFT, _RIGHT)]
+        settings = SettingsCreator(
+            link_type="link_only", unique_id_column_name="unique_id",
+            comparisons=_comparisons(plan.use_postcode, "spark"),
+            blocking_rules_to_generate_predictions=[block_on(*k) for k in plan.rules],
+            probability_two_random_records_match=diag.prior,
+            retain_intermediate_calculation_columns=False, retain_matching_columns=True)
+        linker = Linker(frames, settings, log_level=None)
+        apply_parameters(linker, diag.parameters)
+        pred = linker.inference.predict(threshold_match_probability=floor,
+                                        warning_mode="never").as_spark_dataframe()
+        arrow = pred.select("source_dataset_l", "unique_id_l", "unique_id_r", "name_norm_l",
+                            "name_norm_r", "match_probability", "match_weight").toArrow()
+    name = f"_spark_predictions_{run}"
+    con.register("_arrow_predictions", arrow)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM _arrow_predictions")
+    con.unregister("_arrow_predictions")
+    return name
+
+
+def apply_parameters(linker: Any, parameters: list[dict[str, Any]]) -> None:
+    """Give ``linker`` the fitted m and u (:func:`_parameter_records`), level by level: the
+    same levels in another dialect, so both engines score a pair alike."""
+    levels = [cl for comp in linker._settings_obj.comparisons
+              for cl in comp.comparison_levels if not cl.is_null_level]
+    for cl, p in zip(levels, parameters, strict=True):
+        cl.m_probability, cl.u_probability = p["m_probability"], p["u_probability"]
+
+
+def register_similarity(spark: Any) -> None:
+    """``rf_jaro_winkler`` and ``rf_jaro`` on ``spark``: DuckDB's Jaro(-Winkler) (rapidfuzz)
+    as vectorised pandas UDFs, so both engines put every pair in the same level.  On a
+    cluster the workers need rapidfuzz (a dependency of this project)."""
+    from pyspark.sql.functions import pandas_udf
+    from rapidfuzz.distance import Jaro, JaroWinkler
+
+    def scorer(metric: Any) -> Any:
+        @pandas_udf("double")
+        def similarity(a: pd.Series, b: pd.Series) -> pd.Series:
+            from rapidfuzz import process
+
+            return pd.Series(process.cpdist(a.fillna("").tolist(), b.fillna("").tolist(),
+                                            scorer=metric.normalized_similarity))
+        return similarity
+
+    spark.udf.register("rf_jaro_winkler", scorer(JaroWinkler))
+    spark.udf.register("rf_jaro", scorer(Jaro))
 
 
 def _splink_inputs(
