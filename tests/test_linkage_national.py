@@ -75,16 +75,17 @@ def test_budget_tightens_blocking_and_report_counts_what_is_lost() -> None:
     left = pd.DataFrame({"key": ["L0", "L1"], "name_norm": ["ACME BUILDING", "ZED CARE"]})
     right = pd.DataFrame({"key": [f"R{i}" for i in range(5)], "name_norm": names})
     truth = pd.DataFrame({"left_key": ["L0", "L1"], "right_key": ["R1", "R4"]})
-    loose = blocking_report(left, right, truth, max_pairs=1e9)
+    report = blocking_report(left, right, truth, budgets=(1e9, 3, 1))
+    loose = {"budgeted": report["1e+09"], "loose": report["loose"]}
     assert loose["budgeted"]["recall"] == loose["loose"]["recall"] == 1.0
     assert loose["budgeted"]["pairs"] == loose["loose"]["pairs"]
-    tight = blocking_report(left, right, truth, max_pairs=3)
+    tight = {"budgeted": report["3"]}
     # The first word's rule alone would add 5 pairs: its tighter variant (first word and
     # the second word's initial) fits, keeps both true pairs, and leaves no budget.
     assert tight["budgeted"]["rules"] == ["name_first_token AND name_second_initial"]
     assert tight["budgeted"]["pairs"] == 3 < loose["loose"]["pairs"]
     assert tight["budgeted"]["recall"] == 1.0 and tight["budgeted"]["true_pairs"] == 2
-    none = blocking_report(left, right, truth, max_pairs=1)
+    none = {"budgeted": report["1"], "loose": report["loose"]}
     assert none["budgeted"]["rules"] == [] and none["budgeted"]["pairs"] == 0
     assert none["budgeted"]["recall"] == 0.0 and none["loose"]["recall"] == 1.0
 

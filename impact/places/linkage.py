@@ -109,9 +109,15 @@ AMBIGUITY_BITS = 2.0
 #: Pair budget per left name at national size (10⁵–10⁶ payees against a 5 × 10⁶-row
 #: register): the rules :func:`_choose_blocking_rules` picks within it keep all but a
 #: point or so of the true pairs loose blocking keeps (``bench/bench_national_linkage.py``).
-PAIRS_PER_NAME = 100
-#: Random pairs sampled for u (resolution about 1 / this).
+PAIRS_PER_NAME = 30
+#: Random pairs sampled for u (resolution about 1 / this) ...
 U_MAX_PAIRS = 2e6
+#: ... or this many per register row when more: a level no sampled pair reaches gets u =
+#: 1 / pairs sampled, so the evidence of the near-exact levels is m × pairs sampled.  With
+#: 2 × 10⁶ pairs that is ~11.5 bits for a one-letter typo, on the edge of
+#: :data:`PLACE_BITS`, and against a 5 × 10⁶-row register sampling noise in the lower
+#: levels pushed it under (nothing placed beyond the exact names; bench_national_linkage).
+U_PAIRS_PER_ROW = 2.0
 
 _LEFT = "names_left"
 _RIGHT = "names_right"
@@ -687,39 +693,48 @@ def _choose_blocking_rules(
 
 
 def blocking_report(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame,
-                    max_pairs: float) -> dict[str, dict[str, Any]]:
-    """What the pair budget costs in recall, without scoring a pair: for the rules
-    :func:`_choose_blocking_rules` chooses within ``max_pairs`` (``"budgeted"``) and for
-    every rule at its loosest variant (``"loose"``), the rules, the distinct pairs they
-    generate and the share of the true ``pairs`` (``left_key``, ``right_key``) among them.
-    A true pair the rules miss can never be linked, so this share bounds the linkage's
-    recall; it is counted on the true pairs only (a join of them with both tables)."""
+                    budgets: Sequence[float]) -> dict[str, dict[str, Any]]:
+    """What a pair budget costs in recall, without scoring a pair: for the rules
+    :func:`_choose_blocking_rules` chooses within each of ``budgets`` (keyed ``"1e+07"``
+    …) and for every rule at its loosest variant (``"loose"``), the rules, the distinct
+    pairs they generate and the share of the true ``pairs`` (``left_key``, ``right_key``)
+    among them.  A true pair the rules miss can never be linked, so this share bounds the
+    linkage's recall; it is counted on the true pairs only (a join of them with both
+    tables), and both tables are prepared once for all budgets."""
     con = duckdb.connect()
     try:
         _prepare(con, left, _LEFT)
         _prepare(con, right, _RIGHT)
         add_token_weights(con, (_LEFT, _RIGHT))
-        use_pc = bool(con.execute(f"SELECT COUNT(postcode_outward) FROM {_LEFT}").fetchall()[0][0]
-                      and con.execute(f"SELECT COUNT(postcode_outward) FROM {_RIGHT}")
-                      .fetchall()[0][0])
-        budgeted = _choose_blocking_rules(con, use_pc, max_pairs, LinkDiagnostics())
-        loose = [spec.variants[0] for spec in BLOCKING_RULES if use_pc or not spec.needs_postcode]
+        use_pc = all(con.execute(f"SELECT COUNT(postcode_outward) FROM {t}").fetchall()[0][0]
+                     for t in (_LEFT, _RIGHT))
         con.register("_truth", pairs[["left_key", "right_key"]].astype(str))
-        out = {}
-        for label, rules in (("budgeted", budgeted), ("loose", loose)):
-            hit = " OR ".join(" AND ".join(f"COALESCE(l.{c} = r.{c}, FALSE)" for c in keys)
-                              for keys in rules) or "FALSE"
-            found, total = con.execute(f"""
-                SELECT COUNT(*) FILTER (WHERE {hit}), COUNT(*) FROM _truth t
-                JOIN {_LEFT} l ON l.unique_id = t.left_key
-                JOIN {_RIGHT} r ON r.unique_id = t.right_key""").fetchall()[0]
-            out[label] = {"rules": [" AND ".join(k) for k in rules],
-                          "pairs": _distinct_blocked_pairs(con, rules),
-                          "true_pairs": int(total),
-                          "recall": found / total if total else float("nan")}
+        choices: dict[str, tuple[list[tuple[str, ...]], LinkDiagnostics]] = {}
+        for budget in budgets:
+            diag = LinkDiagnostics(max_pairs=budget)
+            choices[f"{budget:g}"] = (_choose_blocking_rules(con, use_pc, budget, diag), diag)
+        choices["loose"] = ([spec.variants[0] for spec in BLOCKING_RULES
+                             if use_pc or not spec.needs_postcode], LinkDiagnostics())
+        return {label: _rules_recall(con, rules, diag) for label, (rules, diag) in
+                choices.items()}
     finally:
         con.close()
-    return out
+
+
+def _rules_recall(con: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]],
+                  diag: LinkDiagnostics) -> dict[str, Any]:
+    """The rules' distinct pairs and the share of the registered true pairs they keep."""
+    hit = " OR ".join(" AND ".join(f"COALESCE(l.{c} = r.{c}, FALSE)" for c in keys)
+                      for keys in rules) or "FALSE"
+    found, total = con.execute(f"""
+        SELECT COUNT(*) FILTER (WHERE {hit}), COUNT(*) FROM _truth t
+        JOIN {_LEFT} l ON l.unique_id = t.left_key
+        JOIN {_RIGHT} r ON r.unique_id = t.right_key""").fetchall()[0]
+    return {"rules": [" AND ".join(k) for k in rules],
+            "rule_pairs": [r["pairs_before_dedupe"] for r in diag.blocking_rules],
+            "skipped": [r["rule"] for r in diag.skipped_rules],
+            "pairs": _distinct_blocked_pairs(con, rules), "true_pairs": int(total),
+            "recall": found / total if total else float("nan")}
 
 
 # ------------------------------------------------------------------------- model
@@ -1132,7 +1147,7 @@ def _estimate(
             f"input too small to estimate u ({n_l} x {n_r} names): fixed m and u used"
         )
         return
-    sampled = min(U_MAX_PAIRS, n_l * n_r)
+    sampled = min(max(U_MAX_PAIRS, U_PAIRS_PER_ROW * n_r), n_l * n_r)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=sampled,
         seed=U_SEED,
