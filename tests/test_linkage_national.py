@@ -117,3 +117,26 @@ def test_register_links_are_the_same_on_spark(world: tuple[pd.DataFrame, pd.Data
     assert (both["_merge"] == "both").all()
     assert (both["match_probability_x"] - both["match_probability_y"]).abs().max() < 1e-9
     assert (both["placed_x"] == both["placed_y"]).all()
+
+
+def test_impact_link_register_places_payees(tmp_path, world, capsys) -> None:
+    from impact.cli import main
+
+    reg, pay = world
+    pay.rename(columns={"payee_key": "key"})[["key", "name"]].head(1500).to_parquet(
+        tmp_path / "payees.parquet", index=False)
+    reg[["company_number", "name"]].to_parquet(tmp_path / "register.parquet", index=False)
+    out = tmp_path / "links.parquet"
+    assert main(["link-register", str(tmp_path / "payees.parquet"),
+                 str(tmp_path / "register.parquet"), "--out", str(out)]) == 0
+    links = pd.read_parquet(out)
+    placed = links[links["placed"]].merge(pay, left_on="left_key", right_on="payee_key")
+    assert (placed["company_number"] == placed["truth"]).mean() >= 0.98
+    typos = pay.head(1500)
+    typos = typos[typos["variant"] == "one-letter typo"]
+    found = links.merge(typos, left_on=["left_key", "company_number"],
+                        right_on=["payee_key", "truth"])
+    assert len(found) >= 0.9 * len(typos) > 0  # the model's suggestions beyond exact names
+    assert "1,500 payees →" in capsys.readouterr().out
+    assert main(["link-register", str(tmp_path / "nowhere.parquet"),
+                 str(tmp_path / "register.parquet"), "--out", str(out)]) == 2
