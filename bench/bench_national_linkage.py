@@ -35,7 +35,7 @@ SMALL = (10_000, 500_000)
 #: Spark local[2] sizes (payees, register), largest last: the full size when it finishes.
 SPARK_SIZES = ((20_000, 500_000), (100_000, 5_000_000))
 #: Pair budgets per payee whose blocking recall is measured (the chosen one among them).
-PER_NAME = (10, 30, 100, 300)
+PER_NAME = (10, 30, 100, 300, 1000)
 
 CHILD = """
 import json

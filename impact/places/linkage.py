@@ -109,7 +109,7 @@ AMBIGUITY_BITS = 2.0
 #: Pair budget per left name at national size (10⁵–10⁶ payees against a 5 × 10⁶-row
 #: register): the rules :func:`_choose_blocking_rules` picks within it keep all but a
 #: point or so of the true pairs loose blocking keeps (``bench/bench_national_linkage.py``).
-PAIRS_PER_NAME = 30
+PAIRS_PER_NAME = 100
 #: Random pairs sampled for u (resolution about 1 / this) ...
 U_MAX_PAIRS = 2e6
 #: ... or this many per register row when more: a level no sampled pair reaches gets u =
@@ -143,7 +143,11 @@ BLOCKING_RULES: tuple[BlockingRuleSpec, ...] = (
     ),
     BlockingRuleSpec(
         "sorted_token_prefix",
-        (("name_sorted_prefix6",), ("name_sorted_prefix10",)),
+        # A typo in the first word leaves the first letter and a later word that sorts first
+        # ("CARE", "BUILDING") intact; against a national register the prefix alone is
+        # shared by 10⁵ names, so the tighter variants keep the initial too.
+        (("name_sorted_prefix6",), ("name_sorted_prefix6", "name_initial"),
+         ("name_sorted_prefix10", "name_initial")),
     ),
     BlockingRuleSpec(
         "letters_prefix",  # "A C VENTILATION" / "AC VENTILATION": the letters without spaces
