@@ -700,6 +700,51 @@ def link(dirs: tuple[Path, ...], out: Path, engine: str, register: Path | None,
     return 0
 
 
+@cli.command("link-register")
+@click.argument("payees", type=PATH)
+@click.argument("register", type=PATH)
+@click.option("--out", required=True, type=PATH,
+              help="Parquet file: each payee's ranked register candidates, the placed one marked")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="score the blocked pairs on DuckDB, or on Spark "
+              "(IMPACT_SPARK_MASTER, or spark-submit's --master); the model is fitted on DuckDB")
+@click.option("--pairs-per-name", type=click.FloatRange(1, None),
+              help="pair budget per payee (default: linkage's PAIRS_PER_NAME)")
+def link_register(payees: Path, register: Path, out: Path, engine: str,
+                  pairs_per_name: float | None) -> int:
+    """Payee names linked to a company register at any size: exact names, then the
+    calibrated model within a pair budget; a candidate places only when its evidence is
+    enough and it stands clear of the runner-up.
+
+    PAYEES is a Parquet file with ``key`` and ``name``; REGISTER one with
+    ``company_number`` and ``name`` (e.g. Companies House, or the synthetic national one).
+    """
+    import pandas as pd
+
+    from impact.places.linkage import PAIRS_PER_NAME
+    from impact.places.linkage_eval import exact_then_model
+
+    try:
+        left = pd.read_parquet(payees, columns=["key", "name"])
+        reg = pd.read_parquet(register, columns=["company_number", "name"])
+    except (OSError, KeyError, ValueError) as exc:
+        return _fail("link-register", exc)
+    right = reg.assign(key=reg["company_number"].astype(str))
+    diags: list = []
+    method = exact_then_model(max_pairs=(pairs_per_name or PAIRS_PER_NAME) * len(left),
+                              engine=engine, diagnostics=diags)
+    cands = method(left.astype({"key": str}), right[["key", "name", "company_number"]])
+    cols = ["left_key", "right_key", "rank", "placed", "evidence_bits", "source"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cands[cols].rename(columns={"right_key": "company_number"}).to_parquet(out, index=False)
+    placed = cands[cands["placed"].astype(bool)]
+    pairs = f"{diags[0].pairs_compared:,} pairs compared; " if diags else ""
+    click.echo(f"{len(left):,} payees → {placed['left_key'].nunique():,} placed "
+               f"({(placed['source'] == 'exact').sum():,} by exact name) → {out} [{engine}]")
+    click.echo(f"{pairs}{cands['left_key'].nunique():,} payees with a candidate")
+    return 0
+
+
 # ------------------------------------------------------------------------------- areas
 
 

@@ -51,6 +51,8 @@ from impact.places.linkage import (
     add_token_weights,
     prior_bits,
     stands_clear,
+    apply_parameters,
+    register_similarity,
 )
 
 ENGINES = ("duckdb", "spark")
@@ -226,14 +228,6 @@ def _fit(con: duckdb.DuckDBPyConnection, n: int, rules: list[tuple[str, ...]],
     return _Model(linker, rules, prior, _parameter_records(linker))
 
 
-def _apply(linker: Any, parameters: list[dict[str, Any]]) -> None:
-    """Give ``linker`` the fitted m and u, level by level (same levels, another dialect)."""
-    levels = [cl for comp in linker._settings_obj.comparisons
-              for cl in comp.comparison_levels if not cl.is_null_level]
-    for cl, p in zip(levels, parameters, strict=True):
-        cl.m_probability, cl.u_probability = p["m_probability"], p["u_probability"]
-
-
 def _score_duckdb(model: _Model, floor: float) -> pd.DataFrame:
     with _splink_quiet():
         return _predict(model.linker, floor)
@@ -254,28 +248,8 @@ def _score_spark(con: duckdb.DuckDBPyConnection, model: _Model, floor: float) ->
         # Spark keeps temporary views for the session's life: one name per run.
         linker = Linker(api.register(frame, table_name=f"splink_in_{uuid.uuid4().hex[:10]}"),
                         _settings("spark", model.rules, model.prior), log_level=None)
-        _apply(linker, model.parameters)
+        apply_parameters(linker, model.parameters)
         return _predict(linker, floor)
-
-
-def register_similarity(spark: Any) -> None:
-    """``rf_jaro_winkler`` and ``rf_jaro`` on ``spark``: DuckDB's Jaro(-Winkler) (rapidfuzz)
-    as vectorised pandas UDFs, so both engines put every pair in the same level.  On a
-    cluster the workers need rapidfuzz (a dependency of this project)."""
-    from pyspark.sql.functions import pandas_udf
-    from rapidfuzz.distance import Jaro, JaroWinkler
-
-    def scorer(metric: Any) -> Any:
-        @pandas_udf("double")
-        def similarity(a: pd.Series, b: pd.Series) -> pd.Series:
-            from rapidfuzz import process
-
-            return pd.Series(process.cpdist(a.fillna("").tolist(), b.fillna("").tolist(),
-                                            scorer=metric.normalized_similarity))
-        return similarity
-
-    spark.udf.register("rf_jaro_winkler", scorer(JaroWinkler))
-    spark.udf.register("rf_jaro", scorer(Jaro))
 
 
 def _predict(linker: Any, floor: float) -> pd.DataFrame:

@@ -106,8 +106,18 @@ SUGGESTION_FLOOR = 1e-5
 #: A best link places only when its match weight is this many bits (a factor of 4) above
 #: the best candidate of any other entity: a close runner-up makes it a suggestion.
 AMBIGUITY_BITS = 2.0
-#: Random pairs sampled for u (resolution about 1 / this).
+#: Pair budget per left name at national size: against the 5 × 10⁶-row synthetic register
+#: (10⁴ payees, bench_national_linkage) the rules chosen within 300 pairs a payee kept 97.3 %
+#: of the true pairs, loose blocking 98.5 % with 24 times the pairs; within 100, 94.6 %.
+PAIRS_PER_NAME = 300
+#: Random pairs sampled for u (resolution about 1 / this) ...
 U_MAX_PAIRS = 2e6
+#: ... or this many per register row when more: a level no sampled pair reaches gets u =
+#: 1 / pairs sampled, so the evidence of the near-exact levels is m × pairs sampled.  With
+#: 2 × 10⁶ pairs that is ~11.5 bits for a one-letter typo, on the edge of
+#: :data:`PLACE_BITS`, and against a 5 × 10⁶-row register sampling noise in the lower
+#: levels pushed it under (nothing placed beyond the exact names; bench_national_linkage).
+U_PAIRS_PER_ROW = 2.0
 
 _LEFT = "names_left"
 _RIGHT = "names_right"
@@ -133,7 +143,11 @@ BLOCKING_RULES: tuple[BlockingRuleSpec, ...] = (
     ),
     BlockingRuleSpec(
         "sorted_token_prefix",
-        (("name_sorted_prefix6",), ("name_sorted_prefix10",)),
+        # A typo in the first word leaves the first letter and a later word that sorts first
+        # ("CARE", "BUILDING") intact; against a national register the prefix alone is
+        # shared by 10⁵ names, so the tighter variants keep the initial too.
+        (("name_sorted_prefix6",), ("name_sorted_prefix6", "name_initial"),
+         ("name_sorted_prefix10", "name_initial")),
     ),
     BlockingRuleSpec(
         "letters_prefix",  # "A C VENTILATION" / "AC VENTILATION": the letters without spaces
@@ -276,17 +290,20 @@ def rank_candidates(
     *,
     expected_match_rate: float = 0.5,
     fixed_m: bool = False,
+    engine: str = "duckdb",
 ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """The ``k`` best register candidates of each left name whose best is at or above
     ``threshold``: the officer's ranked suggestions (column ``rank``, 1 = best; the other
     columns as :func:`link_names_with_diagnostics`).  ``fixed_m``: the calibrated model
     as it stands — the measured m (:data:`FIXED_M`) and the evaluation's u
     (:data:`FIXED_U`), neither sampled nor fitted — so the evidence stays on the scale
-    :data:`PLACE_BITS` was chosen on whatever the inputs."""
+    :data:`PLACE_BITS` was chosen on whatever the inputs.  ``engine`` ``"spark"`` scores
+    the blocked pairs on Spark (:func:`impact.core.spark.spark_session`) with the model
+    fitted on DuckDB: the same levels, m and u, so the same links."""
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k!r}")
     return _run(left, right, threshold, max_pairs, expected_match_rate, top_k=k,
-                fixed_m=fixed_m)
+                fixed_m=fixed_m, engine=engine)
 
 
 def place_links(
@@ -297,6 +314,8 @@ def place_links(
     *,
     expected_match_rate: float = 0.5,
     fixed_m: bool = False,
+    max_pairs: float = 5e6,
+    engine: str = "duckdb",
 ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """Ranked suggestions for each left name, and which of them place the supplier.
 
@@ -323,8 +342,9 @@ def place_links(
         lf["postcode"] = lf["orig"].map(left.set_index(left["key"].astype(str))["postcode"])
     rf = right[["key", "name_norm", *pc]]
     ranked, diag = rank_candidates(lf[["key", "name_norm", *pc]], rf, k=3 * k,
-                                   threshold=SUGGESTION_FLOOR,
-                                   expected_match_rate=expected_match_rate, fixed_m=fixed_m)
+                                   threshold=SUGGESTION_FLOOR, max_pairs=max_pairs,
+                                   expected_match_rate=expected_match_rate, fixed_m=fixed_m,
+                                   engine=engine)
     reading = lf.set_index("key").reindex(ranked["left_key"])
     ranked["left_key"] = reading["orig"].to_numpy()
     ranked["may_place"] = reading["may_place"].to_numpy()
@@ -398,13 +418,16 @@ def _readings(left: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: float,
-         expected_match_rate: float, top_k: int, fixed_m: bool = False
+         expected_match_rate: float, top_k: int, fixed_m: bool = False,
+         engine: str = "duckdb"
          ) -> tuple[pd.DataFrame, LinkDiagnostics]:
     """One checked, timed Splink run on its own DuckDB connection."""
     import splink
 
     t0 = time.perf_counter()
     _check_arguments(left, right, threshold, max_pairs, expected_match_rate)
+    if engine not in ("duckdb", "spark"):
+        raise ValueError(f"engine must be duckdb or spark; got {engine!r}")
     diag = LinkDiagnostics(
         splink_version=splink.__version__,
         threshold=threshold,
@@ -414,7 +437,7 @@ def _run(left: pd.DataFrame, right: pd.DataFrame, threshold: float, max_pairs: f
     )
     con = duckdb.connect()
     try:
-        links = _link(con, left, right, expected_match_rate, diag, top_k, fixed_m)
+        links = _link(con, left, right, expected_match_rate, diag, top_k, fixed_m, engine)
     finally:
         con.close()
     diag.n_linked = int(links["left_key"].nunique())
@@ -452,6 +475,7 @@ class _Plan:
     threshold: float
     top_k: int = 1  # candidates kept per left name (best first)
     fixed_m: bool = False  # the calibrated model: fixed m and u, no sampling or EM
+    engine: str = "duckdb"  # where the blocked pairs are scored (the model is fitted on DuckDB)
 
 
 def _link(
@@ -462,6 +486,7 @@ def _link(
     diag: LinkDiagnostics,
     top_k: int = 1,
     fixed_m: bool = False,
+    engine: str = "duckdb",
 ) -> pd.DataFrame:
     """Prepare both sides, choose blocking rules within the pair budget, then run Splink;
     no links (and a note saying why) when one side has no names or no rule fits."""
@@ -482,7 +507,7 @@ def _link(
         diag.notes.append("no blocking rule fits the pair budget; nothing compared")
         return _empty_links()
     plan = _Plan(rules, use_postcode, n_l, n_r, expected_match_rate, diag.threshold, top_k,
-                 fixed_m)
+                 fixed_m, engine)
     return _run_splink(con, plan, diag)
 
 
@@ -700,13 +725,58 @@ def _choose_blocking_rules(
     return chosen
 
 
+def blocking_report(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame,
+                    budgets: Sequence[float]) -> dict[str, dict[str, Any]]:
+    """What a pair budget costs in recall, without scoring a pair: for the rules
+    :func:`_choose_blocking_rules` chooses within each of ``budgets`` (keyed ``"1e+07"``
+    …) and for every rule at its loosest variant (``"loose"``), the rules, the distinct
+    pairs they generate and the share of the true ``pairs`` (``left_key``, ``right_key``)
+    among them.  A true pair the rules miss can never be linked, so this share bounds the
+    linkage's recall; it is counted on the true pairs only (a join of them with both
+    tables), and both tables are prepared once for all budgets."""
+    con = duckdb.connect()
+    try:
+        _prepare(con, left, _LEFT)
+        _prepare(con, right, _RIGHT)
+        add_token_weights(con, (_LEFT, _RIGHT))
+        use_pc = all(con.execute(f"SELECT COUNT(postcode_outward) FROM {t}").fetchall()[0][0]
+                     for t in (_LEFT, _RIGHT))
+        con.register("_truth", pairs[["left_key", "right_key"]].astype(str))
+        choices: dict[str, tuple[list[tuple[str, ...]], LinkDiagnostics]] = {}
+        for budget in budgets:
+            diag = LinkDiagnostics(max_pairs=budget)
+            choices[f"{budget:g}"] = (_choose_blocking_rules(con, use_pc, budget, diag), diag)
+        choices["loose"] = ([spec.variants[0] for spec in BLOCKING_RULES
+                             if use_pc or not spec.needs_postcode], LinkDiagnostics())
+        return {label: _rules_recall(con, rules, diag) for label, (rules, diag) in
+                choices.items()}
+    finally:
+        con.close()
+
+
+def _rules_recall(con: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]],
+                  diag: LinkDiagnostics) -> dict[str, Any]:
+    """The rules' distinct pairs and the share of the registered true pairs they keep."""
+    hit = " OR ".join(" AND ".join(f"COALESCE(l.{c} = r.{c}, FALSE)" for c in keys)
+                      for keys in rules) or "FALSE"
+    found, total = con.execute(f"""
+        SELECT COUNT(*) FILTER (WHERE {hit}), COUNT(*) FROM _truth t
+        JOIN {_LEFT} l ON l.unique_id = t.left_key
+        JOIN {_RIGHT} r ON r.unique_id = t.right_key""").fetchall()[0]
+    return {"rules": [" AND ".join(k) for k in rules],
+            "rule_pairs": [r["pairs_before_dedupe"] for r in diag.blocking_rules],
+            "skipped": [r["rule"] for r in diag.skipped_rules],
+            "pairs": _distinct_blocked_pairs(con, rules), "true_pairs": int(total),
+            "recall": found / total if total else float("nan")}
+
+
 # ------------------------------------------------------------------------- model
 
 
 #: The functions the name levels are written with, per Splink backend: DuckDB's built-ins,
 #: or Spark's built-ins plus ``rf_jaro_winkler`` / ``rf_jaro``, the same Jaro(-Winkler) as
 #: DuckDB's (rapidfuzz, equal to 1e-16) registered by the Spark caller
-#: (:func:`impact.places.crosslink.register_similarity`).  Splink's Scala ``jaro_winkler``
+#: (:func:`register_similarity`).  Splink's Scala ``jaro_winkler``
 #: differs from DuckDB's in the third decimal and moves pairs across the 0.9 boundaries.
 #: ``shared`` is the summed weight (:func:`add_token_weights`) of the words both names
 #: hold; ``extra_l`` / ``extra_r`` the words only one holds, as text.  The levels themselves
@@ -900,26 +970,109 @@ def _m_is_degenerate(linker: Any) -> str | None:
 
 
 def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnostics) -> pd.DataFrame:
-    """Fit the model, score the blocked pairs, keep each left name's best link."""
+    """Fit the model, score the blocked pairs (on DuckDB, or on Spark with the same model),
+    keep each left name's best link."""
     from splink import Linker
 
     datasets, settings = _splink_inputs(con, plan, diag)
+    floor = min(RUNNER_UP_FLOOR, plan.threshold, SUGGESTION_FLOOR if plan.top_k > 1 else 1.0)
     with _splink_quiet():
         linker = Linker(datasets, settings, log_level=None)
         _estimate(linker, con, plan, diag)
         diag.parameters = _parameter_records(linker)
-        pred = linker.inference.predict(
-            threshold_match_probability=min(RUNNER_UP_FLOOR, plan.threshold, SUGGESTION_FLOOR
-                                            if plan.top_k > 1 else 1.0),
-            warning_mode="never",
-        )
-        # Pairs compared: rerun the blocking count on Splink's own blocked pairs.
-        blocked = linker.inference.compute_blocked_pairs_for_predict()
-        diag.pairs_compared = int(
-            con.execute(f"SELECT COUNT(*) FROM {blocked.physical_name}").fetchall()[0][0]
-        )
-        links = _best_links(con, pred.physical_name, plan.threshold, plan.top_k)
+        diag.pairs_compared = _distinct_blocked_pairs(con, plan.rules)
+        if plan.engine == "spark":
+            predictions = _predict_spark(con, plan, diag, floor)
+        else:
+            predictions = linker.inference.predict(threshold_match_probability=floor,
+                                                   warning_mode="never").physical_name
+        links = _best_links(con, predictions, plan.threshold, plan.top_k)
     return _as_output_links(links)
+
+
+def _distinct_blocked_pairs(con: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]]
+                            ) -> int:
+    """Distinct left × right pairs the rules generate together (what the engine scores),
+    counted as Splink dedupes them: each rule's pairs that no earlier rule generated — a
+    count, never a table of the pairs (10⁸ of them at national size)."""
+    def agree(keys: tuple[str, ...]) -> str:
+        return " AND ".join(f"l.{c} = r.{c}" for c in keys)
+
+    total = 0
+    for i, keys in enumerate(rules):
+        earlier = " OR ".join(f"COALESCE(({agree(k)}), FALSE)" for k in rules[:i]) or "FALSE"
+        total += int(con.execute(f"SELECT COUNT(*) FROM {_LEFT} l JOIN {_RIGHT} r "
+                                 f"ON {agree(keys)} WHERE NOT ({earlier})").fetchall()[0][0])
+    return total
+
+
+def _predict_spark(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnostics,
+                   floor: float) -> str:
+    """Score the blocked pairs on Spark with the model fitted on DuckDB (its levels in
+    Spark SQL, its m and u level by level); the pairs at or above ``floor`` come back as a
+    DuckDB table, whose name is returned.  The prepared tables travel as Arrow from the
+    driver (no shared folder needed, so the same code runs under spark-submit)."""
+    import uuid
+
+    from splink import Linker, SettingsCreator, SparkAPI, block_on
+
+    from impact.core.spark import quiet, spark_session
+
+    spark = spark_session()
+    run = uuid.uuid4().hex[:10]
+    with quiet():
+        register_similarity(spark)
+        api = SparkAPI(spark_session=spark)
+        frames = [api.register(spark.createDataFrame(con.sql(f"SELECT * FROM {t}")
+                                                     .to_arrow_table()),
+                               dataset_display_name=t, table_name=f"splink_in_{t}_{run}")
+                  for t in (_LEFT, _RIGHT)]
+        settings = SettingsCreator(
+            link_type="link_only", unique_id_column_name="unique_id",
+            comparisons=_comparisons(plan.use_postcode, "spark"),
+            blocking_rules_to_generate_predictions=[block_on(*k) for k in plan.rules],
+            probability_two_random_records_match=diag.prior,
+            retain_intermediate_calculation_columns=False, retain_matching_columns=True)
+        linker = Linker(frames, settings, log_level=None)
+        apply_parameters(linker, diag.parameters)
+        pred = linker.inference.predict(threshold_match_probability=floor,
+                                        warning_mode="never").as_spark_dataframe()
+        arrow = pred.select("source_dataset_l", "unique_id_l", "unique_id_r", "name_norm_l",
+                            "name_norm_r", "match_probability", "match_weight").toArrow()
+    name = f"_spark_predictions_{run}"
+    con.register("_arrow_predictions", arrow)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM _arrow_predictions")
+    con.unregister("_arrow_predictions")
+    return name
+
+
+def apply_parameters(linker: Any, parameters: list[dict[str, Any]]) -> None:
+    """Give ``linker`` the fitted m and u (:func:`_parameter_records`), level by level: the
+    same levels in another dialect, so both engines score a pair alike."""
+    levels = [cl for comp in linker._settings_obj.comparisons
+              for cl in comp.comparison_levels if not cl.is_null_level]
+    for cl, p in zip(levels, parameters, strict=True):
+        cl.m_probability, cl.u_probability = p["m_probability"], p["u_probability"]
+
+
+def register_similarity(spark: Any) -> None:
+    """``rf_jaro_winkler`` and ``rf_jaro`` on ``spark``: DuckDB's Jaro(-Winkler) (rapidfuzz)
+    as vectorised pandas UDFs, so both engines put every pair in the same level.  On a
+    cluster the workers need rapidfuzz (a dependency of this project)."""
+    from pyspark.sql.functions import pandas_udf
+    from rapidfuzz.distance import Jaro, JaroWinkler
+
+    def scorer(metric: Any) -> Any:
+        @pandas_udf("double")
+        def similarity(a: pd.Series, b: pd.Series) -> pd.Series:
+            from rapidfuzz import process
+
+            return pd.Series(process.cpdist(a.fillna("").tolist(), b.fillna("").tolist(),
+                                            scorer=metric.normalized_similarity))
+        return similarity
+
+    spark.udf.register("rf_jaro_winkler", scorer(JaroWinkler))
+    spark.udf.register("rf_jaro", scorer(Jaro))
 
 
 def _splink_inputs(
@@ -1030,7 +1183,7 @@ def _estimate(
             f"input too small to estimate u ({n_l} x {n_r} names): fixed m and u used"
         )
         return
-    sampled = min(U_MAX_PAIRS, n_l * n_r)
+    sampled = min(max(U_MAX_PAIRS, U_PAIRS_PER_ROW * n_r), n_l * n_r)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=sampled,
         seed=U_SEED,

@@ -282,12 +282,16 @@ def _exact(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
         ["left_key", "right_key", "rank", "placed"]]
 
 
-def exact_then_model(threshold: float | None = None) -> Method:
+def exact_then_model(threshold: float | None = None, max_pairs: float = 5e6,
+                     engine: str = "duckdb", diagnostics: list | None = None) -> Method:
     """The calibrated method: the exact normalised name places when it names one company;
     :func:`impact.places.linkage.place_links` ranks the rest, reading a payee both ways
     when it has two ("X T/A Y", "X LTD MONTON"), one candidate per company, placing at
     ``threshold`` bits (default :data:`impact.places.linkage.PLACE_BITS`) when clear of the
-    runner-up.  Candidates carry ``evidence_bits``, ``clear`` and ``source``."""
+    runner-up.  Candidates carry ``evidence_bits``, ``clear`` and ``source``.  ``max_pairs``
+    and ``engine`` as :func:`impact.places.linkage.place_links` (national size needs a
+    budget proportionate to the names: :data:`impact.places.linkage.PAIRS_PER_NAME`); each
+    run's :class:`impact.places.linkage.LinkDiagnostics` is appended to ``diagnostics``."""
     from impact.ingest.names import normalise_names, split_trading_as
     from impact.places.linkage import PLACE_BITS, place_links
 
@@ -306,8 +310,11 @@ def exact_then_model(threshold: float | None = None) -> Method:
         rest = rest.assign(name_alt=parts["legal_name"].where(read_y),
                            name_hint=parts["trading_name"].where(~read_y))
         reg = rn.dropna(subset=["name_norm"]).rename(columns={"company_number": "entity"})
-        links, _ = place_links(rest[["key", "name_norm", "name_alt", "name_hint"]],
-                               reg[["key", "name_norm", "entity"]], threshold=cut)
+        links, diag = place_links(rest[["key", "name_norm", "name_alt", "name_hint"]],
+                                  reg[["key", "name_norm", "entity"]], threshold=cut,
+                                  max_pairs=max_pairs, engine=engine)
+        if diagnostics is not None:
+            diagnostics.append(diag)
         model = links.assign(source="model")
         return pd.concat([exact, model], ignore_index=True)
 
