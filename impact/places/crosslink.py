@@ -49,10 +49,10 @@ from impact.places.linkage import (
     _set_fixed,
     _splink_quiet,
     add_token_weights,
-    prior_bits,
-    stands_clear,
     apply_parameters,
+    prior_bits,
     register_similarity,
+    stands_clear,
 )
 
 ENGINES = ("duckdb", "spark")
