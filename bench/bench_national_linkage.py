@@ -126,7 +126,7 @@ def link(n_payees: int, n_register: int, engine: str = "duckdb",
             "pairs": d.pairs_compared, "budget": budget, "precision": s.precision,
             "recall": s.recall, "placed_share": s.placed / s.names,
             "top3_recall": s.top3_recall, "unregistered_placed": s.withheld_placed,
-            "rules": [r["sql"] for r in d.blocking_rules],
+            "stages": d.stage_seconds, "rules": [r["sql"] for r in d.blocking_rules],
             "skipped": [r["rule"] for r in d.skipped_rules]}
 
 

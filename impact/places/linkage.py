@@ -51,6 +51,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+_log = logging.getLogger(__name__)
+
 OUTPUT_COLUMNS: list[str] = [
     "left_key",
     "right_key",
@@ -186,6 +188,9 @@ class LinkDiagnostics:
     parameters : one record per comparison level: comparison, level label, m, u,
         Bayes factor and match weight (log2 BF) — the match-weight chart data.
     run_seconds : wall time of the whole call.
+    stage_seconds : wall time of each stage (preparing, weights, blocking, fitting,
+        counting, scoring, best links), also logged as it ends, so a national run that
+        takes an hour says where it is.
     notes : human-readable remarks (fall-backs taken, warnings).
     """
 
@@ -206,7 +211,19 @@ class LinkDiagnostics:
     m_source: str = "fixed"
     parameters: list[dict[str, Any]] = field(default_factory=list)
     run_seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time one stage into :attr:`stage_seconds` and log it when it ends."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[name] = time.perf_counter() - t0
+            _log.info("linkage %s: %.1f s (%s × %s names)", name, self.stage_seconds[name],
+                      f"{self.n_left:,}", f"{self.n_right:,}")
 
     def parameters_frame(self) -> pd.DataFrame:
         """The m/u/weight table as a DataFrame (empty with columns when not run)."""
@@ -490,8 +507,9 @@ def _link(
 ) -> pd.DataFrame:
     """Prepare both sides, choose blocking rules within the pair budget, then run Splink;
     no links (and a note saying why) when one side has no names or no rule fits."""
-    n_l, diag.n_left_blank_name, pc_l = _prepare(con, left, _LEFT)
-    n_r, diag.n_right_blank_name, pc_r = _prepare(con, right, _RIGHT)
+    with diag.stage("preparing names"):
+        n_l, diag.n_left_blank_name, pc_l = _prepare(con, left, _LEFT)
+        n_r, diag.n_right_blank_name, pc_r = _prepare(con, right, _RIGHT)
     if diag.n_left_blank_name or diag.n_right_blank_name:
         diag.notes.append(
             f"{diag.n_left_blank_name} left / {diag.n_right_blank_name} right rows have "
@@ -500,9 +518,11 @@ def _link(
     if n_l == 0 or n_r == 0:
         diag.notes.append("nothing to link: no named rows on one side")
         return _empty_links()
-    add_token_weights(con, (_LEFT, _RIGHT))
+    with diag.stage("word weights"):
+        add_token_weights(con, (_LEFT, _RIGHT))
     use_postcode = pc_l > 0 and pc_r > 0
-    rules = _choose_blocking_rules(con, use_postcode, diag.max_pairs, diag)
+    with diag.stage("choosing blocking rules"):
+        rules = _choose_blocking_rules(con, use_postcode, diag.max_pairs, diag)
     if not rules:
         diag.notes.append("no blocking rule fits the pair budget; nothing compared")
         return _empty_links()
@@ -978,15 +998,19 @@ def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnosti
     floor = min(RUNNER_UP_FLOOR, plan.threshold, SUGGESTION_FLOOR if plan.top_k > 1 else 1.0)
     with _splink_quiet():
         linker = Linker(datasets, settings, log_level=None)
-        _estimate(linker, con, plan, diag)
+        with diag.stage("fitting the model"):
+            _estimate(linker, con, plan, diag)
         diag.parameters = _parameter_records(linker)
-        diag.pairs_compared = _distinct_blocked_pairs(con, plan.rules)
-        if plan.engine == "spark":
-            predictions = _predict_spark(con, plan, diag, floor)
-        else:
-            predictions = linker.inference.predict(threshold_match_probability=floor,
-                                                   warning_mode="never").physical_name
-        links = _best_links(con, predictions, plan.threshold, plan.top_k)
+        with diag.stage("counting pairs"):
+            diag.pairs_compared = _distinct_blocked_pairs(con, plan.rules)
+        with diag.stage(f"scoring pairs ({plan.engine})"):
+            if plan.engine == "spark":
+                predictions = _predict_spark(con, plan, diag, floor)
+            else:
+                predictions = linker.inference.predict(threshold_match_probability=floor,
+                                                       warning_mode="never").physical_name
+        with diag.stage("best links"):
+            links = _best_links(con, predictions, plan.threshold, plan.top_k)
     return _as_output_links(links)
 
 

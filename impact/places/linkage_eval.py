@@ -29,7 +29,9 @@ trailing LTD/LIMITED/PLC dropped), the ones exact matching cannot place whatever
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -37,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+_log = logging.getLogger(__name__)
 
 #: A method: ``(left, right) → candidates``.  ``left`` has ``key`` and ``name`` (the payee
 #: name as published); ``right`` has ``key``, ``name`` and ``company_number``.  The result has
@@ -298,10 +302,13 @@ def exact_then_model(threshold: float | None = None, max_pairs: float = 5e6,
     cut = PLACE_BITS if threshold is None else threshold
 
     def method(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+        t0 = time.perf_counter()
         ln = left.assign(name_norm=normalise_names(left["name"]))
         rn = right.assign(name_norm=normalise_names(right["name"]))
         exact = _exact(ln, rn).assign(match_probability=1.0, evidence_bits=np.inf, clear=True,
                                       source="exact")
+        _log.info("linkage normalising and exact names: %.1f s (%s exact of %s)",
+                  time.perf_counter() - t0, f"{len(exact):,}", f"{len(ln):,}")
         rest = ln[~ln["key"].isin(exact["left_key"])].dropna(subset=["name_norm"])
         # "X T/A Y" read as Y (X has no legal form, so Y names the business) is read as X
         # too; "X LTD T/A Y" is X, the registered company, and Y no second reading.
