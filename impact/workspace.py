@@ -31,7 +31,6 @@ from impact.analysis.reconcile import Reconciliation, published_for, reconcile
 from impact.core import cache
 from impact.core.atomic import locked
 from impact.core.paths import council_folder
-from impact.ingest import payees, schema
 from impact.ingest.columns import load_mapping
 from impact.ingest.schema import supplier_keys
 from impact.ingest.transactions import REJECTED_COLUMNS, ingest, write_outputs
@@ -45,7 +44,7 @@ from impact.places.councils import (
 )
 from impact.places.filekinds import read_premises_list, read_vendor_list
 from impact.places.localarea import area_within
-from impact.places.locate import PLACES_VERSION, SUPPLIER_JOIN_COLUMNS, coverage, locate
+from impact.places.locate import SUPPLIER_JOIN_COLUMNS, coverage, locate
 from impact.places.locate import reference_files as locate_reference_files
 from impact.places.premises import (
     Applied,
@@ -695,20 +694,20 @@ def _located(
     return res.suppliers, json.loads(cp.read_text(encoding="utf-8")), k
 
 
-#: The code of the supplier key rule (:func:`impact.ingest.schema.supplier_key`).
-SUPPLIER_KEY_CODE = [Path(schema.__file__), Path(payees.__file__)]
+#: The code a placement depends on: reading, supplier keys and names (ingest), placing
+#: (places) and the layer below them (core).  A placement made by other code is placed again.
+PLACEMENT_CODE = ("core", "ingest", "places")
 
 
 def _locate_cache(source: Source, outdir: Path, reference: Reference) -> tuple[Path, str]:
     """The workspace folder of a source's located suppliers, and its key (the ingested
-    transactions, the register and the reference files it was placed with, and the rule
-    that makes a supplier's key: suppliers keyed another way would not join)."""
+    transactions, the register and the reference files it was placed with, and the code
+    that placed them: suppliers keyed or placed another way would not match today's)."""
     k = cache.key(
-        PLACES_VERSION,
+        cache.code_version(*PLACEMENT_CODE),
         *cache.fingerprint([outdir / "transactions.parquet", source.register,
                             vendor_store(source)]),
         *cache.fingerprint(locate_reference_files(reference)),
-        *cache.fingerprint(SUPPLIER_KEY_CODE),
         str(reference.root.resolve()),
         length=12,
     )

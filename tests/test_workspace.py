@@ -197,6 +197,24 @@ def test_impact_locate_prepares_the_apps_first_load(env: Path, tmp_path: Path,
     ws = Workspace.load(folder_source(out))
     assert len(ws.transactions) and len(ws.wards)
 
+    # Placements made by other code are not read back: after an upgrade that changes how
+    # suppliers are placed, the app places them again rather than show the old places.
+    from impact.core import cache
+    from impact.places import locate as locate_module
+    from impact.places.councils import supplier_deprivation
+
+    calls: list[int] = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return locate_module.locate(*args, **kwargs)
+
+    monkeypatch.setattr(workspace_module, "locate", counted)
+    monkeypatch.setattr(workspace_module, "supplier_deprivation", supplier_deprivation)
+    monkeypatch.setitem(cache._CODE, "/".join(workspace_module.PLACEMENT_CODE), "other-code")
+    Workspace.load(folder_source(out))
+    assert calls == [1]
+
 
 def test_impact_locate_applies_the_places_officers_saved(env: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:

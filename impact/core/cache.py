@@ -114,21 +114,24 @@ def clear_all() -> None:
 _CODE: dict[str, str] = {}
 
 
-def code_version() -> str:
-    """A hash of the project's source (every ``impact/**/*.py``, by content), once per
-    process: a stored result computed by other code is never read back.
+def code_version(*packages: str) -> str:
+    """A hash of the project's source (every ``impact/**/*.py``, by content; or only the
+    named subpackages, e.g. ``"places"``), once per process: a stored result computed by
+    other code is never read back.
 
     Content, not modification times, so copies of one release share their results and a
     checkout that only touched times does not throw them away.
     """
-    if "impact" not in _CODE:
+    name = "/".join(packages) or "impact"
+    if name not in _CODE:
         root = Path(__file__).resolve().parents[1]
         digest = hashlib.sha1()
-        for path in sorted(root.rglob("*.py")):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-        _CODE["impact"] = digest.hexdigest()[:16]
-    return _CODE["impact"]
+        for folder in [root / p for p in packages] or [root]:
+            for path in sorted(folder.rglob("*.py")):
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+        _CODE[name] = digest.hexdigest()[:16]
+    return _CODE[name]
 
 
 class DiskStore(Generic[V]):

@@ -94,9 +94,6 @@ METHODS = (
     "premises",
     "none",
 )
-#: Bumped when a supplier's place or basis changes meaning, so places kept on disk are
-#: worked out again.
-PLACES_VERSION = "3"  # 3: charities joined on their number to the council register
 #: What a placed supplier's place stands for (``place_basis``), in words.
 PLACE_BASES: dict[str, str] = {
     "council_register": "council's own records",
