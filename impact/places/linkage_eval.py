@@ -278,8 +278,9 @@ def _exact(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     """Candidates from identical normalised names: placed when they name one company."""
     j = left[["key", "name_norm"]].merge(right[["key", "name_norm", "company_number"]],
                                          on="name_norm", suffixes=("_l", "_r"))
-    one = j.groupby("key_l")["company_number"].transform(
-        lambda s: s.notna().all() and s.nunique() == 1)
+    by_name = j.groupby("key_l")["company_number"]  # vectorised: 10⁶ names at national size
+    one = (by_name.transform("nunique") == 1) & (
+        by_name.transform("count") == by_name.transform("size"))
     j = j.assign(rank=j.groupby("key_l").cumcount() + 1, placed=one.astype(bool))
     j["placed"] &= j["rank"] == 1
     return j.rename(columns={"key_l": "left_key", "key_r": "right_key"})[
