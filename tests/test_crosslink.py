@@ -203,8 +203,9 @@ def test_real_spellings_join_and_namesakes_stay_apart(three_councils: pd.DataFra
     """On three real councils' names: hand-checked spellings of one supplier join, close
     names of different organisations do not, and the evidence rule links far more than
     the 0.8 probability did (52 clusters; 206 with the rule, a sample of 30 new links
-    checked by hand: 29 right, one a card descriptor too generic to tell; 204 once a word
-    of place tells two names apart, the two links lost both namesakes)."""
+    checked by hand: 29 right, one a card descriptor too generic to tell; 201 once a word
+    of place or of a group tells two names apart: two namesakes and three names of a group
+    no longer join)."""
     result = link_payees(three_councils)
     sid = result.links.drop_duplicates("name_norm").set_index("name_norm")["supplier_id"]
     for a, b in SAME:

@@ -258,3 +258,17 @@ def test_a_word_of_place_keeps_two_names_out_of_the_levels_that_place() -> None:
     assert max(bits[subset:]) < PLACE_BITS  # so the calibrated model never places them
     links, _ = place_links(left.iloc[:len(TOLD_APART)], right, k=1, fixed_m=True)
     assert not links["placed"].any()
+
+
+def test_a_pair_the_group_level_takes_never_places() -> None:
+    """"GLEEDS MANAGEMENT SERVICES" is not "GLEEDS" (LLP): one name holding every word of the
+    other plus a group word (MANAGEMENT, GROUP, HOLDINGS …) is another company of a group,
+    a suggestion only, even when other words come with the group word."""
+    from impact.places.linkage import _group_members
+
+    a = pd.Series(["GLEEDS MANAGEMENT SERVICES", "KESTREL VALE", "ACME BUILDING", "HSS GROUP"])
+    b = pd.Series(["GLEEDS", "KESTREL VALE HOLDINGS", "ACME BUILDING SERVICES", "HSS HIRE"])
+    assert _group_members(a, b).tolist() == [True, True, False, False]
+    links, _ = place_links(_frame(["GLEEDS MANAGEMENT SERVICES"], "L"),
+                           _frame(["GLEEDS", "QUANTUM LOGISTICS"], "R"), k=1, fixed_m=True)
+    assert links["right_key"].tolist() == ["R0"] and not links["placed"].any()
