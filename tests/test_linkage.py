@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pandas as pd
@@ -221,3 +222,53 @@ def test_place_links_places_a_cut_name_but_never_a_group_member() -> None:
     assert best.loc["L1", "right_key"] == "R1" and not best.loc["L1", "placed"]
     assert not best.loc["L2", "clear"] and not best.loc["L2", "placed"]
     assert set(links.loc[links["left_key"] == "L2", "right_key"]) == {"R2", "R3"}
+
+
+#: Pairs told apart by a word of place, and near-exact pairs that are not.
+TOLD_APART = [("NORTH EAST LINCOLNSHIRE COUNCIL", "NORTH LINCOLNSHIRE COUNCIL"),
+              ("ACORN TRAINING NORTH WEST", "ACORN TRAINING"),
+              ("PREMIER FIRE PROTECTION NORTHERN", "PREMIER FIRE PROTECTION SOUTHERN"),
+              ("ORBIT ELECTRICAL NORTH WEST", "ORBIT ELECTRICAL SOUTH WEST"),
+              ("CYGNET LEARNING DISABILITIES MIDLANDS", "CYGNET LEARNING DISABILITIES")]
+NOT_APART = [("WEST YORKSHIRE COMBINE", "WEST YORKSHIRE COMBINED AUTHORITY"),
+             ("ORBIT ELECTRICAL NORTH", "ORBIT ELECTRICL NORTH"),
+             ("NORTHWEST AMBULANCE", "NORTH WEST AMBULANCE")]
+
+
+def test_a_word_of_place_keeps_two_names_out_of_the_levels_that_place() -> None:
+    """Names that differ by a compass or region word (NORTH, EAST, … MIDLANDS) fall to
+    "All words of one in the other" or lower, whatever else they share; a word of place
+    both names hold, or spaced otherwise, changes nothing."""
+    from impact.places.linkage import FIXED_M, FIXED_U, PLACE_BITS, name_levels, pair_levels
+
+    labels = [label for label, _ in name_levels()]
+    subset = labels.index("All words of one in the other")
+    pairs = TOLD_APART + NOT_APART
+    left, right = _frame([a for a, _ in pairs], "L"), _frame([b for _, b in pairs], "R")
+    level = pair_levels(left, right, pd.DataFrame({"left_key": left["key"],
+                                                   "right_key": right["key"]})).tolist()
+    apart, near = level[:len(TOLD_APART)], level[len(TOLD_APART):]
+    assert min(apart) >= subset, list(zip(TOLD_APART, apart, strict=True))
+    assert near == [labels.index(lbl) for lbl in (
+        "Cut short: one name (15+ chars) begins the other, mid-word or long",
+        "One edit (Levenshtein <= 1, 6+ chars, same first letter)",
+        "Same words, or the same letters spaced otherwise")]
+    bits = [math.log2(m / u) for m, u in zip(FIXED_M["name_norm"], FIXED_U["name_norm"],
+                                              strict=True)]
+    assert max(bits[subset:]) < PLACE_BITS  # so the calibrated model never places them
+    links, _ = place_links(left.iloc[:len(TOLD_APART)], right, k=1, fixed_m=True)
+    assert not links["placed"].any()
+
+
+def test_a_pair_the_group_level_takes_never_places() -> None:
+    """"GLEEDS MANAGEMENT SERVICES" is not "GLEEDS" (LLP): one name holding every word of the
+    other plus a group word (MANAGEMENT, GROUP, HOLDINGS …) is another company of a group,
+    a suggestion only, even when other words come with the group word."""
+    from impact.places.linkage import _group_members
+
+    a = pd.Series(["GLEEDS MANAGEMENT SERVICES", "KESTREL VALE", "ACME BUILDING", "HSS GROUP"])
+    b = pd.Series(["GLEEDS", "KESTREL VALE HOLDINGS", "ACME BUILDING SERVICES", "HSS HIRE"])
+    assert _group_members(a, b).tolist() == [True, True, False, False]
+    links, _ = place_links(_frame(["GLEEDS MANAGEMENT SERVICES"], "L"),
+                           _frame(["GLEEDS", "QUANTUM LOGISTICS"], "R"), k=1, fixed_m=True)
+    assert links["right_key"].tolist() == ["R0"] and not links["placed"].any()

@@ -288,7 +288,8 @@ def _exact(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
 
 
 def exact_then_model(threshold: float | None = None, max_pairs: float = 5e6,
-                     engine: str = "duckdb", diagnostics: list | None = None) -> Method:
+                     engine: str = "duckdb", diagnostics: list | None = None,
+                     fixed_m: bool = False) -> Method:
     """The calibrated method: the exact normalised name places when it names one company;
     :func:`impact.places.linkage.place_links` ranks the rest, reading a payee both ways
     when it has two ("X T/A Y", "X LTD MONTON"), one candidate per company, placing at
@@ -296,7 +297,9 @@ def exact_then_model(threshold: float | None = None, max_pairs: float = 5e6,
     runner-up.  Candidates carry ``evidence_bits``, ``clear`` and ``source``.  ``max_pairs``
     and ``engine`` as :func:`impact.places.linkage.place_links` (national size needs a
     budget proportionate to the names: :data:`impact.places.linkage.PAIRS_PER_NAME`); each
-    run's :class:`impact.places.linkage.LinkDiagnostics` is appended to ``diagnostics``."""
+    run's :class:`impact.places.linkage.LinkDiagnostics` is appended to ``diagnostics``.
+    ``fixed_m``: the calibrated model as it stands (fixed m and u, as cross-council linkage
+    and the premises use it) instead of u sampled from the run's own names."""
     from impact.ingest.names import normalise_names, split_trading_as
     from impact.places.linkage import PLACE_BITS, place_links
 
@@ -320,7 +323,7 @@ def exact_then_model(threshold: float | None = None, max_pairs: float = 5e6,
         reg = rn.dropna(subset=["name_norm"]).rename(columns={"company_number": "entity"})
         links, diag = place_links(rest[["key", "name_norm", "name_alt", "name_hint"]],
                                   reg[["key", "name_norm", "entity"]], threshold=cut,
-                                  max_pairs=max_pairs, engine=engine)
+                                  max_pairs=max_pairs, engine=engine, fixed_m=fixed_m)
         if diagnostics is not None:
             diagnostics.append(diag)
         model = links.assign(source="model")
