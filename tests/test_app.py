@@ -145,6 +145,27 @@ def test_no_pages_folder_beside_the_app() -> None:
         "move the page scripts from pages/ to views/ and list them in app.py's PAGES")
 
 
+def test_magic_is_off_and_no_page_relied_on_it() -> None:
+    """``.streamlit/config.toml`` turns Streamlit's "magic" off (its AST rewrite cost a new
+    session 0.1 s): safe only while no script shows a bare expression.  Streamlit's own
+    rewrite of every script run as a page must find nothing to write."""
+    import ast
+    import tomllib
+
+    from streamlit.runtime.scriptrunner import magic
+
+    config = tomllib.loads((project_root() / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["magicEnabled"] is False
+    assert config["runner"]["postScriptGC"] is False
+    scripts = [project_root() / "app.py", *sorted((project_root() / "views").glob("*_page.py"))]
+    assert len(scripts) > 10
+    for path in scripts:
+        tree = magic.add_magic(path.read_text(), str(path))
+        shown = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                 and n.attr == "transparent_write" and hasattr(n, "lineno")]
+        assert not shown, f"{path.name} lines {shown} rely on magic: call st.write instead"
+
+
 def test_resolve_queue_writes_the_register(env) -> None:
     """A typed postcode is checked (one not in the postcode directory is refused and nothing
     is written), saved to the council's register under the workspace folder with an audit

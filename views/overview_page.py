@@ -14,6 +14,7 @@ from impact.analysis.sentences import WAYS_COLUMNS, headline_way, pound_sentence
 from impact.outputs import labels, maps
 from views._common import (
     current_filters,
+    kept,
     legend,
     md_escape,
     measures,
@@ -92,8 +93,13 @@ def _target() -> trends.Target:
 
 def _quarters(tx, ws, target: trends.Target) -> pd.DataFrame:
     """The quarterly trend (:func:`impact.analysis.trends.quarterly`, the board pack's) in
-    the page's words: "Apr–Jun 2024", the local share's range, each quarter's status."""
-    t = quarterly(ws, tx)
+    the page's words: "Apr–Jun 2024", the local share's range, each quarter's status; once
+    per dataset, filters and target for every session (read, never changed)."""
+    return kept(("overview quarters frame", ws.key, astuple(current_filters()), repr(target)),
+                lambda: _quarters_in_words(quarterly(ws, tx), target))
+
+
+def _quarters_in_words(t: pd.DataFrame, target: trends.Target) -> pd.DataFrame:
     return t.assign(quarter=[trends.quarter_words(str(p)) for p in t["period_start"]],
                     lower=t["local_share_lower"], upper=t["local_share_upper"],
                     spend=t["total_spend"], rag=trends.statuses(t, target))

@@ -7,6 +7,7 @@ Nothing else in :mod:`impact` or the app reads ``os.environ``.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,8 +36,10 @@ LIMITS = ("IMPACT_MAX_FILE_MB", "IMPACT_MAX_ROWS", "IMPACT_MAX_COLUMNS", "IMPACT
           "IMPACT_MAX_UNZIPPED_MB", "IMPACT_MAX_ZIP_RATIO")
 
 
+@functools.cache
 def project_root() -> Path:
-    """The project checkout (the folder holding ``impact/``)."""
+    """The project checkout (the folder holding ``impact/``); resolved once per process
+    (every ``settings()`` call asks, a dozen times a page run)."""
     return Path(__file__).resolve().parents[2]
 
 
