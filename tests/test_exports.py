@@ -8,6 +8,7 @@ import io
 import pandas as pd
 import pytest
 
+from impact.outputs import labels
 from impact.outputs.exports import FORMATS, export, neutralise
 
 DANGEROUS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
@@ -90,6 +91,8 @@ def test_every_format_reads_back_as_the_table_with_formulas_neutralised(fmt: str
     assert mime == MIME[ext]
     back = READ_BACK[ext](data)
     expected = _as_read_back(text)
+    if ext == "xlsx":  # a workbook is for a person: its headers in words (labels)
+        expected = {labels.column(k) if k != "'=sum" else k: v for k, v in expected.items()}
     assert list(back.columns) == list(expected)
     for col, values in expected.items():
         assert _values(back[col]) == values, (fmt, col)
@@ -108,7 +111,19 @@ def test_a_carriage_return_cell_reads_back_in_its_row(fmt: str, cell: str) -> No
     data, _, ext = export(_download_frame(["\rCR", "+1"]), fmt)
     back = READ_BACK[ext](data)
     assert len(back) == 4
-    assert _values(back["note"]) == [cell, "'+1", "£ plain", "x"]
+    note = "Note" if ext == "xlsx" else "note"
+    assert _values(back[note]) == [cell, "'+1", "£ plain", "x"]
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_an_empty_table_exports(fmt: str) -> None:
+    """A table of no rows (a template with nothing left to place) is still a download."""
+    empty = pd.DataFrame({"Supplier name": pd.Series([], dtype="str"), "Spend (£)": []})
+    ext = FORMATS[fmt][2]
+    data = export(empty, fmt)[0]
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig") if ext == "csv" else READ_BACK[
+        ext](data)
+    assert len(back) == 0 and list(back.columns) == list(empty.columns)
 
 
 def test_unknown_format() -> None:
