@@ -129,3 +129,22 @@ def test_an_empty_table_exports(fmt: str) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export(_frame(), "PDF")
+
+
+def test_a_workbook_shows_shares_as_percent_and_money_as_pounds() -> None:
+    """The cells keep their numbers; the spreadsheet shows 43.0% and £1,234.50 (the headers
+    say which: words from :mod:`impact.outputs.labels`)."""
+    import openpyxl
+
+    from impact.outputs.exports import sheets_to_xlsx_bytes
+
+    df = pd.DataFrame({"supplier_name": ["Acme"], "local_share": [0.43], "spend": [1234.5],
+                       "payments": [3], "note": ["not enough data"]})
+    ws = openpyxl.load_workbook(io.BytesIO(sheets_to_xlsx_bytes({"suppliers": df}))).active
+    assert ws.title == "Suppliers"
+    head = [c.value for c in ws[1]]
+    assert head == ["Supplier", "Local share", "Spend", "Payments", "Note"]
+    row = ws[2]
+    assert (row[1].value, row[1].number_format) == (0.43, labels.PERCENT)
+    assert (row[2].value, row[2].number_format) == (1234.5, labels.POUNDS)
+    assert row[3].number_format == "General"

@@ -85,3 +85,12 @@ def test_a_table_for_people_has_words_flags_and_blanks():
     assert row[5] == "public body"
     assert labels.for_people(out).columns.tolist() == out.columns.tolist()  # words stay
     assert labels.headers(["spend", "spend"]) == ["Spend", "Spend (2)"]
+
+
+@pytest.mark.parametrize("name, fmt", [
+    ("local_share_lower", labels.PERCENT), ("Share of £ meeting it", labels.PERCENT),
+    ("lm3_coverage", labels.PERCENT), ("spend", labels.POUNDS), ("at_stake", labels.POUNDS),
+    ("Net £", labels.POUNDS), ("spend_p", None), ("lm3_p50_lower", None), ("payments", None),
+])
+def test_number_formats_follow_what_a_column_holds(name, fmt):
+    assert labels.number_format(name) == fmt

@@ -91,12 +91,14 @@ def sheets_to_xlsx_bytes(sheets: dict[str, pd.DataFrame], widths: bool = True) -
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         for name, df in sheets.items():
-            out = neutralise(labels.for_people(_plain(pd.DataFrame(df).reset_index(drop=True))))
+            plain = _plain(pd.DataFrame(df).reset_index(drop=True))
+            out = neutralise(labels.for_people(plain))
             for col in out.columns:
                 if isinstance(out[col].dtype, pd.DatetimeTZDtype):
                     out[col] = out[col].dt.tz_localize(None)
             title = sheet_name(name)
             out.to_excel(xl, sheet_name=title, index=False)
+            _number_formats(xl.sheets[title], labels.kept_columns(plain))
             if not widths:
                 continue
             ws = xl.sheets[title]
@@ -104,6 +106,18 @@ def sheets_to_xlsx_bytes(sheets: dict[str, pd.DataFrame], widths: bool = True) -
                 width = min(60, max(10, len(str(col)) + 2))
                 ws.column_dimensions[ws.cell(1, i).column_letter].width = width
     return buf.getvalue()
+
+
+def _number_formats(ws: object, names: list[object]) -> None:
+    """Shares shown as percentages and £ as pounds (:func:`labels.number_format` of each
+    column's library name); the cells keep their numbers."""
+    for i, name in enumerate(names, start=1):
+        fmt = labels.number_format(name)
+        if fmt is None:
+            continue
+        for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
 
 
 def to_parquet_bytes(df: pd.DataFrame) -> bytes:

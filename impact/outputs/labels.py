@@ -318,6 +318,16 @@ CODES: dict[str, dict[str, str]] = {
     "recipient": RECIPIENTS,
 }
 
+#: A code column already headed in words (the finance team's template's "Supplier type")
+#: holds the same codes.
+CODES.update({COLUMNS[c]: words for c, words in list(CODES.items()) if c in COLUMNS})
+
+#: Spreadsheet number formats by what a column holds, read from its name's tokens: a share
+#: (a fraction of 1) as a percentage, £ as pounds.
+PERCENT, POUNDS = "0.0%", "£#,##0.00"
+_SHARE_TOKENS = frozenset({"share", "coverage"})
+_POUND_TOKENS = frozenset({"spend", "gbp", "amount", "stake", "vat"})
+
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -391,11 +401,28 @@ def headers(names: list[object]) -> list[str]:
     return words
 
 
+def number_format(name: object) -> str | None:
+    """How a spreadsheet shows a column's numbers, by its name's tokens (a library name or
+    its words): ``local_share_lower`` as a percentage, ``spend``, ``at_stake`` and "Net £"
+    as £; None when the name does not say (a p-value, ``spend_p``, is not money)."""
+    text = str(name).lower()
+    tokens = set(re.split(r"[^a-z0-9]+", text))
+    if tokens & _SHARE_TOKENS:
+        return PERCENT
+    return POUNDS if (tokens & _POUND_TOKENS or "£" in text) and "p" not in tokens else None
+
+
+def kept_columns(df: pd.DataFrame) -> list[object]:
+    """``df``'s columns a person's table keeps: a code column beside the column naming the
+    same thing in words (:data:`NAMED_BY`) is left out."""
+    return [c for c in df.columns if not (c in NAMED_BY and NAMED_BY[c] in df)]
+
+
 def for_people(df: pd.DataFrame) -> pd.DataFrame:
     """A table as a person's spreadsheet shows it (every workbook, the pages' CSV and XLSX):
     headers and codes in words, a code column left out where a column beside it names the
     same thing, flags as Yes/No, missing values blank (never "None" or "nan")."""
-    out = in_words(df.drop(columns=[c for c, by in NAMED_BY.items() if c in df and by in df]))
+    out = in_words(df[kept_columns(df)])
     for c in out.columns:
         out[c] = _people_values(out[c])
     return out.set_axis(headers(list(out.columns)), axis=1)
