@@ -237,7 +237,9 @@ def _read_back(xlsx: bytes, sheet: str) -> pd.DataFrame:
 
 
 def _ways_read_back(xlsx: bytes) -> pd.DataFrame:
-    return _read_back(xlsx, "Ways of counting local")
+    """The ways sheet, each way's value (headed "Local share") as ``value``."""
+    back = _read_back(xlsx, "Ways of counting local")
+    return back.rename(columns={labels.column("local_share"): "value"})
 
 
 def _same_as_the_overview(ways: pd.DataFrame, m: Measures) -> None:

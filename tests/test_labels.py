@@ -79,7 +79,7 @@ def test_a_table_for_people_has_words_flags_and_blanks():
     out = labels.for_people(df)
     assert list(out.columns) == [
         "Council", "Local share, lower end of the range", "The headline figure", "Note",
-        "Can be judged", "Supplier type", "Placed share", "Coverage"]
+        "Enough data to judge the period", "Supplier type", "Placed share", "Coverage"]
     row = out.iloc[0].tolist()
     assert row[1] == 0.4 and row[2] == "Yes" and pd.isna(row[3]) and row[4] == "No"
     assert row[5] == "public body"

@@ -212,5 +212,5 @@ def test_impact_compare_writes_the_ways_workbook(tmp_path, monkeypatch) -> None:
     last = ways[ways["Period"] == row["period"]].set_index("Way of counting local")
     shown = row["branched_share"]
     assert last.index[0].endswith("(CLES)")  # the ways in order: based or branched first
-    got = last.iloc[0]["Value"]
+    got = last.iloc[0]["Local share"]
     assert (pd.isna(got) and shown == "not enough data") or got == float(shown)

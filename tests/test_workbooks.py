@@ -55,13 +55,14 @@ def _compare_cli(ws: Workspace, root: Path) -> bytes:
 
 def _compare_page(ws: Workspace, root: Path) -> bytes:
     """The Compare page's XLSX download, as the page builds it."""
-    from impact.analysis.compare import for_csv, ways_table
+    from impact.analysis.compare import workbook
     from impact.store import Store, add_workspace, compare_councils, council_info
 
     store = Store(root / "page-store")
     entry, _ = add_workspace(store, ws)
-    t = compare_councils(store, [entry.council_id], "year")
-    return _page(for_csv(t), {"Ways of counting local": ways_table(t, [council_info(entry)])})
+    book = workbook(compare_councils(store, [entry.council_id], "year"), [council_info(entry)])
+    return _page(book["Compare"], {"Ways of counting local": book["Ways of counting local"]},
+                 "compare")
 
 
 def _unplaced(ws: Workspace) -> pd.DataFrame:

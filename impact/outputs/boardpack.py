@@ -480,7 +480,8 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
     sheets = {
         "About": about,
         "Headline": head,
-        "Ways of counting local": ways_table(data.measures),
+        "Ways of counting local": ways_table(data.measures).rename(
+            columns={"value": "local_share"}),
         "LM3": lm3,
         "Opportunities": data.opportunities.rename(columns={"code": "ward_code",
                                                             "name": "ward"}),

@@ -17,6 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from impact.analysis.compare import COLUMN_LABELS as COMPARE_COLUMNS
+from impact.analysis.compare import MEASURES as COMPARE_MEASURES
 from impact.places.gazetteer import BODY_CLASSES
 from impact.places.locate import PLACE_BASES
 
@@ -203,12 +205,6 @@ COLUMNS: dict[str, str] = {
     "spend_unknown": "£ with no evidence",
     "share_unknown": "Share of £ with no evidence",
     "sentence": "In words",
-    "council_code": "Council code (ONS)",
-    "judged": "Can be judged",
-    "total_spend": "Total spend (£)",
-    "top300_share": "Local share among the top 300 suppliers",
-    "top10_share": "Ten largest suppliers' share",
-    "hhi": "Concentration (HHI, 0–10,000)",
     # the payments table (the Data page's download)
     "supplier_name_norm": "Supplier (name as matched)",
     "cap_rev": "Capital or revenue",
@@ -228,6 +224,10 @@ COLUMNS: dict[str, str] = {
     "spend_spot": "Spend hot or cold spot",
     "spend_p": "Spend hot or cold spot significance (p)",
 }
+
+# Compare's measures and columns as the Compare page words them (defined there).
+COLUMNS.update({k: v for k, v in {**{m.key: m.label for m in COMPARE_MEASURES},
+                                  **COMPARE_COLUMNS}.items() if k not in COLUMNS})
 
 #: Suffixes of a figure's companion columns (``local_share_lower``), in words after the
 #: figure's own.
