@@ -83,7 +83,8 @@ def _template(ws: Workspace, root: Path) -> bytes:
 
 def _page(df: pd.DataFrame, sheets: dict[str, pd.DataFrame] | None = None,
           title: str = "Table") -> bytes:
-    """A page's XLSX download button's bytes (:func:`views._common.download`)."""
+    """A page's XLSX download button's bytes (:func:`views._common.download`: its first
+    sheet named for the table, ``what`` or the file's name)."""
     from views._common import _export
 
     return _export(df, XLSX, sheets, title)
@@ -92,7 +93,7 @@ def _page(df: pd.DataFrame, sheets: dict[str, pd.DataFrame] | None = None,
 def _payments(ws: Workspace, root: Path) -> bytes:
     """The Data page's payments download."""
     tx = ws.transactions
-    return _page(tx[[c for c in tx.columns if c != "supplier_key"]])
+    return _page(tx[[c for c in tx.columns if c != "supplier_key"]], title="payments")
 
 
 def _suppliers(ws: Workspace, root: Path) -> bytes:
@@ -103,7 +104,7 @@ def _suppliers(ws: Workspace, root: Path) -> bytes:
     listing = supplier_summary(ws.transactions).merge(info, on="supplier_key", how="left")
     cols = ["supplier", "class", "where", "postcode", "ward", "district", "imd_decile",
             "spend", "payments", "share", "resolution_method", "geocode_status"]
-    return _page(listing[[c for c in cols if c in listing]])
+    return _page(listing[[c for c in cols if c in listing]], title="suppliers")
 
 
 def _findings(ws: Workspace, root: Path) -> bytes:
@@ -111,14 +112,15 @@ def _findings(ws: Workspace, root: Path) -> bytes:
     from impact.outputs import probity
 
     view = probity.findings_table(ws.payment_checks().findings)
-    return _page(probity.in_words(view))
+    return _page(probity.in_words(view), title="findings")
 
 
 def _what_changed(ws: Workspace, root: Path) -> bytes:
     """The Payment checks page's "what changed" download, first year against the last."""
     from impact.outputs import probity
 
-    return _page(probity.in_words(ws.changes("2024 Q2", "2025 Q1").table()))
+    return _page(probity.in_words(ws.changes("2024 Q2", "2025 Q1").table()),
+                 title="what changed")
 
 
 def _left_behind(ws: Workspace, root: Path) -> bytes:
@@ -126,7 +128,7 @@ def _left_behind(ws: Workspace, root: Path) -> bytes:
     from impact import reports
 
     res = reports.areas(ws, Filters())
-    return _page(res.table, {"Opportunity ranking": res.ranking})
+    return _page(res.table, {"Opportunity ranking": res.ranking}, "left_behind_wards")
 
 
 WORKBOOKS: dict[str, Callable[[Workspace, Path], bytes]] = {
