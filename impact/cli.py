@@ -593,13 +593,12 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
 
 def _compare_workbook(store: object, table: object, ids: list[str]) -> bytes:
     """The compare table and its ways of counting local as one workbook."""
-    from impact.analysis.compare import for_csv, ways_table
+    from impact.analysis.compare import workbook
     from impact.outputs.exports import sheets_to_xlsx_bytes
     from impact.store import council_info
 
     entries = {e.council_id: e for e in store.entries()}
-    ways = ways_table(table, [council_info(entries[i]) for i in ids])
-    return sheets_to_xlsx_bytes({"Compare": for_csv(table), "Ways of counting local": ways})
+    return sheets_to_xlsx_bytes(workbook(table, [council_info(entries[i]) for i in ids]))
 
 
 def _compare_lines(latest: object) -> list[str]:

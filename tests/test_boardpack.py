@@ -18,7 +18,7 @@ from impact.analysis.filters import Filters
 from impact.analysis.measures import NOT_ENOUGH_DATA, CouncilArea, Measures, measure
 from impact.cli import main
 from impact.core.settings import WORKSPACE_DIR
-from impact.outputs import boardpack
+from impact.outputs import boardpack, labels
 from impact.outputs.exports import FORMULA_STARTS
 from impact.workspace import Workspace
 
@@ -79,7 +79,7 @@ def test_xlsx_cells_never_start_a_formula(pack) -> None:
                     assert not v.startswith(FORMULA_STARTS), (ws.title, v)
                     seen_evil |= "HYPERLINK" in v
     assert seen_evil, "the hostile supplier name should be present, neutralised"
-    head = pd.read_excel(io.BytesIO(xlsx), sheet_name="Headline", engine="openpyxl")
+    head = _read_back(xlsx, "Headline")
     total = head.loc[head["figure"] == "Total spend", "value"].iloc[0]
     assert total == pytest.approx(data.headline["total"].value)
     shown = dict(zip(head["figure"], head["shown"], strict=True))
@@ -221,9 +221,25 @@ def test_trend_chart_labels_never_crowd() -> None:
     assert [_short_quarter(p, 4, 4) for p in year] == ["24 Q2", "24 Q3", "24 Q4", "25 Q1"]
 
 
+def _read_back(xlsx: bytes, sheet: str) -> pd.DataFrame:
+    """A sheet read back under the library's names (the workbook says them in words: the
+    headers of :mod:`impact.outputs.labels`, flags as Yes/No)."""
+    back = pd.read_excel(io.BytesIO(xlsx), sheet_name=sheet, engine="openpyxl")
+    names = {labels.column(c): c for c in (
+        "way", "definition", "shown", "value", "coverage", "rests_on", "lower_bound",
+        "upper_bound", "range", "not_enough_data", "headline", "how_calculated", "dataset",
+        "figure", "rests_on_share")}
+    back = back.rename(columns=names)
+    for flag in ("not_enough_data", "headline"):
+        if flag in back:
+            back[flag] = back[flag].map({"Yes": True, "No": False})
+    return back
+
+
 def _ways_read_back(xlsx: bytes) -> pd.DataFrame:
-    return pd.read_excel(io.BytesIO(xlsx), sheet_name="Ways of counting local",
-                         engine="openpyxl")
+    """The ways sheet, each way's value (headed "Local share") as ``value``."""
+    back = _read_back(xlsx, "Ways of counting local")
+    return back.rename(columns={labels.column("local_share"): "value"})
 
 
 def _same_as_the_overview(ways: pd.DataFrame, m: Measures) -> None:
@@ -234,8 +250,8 @@ def _same_as_the_overview(ways: pd.DataFrame, m: Measures) -> None:
     assert len(ways) == len(m.ways) == 6
     for r, f, (label, shown, rng, rests) in zip(ways.to_dict("records"), m.ways, ways_rows(m),
                                                 strict=True):
-        assert (r["way"], r["definition"], r["shown"], r["rests_on"]) == (
-            f.key, label, shown, rests)
+        assert (r["definition"], r["shown"], r["rests_on"]) == (label, shown, rests)
+        assert "way" not in r  # the way's key: its definition says it in words
         assert r["range"] == rng
         if f.shown is None:
             assert pd.isna(r["value"])

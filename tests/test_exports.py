@@ -8,6 +8,7 @@ import io
 import pandas as pd
 import pytest
 
+from impact.outputs import labels
 from impact.outputs.exports import FORMATS, export, neutralise
 
 DANGEROUS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
@@ -90,6 +91,8 @@ def test_every_format_reads_back_as_the_table_with_formulas_neutralised(fmt: str
     assert mime == MIME[ext]
     back = READ_BACK[ext](data)
     expected = _as_read_back(text)
+    if ext == "xlsx":  # a workbook is for a person: its headers in words (labels)
+        expected = {labels.column(k) if k != "'=sum" else k: v for k, v in expected.items()}
     assert list(back.columns) == list(expected)
     for col, values in expected.items():
         assert _values(back[col]) == values, (fmt, col)
@@ -108,9 +111,40 @@ def test_a_carriage_return_cell_reads_back_in_its_row(fmt: str, cell: str) -> No
     data, _, ext = export(_download_frame(["\rCR", "+1"]), fmt)
     back = READ_BACK[ext](data)
     assert len(back) == 4
-    assert _values(back["note"]) == [cell, "'+1", "£ plain", "x"]
+    note = "Note" if ext == "xlsx" else "note"
+    assert _values(back[note]) == [cell, "'+1", "£ plain", "x"]
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_an_empty_table_exports(fmt: str) -> None:
+    """A table of no rows (a template with nothing left to place) is still a download."""
+    empty = pd.DataFrame({"Supplier name": pd.Series([], dtype="str"), "Spend (£)": []})
+    ext = FORMATS[fmt][2]
+    data = export(empty, fmt)[0]
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig") if ext == "csv" else READ_BACK[
+        ext](data)
+    assert len(back) == 0 and list(back.columns) == list(empty.columns)
 
 
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export(_frame(), "PDF")
+
+
+def test_a_workbook_shows_shares_as_percent_and_money_as_pounds() -> None:
+    """The cells keep their numbers; the spreadsheet shows 43.0% and £1,234.50 (the headers
+    say which: words from :mod:`impact.outputs.labels`)."""
+    import openpyxl
+
+    from impact.outputs.exports import sheets_to_xlsx_bytes
+
+    df = pd.DataFrame({"supplier_name": ["Acme"], "local_share": [0.43], "spend": [1234.5],
+                       "payments": [3], "note": ["not enough data"]})
+    ws = openpyxl.load_workbook(io.BytesIO(sheets_to_xlsx_bytes({"suppliers": df}))).active
+    assert ws.title == "Suppliers"
+    head = [c.value for c in ws[1]]
+    assert head == ["Supplier", "Local share", "Spend", "Payments", "Note"]
+    row = ws[2]
+    assert (row[1].value, row[1].number_format) == (0.43, labels.PERCENT)
+    assert (row[2].value, row[2].number_format) == (1234.5, labels.POUNDS)
+    assert row[3].number_format == "General"

@@ -65,3 +65,32 @@ def test_months_read_as_words():
     assert labels.column("2024-04") == "Apr 2024"  # a pivot's month columns
     shown = labels.in_words(pd.DataFrame({"month": ["2024-04", None], "amount": [1.0, 2.0]}))
     assert shown["month"].tolist()[0] == "Apr 2024" and pd.isna(shown["month"].tolist()[1])
+
+
+def test_a_table_for_people_has_words_flags_and_blanks():
+    """Every workbook's sheet (and the pages' CSV): headers in words, a code left out
+    beside its name, flags as Yes/No, missing values blank, numbers untouched."""
+    df = pd.DataFrame({
+        "council_id": ["demo"], "council": ["Demo"], "local_share_lower": [0.4],
+        "headline": [True], "note": pd.Series(["None"], dtype="object"),
+        "judged": pd.Series([False], dtype="boolean"), "class": ["public_body"],
+        "placed_share": [0.9], "coverage": [0.8],
+    })
+    out = labels.for_people(df)
+    assert list(out.columns) == [
+        "Council", "Local share, lower end of the range", "The headline figure", "Note",
+        "Enough data to judge the period", "Supplier type", "Placed share", "Coverage"]
+    row = out.iloc[0].tolist()
+    assert row[1] == 0.4 and row[2] == "Yes" and pd.isna(row[3]) and row[4] == "No"
+    assert row[5] == "public body"
+    assert labels.for_people(out).columns.tolist() == out.columns.tolist()  # words stay
+    assert labels.headers(["spend", "spend"]) == ["Spend", "Spend (2)"]
+
+
+@pytest.mark.parametrize("name, fmt", [
+    ("local_share_lower", labels.PERCENT), ("Share of £ meeting it", labels.PERCENT),
+    ("lm3_coverage", labels.PERCENT), ("spend", labels.POUNDS), ("at_stake", labels.POUNDS),
+    ("Net £", labels.POUNDS), ("spend_p", None), ("lm3_p50_lower", None), ("payments", None),
+])
+def test_number_formats_follow_what_a_column_holds(name, fmt):
+    assert labels.number_format(name) == fmt

@@ -205,10 +205,12 @@ def test_impact_compare_writes_the_ways_workbook(tmp_path, monkeypatch) -> None:
     assert res.exit_code == 0, res.output
     ways = pd.read_excel(io.BytesIO(xlsx.read_bytes()), sheet_name="Ways of counting local",
                          engine="openpyxl")
+    assert "Way of counting local" in ways and "way" not in ways  # in words (labels)
     table = pd.read_csv(out)
     assert len(ways) == 6 * len(table)
     row = table.iloc[-1]
-    last = ways[ways["period"] == row["period"]].set_index("way")
+    last = ways[ways["Period"] == row["period"]].set_index("Way of counting local")
     shown = row["branched_share"]
-    got = last.loc["local_branched", "value"]
+    assert last.index[0].endswith("(CLES)")  # the ways in order: based or branched first
+    got = last.iloc[0]["Local share"]
     assert (pd.isna(got) and shown == "not enough data") or got == float(shown)

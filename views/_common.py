@@ -331,29 +331,26 @@ def download(df: pd.DataFrame, name: str, key: str, what: str = "",
         with c:
             # Deferred: the bytes are built only when the button is clicked.
             label = f"Download {what} ({fmt})" if what else f"Download {fmt}"
-            st.download_button(label, data=lambda f=fmt: _export(df, f, sheets),
+            st.download_button(label, data=lambda f=fmt: _export(df, f, sheets, what or name),
                                file_name=f"{name}.{ext}", mime=mime, key=f"{key}-{ext}",
                                on_click="ignore")
 
 
-def _export(df: pd.DataFrame, fmt: str, sheets: dict[str, pd.DataFrame] | None) -> bytes:
-    """One download's bytes: the workbook with its further sheets, or the table alone."""
+def _export(df: pd.DataFrame, fmt: str, sheets: dict[str, pd.DataFrame] | None,
+            title: str = "Table") -> bytes:
+    """One download's bytes: the workbook (its first sheet named ``title``) with its further
+    sheets, or the table alone."""
     if sheets and FORMATS[fmt][2] == "xlsx":
-        return sheets_to_xlsx_bytes({"data": readable(df, fmt), **{
+        return sheets_to_xlsx_bytes({title: readable(df, fmt), **{
             k: readable(v, fmt) for k, v in sheets.items()}})
-    return export(readable(df, fmt), fmt)[0]
+    return export(readable(df, fmt), fmt, title)[0]
 
 
 def readable(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
-    """A table for a person's spreadsheet (CSV, XLSX): headers in words, codes in words.
-    Parquet (for other programs) keeps the library's names; so does a table whose headers
-    would not stay distinct in words."""
-    if fmt.lower() == "parquet":
-        return df
-    words = [friendly(c) for c in df.columns]
-    if len(set(words)) < len(words):
-        return df
-    return labels.in_words(df).set_axis(words, axis=1)
+    """A table for a person's spreadsheet (CSV, XLSX): headers and codes in words, flags
+    Yes/No, missing values blank (:func:`impact.outputs.labels.for_people`).  Parquet (for
+    other programs) keeps the library's names."""
+    return df if fmt.lower() == "parquet" else labels.for_people(df)
 
 
 def _swatch(colour: str, hatched: bool) -> str:

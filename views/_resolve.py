@@ -159,7 +159,8 @@ def bulk(ws: Workspace, target: worklist.Target) -> None:
         _, mime, ext = FORMATS[fmt]
         # Deferred: the bytes are built only when the button is clicked (formula-safe).
         col.download_button(f"Download the template ({label})", mime=mime,
-                            data=lambda f=fmt: export(tpl, f)[0], on_click="ignore",
+                            data=lambda f=fmt: export(tpl, f, "Suppliers to place")[0],
+                            on_click="ignore",
                             file_name=f"suppliers-to-place.{ext}", key=f"tpl-{ext}")
     up = st.file_uploader("Filled-in template (CSV or Excel)", key="import_file",
                           type=["csv", "xlsx", "xls", "ods"])

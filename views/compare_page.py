@@ -13,12 +13,11 @@ from impact.analysis.compare import (
     MEASURE_BY_KEY,
     MEASURES,
     NEIGHBOURS,
-    for_csv,
     latest_periods,
     ranked,
     screen_table,
     statistical_neighbours,
-    ways_table,
+    workbook,
 )
 from impact.analysis.measures import MIN_COVERAGE
 from impact.core.paths import slug
@@ -149,9 +148,12 @@ def trend_view() -> None:
 def table_view() -> None:
     t = compare_councils(store, chosen, "year")
     st.dataframe(screen_table(t), hide_index=True, placeholder=MISSING, width="stretch")
-    st.caption("Download the table (short column names, as `impact compare` writes it):")
-    download(for_csv(t), "compare", "cmp-dl", sheets={"Ways of counting local": ways_table(
-        t, [council_info(entries[c]) for c in chosen])})
+    st.caption("Download the table: CSV and Excel in words, with each council's ways of "
+               "counting local on a second sheet in Excel; Parquet keeps the short column "
+               "names `impact compare` writes.")
+    book = workbook(t, [council_info(entries[c]) for c in chosen])
+    first, *rest = book
+    download(book[first], "compare", "cmp-dl", sheets={k: book[k] for k in rest})
 
 
 with ranked_tab:

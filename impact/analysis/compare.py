@@ -338,6 +338,14 @@ def for_csv(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def workbook(table: pd.DataFrame, councils: list[CouncilInfo]) -> dict[str, pd.DataFrame]:
+    """Compare's workbook (``impact compare --xlsx`` and the Compare page's Excel download):
+    the table as the CSV has it, and its ways of counting local, each way's value named as
+    the local share it is (the workbook writer words the headers)."""
+    ways = ways_table(table, councils).rename(columns={"value": "local_share"})
+    return {"Compare": for_csv(table), "Ways of counting local": ways}
+
+
 #: Plain-English headers of the non-measure columns (the CSV keeps the short names).
 COLUMN_LABELS = {
     "council": "Council", "council_type": "Type of council", "region": "Region",

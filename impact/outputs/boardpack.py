@@ -27,7 +27,7 @@ from impact.analysis import trends
 from impact.analysis.filters import Filters
 from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures, money, pct
 from impact.analysis.sentences import local_sentence, pound_sentence, ways_table
-from impact.outputs import charts, maps
+from impact.outputs import charts, labels, maps
 from impact.outputs.exports import sheets_to_xlsx_bytes
 from impact.outputs.pdf import BOUNDARY_ATTRIBUTION, OGL, SOURCES, SYNTHETIC_LABEL, PdfDocument
 from impact.outputs.probity import ProbitySection, section_flowables
@@ -458,18 +458,20 @@ def _pdf_sources(doc: PdfDocument) -> list:
 
 
 def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
-    """The workbook's sheets as frames (before neutralising)."""
+    """The workbook's sheets as frames, in the library's names (the workbook is written in
+    words: :func:`impact.outputs.exports.sheets_to_xlsx_bytes`)."""
     label = SYNTHETIC_LABEL if data.is_demo else ""
     about = pd.DataFrame({"item": ["Council", "Payments", "Filters in force", "Generated",
                                    "Local means", "Dataset", "Licence"],
                           "value": [data.council, data.period, data.measures.filters,
                                     data.generated, data.measures.area.local_definition,
                                     label or "published spend files", OGL]})
-    head = headline_sheet(data.measures)
+    head = headline_sheet(data.measures).rename(columns={"coverage": "rests_on_share"})
     f = data.measures.lm3
-    lm3 = pd.DataFrame({"measure": list(f.inputs), "value": list(f.inputs.values())}
+    lm3 = pd.DataFrame({"measure": [labels.column(k) for k in f.inputs],
+                        "value": list(f.inputs.values())}
                        ) if f is not None and f.value is not None else pd.DataFrame(
-        {"measure": ["lm3"], "value": [f.missing if f else "not computed"]})
+        {"measure": ["LM3"], "value": [f.missing if f else "not computed"]})
     ch = data.charter
     score_cols = ["supplier", "department", "spend", "share",
                   *[c for k in ("good_jobs", "transparency", "good_business", "local_impact",
@@ -478,9 +480,11 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
     sheets = {
         "About": about,
         "Headline": head,
-        "Ways of counting local": ways_table(data.measures),
+        "Ways of counting local": ways_table(data.measures).rename(
+            columns={"value": "local_share"}),
         "LM3": lm3,
-        "Opportunities": data.opportunities,
+        "Opportunities": data.opportunities.rename(columns={"code": "ward_code",
+                                                            "name": "ward"}),
         "Charter roll-up": ch.rollup.drop(columns=["point"]),
         "Charter by department": ch.by_department,
         "Charter suppliers": ch.scores[score_cols],

@@ -5,13 +5,20 @@ Supplier names and descriptions come from published files, so a cell such as
 download (CSV/formula injection, OWASP).  :func:`neutralise` prefixes every text cell that
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return with ``'``; every export
 goes through it.
+
+A workbook is always for a person (Parquet and CSV may be for programs): every sheet of
+every XLSX is written through :func:`impact.outputs.labels.for_people` (headers and codes in
+words, flags as Yes/No, missing values blank) and named in words.
 """
 
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
+
+from impact.outputs import labels
 
 #: First characters a spreadsheet may read as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,7 +41,8 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(s.dtype, pd.CategoricalDtype):
             s = s.astype("object")
-        is_str = s.map(lambda v: isinstance(v, str))
+        # a plain bool mask: an empty text column maps to text, not to booleans
+        is_str = pd.Series([isinstance(v, str) for v in s], index=s.index, dtype=bool)
         text = s.where(is_str, "").astype(str)
         bad = is_str & text.str.startswith(FORMULA_STARTS)
         if bad.any():
@@ -64,30 +72,52 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return text.encode("utf-8-sig")
 
 
-def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Table") -> bytes:
     """An .xlsx workbook with one sheet; timezone-aware dates are written as local."""
     return sheets_to_xlsx_bytes({sheet: df}, widths=False)
 
 
+def sheet_name(name: str) -> str:
+    """A sheet's name in words, as Excel allows it (31 characters, none of ``[]:*?/\\``)."""
+    return re.sub(r"[\[\]:*?/\\]", " ", labels.column(name)).strip()[:31] or "Table"
+
+
 def sheets_to_xlsx_bytes(sheets: dict[str, pd.DataFrame], widths: bool = True) -> bytes:
-    """An .xlsx workbook, one sheet per frame in order: every cell neutralised (no cell may
-    start a formula), timezone-aware dates written as local; ``widths`` sizes each column
-    to its header (10–60 characters)."""
+    """An .xlsx workbook, one sheet per frame in order, for a person: headers, codes and
+    sheet names in words, flags Yes/No, missing values blank
+    (:func:`impact.outputs.labels.for_people`), every cell neutralised (no cell may start a
+    formula), timezone-aware dates written as local; ``widths`` sizes each column to its
+    header (10–60 characters)."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         for name, df in sheets.items():
-            out = neutralise(_plain(pd.DataFrame(df).reset_index(drop=True)))
+            plain = _plain(pd.DataFrame(df).reset_index(drop=True))
+            out = neutralise(labels.for_people(plain))
             for col in out.columns:
                 if isinstance(out[col].dtype, pd.DatetimeTZDtype):
                     out[col] = out[col].dt.tz_localize(None)
-            out.to_excel(xl, sheet_name=name[:31], index=False)
+            title = sheet_name(name)
+            out.to_excel(xl, sheet_name=title, index=False)
+            _number_formats(xl.sheets[title], labels.kept_columns(plain))
             if not widths:
                 continue
-            ws = xl.sheets[name[:31]]
+            ws = xl.sheets[title]
             for i, col in enumerate(out.columns, start=1):
                 width = min(60, max(10, len(str(col)) + 2))
                 ws.column_dimensions[ws.cell(1, i).column_letter].width = width
     return buf.getvalue()
+
+
+def _number_formats(ws: object, names: list[object]) -> None:
+    """Shares shown as percentages and £ as pounds (:func:`labels.number_format` of each
+    column's library name); the cells keep their numbers."""
+    for i, name in enumerate(names, start=1):
+        fmt = labels.number_format(name)
+        if fmt is None:
+            continue
+        for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
 
 
 def to_parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -112,9 +142,10 @@ FORMATS = {
 }
 
 
-def export(df: pd.DataFrame, fmt: str) -> tuple[bytes, str, str]:
-    """``(bytes, mime type, file extension)`` for one of :data:`FORMATS`."""
+def export(df: pd.DataFrame, fmt: str, title: str = "Table") -> tuple[bytes, str, str]:
+    """``(bytes, mime type, file extension)`` for one of :data:`FORMATS`; ``title`` names a
+    workbook's sheet."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     fn, mime, ext = FORMATS[fmt]
-    return fn(df), mime, ext
+    return (to_xlsx_bytes(df, title) if ext == "xlsx" else fn(df)), mime, ext

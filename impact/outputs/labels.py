@@ -14,8 +14,11 @@ from __future__ import annotations
 import calendar
 import re
 
+import numpy as np
 import pandas as pd
 
+from impact.analysis.compare import COLUMN_LABELS as COMPARE_COLUMNS
+from impact.analysis.compare import MEASURES as COMPARE_MEASURES
 from impact.places.gazetteer import BODY_CLASSES
 from impact.places.locate import PLACE_BASES
 
@@ -104,7 +107,7 @@ COLUMNS: dict[str, str] = {
     "multiplier": "Multiplier",
     # scenarios
     "scenario": "Scenario",
-    "description": "What moves",
+    "description": "Description",
     "moved_gbp": "£ moved",
     "delta_local_spend_gbp": "Change in local £",
     "delta_retained_gbp": "Change in £ retained",
@@ -173,7 +176,74 @@ COLUMNS: dict[str, str] = {
     "because_of": "Because of",
     "step": "Step",
     "effect": "Change in local share",
+    # workbooks: the board pack's and Compare's sheets
+    "item": "Item",
+    "value": "Value",
+    "note": "Note",
+    "dataset": "Dataset",
+    "figure": "Figure",
+    "shown": "As shown",
+    "range": "Range",
+    "lower_bound": "Lower end of the range",
+    "upper_bound": "Upper end of the range",
+    "rests_on": "What it rests on",
+    "rests_on_share": "Share of £ it rests on",
+    "how_calculated": "How it was calculated",
+    "definition": "Way of counting local",
+    "not_enough_data": "Not enough data",
+    "headline": "The headline figure",
+    "measure": "Measure",
+    "unplaced": "£ not placed",
+    "local_area": "Local area",
+    "left_behind": "Left behind",
+    "charter_point": "Charter point",
+    "test": "Test",
+    "spend_yes": "£ meeting it",
+    "share_yes": "Share of £ meeting it",
+    "spend_no": "£ not meeting it",
+    "share_no": "Share of £ not meeting it",
+    "spend_unknown": "£ with no evidence",
+    "share_unknown": "Share of £ with no evidence",
+    "sentence": "In words",
+    # the payments table (the Data page's download)
+    "supplier_name_norm": "Supplier (name as matched)",
+    "cap_rev": "Capital or revenue",
+    "is_redacted": "Redacted",
+    "is_summary": "Summary row",
+    "is_credit": "Credit",
+    "is_located": "Placed",
+    "dated_outside_file": "Dated outside its file's months",
+    "lat": "Latitude",
+    "long": "Longitude",
+    "region_name": "Region",
+    "region_code": "Region code",
+    "lsoa21_code": "Neighbourhood (LSOA 2021) code",
+    # areas (the Left behind page's download)
+    "share_lsoa_decile1": "Neighbourhoods in the most deprived 10%",
+    "share_pop_decile1": "Residents in the most deprived 10%",
+    "spend_spot": "Spend hot or cold spot",
+    "spend_p": "Spend hot or cold spot significance (p)",
 }
+
+# Compare's measures and columns as the Compare page words them (defined there).
+COLUMNS.update({k: v for k, v in {**{m.key: m.label for m in COMPARE_MEASURES},
+                                  **COMPARE_COLUMNS}.items() if k not in COLUMNS})
+
+#: Suffixes of a figure's companion columns (``local_share_lower``), in words after the
+#: figure's own.
+SUFFIXES: dict[str, str] = {
+    "lower": "lower end of the range", "upper": "upper end of the range",
+    "coverage": "coverage (share of £ it rests on)",
+}
+
+#: A column of codes left out of a person's table when the column beside it names the same
+#: thing in words (the council's slug beside its name, a way's key beside its definition).
+NAMED_BY: dict[str, str] = {"council_id": "council", "way": "definition",
+                            "point": "charter_point"}
+#: Text that stands for a missing value, never a fact: blank in a person's table.
+MISSING_TEXT = frozenset({"None", "nan", "NaN", "<NA>", "NaT"})
+#: A flag as a person reads it.
+YES_NO: dict[object, str] = {True: "Yes", False: "No", "True": "Yes", "False": "No"}
 
 #: Tokens of a snake_case name spelled for people, for columns not in :data:`COLUMNS`.
 TOKENS: dict[str, str] = {
@@ -182,6 +252,7 @@ TOKENS: dict[str, str] = {
     "p90": "P90", "r1": "R1", "r2": "R2", "r3": "R3", "vs": "vs", "n": "number of",
     "id": "ID", "nhs": "NHS", "vcse": "VCSE", "sme": "SME", "hhi": "HHI", "delta": "change in",
     "prev": "previous", "dept": "department", "num": "number", "z": "score", "mad": "MAD",
+    "vat": "VAT",
 }
 
 #: What kind of supplier (``supplier_class``), in words.
@@ -243,8 +314,19 @@ CODES: dict[str, dict[str, str]] = {
     "previously_placed_by": METHODS,
     "geocode_status": STATUSES,
     "body_class": BODY_CLASSES,
+    "public_body_type": BODY_CLASSES,
     "recipient": RECIPIENTS,
 }
+
+#: A code column already headed in words (the finance team's template's "Supplier type")
+#: holds the same codes.
+CODES.update({COLUMNS[c]: words for c, words in list(CODES.items()) if c in COLUMNS})
+
+#: Spreadsheet number formats by what a column holds, read from its name's tokens: a share
+#: (a fraction of 1) as a percentage, £ as pounds.
+PERCENT, POUNDS = "0.0%", "£#,##0.00"
+_SHARE_TOKENS = frozenset({"share", "coverage"})
+_POUND_TOKENS = frozenset({"spend", "gbp", "amount", "stake", "vat"})
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -273,6 +355,14 @@ def column(name: object) -> str:
         return COLUMNS[text]
     if _MONTH.match(text):
         return month(text)
+    base, _, suffix = text.rpartition("_")
+    if suffix in SUFFIXES and base:
+        return f"{column(base)}, {SUFFIXES[suffix]}"
+    return _spelled(text)
+
+
+def _spelled(text: str) -> str:
+    """A name with each ``_``-separated token spelled out, capitalised (the rule alone)."""
     if "_" in text or text.lower() in TOKENS:
         text = " ".join(TOKENS.get(t.lower(), t.lower()) for t in text.split("_") if t)
     return text[:1].upper() + text[1:] if text[:1].islower() else text
@@ -295,3 +385,60 @@ def in_words(df: pd.DataFrame, columns: dict[str, dict[str, str]] | None = None
     if columns is None and "month" in out:
         out["month"] = out["month"].map(month, na_action="ignore")
     return out
+
+
+def headers(names: list[object]) -> list[str]:
+    """Each column's header (:func:`column`), kept distinct: two names with the same words
+    are told apart by their names spelled by the rule alone, then by a number."""
+    words = [column(n) for n in names]
+    for i, (n, w) in enumerate(zip(names, words, strict=True)):
+        if words.count(w) > 1 and str(n) in COLUMNS:
+            words[i] = _spelled(str(n))
+    seen: dict[str, int] = {}
+    for i, w in enumerate(words):
+        seen[w] = seen.get(w, 0) + 1
+        words[i] = w if seen[w] == 1 else f"{w} ({seen[w]})"
+    return words
+
+
+def number_format(name: object) -> str | None:
+    """How a spreadsheet shows a column's numbers, by its name's tokens (a library name or
+    its words): ``local_share_lower`` as a percentage, ``spend``, ``at_stake`` and "Net £"
+    as £; None when the name does not say (a p-value, ``spend_p``, is not money)."""
+    text = str(name).lower()
+    tokens = set(re.split(r"[^a-z0-9]+", text))
+    if tokens & _SHARE_TOKENS:
+        return PERCENT
+    return POUNDS if (tokens & _POUND_TOKENS or "£" in text) and "p" not in tokens else None
+
+
+def kept_columns(df: pd.DataFrame) -> list[object]:
+    """``df``'s columns a person's table keeps: a code column beside the column naming the
+    same thing in words (:data:`NAMED_BY`) is left out."""
+    return [c for c in df.columns if not (c in NAMED_BY and NAMED_BY[c] in df)]
+
+
+def for_people(df: pd.DataFrame) -> pd.DataFrame:
+    """A table as a person's spreadsheet shows it (every workbook, the pages' CSV and XLSX):
+    headers and codes in words, a code column left out where a column beside it names the
+    same thing, flags as Yes/No, missing values blank (never "None" or "nan")."""
+    out = in_words(df[kept_columns(df)])
+    for c in out.columns:
+        out[c] = _people_values(out[c])
+    return out.set_axis(headers(list(out.columns)), axis=1)
+
+
+def _people_values(s: pd.Series) -> pd.Series:
+    """One column's flags as Yes/No and its missing-value text blank (numbers untouched)."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("object").map(YES_NO, na_action="ignore")
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    values = s.astype("object")
+    flag = values.map(lambda v: isinstance(v, bool | np.bool_) or (
+        isinstance(v, str) and v in YES_NO)).astype(bool)
+    gone = values.map(lambda v: isinstance(v, str) and v.strip() in MISSING_TEXT).astype(bool)
+    if not (flag.any() or gone.any()):
+        return s
+    words = values.map(lambda v: YES_NO.get(v, v) if isinstance(v, bool | np.bool_ | str) else v)
+    return values.mask(flag, words).mask(gone, None)
