@@ -272,3 +272,17 @@ def test_a_pair_the_group_level_takes_never_places() -> None:
     links, _ = place_links(_frame(["GLEEDS MANAGEMENT SERVICES"], "L"),
                            _frame(["GLEEDS", "QUANTUM LOGISTICS"], "R"), k=1, fixed_m=True)
     assert links["right_key"].tolist() == ["R0"] and not links["placed"].any()
+
+
+def test_scoring_in_chunks_gives_the_same_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At national size the pairs are scored in chunks (memory stays bounded); the links,
+    their ranks and weights are those of scoring every pair at once."""
+    import impact.places.linkage as linkage
+
+    whole, _ = place_links(LEFT, RIGHT, k=3, fixed_m=True)
+    monkeypatch.setattr(linkage, "PREDICT_CHUNK_PAIRS", 2)
+    chunked, diag = place_links(LEFT, RIGHT, k=3, fixed_m=True)
+    assert any("chunks" in n for n in diag.notes)
+    key = ["left_key", "right_key"]
+    pd.testing.assert_frame_equal(whole.sort_values(key).reset_index(drop=True),
+                                  chunked.sort_values(key).reset_index(drop=True))

@@ -74,6 +74,8 @@ MIN_CARTESIAN_FOR_U = 100_000
 MIN_PAIRS_FOR_EM = 2_000
 #: Candidate pairs below this probability are not kept when looking for runner-ups.
 RUNNER_UP_FLOOR = 0.01
+#: Blocked pairs scored at once on DuckDB: 2×10⁷ is about 2 GB of scored pairs here.
+PREDICT_CHUNK_PAIRS = 2e7
 
 # Parameters per non-null level in level order (see :func:`name_levels`).
 # m (the share of true matches at each level) is measured on labelled true pairs: the
@@ -1028,11 +1030,21 @@ def _run_splink(con: duckdb.DuckDBPyConnection, plan: _Plan, diag: LinkDiagnosti
             if plan.engine == "spark":
                 predictions = _predict_spark(con, plan, diag, floor)
             else:
-                predictions = linker.inference.predict(threshold_match_probability=floor,
-                                                       warning_mode="never").physical_name
+                predictions = _predict_duckdb(linker, floor, diag)
         with diag.stage("best links"):
             links = _best_links(con, predictions, plan.threshold, plan.top_k)
     return _as_output_links(links)
+
+
+def _predict_duckdb(linker: Any, floor: float, diag: LinkDiagnostics) -> str:
+    """Score the blocked pairs on DuckDB in chunks of about :data:`PREDICT_CHUNK_PAIRS`
+    (Splink's own chunking, by left name): memory stays bounded at national size, where
+    2×10⁸ pairs scored at once held over 20 GB; the predictions table's name is returned."""
+    chunks = max(1, math.ceil(diag.pairs_compared / PREDICT_CHUNK_PAIRS))
+    if chunks > 1:
+        diag.notes.append(f"{diag.pairs_compared:,} pairs scored in {chunks} chunks")
+    return linker.inference.predict(threshold_match_probability=floor, warning_mode="never",
+                                    num_chunks_left=chunks, num_chunks_right=1).physical_name
 
 
 def _distinct_blocked_pairs(con: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]]
