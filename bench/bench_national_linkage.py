@@ -11,6 +11,8 @@ Spark, of its JVM, sampled every half second):
   its loosest, with the pairs each generates;
 * the linkage's recall with the budget and without (loose blocking) on a proportionate
   sample small enough for the loose run to finish;
+* the placing threshold chosen again at national size (:func:`threshold`: 10⁵ payees in two
+  halves, chosen on one, precision and recall on the other);
 * the national run: the calibrated method (:func:`impact.places.linkage_eval.exact_then_model`)
   within :data:`impact.places.linkage.PAIRS_PER_NAME` pairs a name — precision, recall,
   placed share, pairs compared — and the exact join on the same names.
@@ -130,6 +132,48 @@ def link(n_payees: int, n_register: int, engine: str = "duckdb",
             "skipped": [r["rule"] for r in d.skipped_rules]}
 
 
+def threshold(n_payees: int, n_register: int, save: str | None = None) -> dict[str, Any]:
+    """The placing threshold chosen again at this register size (child process): the
+    payees split in halves by a fixed hash (of the company number; of the payee for those
+    with no register entry), :func:`impact.places.linkage_eval.choose_threshold` on the
+    tuning half, precision and recall on the other half at that threshold and at
+    :data:`impact.places.linkage.PLACE_BITS`, and each half's curve over :data:`CURVE_BITS`.
+    ``save``: a parquet path for the scored candidates (for reading the wrong placements)."""
+    from impact.places.linkage import PAIRS_PER_NAME, PLACE_BITS
+    from impact.places.linkage_eval import choose_threshold, exact_then_model, halves, score
+
+    left, right = _load(n_payees, n_register)
+    left["half"] = halves(left["truth"].fillna("payee:" + left["key"]))
+    diags: list = []
+    t0 = time.perf_counter()
+    cands = exact_then_model(threshold=float("inf"), max_pairs=PAIRS_PER_NAME * len(left),
+                             diagnostics=diags)(left[["key", "name"]], right)
+    took = time.perf_counter() - t0
+    if save:
+        cands.to_parquet(save)
+    tune, report = (left[left["half"] == h] for h in ("tune", "report"))
+    chosen = choose_threshold(tune, right, cands)
+
+    def at(bits: float, names: Any) -> dict[str, float]:
+        model = cands["source"] == "model"
+        placed = cands["placed"].astype(bool) | (
+            model & (cands["rank"] == 1) & cands["clear"].astype(bool)
+            & cands["may_place"].fillna(False).astype(bool) & (cands["evidence_bits"] >= bits))
+        s = score(names, right, cands.assign(placed=placed))
+        return {"bits": bits, "precision": s.precision, "recall": s.recall,
+                "placed_share": s.placed / s.names, "unregistered_placed": s.withheld_placed}
+
+    return {"s": took, "payees": len(left), "register": len(right), "chosen_bits": chosen,
+            "pairs": diags[0].pairs_compared, "stages": diags[0].stage_seconds,
+            "report_at_chosen": at(chosen, report), "report_at_place_bits": at(PLACE_BITS, report),
+            "curve": {h: [at(b, names) for b in CURVE_BITS]
+                      for h, names in (("tune", tune), ("report", report))}}
+
+
+#: Thresholds (bits of evidence) at which :func:`threshold` reports each half's precision.
+CURVE_BITS = (11.4, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 22.0, float("inf"))
+
+
 def exact(n_payees: int, n_register: int) -> dict[str, Any]:
     """The peer: the exact normalised name joined in DuckDB, placing a name that names one
     company (child process)."""
@@ -222,11 +266,22 @@ def national_rows(spark_sizes: tuple[tuple[int, int], ...] = SPARK_SIZES) -> lis
     """10⁶ × 5×10⁶ on DuckDB with the exact join as peer; Spark local[2] at the sizes given."""
     peer = child("exact", n_payees=1_000_000, n_register=5_000_000)
     duck = child("link", n_payees=1_000_000, n_register=5_000_000)
-    rows = [_link_row(duck, "DuckDB", peer)]
+    rows = [_link_row(duck, "DuckDB", peer), _threshold_row(
+        child("threshold", n_payees=100_000, n_register=5_000_000))]
     for n_payees, n_register in spark_sizes:
         rows.append(_link_row(child("link", n_payees=n_payees, n_register=n_register,
                                     engine="spark"), "Spark local[2]", None))
     return rows
+
+
+def _threshold_row(r: dict[str, Any]) -> Row:
+    at, base = r["report_at_chosen"], r["report_at_place_bits"]
+    return Row(f"national placing threshold chosen again ({r['payees']:,} payees × "
+               f"{r['register']:,}, tuning half)", r["chosen_bits"], "bits",
+               note=f"other half at it: precision {at['precision']:.4f}, recall "
+                    f"{at['recall']:.3f}, {at['unregistered_placed']:,} unregistered placed; "
+                    f"at PLACE_BITS: {base['precision']:.4f}, {base['recall']:.3f}, "
+                    f"{base['unregistered_placed']:,}; {r['pairs']:,} pairs in {r['s']:.0f} s")
 
 
 def _link_row(r: dict[str, Any], engine: str, peer: dict[str, Any] | None) -> Row:

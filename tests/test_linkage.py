@@ -286,3 +286,34 @@ def test_scoring_in_chunks_gives_the_same_links(monkeypatch: pytest.MonkeyPatch)
     key = ["left_key", "right_key"]
     pd.testing.assert_frame_equal(whole.sort_values(key).reset_index(drop=True),
                                   chunked.sort_values(key).reset_index(drop=True))
+
+
+def test_evidence_keeps_its_scale_when_u_is_sampled_from_more_pairs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A level no sampled pair reaches keeps u = 1 / U_MAX_PAIRS when a large register has
+    u sampled from more pairs (four times here), so the near-exact levels' weights stay on
+    the scale the placing threshold was chosen on (before: 2 bits higher), and a typo's
+    evidence with them."""
+    import numpy as np
+
+    import impact.places.linkage as linkage
+
+    rng = np.random.default_rng(5)
+    letters = np.array(list("ABCDEFGHIKLMNOPRSTUVWY"))
+    words = ["".join(rng.choice(letters, 7)) for _ in range(2_000)]
+    register = [f"{words[2 * i]} {words[2 * i + 1]} SERVICES" for i in range(1_000)]
+    typos = [n[:13] + "Z" + n[14:] for n in register[:100]]  # the second word's last letter
+    others = ["".join(rng.choice(letters, 9)) + " TRADING" for _ in range(200)]
+    left, right = _frame(typos + others, "L"), _frame(register, "R")
+    monkeypatch.setattr(linkage, "U_MAX_PAIRS", 2e4)
+    runs = {}
+    for per_row in (2.0, 80.0):  # 2×10⁴ pairs sampled, then 8×10⁴
+        monkeypatch.setattr(linkage, "U_PAIRS_PER_ROW", per_row)
+        links, diag = place_links(left, right, k=1)
+        best = links.set_index("left_key").loc[[f"L{i}" for i in range(100)]]
+        assert (best["right_key"] == [f"R{i}" for i in range(100)]).all()
+        weights = diag.parameters_frame().set_index("level")["match_weight"]
+        runs[per_row] = best, weights
+    (small, w_small), (big, w_big) = runs[2.0], runs[80.0]
+    assert w_big["Exact name"] == pytest.approx(w_small["Exact name"], abs=1e-9)
+    assert (big["evidence_bits"] - small["evidence_bits"]).abs().max() < 0.3
