@@ -112,23 +112,21 @@ def _findings(ws: Workspace, root: Path) -> bytes:
     from impact.outputs import probity
 
     view = probity.findings_table(ws.payment_checks().findings)
-    return _page(probity.in_words(view), title="findings")
+    return _page(view, title="findings")
 
 
 def _what_changed(ws: Workspace, root: Path) -> bytes:
     """The Payment checks page's "what changed" download, first year against the last."""
-    from impact.outputs import probity
-
-    return _page(probity.in_words(ws.changes("2024 Q2", "2025 Q1").table()),
-                 title="what changed")
+    return _page(ws.changes("2024 Q2", "2025 Q1").table(), title="what changed")
 
 
 def _left_behind(ws: Workspace, root: Path) -> bytes:
     """The Left behind page's two downloads, as one workbook of two sheets each."""
     from impact import reports
+    from impact.analysis.leftbehind import output_table
 
     res = reports.areas(ws, Filters())
-    return _page(res.table, {"Opportunity ranking": res.ranking}, "left_behind_wards")
+    return _page(output_table(res), {"Opportunity ranking": res.ranking}, "left_behind_wards")
 
 
 WORKBOOKS: dict[str, Callable[[Workspace, Path], bytes]] = {
