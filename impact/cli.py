@@ -581,7 +581,7 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
     if not ids:
         return _fail("compare", "no council folder could be read", 1)
     table = compare_councils(store, list(dict.fromkeys(ids)), period)
-    _write(out, download_bytes(for_csv(table), _format(out)))
+    _write(out, download_bytes(for_csv(table), _format(out), "compare"))
     if xlsx:
         _write(xlsx, _compare_workbook(store, table, list(dict.fromkeys(ids))))
     click.echo(f"{len(table)} rows → {out}" + (f"; workbook → {xlsx}" if xlsx else "")
@@ -649,7 +649,9 @@ def national(out: Path, engine: str, category: str, store_dir: str | None) -> in
             table = national_aggregate(store, engine, category)
     except StoreError as exc:
         return _fail("national", exc, 1)
-    _write(out, download_bytes(table, _format(out)))
+    fmt = _format(out)  # for a person, "category" named as what it holds (its codes in words)
+    _write(out, download_bytes(table if fmt == "Parquet" else table.rename(
+        columns={"category": category}), fmt, "national"))
     click.echo(f"{len(table):,} rows ({table['council_id'].nunique()} councils, "
                f"£{table['spend'].sum():,.0f} placed) → {out} [{engine}]")
     return 0
@@ -931,7 +933,7 @@ def checks(dir: str, out: Path, reference: str | None, council: str | None,
     except (WorkspaceError, ValueError, OSError) as exc:
         return _fail("checks", str(exc).splitlines()[0])
     table = findings_table(with_verdicts(run.findings, read_history(ws.source.council)))
-    _write(out, download_bytes(table, _format(out)))
+    _write(out, download_bytes(table, _format(out), "findings"))
     click.echo(f"{ws.name}: {len(ws.transactions):,} payments checked; "
                f"{len(table):,} findings → {out}")
     for r in run.summary().itertuples():
@@ -997,7 +999,7 @@ def changes(dir: str, period_from: str, period_to: str, reference: str | None,
     for note in ch.notes:
         click.echo(f"note: {note}")
     if out:
-        _write(out, download_bytes(ch.table(), _format(out)))
+        _write(out, download_bytes(ch.table(), _format(out), "what changed"))
     return 0
 
 

@@ -149,9 +149,15 @@ FORMATS = {
 
 def for_format(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
     """A table as a file of ``fmt`` carries it: CSV and XLSX are for a person — headers and
-    codes in words, flags Yes/No, missing values blank (:func:`labels.for_people`) —;
-    Parquet is for other programs and keeps the library's names."""
-    return df if fmt.lower() == "parquet" else labels.for_people(_plain(df))
+    codes in words, flags Yes/No, missing values blank (:func:`labels.for_people`), £ to
+    the penny —; Parquet is for other programs and keeps the library's names."""
+    if fmt.lower() == "parquet":
+        return df
+    plain = _plain(df)
+    for c in plain.columns:  # £ to the penny, never 1038097.0300000008
+        if labels.number_format(c) == labels.POUNDS and pd.api.types.is_float_dtype(plain[c]):
+            plain[c] = plain[c].round(2)
+    return labels.for_people(plain)
 
 
 def download_bytes(df: pd.DataFrame, fmt: str, title: str = "Table",
