@@ -18,7 +18,6 @@ import pytest
 
 from impact.analysis.filters import Filters
 from impact.cli import main
-from impact.core.settings import WORKSPACE_DIR
 from impact.outputs import labels
 from impact.outputs.exports import FORMULA_STARTS, download_bytes
 from impact.workspace import Workspace
@@ -28,15 +27,6 @@ SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9_]+)?")
 #: Text a missing value or a flag becomes when written as a string.
 NOT_WORDS = {"None", "none", "nan", "NaN", "<NA>", "NaT", "True", "False"}
 NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("cli-exports")
-    mp = pytest.MonkeyPatch()
-    mp.setenv(WORKSPACE_DIR, str(root / "ws"))
-    yield Workspace.load("demo"), root
-    mp.undo()
 
 
 def _page(df: pd.DataFrame, fmt: str = "CSV", title: str = "Table") -> bytes:
@@ -115,8 +105,8 @@ def csv_problems(data: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(EXPORTS))
-def test_the_command_lines_csv_is_the_pages_download(demo, name: str) -> None:
-    ws, root = demo
+def test_the_command_lines_csv_is_the_pages_download(demo_and_root, name: str) -> None:
+    ws, root = demo_and_root
     written, table = EXPORTS[name](ws, root, "csv")
     assert written == _page(table), f"{name}: the CLI's CSV differs from the page's download"
     found = csv_problems(written)
@@ -124,12 +114,12 @@ def test_the_command_lines_csv_is_the_pages_download(demo, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["impact checks", "impact areas"])
-def test_the_command_lines_workbook_is_the_pages_download(demo, name: str) -> None:
+def test_the_command_lines_workbook_is_the_pages_download(demo_and_root, name: str) -> None:
     """A ``.xlsx`` --out is the page's Excel download (cell by cell: a workbook's bytes
     carry the time it was written)."""
     from tests.test_workbooks import problems
 
-    ws, root = demo
+    ws, root = demo_and_root
     written, table = EXPORTS[name](ws, root, "xlsx")
     title = {"impact checks": "findings", "impact areas": "left_behind_wards"}[name]
     assert _cells(written) == _cells(_page(table, "Excel (XLSX)", title))
@@ -144,18 +134,18 @@ def _cells(data: bytes) -> list[list[object]]:
         for row in sheet.iter_rows()]
 
 
-def test_parquet_keeps_the_library_names_for_programs(demo) -> None:
-    ws, root = demo
+def test_parquet_keeps_the_library_names_for_programs(demo_and_root) -> None:
+    ws, root = demo_and_root
     out = root / "changes.parquet"
     _run("changes", "demo", "--from", "2024 Q2", "--to", "2025 Q1", "--out", str(out))
     back = pd.read_parquet(out)
     assert list(back.columns) == list(ws.changes("2024 Q2", "2025 Q1").table().columns)
 
 
-def test_impact_national_csv_in_words(demo) -> None:
+def test_impact_national_csv_in_words(demo_and_root) -> None:
     """The national aggregate as CSV is for a person (codes in words); as Parquet, for
     programs."""
-    _, root = demo
+    _, root = demo_and_root
     store = root / "national-store"
     _run("compare", "demo", "--out", str(root / "n.csv"), "--store", str(store))
     out = root / "national.csv"
@@ -182,13 +172,13 @@ def test_the_check_catches_each_kind_of_problem() -> None:
     assert csv_problems(download_bytes(raw, "CSV")) == []
 
 
-def test_the_board_packs_figures_each_have_their_units_format(demo) -> None:
+def test_the_board_packs_figures_each_have_their_units_format(demo_and_root) -> None:
     """The headline's one "Value" column holds £, shares, the multiplier and an index: each
     cell is shown in its own unit, beside the figure as shown and the unit in words."""
     from impact import reports
     from impact.outputs import boardpack
 
-    ws, _ = demo
+    ws, _ = demo_and_root
     data = reports.pack_data(ws, Filters())
     wb = openpyxl.load_workbook(io.BytesIO(boardpack.xlsx_bytes(data)))
     sheet = wb["Headline"]

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from impact.analysis.filters import Filters
-from impact.core.settings import WORKSPACE_DIR
 from impact.outputs.exports import FORMULA_STARTS, export
 from impact.workspace import Workspace
 
@@ -26,15 +25,6 @@ CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
 HEADER_CODE = re.compile(r"[a-z][a-z0-9_]*")
 #: Text a missing value or a flag becomes when it is written as a string.
 NOT_WORDS = {"None", "none", "nan", "NaN", "<NA>", "NaT", "True", "False"}
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("workbooks")
-    mp = pytest.MonkeyPatch()
-    mp.setenv(WORKSPACE_DIR, str(root / "ws"))
-    yield Workspace.load("demo"), root
-    mp.undo()
 
 
 def _board_pack(ws: Workspace, root: Path) -> bytes:
@@ -178,8 +168,8 @@ def _cell_problem(cell: openpyxl.cell.Cell) -> str:
 
 
 @pytest.mark.parametrize("name", list(WORKBOOKS))
-def test_every_workbook_reads_as_words(demo, name: str) -> None:
-    ws, root = demo
+def test_every_workbook_reads_as_words(demo_and_root, name: str) -> None:
+    ws, root = demo_and_root
     data = WORKBOOKS[name](ws, root)
     found = problems(data)
     assert not found, f"{name}: {len(found)} problems:\n" + "\n".join(
@@ -205,12 +195,12 @@ def test_the_check_catches_each_kind_of_problem() -> None:
         assert what in found, (what, found)
 
 
-def test_the_filled_in_template_workbook_still_imports(demo) -> None:
+def test_the_filled_in_template_workbook_still_imports(demo_and_root) -> None:
     """The template in words is still the importer's template: its headers are recognised
     by their tokens, a filled-in row comes back as a row to check."""
     from impact.places import worklist
 
-    ws, _ = demo
+    ws, _ = demo_and_root
     tpl = worklist.template(_unplaced(ws))
     assert len(tpl) == 20
     wb = openpyxl.load_workbook(io.BytesIO(export(tpl, XLSX)[0]))
