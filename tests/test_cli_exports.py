@@ -208,3 +208,57 @@ def test_the_board_packs_figures_each_have_their_units_format(demo_and_root) -> 
     fmts = {r[i].number_format for r in ways.iter_rows(min_row=2)
             if isinstance(r[i].value, float)}
     assert fmts == {labels.PERCENT}
+
+
+# ------------------------------------------------- templates the app reads back (round trip)
+
+
+def _filled(data: bytes, line: str) -> bytes:
+    """A downloaded CSV template with one more line, as an officer fills it in."""
+    return data + (line + "\r\n").encode("utf-8")
+
+
+def test_the_finance_teams_template_in_words_still_imports(demo_and_root) -> None:
+    """The Suppliers page's CSV template is in words ("Supplier type" a type, not a code),
+    and the importer reads it back — and the earlier template, codes and all, alike."""
+    from impact.outputs.exports import to_csv_bytes
+    from impact.places import worklist
+    from tests.test_workbooks import _unplaced
+
+    ws, _ = demo_and_root
+    tpl = worklist.template(_unplaced(ws))
+    now, before = download_bytes(tpl, "CSV"), to_csv_bytes(tpl)
+    assert csv_problems(now) == []
+    kinds = set(pd.read_csv(io.BytesIO(now), encoding="utf-8-sig")["Supplier type"])
+    assert kinds <= set(labels.CLASSES.values()) and "company" in kinds
+    assert "company" in set(pd.read_csv(io.BytesIO(before), encoding="utf-8-sig")[
+        "Supplier type"])  # the earlier form held the codes
+    for data in (now, before):
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        head, first = rows[0], rows[1]
+        first[head.index("Postcode")] = "M1 1AA"
+        body = "\r\n".join(",".join(f'"{c}"' for c in r) for r in (head, first))
+        got = worklist.read_template(body.encode("utf-8"), "suppliers-to-place.csv")
+        assert len(got.rows) == 1 and got.rows[0].postcode == "M1 1AA"
+        assert got.rows[0].supplier_name == tpl["Supplier name"].iloc[0]
+
+
+def test_the_charter_attributes_template_in_words_still_imports() -> None:
+    """The Board pack page's attributes template is headed in words; a filled-in copy reads
+    back as the template's column names did (both forms accepted)."""
+    from impact.analysis import charter
+
+    now = download_bytes(charter.template(), "CSV")
+    head = now.decode("utf-8-sig").splitlines()[0]
+    assert "_" not in head and "Real living wage" in head, head
+    before = (",".join(charter.TEMPLATE_COLUMNS) + "\n").encode()
+    row = "V123,01234567,Acme Ltd,yes,no,yes,2040,28,2,yes,0.4,1000,800,no,,2025-01-31,survey"
+    got = [charter.read_attributes(_filled(data, row), "attributes.csv")
+           for data in (now, before)]
+    for a in got:
+        assert a.rows_in == 1 and a.rejected.empty and a.issues.empty, (a.rejected, a.issues)
+    pd.testing.assert_frame_equal(got[0].table, got[1].table)
+    t = got[0].table.iloc[0]
+    assert (t["supplier_id"], t["company_number"], t["supplier_name"]) == (
+        "V123", "01234567", "Acme Ltd")
+    assert bool(t["real_living_wage"]) and not bool(t["modern_slavery_statement"])

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from impact.analysis.filters import Filters
-from impact.outputs.exports import FORMULA_STARTS, export
+from impact.outputs.exports import FORMULA_STARTS, download_bytes
 from impact.workspace import Workspace
 
 XLSX = "Excel (XLSX)"
@@ -68,7 +68,7 @@ def _template(ws: Workspace, root: Path) -> bytes:
     """The Suppliers page's template for the finance team (Excel)."""
     from impact.places import worklist
 
-    return export(worklist.template(_unplaced(ws)), XLSX, "Suppliers to place")[0]
+    return download_bytes(worklist.template(_unplaced(ws)), XLSX, "Suppliers to place")
 
 
 def _page(df: pd.DataFrame, sheets: dict[str, pd.DataFrame] | None = None,
@@ -203,7 +203,7 @@ def test_the_filled_in_template_workbook_still_imports(demo_and_root) -> None:
     ws, _ = demo_and_root
     tpl = worklist.template(_unplaced(ws))
     assert len(tpl) == 20
-    wb = openpyxl.load_workbook(io.BytesIO(export(tpl, XLSX)[0]))
+    wb = openpyxl.load_workbook(io.BytesIO(download_bytes(tpl, XLSX)))
     sheet = wb.worksheets[0]
     head = [c.value for c in sheet[1]]
     sheet.cell(2, head.index("Postcode") + 1, "M1 1AA")
