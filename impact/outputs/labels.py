@@ -20,6 +20,7 @@ import pandas as pd
 from impact.analysis.compare import COLUMN_LABELS as COMPARE_COLUMNS
 from impact.analysis.compare import MEASURES as COMPARE_MEASURES
 from impact.analysis.measures import GBP, INDEX, MULTIPLIER, SHARE
+from impact.analysis.survey import HEADER_WORDS as SURVEY_WORDS
 from impact.places.gazetteer import BODY_CLASSES
 from impact.places.locate import PLACE_BASES
 
@@ -227,6 +228,8 @@ COLUMNS: dict[str, str] = {
     "spend_p": "Spend hot or cold spot significance (p)",
 }
 
+# The supplier survey's headers as its template words them (defined there, read back there).
+COLUMNS.update({k: v for k, v in SURVEY_WORDS.items() if k not in COLUMNS})
 # Compare's measures and columns as the Compare page words them (defined there).
 COLUMNS.update({k: v for k, v in {**{m.key: m.label for m in COMPARE_MEASURES},
                                   **COMPARE_COLUMNS}.items() if k not in COLUMNS})
