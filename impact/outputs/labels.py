@@ -341,7 +341,7 @@ PERCENT, POUNDS = "0.0%", "£#,##0.00"
 UNIT_FORMATS: dict[str, str] = {SHARE: PERCENT, GBP: POUNDS, MULTIPLIER: "0.00",
                                 INDEX: "#,##0"}
 _SHARE_TOKENS = frozenset({"share", "coverage"})
-_POUND_TOKENS = frozenset({"spend", "gbp", "amount", "stake", "vat"})
+_POUND_TOKENS = frozenset({"spend", "gbp", "amount", "stake", "vat", "net"})
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
