@@ -262,3 +262,34 @@ def test_the_charter_attributes_template_in_words_still_imports() -> None:
     assert (t["supplier_id"], t["company_number"], t["supplier_name"]) == (
         "V123", "01234567", "Acme Ltd")
     assert bool(t["real_living_wage"]) and not bool(t["modern_slavery_statement"])
+
+
+def test_every_cli_and_page_file_goes_through_the_one_builder() -> None:
+    """No command or page writes a CSV or a workbook another way (so none escapes the
+    words or the formula guard): the builders below the one download builder are not
+    called from the command line or the pages."""
+    root = Path(__file__).resolve().parent.parent
+    other = re.compile(r"\.to_csv\(|\bto_csv_bytes\(|\bto_xlsx_bytes\(|\bexport\(|\.to_excel\(")
+    found = [f"{path.relative_to(root)}:{i}: {line.strip()}"
+             for path in [root / "impact" / "cli.py", *sorted((root / "views").glob("*.py"))]
+             for i, line in enumerate(path.read_text().splitlines(), start=1)
+             if other.search(line)]
+    assert not found, "\n".join(found)
+
+
+def test_impact_compare_xlsx_is_the_compare_pages_workbook(demo_and_root) -> None:
+    from impact.analysis.compare import workbook
+    from impact.store import Store, compare_councils, council_info
+    from views._common import _export
+
+    _, root = demo_and_root
+    out, where = root / "cmp.xlsx", root / "store-xlsx"
+    _run("compare", "demo", "--out", str(root / "cmp.csv"), "--xlsx", str(out), "--store",
+         str(where))
+    store = Store(where)
+    entries = store.entries()
+    book = workbook(compare_councils(store, [e.council_id for e in entries], "year"),
+                    [council_info(e) for e in entries])
+    first, *rest = book
+    page = _export(book[first], "Excel (XLSX)", {k: book[k] for k in rest}, "compare")
+    assert _cells(out.read_bytes()) == _cells(page)
