@@ -293,3 +293,16 @@ def test_impact_compare_xlsx_is_the_compare_pages_workbook(demo_and_root) -> Non
     first, *rest = book
     page = _export(book[first], "Excel (XLSX)", {k: book[k] for k in rest}, "compare")
     assert _cells(out.read_bytes()) == _cells(page)
+
+
+def test_impact_board_pack_xlsx_is_the_board_pack_pages_workbook(demo_and_root) -> None:
+    """``impact board-pack --xlsx`` and the Board pack page's XLSX: one pack's data, one
+    writer (the date it was generated is the day's on both)."""
+    from impact import reports
+    from impact.outputs import boardpack
+
+    ws, root = demo_and_root
+    out = root / "pack.xlsx"
+    _run("board-pack", "demo", "--out", str(root / "pack.pdf"), "--xlsx", str(out))
+    page = boardpack.xlsx_bytes(reports.pack_data(ws, Filters()))
+    assert _cells(out.read_bytes()) == _cells(page)
