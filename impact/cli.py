@@ -540,7 +540,8 @@ def reconcile(dir: Path, council: str | None, reference: Path | None) -> int:
 @cli.command()
 @click.argument("dirs", nargs=-1, required=True, type=PATH)
 @click.option("--out", required=True, type=PATH, help="CSV to write, one row per council and "
-              "period")
+              "period (in words, as the Compare page's download; .parquet: the column names "
+              "below, for programs)")
 @click.option("--period", type=click.Choice(["year", "quarter", "all"]), default="year",
               show_default=True, help="financial years, calendar quarters or the whole span")
 @click.option("--store", "store_dir", type=PATH,
@@ -559,7 +560,7 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
     """
     from impact.analysis.compare import for_csv, latest_periods
     from impact.analysis.measures import MIN_COVERAGE
-    from impact.outputs.exports import to_csv_bytes
+    from impact.outputs.exports import download_bytes
     from impact.sources import WorkspaceError
     from impact.store import Store, StoreError, add_workspace, compare_councils
 
@@ -580,7 +581,7 @@ def compare(dirs: tuple[Path, ...], out: Path, period: str, store_dir: Path | No
     if not ids:
         return _fail("compare", "no council folder could be read", 1)
     table = compare_councils(store, list(dict.fromkeys(ids)), period)
-    _write(out, to_csv_bytes(for_csv(table)))
+    _write(out, download_bytes(for_csv(table), _format(out), "compare"))
     if xlsx:
         _write(xlsx, _compare_workbook(store, table, list(dict.fromkeys(ids))))
     click.echo(f"{len(table)} rows → {out}" + (f"; workbook → {xlsx}" if xlsx else "")
@@ -635,7 +636,7 @@ def national(out: Path, engine: str, category: str, store_dir: str | None) -> in
 
     The same SQL runs on DuckDB or Spark SQL over the store's partitioned Parquet.
     """
-    from impact.outputs.exports import to_csv_bytes
+    from impact.outputs.exports import download_bytes
     from impact.store import Store, StoreError, national_aggregate, national_aggregate_at
 
     try:
@@ -648,11 +649,9 @@ def national(out: Path, engine: str, category: str, store_dir: str | None) -> in
             table = national_aggregate(store, engine, category)
     except StoreError as exc:
         return _fail("national", exc, 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        _write(out, to_csv_bytes(table))
-    else:
-        table.to_parquet(out, index=False)
+    fmt = _format(out)  # for a person, "category" named as what it holds (its codes in words)
+    _write(out, download_bytes(table if fmt == "Parquet" else table.rename(
+        columns={"category": category}), fmt, "national"))
     click.echo(f"{len(table):,} rows ({table['council_id'].nunique()} councils, "
                f"£{table['spend'].sum():,.0f} placed) → {out} [{engine}]")
     return 0
@@ -776,6 +775,7 @@ def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, 
     """
     from impact.analysis.filters import Filters
     from impact.analysis.leftbehind import AreaSettings, output_table, report_lines
+    from impact.outputs.exports import download_bytes
     from impact.reports import areas as council_areas
     from impact.sources import WorkspaceError
 
@@ -786,8 +786,7 @@ def areas(dir: Path, unit: str, scope: tuple[str, ...], council_lad: tuple[str, 
                                settings, scope=scope or None, imd=imd)
     except (WorkspaceError, ValueError, FileNotFoundError, KeyError) as exc:
         return _fail("areas", exc)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    output_table(result).to_csv(out, index=False)
+    _write(out, download_bytes(output_table(result), _format(out), f"left_behind_{unit}s"))
     for line in report_lines(result, out):
         click.echo(line)
     return 0
@@ -923,8 +922,8 @@ def checks(dir: str, out: Path, reference: str | None, council: str | None,
     false-positive filter removed.
     """
     from impact.analysis.verdicts import read_history, with_verdicts
-    from impact.outputs.exports import to_csv_bytes
-    from impact.outputs.probity import filter_counts, findings_table, in_words
+    from impact.outputs.exports import download_bytes
+    from impact.outputs.probity import filter_counts, findings_table
     from impact.sources import WorkspaceError
 
     try:
@@ -934,7 +933,7 @@ def checks(dir: str, out: Path, reference: str | None, council: str | None,
     except (WorkspaceError, ValueError, OSError) as exc:
         return _fail("checks", str(exc).splitlines()[0])
     table = findings_table(with_verdicts(run.findings, read_history(ws.source.council)))
-    _write(out, to_csv_bytes(in_words(table)))
+    _write(out, download_bytes(table, _format(out), "findings"))
     click.echo(f"{ws.name}: {len(ws.transactions):,} payments checked; "
                f"{len(table):,} findings → {out}")
     for r in run.summary().itertuples():
@@ -976,8 +975,7 @@ def changes(dir: str, period_from: str, period_to: str, reference: str | None,
     bodies newly published) with their £, then new suppliers, suppliers no longer paid and
     continuing suppliers, by department, and the local share's steps.
     """
-    from impact.outputs.exports import to_csv_bytes
-    from impact.outputs.probity import in_words
+    from impact.outputs.exports import download_bytes
     from impact.sources import WorkspaceError
 
     try:
@@ -1001,7 +999,7 @@ def changes(dir: str, period_from: str, period_to: str, reference: str | None,
     for note in ch.notes:
         click.echo(f"note: {note}")
     if out:
-        _write(out, to_csv_bytes(in_words(ch.table())))
+        _write(out, download_bytes(ch.table(), _format(out), "what changed"))
     return 0
 
 
@@ -1058,6 +1056,16 @@ def board_pack(dir: str, out: Path, xlsx: Path | None, target: float | None,
     for c in data.caveats[:3]:
         click.echo(f"note: {c}")
     return 0
+
+
+def _format(path: Path) -> str:
+    """The file format a path's suffix names (:data:`impact.outputs.exports.FORMATS`):
+    ``.parquet`` for programs (the library's names), ``.xlsx`` a workbook, else CSV — the
+    last two for a person, as the page's download of the same table."""
+    from impact.outputs.exports import FORMATS
+
+    by_ext = {ext: fmt for fmt, (_, _, ext) in FORMATS.items()}
+    return by_ext.get(path.suffix.lower().lstrip("."), "CSV")
 
 
 def _write(path: Path, content: bytes) -> None:

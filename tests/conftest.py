@@ -30,3 +30,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where it must run: {report.longrepr}"
     return report
+
+
+@pytest.fixture(scope="module")
+def demo_and_root(tmp_path_factory: pytest.TempPathFactory):
+    """The demo loaded as the app loads it, with its workspace (verdicts, saved choices,
+    caches) in a fresh folder, and a folder for the files a test writes."""
+    from impact.core.settings import WORKSPACE_DIR
+    from impact.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("demo")
+    mp = pytest.MonkeyPatch()
+    mp.setenv(WORKSPACE_DIR, str(root / "ws"))
+    yield Workspace.load("demo"), root
+    mp.undo()

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir, project_root
 from impact.ingest.names import normalise_names
-from impact.outputs.exports import to_csv_bytes
+from impact.outputs.exports import download_bytes
 from impact.places import worklist
 from impact.places.resolutions import read_audit
 from impact.sources import demo_source, folder_source, resolutions_register
@@ -229,7 +229,7 @@ def test_the_finance_template_goes_out_and_comes_back_accounted_for(env) -> None
     tpl = pd.concat([tpl, pd.DataFrame([[""] * len(tpl.columns)] * 2, columns=tpl.columns)],
                     ignore_index=True)  # the spreadsheet's empty lines at the end
     at.file_uploader(key="import_file").set_value(
-        ("vendor master.csv", to_csv_bytes(tpl), "text/csv")).run()
+        ("vendor master.csv", download_bytes(tpl, "CSV"), "text/csv")).run()  # as downloaded
     next(b for b in at.button if b.label.startswith("Import")).click().run()
     _ok(at)
     summary = next(m.value for m in at.markdown if "rows in" in m.value)

@@ -14,6 +14,7 @@ from impact.analysis.leftbehind import (
 )
 from impact.cli import main
 from impact.core.settings import demo_dir
+from impact.outputs import labels
 from impact.places.boundaries import read_lsoa_lookup
 from impact.places.reference import Reference
 
@@ -147,11 +148,12 @@ def test_command_writes_one_row_per_area(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("IMPACT_WORKSPACE_DIR", str(tmp_path / "ws"))
     out = tmp_path / "areas.csv"
     assert main(["areas", "demo", "--out", str(out)]) == 0
-    csv = pd.read_csv(out)
-    assert len(csv) == 20 and csv["code"].is_unique
+    csv = pd.read_csv(out, encoding="utf-8-sig")  # in words, as the page's download
+    assert len(csv) == 20 and csv[labels.column("code")].is_unique
     for col in ("cluster", "cluster_profile", "deprivation_spot", "left_behind",
                 "opportunity_score", "need", "gap", "capacity", "reason"):
-        assert col in csv
+        assert labels.column(col) in csv
+    assert set(csv[labels.column("left_behind")]) <= {"Yes", "No"}
     assert "left behind" in capsys.readouterr().out
 
 

@@ -239,7 +239,9 @@ def _read_back(xlsx: bytes, sheet: str) -> pd.DataFrame:
 def _ways_read_back(xlsx: bytes) -> pd.DataFrame:
     """The ways sheet, each way's value (headed "Local share") as ``value``."""
     back = _read_back(xlsx, "Ways of counting local")
-    return back.rename(columns={labels.column("local_share"): "value"})
+    return back.rename(columns={labels.column("local_share"): "value",
+                                labels.column("local_share_lower"): "lower_bound",
+                                labels.column("local_share_upper"): "upper_bound"})
 
 
 def _same_as_the_overview(ways: pd.DataFrame, m: Measures) -> None:

@@ -13,6 +13,7 @@ import pytest
 from impact.analysis.measures import CouncilArea, measure
 from impact.analysis.reconcile import Published, published_for, reconcile
 from impact.analysis.sentences import ways_rows
+from impact.outputs import labels
 from tests._shared import require
 
 HOME, NEXT, FAR = "E08000001", "E08000002", "E09000001"
@@ -206,11 +207,11 @@ def test_impact_compare_writes_the_ways_workbook(tmp_path, monkeypatch) -> None:
     ways = pd.read_excel(io.BytesIO(xlsx.read_bytes()), sheet_name="Ways of counting local",
                          engine="openpyxl")
     assert "Way of counting local" in ways and "way" not in ways  # in words (labels)
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, encoding="utf-8-sig")  # in words, as the page's CSV download
     assert len(ways) == 6 * len(table)
     row = table.iloc[-1]
-    last = ways[ways["Period"] == row["period"]].set_index("Way of counting local")
-    shown = row["branched_share"]
+    last = ways[ways["Period"] == row["Period"]].set_index("Way of counting local")
+    shown = row[labels.column("branched_share")]
     assert last.index[0].endswith("(CLES)")  # the ways in order: based or branched first
     got = last.iloc[0]["Local share"]
     assert (pd.isna(got) and shown == "not enough data") or got == float(shown)

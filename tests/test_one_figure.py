@@ -31,7 +31,7 @@ from impact.analysis.measures import NOT_ENOUGH_DATA, Measures, pct
 from impact.analysis.sentences import pound_sentence
 from impact.cli import main
 from impact.core.settings import WORKSPACE_DIR, demo_dir, project_root
-from impact.outputs import boardpack
+from impact.outputs import boardpack, labels
 from impact.outputs.consultation import pound_story
 from impact.sources import Source, demo_source, folder_source
 from impact.workspace import Workspace
@@ -128,8 +128,9 @@ def _cli(case: str, ws: Workspace, root: Path, capsys) -> tuple[dict, pd.Series]
     out = root / f"{case}-compare.csv"
     assert main(["compare", where, "--out", str(out), "--period", "all", "--store",
                  str(root / f"{case}-store"), *args]) == 0
-    row = pd.read_csv(out, dtype=str, encoding="utf-8-sig").iloc[0]
-    return lm3, row
+    row = pd.read_csv(out, dtype=str, encoding="utf-8-sig").iloc[0]  # in words
+    return lm3, row.rename({labels.column(c): c for c in (
+        "total_spend", "placed_share", "local_share", "deprived_share", "sme_share", "lm3_p50")})
 
 
 def _csv_share(cell: str, value: float | None) -> None:

@@ -12,7 +12,7 @@ from impact.analysis import verdicts as vd
 from impact.analysis.findings import run_checks
 from impact.cli import main
 from impact.core.settings import WORKSPACE_DIR
-from impact.outputs import probity
+from impact.outputs import labels, probity
 from impact.outputs.pdf import PdfDocument
 from tests.test_changes import LADS, two_years
 from tests.test_checks import rows
@@ -79,7 +79,7 @@ def test_the_board_section_counts_by_check_and_verdict_and_says_what_changed(
 
 def test_findings_read_in_words_and_the_rows_behind_them() -> None:
     run = _run()
-    table = probity.in_words(probity.findings_table(run.findings))
+    table = labels.for_people(probity.findings_table(run.findings))
     assert "£ at stake" in table.columns and "Rows behind it (file and row, as published)" in (
         table.columns)
     assert not [c for c in table.columns if "_" in c]

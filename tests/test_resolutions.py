@@ -234,7 +234,7 @@ def test_the_template_comes_back_with_every_row_accounted_for(clean: Path) -> No
     target = worklist.coverage_target(ws.suppliers, 0.999)
     tpl = worklist.template(ws.suppliers, target)
     assert tpl["Spend (£)"].is_monotonic_decreasing and len(tpl) >= 6
-    assert (tpl["Needed for the target"] == "yes").sum() == len(target.keys)
+    assert (tpl["Needed for the target"] == "Yes").sum() == len(target.keys)
     filled = tpl.head(6).copy()
     filled["Postcode"] = [IN_BOROUGH, "M99 9ZZ", "", "ZZ7 9WE", IN_BOROUGH, ""]
     filled["Company number"] = ["", "", "", "", "", "not-a-number"]

@@ -18,6 +18,7 @@ from impact.core import cache
 from impact.core.paths import slug
 from impact.core.settings import demo_dir
 from impact.ingest.schema import supplier_keys
+from impact.outputs import labels
 from impact.places.authorities import (
     CouncilProfile,
     authority_lads,
@@ -277,14 +278,19 @@ def test_impact_compare_writes_one_row_per_council_and_period(tmp_path: Path, re
     args = ["compare", *dirs, "--out", str(out), "--store", str(store), "--reference",
             str(reference.root), "--period", "quarter"]
     assert main(args) == 0
-    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
-    assert table.groupby("council")["period"].apply(list).to_dict() == {
-        "Ashvale District Council (synthetic)": ["2023 Q4", "2024 Q1", "2024 Q2"],
-        "Demo Borough Council": ["2023 Q4", "2024 Q1", "2024 Q2"]}
-    assert set(table["sme_share"]) == {NOT_ENOUGH_DATA}  # no register says who is an SME
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")  # in words, for a person
+    periods = {"Ashvale District Council (synthetic)": ["2023 Q4", "2024 Q1", "2024 Q2"],
+               "Demo Borough Council": ["2023 Q4", "2024 Q1", "2024 Q2"]}
+    assert table.groupby("Council")["Period"].apply(list).to_dict() == periods
+    # no register says who is an SME
+    assert set(table[labels.column("sme_share")]) == {NOT_ENOUGH_DATA}
     assert "added: Demo Borough Council" in capsys.readouterr().err
-    assert main(args) == 0
+    parquet = tmp_path / "compare.parquet"  # for programs: the column names
+    assert main([*args[:3], "--out", str(parquet), *args[5:]]) == 0
     assert "unchanged: Demo Borough Council" in capsys.readouterr().err
+    names = pd.read_parquet(parquet)
+    assert names.groupby("council")["period"].apply(list).to_dict() == periods
+    assert set(names["sme_share"]) == {NOT_ENOUGH_DATA}
     assert main(["compare", str(tmp_path / "nowhere"), "--out", str(out), "--store",
                  str(store), "--reference", str(reference.root)]) == 1
 

@@ -91,3 +91,23 @@ def test_each_row_rejected_once_for_its_most_basic_fault():
     assert "not found" in reasons[0]  # before its out-of-range answer
     assert "non-numeric" in reasons[1] and "0–100" in reasons[2]
     assert "0–100" in reasons[3]  # out of range before "looks like fractions"
+
+
+def test_the_template_in_words_reads_back_as_the_column_names_do():
+    """The page's download heads the survey in words; a filled-in copy reads back as one
+    headed with the column names (both forms accepted, BOM and all)."""
+    from impact.outputs.exports import download_bytes
+
+    words = download_bytes(survey_template(SUPPLIERS), "CSV")
+    head = words.decode("utf-8-sig").splitlines()[0]
+    assert "_" not in head and "Wages as % of turnover" in head, head
+    names = survey_template(SUPPLIERS).to_csv(index=False).encode()
+    got = []
+    for data in (words, names):
+        lines = data.decode("utf-8-sig").splitlines()
+        lines[1] = lines[1].split(",")[0] + ",,,60,80,50,30"  # C|id:2, by its key
+        got.append(parse_survey("\n".join(lines).encode("utf-8-sig"), SUPPLIERS))
+    for r in got:
+        assert len(r.shares) == 1 and r.shares["respend_share"].iloc[0] == pytest.approx(0.63)
+        assert r.shares["supplier_key"].iloc[0] == "C|id:2"
+    assert got[0].rows_in == got[1].rows_in == 3

@@ -23,7 +23,7 @@ from impact.analysis.measures import NOT_ENOUGH_DATA, WardBasis
 from impact.analysis.opportunity import ScenarioTarget
 from impact.core.paths import council_file
 from impact.outputs import maps
-from impact.outputs.exports import to_csv_bytes
+from impact.outputs.exports import download_bytes
 from impact.places import boundaries
 from impact.reports import areas
 from impact.workspace import Workspace
@@ -215,9 +215,10 @@ def band_chart(m) -> alt.Chart:
 
 
 def csv_button(df: pd.DataFrame, label: str, name: str, key: str) -> None:
-    """One CSV download (text neutralised by :mod:`impact.outputs.exports`)."""
-    st.download_button(label, data=to_csv_bytes(df), file_name=name, mime="text/csv", key=key,
-                       on_click="ignore")
+    """One CSV download for a person, as every download is written (in words, formula-safe:
+    :func:`impact.outputs.exports.download_bytes`)."""
+    st.download_button(label, data=download_bytes(df, "CSV"), file_name=name,
+                       mime="text/csv", key=key, on_click="ignore")
 
 
 def how_text(text: str, caption: str | None = None) -> None:

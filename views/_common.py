@@ -27,7 +27,7 @@ from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures
 from impact.core.cache import Memo
 from impact.core.settings import SOURCE_DIR
 from impact.outputs import labels, maps
-from impact.outputs.exports import FORMATS, export, sheets_to_xlsx_bytes
+from impact.outputs.exports import FORMATS, download_bytes
 from impact.sources import Source, WorkspaceError, demo_source, source_key, start_source
 from impact.workspace import Workspace
 from views._session import IN_FRAME, RUN_KEY
@@ -339,18 +339,9 @@ def download(df: pd.DataFrame, name: str, key: str, what: str = "",
 def _export(df: pd.DataFrame, fmt: str, sheets: dict[str, pd.DataFrame] | None,
             title: str = "Table") -> bytes:
     """One download's bytes: the workbook (its first sheet named ``title``) with its further
-    sheets, or the table alone."""
-    if sheets and FORMATS[fmt][2] == "xlsx":
-        return sheets_to_xlsx_bytes({title: readable(df, fmt), **{
-            k: readable(v, fmt) for k, v in sheets.items()}})
-    return export(readable(df, fmt), fmt, title)[0]
-
-
-def readable(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
-    """A table for a person's spreadsheet (CSV, XLSX): headers and codes in words, flags
-    Yes/No, missing values blank (:func:`impact.outputs.labels.for_people`).  Parquet (for
-    other programs) keeps the library's names."""
-    return df if fmt.lower() == "parquet" else labels.for_people(df)
+    sheets, or the table alone — as the command line writes the same table
+    (:func:`impact.outputs.exports.download_bytes`)."""
+    return download_bytes(df, fmt, title, sheets)
 
 
 def _swatch(colour: str, hatched: bool) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis.measures import money, pct
-from impact.outputs.exports import FORMATS, export
+from impact.outputs.exports import FORMATS, download_bytes
 from impact.places import worklist
 from impact.places.registers import RegisterError, RegisterRow
 from impact.places.resolutions import APP_SOURCES, Author, read_audit
@@ -159,7 +159,7 @@ def bulk(ws: Workspace, target: worklist.Target) -> None:
         _, mime, ext = FORMATS[fmt]
         # Deferred: the bytes are built only when the button is clicked (formula-safe).
         col.download_button(f"Download the template ({label})", mime=mime,
-                            data=lambda f=fmt: export(tpl, f, "Suppliers to place")[0],
+                            data=lambda f=fmt: download_bytes(tpl, f, "Suppliers to place"),
                             on_click="ignore",
                             file_name=f"suppliers-to-place.{ext}", key=f"tpl-{ext}")
     up = st.file_uploader("Filled-in template (CSV or Excel)", key="import_file",

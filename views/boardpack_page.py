@@ -14,6 +14,7 @@ from impact import reports
 from impact.analysis import charter as ch
 from impact.analysis import trends
 from impact.analysis.measures import pct
+from impact.outputs.exports import download_bytes
 from views._common import (
     SHARE,
     as_percent,
@@ -40,7 +41,8 @@ try:
 except ch.AttributesError as exc:
     st.error(str(exc))
     st.stop()
-st.download_button("Download the attributes template (CSV)", ch.template_csv(),
+st.download_button("Download the attributes template (CSV)",
+                   download_bytes(ch.template(), "CSV"),
                    file_name="supplier_attributes_template.csv", mime="text/csv")
 for n in card.notes:
     st.caption(n)

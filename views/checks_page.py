@@ -174,7 +174,7 @@ def _findings(ws: Workspace, run: CheckRun) -> None:
     view = probity.findings_table(shown)
     table(view.drop(columns=["finding_id", "row_refs", "confidence_rule", "verdict_at"]),
           money=("at_stake",), height=420, key="checks_table")
-    download(probity.in_words(view), f"{ws.source.council}-payment-checks", "checks-dl",
+    download(view, f"{ws.source.council}-payment-checks", "checks-dl",
              "findings")
     _open(shown, ws)
 
@@ -227,7 +227,7 @@ def _what_changed(ws: Workspace) -> None:
         st.markdown(f"- **{md_escape(c.title)}** ({md_escape(signed(c.amount))}): "
                     f"{md_escape(c.detail)}")
     table(ch.table(), money=("change",), key="changes_parts")
-    download(probity.in_words(ch.table()), f"{ws.source.council}-what-changed", "changes-dl",
+    download(ch.table(), f"{ws.source.council}-what-changed", "changes-dl",
              "what changed")
     for note in ch.notes:
         st.caption(md_escape(note))

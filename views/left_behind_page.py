@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis.clustering import DEFAULT_FEATURES, feature_catalogue
-from impact.analysis.leftbehind import AreaSettings
+from impact.analysis.leftbehind import AreaSettings, output_table
 from impact.analysis.measures import pct
 from impact.analysis.opportunity import LeftBehindRule, area_deciles
 from views._analysis import (
@@ -284,7 +284,7 @@ with tab_rank:
     st.markdown("**Downloads**")
     t1, t2 = st.tabs(["Per-area table", "Opportunity ranking"])
     with t1:
-        download(res.table, f"left_behind_{unit}s", "lb_dl_table")
+        download(output_table(res), f"left_behind_{unit}s", "lb_dl_table")
     with t2:
         download(res.ranking, "opportunity_ranking", "lb_dl_rank")
 

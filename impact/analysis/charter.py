@@ -150,9 +150,11 @@ class Attributes:
     synthetic: bool = False
 
 
-def template_csv() -> str:
-    """The header line of the attributes template (for a download button)."""
-    return ",".join(TEMPLATE_COLUMNS) + "\n"
+def template() -> pd.DataFrame:
+    """The attributes template: its columns, no rows (written for a person by the download
+    builder, headers in words; :func:`read_attributes` reads those words, and the
+    column names, back)."""
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in TEMPLATE_COLUMNS})
 
 
 def read_attributes(source: str | os.PathLike[str] | bytes | pd.DataFrame,

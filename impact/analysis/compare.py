@@ -331,7 +331,7 @@ def for_csv(table: pd.DataFrame) -> pd.DataFrame:
     for col in out.select_dtypes("number").columns:  # pennies, 0.01 % points, 0.0001 LM3
         out[col] = out[col].round(2 if col in ("total_spend", "spend_per_resident") else 4)
     withheld = [m.key for m in MEASURES] + ["lm3_p10", "lm3_p90"]
-    out["judged"] = out["judged"].map({True: "yes", False: "no"})
+    out["judged"] = out["judged"].astype("boolean")  # Yes/No in words, a flag for programs
     for col in withheld:
         values = out[col].astype(object)
         out[col] = values.where(pd.notna(out[col]), NOT_ENOUGH_DATA)
@@ -392,7 +392,7 @@ def screen_table(table: pd.DataFrame) -> pd.DataFrame:
     "not enough data" where a figure is withheld."""
     out = table.drop(columns=["council_id", "council_code"]).copy()
     withheld = {m.key for m in MEASURES} | {"lm3_p10", "lm3_p90"}
-    out["judged"] = out["judged"].map({True: "yes", False: "no"})
+    out["judged"] = out["judged"].astype("boolean")  # Yes/No in words, a flag for programs
     for col in out.select_dtypes("number").columns:
         text = _cell_text(col)
         blank = NOT_ENOUGH_DATA if col in withheld else ""

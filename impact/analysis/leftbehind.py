@@ -613,8 +613,11 @@ OUTPUT_COLUMNS = [
 
 
 def output_table(result: AreasResult) -> pd.DataFrame:
-    """The table ``impact areas`` writes: one row per area, :data:`OUTPUT_COLUMNS` present."""
-    return result.table[[c for c in OUTPUT_COLUMNS if c in result.table]]
+    """The per-area table ``impact areas`` writes and the Left behind page downloads (one
+    table, so the two files are the same): one row per area, :data:`OUTPUT_COLUMNS` first,
+    then the rest of the analysis's columns (the domains' scores and ranks, the p-values)."""
+    first = [c for c in OUTPUT_COLUMNS if c in result.table]
+    return result.table[first + [c for c in result.table if c not in first]]
 
 
 def report_lines(result: AreasResult, written_to: str | os.PathLike[str]) -> list[str]:

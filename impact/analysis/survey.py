@@ -3,7 +3,8 @@
 Why: priors are guesses; nef's LM3 method measures round 3 by asking the suppliers.  A
 council that surveys even its twenty largest local suppliers replaces the largest priors.
 
-Template (CSV, UTF-8, one row per supplier; header exactly as below, extra columns kept)::
+Template (CSV, UTF-8, one row per supplier; headed as below or in the words of
+:data:`HEADER_WORDS`, as the download writes it; extra columns kept)::
 
     supplier_key,supplier_id,supplier_name,wage_share_pct,local_staff_pct,local_purchase_pct,purchase_share_pct
 
@@ -35,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impact.ingest.columns import norm_header
 from impact.ingest.names import normalise_names
 from impact.ingest.tables import read_csv
 
@@ -43,6 +45,17 @@ ANSWER_COLUMNS = ("wage_share_pct", "local_staff_pct", "local_purchase_pct", "pu
 #: Answers every row needs (a blank purchase share has a default).
 REQUIRED_ANSWERS = ANSWER_COLUMNS[:3]
 TEMPLATE_COLUMNS = (*ID_COLUMNS, *ANSWER_COLUMNS)
+#: Each template column's header in words: the download writes these (through
+#: :mod:`impact.outputs.labels`), and the importer reads them and the column names alike.
+HEADER_WORDS: dict[str, str] = {
+    "supplier_key": "Supplier reference (leave as it is)",
+    "supplier_id": "Vendor number",
+    "supplier_name": "Supplier",
+    "wage_share_pct": "Wages as % of turnover",
+    "local_staff_pct": "% of wages paid to staff living locally",
+    "local_purchase_pct": "% of purchases from local suppliers",
+    "purchase_share_pct": "Purchases as % of turnover",
+}
 
 
 def survey_template(suppliers: pd.DataFrame | None = None, top: int = 50) -> pd.DataFrame:
@@ -109,7 +122,8 @@ def parse_survey(
     rejected = pd.DataFrame({"row": raw.index[~ok] + 2, "reason": reason[~ok].astype("string")})
     notes = []
     if answers.given["purchase_share_pct"].isna().any():
-        notes.append("blank purchase_share_pct taken as 100 − wage_share_pct (an upper bound)")
+        notes.append(f"blank “{HEADER_WORDS['purchase_share_pct']}” taken as 100 − “"
+                     f"{HEADER_WORDS['wage_share_pct']}” (an upper bound)")
     res = SurveyResult(
         _respend_shares(key, answers, ok), rejected.reset_index(drop=True), len(raw), notes
     )
@@ -135,7 +149,8 @@ def _read_answers(source: str | os.PathLike[str] | bytes | pd.DataFrame) -> pd.D
             )
         except (ValueError, OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"could not read the survey CSV: {exc}") from None
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    names = {norm_header(h): c for c, words in HEADER_WORDS.items() for h in (c, words)}
+    raw.columns = [names.get(norm_header(c), str(c).strip().lower()) for c in raw.columns]
     missing = [c for c in REQUIRED_ANSWERS if c not in raw.columns]
     if missing or not any(c in raw.columns for c in ID_COLUMNS):
         raise ValueError(

@@ -25,7 +25,7 @@ import pandas as pd
 
 from impact.analysis import trends
 from impact.analysis.filters import Filters
-from impact.analysis.measures import NOT_ENOUGH_DATA, Figure, Measures, money, pct
+from impact.analysis.measures import GBP, NOT_ENOUGH_DATA, Figure, Measures, money, pct
 from impact.analysis.sentences import local_sentence, pound_sentence, ways_table
 from impact.outputs import charts, labels, maps
 from impact.outputs.exports import sheets_to_xlsx_bytes
@@ -467,11 +467,7 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
                                     data.generated, data.measures.area.local_definition,
                                     label or "published spend files", OGL]})
     head = headline_sheet(data.measures).rename(columns={"coverage": "rests_on_share"})
-    f = data.measures.lm3
-    lm3 = pd.DataFrame({"measure": [labels.column(k) for k in f.inputs],
-                        "value": list(f.inputs.values())}
-                       ) if f is not None and f.value is not None else pd.DataFrame(
-        {"measure": ["LM3"], "value": [f.missing if f else "not computed"]})
+    lm3 = lm3_sheet(data.measures.lm3)
     ch = data.charter
     score_cols = ["supplier", "department", "spend", "share",
                   *[c for k in ("good_jobs", "transparency", "good_business", "local_impact",
@@ -480,8 +476,9 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
     sheets = {
         "About": about,
         "Headline": head,
-        "Ways of counting local": ways_table(data.measures).rename(
-            columns={"value": "local_share"}),
+        "Ways of counting local": ways_table(data.measures).rename(columns={
+            "value": "local_share", "lower_bound": "local_share_lower",
+            "upper_bound": "local_share_upper"}),
         "LM3": lm3,
         "Opportunities": data.opportunities.rename(columns={"code": "ward_code",
                                                             "name": "ward"}),
@@ -501,11 +498,27 @@ def xlsx_sheets(data: PackData) -> dict[str, pd.DataFrame]:
     return sheets
 
 
+def lm3_sheet(f: Figure | None) -> pd.DataFrame:
+    """The multiplier's rounds: each £ as shown and as its number, with its unit (so the
+    workbook shows each number as £), then the local area; or why there is no multiplier."""
+    if f is None or f.value is None:
+        return pd.DataFrame({"measure": ["LM3"],
+                             "shown": [f.missing if f else "not computed"]})
+    pounds = {k: v for k, v in f.inputs.items() if isinstance(v, int | float)}
+    rows = [{"measure": labels.column(k), "shown": money(v), "value": v, "unit": GBP}
+            for k, v in pounds.items()]
+    rows += [{"measure": labels.column(k), "shown": str(v), "value": None, "unit": None}
+             for k, v in f.inputs.items() if k not in pounds]
+    return pd.DataFrame(rows)
+
+
 def headline_sheet(m: Measures) -> pd.DataFrame:
     """Every headline figure as the screens show it: the figure (or "not enough data"),
-    the number behind it only where it may be stated, its range, what it rests on."""
+    the number behind it only where it may be stated (each with its unit, so a spreadsheet
+    shows £ as £, shares as % and the multiplier as a ratio), its range, what it rests on."""
     return pd.DataFrame([{
-        "figure": f.label, "shown": f.text, "value": f.shown, "range": f.range_text,
+        "figure": f.label, "shown": f.text, "value": f.shown, "unit": f.unit,
+        "range": f.range_text,
         "lower_bound": f.lower, "upper_bound": f.upper,
         "rests_on": f.rests_on or "every payment",
         "coverage": None if f.coverage is None else f.coverage.share,

@@ -98,7 +98,8 @@ def sheets_to_xlsx_bytes(sheets: dict[str, pd.DataFrame], widths: bool = True) -
                     out[col] = out[col].dt.tz_localize(None)
             title = sheet_name(name)
             out.to_excel(xl, sheet_name=title, index=False)
-            _number_formats(xl.sheets[title], labels.kept_columns(plain))
+            units = plain["unit"].tolist() if "unit" in plain else None
+            _number_formats(xl.sheets[title], labels.kept_columns(plain), units)
             if not widths:
                 continue
             ws = xl.sheets[title]
@@ -108,16 +109,20 @@ def sheets_to_xlsx_bytes(sheets: dict[str, pd.DataFrame], widths: bool = True) -
     return buf.getvalue()
 
 
-def _number_formats(ws: object, names: list[object]) -> None:
+def _number_formats(ws: object, names: list[object], units: list[object] | None) -> None:
     """Shares shown as percentages and £ as pounds (:func:`labels.number_format` of each
-    column's library name); the cells keep their numbers."""
+    column's library name); in a table of figures of several units (a ``unit`` column),
+    each row's other numbers by its own unit (:data:`labels.UNIT_FORMATS`).  The cells keep
+    their numbers."""
     for i, name in enumerate(names, start=1):
         fmt = labels.number_format(name)
-        if fmt is None:
+        if fmt is None and units is None:
             continue
-        for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-            if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
-                cell.number_format = fmt
+        for r, (cell,) in enumerate(ws.iter_rows(min_row=2, min_col=i, max_col=i)):
+            row_fmt = fmt or labels.UNIT_FORMATS.get(str(units[r]))
+            if row_fmt and isinstance(cell.value, int | float) and not isinstance(
+                    cell.value, bool):
+                cell.number_format = row_fmt
 
 
 def to_parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -140,6 +145,33 @@ FORMATS = {
     ),
     "Parquet": (to_parquet_bytes, "application/vnd.apache.parquet", "parquet"),
 }
+
+
+def for_format(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """A table as a file of ``fmt`` carries it: CSV and XLSX are for a person — headers and
+    codes in words, flags Yes/No, missing values blank (:func:`labels.for_people`), £ to
+    the penny —; Parquet is for other programs and keeps the library's names."""
+    if fmt.lower() == "parquet":
+        return df
+    plain = _plain(df)
+    for c in plain.columns:  # £ to the penny, never 1038097.0300000008
+        if labels.number_format(c) == labels.POUNDS and pd.api.types.is_float_dtype(plain[c]):
+            plain[c] = plain[c].round(2)
+    return labels.for_people(plain)
+
+
+def download_bytes(df: pd.DataFrame, fmt: str, title: str = "Table",
+                   sheets: dict[str, pd.DataFrame] | None = None) -> bytes:
+    """One download's bytes, as every surface writes it — a page's download button and the
+    command line's file of the same table are the same bytes: ``df`` (and, in a workbook,
+    the further ``sheets`` after it, its first sheet named ``title``) in ``fmt``, for a
+    person unless Parquet (:func:`for_format`), formula-safe."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    write, _, ext = FORMATS[fmt]
+    if ext == "xlsx":  # the workbook writer puts every sheet in words itself
+        return sheets_to_xlsx_bytes({title: df, **(sheets or {})})
+    return write(for_format(df, fmt))
 
 
 def export(df: pd.DataFrame, fmt: str, title: str = "Table") -> tuple[bytes, str, str]:

@@ -19,6 +19,8 @@ import pandas as pd
 
 from impact.analysis.compare import COLUMN_LABELS as COMPARE_COLUMNS
 from impact.analysis.compare import MEASURES as COMPARE_MEASURES
+from impact.analysis.measures import GBP, INDEX, MULTIPLIER, SHARE
+from impact.analysis.survey import HEADER_WORDS as SURVEY_WORDS
 from impact.places.gazetteer import BODY_CLASSES
 from impact.places.locate import PLACE_BASES
 
@@ -205,6 +207,7 @@ COLUMNS: dict[str, str] = {
     "spend_unknown": "£ with no evidence",
     "share_unknown": "Share of £ with no evidence",
     "sentence": "In words",
+    "unit": "Unit",
     # the payments table (the Data page's download)
     "supplier_name_norm": "Supplier (name as matched)",
     "cap_rev": "Capital or revenue",
@@ -225,6 +228,8 @@ COLUMNS: dict[str, str] = {
     "spend_p": "Spend hot or cold spot significance (p)",
 }
 
+# The supplier survey's headers as its template words them (defined there, read back there).
+COLUMNS.update({k: v for k, v in SURVEY_WORDS.items() if k not in COLUMNS})
 # Compare's measures and columns as the Compare page words them (defined there).
 COLUMNS.update({k: v for k, v in {**{m.key: m.label for m in COMPARE_MEASURES},
                                   **COMPARE_COLUMNS}.items() if k not in COLUMNS})
@@ -303,6 +308,10 @@ STATUSES: dict[str, str] = {
 #: Who receives a re-spend prior's money (``recipient``), in words.
 RECIPIENTS: dict[str, str] = {"local": "local supplier", "non_local": "supplier elsewhere"}
 
+#: What a figure's number is (a :class:`impact.analysis.measures.Figure`'s ``unit``), in words.
+UNITS: dict[str, str] = {SHARE: "share (%)", GBP: "£", MULTIPLIER: "multiplier (£ per £1)",
+                         INDEX: "index"}
+
 #: Code columns → their words (a column of codes shown anywhere is shown in words).
 CODES: dict[str, dict[str, str]] = {
     "class": CLASSES,
@@ -316,6 +325,7 @@ CODES: dict[str, dict[str, str]] = {
     "body_class": BODY_CLASSES,
     "public_body_type": BODY_CLASSES,
     "recipient": RECIPIENTS,
+    "unit": UNITS,
 }
 
 #: A code column already headed in words (the finance team's template's "Supplier type")
@@ -325,8 +335,13 @@ CODES.update({COLUMNS[c]: words for c, words in list(CODES.items()) if c in COLU
 #: Spreadsheet number formats by what a column holds, read from its name's tokens: a share
 #: (a fraction of 1) as a percentage, £ as pounds.
 PERCENT, POUNDS = "0.0%", "£#,##0.00"
+#: A spreadsheet's number format for each :data:`UNITS` code: a table of figures of several
+#: units (the board pack's headline: £, shares, LM3, an index) formats each row's numbers
+#: by its own unit.
+UNIT_FORMATS: dict[str, str] = {SHARE: PERCENT, GBP: POUNDS, MULTIPLIER: "0.00",
+                                INDEX: "#,##0"}
 _SHARE_TOKENS = frozenset({"share", "coverage"})
-_POUND_TOKENS = frozenset({"spend", "gbp", "amount", "stake", "vat"})
+_POUND_TOKENS = frozenset({"spend", "gbp", "amount", "stake", "vat", "net"})
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

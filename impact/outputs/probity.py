@@ -36,12 +36,6 @@ def findings_table(findings: pd.DataFrame) -> pd.DataFrame:
     return out[list(SHOWN)].reset_index(drop=True)
 
 
-def in_words(table: pd.DataFrame) -> pd.DataFrame:
-    """A table for a person's spreadsheet: headers and codes in words
-    (:mod:`impact.outputs.labels`)."""
-    return labels.in_words(table).set_axis([labels.column(c) for c in table.columns], axis=1)
-
-
 def rules_table(rules: list) -> pd.DataFrame:
     """Each check in words: its rule, its parameters and their values, its false-positive
     filters and what each confidence level needs (the page and the README say the same)."""

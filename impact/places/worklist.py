@@ -153,7 +153,7 @@ def template(suppliers: pd.DataFrame, target: Target | None = None) -> pd.DataFr
     out["Rank"] = np.arange(1, len(todo) + 1)
     out["Spend (£)"] = out["Spend (£)"].astype(float).round(2)
     out["Evidence for the match"] = evidence_of(todo)
-    out["Needed for the target"] = np.where(todo["supplier_key"].isin(needed), "yes", "")
+    out["Needed for the target"] = np.where(todo["supplier_key"].isin(needed), "Yes", "")
     return out
 
 
