@@ -215,9 +215,10 @@ def band_chart(m) -> alt.Chart:
 
 
 def csv_button(df: pd.DataFrame, label: str, name: str, key: str) -> None:
-    """One CSV download (text neutralised by :mod:`impact.outputs.exports`)."""
-    st.download_button(label, data=to_csv_bytes(df), file_name=name, mime="text/csv", key=key,
-                       on_click="ignore")
+    """One CSV download (text neutralised by :mod:`impact.outputs.exports`), its bytes made
+    only when clicked (0.1 s of every Re-spend visit on a 210,000-row council)."""
+    st.download_button(label, data=lambda: to_csv_bytes(df), file_name=name, mime="text/csv",
+                       key=key, on_click="ignore")
 
 
 def how_text(text: str, caption: str | None = None) -> None:
