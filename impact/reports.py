@@ -66,13 +66,15 @@ def areas(ws: Workspace, filters: Filters, unit: str = "ward",
 def prepare_results(ws: Workspace) -> None:
     """Compute and keep on disk the heavy results a page's first visit reads, on all the
     council's payments: the re-spend model, the areas (wards, default settings), the
-    districts around its maps, the payment checks and the charter scorecard.
+    districts around its maps and every district's name, the payment checks and the charter
+    scorecard.
 
     ``impact locate`` runs it after preparing a council, and the app in the background once
     a council's first page is drawn, so no visitor waits for them on another page.
     """
     f = Filters()
     ws.neighbours()
+    ws.district_names()
     ws.model(f)
     ws.payment_checks()
     charter(ws, f)

@@ -105,6 +105,8 @@ _NEIGHBOURS: cache.DiskStore = cache.DiskStore("neighbours", max_files=4)
 _CROSSCHECKS: cache.DiskStore = cache.DiskStore("crosscheck", max_files=16)
 #: The payment checks over all the council's payments, per thresholds.
 _CHECKS: cache.DiskStore = cache.DiskStore("checks", max_files=8)
+#: Every district's name (LAD code → name), read from the national LSOA lookup (0.2 s).
+_DISTRICTS: cache.DiskStore = cache.DiskStore("districts", max_files=4)
 
 #: Where a supplier sits relative to the council (``location_band`` column).  "national":
 #: a national body (HMRC, a government department), known and no place's local spend.
@@ -458,12 +460,14 @@ class Workspace:
         return ref.find(role) if ref is not None else None
 
     def district_names(self) -> dict[str, str]:
-        """Every district the reference lookup knows: LAD code → name."""
+        """Every district the reference lookup knows: LAD code → name.  Kept on disk beside
+        the other results: reading the national lookup cost the Re-spend page's first visit
+        0.2 s in every new process."""
         def read() -> dict[str, str]:
             ref = self.reference()
             return district_names(ref) if ref is not None else {}
 
-        return _MEMO.once(("districts", self.source.reference), read)
+        return self.stored(_DISTRICTS, (), read)
 
     def area_geometry(self, unit: str) -> gpd.GeoDataFrame:
         """Display geometry (code, name, geometry) of the council's wards or LSOAs."""

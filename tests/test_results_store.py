@@ -20,7 +20,7 @@ from impact.core import cache
 from impact.core.settings import DEMO_REGISTER, WORKSPACE_DIR, demo_dir, project_root
 from impact.places.registers import save_resolution
 from impact.sources import demo_source, resolutions_register
-from impact.workspace import _MODELS, _NEIGHBOURS, Workspace
+from impact.workspace import _DISTRICTS, _MODELS, _NEIGHBOURS, Workspace
 
 
 class Boom(AssertionError):
@@ -113,7 +113,7 @@ def test_the_model_areas_and_neighbours_are_read_back_not_recomputed(
     ws = Workspace.load("demo")
     model, areas, near = ws.model(), reports.areas(ws, Filters()), ws.neighbours()
     kept = sorted(p.name.split("-")[0] for p in ws.results_folder.glob("*.pkl"))
-    assert kept == ["areas", "model", "neighbours"]
+    assert kept == ["areas", "districts", "model", "neighbours"]  # the model read the names
     cache.clear_all()  # a new process: nothing in memory
     monkeypatch.setattr(Workspace, "_fit_model", lambda self, f: _boom())
     monkeypatch.setattr(reports, "_areas", lambda *a: _boom())
@@ -179,13 +179,16 @@ def test_prepare_results_keeps_what_the_heavier_pages_read(env: Path) -> None:
     reports.prepare_results(Workspace.load("demo"))
     folder = Workspace.load("demo").results_folder
     kinds = sorted({p.name.split("-")[0] for p in folder.glob("*.pkl")})
-    assert kinds == ["areas", "charter", "checks", "departments", "model", "neighbours"]
+    assert kinds == ["areas", "charter", "checks", "departments", "districts", "model",
+                     "neighbours"]
     cache.clear_all()
     ws = Workspace.load("demo")
-    stores = (_MODELS, _NEIGHBOURS, reports._AREAS, reports._CHARTERS, reports._DEPARTMENTS)
+    stores = (_MODELS, _NEIGHBOURS, _DISTRICTS, reports._AREAS, reports._CHARTERS,
+              reports._DEPARTMENTS)
     computed = {s.name: s.computed for s in stores}
     ws.model()
     ws.neighbours()
+    assert ws.district_names(), "every district's name, read back"
     reports.areas(ws, Filters())
     reports.charter(ws, Filters())
     # the Departments page's first view: its first grouping, the last three months

@@ -216,8 +216,9 @@ def band_chart(m) -> alt.Chart:
 
 def csv_button(df: pd.DataFrame, label: str, name: str, key: str) -> None:
     """One CSV download for a person, as every download is written (in words, formula-safe:
-    :func:`impact.outputs.exports.download_bytes`)."""
-    st.download_button(label, data=download_bytes(df, "CSV"), file_name=name,
+    :func:`impact.outputs.exports.download_bytes`), its bytes made only when clicked (0.1 s
+    of every Re-spend visit on a 210,000-row council)."""
+    st.download_button(label, data=lambda: download_bytes(df, "CSV"), file_name=name,
                        mime="text/csv", key=key, on_click="ignore")
 
 

@@ -172,16 +172,26 @@ def periods_of(tx: pd.DataFrame, label: str) -> pd.Series:
 
 
 def period_choices(tx: pd.DataFrame, quarters: bool = False) -> list[str]:
-    """The periods with payments, oldest first: financial years, or calendar quarters."""
-    labels = period_labels(tx["period"], "quarter" if quarters else "year")
+    """The periods with payments, oldest first: financial years, or calendar quarters.
+
+    Labelled once per distinct period, not per payment: 0.8 s a visit of the Payment checks
+    page on a 210,000-row council, for a few dozen months."""
+    labels = period_labels(_distinct_periods(tx), "quarter" if quarters else "year")
     return sorted(set(labels.dropna()) - {"undated"})
+
+
+def _distinct_periods(tx: pd.DataFrame) -> pd.Series:
+    """Each distinct value of the payments' ``period`` once (a period's label and month
+    depend on its value alone)."""
+    return tx["period"].drop_duplicates()
 
 
 def latest_pair(tx: pd.DataFrame) -> tuple[str, str] | None:
     """The last two financial years with twelve months of payments each ("this year" and
     the one before), else the last two with any; None with fewer than two."""
-    labels = period_labels(tx["period"], "year")
-    months = tx["period"].astype("string").str.slice(0, 7)
+    period = _distinct_periods(tx)  # months per year: the same over distinct periods
+    labels = period_labels(period, "year")
+    months = period.astype("string").str.slice(0, 7)
     per_year = months.groupby(labels).nunique().drop("undated", errors="ignore")
     full = sorted(per_year[per_year >= 12].index)
     pick = full if len(full) >= 2 else sorted(per_year.index)
