@@ -148,3 +148,17 @@ def test_a_workbook_shows_shares_as_percent_and_money_as_pounds() -> None:
     assert (row[1].value, row[1].number_format) == (0.43, labels.PERCENT)
     assert (row[2].value, row[2].number_format) == (1234.5, labels.POUNDS)
     assert row[3].number_format == "General"
+
+
+def test_a_csvs_numbers_read_as_a_person_writes_them() -> None:
+    """£ to the penny, counts held as floats (after a join) as whole numbers, other figures
+    to six decimals — never 8575.0 or 26.954962033483433 in a council's CSV."""
+    from impact.outputs.exports import download_bytes
+
+    df = pd.DataFrame({"spend": [1038097.0300000008, None], "residents": [8575.0, None],
+                       "opportunity_score": [26.954962033483433, 0.000123456789]})
+    text = download_bytes(df, "CSV").decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert back.iloc[0].tolist()[:2] == ["1038097.03", "8575"]
+    assert back.iloc[0].tolist()[2] == "26.954962" and back.iloc[1].tolist()[2] == "0.000123"
+    assert back.iloc[1].tolist()[:2] == ["", ""]

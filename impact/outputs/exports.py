@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 
+import numpy as np
 import pandas as pd
 
 from impact.outputs import labels
@@ -154,10 +155,22 @@ def for_format(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
     if fmt.lower() == "parquet":
         return df
     plain = _plain(df)
-    for c in plain.columns:  # £ to the penny, never 1038097.0300000008
-        if labels.number_format(c) == labels.POUNDS and pd.api.types.is_float_dtype(plain[c]):
-            plain[c] = plain[c].round(2)
+    for c in plain.columns:
+        if pd.api.types.is_float_dtype(plain[c]):
+            plain[c] = _for_reading(plain[c], pounds=labels.number_format(c) == labels.POUNDS)
     return labels.for_people(plain)
+
+
+def _for_reading(s: pd.Series, pounds: bool) -> pd.Series:
+    """£ to the penny (never 1038097.0300000008), counts held as floats as whole numbers
+    (8575, not 8575.0), anything else to six decimal places (26.954962, not
+    26.954962033483433)."""
+    if pounds:
+        return s.round(2)
+    whole = s.dropna()
+    if len(whole) and np.isfinite(whole).all() and (whole == np.floor(whole)).all():
+        return s.astype("Int64")
+    return s.round(6)
 
 
 def download_bytes(df: pd.DataFrame, fmt: str, title: str = "Table",
