@@ -154,7 +154,10 @@ def test_command_writes_one_row_per_area(tmp_path, capsys, monkeypatch):
                 "opportunity_score", "need", "gap", "capacity", "reason"):
         assert labels.column(col) in csv
     assert set(csv[labels.column("left_behind")]) <= {"Yes", "No"}
-    assert "left behind" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "left behind" in said
+    top = said.split("top opportunities: ")[1].splitlines()[0].split(", ")
+    assert top and set(top) <= set(csv[labels.column("name")])  # names, not codes
 
 
 @pytest.mark.shared

@@ -623,9 +623,12 @@ def output_table(result: AreasResult) -> pd.DataFrame:
 def report_lines(result: AreasResult, written_to: str | os.PathLike[str]) -> list[str]:
     """Notes, the left-behind rule, and a count of areas, clusters and top opportunities."""
     n_lb = int(result.table["left_behind"].sum())
+    named = (result.table.set_index("code")["name"].dropna() if "name" in result.table
+             else pd.Series(dtype="string"))
+    top = [str(named.get(c, c)) for c in result.target.codes[:5]]  # names, not codes
     return [
         *(f"note: {w}" for w in result.warnings),
         result.rule.describe(),
         f"{len(output_table(result))} {result.unit}s → {written_to}; k = {result.kmeans.k}; "
-        f"{n_lb} left behind; top opportunities: {', '.join(result.target.codes[:5])}",
+        f"{n_lb} left behind; top opportunities: {', '.join(top)}",
     ]
