@@ -213,3 +213,16 @@ def test_the_filled_in_template_workbook_still_imports(demo_and_root) -> None:
     assert got.rows_in == len(tpl) and len(got.rows) == 1
     assert got.rows[0].postcode == "M1 1AA"
     assert got.rows[0].supplier_name == tpl["Supplier name"].iloc[0]
+
+
+def test_charter_statuses_in_words() -> None:
+    """A charter point's status reads Yes / No / Unknown in every export, never the
+    library's lower-case codes."""
+    import pandas as pd
+
+    from impact.analysis.charter import POINTS
+    from impact.outputs import labels
+
+    point = next(iter(POINTS))
+    out = labels.for_people(pd.DataFrame({point: ["yes", "no", "unknown"]}))
+    assert out.iloc[:, 0].tolist() == ["Yes", "No", "Unknown"]

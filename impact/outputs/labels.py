@@ -17,6 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from impact.analysis.charter import NO, POINTS, UNKNOWN, YES
 from impact.analysis.compare import COLUMN_LABELS as COMPARE_COLUMNS
 from impact.analysis.compare import MEASURES as COMPARE_MEASURES
 from impact.analysis.measures import GBP, INDEX, MULTIPLIER, SHARE
@@ -326,6 +327,8 @@ CODES: dict[str, dict[str, str]] = {
     "public_body_type": BODY_CLASSES,
     "recipient": RECIPIENTS,
     "unit": UNITS,
+    # A charter point's status per supplier (the board pack's "Charter suppliers").
+    **{point: {YES: "Yes", NO: "No", UNKNOWN: "Unknown"} for point in POINTS},
 }
 
 #: A code column already headed in words (the finance team's template's "Supplier type")
